@@ -1,0 +1,481 @@
+//! Coordinate reference systems: a small EPSG table (geographic lon/lat inputs and the projected
+//! CRSs careblock measures in), parsing of user and file CRS texts, plausibility checks of
+//! coordinates, the default UTM zone of a study area, and reprojection with the pure-Rust
+//! `proj4rs`.
+//!
+//! Areas and distances are only ever computed in a [`Crs::Projected`] CRS whose unit is the metre.
+
+use std::fmt;
+
+use geo::{Coord, Geometry, MapCoords};
+use proj4rs::Proj;
+use proj4rs::transform::{Transform, TransformClosure, transform};
+use rayon::prelude::*;
+
+use crate::error::CrsError;
+use crate::layer::Layer;
+
+/// A coordinate reference system careblock can read, measure in, or write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Crs {
+    /// Longitude/latitude in degrees (EPSG:4326 WGS 84, 4686 MAGNA-SIRGAS, 4674 SIRGAS 2000).
+    /// Axis order is always (lon, lat), as in GeoJSON and shapefiles.
+    Geographic {
+        /// The EPSG code.
+        epsg: u32,
+    },
+    /// A projected CRS in metres (EPSG:9377, 3116, a UTM zone).
+    Projected {
+        /// The EPSG code.
+        epsg: u32,
+    },
+}
+
+/// WGS 84, the CRS of RFC 7946 GeoJSON.
+pub const WGS84: Crs = Crs::Geographic { epsg: 4326 };
+
+const TOWGS84_ZERO: &str = "+towgs84=0,0,0,0,0,0,0";
+
+impl Crs {
+    /// The CRS of an EPSG code, if careblock knows it.
+    ///
+    /// ```
+    /// use careblock_core::Crs;
+    /// assert_eq!(Crs::from_epsg(9377).unwrap(), Crs::Projected { epsg: 9377 });
+    /// assert!(Crs::from_epsg(4686).unwrap().is_geographic());
+    /// assert!(Crs::from_epsg(3857).is_err()); // web mercator distorts distances
+    /// ```
+    pub fn from_epsg(code: u32) -> Result<Crs, CrsError> {
+        match code {
+            4326 | 4686 | 4674 => Ok(Crs::Geographic { epsg: code }),
+            9377 | 3116 | 32601..=32660 | 32701..=32760 | 31971..=31985 => Ok(Crs::Projected { epsg: code }),
+            _ => Err(CrsError::UnknownEpsg { code }),
+        }
+    }
+
+    /// Parses `EPSG:9377`, `epsg:9377`, `9377`, an OGC URN (`urn:ogc:def:crs:EPSG::4686`,
+    /// `urn:ogc:def:crs:OGC:1.3:CRS84`) or `CRS84`.
+    pub fn parse(text: &str) -> Result<Crs, CrsError> {
+        let t = text.trim();
+        let upper = t.to_ascii_uppercase();
+        if upper == "CRS84" || upper.ends_with(":CRS84") || upper == "WGS84" {
+            return Ok(WGS84);
+        }
+        let digits = upper
+            .strip_prefix("EPSG:")
+            .or_else(|| upper.strip_prefix("URN:OGC:DEF:CRS:EPSG::"))
+            .or_else(|| {
+                upper
+                    .strip_prefix("URN:OGC:DEF:CRS:EPSG:")
+                    .and_then(|rest| rest.rsplit(':').next())
+            })
+            .unwrap_or(&upper);
+        let code: u32 = digits.trim().parse().map_err(|_| CrsError::Unparseable {
+            text: t.to_string(),
+            reason: "expected EPSG:<code>, <code> or an OGC URN",
+        })?;
+        Crs::from_epsg(code)
+    }
+
+    /// Recognises the CRS of an ESRI `.prj` / OGC WKT text. An `AUTHORITY["EPSG",…]` of the
+    /// whole CRS wins; otherwise the datum and projection names are matched.
+    pub fn from_wkt(wkt: &str) -> Result<Crs, CrsError> {
+        let refuse = |reason| CrsError::Unparseable {
+            text: wkt.chars().take(120).collect(),
+            reason,
+        };
+        let w = wkt.trim();
+        // The CRS's own authority is the last one in WKT1 (it closes the outermost node).
+        if let Some(pos) = w.rfind("AUTHORITY[\"EPSG\",") {
+            let rest = &w[pos + "AUTHORITY[\"EPSG\",".len()..];
+            let code: String = rest
+                .chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            let tail = rest.trim_start_matches(|c: char| c == '"' || c.is_ascii_digit());
+            // Only trust it if it closes the outermost node.
+            if tail.trim_start_matches(['"', ']', ' ']).is_empty()
+                && let Ok(code) = code.parse()
+            {
+                return Crs::from_epsg(code);
+            }
+        }
+        let upper = w.to_ascii_uppercase().replace(' ', "_");
+        if upper.starts_with("GEOGCS") || upper.starts_with("GEOGCRS") {
+            if upper.contains("MAGNA") {
+                return Ok(Crs::Geographic { epsg: 4686 });
+            }
+            if upper.contains("SIRGAS") {
+                return Ok(Crs::Geographic { epsg: 4674 });
+            }
+            if upper.contains("WGS_1984") || upper.contains("WGS_84") || upper.contains("WGS84") {
+                return Ok(WGS84);
+            }
+            return Err(refuse(
+                "a geographic CRS whose datum is not WGS 84, MAGNA-SIRGAS or SIRGAS 2000",
+            ));
+        }
+        if upper.starts_with("PROJCS") || upper.starts_with("PROJCRS") {
+            if upper.contains("ORIGEN-NACIONAL") || upper.contains("ORIGEN_NACIONAL") {
+                return Ok(Crs::Projected { epsg: 9377 });
+            }
+            if upper.contains("MAGNA") && upper.contains("BOGOTA") {
+                return Ok(Crs::Projected { epsg: 3116 });
+            }
+            if let Some(pos) = upper.find("UTM_ZONE_") {
+                let rest = &upper[pos + "UTM_ZONE_".len()..];
+                let zone: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                let south = rest[zone.len()..].starts_with('S');
+                if let Ok(zone) = zone.parse::<u32>() {
+                    if upper.contains("SIRGAS") && (17..=25).contains(&zone) {
+                        let code = if south { 31960 + zone } else { 31954 + zone };
+                        return Crs::from_epsg(code);
+                    }
+                    if upper.contains("WGS") && (1..=60).contains(&zone) {
+                        return Crs::from_epsg(if south { 32700 } else { 32600 } + zone);
+                    }
+                }
+            }
+            return Err(refuse(
+                "a projected CRS careblock does not know; give --crs EPSG:<code>",
+            ));
+        }
+        Err(refuse("not a WKT CRS"))
+    }
+
+    /// The EPSG code.
+    pub fn epsg(&self) -> u32 {
+        match *self {
+            Crs::Geographic { epsg } | Crs::Projected { epsg } => epsg,
+        }
+    }
+
+    /// Whether coordinates are lon/lat degrees.
+    pub fn is_geographic(&self) -> bool {
+        matches!(self, Crs::Geographic { .. })
+    }
+
+    /// The PROJ.4 definition used for transformations.
+    pub fn proj_string(&self) -> String {
+        match self.epsg() {
+            4326 => "+proj=longlat +datum=WGS84 +no_defs".into(),
+            4686 | 4674 => format!("+proj=longlat +ellps=GRS80 {TOWGS84_ZERO} +no_defs"),
+            9377 => format!(
+                "+proj=tmerc +lat_0=4 +lon_0=-73 +k=0.9992 +x_0=5000000 +y_0=2000000 +ellps=GRS80 {TOWGS84_ZERO} +units=m +no_defs"
+            ),
+            3116 => format!(
+                "+proj=tmerc +lat_0=4.59620041666667 +lon_0=-74.0775079166667 +k=1 +x_0=1000000 +y_0=1000000 +ellps=GRS80 {TOWGS84_ZERO} +units=m +no_defs"
+            ),
+            code @ 32601..=32660 => {
+                format!("+proj=utm +zone={} +datum=WGS84 +units=m +no_defs", code - 32600)
+            }
+            code @ 32701..=32760 => {
+                format!(
+                    "+proj=utm +zone={} +south +datum=WGS84 +units=m +no_defs",
+                    code - 32700
+                )
+            }
+            code @ 31971..=31976 => format!(
+                "+proj=utm +zone={} +ellps=GRS80 {TOWGS84_ZERO} +units=m +no_defs",
+                code - 31954
+            ),
+            code => format!(
+                "+proj=utm +zone={} +south +ellps=GRS80 {TOWGS84_ZERO} +units=m +no_defs",
+                code - 31960
+            ),
+        }
+    }
+
+    /// The WGS 84 UTM zone (EPSG:326zz north, 327zz south) that holds a lon/lat point: the
+    /// default working CRS for a study area with no CRS given.
+    ///
+    /// ```
+    /// use careblock_core::Crs;
+    /// assert_eq!(Crs::utm_for(-74.08, 4.60).epsg(), 32618); // Bogotá
+    /// assert_eq!(Crs::utm_for(-72.94, -41.47).epsg(), 32718); // Puerto Montt
+    /// ```
+    pub fn utm_for(lon: f64, lat: f64) -> Crs {
+        let zone = (((lon + 180.0) / 6.0).floor() as i64).clamp(0, 59) as u32 + 1;
+        let epsg = if lat < 0.0 { 32700 + zone } else { 32600 + zone };
+        Crs::Projected { epsg }
+    }
+
+    fn proj(&self) -> Proj {
+        // Every definition above is a constant PROJ.4 string that proj4rs parses (unit-tested in
+        // `every_known_crs_builds`), so this cannot fail at run time.
+        Proj::from_proj_string(&self.proj_string()).expect("built-in PROJ string")
+    }
+}
+
+impl fmt::Display for Crs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EPSG:{}", self.epsg())
+    }
+}
+
+/// Checks that every coordinate of a layer is plausible for its CRS: finite, and within
+/// |lon| <= 180, |lat| <= 90 for a geographic CRS (catching metres in a "WGS 84" file), or
+/// within ±1e8 m for a projected one (catching degrees in a projected file: every coordinate
+/// within ±180 of the origin is refused too).
+pub fn check_plausible(layer: &Layer) -> Result<(), CrsError> {
+    let implausible = |id: &str, c: Coord, reason| CrsError::Implausible {
+        layer: layer.name.clone(),
+        id: id.to_string(),
+        x: c.x,
+        y: c.y,
+        crs: layer.crs.to_string(),
+        reason,
+    };
+    let mut all_small = true;
+    let mut first: Option<(usize, Coord)> = None;
+    for (i, g) in layer.geometries.iter().enumerate() {
+        let Some(g) = g else { continue };
+        for c in geo::CoordsIter::coords_iter(g) {
+            if !c.x.is_finite() || !c.y.is_finite() {
+                return Err(implausible(
+                    &layer.ids[i],
+                    c,
+                    "coordinates must be finite numbers",
+                ));
+            }
+            if layer.crs.is_geographic() {
+                if c.x.abs() > 180.0 || c.y.abs() > 90.0 {
+                    return Err(implausible(
+                        &layer.ids[i],
+                        c,
+                        "lon/lat degrees must satisfy |lon| <= 180 and |lat| <= 90 (are these metres in a projected CRS?)",
+                    ));
+                }
+            } else {
+                if c.x.abs() > 1e8 || c.y.abs() > 1e8 {
+                    return Err(implausible(
+                        &layer.ids[i],
+                        c,
+                        "projected metres must be within ±1e8",
+                    ));
+                }
+                all_small &= c.x.abs() <= 180.0 && c.y.abs() <= 90.0;
+                first.get_or_insert((i, c));
+            }
+        }
+    }
+    if let (false, true, Some((i, c))) = (layer.crs.is_geographic(), all_small, first) {
+        return Err(implausible(
+            &layer.ids[i],
+            c,
+            "every coordinate is within ±180/±90: these look like lon/lat degrees, not metres",
+        ));
+    }
+    Ok(())
+}
+
+/// The working CRS for a set of layers: the given one, or the UTM zone of the centre of their
+/// joint bounding box (in lon/lat; projected layers keep their own CRS).
+pub fn working_crs(given: Option<Crs>, layers: &[&Layer]) -> Result<Crs, CrsError> {
+    if let Some(crs) = given {
+        if crs.is_geographic() {
+            return Err(CrsError::NotProjected {
+                layer: "--crs".into(),
+                crs: crs.to_string(),
+            });
+        }
+        return Ok(crs);
+    }
+    if let Some(l) = layers.iter().find(|l| !l.crs.is_geographic()) {
+        return Ok(l.crs);
+    }
+    let rect = layers.iter().filter_map(|l| l.bounding_rect()).reduce(|a, b| {
+        geo::Rect::new(
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        )
+    });
+    match rect {
+        Some(r) => Ok(Crs::utm_for(r.center().x, r.center().y)),
+        None => Err(CrsError::Unknown {
+            layer: layers.first().map(|l| l.name.clone()).unwrap_or_default(),
+        }),
+    }
+}
+
+/// A transformation between two CRSs.
+pub struct Reprojection {
+    from: Crs,
+    to: Crs,
+    src: Proj,
+    dst: Proj,
+}
+
+struct Xy<'a>(&'a mut Coord<f64>);
+
+impl Transform for Xy<'_> {
+    fn transform_coordinates<F: TransformClosure>(&mut self, f: &mut F) -> proj4rs::errors::Result<()> {
+        let (x, y, _) = f(self.0.x, self.0.y, 0.0)?;
+        self.0.x = x;
+        self.0.y = y;
+        Ok(())
+    }
+}
+
+impl Reprojection {
+    /// A transformation from `from` to `to`.
+    pub fn new(from: Crs, to: Crs) -> Reprojection {
+        Reprojection {
+            from,
+            to,
+            src: from.proj(),
+            dst: to.proj(),
+        }
+    }
+
+    /// Transforms one coordinate (degrees in, degrees out for geographic CRSs).
+    pub fn apply(&self, c: Coord<f64>) -> Result<Coord<f64>, String> {
+        if self.from == self.to {
+            return Ok(c);
+        }
+        let mut c = c;
+        if self.from.is_geographic() {
+            c.x = c.x.to_radians();
+            c.y = c.y.to_radians();
+        }
+        transform(&self.src, &self.dst, &mut Xy(&mut c)).map_err(|e| e.to_string())?;
+        if self.to.is_geographic() {
+            c.x = c.x.to_degrees();
+            c.y = c.y.to_degrees();
+        }
+        if c.x.is_finite() && c.y.is_finite() {
+            Ok(c)
+        } else {
+            Err("the result is not finite".into())
+        }
+    }
+
+    /// Transforms a geometry in place; on error returns the offending coordinate and message.
+    pub fn apply_geometry(&self, g: &mut Geometry<f64>) -> Result<(), (Coord<f64>, String)> {
+        *g = g.try_map_coords(|c| self.apply(c).map_err(|e| (c, e)))?;
+        Ok(())
+    }
+}
+
+/// Reprojects a layer to `to` (in parallel over features). The layer's coordinates must have
+/// passed [`check_plausible`].
+pub fn project(layer: &Layer, to: Crs) -> Result<Layer, CrsError> {
+    let r = Reprojection::new(layer.crs, to);
+    let geometries = layer
+        .geometries
+        .par_iter()
+        .zip(layer.ids.par_iter())
+        .map(|(g, id)| {
+            let Some(g) = g else { return Ok(None) };
+            let mut g = g.clone();
+            r.apply_geometry(&mut g)
+                .map_err(|(c, reason)| CrsError::Transform {
+                    layer: layer.name.clone(),
+                    id: id.clone(),
+                    x: c.x,
+                    y: c.y,
+                    from: layer.crs.to_string(),
+                    to: to.to_string(),
+                    reason,
+                })?;
+            Ok(Some(g))
+        })
+        .collect::<Result<Vec<_>, CrsError>>()?;
+    Ok(Layer {
+        geometries,
+        crs: to,
+        ..layer.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_crs_builds() {
+        let codes = [
+            4326, 4686, 4674, 9377, 3116, 32618, 32718, 32719, 31972, 31978, 31979,
+        ];
+        for code in codes
+            .into_iter()
+            .chain(32601..=32660)
+            .chain(32701..=32760)
+            .chain(31971..=31985)
+        {
+            let crs = Crs::from_epsg(code).unwrap();
+            Proj::from_proj_string(&crs.proj_string()).unwrap();
+        }
+    }
+
+    /// Reference values from PROJ 9.1.1 `cs2cs` (recorded in the project's dependency notes).
+    #[test]
+    fn matches_cs2cs_to_the_millimetre() {
+        let cases = [
+            (9377, -74.08, 4.60, 4880248.454, 2066385.761),
+            (32719, -70.65, -33.45, 346642.695, 6297606.832),
+            (32718, -75.5, -18.5, 447219.331, 7954421.886),
+        ];
+        for (epsg, lon, lat, e, n) in cases {
+            let fwd = Reprojection::new(WGS84, Crs::from_epsg(epsg).unwrap());
+            let p = fwd.apply(Coord { x: lon, y: lat }).unwrap();
+            assert!(
+                (p.x - e).abs() < 1e-3 && (p.y - n).abs() < 1e-3,
+                "EPSG:{epsg}: {p:?}"
+            );
+            let back = Reprojection::new(Crs::from_epsg(epsg).unwrap(), WGS84)
+                .apply(p)
+                .unwrap();
+            assert!((back.x - lon).abs() < 1e-9 && (back.y - lat).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn parses_user_texts() {
+        for t in [
+            "9377",
+            "EPSG:9377",
+            "epsg:9377",
+            " EPSG:9377 ",
+            "urn:ogc:def:crs:EPSG::9377",
+        ] {
+            assert_eq!(Crs::parse(t).unwrap().epsg(), 9377, "{t}");
+        }
+        assert_eq!(Crs::parse("urn:ogc:def:crs:OGC:1.3:CRS84").unwrap(), WGS84);
+        assert!(matches!(
+            Crs::parse("EPSG:abc"),
+            Err(CrsError::Unparseable { .. })
+        ));
+        assert!(matches!(
+            Crs::parse("EPSG:2000"),
+            Err(CrsError::UnknownEpsg { code: 2000 })
+        ));
+    }
+
+    #[test]
+    fn reads_prj_files() {
+        let wgs = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
+        let magna = r#"GEOGCS["GCS_MAGNA",DATUM["D_MAGNA",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
+        let utm = r#"PROJCS["WGS_1984_UTM_Zone_18S",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]]],PROJECTION["Transverse_Mercator"],UNIT["Meter",1.0]]"#;
+        let sirgas = r#"PROJCS["SIRGAS 2000 / UTM zone 19S",GEOGCS["SIRGAS 2000"],PROJECTION["Transverse_Mercator"],AUTHORITY["EPSG","31979"]]"#;
+        assert_eq!(Crs::from_wkt(wgs).unwrap(), WGS84);
+        assert_eq!(Crs::from_wkt(magna).unwrap().epsg(), 4686);
+        assert_eq!(Crs::from_wkt(utm).unwrap().epsg(), 32718);
+        assert_eq!(Crs::from_wkt(sirgas).unwrap().epsg(), 31979);
+        assert!(Crs::from_wkt("LOCAL_CS[\"x\"]").is_err());
+    }
+
+    #[test]
+    fn utm_zone_of_study_areas() {
+        assert_eq!(Crs::utm_for(-74.1, 4.65), Crs::Projected { epsg: 32618 });
+        assert_eq!(Crs::utm_for(-70.65, -33.45), Crs::Projected { epsg: 32719 });
+        assert_eq!(Crs::utm_for(180.0, 0.0).epsg(), 32660);
+    }
+}

@@ -1,0 +1,293 @@
+//! The layer: what every reader produces and every join consumes. A layer is a list of
+//! features, each with a string id, an optional geometry (a null geometry is kept, never
+//! dropped) and a row of attributes in a polars `DataFrame`, plus the CRS of its coordinates.
+
+use std::collections::HashMap;
+
+use geo::{BoundingRect, Coord, Geometry, MultiPolygon, Point, Rect};
+use polars::prelude::{DataFrame, DataType};
+
+use crate::crs::Crs;
+use crate::error::LayerError;
+
+/// A vector layer: ids, geometries and attributes, in one CRS.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Where the layer came from (usually its file path); used in every message about it.
+    pub name: String,
+    /// One unique id per feature.
+    pub ids: Vec<String>,
+    /// One geometry per feature; `None` for a null or missing geometry.
+    pub geometries: Vec<Option<Geometry<f64>>>,
+    /// One row per feature.
+    pub attributes: DataFrame,
+    /// The CRS of the coordinates.
+    pub crs: Crs,
+}
+
+impl Layer {
+    /// Builds a layer, checking that ids, geometries and attribute rows line up and that ids are
+    /// unique.
+    pub fn new(
+        name: impl Into<String>,
+        ids: Vec<String>,
+        geometries: Vec<Option<Geometry<f64>>>,
+        attributes: DataFrame,
+        crs: Crs,
+    ) -> Result<Layer, LayerError> {
+        let name = name.into();
+        if ids.len() != geometries.len() || ids.len() != attributes.height() {
+            return Err(LayerError::LengthMismatch {
+                layer: name,
+                ids: ids.len(),
+                geometries: geometries.len(),
+                rows: attributes.height(),
+            });
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(first) = seen.insert(id.as_str(), i) {
+                return Err(LayerError::DuplicateId {
+                    layer: name,
+                    id: id.clone(),
+                    first,
+                    second: i,
+                });
+            }
+        }
+        Ok(Layer {
+            name,
+            ids,
+            geometries,
+            attributes,
+            crs,
+        })
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the layer has no features.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The bounding box of all geometries, if any.
+    pub fn bounding_rect(&self) -> Option<Rect<f64>> {
+        self.geometries
+            .iter()
+            .flatten()
+            .filter_map(|g| g.bounding_rect())
+            .reduce(|a, b| {
+                Rect::new(
+                    Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
+                )
+            })
+    }
+
+    /// The geometries as multipolygons, for the area joins. A null geometry becomes an empty
+    /// multipolygon (area 0: its counts are reported as unallocated, never lost); a point or
+    /// line is an error naming the feature.
+    pub fn polygons(&self) -> Result<Vec<MultiPolygon<f64>>, LayerError> {
+        self.geometries
+            .iter()
+            .zip(&self.ids)
+            .map(|(g, id)| match g {
+                None => Ok(MultiPolygon::new(vec![])),
+                Some(Geometry::Polygon(p)) => Ok(MultiPolygon::new(vec![p.clone()])),
+                Some(Geometry::MultiPolygon(mp)) => Ok(mp.clone()),
+                Some(Geometry::Rect(r)) => Ok(MultiPolygon::new(vec![r.to_polygon()])),
+                Some(other) => Err(LayerError::WrongGeometry {
+                    layer: self.name.clone(),
+                    id: id.clone(),
+                    expected: "polygon",
+                    found: geometry_kind(other),
+                }),
+            })
+            .collect()
+    }
+
+    /// The geometries as points (a single-point multipoint counts as a point). A null geometry
+    /// is `None`.
+    pub fn points(&self) -> Result<Vec<Option<Point<f64>>>, LayerError> {
+        self.geometries
+            .iter()
+            .zip(&self.ids)
+            .map(|(g, id)| match g {
+                None => Ok(None),
+                Some(Geometry::Point(p)) => Ok(Some(*p)),
+                Some(Geometry::MultiPoint(mp)) if mp.0.len() == 1 => Ok(Some(mp.0[0])),
+                Some(other) => Err(LayerError::WrongGeometry {
+                    layer: self.name.clone(),
+                    id: id.clone(),
+                    expected: "point",
+                    found: geometry_kind(other),
+                }),
+            })
+            .collect()
+    }
+
+    /// A numeric column as `f64`s, one per feature. Nulls, NaN and the census mask `"*"` are
+    /// `None` (missing); any other non-numeric text is an error naming the feature and field.
+    pub fn numeric_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
+        let col = self
+            .attributes
+            .column(column)
+            .map_err(|_| LayerError::MissingColumn {
+                layer: self.name.clone(),
+                column: column.to_string(),
+                available: self
+                    .attributes
+                    .get_column_names()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let column_error = |reason: String| LayerError::Column {
+            layer: self.name.clone(),
+            column: column.to_string(),
+            reason,
+        };
+        let series = col.as_materialized_series();
+        match series.dtype() {
+            DataType::String => {
+                let ca = series.str().map_err(|e| column_error(e.to_string()))?;
+                ca.iter()
+                    .zip(&self.ids)
+                    .map(|(v, id)| match v.map(str::trim) {
+                        None | Some("" | "*" | "NA" | "NaN" | "nan") => Ok(None),
+                        Some(s) => s.parse::<f64>().map(Some).map_err(|_| LayerError::NotNumeric {
+                            layer: self.name.clone(),
+                            id: id.clone(),
+                            column: column.to_string(),
+                            value: s.to_string(),
+                        }),
+                    })
+                    .collect()
+            }
+            DataType::Null => Ok(vec![None; self.len()]),
+            dt if dt.is_primitive_numeric() || dt.is_bool() => {
+                let cast = series
+                    .cast(&DataType::Float64)
+                    .map_err(|e| column_error(e.to_string()))?;
+                let ca = cast.f64().map_err(|e| column_error(e.to_string()))?;
+                Ok(ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect())
+            }
+            dt => Err(column_error(format!(
+                "expected numbers, found a column of type {dt}"
+            ))),
+        }
+    }
+
+    /// Like [`Layer::numeric_column`], for counts: every present value must be finite and >= 0.
+    pub fn count_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
+        let values = self.numeric_column(column)?;
+        for (v, id) in values.iter().zip(&self.ids) {
+            if let Some(v) = *v
+                && (!v.is_finite() || v < 0.0)
+            {
+                return Err(LayerError::InvalidCount {
+                    layer: self.name.clone(),
+                    id: id.clone(),
+                    column: column.to_string(),
+                    value: v,
+                });
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// A geometry kind's name, for messages.
+pub fn geometry_kind(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) => "Line",
+        Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Rect",
+        Geometry::Triangle(_) => "Triangle",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+
+    fn layer(values: Column) -> Layer {
+        let n = values.len();
+        Layer::new(
+            "t.geojson",
+            (0..n).map(|i| format!("u{i}")).collect(),
+            vec![None; n],
+            DataFrame::new(n, vec![values]).unwrap(),
+            crate::crs::WGS84,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused_with_both_positions() {
+        let err = Layer::new(
+            "t",
+            vec!["a".into(), "b".into(), "a".into()],
+            vec![None; 3],
+            DataFrame::empty_with_height(3),
+            crate::crs::WGS84,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            LayerError::DuplicateId {
+                layer: "t".into(),
+                id: "a".into(),
+                first: 0,
+                second: 2
+            }
+        );
+    }
+
+    #[test]
+    fn masked_and_null_values_are_missing_and_text_is_an_error() {
+        let l = layer(Column::new(
+            "p".into(),
+            [Some("12"), Some("*"), None, Some(" 3.5 ")],
+        ));
+        assert_eq!(
+            l.numeric_column("p").unwrap(),
+            vec![Some(12.0), None, None, Some(3.5)]
+        );
+        let l = layer(Column::new("p".into(), ["1", "doce"]));
+        let err = l.numeric_column("p").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("feature \"u1\", field \"p\": expected a number, found \"doce\""),
+            "{err}"
+        );
+        assert!(matches!(
+            l.numeric_column("q"),
+            Err(LayerError::MissingColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn negative_counts_are_refused() {
+        let l = layer(Column::new("p".into(), [1i64, -4]));
+        assert!(matches!(l.count_column("p"), Err(LayerError::InvalidCount { value, .. }) if value == -4.0));
+    }
+}
