@@ -1,0 +1,222 @@
+//! The errors of every reader and writer. Each message names the file, and where it applies the
+//! feature (id and 0-based index), the field or the row, and what was expected.
+
+use careblock_core::{CrsError, LayerError};
+use thiserror::Error;
+
+/// Everything that can go wrong reading or writing a file.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// The file could not be opened, read, written or renamed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A file extension careblock cannot read (or not without GDAL).
+    #[error("{path}: {reason}")]
+    UnsupportedFormat {
+        /// The file.
+        path: String,
+        /// The extension, without the dot (empty if none).
+        extension: String,
+        /// What to do about it.
+        reason: String,
+    },
+    /// Not JSON, or truncated JSON, or JSON of the wrong shape.
+    #[error("{path}: invalid GeoJSON at line {line}, column {column}: {message}")]
+    Json {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// serde_json's message.
+        message: String,
+    },
+    /// Valid JSON, but not a FeatureCollection.
+    #[error(
+        "{path}: expected a GeoJSON FeatureCollection ({{\"type\": \"FeatureCollection\", \"features\": [...]}}), found {found}"
+    )]
+    NotFeatureCollection {
+        /// The file.
+        path: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// A problem with one feature: its geometry, its id, its type.
+    #[error("{path}: {}: {problem}", feature_label(.id.as_deref(), *.index))]
+    Feature {
+        /// The file.
+        path: String,
+        /// The feature id, when known.
+        id: Option<String>,
+        /// The 0-based feature (record) index.
+        index: usize,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
+    /// A problem with one field (attribute) of one feature or row.
+    #[error("{path}: {}, field {field:?}: {problem}", feature_label(.id.as_deref(), *.index))]
+    Field {
+        /// The file.
+        path: String,
+        /// The feature id, when known.
+        id: Option<String>,
+        /// The 0-based feature (record) index.
+        index: usize,
+        /// The field.
+        field: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
+    /// A malformed shapefile (.shp/.shx/.dbf/.cpg) or attribute table.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A column asked for that the file or layer does not have.
+    #[error("{path}: no column {column:?} (columns: {available})")]
+    MissingColumn {
+        /// The file or layer.
+        path: String,
+        /// The column asked for.
+        column: String,
+        /// The columns that exist, comma-separated.
+        available: String,
+    },
+    /// A key that appears twice in a table to be joined.
+    #[error(
+        "{path}: key {key:?} of column {column:?} appears in rows {first_row} and {second_row} (1-based data rows); join keys must be unique"
+    )]
+    DuplicateKey {
+        /// The table.
+        path: String,
+        /// The key column.
+        column: String,
+        /// The repeated key.
+        key: String,
+        /// 1-based data row of its first occurrence.
+        first_row: usize,
+        /// 1-based data row of its second occurrence.
+        second_row: usize,
+    },
+    /// A table row whose join key is null.
+    #[error("{path}: row {row} (1-based data row) has no value in the key column {column:?}")]
+    NullKey {
+        /// The table.
+        path: String,
+        /// The key column.
+        column: String,
+        /// 1-based data row.
+        row: usize,
+    },
+    /// A table column whose name is already a column of the layer, with different values.
+    #[error(
+        "{path}: column {column:?} is also a column of {layer} and the two disagree (first at feature {id:?}); rename or drop one before joining"
+    )]
+    ColumnClash {
+        /// The table.
+        path: String,
+        /// The clashing column.
+        column: String,
+        /// The layer.
+        layer: String,
+        /// The first feature where they differ.
+        id: String,
+    },
+    /// A CRS problem (no CRS, unknown CRS, implausible coordinates, failed reprojection).
+    #[error("{}", prefixed(.path, .source))]
+    Crs {
+        /// The file.
+        path: String,
+        /// The core's error (boxed: it is large).
+        source: Box<CrsError>,
+    },
+    /// A layer structure problem (duplicate ids, length mismatch, missing column).
+    #[error("{}", prefixed(.path, .source))]
+    Layer {
+        /// The file.
+        path: String,
+        /// The core's error (boxed: it is large).
+        source: Box<LayerError>,
+    },
+    /// An error of polars reading or writing a table.
+    #[error("{path}: {message}")]
+    Table {
+        /// The file.
+        path: String,
+        /// polars' message.
+        message: String,
+    },
+    /// An error of GDAL/OGR.
+    #[error("{path}: GDAL/OGR: {message}")]
+    Ogr {
+        /// The dataset.
+        path: String,
+        /// GDAL's message.
+        message: String,
+    },
+}
+
+fn feature_label(id: Option<&str>, index: usize) -> String {
+    match id {
+        Some(id) => format!("feature {id:?} (index {index})"),
+        None => format!("feature at index {index}"),
+    }
+}
+
+/// The core's messages about a layer already start with its name (the file path); others get
+/// the path in front.
+fn prefixed(path: &str, e: &dyn std::fmt::Display) -> String {
+    let m = e.to_string();
+    if m.starts_with(path) {
+        m
+    } else {
+        format!("{path}: {m}")
+    }
+}
+
+impl IoError {
+    pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
+        IoError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn crs(path: impl Into<String>, source: CrsError) -> IoError {
+        IoError::Crs {
+            path: path.into(),
+            source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn layer(path: impl Into<String>, source: LayerError) -> IoError {
+        IoError::Layer {
+            path: path.into(),
+            source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn format(path: impl Into<String>, message: impl Into<String>) -> IoError {
+        IoError::Format {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn table(path: impl Into<String>, e: impl std::fmt::Display) -> IoError {
+        IoError::Table {
+            path: path.into(),
+            message: e.to_string(),
+        }
+    }
+}

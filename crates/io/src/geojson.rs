@@ -1,0 +1,1113 @@
+//! The GeoJSON reader: a typed serde parse straight into `geo` coordinates (no intermediate
+//! `serde_json::Value` for geometries), then rings are checked and features converted to `geo`
+//! geometries in parallel.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use careblock_core::crs::check_plausible;
+use careblock_core::{Crs, Layer, WGS84};
+use geo::{
+    Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
+    Polygon,
+};
+use polars::prelude::{Column, DataFrame};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::{IoError, ReadOptions, ReadReport, path_name};
+
+/// Reads a GeoJSON FeatureCollection file. See [`parse_geojson`].
+pub fn read_geojson(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
+    let name = path_name(path);
+    let bytes = std::fs::read(path).map_err(|e| IoError::io(&name, e))?;
+    parse_geojson(&name, &bytes, opts)
+}
+
+/// Parses a GeoJSON FeatureCollection; `name` becomes the layer's name and is used in messages.
+///
+/// - CRS: the (pre-RFC 7946) `crs` member if present (`urn:ogc:def:crs:EPSG::4686`), else
+///   `opts.crs`, else EPSG:4326.
+/// - ids: `opts.id_field`'s property, else the `id` member if every feature has one, else the
+///   0-based index.
+/// - properties: one column per key (in order of first appearance), typed over all features:
+///   integers → Int64, numbers → Float64, strings → String, booleans → Boolean, anything mixed
+///   or nested → String (numbers as their JSON text, objects and arrays as JSON); a missing key
+///   is null.
+/// - geometries: `null` → `None`; rings must have at least 4 positions and be closed (unless
+///   `opts.close_rings`, which closes them and lists the features in the report).
+pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: "an empty file".into(),
+            });
+        }
+        Some(b'[') => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: "a JSON array".into(),
+            });
+        }
+        Some(_) => {
+            // Let serde_json say where and what.
+            let e = serde_json::from_slice::<IgnoredAny>(bytes).err();
+            return Err(match e {
+                Some(e) => json_error(name, &e),
+                None => IoError::NotFeatureCollection {
+                    path: name.into(),
+                    found: "a JSON value that is not an object".into(),
+                },
+            });
+        }
+    }
+    let top: Top = serde_json::from_slice(bytes).map_err(|e| json_error(name, &e))?;
+    let kind = top.kind.as_deref();
+    let features = match (kind, top.features) {
+        (Some("FeatureCollection"), Some(f)) => f,
+        (Some("FeatureCollection"), None) => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: "a FeatureCollection without a \"features\" array".into(),
+            });
+        }
+        (Some("Feature"), _) => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: "a single Feature (wrap it in a FeatureCollection)".into(),
+            });
+        }
+        (
+            Some(
+                k @ ("Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon"
+                | "GeometryCollection"),
+            ),
+            _,
+        ) => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: format!("a bare {k} geometry (wrap it in a Feature in a FeatureCollection)"),
+            });
+        }
+        (Some(k), _) => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: format!("an object of type {k:?}"),
+            });
+        }
+        (None, _) => {
+            return Err(IoError::NotFeatureCollection {
+                path: name.into(),
+                found: "an object without a \"type\" member".into(),
+            });
+        }
+    };
+
+    let crs = match top.crs {
+        Some(member) => member.to_crs(name)?,
+        None => opts.crs.unwrap_or(WGS84),
+    };
+
+    let mut features = features;
+    for (i, f) in features.iter().enumerate() {
+        if let Some(k) = &f.kind
+            && k != "Feature"
+        {
+            return Err(IoError::Feature {
+                path: name.into(),
+                id: f.id.as_ref().map(|v| v.0.clone()),
+                index: i,
+                problem: format!("has type {k:?}, expected \"Feature\""),
+            });
+        }
+    }
+
+    let ids = feature_ids(name, &features, opts)?;
+    let attributes = build_columns(name, &mut features)?;
+
+    let raw: Vec<Option<RawGeometry>> = features.into_iter().map(|f| f.geometry).collect();
+    type Converted = Result<(Option<Geometry<f64>>, bool), IoError>;
+    let converted: Vec<Converted> = raw
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let Some(g) = g else { return Ok((None, false)) };
+            let mut closed = false;
+            to_geometry(g, opts.close_rings, &mut closed)
+                .map(|g| (Some(g), closed))
+                .map_err(|problem| IoError::Feature {
+                    path: name.into(),
+                    id: Some(ids[i].clone()),
+                    index: i,
+                    problem,
+                })
+        })
+        .collect();
+    let mut geometries = Vec::with_capacity(converted.len());
+    let mut report = ReadReport::default();
+    for (i, c) in converted.into_iter().enumerate() {
+        let (g, closed) = c?;
+        if closed {
+            report.closed_rings.push(ids[i].clone());
+        }
+        geometries.push(g);
+    }
+
+    let layer = Layer::new(name, ids, geometries, attributes, crs).map_err(|e| IoError::layer(name, e))?;
+    check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
+    Ok((layer, report))
+}
+
+fn json_error(name: &str, e: &serde_json::Error) -> IoError {
+    let text = e.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(pos) => text[..pos].to_string(),
+        None => text,
+    };
+    let message = if e.is_eof() {
+        format!("the file is truncated ({message})")
+    } else {
+        message
+    };
+    IoError::Json {
+        path: name.into(),
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ids and properties
+
+fn feature_ids(name: &str, features: &[RawFeature<'_>], opts: &ReadOptions) -> Result<Vec<String>, IoError> {
+    if let Some(field) = &opts.id_field {
+        return features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let value = f.properties.as_ref().and_then(|p| {
+                    p.0.iter()
+                        .rev()
+                        .find(|(k, _)| k.as_ref() == field.as_str())
+                        .map(|(_, v)| v)
+                });
+                let problem = match value {
+                    None => "the id field is missing from this feature's properties",
+                    Some(PropValue::Null) => "the id field is null",
+                    Some(v) => return Ok(v.as_text()),
+                };
+                Err(IoError::Field {
+                    path: name.into(),
+                    id: f.id.as_ref().map(|v| v.0.clone()),
+                    index: i,
+                    field: field.clone(),
+                    problem: format!("{problem}; every feature needs an id"),
+                })
+            })
+            .collect();
+    }
+    if !features.is_empty() && features.iter().all(|f| f.id.is_some()) {
+        Ok(features
+            .iter()
+            .map(|f| f.id.as_ref().map(|v| v.0.clone()).unwrap_or_default())
+            .collect())
+    } else {
+        Ok((0..features.len()).map(|i| i.to_string()).collect())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Text,
+}
+
+fn build_columns(name: &str, features: &mut [RawFeature<'_>]) -> Result<DataFrame, IoError> {
+    let n = features.len();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut values: Vec<Vec<PropValue<'_>>> = Vec::new();
+    for (i, f) in features.iter_mut().enumerate() {
+        let Some(props) = f.properties.take() else {
+            continue;
+        };
+        for (j, (k, v)) in props.0.into_iter().enumerate() {
+            // Features usually list their keys in the same order: try that before hashing.
+            let c = match names.get(j) {
+                Some(n) if n.as_str() == k.as_ref() => j,
+                _ => match index.get(k.as_ref()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = names.len();
+                        index.insert(k.to_string(), c);
+                        names.push(k.into_owned());
+                        values.push(Vec::with_capacity(n));
+                        c
+                    }
+                },
+            };
+            let col = &mut values[c];
+            // A repeated key in one object: the last value wins (as in serde_json's maps).
+            if col.len() == i + 1 {
+                col.pop();
+            }
+            col.resize_with(i, || PropValue::Null);
+            col.push(v);
+        }
+    }
+    let columns = names
+        .into_iter()
+        .zip(values)
+        .map(|(name, mut vals)| {
+            vals.resize_with(n, || PropValue::Null);
+            make_column(&name, vals)
+        })
+        .collect::<Vec<_>>();
+    DataFrame::new(n, columns).map_err(|e| IoError::table(name, e))
+}
+
+fn make_column(name: &str, vals: Vec<PropValue<'_>>) -> Column {
+    let mut kind = Kind::Null;
+    for v in &vals {
+        let k = match v {
+            PropValue::Null => continue,
+            PropValue::Bool(_) => Kind::Bool,
+            PropValue::Int(_) => Kind::Int,
+            PropValue::Float(_) => Kind::Float,
+            PropValue::Str(_) => Kind::Str,
+            PropValue::Json(_) => Kind::Text,
+        };
+        kind = match (kind, k) {
+            (Kind::Null, k) => k,
+            (a, b) if a == b => a,
+            (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Kind::Float,
+            _ => Kind::Text,
+        };
+        if kind == Kind::Text {
+            break;
+        }
+    }
+    let name = name.into();
+    match kind {
+        Kind::Bool => Column::new(
+            name,
+            vals.into_iter()
+                .map(|v| match v {
+                    PropValue::Bool(b) => Some(b),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Kind::Int => Column::new(
+            name,
+            vals.into_iter()
+                .map(|v| match v {
+                    PropValue::Int(x) => Some(x),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Kind::Float => Column::new(
+            name,
+            vals.into_iter()
+                .map(|v| match v {
+                    PropValue::Int(x) => Some(x as f64),
+                    PropValue::Float(x) => Some(x),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Kind::Null | Kind::Str => Column::new(
+            name,
+            vals.iter()
+                .map(|v| match v {
+                    PropValue::Str(s) => Some(s.as_ref()),
+                    _ => None,
+                })
+                .collect::<Vec<Option<&str>>>(),
+        ),
+        Kind::Text => Column::new(
+            name,
+            vals.into_iter()
+                .map(|v| match v {
+                    PropValue::Null => None,
+                    PropValue::Str(s) => Some(s.into_owned()),
+                    PropValue::Json(s) => Some(s),
+                    other => Some(other.as_text()),
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// geometry conversion
+
+fn describe(n: &Nested) -> &'static str {
+    match n {
+        Nested::Empty => "an empty array",
+        Nested::Position(_) => "a single position",
+        Nested::Positions(_) => "an array of positions",
+        Nested::Lists(_) => "an array of arrays of positions (or deeper)",
+    }
+}
+
+fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -> Result<LineString, String> {
+    let mut v = v;
+    if let (Some(&first), Some(&last)) = (v.first(), v.last())
+        && first != last
+    {
+        if close {
+            v.push(first);
+            *closed = true;
+        } else {
+            return Err(format!(
+                "{label} is not closed: first ({}, {}) != last ({}, {}) (read with ring closing to repair)",
+                first.x, first.y, last.x, last.y
+            ));
+        }
+    }
+    if v.len() < 4 {
+        return Err(format!(
+            "{label} has {} position{}; a linear ring needs at least 4 (the first repeated as the last)",
+            v.len(),
+            if v.len() == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(LineString(v))
+}
+
+fn polygon(n: Nested, prefix: &str, close: bool, closed: &mut bool) -> Result<Polygon, String> {
+    let rings = match n {
+        Nested::Empty => return Ok(Polygon::new(LineString(vec![]), vec![])),
+        Nested::Lists(rings) => rings,
+        other => {
+            return Err(format!(
+                "{prefix}coordinates must be an array of rings (arrays of positions), found {}",
+                describe(&other)
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(rings.len());
+    for (r, n) in rings.into_iter().enumerate() {
+        let label = format!("{prefix}ring {r}");
+        let v = match n {
+            Nested::Positions(v) => v,
+            Nested::Empty => vec![],
+            other => {
+                return Err(format!(
+                    "{label} must be an array of positions, found {}",
+                    describe(&other)
+                ));
+            }
+        };
+        out.push(ring(v, &label, close, closed)?);
+    }
+    let mut rings = out.into_iter();
+    let exterior = rings.next().unwrap_or_else(|| LineString(vec![]));
+    Ok(Polygon::new(exterior, rings.collect()))
+}
+
+fn to_geometry(g: RawGeometry, close: bool, closed: &mut bool) -> Result<Geometry<f64>, String> {
+    let RawGeometry {
+        kind,
+        coordinates,
+        geometries,
+    } = g;
+    if kind == "GeometryCollection" {
+        let Some(parts) = geometries else {
+            return Err("a GeometryCollection needs a \"geometries\" array".into());
+        };
+        return parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let k = p.kind.clone();
+                to_geometry(p, close, closed).map_err(|e| format!("geometry {i} ({k}): {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Geometry::GeometryCollection(GeometryCollection(v)));
+    }
+    let known = matches!(
+        kind.as_str(),
+        "Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon"
+    );
+    if !known {
+        return Err(format!(
+            "unknown geometry type {kind:?} (expected Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon or GeometryCollection)"
+        ));
+    }
+    let Some(c) = coordinates else {
+        return Err(format!("the {kind} has no \"coordinates\""));
+    };
+    let wrong = |expected: &str, found: &Nested| {
+        format!(
+            "a {kind}'s coordinates must be {expected}, found {}",
+            describe(found)
+        )
+    };
+    Ok(match kind.as_str() {
+        "Point" => match c {
+            Nested::Position(p) => Geometry::Point(Point(p)),
+            other => return Err(wrong("a position [x, y]", &other)),
+        },
+        "MultiPoint" => match c {
+            Nested::Positions(v) => Geometry::MultiPoint(MultiPoint(v.into_iter().map(Point).collect())),
+            Nested::Empty => Geometry::MultiPoint(MultiPoint(vec![])),
+            other => return Err(wrong("an array of positions", &other)),
+        },
+        "LineString" => match c {
+            Nested::Positions(v) if v.len() >= 2 => Geometry::LineString(LineString(v)),
+            Nested::Positions(_) => {
+                return Err("a LineString needs at least 2 positions, found 1".into());
+            }
+            Nested::Empty => Geometry::LineString(LineString(vec![])),
+            other => return Err(wrong("an array of positions", &other)),
+        },
+        "MultiLineString" => match c {
+            Nested::Empty => Geometry::MultiLineString(MultiLineString(vec![])),
+            Nested::Lists(lines) => {
+                let mut out = Vec::with_capacity(lines.len());
+                for (i, l) in lines.into_iter().enumerate() {
+                    match l {
+                        Nested::Positions(v) if v.len() >= 2 => out.push(LineString(v)),
+                        Nested::Empty => out.push(LineString(vec![])),
+                        Nested::Positions(_) => {
+                            return Err(format!("line {i} needs at least 2 positions, found 1"));
+                        }
+                        other => {
+                            return Err(format!(
+                                "line {i} must be an array of positions, found {}",
+                                describe(&other)
+                            ));
+                        }
+                    }
+                }
+                Geometry::MultiLineString(MultiLineString(out))
+            }
+            other => return Err(wrong("an array of lines (arrays of positions)", &other)),
+        },
+        "Polygon" => Geometry::Polygon(polygon(c, "", close, closed)?),
+        _ => match c {
+            Nested::Empty => Geometry::MultiPolygon(MultiPolygon(vec![])),
+            Nested::Lists(polys) => {
+                let mut out = Vec::with_capacity(polys.len());
+                for (i, p) in polys.into_iter().enumerate() {
+                    let prefix = format!("polygon {i}, ");
+                    if matches!(p, Nested::Positions(_) | Nested::Position(_)) {
+                        return Err(format!(
+                            "{prefix}coordinates must be an array of rings, found {} (is this a Polygon typed as MultiPolygon?)",
+                            describe(&p)
+                        ));
+                    }
+                    out.push(polygon(p, &prefix, close, closed)?);
+                }
+                Geometry::MultiPolygon(MultiPolygon(out))
+            }
+            other => return Err(wrong("an array of polygons", &other)),
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// serde types
+
+#[derive(Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    crs: Option<CrsMember>,
+    #[serde(borrow)]
+    features: Option<Vec<RawFeature<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct CrsMember {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    properties: Option<CrsProperties>,
+}
+
+#[derive(Deserialize)]
+struct CrsProperties {
+    name: Option<String>,
+}
+
+impl CrsMember {
+    fn to_crs(&self, path: &str) -> Result<Crs, IoError> {
+        match (&self.kind, self.properties.as_ref().and_then(|p| p.name.as_ref())) {
+            (Some(k), Some(name)) if k == "name" => Crs::parse(name).map_err(|e| IoError::crs(path, e)),
+            _ => Err(IoError::format(
+                path,
+                "the \"crs\" member must be {\"type\": \"name\", \"properties\": {\"name\": \"urn:ogc:def:crs:EPSG::<code>\"}} (linked CRSs are not supported)",
+            )),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawFeature<'a> {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    id: Option<IdValue>,
+    #[serde(borrow)]
+    properties: Option<Props<'a>>,
+    geometry: Option<RawGeometry>,
+}
+
+/// A feature id: a string or a number, as text.
+struct IdValue(String);
+
+impl<'de> Deserialize<'de> for IdValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IdValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a feature id (a string or a number)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<IdValue, E> {
+                Ok(IdValue(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One property value.
+enum PropValue<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    /// An object or array, as JSON text.
+    Json(String),
+}
+
+impl PropValue<'_> {
+    fn as_text(&self) -> String {
+        match self {
+            PropValue::Null => "null".into(),
+            PropValue::Bool(b) => b.to_string(),
+            PropValue::Int(x) => x.to_string(),
+            PropValue::Float(x) => x.to_string(),
+            PropValue::Str(s) => s.to_string(),
+            PropValue::Json(s) => s.clone(),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for PropValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = PropValue<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Null)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PropValue<'a>, E> {
+                Ok(match i64::try_from(v) {
+                    Ok(i) => PropValue::Int(i),
+                    Err(_) => PropValue::Float(v as f64),
+                })
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Float(v))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<PropValue<'a>, E> {
+                Ok(PropValue::Str(Cow::Owned(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PropValue<'a>, A::Error> {
+                let mut v = Vec::new();
+                while let Some(e) = seq.next_element::<serde_json::Value>()? {
+                    v.push(e);
+                }
+                Ok(PropValue::Json(serde_json::Value::Array(v).to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PropValue<'a>, A::Error> {
+                let mut m = serde_json::Map::new();
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    m.insert(k, v);
+                }
+                Ok(PropValue::Json(serde_json::Value::Object(m).to_string()))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A key or string that borrows from the input when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// A feature's properties, in file order.
+struct Props<'a>(Vec<(Cow<'a, str>, PropValue<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Props<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Props<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a properties object or null")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Props<'a>, A::Error> {
+                let mut v = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((Text(k), value)) = map.next_entry::<Text<'a>, PropValue<'a>>()? {
+                    v.push((k, value));
+                }
+                Ok(Props(v))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A geometry as parsed: its type and its nested coordinates, converted later.
+struct RawGeometry {
+    kind: String,
+    coordinates: Option<Nested>,
+    geometries: Option<Vec<RawGeometry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum GeometryField {
+    Type,
+    Coordinates,
+    Geometries,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for RawGeometry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawGeometry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a GeoJSON geometry object or null")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawGeometry, A::Error> {
+                let mut kind = None;
+                let mut coordinates = None;
+                let mut geometries = None;
+                while let Some(key) = map.next_key::<GeometryField>()? {
+                    match key {
+                        GeometryField::Type => kind = Some(map.next_value::<String>()?),
+                        GeometryField::Coordinates => coordinates = Some(map.next_value::<Nested>()?),
+                        GeometryField::Geometries => geometries = Some(map.next_value::<Vec<RawGeometry>>()?),
+                        GeometryField::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let kind = kind.ok_or_else(|| de::Error::missing_field("type"))?;
+                Ok(RawGeometry {
+                    kind,
+                    coordinates,
+                    geometries,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Nested coordinate arrays of any depth, decided by the data (so that `coordinates` may come
+/// before `type`): positions are parsed straight into `Coord`s.
+enum Nested {
+    Empty,
+    Position(Coord),
+    Positions(Vec<Coord>),
+    Lists(Vec<Nested>),
+}
+
+const POSITION: &str = "a position: an array of 2 or 3 numbers";
+
+/// Reads the rest of a position after its first number.
+fn finish_position<'de, A: SeqAccess<'de>>(x: f64, seq: &mut A) -> Result<Coord, A::Error> {
+    let y: f64 = seq
+        .next_element()?
+        .ok_or_else(|| de::Error::invalid_length(1, &POSITION))?;
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(Coord { x, y })
+}
+
+/// A position parsed directly (the fast path once a list is known to hold positions).
+struct Pos(Coord);
+
+impl<'de> Deserialize<'de> for Pos {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pos;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(POSITION)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Pos, A::Error> {
+                let x: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &POSITION))?;
+                finish_position(x, &mut seq).map(Pos)
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+struct NestedVisitor;
+
+impl<'de> Visitor<'de> for NestedVisitor {
+    type Value = Nested;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of coordinates")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Nested, A::Error> {
+        match seq.next_element_seed(ElemSeed)? {
+            None => Ok(Nested::Empty),
+            Some(Elem::Num(x)) => finish_position(x, &mut seq).map(Nested::Position),
+            Some(Elem::Arr(Nested::Position(c))) => {
+                let mut v = Vec::with_capacity(16);
+                v.push(c);
+                while let Some(Pos(c)) = seq.next_element::<Pos>()? {
+                    v.push(c);
+                }
+                Ok(Nested::Positions(v))
+            }
+            Some(Elem::Arr(first)) => {
+                let mut v = vec![first];
+                while let Some(n) = seq.next_element::<Nested>()? {
+                    v.push(n);
+                }
+                Ok(Nested::Lists(v))
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Nested {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(NestedVisitor)
+    }
+}
+
+enum Elem {
+    Num(f64),
+    Arr(Nested),
+}
+
+struct ElemSeed;
+
+impl<'de> DeserializeSeed<'de> for ElemSeed {
+    type Value = Elem;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Elem, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Elem;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or an array of coordinates")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Elem, E> {
+                Ok(Elem::Num(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Elem, E> {
+                Ok(Elem::Num(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Elem, E> {
+                Ok(Elem::Num(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Elem, A::Error> {
+                NestedVisitor.visit_seq(seq).map(Elem::Arr)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<(Layer, ReadReport), IoError> {
+        parse_geojson("t.geojson", text.as_bytes(), &ReadOptions::default())
+    }
+
+    fn fc(features: &str) -> String {
+        format!(r#"{{"type": "FeatureCollection", "features": [{features}]}}"#)
+    }
+
+    const SQUARE: &str = r#"{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+
+    #[test]
+    fn coordinates_before_type_and_3d_positions() {
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"coordinates": [[[0,0,5],[1,0,5],[1,1,5],[0,0,5]]], "type": "Polygon"}},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "MultiPolygon", "coordinates": [[[[0,0],[1,0],[1,1],[0,0]]], [[[2,2],[3,2],[3,3],[2,2]], [[2.1,2.1],[2.2,2.1],[2.2,2.2],[2.1,2.1]]]]}},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [1, 2]}, {"type": "LineString", "coordinates": [[1,2],[3,4]]}]}},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "MultiLineString", "coordinates": [[[1,2],[3,4]]]}},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "MultiPoint", "coordinates": [[1,2],[3,4]]}}"#,
+        );
+        let (l, _) = parse(&t).unwrap();
+        assert_eq!(l.ids, ["0", "1", "2", "3", "4"]);
+        let Some(Geometry::Polygon(p)) = &l.geometries[0] else {
+            panic!()
+        };
+        assert_eq!(p.exterior().0.len(), 4);
+        let Some(Geometry::MultiPolygon(mp)) = &l.geometries[1] else {
+            panic!()
+        };
+        assert_eq!(mp.0.len(), 2);
+        assert_eq!(mp.0[1].interiors().len(), 1);
+        assert!(matches!(&l.geometries[2], Some(Geometry::GeometryCollection(g)) if g.0.len() == 2));
+        assert!(matches!(&l.geometries[3], Some(Geometry::MultiLineString(g)) if g.0.len() == 1));
+        assert!(matches!(&l.geometries[4], Some(Geometry::MultiPoint(g)) if g.0.len() == 2));
+    }
+
+    #[test]
+    fn property_types_are_inferred_over_all_features() {
+        let t = fc(&format!(
+            r#"{{"type": "Feature", "id": "a", "properties": {{"i": 1, "f": 1, "s": "x", "b": true, "m": 1, "o": {{"k": [1]}}, "n": null}}, "geometry": {SQUARE}}},
+               {{"type": "Feature", "id": "b", "properties": {{"i": null, "f": 2.5, "s": null, "b": false, "m": "*", "extra": 7}}, "geometry": null}}"#
+        ));
+        let (l, _) = parse(&t).unwrap();
+        assert_eq!(l.ids, ["a", "b"]);
+        assert!(l.geometries[1].is_none());
+        let df = &l.attributes;
+        let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["i", "f", "s", "b", "m", "o", "n", "extra"]);
+        use polars::prelude::DataType;
+        let dt = |c: &str| df.column(c).unwrap().dtype().clone();
+        assert_eq!(dt("i"), DataType::Int64);
+        assert_eq!(dt("f"), DataType::Float64);
+        assert_eq!(dt("s"), DataType::String);
+        assert_eq!(dt("b"), DataType::Boolean);
+        assert_eq!(dt("m"), DataType::String);
+        assert_eq!(dt("o"), DataType::String);
+        assert_eq!(dt("extra"), DataType::Int64);
+        assert_eq!(l.numeric_column("m").unwrap(), [Some(1.0), None]);
+        assert_eq!(l.numeric_column("extra").unwrap(), [None, Some(7.0)]);
+        let o = df.column("o").unwrap().str().unwrap().get(0).map(str::to_string);
+        assert_eq!(o.as_deref(), Some(r#"{"k":[1]}"#));
+    }
+
+    #[test]
+    fn escaped_keys_and_strings() {
+        let t = fc(
+            r#"{"type": "Feature", "properties": {"na\u00f1o": "a\"b", "plain": "NARI\u00d1O"}, "geometry": null}"#,
+        );
+        let (l, _) = parse(&t).unwrap();
+        let col = |c: &str| {
+            l.attributes
+                .column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0)
+                .map(str::to_string)
+        };
+        assert_eq!(col("naño").as_deref(), Some("a\"b"));
+        assert_eq!(col("plain").as_deref(), Some("NARIÑO"));
+    }
+
+    #[test]
+    fn ids_from_a_field_or_the_index() {
+        let t = fc(&format!(
+            r#"{{"type": "Feature", "id": 7, "properties": {{"code": "U1"}}, "geometry": {SQUARE}}},
+               {{"type": "Feature", "properties": {{"code": "U2"}}, "geometry": {SQUARE}}}"#
+        ));
+        assert_eq!(parse(&t).unwrap().0.ids, ["0", "1"]);
+        let opts = ReadOptions {
+            id_field: Some("code".into()),
+            ..Default::default()
+        };
+        let (l, _) = parse_geojson("t.geojson", t.as_bytes(), &opts).unwrap();
+        assert_eq!(l.ids, ["U1", "U2"]);
+        let opts = ReadOptions {
+            id_field: Some("nope".into()),
+            ..Default::default()
+        };
+        let err = parse_geojson("t.geojson", t.as_bytes(), &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.geojson: feature \"7\" (index 0), field \"nope\""),
+            "{err}"
+        );
+        // duplicate ids are refused by the core, naming the file
+        let t = fc(&format!(
+            r#"{{"type": "Feature", "id": "a", "properties": {{}}, "geometry": {SQUARE}}},
+               {{"type": "Feature", "id": "a", "properties": {{}}, "geometry": {SQUARE}}}"#
+        ));
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.geojson: id \"a\" is used by features 0 and 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unclosed_and_short_rings() {
+        let t = fc(
+            r#"{"type": "Feature", "id": "U12", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1]]]}}"#,
+        );
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "t.geojson: feature \"U12\" (index 0): ring 0 is not closed: first (0, 0) != last (0, 1)"
+            ),
+            "{err}"
+        );
+        let opts = ReadOptions {
+            close_rings: true,
+            ..Default::default()
+        };
+        let (l, report) = parse_geojson("t.geojson", t.as_bytes(), &opts).unwrap();
+        assert_eq!(report.closed_rings, ["U12"]);
+        let Some(Geometry::Polygon(p)) = &l.geometries[0] else {
+            panic!()
+        };
+        assert_eq!(p.exterior().0.len(), 5);
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"type": "MultiPolygon", "coordinates": [[[[0,0],[1,0],[0,0]]]]}}"#,
+        );
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(
+            err.contains("feature \"0\" (index 0): polygon 0, ring 0 has 3 positions"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_documents() {
+        let err = parse(SQUARE).unwrap_err().to_string();
+        assert!(err.contains("found a bare Polygon geometry"), "{err}");
+        let err = parse(&format!(
+            r#"{{"type": "Feature", "properties": {{}}, "geometry": {SQUARE}}}"#
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("found a single Feature"), "{err}");
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0]"#,
+        );
+        let err = parse(&t[..t.len() - 4]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.geojson: invalid GeoJSON at line 1, column"),
+            "{err}"
+        );
+        assert!(err.contains("truncated"), "{err}");
+        let err = parse("not json").unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.geojson: invalid GeoJSON at line 1, column "),
+            "{err}"
+        );
+        let t = fc(
+            r#"{"type": "Feature", "id": "x", "properties": {}, "geometry": {"type": "Circle", "coordinates": [0, 0]}}"#,
+        );
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(
+            err.contains("feature \"x\" (index 0): unknown geometry type \"Circle\""),
+            "{err}"
+        );
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [[0, 0]]}}"#,
+        );
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(
+            err.contains("a Point's coordinates must be a position [x, y], found an array of positions"),
+            "{err}"
+        );
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1e400, 0]}}"#,
+        );
+        assert!(matches!(parse(&t), Err(IoError::Json { .. })));
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1e300, 0]}}"#,
+        );
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(err.contains("not plausible"), "{err}");
+    }
+
+    #[test]
+    fn crs_member_and_option() {
+        let t = r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::9377"}}, "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [4880248.4, 2066385.7]}}]}"#;
+        assert_eq!(parse(t).unwrap().0.crs.epsg(), 9377);
+        let t = fc(
+            r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [4880248.4, 2066385.7]}}"#,
+        );
+        let err = parse(&t).unwrap_err().to_string();
+        assert!(err.contains("not plausible for EPSG:4326"), "{err}");
+        let opts = ReadOptions {
+            crs: Some(Crs::from_epsg(9377).unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            parse_geojson("t", t.as_bytes(), &opts).unwrap().0.crs.epsg(),
+            9377
+        );
+    }
+}

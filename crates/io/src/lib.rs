@@ -1,0 +1,114 @@
+//! # careblock-io
+//!
+//! careblock's readers and writers. The core ([`careblock_core`]) does no file I/O; this crate
+//! does all of it:
+//!
+//! - [`read_layer`] reads a vector layer, choosing the reader by extension: GeoJSON
+//!   ([`read_geojson`], a fast typed parser straight into `geo` types), ESRI Shapefile
+//!   ([`read_shapefile`], with `.prj` and `.cpg`), and with the `gdal` feature any OGR dataset
+//!   (`read_ogr`: GeoPackage, FlatGeobuf, File Geodatabase, ...).
+//! - [`read_table`] / [`read_table_with_key`] read CSV or Parquet attribute tables, and
+//!   [`join_table`] left-joins one to a layer with a report of what did not match.
+//! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
+//!   (a temporary file in the same directory, renamed when complete).
+//!
+//! Every error ([`IoError`]) names the file, the feature (id and index) or row, the field, and
+//! what was expected. Nothing is silently dropped: null geometries stay as `None`, every
+//! property is kept as a column.
+//!
+//! ```
+//! use careblock_io::{parse_geojson, ReadOptions};
+//! let text = br#"{"type": "FeatureCollection", "features": [
+//!   {"type": "Feature", "id": "a", "properties": {"pop": 12},
+//!    "geometry": {"type": "Point", "coordinates": [-74.08, 4.6]}},
+//!   {"type": "Feature", "id": "b", "properties": {"pop": null}, "geometry": null}]}"#;
+//! let (layer, _report) = parse_geojson("x.geojson", text, &ReadOptions::default()).unwrap();
+//! assert_eq!(layer.ids, ["a", "b"]);
+//! assert!(layer.geometries[1].is_none());
+//! assert_eq!(layer.numeric_column("pop").unwrap(), [Some(12.0), None]);
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+
+use careblock_core::Crs;
+
+mod error;
+mod geojson;
+#[cfg(feature = "gdal")]
+mod ogr;
+mod shp;
+mod table;
+mod write;
+
+pub use error::IoError;
+pub use geojson::{parse_geojson, read_geojson};
+#[cfg(feature = "gdal")]
+pub use ogr::read_ogr;
+pub use shp::read_shapefile;
+pub use table::{TableJoinReport, join_table, read_table, read_table_with_key};
+pub use write::{write_csv, write_geojson};
+
+/// How to read a layer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadOptions {
+    /// Property/field holding the feature id; `None` → the GeoJSON `id` member if every feature
+    /// has one, else the 0-based feature index as a string.
+    pub id_field: Option<String>,
+    /// CRS to assume when the file declares none (GeoJSON without a `crs` member is RFC 7946,
+    /// EPSG:4326, unless this is given; a shapefile without `.prj` needs this, else
+    /// `CrsError::Unknown`).
+    pub crs: Option<Crs>,
+    /// Close unclosed polygon rings instead of refusing them (the repair is then listed in the
+    /// returned [`ReadReport`]).
+    pub close_rings: bool,
+}
+
+/// What a reader repaired while reading.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadReport {
+    /// Ids of the features whose rings were closed (with [`ReadOptions::close_rings`]).
+    pub closed_rings: Vec<String>,
+}
+
+/// Reads a vector layer, choosing the reader by the file's extension: `.geojson`/`.json` →
+/// [`read_geojson`], `.shp` → [`read_shapefile`], anything else (`.gpkg`, `.fgb`, `.gdb`, ...)
+/// → `read_ogr` when built with the `gdal` feature, else [`IoError::UnsupportedFormat`].
+///
+/// The layer's `name` is the path as given, so every later message names the file.
+pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::Layer, ReadReport), IoError> {
+    let ext = extension(path);
+    match ext.as_str() {
+        "geojson" | "json" => read_geojson(path, opts),
+        "shp" => read_shapefile(path, opts),
+        #[cfg(feature = "gdal")]
+        _ => read_ogr(path, None, opts),
+        #[cfg(not(feature = "gdal"))]
+        _ => Err(IoError::UnsupportedFormat {
+            path: path.display().to_string(),
+            reason: format!(
+                "cannot read {} files: without GDAL careblock reads .geojson, .json and .shp layers; build careblock with --features gdal to read any OGR format (.gpkg, .fgb, .gdb, ...)",
+                if ext.is_empty() {
+                    "extension-less".to_string()
+                } else {
+                    format!(".{ext}")
+                }
+            ),
+            extension: ext,
+        }),
+    }
+}
+
+/// The lower-case extension of a path, without the dot ("" if none).
+pub(crate) fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The path as given, for messages and layer names.
+pub(crate) fn path_name(path: &Path) -> String {
+    path.display().to_string()
+}

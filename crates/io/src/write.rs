@@ -1,0 +1,313 @@
+//! Writers: RFC 7946 GeoJSON and CSV, both atomic (a temporary file in the same directory,
+//! renamed over the target only when complete).
+
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use careblock_core::crs::project;
+use careblock_core::{Layer, WGS84};
+use geo::orient::{Direction, Orient};
+use geo::{Coord, Geometry, LineString, Polygon};
+use polars::prelude::*;
+
+use crate::{IoError, path_name};
+
+/// Writes `body` to a temporary file beside `path`, then renames it to `path`. On any error the
+/// temporary file is removed and `path` is left as it was.
+fn atomic_write(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<File>) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path_name(path);
+    let Some(file_name) = path.file_name() else {
+        return Err(IoError::format(&name, "not a file path"));
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| IoError::io(&name, e))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let result = body(&mut w)
+        .and_then(|()| w.flush().map_err(|e| IoError::io(&name, e)))
+        .and_then(|()| w.get_ref().sync_all().map_err(|e| IoError::io(&name, e)));
+    drop(w);
+    let result = result.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| IoError::io(&name, e)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes a DataFrame as CSV (with a header row), atomically.
+pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
+    let name = path_name(path);
+    atomic_write(path, |w| {
+        CsvWriter::new(w)
+            .include_header(true)
+            .finish(df)
+            .map_err(|e| IoError::table(&name, e))
+    })
+}
+
+/// One attribute column, typed for writing.
+enum Values {
+    Int(Int64Chunked),
+    Float(Float64Chunked),
+    Bool(BooleanChunked),
+    Str(StringChunked),
+    Null,
+}
+
+fn values(name: &str, col: &Column) -> Result<Values, IoError> {
+    let s = col.as_materialized_series();
+    let fail = |e: PolarsError| IoError::table(name, format!("column {:?}: {e}", col.name()));
+    let dt = s.dtype();
+    Ok(if dt.is_integer() && dt != &DataType::UInt64 {
+        Values::Int(
+            s.cast(&DataType::Int64)
+                .map_err(fail)?
+                .i64()
+                .map_err(fail)?
+                .clone(),
+        )
+    } else if dt.is_primitive_numeric() {
+        Values::Float(
+            s.cast(&DataType::Float64)
+                .map_err(fail)?
+                .f64()
+                .map_err(fail)?
+                .clone(),
+        )
+    } else if dt.is_bool() {
+        Values::Bool(s.bool().map_err(fail)?.clone())
+    } else if dt == &DataType::Null {
+        Values::Null
+    } else {
+        Values::Str(
+            s.cast(&DataType::String)
+                .map_err(fail)?
+                .str()
+                .map_err(fail)?
+                .clone(),
+        )
+    })
+}
+
+fn json_err(name: &str) -> impl Fn(serde_json::Error) -> IoError + '_ {
+    move |e| IoError::format(name, e.to_string())
+}
+
+/// Writes a layer as RFC 7946 GeoJSON, atomically: coordinates reprojected to EPSG:4326 with 7
+/// decimals, no `crs` member, exterior rings counter-clockwise and holes clockwise, the layer
+/// id as each feature's `id`, and the attributes as properties (numbers as JSON numbers, nulls
+/// and NaN as `null`).
+pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
+    let name = path_name(path);
+    let projected;
+    let layer = if layer.crs == WGS84 {
+        layer
+    } else {
+        projected = project(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
+        &projected
+    };
+    let columns = layer
+        .attributes
+        .columns()
+        .iter()
+        .map(|c| {
+            let key = serde_json::to_string(c.name().as_str()).map_err(json_err(&name))?;
+            Ok((key, values(&name, c)?))
+        })
+        .collect::<Result<Vec<_>, IoError>>()?;
+    let io = |e: std::io::Error| IoError::io(&name, e);
+    atomic_write(path, |w| {
+        w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")
+            .map_err(io)?;
+        let mut buf = String::with_capacity(1 << 16);
+        for (i, id) in layer.ids.iter().enumerate() {
+            buf.clear();
+            buf.push_str(if i == 0 { "\n" } else { ",\n" });
+            buf.push_str("{\"type\":\"Feature\",\"id\":");
+            buf.push_str(&serde_json::to_string(id).map_err(json_err(&name))?);
+            buf.push_str(",\"properties\":{");
+            for (c, (key, vals)) in columns.iter().enumerate() {
+                if c > 0 {
+                    buf.push(',');
+                }
+                buf.push_str(key);
+                buf.push(':');
+                match vals {
+                    Values::Int(ca) => match ca.get(i) {
+                        Some(x) => {
+                            let _ = write!(buf, "{x}");
+                        }
+                        None => buf.push_str("null"),
+                    },
+                    Values::Float(ca) => match ca.get(i).filter(|x| x.is_finite()) {
+                        Some(x) => buf.push_str(&serde_json::to_string(&x).map_err(json_err(&name))?),
+                        None => buf.push_str("null"),
+                    },
+                    Values::Bool(ca) => match ca.get(i) {
+                        Some(b) => buf.push_str(if b { "true" } else { "false" }),
+                        None => buf.push_str("null"),
+                    },
+                    Values::Str(ca) => match ca.get(i) {
+                        Some(s) => buf.push_str(&serde_json::to_string(s).map_err(json_err(&name))?),
+                        None => buf.push_str("null"),
+                    },
+                    Values::Null => buf.push_str("null"),
+                }
+            }
+            buf.push_str("},\"geometry\":");
+            match &layer.geometries[i] {
+                None => buf.push_str("null"),
+                Some(g) => geometry(&mut buf, g),
+            }
+            buf.push('}');
+            w.write_all(buf.as_bytes()).map_err(io)?;
+        }
+        w.write_all(b"\n]}\n").map_err(io)
+    })
+}
+
+fn num(buf: &mut String, v: f64) {
+    let start = buf.len();
+    let _ = write!(buf, "{v:.7}");
+    if buf[start..].contains('.') {
+        let trimmed = buf[start..].trim_end_matches('0').trim_end_matches('.').len();
+        buf.truncate(start + trimmed);
+    }
+    if &buf[start..] == "-0" {
+        buf.truncate(start);
+        buf.push('0');
+    }
+}
+
+fn position(buf: &mut String, c: Coord) {
+    buf.push('[');
+    num(buf, c.x);
+    buf.push(',');
+    num(buf, c.y);
+    buf.push(']');
+}
+
+fn positions(buf: &mut String, cs: &[Coord]) {
+    buf.push('[');
+    for (i, &c) in cs.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        position(buf, c);
+    }
+    buf.push(']');
+}
+
+fn rings(buf: &mut String, p: &Polygon) {
+    let p = p.orient(Direction::Default);
+    buf.push('[');
+    let mut first = true;
+    let all: Vec<&LineString> = std::iter::once(p.exterior())
+        .filter(|e| !e.0.is_empty())
+        .chain(p.interiors())
+        .collect();
+    for r in all {
+        if !first {
+            buf.push(',');
+        }
+        first = false;
+        positions(buf, &r.0);
+    }
+    buf.push(']');
+}
+
+fn list<T>(buf: &mut String, items: &[T], mut f: impl FnMut(&mut String, &T)) {
+    buf.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        f(buf, item);
+    }
+    buf.push(']');
+}
+
+fn geometry(buf: &mut String, g: &Geometry<f64>) {
+    let head = |buf: &mut String, kind: &str| {
+        buf.push_str("{\"type\":\"");
+        buf.push_str(kind);
+        buf.push_str("\",\"coordinates\":");
+    };
+    match g {
+        Geometry::Point(p) => {
+            head(buf, "Point");
+            position(buf, p.0);
+        }
+        Geometry::MultiPoint(mp) => {
+            head(buf, "MultiPoint");
+            list(buf, &mp.0, |b, p| position(b, p.0));
+        }
+        Geometry::Line(l) => {
+            head(buf, "LineString");
+            positions(buf, &[l.start, l.end]);
+        }
+        Geometry::LineString(ls) => {
+            head(buf, "LineString");
+            positions(buf, &ls.0);
+        }
+        Geometry::MultiLineString(mls) => {
+            head(buf, "MultiLineString");
+            list(buf, &mls.0, |b, l| positions(b, &l.0));
+        }
+        Geometry::Polygon(p) => {
+            head(buf, "Polygon");
+            rings(buf, p);
+        }
+        Geometry::Rect(r) => {
+            head(buf, "Polygon");
+            rings(buf, &r.to_polygon());
+        }
+        Geometry::Triangle(t) => {
+            head(buf, "Polygon");
+            rings(buf, &t.to_polygon());
+        }
+        Geometry::MultiPolygon(mp) => {
+            head(buf, "MultiPolygon");
+            list(buf, &mp.0, rings);
+        }
+        Geometry::GeometryCollection(gc) => {
+            buf.push_str("{\"type\":\"GeometryCollection\",\"geometries\":");
+            list(buf, &gc.0, geometry);
+        }
+    }
+    buf.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_seven_decimals_at_most() {
+        let mut b = String::new();
+        for v in [-74.06463471234, 4.5, -0.00000001, 12.0, 1e-7] {
+            num(&mut b, v);
+            b.push(' ');
+        }
+        assert_eq!(b, "-74.0646347 4.5 0 12 0.0000001 ");
+    }
+}
