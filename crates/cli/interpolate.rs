@@ -1,0 +1,169 @@
+//! `careblock interpolate`: read → validate (repair on request) → project → interpolate →
+//! write, with the conservation report.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use careblock_core::Layer;
+use careblock_core::crs::{project, working_crs};
+use careblock_core::join::{InterpolateOptions, area_interpolate};
+use careblock_core::polars::prelude::{Column, DataFrame};
+use careblock_core::validate::{IssueKind, repair, validate};
+use careblock_io::{ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_geojson};
+
+use crate::args::InterpolateArgs;
+use crate::report;
+
+fn load(path: &Path, id: &Option<String>, fix: bool, quiet: bool) -> Result<Layer> {
+    let opts = ReadOptions {
+        id_field: id.clone(),
+        close_rings: fix,
+        ..Default::default()
+    };
+    let (layer, read_report) = read_layer(path, &opts)?;
+    if !quiet && !read_report.closed_rings.is_empty() {
+        eprintln!(
+            "{}: closed the open rings of {} feature(s): {}",
+            path.display(),
+            read_report.closed_rings.len(),
+            report::ids(&read_report.closed_rings, 25)
+        );
+    }
+    check_geometries(layer, fix, quiet)
+}
+
+/// Reports null/empty geometries, refuses (or, with --fix-invalid, repairs) invalid ones.
+fn check_geometries(layer: Layer, fix: bool, quiet: bool) -> Result<Layer> {
+    let v = validate(&layer);
+    let empty: Vec<String> = v
+        .issues
+        .iter()
+        .filter(|i| matches!(i.kind, IssueKind::Null | IssueKind::Empty))
+        .map(|i| i.id.clone())
+        .collect();
+    if !quiet && !empty.is_empty() {
+        eprintln!(
+            "{}: warning: {} feature(s) without geometry (kept, area 0): {}",
+            layer.name,
+            empty.len(),
+            report::ids(&empty, 25)
+        );
+    }
+    if v.blocking().next().is_none() {
+        return Ok(layer);
+    }
+    if !fix {
+        let first = v.blocking().next().expect("checked above");
+        bail!(
+            "{}: {} invalid geometr{} (feature {:?}: {}); rerun with --fix-invalid to repair them",
+            layer.name,
+            v.blocking().count(),
+            if v.blocking().count() == 1 { "y" } else { "ies" },
+            first.id,
+            first.problem
+        );
+    }
+    let (fixed, rep) = repair(&layer);
+    if let Some(bad) = rep.unrepairable.first() {
+        bail!(
+            "{}: feature {:?} cannot be repaired: {}",
+            layer.name,
+            bad.id,
+            bad.problem
+        );
+    }
+    if !quiet {
+        let ids: Vec<String> = rep.repaired.iter().map(|i| i.id.clone()).collect();
+        eprintln!(
+            "{}: repaired {} invalid polygon(s): {}",
+            layer.name,
+            ids.len(),
+            report::ids(&ids, 25)
+        );
+    }
+    Ok(fixed)
+}
+
+pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
+    let ext = a
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let as_geojson = match ext.as_deref() {
+        Some("geojson" | "json") => true,
+        Some("csv") => false,
+        _ => bail!("{}: the output must end in .geojson or .csv", a.out.display()),
+    };
+    let mut source = load(&a.source, &a.source_id, a.fix_invalid, quiet)?;
+    if let (Some(table_path), Some(key)) = (&a.source_table, &a.table_key) {
+        let table = read_table_with_key(table_path, key)?;
+        let layer_key = a.source_id.as_deref().unwrap_or("id");
+        let (joined, rep) = join_table(source, table, &table_path.display().to_string(), layer_key, key)?;
+        if !quiet && !rep.unmatched_features.is_empty() {
+            eprintln!(
+                "{}: warning: {} source feature(s) have no row in the table (their values are missing): {}",
+                table_path.display(),
+                rep.unmatched_features.len(),
+                report::ids(&rep.unmatched_features, 25)
+            );
+        }
+        if !quiet && !rep.unmatched_rows.is_empty() {
+            eprintln!(
+                "{}: warning: {} table row(s) match no source feature: {}",
+                table_path.display(),
+                rep.unmatched_rows.len(),
+                report::ids(&rep.unmatched_rows, 25)
+            );
+        }
+        source = joined;
+    }
+    let target = load(&a.target, &a.target_id, a.fix_invalid, quiet)?;
+
+    let crs = working_crs(a.crs, &[&source, &target])?;
+    let source_p = project(&source, crs)?;
+    let target_p = project(&target, crs)?;
+
+    let extensive: Vec<&str> = a.extensive.iter().map(String::as_str).collect();
+    let intensive: Vec<&str> = a.intensive.iter().map(String::as_str).collect();
+    let options = InterpolateOptions {
+        allocate_total: !a.no_allocate_total,
+        ..Default::default()
+    };
+    let result = area_interpolate(&source_p, &target_p, &extensive, &intensive, options)?;
+
+    let mut columns: Vec<Column> = Vec::new();
+    for (name, values) in &result.extensive {
+        columns.push(Column::new(name.as_str().into(), values));
+    }
+    for (name, values) in &result.intensive {
+        columns.push(Column::new(name.as_str().into(), values));
+    }
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the output directory", dir.display()))?;
+    }
+    if as_geojson {
+        let mut attributes = target.attributes.clone();
+        for c in columns {
+            attributes
+                .with_column(c)
+                .context("adding the interpolated columns to the targets")?;
+        }
+        let out = Layer { attributes, ..target };
+        write_geojson(&a.out, &out)?;
+    } else {
+        let id_name = a.target_id.clone().unwrap_or_else(|| "id".to_string());
+        let mut all = vec![Column::new(id_name.as_str().into(), &result.target_ids)];
+        all.extend(columns);
+        let mut df = DataFrame::new(result.target_ids.len(), all).context("building the output table")?;
+        write_csv(&a.out, &mut df)?;
+    }
+    if let Some(path) = &a.report {
+        report::write_json(path, &result.report, crs)?;
+    }
+    if !quiet {
+        print!("{}", report::render(&result.report, crs, &a.out));
+    }
+    Ok(())
+}
