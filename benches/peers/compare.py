@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Run careblock and its peers side by side on synthetic cities.
+
+For each size: generate the city once (cached under --work), run the tools
+round-robin --repeats times each, keep each tool's best total, measure each
+child's peak RSS (ru_maxrss from os.wait4), check careblock's and DuckDB's
+CSVs against the geopandas+tobler ones, and print and write a Markdown table
+to --work/results.md (raw runs to --work/results.json).
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TOOLS = ("careblock", "geopandas", "duckdb")
+REFERENCES = ("geopandas", "duckdb")  # tobler's table is float32; DuckDB's areas are float64
+STAGES = ("load", "project", "interpolate", "coverage", "total")
+ABS_TOL = 1e-9  # district cells closer than this agree whatever their relative difference
+EXIT_UNAVAILABLE = 3  # peer_duckdb.py: spatial extension cannot be loaded
+PEER_PACKAGES = ("geopandas", "tobler", "pyogrio", "shapely", "pyproj", "numpy", "pandas", "duckdb", "duckdb-ext-spatial")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,500000", help="comma-separated unit counts")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per tool and size")
+    parser.add_argument("--careblock", type=Path, default=Path("target/release/examples/workload"), help="careblock workload binary")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/careblock-peers"), help="cache and output directory")
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument("--skip-peers", action="store_true", help="run careblock only (same as --tools careblock)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the generator and the Python peers")
+    parser.add_argument("--districts", type=int, default=112)
+    parser.add_argument("--facilities", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--crs", type=int, default=9377)
+    parser.add_argument("--radius", type=float, default=800.0)
+    parser.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance per districts.csv cell")
+    parser.add_argument("--pop-rtol", type=float, default=1e-9, help="relative tolerance of coverage pop_covered")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.tools = ["careblock"] if args.skip_peers else args.tools.split(",")
+    unknown = set(args.tools) - set(TOOLS)
+    if unknown:
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    return args
+
+
+def ensure_city(args, size):
+    """Generate the city of `size` units unless it is cached; return its dir."""
+    city = args.work / f"city-{size}-d{args.districts}-f{args.facilities}-s{args.seed}"
+    if all((city / f"{name}.geojson").exists() for name in ("units", "districts", "facilities")):
+        return city
+    partial = city.with_name(city.name + ".partial")
+    print(f"generating {size} units into {city}", file=sys.stderr, flush=True)
+    subprocess.run(
+        [args.python, str(HERE / "gen_city.py"), "--units", str(size), "--districts", str(args.districts),
+         "--facilities", str(args.facilities), "--seed", str(args.seed), "--out", str(partial)],
+        check=True,
+    )
+    partial.rename(city)
+    return city
+
+
+def command(args, tool, city, out):
+    if tool == "careblock":
+        return [
+            str(args.careblock), "--units", str(city / "units.geojson"), "--districts", str(city / "districts.geojson"),
+            "--facilities", str(city / "facilities.geojson"), "--crs", str(args.crs), "--radius", repr(args.radius),
+            "--extensive", "pop_total,pop_0_5,pop_60_plus,women,men,dwellings", "--intensive", "ipm",
+            "--unit-id", "unit_id", "--district-id", "district_id", "--facility-id", "facility_id", "--out", str(out),
+        ]
+    script = HERE / f"peer_{tool}.py"
+    return [args.python, str(script), "--city", str(city), "--crs", str(args.crs), "--radius", repr(args.radius), "--out", str(out)]
+
+
+def run_child(cmd, log_stem, timeout):
+    """Run cmd; return (exit code, stdout, peak RSS in MB). Exit code None on timeout."""
+    stdout_path, stderr_path = log_stem.with_suffix(".stdout"), log_stem.with_suffix(".stderr")
+    with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                return None, "", usage.ru_maxrss / 1024
+            time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, stdout_path.read_text(), usage.ru_maxrss / 1024
+
+
+def run_once(args, tool, city, out):
+    """One run of a tool: a dict with status, stage times and peak_mb."""
+    if tool == "careblock" and not args.careblock.exists():
+        return {"status": "unavailable", "detail": f"{args.careblock} not found"}
+    out.mkdir(parents=True, exist_ok=True)
+    code, stdout, peak_mb = run_child(command(args, tool, city, out), out / "run", args.timeout)
+    if code is None:
+        return {"status": "timeout", "peak_mb": peak_mb}
+    if code == EXIT_UNAVAILABLE and tool == "duckdb":
+        return {"status": "unavailable", "detail": (out / "run.stderr").read_text().strip()}
+    if code != 0:
+        return {"status": "failed", "detail": f"exit {code}, see {out / 'run.stderr'}"}
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"status": "failed", "detail": "no JSON line on stdout"}
+    times = json.loads(lines[-1])
+    return {"status": "ok", "peak_mb": peak_mb, **{stage: float(times[stage]) for stage in STAGES}}
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], {row[0]: row[1:] for row in rows[1:]}
+
+
+def rel_diff(a, b):
+    if a == b or (math.isnan(a) and math.isnan(b)):
+        return 0.0
+    return abs(a - b) / max(abs(a), abs(b))
+
+
+def agreement(out, ref, rtol, pop_rtol):
+    """Short text saying whether out/*.csv agree with ref/*.csv."""
+    problems = []
+    header, rows = read_csv(out / "districts.csv")
+    ref_header, ref_rows = read_csv(ref / "districts.csv")
+    worst = (0.0, "")
+    if header != ref_header or rows.keys() != ref_rows.keys():
+        problems.append("districts.csv header or district ids differ")
+    else:
+        bad = 0
+        for key, ref_values in ref_rows.items():
+            for column, a, b in zip(header[1:], map(float, rows[key]), map(float, ref_values)):
+                d = rel_diff(a, b)
+                worst = max(worst, (d, f"{key} {column}"))
+                if d > rtol and abs(a - b) > ABS_TOL:
+                    bad += 1
+        if bad:
+            problems.append(f"{bad} district cells > {rtol:g} rel")
+
+    header, rows = read_csv(out / "coverage.csv")
+    ref_header, ref_rows = read_csv(ref / "coverage.csv")
+    if header != ref_header or rows.keys() != ref_rows.keys():
+        problems.append("coverage.csv header or facility ids differ")
+    else:
+        n_bad = sum(int(rows[k][0]) != int(v[0]) for k, v in ref_rows.items())
+        pop_bad = sum(rel_diff(float(rows[k][1]), float(v[1])) > pop_rtol for k, v in ref_rows.items())
+        if n_bad or pop_bad:
+            problems.append(f"{n_bad} facilities differ in n_units, {pop_bad} in pop_covered")
+    summary = f"max rel {worst[0]:.1e}" + (f" at {worst[1]}" if worst[0] else "")
+    return ("ok" if not problems else "DIFF: " + ", ".join(problems)) + f" ({summary})"
+
+
+def fmt_seconds(value):
+    return f"{value:.2f}" if value is not None else "–"
+
+
+def table(results, args):
+    lines = [
+        "| units | tool | load s | project s | interpolate s | coverage s | total s | peak MB | × careblock | agreement |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for size, per_tool in results.items():
+        base = per_tool.get("careblock", {}).get("best")
+        for tool in args.tools:
+            entry = per_tool[tool]
+            best = entry["best"]
+            if best is None:
+                lines.append(f"| {size} | {tool} | " + " | ".join(["–"] * 7) + f" | {entry['status']} |")
+                continue
+            ratio = f"{best['total'] / base['total']:.2f}" if base else "–"
+            cells = " | ".join(fmt_seconds(best[s]) for s in STAGES)
+            lines.append(f"| {size} | {tool} | {cells} | {entry['peak_mb']:.0f} | {ratio} | {entry['agreement']} |")
+    return "\n".join(lines)
+
+
+def versions():
+    found = []
+    for package in PEER_PACKAGES:
+        try:
+            found.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
+def main():
+    args = parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    results, raw = {}, []
+    for size in args.sizes:
+        city = ensure_city(args, size)
+        runs = {tool: [] for tool in args.tools}
+        for repeat in range(args.repeats):
+            for tool in args.tools:
+                if runs[tool] and runs[tool][-1]["status"] == "unavailable":
+                    continue
+                run = run_once(args, tool, city, args.work / "out" / str(size) / tool)
+                runs[tool].append(run)
+                raw.append({"units": size, "tool": tool, "repeat": repeat, **run})
+                print(json.dumps(raw[-1]), file=sys.stderr, flush=True)
+
+        per_tool = {}
+        for tool, tool_runs in runs.items():
+            ok = [r for r in tool_runs if r["status"] == "ok"]
+            entry = {"status": tool_runs[-1]["status"], "best": min(ok, key=lambda r: r["total"]) if ok else None}
+            if ok:
+                entry["status"] = "ok"
+                entry["peak_mb"] = max(r["peak_mb"] for r in ok)
+            per_tool[tool] = entry
+        out_dir = args.work / "out" / str(size)
+        references = [ref for ref in REFERENCES if per_tool.get(ref, {}).get("best")]
+        for tool, entry in per_tool.items():
+            if entry["best"] is None:
+                continue
+            # Each tool is checked against the references ranked above it.
+            rank = REFERENCES.index(tool) if tool in REFERENCES else len(REFERENCES)
+            checks = [
+                f"vs {ref}: " + agreement(out_dir / tool, out_dir / ref, args.rtol, args.pop_rtol)
+                for ref in references if REFERENCES.index(ref) < rank
+            ]
+            entry["agreement"] = "; ".join(checks) or ("reference" if tool in REFERENCES else "not checked")
+        results[size] = per_tool
+
+    notes = (
+        f"Best of {args.repeats} round-robin runs per tool; peak MB is the largest ru_maxrss of the tool's runs.  \n"
+        f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}.  \n"
+        f"Peers: {versions()}.  \n"
+        f"Agreement: districts.csv within {args.rtol:g} relative per cell, coverage.csv n_units exact and "
+        f"pop_covered within {args.pop_rtol:g}. tobler keeps intersection areas in float32, so from ~100k units on its "
+        f"intensive (ipm) estimates can be more than 1e-6 relative off float64 ones; DuckDB's are float64."
+    )
+    report = table(results, args) + "\n\n" + notes + "\n"
+    print(report)
+    (args.work / "results.md").write_text(report)
+    (args.work / "results.json").write_text(json.dumps(raw, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""DuckDB spatial peer of the careblock reference workload.
+
+Same stages, CSVs and JSON line as peer_geopandas.py, done in SQL:
+  load         ST_Read (GDAL) the three GeoJSON files into tables
+  project      ST_Transform to EPSG:<crs> (always_xy)
+  interpolate  a_ij = area(unit_i ∩ district_j) over intersecting pairs,
+               extensive_j = Σ_i v_i a_ij / Σ_j' a_ij'  (tobler's allocate_total),
+               intensive_j = Σ_i v_i a_ij / Σ_i a_ij;  write districts.csv
+  coverage     units whose centroid is within --radius of each facility
+               (ST_DWithin); write coverage.csv
+
+The spatial extension comes from the PyPI package duckdb-ext-spatial (it
+cannot be downloaded from DuckDB's own server here). Exits with status 3 if
+it cannot be loaded.
+"""
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from peer_common import COVERAGE_COLUMNS, DISTRICT_COLUMNS, EXTENSIVE, FALLBACK_PROJ, INTENSIVE, parse_args, report, write_csv
+
+EXIT_UNAVAILABLE = 3
+
+
+def connect_with_spatial():
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false")
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec is not None and spec.submodule_search_locations:
+        extensions = Path(list(spec.submodule_search_locations)[0]) / "extensions"
+        con.execute("SET extension_directory = ?", [str(extensions)])
+    con.execute("LOAD spatial")
+    return con
+
+
+def target_crs(con, epsg):
+    """'EPSG:<epsg>' if PROJ knows it, else the fallback proj string."""
+    try:
+        con.execute("SELECT ST_Transform(ST_Point(-74.1, 4.65), 'EPSG:4326', ?, always_xy := true)", [f"EPSG:{epsg}"])
+        return f"EPSG:{epsg}"
+    except duckdb.Error:
+        if epsg not in FALLBACK_PROJ:
+            raise
+        return FALLBACK_PROJ[epsg]
+
+
+def interpolation_sql():
+    extensive = ",\n".join(f"COALESCE(SUM(u.{v} * p.a / p.unit_area), 0.0)::DOUBLE AS {v}" for v in EXTENSIVE)
+    intensive = ",\n".join(
+        f"CASE WHEN SUM(p.a) > 0 THEN SUM(u.{v} * p.a) / SUM(p.a) ELSE 0.0 END::DOUBLE AS {v}" for v in INTENSIVE
+    )
+    return f"""
+        WITH pairs AS (
+            SELECT u.unit_id, d.district_id, ST_Area(ST_Intersection(u.geom, d.geom)) AS a
+            FROM units u JOIN districts d ON ST_Intersects(u.geom, d.geom)
+        ), weighted AS (
+            SELECT *, SUM(a) OVER (PARTITION BY unit_id) AS unit_area FROM pairs
+        ), p AS (
+            SELECT * FROM weighted WHERE unit_area > 0
+        )
+        SELECT d.district_id, {extensive}, {intensive}
+        FROM districts d LEFT JOIN p ON p.district_id = d.district_id LEFT JOIN units u ON u.unit_id = p.unit_id
+        GROUP BY d.district_id
+    """
+
+
+COVERAGE_SQL = """
+    WITH hits AS (
+        SELECT f.facility_id, c.pop_total
+        FROM facilities f JOIN centroids c ON ST_DWithin(f.geom, c.geom, ?)
+    )
+    SELECT f.facility_id, COUNT(h.facility_id) AS n_units, COALESCE(SUM(h.pop_total), 0)::BIGINT AS pop_covered
+    FROM facilities f LEFT JOIN hits h ON h.facility_id = f.facility_id
+    GROUP BY f.facility_id
+"""
+
+
+def main():
+    args = parse_args(__doc__)
+    try:
+        con = connect_with_spatial()
+    except duckdb.Error as err:
+        print(f"duckdb spatial extension unavailable: {err}", file=sys.stderr)
+        sys.exit(EXIT_UNAVAILABLE)
+    times = {}
+    tables = ("units", "districts", "facilities")
+
+    start = time.perf_counter()
+    for table in tables:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM ST_Read(?)", [str(args.city / f"{table}.geojson")])
+    times["load"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    crs = target_crs(con, args.crs)
+    for table in tables:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE "
+            f"(ST_Transform(geom, 'EPSG:4326', ?, always_xy := true) AS geom) FROM {table}",
+            [crs],
+        )
+    times["project"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    write_csv(args.out / "districts.csv", DISTRICT_COLUMNS, con.execute(interpolation_sql()).fetchall())
+    times["interpolate"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    con.execute("CREATE TABLE centroids AS SELECT unit_id, pop_total, ST_Centroid(geom) AS geom FROM units")
+    write_csv(args.out / "coverage.csv", COVERAGE_COLUMNS, con.execute(COVERAGE_SQL, [args.radius]).fetchall())
+    times["coverage"] = time.perf_counter() - start
+
+    report("duckdb-spatial", times)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""geopandas + tobler peer of the careblock reference workload.
+
+Stages (wall seconds, printed as one JSON line):
+  load         read units, districts and facilities GeoJSON (pyogrio engine)
+  project      reproject all three to EPSG:<crs>
+  interpolate  tobler area_interpolate units -> districts; write districts.csv
+  coverage     per facility, units whose centroid lies within --radius;
+               write coverage.csv
+"""
+
+import time
+
+import geopandas as gpd
+import numpy as np
+from pyproj.exceptions import CRSError
+from tobler.area_weighted import area_interpolate
+
+from peer_common import COVERAGE_COLUMNS, DISTRICT_COLUMNS, EXTENSIVE, FALLBACK_PROJ, INTENSIVE, parse_args, report, write_csv
+
+
+def project(frame, epsg):
+    try:
+        return frame.to_crs(f"EPSG:{epsg}")
+    except CRSError:
+        if epsg not in FALLBACK_PROJ:
+            raise
+        return frame.to_crs(FALLBACK_PROJ[epsg])
+
+
+def interpolate(units, districts, out_path):
+    # Counts as float64: tobler would otherwise hand int32 columns to scipy.sparse.diags.
+    units = units.astype({column: "float64" for column in EXTENSIVE})
+    estimates = area_interpolate(units, districts, extensive_variables=EXTENSIVE, intensive_variables=INTENSIVE)
+    estimates["district_id"] = districts["district_id"]
+    rows = estimates[DISTRICT_COLUMNS].astype({c: float for c in DISTRICT_COLUMNS[1:]})
+    write_csv(out_path, DISTRICT_COLUMNS, rows.itertuples(index=False, name=None))
+
+
+def coverage(units, facilities, radius, out_path):
+    centroids = units.geometry.centroid
+    fac_idx, unit_idx = centroids.sindex.query(facilities.geometry, predicate="dwithin", distance=radius)
+    n_facilities = len(facilities)
+    n_units = np.bincount(fac_idx, minlength=n_facilities)
+    pop = units["pop_total"].to_numpy(dtype=np.int64)
+    pop_covered = np.bincount(fac_idx, weights=pop[unit_idx], minlength=n_facilities)
+    rows = zip(facilities["facility_id"].tolist(), n_units.tolist(), pop_covered.astype(np.int64).tolist())
+    write_csv(out_path, COVERAGE_COLUMNS, rows)
+
+
+def main():
+    args = parse_args(__doc__)
+    times = {}
+
+    start = time.perf_counter()
+    units = gpd.read_file(args.city / "units.geojson", engine="pyogrio")
+    districts = gpd.read_file(args.city / "districts.geojson", engine="pyogrio")
+    facilities = gpd.read_file(args.city / "facilities.geojson", engine="pyogrio")
+    times["load"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    units, districts, facilities = (project(f, args.crs) for f in (units, districts, facilities))
+    times["project"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    interpolate(units, districts, args.out / "districts.csv")
+    times["interpolate"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    coverage(units, facilities, args.radius, args.out / "coverage.csv")
+    times["coverage"] = time.perf_counter() - start
+
+    report("geopandas+tobler", times)
+
+
+if __name__ == "__main__":
+    main()
