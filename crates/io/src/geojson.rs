@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::split::split_top;
 use crate::{IoError, ReadOptions, ReadReport, path_name};
 
 /// Reads a GeoJSON FeatureCollection file. See [`parse_geojson`].
@@ -67,7 +68,7 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
             });
         }
     }
-    let top: Top = serde_json::from_slice(bytes).map_err(|e| json_error(name, &e))?;
+    let top = parse_top(name, bytes)?;
     let kind = top.kind.as_deref();
     let features = match (kind, top.features) {
         (Some("FeatureCollection"), Some(f)) => f,
@@ -162,6 +163,48 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
     let layer = Layer::new(name, ids, geometries, attributes, crs).map_err(|e| IoError::layer(name, e))?;
     check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
     Ok((layer, report))
+}
+
+/// Deserialises the document. Large FeatureCollections are split into features by a
+/// structural scan and the features deserialised in parallel; anything unusual (or any error)
+/// goes through one ordinary serde pass, which gives the exact error position.
+fn parse_top<'a>(name: &str, bytes: &'a [u8]) -> Result<Top<'a>, IoError> {
+    const PARALLEL_FROM: usize = 256;
+    if let Some(split) = split_top(bytes)
+        && let Some(ranges) = split.features.as_ref().filter(|r| r.len() >= PARALLEL_FROM)
+    {
+        let mut top = Top {
+            kind: None,
+            crs: None,
+            features: None,
+        };
+        let mut members_ok = true;
+        for (key, span) in &split.members {
+            let value = &bytes[span.clone()];
+            match *key {
+                b"type" => match serde_json::from_slice(value) {
+                    Ok(v) => top.kind = v,
+                    Err(_) => members_ok = false,
+                },
+                b"crs" => match serde_json::from_slice(value) {
+                    Ok(v) => top.crs = v,
+                    Err(_) => members_ok = false,
+                },
+                _ => {}
+            }
+        }
+        if members_ok {
+            let features: Result<Vec<RawFeature<'a>>, _> = ranges
+                .par_iter()
+                .map(|r| serde_json::from_slice(&bytes[r.clone()]))
+                .collect();
+            if let Ok(features) = features {
+                top.features = Some(features);
+                return Ok(top);
+            }
+        }
+    }
+    serde_json::from_slice(bytes).map_err(|e| json_error(name, &e))
 }
 
 fn json_error(name: &str, e: &serde_json::Error) -> IoError {
@@ -1039,6 +1082,36 @@ mod tests {
             err.contains("feature \"0\" (index 0): polygon 0, ring 0 has 3 positions"),
             "{err}"
         );
+    }
+
+    /// A document large enough for the parallel path: one feature per line.
+    fn many(n: usize, broken: Option<usize>) -> String {
+        let mut t = String::from("{\"type\": \"FeatureCollection\", \"features\": [\n");
+        for i in 0..n {
+            let sep = if i + 1 < n { "," } else { "" };
+            let x = if Some(i) == broken { "1.0.5".to_string() } else { format!("{}.5", i % 170) };
+            t.push_str(&format!(
+                "{{\"type\":\"Feature\",\"id\":\"f{i}\",\"properties\":{{\"n\":{i},\"s\":\"a]}},{{\"}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x},4.5]}}}}{sep}\n"
+            ));
+        }
+        t.push_str("]}");
+        t
+    }
+
+    #[test]
+    fn the_parallel_path_reads_what_serde_reads_and_reports_errors_at_the_right_line() {
+        let t = many(1000, None);
+        let (layer, _) = parse_geojson("big.geojson", t.as_bytes(), &ReadOptions::default()).unwrap();
+        assert_eq!(layer.len(), 1000);
+        assert_eq!(layer.ids[999], "f999");
+        assert_eq!(layer.numeric_column("n").unwrap()[500], Some(500.0));
+        let Some(Geometry::Point(p)) = &layer.geometries[171] else { panic!() };
+        assert_eq!((p.x(), p.y()), (1.5, 4.5));
+        let t = many(1000, Some(700));
+        match parse_geojson("big.geojson", t.as_bytes(), &ReadOptions::default()) {
+            Err(IoError::Json { line, .. }) => assert_eq!(line, 702),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ mod geojson;
 #[cfg(feature = "gdal")]
 mod ogr;
 mod shp;
+mod split;
 mod table;
 mod write;
 
