@@ -13,6 +13,10 @@ use rstar::primitives::{GeomWithData, Rectangle};
 
 /// Which segment: (component, ring, index within the ring). Ring 0 is the exterior.
 type SegId = (u32, u32, u32);
+/// A segment and where it comes from.
+type Segment = (Line<f64>, SegId);
+/// Number of segments of each ring of each component.
+type RingCounts = Vec<Vec<u32>>;
 
 fn describe(part: u32, ring: u32, multi: bool) -> String {
     let r = if ring == 0 {
@@ -116,7 +120,7 @@ fn inside_polygon(c: Coord<f64>, p: &Polygon<f64>) -> bool {
 /// The non-degenerate segments of every ring, numbered within their ring (zero-length segments
 /// from repeated points are skipped, so that neighbours keep consecutive numbers), and the
 /// number of segments of each ring.
-fn segments(mp: &MultiPolygon<f64>) -> (Vec<(Line<f64>, SegId)>, Vec<Vec<u32>>) {
+fn segments(mp: &MultiPolygon<f64>) -> (Vec<Segment>, RingCounts) {
     let mut out = Vec::new();
     let mut counts = Vec::with_capacity(mp.0.len());
     for (pi, p) in mp.0.iter().enumerate() {

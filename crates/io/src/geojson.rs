@@ -1089,7 +1089,11 @@ mod tests {
         let mut t = String::from("{\"type\": \"FeatureCollection\", \"features\": [\n");
         for i in 0..n {
             let sep = if i + 1 < n { "," } else { "" };
-            let x = if Some(i) == broken { "1.0.5".to_string() } else { format!("{}.5", i % 170) };
+            let x = if Some(i) == broken {
+                "1.0.5".to_string()
+            } else {
+                format!("{}.5", i % 170)
+            };
             t.push_str(&format!(
                 "{{\"type\":\"Feature\",\"id\":\"f{i}\",\"properties\":{{\"n\":{i},\"s\":\"a]}},{{\"}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x},4.5]}}}}{sep}\n"
             ));
@@ -1105,7 +1109,9 @@ mod tests {
         assert_eq!(layer.len(), 1000);
         assert_eq!(layer.ids[999], "f999");
         assert_eq!(layer.numeric_column("n").unwrap()[500], Some(500.0));
-        let Some(Geometry::Point(p)) = &layer.geometries[171] else { panic!() };
+        let Some(Geometry::Point(p)) = &layer.geometries[171] else {
+            panic!()
+        };
         assert_eq!((p.x(), p.y()), (1.5, 4.5));
         let t = many(1000, Some(700));
         match parse_geojson("big.geojson", t.as_bytes(), &ReadOptions::default()) {
