@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use careblock_core::Crs;
-use careblock_core::crs::{project, working_crs};
+use careblock_core::crs::{project_into, working_crs};
 use careblock_core::join::{InterpolateOptions, area_interpolate, centroids, points_within_distance};
 use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
@@ -70,9 +70,9 @@ fn main() -> Result<()> {
     let t1 = Instant::now();
     let crs = working_crs(a.crs, &[&units, &districts])?;
     let (units, districts, facilities) = (
-        project(&units, crs)?,
-        project(&districts, crs)?,
-        project(&facilities, crs)?,
+        project_into(units, crs)?,
+        project_into(districts, crs)?,
+        project_into(facilities, crs)?,
     );
     let t_project = t1.elapsed().as_secs_f64();
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use careblock_core::Layer;
-use careblock_core::crs::{project, working_crs};
+use careblock_core::crs::{project_into, working_crs};
 use careblock_core::join::{InterpolateOptions, area_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::validate::{IssueKind, repair, validate};
@@ -121,8 +121,8 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
     let target = load(&a.target, &a.target_id, a.fix_invalid, quiet)?;
 
     let crs = working_crs(a.crs, &[&source, &target])?;
-    let source_p = project(&source, crs)?;
-    let target_p = project(&target, crs)?;
+    let source = project_into(source, crs)?;
+    let target = project_into(target, crs)?;
 
     let extensive: Vec<&str> = a.extensive.iter().map(String::as_str).collect();
     let intensive: Vec<&str> = a.intensive.iter().map(String::as_str).collect();
@@ -130,7 +130,7 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         allocate_total: !a.no_allocate_total,
         ..Default::default()
     };
-    let result = area_interpolate(&source_p, &target_p, &extensive, &intensive, options)?;
+    let result = area_interpolate(&source, &target, &extensive, &intensive, options)?;
 
     let mut columns: Vec<Column> = Vec::new();
     for (name, values) in &result.extensive {

@@ -359,40 +359,40 @@ impl Reprojection {
 
     /// Transforms a geometry in place; on error returns the offending coordinate and message.
     pub fn apply_geometry(&self, g: &mut Geometry<f64>) -> Result<(), (Coord<f64>, String)> {
+        // (geo's in-place variant recurses without bound through GeometryCollection's types.)
         *g = g.try_map_coords(|c| self.apply(c).map_err(|e| (c, e)))?;
         Ok(())
     }
 }
 
-/// Reprojects a layer to `to` (in parallel over features). The layer's coordinates must have
-/// passed [`check_plausible`].
-pub fn project(layer: &Layer, to: Crs) -> Result<Layer, CrsError> {
+/// Reprojects a layer to `to` (in parallel over features, in place). The layer's coordinates
+/// must have passed [`check_plausible`].
+pub fn project_into(mut layer: Layer, to: Crs) -> Result<Layer, CrsError> {
     let r = Reprojection::new(layer.crs, to);
-    let geometries = layer
+    let (name, from) = (&layer.name, layer.crs);
+    layer
         .geometries
-        .par_iter()
+        .par_iter_mut()
         .zip(layer.ids.par_iter())
-        .map(|(g, id)| {
-            let Some(g) = g else { return Ok(None) };
-            let mut g = g.clone();
-            r.apply_geometry(&mut g)
-                .map_err(|(c, reason)| CrsError::Transform {
-                    layer: layer.name.clone(),
-                    id: id.clone(),
-                    x: c.x,
-                    y: c.y,
-                    from: layer.crs.to_string(),
-                    to: to.to_string(),
-                    reason,
-                })?;
-            Ok(Some(g))
-        })
-        .collect::<Result<Vec<_>, CrsError>>()?;
-    Ok(Layer {
-        geometries,
-        crs: to,
-        ..layer.clone()
-    })
+        .try_for_each(|(g, id)| {
+            let Some(g) = g else { return Ok(()) };
+            r.apply_geometry(g).map_err(|(c, reason)| CrsError::Transform {
+                layer: name.clone(),
+                id: id.clone(),
+                x: c.x,
+                y: c.y,
+                from: from.to_string(),
+                to: to.to_string(),
+                reason,
+            })
+        })?;
+    layer.crs = to;
+    Ok(layer)
+}
+
+/// Reprojects a copy of a layer to `to`; see [`project_into`].
+pub fn project(layer: &Layer, to: Crs) -> Result<Layer, CrsError> {
+    project_into(layer.clone(), to)
 }
 
 #[cfg(test)]
