@@ -201,6 +201,14 @@ impl Crs {
         Crs::Projected { epsg }
     }
 
+    /// The datum part of the PROJ definition.
+    fn datum(&self) -> &'static str {
+        match self.epsg() {
+            4326 | 32601..=32660 | 32701..=32760 => "+datum=WGS84",
+            _ => "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0",
+        }
+    }
+
     fn proj(&self) -> Proj {
         // Every definition above is a constant PROJ.4 string that proj4rs parses (unit-tested in
         // `every_known_crs_builds`), so this cannot fail at run time.
@@ -219,53 +227,53 @@ impl fmt::Display for Crs {
 /// within ±1e8 m for a projected one (catching degrees in a projected file: every coordinate
 /// within ±180 of the origin is refused too).
 pub fn check_plausible(layer: &Layer) -> Result<(), CrsError> {
-    let implausible = |id: &str, c: Coord, reason| CrsError::Implausible {
+    let geographic = layer.crs.is_geographic();
+    let problem = |c: Coord| -> Option<&'static str> {
+        if !c.x.is_finite() || !c.y.is_finite() {
+            Some("coordinates must be finite numbers")
+        } else if geographic && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+            Some(
+                "lon/lat degrees must satisfy |lon| <= 180 and |lat| <= 90 (are these metres in a projected CRS?)",
+            )
+        } else if !geographic && (c.x.abs() > 1e8 || c.y.abs() > 1e8) {
+            Some("projected metres must be within ±1e8")
+        } else {
+            None
+        }
+    };
+    let implausible = |i: usize, c: Coord, reason| CrsError::Implausible {
         layer: layer.name.clone(),
-        id: id.to_string(),
+        id: layer.ids[i].clone(),
         x: c.x,
         y: c.y,
         crs: layer.crs.to_string(),
         reason,
     };
-    let mut all_small = true;
-    let mut first: Option<(usize, Coord)> = None;
-    for (i, g) in layer.geometries.iter().enumerate() {
-        let Some(g) = g else { continue };
-        for c in geo::CoordsIter::coords_iter(g) {
-            if !c.x.is_finite() || !c.y.is_finite() {
-                return Err(implausible(
-                    &layer.ids[i],
-                    c,
-                    "coordinates must be finite numbers",
-                ));
-            }
-            if layer.crs.is_geographic() {
-                if c.x.abs() > 180.0 || c.y.abs() > 90.0 {
-                    return Err(implausible(
-                        &layer.ids[i],
-                        c,
-                        "lon/lat degrees must satisfy |lon| <= 180 and |lat| <= 90 (are these metres in a projected CRS?)",
-                    ));
-                }
-            } else {
-                if c.x.abs() > 1e8 || c.y.abs() > 1e8 {
-                    return Err(implausible(
-                        &layer.ids[i],
-                        c,
-                        "projected metres must be within ±1e8",
-                    ));
-                }
-                all_small &= c.x.abs() <= 180.0 && c.y.abs() <= 90.0;
-                first.get_or_insert((i, c));
-            }
-        }
+    // The first offending feature in file order, whatever the thread count.
+    let bad = layer.geometries.par_iter().enumerate().find_map_first(|(i, g)| {
+        let g = g.as_ref()?;
+        geo::CoordsIter::coords_iter(g).find_map(|c| problem(c).map(|reason| (i, c, reason)))
+    });
+    if let Some((i, c, reason)) = bad {
+        return Err(implausible(i, c, reason));
     }
-    if let (false, true, Some((i, c))) = (layer.crs.is_geographic(), all_small, first) {
-        return Err(implausible(
-            &layer.ids[i],
-            c,
-            "every coordinate is within ±180/±90: these look like lon/lat degrees, not metres",
-        ));
+    if !geographic {
+        let all_small = layer.geometries.par_iter().all(|g| {
+            g.as_ref().is_none_or(|g| {
+                geo::CoordsIter::coords_iter(g).all(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0)
+            })
+        });
+        let first = layer.geometries.iter().enumerate().find_map(|(i, g)| {
+            let c = g.as_ref().and_then(|g| geo::CoordsIter::coords_iter(g).next())?;
+            Some((i, c))
+        });
+        if let (true, Some((i, c))) = (all_small, first) {
+            return Err(implausible(
+                i,
+                c,
+                "every coordinate is within ±180/±90: these look like lon/lat degrees, not metres",
+            ));
+        }
     }
     Ok(())
 }
@@ -326,18 +334,26 @@ impl Transform for Xy<'_> {
 
 impl Reprojection {
     /// A transformation from `from` to `to`.
+    ///
+    /// WGS 84, MAGNA-SIRGAS and SIRGAS 2000 are all realisations of ITRF that agree to a few
+    /// centimetres, and PROJ itself uses a null transformation between them. So a geographic
+    /// CRS on either side takes the datum of the projected one: no datum shift (and no
+    /// round trip through geocentric coordinates) is computed per point.
     pub fn new(from: Crs, to: Crs) -> Reprojection {
-        Reprojection {
-            from,
-            to,
-            src: from.proj(),
-            dst: to.proj(),
-        }
+        let longlat = |datum: &str| {
+            Proj::from_proj_string(&format!("+proj=longlat {datum} +no_defs")).expect("built-in PROJ string")
+        };
+        let (src, dst) = match (from.is_geographic(), to.is_geographic()) {
+            (true, false) => (longlat(to.datum()), to.proj()),
+            (false, true) => (from.proj(), longlat(from.datum())),
+            _ => (from.proj(), to.proj()),
+        };
+        Reprojection { from, to, src, dst }
     }
 
     /// Transforms one coordinate (degrees in, degrees out for geographic CRSs).
     pub fn apply(&self, c: Coord<f64>) -> Result<Coord<f64>, String> {
-        if self.from == self.to {
+        if self.from == self.to || (self.from.is_geographic() && self.to.is_geographic()) {
             return Ok(c);
         }
         let mut c = c;
@@ -470,6 +486,48 @@ mod tests {
         assert_eq!(Crs::from_wkt(utm).unwrap().epsg(), 32718);
         assert_eq!(Crs::from_wkt(sirgas).unwrap().epsg(), 31979);
         assert!(Crs::from_wkt("LOCAL_CS[\"x\"]").is_err());
+    }
+
+    #[test]
+    fn implausible_coordinates_name_the_first_feature_in_file_order() {
+        use geo::point;
+        use polars::prelude::DataFrame;
+        let layer = |crs, pts: Vec<(f64, f64)>| {
+            let n = pts.len();
+            Layer::new(
+                "pts.geojson",
+                (0..n).map(|i| format!("p{i}")).collect(),
+                pts.into_iter()
+                    .map(|(x, y)| Some(point!(x: x, y: y).into()))
+                    .collect(),
+                DataFrame::empty_with_height(n),
+                crs,
+            )
+            .unwrap()
+        };
+        let metres = layer(WGS84, vec![(-74.1, 4.6), (4880248.0, 2066385.0), (5e6, 2e6)]);
+        let err = check_plausible(&metres).unwrap_err().to_string();
+        assert!(
+            err.contains("\"p1\"") && err.contains("4880248.0") && err.contains("metres"),
+            "{err}"
+        );
+        let nan = layer(WGS84, vec![(f64::NAN, 4.6)]);
+        assert!(check_plausible(&nan).unwrap_err().to_string().contains("finite"));
+        let degrees = layer(Crs::Projected { epsg: 9377 }, vec![(-74.1, 4.6), (-74.0, 4.7)]);
+        assert!(
+            check_plausible(&degrees)
+                .unwrap_err()
+                .to_string()
+                .contains("look like lon/lat")
+        );
+        assert!(
+            check_plausible(&layer(
+                Crs::Projected { epsg: 9377 },
+                vec![(4880248.0, 2066385.0)]
+            ))
+            .is_ok()
+        );
+        assert!(check_plausible(&layer(WGS84, vec![(-74.1, 4.6)])).is_ok());
     }
 
     #[test]
