@@ -34,9 +34,17 @@ fn out_dir(name: &str) -> PathBuf {
     d
 }
 
-fn interpolate(out: &Path, report: &Path, threads: usize) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .args(["--threads", &threads.to_string(), "interpolate"])
+/// Runs the interpolation with `threads` rayon threads, set through `RAYON_NUM_THREADS` (what
+/// a user of the library would set) or, with `flag`, through `--threads`.
+fn run(out: &Path, report: &Path, threads: usize, flag: bool) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_careblock"));
+    if flag {
+        cmd.args(["--threads", &threads.to_string()]);
+    } else {
+        cmd.env("RAYON_NUM_THREADS", threads.to_string());
+    }
+    let o = cmd
+        .arg("interpolate")
         .arg("--source")
         .arg(data("sectores_censales.shp"))
         .args([
@@ -71,6 +79,10 @@ fn interpolate(out: &Path, report: &Path, threads: usize) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout).unwrap()
+}
+
+fn interpolate(out: &Path, report: &Path, threads: usize) -> String {
+    run(out, report, threads, true)
 }
 
 #[test]
@@ -145,8 +157,8 @@ fn output_is_byte_identical_whatever_the_thread_count() {
     for ext in ["csv", "geojson"] {
         let one = dir.join(format!("one.{ext}"));
         let two = dir.join(format!("two.{ext}"));
-        interpolate(&one, &dir.join("r1.json"), 1);
-        interpolate(&two, &dir.join("r2.json"), 2);
+        run(&one, &dir.join("r1.json"), 1, false);
+        run(&two, &dir.join("r2.json"), 2, false);
         assert_eq!(
             std::fs::read(&one).unwrap(),
             std::fs::read(&two).unwrap(),
@@ -157,6 +169,13 @@ fn output_is_byte_identical_whatever_the_thread_count() {
             std::fs::read(dir.join("r2.json")).unwrap()
         );
     }
+    // The --threads flag gives the same bytes as the environment variable.
+    let flag = dir.join("flag.csv");
+    interpolate(&flag, &dir.join("r3.json"), 1);
+    assert_eq!(
+        std::fs::read(&flag).unwrap(),
+        std::fs::read(dir.join("one.csv")).unwrap()
+    );
 }
 
 #[test]
