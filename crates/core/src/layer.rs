@@ -2,10 +2,9 @@
 //! features, each with a string id, an optional geometry (a null geometry is kept, never
 //! dropped) and a row of attributes in a polars `DataFrame`, plus the CRS of its coordinates.
 
-use std::collections::HashMap;
-
 use geo::{BoundingRect, Coord, Geometry, MultiPolygon, Point, Rect};
 use polars::prelude::{DataFrame, DataType};
+use rayon::prelude::*;
 
 use crate::crs::Crs;
 use crate::error::LayerError;
@@ -44,16 +43,13 @@ impl Layer {
                 rows: attributes.height(),
             });
         }
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            if let Some(first) = seen.insert(id.as_str(), i) {
-                return Err(LayerError::DuplicateId {
-                    layer: name,
-                    id: id.clone(),
-                    first,
-                    second: i,
-                });
-            }
+        if let Some((first, second)) = first_duplicate(&ids) {
+            return Err(LayerError::DuplicateId {
+                layer: name,
+                id: ids[second].clone(),
+                first,
+                second,
+            });
         }
         Ok(Layer {
             name,
@@ -208,6 +204,32 @@ impl Layer {
     }
 }
 
+/// The duplicate id whose second occurrence comes first in feature order, as (index of its first
+/// occurrence, index of its second). A parallel sort, so that a national layer's millions of
+/// ids are checked in milliseconds.
+fn first_duplicate(ids: &[String]) -> Option<(usize, usize)> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]).then(a.cmp(&b)));
+    let mut best: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i + 1 < order.len() {
+        let id = &ids[order[i]];
+        if *id != ids[order[i + 1]] {
+            i += 1;
+            continue;
+        }
+        // A run of equal ids, sorted by position: its first two are the first two occurrences.
+        let pair = (order[i], order[i + 1]);
+        if best.is_none_or(|(_, second)| pair.1 < second) {
+            best = Some(pair);
+        }
+        while i < order.len() && ids[order[i]] == *id {
+            i += 1;
+        }
+    }
+    best
+}
+
 /// A geometry kind's name, for messages.
 pub fn geometry_kind(g: &Geometry<f64>) -> &'static str {
     match g {
@@ -260,6 +282,19 @@ mod tests {
                 second: 2
             }
         );
+    }
+
+    #[test]
+    fn the_reported_duplicate_is_the_one_whose_repeat_comes_first() {
+        let ids: Vec<String> = ["c", "a", "b", "c", "a", "a"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(first_duplicate(&ids), Some((0, 3)));
+        let ids: Vec<String> = ["x", "a", "a", "x"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(first_duplicate(&ids), Some((1, 2)));
+        let ids: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        assert_eq!(first_duplicate(&ids), None);
     }
 
     #[test]

@@ -232,7 +232,7 @@ fn json_error(name: &str, e: &serde_json::Error) -> IoError {
 fn feature_ids(name: &str, features: &[RawFeature<'_>], opts: &ReadOptions) -> Result<Vec<String>, IoError> {
     if let Some(field) = &opts.id_field {
         return features
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(i, f)| {
                 let value = f.properties.as_ref().and_then(|p| {
@@ -310,7 +310,7 @@ fn build_columns(name: &str, features: &mut [RawFeature<'_>]) -> Result<DataFram
         }
     }
     let columns = names
-        .into_iter()
+        .into_par_iter()
         .zip(values)
         .map(|(name, mut vals)| {
             vals.resize_with(n, || PropValue::Null);
