@@ -68,143 +68,223 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
             });
         }
     }
-    let top = parse_top(name, bytes)?;
-    let kind = top.kind.as_deref();
-    let features = match (kind, top.features) {
-        (Some("FeatureCollection"), Some(f)) => f,
-        (Some("FeatureCollection"), None) => {
-            return Err(IoError::NotFeatureCollection {
-                path: name.into(),
-                found: "a FeatureCollection without a \"features\" array".into(),
-            });
-        }
-        (Some("Feature"), _) => {
-            return Err(IoError::NotFeatureCollection {
-                path: name.into(),
-                found: "a single Feature (wrap it in a FeatureCollection)".into(),
-            });
-        }
-        (
-            Some(
-                k @ ("Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon"
-                | "GeometryCollection"),
-            ),
-            _,
-        ) => {
-            return Err(IoError::NotFeatureCollection {
-                path: name.into(),
-                found: format!("a bare {k} geometry (wrap it in a Feature in a FeatureCollection)"),
-            });
-        }
-        (Some(k), _) => {
-            return Err(IoError::NotFeatureCollection {
-                path: name.into(),
-                found: format!("an object of type {k:?}"),
-            });
-        }
-        (None, _) => {
-            return Err(IoError::NotFeatureCollection {
-                path: name.into(),
-                found: "an object without a \"type\" member".into(),
-            });
-        }
+    let doc = parse_document(name, bytes)?;
+    let has_features = match &doc.features {
+        Features::Spans(_) => true,
+        Features::Parsed(f) => f.is_some(),
     };
-
-    let crs = match top.crs {
+    check_collection(name, doc.kind.as_deref(), has_features)?;
+    let crs = match doc.crs {
         Some(member) => member.to_crs(name)?,
         None => opts.crs.unwrap_or(WGS84),
     };
-
-    let mut features = features;
-    for (i, f) in features.iter().enumerate() {
-        if let Some(k) = &f.kind
-            && k != "Feature"
-        {
-            return Err(IoError::Feature {
-                path: name.into(),
-                id: f.id.as_ref().map(|v| v.0.clone()),
-                index: i,
-                problem: format!("has type {k:?}, expected \"Feature\""),
-            });
+    let mut assembler = Assembler::new(name, opts);
+    match doc.features {
+        Features::Parsed(features) => assembler.add(features.unwrap_or_default())?,
+        Features::Spans(spans) => {
+            // Chunks bound the memory of the parsed-but-not-yet-converted features.
+            for chunk in spans.chunks(CHUNK) {
+                let features: Result<Vec<RawFeature<'_>>, _> = chunk
+                    .par_iter()
+                    .map(|r| serde_json::from_slice(&bytes[r.clone()]))
+                    .collect();
+                match features {
+                    Ok(features) => assembler.add(features)?,
+                    // One plain pass over the whole document says exactly where the error is.
+                    Err(_) => return Err(document_error(name, bytes)),
+                }
+            }
         }
     }
-
-    let ids = feature_ids(name, &features, opts)?;
-    let attributes = build_columns(name, &mut features)?;
-
-    let raw: Vec<Option<RawGeometry>> = features.into_iter().map(|f| f.geometry).collect();
-    type Converted = Result<(Option<Geometry<f64>>, bool), IoError>;
-    let converted: Vec<Converted> = raw
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let Some(g) = g else { return Ok((None, false)) };
-            let mut closed = false;
-            to_geometry(g, opts.close_rings, &mut closed)
-                .map(|g| (Some(g), closed))
-                .map_err(|problem| IoError::Feature {
-                    path: name.into(),
-                    id: Some(ids[i].clone()),
-                    index: i,
-                    problem,
-                })
-        })
-        .collect();
-    let mut geometries = Vec::with_capacity(converted.len());
-    let mut report = ReadReport::default();
-    for (i, c) in converted.into_iter().enumerate() {
-        let (g, closed) = c?;
-        if closed {
-            report.closed_rings.push(ids[i].clone());
-        }
-        geometries.push(g);
-    }
-
-    let layer = Layer::new(name, ids, geometries, attributes, crs).map_err(|e| IoError::layer(name, e))?;
-    check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
-    Ok((layer, report))
+    assembler.finish(crs)
 }
 
-/// Deserialises the document. Large FeatureCollections are split into features by a
-/// structural scan and the features deserialised in parallel; anything unusual (or any error)
-/// goes through one ordinary serde pass, which gives the exact error position.
-fn parse_top<'a>(name: &str, bytes: &'a [u8]) -> Result<Top<'a>, IoError> {
+/// Features deserialised per chunk on the parallel path (small under test, so that the tests
+/// cross chunk boundaries).
+const CHUNK: usize = if cfg!(test) { 300 } else { 32_768 };
+
+/// The top level of a document, with the features either parsed or located.
+struct Document<'a> {
+    kind: Option<String>,
+    crs: Option<CrsMember>,
+    features: Features<'a>,
+}
+
+enum Features<'a> {
+    /// Byte spans of the features, to deserialise in parallel chunks.
+    Spans(Vec<std::ops::Range<usize>>),
+    /// Features parsed by one serde pass (`None`: no "features" member).
+    Parsed(Option<Vec<RawFeature<'a>>>),
+}
+
+/// Large FeatureCollections are split into features by a structural scan, to be deserialised in
+/// parallel; anything unusual goes through one ordinary serde pass, which also gives the exact
+/// error position of malformed input.
+fn parse_document<'a>(name: &str, bytes: &'a [u8]) -> Result<Document<'a>, IoError> {
     const PARALLEL_FROM: usize = 256;
     if let Some(split) = split_top(bytes)
-        && let Some(ranges) = split.features.as_ref().filter(|r| r.len() >= PARALLEL_FROM)
+        && let Some(spans) = split.features.filter(|r| r.len() >= PARALLEL_FROM)
     {
-        let mut top = Top {
-            kind: None,
-            crs: None,
-            features: None,
-        };
+        let mut kind = None;
+        let mut crs = None;
         let mut members_ok = true;
         for (key, span) in &split.members {
             let value = &bytes[span.clone()];
             match *key {
                 b"type" => match serde_json::from_slice(value) {
-                    Ok(v) => top.kind = v,
+                    Ok(v) => kind = v,
                     Err(_) => members_ok = false,
                 },
                 b"crs" => match serde_json::from_slice(value) {
-                    Ok(v) => top.crs = v,
+                    Ok(v) => crs = v,
                     Err(_) => members_ok = false,
                 },
                 _ => {}
             }
         }
         if members_ok {
-            let features: Result<Vec<RawFeature<'a>>, _> = ranges
-                .par_iter()
-                .map(|r| serde_json::from_slice(&bytes[r.clone()]))
-                .collect();
-            if let Ok(features) = features {
-                top.features = Some(features);
-                return Ok(top);
-            }
+            return Ok(Document {
+                kind,
+                crs,
+                features: Features::Spans(spans),
+            });
         }
     }
-    serde_json::from_slice(bytes).map_err(|e| json_error(name, &e))
+    let top: Top<'a> = serde_json::from_slice(bytes).map_err(|e| json_error(name, &e))?;
+    Ok(Document {
+        kind: top.kind,
+        crs: top.crs,
+        features: Features::Parsed(top.features),
+    })
+}
+
+/// The error of a document the parallel path could not read, from one plain serde pass.
+fn document_error(name: &str, bytes: &[u8]) -> IoError {
+    match serde_json::from_slice::<Top<'_>>(bytes) {
+        Err(e) => json_error(name, &e),
+        Ok(_) => IoError::format(name, "a feature could not be read"),
+    }
+}
+
+/// Refuses anything but a FeatureCollection with a "features" array, saying what it is.
+fn check_collection(name: &str, kind: Option<&str>, has_features: bool) -> Result<(), IoError> {
+    let found = match (kind, has_features) {
+        (Some("FeatureCollection"), true) => return Ok(()),
+        (Some("FeatureCollection"), false) => "a FeatureCollection without a \"features\" array".to_string(),
+        (Some("Feature"), _) => "a single Feature (wrap it in a FeatureCollection)".to_string(),
+        (
+            Some(
+                k @ ("Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon"
+                | "GeometryCollection"),
+            ),
+            _,
+        ) => format!("a bare {k} geometry (wrap it in a Feature in a FeatureCollection)"),
+        (Some(k), _) => format!("an object of type {k:?}"),
+        (None, _) => "an object without a \"type\" member".to_string(),
+    };
+    Err(IoError::NotFeatureCollection {
+        path: name.into(),
+        found,
+    })
+}
+
+/// Builds a layer from features added chunk by chunk, in file order.
+struct Assembler<'a, 'o> {
+    name: &'o str,
+    opts: &'o ReadOptions,
+    /// Ids from `opts.id_field`, or else the features' `id` members (settled in `finish`).
+    ids: Vec<Option<String>>,
+    geometries: Vec<Option<Geometry<f64>>>,
+    /// Indices of the features whose rings were closed.
+    closed: Vec<usize>,
+    columns: Columns<'a>,
+}
+
+impl<'a, 'o> Assembler<'a, 'o> {
+    fn new(name: &'o str, opts: &'o ReadOptions) -> Self {
+        Assembler {
+            name,
+            opts,
+            ids: Vec::new(),
+            geometries: Vec::new(),
+            closed: Vec::new(),
+            columns: Columns::default(),
+        }
+    }
+
+    fn add(&mut self, mut features: Vec<RawFeature<'a>>) -> Result<(), IoError> {
+        let (name, offset) = (self.name, self.geometries.len());
+        for (k, f) in features.iter().enumerate() {
+            if let Some(kind) = &f.kind
+                && kind != "Feature"
+            {
+                return Err(IoError::Feature {
+                    path: name.into(),
+                    id: f.id.as_ref().map(|v| v.0.clone()),
+                    index: offset + k,
+                    problem: format!("has type {kind:?}, expected \"Feature\""),
+                });
+            }
+        }
+        match &self.opts.id_field {
+            Some(field) => {
+                let ids = ids_from_field(name, &features, field, offset)?;
+                self.ids.extend(ids.into_iter().map(Some));
+            }
+            None => self
+                .ids
+                .extend(features.iter().map(|f| f.id.as_ref().map(|v| v.0.clone()))),
+        }
+        self.columns.add(&mut features, offset);
+
+        let close = self.opts.close_rings;
+        let ids = &self.ids[offset..];
+        let raw: Vec<Option<RawGeometry>> = features.into_iter().map(|f| f.geometry).collect();
+        type Converted = Result<(Option<Geometry<f64>>, bool), IoError>;
+        let converted: Vec<Converted> = raw
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, g)| {
+                let Some(g) = g else { return Ok((None, false)) };
+                let mut closed = false;
+                to_geometry(g, close, &mut closed)
+                    .map(|g| (Some(g), closed))
+                    .map_err(|problem| IoError::Feature {
+                        path: name.into(),
+                        id: ids[k].clone(),
+                        index: offset + k,
+                        problem,
+                    })
+            })
+            .collect();
+        for (k, c) in converted.into_iter().enumerate() {
+            let (g, closed) = c?;
+            if closed {
+                self.closed.push(offset + k);
+            }
+            self.geometries.push(g);
+        }
+        Ok(())
+    }
+
+    fn finish(self, crs: Crs) -> Result<(Layer, ReadReport), IoError> {
+        let name = self.name;
+        let n = self.geometries.len();
+        // Without an id field: the `id` members if every feature has one, else the index.
+        let ids: Vec<String> = if n > 0 && self.ids.iter().all(Option::is_some) {
+            self.ids.into_iter().flatten().collect()
+        } else {
+            (0..n).map(|i| i.to_string()).collect()
+        };
+        let report = ReadReport {
+            closed_rings: self.closed.iter().map(|&i| ids[i].clone()).collect(),
+        };
+        let attributes = self.columns.finish(name, n)?;
+        let layer =
+            Layer::new(name, ids, self.geometries, attributes, crs).map_err(|e| IoError::layer(name, e))?;
+        check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
+        Ok((layer, report))
+    }
 }
 
 fn json_error(name: &str, e: &serde_json::Error) -> IoError {
@@ -229,41 +309,38 @@ fn json_error(name: &str, e: &serde_json::Error) -> IoError {
 // ---------------------------------------------------------------------------------------------
 // ids and properties
 
-fn feature_ids(name: &str, features: &[RawFeature<'_>], opts: &ReadOptions) -> Result<Vec<String>, IoError> {
-    if let Some(field) = &opts.id_field {
-        return features
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let value = f.properties.as_ref().and_then(|p| {
-                    p.0.iter()
-                        .rev()
-                        .find(|(k, _)| k.as_ref() == field.as_str())
-                        .map(|(_, v)| v)
-                });
-                let problem = match value {
-                    None => "the id field is missing from this feature's properties",
-                    Some(PropValue::Null) => "the id field is null",
-                    Some(v) => return Ok(v.as_text()),
-                };
-                Err(IoError::Field {
-                    path: name.into(),
-                    id: f.id.as_ref().map(|v| v.0.clone()),
-                    index: i,
-                    field: field.clone(),
-                    problem: format!("{problem}; every feature needs an id"),
-                })
+/// The ids of a chunk of features from their `field` property; `offset` is the chunk's first
+/// feature index (for messages).
+fn ids_from_field(
+    name: &str,
+    features: &[RawFeature<'_>],
+    field: &str,
+    offset: usize,
+) -> Result<Vec<String>, IoError> {
+    features
+        .par_iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let value = f.properties.as_ref().and_then(|p| {
+                p.0.iter()
+                    .rev()
+                    .find(|(key, _)| key.as_ref() == field)
+                    .map(|(_, v)| v)
+            });
+            let problem = match value {
+                None => "the id field is missing from this feature's properties",
+                Some(PropValue::Null) => "the id field is null",
+                Some(v) => return Ok(v.as_text()),
+            };
+            Err(IoError::Field {
+                path: name.into(),
+                id: f.id.as_ref().map(|v| v.0.clone()),
+                index: offset + k,
+                field: field.to_string(),
+                problem: format!("{problem}; every feature needs an id"),
             })
-            .collect();
-    }
-    if !features.is_empty() && features.iter().all(|f| f.id.is_some()) {
-        Ok(features
-            .iter()
-            .map(|f| f.id.as_ref().map(|v| v.0.clone()).unwrap_or_default())
-            .collect())
-    } else {
-        Ok((0..features.len()).map(|i| i.to_string()).collect())
-    }
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -276,48 +353,61 @@ enum Kind {
     Text,
 }
 
-fn build_columns(name: &str, features: &mut [RawFeature<'_>]) -> Result<DataFrame, IoError> {
-    let n = features.len();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut values: Vec<Vec<PropValue<'_>>> = Vec::new();
-    for (i, f) in features.iter_mut().enumerate() {
-        let Some(props) = f.properties.take() else {
-            continue;
-        };
-        for (j, (k, v)) in props.0.into_iter().enumerate() {
-            // Features usually list their keys in the same order: try that before hashing.
-            let c = match names.get(j) {
-                Some(n) if n.as_str() == k.as_ref() => j,
-                _ => match index.get(k.as_ref()) {
-                    Some(&c) => c,
-                    None => {
-                        let c = names.len();
-                        index.insert(k.to_string(), c);
-                        names.push(k.into_owned());
-                        values.push(Vec::with_capacity(n));
-                        c
-                    }
-                },
+/// Property values gathered column by column, over chunks of features.
+#[derive(Default)]
+struct Columns<'a> {
+    index: HashMap<String, usize>,
+    names: Vec<String>,
+    values: Vec<Vec<PropValue<'a>>>,
+}
+
+impl<'a> Columns<'a> {
+    /// Moves the properties of a chunk of features (the first at `offset`) into the columns.
+    fn add(&mut self, features: &mut [RawFeature<'a>], offset: usize) {
+        for (k, f) in features.iter_mut().enumerate() {
+            let i = offset + k;
+            let Some(props) = f.properties.take() else {
+                continue;
             };
-            let col = &mut values[c];
-            // A repeated key in one object: the last value wins (as in serde_json's maps).
-            if col.len() == i + 1 {
-                col.pop();
+            for (j, (key, v)) in props.0.into_iter().enumerate() {
+                // Features usually list their keys in the same order: try that before hashing.
+                let c = match self.names.get(j) {
+                    Some(n) if n.as_str() == key.as_ref() => j,
+                    _ => match self.index.get(key.as_ref()) {
+                        Some(&c) => c,
+                        None => {
+                            let c = self.names.len();
+                            self.index.insert(key.to_string(), c);
+                            self.names.push(key.into_owned());
+                            self.values.push(Vec::new());
+                            c
+                        }
+                    },
+                };
+                let col = &mut self.values[c];
+                // A repeated key in one object: the last value wins (as in serde_json's maps).
+                if col.len() == i + 1 {
+                    col.pop();
+                }
+                col.resize_with(i, || PropValue::Null);
+                col.push(v);
             }
-            col.resize_with(i, || PropValue::Null);
-            col.push(v);
         }
     }
-    let columns = names
-        .into_par_iter()
-        .zip(values)
-        .map(|(name, mut vals)| {
-            vals.resize_with(n, || PropValue::Null);
-            make_column(&name, vals)
-        })
-        .collect::<Vec<_>>();
-    DataFrame::new(n, columns).map_err(|e| IoError::table(name, e))
+
+    /// The typed columns of `n` features (one per key, in order of first appearance).
+    fn finish(self, name: &str, n: usize) -> Result<DataFrame, IoError> {
+        let columns = self
+            .names
+            .into_par_iter()
+            .zip(self.values)
+            .map(|(name, mut vals)| {
+                vals.resize_with(n, || PropValue::Null);
+                make_column(&name, vals)
+            })
+            .collect::<Vec<_>>();
+        DataFrame::new(n, columns).map_err(|e| IoError::table(name, e))
+    }
 }
 
 fn make_column(name: &str, vals: Vec<PropValue<'_>>) -> Column {
@@ -1079,7 +1169,7 @@ mod tests {
         );
         let err = parse(&t).unwrap_err().to_string();
         assert!(
-            err.contains("feature \"0\" (index 0): polygon 0, ring 0 has 3 positions"),
+            err.contains("feature at index 0: polygon 0, ring 0 has 3 positions"),
             "{err}"
         );
     }
@@ -1089,13 +1179,14 @@ mod tests {
         let mut t = String::from("{\"type\": \"FeatureCollection\", \"features\": [\n");
         for i in 0..n {
             let sep = if i + 1 < n { "," } else { "" };
+            let late = if i == 900 { ",\"late\":9" } else { "" };
             let x = if Some(i) == broken {
                 "1.0.5".to_string()
             } else {
                 format!("{}.5", i % 170)
             };
             t.push_str(&format!(
-                "{{\"type\":\"Feature\",\"id\":\"f{i}\",\"properties\":{{\"n\":{i},\"s\":\"a]}},{{\"}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x},4.5]}}}}{sep}\n"
+                "{{\"type\":\"Feature\",\"id\":\"f{i}\",\"properties\":{{\"n\":{i},\"s\":\"a]}},{{\"{late}}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x},4.5]}}}}{sep}\n"
             ));
         }
         t.push_str("]}");
@@ -1109,6 +1200,10 @@ mod tests {
         assert_eq!(layer.len(), 1000);
         assert_eq!(layer.ids[999], "f999");
         assert_eq!(layer.numeric_column("n").unwrap()[500], Some(500.0));
+        // A key first seen in a late chunk is null for every earlier feature.
+        let late = layer.numeric_column("late").unwrap();
+        assert_eq!(late.iter().flatten().count(), 1);
+        assert_eq!(late[900], Some(9.0));
         let Some(Geometry::Point(p)) = &layer.geometries[171] else {
             panic!()
         };
