@@ -215,7 +215,7 @@ impl<'a, 'o> Assembler<'a, 'o> {
     fn add(&mut self, mut features: Vec<RawFeature<'a>>) -> Result<(), IoError> {
         let (name, offset) = (self.name, self.geometries.len());
         for (k, f) in features.iter().enumerate() {
-            if let Some(kind) = &f.kind
+            if let Some(Text(kind)) = &f.kind
                 && kind != "Feature"
             {
                 return Err(IoError::Feature {
@@ -518,6 +518,8 @@ fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -> Result<Li
             if v.len() == 1 { "" } else { "s" }
         ));
     }
+    // The parser reserves room for 16 positions; a census block has 5.
+    v.shrink_to_fit();
     Ok(LineString(v))
 }
 
@@ -691,8 +693,8 @@ impl CrsMember {
 
 #[derive(Deserialize)]
 struct RawFeature<'a> {
-    #[serde(rename = "type")]
-    kind: Option<String>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<Text<'a>>,
     id: Option<IdValue>,
     #[serde(borrow)]
     properties: Option<Props<'a>>,
