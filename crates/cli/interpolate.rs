@@ -21,14 +21,13 @@ fn load(path: &Path, id: &Option<String>, fix: bool, quiet: bool) -> Result<Laye
         ..Default::default()
     };
     let (layer, read_report) = read_layer(path, &opts)?;
-    if !quiet && !read_report.closed_rings.is_empty() {
-        eprintln!(
-            "{}: closed the open rings of {} feature(s): {}",
-            path.display(),
-            read_report.closed_rings.len(),
-            report::ids(&read_report.closed_rings, 25)
-        );
-    }
+    let file = path.display().to_string();
+    report::note_ids(
+        quiet,
+        &file,
+        "closed the open rings of these features",
+        &read_report.closed_rings,
+    );
     check_geometries(layer, fix, quiet)
 }
 
@@ -41,14 +40,12 @@ fn check_geometries(layer: Layer, fix: bool, quiet: bool) -> Result<Layer> {
         .filter(|i| matches!(i.kind, IssueKind::Null | IssueKind::Empty))
         .map(|i| i.id.clone())
         .collect();
-    if !quiet && !empty.is_empty() {
-        eprintln!(
-            "{}: warning: {} feature(s) without geometry (kept, area 0): {}",
-            layer.name,
-            empty.len(),
-            report::ids(&empty, 25)
-        );
-    }
+    report::note_ids(
+        quiet,
+        &layer.name,
+        "warning: features without geometry, kept with area 0",
+        &empty,
+    );
     if v.blocking().next().is_none() {
         return Ok(layer);
     }
@@ -72,15 +69,13 @@ fn check_geometries(layer: Layer, fix: bool, quiet: bool) -> Result<Layer> {
             bad.problem
         );
     }
-    if !quiet {
-        let ids: Vec<String> = rep.repaired.iter().map(|i| i.id.clone()).collect();
-        eprintln!(
-            "{}: repaired {} invalid polygon(s): {}",
-            layer.name,
-            ids.len(),
-            report::ids(&ids, 25)
-        );
-    }
+    let ids: Vec<String> = rep.repaired.iter().map(|i| i.id.clone()).collect();
+    report::note_ids(
+        quiet,
+        &layer.name,
+        "repaired the invalid polygons of these features",
+        &ids,
+    );
     Ok(fixed)
 }
 
@@ -100,22 +95,20 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         let table = read_table_with_key(table_path, key)?;
         let layer_key = a.source_id.as_deref().unwrap_or("id");
         let (joined, rep) = join_table(source, table, &table_path.display().to_string(), layer_key, key)?;
-        if !quiet && !rep.unmatched_features.is_empty() {
-            eprintln!(
-                "{}: warning: {} source feature(s) have no row in the table (their values are missing): {}",
-                table_path.display(),
-                rep.unmatched_features.len(),
-                report::ids(&rep.unmatched_features, 25)
-            );
-        }
-        if !quiet && !rep.unmatched_rows.is_empty() {
-            eprintln!(
-                "{}: warning: {} table row(s) match no source feature: {}",
-                table_path.display(),
-                rep.unmatched_rows.len(),
-                report::ids(&rep.unmatched_rows, 25)
-            );
-        }
+        let file = table_path.display().to_string();
+        let (features, rows) = (&rep.unmatched_features, &rep.unmatched_rows);
+        report::note_ids(
+            quiet,
+            &file,
+            "warning: source features with no row in the table, their values missing",
+            features,
+        );
+        report::note_ids(
+            quiet,
+            &file,
+            "warning: table keys matching no source feature",
+            rows,
+        );
         source = joined;
     }
     let target = load(&a.target, &a.target_id, a.fix_invalid, quiet)?;

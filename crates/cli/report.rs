@@ -16,6 +16,13 @@ pub fn ids(ids: &[String], max: usize) -> String {
     s
 }
 
+/// Prints `FILE: MESSAGE (N in all): id, id, …` on stderr, unless quiet or there are no ids.
+pub fn note_ids(quiet: bool, file: &str, message: &str, list: &[String]) {
+    if !quiet && !list.is_empty() {
+        eprintln!("{file}: {message} ({} in all): {}", list.len(), ids(list, 25));
+    }
+}
+
 fn num(v: f64) -> String {
     // Floating-point noise around zero (e.g. -1e-10 unallocated) is shown as 0.
     let v = if v.abs() < 5e-7 { 0.0 } else { v };
