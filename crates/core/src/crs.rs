@@ -13,7 +13,7 @@ use proj4rs::transform::{Transform, TransformClosure, transform};
 use rayon::prelude::*;
 
 use crate::error::CrsError;
-use crate::layer::Layer;
+use crate::layer::{Layer, union_rect};
 
 /// A coordinate reference system careblock can read, measure in, or write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -293,18 +293,7 @@ pub fn working_crs(given: Option<Crs>, layers: &[&Layer]) -> Result<Crs, CrsErro
     if let Some(l) = layers.iter().find(|l| !l.crs.is_geographic()) {
         return Ok(l.crs);
     }
-    let rect = layers.iter().filter_map(|l| l.bounding_rect()).reduce(|a, b| {
-        geo::Rect::new(
-            Coord {
-                x: a.min().x.min(b.min().x),
-                y: a.min().y.min(b.min().y),
-            },
-            Coord {
-                x: a.max().x.max(b.max().x),
-                y: a.max().y.max(b.max().y),
-            },
-        )
-    });
+    let rect = layers.iter().filter_map(|l| l.bounding_rect()).reduce(union_rect);
     match rect {
         Some(r) => Ok(Crs::utm_for(r.center().x, r.center().y)),
         None => Err(CrsError::Unknown {

@@ -76,18 +76,7 @@ impl Layer {
             .iter()
             .flatten()
             .filter_map(|g| g.bounding_rect())
-            .reduce(|a, b| {
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            })
+            .reduce(union_rect)
     }
 
     /// The geometries as multipolygons, for the area joins. A null geometry becomes an empty
@@ -228,6 +217,20 @@ fn first_duplicate(ids: &[String]) -> Option<(usize, usize)> {
         }
     }
     best
+}
+
+/// The smallest rectangle holding both.
+pub(crate) fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
 }
 
 /// A geometry kind's name, for messages.

@@ -91,11 +91,7 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::La
             path: path.display().to_string(),
             reason: format!(
                 "cannot read {} files: without GDAL careblock reads .geojson, .json and .shp layers; build careblock with --features gdal to read any OGR format (.gpkg, .fgb, .gdb, ...)",
-                if ext.is_empty() {
-                    "extension-less".to_string()
-                } else {
-                    format!(".{ext}")
-                }
+                describe_extension(&ext)
             ),
             extension: ext,
         }),
@@ -107,6 +103,15 @@ pub(crate) fn extension(path: &Path) -> String {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default()
+}
+
+/// An extension for messages: ".csv", or "extension-less".
+pub(crate) fn describe_extension(ext: &str) -> String {
+    if ext.is_empty() {
+        "extension-less".to_string()
+    } else {
+        format!(".{ext}")
+    }
 }
 
 /// The path as given, for messages and layer names.

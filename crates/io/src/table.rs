@@ -7,7 +7,7 @@ use std::sync::Arc;
 use careblock_core::Layer;
 use polars::prelude::*;
 
-use crate::{IoError, extension, path_name};
+use crate::{IoError, describe_extension, extension, path_name};
 
 /// Reads a `.csv` (header row, column types inferred over all rows) or `.parquet` table.
 ///
@@ -78,11 +78,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
                 path: name,
                 reason: format!(
                     "cannot read {} tables: attribute tables must be .csv or .parquet",
-                    if ext.is_empty() {
-                        "extension-less".to_string()
-                    } else {
-                        format!(".{ext}")
-                    }
+                    describe_extension(&ext)
                 ),
                 extension: ext,
             });

@@ -1,7 +1,7 @@
 //! Point joins: point-in-polygon (facilities → districts or units) and within-distance
 //! (points ↔ unit centroids or unit polygons within R metres), both parallel and deterministic.
 
-use geo::{BoundingRect, Centroid, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Centroid, Distance, Euclidean, Intersects, MultiPolygon, Point, Rect};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -218,15 +218,14 @@ pub fn locate_points(points: &Layer, polygons: &Layer) -> Result<PointAssignment
     Ok(points_in_polygons(&points.points()?, &polygons.polygons()?))
 }
 
-/// A coordinate helper for tests and callers building points.
-pub fn point(x: f64, y: f64) -> Point<f64> {
-    Point(Coord { x, y })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use geo::polygon;
+
+    fn point(x: f64, y: f64) -> Point<f64> {
+        Point::new(x, y)
+    }
 
     #[test]
     fn point_in_polygon_reports_misses_and_ambiguity() {
