@@ -36,6 +36,7 @@
 
 pub mod crs;
 pub mod error;
+pub mod index;
 pub mod join;
 pub mod layer;
 mod rings;

@@ -1,0 +1,361 @@
+//! From treated indicator columns to the index: normalise each indicator, aggregate
+//! indicators into dimension scores and dimensions into the index, attribute the index to
+//! the indicators (contributions), rank and classify.
+
+use rayon::prelude::*;
+
+use super::Direction;
+use super::aggregate::{Aggregation, aggregate_row, mpi_standardise};
+use super::classify::{Classification, classify};
+use super::method::{AggregationName, NormalisationName};
+use super::normalise::{normalise, rescale};
+
+/// One indicator of a composite: its dimension (index into [`Composite::dimensions`]),
+/// direction, weight within the dimension, and goalposts if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorDef {
+    /// Name.
+    pub name: String,
+    /// Index of its dimension.
+    pub dimension: usize,
+    /// Direction of need.
+    pub direction: Direction,
+    /// Weight within its dimension (> 0).
+    pub weight: f64,
+    /// Goalposts in raw units, for goalpost normalisation.
+    pub goalposts: Option<[f64; 2]>,
+}
+
+/// A dimension and its weight in the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionDef {
+    /// Name.
+    pub name: String,
+    /// Weight (> 0).
+    pub weight: f64,
+}
+
+/// Every choice that turns indicator values into an index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composite {
+    /// The indicators, in column order.
+    pub indicators: Vec<IndicatorDef>,
+    /// The dimensions.
+    pub dimensions: Vec<DimensionDef>,
+    /// Normalisation (ignored by Mazziotta–Pareto, which standardises to 100 ± 10).
+    pub normalisation: NormalisationName,
+    /// Aggregation, used within dimensions and across them (Mazziotta–Pareto: arithmetic
+    /// within dimensions, the penalised mean across them).
+    pub aggregation: AggregationName,
+    /// Minimum share of present indicators (of a dimension) or dimensions (of the index).
+    pub min_available: f64,
+    /// Classification of the index.
+    pub classification: Classification,
+}
+
+/// The index of one level (units or districts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// Normalised score per indicator (outer) and row (inner).
+    pub normalised: Vec<Vec<Option<f64>>>,
+    /// Score per dimension (outer) and row.
+    pub dimensions: Vec<Vec<Option<f64>>>,
+    /// The index per row; `None` for rows not eligible or without enough data.
+    pub index: Vec<Option<f64>>,
+    /// Contribution of each indicator (outer) to each row's index; with [`Scores::penalty`]
+    /// they sum to the index.
+    pub contributions: Vec<Vec<Option<f64>>>,
+    /// The Mazziotta–Pareto imbalance term per row (0 for the other aggregations).
+    pub penalty: Vec<Option<f64>>,
+    /// Rank, 1 = highest index (ties broken by id); `None` where the index is.
+    pub rank: Vec<Option<u32>>,
+    /// Class 1..=k, k = highest index.
+    pub class: Vec<Option<u32>>,
+    /// The class upper bounds.
+    pub bins: Vec<f64>,
+}
+
+/// Computes the index of one level. `treated[k][i]` is indicator `k` of row `i`; rows with
+/// `eligible[i] == false` get no scores and do not influence the normalisation of the others.
+pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c: &Composite) -> Scores {
+    let n = eligible.len();
+    let masked: Vec<Vec<Option<f64>>> = treated
+        .iter()
+        .map(|col| col.iter().zip(eligible).map(|(v, &e)| v.filter(|_| e)).collect())
+        .collect();
+    let normalised: Vec<Vec<Option<f64>>> = masked
+        .iter()
+        .zip(&c.indicators)
+        .map(|(col, ind)| {
+            let y = match c.aggregation {
+                AggregationName::MazziottaPareto => mpi_standardise(col, ind.direction),
+                _ => normalise(col, ind.direction, c.normalisation.method(ind.goalposts)),
+            };
+            match c.aggregation {
+                AggregationName::Geometric => rescale(&y, 1.0, 100.0),
+                _ => y,
+            }
+        })
+        .collect();
+
+    let within = match c.aggregation {
+        AggregationName::MazziottaPareto => Aggregation::Arithmetic,
+        a => a.method(),
+    };
+    let across = c.aggregation.method();
+    let members: Vec<Vec<usize>> = (0..c.dimensions.len())
+        .map(|d| {
+            (0..c.indicators.len())
+                .filter(|&k| c.indicators[k].dimension == d)
+                .collect()
+        })
+        .collect();
+    let dim_weights: Vec<f64> = c.dimensions.iter().map(|d| d.weight).collect();
+
+    struct Row {
+        dims: Vec<Option<f64>>,
+        index: Option<f64>,
+        contrib: Vec<Option<f64>>,
+        penalty: Option<f64>,
+    }
+    let rows: Vec<Row> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut dims = Vec::with_capacity(members.len());
+            let mut within_contrib: Vec<Vec<f64>> = Vec::with_capacity(members.len());
+            for m in &members {
+                let s: Vec<Option<f64>> = m.iter().map(|&k| normalised[k][i]).collect();
+                let w: Vec<f64> = m.iter().map(|&k| c.indicators[k].weight).collect();
+                match aggregate_row(&s, &w, within, c.min_available) {
+                    Some(a) => {
+                        dims.push(Some(a.value));
+                        within_contrib.push(a.contributions);
+                    }
+                    None => {
+                        dims.push(None);
+                        within_contrib.push(vec![0.0; m.len()]);
+                    }
+                }
+            }
+            let top = if eligible[i] {
+                aggregate_row(&dims, &dim_weights, across, c.min_available)
+            } else {
+                None
+            };
+            let mut contrib = vec![None; c.indicators.len()];
+            let (index, penalty) = match top {
+                None => (None, None),
+                Some(a) => {
+                    for (d, m) in members.iter().enumerate() {
+                        let (Some(sd), cd) = (dims[d], a.contributions[d]) else {
+                            for &k in m {
+                                contrib[k] = Some(0.0);
+                            }
+                            continue;
+                        };
+                        let parts = &within_contrib[d];
+                        let total: f64 = parts.iter().sum();
+                        for (j, &k) in m.iter().enumerate() {
+                            let share = if total != 0.0 && sd != 0.0 {
+                                parts[j] / total
+                            } else {
+                                let present: f64 = m
+                                    .iter()
+                                    .filter(|&&q| normalised[q][i].is_some())
+                                    .map(|&q| c.indicators[q].weight)
+                                    .sum();
+                                if normalised[k][i].is_some() && present > 0.0 {
+                                    c.indicators[k].weight / present
+                                } else {
+                                    0.0
+                                }
+                            };
+                            contrib[k] = Some(cd * share);
+                        }
+                    }
+                    (Some(a.value), Some(a.penalty))
+                }
+            };
+            Row {
+                dims,
+                index,
+                contrib,
+                penalty,
+            }
+        })
+        .collect();
+
+    let index: Vec<Option<f64>> = rows.iter().map(|r| r.index).collect();
+    let mut dimensions = vec![Vec::with_capacity(n); c.dimensions.len()];
+    let mut contributions = vec![Vec::with_capacity(n); c.indicators.len()];
+    for r in &rows {
+        for (d, v) in r.dims.iter().enumerate() {
+            dimensions[d].push(*v);
+        }
+        for (k, v) in r.contrib.iter().enumerate() {
+            contributions[k].push(*v);
+        }
+    }
+    let penalty = rows.iter().map(|r| r.penalty).collect();
+    let rank = rank_descending(&index, ids);
+    let classes = classify(&index, c.classification);
+    Scores {
+        normalised: normalised
+            .into_iter()
+            .map(|col| {
+                col.into_iter()
+                    .zip(eligible)
+                    .map(|(v, &e)| v.filter(|_| e))
+                    .collect()
+            })
+            .collect(),
+        dimensions,
+        index,
+        contributions,
+        penalty,
+        rank,
+        class: classes.classes,
+        bins: classes.bins,
+    }
+}
+
+/// Ranks by descending value, 1 = largest; ties by ascending id, so ranks are a permutation
+/// of 1..=m over the m present values.
+pub fn rank_descending(values: &[Option<f64>], ids: &[String]) -> Vec<Option<u32>> {
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
+    order.sort_by(|&a, &b| {
+        let (va, vb) = (values[a].unwrap_or(0.0), values[b].unwrap_or(0.0));
+        vb.total_cmp(&va)
+            .then_with(|| ids[a].cmp(&ids[b]))
+            .then(a.cmp(&b))
+    });
+    let mut rank = vec![None; values.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = Some(r as u32 + 1);
+    }
+    rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composite(aggregation: AggregationName) -> Composite {
+        Composite {
+            indicators: vec![
+                IndicatorDef {
+                    name: "a".into(),
+                    dimension: 0,
+                    direction: Direction::Positive,
+                    weight: 1.0,
+                    goalposts: None,
+                },
+                IndicatorDef {
+                    name: "b".into(),
+                    dimension: 0,
+                    direction: Direction::Negative,
+                    weight: 3.0,
+                    goalposts: None,
+                },
+                IndicatorDef {
+                    name: "c".into(),
+                    dimension: 1,
+                    direction: Direction::Positive,
+                    weight: 1.0,
+                    goalposts: None,
+                },
+            ],
+            dimensions: vec![
+                DimensionDef {
+                    name: "d0".into(),
+                    weight: 1.0,
+                },
+                DimensionDef {
+                    name: "d1".into(),
+                    weight: 2.0,
+                },
+            ],
+            normalisation: NormalisationName::MinMax,
+            aggregation,
+            min_available: 0.5,
+            classification: Classification::Quantiles { k: 2 },
+        }
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("u{i}")).collect()
+    }
+
+    #[test]
+    fn arithmetic_by_hand() {
+        // a: 0, 5, 10 → 0, 50, 100; b (negative): 2, 1, 0 → 0, 50, 100; c: 1, 3, 2 → 0, 100, 50.
+        // d0 = (1·a + 3·b)/4: 0, 50, 100; d1 = c. index = (d0 + 2·d1)/3: 0, 83.33, 66.67.
+        let t = vec![
+            vec![Some(0.), Some(5.), Some(10.)],
+            vec![Some(2.), Some(1.), Some(0.)],
+            vec![Some(1.), Some(3.), Some(2.)],
+        ];
+        let s = score(&t, &[true; 3], &ids(3), &composite(AggregationName::Arithmetic));
+        let idx: Vec<f64> = s.index.iter().map(|v| v.unwrap()).collect();
+        assert!((idx[0] - 0.0).abs() < 1e-12);
+        assert!((idx[1] - 250.0 / 3.0).abs() < 1e-12);
+        assert!((idx[2] - 200.0 / 3.0).abs() < 1e-12);
+        assert_eq!(s.rank, vec![Some(3), Some(1), Some(2)]);
+        // Contribution of b to unit 1: (1/3)·(3/4)·50.
+        assert!((s.contributions[1][1].unwrap() - 12.5).abs() < 1e-12);
+        for i in 0..3 {
+            let sum: f64 = s.contributions.iter().map(|c| c[i].unwrap()).sum::<f64>() + s.penalty[i].unwrap();
+            assert!((sum - idx[i]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn contributions_sum_to_the_index_for_every_aggregation() {
+        let t = vec![
+            vec![Some(0.3), Some(5.), Some(10.), None, Some(7.)],
+            vec![Some(2.), Some(1.5), Some(0.), Some(4.), Some(1.)],
+            vec![Some(1.), Some(3.), Some(2.), Some(9.), Some(0.5)],
+        ];
+        for agg in [
+            AggregationName::Arithmetic,
+            AggregationName::Geometric,
+            AggregationName::MazziottaPareto,
+        ] {
+            let s = score(&t, &[true; 5], &ids(5), &composite(agg));
+            for i in 0..5 {
+                let Some(idx) = s.index[i] else { continue };
+                let sum: f64 =
+                    s.contributions.iter().map(|c| c[i].unwrap()).sum::<f64>() + s.penalty[i].unwrap();
+                assert!(
+                    (sum - idx).abs() < 1e-9 * idx.abs().max(1.0),
+                    "{agg:?} row {i}: {sum} vs {idx}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ineligible_rows_get_nothing_and_do_not_move_the_others() {
+        let t = vec![
+            vec![Some(0.), Some(5.), Some(1000.)],
+            vec![Some(1.), Some(1.), Some(1.)],
+            vec![Some(1.), Some(3.), Some(2.)],
+        ];
+        let s = score(
+            &t,
+            &[true, true, false],
+            &ids(3),
+            &composite(AggregationName::Arithmetic),
+        );
+        assert_eq!(s.index[2], None);
+        assert_eq!(s.rank[2], None);
+        assert_eq!(s.normalised[0][1], Some(100.0));
+    }
+
+    #[test]
+    fn ranks_break_ties_by_id() {
+        let v = vec![Some(1.0), Some(2.0), Some(1.0), None];
+        let ids = vec!["b".to_string(), "z".into(), "a".into(), "c".into()];
+        assert_eq!(rank_descending(&v, &ids), vec![Some(3), Some(1), Some(2), None]);
+    }
+}

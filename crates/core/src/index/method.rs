@@ -1,0 +1,831 @@
+//! The method file: a TOML document that declares the inputs, the indicators and every choice
+//! of the index (treatment, normalisation, aggregation, classification, uncertainty).
+//!
+//! [`Method::from_toml`] parses and checks the file's structure: unknown keys, missing keys,
+//! wrong types, weights ≤ 0, an indicator without the fields its kind needs, a dimension
+//! without indicators, unparseable expressions. Every error names the file, the key and the
+//! line. Checks that need the data (a column that does not exist or is not numeric, a
+//! denominator that sums to zero) are made by [`crate::index::assess`] before any computation.
+//!
+//! Paths are kept as written; the reader (careblock-io) resolves them relative to the method
+//! file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use thiserror::Error;
+use toml::Spanned;
+
+use super::Direction;
+use super::aggregate::{Aggregation, Penalty};
+use super::classify::Classification;
+use super::expr::Expr;
+use super::normalise::Normalisation;
+
+/// A parsed and structurally checked method file.
+#[derive(Debug, Clone)]
+pub struct Method {
+    /// Name of the file, for messages.
+    pub file: String,
+    /// The file's text (to turn byte spans into line numbers in later messages).
+    text: String,
+    /// The declaration, as read.
+    pub spec: MethodSpec,
+}
+
+/// Errors of a method file. Each names the file, and where it can the key and line.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MethodError {
+    /// The TOML is malformed, a key is unknown, a value has the wrong type, or a required key is
+    /// missing.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        /// The method file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// A value that parses but is not acceptable.
+    #[error("{file}:{line}: {key}: {message}")]
+    Invalid {
+        /// The method file.
+        file: String,
+        /// 1-based line of the offending value (0 when the key is absent).
+        line: usize,
+        /// The key, as a path (e.g. `indicators[2].weight`).
+        key: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// An indicator or expression that names a column the data lacks or that is not numeric,
+    /// or a denominator that sums to zero.
+    #[error("{file}:{line}: {key}: {message}")]
+    Data {
+        /// The method file.
+        file: String,
+        /// 1-based line of the key.
+        line: usize,
+        /// The key, as a path.
+        key: String,
+        /// What is wrong, naming the layer and column.
+        message: String,
+    },
+}
+
+/// The whole method declaration (the TOML document).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSpec {
+    /// A title for reports.
+    pub name: Option<String>,
+    /// Working CRS (`9377`, `"EPSG:9377"`); default: the UTM zone of the study area.
+    pub crs: Option<CrsSpec>,
+    /// The census units (the finest level).
+    pub units: UnitsInput,
+    /// The districts the index is also computed for (UPZ, UPL, comunas, ...).
+    pub districts: Option<LayerInput>,
+    /// Coarser layers whose rates are allocated to units (`[[coarse]]`).
+    #[serde(default)]
+    pub coarse: Vec<CoarseInput>,
+    /// Existing care facilities (`[[supply]]`), for the supply-gap indicator.
+    #[serde(default)]
+    pub supply: Vec<SupplyInput>,
+    /// Derived unit columns: `name = "expression"` over unit columns (counts).
+    #[serde(default)]
+    pub derived: BTreeMap<String, Spanned<String>>,
+    /// Counts estimated from a coarse layer's rate (`[[coarse_rates]]`).
+    #[serde(default)]
+    pub coarse_rates: Vec<CoarseRate>,
+    /// E2SFCA settings for `access_gap` indicators.
+    #[serde(default)]
+    pub access: AccessSpec,
+    /// The dimensions and their weights (`[dimensions.NAME]`); a dimension used by an indicator
+    /// and not listed here gets weight 1.
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, DimensionSpec>,
+    /// The indicators (`[[indicators]]`), in output order.
+    pub indicators: Vec<IndicatorSpec>,
+    /// Data treatment.
+    #[serde(default)]
+    pub treatment: TreatmentSpec,
+    /// Normalisation.
+    #[serde(default)]
+    pub normalisation: NormalisationSpec,
+    /// Aggregation.
+    #[serde(default)]
+    pub aggregation: AggregationSpec,
+    /// Classification.
+    #[serde(default)]
+    pub classification: ClassificationSpec,
+    /// Monte Carlo uncertainty analysis.
+    #[serde(default)]
+    pub uncertainty: UncertaintySpec,
+}
+
+/// A CRS given as an EPSG number or a text such as `"EPSG:9377"`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum CrsSpec {
+    /// `crs = 9377`.
+    Code(u32),
+    /// `crs = "EPSG:9377"`.
+    Text(String),
+}
+
+impl fmt::Display for CrsSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CrsSpec::Code(c) => write!(f, "{c}"),
+            CrsSpec::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// An attribute table joined to a layer by a key column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableInput {
+    /// CSV or Parquet file, relative to the method file.
+    pub path: String,
+    /// Key column of the table, matched to the layer's id.
+    pub key: String,
+}
+
+/// A polygon layer input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerInput {
+    /// The layer file, relative to the method file.
+    pub path: String,
+    /// The id field (default: the GeoJSON `id`, else the feature index).
+    pub id: Option<String>,
+    /// A column with a human-readable name for each feature, carried to the outputs.
+    pub label: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// An attribute table joined on the id.
+    pub table: Option<TableInput>,
+}
+
+/// The census units: a polygon layer plus the population column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitsInput {
+    /// The layer file, relative to the method file.
+    pub path: String,
+    /// The id field.
+    pub id: Option<String>,
+    /// A column with a human-readable name, carried to the outputs.
+    pub label: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// An attribute table joined on the id.
+    pub table: Option<TableInput>,
+    /// The total-population column (an expression is allowed).
+    pub population: Spanned<String>,
+}
+
+impl UnitsInput {
+    /// The layer part of the units input.
+    pub fn layer(&self) -> LayerInput {
+        LayerInput {
+            path: self.path.clone(),
+            id: self.id.clone(),
+            label: self.label.clone(),
+            crs: self.crs.clone(),
+            table: self.table.clone(),
+        }
+    }
+}
+
+/// A coarse layer (e.g. localidades with survey rates).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoarseInput {
+    /// The name `coarse_rates` refer to.
+    pub name: Spanned<String>,
+    /// The layer file, relative to the method file.
+    pub path: String,
+    /// The id field.
+    pub id: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// An attribute table joined on the id.
+    pub table: Option<TableInput>,
+}
+
+/// A layer of existing care facilities (points).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyInput {
+    /// A short name for reports.
+    pub name: String,
+    /// The point layer, relative to the method file.
+    pub path: String,
+    /// The id field.
+    pub id: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// Capacity column (default: every facility has capacity 1).
+    pub capacity: Option<Spanned<String>>,
+}
+
+/// An estimated count per unit from a coarse rate: `rate × scale × base`, where the unit's
+/// rate is the area-weighted mean of the rates of the coarse polygons it overlaps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoarseRate {
+    /// The new unit column.
+    pub name: Spanned<String>,
+    /// The `[[coarse]]` layer it comes from.
+    pub layer: Spanned<String>,
+    /// The rate column of the coarse layer.
+    pub rate: Spanned<String>,
+    /// Factor turning the rate into a fraction (`0.01` for percentages).
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// The unit count the rate applies to (an expression over unit columns).
+    pub base: Spanned<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// E2SFCA settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessSpec {
+    /// Demand per unit (expression; default: the population).
+    pub demand: Option<Spanned<String>>,
+    /// Distance bands `[[upper_m, weight], ...]`; default 400/800/1200 m with 1/0.68/0.22.
+    pub bands: Option<Spanned<Vec<[f64; 2]>>>,
+}
+
+/// A dimension's weight and label.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionSpec {
+    /// Weight (> 0); default 1.
+    pub weight: Option<Spanned<f64>>,
+    /// Human-readable name.
+    pub label: Option<String>,
+}
+
+/// How an indicator is built from columns.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKind {
+    /// `numerator / denominator`, a part of a whole (e.g. children 0–9 / persons).
+    Share,
+    /// `numerator / denominator`, any ratio (e.g. dependency ratio).
+    Ratio,
+    /// `count / area in km²` (projected area).
+    Density,
+    /// A count as is.
+    Count,
+    /// Supply gap from E2SFCA access: `1 − A / max(A)`.
+    AccessGap,
+}
+
+/// `"+"`/`"-"` (or `positive`/`negative`) in the file.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum DirectionSpec {
+    /// More of it, more need.
+    #[serde(rename = "+", alias = "positive")]
+    Positive,
+    /// More of it, less need.
+    #[serde(rename = "-", alias = "negative")]
+    Negative,
+}
+
+impl From<DirectionSpec> for Direction {
+    fn from(d: DirectionSpec) -> Direction {
+        match d {
+            DirectionSpec::Positive => Direction::Positive,
+            DirectionSpec::Negative => Direction::Negative,
+        }
+    }
+}
+
+/// One indicator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSpec {
+    /// Short name (output column prefix).
+    pub name: Spanned<String>,
+    /// Human-readable description.
+    pub label: Option<String>,
+    /// The dimension it belongs to.
+    pub dimension: Spanned<String>,
+    /// How it is built.
+    pub kind: IndicatorKind,
+    /// For `share`/`ratio`: the numerator expression.
+    pub numerator: Option<Spanned<String>>,
+    /// For `share`/`ratio`: the denominator expression.
+    pub denominator: Option<Spanned<String>>,
+    /// For `density`/`count`: the count expression.
+    pub count: Option<Spanned<String>>,
+    /// `"+"` (default) or `"-"`.
+    pub direction: Option<DirectionSpec>,
+    /// Weight within its dimension (> 0, default 1).
+    pub weight: Option<Spanned<f64>>,
+    /// Goalposts `[low, high]` in raw units, for `normalisation.method = "goalposts"`.
+    pub goalposts: Option<Spanned<[f64; 2]>>,
+    /// Whether this is the documented criterion or a stated proxy, in words (for reports).
+    pub basis: Option<String>,
+}
+
+/// Data treatment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TreatmentSpec {
+    /// Winsorisation percentiles `[low, high]`, or `false` for none. Default `[1, 99]`.
+    pub winsorise: WinsoriseSpec,
+    /// Units with fewer people get no shares/ratios and no index. Default 30.
+    pub min_population: f64,
+    /// Minimum share of a dimension's indicators (and of the index's dimensions) that must be
+    /// present for a score. Default 0.5.
+    pub min_available: f64,
+}
+
+impl Default for TreatmentSpec {
+    fn default() -> Self {
+        TreatmentSpec {
+            winsorise: WinsoriseSpec::Percentiles([1.0, 99.0]),
+            min_population: 30.0,
+            min_available: 0.5,
+        }
+    }
+}
+
+/// `winsorise = [1, 99]` or `winsorise = false`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum WinsoriseSpec {
+    /// Percentiles.
+    Percentiles([f64; 2]),
+    /// `false`: no winsorisation (`true` means the default `[1, 99]`).
+    Flag(bool),
+}
+
+impl WinsoriseSpec {
+    /// The percentiles to clip at, if any.
+    pub fn percentiles(&self) -> Option<(f64, f64)> {
+        match self {
+            WinsoriseSpec::Percentiles([a, b]) => Some((*a, *b)),
+            WinsoriseSpec::Flag(true) => Some((1.0, 99.0)),
+            WinsoriseSpec::Flag(false) => None,
+        }
+    }
+}
+
+/// Normalisation method names in the file.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NormalisationName {
+    /// Min-max to 0–100.
+    #[default]
+    MinMax,
+    /// z-scores.
+    ZScore,
+    /// Percentile ranks 0–100.
+    Rank,
+    /// Goalposts from each indicator's `goalposts`, 0–100.
+    Goalposts,
+}
+
+impl NormalisationName {
+    /// The formula for an indicator (goalposts from the indicator).
+    pub fn method(self, goalposts: Option<[f64; 2]>) -> Normalisation {
+        match self {
+            NormalisationName::MinMax => Normalisation::MinMax {
+                low: 0.0,
+                high: 100.0,
+            },
+            NormalisationName::ZScore => Normalisation::ZScore { mean: 0.0, sd: 1.0 },
+            NormalisationName::Rank => Normalisation::Rank,
+            NormalisationName::Goalposts => {
+                let [low, high] = goalposts.unwrap_or([0.0, 1.0]);
+                Normalisation::Goalposts {
+                    low,
+                    high,
+                    scale: 100.0,
+                }
+            }
+        }
+    }
+}
+
+/// `[normalisation]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NormalisationSpec {
+    /// `min-max` (default), `z-score`, `rank` or `goalposts`.
+    pub method: NormalisationName,
+}
+
+/// Aggregation method names in the file.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AggregationName {
+    /// Weighted arithmetic mean.
+    #[default]
+    Arithmetic,
+    /// Weighted geometric mean (scores rescaled to 1–100 first).
+    Geometric,
+    /// Mazziotta–Pareto index.
+    MazziottaPareto,
+}
+
+impl AggregationName {
+    /// The formula.
+    pub fn method(self) -> Aggregation {
+        match self {
+            AggregationName::Arithmetic => Aggregation::Arithmetic,
+            AggregationName::Geometric => Aggregation::Geometric,
+            AggregationName::MazziottaPareto => Aggregation::MazziottaPareto {
+                penalty: Penalty::Negative,
+            },
+        }
+    }
+}
+
+/// `[aggregation]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AggregationSpec {
+    /// `arithmetic` (default), `geometric` or `mazziotta-pareto`.
+    pub method: AggregationName,
+}
+
+/// Classification method names in the file.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassificationName {
+    /// Quantiles (mapclassify `Quantiles`).
+    #[default]
+    Quantiles,
+    /// Fisher–Jenks natural breaks (mapclassify `FisherJenks`).
+    Jenks,
+    /// Equal intervals (mapclassify `EqualInterval`).
+    EqualInterval,
+}
+
+/// `[classification]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassificationSpec {
+    /// `quantiles` (default), `jenks` or `equal-interval`.
+    pub method: ClassificationName,
+    /// Number of classes (default 5; class `k` is the highest need).
+    pub classes: Spanned<usize>,
+}
+
+impl Default for ClassificationSpec {
+    fn default() -> Self {
+        ClassificationSpec {
+            method: ClassificationName::Quantiles,
+            classes: Spanned::new(0..0, 5),
+        }
+    }
+}
+
+impl ClassificationSpec {
+    /// The classification.
+    pub fn method(&self) -> Classification {
+        let k = *self.classes.get_ref();
+        match self.method {
+            ClassificationName::Quantiles => Classification::Quantiles { k },
+            ClassificationName::Jenks => Classification::Jenks { k },
+            ClassificationName::EqualInterval => Classification::EqualInterval { k },
+        }
+    }
+}
+
+/// `[uncertainty]`: Monte Carlo over weights, normalisation and aggregation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UncertaintySpec {
+    /// Number of draws (default 1000; 0 turns the analysis off).
+    pub draws: usize,
+    /// Seed of the random draws (default 2018, the census year).
+    pub seed: u64,
+    /// Each weight is multiplied by `1 + noise·U(−1, 1)` (default 0.25).
+    pub weight_noise: Spanned<f64>,
+    /// Normalisations to draw from (default `["min-max", "z-score", "rank"]`).
+    pub normalisations: Vec<NormalisationName>,
+    /// Aggregations to draw from (default `["arithmetic", "geometric"]`).
+    pub aggregations: Vec<AggregationName>,
+}
+
+impl Default for UncertaintySpec {
+    fn default() -> Self {
+        UncertaintySpec {
+            draws: 1000,
+            seed: 2018,
+            weight_noise: Spanned::new(0..0, 0.25),
+            normalisations: vec![
+                NormalisationName::MinMax,
+                NormalisationName::ZScore,
+                NormalisationName::Rank,
+            ],
+            aggregations: vec![AggregationName::Arithmetic, AggregationName::Geometric],
+        }
+    }
+}
+
+impl Method {
+    /// Parses and structurally checks a method file. `file` is its name for messages.
+    pub fn from_toml(file: &str, text: &str) -> Result<Method, MethodError> {
+        let spec: MethodSpec = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            MethodError::Syntax {
+                file: file.to_string(),
+                line,
+                column,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        let method = Method {
+            file: file.to_string(),
+            text: text.to_string(),
+            spec,
+        };
+        method.check()?;
+        Ok(method)
+    }
+
+    /// The 1-based line of a byte offset in the file (0 for a default value with no span).
+    pub fn line_of(&self, span: std::ops::Range<usize>) -> usize {
+        if span.is_empty() && span.start == 0 {
+            0
+        } else {
+            line_col(&self.text, span.start).0
+        }
+    }
+
+    /// An [`MethodError::Invalid`] at a span.
+    pub fn invalid(
+        &self,
+        span: std::ops::Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> MethodError {
+        MethodError::Invalid {
+            file: self.file.clone(),
+            line: self.line_of(span),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A [`MethodError::Data`] at a span.
+    pub fn data_error(
+        &self,
+        span: std::ops::Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> MethodError {
+        MethodError::Data {
+            file: self.file.clone(),
+            line: self.line_of(span),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The dimensions in output order: first appearance among the indicators, with weights.
+    pub fn dimensions(&self) -> Vec<(String, f64, Option<String>)> {
+        let mut out: Vec<(String, f64, Option<String>)> = Vec::new();
+        for ind in &self.spec.indicators {
+            let d = ind.dimension.get_ref();
+            if out.iter().any(|(n, _, _)| n == d) {
+                continue;
+            }
+            let spec = self.spec.dimensions.get(d);
+            let w = spec
+                .and_then(|s| s.weight.as_ref())
+                .map(|w| *w.get_ref())
+                .unwrap_or(1.0);
+            out.push((d.clone(), w, spec.and_then(|s| s.label.clone())));
+        }
+        out
+    }
+
+    fn check(&self) -> Result<(), MethodError> {
+        let s = &self.spec;
+        if s.indicators.is_empty() {
+            return Err(self.invalid(0..0, "indicators", "the method declares no [[indicators]]"));
+        }
+        let weight_ok = |w: f64| w.is_finite() && w > 0.0;
+        let mut names: Vec<&str> = Vec::new();
+        for (i, ind) in s.indicators.iter().enumerate() {
+            let key = |k: &str| format!("indicators[{i}].{k}");
+            let name = ind.name.get_ref();
+            if name.trim().is_empty() {
+                return Err(self.invalid(ind.name.span(), key("name"), "the name is empty"));
+            }
+            if names.contains(&name.as_str()) {
+                return Err(self.invalid(
+                    ind.name.span(),
+                    key("name"),
+                    format!("indicator {name:?} is declared twice"),
+                ));
+            }
+            names.push(name);
+            if let Some(w) = &ind.weight
+                && !weight_ok(*w.get_ref())
+            {
+                return Err(self.invalid(
+                    w.span(),
+                    key("weight"),
+                    format!(
+                        "weight {} of indicator {name:?} must be a number > 0",
+                        w.get_ref()
+                    ),
+                ));
+            }
+            let need = |field: &Option<Spanned<String>>, k: &str| -> Result<(), MethodError> {
+                match field {
+                    None => Err(self.invalid(
+                        ind.name.span(),
+                        key(k),
+                        format!("indicator {name:?} of kind {:?} needs `{k}`", ind.kind),
+                    )),
+                    Some(e) => self.parse_expr(e, &key(k)).map(|_| ()),
+                }
+            };
+            let forbid = |field: &Option<Spanned<String>>, k: &str| -> Result<(), MethodError> {
+                match field {
+                    Some(e) => Err(self.invalid(
+                        e.span(),
+                        key(k),
+                        format!("indicator {name:?} of kind {:?} does not use `{k}`", ind.kind),
+                    )),
+                    None => Ok(()),
+                }
+            };
+            match ind.kind {
+                IndicatorKind::Share | IndicatorKind::Ratio => {
+                    need(&ind.numerator, "numerator")?;
+                    need(&ind.denominator, "denominator")?;
+                    forbid(&ind.count, "count")?;
+                }
+                IndicatorKind::Density | IndicatorKind::Count => {
+                    need(&ind.count, "count")?;
+                    forbid(&ind.numerator, "numerator")?;
+                    forbid(&ind.denominator, "denominator")?;
+                }
+                IndicatorKind::AccessGap => {
+                    forbid(&ind.count, "count")?;
+                    forbid(&ind.numerator, "numerator")?;
+                    forbid(&ind.denominator, "denominator")?;
+                    if s.supply.is_empty() {
+                        return Err(self.invalid(
+                            ind.name.span(),
+                            key("kind"),
+                            format!("indicator {name:?} is an access_gap but the method declares no [[supply]] layer"),
+                        ));
+                    }
+                }
+            }
+            if let Some(g) = &ind.goalposts {
+                let [lo, hi] = *g.get_ref();
+                if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                    return Err(self.invalid(
+                        g.span(),
+                        key("goalposts"),
+                        format!("goalposts must be two finite numbers [low, high] with low < high, found [{lo}, {hi}]"),
+                    ));
+                }
+            } else if s.normalisation.method == NormalisationName::Goalposts {
+                return Err(self.invalid(
+                    ind.name.span(),
+                    key("goalposts"),
+                    format!("normalisation is \"goalposts\" but indicator {name:?} has no `goalposts = [low, high]`"),
+                ));
+            }
+        }
+        if s.uncertainty
+            .normalisations
+            .contains(&NormalisationName::Goalposts)
+            && s.indicators.iter().any(|i| i.goalposts.is_none())
+        {
+            return Err(self.invalid(
+                0..0,
+                "uncertainty.normalisations",
+                "\"goalposts\" is listed but not every indicator has `goalposts`",
+            ));
+        }
+        for (d, spec) in &s.dimensions {
+            if !s.indicators.iter().any(|i| i.dimension.get_ref() == d) {
+                let span = spec.weight.as_ref().map(|w| w.span()).unwrap_or(0..0);
+                return Err(self.invalid(
+                    span,
+                    format!("dimensions.{d}"),
+                    format!("dimension {d:?} has no indicator"),
+                ));
+            }
+            if let Some(w) = &spec.weight
+                && !weight_ok(*w.get_ref())
+            {
+                return Err(self.invalid(
+                    w.span(),
+                    format!("dimensions.{d}.weight"),
+                    format!("weight {} of dimension {d:?} must be a number > 0", w.get_ref()),
+                ));
+            }
+        }
+        let t = &s.treatment;
+        if let Some((lo, hi)) = t.winsorise.percentiles()
+            && !(0.0 <= lo && lo < hi && hi <= 100.0)
+        {
+            return Err(self.invalid(
+                0..0,
+                "treatment.winsorise",
+                format!("percentiles must satisfy 0 ≤ low < high ≤ 100, found [{lo}, {hi}]"),
+            ));
+        }
+        if !(t.min_population.is_finite() && t.min_population >= 0.0) {
+            return Err(self.invalid(0..0, "treatment.min_population", "must be a number ≥ 0"));
+        }
+        if !(t.min_available > 0.0 && t.min_available <= 1.0) {
+            return Err(self.invalid(0..0, "treatment.min_available", "must be in (0, 1]"));
+        }
+        let k = &s.classification.classes;
+        if *k.get_ref() < 2 {
+            return Err(self.invalid(
+                k.span(),
+                "classification.classes",
+                "at least 2 classes are needed",
+            ));
+        }
+        let u = &s.uncertainty;
+        let noise = *u.weight_noise.get_ref();
+        if !(noise.is_finite() && (0.0..1.0).contains(&noise)) {
+            return Err(self.invalid(
+                u.weight_noise.span(),
+                "uncertainty.weight_noise",
+                format!("must be in [0, 1) so that weights stay > 0, found {noise}"),
+            ));
+        }
+        if u.draws > 0 && (u.normalisations.is_empty() || u.aggregations.is_empty()) {
+            return Err(self.invalid(
+                0..0,
+                "uncertainty",
+                "normalisations and aggregations must each list at least one method",
+            ));
+        }
+        self.parse_expr(&s.units.population, "units.population")?;
+        for (name, e) in &s.derived {
+            self.parse_expr(e, &format!("derived.{name}"))?;
+        }
+        if let Some(d) = &s.access.demand {
+            self.parse_expr(d, "access.demand")?;
+        }
+        if let Some(b) = &s.access.bands
+            && let Err(e) =
+                super::access::DistanceBands::new(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect())
+        {
+            return Err(self.invalid(b.span(), "access.bands", e.to_string()));
+        }
+        for (i, r) in s.coarse_rates.iter().enumerate() {
+            self.parse_expr(&r.base, &format!("coarse_rates[{i}].base"))?;
+            if !s.coarse.iter().any(|c| c.name.get_ref() == r.layer.get_ref()) {
+                return Err(self.invalid(
+                    r.layer.span(),
+                    format!("coarse_rates[{i}].layer"),
+                    format!("no [[coarse]] layer is named {:?}", r.layer.get_ref()),
+                ));
+            }
+            if !(r.scale.is_finite() && r.scale > 0.0) {
+                return Err(self.invalid(
+                    r.name.span(),
+                    format!("coarse_rates[{i}].scale"),
+                    "must be a number > 0",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses an expression field, naming the key and line on error.
+    pub fn parse_expr(&self, e: &Spanned<String>, key: &str) -> Result<Expr, MethodError> {
+        Expr::parse(e.get_ref()).map_err(|err| self.invalid(e.span(), key, err.to_string()))
+    }
+}
+
+/// 1-based (line, column) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
