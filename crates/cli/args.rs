@@ -23,9 +23,36 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Compute the care prioritization index a method file declares, for units and districts,
+    /// with its uncertainty analysis, and write the layers and a report.
+    #[command(after_help = RUN_EXAMPLE)]
+    Run(RunArgs),
     /// Areal-weighted interpolation of census counts from source polygons to target polygons.
     #[command(after_help = INTERPOLATE_EXAMPLE)]
     Interpolate(InterpolateArgs),
+}
+
+const RUN_EXAMPLE: &str = "\
+Example (Bogotá: CNPV 2018 census sectors and UPZ, bundled data):
+  careblock run examples/bogota.toml --out out/bogota
+
+Writes to --out: districts.geojson and districts.csv (one row per district: raw indicators,
+normalised scores, dimension scores, index, rank (1 = highest need), class (5 = highest),
+each indicator's contribution, Monte Carlo rank interval), the same for units, and
+report.json (method, conservation of every count summed to districts, notes on what was
+excluded or estimated). Paths in the method file are relative to the method file.";
+
+/// Arguments of `careblock run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The method file (TOML).
+    pub method: PathBuf,
+    /// Output directory (created if needed).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Repair invalid polygons with make-valid instead of refusing them.
+    #[arg(long)]
+    pub fix_invalid: bool,
 }
 
 const INTERPOLATE_EXAMPLE: &str = "\

@@ -5,6 +5,7 @@
 mod args;
 mod interpolate;
 mod report;
+mod run;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         args::Command::Interpolate(a) => interpolate::run(&a, cli.quiet),
+        args::Command::Run(a) => run::run(&a, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -132,6 +132,27 @@ pub enum IoError {
         /// The first feature where they differ.
         id: String,
     },
+    /// A method file problem (syntax, unknown key, bad weight, missing column).
+    #[error(transparent)]
+    Method {
+        /// The core's error (boxed: it is large).
+        source: Box<careblock_core::index::MethodError>,
+    },
+    /// Invalid polygons in an input layer (repair them with make-valid, or ask careblock to).
+    #[error(
+        "{path}: {count} invalid geometr{} (first: feature {id:?}: {problem}); rerun with --fix-invalid to repair them",
+        if *.count == 1 { "y" } else { "ies" }
+    )]
+    InvalidGeometry {
+        /// The layer file.
+        path: String,
+        /// How many features are invalid.
+        count: usize,
+        /// The first invalid feature's id.
+        id: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A CRS problem (no CRS, unknown CRS, implausible coordinates, failed reprojection).
     #[error("{}", prefixed(.path, .source))]
     Crs {

@@ -37,6 +37,7 @@ use careblock_core::Crs;
 
 mod error;
 mod geojson;
+mod method;
 #[cfg(feature = "gdal")]
 mod ogr;
 mod shp;
@@ -46,11 +47,12 @@ mod write;
 
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
+pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
 pub use shp::read_shapefile;
 pub use table::{TableJoinReport, join_table, read_table, read_table_with_key};
-pub use write::{write_csv, write_geojson};
+pub use write::{write_csv, write_geojson, write_text};
 
 /// How to read a layer.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -53,6 +53,14 @@ fn atomic_write(
     result
 }
 
+/// Writes a text file (e.g. a JSON report), atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<(), IoError> {
+    let name = path_name(path);
+    atomic_write(path, |w| {
+        w.write_all(text.as_bytes()).map_err(|e| IoError::io(&name, e))
+    })
+}
+
 /// Writes a DataFrame as CSV (with a header row), atomically.
 pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
     let name = path_name(path);

@@ -1,0 +1,198 @@
+//! `careblock run METHOD.toml`: read the method and its inputs → validate → project → index
+//! (units and districts) → uncertainty → write layers, tables and the report. Nothing is
+//! written until everything has been computed.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use careblock_core::Layer;
+use careblock_core::index::{Assessment, Level, assess};
+use careblock_core::polars::prelude::{Column, DataFrame};
+use careblock_io::{LoadOptions, load_inputs, read_method, write_csv, write_geojson};
+use serde_json::json;
+
+use crate::args::RunArgs;
+
+/// The output table of one level.
+fn table(a: &Assessment, level: &Level, layer: &Layer, label: Option<&str>) -> Result<DataFrame> {
+    let n = level.ids.len();
+    let mut cols: Vec<Column> = vec![Column::new("id".into(), &level.ids)];
+    if let Some(label) = label {
+        let c = layer
+            .attributes
+            .column(label)
+            .with_context(|| format!("{}: no label column {label:?}", layer.name))?;
+        cols.push(c.clone().with_name("label".into()));
+    }
+    cols.push(Column::new("population".into(), &level.population));
+    cols.push(Column::new("ranked".into(), &level.eligible));
+    let s = &level.scores;
+    cols.push(Column::new("index".into(), &s.index));
+    cols.push(Column::new("rank".into(), &s.rank));
+    cols.push(Column::new("class".into(), &s.class));
+    cols.push(Column::new("need_mass".into(), &level.need_mass));
+    if let Some(u) = &level.uncertainty {
+        cols.push(Column::new("rank_median".into(), &u.median_rank));
+        cols.push(Column::new("rank_p05".into(), &u.p05_rank));
+        cols.push(Column::new("rank_p95".into(), &u.p95_rank));
+        cols.push(Column::new("p_top_class".into(), &u.p_top_class));
+        cols.push(Column::new("rank_shift_mean".into(), &u.mean_abs_shift));
+    }
+    for (d, (name, _, _)) in a.dimensions.iter().enumerate() {
+        cols.push(Column::new(format!("dim_{name}").into(), &s.dimensions[d]));
+    }
+    for (k, ind) in a.indicators.iter().enumerate() {
+        cols.push(Column::new(ind.name.as_str().into(), &level.raw[k]));
+        cols.push(Column::new(
+            format!("{}_score", ind.name).into(),
+            &s.normalised[k],
+        ));
+        cols.push(Column::new(
+            format!("{}_contrib", ind.name).into(),
+            &s.contributions[k],
+        ));
+    }
+    if s.penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
+        cols.push(Column::new("imbalance_penalty".into(), &s.penalty));
+    }
+    for (name, values) in &level.extra {
+        cols.push(Column::new(name.as_str().into(), values));
+    }
+    DataFrame::new(n, cols).context("building the output table")
+}
+
+fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<()> {
+    let mut csv = df.clone();
+    write_csv(&dir.join(format!("{stem}.csv")), &mut csv)?;
+    let out = Layer {
+        name: stem.to_string(),
+        ids: layer.ids.clone(),
+        geometries: layer.geometries.clone(),
+        attributes: df,
+        crs: layer.crs,
+    };
+    write_geojson(&dir.join(format!("{stem}.geojson")), &out)?;
+    Ok(())
+}
+
+pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
+    let method = read_method(&a.method)?;
+    let base = a.method.parent().unwrap_or(Path::new(""));
+    let inputs = load_inputs(
+        &method,
+        base,
+        &LoadOptions {
+            fix_invalid: a.fix_invalid,
+        },
+    )?;
+    let result = assess(&method, inputs.inputs())?;
+
+    let spec = &method.spec;
+    let units_df = table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
+    let districts_df = match (&result.districts, &inputs.districts) {
+        (Some(level), Some(layer)) => Some(table(
+            &result,
+            level,
+            layer,
+            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+        )?),
+        _ => None,
+    };
+
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;
+    write_level(&a.out, "units", &inputs.units, units_df)?;
+    if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
+        write_level(&a.out, "districts", layer, df)?;
+    }
+    let report = report_json(&method.file, &result, &inputs.notes, inputs.crs.to_string());
+    let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    careblock_io::write_text(&a.out.join("report.json"), &text)?;
+    if !quiet {
+        print!("{}", summary(&result, &inputs.notes, &a.out));
+    }
+    Ok(())
+}
+
+fn report_json(method: &str, r: &Assessment, input_notes: &[String], crs: String) -> serde_json::Value {
+    let level = |l: &Level| {
+        json!({
+            "features": l.ids.len(),
+            "ranked": l.eligible.iter().filter(|e| **e).count(),
+            "with_index": l.scores.index.iter().filter(|i| i.is_some()).count(),
+            "class_bins": l.scores.bins,
+            "winsorised": r.indicators.iter().zip(&l.clipped).map(|(i, (lo, hi))| json!({"indicator": i.name, "low": lo, "high": hi})).collect::<Vec<_>>(),
+            "mean_rank_shift": l.uncertainty.as_ref().map(|u| u.mean_rank_shift),
+            "draws": l.uncertainty.as_ref().map(|u| u.draws),
+        })
+    };
+    json!({
+        "method": method,
+        "crs": crs,
+        "dimensions": r.dimensions.iter().map(|(n, w, l)| json!({"name": n, "weight": w, "label": l})).collect::<Vec<_>>(),
+        "indicators": r.indicators.iter().map(|i| json!({
+            "name": i.name, "label": i.label, "dimension": i.dimension, "kind": format!("{:?}", i.kind),
+            "direction": if i.direction.sign() > 0.0 { "+" } else { "-" }, "weight": i.weight, "basis": i.basis,
+        })).collect::<Vec<_>>(),
+        "units": level(&r.units),
+        "districts": r.districts.as_ref().map(level),
+        "conservation": r.conservation.iter().map(|(name, b)| json!({
+            "variable": name, "source_total": b.source_total, "allocated": b.allocated,
+            "unallocated": b.unallocated, "missing": b.missing, "relative_error": b.relative_error(),
+        })).collect::<Vec<_>>(),
+        "units_outside_districts": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
+        "notes": input_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
+    })
+}
+
+fn summary(r: &Assessment, input_notes: &[String], out: &Path) -> String {
+    let mut s = String::new();
+    let top = |l: &Level, what: &str, s: &mut String| {
+        let mut order: Vec<usize> = (0..l.ids.len()).filter(|&i| l.scores.rank[i].is_some()).collect();
+        order.sort_by_key(|&i| l.scores.rank[i]);
+        s.push_str(&format!(
+            "{what}: {} ranked of {}; highest need:\n",
+            order.len(),
+            l.ids.len()
+        ));
+        for &i in order.iter().take(5) {
+            let interval = l
+                .uncertainty
+                .as_ref()
+                .and_then(|u| {
+                    Some(format!(
+                        " (Monte Carlo 5–95%: {:.0}–{:.0})",
+                        u.p05_rank[i]?, u.p95_rank[i]?
+                    ))
+                })
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "  {:>3}. {}  index {:.1}{}\n",
+                l.scores.rank[i].unwrap_or(0),
+                l.ids[i],
+                l.scores.index[i].unwrap_or(f64::NAN),
+                interval
+            ));
+        }
+    };
+    top(&r.units, "units", &mut s);
+    if let Some(d) = &r.districts {
+        top(d, "districts", &mut s);
+    }
+    let worst = r
+        .conservation
+        .iter()
+        .map(|(_, b)| b.relative_error())
+        .fold(0.0_f64, f64::max);
+    if !r.conservation.is_empty() {
+        s.push_str(&format!(
+            "conservation: {} counts summed to districts, largest relative error {worst:.1e}\n",
+            r.conservation.len()
+        ));
+    }
+    for n in input_notes.iter().chain(&r.notes) {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s.push_str(&format!("wrote {}\n", out.display()));
+    s
+}

@@ -1,0 +1,243 @@
+//! Reading a method file and every input it declares: layers (with their attribute tables),
+//! validated (and repaired on request) and projected to the working CRS, ready for
+//! [`careblock_core::index::assess`].
+
+use std::path::{Path, PathBuf};
+
+use careblock_core::crs::{project_into, working_crs};
+use careblock_core::index::method::{CrsSpec, LayerInput};
+use careblock_core::index::{Inputs, Method};
+use careblock_core::validate::{IssueKind, repair, validate};
+use careblock_core::{Crs, Layer};
+
+use crate::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
+
+/// Reads and checks a method file (syntax, keys, weights, expressions).
+pub fn read_method(path: &Path) -> Result<Method, IoError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| IoError::io(&name, e))?;
+    Method::from_toml(&name, &text).map_err(|e| IoError::Method { source: Box::new(e) })
+}
+
+/// How to load inputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Repair invalid polygons (make-valid) instead of refusing them; the repaired features are
+    /// listed in [`LoadedInputs::notes`].
+    pub fix_invalid: bool,
+}
+
+/// The inputs of a method, read, validated and projected to one CRS.
+#[derive(Debug, Clone)]
+pub struct LoadedInputs {
+    /// The census units.
+    pub units: Layer,
+    /// The districts.
+    pub districts: Option<Layer>,
+    /// The `[[coarse]]` layers, in the method's order.
+    pub coarse: Vec<Layer>,
+    /// The `[[supply]]` layers, in the method's order.
+    pub supply: Vec<Layer>,
+    /// The working CRS.
+    pub crs: Crs,
+    /// What was repaired, left unmatched or has no geometry (never silent).
+    pub notes: Vec<String>,
+}
+
+impl LoadedInputs {
+    /// Borrowed view for [`careblock_core::index::assess`].
+    pub fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            units: &self.units,
+            districts: self.districts.as_ref(),
+            coarse: &self.coarse,
+            supply: &self.supply,
+        }
+    }
+}
+
+fn crs_of(spec: &Option<CrsSpec>, what: &str) -> Result<Option<Crs>, IoError> {
+    match spec {
+        None => Ok(None),
+        Some(CrsSpec::Code(c)) => Crs::from_epsg(*c).map(Some).map_err(|e| IoError::crs(what, e)),
+        Some(CrsSpec::Text(t)) => Crs::parse(t).map(Some).map_err(|e| IoError::crs(what, e)),
+    }
+}
+
+/// `base` joined with a path from the method file (absolute paths are kept).
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() || base.as_os_str().is_empty() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn load_layer(
+    base: &Path,
+    input: &LayerInput,
+    polygons: bool,
+    opts: &LoadOptions,
+    notes: &mut Vec<String>,
+) -> Result<Layer, IoError> {
+    let path = resolve(base, &input.path);
+    let read_opts = ReadOptions {
+        id_field: input.id.clone(),
+        crs: crs_of(&input.crs, &path.display().to_string())?,
+        close_rings: opts.fix_invalid,
+    };
+    let (mut layer, report) = read_layer(&path, &read_opts)?;
+    if !report.closed_rings.is_empty() {
+        notes.push(format!(
+            "{}: closed the open rings of {} feature(s) (first: {:?})",
+            layer.name,
+            report.closed_rings.len(),
+            report.closed_rings[0]
+        ));
+    }
+    if let Some(t) = &input.table {
+        let tpath = resolve(base, &t.path);
+        let table = read_table_with_key(&tpath, &t.key)?;
+        let layer_key = input.id.as_deref().unwrap_or("id");
+        let tname = tpath.display().to_string();
+        let (joined, rep) = join_table(layer, table, &tname, layer_key, &t.key)?;
+        if !rep.unmatched_features.is_empty() {
+            notes.push(format!(
+                "{tname}: {} feature(s) of {} have no row in the table; their table values are missing (first: {:?})",
+                rep.unmatched_features.len(),
+                joined.name,
+                rep.unmatched_features[0]
+            ));
+        }
+        if !rep.unmatched_rows.is_empty() {
+            notes.push(format!(
+                "{tname}: {} table row(s) match no feature (first key: {:?})",
+                rep.unmatched_rows.len(),
+                rep.unmatched_rows[0]
+            ));
+        }
+        layer = joined;
+    }
+    if polygons {
+        layer = check_geometries(layer, opts.fix_invalid, notes)?;
+    }
+    Ok(layer)
+}
+
+/// Notes null geometries, refuses (or repairs) invalid ones.
+fn check_geometries(layer: Layer, fix: bool, notes: &mut Vec<String>) -> Result<Layer, IoError> {
+    let v = validate(&layer);
+    let empty: Vec<&str> = v
+        .issues
+        .iter()
+        .filter(|i| matches!(i.kind, IssueKind::Null | IssueKind::Empty))
+        .map(|i| i.id.as_str())
+        .collect();
+    if let Some(first) = empty.first() {
+        notes.push(format!(
+            "{}: {} feature(s) without geometry are kept with area 0 (first: {first:?})",
+            layer.name,
+            empty.len()
+        ));
+    }
+    let blocking: Vec<_> = v.blocking().collect();
+    let Some(first) = blocking.first() else {
+        return Ok(layer);
+    };
+    if !fix {
+        return Err(IoError::InvalidGeometry {
+            path: layer.name.clone(),
+            count: blocking.len(),
+            id: first.id.clone(),
+            problem: first.problem.clone(),
+        });
+    }
+    let (fixed, rep) = repair(&layer);
+    if let Some(bad) = rep.unrepairable.first() {
+        return Err(IoError::InvalidGeometry {
+            path: layer.name.clone(),
+            count: rep.unrepairable.len(),
+            id: bad.id.clone(),
+            problem: format!("{} (cannot be repaired)", bad.problem),
+        });
+    }
+    if let Some(first) = rep.repaired.first() {
+        notes.push(format!(
+            "{}: repaired the invalid polygons of {} feature(s) (first: {:?})",
+            layer.name,
+            rep.repaired.len(),
+            first.id
+        ));
+    }
+    Ok(fixed)
+}
+
+fn project(layer: Layer, crs: Crs) -> Result<Layer, IoError> {
+    let name = layer.name.clone();
+    project_into(layer, crs).map_err(|e| IoError::crs(name, e))
+}
+
+/// Reads every input of `method` (paths relative to `base`, the method file's directory),
+/// validates the polygons, and projects everything to the method's CRS (default: the UTM zone
+/// of the units and districts).
+pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<LoadedInputs, IoError> {
+    let spec = &method.spec;
+    let mut notes = Vec::new();
+    let units = load_layer(base, &spec.units.layer(), true, opts, &mut notes)?;
+    let districts = spec
+        .districts
+        .as_ref()
+        .map(|d| load_layer(base, d, true, opts, &mut notes))
+        .transpose()?;
+    let coarse = spec
+        .coarse
+        .iter()
+        .map(|c| {
+            let input = LayerInput {
+                path: c.path.clone(),
+                id: c.id.clone(),
+                label: None,
+                crs: c.crs.clone(),
+                table: c.table.clone(),
+            };
+            load_layer(base, &input, true, opts, &mut notes)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let supply = spec
+        .supply
+        .iter()
+        .map(|s| {
+            let input = LayerInput {
+                path: s.path.clone(),
+                id: s.id.clone(),
+                label: None,
+                crs: s.crs.clone(),
+                table: None,
+            };
+            load_layer(base, &input, false, opts, &mut notes)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let given = crs_of(&spec.crs, &method.file)?;
+    let mut layers: Vec<&Layer> = vec![&units];
+    layers.extend(districts.iter());
+    let crs = working_crs(given, &layers).map_err(|e| IoError::crs(&method.file, e))?;
+    let units = project(units, crs)?;
+    let districts = districts.map(|d| project(d, crs)).transpose()?;
+    let coarse = coarse
+        .into_iter()
+        .map(|l| project(l, crs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let supply = supply
+        .into_iter()
+        .map(|l| project(l, crs))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(LoadedInputs {
+        units,
+        districts,
+        coarse,
+        supply,
+        crs,
+        notes,
+    })
+}
