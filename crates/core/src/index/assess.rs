@@ -125,6 +125,8 @@ struct Columns<'a> {
     unit_polys: &'a [MultiPolygon<f64>],
     coarse: &'a [Layer],
     values: HashMap<String, Vec<Option<f64>>>,
+    /// Area tables coarse layer → units, built once per coarse layer.
+    tables: HashMap<usize, AreaTable>,
     in_progress: Vec<String>,
     notes: Vec<String>,
 }
@@ -172,13 +174,15 @@ impl<'a> Columns<'a> {
                 .position(|c| c.name.get_ref() == r.layer.get_ref())
                 .expect("checked when the method was parsed");
             let layer = &self.coarse[li];
-            check_join_inputs(layer, self.units)?;
             let rate = layer.numeric_column(r.rate.get_ref()).map_err(|e| {
                 self.method
                     .data_error(r.rate.span(), format!("{rkey}.rate"), e.to_string())
             })?;
-            let table = AreaTable::build(&layer.polygons()?, self.unit_polys);
-            let unit_rate = table.allocate_intensive(&rate);
+            if !self.tables.contains_key(&li) {
+                let table = AreaTable::build(&layer.polygons()?, self.unit_polys);
+                self.tables.insert(li, table);
+            }
+            let unit_rate = self.tables[&li].allocate_intensive(&rate);
             let missing: Vec<&str> = unit_rate
                 .iter()
                 .zip(&self.units.ids)
@@ -286,6 +290,9 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     } else {
         check_join_inputs(units, units)?;
     }
+    for layer in inputs.coarse.iter().chain(inputs.supply) {
+        check_join_inputs(layer, units)?;
+    }
     let unit_polys = units.polygons()?;
     let mut cols = Columns {
         method,
@@ -293,6 +300,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         unit_polys: &unit_polys,
         coarse: inputs.coarse,
         values: HashMap::new(),
+        tables: HashMap::new(),
         in_progress: Vec::new(),
         notes: Vec::new(),
     };
@@ -382,7 +390,6 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         let mut points: Vec<Option<Point<f64>>> = Vec::new();
         let mut capacity: Vec<f64> = Vec::new();
         for (s, layer) in spec.supply.iter().zip(inputs.supply) {
-            check_join_inputs(units, layer)?;
             let pts = layer.points()?;
             let no_geometry: Vec<&str> = pts
                 .iter()

@@ -829,3 +829,77 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[units]
+path = "u.geojson"
+population = "pop"
+
+[[indicators]]
+name = "young"
+dimension = "demand"
+kind = "share"
+numerator = "pop_0_9"
+denominator = "pop"
+"#;
+
+    fn err(text: &str) -> String {
+        Method::from_toml("m.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_minimal_method_gets_the_documented_defaults() {
+        let m = Method::from_toml("m.toml", BASE).unwrap();
+        let s = &m.spec;
+        assert_eq!(s.treatment.winsorise.percentiles(), Some((1.0, 99.0)));
+        assert_eq!(s.treatment.min_population, 30.0);
+        assert_eq!(s.normalisation.method, NormalisationName::MinMax);
+        assert_eq!(s.aggregation.method, AggregationName::Arithmetic);
+        assert_eq!(s.classification.method(), Classification::Quantiles { k: 5 });
+        assert_eq!(s.uncertainty.draws, 1000);
+        assert_eq!(m.dimensions(), vec![("demand".to_string(), 1.0, None)]);
+    }
+
+    #[test]
+    fn structural_errors_name_key_and_line() {
+        let e = err(&BASE.replace("kind = \"share\"", "kind = \"shares\""));
+        assert!(e.starts_with("m.toml:9:8:"), "{e}");
+        let e = err(&format!("{BASE}weight = -1\n"));
+        assert!(e.contains("m.toml:12: indicators[0].weight"), "{e}");
+        let e = err(&BASE.replace("numerator = \"pop_0_9\"\n", ""));
+        assert!(
+            e.contains("indicators[0].numerator") && e.contains("needs"),
+            "{e}"
+        );
+        let e = err(&format!("{BASE}count = \"pop\"\n"));
+        assert!(e.contains("does not use `count`"), "{e}");
+        let e = err(&format!("{BASE}[dimensions.other]\nweight = 2\n"));
+        assert!(e.contains("dimension \"other\" has no indicator"), "{e}");
+        let e = err(&format!(
+            "{BASE}[[indicators]]\nname = \"young\"\ndimension = \"d\"\nkind = \"count\"\ncount = \"pop\"\n"
+        ));
+        assert!(e.contains("declared twice"), "{e}");
+        let e = err(&BASE.replace("\"pop_0_9\"", "\"pop_0_9 *\""));
+        assert!(e.contains("indicators[0].numerator"), "{e}");
+        let e = err(&format!("{BASE}[normalisation]\nmethod = \"goalposts\"\n"));
+        assert!(e.contains("goalposts"), "{e}");
+        let e = err(&format!(
+            "{BASE}[[indicators]]\nname = \"gap\"\ndimension = \"s\"\nkind = \"access_gap\"\n"
+        ));
+        assert!(e.contains("no [[supply]]"), "{e}");
+        let e = err(&format!("{BASE}[uncertainty]\nweight_noise = 1.5\n"));
+        assert!(e.contains("uncertainty.weight_noise"), "{e}");
+    }
+
+    #[test]
+    fn coarse_rates_must_name_a_coarse_layer() {
+        let e = err(&format!(
+            "{BASE}[[coarse_rates]]\nname = \"w\"\nlayer = \"localidades\"\nrate = \"r\"\nbase = \"pop\"\n"
+        ));
+        assert!(e.contains("no [[coarse]] layer is named \"localidades\""), "{e}");
+    }
+}
