@@ -1,0 +1,319 @@
+//! [`solve`]: heuristic, bound, optional exact search, ranking and irreplaceability.
+
+use rayon::prelude::*;
+
+use super::bound::{Lagrangian, Role, STOP_GAP, cheap_bound};
+use super::exact::branch_and_bound;
+use super::greedy::{greedy, rank};
+use super::instance::{Instance, Left, State};
+use super::swap::improve;
+use super::{Limit, Options, Problem, SitingError, Solution};
+
+/// Relative gap under which a solution counts as proven optimal.
+const OPTIMAL_GAP: f64 = 1e-12;
+/// Relative shortfall of a bound below the objective put down to rounding (then the bound is
+/// raised to the objective).
+const BOUND_NOISE: f64 = 1e-9;
+/// Subgradient iterations per branch-and-bound node (at most `bound_iterations`).
+const NODE_ITERATIONS: usize = 30;
+
+/// Chooses the new sites. See the [module documentation](super) for the algorithms.
+///
+/// `Limit::Count(0)` returns the locked-in sites alone (not an error). Under a budget, candidates
+/// costing more than the whole budget are never chosen, and if none is affordable the solution
+/// is again the locked-in sites alone.
+///
+/// # Errors
+/// [`SitingError::Length`] when `demand`, `cost`, `locked_in` or `locked_out` do not match the
+/// coverage table; [`SitingError::Demand`] for a negative or non-finite demand;
+/// [`SitingError::LockedBoth`]; [`SitingError::Budget`] / [`SitingError::MissingCost`] for a bad
+/// budget; [`SitingError::Cost`] for a cost of an eligible candidate that is not finite and
+/// `> 0`; [`SitingError::NoEligible`] when new sites are asked for and every candidate is
+/// locked; [`SitingError::TooFewCandidates`] when `Count(p)` exceeds the eligible candidates.
+pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, SitingError> {
+    let inst = Instance::new(problem)?;
+    let (mut sites, mut value) = heuristic(&inst, &inst.allowed, inst.full(), options.swap);
+
+    // Certified bound; the Lagrangian subproblems also propose solutions.
+    let mut bound = cheap_bound(&inst, &sites);
+    let mut lambda = inst.demand.clone();
+    if options.bound_iterations > 0 && bound - value > STOP_GAP * bound.abs() {
+        let roles = root_roles(&inst);
+        let relaxed =
+            Lagrangian::new(&inst).run(&roles, inst.full(), &mut lambda, value, options.bound_iterations);
+        bound = bound.min(relaxed.bound);
+        if relaxed.value > value {
+            let mut other = relaxed.sites;
+            let mut state = State::with_sites(&inst, &other);
+            polish(&mut state, &inst.allowed, &mut other, options.swap);
+            let v = state.value();
+            if v > value {
+                (sites, value) = (other, v);
+            }
+        }
+    }
+    if options.search_rounds > 0
+        && options.swap
+        && matches!(inst.limit, Limit::Count(_))
+        && bound - value > STOP_GAP * bound.abs()
+    {
+        (sites, value) = local_search(&inst, sites, value, bound, options.search_rounds);
+    }
+    let mut proven = false;
+    if options.exact_max_nodes > 0 && bound - value > OPTIMAL_GAP * bound.abs() {
+        let exact = branch_and_bound(
+            &inst,
+            (sites.clone(), value),
+            bound,
+            &mut lambda,
+            options.exact_max_nodes,
+            options.bound_iterations.min(NODE_ITERATIONS),
+        );
+        if exact.value > value {
+            sites = exact.sites;
+            let mut state = State::with_sites(&inst, &sites);
+            if !exact.finished {
+                polish(&mut state, &inst.allowed, &mut sites, options.swap);
+            }
+            value = state.value();
+        }
+        bound = bound.min(exact.bound);
+        proven = exact.finished;
+    }
+
+    // Ranking.
+    let ranking = rank(&inst, &sites);
+    let objective = ranking.cumulative.last().copied().unwrap_or(ranking.base);
+    // Every bound above is valid in exact arithmetic; a bound a hair under the objective can
+    // only be rounding in the sums, so it is raised to the objective.
+    let floor = objective.max(value);
+    debug_assert!(
+        bound >= floor - BOUND_NOISE * floor.abs(),
+        "bound {bound} below the objective {floor}"
+    );
+    let bound = bound.max(objective);
+    let gap = if bound > 0.0 {
+        ((bound - objective) / bound).max(0.0)
+    } else {
+        0.0
+    };
+
+    let irreplaceability = if options.irreplaceability {
+        let full = State::with_sites(&inst, &sites).value();
+        ranking
+            .order
+            .par_iter()
+            .map(|&s| (full - without(&inst, &ranking.order, s, options.swap)).max(0.0))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    // Per-unit coverage on the original table.
+    let coverage = problem.coverage;
+    let mut open: Vec<usize> = inst.fixed.iter().chain(&ranking.order).copied().collect();
+    open.sort_unstable();
+    let mut unit_coverage = vec![0.0; coverage.n_units()];
+    let mut unit_site = vec![None; coverage.n_units()];
+    for j in open {
+        for &(u, f) in coverage.row(j) {
+            let u = u as usize;
+            if f > unit_coverage[u] {
+                unit_coverage[u] = f;
+                unit_site[u] = Some(j);
+            }
+        }
+    }
+    Ok(Solution {
+        selected: ranking.order,
+        marginal_gain: ranking.gains,
+        cumulative: ranking.cumulative,
+        locked_in_coverage: ranking.base,
+        objective,
+        bound,
+        gap,
+        optimal: proven || gap <= OPTIMAL_GAP,
+        irreplaceability,
+        unit_coverage,
+        unit_site,
+    })
+}
+
+/// Covered demand of the locked-in sites of `problem` plus `sites` (without checking the
+/// problem: a missing `locked_in` flag counts as not locked in, a missing demand as 0).
+///
+/// # Panics
+/// If a site index is not a candidate of the coverage table.
+pub fn coverage_of(problem: &Problem<'_>, sites: &[usize]) -> f64 {
+    let coverage = problem.coverage;
+    let mut best = vec![0.0_f64; coverage.n_units()];
+    let locked = (0..coverage.n_candidates()).filter(|&j| problem.locked_in.get(j).copied().unwrap_or(false));
+    for j in locked.chain(sites.iter().copied()) {
+        for &(u, f) in coverage.row(j) {
+            let b = &mut best[u as usize];
+            *b = b.max(f);
+        }
+    }
+    best.iter().zip(problem.demand).map(|(b, d)| d * b).sum()
+}
+
+/// Rounds without improvement after which the local search stops.
+const PATIENCE: usize = 150;
+
+/// Iterated local search (Count limits): each round closes a fifth of the new sites (at least
+/// one), chosen by a SplitMix64 stream seeded with the round number, reopens as many greedily
+/// among the other allowed sites, then interchanges over every allowed site; the result
+/// replaces the incumbent when it covers more. Deterministic: no thread-dependent state.
+fn local_search(
+    inst: &Instance,
+    mut best: Vec<usize>,
+    mut value: f64,
+    bound: f64,
+    rounds: usize,
+) -> (Vec<usize>, f64) {
+    let k = best.len();
+    if k == 0 {
+        return (best, value);
+    }
+    let drop = (k / 5).max(1);
+    let mut stale = 0;
+    for round in 0..rounds {
+        if stale >= PATIENCE || bound - value <= STOP_GAP * bound.abs() {
+            break;
+        }
+        let mut seed = (round as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut next = || {
+            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        // Perturbations of 1 to 2·drop sites, cycling, so both small and large moves are tried.
+        let size = (1 + round % (2 * drop)).min(k);
+        let mut kept = best.clone();
+        let mut removed = Vec::with_capacity(size);
+        for _ in 0..size {
+            let i = (next() % kept.len() as u64) as usize;
+            removed.push(kept.swap_remove(i));
+        }
+        let mut allowed = inst.allowed.clone();
+        for &j in &removed {
+            allowed[j] = false;
+        }
+        let mut state = State::with_sites(inst, &kept);
+        kept.extend(greedy(&mut state, &allowed, Left::Count(size)));
+        if kept.len() < k {
+            continue;
+        }
+        improve(&mut state, &inst.allowed, &mut kept, None);
+        let v = state.value();
+        if v > value * (1.0 + 1e-12) {
+            (best, value) = (kept, v);
+            stale = 0;
+        } else {
+            stale += 1;
+        }
+    }
+    (best, value)
+}
+
+fn root_roles(inst: &Instance) -> Vec<Role> {
+    let mut roles: Vec<Role> = inst
+        .allowed
+        .iter()
+        .map(|&a| if a { Role::Free } else { Role::Out })
+        .collect();
+    for &j in &inst.fixed {
+        roles[j] = Role::In;
+    }
+    roles
+}
+
+/// Greedy (cost-benefit greedy against the best single site under a budget) then, if `swap`,
+/// interchange. Returns the new sites and their objective.
+fn heuristic(inst: &Instance, allowed: &[bool], left: Left, swap: bool) -> (Vec<usize>, f64) {
+    match left {
+        Left::Count(k) => {
+            let mut state = State::new(inst);
+            let mut sites = greedy(&mut state, allowed, Left::Count(k));
+            polish(&mut state, allowed, &mut sites, swap);
+            (sites, state.value())
+        }
+        Left::Budget(b) => {
+            let mut a = State::new(inst);
+            let mut sites = greedy(&mut a, allowed, left);
+            let base = State::new(inst);
+            let gains = base.gains(allowed);
+            let single = (0..inst.m()).filter(|&j| allowed[j] && inst.cost[j] <= b).fold(
+                None,
+                |acc: Option<usize>, j| match acc {
+                    Some(x) if gains[x] >= gains[j] => Some(x),
+                    _ => Some(j),
+                },
+            );
+            let mut state = a;
+            if let Some(j) = single {
+                let mut s = base;
+                s.open(j);
+                let mut other = vec![j];
+                other.extend(greedy(&mut s, allowed, Left::Budget(b - inst.cost[j])));
+                if s.value() > state.value() {
+                    (state, sites) = (s, other);
+                }
+            }
+            polish(&mut state, allowed, &mut sites, swap);
+            let value = state.value();
+            (sites, value)
+        }
+    }
+}
+
+/// Improves the new sites `sites` (open in `state`): interchange if `swap`; under a budget,
+/// alternately with greedy filling of the budget left, until neither changes the set (without
+/// `swap`, one filling).
+fn polish(state: &mut State<'_>, allowed: &[bool], sites: &mut Vec<usize>, swap: bool) {
+    let inst = state.instance();
+    match inst.limit {
+        Limit::Count(_) => {
+            if swap {
+                improve(state, allowed, sites, None);
+            }
+        }
+        Limit::Budget(b) => {
+            for _ in 0..100 {
+                if swap {
+                    improve(state, allowed, sites, Some(b));
+                }
+                let more = greedy(state, allowed, Left::Budget(b - inst.spent(sites)));
+                if more.is_empty() || !swap {
+                    sites.extend(more);
+                    break;
+                }
+                sites.extend(more);
+            }
+        }
+    }
+}
+
+/// The best objective found without site `s`, by the same heuristic: the better of a fresh run
+/// with `s` forbidden and of the other selected sites completed greedily then improved.
+fn without(inst: &Instance, sites: &[usize], s: usize, swap: bool) -> f64 {
+    let mut allowed = inst.allowed.clone();
+    allowed[s] = false;
+    let count = match inst.limit {
+        Limit::Count(p) => p.min(allowed.iter().filter(|&&a| a).count()),
+        Limit::Budget(_) => 0,
+    };
+    let left = match inst.limit {
+        Limit::Count(_) => Left::Count(count),
+        Limit::Budget(b) => Left::Budget(b),
+    };
+    let (_, fresh) = heuristic(inst, &allowed, left, swap);
+    let mut rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
+    let mut state = State::with_sites(inst, &rest);
+    let more = greedy(&mut state, &allowed, inst.left_after(&rest, count));
+    rest.extend(more);
+    polish(&mut state, &allowed, &mut rest, swap);
+    fresh.max(state.value())
+}

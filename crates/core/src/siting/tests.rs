@@ -1,0 +1,714 @@
+//! Tests of the solver against brute force, of its invariants, errors and determinism.
+
+use std::time::Instant;
+
+use geo::Point;
+
+use super::*;
+use crate::join::points_within_distance;
+
+/// SplitMix64, for reproducible random instances.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        ((self.uniform() * n as f64) as usize).min(n - 1)
+    }
+}
+
+/// A random instance: each candidate covers each unit with probability `density`, half of the
+/// pairs fully and half with a random fraction; some demands are 0.
+fn random(rng: &mut Rng, n: usize, m: usize, density: f64) -> (Coverage, Vec<f64>) {
+    let mut rows = vec![Vec::new(); m];
+    for row in &mut rows {
+        for u in 0..n as u32 {
+            if rng.uniform() < density {
+                row.push((
+                    u,
+                    if rng.uniform() < 0.5 {
+                        1.0
+                    } else {
+                        1.0 - rng.uniform()
+                    },
+                ));
+            }
+        }
+    }
+    let demand = (0..n)
+        .map(|_| {
+            if rng.uniform() < 0.1 {
+                0.0
+            } else {
+                (rng.uniform() * 10.0).floor() + rng.uniform()
+            }
+        })
+        .collect();
+    (Coverage::from_rows(n, rows).unwrap(), demand)
+}
+
+fn problem<'a>(coverage: &'a Coverage, demand: &'a [f64], limit: Limit) -> Problem<'a> {
+    Problem {
+        demand,
+        coverage,
+        limit,
+        cost: None,
+        locked_in: &[],
+        locked_out: &[],
+    }
+}
+
+fn exact() -> Options {
+    Options {
+        exact_max_nodes: 1_000_000,
+        ..Options::default()
+    }
+}
+
+/// The best objective over all feasible sets of new sites, and one set reaching it.
+fn brute_force(p: &Problem<'_>) -> (f64, Vec<usize>) {
+    let m = p.coverage.n_candidates();
+    let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+    let eligible: Vec<usize> = (0..m)
+        .filter(|&j| !flag(p.locked_in, j) && !flag(p.locked_out, j))
+        .collect();
+    let mut best = (f64::NEG_INFINITY, Vec::new());
+    for mask in 0u32..(1 << eligible.len()) {
+        let set: Vec<usize> = (0..eligible.len())
+            .filter(|&k| mask >> k & 1 == 1)
+            .map(|k| eligible[k])
+            .collect();
+        let feasible = match p.limit {
+            Limit::Count(k) => set.len() == k,
+            Limit::Budget(b) => set.iter().map(|&j| p.cost.unwrap()[j]).sum::<f64>() <= b,
+        };
+        if feasible {
+            let v = coverage_of(p, &set);
+            if v > best.0 {
+                best = (v, set);
+            }
+        }
+    }
+    best
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Invariants every solution must satisfy.
+fn check(p: &Problem<'_>, s: &Solution) {
+    let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+    assert!(close(s.objective, coverage_of(p, &s.selected)));
+    assert!(close(s.locked_in_coverage, coverage_of(p, &[])));
+    assert!(
+        s.bound >= s.objective,
+        "bound {} < objective {}",
+        s.bound,
+        s.objective
+    );
+    assert!((0.0..=1.0).contains(&s.gap));
+    assert_eq!(s.marginal_gain.len(), s.selected.len());
+    assert_eq!(s.cumulative.len(), s.selected.len());
+    let mut previous = s.locked_in_coverage;
+    for k in 0..s.selected.len() {
+        assert!(s.cumulative[k] >= previous);
+        assert!(close(s.cumulative[k] - previous, s.marginal_gain[k]));
+        assert!(close(s.cumulative[k], coverage_of(p, &s.selected[..=k])));
+        // Each next site has the largest gain among the rest of the set.
+        for &later in &s.selected[k + 1..] {
+            let mut with = s.selected[..k].to_vec();
+            with.push(later);
+            let gain = coverage_of(p, &with) - coverage_of(p, &s.selected[..k]);
+            assert!(gain <= s.marginal_gain[k] + 1e-9 * s.objective.max(1.0));
+        }
+        previous = s.cumulative[k];
+    }
+    if let Some(&last) = s.cumulative.last() {
+        assert_eq!(last, s.objective);
+    }
+    let mut sorted = s.selected.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), s.selected.len(), "a site selected twice");
+    for &j in &s.selected {
+        assert!(!flag(p.locked_in, j) && !flag(p.locked_out, j));
+    }
+    match p.limit {
+        Limit::Count(k) => assert_eq!(s.selected.len(), k),
+        // Exact for the costs of the brute-force tests (multiples of 1/4); otherwise up to the
+        // rounding of the sum, which depends on its order.
+        Limit::Budget(b) => {
+            assert!(s.selected.iter().map(|&j| p.cost.unwrap()[j]).sum::<f64>() <= b * (1.0 + 1e-12))
+        }
+    }
+    assert!(s.irreplaceability.iter().all(|&l| l >= 0.0));
+    // Per-unit coverage.
+    let open: Vec<usize> = (0..p.coverage.n_candidates())
+        .filter(|&j| flag(p.locked_in, j) || s.selected.contains(&j))
+        .collect();
+    for u in 0..p.coverage.n_units() {
+        let mut best = (0.0, None);
+        for &j in &open {
+            if let Some(&(_, f)) = p.coverage.row(j).iter().find(|e| e.0 as usize == u)
+                && f > best.0
+            {
+                best = (f, Some(j));
+            }
+        }
+        assert_eq!((s.unit_coverage[u], s.unit_site[u]), best);
+    }
+}
+
+#[test]
+fn count_matches_brute_force() {
+    let mut rng = Rng(7);
+    let (mut runs, mut heuristic_optimal) = (0, 0);
+    for round in 0..30 {
+        let (coverage, demand) = random(&mut rng, 40, 12, 0.2);
+        let mut locked_in = vec![false; 12];
+        let mut locked_out = vec![false; 12];
+        if round % 3 == 1 {
+            locked_in[rng.below(12)] = true;
+        }
+        if round % 3 == 2 {
+            let j = rng.below(12);
+            locked_out[j] = !locked_in[j];
+        }
+        for p in 1..=4 {
+            let pr = Problem {
+                locked_in: &locked_in,
+                locked_out: &locked_out,
+                ..problem(&coverage, &demand, Limit::Count(p))
+            };
+            let (opt, _) = brute_force(&pr);
+            let s = solve(&pr, &Options::default()).unwrap();
+            check(&pr, &s);
+            assert!(s.objective <= opt + 1e-9 * opt);
+            assert!(s.bound >= opt - 1e-9 * opt, "bound {} < optimum {opt}", s.bound);
+            if s.optimal {
+                assert!(close(s.objective, opt));
+            }
+            runs += 1;
+            heuristic_optimal += usize::from(close(s.objective, opt));
+            let e = solve(&pr, &exact()).unwrap();
+            check(&pr, &e);
+            assert!(e.optimal);
+            assert!(
+                close(e.objective, opt),
+                "exact {} vs brute force {opt}",
+                e.objective
+            );
+            assert!(e.bound >= opt - 1e-9 * opt);
+        }
+    }
+    // Greedy + interchange is optimal on nearly all of these small instances.
+    assert!(
+        heuristic_optimal * 10 >= runs * 9,
+        "{heuristic_optimal} of {runs}"
+    );
+}
+
+#[test]
+fn budget_matches_brute_force() {
+    let mut rng = Rng(11);
+    for round in 0..25 {
+        let (coverage, demand) = random(&mut rng, 40, 12, 0.2);
+        // Multiples of 1/4, so sums are exact whatever the order.
+        let cost: Vec<f64> = (0..12).map(|_| 0.5 + 0.25 * rng.below(11) as f64).collect();
+        let mut locked_in = vec![false; 12];
+        if round % 2 == 1 {
+            locked_in[rng.below(12)] = true;
+        }
+        for budget in [1.0, 2.5, 4.0, 6.25] {
+            let pr = Problem {
+                cost: Some(&cost),
+                locked_in: &locked_in,
+                ..problem(&coverage, &demand, Limit::Budget(budget))
+            };
+            let (opt, _) = brute_force(&pr);
+            let s = solve(&pr, &Options::default()).unwrap();
+            check(&pr, &s);
+            assert!(s.objective <= opt + 1e-9 * opt);
+            assert!(s.bound >= opt - 1e-9 * opt, "bound {} < optimum {opt}", s.bound);
+            // Khuller–Moss–Naor: the heuristic keeps at least (1 − 1/√e) of the optimum.
+            let locked = coverage_of(&pr, &[]);
+            assert!(s.objective - locked >= (1.0 - (-0.5f64).exp()) * (opt - locked) - 1e-9);
+            let e = solve(&pr, &exact()).unwrap();
+            check(&pr, &e);
+            assert!(e.optimal);
+            assert!(
+                close(e.objective, opt),
+                "exact {} vs brute force {opt}",
+                e.objective
+            );
+        }
+    }
+}
+
+#[test]
+fn locked_sites_count_first_and_locked_out_never_open() {
+    // Candidate 0 (locked in) covers units 0-2; candidate 1 the same units, and is better on
+    // none; candidate 2 (locked out) covers the heaviest unit.
+    let coverage = Coverage::from_rows(
+        5,
+        vec![
+            vec![(0, 1.0), (1, 1.0), (2, 1.0)],
+            vec![(0, 1.0), (1, 1.0), (2, 1.0)],
+            vec![(4, 1.0)],
+            vec![(3, 1.0)],
+            vec![(3, 0.5), (4, 0.5)],
+        ],
+    )
+    .unwrap();
+    let demand = [1.0, 2.0, 3.0, 4.0, 100.0];
+    let pr = Problem {
+        locked_in: &[true, false, false, false, false],
+        locked_out: &[false, false, true, false, false],
+        ..problem(&coverage, &demand, Limit::Count(1))
+    };
+    let s = solve(&pr, &exact()).unwrap();
+    check(&pr, &s);
+    assert_eq!(s.locked_in_coverage, 6.0);
+    assert_eq!(s.selected, vec![4]);
+    assert_eq!(s.objective, 6.0 + 52.0);
+    assert!(s.optimal);
+    assert_eq!(s.unit_site, vec![Some(0), Some(0), Some(0), Some(4), Some(4)]);
+    let s = solve(
+        &Problem {
+            limit: Limit::Count(2),
+            ..pr
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(s.selected, vec![4, 3]);
+    assert_eq!(s.marginal_gain, vec![52.0, 2.0]);
+    assert_eq!(s.cumulative, vec![58.0, 60.0]);
+    // Candidate 1 only duplicates the locked-in site: with three sites it comes last, gaining 0.
+    let s = solve(
+        &Problem {
+            limit: Limit::Count(3),
+            ..pr
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(s.selected, vec![4, 3, 1]);
+    assert_eq!(s.marginal_gain[2], 0.0);
+    assert_eq!(s.irreplaceability[2], 0.0);
+}
+
+#[test]
+fn fractions_take_the_max_not_the_sum() {
+    let coverage =
+        Coverage::from_rows(2, vec![vec![(0, 0.5)], vec![(0, 0.7)], vec![(0, 0.7), (1, 0.2)]]).unwrap();
+    let demand = [10.0, 0.0];
+    let pr = problem(&coverage, &demand, Limit::Count(2));
+    assert!((coverage_of(&pr, &[0, 1]) - 7.0).abs() < 1e-12);
+    assert!((coverage_of(&pr, &[0, 1, 2]) - 7.0).abs() < 1e-12);
+    let s = solve(&pr, &exact()).unwrap();
+    check(&pr, &s);
+    assert!((s.objective - 7.0).abs() < 1e-12);
+    assert!(s.bound >= s.objective && s.optimal);
+    // Sites 1 and 2 tie on unit 0: the lower index is reported.
+    assert_eq!(s.unit_site[0], Some(1));
+    assert_eq!(
+        s.unit_coverage,
+        vec![0.7, if s.selected.contains(&2) { 0.2 } else { 0.0 }]
+    );
+}
+
+#[test]
+fn count_zero_and_unaffordable_budgets_keep_the_locked_in_sites() {
+    let coverage = Coverage::from_rows(3, vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(2, 1.0)]]).unwrap();
+    let demand = [1.0, 2.0, 3.0];
+    let pr = Problem {
+        locked_in: &[true, false, false],
+        ..problem(&coverage, &demand, Limit::Count(0))
+    };
+    let s = solve(&pr, &Options::default()).unwrap();
+    check(&pr, &s);
+    assert!(s.selected.is_empty() && s.cumulative.is_empty());
+    assert_eq!((s.objective, s.bound, s.gap, s.optimal), (1.0, 1.0, 0.0, true));
+    // Count(0) needs no eligible candidate.
+    let s = solve(
+        &Problem {
+            locked_out: &[false, true, true],
+            ..pr
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(s.objective, 1.0);
+
+    let cost = [1.0, 5.0, 6.0];
+    let pr = Problem {
+        cost: Some(&cost),
+        limit: Limit::Budget(4.0),
+        ..pr
+    };
+    let s = solve(&pr, &Options::default()).unwrap();
+    check(&pr, &s);
+    assert!(s.selected.is_empty());
+    assert_eq!((s.objective, s.bound, s.optimal), (1.0, 1.0, true));
+    let s = solve(
+        &Problem {
+            limit: Limit::Budget(11.0),
+            ..pr
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!((s.selected, s.objective), (vec![2, 1], 6.0));
+
+    // Every eligible candidate asked for: all chosen, and proven optimal.
+    let pr = problem(&coverage, &demand, Limit::Count(3));
+    let s = solve(&pr, &Options::default()).unwrap();
+    assert_eq!(
+        (s.selected, s.optimal, s.irreplaceability),
+        (vec![2, 1, 0], true, vec![3.0, 2.0, 1.0])
+    );
+}
+
+#[test]
+fn irreplaceability_is_the_loss_without_the_site() {
+    // Site 0 alone reaches unit 0 (demand 50); sites 1 and 2 both reach unit 1 (demand 40),
+    // site 3 reaches unit 2 (demand 1).
+    let coverage = Coverage::from_rows(
+        3,
+        vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(1, 1.0)], vec![(2, 1.0)]],
+    )
+    .unwrap();
+    let demand = [50.0, 40.0, 1.0];
+    let pr = problem(&coverage, &demand, Limit::Count(2));
+    let s = solve(&pr, &Options::default()).unwrap();
+    check(&pr, &s);
+    assert_eq!(s.selected, vec![0, 1]);
+    // Without 0, the best pair is {1, 3}: 41, a loss of 49. Without 1, site 2 replaces it.
+    assert_eq!(s.irreplaceability, vec![49.0, 0.0]);
+    let s = solve(
+        &pr,
+        &Options {
+            irreplaceability: false,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(s.irreplaceability.is_empty());
+}
+
+#[test]
+fn errors_name_the_offending_value() {
+    let coverage = Coverage::from_rows(2, vec![vec![(0, 1.0)], vec![(1, 1.0)]]).unwrap();
+    let demand = [1.0, 2.0];
+    let ok = problem(&coverage, &demand, Limit::Count(1));
+    let o = Options::default();
+    let err = |p: Problem<'_>| solve(&p, &o).unwrap_err();
+    assert_eq!(
+        err(Problem { demand: &[1.0], ..ok }),
+        SitingError::Length {
+            what: "demand",
+            found: 1,
+            expected: 2,
+            of: "units"
+        }
+    );
+    assert_eq!(
+        err(Problem {
+            cost: Some(&[1.0]),
+            ..ok
+        }),
+        SitingError::Length {
+            what: "cost",
+            found: 1,
+            expected: 2,
+            of: "candidates"
+        }
+    );
+    assert!(matches!(
+        err(Problem {
+            locked_in: &[true],
+            ..ok
+        }),
+        SitingError::Length {
+            what: "locked_in",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(Problem {
+            locked_out: &[true, false, false],
+            ..ok
+        }),
+        SitingError::Length {
+            what: "locked_out",
+            found: 3,
+            ..
+        }
+    ));
+    assert_eq!(
+        err(Problem {
+            demand: &[1.0, -2.0],
+            ..ok
+        }),
+        SitingError::Demand { unit: 1, value: -2.0 }
+    );
+    assert!(matches!(
+        err(Problem { demand: &[f64::NAN, 1.0], ..ok }),
+        SitingError::Demand { unit: 0, value } if value.is_nan()
+    ));
+    assert_eq!(
+        err(Problem {
+            locked_in: &[false, true],
+            locked_out: &[false, true],
+            ..ok
+        }),
+        SitingError::LockedBoth { candidate: 1 }
+    );
+    for b in [0.0, -1.0, f64::INFINITY] {
+        assert_eq!(
+            err(Problem {
+                limit: Limit::Budget(b),
+                cost: Some(&[1.0, 1.0]),
+                ..ok
+            }),
+            SitingError::Budget(b)
+        );
+    }
+    assert!(matches!(
+        err(Problem { limit: Limit::Budget(f64::NAN), cost: Some(&[1.0, 1.0]), ..ok }),
+        SitingError::Budget(b) if b.is_nan()
+    ));
+    assert_eq!(
+        err(Problem {
+            limit: Limit::Budget(1.0),
+            ..ok
+        }),
+        SitingError::MissingCost
+    );
+    assert_eq!(
+        err(Problem {
+            limit: Limit::Budget(1.0),
+            cost: Some(&[1.0, 0.0]),
+            ..ok
+        }),
+        SitingError::Cost {
+            candidate: 1,
+            value: 0.0
+        }
+    );
+    // The cost of a locked-in site is not used.
+    assert!(
+        solve(
+            &Problem {
+                limit: Limit::Budget(1.0),
+                cost: Some(&[1.0, 0.0]),
+                locked_in: &[false, true],
+                ..ok
+            },
+            &o
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        err(Problem {
+            locked_in: &[true, false],
+            locked_out: &[false, true],
+            ..ok
+        }),
+        SitingError::NoEligible {
+            candidates: 2,
+            locked_in: 1,
+            locked_out: 1
+        }
+    );
+    assert_eq!(
+        err(Problem {
+            limit: Limit::Count(3),
+            ..ok
+        }),
+        SitingError::TooFewCandidates {
+            requested: 3,
+            eligible: 2
+        }
+    );
+    let none = Coverage::from_rows(2, vec![]).unwrap();
+    assert_eq!(
+        err(problem(&none, &demand, Limit::Count(1))),
+        SitingError::NoEligible {
+            candidates: 0,
+            locked_in: 0,
+            locked_out: 0
+        }
+    );
+    let message = SitingError::TooFewCandidates {
+        requested: 3,
+        eligible: 2,
+    }
+    .to_string();
+    assert!(message.contains('3') && message.contains('2'), "{message}");
+}
+
+#[test]
+fn same_result_whatever_the_thread_count() {
+    let mut rng = Rng(3);
+    let (coverage, demand) = random(&mut rng, 3000, 150, 0.01);
+    let cost: Vec<f64> = (0..150).map(|_| 1.0 + rng.uniform()).collect();
+    let count = problem(&coverage, &demand, Limit::Count(8));
+    let budget = Problem {
+        cost: Some(&cost),
+        ..problem(&coverage, &demand, Limit::Budget(9.0))
+    };
+    let options = Options {
+        exact_max_nodes: 50,
+        ..Options::default()
+    };
+    let run = |threads: usize, p: &Problem<'_>| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| solve(p, &options).unwrap())
+    };
+    for p in [count, budget] {
+        let one = run(1, &p);
+        check(&p, &one);
+        assert_eq!(one, run(2, &p));
+        assert_eq!(one, run(3, &p));
+    }
+}
+
+/// Units on a grid, candidates scattered, centroid rule within `radius`.
+fn grid(nx: usize, ny: usize, spacing: f64, m: usize, radius: f64, seed: u64) -> (Coverage, Vec<f64>) {
+    let mut rng = Rng(seed);
+    let units: Vec<Option<Point<f64>>> = (0..nx * ny)
+        .map(|k| Some(Point::new((k % nx) as f64 * spacing, (k / nx) as f64 * spacing)))
+        .collect();
+    let (w, h) = (nx as f64 * spacing, ny as f64 * spacing);
+    let candidates: Vec<Option<Point<f64>>> = (0..m)
+        .map(|_| Some(Point::new(rng.uniform() * w, rng.uniform() * h)))
+        .collect();
+    // Demand with broad hot spots, as census counts have.
+    let demand = units
+        .iter()
+        .map(|p| {
+            let p = p.unwrap();
+            let wave = ((p.x() / w * 7.0).sin() * (p.y() / h * 5.0).cos()).abs();
+            (10.0 * wave + 3.0 * rng.uniform()).floor()
+        })
+        .collect();
+    let nb = points_within_distance(&candidates, &units, radius).unwrap();
+    (Coverage::from_neighbours(units.len(), &nb), demand)
+}
+
+#[test]
+fn large_grid_has_a_small_certified_gap() {
+    let (coverage, demand) = grid(250, 200, 50.0, 500, 400.0, 5);
+    let locked_in: Vec<bool> = (0..500).map(|j| j % 100 == 0).collect();
+    let pr = Problem {
+        locked_in: &locked_in,
+        ..problem(&coverage, &demand, Limit::Count(20))
+    };
+    let t = Instant::now();
+    let s = solve(&pr, &Options::default()).unwrap();
+    let elapsed = t.elapsed();
+    assert!(close(s.objective, coverage_of(&pr, &s.selected)));
+    assert!(s.bound >= s.objective);
+    assert!(s.gap < 0.01, "gap {}", s.gap);
+    assert_eq!(s.selected.len(), 20);
+    assert_eq!(s.irreplaceability.len(), 20);
+    eprintln!(
+        "50k units, {} pairs: objective {:.1}, bound {:.1}, gap {:.2e}, {elapsed:?}",
+        coverage.n_pairs(),
+        s.objective,
+        s.bound,
+        s.gap
+    );
+}
+
+#[test]
+#[ignore = "timing of the full solve on 500k units; run with --release -- --ignored"]
+fn timing_500k_units_2000_candidates() {
+    // ~124 m spacing: an 800 m radius reaches ~130 unit centroids.
+    let (coverage, demand) = grid(708, 708, 124.0, 2000, 800.0, 9);
+    let cost: Vec<f64> = (0..2000).map(|j| 1.0 + 0.5 * (j % 5) as f64).collect();
+    for limit in [Limit::Count(20), Limit::Budget(40.0)] {
+        let pr = Problem {
+            cost: Some(&cost),
+            ..problem(&coverage, &demand, limit)
+        };
+        let t = Instant::now();
+        let s = solve(&pr, &Options::default()).unwrap();
+        let elapsed = t.elapsed();
+        assert!(s.bound >= s.objective);
+        eprintln!(
+            "{} units, {} candidates, {} pairs, {limit:?}: {} sites, objective {:.1}, bound {:.1}, gap {:.2e}, solve {elapsed:?}",
+            coverage.n_units(),
+            coverage.n_candidates(),
+            coverage.n_pairs(),
+            s.selected.len(),
+            s.objective,
+            s.bound,
+            s.gap
+        );
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// heuristic ≤ brute-force optimum ≤ bound, and the exact mode reaches the optimum, for
+        /// counts and budgets, with locked-in and locked-out sites.
+        #[test]
+        fn heuristic_optimum_and_bound_are_ordered(
+            demand in prop::collection::vec(0.0..20.0f64, 1..25),
+            rows in prop::collection::vec(prop::collection::vec((0u32..25, 0.05..=1.0f64), 0..8), 1..9),
+            p in 0usize..4,
+            locks in prop::collection::vec(0u8..6, 9),
+            budget in prop::option::of(0.5..6.0f64),
+        ) {
+            let n = demand.len();
+            let m = rows.len();
+            let rows = rows.into_iter().map(|r| r.into_iter().map(|(u, f)| (u % n as u32, f)).collect()).collect();
+            let coverage = Coverage::from_rows(n, rows).unwrap();
+            let locked_in: Vec<bool> = (0..m).map(|j| locks[j] == 0).collect();
+            let locked_out: Vec<bool> = (0..m).map(|j| locks[j] == 1).collect();
+            let cost: Vec<f64> = (0..m).map(|j| 1.0 + 0.5 * (j % 3) as f64).collect();
+            let limit = budget.map_or(Limit::Count(p), Limit::Budget);
+            let pr = Problem { demand: &demand, coverage: &coverage, limit, cost: Some(&cost), locked_in: &locked_in, locked_out: &locked_out };
+            let eligible = (0..m).filter(|&j| locks[j] > 1).count();
+            match solve(&pr, &Options::default()) {
+                Err(SitingError::NoEligible { .. }) => prop_assert!(eligible == 0),
+                Err(SitingError::TooFewCandidates { requested, eligible: e }) => {
+                    prop_assert!(requested == p && e == eligible && p > eligible)
+                }
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+                Ok(s) => {
+                    check(&pr, &s);
+                    let (opt, _) = brute_force(&pr);
+                    prop_assert!(s.objective <= opt + 1e-9 * opt);
+                    prop_assert!(s.bound >= opt - 1e-9 * opt, "bound {} < optimum {}", s.bound, opt);
+                    let e = solve(&pr, &exact()).unwrap();
+                    check(&pr, &e);
+                    prop_assert!(e.optimal && close(e.objective, opt), "exact {} vs {}", e.objective, opt);
+                }
+            }
+        }
+    }
+}
