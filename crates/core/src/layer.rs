@@ -174,6 +174,38 @@ impl Layer {
         }
     }
 
+    /// A column as text, one per feature (numbers as polars writes them; null → `None`).
+    pub fn text_column(&self, column: &str) -> Result<Vec<Option<String>>, LayerError> {
+        let col = self
+            .attributes
+            .column(column)
+            .map_err(|_| LayerError::MissingColumn {
+                layer: self.name.clone(),
+                column: column.to_string(),
+                available: self
+                    .attributes
+                    .get_column_names()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let cast = col
+            .as_materialized_series()
+            .cast(&DataType::String)
+            .map_err(|e| LayerError::Column {
+                layer: self.name.clone(),
+                column: column.to_string(),
+                reason: e.to_string(),
+            })?;
+        let ca = cast.str().map_err(|e| LayerError::Column {
+            layer: self.name.clone(),
+            column: column.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+    }
+
     /// Like [`Layer::numeric_column`], for counts: every present value must be finite and >= 0.
     pub fn count_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
         let values = self.numeric_column(column)?;

@@ -39,7 +39,9 @@ pub mod error;
 pub mod index;
 pub mod join;
 pub mod layer;
+pub mod plan;
 mod rings;
+pub mod siting;
 pub mod validate;
 
 pub use crs::{Crs, Reprojection, WGS84};

@@ -115,6 +115,9 @@ pub struct Assessment {
     pub outside: Vec<OutsideSource>,
     /// Plain-language notes on what was excluded or estimated (never silent).
     pub notes: Vec<String>,
+    /// Unit columns the siting needs, evaluated from the method's expressions: `demand`,
+    /// `group:NAME` for each `[siting.groups]` entry, and `households` for the bus tier.
+    pub siting_columns: Vec<(String, Vec<Option<f64>>)>,
 }
 
 /// Column values of the units, computed on demand: layer columns, derived expressions and
@@ -464,6 +467,29 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         mc.as_ref(),
     );
 
+    // Columns the siting needs (they may use the need mass).
+    cols.values
+        .insert("need_mass".to_string(), unit_level.need_mass.clone());
+    let mut siting_columns = Vec::new();
+    if let Some(st) = &spec.siting {
+        let demand = match &st.demand {
+            Some(d) => cols.eval_spanned(d, "siting.demand")?,
+            None => unit_level.need_mass.clone(),
+        };
+        siting_columns.push(("demand".to_string(), demand));
+        for (name, e) in &st.groups {
+            let v = cols.eval_spanned(e, &format!("siting.groups.{name}"))?;
+            siting_columns.push((format!("group:{name}"), v));
+        }
+        if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
+            siting_columns.push((
+                "households".to_string(),
+                cols.eval_spanned(h, "siting.bus.households")?,
+            ));
+        }
+        notes.append(&mut cols.notes);
+    }
+
     // Districts: counts interpolated, indicators recomputed from sums.
     let mut conservation = Vec::new();
     let mut outside = Vec::new();
@@ -601,6 +627,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         conservation,
         outside,
         notes,
+        siting_columns,
     })
 }
 

@@ -126,6 +126,155 @@ pub struct MethodSpec {
     /// Monte Carlo uncertainty analysis.
     #[serde(default)]
     pub uncertainty: UncertaintySpec,
+    /// Siting of care blocks (`[siting]`), optional.
+    pub siting: Option<SitingSpec>,
+}
+
+/// A selection of features by the text of one column: `filter = { column = "SECTOR", values = ["1"] }`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSpec {
+    /// The column.
+    pub column: String,
+    /// Accepted values, compared as text (numbers as written, e.g. `1` matches `1` and `1.0`).
+    pub values: Vec<toml::Value>,
+}
+
+/// A point layer of candidate sites for care blocks (`[[siting.candidates]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateInput {
+    /// Short name of the kind of site (e.g. "colegio público"), carried to the outputs.
+    pub name: String,
+    /// The point layer, relative to the method file.
+    pub path: String,
+    /// The id field.
+    pub id: Option<String>,
+    /// A column with the site's name, carried to the outputs.
+    pub label: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// Keep only the features whose column has one of these values.
+    pub filter: Option<FilterSpec>,
+    /// Cost column (for `budget`); default 1 per site.
+    pub cost: Option<Spanned<String>>,
+    /// Column whose value `in` locks a site in (always chosen) and `out` locks it out.
+    pub lock: Option<String>,
+}
+
+/// A point layer of existing care blocks, always kept (`[[siting.existing]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingInput {
+    /// The point layer, relative to the method file.
+    pub path: String,
+    /// The id field.
+    pub id: Option<String>,
+    /// A column with the block's name.
+    pub label: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// Keep only the features whose column has one of these values (e.g. `estado = activa`).
+    pub filter: Option<FilterSpec>,
+}
+
+/// How a unit counts as covered by a site.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoverageRule {
+    /// The unit's centroid is within the radius (spopt's MCLP rule).
+    #[default]
+    Centroid,
+    /// The share of the unit's area inside the circle of the radius.
+    Area,
+}
+
+/// The anchor rule: a candidate is eligible only with at least `min_facilities` care
+/// facilities (the `[[supply]]` layers) within `radius` metres, itself excluded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorSpec {
+    /// Minimum number of other care facilities nearby.
+    pub min_facilities: usize,
+    /// Radius in metres (default: the siting radius).
+    pub radius: Option<Spanned<f64>>,
+}
+
+/// The hexagonal grid of candidate sites used when no candidate layer is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    /// Distance between neighbouring hexagon centres, metres.
+    pub spacing: Spanned<f64>,
+}
+
+/// The care-bus tier.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusSpec {
+    /// Number of bus stops to choose.
+    pub p: Spanned<usize>,
+    /// Radius of a stop, metres (default 2000).
+    #[serde(default = "bus_radius")]
+    pub radius: Spanned<f64>,
+    /// Units of high priority left uncovered qualify when their density is below this many
+    /// persons per hectare (default 50).
+    #[serde(default = "bus_density")]
+    pub max_density: f64,
+    /// Households of the units still uncovered after the buses (home-care tier), an expression
+    /// (default: the population).
+    pub households: Option<Spanned<String>>,
+}
+
+fn bus_radius() -> Spanned<f64> {
+    Spanned::new(0..0, 2000.0)
+}
+
+fn bus_density() -> f64 {
+    50.0
+}
+
+/// `[siting]`: where to put new care blocks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitingSpec {
+    /// Walking radius in metres (default 800: Bogotá's 15–20 minute walk).
+    #[serde(default = "siting_radius")]
+    pub radius: Spanned<f64>,
+    /// `centroid` (default) or `area`.
+    #[serde(default)]
+    pub coverage: CoverageRule,
+    /// Number of new blocks.
+    pub p: Option<Spanned<usize>>,
+    /// Or: a budget in the units of the candidates' `cost` column.
+    pub budget: Option<Spanned<f64>>,
+    /// Demand per unit, an expression over unit columns; `need_mass` (the default) is
+    /// population × index / 100 from the index.
+    pub demand: Option<Spanned<String>>,
+    /// Candidate layers.
+    #[serde(default)]
+    pub candidates: Vec<CandidateInput>,
+    /// Hexagonal grid of candidates when no candidate layer is given.
+    pub grid: Option<GridSpec>,
+    /// Existing care blocks, locked in.
+    #[serde(default)]
+    pub existing: Vec<ExistingInput>,
+    /// The anchor rule.
+    pub anchor: Option<AnchorSpec>,
+    /// Groups whose coverage is reported per site and district: `name = "expression"`.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Spanned<String>>,
+    /// Classes counted as high priority for the uncovered list and buses (default: the top two).
+    pub priority_classes: Option<Vec<u32>>,
+    /// Prove optimality by branch and bound up to this many nodes (0 = heuristic and bound only).
+    #[serde(default)]
+    pub exact_max_nodes: usize,
+    /// The care-bus tier.
+    pub bus: Option<BusSpec>,
+}
+
+fn siting_radius() -> Spanned<f64> {
+    Spanned::new(0..0, 800.0)
 }
 
 /// A CRS given as an EPSG number or a text such as `"EPSG:9377"`.
@@ -783,6 +932,9 @@ impl Method {
                 "normalisations and aggregations must each list at least one method",
             ));
         }
+        if let Some(st) = &s.siting {
+            self.check_siting(st)?;
+        }
         self.parse_expr(&s.units.population, "units.population")?;
         for (name, e) in &s.derived {
             self.parse_expr(e, &format!("derived.{name}"))?;
@@ -810,6 +962,90 @@ impl Method {
                     r.name.span(),
                     format!("coarse_rates[{i}].scale"),
                     "must be a number > 0",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_siting(&self, st: &SitingSpec) -> Result<(), MethodError> {
+        let positive = |v: &Spanned<f64>, key: &str| -> Result<(), MethodError> {
+            let x = *v.get_ref();
+            if x.is_finite() && x > 0.0 {
+                Ok(())
+            } else {
+                Err(self.invalid(
+                    v.span(),
+                    key,
+                    format!("must be a number of metres > 0, found {x}"),
+                ))
+            }
+        };
+        positive(&st.radius, "siting.radius")?;
+        match (&st.p, &st.budget) {
+            (Some(_), Some(b)) => {
+                return Err(self.invalid(b.span(), "siting.budget", "give either `p` or `budget`, not both"));
+            }
+            (None, None) => {
+                return Err(self.invalid(
+                    0..0,
+                    "siting.p",
+                    "give the number of new blocks `p` or a `budget`",
+                ));
+            }
+            (None, Some(b)) => {
+                let x = *b.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(self.invalid(
+                        b.span(),
+                        "siting.budget",
+                        format!("must be a number > 0, found {x}"),
+                    ));
+                }
+            }
+            (Some(_), None) => {}
+        }
+        if st.candidates.is_empty() && st.grid.is_none() {
+            return Err(self.invalid(
+                0..0,
+                "siting.candidates",
+                "give at least one [[siting.candidates]] layer, or a [siting.grid] of candidate sites",
+            ));
+        }
+        if let Some(g) = &st.grid {
+            positive(&g.spacing, "siting.grid.spacing")?;
+        }
+        if let Some(a) = &st.anchor {
+            if let Some(r) = &a.radius {
+                positive(r, "siting.anchor.radius")?;
+            }
+            if a.min_facilities > 0 && self.spec.supply.is_empty() {
+                return Err(self.invalid(
+                    0..0,
+                    "siting.anchor",
+                    "the anchor rule counts the [[supply]] facilities, but the method declares none",
+                ));
+            }
+        }
+        if let Some(d) = &st.demand {
+            self.parse_expr(d, "siting.demand")?;
+        }
+        for (name, e) in &st.groups {
+            self.parse_expr(e, &format!("siting.groups.{name}"))?;
+        }
+        if let Some(b) = &st.bus {
+            positive(&b.radius, "siting.bus.radius")?;
+            if let Some(h) = &b.households {
+                self.parse_expr(h, "siting.bus.households")?;
+            }
+        }
+        if let Some(pc) = &st.priority_classes {
+            let k = *self.spec.classification.classes.get_ref() as u32;
+            if let Some(bad) = pc.iter().find(|c| **c == 0 || **c > k) {
+                return Err(self.invalid(
+                    0..0,
+                    "siting.priority_classes",
+                    format!("class {bad} does not exist: classes run from 1 to {k}"),
                 ));
             }
         }

@@ -1,0 +1,877 @@
+//! From the index to proposed care blocks: candidate sites (layers, filters, the anchor rule,
+//! or a hexagonal grid), existing blocks locked in, coverage sets within the walking radius,
+//! the MCLP solution with its bound ([`crate::siting`]), per-site explanations, the unit →
+//! site assignment, high-priority units left uncovered, the care-bus tier and home care, and
+//! coverage KPIs per district before and after.
+//!
+//! Layers must be validated and projected to the CRS of the assessment (metres).
+
+use geo::{Area, Coord, LineString, MultiPolygon, Point, Polygon};
+use thiserror::Error;
+
+use crate::error::{JoinError, LayerError};
+use crate::index::assess::Assessment;
+use crate::index::method::{
+    CandidateInput, CoverageRule, ExistingInput, FilterSpec, Method, MethodError, SitingSpec,
+};
+use crate::join::interpolate::{AreaTable, check_join_inputs};
+use crate::join::overlay::PolygonIndex;
+use crate::join::points::{Neighbours, centroids, points_in_polygons, points_within_distance};
+use crate::layer::Layer;
+use crate::siting::{Coverage, Limit, Options, Problem, SitingError, Solution, solve};
+
+/// Errors of the siting pipeline.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The method (a key, a column).
+    #[error(transparent)]
+    Method(#[from] MethodError),
+    /// A layer problem.
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    /// A join problem (CRS, invalid geometry).
+    #[error(transparent)]
+    Join(#[from] JoinError),
+    /// The optimisation (no eligible candidate, p too large, ...).
+    #[error(transparent)]
+    Siting(#[from] SitingError),
+    /// Nothing can be sited: no demand, or no candidate left.
+    #[error("nothing to site: {0}")]
+    Infeasible(String),
+}
+
+/// The layers the siting reads, validated and projected like the assessment's.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    /// The census units (as assessed).
+    pub units: &'a Layer,
+    /// The districts (as assessed), for the KPIs.
+    pub districts: Option<&'a Layer>,
+    /// The `[[supply]]` layers (for the anchor rule).
+    pub supply: &'a [Layer],
+    /// The `[[siting.candidates]]` layers, in the method's order.
+    pub candidates: &'a [Layer],
+    /// The `[[siting.existing]]` layers, in the method's order.
+    pub existing: &'a [Layer],
+}
+
+/// What a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteStatus {
+    /// An existing care block (locked in).
+    Existing,
+    /// A proposed care block.
+    Proposed,
+    /// A proposed care-bus stop.
+    Bus,
+}
+
+impl SiteStatus {
+    /// `existing`, `proposed` or `bus`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Existing => "existing",
+            SiteStatus::Proposed => "proposed",
+            SiteStatus::Bus => "bus",
+        }
+    }
+}
+
+/// One existing, proposed or bus site with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    /// Existing, proposed or bus.
+    pub status: SiteStatus,
+    /// Rank among the proposed (or bus) sites, 1 = chosen first; `None` for existing blocks.
+    pub rank: Option<usize>,
+    /// Id in its layer.
+    pub id: String,
+    /// Kind: the candidate layer's `name`, `existing` or `grid`.
+    pub kind: String,
+    /// Name, from the layer's label column.
+    pub label: Option<String>,
+    /// Location (working CRS).
+    pub point: Point<f64>,
+    /// Demand it adds given the existing blocks and the sites ranked before it.
+    pub marginal_gain: f64,
+    /// Demand covered by the existing blocks and every site up to this one.
+    pub cumulative: f64,
+    /// Objective lost if this site is forbidden and the others re-optimised.
+    pub irreplaceability: f64,
+    /// Demand in its catchment (overlaps with other catchments included).
+    pub demand: f64,
+    /// Population in its catchment.
+    pub population: f64,
+    /// Each `[siting.groups]` value in its catchment, in the method's (sorted) order.
+    pub groups: Vec<f64>,
+    /// Population-weighted mean unit index in its catchment.
+    pub mean_index: Option<f64>,
+    /// Number of units in its catchment.
+    pub units: usize,
+}
+
+/// A unit's best site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// Unit index.
+    pub unit: usize,
+    /// Index into [`Plan::sites`].
+    pub site: usize,
+    /// Covered share of the unit (1 with the centroid rule).
+    pub fraction: f64,
+    /// Distance from the site to the unit's centroid, metres.
+    pub distance: f64,
+}
+
+/// What happens to a high-priority unit the care blocks leave uncovered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tier {
+    /// Dense enough to wait for a block (not a bus candidate).
+    Unserved,
+    /// Reached by this bus stop (index into [`Plan::sites`]).
+    Bus(usize),
+    /// Sparse and out of reach of every bus stop: home care.
+    HomeCare,
+}
+
+/// A high-priority unit left uncovered by the care blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncovered {
+    /// Unit index.
+    pub unit: usize,
+    /// Its priority class.
+    pub class: u32,
+    /// Persons per hectare.
+    pub density: f64,
+    /// Its siting demand.
+    pub demand: f64,
+    /// Bus, home care, or unserved.
+    pub tier: Tier,
+    /// Households (the bus tier's `households` expression, else the population).
+    pub households: Option<f64>,
+}
+
+/// Coverage KPIs of one district: shares within reach of a care block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistrictKpi {
+    /// Share of the siting demand covered by the existing blocks.
+    pub demand_before: Option<f64>,
+    /// ... by existing and proposed blocks.
+    pub demand_after: Option<f64>,
+    /// Share of the population, before and after.
+    pub population: (Option<f64>, Option<f64>),
+    /// Each group's share, before and after.
+    pub groups: Vec<(Option<f64>, Option<f64>)>,
+}
+
+/// Objective, bound and gap of one optimisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Optimum {
+    /// Covered demand of the solution.
+    pub objective: f64,
+    /// An upper bound on the optimum.
+    pub bound: f64,
+    /// `(bound − objective) / bound`.
+    pub gap: f64,
+    /// Whether optimality is proven.
+    pub optimal: bool,
+    /// Demand covered by the locked-in sites alone.
+    pub locked_in: f64,
+    /// Total demand.
+    pub total_demand: f64,
+}
+
+/// The siting result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Radius, metres.
+    pub radius: f64,
+    /// Existing blocks, then proposed sites in rank order, then bus stops in rank order.
+    pub sites: Vec<Site>,
+    /// The care blocks' optimisation.
+    pub blocks: Optimum,
+    /// The bus tier's optimisation, if any.
+    pub bus: Option<Optimum>,
+    /// Each covered unit's best block (bus stops not included).
+    pub assignments: Vec<Assignment>,
+    /// Coverage of every unit by the blocks (existing + proposed).
+    pub unit_coverage: Vec<f64>,
+    /// Coverage of every unit by the existing blocks alone.
+    pub unit_coverage_before: Vec<f64>,
+    /// High-priority units the blocks leave uncovered.
+    pub uncovered: Vec<Uncovered>,
+    /// Group names, in order.
+    pub groups: Vec<String>,
+    /// KPIs per district (same order as the district layer).
+    pub kpis: Vec<DistrictKpi>,
+    /// Candidate counts: read, kept by the filters, eligible by the anchor rule.
+    pub candidates: (usize, usize, usize),
+    /// Plain-language notes.
+    pub notes: Vec<String>,
+}
+
+fn values_match(text: &str, wanted: &toml::Value) -> bool {
+    let w = match wanted {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        _ => return false,
+    };
+    if text == w {
+        return true;
+    }
+    matches!((text.parse::<f64>(), w.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// The features of `layer` the filter keeps (all without a filter).
+fn filtered(layer: &Layer, filter: Option<&FilterSpec>) -> Result<Vec<bool>, LayerError> {
+    let Some(f) = filter else {
+        return Ok(vec![true; layer.len()]);
+    };
+    let col = layer.text_column(&f.column)?;
+    Ok(col
+        .iter()
+        .map(|t| {
+            t.as_deref()
+                .is_some_and(|t| f.values.iter().any(|v| values_match(t, v)))
+        })
+        .collect())
+}
+
+struct Candidate {
+    id: String,
+    kind: String,
+    label: Option<String>,
+    point: Point<f64>,
+    cost: f64,
+    locked_in: bool,
+    locked_out: bool,
+}
+
+fn label_of(layer: &Layer, label: Option<&str>) -> Result<Vec<Option<String>>, LayerError> {
+    match label {
+        None => Ok(vec![None; layer.len()]),
+        Some(c) => layer.text_column(c),
+    }
+}
+
+/// The candidate sites of the layers (filters, lock and cost columns).
+fn layer_candidates(
+    method: &Method,
+    specs: &[CandidateInput],
+    layers: &[Layer],
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Candidate>, usize), PlanError> {
+    let mut out = Vec::new();
+    let mut read = 0;
+    for (k, (spec, layer)) in specs.iter().zip(layers).enumerate() {
+        read += layer.len();
+        let keep = filtered(layer, spec.filter.as_ref())?;
+        let pts = layer.points()?;
+        let labels = label_of(layer, spec.label.as_deref())?;
+        let costs = match &spec.cost {
+            None => vec![Some(1.0); layer.len()],
+            Some(c) => layer.count_column(c.get_ref()).map_err(|e| {
+                method.data_error(c.span(), format!("siting.candidates[{k}].cost"), e.to_string())
+            })?,
+        };
+        let locks = match &spec.lock {
+            None => vec![None; layer.len()],
+            Some(c) => layer.text_column(c)?,
+        };
+        let mut no_point = Vec::new();
+        for i in 0..layer.len() {
+            if !keep[i] {
+                continue;
+            }
+            let Some(p) = pts[i] else {
+                no_point.push(layer.ids[i].as_str());
+                continue;
+            };
+            let lock = locks[i].as_deref().map(|s| s.trim().to_ascii_lowercase());
+            let locked_in = lock.as_deref() == Some("in");
+            let locked_out = lock.as_deref() == Some("out");
+            let cost = match costs[i] {
+                Some(c) if c > 0.0 => c,
+                _ if locked_out => 1.0,
+                other => {
+                    return Err(method
+                        .data_error(
+                            spec.cost.as_ref().map(|c| c.span()).unwrap_or(0..0),
+                            format!("siting.candidates[{k}].cost"),
+                            format!(
+                                "{}: site {:?} has cost {}, expected a number > 0",
+                                layer.name,
+                                layer.ids[i],
+                                other.map(|c| c.to_string()).unwrap_or_else(|| "missing".into())
+                            ),
+                        )
+                        .into());
+                }
+            };
+            out.push(Candidate {
+                id: layer.ids[i].clone(),
+                kind: spec.name.clone(),
+                label: labels[i].clone(),
+                point: p,
+                cost,
+                locked_in,
+                locked_out,
+            });
+        }
+        if !no_point.is_empty() {
+            notes.push(format!(
+                "{}: {} candidate(s) without a location cannot be sited (first: {:?})",
+                layer.name,
+                no_point.len(),
+                no_point[0]
+            ));
+        }
+    }
+    Ok((out, read))
+}
+
+fn existing_blocks(
+    specs: &[ExistingInput],
+    layers: &[Layer],
+    notes: &mut Vec<String>,
+) -> Result<Vec<Candidate>, PlanError> {
+    let mut out = Vec::new();
+    for (spec, layer) in specs.iter().zip(layers) {
+        let keep = filtered(layer, spec.filter.as_ref())?;
+        let pts = layer.points()?;
+        let labels = label_of(layer, spec.label.as_deref())?;
+        for i in 0..layer.len() {
+            if !keep[i] {
+                continue;
+            }
+            match pts[i] {
+                None => notes.push(format!(
+                    "{}: existing block {:?} has no location and cannot be counted",
+                    layer.name, layer.ids[i]
+                )),
+                Some(p) => out.push(Candidate {
+                    id: layer.ids[i].clone(),
+                    kind: "existing".into(),
+                    label: labels[i].clone(),
+                    point: p,
+                    cost: 0.0,
+                    locked_in: true,
+                    locked_out: false,
+                }),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Hexagon centres `spacing` apart inside populated units.
+fn hex_grid(units: &[MultiPolygon<f64>], populated: &[bool], spacing: f64) -> Vec<Point<f64>> {
+    let mut rect: Option<geo::Rect<f64>> = None;
+    for (p, &ok) in units.iter().zip(populated) {
+        if !ok {
+            continue;
+        }
+        if let Some(r) = geo::BoundingRect::bounding_rect(p) {
+            rect = Some(match rect {
+                None => r,
+                Some(a) => crate::layer::union_rect(a, r),
+            });
+        }
+    }
+    let Some(r) = rect else { return Vec::new() };
+    let dy = spacing * 3f64.sqrt() / 2.0;
+    let mut pts = Vec::new();
+    let mut row = 0usize;
+    let mut y = r.min().y + dy / 2.0;
+    while y <= r.max().y {
+        let mut x = r.min().x + spacing / 2.0 + if row % 2 == 1 { spacing / 2.0 } else { 0.0 };
+        while x <= r.max().x {
+            pts.push(Some(Point::new(x, y)));
+            x += spacing;
+        }
+        y += dy;
+        row += 1;
+    }
+    let owner = points_in_polygons(&pts, units);
+    pts.into_iter()
+        .zip(owner.polygon)
+        .filter_map(|(p, o)| o.filter(|&u| populated[u as usize]).and(p))
+        .collect()
+}
+
+/// A regular 64-gon of radius `r` around `c` (area within 0.2 % of the circle's): the catchment drawn for a site.
+pub fn circle(c: Point<f64>, r: f64) -> Polygon<f64> {
+    let n = 64;
+    let ring: Vec<Coord<f64>> = (0..=n)
+        .map(|k| {
+            let t = std::f64::consts::TAU * (k % n) as f64 / n as f64;
+            Coord {
+                x: c.x() + r * t.cos(),
+                y: c.y() + r * t.sin(),
+            }
+        })
+        .collect();
+    Polygon::new(LineString::new(ring), vec![])
+}
+
+/// Coverage rows (candidate → units) and distances.
+fn coverage(
+    rule: CoverageRule,
+    sites: &[Point<f64>],
+    unit_polys: &[MultiPolygon<f64>],
+    unit_centroids: &[Option<Point<f64>>],
+    radius: f64,
+) -> Result<(Coverage, Neighbours), PlanError> {
+    let queries: Vec<Option<Point<f64>>> = sites.iter().map(|p| Some(*p)).collect();
+    let near = points_within_distance(&queries, unit_centroids, radius)?;
+    let cov = match rule {
+        CoverageRule::Centroid => Coverage::from_neighbours(unit_polys.len(), &near),
+        CoverageRule::Area => {
+            use rayon::prelude::*;
+            let index = PolygonIndex::new(unit_polys);
+            let areas: Vec<f64> = unit_polys.par_iter().map(|p| p.unsigned_area()).collect();
+            let rows: Vec<Vec<(u32, f64)>> = sites
+                .par_iter()
+                .map(|&s| {
+                    let c = MultiPolygon::new(vec![circle(s, radius)]);
+                    let ca = c.unsigned_area();
+                    index
+                        .overlaps(&c, ca)
+                        .into_iter()
+                        .filter(|&(u, a)| areas[u as usize] > 0.0 && a > 0.0)
+                        .map(|(u, a)| (u, (a / areas[u as usize]).min(1.0)))
+                        .collect()
+                })
+                .collect();
+            Coverage::from_rows(unit_polys.len(), rows)?
+        }
+    };
+    Ok((cov, near))
+}
+
+/// Runs the siting the method's `[siting]` declares, on an assessment of the same inputs.
+pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) -> Result<Plan, PlanError> {
+    let st: &SitingSpec = method
+        .spec
+        .siting
+        .as_ref()
+        .ok_or_else(|| PlanError::Infeasible("the method has no [siting] section".into()))?;
+    let units = inputs.units;
+    for l in inputs
+        .candidates
+        .iter()
+        .chain(inputs.existing)
+        .chain(inputs.supply)
+    {
+        check_join_inputs(units, l)?;
+    }
+    let mut notes = Vec::new();
+    let radius = *st.radius.get_ref();
+    let n = units.len();
+    let unit_polys = units.polygons()?;
+    let unit_centroids = centroids(units);
+    let column = |name: &str| {
+        assessment
+            .siting_columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    };
+    let demand: Vec<f64> = column("demand")
+        .expect("assess evaluates the siting demand")
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let total_demand: f64 = demand.iter().sum();
+    if total_demand <= 0.0 {
+        return Err(PlanError::Infeasible(
+            "the siting demand is zero in every unit (the default demand, need_mass, needs an index on a 0–100 scale: min-max, rank or goalposts, not Mazziotta–Pareto)".into(),
+        ));
+    }
+    let population: Vec<f64> = assessment
+        .units
+        .population
+        .iter()
+        .map(|p| p.unwrap_or(0.0))
+        .collect();
+    let groups: Vec<String> = st.groups.keys().cloned().collect();
+    let group_values: Vec<Vec<f64>> = groups
+        .iter()
+        .map(|g| {
+            column(&format!("group:{g}"))
+                .expect("assess evaluates every group")
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect()
+        })
+        .collect();
+
+    // Candidates: layers (or a grid), then the existing blocks.
+    let (mut cands, read) = layer_candidates(method, &st.candidates, inputs.candidates, &mut notes)?;
+    let kept = cands.len();
+    if st.candidates.is_empty()
+        && let Some(g) = &st.grid
+    {
+        let populated: Vec<bool> = population.iter().map(|p| *p > 0.0).collect();
+        for (k, p) in hex_grid(&unit_polys, &populated, *g.spacing.get_ref())
+            .into_iter()
+            .enumerate()
+        {
+            cands.push(Candidate {
+                id: format!("G{:05}", k + 1),
+                kind: "grid".into(),
+                label: None,
+                point: p,
+                cost: 1.0,
+                locked_in: false,
+                locked_out: false,
+            });
+        }
+    }
+    let n_layer_cands = cands.len();
+    // Anchor rule.
+    let mut anchor_rejected = 0;
+    if let Some(a) = &st.anchor
+        && a.min_facilities > 0
+    {
+        let r = a.radius.as_ref().map(|r| *r.get_ref()).unwrap_or(radius);
+        let mut facilities = Vec::new();
+        for l in inputs.supply {
+            facilities.extend(l.points()?);
+        }
+        let q: Vec<Option<Point<f64>>> = cands.iter().map(|c| Some(c.point)).collect();
+        let near = points_within_distance(&q, &facilities, r)?;
+        for (i, c) in cands.iter_mut().enumerate() {
+            // A facility within a metre of the site is the site itself (the same centre listed
+            // in a candidate layer and a supply layer).
+            let others = near.row(i).iter().filter(|(_, d)| *d > 1.0).count();
+            if others < a.min_facilities && !c.locked_in {
+                c.locked_out = true;
+                anchor_rejected += 1;
+            }
+        }
+        notes.push(format!(
+            "anchor rule: {anchor_rejected} of {n_layer_cands} candidate(s) have fewer than {} other care facilities within {r} m and are not eligible",
+            a.min_facilities
+        ));
+    }
+    let existing = existing_blocks(&st.existing, inputs.existing, &mut notes)?;
+    let n_existing = existing.len();
+    cands.extend(existing);
+    let eligible = cands.iter().filter(|c| !c.locked_out && !c.locked_in).count();
+    if eligible == 0 {
+        return Err(PlanError::Infeasible(format!(
+            "no eligible candidate site ({read} read, {kept} kept by the filters, {anchor_rejected} rejected by the anchor rule)"
+        )));
+    }
+
+    let points: Vec<Point<f64>> = cands.iter().map(|c| c.point).collect();
+    let (cov, near) = coverage(st.coverage, &points, &unit_polys, &unit_centroids, radius)?;
+    let locked_in: Vec<bool> = cands.iter().map(|c| c.locked_in).collect();
+    let locked_out: Vec<bool> = cands.iter().map(|c| c.locked_out).collect();
+    let cost: Vec<f64> = cands
+        .iter()
+        .map(|c| if c.locked_in { 0.0 } else { c.cost })
+        .collect();
+    let limit = match (&st.p, &st.budget) {
+        (Some(p), _) => Limit::Count(*p.get_ref()),
+        (None, Some(b)) => Limit::Budget(*b.get_ref()),
+        (None, None) => unreachable!("checked when the method was parsed"),
+    };
+    let problem = Problem {
+        demand: &demand,
+        coverage: &cov,
+        limit,
+        cost: st.budget.as_ref().map(|_| cost.as_slice()),
+        locked_in: &locked_in,
+        locked_out: &locked_out,
+    };
+    let options = Options {
+        exact_max_nodes: st.exact_max_nodes,
+        ..Options::default()
+    };
+    let sol: Solution = solve(&problem, &options)?;
+
+    // Sites: existing, then proposed in rank order.
+    let explain = |j: usize, cov: &Coverage| -> (f64, f64, Vec<f64>, Option<f64>, usize) {
+        let row = cov.row(j);
+        let mut d = 0.0;
+        let mut pop = 0.0;
+        let mut g = vec![0.0; groups.len()];
+        let (mut wi, mut w) = (0.0, 0.0);
+        for &(u, f) in row {
+            let u = u as usize;
+            d += f * demand[u];
+            pop += f * population[u];
+            for (k, gv) in group_values.iter().enumerate() {
+                g[k] += f * gv[u];
+            }
+            if let Some(ix) = assessment.units.scores.index[u] {
+                wi += f * population[u] * ix;
+                w += f * population[u];
+            }
+        }
+        (d, pop, g, (w > 0.0).then(|| wi / w), row.len())
+    };
+    let mut sites = Vec::new();
+    let mut site_of_candidate = vec![usize::MAX; cands.len()];
+    for (j, c) in cands.iter().enumerate().filter(|(_, c)| c.locked_in) {
+        let (d, pop, g, mi, nu) = explain(j, &cov);
+        site_of_candidate[j] = sites.len();
+        sites.push(Site {
+            status: SiteStatus::Existing,
+            rank: None,
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            label: c.label.clone(),
+            point: c.point,
+            marginal_gain: 0.0,
+            cumulative: sol.locked_in_coverage,
+            irreplaceability: 0.0,
+            demand: d,
+            population: pop,
+            groups: g,
+            mean_index: mi,
+            units: nu,
+        });
+    }
+    for (r, &j) in sol.selected.iter().enumerate() {
+        let c = &cands[j];
+        let (d, pop, g, mi, nu) = explain(j, &cov);
+        site_of_candidate[j] = sites.len();
+        sites.push(Site {
+            status: SiteStatus::Proposed,
+            rank: Some(r + 1),
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            label: c.label.clone(),
+            point: c.point,
+            marginal_gain: sol.marginal_gain[r],
+            cumulative: sol.cumulative[r],
+            irreplaceability: sol.irreplaceability.get(r).copied().unwrap_or(0.0),
+            demand: d,
+            population: pop,
+            groups: g,
+            mean_index: mi,
+            units: nu,
+        });
+    }
+
+    // Assignments and coverage before/after.
+    let mut assignments = Vec::new();
+    for (u, s) in sol.unit_site.iter().enumerate() {
+        let Some(j) = *s else { continue };
+        let distance = near
+            .row(j)
+            .iter()
+            .find(|(v, _)| *v as usize == u)
+            .map(|(_, d)| *d)
+            .or_else(|| {
+                unit_centroids[u].map(|c| geo::Distance::distance(&geo::Euclidean, c, cands[j].point))
+            })
+            .unwrap_or(f64::NAN);
+        assignments.push(Assignment {
+            unit: u,
+            site: site_of_candidate[j],
+            fraction: sol.unit_coverage[u],
+            distance,
+        });
+    }
+    let mut before = vec![0.0f64; n];
+    for j in (0..cands.len()).filter(|&j| locked_in[j]) {
+        for &(u, f) in cov.row(j) {
+            before[u as usize] = before[u as usize].max(f);
+        }
+    }
+
+    // High-priority units left uncovered, and the bus tier.
+    let k = *method.spec.classification.classes.get_ref() as u32;
+    let priority: Vec<u32> = st
+        .priority_classes
+        .clone()
+        .unwrap_or_else(|| vec![k.saturating_sub(1).max(1), k]);
+    let threshold = match st.coverage {
+        CoverageRule::Centroid => 1.0,
+        CoverageRule::Area => 0.5,
+    };
+    let unit_area_ha: Vec<f64> = unit_polys.iter().map(|p| p.unsigned_area() / 1e4).collect();
+    let households = column("households");
+    let mut uncovered: Vec<Uncovered> = (0..n)
+        .filter_map(|u| {
+            let class = assessment.units.scores.class[u]?;
+            if !priority.contains(&class) || sol.unit_coverage[u] >= threshold - 1e-12 {
+                return None;
+            }
+            let density = if unit_area_ha[u] > 0.0 {
+                population[u] / unit_area_ha[u]
+            } else {
+                f64::INFINITY
+            };
+            Some(Uncovered {
+                unit: u,
+                class,
+                density,
+                demand: demand[u],
+                tier: Tier::Unserved,
+                households: households.map_or(Some(population[u]), |h| h[u]),
+            })
+        })
+        .collect();
+    let mut bus = None;
+    if let Some(b) = &st.bus {
+        let bus_demand: Vec<f64> = {
+            let mut v = vec![0.0; n];
+            for x in &uncovered {
+                if x.density < b.max_density {
+                    v[x.unit] = x.demand.max(0.0);
+                }
+            }
+            v
+        };
+        let bus_total: f64 = bus_demand.iter().sum();
+        if bus_total > 0.0 {
+            // Stops: every candidate location not chosen as a block (no anchor rule for a bus).
+            let stops: Vec<usize> = (0..n_layer_cands)
+                .filter(|j| site_of_candidate[*j] == usize::MAX)
+                .collect();
+            let stop_points: Vec<Point<f64>> = stops.iter().map(|&j| cands[j].point).collect();
+            let br = *b.radius.get_ref();
+            let (bcov, bnear) = coverage(st.coverage, &stop_points, &unit_polys, &unit_centroids, br)?;
+            let no = vec![false; stops.len()];
+            let p = (*b.p.get_ref()).min(stops.len());
+            let bsol = solve(
+                &Problem {
+                    demand: &bus_demand,
+                    coverage: &bcov,
+                    limit: Limit::Count(p),
+                    cost: None,
+                    locked_in: &no,
+                    locked_out: &no,
+                },
+                &options,
+            )?;
+            let mut stop_site = vec![usize::MAX; stops.len()];
+            for (r, &s) in bsol.selected.iter().enumerate() {
+                let c = &cands[stops[s]];
+                stop_site[s] = sites.len();
+                let row = bcov.row(s);
+                sites.push(Site {
+                    status: SiteStatus::Bus,
+                    rank: Some(r + 1),
+                    id: c.id.clone(),
+                    kind: c.kind.clone(),
+                    label: c.label.clone(),
+                    point: c.point,
+                    marginal_gain: bsol.marginal_gain[r],
+                    cumulative: bsol.cumulative[r],
+                    irreplaceability: bsol.irreplaceability.get(r).copied().unwrap_or(0.0),
+                    demand: row.iter().map(|&(u, f)| f * bus_demand[u as usize]).sum(),
+                    population: row.iter().map(|&(u, f)| f * population[u as usize]).sum(),
+                    groups: group_values
+                        .iter()
+                        .map(|g| row.iter().map(|&(u, f)| f * g[u as usize]).sum())
+                        .collect(),
+                    mean_index: None,
+                    units: row.len(),
+                });
+            }
+            let _ = bnear;
+            for x in uncovered.iter_mut() {
+                if bus_demand[x.unit] <= 0.0 && x.density >= b.max_density {
+                    continue;
+                }
+                x.tier = match bsol.unit_site[x.unit] {
+                    Some(s) if bsol.unit_coverage[x.unit] >= threshold - 1e-12 => Tier::Bus(stop_site[s]),
+                    _ => Tier::HomeCare,
+                };
+            }
+            bus = Some(Optimum {
+                objective: bsol.objective,
+                bound: bsol.bound,
+                gap: bsol.gap,
+                optimal: bsol.optimal,
+                locked_in: 0.0,
+                total_demand: bus_total,
+            });
+        } else {
+            notes.push("care buses: no high-priority uncovered unit is below the density threshold".into());
+        }
+    }
+
+    // KPIs per district: unit values spread by the area table (each unit's weights sum to 1).
+    let kpis = match inputs.districts {
+        None => Vec::new(),
+        Some(dl) => {
+            let dpolys = dl.polygons()?;
+            let table = AreaTable::build(&unit_polys, &dpolys);
+            let m = dl.len();
+            let share = |values: &[f64], cover: &[f64]| -> Vec<Option<f64>> {
+                let mut num = vec![0.0; m];
+                let mut den = vec![0.0; m];
+                for u in 0..n {
+                    let row = table.row(u);
+                    let tot: f64 = row.iter().map(|e| e.1).sum();
+                    if tot <= 0.0 {
+                        continue;
+                    }
+                    for &(j, a) in row {
+                        let w = a / tot * values[u];
+                        den[j as usize] += w;
+                        num[j as usize] += w * cover[u].min(1.0);
+                    }
+                }
+                num.iter()
+                    .zip(&den)
+                    .map(|(a, b)| (*b > 0.0).then(|| a / b))
+                    .collect()
+            };
+            let after = &sol.unit_coverage;
+            let (db, da) = (share(&demand, &before), share(&demand, after));
+            let (pb, pa) = (share(&population, &before), share(&population, after));
+            /// A group's shares per district, before and after.
+            type Shares = (Vec<Option<f64>>, Vec<Option<f64>>);
+            let gs: Vec<Shares> = group_values
+                .iter()
+                .map(|g| (share(g, &before), share(g, after)))
+                .collect();
+            (0..m)
+                .map(|j| DistrictKpi {
+                    demand_before: db[j],
+                    demand_after: da[j],
+                    population: (pb[j], pa[j]),
+                    groups: gs.iter().map(|(b, a)| (b[j], a[j])).collect(),
+                })
+                .collect()
+        }
+    };
+    if n_existing > 0 {
+        notes.push(format!(
+            "{n_existing} existing care block(s) locked in; they cover {:.1} % of the demand",
+            100.0 * sol.locked_in_coverage / total_demand
+        ));
+    }
+    Ok(Plan {
+        radius,
+        sites,
+        blocks: Optimum {
+            objective: sol.objective,
+            bound: sol.bound,
+            gap: sol.gap,
+            optimal: sol.optimal,
+            locked_in: sol.locked_in_coverage,
+            total_demand,
+        },
+        bus,
+        assignments,
+        unit_coverage: sol.unit_coverage.clone(),
+        unit_coverage_before: before,
+        uncovered,
+        groups,
+        kpis,
+        candidates: (read, kept, eligible),
+        notes,
+    })
+}
