@@ -39,7 +39,7 @@ Example (Bogotá: CNPV 2018 census sectors and UPZ, bundled data):
 Writes to --out: districts.geojson and districts.csv (one row per district: raw indicators,
 normalised scores, dimension scores, index, rank (1 = highest need), class (5 = highest),
 each indicator's contribution, Monte Carlo rank interval), the same for units, and
-report.json (method, conservation of every count summed to districts, notes on what was
+run.json (method, conservation of every count summed to districts, notes on what was
 excluded or estimated). Paths in the method file are relative to the method file.";
 
 /// Arguments of `careblock run`.

@@ -6,10 +6,25 @@ mod args;
 mod interpolate;
 mod report;
 mod run;
+mod sites;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// Whether the error means "the inputs are fine but nothing can be sited" (exit code 1).
+fn nothing_feasible(err: &anyhow::Error) -> bool {
+    use careblock_core::plan::PlanError;
+    use careblock_core::siting::SitingError;
+    match err.downcast_ref::<PlanError>() {
+        Some(PlanError::Infeasible(_)) => true,
+        Some(PlanError::Siting(e)) => matches!(
+            e,
+            SitingError::NoEligible { .. } | SitingError::TooFewCandidates { .. }
+        ),
+        _ => false,
+    }
+}
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
@@ -27,7 +42,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("careblock: error: {err:#}");
-            ExitCode::from(2)
+            ExitCode::from(if nothing_feasible(&err) { 1 } else { 2 })
         }
     }
 }

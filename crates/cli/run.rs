@@ -7,11 +7,13 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use careblock_core::Layer;
 use careblock_core::index::{Assessment, Level, assess};
+use careblock_core::plan::{Plan, PlanInputs, SiteStatus, Tier, plan};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_io::{LoadOptions, load_inputs, read_method, write_csv, write_geojson};
 use serde_json::json;
 
 use crate::args::RunArgs;
+use crate::sites;
 
 /// The output table of one level.
 fn table(a: &Assessment, level: &Level, layer: &Layer, label: Option<&str>) -> Result<DataFrame> {
@@ -86,10 +88,24 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         },
     )?;
     let result = assess(&method, inputs.inputs())?;
-
     let spec = &method.spec;
-    let units_df = table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
-    let districts_df = match (&result.districts, &inputs.districts) {
+    let siting = match &spec.siting {
+        None => None,
+        Some(_) => Some(plan(
+            &method,
+            PlanInputs {
+                units: &inputs.units,
+                districts: inputs.districts.as_ref(),
+                supply: &inputs.supply,
+                candidates: &inputs.candidates,
+                existing: &inputs.existing,
+            },
+            &result,
+        )?),
+    };
+
+    let mut units_df = table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
+    let mut districts_df = match (&result.districts, &inputs.districts) {
         (Some(level), Some(layer)) => Some(table(
             &result,
             level,
@@ -98,6 +114,16 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         )?),
         _ => None,
     };
+    if let Some(p) = &siting {
+        for c in sites::unit_columns(p, &inputs.units) {
+            units_df.with_column(c).context("adding the coverage columns")?;
+        }
+        if let Some(df) = districts_df.as_mut() {
+            for c in sites::district_columns(p) {
+                df.with_column(c).context("adding the coverage KPIs")?;
+            }
+        }
+    }
 
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;
@@ -105,11 +131,29 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
         write_level(&a.out, "districts", layer, df)?;
     }
-    let report = report_json(&method.file, &result, &inputs.notes, inputs.crs.to_string());
+    if let Some(p) = &siting {
+        let bus_radius = spec
+            .siting
+            .as_ref()
+            .and_then(|s| s.bus.as_ref())
+            .map(|b| *b.radius.get_ref());
+        sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
+    }
+    let mut report = report_json(&method.file, &result, &inputs.notes, inputs.crs.to_string());
+    if let Some(p) = &siting {
+        let obj = report.as_object_mut().expect("the report is an object");
+        obj.insert("objective".into(), json!(p.blocks.objective));
+        obj.insert("bound".into(), json!(p.blocks.bound));
+        obj.insert("gap".into(), json!(p.blocks.gap));
+        obj.insert("siting".into(), siting_json(p, &inputs.units));
+    }
     let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
-    careblock_io::write_text(&a.out.join("report.json"), &text)?;
+    careblock_io::write_text(&a.out.join("run.json"), &text)?;
     if !quiet {
         print!("{}", summary(&result, &inputs.notes, &a.out));
+        if let Some(p) = &siting {
+            print!("{}", siting_summary(p));
+        }
     }
     Ok(())
 }
@@ -143,6 +187,85 @@ fn report_json(method: &str, r: &Assessment, input_notes: &[String], crs: String
         "units_outside_districts": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
         "notes": input_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
     })
+}
+
+fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
+    let opt = |o: &careblock_core::plan::Optimum| {
+        json!({
+            "objective": o.objective, "bound": o.bound, "gap": o.gap, "optimal": o.optimal,
+            "locked_in": o.locked_in, "total_demand": o.total_demand,
+        })
+    };
+    let proposed: Vec<_> = p
+        .sites
+        .iter()
+        .filter(|s| s.status == SiteStatus::Proposed)
+        .collect();
+    json!({
+        "radius_m": p.radius,
+        "blocks": opt(&p.blocks),
+        "existing": p.sites.iter().filter(|s| s.status == SiteStatus::Existing).count(),
+        "proposed": proposed.len(),
+        "ranking_curve": proposed.iter().map(|s| json!({"rank": s.rank, "id": s.id, "gain": s.marginal_gain, "cumulative": s.cumulative})).collect::<Vec<_>>(),
+        "bus": p.bus.as_ref().map(opt),
+        "bus_stops": p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
+        "candidates": {"read": p.candidates.0, "kept_by_filters": p.candidates.1, "eligible": p.candidates.2},
+        "uncovered_high_priority": p.uncovered.len(),
+        "home_care_units": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).map(|u| units.ids[u.unit].clone()).collect::<Vec<_>>(),
+        "home_care_households": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).filter_map(|u| u.households).sum::<f64>(),
+        "notes": p.notes,
+    })
+}
+
+fn siting_summary(p: &Plan) -> String {
+    let b = &p.blocks;
+    let pct = |v: f64| {
+        if b.total_demand > 0.0 {
+            100.0 * v / b.total_demand
+        } else {
+            0.0
+        }
+    };
+    let mut s = format!(
+        "siting ({} m): existing blocks cover {:.1} % of the demand; with {} proposed blocks {:.1} % (bound {:.1} %, gap {:.3} %{})\n",
+        p.radius,
+        pct(b.locked_in),
+        p.sites
+            .iter()
+            .filter(|s| s.status == SiteStatus::Proposed)
+            .count(),
+        pct(b.objective),
+        pct(b.bound),
+        100.0 * b.gap,
+        if b.optimal { ", optimal" } else { "" }
+    );
+    for site in p
+        .sites
+        .iter()
+        .filter(|s| s.status == SiteStatus::Proposed)
+        .take(5)
+    {
+        s.push_str(&format!(
+            "  {:>3}. {} {} ({})  +{:.1} % of the demand\n",
+            site.rank.unwrap_or(0),
+            site.kind,
+            site.id,
+            site.label.as_deref().unwrap_or("-"),
+            pct(site.marginal_gain)
+        ));
+    }
+    if let Some(bus) = &p.bus {
+        s.push_str(&format!(
+            "care buses: {} stops cover {:.1} % of the sparse uncovered high-priority demand; {} unit(s) left for home care\n",
+            p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
+            if bus.total_demand > 0.0 { 100.0 * bus.objective / bus.total_demand } else { 0.0 },
+            p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count()
+        ));
+    }
+    for n in &p.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s
 }
 
 fn summary(r: &Assessment, input_notes: &[String], out: &Path) -> String {

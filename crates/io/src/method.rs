@@ -38,6 +38,10 @@ pub struct LoadedInputs {
     pub coarse: Vec<Layer>,
     /// The `[[supply]]` layers, in the method's order.
     pub supply: Vec<Layer>,
+    /// The `[[siting.candidates]]` layers, in the method's order.
+    pub candidates: Vec<Layer>,
+    /// The `[[siting.existing]]` layers, in the method's order.
+    pub existing: Vec<Layer>,
     /// The working CRS.
     pub crs: Crs,
     /// What was repaired, left unmatched or has no geometry (never silent).
@@ -218,6 +222,29 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
             load_layer(base, &input, false, opts, &mut notes)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let point_layer = |path: &str, id: &Option<String>, crs: &Option<CrsSpec>, notes: &mut Vec<String>| {
+        let input = LayerInput {
+            path: path.to_string(),
+            id: id.clone(),
+            label: None,
+            crs: crs.clone(),
+            table: None,
+        };
+        load_layer(base, &input, false, opts, notes)
+    };
+    let (candidates, existing) = match &spec.siting {
+        None => (Vec::new(), Vec::new()),
+        Some(st) => (
+            st.candidates
+                .iter()
+                .map(|c| point_layer(&c.path, &c.id, &c.crs, &mut notes))
+                .collect::<Result<Vec<_>, _>>()?,
+            st.existing
+                .iter()
+                .map(|c| point_layer(&c.path, &c.id, &c.crs, &mut notes))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
     let given = crs_of(&spec.crs, &method.file)?;
     let mut layers: Vec<&Layer> = vec![&units];
     layers.extend(districts.iter());
@@ -232,11 +259,21 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         .into_iter()
         .map(|l| project(l, crs))
         .collect::<Result<Vec<_>, _>>()?;
+    let candidates = candidates
+        .into_iter()
+        .map(|l| project(l, crs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let existing = existing
+        .into_iter()
+        .map(|l| project(l, crs))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(LoadedInputs {
         units,
         districts,
         coarse,
         supply,
+        candidates,
+        existing,
         crs,
         notes,
     })
