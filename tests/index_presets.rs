@@ -203,7 +203,7 @@ fn cli_run_writes_identical_outputs_with_one_or_two_threads() {
         "districts.csv",
         "units.geojson",
         "units.csv",
-        "report.json",
+        "run.json",
     ] {
         let a = std::fs::read(outs[0].join(f)).unwrap();
         let b = std::fs::read(outs[1].join(f)).unwrap();

@@ -1,0 +1,39 @@
+"""Derives candidates/colegios_publicos.geojson from the shared SED schools layer
+(bogota-equipamientos-cuidado/colegios.geojson; see PROVENANCE.md): the public schools, which
+can anchor a care block, with the few attributes careblock's Bogotá preset uses. Public means
+`SECTOR` = 2: those 760 sedes are the district's IED schools ("Institución Educativa
+Distrital", `NATU_JUR` 9/10), while the 1,779 with `SECTOR` = 1 are private (liceos,
+gimnasios, private jardines) — the shared PROVENANCE.md has the two codes the other way round.
+One public sede has the sentinel coordinate -1.797e308 (no location): it is left out and
+named on the terminal. The script stops if any other kept feature lies outside Bogotá's
+surroundings.
+
+    python3 data/bogota/derive_colegios_publicos.py SHARED_DATA_DIR
+"""
+
+import json
+import sys
+from pathlib import Path
+
+src = Path(sys.argv[1]) / "bogota-equipamientos-cuidado" / "colegios.geojson"
+keep = ["NOMBRE_EST", "NOMBRE_SED", "COD_UPZ", "NOMBRE_UPZ", "COD_LOCA", "ZONA", "SECTOR"]
+features = []
+for f in json.load(open(src, encoding="utf-8"))["features"]:
+    p = f["properties"]
+    if p["SECTOR"] != 2:
+        continue
+    lon, lat = f["geometry"]["coordinates"][:2]
+    if abs(lon) > 1e300 or abs(lat) > 1e300:
+        print(f"left out: school {p['DANE12_SED']!r} ({p['NOMBRE_SED']}) has no location ({lon}, {lat})")
+        continue
+    if not (-74.6 < lon < -73.8 and 3.6 < lat < 4.9):
+        sys.exit(f"{src}: school {p['DANE12_SED']!r} at ({lon}, {lat}) is outside Bogotá")
+    props = {"sede_id": f"{int(p['DANE12_SED'])}-{p['ORDEN_DE_S']}", **{k: p[k] for k in keep}}
+    features.append({"type": "Feature", "properties": props,
+                     "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]}})
+out = Path(__file__).parent / "candidates" / "colegios_publicos.geojson"
+with open(out, "w", encoding="utf-8") as f:
+    f.write('{"type": "FeatureCollection", "features": [\n')
+    f.write(",\n".join(json.dumps(x, ensure_ascii=False) for x in features))
+    f.write("\n]}\n")
+print(len(features), "public school sites")
