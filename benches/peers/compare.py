@@ -6,6 +6,10 @@ round-robin --repeats times each, keep each tool's best total, measure each
 child's peak RSS (ru_maxrss from os.wait4), check careblock's and DuckDB's
 CSVs against the geopandas+tobler ones, and print and write a Markdown table
 to --work/results.md (raw runs to --work/results.json).
+
+"total" is the original four stages (load, project, interpolate, coverage);
+the index and siting stages, and their outputs (district_index.csv,
+mclp.json), are shown and checked where a tool reports them.
 """
 
 import argparse
@@ -14,6 +18,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -24,9 +29,15 @@ HERE = Path(__file__).resolve().parent
 TOOLS = ("careblock", "geopandas", "duckdb")
 REFERENCES = ("geopandas", "duckdb")  # tobler's table is float32; DuckDB's areas are float64
 STAGES = ("load", "project", "interpolate", "coverage", "total")
+EXTRA_STAGES = ("index", "siting", "total_with_index_siting")  # only where the tool reports them
+EXTENSIVE = "pop_total,pop_0_5,pop_60_plus,women,men,dwellings,pop_disability,women_unpaid_care"
+CITY_FILES = ("units", "districts", "facilities", "candidates")
+OUTPUT_FILES = ("districts.csv", "coverage.csv", "district_index.csv", "mclp.json", "cbc.log")
 ABS_TOL = 1e-9  # district cells closer than this agree whatever their relative difference
 EXIT_UNAVAILABLE = 3  # peer_duckdb.py: spatial extension cannot be loaded
-PEER_PACKAGES = ("geopandas", "tobler", "pyogrio", "shapely", "pyproj", "numpy", "pandas", "duckdb", "duckdb-ext-spatial")
+PEER_PACKAGES = (
+    "geopandas", "tobler", "pyogrio", "shapely", "pyproj", "numpy", "pandas", "duckdb", "duckdb-ext-spatial", "pulp",
+)
 
 
 def parse_args():
@@ -43,6 +54,9 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--crs", type=int, default=9377)
     parser.add_argument("--radius", type=float, default=800.0)
+    parser.add_argument("--p", type=int, default=20, help="care-block sites chosen by the peers' MCLP")
+    parser.add_argument("--time-limit", type=float, help="CBC time limit in seconds for the peers' MCLP (default none)")
+    parser.add_argument("--no-siting", action="store_true", help="peers skip the siting stage (MCLP with CBC)")
     parser.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance per districts.csv cell")
     parser.add_argument("--pop-rtol", type=float, default=1e-9, help="relative tolerance of coverage pop_covered")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
@@ -58,15 +72,19 @@ def parse_args():
 def ensure_city(args, size):
     """Generate the city of `size` units unless it is cached; return its dir."""
     city = args.work / f"city-{size}-d{args.districts}-f{args.facilities}-s{args.seed}"
-    if all((city / f"{name}.geojson").exists() for name in ("units", "districts", "facilities")):
+    if all((city / f"{name}.geojson").exists() for name in CITY_FILES):
         return city
+    # A cache written before candidates.geojson existed lacks it and the units' care properties: remake it.
     partial = city.with_name(city.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
     print(f"generating {size} units into {city}", file=sys.stderr, flush=True)
     subprocess.run(
         [args.python, str(HERE / "gen_city.py"), "--units", str(size), "--districts", str(args.districts),
          "--facilities", str(args.facilities), "--seed", str(args.seed), "--out", str(partial)],
         check=True,
     )
+    if city.exists():
+        shutil.rmtree(city)
     partial.rename(city)
     return city
 
@@ -76,11 +94,13 @@ def command(args, tool, city, out):
         return [
             str(args.careblock), "--units", str(city / "units.geojson"), "--districts", str(city / "districts.geojson"),
             "--facilities", str(city / "facilities.geojson"), "--crs", str(args.crs), "--radius", repr(args.radius),
-            "--extensive", "pop_total,pop_0_5,pop_60_plus,women,men,dwellings", "--intensive", "ipm",
+            "--extensive", EXTENSIVE, "--intensive", "ipm",
             "--unit-id", "unit_id", "--district-id", "district_id", "--facility-id", "facility_id", "--out", str(out),
         ]
     script = HERE / f"peer_{tool}.py"
-    return [args.python, str(script), "--city", str(city), "--crs", str(args.crs), "--radius", repr(args.radius), "--out", str(out)]
+    cmd = [args.python, str(script), "--city", str(city), "--crs", str(args.crs), "--radius", repr(args.radius), "--out", str(out)]
+    cmd += ["--p", str(args.p)] + (["--time-limit", repr(args.time_limit)] if args.time_limit is not None else [])
+    return cmd + (["--no-siting"] if args.no_siting else [])
 
 
 def run_child(cmd, log_stem, timeout):
@@ -108,6 +128,8 @@ def run_once(args, tool, city, out):
     if tool == "careblock" and not args.careblock.exists():
         return {"status": "unavailable", "detail": f"{args.careblock} not found"}
     out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUT_FILES:  # so that a run never gets checked on an earlier run's files
+        (out / name).unlink(missing_ok=True)
     code, stdout, peak_mb = run_child(command(args, tool, city, out), out / "run", args.timeout)
     if code is None:
         return {"status": "timeout", "peak_mb": peak_mb}
@@ -119,7 +141,13 @@ def run_once(args, tool, city, out):
     if not lines:
         return {"status": "failed", "detail": "no JSON line on stdout"}
     times = json.loads(lines[-1])
-    return {"status": "ok", "peak_mb": peak_mb, **{stage: float(times[stage]) for stage in STAGES}}
+    stages = [*STAGES, *(stage for stage in EXTRA_STAGES if stage in times)]
+    run = {"status": "ok", "peak_mb": peak_mb, **{stage: float(times[stage]) for stage in stages}}
+    mclp = out / "mclp.json"
+    if "siting" in times and mclp.exists():
+        result = json.loads(mclp.read_text())
+        run["mclp"] = {key: result.get(key) for key in ("mclp_sparse_obj", "status", "best_bound", "solve_s")}
+    return run
 
 
 def read_csv(path):
@@ -134,24 +162,58 @@ def rel_diff(a, b):
     return abs(a - b) / max(abs(a), abs(b))
 
 
-def agreement(out, ref, rtol, pop_rtol):
-    """Short text saying whether out/*.csv agree with ref/*.csv."""
-    problems = []
-    header, rows = read_csv(out / "districts.csv")
-    ref_header, ref_rows = read_csv(ref / "districts.csv")
+def compare_cells(out_csv, ref_csv, rtol, problems, notes):
+    """Compare two CSVs keyed by their first column, cell by cell over the columns they share
+    (by name, so column order may differ). Returns the worst (relative difference, where)."""
+    header, rows = read_csv(out_csv)
+    ref_header, ref_rows = read_csv(ref_csv)
     worst = (0.0, "")
-    if header != ref_header or rows.keys() != ref_rows.keys():
-        problems.append("districts.csv header or district ids differ")
-    else:
-        bad = 0
-        for key, ref_values in ref_rows.items():
-            for column, a, b in zip(header[1:], map(float, rows[key]), map(float, ref_values)):
-                d = rel_diff(a, b)
-                worst = max(worst, (d, f"{key} {column}"))
-                if d > rtol and abs(a - b) > ABS_TOL:
+    if header[0] != ref_header[0] or rows.keys() != ref_rows.keys():
+        problems.append(f"{out_csv.name} key column or ids differ")
+        return worst
+    missing = [c for c in ref_header[1:] if c not in header]
+    if missing:
+        notes.append(f"{out_csv.name} lacks {','.join(missing)}")
+    columns = [(c, header.index(c) - 1, ref_header.index(c) - 1) for c in ref_header[1:] if c in header]
+    bad = 0
+    for key, ref_values in ref_rows.items():
+        for column, k, ref_k in columns:
+            ta, tb = rows[key][k], ref_values[ref_k]
+            if ta == "" or tb == "":  # no value (e.g. an unranked district)
+                if (ta == "") != (tb == ""):
                     bad += 1
-        if bad:
-            problems.append(f"{bad} district cells > {rtol:g} rel")
+                continue
+            a, b = float(ta), float(tb)
+            d = rel_diff(a, b)
+            worst = max(worst, (d, f"{key} {column}"))
+            if d > rtol and abs(a - b) > ABS_TOL:
+                bad += 1
+    if bad:
+        problems.append(f"{bad} {out_csv.stem} cells > {rtol:g} rel")
+    return worst
+
+
+def compare_mclp(out_json, ref_json, problems, notes):
+    """Equal objectives when both are proven optimal; different site sets are only noted."""
+    out, ref = json.loads(out_json.read_text()), json.loads(ref_json.read_text())
+    proven = all(r.get("status") == "Optimal Solution Found" for r in (out, ref))
+    if out.get("mclp_sparse_obj") != ref.get("mclp_sparse_obj"):
+        text = f"mclp obj {out.get('mclp_sparse_obj')} vs {ref.get('mclp_sparse_obj')}"
+        (problems if proven else notes).append(text + ("" if proven else " (not both proven optimal)"))
+    elif out.get("selected") != ref.get("selected"):
+        notes.append("same mclp obj, other sites")
+
+
+def agreement(out, ref, rtol, pop_rtol):
+    """Short text saying whether out/*.csv (and district_index.csv, mclp.json where both have them) agree with ref's."""
+    problems, notes = [], []
+    worst = compare_cells(out / "districts.csv", ref / "districts.csv", rtol, problems, notes)
+    if (out / "district_index.csv").exists() and (ref / "district_index.csv").exists():
+        index_worst = compare_cells(out / "district_index.csv", ref / "district_index.csv", rtol, problems, notes)
+        if index_worst[0] > worst[0]:
+            worst = index_worst
+    if (out / "mclp.json").exists() and (ref / "mclp.json").exists():
+        compare_mclp(out / "mclp.json", ref / "mclp.json", problems, notes)
 
     header, rows = read_csv(out / "coverage.csv")
     ref_header, ref_rows = read_csv(ref / "coverage.csv")
@@ -163,6 +225,7 @@ def agreement(out, ref, rtol, pop_rtol):
         if n_bad or pop_bad:
             problems.append(f"{n_bad} facilities differ in n_units, {pop_bad} in pop_covered")
     summary = f"max rel {worst[0]:.1e}" + (f" at {worst[1]}" if worst[0] else "")
+    summary += "".join(f"; {note}" for note in notes)
     return ("ok" if not problems else "DIFF: " + ", ".join(problems)) + f" ({summary})"
 
 
@@ -170,21 +233,34 @@ def fmt_seconds(value):
     return f"{value:.2f}" if value is not None else "–"
 
 
+def fmt_mclp(run):
+    """MCLP objective, starred when the solver did not prove it optimal."""
+    mclp = run.get("mclp")
+    if not mclp or mclp.get("mclp_sparse_obj") is None:
+        return "–"
+    return f"{mclp['mclp_sparse_obj']}" + ("" if mclp.get("status") == "Optimal Solution Found" else "*")
+
+
 def table(results, args):
-    lines = [
-        "| units | tool | load s | project s | interpolate s | coverage s | total s | peak MB | × careblock | agreement |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    """The Markdown table; the index/siting columns only when some run reported those stages."""
+    extra = any(stage in (entry["best"] or {}) for per_tool in results.values() for entry in per_tool.values() for stage in EXTRA_STAGES)
+    stages = STAGES + (EXTRA_STAGES if extra else ())
+    head = "| units | tool | load s | project s | interpolate s | coverage s | total s |"
+    rule = "|---:|---|---:|---:|---:|---:|---:|"
+    if extra:
+        head += " index s | siting s | total+index+siting s | MCLP obj |"
+        rule += "---:|---:|---:|---:|"
+    lines = [head + " peak MB | × careblock | agreement |", rule + "---:|---:|---|"]
     for size, per_tool in results.items():
         base = per_tool.get("careblock", {}).get("best")
         for tool in args.tools:
             entry = per_tool[tool]
             best = entry["best"]
             if best is None:
-                lines.append(f"| {size} | {tool} | " + " | ".join(["–"] * 7) + f" | {entry['status']} |")
+                lines.append(f"| {size} | {tool} | " + " | ".join(["–"] * (len(stages) + extra + 2)) + f" | {entry['status']} |")
                 continue
             ratio = f"{best['total'] / base['total']:.2f}" if base else "–"
-            cells = " | ".join(fmt_seconds(best[s]) for s in STAGES)
+            cells = " | ".join(fmt_seconds(best.get(s)) for s in stages) + (f" | {fmt_mclp(best)}" if extra else "")
             lines.append(f"| {size} | {tool} | {cells} | {entry['peak_mb']:.0f} | {ratio} | {entry['agreement']} |")
     return "\n".join(lines)
 
@@ -243,7 +319,11 @@ def main():
         f"Peers: {versions()}.  \n"
         f"Agreement: districts.csv within {args.rtol:g} relative per cell, coverage.csv n_units exact and "
         f"pop_covered within {args.pop_rtol:g}. tobler keeps intersection areas in float32, so from ~100k units on its "
-        f"intensive (ipm) estimates can be more than 1e-6 relative off float64 ones; DuckDB's are float64."
+        f"intensive (ipm) estimates can be more than 1e-6 relative off float64 ones; DuckDB's are float64.  \n"
+        f"total = load + project + interpolate + coverage. Where shown, index and siting are the district index and "
+        f"the MCLP (p = {args.p}, radius {args.radius:g}, CBC via PuLP"
+        + (f", time limit {args.time_limit:g} s" if args.time_limit is not None else ", no time limit")
+        + "); an MCLP objective marked * was not proven optimal."
     )
     report = table(results, args) + "\n\n" + notes + "\n"
     print(report)

@@ -9,6 +9,12 @@ Same stages, CSVs and JSON line as peer_geopandas.py, done in SQL:
                intensive_j = Σ_i v_i a_ij / Σ_i a_ij;  write districts.csv
   coverage     units whose centroid is within --radius of each facility
                (ST_DWithin); write coverage.csv
+  index        district areas (ST_Area) and the index of peer_common.district_index
+               over the interpolated sums; write district_index.csv
+  siting       ST_Read + ST_Transform candidates.geojson, cover pairs with
+               ST_DWithin against the unit centroids, then the same sparse
+               PuLP/CBC model as peer_geopandas.py; write mclp.json
+               (skipped with --no-siting)
 
 The spatial extension comes from the PyPI package duckdb-ext-spatial (it
 cannot be downloaded from DuckDB's own server here). Exits with status 3 if
@@ -22,7 +28,21 @@ from pathlib import Path
 
 import duckdb
 
-from peer_common import COVERAGE_COLUMNS, DISTRICT_COLUMNS, EXTENSIVE, FALLBACK_PROJ, INTENSIVE, parse_args, report, write_csv
+import numpy as np
+
+from peer_common import (
+    COVERAGE_COLUMNS,
+    DEMAND_COLUMNS,
+    DISTRICT_COLUMNS,
+    EXTENSIVE,
+    FALLBACK_PROJ,
+    INTENSIVE,
+    district_index,
+    parse_args,
+    report,
+    solve_mclp,
+    write_csv,
+)
 
 EXIT_UNAVAILABLE = 3
 
@@ -50,10 +70,13 @@ def target_crs(con, epsg):
 
 
 def interpolation_sql():
-    extensive = ",\n".join(f"COALESCE(SUM(u.{v} * p.a / p.unit_area), 0.0)::DOUBLE AS {v}" for v in EXTENSIVE)
-    intensive = ",\n".join(
-        f"CASE WHEN SUM(p.a) > 0 THEN SUM(u.{v} * p.a) / SUM(p.a) ELSE 0.0 END::DOUBLE AS {v}" for v in INTENSIVE
-    )
+    def estimate(v):
+        if v in EXTENSIVE:
+            return f"COALESCE(SUM(u.{v} * p.a / p.unit_area), 0.0)::DOUBLE AS {v}"
+        return f"CASE WHEN SUM(p.a) > 0 THEN SUM(u.{v} * p.a) / SUM(p.a) ELSE 0.0 END::DOUBLE AS {v}"
+
+    assert set(DISTRICT_COLUMNS[1:]) == {*EXTENSIVE, *INTENSIVE}
+    columns = ",\n".join(estimate(v) for v in DISTRICT_COLUMNS[1:])  # in the CSV's column order
     return f"""
         WITH pairs AS (
             SELECT u.unit_id, d.district_id, ST_Area(ST_Intersection(u.geom, d.geom)) AS a
@@ -63,7 +86,7 @@ def interpolation_sql():
         ), p AS (
             SELECT * FROM weighted WHERE unit_area > 0
         )
-        SELECT d.district_id, {extensive}, {intensive}
+        SELECT d.district_id, {columns}
         FROM districts d LEFT JOIN p ON p.district_id = d.district_id LEFT JOIN units u ON u.unit_id = p.unit_id
         GROUP BY d.district_id
     """
@@ -78,6 +101,33 @@ COVERAGE_SQL = """
     FROM facilities f LEFT JOIN hits h ON h.facility_id = f.facility_id
     GROUP BY f.facility_id
 """
+
+
+def index(con, rows, out_path):
+    areas = dict(con.execute("SELECT district_id, ST_Area(geom) FROM districts").fetchall())
+    rows = sorted(rows)
+    sums = {name: np.array([row[k] for row in rows], dtype=np.float64) for k, name in enumerate(DISTRICT_COLUMNS) if k}
+    ids = [row[0] for row in rows]
+    district_index(ids, sums, [areas[d] for d in ids], out_path)
+
+
+def siting(con, path, crs, radius, p, time_limit, out_path):
+    con.execute(
+        "CREATE TABLE candidates AS SELECT row_number() OVER (ORDER BY candidate_id) - 1 AS j, candidate_id, "
+        "ST_Transform(geom, 'EPSG:4326', ?, always_xy := true) AS geom FROM ST_Read(?)",
+        [crs, str(path)],
+    )
+    demand = " + ".join(DEMAND_COLUMNS)
+    con.execute(
+        f"CREATE TABLE sites_units AS SELECT row_number() OVER (ORDER BY unit_id) - 1 AS i, "
+        f"({demand})::BIGINT AS demand, ST_Centroid(geom) AS geom FROM units"
+    )
+    pairs = con.execute(
+        "SELECT c.j, u.i FROM candidates c JOIN sites_units u ON ST_DWithin(c.geom, u.geom, ?)", [radius]
+    ).fetchnumpy()
+    candidate_ids = [r[0] for r in con.execute("SELECT candidate_id FROM candidates ORDER BY j").fetchall()]
+    demand = con.execute("SELECT demand FROM sites_units ORDER BY i").fetchnumpy()["demand"]
+    return solve_mclp(candidate_ids, pairs["j"], pairs["i"], demand, p, radius, time_limit, out_path)
 
 
 def main():
@@ -106,13 +156,23 @@ def main():
     times["project"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    write_csv(args.out / "districts.csv", DISTRICT_COLUMNS, con.execute(interpolation_sql()).fetchall())
+    estimates = con.execute(interpolation_sql()).fetchall()
+    write_csv(args.out / "districts.csv", DISTRICT_COLUMNS, estimates)
     times["interpolate"] = time.perf_counter() - start
 
     start = time.perf_counter()
     con.execute("CREATE TABLE centroids AS SELECT unit_id, pop_total, ST_Centroid(geom) AS geom FROM units")
     write_csv(args.out / "coverage.csv", COVERAGE_COLUMNS, con.execute(COVERAGE_SQL, [args.radius]).fetchall())
     times["coverage"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    index(con, estimates, args.out / "district_index.csv")
+    times["index"] = time.perf_counter() - start
+
+    if not args.no_siting:
+        start = time.perf_counter()
+        siting(con, args.city / "candidates.geojson", crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
+        times["siting"] = time.perf_counter() - start
 
     report("duckdb-spatial", times)
 

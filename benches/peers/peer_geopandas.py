@@ -7,6 +7,14 @@ Stages (wall seconds, printed as one JSON line):
   interpolate  tobler area_interpolate units -> districts; write districts.csv
   coverage     per facility, units whose centroid lies within --radius;
                write coverage.csv
+  index        district indicators from the interpolated sums, min-max 0-100,
+               equal-weight mean, rank; write district_index.csv
+  siting       read and project candidates.geojson, cover pairs (unit centroid
+               within --radius of a candidate), sparse MCLP in PuLP solved by
+               CBC for --p sites; write mclp.json (skipped with --no-siting)
+
+"total" is the sum of the first four stages (the original workload);
+"total_with_index_siting" adds index and siting.
 """
 
 import time
@@ -16,7 +24,20 @@ import numpy as np
 from pyproj.exceptions import CRSError
 from tobler.area_weighted import area_interpolate
 
-from peer_common import COVERAGE_COLUMNS, DISTRICT_COLUMNS, EXTENSIVE, FALLBACK_PROJ, INTENSIVE, parse_args, report, write_csv
+from peer_common import (
+    COVERAGE_COLUMNS,
+    DEMAND_COLUMNS,
+    DISTRICT_COLUMNS,
+    EXTENSIVE,
+    FALLBACK_PROJ,
+    INTENSIVE,
+    district_index,
+    parse_args,
+    report,
+    solve_mclp,
+    unit_demand,
+    write_csv,
+)
 
 
 def project(frame, epsg):
@@ -35,6 +56,7 @@ def interpolate(units, districts, out_path):
     estimates["district_id"] = districts["district_id"]
     rows = estimates[DISTRICT_COLUMNS].astype({c: float for c in DISTRICT_COLUMNS[1:]})
     write_csv(out_path, DISTRICT_COLUMNS, rows.itertuples(index=False, name=None))
+    return rows
 
 
 def coverage(units, facilities, radius, out_path):
@@ -46,6 +68,19 @@ def coverage(units, facilities, radius, out_path):
     pop_covered = np.bincount(fac_idx, weights=pop[unit_idx], minlength=n_facilities)
     rows = zip(facilities["facility_id"].tolist(), n_units.tolist(), pop_covered.astype(np.int64).tolist())
     write_csv(out_path, COVERAGE_COLUMNS, rows)
+
+
+def index(districts, estimates, out_path):
+    sums = {column: estimates[column].to_numpy(dtype=np.float64) for column in EXTENSIVE}
+    district_index(estimates["district_id"].tolist(), sums, districts.geometry.area.to_numpy(), out_path)
+
+
+def siting(units, path, epsg, radius, p, time_limit, out_path):
+    candidates = project(gpd.read_file(path, engine="pyogrio"), epsg)
+    centroids = units.geometry.centroid
+    cand_idx, unit_idx = centroids.sindex.query(candidates.geometry, predicate="dwithin", distance=radius)
+    demand = unit_demand({column: units[column].to_numpy() for column in DEMAND_COLUMNS})
+    return solve_mclp(candidates["candidate_id"].tolist(), cand_idx, unit_idx, demand, p, radius, time_limit, out_path)
 
 
 def main():
@@ -63,12 +98,21 @@ def main():
     times["project"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    interpolate(units, districts, args.out / "districts.csv")
+    estimates = interpolate(units, districts, args.out / "districts.csv")
     times["interpolate"] = time.perf_counter() - start
 
     start = time.perf_counter()
     coverage(units, facilities, args.radius, args.out / "coverage.csv")
     times["coverage"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    index(districts, estimates, args.out / "district_index.csv")
+    times["index"] = time.perf_counter() - start
+
+    if not args.no_siting:
+        start = time.perf_counter()
+        siting(units, args.city / "candidates.geojson", args.crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
+        times["siting"] = time.perf_counter() - start
 
     report("geopandas+tobler", times)
 
