@@ -78,6 +78,14 @@ fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<(
 }
 
 pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
+    let clock = std::time::Instant::now();
+    let mut timings: Vec<(&str, f64)> = Vec::new();
+    let lap = |name: &'static str, timings: &mut Vec<(&str, f64)>, last: &mut f64| {
+        let now = clock.elapsed().as_secs_f64();
+        timings.push((name, now - *last));
+        *last = now;
+    };
+    let mut last = 0.0;
     let method = read_method(&a.method)?;
     let base = a.method.parent().unwrap_or(Path::new(""));
     let inputs = load_inputs(
@@ -87,7 +95,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             fix_invalid: a.fix_invalid,
         },
     )?;
+    lap("read_validate_project", &mut timings, &mut last);
     let result = assess(&method, inputs.inputs())?;
+    lap("index", &mut timings, &mut last);
     let spec = &method.spec;
     let siting = match &spec.siting {
         None => None,
@@ -103,6 +113,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             &result,
         )?),
     };
+    if siting.is_some() {
+        lap("siting", &mut timings, &mut last);
+    }
 
     let mut units_df = table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
     let mut districts_df = match (&result.districts, &inputs.districts) {
@@ -139,7 +152,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             .map(|b| *b.radius.get_ref());
         sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
     }
+    lap("write", &mut timings, &mut last);
     let mut report = report_json(&method.file, &result, &inputs.notes, inputs.crs.to_string());
+
     if let Some(p) = &siting {
         let obj = report.as_object_mut().expect("the report is an object");
         obj.insert("objective".into(), json!(p.blocks.objective));
@@ -154,6 +169,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         if let Some(p) = &siting {
             print!("{}", siting_summary(p));
         }
+        // Wall times go to the terminal only: the files stay byte-identical between runs.
+        let t: Vec<String> = timings.iter().map(|(k, v)| format!("{k} {v:.2} s")).collect();
+        println!("timings: {}", t.join(", "));
     }
     Ok(())
 }

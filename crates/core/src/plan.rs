@@ -805,8 +805,14 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     let kpis = match inputs.districts {
         None => Vec::new(),
         Some(dl) => {
-            let dpolys = dl.polygons()?;
-            let table = AreaTable::build(&unit_polys, &dpolys);
+            let built;
+            let table = match &assessment.district_table {
+                Some(t) => t,
+                None => {
+                    built = AreaTable::build(&unit_polys, &dl.polygons()?);
+                    &built
+                }
+            };
             let m = dl.len();
             let share = |values: &[f64], cover: &[f64]| -> Vec<Option<f64>> {
                 let mut num = vec![0.0; m];

@@ -118,6 +118,9 @@ pub struct Assessment {
     /// Unit columns the siting needs, evaluated from the method's expressions: `demand`,
     /// `group:NAME` for each `[siting.groups]` entry, and `households` for the bus tier.
     pub siting_columns: Vec<(String, Vec<Option<f64>>)>,
+    /// The area table units → districts the district sums were made with (reused by the
+    /// siting's district KPIs).
+    pub district_table: Option<AreaTable>,
 }
 
 /// Column values of the units, computed on demand: layer columns, derived expressions and
@@ -493,8 +496,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     // Districts: counts interpolated, indicators recomputed from sums.
     let mut conservation = Vec::new();
     let mut outside = Vec::new();
-    let districts = match inputs.districts {
-        None => None,
+    let (districts, district_table) = match inputs.districts {
+        None => (None, None),
         Some(dl) => {
             let dpolys = dl.polygons()?;
             let table = AreaTable::build(&unit_polys, &dpolys);
@@ -593,7 +596,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                     "{small} district(s) hold fewer than {min_pop} people from the units and are not ranked (first: {first:?})"
                 ));
             }
-            Some(level(
+            let l = level(
                 method,
                 dl.ids.clone(),
                 dpop,
@@ -602,7 +605,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                 Vec::new(),
                 &composite,
                 mc.as_ref(),
-            ))
+            );
+            (Some(l), Some(table))
         }
     };
 
@@ -628,6 +632,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         outside,
         notes,
         siting_columns,
+        district_table,
     })
 }
 
