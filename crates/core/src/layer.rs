@@ -121,11 +121,9 @@ impl Layer {
             .collect()
     }
 
-    /// A numeric column as `f64`s, one per feature. Nulls, NaN and the census mask `"*"` are
-    /// `None` (missing); any other non-numeric text is an error naming the feature and field.
-    pub fn numeric_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
-        let col = self
-            .attributes
+    /// An attribute column, or an error listing the columns that exist.
+    fn column(&self, column: &str) -> Result<&polars::prelude::Column, LayerError> {
+        self.attributes
             .column(column)
             .map_err(|_| LayerError::MissingColumn {
                 layer: self.name.clone(),
@@ -137,7 +135,13 @@ impl Layer {
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-            })?;
+            })
+    }
+
+    /// A numeric column as `f64`s, one per feature. Nulls, NaN and the census mask `"*"` are
+    /// `None` (missing); any other non-numeric text is an error naming the feature and field.
+    pub fn numeric_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
+        let col = self.column(column)?;
         let column_error = |reason: String| LayerError::Column {
             layer: self.name.clone(),
             column: column.to_string(),
@@ -176,20 +180,7 @@ impl Layer {
 
     /// A column as text, one per feature (numbers as polars writes them; null → `None`).
     pub fn text_column(&self, column: &str) -> Result<Vec<Option<String>>, LayerError> {
-        let col = self
-            .attributes
-            .column(column)
-            .map_err(|_| LayerError::MissingColumn {
-                layer: self.name.clone(),
-                column: column.to_string(),
-                available: self
-                    .attributes
-                    .get_column_names()
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        let col = self.column(column)?;
         let cast = col
             .as_materialized_series()
             .cast(&DataType::String)

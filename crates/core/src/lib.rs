@@ -41,6 +41,7 @@ pub mod join;
 pub mod layer;
 pub mod plan;
 mod rings;
+mod rng;
 pub mod siting;
 pub mod validate;
 

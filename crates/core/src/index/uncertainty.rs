@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::compute::{Composite, score};
 use super::method::{AggregationName, NormalisationName};
 use super::treat::percentile;
+use crate::rng::SplitMix64;
 
 /// What the Monte Carlo varies.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,39 +48,9 @@ pub struct Uncertainty {
     pub mean_rank_shift: f64,
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, well-mixed generator; one stream per
-/// draw.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn for_draw(seed: u64, draw: usize) -> SplitMix64 {
-        let mut g = SplitMix64(seed ^ (draw as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        g.next_u64();
-        g
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn pick(&mut self, n: usize) -> usize {
-        ((self.uniform() * n as f64) as usize).min(n - 1)
-    }
-}
-
 /// The composite of draw `d`.
 fn draw_composite(reference: &Composite, mc: &MonteCarlo, d: usize) -> Composite {
-    let mut g = SplitMix64::for_draw(mc.seed, d);
+    let mut g = SplitMix64::stream(mc.seed, d);
     let mut c = reference.clone();
     for ind in &mut c.indicators {
         ind.weight *= 1.0 + mc.weight_noise * (2.0 * g.uniform() - 1.0);
@@ -87,8 +58,8 @@ fn draw_composite(reference: &Composite, mc: &MonteCarlo, d: usize) -> Composite
     for dim in &mut c.dimensions {
         dim.weight *= 1.0 + mc.weight_noise * (2.0 * g.uniform() - 1.0);
     }
-    c.normalisation = mc.normalisations[g.pick(mc.normalisations.len())];
-    c.aggregation = mc.aggregations[g.pick(mc.aggregations.len())];
+    c.normalisation = mc.normalisations[g.below(mc.normalisations.len())];
+    c.aggregation = mc.aggregations[g.below(mc.aggregations.len())];
     c
 }
 
@@ -263,7 +234,7 @@ mod tests {
 
     #[test]
     fn generator_is_uniform_enough() {
-        let mut g = SplitMix64::for_draw(1, 0);
+        let mut g = SplitMix64::stream(1, 0);
         let xs: Vec<f64> = (0..10_000).map(|_| g.uniform()).collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((mean - 0.5).abs() < 0.01);

@@ -8,6 +8,7 @@ use super::greedy::{greedy, rank};
 use super::instance::{Instance, Left, State};
 use super::swap::improve;
 use super::{Limit, Options, Problem, SitingError, Solution};
+use crate::rng::SplitMix64;
 
 /// Relative gap under which a solution counts as proven optimal.
 const OPTIMAL_GAP: f64 = 1e-12;
@@ -181,20 +182,13 @@ fn local_search(
         if stale >= PATIENCE || bound - value <= STOP_GAP * bound.abs() {
             break;
         }
-        let mut seed = (round as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut next = || {
-            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = seed;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
+        let mut rng = SplitMix64((round as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         // Perturbations of 1 to 2·drop sites, cycling, so both small and large moves are tried.
         let size = (1 + round % (2 * drop)).min(k);
         let mut kept = best.clone();
         let mut removed = Vec::with_capacity(size);
         for _ in 0..size {
-            let i = (next() % kept.len() as u64) as usize;
+            let i = (rng.next_u64() % kept.len() as u64) as usize;
             removed.push(kept.swap_remove(i));
         }
         let mut allowed = inst.allowed.clone();
