@@ -4,6 +4,7 @@
 
 mod args;
 mod interpolate;
+mod progress;
 mod report;
 mod run;
 mod sites;

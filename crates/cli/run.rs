@@ -6,13 +6,17 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use careblock_core::Layer;
+use careblock_core::index::Method;
 use careblock_core::index::{Assessment, Level, assess};
 use careblock_core::plan::{Plan, PlanInputs, SiteStatus, Tier, plan};
 use careblock_core::polars::prelude::{Column, DataFrame};
-use careblock_io::{LoadOptions, load_inputs, read_method, write_csv, write_geojson};
+use careblock_io::{
+    InputFile, LoadOptions, load_inputs, method_inputs, read_method, write_csv, write_geojson,
+};
 use serde_json::json;
 
 use crate::args::RunArgs;
+use crate::progress::Stages;
 use crate::sites;
 
 /// The output table of one level.
@@ -78,44 +82,46 @@ fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<(
 }
 
 pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
-    let clock = std::time::Instant::now();
-    let mut timings: Vec<(&str, f64)> = Vec::new();
-    let lap = |name: &'static str, timings: &mut Vec<(&str, f64)>, last: &mut f64| {
-        let now = clock.elapsed().as_secs_f64();
-        timings.push((name, now - *last));
-        *last = now;
-    };
-    let mut last = 0.0;
+    let mut stages = Stages::new(quiet);
     let method = read_method(&a.method)?;
     let base = a.method.parent().unwrap_or(Path::new(""));
-    let inputs = load_inputs(
-        &method,
-        base,
-        &LoadOptions {
-            fix_invalid: a.fix_invalid,
+    let input_files = method_inputs(&method, &a.method, base)?;
+    let inputs = stages.run(
+        "read_validate_project",
+        "reading, validating and projecting the inputs",
+        || {
+            load_inputs(
+                &method,
+                base,
+                &LoadOptions {
+                    fix_invalid: a.fix_invalid,
+                },
+            )
         },
     )?;
-    lap("read_validate_project", &mut timings, &mut last);
-    let result = assess(&method, inputs.inputs())?;
-    lap("index", &mut timings, &mut last);
+    let result = stages.run(
+        "index",
+        "computing the index and its Monte Carlo uncertainty",
+        || assess(&method, inputs.inputs()).map_err(anyhow::Error::from),
+    )?;
     let spec = &method.spec;
     let siting = match &spec.siting {
         None => None,
-        Some(_) => Some(plan(
-            &method,
-            PlanInputs {
-                units: &inputs.units,
-                districts: inputs.districts.as_ref(),
-                supply: &inputs.supply,
-                candidates: &inputs.candidates,
-                existing: &inputs.existing,
-            },
-            &result,
-        )?),
+        Some(_) => Some(stages.run("siting", "siting care blocks", || {
+            plan(
+                &method,
+                PlanInputs {
+                    units: &inputs.units,
+                    districts: inputs.districts.as_ref(),
+                    supply: &inputs.supply,
+                    candidates: &inputs.candidates,
+                    existing: &inputs.existing,
+                },
+                &result,
+            )
+            .map_err(anyhow::Error::from)
+        })?),
     };
-    if siting.is_some() {
-        lap("siting", &mut timings, &mut last);
-    }
 
     let mut units_df = table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
     let mut districts_df = match (&result.districts, &inputs.districts) {
@@ -140,20 +146,28 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
 
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;
-    write_level(&a.out, "units", &inputs.units, units_df)?;
-    if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
-        write_level(&a.out, "districts", layer, df)?;
-    }
-    if let Some(p) = &siting {
-        let bus_radius = spec
-            .siting
-            .as_ref()
-            .and_then(|s| s.bus.as_ref())
-            .map(|b| *b.radius.get_ref());
-        sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
-    }
-    lap("write", &mut timings, &mut last);
-    let mut report = report_json(&method.file, &result, &inputs.notes, inputs.crs.to_string());
+    stages.run("write", "writing the layers", || -> Result<()> {
+        write_level(&a.out, "units", &inputs.units, units_df)?;
+        if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
+            write_level(&a.out, "districts", layer, df)?;
+        }
+        if let Some(p) = &siting {
+            let bus_radius = spec
+                .siting
+                .as_ref()
+                .and_then(|s| s.bus.as_ref())
+                .map(|b| *b.radius.get_ref());
+            sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
+        }
+        Ok(())
+    })?;
+    let mut report = report_json(
+        &method,
+        &result,
+        &inputs.notes,
+        inputs.crs.to_string(),
+        &input_files,
+    );
 
     if let Some(p) = &siting {
         let obj = report.as_object_mut().expect("the report is an object");
@@ -164,19 +178,29 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     }
     let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
     careblock_io::write_text(&a.out.join("run.json"), &text)?;
+    // Wall times change from run to run: they go to their own file and the terminal, so that
+    // run.json and every layer stay byte-identical for the same inputs.
+    let timings = serde_json::to_string_pretty(&stages.json()).context("serialising the timings")?;
+    careblock_io::write_text(&a.out.join("timings.json"), &timings)?;
     if !quiet {
-        print!("{}", summary(&result, &inputs.notes, &a.out));
+        print!("{}", summary(&result, &inputs.notes));
         if let Some(p) = &siting {
             print!("{}", siting_summary(p));
         }
-        // Wall times go to the terminal only: the files stay byte-identical between runs.
-        let t: Vec<String> = timings.iter().map(|(k, v)| format!("{k} {v:.2} s")).collect();
-        println!("timings: {}", t.join(", "));
+        println!("timings: {}", stages.line());
+        println!("wrote {}", a.out.display());
     }
     Ok(())
 }
 
-fn report_json(method: &str, r: &Assessment, input_notes: &[String], crs: String) -> serde_json::Value {
+fn report_json(
+    method: &Method,
+    r: &Assessment,
+    input_notes: &[String],
+    crs: String,
+    files: &[InputFile],
+) -> serde_json::Value {
+    let u = &method.spec.uncertainty;
     let level = |l: &Level| {
         json!({
             "features": l.ids.len(),
@@ -189,8 +213,16 @@ fn report_json(method: &str, r: &Assessment, input_notes: &[String], crs: String
         })
     };
     json!({
-        "method": method,
+        "careblock": env!("CARGO_PKG_VERSION"),
+        "method": method.file,
+        "name": method.spec.name,
+        "inputs": files.iter().map(|f| json!({"role": f.role, "path": f.path, "bytes": f.bytes, "sha256": f.sha256})).collect::<Vec<_>>(),
         "crs": crs,
+        "uncertainty": {
+            "draws": u.draws, "seed": u.seed, "weight_noise": u.weight_noise.get_ref(),
+            "normalisations": u.normalisations.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>(),
+            "aggregations": u.aggregations.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>(),
+        },
         "dimensions": r.dimensions.iter().map(|(n, w, l)| json!({"name": n, "weight": w, "label": l})).collect::<Vec<_>>(),
         "indicators": r.indicators.iter().map(|i| json!({
             "name": i.name, "label": i.label, "dimension": i.dimension, "kind": format!("{:?}", i.kind),
@@ -286,7 +318,7 @@ fn siting_summary(p: &Plan) -> String {
     s
 }
 
-fn summary(r: &Assessment, input_notes: &[String], out: &Path) -> String {
+fn summary(r: &Assessment, input_notes: &[String]) -> String {
     let mut s = String::new();
     let top = |l: &Level, what: &str, s: &mut String| {
         let mut order: Vec<usize> = (0..l.ids.len()).filter(|&i| l.scores.rank[i].is_some()).collect();
@@ -334,6 +366,5 @@ fn summary(r: &Assessment, input_notes: &[String], out: &Path) -> String {
     for n in input_notes.iter().chain(&r.notes) {
         s.push_str(&format!("note: {n}\n"));
     }
-    s.push_str(&format!("wrote {}\n", out.display()));
     s
 }

@@ -12,6 +12,9 @@
 //! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
 //!   (a temporary file in the same directory, renamed when complete).
 //!
+//! - [`method_inputs`] lists every file a method reads with its size and SHA-256, for run
+//!   reports.
+//!
 //! Every error ([`IoError`]) names the file, the feature (id and index) or row, the field, and
 //! what was expected. Nothing is silently dropped: null geometries stay as `None`, every
 //! property is kept as a column.
@@ -35,6 +38,7 @@ use std::path::Path;
 
 use careblock_core::Crs;
 
+mod checksum;
 mod error;
 mod geojson;
 mod method;
@@ -45,6 +49,7 @@ mod split;
 mod table;
 mod write;
 
+pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
 pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
