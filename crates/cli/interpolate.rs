@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use careblock_core::Layer;
-use careblock_core::crs::{project_into, working_crs};
+use careblock_core::crs::{check_axis_order, project_into, working_crs};
 use careblock_core::join::{InterpolateOptions, area_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::validate::{IssueKind, repair, validate};
@@ -113,6 +113,8 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
     }
     let target = load(&a.target, &a.target_id, a.fix_invalid, quiet)?;
 
+    check_axis_order(&source, &target)?;
+    check_axis_order(&target, &source)?;
     let crs = working_crs(a.crs, &[&source, &target])?;
     let source = project_into(source, crs)?;
     let target = project_into(target, crs)?;

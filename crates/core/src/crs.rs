@@ -278,6 +278,49 @@ pub fn check_plausible(layer: &Layer) -> Result<(), CrsError> {
     Ok(())
 }
 
+/// Refuses a lon/lat layer whose coordinates look like (lat, lon): it lies wholly outside the
+/// `reference` layer's extent, but would overlap it with its axes swapped (a common mistake in
+/// CSV-derived files). Both layers must be in the same geographic CRS; otherwise, or when either
+/// is empty, nothing is checked.
+pub fn check_axis_order(layer: &Layer, reference: &Layer) -> Result<(), CrsError> {
+    if !layer.crs.is_geographic() || layer.crs != reference.crs {
+        return Ok(());
+    }
+    let (Some(a), Some(b)) = (layer.bounding_rect(), reference.bounding_rect()) else {
+        return Ok(());
+    };
+    let overlaps = |a: geo::Rect, b: geo::Rect| {
+        a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
+    };
+    let swapped = geo::Rect::new(
+        Coord {
+            x: a.min().y,
+            y: a.min().x,
+        },
+        Coord {
+            x: a.max().y,
+            y: a.max().x,
+        },
+    );
+    if overlaps(a, b) || !overlaps(swapped, b) {
+        return Ok(());
+    }
+    let first = layer.geometries.iter().enumerate().find_map(|(i, g)| {
+        let c = g.as_ref().and_then(|g| geo::CoordsIter::coords_iter(g).next())?;
+        Some((i, c))
+    });
+    match first {
+        Some((i, c)) => Err(CrsError::SwappedAxes {
+            layer: layer.name.clone(),
+            reference: reference.name.clone(),
+            id: layer.ids[i].clone(),
+            x: c.x,
+            y: c.y,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The working CRS for a set of layers: the given one, or the UTM zone of the centre of their
 /// joint bounding box (in lon/lat; projected layers keep their own CRS).
 pub fn working_crs(given: Option<Crs>, layers: &[&Layer]) -> Result<Crs, CrsError> {
@@ -517,6 +560,35 @@ mod tests {
             .is_ok()
         );
         assert!(check_plausible(&layer(WGS84, vec![(-74.1, 4.6)])).is_ok());
+    }
+
+    #[test]
+    fn swapped_axes_are_caught_against_a_reference_layer() {
+        use geo::point;
+        use polars::prelude::DataFrame;
+        let layer = |name: &str, pts: Vec<(f64, f64)>| {
+            let n = pts.len();
+            Layer::new(
+                name,
+                (0..n).map(|i| format!("p{i}")).collect(),
+                pts.into_iter()
+                    .map(|(x, y)| Some(point!(x: x, y: y).into()))
+                    .collect(),
+                DataFrame::empty_with_height(n),
+                WGS84,
+            )
+            .unwrap()
+        };
+        let bogota = layer("upz.geojson", vec![(-74.2, 4.5), (-74.0, 4.8)]);
+        let swapped = layer("sectors.geojson", vec![(4.61, -74.09), (4.62, -74.08)]);
+        let err = check_axis_order(&swapped, &bogota).unwrap_err().to_string();
+        assert!(
+            err.contains("sectors.geojson") && err.contains("(lat, lon)") && err.contains("\"p0\""),
+            "{err}"
+        );
+        // Right order, or far away in both orders (another city): nothing to say.
+        assert!(check_axis_order(&layer("ok.geojson", vec![(-74.09, 4.61)]), &bogota).is_ok());
+        assert!(check_axis_order(&layer("lima.geojson", vec![(-77.0, -12.0)]), &bogota).is_ok());
     }
 
     #[test]

@@ -47,6 +47,22 @@ pub enum CrsError {
         /// What was expected.
         reason: &'static str,
     },
+    /// A lon/lat layer that looks like (lat, lon): outside the other layer, inside it swapped.
+    #[error(
+        "{layer}: coordinates look like (lat, lon) instead of (lon, lat): the layer lies wholly outside {reference}, but would overlap it with its axes swapped (feature {id:?} has ({x:?}, {y:?})); swap the columns or axes when making the file"
+    )]
+    SwappedAxes {
+        /// The layer (file) name.
+        layer: String,
+        /// The layer it was compared with.
+        reference: String,
+        /// The first feature's id.
+        id: String,
+        /// Its first coordinate's x as read (should be the longitude).
+        x: f64,
+        /// Its first coordinate's y as read (should be the latitude).
+        y: f64,
+    },
     /// A coordinate the projection library could not transform.
     #[error("{layer}: feature {id:?}: cannot transform ({x:?}, {y:?}) from {from} to {to}: {reason}")]
     Transform {

@@ -154,20 +154,21 @@ pub enum IoError {
         problem: String,
     },
     /// A CRS problem (no CRS, unknown CRS, implausible coordinates, failed reprojection).
-    #[error("{}", prefixed(.path, .source))]
+    #[error("{}", prefixed(.path, .error))]
     Crs {
         /// The file.
         path: String,
-        /// The core's error (boxed: it is large).
-        source: Box<CrsError>,
+        /// The core's error (boxed: it is large). Its message is already part of this one, so
+        /// it is not exposed as the error's `source` (a cause chain would print it twice).
+        error: Box<CrsError>,
     },
     /// A layer structure problem (duplicate ids, length mismatch, missing column).
-    #[error("{}", prefixed(.path, .source))]
+    #[error("{}", prefixed(.path, .error))]
     Layer {
         /// The file.
         path: String,
-        /// The core's error (boxed: it is large).
-        source: Box<LayerError>,
+        /// The core's error (boxed: it is large), part of this message as for `Crs`.
+        error: Box<LayerError>,
     },
     /// An error of polars reading or writing a table.
     #[error("{path}: {message}")]
@@ -216,14 +217,14 @@ impl IoError {
     pub(crate) fn crs(path: impl Into<String>, source: CrsError) -> IoError {
         IoError::Crs {
             path: path.into(),
-            source: Box::new(source),
+            error: Box::new(source),
         }
     }
 
     pub(crate) fn layer(path: impl Into<String>, source: LayerError) -> IoError {
         IoError::Layer {
             path: path.into(),
-            source: Box::new(source),
+            error: Box::new(source),
         }
     }
 
