@@ -35,6 +35,7 @@ use std::path::Path;
 
 use careblock_core::Crs;
 
+mod check;
 mod error;
 mod geojson;
 mod method;
@@ -45,6 +46,7 @@ mod split;
 mod table;
 mod write;
 
+pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
 pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
