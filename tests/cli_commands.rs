@@ -605,3 +605,44 @@ fn explain_a_site_and_an_unknown_id() {
     let o = careblock(&["explain", s(dir), "--site", "no-such-site"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn validate_reports_an_unreadable_method_file_with_its_line() {
+    let dir = tmp("bad_method");
+    let file = dir.join("m.toml");
+    std::fs::write(
+        &file,
+        "name = \"x\"\n[units]\npath = \"u.geojson\"\npopulaton = \"pop\"\n",
+    )
+    .unwrap();
+    let json = dir.join("r.json");
+    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    let (stdout, stderr) = out_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stdout}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    let ps = problems(&read_json(&json));
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert!(
+        ps[0].2.contains(":4:"),
+        "the line of the unknown key: {}",
+        ps[0].2
+    );
+    assert!(ps[0].2.contains("populaton"), "{}", ps[0].2);
+
+    // A method whose inputs do not exist: each missing file is its own error.
+    std::fs::write(
+        &file,
+        "[units]\npath = \"none.geojson\"\npopulation = \"pop\"\n[districts]\npath = \"nothing.geojson\"\n\
+         [[indicators]]\nname = \"d\"\ndimension = \"x\"\nkind = \"density\"\ncount = \"pop\"\n",
+    )
+    .unwrap();
+    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    assert_eq!(o.status.code(), Some(2));
+    let ps = problems(&read_json(&json));
+    let missing: Vec<&str> = ps.iter().map(|p| p.1.as_str()).collect();
+    assert_eq!(missing.len(), 2, "{ps:?}");
+    assert!(
+        missing[0].ends_with("none.geojson") && missing[1].ends_with("nothing.geojson"),
+        "{ps:?}"
+    );
+}

@@ -113,7 +113,7 @@ pub struct InitArgs {
 
 const EXPLAIN_EXAMPLE: &str = "\
 Example (after `careblock run examples/bogota.toml --out out/bogota`):
-  careblock explain out/bogota --district 85
+  careblock explain out/bogota --district UPZ85
   careblock explain out/bogota --unit 110011000000001101
   careblock explain out/bogota --site <a site id from out/bogota/sites.csv>
 

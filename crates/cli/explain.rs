@@ -495,3 +495,25 @@ pub fn run(a: &ExplainArgs, quiet: bool) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinals_and_close_ids() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal).to_vec();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"
+            ]
+        );
+        let ids: Vec<String> = ["UPZ1", "UPZ10", "UPZ100", "UPZ85", "UPR3"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(close_ids("UPZ1000", &ids, 2), ["UPZ100", "UPZ10"]);
+        assert_eq!(close_ids("upz8", &ids, 1), ["UPZ85"]);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
