@@ -48,6 +48,19 @@ impl Table {
         s.f64().ok()?.get(row).filter(|v| v.is_finite())
     }
 
+    /// A whole column as numbers (one cast, for loops over rows).
+    fn nums(&self, column: &str) -> Vec<Option<f64>> {
+        let cast = self
+            .df
+            .column(column)
+            .ok()
+            .and_then(|c| c.as_materialized_series().cast(&DataType::Float64).ok());
+        match cast.as_ref().and_then(|s| s.f64().ok()) {
+            Some(ca) => ca.iter().map(|v| v.filter(|x| x.is_finite())).collect(),
+            None => vec![None; self.ids.len()],
+        }
+    }
+
     fn text(&self, column: &str, row: usize) -> Option<String> {
         text(&self.df, column, &self.name)
             .ok()?
@@ -155,7 +168,7 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
         .as_array()
         .map(Vec::len)
         .filter(|k| *k > 0);
-    let n_ranked = (0..t.ids.len()).filter(|&i| t.num("rank", i).is_some()).count();
+    let n_ranked = t.nums("rank").iter().filter(|r| r.is_some()).count();
     let label = t.has("label").then(|| t.text("label", row)).flatten();
     let index = t.num("index", row);
     let rank = t.num("rank", row);
@@ -423,10 +436,12 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         }
         let mut best: Vec<String> = Vec::new();
         if let Some(a) = &assigned {
-            for i in 0..a.ids.len() {
-                if a.ids[i] == id
-                    && a.text("site_status", i).as_deref() == Some(status.as_str())
-                    && let Some(u) = a.text("unit", i)
+            let statuses = text(&a.df, "site_status", &a.name)?;
+            let units = text(&a.df, "unit", &a.name)?;
+            for ((site, st), unit) in a.ids.iter().zip(&statuses).zip(units) {
+                if site == id
+                    && st.as_deref() == Some(status.as_str())
+                    && let Some(u) = unit
                 {
                     best.push(u);
                 }
