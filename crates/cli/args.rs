@@ -30,6 +30,118 @@ pub enum Command {
     /// Areal-weighted interpolation of census counts from source polygons to target polygons.
     #[command(after_help = INTERPOLATE_EXAMPLE)]
     Interpolate(InterpolateArgs),
+    /// Read and check every input a method file names (geometries, CRS, ids, columns, missing
+    /// values, population, coverage of units by districts) without computing anything.
+    #[command(after_help = VALIDATE_EXAMPLE)]
+    Validate(ValidateArgs),
+    /// Write a commented starter method file from the columns of a unit layer (DANE CNPV 2018
+    /// and INE Censo 2017 column names are recognised).
+    #[command(after_help = INIT_EXAMPLE)]
+    Init(InitArgs),
+    /// Explain one district, unit or site of a `careblock run` output directory: its rank,
+    /// every indicator's contribution, the Monte Carlo interval, or a site's coverage.
+    #[command(after_help = EXPLAIN_EXAMPLE)]
+    Explain(ExplainArgs),
+}
+
+const VALIDATE_EXAMPLE: &str = "\
+Example (the Bogotá preset, bundled data):
+  careblock validate examples/bogota.toml --json out/bogota-validate.json
+
+Reads every input the method names and reports, per file: features read, CRS and whether the
+coordinates are plausible, null/invalid geometries (and which --fix-invalid would repair),
+duplicate ids, the columns the method uses (exist, numeric, null and masked \"*\" values),
+units with zero or below-minimum population, table rows or features that did not match the
+key, units outside every district, districts with no unit, overlapping districts, and the
+method's own checks. Every input is checked even when another cannot be read. Errors mean
+`careblock run` would fail (exit code 2); warnings mean it runs and the listed features get
+the treatment described (exit code 0). The terminal shows the first 10 ids of each problem;
+--json writes them all.";
+
+/// Arguments of `careblock validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The method file (TOML).
+    pub method: PathBuf,
+    /// Also write the complete report (every id) as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+const INIT_EXAMPLE: &str = "\
+Example (the bundled Bogotá census sectors, their CNPV 2018 table and the UPZ):
+  careblock init --units data/bogota/sectores_censales.shp --units-id SETU_CCNCT \\
+    --table data/bogota/sociodemograficas_sector_censal.csv --key SETU_CCNCT \\
+    --districts data/bogota/upz.geojson --districts-id UPlCodigo --out my_method.toml
+  careblock validate my_method.toml && careblock run my_method.toml --out out/mine
+
+Recognised schemas: DANE CNPV 2018 sector/manzana columns (STP27_PERS persons, STP32_1_SE /
+STP32_2_SE men/women, STP34_1_ED..STP34_9_ED ten-year age bands, STVIVIENDA, ESTRATO_*,
+IPM_PROMEDIO) and INE Censo 2017 zones as in chilemapas (pob_total, pob_0a5, pob_6a14,
+pob_15a64, pob_65ymas, hombres, mujeres). The file says which columns were recognised, which
+indicators are documented criteria and which are proxies, and what to edit. Paths in it are
+relative to the method file. An existing file is never overwritten without --force.";
+
+/// Arguments of `careblock init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The unit layer (census sectors, zones).
+    #[arg(long)]
+    pub units: PathBuf,
+    /// Field holding the unit ids (default: recognised from the schema, e.g. SETU_CCNCT).
+    #[arg(long)]
+    pub units_id: Option<String>,
+    /// A CSV or Parquet attribute table joined to the units.
+    #[arg(long, requires = "key")]
+    pub table: Option<PathBuf>,
+    /// Key column of --table, matched to the unit ids.
+    #[arg(long, requires = "table")]
+    pub key: Option<String>,
+    /// The district layer (UPZ, comunas, ...).
+    #[arg(long, requires = "districts_id")]
+    pub districts: Option<PathBuf>,
+    /// Field holding the district ids.
+    #[arg(long, requires = "districts")]
+    pub districts_id: Option<String>,
+    /// The method file to write.
+    #[arg(long, default_value = "method.toml")]
+    pub out: PathBuf,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+const EXPLAIN_EXAMPLE: &str = "\
+Example (after `careblock run examples/bogota.toml --out out/bogota`):
+  careblock explain out/bogota --district UPZ85
+  careblock explain out/bogota --unit 110011000000001101
+  careblock explain out/bogota --site <a site id from out/bogota/sites.csv>
+
+For a district or unit: label, rank of N, class, index, the dimension scores, every
+indicator's raw value, normalised score and contribution (sorted by contribution; they sum to
+the index), the Monte Carlo median rank, 5–95 % interval and probability of the top class,
+and a sentence saying why. For a site: status, rank, marginal gain (and share of the demand),
+cumulative coverage, irreplaceability, demand, population and groups in its catchment, mean
+index and units covered. An unknown id exits with code 2 and lists close ids.";
+
+/// Arguments of `careblock explain`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["district", "unit", "site"])))]
+pub struct ExplainArgs {
+    /// The output directory of `careblock run`.
+    pub dir: PathBuf,
+    /// A district id (the `id` column of districts.csv).
+    #[arg(long)]
+    pub district: Option<String>,
+    /// A unit id (the `id` column of units.csv).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// A site id (the `id` column of sites.csv).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Also write the explanation as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 const RUN_EXAMPLE: &str = "\

@@ -3,11 +3,14 @@
 //! chain; exit codes are 0 (success), 1 (nothing feasible) and 2 (error).
 
 mod args;
+mod explain;
+mod init;
 mod interpolate;
 mod progress;
 mod report;
 mod run;
 mod sites;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -38,6 +41,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Interpolate(a) => interpolate::run(&a, cli.quiet),
         args::Command::Run(a) => run::run(&a, cli.quiet),
+        args::Command::Validate(a) => validate::run(&a, cli.quiet),
+        args::Command::Init(a) => init::run(&a, cli.quiet),
+        args::Command::Explain(a) => explain::run(&a, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,7 @@ use std::path::Path;
 
 use careblock_core::Crs;
 
+mod check;
 mod checksum;
 mod error;
 mod geojson;
@@ -49,6 +50,7 @@ mod split;
 mod table;
 mod write;
 
+pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};

@@ -60,7 +60,7 @@ impl LoadedInputs {
     }
 }
 
-fn crs_of(spec: &Option<CrsSpec>, what: &str) -> Result<Option<Crs>, IoError> {
+pub(crate) fn crs_of(spec: &Option<CrsSpec>, what: &str) -> Result<Option<Crs>, IoError> {
     match spec {
         None => Ok(None),
         Some(CrsSpec::Code(c)) => Crs::from_epsg(*c).map(Some).map_err(|e| IoError::crs(what, e)),
@@ -69,7 +69,7 @@ fn crs_of(spec: &Option<CrsSpec>, what: &str) -> Result<Option<Crs>, IoError> {
 }
 
 /// `base` joined with a path from the method file (absolute paths are kept).
-fn resolve(base: &Path, p: &str) -> PathBuf {
+pub(crate) fn resolve(base: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);
     if p.is_absolute() || base.as_os_str().is_empty() {
         p.to_path_buf()

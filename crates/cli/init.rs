@@ -1,0 +1,679 @@
+//! `careblock init --units FILE ...`: inspect the columns of a unit layer (and its attribute
+//! table) and write a commented starter method file. DANE CNPV 2018 and INE Censo 2017 (as in
+//! chilemapas) column names are recognised and give the indicators they allow; any other
+//! schema gets a population guess (or a TODO), the list of numeric columns and one placeholder
+//! indicator to edit.
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use careblock_core::Layer;
+use careblock_core::index::Method;
+use careblock_core::polars::prelude::DataType;
+use careblock_io::{ReadOptions, join_table, read_layer, read_table_with_key};
+
+use crate::args::InitArgs;
+
+/// A TOML basic string.
+fn q(s: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An expression column reference (backquoted when it is not a plain identifier).
+fn col(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if plain { s.to_string() } else { format!("`{s}`") }
+}
+
+/// `target` relative to the directory `dir` (both made absolute first), with `/` separators.
+fn relative_to(dir: &Path, target: &Path) -> Result<String> {
+    let dir = std::fs::canonicalize(dir)
+        .with_context(|| format!("{}: cannot resolve the directory", dir.display()))?;
+    let target = std::fs::canonicalize(target)
+        .with_context(|| format!("{}: cannot resolve the path", target.display()))?;
+    let d: Vec<Component> = dir.components().collect();
+    let t: Vec<Component> = target.components().collect();
+    let common = d.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return Ok(target.display().to_string());
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); d.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Ok(parts.join("/"))
+}
+
+/// Numeric columns of a layer (numbers, or text that parses as numbers with at least one
+/// value), in column order, without `skip`.
+fn numeric_columns(layer: &Layer, skip: &[&str]) -> Vec<String> {
+    layer
+        .attributes
+        .columns()
+        .iter()
+        .filter(|c| !skip.contains(&c.name().as_str()))
+        .filter(|c| {
+            let dt = c.dtype();
+            if dt.is_primitive_numeric() {
+                return true;
+            }
+            *dt == DataType::String
+                && layer
+                    .numeric_column(c.name().as_str())
+                    .is_ok_and(|v| v.iter().any(Option::is_some))
+        })
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+fn text_column_like(layer: &Layer, words: &[&str]) -> Option<String> {
+    layer
+        .attributes
+        .columns()
+        .iter()
+        .filter(|c| *c.dtype() == DataType::String)
+        .map(|c| c.name().to_string())
+        .find(|n| {
+            let l = n.to_lowercase();
+            words.iter().any(|w| l.contains(w))
+        })
+}
+
+/// The recognised schema of the units.
+enum Schema {
+    /// DANE CNPV 2018 (sector or manzana aggregates).
+    Dane,
+    /// INE Censo 2017 zones/comunas (chilemapas column names).
+    Ine,
+    /// Neither: the population column guessed, if any.
+    Unknown(Option<String>),
+}
+
+struct Has<'a>(&'a [String]);
+
+impl Has<'_> {
+    fn all(&self, cols: &[&str]) -> bool {
+        cols.iter().all(|c| self.0.iter().any(|x| x == c))
+    }
+}
+
+fn guess_population(numeric: &[String]) -> Option<String> {
+    let patterns = [
+        "pob_total",
+        "population",
+        "poblacion",
+        "personas",
+        "pers",
+        "total_pop",
+        "pop",
+        "habitantes",
+        "pob",
+    ];
+    patterns.iter().find_map(|p| {
+        numeric
+            .iter()
+            .find(|n| n.to_lowercase() == *p)
+            .or_else(|| numeric.iter().find(|n| n.to_lowercase().contains(p)))
+            .cloned()
+    })
+}
+
+struct Indicator<'a> {
+    name: &'a str,
+    label: &'a str,
+    dimension: &'a str,
+    kind: &'a str,
+    fields: Vec<(&'a str, String)>,
+    basis: &'a str,
+}
+
+fn push_indicator(s: &mut String, i: &Indicator<'_>) {
+    s.push_str("\n[[indicators]]\n");
+    let _ = writeln!(s, "name = {}", q(i.name));
+    let _ = writeln!(s, "label = {}", q(i.label));
+    let _ = writeln!(s, "dimension = {}", q(i.dimension));
+    let _ = writeln!(s, "kind = {}", q(i.kind));
+    for (k, v) in &i.fields {
+        let _ = writeln!(s, "{k} = {}", q(v));
+    }
+    let _ = writeln!(s, "basis = {}", q(i.basis));
+}
+
+/// What was recognised, for the file's comments and the terminal.
+struct Draft {
+    text: String,
+    recognised: Vec<String>,
+    schema: &'static str,
+    todo: bool,
+}
+
+fn dane(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
+    let h = Has(numeric);
+    let bands: Vec<String> = (1..=9).map(|k| format!("STP34_{k}_ED")).collect();
+    let band_refs: Vec<&str> = bands.iter().map(String::as_str).collect();
+    let mut recognised = vec!["STP27_PERS (persons)".to_string()];
+    let mut derived = String::new();
+    let mut inds = Vec::new();
+    let has_bands = h.all(&band_refs);
+    if has_bands {
+        recognised.push("STP34_1_ED..STP34_9_ED (ten-year age bands 0–9 … 80+)".into());
+        derived.push_str(
+            "# CNPV publishes 10-year age bands per sector: 0–9, 10–19, ... Bands that straddle 15 or 65\n\
+             # are split in half (uniform ages within the band: a proxy).\n\
+             young_0_14 = \"STP34_1_ED + 0.5 * STP34_2_ED\"\n\
+             old_65_plus = \"0.5 * STP34_7_ED + STP34_8_ED + STP34_9_ED\"\n\
+             working_15_64 = \"0.5 * STP34_2_ED + STP34_3_ED + STP34_4_ED + STP34_5_ED + STP34_6_ED + 0.5 * STP34_7_ED\"\n",
+        );
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "share_0_9",
+                label: "Share of persons aged 0–9",
+                dimension: "care_demand",
+                kind: "share",
+                fields: vec![
+                    ("numerator", "STP34_1_ED".into()),
+                    ("denominator", "STP27_PERS".into()),
+                ],
+                basis: "proxy: Bogotá's criterion is the share under 5; CNPV sector data has the 0–9 band only",
+            },
+        );
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "share_80_plus",
+                label: "Share of persons aged 80+",
+                dimension: "care_demand",
+                kind: "share",
+                fields: vec![
+                    ("numerator", "STP34_9_ED".into()),
+                    ("denominator", "STP27_PERS".into()),
+                ],
+                basis: "documented criterion (Bogotá: % over 80)",
+            },
+        );
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "dependency_ratio",
+                label: "Dependency ratio (0–14 + 65+) / 15–64",
+                dimension: "care_demand",
+                kind: "ratio",
+                fields: vec![
+                    ("numerator", "young_0_14 + old_65_plus".into()),
+                    ("denominator", "working_15_64".into()),
+                ],
+                basis: "documented criterion; 15 and 65 split within 10-year bands (proxy)",
+            },
+        );
+        inds.push(s);
+    }
+    if h.all(&["STP32_2_SE"]) && h.all(&["STP34_1_ED", "STP34_2_ED"]) {
+        recognised.push("STP32_1_SE / STP32_2_SE (men / women)".into());
+        derived.push_str(
+            "# Women aged 15+, assuming women share the sector's age structure (a proxy: CNPV sector data\n\
+             # has no age × sex).\n\
+             women_15_plus = \"STP32_2_SE * (1 - (STP34_1_ED + 0.5 * STP34_2_ED) / STP27_PERS)\"\n",
+        );
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "women_15_plus_density",
+                label: "Women aged 15+ per km² (potential caregivers)",
+                dimension: "women_caregivers",
+                kind: "density",
+                fields: vec![("count", "women_15_plus".into())],
+                basis: "proxy for the documented criterion (density of women caregivers): CNPV sector data has no housework item; add a [[coarse]] layer with a localidad rate of women in unpaid household work (see examples/bogota.toml) for the documented measure",
+            },
+        );
+        inds.push(s);
+    }
+    if h.all(&["STVIVIENDA", "ESTRATO_1", "ESTRATO_2"]) {
+        recognised.push("STVIVIENDA (dwellings), ESTRATO_1/ESTRATO_2 (shares of dwellings)".into());
+        derived.push_str("dwellings_estrato_1_2 = \"(ESTRATO_1 + ESTRATO_2) * STVIVIENDA\"\n");
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "estrato_1_2",
+                label: "Share of dwellings in estrato 1–2",
+                dimension: "vulnerability",
+                kind: "share",
+                fields: vec![
+                    ("numerator", "dwellings_estrato_1_2".into()),
+                    ("denominator", "STVIVIENDA".into()),
+                ],
+                basis: "assumed criterion (Bogotá has not published criteria 3–4)",
+            },
+        );
+        inds.push(s);
+    }
+    if h.all(&["IPM_PROMEDIO"]) {
+        recognised.push("IPM_PROMEDIO (mean multidimensional poverty index)".into());
+        derived.push_str("ipm_person_sum = \"IPM_PROMEDIO * STP27_PERS\"\n");
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "ipm",
+                label: "Mean multidimensional poverty index (IPM)",
+                dimension: "vulnerability",
+                kind: "ratio",
+                fields: vec![
+                    ("numerator", "ipm_person_sum".into()),
+                    ("denominator", "STP27_PERS".into()),
+                ],
+                basis: "assumed criterion (not published); population-weighted mean",
+            },
+        );
+        inds.push(s);
+    }
+    if inds.is_empty() {
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "population_density",
+                label: "Persons per km²",
+                dimension: "care_demand",
+                kind: "density",
+                fields: vec![("count", "STP27_PERS".into())],
+                basis: "placeholder: no CNPV age or sex columns found; replace with the criteria you need",
+            },
+        );
+        inds.push(s);
+    }
+    (recognised, derived, inds)
+}
+
+fn ine(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
+    let h = Has(numeric);
+    let mut recognised = vec!["pob_total (persons)".to_string()];
+    let mut derived = String::new();
+    let mut inds = Vec::new();
+    let mut s = String::new();
+    if h.all(&["pob_0a5"]) {
+        recognised.push("pob_0a5 (persons 0–5)".into());
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "share_0_5",
+                label: "Share of persons aged 0–5",
+                dimension: "care_demand",
+                kind: "share",
+                fields: vec![
+                    ("numerator", "pob_0a5".into()),
+                    ("denominator", "pob_total".into()),
+                ],
+                basis: "documented criterion (under 5); Censo 2017 band 0–5",
+            },
+        );
+    }
+    if h.all(&["pob_65ymas"]) {
+        recognised.push("pob_65ymas (persons 65+)".into());
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "share_65_plus",
+                label: "Share of persons aged 65+",
+                dimension: "care_demand",
+                kind: "share",
+                fields: vec![
+                    ("numerator", "pob_65ymas".into()),
+                    ("denominator", "pob_total".into()),
+                ],
+                basis: "proxy for the documented criterion (over 80): zones publish 65+ only; a comuna 80+/65+ rate as a [[coarse_rates]] entry gives the estimate (see examples/los_lagos.toml)",
+            },
+        );
+    }
+    if h.all(&["pob_0a5", "pob_6a14", "pob_15a64", "pob_65ymas"]) {
+        recognised.push("pob_6a14, pob_15a64 (persons 6–14, 15–64)".into());
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "dependency_ratio",
+                label: "Dependency ratio (0–14 + 65+) / 15–64",
+                dimension: "care_demand",
+                kind: "ratio",
+                fields: vec![
+                    ("numerator", "pob_0a5 + pob_6a14 + pob_65ymas".into()),
+                    ("denominator", "pob_15a64".into()),
+                ],
+                basis: "documented criterion; exact from Censo 2017 bands",
+            },
+        );
+    }
+    if !s.is_empty() {
+        inds.push(s);
+    }
+    if h.all(&["pob_15a64", "mujeres"]) {
+        recognised.push("mujeres (women)".into());
+        derived.push_str(
+            "# Women 15–64, assuming women share the zone's age structure (a proxy: no age × sex per zone).\n\
+             women_15_64 = \"mujeres * pob_15a64 / pob_total\"\n",
+        );
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "women_15_64_density",
+                label: "Women aged 15–64 per km² (potential caregivers)",
+                dimension: "women_caregivers",
+                kind: "density",
+                fields: vec![("count", "women_15_64".into())],
+                basis: "proxy: Censo 2017 has no housework/activity item per zone",
+            },
+        );
+        inds.push(s);
+    } else if h.all(&["pob_15a64"]) {
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "persons_15_64_density",
+                label: "Persons aged 15–64 per km² (potential caregivers)",
+                dimension: "women_caregivers",
+                kind: "density",
+                fields: vec![("count", "pob_15a64".into())],
+                basis: "proxy: no sex per zone; a comuna female share of 15–64 as a [[coarse_rates]] entry estimates the women (see examples/los_lagos.toml)",
+            },
+        );
+        inds.push(s);
+    }
+    if inds.is_empty() {
+        let mut s = String::new();
+        push_indicator(
+            &mut s,
+            &Indicator {
+                name: "population_density",
+                label: "Persons per km²",
+                dimension: "care_demand",
+                kind: "density",
+                fields: vec![("count", "pob_total".into())],
+                basis: "placeholder: no Censo 2017 age columns found; replace with the criteria you need",
+            },
+        );
+        inds.push(s);
+    }
+    (recognised, derived, inds)
+}
+
+fn draft(
+    a: &InitArgs,
+    id: Option<&str>,
+    units: &Layer,
+    districts: Option<&Layer>,
+    out_dir: &Path,
+) -> Result<Draft> {
+    let skip: Vec<&str> = id.into_iter().chain(a.key.as_deref()).collect();
+    let numeric = numeric_columns(units, &skip);
+    let h = Has(&numeric);
+    let schema = if h.all(&["STP27_PERS"]) {
+        Schema::Dane
+    } else if h.all(&["pob_total"]) {
+        Schema::Ine
+    } else {
+        Schema::Unknown(guess_population(&numeric))
+    };
+    let (schema_name, population, crs_line, (recognised, derived, inds)) = match &schema {
+        Schema::Dane => (
+            "DANE CNPV 2018",
+            "STP27_PERS".to_string(),
+            "crs = 9377  # MAGNA-SIRGAS / Origen-Nacional (Colombia's national CRS), metres\n".to_string(),
+            dane(&numeric),
+        ),
+        Schema::Ine => (
+            "INE Censo 2017 (chilemapas)",
+            "pob_total".to_string(),
+            "# crs: by default the UTM zone of the study area (e.g. 32718 = WGS 84 / UTM 18S for Los Lagos)\n"
+                .to_string(),
+            ine(&numeric),
+        ),
+        Schema::Unknown(p) => {
+            let pop = p.clone().unwrap_or_else(|| "TODO_population_column".to_string());
+            let mut s = String::new();
+            push_indicator(
+                &mut s,
+                &Indicator {
+                    name: "population_density",
+                    label: "Persons per km²",
+                    dimension: "care_demand",
+                    kind: "density",
+                    fields: vec![("count", pop.clone())],
+                    basis: "placeholder: replace with the criteria you need (see examples/bogota.toml)",
+                },
+            );
+            (
+                "unknown",
+                pop,
+                "# crs: by default the UTM zone of the study area; set e.g. crs = 9377 to choose one\n".to_string(),
+                (Vec::new(), String::new(), vec![s]),
+            )
+        }
+    };
+    let todo = matches!(schema, Schema::Unknown(_));
+    let units_path = relative_to(out_dir, &a.units)?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# careblock method: starter file written by `careblock init` from the columns of\n# {units_path}."
+    );
+    let _ = writeln!(s, "#\n# Schema recognised: {schema_name}.");
+    if recognised.is_empty() {
+        let _ = writeln!(
+            s,
+            "# The columns were not recognised (neither DANE CNPV 2018 nor INE Censo 2017 names)."
+        );
+        match &schema {
+            Schema::Unknown(Some(p)) => {
+                let _ = writeln!(s, "# TODO: the population column was GUESSED as {p:?}: check it.");
+            }
+            _ => {
+                let _ = writeln!(
+                    s,
+                    "# TODO: no population column was found: set units.population to the persons column."
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "# Numeric columns found (use them in [derived] and [[indicators]]):"
+        );
+        for chunk in numeric.chunks(8) {
+            let _ = writeln!(s, "#   {}", chunk.join(", "));
+        }
+    } else {
+        let _ = writeln!(s, "# Columns recognised:");
+        for r in &recognised {
+            let _ = writeln!(s, "#   - {r}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "#\n# Each indicator's `basis` says whether it is a documented criterion of the Manzanas del\n\
+         # Cuidado prioritisation or a stated proxy. What to edit: the weights of the dimensions and\n\
+         # indicators, the districts, [[coarse]] layers with survey rates (caregivers, disability),\n\
+         # [[supply]] layers of existing care services (for a supply-gap indicator) and a [siting]\n\
+         # section; examples/bogota.toml and examples/los_lagos.toml show all of them. Check the file with\n\
+         #   careblock validate THIS_FILE.toml\n\
+         # Paths are relative to this file's directory.\n"
+    );
+    let _ = writeln!(
+        s,
+        "name = {}",
+        q(&format!("Care prioritization index ({schema_name} units)"))
+    );
+    s.push_str(&crs_line);
+    s.push_str("\n[units]\n");
+    let _ = writeln!(s, "path = {}", q(&units_path));
+    if let Some(id) = id {
+        let _ = writeln!(s, "id = {}", q(id));
+    }
+    // DANE sectors carry no name of their own (LocNombre is a coarse localidad guess).
+    if !matches!(schema, Schema::Dane)
+        && let Some(label) = text_column_like(units, &["nombre", "name"])
+    {
+        let _ = writeln!(s, "label = {}", q(&label));
+    }
+    if let (Some(t), Some(k)) = (&a.table, &a.key) {
+        let _ = writeln!(
+            s,
+            "table = {{ path = {}, key = {} }}",
+            q(&relative_to(out_dir, t)?),
+            q(k)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "population = {}{}",
+        q(&col(&population)),
+        if todo { "  # TODO: check" } else { "" }
+    );
+    if let (Some(d), Some(dp), Some(did)) = (districts, &a.districts, &a.districts_id) {
+        s.push_str("\n[districts]\n");
+        let _ = writeln!(s, "path = {}", q(&relative_to(out_dir, dp)?));
+        let _ = writeln!(s, "id = {}", q(did));
+        if let Some(label) = text_column_like(d, &["nombre", "name"]) {
+            let _ = writeln!(s, "label = {}", q(&label));
+        }
+    } else {
+        s.push_str(
+            "\n# [districts]: add the districts (UPZ, comunas, ...) to rank them too:\n\
+             # [districts]\n# path = \"districts.geojson\"\n# id = \"CODE\"\n",
+        );
+    }
+    if !derived.is_empty() {
+        s.push_str("\n# Counts derived per unit.\n[derived]\n");
+        s.push_str(&derived);
+    }
+    s.push_str("\n# Dimensions: equal weights (Bogotá has not published its weights; edit them).\n");
+    let mut dims: Vec<&str> = Vec::new();
+    for ind in &inds {
+        for line in ind.lines() {
+            if let Some(d) = line.strip_prefix("dimension = ") {
+                let d = d.trim_matches('"');
+                if !dims.contains(&d) {
+                    dims.push(d);
+                }
+            }
+        }
+    }
+    for d in &dims {
+        let label = match *d {
+            "care_demand" => "Care demand",
+            "women_caregivers" => "Density of (potential) women caregivers",
+            "vulnerability" => "Socio-economic vulnerability",
+            other => other,
+        };
+        let _ = writeln!(s, "[dimensions.{d}]\nlabel = {}\nweight = 1", q(label));
+    }
+    for ind in &inds {
+        s.push_str(ind);
+    }
+    s.push_str(
+        "\n# Treatment, normalisation, aggregation and classification: the documented defaults.\n\
+         [treatment]\nwinsorise = [1, 99]\nmin_population = 30\nmin_available = 0.5\n\n\
+         [normalisation]\nmethod = \"min-max\"\n\n[aggregation]\nmethod = \"arithmetic\"\n\n\
+         [classification]\nmethod = \"quantiles\"\nclasses = 5\n\n\
+         # Monte Carlo over the weights, normalisation and aggregation (draws = 0 turns it off).\n\
+         [uncertainty]\ndraws = 1000\nseed = 2018\n\n\
+         # Siting care blocks: add candidate point layers and uncomment (see examples/bogota.toml).\n\
+         # [siting]\n# radius = 800\n# p = 10\n# [[siting.candidates]]\n# name = \"school\"\n# path = \"schools.geojson\"\n",
+    );
+    Ok(Draft {
+        text: s,
+        recognised,
+        schema: schema_name,
+        todo,
+    })
+}
+
+pub fn run(a: &InitArgs, quiet: bool) -> Result<()> {
+    if a.out.exists() && !a.force {
+        bail!(
+            "{}: the file exists; careblock init never overwrites a file without --force",
+            a.out.display()
+        );
+    }
+    let out_dir: PathBuf = match a.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !out_dir.is_dir() {
+        bail!("{}: the directory of --out does not exist", out_dir.display());
+    }
+    let opts = ReadOptions {
+        id_field: a.units_id.clone(),
+        ..ReadOptions::default()
+    };
+    let (mut units, _) = read_layer(&a.units, &opts)?;
+    // Without --units-id, the schema's id column (DANE sector/block code, INE zone code).
+    let id = a.units_id.clone().or_else(|| {
+        ["SETU_CCNCT", "MANZ_CCNCT", "geocodigo"]
+            .into_iter()
+            .find(|c| units.attributes.column(c).is_ok())
+            .map(str::to_string)
+    });
+    if let (Some(t), Some(k)) = (&a.table, &a.key) {
+        let table = read_table_with_key(t, k)?;
+        let (joined, _) = join_table(
+            units,
+            table,
+            &t.display().to_string(),
+            id.as_deref().unwrap_or("id"),
+            k,
+        )?;
+        units = joined;
+    }
+    let districts = match (&a.districts, &a.districts_id) {
+        (Some(d), Some(id)) => Some(
+            read_layer(
+                d,
+                &ReadOptions {
+                    id_field: Some(id.clone()),
+                    ..ReadOptions::default()
+                },
+            )?
+            .0,
+        ),
+        _ => None,
+    };
+    let d = draft(a, id.as_deref(), &units, districts.as_ref(), &out_dir)?;
+    // The file must at least parse as a method (a bug here is ours, not the user's).
+    Method::from_toml(&a.out.display().to_string(), &d.text)
+        .context("careblock init produced a method file that does not parse (please report)")?;
+    careblock_io::write_text(&a.out, &d.text)?;
+    if !quiet {
+        println!("wrote {} (schema: {})", a.out.display(), d.schema);
+        if d.todo {
+            println!(
+                "the columns were not recognised: the population column is {} and the file has a placeholder indicator; edit the TODOs (the numeric columns found are listed in the file)",
+                if d.text.contains("TODO_population_column") {
+                    "a TODO"
+                } else {
+                    "a guess"
+                }
+            );
+        } else {
+            println!("recognised: {}", d.recognised.join("; "));
+        }
+        println!("next: careblock validate {}", a.out.display());
+    }
+    Ok(())
+}
