@@ -256,13 +256,13 @@ impl Checker<'_> {
         let (mut layer, rep) = match read_layer(&path, &opts) {
             Ok(x) => x,
             Err(e) => {
-                let duplicate = matches!(&e, IoError::Layer { source, .. } if matches!(**source, LayerError::DuplicateId { .. }));
+                let duplicate = matches!(&e, IoError::Layer { error, .. } if matches!(**error, LayerError::DuplicateId { .. }));
                 if matches!(&e, IoError::Crs { .. }) {
                     self.report.inputs[summary].plausible = false;
                 }
                 let ids = match &e {
                     _ if duplicate => self.duplicates(&path, input.id.as_deref(), crs),
-                    IoError::Crs { source, .. } => match &**source {
+                    IoError::Crs { error, .. } => match &**error {
                         CrsError::Implausible { id, .. } => vec![id.clone()],
                         _ => Vec::new(),
                     },
