@@ -301,8 +301,11 @@ pub struct EquitySpec {
     /// Maximum number of blocks per district, existing ones included (default: none).
     pub max: Option<Spanned<usize>>,
     /// The minimum applies only to the districts whose need exceeds this: the need of a
-    /// district is the population-weighted mean index of the units over it (each unit weighted
-    /// by its population times the share of its area inside the district), on the index scale.
+    /// district is the population-weighted mean index of the units over it, on the index scale
+    /// (each unit with an index weighted by its population times the fraction of its area that
+    /// lies in the district, out of its area in all districts of the layer). Districts are also
+    /// served in decreasing order of this need when `p` or the budget cannot cover every
+    /// minimum.
     pub min_if_need_above: Option<Spanned<f64>>,
 }
 
