@@ -76,8 +76,8 @@ fn bogota_one_block_per_localidad() {
     );
 
     // Blocks per localidad (existing + proposed), recomputed from the site locations.
-    let mut blocks = vec![0usize; 20];
-    let mut existing = vec![0usize; 20];
+    let mut blocks = [0usize; 20];
+    let mut existing = [0usize; 20];
     for s in p.sites.iter().filter(|s| s.status != SiteStatus::Bus) {
         let l = localidad_of(s.point);
         assert_eq!(

@@ -158,8 +158,7 @@ impl Quota {
         let mut eligible = vec![0usize; nd];
         let mut costs: Vec<Vec<f64>> = vec![Vec::new(); nd];
         let mut outside = 0;
-        for j in 0..m {
-            let d = district[j];
+        for (j, &d) in district.iter().enumerate() {
             if flag(problem.locked_in, j) {
                 if d != NONE {
                     locked_in[d as usize] += 1;

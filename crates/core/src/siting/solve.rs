@@ -34,7 +34,7 @@ const NODE_ITERATIONS: usize = 30;
 /// locked; [`SitingError::TooFewCandidates`] when `Count(p)` exceeds the eligible candidates.
 pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, SitingError> {
     let inst = Instance::new(problem)?;
-    Ok(run(problem, &inst, None, options))
+    Ok(run(problem, inst, None, options))
 }
 
 /// [`solve`] under per-district bounds ([`Quotas`]), and the same problem without them.
@@ -57,7 +57,7 @@ pub fn solve_with_quotas(
     let (quota, report, limit) = Quota::new(problem, quotas)?;
     let constrained = Problem { limit, ..*problem };
     let inst = Instance::new(&constrained)?;
-    let mut solution = run(&constrained, &inst, Some(&quota), options);
+    let mut solution = run(&constrained, inst, Some(&quota), options);
     let unconstrained = solve(problem, options)?;
     if unconstrained.bound < solution.bound {
         solution.bound = unconstrained.bound.max(solution.objective);
@@ -93,7 +93,7 @@ pub fn solve_with_quotas(
 }
 
 /// The solver on a validated instance, with or without quotas.
-fn run(problem: &Problem<'_>, inst: &Instance, quota: Option<&Quota>, options: &Options) -> Solution {
+fn run(problem: &Problem<'_>, inst: Instance, quota: Option<&Quota>, options: &Options) -> Solution {
     let (mut sites, mut value) = heuristic(&inst, &inst.allowed, inst.full(), options.swap, quota);
 
     // Certified bound; the Lagrangian subproblems also propose solutions.
