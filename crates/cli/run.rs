@@ -251,12 +251,50 @@ fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
         .iter()
         .filter(|s| s.status == SiteStatus::Proposed)
         .collect();
-    json!({
+    // With [siting.equity], each point of the curve says why the site is there.
+    let curve = |s: &careblock_core::plan::Site| {
+        let mut v = json!({"rank": s.rank, "id": s.id, "gain": s.marginal_gain, "cumulative": s.cumulative});
+        if p.equity.is_some()
+            && let Some(obj) = v.as_object_mut()
+        {
+            obj.insert("placed_by".into(), json!(s.placed_by.map(|b| b.as_str())));
+            obj.insert("district".into(), json!(s.district));
+        }
+        v
+    };
+    let equity = p.equity.as_ref().map(|e| {
+        let (with, without) = (p.blocks.objective, e.without.objective);
+        json!({
+            "layer": e.layer,
+            "min": e.min,
+            "min_if_need_above": e.min_if_need_above,
+            "max": e.max,
+            "objective_with_rule": with,
+            "objective_without_rule": without,
+            "difference": without - with,
+            "share": if without > 0.0 { (without - with) / without } else { 0.0 },
+            "share_of_demand": if p.blocks.total_demand > 0.0 { (without - with) / p.blocks.total_demand } else { 0.0 },
+            "bound": p.blocks.bound,
+            "bound_note": "the bound is that of the siting without the rule (same candidates and limit): the rule only shrinks the feasible set, so it is an upper bound of the constrained optimum",
+            "without_rule": opt(&e.without),
+            "placed_by_equity": proposed.iter().filter(|s| s.placed_by == Some(careblock_core::plan::PlacedBy::Equity)).count(),
+            "p_lowered_to": e.count,
+            "outside": {"eligible_candidates": e.outside.0, "existing_blocks": e.outside.1},
+            "short": e.districts.iter().filter_map(|d| d.short.map(|r| json!({"id": d.id, "label": d.label, "min": d.min, "existing": d.existing, "eligible": d.eligible, "blocks": d.existing + d.proposed.0, "reason": r}))).collect::<Vec<_>>(),
+            "districts": e.districts.iter().map(|d| json!({
+                "id": d.id, "label": d.label, "need": d.need, "min": d.min, "max": d.max,
+                "existing": d.existing, "eligible": d.eligible,
+                "new_with_rule": d.proposed.0, "new_without_rule": d.proposed.1, "placed_by_equity": d.by_equity,
+                "demand": d.demand, "covered_with_rule": d.covered.0, "covered_without_rule": d.covered.1,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let mut out = json!({
         "radius_m": p.radius,
         "blocks": opt(&p.blocks),
         "existing": p.sites.iter().filter(|s| s.status == SiteStatus::Existing).count(),
         "proposed": proposed.len(),
-        "ranking_curve": proposed.iter().map(|s| json!({"rank": s.rank, "id": s.id, "gain": s.marginal_gain, "cumulative": s.cumulative})).collect::<Vec<_>>(),
+        "ranking_curve": proposed.iter().map(|s| curve(s)).collect::<Vec<_>>(),
         "bus": p.bus.as_ref().map(opt),
         "bus_stops": p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
         "candidates": {"read": p.candidates.0, "kept_by_filters": p.candidates.1, "eligible": p.candidates.2},
@@ -264,7 +302,11 @@ fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
         "home_care_units": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).map(|u| units.ids[u.unit].clone()).collect::<Vec<_>>(),
         "home_care_households": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).filter_map(|u| u.households).sum::<f64>(),
         "notes": p.notes,
-    })
+    });
+    if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
+        obj.insert("equity".into(), e);
+    }
+    out
 }
 
 fn siting_summary(p: &Plan) -> String {
@@ -296,12 +338,41 @@ fn siting_summary(p: &Plan) -> String {
         .take(5)
     {
         s.push_str(&format!(
-            "  {:>3}. {} {} ({})  +{:.1} % of the demand\n",
+            "  {:>3}. {} {} ({})  +{:.1} % of the demand{}\n",
             site.rank.unwrap_or(0),
             site.kind,
             site.id,
             site.label.as_deref().unwrap_or("-"),
-            pct(site.marginal_gain)
+            pct(site.marginal_gain),
+            match (&p.equity, site.placed_by) {
+                (Some(_), Some(b)) => format!("  [{}]", b.as_str()),
+                _ => String::new(),
+            }
+        ));
+    }
+    if let Some(e) = &p.equity {
+        let by_rule = p
+            .sites
+            .iter()
+            .filter(|s| s.placed_by == Some(careblock_core::plan::PlacedBy::Equity))
+            .count();
+        let short: Vec<&str> = e
+            .districts
+            .iter()
+            .filter(|d| d.short.is_some())
+            .map(|d| d.id.as_str())
+            .collect();
+        s.push_str(&format!(
+            "equity ({}: at least {}{} block(s) per district{}): {by_rule} block(s) placed by the rule; covered demand {:.1} % with the rule, {:.1} % without (cost {:.2} % of the demand, {:.2} % of the coverage without the rule){}\n",
+            e.layer,
+            e.min,
+            e.min_if_need_above.map(|t| format!(" where the need exceeds {t}")).unwrap_or_default(),
+            e.max.map(|m| format!(", at most {m}")).unwrap_or_default(),
+            pct(b.objective),
+            pct(e.without.objective),
+            pct(e.without.objective - b.objective),
+            if e.without.objective > 0.0 { 100.0 * (e.without.objective - b.objective) / e.without.objective } else { 0.0 },
+            if short.is_empty() { String::new() } else { format!("; below the minimum: {}", short.join(", ")) }
         ));
     }
     if let Some(bus) = &p.bus {

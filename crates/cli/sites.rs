@@ -1,12 +1,13 @@
 //! The siting outputs of `careblock run`: sites, catchments, assignments, uncovered units,
-//! and the columns the siting adds to the unit and district tables.
+//! the equity table (`equity.csv`, with `[siting.equity]`), and the columns the siting adds to
+//! the unit and district tables.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use careblock_core::Layer;
 use careblock_core::crs::Reprojection;
-use careblock_core::plan::{Plan, SiteStatus, Tier, circle};
+use careblock_core::plan::{EquityOutcome, PlacedBy, Plan, SiteStatus, Tier, circle};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::{Crs, WGS84};
 use careblock_io::{write_csv, write_geojson};
@@ -56,7 +57,72 @@ pub fn district_columns(plan: &Plan) -> Vec<Column> {
             k.iter().map(|x| x.groups[g].1).collect::<Vec<_>>(),
         ));
     }
+    // The cost of equity: covered demand (absolute, spread by area) with and without the rule.
+    if let Some(e) = &plan.equity
+        && e.district_covered.len() == k.len()
+    {
+        cols.push(Column::new(
+            "need_eq".into(),
+            e.district_covered.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "need_noeq".into(),
+            e.district_covered.iter().map(|c| c.1).collect::<Vec<_>>(),
+        ));
+    }
     cols
+}
+
+/// The `[siting.equity]` table: one row per district of the equity layer.
+fn equity_table(e: &EquityOutcome) -> Result<DataFrame> {
+    let d = &e.districts;
+    DataFrame::new(
+        d.len(),
+        vec![
+            Column::new("id".into(), d.iter().map(|x| x.id.clone()).collect::<Vec<_>>()),
+            Column::new(
+                "label".into(),
+                d.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new("need".into(), d.iter().map(|x| x.need).collect::<Vec<_>>()),
+            Column::new("min".into(), d.iter().map(|x| x.min as u32).collect::<Vec<_>>()),
+            Column::new(
+                "max".into(),
+                d.iter().map(|x| x.max.map(|m| m as u32)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "existing".into(),
+                d.iter().map(|x| x.existing as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "eligible".into(),
+                d.iter().map(|x| x.eligible as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "new_eq".into(),
+                d.iter().map(|x| x.proposed.0 as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "new_noeq".into(),
+                d.iter().map(|x| x.proposed.1 as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "by_equity".into(),
+                d.iter().map(|x| x.by_equity as u32).collect::<Vec<_>>(),
+            ),
+            Column::new("demand".into(), d.iter().map(|x| x.demand).collect::<Vec<_>>()),
+            Column::new(
+                "need_eq".into(),
+                d.iter().map(|x| x.covered.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "need_noeq".into(),
+                d.iter().map(|x| x.covered.1).collect::<Vec<_>>(),
+            ),
+            Column::new("short".into(), d.iter().map(|x| x.short).collect::<Vec<_>>()),
+        ],
+    )
+    .context("building the equity table")
 }
 
 /// Writes sites (.geojson, .csv), catchments, assignments and uncovered units.
@@ -144,6 +210,21 @@ pub fn write(dir: &Path, plan: &Plan, units: &Layer, crs: Crs, bus_radius: Optio
             name.as_str().into(),
             plan.sites.iter().map(|s| s.groups[g]).collect::<Vec<_>>(),
         ));
+    }
+    if let Some(e) = &plan.equity {
+        cols.push(Column::new(
+            "placed_by".into(),
+            plan.sites
+                .iter()
+                .map(|s| s.placed_by.map(PlacedBy::as_str))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "district".into(),
+            plan.sites.iter().map(|s| s.district.clone()).collect::<Vec<_>>(),
+        ));
+        let mut table = equity_table(e)?;
+        write_csv(&dir.join("equity.csv"), &mut table)?;
     }
     let df = DataFrame::new(n, cols).context("building the sites table")?;
     let mut csv = df.clone();

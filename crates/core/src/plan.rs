@@ -12,13 +12,16 @@ use thiserror::Error;
 use crate::error::{JoinError, LayerError};
 use crate::index::assess::Assessment;
 use crate::index::method::{
-    CandidateInput, CoverageRule, ExistingInput, FilterSpec, Method, MethodError, SitingSpec,
+    CandidateInput, CoverageRule, EquitySpec, ExistingInput, FilterSpec, Method, MethodError, SitingSpec,
 };
 use crate::join::interpolate::{AreaTable, check_join_inputs};
 use crate::join::overlay::PolygonIndex;
 use crate::join::points::{Neighbours, centroids, points_in_polygons, points_within_distance};
 use crate::layer::Layer;
-use crate::siting::{Coverage, Limit, Options, Problem, SitingError, Solution, solve};
+use crate::siting::{
+    Coverage, Limit, Options, Problem, QuotaReport, Quotas, ShortReason, SitingError, Solution, solve,
+    solve_with_quotas,
+};
 
 /// Errors of the siting pipeline.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -50,7 +53,9 @@ pub struct PlanInputs<'a> {
     pub districts: Option<&'a Layer>,
     /// The `[[supply]]` layers (for the anchor rule).
     pub supply: &'a [Layer],
-    /// The `[[siting.candidates]]` layers, in the method's order.
+    /// The `[[siting.candidates]]` layers, in the method's order; then, when `[siting.equity]`
+    /// names a `[[coarse]]` layer or a `path`, that polygon layer (careblock-io's `load_inputs`
+    /// puts it there).
     pub candidates: &'a [Layer],
     /// The `[[siting.existing]]` layers, in the method's order.
     pub existing: &'a [Layer],
@@ -109,6 +114,88 @@ pub struct Site {
     pub mean_index: Option<f64>,
     /// Number of units in its catchment.
     pub units: usize,
+    /// For proposed blocks: placed by the equity rule or by coverage (`None` for existing blocks
+    /// and bus stops).
+    pub placed_by: Option<PlacedBy>,
+    /// Id of the `[siting.equity]` district containing the site (`None` without the rule, or
+    /// outside every district).
+    pub district: Option<String>,
+}
+
+/// Why a proposed block is in the solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacedBy {
+    /// The district needed it to reach its minimum (see [`crate::siting::QuotaSolution::equity`]).
+    Equity,
+    /// Chosen for the demand it covers.
+    Coverage,
+}
+
+impl PlacedBy {
+    /// `equity` or `coverage`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacedBy::Equity => "equity",
+            PlacedBy::Coverage => "coverage",
+        }
+    }
+}
+
+/// One district of the `[siting.equity]` layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EquityDistrict {
+    /// Id in the equity layer.
+    pub id: String,
+    /// Name, from the `label` column.
+    pub label: Option<String>,
+    /// Population-weighted mean unit index over the district (what `min_if_need_above` is
+    /// compared with, and the order in which districts get their minimum when `p` is short).
+    pub need: Option<f64>,
+    /// Its minimum (0 when below `min_if_need_above`) and maximum (`None`: no maximum).
+    pub min: usize,
+    /// Its maximum.
+    pub max: Option<usize>,
+    /// Existing blocks in it.
+    pub existing: usize,
+    /// Eligible candidates in it.
+    pub eligible: usize,
+    /// New blocks in it, with the rule and without.
+    pub proposed: (usize, usize),
+    /// Of which placed by the rule.
+    pub by_equity: usize,
+    /// Siting demand of the units over it (spread by area like the KPIs).
+    pub demand: f64,
+    /// Covered demand in it with the rule and without.
+    pub covered: (f64, f64),
+    /// Why it cannot reach its minimum, if it cannot: `candidates` (too few eligible
+    /// candidates) or `limit` (`p` or the budget does not reach it in order of need).
+    pub short: Option<&'static str>,
+}
+
+/// The equity rule's outcome and its cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EquityOutcome {
+    /// The layer the districts come from (its file).
+    pub layer: String,
+    /// The minimum per district as declared.
+    pub min: usize,
+    /// `min_if_need_above`.
+    pub min_if_need_above: Option<f64>,
+    /// The maximum per district.
+    pub max: Option<usize>,
+    /// Per district of the equity layer.
+    pub districts: Vec<EquityDistrict>,
+    /// The same siting without the rule (same `p` or budget). Its bound is also a bound of the
+    /// constrained optimum (constraints only shrink the feasible set), and the plan's bound is
+    /// the smaller of the two.
+    pub without: Optimum,
+    /// `p` lowered to this when the maxima leave fewer places.
+    pub count: Option<usize>,
+    /// Eligible candidates in no district (unconstrained) and existing blocks in none.
+    pub outside: (usize, usize),
+    /// Covered demand with and without the rule per district of the `[districts]` layer
+    /// (same order; empty without it).
+    pub district_covered: Vec<(f64, f64)>,
 }
 
 /// A unit's best site.
@@ -209,6 +296,8 @@ pub struct Plan {
     pub candidates: (usize, usize, usize),
     /// Plain-language notes.
     pub notes: Vec<String>,
+    /// The `[siting.equity]` rule: per-district counts and the cost of the rule.
+    pub equity: Option<EquityOutcome>,
 }
 
 fn values_match(text: &str, wanted: &toml::Value) -> bool {
@@ -593,7 +682,38 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         exact_max_nodes: st.exact_max_nodes,
         ..Options::default()
     };
-    let sol: Solution = solve(&problem, &options)?;
+    let setup = match &st.equity {
+        None => None,
+        Some(e) => Some(equity_setup(
+            method,
+            e,
+            &inputs,
+            &unit_polys,
+            assessment,
+            &points,
+            &population,
+        )?),
+    };
+    let (sol, quota): (Solution, _) = match &setup {
+        None => (solve(&problem, &options)?, None),
+        Some(q) => {
+            let r = solve_with_quotas(
+                &problem,
+                &Quotas {
+                    district: &q.of_candidate,
+                    min: &q.min,
+                    max: &q.max,
+                    priority: &q.priority,
+                },
+                &options,
+            )?;
+            (r.solution.clone(), Some(r))
+        }
+    };
+    let district_of = |j: usize| -> Option<String> {
+        let q = setup.as_ref()?;
+        q.of_candidate[j].map(|d| q.layer.ids[d as usize].clone())
+    };
 
     // Sites: existing, then proposed in rank order.
     let explain = |j: usize, cov: &Coverage| -> (f64, f64, Vec<f64>, Option<f64>, usize) {
@@ -636,6 +756,8 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             groups: g,
             mean_index: mi,
             units: nu,
+            placed_by: None,
+            district: district_of(j),
         });
     }
     for (r, &j) in sol.selected.iter().enumerate() {
@@ -657,6 +779,11 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             groups: g,
             mean_index: mi,
             units: nu,
+            placed_by: Some(match &quota {
+                Some(q) if q.equity[r] => PlacedBy::Equity,
+                _ => PlacedBy::Coverage,
+            }),
+            district: district_of(j),
         });
     }
 
@@ -776,6 +903,8 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                         .collect(),
                     mean_index: None,
                     units: row.len(),
+                    placed_by: None,
+                    district: None,
                 });
             }
             let _ = bnear;
@@ -802,6 +931,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     }
 
     // KPIs per district: unit values spread by the area table (each unit's weights sum to 1).
+    let mut district_covered = Vec::new();
     let kpis = match inputs.districts {
         None => Vec::new(),
         Some(dl) => {
@@ -835,6 +965,15 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                     .collect()
             };
             let after = &sol.unit_coverage;
+            if let Some(q) = &quota {
+                let weights = normalised_rows(table, n);
+                district_covered = spread(&weights, m, |u| demand[u] * after[u].min(1.0))
+                    .into_iter()
+                    .zip(spread(&weights, m, |u| {
+                        demand[u] * q.unconstrained.unit_coverage[u].min(1.0)
+                    }))
+                    .collect();
+            }
             let (db, da) = (share(&demand, &before), share(&demand, after));
             let (pb, pa) = (share(&population, &before), share(&population, after));
             /// A group's shares per district, before and after.
@@ -859,6 +998,21 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             100.0 * sol.locked_in_coverage / total_demand
         ));
     }
+    let equity = match (&setup, &quota, &st.equity) {
+        (Some(q), Some(r), Some(e)) => Some(equity_outcome(
+            e,
+            q,
+            r,
+            limit,
+            &demand,
+            total_demand,
+            &locked_in,
+            &cands.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            district_covered,
+            &mut notes,
+        )),
+        _ => None,
+    };
     Ok(Plan {
         radius,
         sites,
@@ -879,5 +1033,316 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         kpis,
         candidates: (read, kept, eligible),
         notes,
+        equity,
     })
+}
+
+/// Each unit's row of an area table, normalised to sum to 1 (empty for units in no polygon).
+fn normalised_rows(table: &AreaTable, n: usize) -> Vec<Vec<(u32, f64)>> {
+    (0..n)
+        .map(|u| {
+            let row = table.row(u);
+            let tot: f64 = row.iter().map(|e| e.1).sum();
+            if tot > 0.0 {
+                row.iter().map(|&(j, a)| (j, a / tot)).collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+/// `Σ_u w_ud · value(u)` per district, in unit order.
+fn spread(weights: &[Vec<(u32, f64)>], m: usize, value: impl Fn(usize) -> f64) -> Vec<f64> {
+    let mut out = vec![0.0; m];
+    for (u, row) in weights.iter().enumerate() {
+        let v = value(u);
+        for &(d, w) in row {
+            out[d as usize] += w * v;
+        }
+    }
+    out
+}
+
+/// The `[siting.equity]` districts as the solver needs them.
+struct EquitySetup<'l> {
+    layer: &'l Layer,
+    labels: Vec<Option<String>>,
+    /// District of each candidate.
+    of_candidate: Vec<Option<u32>>,
+    /// Unit → district weights (area shares, each unit's summing to 1).
+    weights: Vec<Vec<(u32, f64)>>,
+    /// Population-weighted mean unit index per district.
+    need: Vec<Option<f64>>,
+    min: Vec<usize>,
+    max: Vec<usize>,
+    /// Districts by decreasing need (no index last), ties by layer order.
+    priority: Vec<usize>,
+    /// Candidates in two districts or more (assigned to the first).
+    ambiguous: usize,
+}
+
+fn equity_setup<'l>(
+    method: &Method,
+    e: &EquitySpec,
+    inputs: &PlanInputs<'l>,
+    unit_polys: &[MultiPolygon<f64>],
+    assessment: &Assessment,
+    points: &[Point<f64>],
+    population: &[f64],
+) -> Result<EquitySetup<'l>, PlanError> {
+    let st = method
+        .spec
+        .siting
+        .as_ref()
+        .ok_or_else(|| PlanError::Infeasible("the method has no [siting] section".into()))?;
+    let key = "siting.equity.layer";
+    let span = e
+        .layer
+        .as_ref()
+        .map(|l| l.span())
+        .or(e.path.as_ref().map(|p| p.span()))
+        .unwrap_or(0..0);
+    let is_districts = e.layer_name() == Some("districts");
+    let layer = if is_districts {
+        inputs.districts.ok_or_else(|| {
+            method.data_error(
+                span.clone(),
+                key,
+                "the districts layer was not given to the siting".to_string(),
+            )
+        })?
+    } else {
+        inputs.candidates.get(st.candidates.len()).ok_or_else(|| {
+            method.data_error(
+                span.clone(),
+                key,
+                "the equity layer was not loaded (careblock-io's load_inputs puts it after the candidate layers)"
+                    .to_string(),
+            )
+        })?
+    };
+    check_join_inputs(inputs.units, layer)?;
+    let polys = layer.polygons()?;
+    let label = e.label.clone().or_else(|| {
+        is_districts
+            .then(|| method.spec.districts.as_ref().and_then(|d| d.label.clone()))
+            .flatten()
+    });
+    let labels = label_of(layer, label.as_deref())?;
+    let owner = points_in_polygons(&points.iter().map(|p| Some(*p)).collect::<Vec<_>>(), &polys);
+    let built;
+    let table = match (&assessment.district_table, is_districts) {
+        (Some(t), true) => t,
+        _ => {
+            built = AreaTable::build(unit_polys, &polys);
+            &built
+        }
+    };
+    let n = unit_polys.len();
+    let weights = normalised_rows(table, n);
+    let m = layer.len();
+    let index = &assessment.units.scores.index;
+    let num = spread(&weights, m, |u| index[u].map_or(0.0, |i| i * population[u]));
+    let den = spread(
+        &weights,
+        m,
+        |u| if index[u].is_some() { population[u] } else { 0.0 },
+    );
+    let need: Vec<Option<f64>> = (0..m).map(|d| (den[d] > 0.0).then(|| num[d] / den[d])).collect();
+    let lo = *e.min.get_ref();
+    let min: Vec<usize> = match &e.min_if_need_above {
+        None => vec![lo; m],
+        Some(t) => need
+            .iter()
+            .map(|v| {
+                if v.is_some_and(|v| v > *t.get_ref()) {
+                    lo
+                } else {
+                    0
+                }
+            })
+            .collect(),
+    };
+    let max = vec![e.max.as_ref().map_or(usize::MAX, |x| *x.get_ref()); m];
+    let mut priority: Vec<usize> = (0..m).collect();
+    priority.sort_by(|&a, &b| match (need[a], need[b]) {
+        (Some(x), Some(y)) => y.total_cmp(&x).then(a.cmp(&b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(&b),
+    });
+    Ok(EquitySetup {
+        layer,
+        labels,
+        of_candidate: owner.polygon,
+        weights,
+        need,
+        min,
+        max,
+        priority,
+        ambiguous: owner.ambiguous.len(),
+    })
+}
+
+/// Per-district counts, the cost of the rule, and the notes on what could not be met.
+#[allow(clippy::too_many_arguments)]
+fn equity_outcome(
+    e: &EquitySpec,
+    q: &EquitySetup<'_>,
+    r: &crate::siting::QuotaSolution,
+    limit: Limit,
+    demand: &[f64],
+    total_demand: f64,
+    locked_in: &[bool],
+    ids: &[&str],
+    district_covered: Vec<(f64, f64)>,
+    notes: &mut Vec<String>,
+) -> EquityOutcome {
+    let m = q.layer.len();
+    let rep: &QuotaReport = &r.report;
+    let name = |d: usize| match &q.labels[d] {
+        Some(l) => format!("{} ({l})", q.layer.ids[d]),
+        None => q.layer.ids[d].clone(),
+    };
+    let count = |sites: &[usize]| {
+        let mut c = vec![0usize; m];
+        for &j in sites {
+            if let Some(d) = q.of_candidate[j] {
+                c[d as usize] += 1;
+            }
+        }
+        c
+    };
+    let with = count(&r.solution.selected);
+    let without = count(&r.unconstrained.selected);
+    let mut by_equity = vec![0usize; m];
+    for (k, &j) in r.solution.selected.iter().enumerate() {
+        if let (true, Some(d)) = (r.equity[k], q.of_candidate[j]) {
+            by_equity[d as usize] += 1;
+        }
+    }
+    let dem = spread(&q.weights, m, |u| demand[u]);
+    let cov_with = spread(&q.weights, m, |u| {
+        demand[u] * r.solution.unit_coverage[u].min(1.0)
+    });
+    let cov_without = spread(&q.weights, m, |u| {
+        demand[u] * r.unconstrained.unit_coverage[u].min(1.0)
+    });
+    let mut short = vec![None; m];
+    for s in &rep.short {
+        short[s.district] = Some(match s.reason {
+            ShortReason::Candidates => "candidates",
+            ShortReason::Limit => "limit",
+        });
+    }
+    let layer = &q.layer.name;
+    // Notes: what could not be met, by district id; never silent.
+    for s in rep.short.iter().filter(|s| s.reason == ShortReason::Candidates) {
+        notes.push(format!(
+            "equity: district {} of {layer} cannot reach its minimum of {} block(s): {} existing and {} eligible candidate(s) in it; it gets {}",
+            name(s.district),
+            s.min,
+            rep.locked_in[s.district],
+            rep.eligible[s.district],
+            s.reachable
+        ));
+    }
+    let by_limit: Vec<String> = rep
+        .short
+        .iter()
+        .filter(|s| s.reason == ShortReason::Limit)
+        .map(|s| name(s.district))
+        .collect();
+    if !by_limit.is_empty() {
+        let missing: usize = (0..m)
+            .map(|d| q.min[d].saturating_sub(rep.locked_in[d]).min(rep.eligible[d]))
+            .sum();
+        notes.push(format!(
+            "equity: {} cannot give every district of {layer} its minimum ({missing} new block(s) needed); districts were served in order of need (mean index), and {} get fewer than the minimum",
+            match limit {
+                Limit::Count(p) => format!("p = {p}"),
+                Limit::Budget(b) => format!("the budget {b}"),
+            },
+            by_limit.join(", ")
+        ));
+    }
+    for &d in &rep.over {
+        notes.push(format!(
+            "equity: district {} of {layer} already has {} existing block(s), above the maximum {}: no new block there",
+            name(d),
+            rep.locked_in[d],
+            q.max[d]
+        ));
+    }
+    if let (Some(c), Limit::Count(p)) = (rep.count, limit) {
+        notes.push(format!(
+            "equity: the maxima per district of {layer} leave room for {c} new block(s) only: p lowered from {p} to {c}"
+        ));
+    }
+    let outside: Vec<usize> = (0..locked_in.len())
+        .filter(|&j| locked_in[j] && q.of_candidate[j].is_none())
+        .collect();
+    let outside_existing = outside.len();
+    if rep.outside > 0 || outside_existing > 0 {
+        notes.push(format!(
+            "equity: {} eligible candidate(s) and {outside_existing} existing block(s){} lie in no district of {layer}: they are unconstrained",
+            rep.outside,
+            if outside.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    outside.iter().map(|&j| format!("{:?}", ids[j])).collect::<Vec<_>>().join(", ")
+                )
+            }
+        ));
+    }
+    if q.ambiguous > 0 {
+        notes.push(format!(
+            "equity: {} site(s) lie in more than one district of {layer} (overlapping polygons); each counts for the first",
+            q.ambiguous
+        ));
+    }
+    let (a, b) = (r.solution.objective, r.unconstrained.objective);
+    notes.push(format!(
+        "equity: {} block(s) placed by the rule; covered demand {:.1} % with it, {:.1} % without it (same limit)",
+        r.equity.iter().filter(|&&x| x).count(),
+        100.0 * a / total_demand,
+        100.0 * b / total_demand
+    ));
+    let u = &r.unconstrained;
+    EquityOutcome {
+        layer: layer.clone(),
+        min: *e.min.get_ref(),
+        min_if_need_above: e.min_if_need_above.as_ref().map(|t| *t.get_ref()),
+        max: e.max.as_ref().map(|x| *x.get_ref()),
+        districts: (0..m)
+            .map(|d| EquityDistrict {
+                id: q.layer.ids[d].clone(),
+                label: q.labels[d].clone(),
+                need: q.need[d],
+                min: q.min[d],
+                max: (q.max[d] != usize::MAX).then_some(q.max[d]),
+                existing: rep.locked_in[d],
+                eligible: rep.eligible[d],
+                proposed: (with[d], without[d]),
+                by_equity: by_equity[d],
+                demand: dem[d],
+                covered: (cov_with[d], cov_without[d]),
+                short: short[d],
+            })
+            .collect(),
+        without: Optimum {
+            objective: u.objective,
+            bound: u.bound,
+            gap: u.gap,
+            optimal: u.optimal,
+            locked_in: u.locked_in_coverage,
+            total_demand,
+        },
+        count: rep.count,
+        outside: (rep.outside, outside_existing),
+        district_covered,
+    }
 }

@@ -38,7 +38,9 @@ pub struct LoadedInputs {
     pub coarse: Vec<Layer>,
     /// The `[[supply]]` layers, in the method's order.
     pub supply: Vec<Layer>,
-    /// The `[[siting.candidates]]` layers, in the method's order.
+    /// The `[[siting.candidates]]` layers, in the method's order, followed by the
+    /// `[siting.equity]` polygon layer when that is a `[[coarse]]` layer or has its own `path`
+    /// (`careblock_core::plan::plan` takes it from there).
     pub candidates: Vec<Layer>,
     /// The `[[siting.existing]]` layers, in the method's order.
     pub existing: Vec<Layer>,
@@ -232,7 +234,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         };
         load_layer(base, &input, false, opts, notes)
     };
-    let (candidates, existing) = match &spec.siting {
+    let (mut candidates, existing) = match &spec.siting {
         None => (Vec::new(), Vec::new()),
         Some(st) => (
             st.candidates
@@ -245,6 +247,28 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
+    // The [siting.equity] polygon layer, when it is not the districts: after the candidate
+    // layers, where `plan` looks for it.
+    if let Some(e) = spec.siting.as_ref().and_then(|st| st.equity.as_ref()) {
+        match (&e.path, e.layer_name()) {
+            (Some(path), _) => {
+                let input = LayerInput {
+                    path: path.get_ref().clone(),
+                    id: e.id.clone(),
+                    label: None,
+                    crs: e.crs.clone(),
+                    table: None,
+                };
+                candidates.push(load_layer(base, &input, true, opts, &mut notes)?);
+            }
+            (None, Some(name)) => {
+                if let Some(k) = spec.coarse.iter().position(|c| c.name.get_ref() == name) {
+                    candidates.push(coarse[k].clone());
+                }
+            }
+            (None, None) => {}
+        }
+    }
     let given = crs_of(&spec.crs, &method.file)?;
     let mut layers: Vec<&Layer> = vec![&units];
     layers.extend(districts.iter());

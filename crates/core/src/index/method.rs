@@ -271,10 +271,53 @@ pub struct SitingSpec {
     pub exact_max_nodes: usize,
     /// The care-bus tier.
     pub bus: Option<BusSpec>,
+    /// Territorial equity: a minimum (and maximum) number of blocks per district.
+    pub equity: Option<EquitySpec>,
 }
 
 fn siting_radius() -> Spanned<f64> {
     Spanned::new(0..0, 800.0)
+}
+
+/// `[siting.equity]`: at least `min` (and at most `max`) care blocks per district of a polygon
+/// layer, existing blocks included. A site belongs to the district whose polygon contains it;
+/// a site in no district is unconstrained.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquitySpec {
+    /// `"districts"` (the `[districts]` layer) or the name of a `[[coarse]]` layer.
+    pub layer: Option<Spanned<String>>,
+    /// Or a polygon layer of its own, relative to the method file.
+    pub path: Option<Spanned<String>>,
+    /// The id field of `path`.
+    pub id: Option<String>,
+    /// A column with each district's name (for the notes and the equity table).
+    pub label: Option<String>,
+    /// CRS to assume when the `path` file declares none.
+    pub crs: Option<CrsSpec>,
+    /// Minimum number of blocks per district, existing ones included (default 1).
+    #[serde(default = "one_block")]
+    pub min: Spanned<usize>,
+    /// Maximum number of blocks per district, existing ones included (default: none).
+    pub max: Option<Spanned<usize>>,
+    /// The minimum applies only to the districts whose need exceeds this: the need of a
+    /// district is the population-weighted mean index of the units over it, on the index scale
+    /// (each unit with an index weighted by its population times the fraction of its area that
+    /// lies in the district, out of its area in all districts of the layer). Districts are also
+    /// served in decreasing order of this need when `p` or the budget cannot cover every
+    /// minimum.
+    pub min_if_need_above: Option<Spanned<f64>>,
+}
+
+fn one_block() -> Spanned<usize> {
+    Spanned::new(0..0, 1)
+}
+
+impl EquitySpec {
+    /// The `layer` value, `None` when the equity layer has its own `path`.
+    pub fn layer_name(&self) -> Option<&str> {
+        self.layer.as_ref().map(|l| l.get_ref().as_str())
+    }
 }
 
 /// A CRS given as an EPSG number or a text such as `"EPSG:9377"`.
@@ -1039,6 +1082,9 @@ impl Method {
                 self.parse_expr(h, "siting.bus.households")?;
             }
         }
+        if let Some(e) = &st.equity {
+            self.check_equity(e)?;
+        }
         if let Some(pc) = &st.priority_classes {
             let k = *self.spec.classification.classes.get_ref() as u32;
             if let Some(bad) = pc.iter().find(|c| **c == 0 || **c > k) {
@@ -1048,6 +1094,84 @@ impl Method {
                     format!("class {bad} does not exist: classes run from 1 to {k}"),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    fn check_equity(&self, e: &EquitySpec) -> Result<(), MethodError> {
+        match (&e.layer, &e.path) {
+            (Some(_), Some(p)) => {
+                return Err(self.invalid(
+                    p.span(),
+                    "siting.equity.path",
+                    "give either `layer` (\"districts\" or a [[coarse]] name) or `path`, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(self.invalid(
+                    0..0,
+                    "siting.equity.layer",
+                    "give the district layer: `layer = \"districts\"`, the name of a [[coarse]] layer, or `path`",
+                ));
+            }
+            (Some(l), None) => {
+                let name = l.get_ref();
+                let known = if name == "districts" {
+                    self.spec.districts.is_some()
+                } else {
+                    self.spec.coarse.iter().any(|c| c.name.get_ref() == name)
+                };
+                if !known {
+                    let coarse: Vec<&str> = self
+                        .spec
+                        .coarse
+                        .iter()
+                        .map(|c| c.name.get_ref().as_str())
+                        .collect();
+                    return Err(self.invalid(
+                        l.span(),
+                        "siting.equity.layer",
+                        format!(
+                            "no polygon layer is named {name:?}: use \"districts\"{} or the name of a [[coarse]] layer{}",
+                            if self.spec.districts.is_some() { "" } else { " (but the method has no [districts])" },
+                            if coarse.is_empty() { String::new() } else { format!(" ({})", coarse.join(", ")) }
+                        ),
+                    ));
+                }
+                if e.id.is_some() || e.crs.is_some() {
+                    return Err(self.invalid(
+                        l.span(),
+                        "siting.equity.id",
+                        "`id` and `crs` go with `path`; the named layer has its own",
+                    ));
+                }
+            }
+            (None, Some(_)) => {}
+        }
+        if let Some(max) = &e.max
+            && *max.get_ref() < *e.min.get_ref()
+        {
+            return Err(self.invalid(
+                max.span(),
+                "siting.equity.max",
+                format!(
+                    "the maximum {} blocks per district is below the minimum {}",
+                    max.get_ref(),
+                    e.min.get_ref()
+                ),
+            ));
+        }
+        if let Some(t) = &e.min_if_need_above
+            && !t.get_ref().is_finite()
+        {
+            return Err(self.invalid(
+                t.span(),
+                "siting.equity.min_if_need_above",
+                format!(
+                    "must be a finite number on the index scale, found {}",
+                    t.get_ref()
+                ),
+            ));
         }
         Ok(())
     }
@@ -1129,6 +1253,53 @@ denominator = "pop"
         assert!(e.contains("no [[supply]]"), "{e}");
         let e = err(&format!("{BASE}[uncertainty]\nweight_noise = 1.5\n"));
         assert!(e.contains("uncertainty.weight_noise"), "{e}");
+    }
+
+    const SITING: &str = "[siting]\np = 2\n[siting.grid]\nspacing = 500\n";
+
+    #[test]
+    fn equity_options_are_checked_with_key_and_line() {
+        let with = |equity: &str| {
+            format!("{BASE}[districts]\npath = \"d.geojson\"\n{SITING}[siting.equity]\n{equity}")
+        };
+        let m = Method::from_toml("m.toml", &with("layer = \"districts\"\n")).unwrap();
+        let e = m.spec.siting.as_ref().unwrap().equity.as_ref().unwrap();
+        assert_eq!(
+            (*e.min.get_ref(), e.max.is_none(), e.layer_name()),
+            (1, true, Some("districts"))
+        );
+        // min > max, on the line of max.
+        let text = with("layer = \"districts\"\nmin = 2\nmax = 1\n");
+        let line = text.lines().position(|l| l == "max = 1").unwrap() + 1;
+        let msg = err(&text);
+        assert!(
+            msg.contains(&format!("m.toml:{line}: siting.equity.max")) && msg.contains("below the minimum 2"),
+            "{msg}"
+        );
+        // An unknown layer names the layers there are.
+        let text = with("layer = \"localidades\"\n");
+        let line = text.lines().position(|l| l.starts_with("layer = ")).unwrap() + 1;
+        let msg = err(&text);
+        assert!(
+            msg.contains(&format!("m.toml:{line}: siting.equity.layer")) && msg.contains("\"localidades\""),
+            "{msg}"
+        );
+        assert!(err(&with("")).contains("siting.equity.layer"));
+        assert!(err(&with("layer = \"districts\"\npath = \"x.geojson\"\n")).contains("not both"));
+        assert!(err(&with("layer = \"districts\"\nid = \"x\"\n")).contains("go with `path`"));
+        assert!(err(&with("layer = \"districts\"\nmin_if_need_above = nan\n")).contains("min_if_need_above"));
+        assert!(err(&with("layer = \"districts\"\nminimum = 1\n")).contains("unknown field"));
+        // Without [districts], "districts" is unknown; a coarse layer or a path is fine.
+        let msg = err(&format!("{BASE}{SITING}[siting.equity]\nlayer = \"districts\"\n"));
+        assert!(msg.contains("no [districts]"), "{msg}");
+        let coarse = format!(
+            "{BASE}[[coarse]]\nname = \"loc\"\npath = \"l.geojson\"\n{SITING}[siting.equity]\nlayer = \"loc\"\nmax = 3\n"
+        );
+        assert!(Method::from_toml("m.toml", &coarse).is_ok());
+        let own = format!(
+            "{BASE}{SITING}[siting.equity]\npath = \"l.geojson\"\nid = \"c\"\nmin_if_need_above = 60\n"
+        );
+        assert!(Method::from_toml("m.toml", &own).is_ok());
     }
 
     #[test]

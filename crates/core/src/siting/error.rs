@@ -91,4 +91,32 @@ pub enum SitingError {
         /// The number of eligible candidates.
         eligible: usize,
     },
+    /// A candidate assigned to a district that does not exist.
+    #[error("candidate {candidate} is in district {district}, but there are only {districts} districts")]
+    District {
+        /// The candidate.
+        candidate: usize,
+        /// The district index found.
+        district: u32,
+        /// Number of districts.
+        districts: usize,
+    },
+    /// A priority list that is not a permutation of the districts.
+    #[error("the district priority lists {district} out of range or twice (there are {districts} districts)")]
+    Priority {
+        /// The offending entry.
+        district: usize,
+        /// Number of districts.
+        districts: usize,
+    },
+    /// A district whose minimum exceeds its maximum.
+    #[error("district {district}: minimum {min} is above the maximum {max}")]
+    MinAboveMax {
+        /// The district.
+        district: usize,
+        /// Its minimum.
+        min: usize,
+        /// Its maximum.
+        max: usize,
+    },
 }

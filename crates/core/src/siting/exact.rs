@@ -14,6 +14,7 @@
 
 use super::Limit;
 use super::bound::{Lagrangian, Role, greedy_bound};
+use super::equity::{Quota, fill};
 use super::greedy::greedy;
 use super::instance::{Instance, Left, State};
 
@@ -48,6 +49,7 @@ pub(super) fn branch_and_bound(
     lambda: &mut [f64],
     max_nodes: usize,
     node_iterations: usize,
+    quota: Option<&Quota>,
 ) -> Exact {
     let m = inst.m();
     let (mut best_sites, mut best) = (sites, value);
@@ -84,12 +86,22 @@ pub(super) fn branch_and_bound(
                 *a = *a && c <= room;
             }
         }
-        if let Left::Count(k) = left
+        let state = State::with_sites(inst, &node.chosen);
+        let mut counts = Vec::new();
+        if let Some(q) = quota {
+            counts = q.counts(&node.chosen);
+            // Districts at their cap take no more sites.
+            for (j, a) in allowed.iter_mut().enumerate() {
+                *a = *a && q.room(&counts, j);
+            }
+            if !q.completable(&state, &allowed, &counts, left) {
+                continue; // no feasible completion within the district bounds
+            }
+        } else if let Left::Count(k) = left
             && allowed.iter().filter(|&&a| a).count() < k
         {
             continue; // no feasible completion
         }
-        let state = State::with_sites(inst, &node.chosen);
         let here = state.value();
         let gains = state.gains(&allowed);
         let mut bound = node.bound.min(greedy_bound(here, &gains, &inst.cost, left));
@@ -104,9 +116,16 @@ pub(super) fn branch_and_bound(
             Left::Budget(_) => branch.is_none_or(|j| gains[j] <= 0.0),
         };
         if complete {
-            // No completion adds anything: the node's optimum is `here`.
+            // No completion adds anything: the node's optimum is `here` (under quotas, with the
+            // missing minimum sites added, which add nothing either).
             if here > best {
-                (best_sites, best) = (node.chosen, here);
+                let mut sites = node.chosen;
+                if let Some(q) = quota {
+                    let mut c = counts.clone();
+                    let mut s = state.clone();
+                    sites.extend(fill(&mut s, &allowed, q, &mut c, left).0);
+                }
+                (best_sites, best) = (sites, here);
             }
             closed = closed.max(here);
             continue;
@@ -116,7 +135,10 @@ pub(super) fn branch_and_bound(
             continue;
         }
         let mut completion = state.clone();
-        let more = greedy(&mut completion, &allowed, left);
+        let more = match quota {
+            None => greedy(&mut completion, &allowed, left),
+            Some(q) => fill(&mut completion, &allowed, q, &mut counts.clone(), left).0,
+        };
         let v = completion.value();
         if v > best {
             best = v;
@@ -137,7 +159,7 @@ pub(super) fn branch_and_bound(
             if relaxed.value > best {
                 let other: Vec<usize> = node.chosen.iter().chain(&relaxed.sites).copied().collect();
                 let v = State::with_sites(inst, &other).value();
-                if v > best {
+                if v > best && quota.is_none_or(|q| q.satisfied(&other)) {
                     (best_sites, best) = (other, v);
                 }
             }

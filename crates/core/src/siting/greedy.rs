@@ -11,7 +11,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::instance::{Instance, Left, State};
+use super::equity::Quota;
+use super::instance::{Instance, Left, NONE, State};
 
 /// A heap entry: the key (gain, or gain per unit cost) of a site when last evaluated.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +47,17 @@ impl Eq for Entry {}
 /// gains included. `Left::Budget(b)`: by gain per unit cost, skipping sites that no longer fit
 /// the budget, until no affordable site adds anything.
 pub(super) fn greedy(state: &mut State<'_>, allowed: &[bool], left: Left) -> Vec<usize> {
+    greedy_capped(state, allowed, left, None)
+}
+
+/// [`greedy`] that, given a quota and the new sites open per district (updated), never opens a
+/// site of a district at its cap (such sites are dropped for good: counts only grow).
+pub(super) fn greedy_capped(
+    state: &mut State<'_>,
+    allowed: &[bool],
+    left: Left,
+    mut quota: Option<(&Quota, &mut [usize])>,
+) -> Vec<usize> {
     let inst = state.instance();
     let (want, room) = match left {
         Left::Count(k) => (k, f64::INFINITY),
@@ -74,6 +86,11 @@ pub(super) fn greedy(state: &mut State<'_>, allowed: &[bool], left: Left) -> Vec
         if by_cost && spent + inst.cost[j] > room {
             continue; // the budget only shrinks: dropped for good
         }
+        if let Some((q, counts)) = &quota
+            && !q.room(counts, j)
+        {
+            continue; // the district is full: dropped for good
+        }
         if stamp[j] == picked.len() {
             if by_cost && top.key <= 0.0 {
                 break;
@@ -81,6 +98,12 @@ pub(super) fn greedy(state: &mut State<'_>, allowed: &[bool], left: Left) -> Vec
             state.open(j);
             picked.push(j);
             spent += inst.cost[j];
+            if let Some((q, counts)) = quota.as_mut() {
+                let d = q.district[j];
+                if d != NONE {
+                    counts[d as usize] += 1;
+                }
+            }
         } else {
             stamp[j] = picked.len();
             heap.push(Entry {

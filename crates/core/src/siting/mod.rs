@@ -19,7 +19,13 @@
 //!    as a solution (the Lagrangian heuristic); the best, improved by interchange, replaces the
 //!    greedy one when it is better.
 //! 4. **Exact mode** (optional): depth-first branch and bound on the same bounds.
-//! 5. **Irreplaceability**: the objective lost when a selected site is forbidden and the rest
+//! 5. **Territorial equity** (optional, [`solve_with_quotas`]): a minimum and a maximum number
+//!    of open sites per district, locked-in sites included. The minimums are met first (best
+//!    marginal gain among the districts still short), the rest by coverage within the maxima;
+//!    interchange, local search and branch and bound keep every district within its bounds.
+//!    The bounds stay those of the problem without the quotas, which are upper bounds of the
+//!    constrained optimum since constraints only shrink the feasible set.
+//! 6. **Irreplaceability**: the objective lost when a selected site is forbidden and the rest
 //!    re-optimised.
 //!
 //! The solver sees only the coverage table, so a walking-network travel-cost matrix can replace
@@ -52,6 +58,7 @@
 
 mod bound;
 mod coverage;
+mod equity;
 mod error;
 mod exact;
 mod greedy;
@@ -62,8 +69,9 @@ mod swap;
 mod tests;
 
 pub use coverage::Coverage;
+pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
 pub use error::SitingError;
-pub use solve::{coverage_of, solve};
+pub use solve::{coverage_of, solve, solve_with_quotas};
 
 /// How many new sites may be opened.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,4 +170,22 @@ pub struct Solution {
     /// The open site (locked-in included) that covers each unit best, ties to the lowest index;
     /// `None` for uncovered units.
     pub unit_site: Vec<Option<usize>>,
+}
+
+/// The result of [`solve_with_quotas`]: the constrained solution, which of its sites the rule
+/// placed, the same problem solved without the quotas (the cost of equity), and what the
+/// constraints became.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaSolution {
+    /// The solution under the quotas (its bound: see [`solve_with_quotas`]).
+    pub solution: Solution,
+    /// Per selected site (ranking order): whether the equity rule placed it. In each district,
+    /// the number flagged is the new sites the minimum required, kept by the solution, less the
+    /// new sites the unconstrained solution puts there (never below 0); the flagged ones are
+    /// the district's sites ranked last. Every other site is placed by coverage.
+    pub equity: Vec<bool>,
+    /// The same problem without the quotas.
+    pub unconstrained: Solution,
+    /// Minimums lowered, maxima already exceeded, `p` lowered.
+    pub report: QuotaReport,
 }

@@ -3,11 +3,12 @@
 use rayon::prelude::*;
 
 use super::bound::{Lagrangian, Role, STOP_GAP, cheap_bound};
+use super::equity::{Quota, Quotas, fill};
 use super::exact::branch_and_bound;
-use super::greedy::{greedy, rank};
-use super::instance::{Instance, Left, State};
-use super::swap::improve;
-use super::{Limit, Options, Problem, SitingError, Solution};
+use super::greedy::{greedy, greedy_capped, rank};
+use super::instance::{Instance, Left, NONE, State};
+use super::swap::{improve, improve_capped};
+use super::{Limit, Options, Problem, QuotaSolution, SitingError, Solution};
 use crate::rng::SplitMix64;
 
 /// Relative gap under which a solution counts as proven optimal.
@@ -33,7 +34,67 @@ const NODE_ITERATIONS: usize = 30;
 /// locked; [`SitingError::TooFewCandidates`] when `Count(p)` exceeds the eligible candidates.
 pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, SitingError> {
     let inst = Instance::new(problem)?;
-    let (mut sites, mut value) = heuristic(&inst, &inst.allowed, inst.full(), options.swap);
+    Ok(run(problem, inst, None, options))
+}
+
+/// [`solve`] under per-district bounds ([`Quotas`]), and the same problem without them.
+///
+/// Minimums that the eligible candidates, `p` or the budget cannot meet are lowered, and `p`
+/// is lowered to what the maxima allow, as [`QuotaReport`] says: the constrained problem solved
+/// is always feasible. The bound of the constrained solution is the smaller of its own bounds
+/// and the unconstrained solution's bound, both computed without the quotas: constraints only
+/// shrink the feasible set, so each is an upper bound of the constrained optimum.
+///
+/// # Errors
+/// Those of [`solve`]; [`SitingError::Length`] when `district` does not have one entry per
+/// candidate or `max`/`priority` one per district; [`SitingError::District`],
+/// [`SitingError::Priority`], [`SitingError::MinAboveMax`].
+pub fn solve_with_quotas(
+    problem: &Problem<'_>,
+    quotas: &Quotas<'_>,
+    options: &Options,
+) -> Result<QuotaSolution, SitingError> {
+    let (quota, report, limit) = Quota::new(problem, quotas)?;
+    let constrained = Problem { limit, ..*problem };
+    let inst = Instance::new(&constrained)?;
+    let mut solution = run(&constrained, inst, Some(&quota), options);
+    let unconstrained = solve(problem, options)?;
+    if unconstrained.bound < solution.bound {
+        solution.bound = unconstrained.bound.max(solution.objective);
+        solution.gap = if solution.bound > 0.0 {
+            ((solution.bound - solution.objective) / solution.bound).max(0.0)
+        } else {
+            0.0
+        };
+        solution.optimal = solution.optimal || solution.gap <= OPTIMAL_GAP;
+    }
+    // Placed by the rule: in each district, the sites beyond what the unconstrained solution
+    // puts there, up to the sites the minimum required, latest in the ranking first.
+    let nd = quotas.min.len();
+    let with = quota.counts(&solution.selected);
+    let without = quota.counts(&unconstrained.selected);
+    let mut flag: Vec<usize> = (0..nd)
+        .map(|d| with[d].min(report.required[d]).saturating_sub(without[d]))
+        .collect();
+    let mut equity = vec![false; solution.selected.len()];
+    for (k, &j) in solution.selected.iter().enumerate().rev() {
+        let d = quota.district[j];
+        if d != NONE && flag[d as usize] > 0 {
+            flag[d as usize] -= 1;
+            equity[k] = true;
+        }
+    }
+    Ok(QuotaSolution {
+        solution,
+        equity,
+        unconstrained,
+        report,
+    })
+}
+
+/// The solver on a validated instance, with or without quotas.
+fn run(problem: &Problem<'_>, inst: Instance, quota: Option<&Quota>, options: &Options) -> Solution {
+    let (mut sites, mut value) = heuristic(&inst, &inst.allowed, inst.full(), options.swap, quota);
 
     // Certified bound; the Lagrangian subproblems also propose solutions.
     let mut bound = cheap_bound(&inst, &sites);
@@ -43,10 +104,10 @@ pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, Sitin
         let relaxed =
             Lagrangian::new(&inst).run(&roles, inst.full(), &mut lambda, value, options.bound_iterations);
         bound = bound.min(relaxed.bound);
-        if relaxed.value > value {
+        if relaxed.value > value && quota.is_none_or(|q| q.satisfied(&relaxed.sites)) {
             let mut other = relaxed.sites;
             let mut state = State::with_sites(&inst, &other);
-            polish(&mut state, &inst.allowed, &mut other, options.swap);
+            polish(&mut state, &inst.allowed, &mut other, options.swap, quota);
             let v = state.value();
             if v > value {
                 (sites, value) = (other, v);
@@ -58,7 +119,7 @@ pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, Sitin
         && matches!(inst.limit, Limit::Count(_))
         && bound - value > STOP_GAP * bound.abs()
     {
-        (sites, value) = local_search(&inst, sites, value, bound, options.search_rounds);
+        (sites, value) = local_search(&inst, sites, value, bound, options.search_rounds, quota);
     }
     let mut proven = false;
     if options.exact_max_nodes > 0 && bound - value > OPTIMAL_GAP * bound.abs() {
@@ -69,12 +130,13 @@ pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, Sitin
             &mut lambda,
             options.exact_max_nodes,
             options.bound_iterations.min(NODE_ITERATIONS),
+            quota,
         );
         if exact.value > value {
             sites = exact.sites;
             let mut state = State::with_sites(&inst, &sites);
             if !exact.finished {
-                polish(&mut state, &inst.allowed, &mut sites, options.swap);
+                polish(&mut state, &inst.allowed, &mut sites, options.swap, quota);
             }
             value = state.value();
         }
@@ -104,7 +166,7 @@ pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, Sitin
         ranking
             .order
             .par_iter()
-            .map(|&s| (full - without(&inst, &ranking.order, s, options.swap)).max(0.0))
+            .map(|&s| (full - without(&inst, &ranking.order, s, options.swap, quota)).max(0.0))
             .collect()
     } else {
         Vec::new()
@@ -125,7 +187,7 @@ pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, Sitin
             }
         }
     }
-    Ok(Solution {
+    Solution {
         selected: ranking.order,
         marginal_gain: ranking.gains,
         cumulative: ranking.cumulative,
@@ -137,7 +199,7 @@ pub fn solve(problem: &Problem<'_>, options: &Options) -> Result<Solution, Sitin
         irreplaceability,
         unit_coverage,
         unit_site,
-    })
+    }
 }
 
 /// Covered demand of the locked-in sites of `problem` plus `sites` (without checking the
@@ -171,6 +233,7 @@ fn local_search(
     mut value: f64,
     bound: f64,
     rounds: usize,
+    quota: Option<&Quota>,
 ) -> (Vec<usize>, f64) {
     let k = best.len();
     if k == 0 {
@@ -196,11 +259,26 @@ fn local_search(
             allowed[j] = false;
         }
         let mut state = State::with_sites(inst, &kept);
-        kept.extend(greedy(&mut state, &allowed, Left::Count(size)));
-        if kept.len() < k {
-            continue;
+        match quota {
+            None => {
+                kept.extend(greedy(&mut state, &allowed, Left::Count(size)));
+                if kept.len() < k {
+                    continue;
+                }
+                improve(&mut state, &inst.allowed, &mut kept, None);
+            }
+            Some(q) => {
+                let mut counts = q.counts(&kept);
+                kept.extend(fill(&mut state, &allowed, q, &mut counts, Left::Count(size)).0);
+                if kept.len() < k {
+                    continue;
+                }
+                improve_capped(&mut state, &inst.allowed, &mut kept, None, Some((q, &mut counts)));
+                if !q.satisfied(&kept) {
+                    continue; // the removed sites were a district's only ones
+                }
+            }
         }
-        improve(&mut state, &inst.allowed, &mut kept, None);
         let v = state.value();
         if v > value * (1.0 + 1e-12) {
             (best, value) = (kept, v);
@@ -226,12 +304,26 @@ fn root_roles(inst: &Instance) -> Vec<Role> {
 
 /// Greedy (cost-benefit greedy against the best single site under a budget) then, if `swap`,
 /// interchange. Returns the new sites and their objective.
-fn heuristic(inst: &Instance, allowed: &[bool], left: Left, swap: bool) -> (Vec<usize>, f64) {
+fn heuristic(
+    inst: &Instance,
+    allowed: &[bool],
+    left: Left,
+    swap: bool,
+    quota: Option<&Quota>,
+) -> (Vec<usize>, f64) {
+    if let Some(q) = quota {
+        // The minimums first, then coverage within the caps; improved within the bounds.
+        let mut state = State::new(inst);
+        let mut counts = vec![0; q.need.len()];
+        let (mut sites, _) = fill(&mut state, allowed, q, &mut counts, left);
+        polish(&mut state, allowed, &mut sites, swap, quota);
+        return (sites, state.value());
+    }
     match left {
         Left::Count(k) => {
             let mut state = State::new(inst);
             let mut sites = greedy(&mut state, allowed, Left::Count(k));
-            polish(&mut state, allowed, &mut sites, swap);
+            polish(&mut state, allowed, &mut sites, swap, None);
             (sites, state.value())
         }
         Left::Budget(b) => {
@@ -256,7 +348,7 @@ fn heuristic(inst: &Instance, allowed: &[bool], left: Left, swap: bool) -> (Vec<
                     (state, sites) = (s, other);
                 }
             }
-            polish(&mut state, allowed, &mut sites, swap);
+            polish(&mut state, allowed, &mut sites, swap, None);
             let value = state.value();
             (sites, value)
         }
@@ -266,20 +358,32 @@ fn heuristic(inst: &Instance, allowed: &[bool], left: Left, swap: bool) -> (Vec<
 /// Improves the new sites `sites` (open in `state`): interchange if `swap`; under a budget,
 /// alternately with greedy filling of the budget left, until neither changes the set (without
 /// `swap`, one filling).
-fn polish(state: &mut State<'_>, allowed: &[bool], sites: &mut Vec<usize>, swap: bool) {
+fn polish(
+    state: &mut State<'_>,
+    allowed: &[bool],
+    sites: &mut Vec<usize>,
+    swap: bool,
+    quota: Option<&Quota>,
+) {
     let inst = state.instance();
+    let mut counts = quota.map(|q| q.counts(sites)).unwrap_or_default();
     match inst.limit {
         Limit::Count(_) => {
             if swap {
-                improve(state, allowed, sites, None);
+                improve_capped(state, allowed, sites, None, with(quota, &mut counts));
             }
         }
         Limit::Budget(b) => {
             for _ in 0..100 {
                 if swap {
-                    improve(state, allowed, sites, Some(b));
+                    improve_capped(state, allowed, sites, Some(b), with(quota, &mut counts));
                 }
-                let more = greedy(state, allowed, Left::Budget(b - inst.spent(sites)));
+                let more = greedy_capped(
+                    state,
+                    allowed,
+                    Left::Budget(b - inst.spent(sites)),
+                    with(quota, &mut counts),
+                );
                 if more.is_empty() || !swap {
                     sites.extend(more);
                     break;
@@ -290,9 +394,14 @@ fn polish(state: &mut State<'_>, allowed: &[bool], sites: &mut Vec<usize>, swap:
     }
 }
 
+/// The quota and the counts, for the capped greedy and interchange.
+fn with<'a>(quota: Option<&'a Quota>, counts: &'a mut [usize]) -> Option<(&'a Quota, &'a mut [usize])> {
+    quota.map(|q| (q, counts))
+}
+
 /// The best objective found without site `s`, by the same heuristic: the better of a fresh run
 /// with `s` forbidden and of the other selected sites completed greedily then improved.
-fn without(inst: &Instance, sites: &[usize], s: usize, swap: bool) -> f64 {
+fn without(inst: &Instance, sites: &[usize], s: usize, swap: bool, quota: Option<&Quota>) -> f64 {
     let mut allowed = inst.allowed.clone();
     allowed[s] = false;
     let count = match inst.limit {
@@ -303,11 +412,24 @@ fn without(inst: &Instance, sites: &[usize], s: usize, swap: bool) -> f64 {
         Limit::Count(_) => Left::Count(count),
         Limit::Budget(b) => Left::Budget(b),
     };
-    let (_, fresh) = heuristic(inst, &allowed, left, swap);
+    let (_, fresh) = heuristic(inst, &allowed, left, swap, quota);
     let mut rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
     let mut state = State::with_sites(inst, &rest);
-    let more = greedy(&mut state, &allowed, inst.left_after(&rest, count));
+    let more = match quota {
+        None => greedy(&mut state, &allowed, inst.left_after(&rest, count)),
+        Some(q) => {
+            let mut counts = q.counts(&rest);
+            fill(
+                &mut state,
+                &allowed,
+                q,
+                &mut counts,
+                inst.left_after(&rest, count),
+            )
+            .0
+        }
+    };
     rest.extend(more);
-    polish(&mut state, &allowed, &mut rest, swap);
+    polish(&mut state, &allowed, &mut rest, swap, quota);
     fresh.max(state.value())
 }

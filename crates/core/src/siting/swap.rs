@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 
+use super::equity::Quota;
 use super::instance::{CANDIDATES_PER_TASK, State};
 
 /// Relative improvement a swap must bring.
@@ -29,6 +30,18 @@ pub(super) fn improve(
     allowed: &[bool],
     selected: &mut [usize],
     budget: Option<f64>,
+) -> usize {
+    improve_capped(state, allowed, selected, budget, None)
+}
+
+/// [`improve`] restricted, given a quota and the new sites open per district (updated), to
+/// swaps that keep every district within its bounds ([`Quota::can_swap`]).
+pub(super) fn improve_capped(
+    state: &mut State<'_>,
+    allowed: &[bool],
+    selected: &mut [usize],
+    budget: Option<f64>,
+    mut quota: Option<(&Quota, &mut [usize])>,
 ) -> usize {
     let inst = state.instance();
     let m = inst.m();
@@ -51,10 +64,12 @@ pub(super) fn improve(
                 .map(|(_, &t)| inst.cost[t])
                 .sum();
             let open = |j: usize| state.is_open(j);
+            let q = quota.as_ref().map(|(q, c)| (*q, &**c));
             let best = (0..m)
                 .into_par_iter()
                 .with_min_len(4 * CANDIDATES_PER_TASK)
                 .filter(|&j| allowed[j] && !open(j) && budget.is_none_or(|b| others + inst.cost[j] <= b))
+                .filter(|&j| q.is_none_or(|(q, c)| q.can_swap(c, s, j)))
                 .map(|j| (j, gains[j] + extra[j] - loss))
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             for &j in &touched {
@@ -68,6 +83,9 @@ pub(super) fn improve(
             state.close(s);
             state.open(j);
             selected[k] = j;
+            if let Some((q, counts)) = quota.as_mut() {
+                q.swapped(counts, s, j);
+            }
             value += delta;
             swaps += 1;
             improved = true;

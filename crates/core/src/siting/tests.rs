@@ -692,3 +692,385 @@ mod properties {
         }
     }
 }
+
+// --- Territorial equity (quotas per district) ---
+
+/// Random quotas over 12 candidates: 3 districts, candidates 9.. in none; minimums 0–2,
+/// maxima from the minimum to 4 or none.
+fn random_quotas(rng: &mut Rng, m: usize) -> (Vec<Option<u32>>, Vec<usize>, Vec<usize>) {
+    let district: Vec<Option<u32>> = (0..m).map(|j| (j < m - 3).then(|| rng.below(3) as u32)).collect();
+    let min: Vec<usize> = (0..3).map(|_| rng.below(3)).collect();
+    let max: Vec<usize> = min
+        .iter()
+        .map(|&lo| {
+            if rng.uniform() < 0.4 {
+                usize::MAX
+            } else {
+                lo + rng.below(3)
+            }
+        })
+        .collect();
+    (district, min, max)
+}
+
+/// The best objective over every set of new sites within the limit that keeps each district's
+/// open sites (locked-in included) within `[min, max]`; `None` when no set is feasible.
+fn brute_force_quotas(
+    p: &Problem<'_>,
+    district: &[Option<u32>],
+    min: &[usize],
+    max: &[usize],
+) -> Option<(f64, Vec<usize>)> {
+    let m = p.coverage.n_candidates();
+    let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+    let eligible: Vec<usize> = (0..m)
+        .filter(|&j| !flag(p.locked_in, j) && !flag(p.locked_out, j))
+        .collect();
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    for mask in 0u32..(1 << eligible.len()) {
+        let set: Vec<usize> = (0..eligible.len())
+            .filter(|&k| mask >> k & 1 == 1)
+            .map(|k| eligible[k])
+            .collect();
+        let within = match p.limit {
+            Limit::Count(k) => set.len() == k,
+            Limit::Budget(b) => set.iter().map(|&j| p.cost.unwrap()[j]).sum::<f64>() <= b,
+        };
+        let mut open = vec![0usize; min.len()];
+        for j in (0..m).filter(|&j| flag(p.locked_in, j) || set.contains(&j)) {
+            if let Some(d) = district[j] {
+                open[d as usize] += 1;
+            }
+        }
+        let balanced = (0..min.len()).all(|d| open[d] >= min[d] && open[d] <= max[d]);
+        if within && balanced {
+            let v = coverage_of(p, &set);
+            if best.as_ref().is_none_or(|b| v > b.0) {
+                best = Some((v, set));
+            }
+        }
+    }
+    best
+}
+
+/// Checks a quota solution against brute force over the constrained problem it solved (the
+/// minimums and `p` as lowered by the report), and returns whether the heuristic was optimal.
+fn check_quotas(pr: &Problem<'_>, q: &Quotas<'_>, r: &QuotaSolution, exact_mode: bool) -> bool {
+    let s = &r.solution;
+    let limit = match (pr.limit, r.report.count) {
+        (Limit::Count(_), Some(c)) => Limit::Count(c),
+        (l, _) => l,
+    };
+    let solved = Problem { limit, ..*pr };
+    check(&solved, s);
+    let nd = q.min.len();
+    let lowered: Vec<usize> = (0..nd)
+        .map(|d| r.report.locked_in[d] + r.report.required[d])
+        .collect();
+    let (opt, _) = brute_force_quotas(&solved, q.district, &lowered, q.max)
+        .expect("the lowered problem is feasible whenever no maximum is already exceeded");
+    // The solution keeps every district within its (lowered) bounds.
+    let mut open = vec![0usize; nd];
+    for (j, d) in q.district.iter().enumerate() {
+        if let Some(d) = d
+            && (pr.locked_in.get(j).copied().unwrap_or(false) || s.selected.contains(&j))
+        {
+            open[*d as usize] += 1;
+        }
+    }
+    for d in 0..nd {
+        assert!(
+            open[d] >= lowered[d] && open[d] <= q.max[d].max(r.report.locked_in[d]),
+            "district {d}: {open:?} {lowered:?} {:?}",
+            q.max
+        );
+    }
+    assert!(
+        s.objective <= opt + 1e-9 * opt.max(1.0),
+        "{} > optimum {opt}",
+        s.objective
+    );
+    assert!(
+        s.bound >= opt - 1e-9 * opt.max(1.0),
+        "bound {} < optimum {opt}",
+        s.bound
+    );
+    if exact_mode {
+        assert!(s.optimal);
+        assert!(
+            close(s.objective, opt),
+            "exact {} vs brute force {opt}",
+            s.objective
+        );
+        // Without the rule the optimum can only be larger.
+        assert!(r.unconstrained.objective >= s.objective - 1e-9 * opt.max(1.0));
+    }
+    if s.optimal {
+        assert!(close(s.objective, opt));
+    }
+    // Flags: one per site, at most the required sites per district.
+    assert_eq!(r.equity.len(), s.selected.len());
+    let flagged: usize = r.equity.iter().filter(|&&e| e).count();
+    assert!(flagged <= r.report.required.iter().sum::<usize>());
+    close(s.objective, opt)
+}
+
+#[test]
+fn quotas_count_match_brute_force() {
+    let mut rng = Rng(19);
+    let (mut runs, mut optimal, mut binding) = (0, 0, 0);
+    for round in 0..30 {
+        let (coverage, demand) = random(&mut rng, 40, 12, 0.2);
+        let (district, min, max) = random_quotas(&mut rng, 12);
+        let mut locked_in = vec![false; 12];
+        if round % 2 == 1 {
+            locked_in[rng.below(12)] = true;
+        }
+        let quotas = Quotas {
+            district: &district,
+            min: &min,
+            max: &max,
+            priority: &[],
+        };
+        for p in 1..=5 {
+            let pr = Problem {
+                locked_in: &locked_in,
+                ..problem(&coverage, &demand, Limit::Count(p))
+            };
+            let r = solve_with_quotas(&pr, &quotas, &Options::default()).unwrap();
+            if !r.report.over.is_empty() {
+                continue; // a locked-in site above a maximum: not a feasible problem to compare
+            }
+            runs += 1;
+            optimal += usize::from(check_quotas(&pr, &quotas, &r, false));
+            let e = solve_with_quotas(&pr, &quotas, &exact()).unwrap();
+            check_quotas(&pr, &quotas, &e, true);
+            binding += usize::from(e.unconstrained.objective > e.solution.objective * (1.0 + 1e-9));
+        }
+    }
+    assert!(runs >= 100, "{runs}");
+    // The rule costs coverage in a good share of the instances: the comparison is not vacuous.
+    assert!(binding * 4 >= runs, "{binding} of {runs}");
+    assert!(optimal * 10 >= runs * 9, "{optimal} of {runs}");
+}
+
+#[test]
+fn quotas_budget_match_brute_force() {
+    let mut rng = Rng(23);
+    for round in 0..20 {
+        let (coverage, demand) = random(&mut rng, 40, 12, 0.2);
+        let (district, min, max) = random_quotas(&mut rng, 12);
+        let cost: Vec<f64> = (0..12).map(|_| 0.5 + 0.25 * rng.below(11) as f64).collect();
+        let mut locked_in = vec![false; 12];
+        if round % 2 == 1 {
+            locked_in[rng.below(12)] = true;
+        }
+        let quotas = Quotas {
+            district: &district,
+            min: &min,
+            max: &max,
+            priority: &[],
+        };
+        for budget in [1.0, 2.5, 4.0, 6.25] {
+            let pr = Problem {
+                cost: Some(&cost),
+                locked_in: &locked_in,
+                ..problem(&coverage, &demand, Limit::Budget(budget))
+            };
+            let r = solve_with_quotas(&pr, &quotas, &Options::default()).unwrap();
+            if !r.report.over.is_empty() {
+                continue;
+            }
+            check_quotas(&pr, &quotas, &r, false);
+            let e = solve_with_quotas(&pr, &quotas, &exact()).unwrap();
+            check_quotas(&pr, &quotas, &e, true);
+        }
+    }
+}
+
+/// Two districts: district 0 holds the heavy units, district 1 a light one.
+fn two_districts() -> (Coverage, Vec<f64>) {
+    let coverage = Coverage::from_rows(
+        5,
+        vec![
+            vec![(0, 1.0)], // 0: district 0
+            vec![(1, 1.0)], // 1: district 0
+            vec![(2, 1.0)], // 2: district 0
+            vec![(3, 1.0)], // 3: district 1
+            vec![(4, 1.0)], // 4: district 1, locked in
+        ],
+    )
+    .unwrap();
+    (coverage, vec![10.0, 9.0, 8.0, 1.0, 0.5])
+}
+
+#[test]
+fn minimums_count_existing_sites_and_maxima_cap() {
+    let (coverage, demand) = two_districts();
+    let district = [Some(0), Some(0), Some(0), Some(1), Some(1)];
+    let pr = problem(&coverage, &demand, Limit::Count(2));
+    // One per district: without the rule, 0 and 1; with it, 0 and the best of district 1.
+    let q = Quotas {
+        district: &district,
+        min: &[1, 1],
+        max: &[usize::MAX, usize::MAX],
+        priority: &[],
+    };
+    let r = solve_with_quotas(&pr, &q, &exact()).unwrap();
+    assert_eq!(r.solution.selected, vec![0, 3]);
+    assert_eq!(r.equity, vec![false, true]);
+    assert_eq!(r.solution.objective, 11.0);
+    assert_eq!(r.unconstrained.selected, vec![0, 1]);
+    assert_eq!(r.unconstrained.objective, 19.0);
+    assert!(r.solution.bound >= 11.0 && r.solution.optimal);
+    // The locked-in site 4 already gives district 1 its block: the rule changes nothing.
+    let locked = Problem {
+        locked_in: &[false, false, false, false, true],
+        ..pr
+    };
+    let r = solve_with_quotas(&locked, &q, &exact()).unwrap();
+    assert_eq!(r.solution.selected, vec![0, 1]);
+    assert_eq!(r.equity, vec![false, false]);
+    assert_eq!(r.report.required, vec![1, 0]);
+    // At most 1 in district 0: the second block goes to district 1 by coverage.
+    let capped = Quotas {
+        min: &[0, 0],
+        max: &[1, usize::MAX],
+        ..q
+    };
+    let r = solve_with_quotas(&pr, &capped, &exact()).unwrap();
+    assert_eq!(r.solution.selected, vec![0, 3]);
+    assert_eq!(r.equity, vec![false, false]);
+    // A cap of 1 in each district with p = 3 leaves room for 2 only: p is lowered and said so.
+    let tight = Quotas {
+        min: &[0, 0],
+        max: &[1, 1],
+        ..q
+    };
+    let r = solve_with_quotas(
+        &Problem {
+            limit: Limit::Count(3),
+            ..pr
+        },
+        &tight,
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(r.report.count, Some(2));
+    assert_eq!(r.solution.selected.len(), 2);
+    // Existing sites above the maximum: reported, and no new site there.
+    let r = solve_with_quotas(
+        &Problem {
+            locked_in: &[true, true, false, false, false],
+            limit: Limit::Count(1),
+            ..pr
+        },
+        &tight,
+        &exact(),
+    )
+    .unwrap();
+    assert_eq!(r.report.over, vec![0]);
+    assert_eq!(r.solution.selected, vec![3]);
+}
+
+#[test]
+fn unreachable_minimums_are_reported_by_district() {
+    let (coverage, demand) = two_districts();
+    // District 2 has no candidate at all; district 1's only candidates are locked out.
+    let district = [Some(0), Some(0), Some(0), Some(1), Some(1)];
+    let pr = Problem {
+        locked_out: &[false, false, false, true, true],
+        ..problem(&coverage, &demand, Limit::Count(2))
+    };
+    let q = Quotas {
+        district: &district,
+        min: &[1, 1, 1],
+        max: &[usize::MAX; 3],
+        priority: &[],
+    };
+    let r = solve_with_quotas(&pr, &q, &exact()).unwrap();
+    let short: Vec<(usize, usize, ShortReason)> = r
+        .report
+        .short
+        .iter()
+        .map(|s| (s.district, s.reachable, s.reason))
+        .collect();
+    assert_eq!(
+        short,
+        vec![(1, 0, ShortReason::Candidates), (2, 0, ShortReason::Candidates)]
+    );
+    assert_eq!(r.solution.selected, vec![0, 1]);
+    // p smaller than the sum of the minimums: served in priority order.
+    let district = [Some(0), Some(0), Some(1), Some(2), None];
+    let q = Quotas {
+        district: &district,
+        min: &[1, 1, 1],
+        max: &[usize::MAX; 3],
+        priority: &[2, 1, 0],
+    };
+    let pr = problem(&coverage, &demand, Limit::Count(2));
+    let r = solve_with_quotas(&pr, &q, &exact()).unwrap();
+    assert_eq!(r.report.required, vec![0, 1, 1]);
+    assert_eq!(
+        r.report.short,
+        vec![Shortfall {
+            district: 0,
+            min: 1,
+            reachable: 0,
+            reason: ShortReason::Limit
+        }]
+    );
+    assert_eq!(r.solution.selected, vec![2, 3]);
+    assert_eq!(r.equity, vec![true, true]);
+    assert_eq!(r.report.outside, 1);
+    // Bad quotas are refused by name.
+    let bad = Quotas {
+        min: &[2, 1, 1],
+        max: &[1, 5, 5],
+        ..q
+    };
+    assert_eq!(
+        solve_with_quotas(&pr, &bad, &exact()).unwrap_err(),
+        SitingError::MinAboveMax {
+            district: 0,
+            min: 2,
+            max: 1
+        }
+    );
+    let bad = Quotas {
+        district: &district[..4],
+        ..q
+    };
+    assert!(matches!(
+        solve_with_quotas(&pr, &bad, &exact()).unwrap_err(),
+        SitingError::Length { what: "district", .. }
+    ));
+}
+
+#[test]
+fn quotas_give_the_same_result_whatever_the_thread_count() {
+    let mut rng = Rng(29);
+    let (coverage, demand) = random(&mut rng, 3000, 150, 0.01);
+    let district: Vec<Option<u32>> = (0..150).map(|j| (j % 7 != 0).then_some((j % 5) as u32)).collect();
+    let q = Quotas {
+        district: &district,
+        min: &[2, 1, 1, 0, 1],
+        max: &[3, 3, 2, 1, usize::MAX],
+        priority: &[],
+    };
+    let pr = problem(&coverage, &demand, Limit::Count(8));
+    let options = Options {
+        exact_max_nodes: 50,
+        ..Options::default()
+    };
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| solve_with_quotas(&pr, &q, &options).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+}
