@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use careblock_core::index::assess;
-use careblock_core::plan::{PlacedBy, PlanInputs, SiteStatus, plan};
+use careblock_core::plan::{PlacedBy, SiteStatus, plan};
 use careblock_io::{LoadOptions, load_inputs, read_method};
 use geo::{Distance, Euclidean, Intersects, Point};
 
@@ -22,18 +22,7 @@ fn bogota_one_block_per_localidad() {
     method.spec.uncertainty.draws = 0; // not under test here
     let inputs = load_inputs(&method, path.parent().unwrap(), &LoadOptions::default()).unwrap();
     let a = assess(&method, inputs.inputs()).unwrap();
-    let p = plan(
-        &method,
-        PlanInputs {
-            units: &inputs.units,
-            districts: inputs.districts.as_ref(),
-            supply: &inputs.supply,
-            candidates: &inputs.candidates,
-            existing: &inputs.existing,
-        },
-        &a,
-    )
-    .unwrap();
+    let p = plan(&method, inputs.plan_inputs(), &a).unwrap();
     let e = p.equity.as_ref().expect("the preset declares [siting.equity]");
     assert_eq!(e.districts.len(), 20, "the 20 localidades");
     let localidades = &inputs.coarse[0];

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use careblock_core::index::assess;
-use careblock_core::plan::{PlanInputs, SiteStatus, Tier, plan};
+use careblock_core::plan::{SiteStatus, Tier, plan};
 use careblock_io::{LoadOptions, load_inputs, read_method};
 use geo::{Distance, Euclidean, Point};
 
@@ -23,18 +23,7 @@ fn bogota_preset_sites_blocks_around_the_existing_ones() {
     method.spec.uncertainty.draws = 0; // not under test here
     let inputs = load_inputs(&method, path.parent().unwrap(), &LoadOptions::default()).unwrap();
     let a = assess(&method, inputs.inputs()).unwrap();
-    let p = plan(
-        &method,
-        PlanInputs {
-            units: &inputs.units,
-            districts: inputs.districts.as_ref(),
-            supply: &inputs.supply,
-            candidates: &inputs.candidates,
-            existing: &inputs.existing,
-        },
-        &a,
-    )
-    .unwrap();
+    let p = plan(&method, inputs.plan_inputs(), &a).unwrap();
     let existing: Vec<_> = p
         .sites
         .iter()

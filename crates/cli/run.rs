@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use careblock_core::Layer;
 use careblock_core::index::Method;
 use careblock_core::index::{Assessment, Level, assess};
-use careblock_core::plan::{Plan, PlanInputs, SiteStatus, Tier, plan};
+use careblock_core::plan::{Plan, SiteStatus, Tier, plan};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_io::{
     InputFile, LoadOptions, load_inputs, method_inputs, read_method, write_csv, write_geojson,
@@ -108,18 +108,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let siting = match &spec.siting {
         None => None,
         Some(_) => Some(stages.run("siting", "siting care blocks", || {
-            plan(
-                &method,
-                PlanInputs {
-                    units: &inputs.units,
-                    districts: inputs.districts.as_ref(),
-                    supply: &inputs.supply,
-                    candidates: &inputs.candidates,
-                    existing: &inputs.existing,
-                },
-                &result,
-            )
-            .map_err(anyhow::Error::from)
+            plan(&method, inputs.plan_inputs(), &result).map_err(anyhow::Error::from)
         })?),
     };
 

@@ -53,12 +53,13 @@ pub struct PlanInputs<'a> {
     pub districts: Option<&'a Layer>,
     /// The `[[supply]]` layers (for the anchor rule).
     pub supply: &'a [Layer],
-    /// The `[[siting.candidates]]` layers, in the method's order; then, when `[siting.equity]`
-    /// names a `[[coarse]]` layer or a `path`, that polygon layer (careblock-io's `load_inputs`
-    /// puts it there).
+    /// The `[[siting.candidates]]` layers, in the method's order.
     pub candidates: &'a [Layer],
     /// The `[[siting.existing]]` layers, in the method's order.
     pub existing: &'a [Layer],
+    /// The `[siting.equity]` polygon layer when it is not the districts (a `[[coarse]]` layer
+    /// or one of its own `path`).
+    pub equity: Option<&'a Layer>,
 }
 
 /// What a site is.
@@ -1091,11 +1092,6 @@ fn equity_setup<'l>(
     points: &[Point<f64>],
     population: &[f64],
 ) -> Result<EquitySetup<'l>, PlanError> {
-    let st = method
-        .spec
-        .siting
-        .as_ref()
-        .ok_or_else(|| PlanError::Infeasible("the method has no [siting] section".into()))?;
     let key = "siting.equity.layer";
     let span = e
         .layer
@@ -1113,12 +1109,11 @@ fn equity_setup<'l>(
             )
         })?
     } else {
-        inputs.candidates.get(st.candidates.len()).ok_or_else(|| {
+        inputs.equity.ok_or_else(|| {
             method.data_error(
                 span.clone(),
                 key,
-                "the equity layer was not loaded (careblock-io's load_inputs puts it after the candidate layers)"
-                    .to_string(),
+                "the equity layer was not given to the siting".to_string(),
             )
         })?
     };

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::crs::{project_into, working_crs};
+use careblock_core::crs::{check_axis_order, project_into, working_crs};
 use careblock_core::index::method::{CrsSpec, LayerInput};
 use careblock_core::index::{Inputs, Method};
+use careblock_core::plan::PlanInputs;
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, Layer};
 
@@ -38,12 +39,13 @@ pub struct LoadedInputs {
     pub coarse: Vec<Layer>,
     /// The `[[supply]]` layers, in the method's order.
     pub supply: Vec<Layer>,
-    /// The `[[siting.candidates]]` layers, in the method's order, followed by the
-    /// `[siting.equity]` polygon layer when that is a `[[coarse]]` layer or has its own `path`
-    /// (`careblock_core::plan::plan` takes it from there).
+    /// The `[[siting.candidates]]` layers, in the method's order.
     pub candidates: Vec<Layer>,
     /// The `[[siting.existing]]` layers, in the method's order.
     pub existing: Vec<Layer>,
+    /// The `[siting.equity]` polygon layer when that is a `[[coarse]]` layer or has its own
+    /// `path` (when it is the districts, `districts` serves).
+    pub equity: Option<Layer>,
     /// The working CRS.
     pub crs: Crs,
     /// What was repaired, left unmatched or has no geometry (never silent).
@@ -51,6 +53,18 @@ pub struct LoadedInputs {
 }
 
 impl LoadedInputs {
+    /// Borrowed view for [`careblock_core::plan::plan`].
+    pub fn plan_inputs(&self) -> PlanInputs<'_> {
+        PlanInputs {
+            units: &self.units,
+            districts: self.districts.as_ref(),
+            supply: &self.supply,
+            candidates: &self.candidates,
+            existing: &self.existing,
+            equity: self.equity.as_ref(),
+        }
+    }
+
     /// Borrowed view for [`careblock_core::index::assess`].
     pub fn inputs(&self) -> Inputs<'_> {
         Inputs {
@@ -234,7 +248,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         };
         load_layer(base, &input, false, opts, notes)
     };
-    let (mut candidates, existing) = match &spec.siting {
+    let (candidates, existing) = match &spec.siting {
         None => (Vec::new(), Vec::new()),
         Some(st) => (
             st.candidates
@@ -247,8 +261,8 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    // The [siting.equity] polygon layer, when it is not the districts: after the candidate
-    // layers, where `plan` looks for it.
+    // The [siting.equity] polygon layer, when it is not the districts.
+    let mut equity = None;
     if let Some(e) = spec.siting.as_ref().and_then(|st| st.equity.as_ref()) {
         match (&e.path, e.layer_name()) {
             (Some(path), _) => {
@@ -259,15 +273,26 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
                     crs: e.crs.clone(),
                     table: None,
                 };
-                candidates.push(load_layer(base, &input, true, opts, &mut notes)?);
+                equity = Some(load_layer(base, &input, true, opts, &mut notes)?);
             }
             (None, Some(name)) => {
                 if let Some(k) = spec.coarse.iter().position(|c| c.name.get_ref() == name) {
-                    candidates.push(coarse[k].clone());
+                    equity = Some(coarse[k].clone());
                 }
             }
             (None, None) => {}
         }
+    }
+    // Every layer is compared with the units: one given as (lat, lon) lies outside them.
+    for layer in districts
+        .iter()
+        .chain(&coarse)
+        .chain(&supply)
+        .chain(&candidates)
+        .chain(&existing)
+        .chain(equity.iter())
+    {
+        check_axis_order(layer, &units).map_err(|e| IoError::crs(&layer.name, e))?;
     }
     let given = crs_of(&spec.crs, &method.file)?;
     let mut layers: Vec<&Layer> = vec![&units];
@@ -291,6 +316,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         .into_iter()
         .map(|l| project(l, crs))
         .collect::<Result<Vec<_>, _>>()?;
+    let equity = equity.map(|l| project(l, crs)).transpose()?;
     Ok(LoadedInputs {
         units,
         districts,
@@ -298,6 +324,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         supply,
         candidates,
         existing,
+        equity,
         crs,
         notes,
     })
