@@ -11,6 +11,8 @@
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
 //! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
 //!   (a temporary file in the same directory, renamed when complete).
+//! - [`render_report`] renders `report.html` (a self-contained page: inline CSS and SVG) from
+//!   the plain structs of [`html`]; [`write_text`] writes it atomically.
 //!
 //! Every error ([`IoError`]) names the file, the feature (id and index) or row, the field, and
 //! what was expected. Nothing is silently dropped: null geometries stay as `None`, every
@@ -37,6 +39,7 @@ use careblock_core::Crs;
 
 mod error;
 mod geojson;
+pub mod html;
 mod method;
 #[cfg(feature = "gdal")]
 mod ogr;
@@ -47,6 +50,7 @@ mod write;
 
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
+pub use html::{HtmlReport, render_report};
 pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
