@@ -5,6 +5,7 @@
 mod args;
 mod interpolate;
 mod report;
+mod report_html;
 mod run;
 mod sites;
 

@@ -152,6 +152,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             .map(|b| *b.radius.get_ref());
         sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
     }
+    crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())?;
     lap("write", &mut timings, &mut last);
     let mut report = report_json(&method.file, &result, &inputs.notes, inputs.crs.to_string());
 
