@@ -627,7 +627,7 @@ fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
         "<g class=\"scale\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"22\" rx=\"3\"/><path d=\"M{} {}v6h{}v-6\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
         n1(x0 - 6.0),
         n1(y0 - 16.0),
-        n1(px + 12.0 + 46.0),
+        n1(px + 12.0 + 8.0 + 7.0 * length_label(len).len() as f64),
         n1(x0),
         n1(y0 - 2.0),
         n1(px),
@@ -1092,8 +1092,9 @@ fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite]) {
     curve_svg(out, s);
     if !s.curve.is_empty() {
         out.push_str(
-            "<table class=\"data\"><thead><tr><th>rank</th><th>proposed block</th><th>kind</th><th>cumulative coverage</th></tr></thead><tbody>",
+            "<table class=\"data\"><thead><tr><th>rank</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>",
         );
+        let mut previous = s.locked_in;
         for c in &s.curve {
             let category = sites
                 .iter()
@@ -1102,12 +1103,14 @@ fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite]) {
                 .unwrap_or("");
             let _ = write!(
                 out,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">+{}</td><td class=\"n\">{}</td></tr>",
                 c.rank,
                 escape(&site_name(&c.id, c.label.as_deref())),
                 escape(category),
+                pct(share(c.cumulative - previous), 1),
                 pct(share(c.cumulative), 1)
             );
+            previous = c.cumulative;
         }
         out.push_str("</tbody></table>");
     }
@@ -1142,7 +1145,7 @@ const CSS2: &str = "}
 .wh{stroke:#666;stroke-width:2;fill:none}.med{fill:#fff;stroke:#222;stroke-width:1.5}.ref{fill:#b2182b}
 table.data,table.kv{border-collapse:collapse;font-size:.9em;margin:.4em 0}
 table.data th,table.data td,table.kv th,table.kv td{border-bottom:1px solid #e3e3e3;padding:2px 8px;text-align:left}
-table.kv th{font-weight:normal;color:#444}td.n{text-align:right;font-variant-numeric:tabular-nums}
+table.kv th{font-weight:normal;color:#444}table.data td.n,table.kv td.n,.legend td.n{text-align:right;font-variant-numeric:tabular-nums}
 .cols{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}
 ul.notes li{margin:.2em 0}.src{display:inline-block;min-width:4.5em;color:#666;font-size:.85em}
 @media print{body{max-width:none;padding:0;font-size:10pt}section,figure,svg,table{break-inside:avoid}h2{break-after:avoid}}
