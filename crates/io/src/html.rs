@@ -745,7 +745,7 @@ fn legend(out: &mut String, r: &HtmlReport) {
         }
         out.push_str("</table>");
     }
-    out.push_str("</div>");
+    out.push_str("<p class=\"small\">Hover over an area or a site for its name and values.</p></div>");
 }
 
 /// Round axis ticks from 0 to at least `max`: (step, last).
@@ -1137,7 +1137,7 @@ const CSS2: &str = "}
 .scale rect{fill:#fff;fill-opacity:.9}.scale path{fill:none;stroke:#000;stroke-width:1.5}.scale text{font-size:11px}
 .north{font-size:12px;font-weight:bold;text-anchor:end}
 .focus{fill:none;stroke:#000;stroke-width:1.2;stroke-dasharray:4 2}
-.legend table{border-collapse:collapse;font-size:.9em}.legend td{padding:1px 6px 1px 0;vertical-align:middle}
+.legend{max-width:320px}.legend table{border-collapse:collapse;font-size:.9em}.legend td{padding:1px 6px 1px 0;vertical-align:middle}
 .sw{display:inline-block;width:22px;height:14px;border:1px solid #777;vertical-align:middle}
 .grid{stroke:#ddd;stroke-width:1}.axis{fill:none;stroke:#333}.yt{text-anchor:end}.xt{text-anchor:middle}.xl{text-anchor:middle;fill:#444}.yl{text-anchor:middle;fill:#444}
 .curve{fill:none;stroke:#333;stroke-width:2}.pt{fill:#333}.pt0{fill:#2166ac}.bound{stroke:#b2182b;stroke-width:1.5;stroke-dasharray:6 4}.lbl{fill:#333}
@@ -1148,6 +1148,7 @@ table.data th,table.data td,table.kv th,table.kv td{border-bottom:1px solid #e3e
 table.kv th{font-weight:normal;color:#444}table.data td.n,table.kv td.n,.legend td.n{text-align:right;font-variant-numeric:tabular-nums}
 .cols{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}
 ul.notes li{margin:.2em 0}.src{display:inline-block;min-width:4.5em;color:#666;font-size:.85em}
+@media print,(max-width:1160px){.side{width:auto;display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}}
 @media print{body{max-width:none;padding:0;font-size:10pt}section,figure,svg,table{break-inside:avoid}h2{break-after:avoid}}
 ";
 
@@ -1197,14 +1198,12 @@ pub fn render_report(r: &HtmlReport) -> String {
             o.push_str("</div><div class=\"side\">");
             if focus != full {
                 let ov = Frame::fit(full, 300.0, 360.0, 6.0);
-                o.push_str("<h3>Overview</h3>");
+                o.push_str("<div><h3>Overview</h3>");
                 overview_map(&mut o, r, &ov, &main.visible());
-                o.push_str("<p class=\"small\">The dashed rectangle is the main map.</p>");
+                o.push_str("<p class=\"small\">The dashed rectangle is the main map.</p></div>");
             }
             legend(&mut o, r);
-            o.push_str(
-                "<p class=\"small\">Hover over an area or a site for its name and values.</p></div></div>",
-            );
+            o.push_str("</div></div>");
         }
     }
     o.push_str("</section>");
