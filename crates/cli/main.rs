@@ -8,6 +8,7 @@ mod init;
 mod interpolate;
 mod progress;
 mod report;
+mod report_html;
 mod run;
 mod sites;
 mod validate;

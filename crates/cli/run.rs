@@ -148,6 +148,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
                 .map(|b| *b.radius.get_ref());
             sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
         }
+        crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())?;
         Ok(())
     })?;
     let mut report = report_json(

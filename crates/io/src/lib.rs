@@ -11,6 +11,8 @@
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
 //! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
 //!   (a temporary file in the same directory, renamed when complete).
+//! - [`render_report`] renders `report.html` (a self-contained page: inline CSS and SVG) from
+//!   the plain structs of [`html`]; [`write_text`] writes it atomically.
 //!
 //! - [`method_inputs`] lists every file a method reads with its size and SHA-256, for run
 //!   reports.
@@ -42,6 +44,7 @@ mod check;
 mod checksum;
 mod error;
 mod geojson;
+pub mod html;
 mod method;
 #[cfg(feature = "gdal")]
 mod ogr;
@@ -54,6 +57,7 @@ pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, che
 pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
+pub use html::{HtmlReport, render_report};
 pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;

@@ -1,0 +1,207 @@
+//! `report.html` of `careblock run`: fills careblock-io's plain page structs from the
+//! assessment, the plan and the layers, renders the page and writes it atomically.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use careblock_core::Layer;
+use careblock_core::index::{Assessment, Level, Method};
+use careblock_core::plan::{Plan, SiteStatus, Tier};
+use careblock_io::LoadedInputs;
+use careblock_io::html::{
+    HtmlArea, HtmlBalance, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite, HtmlSiteKind, HtmlSiting,
+};
+use geo::{Geometry, MultiPolygon};
+
+/// How many of the top areas the uncertainty chart shows.
+const TOP: usize = 15;
+
+/// Writes `DIR/report.html`.
+pub fn write(
+    dir: &Path,
+    method: &Method,
+    result: &Assessment,
+    inputs: &LoadedInputs,
+    plan: Option<&Plan>,
+) -> Result<()> {
+    let report = build(method, result, inputs, plan)?;
+    careblock_io::write_text(&dir.join("report.html"), &careblock_io::render_report(&report))?;
+    Ok(())
+}
+
+/// The page's content: the districts when the method has them, else the units.
+pub fn build(
+    method: &Method,
+    result: &Assessment,
+    inputs: &LoadedInputs,
+    plan: Option<&Plan>,
+) -> Result<HtmlReport> {
+    let spec = &method.spec;
+    let (level, layer, label, kind) = match (&result.districts, &inputs.districts) {
+        (Some(level), Some(layer)) => (
+            level,
+            layer,
+            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+            "districts",
+        ),
+        _ => (&result.units, &inputs.units, spec.units.label.as_deref(), "units"),
+    };
+    let mut notes: Vec<HtmlNote> = Vec::new();
+    let mut note = |source: &str, text: &str| {
+        notes.push(HtmlNote {
+            source: source.to_string(),
+            text: text.to_string(),
+        })
+    };
+    for n in &inputs.notes {
+        note("inputs", n);
+    }
+    for n in &result.notes {
+        note("index", n);
+    }
+    if let Some(first) = result.outside.first() {
+        note(
+            "join",
+            &format!(
+                "{} unit(s) lie partly or wholly outside every district; their counts outside are reported unallocated (first: {:?}, {:.1} % inside)",
+                result.outside.len(),
+                first.id,
+                100.0 * first.covered_fraction
+            ),
+        );
+    }
+    if let Some(p) = plan {
+        for n in &p.notes {
+            note("siting", n);
+        }
+    }
+    Ok(HtmlReport {
+        title: spec.name.clone().unwrap_or_else(|| method.file.clone()),
+        method_file: method.file.clone(),
+        crs: inputs.crs.to_string(),
+        area_kind: kind.to_string(),
+        areas: areas(level, layer, label)?,
+        class_bins: level.scores.bins.clone(),
+        draws: level.uncertainty.as_ref().map(|u| u.draws),
+        top: TOP,
+        sites: plan.map(sites).unwrap_or_default(),
+        siting: plan.map(|p| siting(p, &result.units)),
+        conservation: result
+            .conservation
+            .iter()
+            .map(|(name, b)| HtmlBalance {
+                variable: name.clone(),
+                source_total: b.source_total,
+                allocated: b.allocated,
+                unallocated: b.unallocated,
+                missing: b.missing,
+                relative_error: b.relative_error(),
+            })
+            .collect(),
+        notes,
+    })
+}
+
+fn areas(level: &Level, layer: &Layer, label: Option<&str>) -> Result<Vec<HtmlArea>> {
+    let labels = match label {
+        Some(col) => Some(
+            layer
+                .text_column(col)
+                .with_context(|| format!("{}: the label column {col:?} for report.html", layer.name))?,
+        ),
+        None => None,
+    };
+    let s = &level.scores;
+    let u = level.uncertainty.as_ref();
+    let at = |v: Option<&Vec<Option<f64>>>, i: usize| v.and_then(|v| v.get(i).copied().flatten());
+    Ok((0..level.ids.len())
+        .map(|i| HtmlArea {
+            id: level.ids[i].clone(),
+            label: labels.as_ref().and_then(|l| l.get(i).cloned().flatten()),
+            geometry: match layer.geometries.get(i) {
+                Some(Some(Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p.clone()])),
+                Some(Some(Geometry::MultiPolygon(mp))) => Some(mp.clone()),
+                _ => None,
+            },
+            index: s.index.get(i).copied().flatten(),
+            rank: s.rank.get(i).copied().flatten(),
+            class: s.class.get(i).copied().flatten(),
+            rank_median: at(u.map(|u| &u.median_rank), i),
+            rank_p05: at(u.map(|u| &u.p05_rank), i),
+            rank_p95: at(u.map(|u| &u.p95_rank), i),
+            p_top_class: at(u.map(|u| &u.p_top_class), i),
+        })
+        .collect())
+}
+
+fn sites(p: &Plan) -> Vec<HtmlSite> {
+    p.sites
+        .iter()
+        .map(|s| HtmlSite {
+            kind: match s.status {
+                SiteStatus::Existing => HtmlSiteKind::Existing,
+                SiteStatus::Proposed => HtmlSiteKind::Proposed,
+                SiteStatus::Bus => HtmlSiteKind::Bus,
+            },
+            point: s.point,
+            rank: s.rank,
+            id: s.id.clone(),
+            label: s.label.clone(),
+            category: s.kind.clone(),
+        })
+        .collect()
+}
+
+/// Σ population × covered fraction / Σ population over the units.
+fn population_share(units: &Level, coverage: &[f64]) -> Option<f64> {
+    let (mut covered, mut total) = (0.0, 0.0);
+    for (pop, cov) in units.population.iter().zip(coverage) {
+        if let Some(pop) = pop.filter(|p| p.is_finite()) {
+            covered += pop * cov;
+            total += pop;
+        }
+    }
+    (total > 0.0).then(|| covered / total)
+}
+
+fn siting(p: &Plan, units: &Level) -> HtmlSiting {
+    let b = &p.blocks;
+    let share = |v: f64| (b.total_demand > 0.0).then(|| v / b.total_demand);
+    HtmlSiting {
+        radius: p.radius,
+        objective: b.objective,
+        bound: b.bound,
+        gap: b.gap,
+        optimal: b.optimal,
+        locked_in: b.locked_in,
+        total_demand: b.total_demand,
+        curve: p
+            .sites
+            .iter()
+            .filter(|s| s.status == SiteStatus::Proposed)
+            .map(|s| HtmlCurveStep {
+                rank: s.rank.unwrap_or(0),
+                id: s.id.clone(),
+                label: s.label.clone(),
+                cumulative: s.cumulative,
+            })
+            .collect(),
+        kpis: vec![
+            HtmlKpi {
+                name: "demand".to_string(),
+                before: share(b.locked_in),
+                after: share(b.objective),
+            },
+            HtmlKpi {
+                name: "population".to_string(),
+                before: population_share(units, &p.unit_coverage_before),
+                after: population_share(units, &p.unit_coverage),
+            },
+        ],
+        bus_share: p
+            .bus
+            .as_ref()
+            .and_then(|o| (o.total_demand > 0.0).then(|| o.objective / o.total_demand)),
+        home_care_units: p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count(),
+    }
+}

@@ -1,0 +1,341 @@
+//! `report.html` of `careblock run` on the bundled data, checked the way a person would check
+//! it: open it in headless Chromium, take a screenshot and look at the pixels of the map (each
+//! priority class colour, the existing and proposed blocks). Also: the page is self-contained
+//! (no http(s) resource, no script), small, and byte-identical whatever the thread count.
+//!
+//! Without Chromium the screenshot checks print a line and pass, unless the environment variable
+//! `CI` is set, in which case they fail (CI installs the Debian package `chromium`).
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// ColorBrewer YlOrRd, 5 classes (class 1 → 5).
+const CLASSES: [[u8; 3]; 5] = [
+    [0xff, 0xff, 0xb2],
+    [0xfe, 0xcc, 0x5c],
+    [0xfd, 0x8d, 0x3c],
+    [0xf0, 0x3b, 0x20],
+    [0xbd, 0x00, 0x26],
+];
+const MAP_BACKGROUND: [u8; 3] = [0xe8, 0xf0, 0xf5];
+const EXISTING: [u8; 3] = [0x21, 0x66, 0xac];
+const PROPOSED: [u8; 3] = [0x1a, 0x98, 0x50];
+const BUS: [u8; 3] = [0x76, 0x2a, 0x83];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `careblock run METHOD --out DIR` with the given thread count; returns the page.
+fn run(method: &str, out: &Path, threads: usize) -> String {
+    let _ = std::fs::remove_dir_all(out);
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .current_dir(root())
+        .args([
+            "--quiet",
+            "--threads",
+            &threads.to_string(),
+            "run",
+            method,
+            "--out",
+        ])
+        .arg(out)
+        .output()
+        .expect("the careblock binary runs");
+    assert!(
+        o.status.success(),
+        "careblock run {method} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::read_to_string(out.join("report.html")).expect("report.html was written")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("report_html")
+        .join(name)
+}
+
+/// Checks that hold without a browser: self-contained, small, closed.
+fn check_self_contained(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for bad in [
+        "http://",
+        "https://",
+        "<script",
+        "<link",
+        "<img",
+        "<iframe",
+        " src=",
+        "url(",
+        "@import",
+        "@font-face",
+    ] {
+        assert!(
+            !lower.contains(bad),
+            "report.html contains {bad:?}: not self-contained"
+        );
+    }
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(html.len() < 1_500_000, "report.html is {} bytes", html.len());
+}
+
+/// The browser to use: `$CHROMIUM`, else the first of the usual names on `PATH`.
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in [
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// A screenshot of the page (1280 × 2400 CSS pixels at scale 1), or `None` if no browser is
+/// installed and this is not CI.
+fn screenshot(html: &Path, png: &Path, profile: &Path) -> Option<Image> {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but no Chromium was found (install the Debian package `chromium` or set CHROMIUM)"
+        );
+        println!("skipping the screenshot check: no chromium on PATH (set CHROMIUM=/path/to/chromium)");
+        return None;
+    };
+    let _ = std::fs::remove_file(png);
+    let url = format!("file://{}", html.display()).replace(' ', "%20");
+    let mut child = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--force-color-profile=srgb",
+            "--window-size=1280,2400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
+    let start = Instant::now();
+    loop {
+        match child.try_wait().expect("waiting for chromium") {
+            Some(status) => {
+                assert!(status.success(), "{} exited with {status}", browser.display());
+                break;
+            }
+            None if start.elapsed() > Duration::from_secs(180) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} did not finish the screenshot in 180 s", browser.display());
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    Some(Image::decode(png))
+}
+
+/// An RGB(A) screenshot.
+struct Image {
+    width: usize,
+    height: usize,
+    channels: usize,
+    data: Vec<u8>,
+}
+
+impl Image {
+    fn decode(path: &Path) -> Image {
+        let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut decoder = png::Decoder::new(BufReader::new(file));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let mut reader = decoder.read_info().expect("a PNG header");
+        let mut data = vec![0; reader.output_buffer_size().expect("a PNG that fits in memory")];
+        let info = reader.next_frame(&mut data).expect("a PNG frame");
+        let channels = match info.color_type {
+            png::ColorType::Rgb => 3,
+            png::ColorType::Rgba => 4,
+            other => panic!("unexpected screenshot colour type {other:?}"),
+        };
+        data.truncate(info.buffer_size());
+        Image {
+            width: info.width as usize,
+            height: info.height as usize,
+            channels,
+            data,
+        }
+    }
+
+    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * self.channels;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// The bounding box (x0, y0, x1, y1), exclusive ends, of the pixels of `colour`.
+    fn bbox(&self, colour: [u8; 3]) -> Option<(usize, usize, usize, usize)> {
+        let mut b: Option<(usize, usize, usize, usize)> = None;
+        for y in 0..self.height {
+            for x in 0..self.width {
+                if near(self.pixel(x, y), colour) {
+                    b = Some(match b {
+                        None => (x, y, x + 1, y + 1),
+                        Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)),
+                    });
+                }
+            }
+        }
+        b
+    }
+
+    /// How many pixels of the region are `colour` (±3 per channel).
+    fn count(&self, (x0, y0, x1, y1): (usize, usize, usize, usize), colour: [u8; 3]) -> usize {
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| near(self.pixel(x, y), colour))
+            .count()
+    }
+}
+
+fn near(a: [u8; 3], b: [u8; 3]) -> bool {
+    a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 3)
+}
+
+/// The main map: the bounding box of its background colour, which is used nowhere else.
+fn map_region(img: &Image) -> (usize, usize, usize, usize) {
+    let region = img
+        .bbox(MAP_BACKGROUND)
+        .expect("the map's background colour is on the screenshot: the map rendered");
+    let (x0, y0, x1, y1) = region;
+    assert!(
+        x1 - x0 >= 300 && y1 - y0 >= 300,
+        "the map is only {}×{} pixels",
+        x1 - x0,
+        y1 - y0
+    );
+    region
+}
+
+#[test]
+fn bogota_report_renders_the_map_with_every_class_and_the_blocks() {
+    let out = tmp("bogota");
+    let html = run("examples/bogota.toml", &out, 2);
+    check_self_contained(&html);
+    // Everything the page is meant to hold is there.
+    for part in [
+        "aria-label=\"map of the priority class\"",
+        "aria-label=\"overview map\"",
+        "aria-label=\"ranking curve\"",
+        "aria-label=\"top districts with rank intervals\"",
+        "Conservation of the counts",
+        "Warnings and notes",
+        "EPSG:9377",
+        "upper bound",
+    ] {
+        assert!(html.contains(part), "report.html lacks {part:?}");
+    }
+    // 24 existing and 21 proposed blocks, 5 bus stops, 15 top districts, 20 balances.
+    assert_eq!(html.matches("existing care block: ").count(), 24);
+    assert_eq!(html.matches("proposed care block no. ").count(), 21);
+    assert_eq!(html.matches("care-bus stop no. ").count(), 5);
+    assert_eq!(html.matches("<path class=\"wh\"").count(), 15);
+    // Every note of run.json is on the page (escaped).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("JSON");
+    let notes = report["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .chain(report["siting"]["notes"].as_array().expect("siting notes"));
+    for n in notes {
+        let n = n.as_str().expect("a note is text");
+        let escaped = n
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        assert!(html.contains(&escaped), "note missing from the page: {n}");
+    }
+    // The same bytes with one thread.
+    let one = run("examples/bogota.toml", &tmp("bogota-1thread"), 1);
+    assert!(one == html, "report.html differs between 1 and 2 threads");
+
+    let Some(img) = screenshot(
+        &out.join("report.html"),
+        &tmp("bogota.png"),
+        &tmp("chromium-profile-bogota"),
+    ) else {
+        return;
+    };
+    let map = map_region(&img);
+    println!("map region {map:?}");
+    for (c, colour) in CLASSES.iter().enumerate() {
+        let n = img.count(map, *colour);
+        println!("class {}: {n} pixels", c + 1);
+        assert!(
+            n >= 5000,
+            "class {} colour {colour:02x?}: only {n} pixels on the map",
+            c + 1
+        );
+    }
+    let existing = img.count(map, EXISTING);
+    let proposed = img.count(map, PROPOSED);
+    let bus = img.count(map, BUS);
+    println!("existing {existing}, proposed {proposed}, bus {bus} pixels");
+    assert!(existing >= 600, "existing blocks: {existing} blue pixels");
+    assert!(proposed >= 1500, "proposed blocks: {proposed} green pixels");
+    assert!(bus >= 80, "bus stops: {bus} purple pixels");
+}
+
+#[test]
+fn a_method_without_siting_still_gets_a_map_and_no_sites() {
+    let out = tmp("los_lagos");
+    let html = run("examples/los_lagos.toml", &out, 2);
+    check_self_contained(&html);
+    assert!(html.contains("no care blocks were sited"));
+    assert!(!html.contains("aria-label=\"ranking curve\""));
+    assert!(!html.contains("care block no. "));
+    assert!(html.contains("aria-label=\"top districts with rank intervals\""));
+
+    let Some(img) = screenshot(
+        &out.join("report.html"),
+        &tmp("los_lagos.png"),
+        &tmp("chromium-profile-los-lagos"),
+    ) else {
+        return;
+    };
+    let map = map_region(&img);
+    for (c, colour) in CLASSES.iter().enumerate() {
+        let n = img.count(map, *colour);
+        println!("class {}: {n} pixels", c + 1);
+        assert!(
+            n >= 2000,
+            "class {} colour {colour:02x?}: only {n} pixels on the map",
+            c + 1
+        );
+    }
+    for (what, colour) in [("existing", EXISTING), ("proposed", PROPOSED), ("bus", BUS)] {
+        assert_eq!(
+            img.count(map, colour),
+            0,
+            "{what} site colour on a map without siting"
+        );
+    }
+}
