@@ -11,6 +11,8 @@
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
 //! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
 //!   (a temporary file in the same directory, renamed when complete).
+//! - [`write_gpkg`] writes layers into one GeoPackage in their projected CRS, with a spatial
+//!   index and each layer's QGIS style ([`qml`] builds them) as its default style.
 //!
 //! Every error ([`IoError`]) names the file, the feature (id and index) or row, the field, and
 //! what was expected. Nothing is silently dropped: null geometries stay as `None`, every
@@ -37,9 +39,11 @@ use careblock_core::Crs;
 
 mod error;
 mod geojson;
+mod gpkg;
 mod method;
 #[cfg(feature = "gdal")]
 mod ogr;
+pub mod qml;
 mod shp;
 mod split;
 mod table;
@@ -47,6 +51,7 @@ mod write;
 
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
+pub use gpkg::{GpkgLayer, write_gpkg};
 pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
