@@ -252,11 +252,9 @@ pub fn index_classes(column: &str, values: &[Option<f64>], bins: &[f64]) -> Stri
     let mut lower = lowest;
     for (c, &upper) in bins.iter().enumerate() {
         let label = format!(
-            "{}{}: {} – {}",
+            "{}{}: {lower:.2} – {upper:.2}",
             c + 1,
             if c + 1 == k { " (highest need)" } else { "" },
-            short(lower),
-            short(upper)
         );
         let _ = writeln!(
             ranges,
@@ -398,8 +396,8 @@ mod tests {
         let qml = index_classes("index", &[Some(3.25), None, Some(90.0)], &[20.5, 50.0, 90.0]);
         assert!(qml.contains("attr=\"coalesce(&quot;index&quot;, 2)\""), "{qml}");
         assert!(qml.contains("lower=\"2\" upper=\"2\" label=\"unranked (no index)\""));
-        assert!(qml.contains("lower=\"3.25\" upper=\"20.5\" label=\"1: 3.25 – 20.5\""));
-        assert!(qml.contains("lower=\"50\" upper=\"90\" label=\"3 (highest need): 50 – 90\""));
+        assert!(qml.contains("lower=\"3.25\" upper=\"20.5\" label=\"1: 3.25 – 20.50\""));
+        assert!(qml.contains("lower=\"50\" upper=\"90\" label=\"3 (highest need): 50.00 – 90.00\""));
         assert!(qml.contains("value=\"189,0,38,255\""));
         assert_eq!(qml.matches("<range ").count(), 4);
         assert_eq!(qml.matches("<symbol ").count(), 4);
