@@ -1112,6 +1112,40 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// GDAL (in this process, through the `gdal` feature) reads the file back: the layer, its
+    /// CRS, ids, null geometry and values.
+    #[cfg(feature = "gdal")]
+    #[test]
+    fn ogr_reads_the_geopackage_back() {
+        let dir = temp_dir("ogr");
+        let path = dir.join("t.gpkg");
+        let layer = sample_layer();
+        write_gpkg(
+            &path,
+            &[GpkgLayer {
+                name: "units",
+                layer: &layer,
+                style: Some("<qgis/>"),
+            }],
+        )
+        .unwrap();
+        let opts = crate::ReadOptions {
+            id_field: Some("id".into()),
+            ..Default::default()
+        };
+        let (back, _) = crate::read_ogr(&path, Some("units"), &opts).unwrap();
+        assert_eq!(back.crs, Crs::Projected { epsg: 9377 });
+        assert_eq!(back.ids, layer.ids);
+        assert!(back.geometries[1].is_none());
+        assert_eq!(back.numeric_column("index").unwrap(), [Some(12.5), None, None]);
+        assert_eq!(back.numeric_column("rank").unwrap(), [Some(1.0), None, Some(3.0)]);
+        let Some(Geometry::MultiPolygon(m)) = &back.geometries[2] else {
+            panic!("not a multipolygon: {:?}", back.geometries[2])
+        };
+        assert_eq!(m.0[0].exterior().0.len(), 4);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn same_layers_give_the_same_bytes_and_failures_leave_nothing() {
         let dir = temp_dir("determinism");
