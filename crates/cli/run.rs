@@ -11,7 +11,8 @@ use careblock_core::index::{Assessment, Level, assess};
 use careblock_core::plan::{Plan, SiteStatus, Tier, plan};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_io::{
-    InputFile, LoadOptions, load_inputs, method_inputs, read_method, write_csv, write_geojson,
+    GpkgLayer, InputFile, LoadOptions, load_inputs, method_inputs, qml, read_method, write_csv,
+    write_geojson, write_gpkg,
 };
 use serde_json::json;
 
@@ -67,7 +68,8 @@ fn table(a: &Assessment, level: &Level, layer: &Layer, label: Option<&str>) -> R
     DataFrame::new(n, cols).context("building the output table")
 }
 
-fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<()> {
+/// Writes one level as CSV and GeoJSON; returns the output layer (in the working CRS).
+fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<Layer> {
     let mut csv = df.clone();
     write_csv(&dir.join(format!("{stem}.csv")), &mut csv)?;
     let out = Layer {
@@ -78,7 +80,7 @@ fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<(
         crs: layer.crs,
     };
     write_geojson(&dir.join(format!("{stem}.geojson")), &out)?;
-    Ok(())
+    Ok(out)
 }
 
 pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
@@ -136,9 +138,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;
     stages.run("write", "writing the layers", || -> Result<()> {
-        write_level(&a.out, "units", &inputs.units, units_df)?;
+        let mut layers = vec![write_level(&a.out, "units", &inputs.units, units_df)?];
         if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
-            write_level(&a.out, "districts", layer, df)?;
+            layers.push(write_level(&a.out, "districts", layer, df)?);
         }
         if let Some(p) = &siting {
             let bus_radius = spec
@@ -146,8 +148,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
                 .as_ref()
                 .and_then(|s| s.bus.as_ref())
                 .map(|b| *b.radius.get_ref());
-            sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?;
+            layers.extend(sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?);
         }
+        write_qgis(&a.out, &layers, &result, siting.as_ref())?;
         crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())?;
         Ok(())
     })?;
@@ -180,6 +183,51 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         println!("timings: {}", stages.line());
         println!("wrote {}", a.out.display());
     }
+    Ok(())
+}
+
+/// The QGIS outputs: `<name>.qml` beside each GeoJSON and `careblock.gpkg` with every layer
+/// (in the working CRS) and the same styles as their defaults.
+fn write_qgis(dir: &Path, layers: &[Layer], r: &Assessment, siting: Option<&Plan>) -> Result<()> {
+    let level_style = |level: &Level| qml::index_classes("index", &level.scores.index, &level.scores.bins);
+    let styles = layers
+        .iter()
+        .map(|l| {
+            Ok(match l.name.as_str() {
+                "units" => level_style(&r.units),
+                "districts" => level_style(
+                    r.districts
+                        .as_ref()
+                        .context("a districts layer without districts")?,
+                ),
+                "sites" => qml::sites(
+                    siting
+                        .into_iter()
+                        .flat_map(|p| &p.sites)
+                        .filter(|s| s.status == SiteStatus::Proposed)
+                        .filter_map(|s| s.rank)
+                        .max()
+                        .and_then(|m| u32::try_from(m).ok()),
+                ),
+                "catchments" => qml::catchments(),
+                "uncovered" => qml::uncovered(),
+                other => anyhow::bail!("no QGIS style for the output layer {other:?}"),
+            })
+        })
+        .collect::<Result<Vec<String>>>()?;
+    for (l, style) in layers.iter().zip(&styles) {
+        careblock_io::write_text(&dir.join(format!("{}.qml", l.name)), style)?;
+    }
+    let gpkg: Vec<GpkgLayer<'_>> = layers
+        .iter()
+        .zip(&styles)
+        .map(|(l, style)| GpkgLayer {
+            name: &l.name,
+            layer: l,
+            style: Some(style),
+        })
+        .collect();
+    write_gpkg(&dir.join("careblock.gpkg"), &gpkg)?;
     Ok(())
 }
 

@@ -125,8 +125,15 @@ fn equity_table(e: &EquityOutcome) -> Result<DataFrame> {
     .context("building the equity table")
 }
 
-/// Writes sites (.geojson, .csv), catchments, assignments and uncovered units.
-pub fn write(dir: &Path, plan: &Plan, units: &Layer, crs: Crs, bus_radius: Option<f64>) -> Result<()> {
+/// Writes sites (.geojson, .csv), catchments, assignments and uncovered units; returns the
+/// three layers written (sites, catchments, uncovered), in the working CRS.
+pub fn write(
+    dir: &Path,
+    plan: &Plan,
+    units: &Layer,
+    crs: Crs,
+    bus_radius: Option<f64>,
+) -> Result<Vec<Layer>> {
     let to_wgs = Reprojection::new(crs, WGS84);
     let n = plan.sites.len();
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
@@ -341,5 +348,5 @@ pub fn write(dir: &Path, plan: &Plan, units: &Layer, crs: Crs, bus_radius: Optio
         crs,
     };
     write_geojson(&dir.join("uncovered.geojson"), &uncovered)?;
-    Ok(())
+    Ok(vec![point_layer, catchments, uncovered])
 }

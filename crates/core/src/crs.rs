@@ -187,6 +187,70 @@ impl Crs {
         }
     }
 
+    /// The OGC WKT1 definition (GDAL's flavour, with `AUTHORITY["EPSG",…]` nodes on the CRS,
+    /// its datum, ellipsoid, prime meridian and units), as stored in a GeoPackage's
+    /// `gpkg_spatial_ref_sys` or a shapefile's `.prj`. [`Crs::from_wkt`] reads it back.
+    ///
+    /// ```
+    /// use careblock_core::Crs;
+    /// let wkt = Crs::Projected { epsg: 9377 }.wkt();
+    /// assert!(wkt.starts_with("PROJCS[\"MAGNA-SIRGAS / Origen-Nacional\""));
+    /// assert!(wkt.ends_with("AUTHORITY[\"EPSG\",\"9377\"]]"));
+    /// ```
+    pub fn wkt(&self) -> String {
+        let code = self.epsg();
+        let tm = |name: &str, geog: u32, lat0: &str, lon0: &str, k: &str, x0: &str, y0: &str, axes: &str| {
+            format!(
+                "PROJCS[\"{name}\",{},PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"latitude_of_origin\",{lat0}],PARAMETER[\"central_meridian\",{lon0}],PARAMETER[\"scale_factor\",{k}],PARAMETER[\"false_easting\",{x0}],PARAMETER[\"false_northing\",{y0}],UNIT[\"metre\",1,AUTHORITY[\"EPSG\",\"9001\"]],{axes},AUTHORITY[\"EPSG\",\"{code}\"]]",
+                geogcs(geog, false)
+            )
+        };
+        const NE: &str = "AXIS[\"Northing\",NORTH],AXIS[\"Easting\",EAST]";
+        const EN: &str = "AXIS[\"Easting\",EAST],AXIS[\"Northing\",NORTH]";
+        let utm = |datum: &str, geog: u32, zone: u32, south: bool| {
+            let lon0 = format!("{}", zone as i32 * 6 - 183);
+            let hemi = if south { 'S' } else { 'N' };
+            tm(
+                &format!("{datum} / UTM zone {zone}{hemi}"),
+                geog,
+                "0",
+                &lon0,
+                "0.9996",
+                "500000",
+                if south { "10000000" } else { "0" },
+                EN,
+            )
+        };
+        match code {
+            4326 | 4686 | 4674 => geogcs(code, true),
+            9377 => tm(
+                "MAGNA-SIRGAS / Origen-Nacional",
+                4686,
+                "4",
+                "-73",
+                "0.9992",
+                "5000000",
+                "2000000",
+                NE,
+            ),
+            3116 => tm(
+                "MAGNA-SIRGAS / Colombia Bogota zone",
+                4686,
+                "4.59620041666667",
+                "-74.0775079166667",
+                "1",
+                "1000000",
+                "1000000",
+                NE,
+            ),
+            32601..=32660 => utm("WGS 84", 4326, code - 32600, false),
+            32701..=32760 => utm("WGS 84", 4326, code - 32700, true),
+            31971..=31976 => utm("SIRGAS 2000", 4674, code - 31954, false),
+            // `from_epsg` admits no other code: 31977..=31985, zones 17S..25S.
+            _ => utm("SIRGAS 2000", 4674, code - 31960, true),
+        }
+    }
+
     /// The WGS 84 UTM zone (EPSG:326zz north, 327zz south) that holds a lon/lat point: the
     /// default working CRS for a study area with no CRS given.
     ///
@@ -215,6 +279,41 @@ impl Crs {
         Proj::from_proj_string(&self.proj_string()).expect("built-in PROJ string")
     }
 }
+
+/// The WKT1 GEOGCS of a geographic CRS careblock knows (4326, 4686, 4674), with the EPSG axis
+/// order (latitude, longitude) when it stands alone; nested in a PROJCS it has no AXIS nodes.
+fn geogcs(code: u32, axes: bool) -> String {
+    let (name, datum, datum_code, spheroid) = match code {
+        4686 => (
+            "MAGNA-SIRGAS",
+            "Marco_Geocentrico_Nacional_de_Referencia",
+            6686,
+            GRS80,
+        ),
+        4674 => (
+            "SIRGAS 2000",
+            "Sistema_de_Referencia_Geocentrico_para_las_AmericaS_2000",
+            6674,
+            GRS80,
+        ),
+        _ => (
+            "WGS 84",
+            "WGS_1984",
+            6326,
+            "SPHEROID[\"WGS 84\",6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]]",
+        ),
+    };
+    format!(
+        "GEOGCS[\"{name}\",DATUM[\"{datum}\",{spheroid},AUTHORITY[\"EPSG\",\"{datum_code}\"]],PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0.0174532925199433,AUTHORITY[\"EPSG\",\"9122\"]],{}AUTHORITY[\"EPSG\",\"{code}\"]]",
+        if axes {
+            "AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST],"
+        } else {
+            ""
+        }
+    )
+}
+
+const GRS80: &str = "SPHEROID[\"GRS 1980\",6378137,298.257222101,AUTHORITY[\"EPSG\",\"7019\"]]";
 
 impl fmt::Display for Crs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -596,5 +695,74 @@ mod tests {
         assert_eq!(Crs::utm_for(-74.1, 4.65), Crs::Projected { epsg: 32618 });
         assert_eq!(Crs::utm_for(-70.65, -33.45), Crs::Projected { epsg: 32719 });
         assert_eq!(Crs::utm_for(180.0, 0.0).epsg(), 32660);
+    }
+
+    /// Every code of the table: the first and last zone of each UTM family and the rest.
+    const WKT_CODES: [u32; 15] = [
+        4326, 4686, 4674, 9377, 3116, 32601, 32618, 32660, 32701, 32718, 32760, 31971, 31976, 31977, 31985,
+    ];
+
+    #[test]
+    fn wkt_reads_back_as_the_same_crs() {
+        for code in WKT_CODES {
+            let crs = Crs::from_epsg(code).unwrap();
+            let wkt = crs.wkt();
+            assert_eq!(Crs::from_wkt(&wkt).unwrap(), crs, "{wkt}");
+            assert_eq!(wkt.matches('[').count(), wkt.matches(']').count(), "{wkt}");
+            // Without its own AUTHORITY node the names and parameters must still say which CRS
+            // it is (what `from_wkt` does with a .prj that has none).
+            let tail = format!(",AUTHORITY[\"EPSG\",\"{code}\"]]");
+            let bare = format!("{}]", wkt.strip_suffix(&tail).unwrap());
+            assert_eq!(Crs::from_wkt(&bare).unwrap(), crs, "{bare}");
+        }
+        assert!(Crs::Projected { epsg: 32718 }.wkt().contains("UTM zone 18S"));
+        assert!(
+            Crs::Projected { epsg: 31985 }
+                .wkt()
+                .contains("PARAMETER[\"central_meridian\",-33]")
+        );
+    }
+
+    /// GDAL (gdalsrsinfo, from gdal-bin) identifies each WKT as its EPSG code and reads the same
+    /// projection from it as from its own EPSG database. Skipped (with a line) when gdalsrsinfo
+    /// is missing, unless CI is set.
+    #[test]
+    fn gdal_recognises_every_wkt() {
+        let run = |args: &[&str]| std::process::Command::new("gdalsrsinfo").args(args).output();
+        if run(&["--version"]).is_err() {
+            assert!(std::env::var_os("CI").is_none(), "gdalsrsinfo is missing on CI");
+            println!("gdalsrsinfo not found: skipping the GDAL check of Crs::wkt");
+            return;
+        }
+        let text = |args: &[&str]| {
+            let out = run(args).unwrap();
+            assert!(out.status.success(), "gdalsrsinfo {args:?}: {out:?}");
+            assert!(
+                out.stderr.is_empty(),
+                "gdalsrsinfo {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        for code in WKT_CODES {
+            let wkt = Crs::from_epsg(code).unwrap().wkt();
+            let epsg = format!("EPSG:{code}");
+            let identified = text(&["-e", &wkt]);
+            assert_eq!(
+                identified.lines().next(),
+                Some(epsg.as_str()),
+                "{wkt}\n{identified}"
+            );
+            assert_eq!(
+                text(&["-o", "proj4", &wkt]),
+                text(&["-o", "proj4", &epsg]),
+                "{wkt}"
+            );
+            // The content alone (no AUTHORITY on the CRS) is matched to the code with certainty.
+            let tail = format!(",AUTHORITY[\"EPSG\",\"{code}\"]]");
+            let bare = format!("{}]", wkt.strip_suffix(&tail).unwrap());
+            let identified = text(&["-e", &bare]);
+            assert!(identified.contains(&epsg), "{bare}\n{identified}");
+        }
     }
 }

@@ -178,6 +178,14 @@ pub enum IoError {
         /// polars' message.
         message: String,
     },
+    /// A GeoPackage that cannot be written (a bad layer or column name, or SQLite's error).
+    #[error("{path}: GeoPackage: {message}")]
+    Gpkg {
+        /// The GeoPackage file.
+        path: String,
+        /// What was being written and what went wrong.
+        message: String,
+    },
     /// An error of GDAL/OGR.
     #[error("{path}: GDAL/OGR: {message}")]
     Ogr {

@@ -16,6 +16,8 @@
 //!
 //! - [`method_inputs`] lists every file a method reads with its size and SHA-256, for run
 //!   reports.
+//! - [`write_gpkg`] writes layers into one GeoPackage in their projected CRS, with a spatial
+//!   index and each layer's QGIS style ([`qml`] builds them) as its default style.
 //!
 //! Every error ([`IoError`]) names the file, the feature (id and index) or row, the field, and
 //! what was expected. Nothing is silently dropped: null geometries stay as `None`, every
@@ -44,10 +46,12 @@ mod check;
 mod checksum;
 mod error;
 mod geojson;
+mod gpkg;
 pub mod html;
 mod method;
 #[cfg(feature = "gdal")]
 mod ogr;
+pub mod qml;
 mod shp;
 mod split;
 mod table;
@@ -57,6 +61,7 @@ pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, che
 pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
+pub use gpkg::{GpkgLayer, write_gpkg};
 pub use html::{HtmlReport, render_report};
 pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
 #[cfg(feature = "gdal")]

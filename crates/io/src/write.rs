@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use careblock_core::crs::project;
@@ -15,12 +15,9 @@ use polars::prelude::*;
 
 use crate::{IoError, path_name};
 
-/// Writes `body` to a temporary file beside `path`, then renames it to `path`. On any error the
-/// temporary file is removed and `path` is left as it was.
-fn atomic_write(
-    path: &Path,
-    body: impl FnOnce(&mut BufWriter<File>) -> Result<(), IoError>,
-) -> Result<(), IoError> {
+/// Creates (exclusively) a new temporary file in the directory of `path`, named after it
+/// (`.NAME.PID-N.tmp`), for a writer that renames it to `path` when complete.
+pub(crate) fn temp_file(path: &Path) -> Result<(PathBuf, File), IoError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path_name(path);
     let Some(file_name) = path.file_name() else {
@@ -41,6 +38,17 @@ fn atomic_write(
         .create_new(true)
         .open(&tmp)
         .map_err(|e| IoError::io(&name, e))?;
+    Ok((tmp, file))
+}
+
+/// Writes `body` to a temporary file beside `path`, then renames it to `path`. On any error the
+/// temporary file is removed and `path` is left as it was.
+fn atomic_write(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<File>) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    let name = path_name(path);
+    let (tmp, file) = temp_file(path)?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let result = body(&mut w)
         .and_then(|()| w.flush().map_err(|e| IoError::io(&name, e)))
@@ -73,7 +81,7 @@ pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
 }
 
 /// One attribute column, typed for writing.
-enum Values {
+pub(crate) enum Values {
     Int(Int64Chunked),
     Float(Float64Chunked),
     Bool(BooleanChunked),
@@ -81,7 +89,8 @@ enum Values {
     Null,
 }
 
-fn values(name: &str, col: &Column) -> Result<Values, IoError> {
+/// The typed values of a column (unsigned 64-bit integers as floats: they may not fit an i64).
+pub(crate) fn values(name: &str, col: &Column) -> Result<Values, IoError> {
     let s = col.as_materialized_series();
     let fail = |e: PolarsError| IoError::table(name, format!("column {:?}: {e}", col.name()));
     let dt = s.dtype();

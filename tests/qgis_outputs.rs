@@ -1,0 +1,434 @@
+//! The QGIS outputs of `careblock run examples/bogota.toml`: GDAL (ogrinfo, from Debian's
+//! gdal-bin) reads every GeoJSON and the GeoPackage without a warning, the GeoPackage holds
+//! every layer with its features in the working CRS and one default style per layer, and every
+//! `.qml` is a QGIS style whose renderer uses a column of its layer (for units and districts,
+//! one range per class with the run's class bins, reproducing the `class` column).
+//!
+//! Without ogrinfo the GDAL checks print a line and pass, unless CI is set (then they fail).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const LAYERS: [&str; 5] = ["units", "districts", "sites", "catchments", "uncovered"];
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+/// Runs the Bogotá preset into a fresh directory with `threads` threads.
+fn run_bogota(tag: &str, threads: usize) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("qgis_outputs")
+        .join(tag);
+    let _ = std::fs::remove_dir_all(&out);
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .args(["--quiet", "--threads", &threads.to_string(), "run"])
+        .arg(example("bogota.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// The outputs of one run, shared by the tests of this file.
+fn outputs() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| run_bogota("bogota", 2))
+}
+
+/// Whether ogrinfo can be run; panics on CI when it cannot.
+fn have_ogrinfo() -> bool {
+    match Command::new("ogrinfo").arg("--version").output() {
+        Ok(o) if o.status.success() => true,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "ogrinfo (gdal-bin) is missing on CI"
+            );
+            println!("ogrinfo not found (install gdal-bin): skipping the GDAL checks");
+            false
+        }
+    }
+}
+
+/// Runs ogrinfo; asserts exit 0 and an empty stderr (no GDAL warning); returns stdout.
+fn ogrinfo(args: &[&str], file: &Path) -> String {
+    let o: Output = Command::new("ogrinfo").args(args).arg(file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success(),
+        "ogrinfo {args:?} {}: {stderr}",
+        file.display()
+    );
+    assert!(
+        stderr.trim().is_empty(),
+        "ogrinfo {args:?} {} warned: {stderr}",
+        file.display()
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn geojson(name: &str) -> Value {
+    let text = std::fs::read_to_string(outputs().join(format!("{name}.geojson"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn features(name: &str) -> Vec<Value> {
+    geojson(name)["features"].as_array().unwrap().clone()
+}
+
+fn run_json() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(outputs().join("run.json")).unwrap()).unwrap()
+}
+
+/// Splits `ogrinfo -al -so` output into layer name → its section.
+fn sections(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("Layer name: ") {
+            if let Some((n, s)) = current.take() {
+                out.insert(n, s);
+            }
+            current = Some((name.trim().to_string(), String::new()));
+        } else if let Some((_, s)) = current.as_mut() {
+            s.push_str(line);
+            s.push('\n');
+        }
+    }
+    if let Some((n, s)) = current {
+        out.insert(n, s);
+    }
+    out
+}
+
+fn feature_count(section: &str) -> usize {
+    section
+        .lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn ogrinfo_reads_every_output_and_the_gpkg_has_every_layer_in_the_working_crs() {
+    let out = outputs();
+    if !have_ogrinfo() {
+        return;
+    }
+    let mut counts = BTreeMap::new();
+    for name in LAYERS {
+        let file = out.join(format!("{name}.geojson"));
+        let s = sections(&ogrinfo(&["-ro", "-al", "-so"], &file));
+        assert_eq!(s.len(), 1, "{name}.geojson: {s:?}");
+        let n = feature_count(s.values().next().unwrap());
+        assert_eq!(n, features(name).len(), "{name}.geojson");
+        assert!(n > 0, "{name}.geojson is empty");
+        counts.insert(name, n);
+    }
+    let gpkg = out.join("careblock.gpkg");
+    let text = ogrinfo(&["-ro", "-al", "-so"], &gpkg);
+    let s = sections(&text);
+    assert_eq!(run_json()["crs"], "EPSG:9377");
+    for name in LAYERS {
+        let section = s
+            .get(name)
+            .unwrap_or_else(|| panic!("no layer {name} in the gpkg: {text}"));
+        assert_eq!(feature_count(section), counts[name], "gpkg layer {name}");
+        // The outermost ID of the layer's CRS (WKT2, 4-space indent) is the working CRS.
+        assert!(
+            section.contains("\n    ID[\"EPSG\",9377]]\n"),
+            "{name}: {section}"
+        );
+        assert!(section.contains("Geometry Column = geom"), "{name}: {section}");
+    }
+    assert!(s["sites"].contains("Geometry: Point"));
+    assert!(s["units"].contains("Geometry: Multi Polygon"));
+    // Typed columns: integers, reals, booleans and strings.
+    assert!(s["units"].contains("rank: Integer64"), "{}", s["units"]);
+    assert!(s["units"].contains("index: Real"));
+    assert!(s["units"].contains("ranked: Integer(Boolean)"));
+    assert!(s["sites"].contains("status: String"));
+    // The only other table listed is the styles table.
+    let extra: Vec<&String> = s.keys().filter(|k| !LAYERS.contains(&k.as_str())).collect();
+    assert_eq!(extra, ["layer_styles"]);
+
+    // One default style per layer.
+    let styles = ogrinfo(
+        &[
+            "-ro",
+            "-sql",
+            "SELECT f_table_name, useAsDefault FROM layer_styles",
+        ],
+        &gpkg,
+    );
+    let mut tables: Vec<&str> = styles
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("f_table_name (String) = "))
+        .collect();
+    tables.sort_unstable();
+    let mut expect = LAYERS.to_vec();
+    expect.sort_unstable();
+    assert_eq!(tables, expect, "{styles}");
+    let defaults = styles
+        .lines()
+        .filter(|l| l.trim().starts_with("useAsDefault (Integer(Boolean)) = 1"))
+        .count();
+    assert_eq!(defaults, LAYERS.len(), "{styles}");
+}
+
+#[test]
+fn gpkg_features_match_the_geojson_and_styles_match_the_qml_files() {
+    let out = outputs();
+    let conn = rusqlite::Connection::open_with_flags(
+        out.join("careblock.gpkg"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    for name in LAYERS {
+        let qml = std::fs::read_to_string(out.join(format!("{name}.qml"))).unwrap();
+        let (stored, default): (String, bool) = conn
+            .query_row(
+                "SELECT styleQML, useAsDefault FROM layer_styles WHERE f_table_name = ?1 AND f_geometry_column = 'geom'",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(stored, qml, "{name}: the embedded style differs from {name}.qml");
+        assert!(default);
+        // The same ids, in the same order, and the same values of a few columns.
+        let feats = features(name);
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT fid, id, geom IS NULL FROM \"{name}\" ORDER BY fid"
+            ))
+            .unwrap();
+        let rows: Vec<(i64, String, bool)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), feats.len(), "{name}");
+        for (i, (fid, id, null_geom)) in rows.iter().enumerate() {
+            assert_eq!(*fid, i as i64 + 1);
+            assert_eq!(Some(id.as_str()), feats[i]["id"].as_str(), "{name} feature {i}");
+            assert_eq!(*null_geom, feats[i]["geometry"].is_null(), "{name} feature {i}");
+        }
+    }
+    // Units: the index and class columns equal the GeoJSON's (NULL where null).
+    let feats = features("units");
+    let mut stmt = conn
+        .prepare("SELECT \"index\", class FROM units ORDER BY fid")
+        .unwrap();
+    let rows: Vec<(Option<f64>, Option<i64>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (f, (index, class)) in feats.iter().zip(&rows) {
+        // serde_json's default float parser may be off by an ulp: compare to 1e-14.
+        match (f["properties"]["index"].as_f64(), index) {
+            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{a} vs {b}"),
+            (a, b) => assert_eq!(a, *b),
+        }
+        assert_eq!(f["properties"]["class"].as_i64(), *class);
+    }
+    assert!(
+        rows.iter().any(|r| r.0.is_none()),
+        "the preset has unranked units"
+    );
+}
+
+/// The class bins of a level in run.json, parsed exactly from the text (serde_json's default
+/// float parser may be off by an ulp, and the bounds must be equal, not close).
+fn exact_bins(level: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(outputs().join("run.json")).unwrap();
+    let start = text.find(&format!("\"{level}\": {{")).unwrap();
+    let key = "\"class_bins\": [";
+    let open = start + text[start..].find(key).unwrap() + key.len();
+    let close = open + text[open..].find(']').unwrap();
+    let bins: Vec<f64> = text[open..close]
+        .split(',')
+        .map(|t| t.trim().parse().unwrap())
+        .collect();
+    let approx: Vec<f64> = run_json()[level]["class_bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_f64().unwrap())
+        .collect();
+    assert_eq!(bins.len(), approx.len());
+    assert!(
+        bins.iter()
+            .zip(&approx)
+            .all(|(a, b)| (a - b).abs() <= 1e-12 * a.abs().max(1.0))
+    );
+    bins
+}
+
+/// (index, class) of every feature of a level, from the GeoPackage (exact f64).
+fn index_and_class(level: &str) -> Vec<(Option<f64>, Option<i64>)> {
+    let conn = rusqlite::Connection::open_with_flags(
+        outputs().join("careblock.gpkg"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = conn
+        .prepare(&format!("SELECT \"index\", class FROM \"{level}\" ORDER BY fid"))
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The column a renderer's `attr` names: a column, or `coalesce("column", value)`.
+fn attr_column(attr: &str) -> String {
+    match attr.strip_prefix("coalesce(\"") {
+        Some(rest) => rest.split('"').next().unwrap().to_string(),
+        None => attr.to_string(),
+    }
+}
+
+#[test]
+fn qml_styles_are_qgis_documents_on_columns_of_their_layers() {
+    let out = outputs();
+    let report = run_json();
+    for name in LAYERS {
+        let text = std::fs::read_to_string(out.join(format!("{name}.qml"))).unwrap();
+        let doc = roxmltree::Document::parse_with_options(
+            &text,
+            roxmltree::ParsingOptions {
+                allow_dtd: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}.qml: {e}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "qgis", "{name}.qml");
+        assert!(root.attribute("version").unwrap().starts_with("3."));
+        let renderer = root
+            .children()
+            .find(|n| n.has_tag_name("renderer-v2"))
+            .unwrap_or_else(|| panic!("{name}.qml has no renderer-v2"));
+        let column = attr_column(renderer.attribute("attr").unwrap());
+        let feats = features(name);
+        let props = feats[0]["properties"].as_object().unwrap();
+        assert!(
+            props.contains_key(&column),
+            "{name}.qml: {column:?} is not a column"
+        );
+        let symbols = renderer
+            .children()
+            .find(|n| n.has_tag_name("symbols"))
+            .unwrap()
+            .children()
+            .filter(|n| n.has_tag_name("symbol"))
+            .count();
+        let geometry_type = root
+            .children()
+            .find(|n| n.has_tag_name("layerGeometryType"))
+            .and_then(|n| n.text())
+            .unwrap();
+        assert_eq!(geometry_type, if name == "sites" { "0" } else { "2" }, "{name}");
+        match renderer.attribute("type").unwrap() {
+            "graduatedSymbol" => {
+                assert!(name == "units" || name == "districts", "{name}");
+                assert_eq!(column, "index");
+                let bins = exact_bins(name);
+                let ranges: Vec<(f64, f64)> = renderer
+                    .descendants()
+                    .filter(|n| n.has_tag_name("range"))
+                    .map(|r| {
+                        let v = |k| r.attribute(k).unwrap().parse::<f64>().unwrap();
+                        (v("lower"), v("upper"))
+                    })
+                    .collect();
+                assert_eq!(symbols, ranges.len());
+                // The first range catches the unranked rows (coalesce's value); then one per class.
+                let (unranked, classes) = ranges.split_first().unwrap();
+                assert_eq!(classes.len(), bins.len(), "{name}: one range per class");
+                let uppers: Vec<f64> = classes.iter().map(|r| r.1).collect();
+                assert_eq!(uppers, bins, "{name}: range upper bounds are the class bins");
+                for w in classes.windows(2) {
+                    assert_eq!(w[1].0, w[0].1, "{name}: contiguous ranges");
+                }
+                assert!(unranked.1 < classes[0].0);
+                // QGIS draws a feature with the first range where lower <= value <= upper:
+                // that must be the feature's class, and the grey range where it has none.
+                let rows = index_and_class(name);
+                assert_eq!(rows.len(), feats.len());
+                for (i, (index, class)) in rows.iter().enumerate() {
+                    let value = index.unwrap_or(unranked.0);
+                    let hit = ranges.iter().position(|r| r.0 <= value && value <= r.1);
+                    let class = class.map_or(0, |c| c as usize);
+                    assert_eq!(hit, Some(class), "{name} feature {}", feats[i]["id"]);
+                }
+            }
+            "categorizedSymbol" => {
+                let values: Vec<&str> = renderer
+                    .descendants()
+                    .filter(|n| n.has_tag_name("category"))
+                    .map(|c| c.attribute("value").unwrap())
+                    .collect();
+                assert_eq!(symbols, values.len());
+                for f in &feats {
+                    let v = f["properties"][&column].as_str().unwrap();
+                    assert!(values.contains(&v), "{name}: {column} = {v:?} has no category");
+                }
+                let expect_column = if name == "uncovered" { "tier" } else { "status" };
+                assert_eq!(column, expect_column, "{name}");
+            }
+            other => panic!("{name}.qml: unexpected renderer {other}"),
+        }
+    }
+    // Proposed sites are sized by rank, larger for rank 1.
+    let sites = std::fs::read_to_string(out.join("sites.qml")).unwrap();
+    let max_rank = report["siting"]["proposed"].as_u64().unwrap();
+    assert!(
+        sites.contains(&format!("scale_linear(&quot;rank&quot;, 1, {max_rank}, 5, 2.5)")),
+        "{sites}"
+    );
+}
+
+#[test]
+fn gpkg_and_styles_do_not_depend_on_the_thread_count_and_pass_gdal_validation() {
+    let two = outputs();
+    let one = run_bogota("bogota_one_thread", 1);
+    for f in ["careblock.gpkg", "units.qml", "districts.qml", "sites.qml"] {
+        let a = std::fs::read(two.join(f)).unwrap();
+        let b = std::fs::read(one.join(f)).unwrap();
+        assert!(!a.is_empty());
+        assert!(a == b, "{f} differs between 1 and 2 threads");
+    }
+    // No temporary file is left behind.
+    for e in std::fs::read_dir(&one).unwrap() {
+        let n = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!n.ends_with(".tmp") && !n.starts_with('.'), "left behind: {n}");
+    }
+    // GDAL's GeoPackage validator (python3-gdal), when installed: exit 0, nothing printed.
+    let validator = Path::new("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py");
+    if !validator.exists() {
+        println!("{} not found: skipping the validator", validator.display());
+        return;
+    }
+    let o = Command::new("/usr/bin/python3")
+        .arg(validator)
+        .arg(one.join("careblock.gpkg"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+        "validate_gpkg.py: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
