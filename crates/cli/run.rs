@@ -238,7 +238,6 @@ fn report_json(
     crs: String,
     files: &[InputFile],
 ) -> serde_json::Value {
-    let u = &method.spec.uncertainty;
     let level = |l: &Level| {
         json!({
             "features": l.ids.len(),
@@ -256,11 +255,8 @@ fn report_json(
         "name": method.spec.name,
         "inputs": files.iter().map(|f| json!({"role": f.role, "path": f.path, "bytes": f.bytes, "sha256": f.sha256})).collect::<Vec<_>>(),
         "crs": crs,
-        "uncertainty": {
-            "draws": u.draws, "seed": u.seed, "weight_noise": u.weight_noise.get_ref(),
-            "normalisations": u.normalisations.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>(),
-            "aggregations": u.aggregations.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>(),
-        },
+        "seed": method.spec.uncertainty.seed,
+        "resolved_method": serde_json::to_value(&method.spec).unwrap_or_else(|e| json!(format!("cannot serialise the method: {e}"))),
         "dimensions": r.dimensions.iter().map(|(n, w, l)| json!({"name": n, "weight": w, "label": l})).collect::<Vec<_>>(),
         "indicators": r.indicators.iter().map(|i| json!({
             "name": i.name, "label": i.label, "dimension": i.dimension, "kind": format!("{:?}", i.kind),

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use toml::Spanned;
 
@@ -79,7 +79,7 @@ pub enum MethodError {
 }
 
 /// The whole method declaration (the TOML document).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodSpec {
     /// A title for reports.
@@ -131,7 +131,7 @@ pub struct MethodSpec {
 }
 
 /// A selection of features by the text of one column: `filter = { column = "SECTOR", values = ["1"] }`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FilterSpec {
     /// The column.
@@ -141,7 +141,7 @@ pub struct FilterSpec {
 }
 
 /// A point layer of candidate sites for care blocks (`[[siting.candidates]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateInput {
     /// Short name of the kind of site (e.g. "colegio público"), carried to the outputs.
@@ -163,7 +163,7 @@ pub struct CandidateInput {
 }
 
 /// A point layer of existing care blocks, always kept (`[[siting.existing]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExistingInput {
     /// The point layer, relative to the method file.
@@ -179,7 +179,7 @@ pub struct ExistingInput {
 }
 
 /// How a unit counts as covered by a site.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoverageRule {
     /// The unit's centroid is within the radius (spopt's MCLP rule).
@@ -191,7 +191,7 @@ pub enum CoverageRule {
 
 /// The anchor rule: a candidate is eligible only with at least `min_facilities` care
 /// facilities (the `[[supply]]` layers) within `radius` metres, itself excluded.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnchorSpec {
     /// Minimum number of other care facilities nearby.
@@ -201,7 +201,7 @@ pub struct AnchorSpec {
 }
 
 /// The hexagonal grid of candidate sites used when no candidate layer is given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridSpec {
     /// Distance between neighbouring hexagon centres, metres.
@@ -209,7 +209,7 @@ pub struct GridSpec {
 }
 
 /// The care-bus tier.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusSpec {
     /// Number of bus stops to choose.
@@ -235,7 +235,7 @@ fn bus_density() -> f64 {
 }
 
 /// `[siting]`: where to put new care blocks.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SitingSpec {
     /// Walking radius in metres (default 800: Bogotá's 15–20 minute walk).
@@ -282,7 +282,7 @@ fn siting_radius() -> Spanned<f64> {
 /// `[siting.equity]`: at least `min` (and at most `max`) care blocks per district of a polygon
 /// layer, existing blocks included. A site belongs to the district whose polygon contains it;
 /// a site in no district is unconstrained.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EquitySpec {
     /// `"districts"` (the `[districts]` layer) or the name of a `[[coarse]]` layer.
@@ -321,7 +321,7 @@ impl EquitySpec {
 }
 
 /// A CRS given as an EPSG number or a text such as `"EPSG:9377"`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum CrsSpec {
     /// `crs = 9377`.
@@ -340,7 +340,7 @@ impl fmt::Display for CrsSpec {
 }
 
 /// An attribute table joined to a layer by a key column.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableInput {
     /// CSV or Parquet file, relative to the method file.
@@ -350,7 +350,7 @@ pub struct TableInput {
 }
 
 /// A polygon layer input.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerInput {
     /// The layer file, relative to the method file.
@@ -366,7 +366,7 @@ pub struct LayerInput {
 }
 
 /// The census units: a polygon layer plus the population column.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitsInput {
     /// The layer file, relative to the method file.
@@ -397,7 +397,7 @@ impl UnitsInput {
 }
 
 /// A coarse layer (e.g. localidades with survey rates).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoarseInput {
     /// The name `coarse_rates` refer to.
@@ -413,7 +413,7 @@ pub struct CoarseInput {
 }
 
 /// A layer of existing care facilities (points).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupplyInput {
     /// A short name for reports.
@@ -430,7 +430,7 @@ pub struct SupplyInput {
 
 /// An estimated count per unit from a coarse rate: `rate × scale × base`, where the unit's
 /// rate is the area-weighted mean of the rates of the coarse polygons it overlaps.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoarseRate {
     /// The new unit column.
@@ -451,7 +451,7 @@ fn one() -> f64 {
 }
 
 /// E2SFCA settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessSpec {
     /// Demand per unit (expression; default: the population).
@@ -461,7 +461,7 @@ pub struct AccessSpec {
 }
 
 /// A dimension's weight and label.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DimensionSpec {
     /// Weight (> 0); default 1.
@@ -471,7 +471,7 @@ pub struct DimensionSpec {
 }
 
 /// How an indicator is built from columns.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorKind {
     /// `numerator / denominator`, a part of a whole (e.g. children 0–9 / persons).
@@ -487,7 +487,7 @@ pub enum IndicatorKind {
 }
 
 /// `"+"`/`"-"` (or `positive`/`negative`) in the file.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 pub enum DirectionSpec {
     /// More of it, more need.
     #[serde(rename = "+", alias = "positive")]
@@ -507,7 +507,7 @@ impl From<DirectionSpec> for Direction {
 }
 
 /// One indicator.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorSpec {
     /// Short name (output column prefix).
@@ -535,7 +535,7 @@ pub struct IndicatorSpec {
 }
 
 /// Data treatment.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TreatmentSpec {
     /// Winsorisation percentiles `[low, high]`, or `false` for none. Default `[1, 99]`.
@@ -558,7 +558,7 @@ impl Default for TreatmentSpec {
 }
 
 /// `winsorise = [1, 99]` or `winsorise = false`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum WinsoriseSpec {
     /// Percentiles.
@@ -579,7 +579,7 @@ impl WinsoriseSpec {
 }
 
 /// Normalisation method names in the file.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum NormalisationName {
     /// Min-max to 0–100.
@@ -616,7 +616,7 @@ impl NormalisationName {
 }
 
 /// `[normalisation]`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct NormalisationSpec {
     /// `min-max` (default), `z-score`, `rank` or `goalposts`.
@@ -624,7 +624,7 @@ pub struct NormalisationSpec {
 }
 
 /// Aggregation method names in the file.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum AggregationName {
     /// Weighted arithmetic mean.
@@ -650,7 +650,7 @@ impl AggregationName {
 }
 
 /// `[aggregation]`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct AggregationSpec {
     /// `arithmetic` (default), `geometric` or `mazziotta-pareto`.
@@ -658,7 +658,7 @@ pub struct AggregationSpec {
 }
 
 /// Classification method names in the file.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClassificationName {
     /// Quantiles (mapclassify `Quantiles`).
@@ -671,7 +671,7 @@ pub enum ClassificationName {
 }
 
 /// `[classification]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClassificationSpec {
     /// `quantiles` (default), `jenks` or `equal-interval`.
@@ -702,7 +702,7 @@ impl ClassificationSpec {
 }
 
 /// `[uncertainty]`: Monte Carlo over weights, normalisation and aggregation.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UncertaintySpec {
     /// Number of draws (default 1000; 0 turns the analysis off).
