@@ -9,12 +9,13 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum IoError {
     /// The file could not be opened, read, written or renamed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error. Already part of this message, so not exposed as the
+        /// error's `source` (the CLI's one-line cause chain would print it twice).
+        error: std::io::Error,
     },
     /// A file extension careblock cannot read (or not without GDAL).
     #[error("{path}: {reason}")]
@@ -210,7 +211,7 @@ impl IoError {
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
         IoError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 

@@ -42,6 +42,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
     let ext = extension(path);
     let df = match ext.as_str() {
         "csv" => {
+            check_utf8(path, &name)?;
             let mut opts = CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(None);
@@ -99,6 +100,28 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
     let mut df = df;
     df.with_column(cast).map_err(|e| IoError::table(&name, e))?;
     Ok(df)
+}
+
+/// Refuses a CSV that is not UTF-8 (typically Latin-1 / Windows-1252 from a spreadsheet),
+/// naming the line and the byte, rather than letting polars fail without a position or
+/// guessing an encoding that would silently change names.
+fn check_utf8(path: &Path, name: &str) -> Result<(), IoError> {
+    let bytes = std::fs::read(path).map_err(|e| IoError::io(name, e))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            let byte = bytes.get(at).copied().unwrap_or(0);
+            Err(IoError::format(
+                name,
+                format!(
+                    "line {line} is not valid UTF-8 (byte 0x{byte:02X}); the table looks Latin-1 / Windows-1252: save it as UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)"
+                ),
+            ))
+        }
+    }
 }
 
 /// What a table join did not match.
@@ -192,6 +215,19 @@ pub fn join_table(
         .filter(|(_, u)| !**u)
         .filter_map(|(k, _)| k.map(str::to_string))
         .collect();
+    if !layer.is_empty() && !used.is_empty() && !used.iter().any(|u| *u) {
+        // Not one match: almost always the wrong key column or a code format mismatch (e.g.
+        // leading zeros lost); joining would silently make every joined value missing.
+        return Err(IoError::format(
+            table_name,
+            format!(
+                "none of the {} keys of column {table_key:?} matches a feature's {layer_key:?} (table keys like {:?}, feature values like {:?}); check the key columns",
+                used.len(),
+                table_keys.iter().flatten().next().unwrap_or(&""),
+                layer_keys.iter().flatten().next().map(String::as_str).unwrap_or(""),
+            ),
+        ));
+    }
 
     let mut table = table;
     if table_key == layer_key {
