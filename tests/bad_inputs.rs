@@ -872,3 +872,60 @@ fn older_outputs_are_replaced_whole_or_left_intact() {
         .collect();
     assert!(names.iter().all(|n| !n.starts_with('.') && !n.contains("tmp")), "{names:?}");
 }
+
+// ---------------------------------------------------------------- validate over the same cases
+
+/// `careblock validate` lists each bad input without stopping: (case, units, districts,
+/// severity, a needle of the message, the ids it must name (empty: the message names it)).
+#[test]
+fn validate_names_every_bad_input() {
+    let good = collection(&unit_features());
+    let bowtie = polygon("[[[-74.09,4.61],[-74.08,4.62],[-74.08,4.61],[-74.09,4.62],[-74.09,4.61]]]");
+    let huge = polygon("[[[-74.09,4.61],[-1e308,4.61],[-74.08,4.62],[-74.09,4.62],[-74.09,4.61]]]");
+    let nan = polygon("[[[-74.09,4.61],[NaN,4.61],[-74.08,4.62],[-74.09,4.62],[-74.09,4.61]]]");
+    let short = polygon("[[[-74.09,4.61],[-74.08,4.62],[-74.09,4.61]]]");
+    let mut dup = unit_features();
+    dup[3] = dup[3].replace("\"u4\"", "\"u2\"");
+    // The west district, stopping short of the east column (a shared edge would leave a
+    // projection sliver: "partly outside, 0.0 % inside").
+    let west = collection(&[format!(
+        r#"{{"type":"Feature","properties":{{"d":"W"}},"geometry":{}}}"#,
+        polygon("[[[-74.105,4.595],[-74.0905,4.595],[-74.0905,4.625],[-74.105,4.625],[-74.105,4.595]]]")
+    )]);
+    let cases: Vec<(&str, String, String, &str, &str, Vec<&str>)> = vec![
+        ("truncated", good[..good.len() / 2].to_string(), two_districts(), "error", "truncated", vec![]),
+        ("bare_geometry", polygon(&square(-74.1, 4.6, 0.02)), two_districts(), "error", "FeatureCollection", vec![]),
+        ("nan", collection(&with_geometry(3, &nan)), two_districts(), "error", "NaN", vec![]),
+        ("huge", collection(&with_geometry(3, &huge)), two_districts(), "error", "\"u4\"", vec![]),
+        ("bowtie", collection(&with_geometry(3, &bowtie)), two_districts(), "error", "--fix-invalid would repair", vec!["u4"]),
+        ("short_ring", collection(&with_geometry(3, &short)), two_districts(), "error", "\"u4\"", vec![]),
+        ("duplicate_id", collection(&dup), two_districts(), "error", "\"u2\"", vec![]),
+        (
+            "point",
+            collection(&with_geometry(1, r#"{"type":"Point","coordinates":[-74.085,4.605]}"#)),
+            two_districts(),
+            "error",
+            "Point",
+            vec![],
+        ),
+        ("non_numeric", collection(&with_props(2, r#""pop":"trescientos","women":150"#)), two_districts(), "error", "trescientos", vec![]),
+        ("negative", collection(&with_props(2, r#""pop":-300,"women":150"#)), two_districts(), "error", "negative population", vec!["u3"]),
+        ("masked", collection(&with_props(2, r#""pop":"*","women":"*""#)), two_districts(), "warning", "masked", vec!["u3"]),
+        ("null_geometry", collection(&with_geometry(2, "null")), two_districts(), "warning", "no geometry", vec!["u3"]),
+        ("zero_population", collection(&with_props(0, r#""pop":0,"women":0"#)), two_districts(), "warning", "population 0", vec!["u1"]),
+        ("uncovered", good.clone(), west, "warning", "wholly outside", vec!["u2", "u4"]),
+    ];
+    for (name, units, districts, severity, needle, ids) in cases {
+        let dir = case_dir(&format!("validate_{name}"));
+        std::fs::write(dir.join("units.geojson"), &units).unwrap();
+        std::fs::write(dir.join("districts.geojson"), &districts).unwrap();
+        std::fs::write(dir.join("method.toml"), method("")).unwrap();
+        let (code, ps) = validate(&dir);
+        let expected = if severity == "error" { 2 } else { 0 };
+        assert_eq!(code, Some(expected), "{name}: {ps:#?}");
+        let (_, message, listed) = problem(&ps, severity, needle);
+        if !ids.is_empty() {
+            assert_eq!(listed, &ids, "{name}: {message}");
+        }
+    }
+}

@@ -202,7 +202,7 @@ fn geojson_seeds_are_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(400), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1000), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn geojson_arbitrary_bytes(bytes in prop::collection::vec(json_byte(), 0..300)) {
@@ -227,7 +227,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(60), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn geojson_large_mutated(e in edits(), cut in prop::option::of(any::<usize>()), by_code in any::<bool>()) {
@@ -317,7 +317,7 @@ fn shapefile_seed_is_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(150), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn shapefile_mutated(
@@ -380,7 +380,7 @@ fn csv_seed_is_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(150), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn csv_mutated(e in prop::collection::vec((any::<usize>(), csv_byte()), 1..6), cut in prop::option::of(any::<usize>())) {
@@ -460,5 +460,32 @@ proptest! {
     #[test]
     fn method_arbitrary_text(text in "[a-z_\\[\\]=\"\\.0-9 \n{},-]{0,200}") {
         let _ = Method::from_toml("fuzz.toml", &text);
+    }
+}
+
+// ---------------------------------------------------------------- column expressions
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(1000), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Method files carry expressions (`STP32_2_SE * (1 - STP34_1_ED / STP27_PERS)`): parsing
+    /// and evaluating any text never panics, and a result has one value per row.
+    #[test]
+    fn expressions_parse_and_evaluate_without_panicking(
+        text in "[a-c0-9 .eE+*/()`_-]{0,40}",
+    ) {
+        use careblock_core::index::expr::Expr;
+        let a = [Some(1.0), None, Some(0.0)];
+        let b = [Some(2.5), Some(-1.0), Some(0.0)];
+        let lookup = |c: &str| match c {
+            "a" => Some(&a[..]),
+            "b" => Some(&b[..]),
+            _ => None,
+        };
+        if let Ok(e) = Expr::parse(&text) {
+            if let Ok(out) = e.eval(&lookup, 3) {
+                prop_assert_eq!(out.values.len(), 3);
+            }
+        }
     }
 }
