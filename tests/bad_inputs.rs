@@ -334,6 +334,16 @@ fn csv_column(path: &Path, column: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The ids of `out/run.json`'s `units_outside_districts`.
+fn outside_ids(dir: &Path) -> Vec<String> {
+    read_json(&dir.join("out/run.json"))["units_outside_districts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The notes of `out/run.json`, as one text.
 fn run_notes(dir: &Path) -> String {
     let r = read_json(&dir.join("out/run.json"));
@@ -531,6 +541,17 @@ fn swapped_lat_lon_is_refused_against_the_other_layer() {
         })
         .collect();
     interpolate_error("swapped", &collection(&units), &one_district(), &[], &["units.geojson", "(lat, lon)"]);
+    // `careblock run` does not call check_axis_order yet (crates/io/src/method.rs, owned by
+    // another branch; see the report of issue 8): the run continues and lists every unit as
+    // outside every district, so nothing is dropped silently.
+    let dir = case_dir("swapped_run");
+    let o = run_in(&dir, &collection(&units), &two_districts(), &method(""));
+    assert_warning(&o, &[]);
+    assert_eq!(csv_ids(&dir.join("out/units.csv")), ["u1", "u2", "u3", "u4"]);
+    assert_eq!(outside_ids(&dir), ["u1", "u2", "u3", "u4"]);
+    std::fs::write(dir.join("method.toml"), method("")).unwrap();
+    let (_, ps) = validate(&dir);
+    assert_eq!(problem(&ps, "warning", "wholly outside").2, ["u1", "u2", "u3", "u4"]);
 }
 
 #[test]
@@ -669,8 +690,9 @@ fn districts_that_leave_units_uncovered_are_reported_and_nothing_is_lost() {
     let o = run_in(&dir, &collection(&unit_features()), &west, &method(""));
     assert_warning(&o, &[]);
     assert_eq!(csv_ids(&dir.join("out/units.csv")), ["u1", "u2", "u3", "u4"], "uncovered units keep their rows");
-    let run = read_json(&dir.join("out/run.json")).to_string();
-    assert!(run.contains("u2") && run.contains("u4"), "run.json lists the units outside every district");
+    // (u2 and u4 share an edge with W: the projection leaves a sliver, so they are listed as
+    // outside with a covered fraction of ~0.)
+    assert_eq!(outside_ids(&dir), ["u2", "u4"], "run.json lists the units outside every district");
 }
 
 #[test]
