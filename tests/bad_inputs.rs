@@ -69,7 +69,17 @@ fn assert_error(o: &Output, dir: &Path, before: &BTreeMap<PathBuf, Vec<u8>>, nee
     let err = stderr(o);
     eprintln!("[error] {}", err.trim_end());
     assert_eq!(o.status.code(), Some(2), "exit code 2 expected: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    // The error is ONE line, the last; warnings printed before it (each naming its ids) are
+    // the only other lines.
+    let lines: Vec<&str> = err.trim_end().lines().collect();
+    assert!(
+        lines.last().is_some_and(|l| l.starts_with("careblock: error: ")),
+        "the last line is the error: {err}"
+    );
+    assert!(
+        lines[..lines.len() - 1].iter().all(|l| l.contains(": warning: ")),
+        "one error line, only warnings before it: {err}"
+    );
     for n in needles {
         assert!(err.contains(n), "{n:?} missing from: {err}");
     }
@@ -949,5 +959,36 @@ fn validate_names_every_bad_input() {
         if !ids.is_empty() {
             assert_eq!(listed, &ids, "{name}: {message}");
         }
+    }
+}
+
+#[test]
+fn malformed_tables_fail_in_one_line() {
+    let units = collection(&unit_features());
+    for (name, table, needles) in [
+        ("ragged", "code,elderly\nu1,7,9,9\nu2,3\n", &["t.csv", "line 2 has 4 fields but the header has 2"][..]),
+        ("ragged_quoted", "code,elderly\nu1,\"7,5\"\nu2,3,x\n", &["t.csv", "line 3 has 3 fields but the header has 2"]),
+        // A decimal comma, quoted: read as text, refused when the column is used as a count.
+        ("decimal_comma", "code,elderly\nu1,\"7,5\"\nu2,3\n", &["\"u1\"", "elderly", "\"7,5\""]),
+        ("unterminated_quote", "code,elderly\nu1,\"7\nu2,3\n", &["t.csv"]),
+        ("header_only", "code,elderly\n", &["t.csv", "no rows"]),
+        ("no_key_column", "id,elderly\nu1,7\n", &["t.csv", "no column \"code\"", "id, elderly"]),
+        ("duplicate_key", "code,elderly\nu1,7\nu1,3\n", &["t.csv", "\"u1\"", "rows 1 and 2"]),
+        ("empty_key", "code,elderly\n,7\nu2,3\n", &["t.csv", "row 1", "\"code\""]),
+        ("text_in_numbers", "code,elderly\nu1,7\nu2,tres\n", &["\"u2\"", "elderly", "tres"]),
+    ] {
+        let dir = case_dir(&format!("table_{name}"));
+        std::fs::write(dir.join("units.geojson"), &units).unwrap();
+        std::fs::write(dir.join("districts.geojson"), one_district()).unwrap();
+        std::fs::write(dir.join("t.csv"), table).unwrap();
+        let t = dir.join("t.csv");
+        let before = snapshot(&dir);
+        let o = interpolate_files(
+            &dir,
+            &dir.join("units.geojson"),
+            &dir.join("districts.geojson"),
+            &["--source-table", t.to_str().unwrap(), "--table-key", "code", "--extensive", "pop,elderly"],
+        );
+        assert_error(&o, &dir, &before, needles);
     }
 }

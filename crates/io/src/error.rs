@@ -207,6 +207,12 @@ fn prefixed(path: &str, e: &dyn std::fmt::Display) -> String {
     }
 }
 
+/// polars quotes the offending field, newlines included; the CLI prints every error on one
+/// line, so line breaks inside a message are shown escaped.
+fn one_line(m: &str) -> String {
+    m.trim_end().replace('\r', "\\r").replace('\n', "\\n")
+}
+
 impl IoError {
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
         IoError::Io {
@@ -239,7 +245,7 @@ impl IoError {
     pub(crate) fn table(path: impl Into<String>, e: impl std::fmt::Display) -> IoError {
         IoError::Table {
             path: path.into(),
-            message: e.to_string(),
+            message: one_line(&e.to_string()),
         }
     }
 }

@@ -53,7 +53,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
                     .with_n_rows(Some(0))
                     .try_into_reader_with_file_path(Some(path.to_path_buf()))
                     .and_then(|r| r.finish())
-                    .map_err(|e| IoError::table(&name, e))?;
+                    .map_err(|e| csv_error(path, &name, e))?;
                 if header.column(key).is_err() {
                     return Err(IoError::MissingColumn {
                         path: name,
@@ -66,7 +66,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
             }
             opts.try_into_reader_with_file_path(Some(path.to_path_buf()))
                 .and_then(|r| r.finish())
-                .map_err(|e| IoError::table(&name, e))?
+                .map_err(|e| csv_error(path, &name, e))?
         }
         "parquet" | "pq" => {
             let file = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
@@ -100,6 +100,57 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
     let mut df = df;
     df.with_column(cast).map_err(|e| IoError::table(&name, e))?;
     Ok(df)
+}
+
+/// polars' CSV error, or, when a line has more or fewer fields than the header (polars does not
+/// say which), that line.
+fn csv_error(path: &Path, name: &str, e: PolarsError) -> IoError {
+    match ragged_line(path) {
+        Some((line, found, expected)) => IoError::format(
+            name,
+            format!("line {line} has {found} fields but the header has {expected}"),
+        ),
+        None => IoError::table(name, e),
+    }
+}
+
+/// The first line of a CSV whose number of fields differs from the header's, as (1-based line,
+/// fields found, fields in the header); commas inside double quotes do not count, and a quoted
+/// field may span lines. `None` if every line agrees (or the file cannot be read).
+fn ragged_line(path: &Path) -> Option<(usize, usize, usize)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut expected = None;
+    let (mut fields, mut quoted, mut line, mut start, mut empty) = (1, false, 1, 1, true);
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                empty = false;
+            }
+            ',' if !quoted => {
+                fields += 1;
+                empty = false;
+            }
+            '\n' if !quoted => {
+                if !empty {
+                    match expected {
+                        None => expected = Some(fields),
+                        Some(e) if e != fields => return Some((start, fields, e)),
+                        Some(_) => {}
+                    }
+                }
+                line += 1;
+                (fields, start, empty) = (1, line, true);
+            }
+            '\n' => line += 1,
+            '\r' => {}
+            _ => empty = false,
+        }
+    }
+    match expected {
+        Some(e) if !empty && e != fields => Some((start, fields, e)),
+        _ => None,
+    }
 }
 
 /// Refuses a CSV that is not UTF-8 (typically Latin-1 / Windows-1252 from a spreadsheet),
@@ -215,7 +266,13 @@ pub fn join_table(
         .filter(|(_, u)| !**u)
         .filter_map(|(k, _)| k.map(str::to_string))
         .collect();
-    if !layer.is_empty() && !used.is_empty() && !used.iter().any(|u| *u) {
+    if table_keys.is_empty() {
+        return Err(IoError::format(
+            table_name,
+            "the table has a header but no rows; every feature would get missing values",
+        ));
+    }
+    if !layer.is_empty() && !used.iter().any(|u| *u) {
         // Not one match: almost always the wrong key column or a code format mismatch (e.g.
         // leading zeros lost); joining would silently make every joined value missing.
         return Err(IoError::format(
