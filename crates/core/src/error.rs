@@ -122,12 +122,18 @@ pub enum LayerError {
         rows: usize,
     },
     /// Two features share an id.
-    #[error("{layer}: id {id:?} is used by features {first} and {second} (ids must be unique)")]
+    #[error(
+        "{layer}: id {id:?}{} is used by features {first} and {second} (ids must be unique)",
+        id_source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
+    )]
     DuplicateId {
         /// The layer (file) name.
         layer: String,
         /// The repeated id.
         id: String,
+        /// Where the ids come from, when the reader knows (`field "code"`, `the GeoJSON "id"
+        /// member`); `None` from [`crate::Layer::new`].
+        id_source: Option<String>,
         /// Index of the first feature with it.
         first: usize,
         /// Index of the second.

@@ -284,14 +284,18 @@ impl<'a, 'o> Assembler<'a, 'o> {
             Some(f) => format!("field {f:?}"),
             None => "the GeoJSON \"id\" member".to_string(),
         };
-        let layer = Layer::new(name, ids, self.geometries, attributes, crs).map_err(|e| match e {
-            LayerError::DuplicateId { id, first, second, .. } => IoError::format(
-                name,
-                format!(
-                    "id {id:?} ({source}) is used by features {first} and {second} (ids must be unique)"
-                ),
-            ),
-            e => IoError::layer(name, e),
+        let layer = Layer::new(name, ids, self.geometries, attributes, crs).map_err(|e| {
+            let e = match e {
+                LayerError::DuplicateId { layer, id, first, second, .. } => LayerError::DuplicateId {
+                    layer,
+                    id,
+                    id_source: Some(source),
+                    first,
+                    second,
+                },
+                e => e,
+            };
+            IoError::layer(name, e)
         })?;
         check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
         Ok((layer, report))
@@ -1179,14 +1183,14 @@ mod tests {
             err.starts_with("t.geojson: feature \"7\" (index 0), field \"nope\""),
             "{err}"
         );
-        // duplicate ids are refused by the core, naming the file
+        // duplicate ids are refused naming the file and where the ids come from
         let t = fc(&format!(
             r#"{{"type": "Feature", "id": "a", "properties": {{}}, "geometry": {SQUARE}}},
                {{"type": "Feature", "id": "a", "properties": {{}}, "geometry": {SQUARE}}}"#
         ));
         let err = parse(&t).unwrap_err().to_string();
         assert!(
-            err.starts_with("t.geojson: id \"a\" is used by features 0 and 1"),
+            err.starts_with("t.geojson: id \"a\" (the GeoJSON \"id\" member) is used by features 0 and 1"),
             "{err}"
         );
     }

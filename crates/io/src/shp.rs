@@ -111,12 +111,18 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRep
     columns.reverse();
     let attributes = DataFrame::new(n, columns).map_err(|e| IoError::table(&dbf_name, e))?;
 
-    let layer = Layer::new(name.clone(), ids, geometries, attributes, crs).map_err(|e| match (e, &opts.id_field) {
-        (LayerError::DuplicateId { id, first, second, .. }, Some(f)) => IoError::format(
-            &name,
-            format!("id {id:?} (field {f:?}) is used by records {first} and {second} (ids must be unique)"),
-        ),
-        (e, _) => IoError::layer(&name, e),
+    let layer = Layer::new(name.clone(), ids, geometries, attributes, crs).map_err(|e| {
+        let e = match (e, &opts.id_field) {
+            (LayerError::DuplicateId { layer, id, first, second, .. }, Some(f)) => LayerError::DuplicateId {
+                layer,
+                id,
+                id_source: Some(format!("field {f:?}")),
+                first,
+                second,
+            },
+            (e, _) => e,
+        };
+        IoError::layer(&name, e)
     })?;
     check_plausible(&layer).map_err(|e| IoError::crs(&name, e))?;
     Ok((layer, ReadReport::default()))

@@ -11,6 +11,10 @@ use crate::{IoError, describe_extension, extension, path_name};
 
 /// Reads a `.csv` (header row, column types inferred over all rows) or `.parquet` table.
 ///
+/// A CSV must be UTF-8 (a Latin-1 / Windows-1252 file is refused naming the line and byte,
+/// rather than decoded by a guess); a line with more fields than the header is refused naming
+/// the line.
+///
 /// A code column that looks numeric (e.g. census sector codes) becomes a number here; use
 /// [`read_table_with_key`] to keep a join key as text.
 pub fn read_table(path: &Path) -> Result<DataFrame, IoError> {
@@ -192,6 +196,9 @@ pub struct TableJoinReport {
 /// - The table's key column is not appended when it has the same name as `layer_key`.
 /// - A table column whose name is already a layer column is an error naming it; so are a
 ///   duplicate key in the table (naming the value and both rows) and a null table key.
+/// - A table without rows, or none of whose keys matches a feature, is an error (almost always
+///   the wrong key column, or codes that lost their leading zeros): it would make every joined
+///   value missing. A partial match is reported in [`TableJoinReport`].
 pub fn join_table(
     layer: Layer,
     table: DataFrame,
