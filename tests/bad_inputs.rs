@@ -992,3 +992,87 @@ fn malformed_tables_fail_in_one_line() {
         assert_error(&o, &dir, &before, needles);
     }
 }
+
+#[test]
+fn degrees_in_a_projected_file_and_unknown_crss_are_refused() {
+    let with_crs = |code: &str| {
+        collection(&unit_features()).replacen(
+            "{\"type\":\"FeatureCollection\",",
+            &format!(
+                "{{\"type\":\"FeatureCollection\",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{code}\"}}}},"
+            ),
+            1,
+        )
+    };
+    interpolate_error("degrees_as_metres", &with_crs("9377"), &one_district(), &[], &["units.geojson", "u1", "9377"]);
+    interpolate_error("web_mercator", &with_crs("3857"), &one_district(), &[], &["units.geojson", "3857"]);
+}
+
+/// The bundled sector shapefile copied into `dir` as `s.*` (without the listed sidecars).
+fn copy_sectors(dir: &Path, skip: &[&str]) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bogota");
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        if !skip.contains(&ext) {
+            std::fs::copy(src.join(format!("sectores_censales.{ext}")), dir.join(format!("s.{ext}"))).unwrap();
+        }
+    }
+    dir.join("s.shp")
+}
+
+fn interpolate_sectors(dir: &Path, shp: &Path) -> Output {
+    let upz = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bogota/upz.geojson");
+    careblock([
+        "interpolate".as_ref(),
+        "--source".as_ref(),
+        shp.as_os_str(),
+        "--source-id".as_ref(),
+        "SETU_CCNCT".as_ref(),
+        "--target".as_ref(),
+        upz.as_os_str(),
+        "--target-id".as_ref(),
+        "UPlCodigo".as_ref(),
+        "--extensive".as_ref(),
+        "STP27_PERS".as_ref(),
+        "--out".as_ref(),
+        dir.join("out/x.csv").as_os_str(),
+        "--report".as_ref(),
+        dir.join("out/report.json").as_os_str(),
+    ] as [&OsStr; 15])
+}
+
+#[test]
+fn shapefile_sidecars_missing_or_in_latin1() {
+    // Without .dbf: refused; without .prj (and no CRS given): refused, naming the file. (The
+    // .shx index is not needed: the shapes are read in sequence.)
+    for (name, skip, needle) in [("no_dbf", "dbf", ".dbf"), ("no_prj", "prj", "add the .prj")] {
+        let dir = case_dir(&format!("shp_{name}"));
+        let shp = copy_sectors(&dir, &[skip]);
+        let before = snapshot(&dir);
+        let o = interpolate_sectors(&dir, &shp);
+        assert_error(&o, &dir, &before, &[needle]);
+    }
+    let dir = case_dir("shp_no_shx");
+    let shp = copy_sectors(&dir, &["shx"]);
+    assert_warning(&interpolate_sectors(&dir, &shp), &[]);
+    assert!(read_json(&dir.join("out/report.json"))["variables"][0]["source_total"].as_f64().unwrap() > 7_000_000.0);
+
+    // A DBF in Latin-1 with a .cpg saying so: decoded, every record kept, counts balance.
+    let dir = case_dir("shp_latin1_cpg");
+    let shp = copy_sectors(&dir, &[]);
+    let mut dbf = std::fs::read(dir.join("s.dbf")).unwrap();
+    let header = u16::from_le_bytes([dbf[8], dbf[9]]) as usize;
+    dbf[header + 3] = 0xE9;
+    std::fs::write(dir.join("s.dbf"), &dbf).unwrap();
+    std::fs::write(dir.join("s.cpg"), "ISO-8859-1").unwrap();
+    let o = interpolate_sectors(&dir, &shp);
+    assert_warning(&o, &[]);
+    let r = read_json(&dir.join("out/report.json"));
+    let v = &r["variables"][0];
+    let (total, allocated, unallocated) = (
+        v["source_total"].as_f64().unwrap(),
+        v["allocated"].as_f64().unwrap(),
+        v["unallocated"].as_f64().unwrap(),
+    );
+    assert!(total > 7_000_000.0, "{total}");
+    assert!((allocated + unallocated - total).abs() <= 1e-9 * total);
+}

@@ -24,7 +24,9 @@ pub enum CrsError {
         reason: &'static str,
     },
     /// A layer that declares no CRS and for which none was given.
-    #[error("{layer}: the layer has no CRS (no .prj, no `crs` member) and none was given")]
+    #[error(
+        "{layer}: the layer has no CRS (no .prj beside the shapefile, no `crs` member) and none was given; add the .prj that came with the data"
+    )]
     Unknown {
         /// The layer (file) name.
         layer: String,
