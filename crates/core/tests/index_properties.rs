@@ -109,7 +109,13 @@ fn units_layer(data: &[Unit], order: &[usize]) -> Layer {
     let ids = order.iter().map(|i| format!("u{i}")).collect();
     let geoms = order
         .iter()
-        .map(|&i| Some(square((i % COLS) as f64 * 100.0, (i / COLS) as f64 * 100.0, 100.0)))
+        .map(|&i| {
+            Some(square(
+                (i % COLS) as f64 * 100.0,
+                (i / COLS) as f64 * 100.0,
+                100.0,
+            ))
+        })
         .collect();
     Layer::new("units", ids, geoms, df, M).unwrap()
 }
@@ -121,7 +127,14 @@ fn districts_layer(order: &[usize]) -> Layer {
         .iter()
         .map(|&i| Some(square((i % 3) as f64 * 200.0, (i / 3) as f64 * 200.0, 200.0)))
         .collect();
-    Layer::new("districts", ids, geoms, DataFrame::empty_with_height(order.len()), M).unwrap()
+    Layer::new(
+        "districts",
+        ids,
+        geoms,
+        DataFrame::empty_with_height(order.len()),
+        M,
+    )
+    .unwrap()
 }
 
 /// The district of unit `i`.

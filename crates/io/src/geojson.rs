@@ -286,7 +286,13 @@ impl<'a, 'o> Assembler<'a, 'o> {
         };
         let layer = Layer::new(name, ids, self.geometries, attributes, crs).map_err(|e| {
             let e = match e {
-                LayerError::DuplicateId { layer, id, first, second, .. } => LayerError::DuplicateId {
+                LayerError::DuplicateId {
+                    layer,
+                    id,
+                    first,
+                    second,
+                    ..
+                } => LayerError::DuplicateId {
                     layer,
                     id,
                     id_source: Some(source),
@@ -313,9 +319,10 @@ fn json_error(name: &str, bytes: &[u8], e: &serde_json::Error) -> IoError {
         format!("the file is truncated ({message})")
     } else {
         match at.map(|a| &bytes[a.min(bytes.len())..]) {
-            Some(rest) if [&b"NaN"[..], b"Infinity", b"-Infinity", b"inf", b"-inf", b"nan"]
-                .iter()
-                .any(|t| rest.starts_with(t)) =>
+            Some(rest)
+                if [&b"NaN"[..], b"Infinity", b"-Infinity", b"inf", b"-inf", b"nan"]
+                    .iter()
+                    .any(|t| rest.starts_with(t)) =>
             {
                 format!("{message}: NaN and Infinity are not JSON numbers (write null for a missing value)")
             }
@@ -354,7 +361,9 @@ fn byte_offset(bytes: &[u8], line: usize, column: usize) -> Option<usize> {
 /// structural scan understands the document.
 fn feature_at(bytes: &[u8], at: usize) -> Option<usize> {
     let features = split_top(bytes)?.features?;
-    features.iter().position(|r| r.start <= at && at < r.end.max(r.start + 1))
+    features
+        .iter()
+        .position(|r| r.start <= at && at < r.end.max(r.start + 1))
 }
 
 // ---------------------------------------------------------------------------------------------

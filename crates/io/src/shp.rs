@@ -113,7 +113,16 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRep
 
     let layer = Layer::new(name.clone(), ids, geometries, attributes, crs).map_err(|e| {
         let e = match (e, &opts.id_field) {
-            (LayerError::DuplicateId { layer, id, first, second, .. }, Some(f)) => LayerError::DuplicateId {
+            (
+                LayerError::DuplicateId {
+                    layer,
+                    id,
+                    first,
+                    second,
+                    ..
+                },
+                Some(f),
+            ) => LayerError::DuplicateId {
                 layer,
                 id,
                 id_source: Some(format!("field {f:?}")),

@@ -287,8 +287,13 @@ pub fn join_table(
             format!(
                 "none of the {} keys of column {table_key:?} matches a feature's {layer_key:?} (table keys like {:?}, feature values like {:?}); check the key columns",
                 used.len(),
-                table_keys.iter().flatten().next().unwrap_or(&""),
-                layer_keys.iter().flatten().next().map(String::as_str).unwrap_or(""),
+                table_keys.iter().flatten().next().unwrap_or(""),
+                layer_keys
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or(""),
             ),
         ));
     }

@@ -265,7 +265,10 @@ fn shapefile_seed() -> [Vec<u8>; 3] {
             Point::new(x, y),
         ]
     };
-    for (i, (x, hole)) in [(-74.10, false), (-74.08, true), (-74.06, false)].into_iter().enumerate() {
+    for (i, (x, hole)) in [(-74.10, false), (-74.08, true), (-74.06, false)]
+        .into_iter()
+        .enumerate()
+    {
         let mut rings = vec![PolygonRing::Outer(square(x, 4.60, 0.01))];
         if hole {
             let mut h = square(x + 0.003, 4.603, 0.003);
@@ -313,7 +316,10 @@ fn shapefile_seed_is_valid() {
     };
     let (layer, _) = read_shapefile(&d.join("f.shp"), &opts).unwrap();
     assert_eq!(layer.ids, ["s0", "s1", "s2"]);
-    assert_eq!(layer.numeric_column("pop").unwrap(), [Some(0.0), Some(10.0), Some(20.0)]);
+    assert_eq!(
+        layer.numeric_column("pop").unwrap(),
+        [Some(0.0), Some(10.0), Some(20.0)]
+    );
 }
 
 proptest! {
@@ -482,10 +488,10 @@ proptest! {
             "b" => Some(&b[..]),
             _ => None,
         };
-        if let Ok(e) = Expr::parse(&text) {
-            if let Ok(out) = e.eval(&lookup, 3) {
-                prop_assert_eq!(out.values.len(), 3);
-            }
+        if let Ok(e) = Expr::parse(&text)
+            && let Ok(out) = e.eval(&lookup, 3)
+        {
+            prop_assert_eq!(out.values.len(), 3);
         }
     }
 }
