@@ -856,7 +856,7 @@ fn zero_population_units_keep_their_row_without_a_rank() {
 }
 
 #[test]
-fn sub_groups_larger_than_the_total_warn_and_the_run_continues() {
+fn sub_groups_larger_than_the_total_keep_their_value_and_the_run_continues() {
     // u2 has more women than persons.
     let units = collection(&with_props(1, r#""pop":200,"women":260"#));
     let dir = case_dir("women_above_persons_run");
