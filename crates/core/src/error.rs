@@ -24,7 +24,9 @@ pub enum CrsError {
         reason: &'static str,
     },
     /// A layer that declares no CRS and for which none was given.
-    #[error("{layer}: the layer has no CRS (no .prj, no `crs` member) and none was given")]
+    #[error(
+        "{layer}: the layer has no CRS (no .prj beside the shapefile, no `crs` member) and none was given; add the .prj that came with the data"
+    )]
     Unknown {
         /// The layer (file) name.
         layer: String,
@@ -122,12 +124,18 @@ pub enum LayerError {
         rows: usize,
     },
     /// Two features share an id.
-    #[error("{layer}: id {id:?} is used by features {first} and {second} (ids must be unique)")]
+    #[error(
+        "{layer}: id {id:?}{} is used by features {first} and {second} (ids must be unique)",
+        id_source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
+    )]
     DuplicateId {
         /// The layer (file) name.
         layer: String,
         /// The repeated id.
         id: String,
+        /// Where the ids come from, when the reader knows (`field "code"`, `the GeoJSON "id"
+        /// member`); `None` from [`crate::Layer::new`].
+        id_source: Option<String>,
         /// Index of the first feature with it.
         first: usize,
         /// Index of the second.

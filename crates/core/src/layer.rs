@@ -47,6 +47,7 @@ impl Layer {
             return Err(LayerError::DuplicateId {
                 layer: name,
                 id: ids[second].clone(),
+                id_source: None,
                 first,
                 second,
             });
@@ -304,6 +305,7 @@ mod tests {
             LayerError::DuplicateId {
                 layer: "t".into(),
                 id: "a".into(),
+                id_source: None,
                 first: 0,
                 second: 2
             }

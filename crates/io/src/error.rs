@@ -9,12 +9,13 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum IoError {
     /// The file could not be opened, read, written or renamed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error. Already part of this message, so not exposed as the
+        /// error's `source` (the CLI's one-line cause chain would print it twice).
+        error: std::io::Error,
     },
     /// A file extension careblock cannot read (or not without GDAL).
     #[error("{path}: {reason}")]
@@ -214,11 +215,17 @@ fn prefixed(path: &str, e: &dyn std::fmt::Display) -> String {
     }
 }
 
+/// polars quotes the offending field, newlines included; the CLI prints every error on one
+/// line, so line breaks inside a message are shown escaped.
+fn one_line(m: &str) -> String {
+    m.trim_end().replace('\r', "\\r").replace('\n', "\\n")
+}
+
 impl IoError {
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
         IoError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 
@@ -246,7 +253,7 @@ impl IoError {
     pub(crate) fn table(path: impl Into<String>, e: impl std::fmt::Display) -> IoError {
         IoError::Table {
             path: path.into(),
-            message: e.to_string(),
+            message: one_line(&e.to_string()),
         }
     }
 }

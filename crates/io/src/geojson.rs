@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::Path;
 
 use careblock_core::crs::check_plausible;
-use careblock_core::{Crs, Layer, WGS84};
+use careblock_core::{Crs, Layer, LayerError, WGS84};
 use geo::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
     Polygon,
@@ -60,7 +60,7 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
             // Let serde_json say where and what.
             let e = serde_json::from_slice::<IgnoredAny>(bytes).err();
             return Err(match e {
-                Some(e) => json_error(name, &e),
+                Some(e) => json_error(name, bytes, &e),
                 None => IoError::NotFeatureCollection {
                     path: name.into(),
                     found: "a JSON value that is not an object".into(),
@@ -150,7 +150,7 @@ fn parse_document<'a>(name: &str, bytes: &'a [u8]) -> Result<Document<'a>, IoErr
             });
         }
     }
-    let top: Top<'a> = serde_json::from_slice(bytes).map_err(|e| json_error(name, &e))?;
+    let top: Top<'a> = serde_json::from_slice(bytes).map_err(|e| json_error(name, bytes, &e))?;
     Ok(Document {
         kind: top.kind,
         crs: top.crs,
@@ -161,7 +161,7 @@ fn parse_document<'a>(name: &str, bytes: &'a [u8]) -> Result<Document<'a>, IoErr
 /// The error of a document the parallel path could not read, from one plain serde pass.
 fn document_error(name: &str, bytes: &[u8]) -> IoError {
     match serde_json::from_slice::<Top<'_>>(bytes) {
-        Err(e) => json_error(name, &e),
+        Err(e) => json_error(name, bytes, &e),
         Ok(_) => IoError::format(name, "a feature could not be read"),
     }
 }
@@ -280,30 +280,90 @@ impl<'a, 'o> Assembler<'a, 'o> {
             closed_rings: self.closed.iter().map(|&i| ids[i].clone()).collect(),
         };
         let attributes = self.columns.finish(name, n)?;
-        let layer =
-            Layer::new(name, ids, self.geometries, attributes, crs).map_err(|e| IoError::layer(name, e))?;
+        let source = match &self.opts.id_field {
+            Some(f) => format!("field {f:?}"),
+            None => "the GeoJSON \"id\" member".to_string(),
+        };
+        let layer = Layer::new(name, ids, self.geometries, attributes, crs).map_err(|e| {
+            let e = match e {
+                LayerError::DuplicateId {
+                    layer,
+                    id,
+                    first,
+                    second,
+                    ..
+                } => LayerError::DuplicateId {
+                    layer,
+                    id,
+                    id_source: Some(source),
+                    first,
+                    second,
+                },
+                e => e,
+            };
+            IoError::layer(name, e)
+        })?;
         check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
         Ok((layer, report))
     }
 }
 
-fn json_error(name: &str, e: &serde_json::Error) -> IoError {
+fn json_error(name: &str, bytes: &[u8], e: &serde_json::Error) -> IoError {
     let text = e.to_string();
     let message = match text.rfind(" at line ") {
         Some(pos) => text[..pos].to_string(),
         None => text,
     };
-    let message = if e.is_eof() {
+    let at = byte_offset(bytes, e.line(), e.column());
+    let mut message = if e.is_eof() {
         format!("the file is truncated ({message})")
     } else {
-        message
+        match at.map(|a| &bytes[a.min(bytes.len())..]) {
+            Some(rest)
+                if [&b"NaN"[..], b"Infinity", b"-Infinity", b"inf", b"-inf", b"nan"]
+                    .iter()
+                    .any(|t| rest.starts_with(t)) =>
+            {
+                format!("{message}: NaN and Infinity are not JSON numbers (write null for a missing value)")
+            }
+            _ if message.starts_with("number out of range") => {
+                format!("{message}: the number does not fit a 64-bit float")
+            }
+            _ => message,
+        }
     };
+    if let Some(i) = at.and_then(|a| feature_at(bytes, a)) {
+        message = format!("{message} (in feature at index {i})");
+    }
     IoError::Json {
         path: name.into(),
         line: e.line(),
         column: e.column(),
         message,
     }
+}
+
+/// The byte offset of serde_json's 1-based (line, column) position, if inside the text.
+/// serde_json reports the column of the last byte it read, so the offset is one before it.
+fn byte_offset(bytes: &[u8], line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        start += bytes.get(start..)?.iter().position(|&b| b == b'\n')? + 1;
+    }
+    let at = start + column.saturating_sub(1);
+    (at <= bytes.len()).then_some(at)
+}
+
+/// The index of the element of the `features` array whose span holds byte `at`, when the
+/// structural scan understands the document.
+fn feature_at(bytes: &[u8], at: usize) -> Option<usize> {
+    let features = split_top(bytes)?.features?;
+    features
+        .iter()
+        .position(|r| r.start <= at && at < r.end.max(r.start + 1))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,7 +566,7 @@ fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -> Result<Li
             *closed = true;
         } else {
             return Err(format!(
-                "{label} is not closed: first ({}, {}) != last ({}, {}) (read with ring closing to repair)",
+                "{label} is not closed: first ({}, {}) != last ({}, {}) (--fix-invalid, or ReadOptions::close_rings, closes it)",
                 first.x, first.y, last.x, last.y
             ));
         }
@@ -1132,14 +1192,14 @@ mod tests {
             err.starts_with("t.geojson: feature \"7\" (index 0), field \"nope\""),
             "{err}"
         );
-        // duplicate ids are refused by the core, naming the file
+        // duplicate ids are refused naming the file and where the ids come from
         let t = fc(&format!(
             r#"{{"type": "Feature", "id": "a", "properties": {{}}, "geometry": {SQUARE}}},
                {{"type": "Feature", "id": "a", "properties": {{}}, "geometry": {SQUARE}}}"#
         ));
         let err = parse(&t).unwrap_err().to_string();
         assert!(
-            err.starts_with("t.geojson: id \"a\" is used by features 0 and 1"),
+            err.starts_with("t.geojson: id \"a\" (the GeoJSON \"id\" member) is used by features 0 and 1"),
             "{err}"
         );
     }

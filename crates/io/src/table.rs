@@ -11,6 +11,10 @@ use crate::{IoError, describe_extension, extension, path_name};
 
 /// Reads a `.csv` (header row, column types inferred over all rows) or `.parquet` table.
 ///
+/// A CSV must be UTF-8 (a Latin-1 / Windows-1252 file is refused naming the line and byte,
+/// rather than decoded by a guess); a line with more fields than the header is refused naming
+/// the line.
+///
 /// A code column that looks numeric (e.g. census sector codes) becomes a number here; use
 /// [`read_table_with_key`] to keep a join key as text.
 pub fn read_table(path: &Path) -> Result<DataFrame, IoError> {
@@ -42,6 +46,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
     let ext = extension(path);
     let df = match ext.as_str() {
         "csv" => {
+            check_utf8(path, &name)?;
             let mut opts = CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(None);
@@ -52,7 +57,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
                     .with_n_rows(Some(0))
                     .try_into_reader_with_file_path(Some(path.to_path_buf()))
                     .and_then(|r| r.finish())
-                    .map_err(|e| IoError::table(&name, e))?;
+                    .map_err(|e| csv_error(path, &name, e))?;
                 if header.column(key).is_err() {
                     return Err(IoError::MissingColumn {
                         path: name,
@@ -65,7 +70,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
             }
             opts.try_into_reader_with_file_path(Some(path.to_path_buf()))
                 .and_then(|r| r.finish())
-                .map_err(|e| IoError::table(&name, e))?
+                .map_err(|e| csv_error(path, &name, e))?
         }
         "parquet" | "pq" => {
             let file = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
@@ -101,6 +106,79 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
     Ok(df)
 }
 
+/// polars' CSV error, or, when a line has more or fewer fields than the header (polars does not
+/// say which), that line.
+fn csv_error(path: &Path, name: &str, e: PolarsError) -> IoError {
+    match ragged_line(path) {
+        Some((line, found, expected)) => IoError::format(
+            name,
+            format!("line {line} has {found} fields but the header has {expected}"),
+        ),
+        None => IoError::table(name, e),
+    }
+}
+
+/// The first line of a CSV whose number of fields differs from the header's, as (1-based line,
+/// fields found, fields in the header); commas inside double quotes do not count, and a quoted
+/// field may span lines. `None` if every line agrees (or the file cannot be read).
+fn ragged_line(path: &Path) -> Option<(usize, usize, usize)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut expected = None;
+    let (mut fields, mut quoted, mut line, mut start, mut empty) = (1, false, 1, 1, true);
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                empty = false;
+            }
+            ',' if !quoted => {
+                fields += 1;
+                empty = false;
+            }
+            '\n' if !quoted => {
+                if !empty {
+                    match expected {
+                        None => expected = Some(fields),
+                        Some(e) if e != fields => return Some((start, fields, e)),
+                        Some(_) => {}
+                    }
+                }
+                line += 1;
+                (fields, start, empty) = (1, line, true);
+            }
+            '\n' => line += 1,
+            '\r' => {}
+            _ => empty = false,
+        }
+    }
+    match expected {
+        Some(e) if !empty && e != fields => Some((start, fields, e)),
+        _ => None,
+    }
+}
+
+/// Refuses a CSV that is not UTF-8 (typically Latin-1 / Windows-1252 from a spreadsheet),
+/// naming the line and the byte, rather than letting polars fail without a position or
+/// guessing an encoding that would silently change names.
+fn check_utf8(path: &Path, name: &str) -> Result<(), IoError> {
+    let bytes = std::fs::read(path).map_err(|e| IoError::io(name, e))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            let byte = bytes.get(at).copied().unwrap_or(0);
+            Err(IoError::format(
+                name,
+                format!(
+                    "line {line} is not valid UTF-8 (byte 0x{byte:02X}); the table looks Latin-1 / Windows-1252: save it as UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)"
+                ),
+            ))
+        }
+    }
+}
+
 /// What a table join did not match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableJoinReport {
@@ -118,6 +196,9 @@ pub struct TableJoinReport {
 /// - The table's key column is not appended when it has the same name as `layer_key`.
 /// - A table column whose name is already a layer column is an error naming it; so are a
 ///   duplicate key in the table (naming the value and both rows) and a null table key.
+/// - A table without rows, or none of whose keys matches a feature, is an error (almost always
+///   the wrong key column, or codes that lost their leading zeros): it would make every joined
+///   value missing. A partial match is reported in [`TableJoinReport`].
 pub fn join_table(
     layer: Layer,
     table: DataFrame,
@@ -192,6 +273,30 @@ pub fn join_table(
         .filter(|(_, u)| !**u)
         .filter_map(|(k, _)| k.map(str::to_string))
         .collect();
+    if table_keys.is_empty() {
+        return Err(IoError::format(
+            table_name,
+            "the table has a header but no rows; every feature would get missing values",
+        ));
+    }
+    if !layer.is_empty() && !used.iter().any(|u| *u) {
+        // Not one match: almost always the wrong key column or a code format mismatch (e.g.
+        // leading zeros lost); joining would silently make every joined value missing.
+        return Err(IoError::format(
+            table_name,
+            format!(
+                "none of the {} keys of column {table_key:?} matches a feature's {layer_key:?} (table keys like {:?}, feature values like {:?}); check the key columns",
+                used.len(),
+                table_keys.iter().flatten().next().unwrap_or(""),
+                layer_keys
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            ),
+        ));
+    }
 
     let mut table = table;
     if table_key == layer_key {

@@ -1,0 +1,497 @@
+//! Fuzzing with proptest (bounded cases, stable toolchain): arbitrary bytes and mutations of
+//! valid inputs go into the GeoJSON parser (both the plain and the parallel split path), the
+//! shapefile reader (`.shp`, `.shx` and `.dbf` mutated on disk), the CSV table reader and the
+//! method-file parser. The property: each returns `Ok` or `Err`, never panics; an `Ok` layer
+//! has unique ids and one geometry and one attribute row per id.
+//!
+//! Case counts keep the whole file well under a minute in a debug build; set `PROPTEST_CASES`
+//! to run more (e.g. `PROPTEST_CASES=5000 cargo test -p careblock-io --test fuzz`).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use careblock_core::Crs;
+use careblock_core::Layer;
+use careblock_core::index::Method;
+use careblock_io::{ReadOptions, parse_geojson, read_shapefile, read_table_with_key};
+use proptest::prelude::*;
+
+/// Cases per target: `PROPTEST_CASES` if set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh directory per call (cases of one target run one after another, several targets run
+/// in parallel).
+fn case_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("io-fuzz")
+        .join(format!("{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The invariants of a layer a reader returned.
+fn check_layer(layer: &Layer) -> Result<(), TestCaseError> {
+    let unique: HashSet<&String> = layer.ids.iter().collect();
+    prop_assert_eq!(unique.len(), layer.ids.len(), "duplicate ids in {:?}", layer.ids);
+    prop_assert_eq!(layer.geometries.len(), layer.ids.len());
+    prop_assert_eq!(layer.attributes.height(), layer.ids.len());
+    Ok(())
+}
+
+/// Byte edits: (position, new byte) pairs applied modulo the length, then an optional cut.
+fn mutate(seed: &[u8], edits: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    if !b.is_empty() {
+        for &(i, v) in edits {
+            let n = b.len();
+            b[i % n] = v;
+        }
+    }
+    if let Some(c) = cut {
+        let n = b.len();
+        b.truncate(c % (n + 1));
+    }
+    b
+}
+
+/// Bytes that matter to JSON, so that mutations often stay close to valid documents.
+fn json_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        prop::sample::select(b"{}[],:\"-.0123456789eEnNtf \\".to_vec()),
+        any::<u8>(),
+    ]
+}
+
+fn edits() -> impl Strategy<Value = Vec<(usize, u8)>> {
+    prop::collection::vec((any::<usize>(), json_byte()), 1..6)
+}
+
+// ---------------------------------------------------------------- GeoJSON
+
+const SMALL_GEOJSON: &str = r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4686"}}, "features": [
+{"type": "Feature", "id": "a", "properties": {"pop": 12, "name": "Usaquén", "r": 0.5, "m": "*"},
+ "geometry": {"type": "Polygon", "coordinates": [[[-74.10, 4.60], [-74.09, 4.60], [-74.09, 4.61], [-74.10, 4.61], [-74.10, 4.60]], [[-74.098, 4.602], [-74.098, 4.604], [-74.096, 4.604], [-74.098, 4.602]]]}},
+{"type": "Feature", "id": 7, "properties": {"pop": null, "name": null, "r": 1, "m": 3},
+ "geometry": {"type": "MultiPolygon", "coordinates": [[[[-74.08, 4.60], [-74.07, 4.60], [-74.07, 4.61], [-74.08, 4.60]]]]}},
+{"type": "Feature", "id": "c", "properties": {"pop": 3, "name": "x", "r": -2.5e3, "m": [1, 2]},
+ "geometry": {"type": "Point", "coordinates": [-74.05, 4.65, 2600]}},
+{"type": "Feature", "id": "d", "properties": {"pop": 0, "name": "y", "r": true, "m": {"k": 1}},
+ "geometry": {"type": "LineString", "coordinates": [[-74.05, 4.65], [-74.04, 4.66]]}},
+{"type": "Feature", "id": "e", "properties": {}, "geometry": null}
+]}"#;
+
+/// A collection large enough (≥ 256 features) to take the parallel split path.
+fn large_geojson() -> String {
+    let features: Vec<String> = (0..300)
+        .map(|i| {
+            let x = -74.2 + (i % 20) as f64 * 0.01;
+            let y = 4.5 + (i / 20) as f64 * 0.01;
+            format!(
+                r#"{{"type":"Feature","properties":{{"code":"u{i}","pop":{i}}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]}}}}"#,
+                x + 0.01,
+                x + 0.01,
+                y + 0.01,
+                y + 0.01
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",\n")
+    )
+}
+
+/// Tokens spliced over a number or a string of a valid document.
+const JSON_TOKENS: &[&str] = &[
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e308",
+    "-1e308",
+    "1e999",
+    "null",
+    "\"*\"",
+    "[]",
+    "{}",
+    "[[]]",
+    "\"\"",
+    "-0",
+    "18446744073709551616",
+    "\"Polygon\"",
+    "\"Point\"",
+    "\"GeometryCollection\"",
+    "[1]",
+    "[1,2,3,4]",
+];
+
+/// Replaces the `k`-th number-or-string token of `text` (modulo their count) by `token`.
+fn splice_token(text: &str, k: usize, token: &str) -> String {
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' {
+            let s = i;
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            spans.push(s..(i + 1).min(b.len()));
+            i += 1;
+        } else if c == b'-' || c.is_ascii_digit() {
+            let s = i;
+            while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                i += 1;
+            }
+            spans.push(s..i);
+        } else {
+            i += 1;
+        }
+    }
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let r = spans[k % spans.len()].clone();
+    // Every span starts and ends on an ASCII byte of valid UTF-8 text, so slicing is safe.
+    format!("{}{}{}", &text[..r.start], token, &text[r.end..])
+}
+
+fn parse(bytes: &[u8], id_field: Option<&str>) -> Result<(), TestCaseError> {
+    let opts = ReadOptions {
+        id_field: id_field.map(str::to_string),
+        ..Default::default()
+    };
+    if let Ok((layer, _)) = parse_geojson("fuzz.geojson", bytes, &opts) {
+        check_layer(&layer)?;
+    }
+    let close = ReadOptions {
+        close_rings: true,
+        ..opts
+    };
+    if let Ok((layer, _)) = parse_geojson("fuzz.geojson", bytes, &close) {
+        check_layer(&layer)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn geojson_seeds_are_valid() {
+    let (small, _) = parse_geojson("s.geojson", SMALL_GEOJSON.as_bytes(), &ReadOptions::default()).unwrap();
+    assert_eq!(small.ids, ["a", "7", "c", "d", "e"]);
+    let opts = ReadOptions {
+        id_field: Some("code".into()),
+        ..Default::default()
+    };
+    let (large, _) = parse_geojson("l.geojson", large_geojson().as_bytes(), &opts).unwrap();
+    assert_eq!(large.len(), 300);
+    assert_eq!(large.ids[299], "u299");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(1000), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn geojson_arbitrary_bytes(bytes in prop::collection::vec(json_byte(), 0..300)) {
+        parse(&bytes, None)?;
+    }
+
+    #[test]
+    fn geojson_mutated_bytes(e in edits(), cut in prop::option::of(any::<usize>())) {
+        parse(&mutate(SMALL_GEOJSON.as_bytes(), &e, cut), None)?;
+    }
+
+    #[test]
+    fn geojson_spliced_tokens(
+        ks in prop::collection::vec((any::<usize>(), prop::sample::select(JSON_TOKENS)), 1..4),
+    ) {
+        let mut text = SMALL_GEOJSON.to_string();
+        for (k, t) in ks {
+            text = splice_token(&text, k, t);
+        }
+        parse(text.as_bytes(), None)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn geojson_large_mutated(e in edits(), cut in prop::option::of(any::<usize>()), by_code in any::<bool>()) {
+        let seed = large_geojson();
+        parse(&mutate(seed.as_bytes(), &e, cut), by_code.then_some("code"))?;
+    }
+
+    #[test]
+    fn geojson_large_spliced(k in any::<usize>(), t in prop::sample::select(JSON_TOKENS), by_code in any::<bool>()) {
+        let text = splice_token(&large_geojson(), k, t);
+        parse(text.as_bytes(), by_code.then_some("code"))?;
+    }
+}
+
+// ---------------------------------------------------------------- Shapefile
+
+/// A valid three-polygon shapefile (one with a hole), with a text and a numeric field; returns
+/// the bytes of its `.shp`, `.shx` and `.dbf`.
+fn shapefile_seed() -> [Vec<u8>; 3] {
+    use dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
+    use shapefile::{Point, Polygon, PolygonRing};
+    let d = case_dir("seed");
+    let shp = d.join("seed.shp");
+    let table = TableWriterBuilder::new()
+        .add_character_field(FieldName::try_from("code").unwrap(), 10)
+        .add_numeric_field(FieldName::try_from("pop").unwrap(), 10, 0);
+    let mut w = shapefile::Writer::from_path(&shp, table).unwrap();
+    let square = |x: f64, y: f64, s: f64| {
+        // Outer rings are clockwise in a shapefile.
+        vec![
+            Point::new(x, y),
+            Point::new(x, y + s),
+            Point::new(x + s, y + s),
+            Point::new(x + s, y),
+            Point::new(x, y),
+        ]
+    };
+    for (i, (x, hole)) in [(-74.10, false), (-74.08, true), (-74.06, false)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut rings = vec![PolygonRing::Outer(square(x, 4.60, 0.01))];
+        if hole {
+            let mut h = square(x + 0.003, 4.603, 0.003);
+            h.reverse();
+            rings.push(PolygonRing::Inner(h));
+        }
+        let mut r = Record::default();
+        r.insert("code".into(), FieldValue::Character(Some(format!("s{i}"))));
+        r.insert("pop".into(), FieldValue::Numeric(Some(10.0 * i as f64)));
+        w.write_shape_and_record(&Polygon::with_rings(rings), &r).unwrap();
+    }
+    drop(w);
+    ["shp", "shx", "dbf"].map(|e| std::fs::read(d.join(format!("seed.{e}"))).unwrap())
+}
+
+fn read_shp(files: &[Vec<u8>; 3], id_field: Option<&str>) -> Result<(), TestCaseError> {
+    let d = case_dir("shp");
+    for (e, b) in ["shp", "shx", "dbf"].iter().zip(files) {
+        std::fs::write(d.join(format!("f.{e}")), b).unwrap();
+    }
+    let opts = ReadOptions {
+        id_field: id_field.map(str::to_string),
+        crs: Some(Crs::Geographic { epsg: 4326 }),
+        ..Default::default()
+    };
+    let r = read_shapefile(&d.join("f.shp"), &opts);
+    let _ = std::fs::remove_dir_all(&d);
+    if let Ok((layer, _)) = r {
+        check_layer(&layer)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn shapefile_seed_is_valid() {
+    let seed = shapefile_seed();
+    let d = case_dir("seed-read");
+    for (e, b) in ["shp", "shx", "dbf"].iter().zip(&seed) {
+        std::fs::write(d.join(format!("f.{e}")), b).unwrap();
+    }
+    let opts = ReadOptions {
+        id_field: Some("code".into()),
+        crs: Some(Crs::Geographic { epsg: 4326 }),
+        ..Default::default()
+    };
+    let (layer, _) = read_shapefile(&d.join("f.shp"), &opts).unwrap();
+    assert_eq!(layer.ids, ["s0", "s1", "s2"]);
+    assert_eq!(
+        layer.numeric_column("pop").unwrap(),
+        [Some(0.0), Some(10.0), Some(20.0)]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shapefile_mutated(
+        which in 0usize..3,
+        e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+        cut in prop::option::of(any::<usize>()),
+        by_code in any::<bool>(),
+    ) {
+        let mut files = shapefile_seed();
+        files[which] = mutate(&files[which], &e, cut);
+        read_shp(&files, by_code.then_some("code"))?;
+    }
+
+    #[test]
+    fn shapefile_arbitrary_bytes(
+        which in 0usize..3,
+        bytes in prop::collection::vec(any::<u8>(), 0..400),
+    ) {
+        let mut files = shapefile_seed();
+        files[which] = bytes;
+        read_shp(&files, None)?;
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+const CSV_SEED: &str = "code,pop,women,name,rate\n\
+    110011000000001101,120,60,Usaquén,0.5\n\
+    110011000000001102,*,,Chapinero,1\n\
+    05001,0,0,\"Suba, norte\",-2.5e3\n";
+
+fn csv_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        prop::sample::select(b",\n\r\"*-.0123456789e ;\t".to_vec()),
+        any::<u8>(),
+    ]
+}
+
+fn read_csv(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let d = case_dir("csv");
+    let p = d.join("t.csv");
+    std::fs::write(&p, bytes).unwrap();
+    let r = read_table_with_key(&p, "code");
+    let _ = std::fs::remove_dir_all(&d);
+    if let Ok(df) = r {
+        prop_assert!(df.column("code").is_ok(), "the key column is there");
+    }
+    Ok(())
+}
+
+#[test]
+fn csv_seed_is_valid() {
+    let d = case_dir("csv-seed");
+    let p = d.join("t.csv");
+    std::fs::write(&p, CSV_SEED).unwrap();
+    let df = read_table_with_key(&p, "code").unwrap();
+    assert_eq!(df.height(), 3);
+    let codes = df.column("code").unwrap().str().unwrap();
+    assert_eq!(codes.get(2), Some("05001"), "the key keeps its leading zero");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn csv_mutated(e in prop::collection::vec((any::<usize>(), csv_byte()), 1..6), cut in prop::option::of(any::<usize>())) {
+        read_csv(&mutate(CSV_SEED.as_bytes(), &e, cut))?;
+    }
+
+    #[test]
+    fn csv_arbitrary_bytes(body in prop::collection::vec(csv_byte(), 0..200)) {
+        let mut bytes = b"code,".to_vec();
+        bytes.extend(body);
+        read_csv(&bytes)?;
+    }
+}
+
+// ---------------------------------------------------------------- method files
+
+fn method_seed() -> String {
+    std::fs::read_to_string(root().join("examples/los_lagos.toml")).unwrap()
+}
+
+#[test]
+fn method_seed_is_valid() {
+    Method::from_toml("los_lagos.toml", &method_seed()).unwrap();
+}
+
+/// Values spliced into a `key = value` line of the method.
+const TOML_VALUES: &[&str] = &[
+    "0",
+    "-1",
+    "1e308",
+    "nan",
+    "inf",
+    "-inf",
+    "\"\"",
+    "\"x\"",
+    "[]",
+    "{}",
+    "true",
+    "18446744073709551616",
+    "\"pob_total / 0\"",
+    "\"((\"",
+    "[1, 2, 3]",
+    "0.000001",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn method_mutated_bytes(e in edits(), cut in prop::option::of(any::<usize>())) {
+        let bytes = mutate(method_seed().as_bytes(), &e, cut);
+        let _ = Method::from_toml("fuzz.toml", &String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn method_mutated_values(
+        ks in prop::collection::vec((any::<usize>(), prop::sample::select(TOML_VALUES)), 1..4),
+        drop_line in prop::option::of(any::<usize>()),
+    ) {
+        let seed = method_seed();
+        let mut lines: Vec<String> = seed.lines().map(str::to_string).collect();
+        let keyed: Vec<usize> = (0..lines.len())
+            .filter(|&i| !lines[i].trim_start().starts_with('#') && lines[i].contains(" = "))
+            .collect();
+        for (k, v) in ks {
+            let i = keyed[k % keyed.len()];
+            let key = lines[i].split(" = ").next().unwrap_or_default().to_string();
+            lines[i] = format!("{key} = {v}");
+        }
+        if let Some(k) = drop_line {
+            let n = lines.len();
+            lines.remove(k % n);
+        }
+        let _ = Method::from_toml("fuzz.toml", &lines.join("\n"));
+    }
+
+    #[test]
+    fn method_arbitrary_text(text in "[a-z_\\[\\]=\"\\.0-9 \n{},-]{0,200}") {
+        let _ = Method::from_toml("fuzz.toml", &text);
+    }
+}
+
+// ---------------------------------------------------------------- column expressions
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(1000), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Method files carry expressions (`STP32_2_SE * (1 - STP34_1_ED / STP27_PERS)`): parsing
+    /// and evaluating any text never panics, and a result has one value per row.
+    #[test]
+    fn expressions_parse_and_evaluate_without_panicking(
+        text in "[a-c0-9 .eE+*/()`_-]{0,40}",
+    ) {
+        use careblock_core::index::expr::Expr;
+        let a = [Some(1.0), None, Some(0.0)];
+        let b = [Some(2.5), Some(-1.0), Some(0.0)];
+        let lookup = |c: &str| match c {
+            "a" => Some(&a[..]),
+            "b" => Some(&b[..]),
+            _ => None,
+        };
+        if let Ok(e) = Expr::parse(&text)
+            && let Ok(out) = e.eval(&lookup, 3)
+        {
+            prop_assert_eq!(out.values.len(), 3);
+        }
+    }
+}
