@@ -659,20 +659,22 @@ fn swapped_lat_lon_is_refused_against_the_other_layer() {
         &[],
         &["units.geojson", "(lat, lon)"],
     );
-    // `careblock run` does not call check_axis_order yet (crates/io/src/method.rs, owned by
-    // another branch; see the report of issue 8): the run continues and lists every unit as
-    // outside every district, so nothing is dropped silently.
-    let dir = case_dir("swapped_run");
-    let o = run_in(&dir, &collection(&units), &two_districts(), &method(""));
-    assert_warning(&o, &[]);
-    assert_eq!(csv_ids(&dir.join("out/units.csv")), ["u1", "u2", "u3", "u4"]);
-    assert_eq!(outside_ids(&dir), ["u1", "u2", "u3", "u4"]);
-    std::fs::write(dir.join("method.toml"), method("")).unwrap();
-    let (_, ps) = validate(&dir);
-    assert_eq!(
-        problem(&ps, "warning", "wholly outside").2,
-        ["u1", "u2", "u3", "u4"]
+    // `careblock run` refuses it too, before writing anything, and `validate` lists it as an
+    // error.
+    run_error(
+        "swapped_run",
+        &collection(&units),
+        &two_districts(),
+        &method(""),
+        &["units.geojson", "(lat, lon)"],
     );
+    let dir = case_dir("swapped_validate");
+    std::fs::write(dir.join("units.geojson"), collection(&units)).unwrap();
+    std::fs::write(dir.join("districts.geojson"), two_districts()).unwrap();
+    std::fs::write(dir.join("method.toml"), method("")).unwrap();
+    let (code, ps) = validate(&dir);
+    assert_eq!(code, Some(2));
+    problem(&ps, "error", "(lat, lon)");
 }
 
 #[test]

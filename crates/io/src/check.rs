@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use careblock_core::crs::{project, working_crs};
+use careblock_core::crs::{check_axis_order, project, working_crs};
 use careblock_core::index::Method;
 use careblock_core::index::expr::Expr;
 use careblock_core::index::method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
@@ -906,6 +906,29 @@ pub fn check_method(path: &Path) -> CheckReport {
             if let Some(f) = &k.filter {
                 c.filter(l, f, &format!("{key}.filter"));
             }
+        }
+    }
+
+    // Axis order: the units against the districts, every other layer against the units (as
+    // `load_inputs` checks them).
+    if let Some(u) = &units {
+        let pairs = districts.iter().map(|d| (&u.layer, &d.layer)).chain(
+            districts
+                .iter()
+                .chain(coarse.iter().flatten())
+                .chain(supply.iter().flatten())
+                .chain(candidates.iter().flatten())
+                .chain(existing.iter().flatten())
+                .map(|l| (&l.layer, &u.layer)),
+        );
+        let mut swapped = Vec::new();
+        for (layer, reference) in pairs {
+            if let Err(e) = check_axis_order(layer, reference) {
+                swapped.push((layer.name.clone(), e.to_string()));
+            }
+        }
+        for (name, message) in swapped {
+            c.error(&name, message, Vec::new());
         }
     }
 

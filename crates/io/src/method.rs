@@ -283,7 +283,11 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
             (None, None) => {}
         }
     }
-    // Every layer is compared with the units: one given as (lat, lon) lies outside them.
+    // The units are compared with the districts (usually official polygons), then every other
+    // layer with the units: a layer given as (lat, lon) lies outside them.
+    if let Some(d) = &districts {
+        check_axis_order(&units, d).map_err(|e| IoError::crs(&units.name, e))?;
+    }
     for layer in districts
         .iter()
         .chain(&coarse)
