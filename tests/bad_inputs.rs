@@ -865,11 +865,21 @@ fn sub_groups_larger_than_the_total_keep_their_value_and_the_run_continues() {
     let o = run_in(&dir, &units, &two_districts(), &method(""));
     assert_warning(&o, &[]);
     assert_eq!(csv_ids(&dir.join("out/units.csv")), ["u1", "u2", "u3", "u4"]);
-    // The share is kept as computed (1.3), not clipped, and the unit is ranked. (A note
-    // naming such units belongs in index::assess; see the report of issue 8.)
+    // The share is kept as computed (1.3), not clipped, and the unit is ranked; a note names it.
     let share = csv_column(&dir.join("out/units.csv"), "women_share");
     assert_eq!(share["u2"].parse::<f64>().unwrap(), 1.3);
     assert_ne!(csv_column(&dir.join("out/units.csv"), "rank")["u2"], "");
+    let notes = read_json(&dir.join("out/run.json"))["notes"].clone();
+    let note = notes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str())
+        .find(|n| n.contains("sub-group larger than its total"));
+    assert!(
+        note.is_some_and(|n| n.contains("women_share") && n.contains("(first: \"u2\")")),
+        "{notes}"
+    );
 }
 
 // ---------------------------------------------------------------- joins

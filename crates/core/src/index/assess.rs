@@ -367,6 +367,26 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                         )
                         .into());
                 }
+                if ind.kind == IndicatorKind::Share {
+                    // A share above 1 means a sub-group larger than its total (women counted
+                    // above the persons, say): kept as it is, but named.
+                    let over: Vec<&str> = num
+                        .iter()
+                        .zip(&den)
+                        .zip(&units.ids)
+                        .filter(|((n, d), _)| matches!((n, d), (Some(n), Some(d)) if n > d))
+                        .map(|(_, id)| id.as_str())
+                        .collect();
+                    if let Some(first) = over.first() {
+                        cols.notes.push(format!(
+                            "indicator {:?}: the numerator `{}` exceeds the denominator `{}` in {} unit(s), a sub-group larger than its total; their share is above 1 and kept as it is (first: {first:?})",
+                            ind.name.get_ref(),
+                            num_s.get_ref(),
+                            den_s.get_ref(),
+                            over.len()
+                        ));
+                    }
+                }
                 Built::Ratio { num, den }
             }
             IndicatorKind::Density => Built::Density {
