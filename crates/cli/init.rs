@@ -141,6 +141,13 @@ struct Indicator<'a> {
     basis: &'a str,
 }
 
+/// One `[[indicators]]` entry as TOML text.
+fn indicator_toml(i: &Indicator<'_>) -> String {
+    let mut s = String::new();
+    push_indicator(&mut s, i);
+    s
+}
+
 fn push_indicator(s: &mut String, i: &Indicator<'_>) {
     s.push_str("\n[[indicators]]\n");
     let _ = writeln!(s, "name = {}", q(i.name));
@@ -230,74 +237,54 @@ fn dane(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
              # has no age × sex).\n\
              women_15_plus = \"STP32_2_SE * (1 - (STP34_1_ED + 0.5 * STP34_2_ED) / STP27_PERS)\"\n",
         );
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
+        inds.push(indicator_toml(&Indicator {
                 name: "women_15_plus_density",
                 label: "Women aged 15+ per km² (potential caregivers)",
                 dimension: "women_caregivers",
                 kind: "density",
                 fields: vec![("count", "women_15_plus".into())],
                 basis: "proxy for the documented criterion (density of women caregivers): CNPV sector data has no housework item; add a [[coarse]] layer with a localidad rate of women in unpaid household work (see examples/bogota.toml) for the documented measure",
-            },
-        );
-        inds.push(s);
+            }));
     }
     if h.all(&["STVIVIENDA", "ESTRATO_1", "ESTRATO_2"]) {
         recognised.push("STVIVIENDA (dwellings), ESTRATO_1/ESTRATO_2 (shares of dwellings)".into());
         derived.push_str("dwellings_estrato_1_2 = \"(ESTRATO_1 + ESTRATO_2) * STVIVIENDA\"\n");
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "estrato_1_2",
-                label: "Share of dwellings in estrato 1–2",
-                dimension: "vulnerability",
-                kind: "share",
-                fields: vec![
-                    ("numerator", "dwellings_estrato_1_2".into()),
-                    ("denominator", "STVIVIENDA".into()),
-                ],
-                basis: "assumed criterion (Bogotá has not published criteria 3–4)",
-            },
-        );
-        inds.push(s);
+        inds.push(indicator_toml(&Indicator {
+            name: "estrato_1_2",
+            label: "Share of dwellings in estrato 1–2",
+            dimension: "vulnerability",
+            kind: "share",
+            fields: vec![
+                ("numerator", "dwellings_estrato_1_2".into()),
+                ("denominator", "STVIVIENDA".into()),
+            ],
+            basis: "assumed criterion (Bogotá has not published criteria 3–4)",
+        }));
     }
     if h.all(&["IPM_PROMEDIO"]) {
         recognised.push("IPM_PROMEDIO (mean multidimensional poverty index)".into());
         derived.push_str("ipm_person_sum = \"IPM_PROMEDIO * STP27_PERS\"\n");
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "ipm",
-                label: "Mean multidimensional poverty index (IPM)",
-                dimension: "vulnerability",
-                kind: "ratio",
-                fields: vec![
-                    ("numerator", "ipm_person_sum".into()),
-                    ("denominator", "STP27_PERS".into()),
-                ],
-                basis: "assumed criterion (not published); population-weighted mean",
-            },
-        );
-        inds.push(s);
+        inds.push(indicator_toml(&Indicator {
+            name: "ipm",
+            label: "Mean multidimensional poverty index (IPM)",
+            dimension: "vulnerability",
+            kind: "ratio",
+            fields: vec![
+                ("numerator", "ipm_person_sum".into()),
+                ("denominator", "STP27_PERS".into()),
+            ],
+            basis: "assumed criterion (not published); population-weighted mean",
+        }));
     }
     if inds.is_empty() {
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "population_density",
-                label: "Persons per km²",
-                dimension: "care_demand",
-                kind: "density",
-                fields: vec![("count", "STP27_PERS".into())],
-                basis: "placeholder: no CNPV age or sex columns found; replace with the criteria you need",
-            },
-        );
-        inds.push(s);
+        inds.push(indicator_toml(&Indicator {
+            name: "population_density",
+            label: "Persons per km²",
+            dimension: "care_demand",
+            kind: "density",
+            fields: vec![("count", "STP27_PERS".into())],
+            basis: "placeholder: no CNPV age or sex columns found; replace with the criteria you need",
+        }));
     }
     (recognised, derived, inds)
 }
@@ -368,48 +355,33 @@ fn ine(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
             "# Women 15–64, assuming women share the zone's age structure (a proxy: no age × sex per zone).\n\
              women_15_64 = \"mujeres * pob_15a64 / pob_total\"\n",
         );
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "women_15_64_density",
-                label: "Women aged 15–64 per km² (potential caregivers)",
-                dimension: "women_caregivers",
-                kind: "density",
-                fields: vec![("count", "women_15_64".into())],
-                basis: "proxy: Censo 2017 has no housework/activity item per zone",
-            },
-        );
-        inds.push(s);
+        inds.push(indicator_toml(&Indicator {
+            name: "women_15_64_density",
+            label: "Women aged 15–64 per km² (potential caregivers)",
+            dimension: "women_caregivers",
+            kind: "density",
+            fields: vec![("count", "women_15_64".into())],
+            basis: "proxy: Censo 2017 has no housework/activity item per zone",
+        }));
     } else if h.all(&["pob_15a64"]) {
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
+        inds.push(indicator_toml(&Indicator {
                 name: "persons_15_64_density",
                 label: "Persons aged 15–64 per km² (potential caregivers)",
                 dimension: "women_caregivers",
                 kind: "density",
                 fields: vec![("count", "pob_15a64".into())],
                 basis: "proxy: no sex per zone; a comuna female share of 15–64 as a [[coarse_rates]] entry estimates the women (see examples/los_lagos.toml)",
-            },
-        );
-        inds.push(s);
+            }));
     }
     if inds.is_empty() {
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "population_density",
-                label: "Persons per km²",
-                dimension: "care_demand",
-                kind: "density",
-                fields: vec![("count", "pob_total".into())],
-                basis: "placeholder: no Censo 2017 age columns found; replace with the criteria you need",
-            },
-        );
-        inds.push(s);
+        inds.push(indicator_toml(&Indicator {
+            name: "population_density",
+            label: "Persons per km²",
+            dimension: "care_demand",
+            kind: "density",
+            fields: vec![("count", "pob_total".into())],
+            basis: "placeholder: no Censo 2017 age columns found; replace with the criteria you need",
+        }));
     }
     (recognised, derived, inds)
 }
