@@ -150,9 +150,15 @@ Example (Bogotá: CNPV 2018 census sectors and UPZ, bundled data):
 
 Writes to --out: districts.geojson and districts.csv (one row per district: raw indicators,
 normalised scores, dimension scores, index, rank (1 = highest need), class (5 = highest),
-each indicator's contribution, Monte Carlo rank interval), the same for units, and
-run.json (method, conservation of every count summed to districts, notes on what was
-excluded or estimated). Paths in the method file are relative to the method file.";
+each indicator's contribution, Monte Carlo rank interval), the same for units; with
+[siting] sites, catchments, uncovered (.geojson), sites.csv and assignments.csv (and
+equity.csv with [siting.equity]); careblock.gpkg with every layer in the working CRS and
+its QGIS style, a .qml style beside each GeoJSON; report.html (map, ranking curve,
+uncertainty, conservation, notes: one self-contained page); run.json (inputs with their
+SHA-256, the method as parsed, seed, conservation of every count summed to districts,
+objective/bound/gap, notes on what was excluded or estimated) and timings.json.
+Nothing is written until everything is computed. Exit codes: 0 success, 1 nothing can be
+sited, 2 error. Paths in the method file are relative to the method file.";
 
 /// Arguments of `careblock run`.
 #[derive(Debug, Args)]
