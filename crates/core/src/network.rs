@@ -68,6 +68,12 @@ pub enum NetworkError {
         /// Its value.
         value: f64,
     },
+    /// The method walks on the network but the street layer was not given.
+    #[error("the [network] street layer was not given to the computation")]
+    Missing,
+    /// The gap layer (not polygons, ...).
+    #[error(transparent)]
+    Layer(#[from] crate::error::LayerError),
     /// Nothing to route on.
     #[error("{layer}: the street network has no segment of positive length")]
     Empty {
@@ -776,6 +782,139 @@ pub fn within_distance(
             row
         })
         .collect()
+}
+
+/// A street network ready to measure walking distances for a method: the graph, the
+/// coverage-gap polygons, and the maximum snap distance.
+#[derive(Debug, Clone)]
+pub struct NetworkCost {
+    /// The graph.
+    pub net: StreetNetwork,
+    /// Areas the network does not cover.
+    pub gap: Vec<MultiPolygon<f64>>,
+    /// The gap layer's name (file), if any.
+    pub gap_layer: Option<String>,
+    /// The street layer's name (file).
+    pub layer: String,
+    /// Points farther than this from the network fall back (`None`: the search radius).
+    pub max_snap: Option<f64>,
+    /// Catchment buffer, metres.
+    pub buffer: f64,
+}
+
+/// Walking distances from sources to targets (see [`within_distance`]), with how every point
+/// met the network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distances {
+    /// Per source: `(target, metres)` within the radius, nearest first.
+    pub rows: Vec<Vec<(u32, f64)>>,
+    /// How the sources met the network.
+    pub sources: Snapped,
+    /// How the targets met the network.
+    pub targets: Snapped,
+    /// The maximum snap distance used.
+    pub max_snap: f64,
+}
+
+impl NetworkCost {
+    /// Builds the network of a method's `[network]` section from its layers (projected).
+    pub fn new(
+        spec: &crate::index::method::NetworkSpec,
+        streets: Option<&Layer>,
+        gap: Option<&Layer>,
+    ) -> Result<NetworkCost, NetworkError> {
+        let streets = streets.ok_or(NetworkError::Missing)?;
+        let net = StreetNetwork::from_layer(
+            streets,
+            &NetworkOptions {
+                snap_tolerance: spec.snap_tolerance(),
+                ..NetworkOptions::default()
+            },
+        )?;
+        let gap_polys = match gap {
+            Some(g) => g.polygons()?,
+            None => Vec::new(),
+        };
+        Ok(NetworkCost {
+            net,
+            gap: gap_polys,
+            gap_layer: gap.map(|g| g.name.clone()),
+            layer: streets.name.clone(),
+            max_snap: spec.max_snap.as_ref().map(|v| *v.get_ref()),
+            buffer: spec.buffer(),
+        })
+    }
+
+    /// Walking distances within `radius` metres from every source to every target.
+    pub fn within(
+        &self,
+        sources: &[Option<Point<f64>>],
+        targets: &[Option<Point<f64>>],
+        radius: f64,
+    ) -> Distances {
+        let max_snap = self.max_snap.unwrap_or(radius);
+        let ss = snap_points(&self.net, sources, &self.gap, max_snap);
+        let ts = snap_points(&self.net, targets, &self.gap, max_snap);
+        let rows = within_distance(&self.net, sources, &ss, targets, &ts, radius);
+        Distances {
+            rows,
+            sources: ss,
+            targets: ts,
+            max_snap,
+        }
+    }
+
+    /// The catchment of a point: the buffered streets reached within `radius` metres
+    /// (off-network walk included), or `None` when the point is off the network.
+    pub fn catchment(&self, snap: &Result<Snap, OffNetwork>, radius: f64) -> Option<MultiPolygon<f64>> {
+        let s = snap.as_ref().ok()?;
+        Some(self.net.catchment(s, (radius - s.distance).max(0.0), self.buffer))
+    }
+
+    /// A plain-language note on the graph: kept and dropped components.
+    pub fn graph_note(&self) -> String {
+        let r = self.net.report();
+        format!(
+            "network {}: {} segment(s) read → {} edge(s), {} node(s), {:.1} km kept (largest connected component); {} other component(s) dropped ({} edge(s), {:.1} km); {} street end(s) joined within the snap tolerance",
+            self.layer,
+            r.segments_read,
+            r.kept_edges,
+            r.kept_nodes,
+            r.kept_length / 1000.0,
+            r.dropped_components,
+            r.dropped_edges,
+            r.dropped_length / 1000.0,
+            r.snapped_endpoints
+        )
+    }
+
+    /// A note on the points of one kind that fall back to straight-line distance (`None` when
+    /// none does). `ids` names them.
+    pub fn fallback_note(
+        &self,
+        what: &str,
+        snapped: &Snapped,
+        ids: &[String],
+        max_snap: f64,
+    ) -> Option<String> {
+        let off: Vec<(usize, OffNetwork)> = snapped
+            .off_network()
+            .filter(|(_, r)| *r != OffNetwork::NoPoint)
+            .collect();
+        let first = off.first()?;
+        Some(format!(
+            "network: {} of {} {what} use straight-line distance instead of walking: {} inside the coverage gap{}, {} farther than {max_snap} m from the kept network (first: {:?})",
+            off.len(),
+            snapped.snaps.len(),
+            snapped.count(OffNetwork::Gap),
+            self.gap_layer
+                .as_ref()
+                .map(|g| format!(" ({g})"))
+                .unwrap_or_default(),
+            snapped.count(OffNetwork::TooFar),
+            ids.get(first.0).map(String::as_str).unwrap_or("?")
+        ))
+    }
 }
 
 #[cfg(test)]
