@@ -325,9 +325,9 @@ pub struct NetworkComparison {
     pub covered_euclidean: f64,
     /// Total demand.
     pub total_demand: f64,
-    /// Per district of the `[districts]` layer (same order; empty without it): demand,
+    /// Per district of the `[districts]` layer (same order; empty without it): id, demand,
     /// covered demand walking, covered demand with circles.
-    pub districts: Vec<(f64, f64, f64)>,
+    pub districts: Vec<(String, f64, f64, f64)>,
     /// Unit centroids and sites that fell back to straight-line distance.
     pub fallback_units: usize,
     /// Sites (candidates and existing blocks) that fell back.
@@ -1265,7 +1265,9 @@ fn compare_with_circles(
             let dem = spread(&w, m, |u| c.demand[u]);
             let net = spread(&w, m, |u| c.demand[u] * c.unit_coverage[u].min(1.0));
             let eu = spread(&w, m, |u| c.demand[u] * euclid[u]);
-            (0..m).map(|d| (dem[d], net[d], eu[d])).collect()
+            (0..m)
+                .map(|d| (dl.ids[d].clone(), dem[d], net[d], eu[d]))
+                .collect()
         }
     };
     Ok(NetworkComparison {
