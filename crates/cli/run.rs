@@ -340,6 +340,26 @@ fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
     if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
         obj.insert("equity".into(), e);
     }
+    if let (Some(n), Some(obj)) = (&p.network, out.as_object_mut()) {
+        let share = |v: f64, d: f64| if d > 0.0 { Some(v / d) } else { None };
+        obj.insert(
+            "network".into(),
+            json!({
+                "distance": "network",
+                "catchments": format!("reached streets buffered by {} m (circles for sites off the network)", n.buffer),
+                "covered_network": n.covered_network,
+                "covered_euclidean": n.covered_euclidean,
+                "share_network": share(n.covered_network, n.total_demand),
+                "share_euclidean": share(n.covered_euclidean, n.total_demand),
+                "fallback_units": n.fallback_units,
+                "fallback_sites": n.fallback_sites,
+                "districts": n.districts.iter().map(|(id, d, net, eu)| json!({
+                    "id": id, "demand": d, "covered_network": net, "covered_euclidean": eu,
+                    "share_network": share(*net, *d), "share_euclidean": share(*eu, *d),
+                })).collect::<Vec<_>>(),
+            }),
+        );
+    }
     out
 }
 
@@ -416,6 +436,28 @@ fn siting_summary(p: &Plan) -> String {
             if bus.total_demand > 0.0 { 100.0 * bus.objective / bus.total_demand } else { 0.0 },
             p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count()
         ));
+    }
+    if let Some(n) = &p.network {
+        s.push_str(&format!(
+            "walking vs circles ({} m, same sites): covered demand {:.1} % on the streets, {:.1} % with circles\n",
+            p.radius,
+            pct(n.covered_network),
+            pct(n.covered_euclidean)
+        ));
+        // The districts where walking changes coverage most.
+        let mut d: Vec<&(String, f64, f64, f64)> = n.districts.iter().filter(|x| x.1 > 0.0).collect();
+        d.sort_by(|a, b| {
+            ((b.3 - b.2) / b.1)
+                .total_cmp(&((a.3 - a.2) / a.1))
+                .then(a.0.cmp(&b.0))
+        });
+        for (id, dem, net, eu) in d.into_iter().take(5).filter(|x| x.3 > x.2) {
+            s.push_str(&format!(
+                "  {id}: {:.1} % walking, {:.1} % with circles\n",
+                100.0 * net / dem,
+                100.0 * eu / dem
+            ));
+        }
     }
     for n in &p.notes {
         s.push_str(&format!("note: {n}\n"));

@@ -258,11 +258,16 @@ pub fn write(
         geometries: plan
             .sites
             .iter()
-            .map(|s| {
-                Some(Geometry::MultiPolygon(MultiPolygon::new(vec![circle(
-                    s.point,
-                    radius_of(s.status),
-                )])))
+            .enumerate()
+            .map(|(k, s)| {
+                // Walking on the network: the buffered reached streets; otherwise (or for a
+                // site off the network) the circle.
+                Some(Geometry::MultiPolygon(
+                    match plan.catchments.get(k).cloned().flatten() {
+                        Some(c) => c,
+                        None => MultiPolygon::new(vec![circle(s.point, radius_of(s.status))]),
+                    },
+                ))
             })
             .collect(),
         attributes: df

@@ -39,6 +39,7 @@ pub mod error;
 pub mod index;
 pub mod join;
 pub mod layer;
+pub mod network;
 pub mod plan;
 mod rings;
 mod rng;

@@ -12,12 +12,14 @@ use thiserror::Error;
 use crate::error::{JoinError, LayerError};
 use crate::index::assess::Assessment;
 use crate::index::method::{
-    CandidateInput, CoverageRule, EquitySpec, ExistingInput, FilterSpec, Method, MethodError, SitingSpec,
+    CandidateInput, CoverageRule, DistanceRule, EquitySpec, ExistingInput, FilterSpec, Method, MethodError,
+    SitingSpec,
 };
 use crate::join::interpolate::{AreaTable, check_join_inputs};
 use crate::join::overlay::PolygonIndex;
 use crate::join::points::{Neighbours, centroids, points_in_polygons, points_within_distance};
 use crate::layer::Layer;
+use crate::network::{Distances, NetworkCost, OffNetwork, Snap};
 use crate::siting::{
     Coverage, Limit, Options, Problem, QuotaReport, Quotas, ShortReason, SitingError, Solution, solve,
     solve_with_quotas,
@@ -39,6 +41,9 @@ pub enum PlanError {
     /// The optimisation (no eligible candidate, p too large, ...).
     #[error(transparent)]
     Siting(#[from] SitingError),
+    /// The street network.
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     /// Nothing can be sited: no demand, or no candidate left.
     #[error("nothing to site: {0}")]
     Infeasible(String),
@@ -60,6 +65,10 @@ pub struct PlanInputs<'a> {
     /// The `[siting.equity]` polygon layer when it is not the districts (a `[[coarse]]` layer
     /// or one of its own `path`).
     pub equity: Option<&'a Layer>,
+    /// The `[network]` street layer, when the method declares one.
+    pub network: Option<&'a Layer>,
+    /// The `[network] gap` polygon layer.
+    pub network_gap: Option<&'a Layer>,
 }
 
 /// What a site is.
@@ -299,6 +308,32 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The `[siting.equity]` rule: per-district counts and the cost of the rule.
     pub equity: Option<EquityOutcome>,
+    /// With `distance = "network"`: walking coverage against straight-line coverage of the
+    /// same sites.
+    pub network: Option<NetworkComparison>,
+    /// Per site (same order as [`Plan::sites`]): the catchment drawn from the reached streets
+    /// (`None`: draw the circle, without the network or for a site off the network).
+    pub catchments: Vec<Option<MultiPolygon<f64>>>,
+}
+
+/// Walking (network) against straight-line coverage of the same sites (existing and proposed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkComparison {
+    /// Covered demand walking on the network (the plan's objective).
+    pub covered_network: f64,
+    /// Covered demand by circles of the same radius around the same sites.
+    pub covered_euclidean: f64,
+    /// Total demand.
+    pub total_demand: f64,
+    /// Per district of the `[districts]` layer (same order; empty without it): id, demand,
+    /// covered demand walking, covered demand with circles.
+    pub districts: Vec<(String, f64, f64, f64)>,
+    /// Unit centroids and sites that fell back to straight-line distance.
+    pub fallback_units: usize,
+    /// Sites (candidates and existing blocks) that fell back.
+    pub fallback_sites: usize,
+    /// The catchment buffer, metres.
+    pub buffer: f64,
 }
 
 fn values_match(text: &str, wanted: &toml::Value) -> bool {
@@ -507,6 +542,21 @@ pub fn circle(c: Point<f64>, r: f64) -> Polygon<f64> {
     Polygon::new(LineString::new(ring), vec![])
 }
 
+/// Candidate → unit distances: straight-line, or walking on the network.
+enum Near {
+    Euclidean(Neighbours),
+    Network(Distances),
+}
+
+impl Near {
+    fn row(&self, j: usize) -> &[(u32, f64)] {
+        match self {
+            Near::Euclidean(n) => n.row(j),
+            Near::Network(d) => &d.rows[j],
+        }
+    }
+}
+
 /// Coverage rows (candidate → units) and distances.
 fn coverage(
     rule: CoverageRule,
@@ -514,8 +564,19 @@ fn coverage(
     unit_polys: &[MultiPolygon<f64>],
     unit_centroids: &[Option<Point<f64>>],
     radius: f64,
-) -> Result<(Coverage, Neighbours), PlanError> {
+    net: Option<&NetworkCost>,
+) -> Result<(Coverage, Near), PlanError> {
     let queries: Vec<Option<Point<f64>>> = sites.iter().map(|p| Some(*p)).collect();
+    if let Some(net) = net {
+        // Method checks refuse the area rule with the network: centroid rule.
+        let d = net.within(&queries, unit_centroids, radius);
+        let rows = d
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|&(u, _)| (u, 1.0)).collect())
+            .collect();
+        return Ok((Coverage::from_rows(unit_polys.len(), rows)?, Near::Network(d)));
+    }
     let near = points_within_distance(&queries, unit_centroids, radius)?;
     let cov = match rule {
         CoverageRule::Centroid => Coverage::from_neighbours(unit_polys.len(), &near),
@@ -539,7 +600,7 @@ fn coverage(
             Coverage::from_rows(unit_polys.len(), rows)?
         }
     };
-    Ok((cov, near))
+    Ok((cov, Near::Euclidean(near)))
 }
 
 /// Runs the siting the method's `[siting]` declares, on an assessment of the same inputs.
@@ -559,7 +620,25 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         check_join_inputs(units, l)?;
     }
     let mut notes = Vec::new();
-    let radius = *st.radius.get_ref();
+    let radius = st.effective_radius(method.spec.network.as_ref());
+    let net = match (st.distance(), &method.spec.network) {
+        (DistanceRule::Network, Some(ns)) => {
+            let cost = NetworkCost::new(ns, inputs.network, inputs.network_gap)?;
+            notes.push(format!(
+                "siting: walking distances on the street network; {}",
+                cost.graph_note()
+            ));
+            if ns.minutes.is_some() {
+                notes.push(format!(
+                    "siting: radius {radius:.0} m = {} min at {} km/h",
+                    ns.minutes.as_ref().map_or(0.0, |m| *m.get_ref()),
+                    ns.walking_speed()
+                ));
+            }
+            Some(cost)
+        }
+        _ => None,
+    };
     let n = units.len();
     let unit_polys = units.polygons()?;
     let unit_centroids = centroids(units);
@@ -659,7 +738,37 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     }
 
     let points: Vec<Point<f64>> = cands.iter().map(|c| c.point).collect();
-    let (cov, near) = coverage(st.coverage, &points, &unit_polys, &unit_centroids, radius)?;
+    let (cov, near) = coverage(
+        st.coverage,
+        &points,
+        &unit_polys,
+        &unit_centroids,
+        radius,
+        net.as_ref(),
+    )?;
+    let mut fallback = (0, 0);
+    if let (Some(c), Near::Network(d)) = (&net, &near) {
+        let ids: Vec<String> = cands.iter().map(|c| c.id.clone()).collect();
+        fallback = (
+            d.targets
+                .off_network()
+                .filter(|x| x.1 != OffNetwork::NoPoint)
+                .count(),
+            d.sources
+                .off_network()
+                .filter(|x| x.1 != OffNetwork::NoPoint)
+                .count(),
+        );
+        notes.extend(
+            [
+                c.fallback_note("unit centroids", &d.targets, &units.ids, d.max_snap),
+                c.fallback_note("candidate and existing sites", &d.sources, &ids, d.max_snap),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|n| format!("siting: {n}")),
+        );
+    }
     let locked_in: Vec<bool> = cands.iter().map(|c| c.locked_in).collect();
     let locked_out: Vec<bool> = cands.iter().map(|c| c.locked_out).collect();
     let cost: Vec<f64> = cands
@@ -849,6 +958,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         })
         .collect();
     let mut bus = None;
+    let mut bus_snaps = Vec::new();
     if let Some(b) = &st.bus {
         let bus_demand: Vec<f64> = {
             let mut v = vec![0.0; n];
@@ -867,7 +977,14 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                 .collect();
             let stop_points: Vec<Point<f64>> = stops.iter().map(|&j| cands[j].point).collect();
             let br = *b.radius.get_ref();
-            let (bcov, bnear) = coverage(st.coverage, &stop_points, &unit_polys, &unit_centroids, br)?;
+            let (bcov, bnear) = coverage(
+                st.coverage,
+                &stop_points,
+                &unit_polys,
+                &unit_centroids,
+                br,
+                net.as_ref(),
+            )?;
             let no = vec![false; stops.len()];
             let p = (*b.p.get_ref()).min(stops.len());
             let bsol = solve(
@@ -908,7 +1025,11 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                     district: None,
                 });
             }
-            let _ = bnear;
+            if let Near::Network(d) = &bnear {
+                for &s in &bsol.selected {
+                    bus_snaps.push(d.sources.snaps[s]);
+                }
+            }
             for x in uncovered.iter_mut() {
                 if bus_demand[x.unit] <= 0.0 && x.density >= b.max_density {
                     continue;
@@ -1014,7 +1135,62 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         )),
         _ => None,
     };
+    let (network, catchments) = match (&net, &near) {
+        (Some(c), Near::Network(d)) => {
+            let comparison = compare_with_circles(
+                &CompareInputs {
+                    points: &points,
+                    unit_polys: &unit_polys,
+                    unit_centroids: &unit_centroids,
+                    radius,
+                    demand: &demand,
+                    locked_in: &locked_in,
+                    selected: &sol.selected,
+                    unit_coverage: &sol.unit_coverage,
+                    districts: inputs.districts,
+                    table: assessment.district_table.as_ref(),
+                },
+                fallback,
+                c.buffer,
+                total_demand,
+            )?;
+            notes.push(format!(
+                "siting: walking on the streets the sites cover {:.1} % of the demand; circles of {radius} m around the same sites would cover {:.1} %",
+                100.0 * comparison.covered_network / total_demand,
+                100.0 * comparison.covered_euclidean / total_demand
+            ));
+            // Snaps of the sites in `sites` order: existing, proposed, bus stops.
+            let mut snaps: Vec<Result<Snap, OffNetwork>> = Vec::new();
+            for (j, _) in cands.iter().enumerate().filter(|(_, c)| c.locked_in) {
+                snaps.push(d.sources.snaps[j]);
+            }
+            for &j in &sol.selected {
+                snaps.push(d.sources.snaps[j]);
+            }
+            snaps.extend(bus_snaps.iter().copied());
+            let bus_radius = st.bus.as_ref().map_or(radius, |b| *b.radius.get_ref());
+            let catchments = {
+                use rayon::prelude::*;
+                snaps
+                    .par_iter()
+                    .zip(sites.par_iter())
+                    .map(|(s, site)| {
+                        let r = if site.status == SiteStatus::Bus {
+                            bus_radius
+                        } else {
+                            radius
+                        };
+                        c.catchment(s, r)
+                    })
+                    .collect()
+            };
+            (Some(comparison), catchments)
+        }
+        _ => (None, vec![None; sites.len()]),
+    };
     Ok(Plan {
+        network,
+        catchments,
         radius,
         sites,
         blocks: Optimum {
@@ -1035,6 +1211,73 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         candidates: (read, kept, eligible),
         notes,
         equity,
+    })
+}
+
+struct CompareInputs<'a> {
+    points: &'a [Point<f64>],
+    unit_polys: &'a [MultiPolygon<f64>],
+    unit_centroids: &'a [Option<Point<f64>>],
+    radius: f64,
+    demand: &'a [f64],
+    locked_in: &'a [bool],
+    selected: &'a [usize],
+    unit_coverage: &'a [f64],
+    districts: Option<&'a Layer>,
+    table: Option<&'a AreaTable>,
+}
+
+/// Straight-line coverage of the sites the network siting chose, overall and per district.
+fn compare_with_circles(
+    c: &CompareInputs<'_>,
+    fallback: (usize, usize),
+    buffer: f64,
+    total_demand: f64,
+) -> Result<NetworkComparison, PlanError> {
+    let open: Vec<usize> = (0..c.points.len())
+        .filter(|&j| c.locked_in[j])
+        .chain(c.selected.iter().copied())
+        .collect();
+    let queries: Vec<Option<Point<f64>>> = open.iter().map(|&j| Some(c.points[j])).collect();
+    let near = points_within_distance(&queries, c.unit_centroids, c.radius)?;
+    let n = c.unit_polys.len();
+    let mut euclid = vec![0.0f64; n];
+    for k in 0..open.len() {
+        for &(u, _) in near.row(k) {
+            euclid[u as usize] = 1.0;
+        }
+    }
+    let covered_euclidean: f64 = (0..n).map(|u| c.demand[u] * euclid[u]).sum();
+    let covered_network: f64 = (0..n).map(|u| c.demand[u] * c.unit_coverage[u].min(1.0)).sum();
+    let districts = match c.districts {
+        None => Vec::new(),
+        Some(dl) => {
+            let built;
+            let table = match c.table {
+                Some(t) => t,
+                None => {
+                    built = AreaTable::build(c.unit_polys, &dl.polygons()?);
+                    &built
+                }
+            };
+            let w = normalised_rows(table, n);
+            let m = dl.len();
+            let dem = spread(&w, m, |u| c.demand[u]);
+            let net = spread(&w, m, |u| c.demand[u] * c.unit_coverage[u].min(1.0));
+            let eu = spread(&w, m, |u| c.demand[u] * euclid[u]);
+            (0..m)
+                .map(|d| (dl.ids[d].clone(), dem[d], net[d], eu[d]))
+                .collect()
+        }
+    };
+    Ok(NetworkComparison {
+        covered_network,
+        covered_euclidean,
+        total_demand,
+        districts,
+        fallback_units: fallback.0,
+        fallback_sites: fallback.1,
+        buffer,
     })
 }
 

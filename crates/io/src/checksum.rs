@@ -14,7 +14,7 @@ use crate::{IoError, extension, path_name};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
     /// What the file is for: `method`, `units`, `units.table`, `districts`, `coarse.NAME`,
-    /// `supply.NAME`, `candidates.NAME`, `existing.N`, `equity`, with `.shx`/`.dbf`/... for sidecars.
+    /// `supply.NAME`, `candidates.NAME`, `existing.N`, `equity`, `network`, `network.gap`, with `.shx`/`.dbf`/... for sidecars.
     pub role: String,
     /// The path as the method file gives it (relative to the method file), or the method
     /// file's path as given on the command line: stable whatever the working directory.
@@ -88,6 +88,12 @@ pub fn method_inputs(method: &Method, method_path: &Path, base: &Path) -> Result
         }
         if let Some(path) = siting.equity.as_ref().and_then(|e| e.path.as_ref()) {
             wanted.push(("equity".into(), path.get_ref()));
+        }
+    }
+    if let Some(n) = &spec.network {
+        wanted.push(("network".into(), n.path.get_ref()));
+        if let Some(g) = &n.gap {
+            wanted.push(("network.gap".into(), g.get_ref()));
         }
     }
 

@@ -46,6 +46,10 @@ pub struct LoadedInputs {
     /// The `[siting.equity]` polygon layer when that is a `[[coarse]]` layer or has its own
     /// `path` (when it is the districts, `districts` serves).
     pub equity: Option<Layer>,
+    /// The `[network]` street layer (lines).
+    pub network: Option<Layer>,
+    /// The `[network] gap` polygon layer (areas the network does not cover).
+    pub network_gap: Option<Layer>,
     /// The working CRS.
     pub crs: Crs,
     /// What was repaired, left unmatched or has no geometry (never silent).
@@ -62,6 +66,8 @@ impl LoadedInputs {
             candidates: &self.candidates,
             existing: &self.existing,
             equity: self.equity.as_ref(),
+            network: self.network.as_ref(),
+            network_gap: self.network_gap.as_ref(),
         }
     }
 
@@ -72,6 +78,8 @@ impl LoadedInputs {
             districts: self.districts.as_ref(),
             coarse: &self.coarse,
             supply: &self.supply,
+            network: self.network.as_ref(),
+            network_gap: self.network_gap.as_ref(),
         }
     }
 }
@@ -283,6 +291,35 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
             (None, None) => {}
         }
     }
+    // The street network (lines) and its coverage-gap polygons.
+    let (network, network_gap) = match &spec.network {
+        None => (None, None),
+        Some(n) => {
+            let input = LayerInput {
+                path: n.path.get_ref().clone(),
+                id: n.id.clone(),
+                label: None,
+                crs: n.crs.clone(),
+                table: None,
+            };
+            let streets = load_layer(base, &input, false, opts, &mut notes)?;
+            let gap = n
+                .gap
+                .as_ref()
+                .map(|g| {
+                    let input = LayerInput {
+                        path: g.get_ref().clone(),
+                        id: n.gap_id.clone(),
+                        label: None,
+                        crs: n.crs.clone(),
+                        table: None,
+                    };
+                    load_layer(base, &input, true, opts, &mut notes)
+                })
+                .transpose()?;
+            (Some(streets), gap)
+        }
+    };
     // The units are compared with the districts (usually official polygons), then every other
     // layer with the units: a layer given as (lat, lon) lies outside them.
     if let Some(d) = &districts {
@@ -295,6 +332,8 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         .chain(&candidates)
         .chain(&existing)
         .chain(equity.iter())
+        .chain(network.iter())
+        .chain(network_gap.iter())
     {
         check_axis_order(layer, &units).map_err(|e| IoError::crs(&layer.name, e))?;
     }
@@ -321,7 +360,11 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         .map(|l| project(l, crs))
         .collect::<Result<Vec<_>, _>>()?;
     let equity = equity.map(|l| project(l, crs)).transpose()?;
+    let network = network.map(|l| project(l, crs)).transpose()?;
+    let network_gap = network_gap.map(|l| project(l, crs)).transpose()?;
     Ok(LoadedInputs {
+        network,
+        network_gap,
         units,
         districts,
         coarse,

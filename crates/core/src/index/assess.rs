@@ -12,16 +12,17 @@ use geo::{Area, MultiPolygon, Point};
 use thiserror::Error;
 
 use super::Direction;
-use super::access::{AccessError, DistanceBands, e2sfca, supply_gap};
+use super::access::{AccessError, DistanceBands, e2sfca, e2sfca_rows, supply_gap};
 use super::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
 use super::expr::Expr;
-use super::method::{IndicatorKind, Method, MethodError, NormalisationName};
+use super::method::{DistanceRule, IndicatorKind, Method, MethodError, NormalisationName};
 use super::treat::winsorise;
 use super::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use crate::error::{JoinError, LayerError};
 use crate::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
 use crate::join::points::{centroids, points_within_distance};
 use crate::layer::Layer;
+use crate::network::NetworkCost;
 
 /// Errors of the index pipeline.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -39,6 +40,9 @@ pub enum IndexError {
     /// The access computation.
     #[error(transparent)]
     Access(#[from] AccessError),
+    /// The street network.
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
 }
 
 /// The layers a method reads, already validated and projected to one CRS in metres.
@@ -52,6 +56,10 @@ pub struct Inputs<'a> {
     pub coarse: &'a [Layer],
     /// The `[[supply]]` layers, in the method's order.
     pub supply: &'a [Layer],
+    /// The `[network]` street layer, when the method declares one.
+    pub network: Option<&'a Layer>,
+    /// The `[network] gap` polygon layer.
+    pub network_gap: Option<&'a Layer>,
 }
 
 /// Everything about one indicator that outputs need.
@@ -443,8 +451,32 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
             points.extend(pts);
             capacity.extend(caps);
         }
-        let neighbours = points_within_distance(&centroids(units), &points, bands.max_distance())?;
-        let access = e2sfca(&demand, &capacity, &neighbours, &bands)?;
+        let access = match (spec.access.distance(), &spec.network) {
+            (DistanceRule::Network, Some(ns)) => {
+                let cost = NetworkCost::new(ns, inputs.network, inputs.network_gap)?;
+                let d = cost.within(&centroids(units), &points, bands.max_distance());
+                cols.notes.push(format!(
+                    "access: walking distances on the street network; {}",
+                    cost.graph_note()
+                ));
+                let mut facility_ids = Vec::new();
+                for layer in inputs.supply {
+                    facility_ids.extend(layer.ids.iter().cloned());
+                }
+                let notes = [
+                    cost.fallback_note("unit centroids", &d.sources, &units.ids, d.max_snap),
+                    cost.fallback_note("care facilities", &d.targets, &facility_ids, d.max_snap),
+                ];
+                cols.notes
+                    .extend(notes.into_iter().flatten().map(|n| format!("access: {n}")));
+                // Rows are unit → facilities, as E2SFCA wants.
+                e2sfca_rows(&demand, &capacity, &d.rows, &bands)?
+            }
+            _ => {
+                let neighbours = points_within_distance(&centroids(units), &points, bands.max_distance())?;
+                e2sfca(&demand, &capacity, &neighbours, &bands)?
+            }
+        };
         extra.push(("access_e2sfca".to_string(), access.unit_access.clone()));
         unit_access = Some(access.unit_access);
     }

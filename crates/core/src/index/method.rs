@@ -128,6 +128,70 @@ pub struct MethodSpec {
     pub uncertainty: UncertaintySpec,
     /// Siting of care blocks (`[siting]`), optional.
     pub siting: Option<SitingSpec>,
+    /// The street network for walking distances (`[network]`), used by `distance = "network"`
+    /// in `[siting]` and `[access]`.
+    pub network: Option<NetworkSpec>,
+}
+
+/// How distances between units and sites or facilities are measured.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistanceRule {
+    /// Straight line (the default).
+    #[default]
+    Euclidean,
+    /// Walking along the `[network]` streets (with the off-network walks at both ends).
+    Network,
+}
+
+/// `[network]`: a street-centreline layer to walk on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// The line layer (LineString / MultiLineString), relative to the method file.
+    pub path: Spanned<String>,
+    /// The segment id field.
+    pub id: Option<String>,
+    /// CRS to assume when the file declares none.
+    pub crs: Option<CrsSpec>,
+    /// Street ends closer than this many metres are joined (default 2).
+    pub snap_tolerance: Option<Spanned<f64>>,
+    /// Walking speed in km/h (default 4.8, 80 m per minute), for `minutes`.
+    pub walking_speed: Option<Spanned<f64>>,
+    /// When given, the siting radius is this many minutes of walking at `walking_speed`
+    /// (then `siting.radius` must not be given).
+    pub minutes: Option<Spanned<f64>>,
+    /// A polygon layer of areas the network does not cover (relative to the method file):
+    /// points inside fall back to straight-line distance, and are listed in the notes.
+    pub gap: Option<Spanned<String>>,
+    /// The id field of `gap`.
+    pub gap_id: Option<String>,
+    /// Points farther than this many metres from the network fall back to straight-line
+    /// distance (default: the cut-off radius of the search).
+    pub max_snap: Option<Spanned<f64>>,
+    /// Reached streets are buffered by this many metres to draw a catchment (default 50).
+    pub buffer: Option<Spanned<f64>>,
+}
+
+impl NetworkSpec {
+    /// The snap tolerance, metres.
+    pub fn snap_tolerance(&self) -> f64 {
+        self.snap_tolerance.as_ref().map_or(2.0, |v| *v.get_ref())
+    }
+    /// The walking speed, km/h.
+    pub fn walking_speed(&self) -> f64 {
+        self.walking_speed
+            .as_ref()
+            .map_or(crate::network::DEFAULT_WALKING_SPEED, |v| *v.get_ref())
+    }
+    /// The catchment buffer, metres.
+    pub fn buffer(&self) -> f64 {
+        self.buffer.as_ref().map_or(50.0, |v| *v.get_ref())
+    }
+    /// The maximum snap distance for a search with cut-off `radius`.
+    pub fn max_snap(&self, radius: f64) -> f64 {
+        self.max_snap.as_ref().map_or(radius, |v| *v.get_ref())
+    }
 }
 
 /// A selection of features by the text of one column: `filter = { column = "SECTOR", values = ["1"] }`.
@@ -244,6 +308,8 @@ pub struct SitingSpec {
     /// `centroid` (default) or `area`.
     #[serde(default)]
     pub coverage: CoverageRule,
+    /// `euclidean` (default) or `network` (walking on the `[network]` streets).
+    pub distance: Option<Spanned<DistanceRule>>,
     /// Number of new blocks.
     pub p: Option<Spanned<usize>>,
     /// Or: a budget in the units of the candidates' `cost` column.
@@ -458,6 +524,37 @@ pub struct AccessSpec {
     pub demand: Option<Spanned<String>>,
     /// Distance bands `[[upper_m, weight], ...]`; default 400/800/1200 m with 1/0.68/0.22.
     pub bands: Option<Spanned<Vec<[f64; 2]>>>,
+    /// `euclidean` (default) or `network` (walking on the `[network]` streets).
+    pub distance: Option<Spanned<DistanceRule>>,
+}
+
+impl AccessSpec {
+    /// The distance rule.
+    pub fn distance(&self) -> DistanceRule {
+        self.distance
+            .as_ref()
+            .map_or(DistanceRule::Euclidean, |d| *d.get_ref())
+    }
+}
+
+impl SitingSpec {
+    /// The distance rule.
+    pub fn distance(&self) -> DistanceRule {
+        self.distance
+            .as_ref()
+            .map_or(DistanceRule::Euclidean, |d| *d.get_ref())
+    }
+
+    /// The walking radius in metres: `radius`, or `[network] minutes` at the walking speed
+    /// when the siting walks on the network.
+    pub fn effective_radius(&self, network: Option<&NetworkSpec>) -> f64 {
+        match network.and_then(|n| n.minutes.as_ref().map(|m| (n, *m.get_ref()))) {
+            Some((n, m)) if self.distance() == DistanceRule::Network => {
+                crate::network::minutes_to_metres(m, n.walking_speed())
+            }
+            _ => *self.radius.get_ref(),
+        }
+    }
 }
 
 /// A dimension's weight and label.
@@ -978,6 +1075,7 @@ impl Method {
         if let Some(st) = &s.siting {
             self.check_siting(st)?;
         }
+        self.check_network()?;
         self.parse_expr(&s.units.population, "units.population")?;
         for (name, e) in &s.derived {
             self.parse_expr(e, &format!("derived.{name}"))?;
@@ -1098,6 +1196,71 @@ impl Method {
         Ok(())
     }
 
+    fn check_network(&self) -> Result<(), MethodError> {
+        let s = &self.spec;
+        let uses = |d: &Option<Spanned<DistanceRule>>, key: &str| -> Result<(), MethodError> {
+            match d {
+                Some(d) if *d.get_ref() == DistanceRule::Network && s.network.is_none() => Err(self.invalid(
+                    d.span(),
+                    key,
+                    "distance = \"network\" needs a [network] section with the street layer `path`",
+                )),
+                _ => Ok(()),
+            }
+        };
+        uses(&s.access.distance, "access.distance")?;
+        if let Some(st) = &s.siting {
+            uses(&st.distance, "siting.distance")?;
+            if st.distance() == DistanceRule::Network && st.coverage == CoverageRule::Area {
+                return Err(self.invalid(
+                    st.distance.as_ref().map_or(0..0, |d| d.span()),
+                    "siting.coverage",
+                    "coverage = \"area\" is not available with distance = \"network\": use the centroid rule",
+                ));
+            }
+        }
+        let Some(n) = &s.network else { return Ok(()) };
+        if n.path.get_ref().trim().is_empty() {
+            return Err(self.invalid(n.path.span(), "network.path", "the street layer path is empty"));
+        }
+        let positive = |v: &Option<Spanned<f64>>, key: &str, unit: &str| -> Result<(), MethodError> {
+            match v {
+                Some(v) if !(v.get_ref().is_finite() && *v.get_ref() > 0.0) => Err(self.invalid(
+                    v.span(),
+                    key,
+                    format!("must be a number of {unit} > 0, found {}", v.get_ref()),
+                )),
+                _ => Ok(()),
+            }
+        };
+        positive(&n.snap_tolerance, "network.snap_tolerance", "metres")?;
+        positive(&n.walking_speed, "network.walking_speed", "km/h")?;
+        positive(&n.minutes, "network.minutes", "minutes")?;
+        positive(&n.max_snap, "network.max_snap", "metres")?;
+        positive(&n.buffer, "network.buffer", "metres")?;
+        if let (Some(m), Some(st)) = (&n.minutes, &s.siting)
+            && !(st.radius.span().is_empty() && st.radius.span().start == 0)
+        {
+            return Err(self.invalid(
+                m.span(),
+                "network.minutes",
+                "give either `siting.radius` (metres) or `network.minutes`, not both",
+            ));
+        }
+        if s.siting
+            .as_ref()
+            .is_none_or(|st| st.distance() != DistanceRule::Network)
+            && s.access.distance() != DistanceRule::Network
+        {
+            return Err(self.invalid(
+                n.path.span(),
+                "network",
+                "the [network] is not used: set distance = \"network\" in [siting] or [access]",
+            ));
+        }
+        Ok(())
+    }
+
     fn check_equity(&self, e: &EquitySpec) -> Result<(), MethodError> {
         match (&e.layer, &e.path) {
             (Some(_), Some(p)) => {
@@ -1209,6 +1372,57 @@ denominator = "pop"
 
     fn err(text: &str) -> String {
         Method::from_toml("m.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn network_options_are_checked_with_key_and_line() {
+        let siting = "[siting]\np = 1\ngrid = { spacing = 500 }\ndistance = \"network\"\n";
+        let e = err(&format!("{BASE}{siting}"));
+        assert!(
+            e.contains("m.toml:15: siting.distance") && e.contains("[network]"),
+            "{e}"
+        );
+        let e = err(&format!("{BASE}[access]\ndistance = \"network\"\n"));
+        assert!(e.contains("m.toml:13: access.distance"), "{e}");
+        let net = "[network]\npath = \"streets.geojson\"\nsnap_tolerance = -1\n";
+        let e = err(&format!("{BASE}{siting}{net}"));
+        assert!(
+            e.contains("m.toml:18: network.snap_tolerance") && e.contains("> 0"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{BASE}{siting}[network]\npath = \"s.geojson\"\nspeed = 4\n"
+        ));
+        assert!(e.contains("unknown field `speed`"), "{e}");
+        let e = err(&format!("{BASE}[network]\npath = \"s.geojson\"\n"));
+        assert!(e.contains("network: the [network] is not used"), "{e}");
+        let e = err(&format!(
+            "{BASE}{siting}radius = 900\n[network]\npath = \"s.geojson\"\nminutes = 10\n"
+        ));
+        assert!(e.contains("network.minutes") && e.contains("not both"), "{e}");
+        let e = err(&format!(
+            "{BASE}{siting}coverage = \"area\"\n[network]\npath = \"s.geojson\"\n"
+        ));
+        assert!(e.contains("siting.coverage"), "{e}");
+        let m = Method::from_toml(
+            "m.toml",
+            &format!("{BASE}{siting}[network]\npath = \"s.geojson\"\nminutes = 10\n"),
+        )
+        .unwrap();
+        let st = m.spec.siting.as_ref().unwrap();
+        assert_eq!(st.distance(), DistanceRule::Network);
+        assert_eq!(st.effective_radius(m.spec.network.as_ref()), 800.0);
+        let n = m.spec.network.as_ref().unwrap();
+        assert_eq!(
+            (
+                n.snap_tolerance(),
+                n.walking_speed(),
+                n.buffer(),
+                n.max_snap(800.0)
+            ),
+            (2.0, 4.8, 50.0, 800.0)
+        );
+        assert_eq!(m.spec.access.distance(), DistanceRule::Euclidean);
     }
 
     #[test]
