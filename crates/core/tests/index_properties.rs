@@ -151,6 +151,8 @@ fn run(data: &[Unit], unit_order: &[usize], district_order: &[usize]) -> Assessm
         districts: Some(&districts),
         coarse: &[],
         supply: &[],
+        network: None,
+        network_gap: None,
     };
     assess(&method, inputs).unwrap()
 }
