@@ -180,49 +180,6 @@ pub fn e2sfca(
     unit_to_supply: &Neighbours,
     bands: &DistanceBands,
 ) -> Result<Access, AccessError> {
-    e2sfca_table(demand, supply, &Table::Csr(unit_to_supply), bands)
-}
-
-/// [`e2sfca`] over a table given as one `Vec` per unit of `(facility index, distance in
-/// metres)`, e.g. walking distances on a street network
-/// ([`crate::network::within_distance`] from unit centroids to facilities).
-pub fn e2sfca_rows(
-    demand: &[Option<f64>],
-    supply: &[f64],
-    unit_to_supply: &[Vec<(u32, f64)>],
-    bands: &DistanceBands,
-) -> Result<Access, AccessError> {
-    e2sfca_table(demand, supply, &Table::Rows(unit_to_supply), bands)
-}
-
-/// A unit → facility table in either layout.
-enum Table<'a> {
-    Csr(&'a Neighbours),
-    Rows(&'a [Vec<(u32, f64)>]),
-}
-
-impl Table<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Table::Csr(n) => n.len(),
-            Table::Rows(r) => r.len(),
-        }
-    }
-
-    fn row(&self, i: usize) -> &[(u32, f64)] {
-        match self {
-            Table::Csr(n) => n.row(i),
-            Table::Rows(r) => &r[i],
-        }
-    }
-}
-
-fn e2sfca_table(
-    demand: &[Option<f64>],
-    supply: &[f64],
-    unit_to_supply: &Table<'_>,
-    bands: &DistanceBands,
-) -> Result<Access, AccessError> {
     if unit_to_supply.len() != demand.len() {
         return Err(AccessError::Rows {
             units: demand.len(),
@@ -398,13 +355,26 @@ mod tests {
         // The same table given as rows (as network distances are) gives the same access; a
         // longer walk on one pair moves it to a lower band.
         let mut rows: Vec<Vec<(u32, f64)>> = (0..n.len()).map(|i| n.row(i).to_vec()).collect();
-        let b = e2sfca_rows(&demand, &[10.0, 4.0, 7.0], &rows, &DistanceBands::default()).unwrap();
+        let from_rows = |rows: &[Vec<(u32, f64)>]| Neighbours::from_rows(rows.to_vec());
+        let b = e2sfca(
+            &demand,
+            &[10.0, 4.0, 7.0],
+            &from_rows(&rows),
+            &DistanceBands::default(),
+        )
+        .unwrap();
         assert_eq!(a, b);
         rows[0][0].1 = 500.0;
-        let c = e2sfca_rows(&demand, &[10.0, 4.0, 7.0], &rows, &DistanceBands::default()).unwrap();
+        let c = e2sfca(
+            &demand,
+            &[10.0, 4.0, 7.0],
+            &from_rows(&rows),
+            &DistanceBands::default(),
+        )
+        .unwrap();
         assert!(c.unit_access[0].unwrap() < a.unit_access[0].unwrap());
         assert!(matches!(
-            e2sfca_rows(&demand, &[1.0], &rows[..2], &DistanceBands::default()),
+            e2sfca(&demand, &[1.0], &from_rows(&rows[..2]), &DistanceBands::default()),
             Err(AccessError::Rows { units: 4, rows: 2 })
         ));
     }

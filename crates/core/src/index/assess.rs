@@ -12,7 +12,7 @@ use geo::{Area, MultiPolygon, Point};
 use thiserror::Error;
 
 use super::Direction;
-use super::access::{AccessError, DistanceBands, e2sfca, e2sfca_rows, supply_gap};
+use super::access::{AccessError, DistanceBands, e2sfca, supply_gap};
 use super::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
 use super::expr::Expr;
 use super::method::{DistanceRule, IndicatorKind, Method, MethodError, NormalisationName};
@@ -20,7 +20,7 @@ use super::treat::winsorise;
 use super::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use crate::error::{JoinError, LayerError};
 use crate::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
-use crate::join::points::{centroids, points_within_distance};
+use crate::join::points::{Neighbours, centroids, points_within_distance};
 use crate::layer::Layer;
 use crate::network::NetworkCost;
 
@@ -470,7 +470,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                 cols.notes
                     .extend(notes.into_iter().flatten().map(|n| format!("access: {n}")));
                 // Rows are unit → facilities, as E2SFCA wants.
-                e2sfca_rows(&demand, &capacity, &d.rows, &bands)?
+                e2sfca(&demand, &capacity, &Neighbours::from_rows(d.rows), &bands)?
             }
             _ => {
                 let neighbours = points_within_distance(&centroids(units), &points, bands.max_distance())?;

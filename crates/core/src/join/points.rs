@@ -67,7 +67,10 @@ pub struct Neighbours {
 }
 
 impl Neighbours {
-    fn from_rows(rows: Vec<Vec<(u32, f64)>>) -> Neighbours {
+    /// Builds the table from one row per query feature of `(reference index, distance in
+    /// metres)`, e.g. walking distances on a street network
+    /// ([`crate::network::within_distance`]); each row is sorted nearest first (ties by index).
+    pub fn from_rows(rows: Vec<Vec<(u32, f64)>>) -> Neighbours {
         let mut offsets = Vec::with_capacity(rows.len() + 1);
         offsets.push(0);
         let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());

@@ -17,7 +17,7 @@
 //! the feasible set, so the bounds of the unconstrained problem (over the same candidates and
 //! limit) remain upper bounds of the constrained optimum.
 
-use super::instance::{Instance, Left, NONE, State};
+use super::instance::{Instance, Left, NONE, State, check_len};
 use super::{Limit, Problem, SitingError};
 
 /// Per-district bounds on the number of open sites (locked-in sites included).
@@ -104,22 +104,10 @@ impl Quota {
     ) -> Result<(Quota, QuotaReport, Limit), SitingError> {
         let m = problem.coverage.n_candidates();
         let nd = quotas.min.len();
-        let length = |what: &'static str, found: usize, expected: usize, of: &'static str| {
-            if found == expected {
-                Ok(())
-            } else {
-                Err(SitingError::Length {
-                    what,
-                    found,
-                    expected,
-                    of,
-                })
-            }
-        };
-        length("district", quotas.district.len(), m, "candidates")?;
-        length("max", quotas.max.len(), nd, "districts")?;
+        check_len("district", quotas.district.len(), m, "candidates")?;
+        check_len("max", quotas.max.len(), nd, "districts")?;
         if !quotas.priority.is_empty() {
-            length("priority", quotas.priority.len(), nd, "districts")?;
+            check_len("priority", quotas.priority.len(), nd, "districts")?;
         }
         let mut seen = vec![false; nd];
         for &d in quotas.priority {

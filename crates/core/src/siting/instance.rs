@@ -45,7 +45,12 @@ pub(super) struct Instance {
     pub(super) limit: Limit,
 }
 
-fn check_len(what: &'static str, found: usize, expected: usize, of: &'static str) -> Result<(), SitingError> {
+pub(super) fn check_len(
+    what: &'static str,
+    found: usize,
+    expected: usize,
+    of: &'static str,
+) -> Result<(), SitingError> {
     if found == expected {
         Ok(())
     } else {
