@@ -6,67 +6,18 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use careblock_core::Layer;
-use careblock_core::index::Method;
 use careblock_core::index::{Assessment, Level, assess};
 use careblock_core::plan::{Plan, SiteStatus, Tier, plan};
-use careblock_core::polars::prelude::{Column, DataFrame};
+use careblock_core::polars::prelude::DataFrame;
+use careblock_io::results::{district_columns, level_table, run_report, unit_columns};
 use careblock_io::{
-    GpkgLayer, InputFile, LoadOptions, load_inputs, method_inputs, qml, read_method, write_csv,
-    write_geojson, write_gpkg,
+    GpkgLayer, LoadOptions, load_inputs, method_inputs, qml, read_method, write_csv, write_geojson,
+    write_gpkg,
 };
-use serde_json::json;
 
 use crate::args::RunArgs;
 use crate::progress::Stages;
 use crate::sites;
-
-/// The output table of one level.
-fn table(a: &Assessment, level: &Level, layer: &Layer, label: Option<&str>) -> Result<DataFrame> {
-    let n = level.ids.len();
-    let mut cols: Vec<Column> = vec![Column::new("id".into(), &level.ids)];
-    if let Some(label) = label {
-        let c = layer
-            .attributes
-            .column(label)
-            .with_context(|| format!("{}: no label column {label:?}", layer.name))?;
-        cols.push(c.clone().with_name("label".into()));
-    }
-    cols.push(Column::new("population".into(), &level.population));
-    cols.push(Column::new("ranked".into(), &level.eligible));
-    let s = &level.scores;
-    cols.push(Column::new("index".into(), &s.index));
-    cols.push(Column::new("rank".into(), &s.rank));
-    cols.push(Column::new("class".into(), &s.class));
-    cols.push(Column::new("need_mass".into(), &level.need_mass));
-    if let Some(u) = &level.uncertainty {
-        cols.push(Column::new("rank_median".into(), &u.median_rank));
-        cols.push(Column::new("rank_p05".into(), &u.p05_rank));
-        cols.push(Column::new("rank_p95".into(), &u.p95_rank));
-        cols.push(Column::new("p_top_class".into(), &u.p_top_class));
-        cols.push(Column::new("rank_shift_mean".into(), &u.mean_abs_shift));
-    }
-    for (d, (name, _, _)) in a.dimensions.iter().enumerate() {
-        cols.push(Column::new(format!("dim_{name}").into(), &s.dimensions[d]));
-    }
-    for (k, ind) in a.indicators.iter().enumerate() {
-        cols.push(Column::new(ind.name.as_str().into(), &level.raw[k]));
-        cols.push(Column::new(
-            format!("{}_score", ind.name).into(),
-            &s.normalised[k],
-        ));
-        cols.push(Column::new(
-            format!("{}_contrib", ind.name).into(),
-            &s.contributions[k],
-        ));
-    }
-    if s.penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
-        cols.push(Column::new("imbalance_penalty".into(), &s.penalty));
-    }
-    for (name, values) in &level.extra {
-        cols.push(Column::new(name.as_str().into(), values));
-    }
-    DataFrame::new(n, cols).context("building the output table")
-}
 
 /// Writes one level as CSV and GeoJSON; returns the output layer (in the working CRS).
 fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<Layer> {
@@ -114,9 +65,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         })?),
     };
 
-    let mut units_df = table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
+    let mut units_df = level_table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
     let mut districts_df = match (&result.districts, &inputs.districts) {
-        (Some(level), Some(layer)) => Some(table(
+        (Some(level), Some(layer)) => Some(level_table(
             &result,
             level,
             layer,
@@ -125,11 +76,11 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         _ => None,
     };
     if let Some(p) = &siting {
-        for c in sites::unit_columns(p, &inputs.units) {
+        for c in unit_columns(p, &inputs.units) {
             units_df.with_column(c).context("adding the coverage columns")?;
         }
         if let Some(df) = districts_df.as_mut() {
-            for c in sites::district_columns(p) {
+            for c in district_columns(p) {
                 df.with_column(c).context("adding the coverage KPIs")?;
             }
         }
@@ -154,21 +105,14 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())?;
         Ok(())
     })?;
-    let mut report = report_json(
+    let report = run_report(
         &method,
         &result,
         &inputs.notes,
         inputs.crs.to_string(),
         &input_files,
+        siting.as_ref().map(|p| (p, &inputs.units)),
     );
-
-    if let Some(p) = &siting {
-        let obj = report.as_object_mut().expect("the report is an object");
-        obj.insert("objective".into(), json!(p.blocks.objective));
-        obj.insert("bound".into(), json!(p.blocks.bound));
-        obj.insert("gap".into(), json!(p.blocks.gap));
-        obj.insert("siting".into(), siting_json(p, &inputs.units));
-    }
     let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
     careblock_io::write_text(&a.out.join("run.json"), &text)?;
     // Wall times change from run to run: they go to their own file and the terminal, so that
@@ -229,138 +173,6 @@ fn write_qgis(dir: &Path, layers: &[Layer], r: &Assessment, siting: Option<&Plan
         .collect();
     write_gpkg(&dir.join("careblock.gpkg"), &gpkg)?;
     Ok(())
-}
-
-fn report_json(
-    method: &Method,
-    r: &Assessment,
-    input_notes: &[String],
-    crs: String,
-    files: &[InputFile],
-) -> serde_json::Value {
-    let level = |l: &Level| {
-        json!({
-            "features": l.ids.len(),
-            "ranked": l.eligible.iter().filter(|e| **e).count(),
-            "with_index": l.scores.index.iter().filter(|i| i.is_some()).count(),
-            "class_bins": l.scores.bins,
-            "winsorised": r.indicators.iter().zip(&l.clipped).map(|(i, (lo, hi))| json!({"indicator": i.name, "low": lo, "high": hi})).collect::<Vec<_>>(),
-            "mean_rank_shift": l.uncertainty.as_ref().map(|u| u.mean_rank_shift),
-            "draws": l.uncertainty.as_ref().map(|u| u.draws),
-        })
-    };
-    json!({
-        "careblock": env!("CARGO_PKG_VERSION"),
-        "method": method.file,
-        "name": method.spec.name,
-        "inputs": files.iter().map(|f| json!({"role": f.role, "path": f.path, "bytes": f.bytes, "sha256": f.sha256})).collect::<Vec<_>>(),
-        "crs": crs,
-        "seed": method.spec.uncertainty.seed,
-        "resolved_method": serde_json::to_value(&method.spec).unwrap_or_else(|e| json!(format!("cannot serialise the method: {e}"))),
-        "dimensions": r.dimensions.iter().map(|(n, w, l)| json!({"name": n, "weight": w, "label": l})).collect::<Vec<_>>(),
-        "indicators": r.indicators.iter().map(|i| json!({
-            "name": i.name, "label": i.label, "dimension": i.dimension, "kind": format!("{:?}", i.kind),
-            "direction": if i.direction.sign() > 0.0 { "+" } else { "-" }, "weight": i.weight, "basis": i.basis,
-        })).collect::<Vec<_>>(),
-        "units": level(&r.units),
-        "districts": r.districts.as_ref().map(level),
-        "conservation": r.conservation.iter().map(|(name, b)| json!({
-            "variable": name, "source_total": b.source_total, "allocated": b.allocated,
-            "unallocated": b.unallocated, "missing": b.missing, "relative_error": b.relative_error(),
-        })).collect::<Vec<_>>(),
-        "units_outside_districts": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
-        "notes": input_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
-    })
-}
-
-fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
-    let opt = |o: &careblock_core::plan::Optimum| {
-        json!({
-            "objective": o.objective, "bound": o.bound, "gap": o.gap, "optimal": o.optimal,
-            "locked_in": o.locked_in, "total_demand": o.total_demand,
-        })
-    };
-    let proposed: Vec<_> = p
-        .sites
-        .iter()
-        .filter(|s| s.status == SiteStatus::Proposed)
-        .collect();
-    // With [siting.equity], each point of the curve says why the site is there.
-    let curve = |s: &careblock_core::plan::Site| {
-        let mut v = json!({"rank": s.rank, "id": s.id, "gain": s.marginal_gain, "cumulative": s.cumulative});
-        if p.equity.is_some()
-            && let Some(obj) = v.as_object_mut()
-        {
-            obj.insert("placed_by".into(), json!(s.placed_by.map(|b| b.as_str())));
-            obj.insert("district".into(), json!(s.district));
-        }
-        v
-    };
-    let equity = p.equity.as_ref().map(|e| {
-        let (with, without) = (p.blocks.objective, e.without.objective);
-        json!({
-            "layer": e.layer,
-            "min": e.min,
-            "min_if_need_above": e.min_if_need_above,
-            "max": e.max,
-            "objective_with_rule": with,
-            "objective_without_rule": without,
-            "difference": without - with,
-            "share": if without > 0.0 { (without - with) / without } else { 0.0 },
-            "share_of_demand": if p.blocks.total_demand > 0.0 { (without - with) / p.blocks.total_demand } else { 0.0 },
-            "bound": p.blocks.bound,
-            "bound_note": "the bound is that of the siting without the rule (same candidates and limit): the rule only shrinks the feasible set, so it is an upper bound of the constrained optimum",
-            "without_rule": opt(&e.without),
-            "placed_by_equity": proposed.iter().filter(|s| s.placed_by == Some(careblock_core::plan::PlacedBy::Equity)).count(),
-            "p_lowered_to": e.count,
-            "outside": {"eligible_candidates": e.outside.0, "existing_blocks": e.outside.1},
-            "short": e.districts.iter().filter_map(|d| d.short.map(|r| json!({"id": d.id, "label": d.label, "min": d.min, "existing": d.existing, "eligible": d.eligible, "blocks": d.existing + d.proposed.0, "reason": r}))).collect::<Vec<_>>(),
-            "districts": e.districts.iter().map(|d| json!({
-                "id": d.id, "label": d.label, "need": d.need, "min": d.min, "max": d.max,
-                "existing": d.existing, "eligible": d.eligible,
-                "new_with_rule": d.proposed.0, "new_without_rule": d.proposed.1, "placed_by_equity": d.by_equity,
-                "demand": d.demand, "covered_with_rule": d.covered.0, "covered_without_rule": d.covered.1,
-            })).collect::<Vec<_>>(),
-        })
-    });
-    let mut out = json!({
-        "radius_m": p.radius,
-        "blocks": opt(&p.blocks),
-        "existing": p.sites.iter().filter(|s| s.status == SiteStatus::Existing).count(),
-        "proposed": proposed.len(),
-        "ranking_curve": proposed.iter().map(|s| curve(s)).collect::<Vec<_>>(),
-        "bus": p.bus.as_ref().map(opt),
-        "bus_stops": p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
-        "candidates": {"read": p.candidates.0, "kept_by_filters": p.candidates.1, "eligible": p.candidates.2},
-        "uncovered_high_priority": p.uncovered.len(),
-        "home_care_units": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).map(|u| units.ids[u.unit].clone()).collect::<Vec<_>>(),
-        "home_care_households": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).filter_map(|u| u.households).sum::<f64>(),
-        "notes": p.notes,
-    });
-    if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
-        obj.insert("equity".into(), e);
-    }
-    if let (Some(n), Some(obj)) = (&p.network, out.as_object_mut()) {
-        let share = |v: f64, d: f64| if d > 0.0 { Some(v / d) } else { None };
-        obj.insert(
-            "network".into(),
-            json!({
-                "distance": "network",
-                "catchments": format!("reached streets buffered by {} m (circles for sites off the network)", n.buffer),
-                "covered_network": n.covered_network,
-                "covered_euclidean": n.covered_euclidean,
-                "share_network": share(n.covered_network, n.total_demand),
-                "share_euclidean": share(n.covered_euclidean, n.total_demand),
-                "fallback_units": n.fallback_units,
-                "fallback_sites": n.fallback_sites,
-                "districts": n.districts.iter().map(|(id, d, net, eu)| json!({
-                    "id": id, "demand": d, "covered_network": net, "covered_euclidean": eu,
-                    "share_network": share(*net, *d), "share_euclidean": share(*eu, *d),
-                })).collect::<Vec<_>>(),
-            }),
-        );
-    }
-    out
 }
 
 fn siting_summary(p: &Plan) -> String {

@@ -16,6 +16,8 @@
 //!
 //! - [`method_inputs`] lists every file a method reads with its size and SHA-256, for run
 //!   reports.
+//! - [`results`] builds the tables of `careblock run` (units, districts, sites, assignments,
+//!   uncovered, equity) and `run.json`'s content as DataFrames and JSON, without I/O.
 //! - [`write_gpkg`] writes layers into one GeoPackage in their projected CRS, with a spatial
 //!   index and each layer's QGIS style ([`qml`] builds them) as its default style.
 //!
@@ -52,6 +54,7 @@ mod method;
 #[cfg(feature = "gdal")]
 mod ogr;
 pub mod qml;
+pub mod results;
 mod shp;
 mod split;
 mod table;

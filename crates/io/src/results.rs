@@ -1,0 +1,521 @@
+//! The result tables of `careblock run`, as polars DataFrames (no I/O): the unit and district
+//! tables, the columns the siting adds to them, the sites, assignments, uncovered units and
+//! equity tables, and `run.json`'s content. The CLI writes them; the Python bindings return
+//! them, so both give exactly the same columns.
+
+use careblock_core::index::{Assessment, Level, Method};
+use careblock_core::plan::{EquityOutcome, PlacedBy, Plan, SiteStatus, Tier};
+use careblock_core::polars::prelude::{Column, DataFrame};
+use careblock_core::{Crs, Layer, Reprojection, WGS84};
+use serde_json::json;
+
+use crate::{InputFile, IoError};
+
+/// The output table of one level (`units.csv`, `districts.csv` before the siting columns):
+/// id, label, population, ranked, index, rank, class, need mass, the Monte Carlo columns,
+/// dimension scores, and per indicator its raw value, score and contribution.
+pub fn level_table(
+    a: &Assessment,
+    level: &Level,
+    layer: &Layer,
+    label: Option<&str>,
+) -> Result<DataFrame, IoError> {
+    let n = level.ids.len();
+    let mut cols: Vec<Column> = vec![Column::new("id".into(), &level.ids)];
+    if let Some(label) = label {
+        let c = layer
+            .attributes
+            .column(label)
+            .map_err(|e| IoError::table(&layer.name, format!("no label column {label:?}: {e}")))?;
+        cols.push(c.clone().with_name("label".into()));
+    }
+    cols.push(Column::new("population".into(), &level.population));
+    cols.push(Column::new("ranked".into(), &level.eligible));
+    let s = &level.scores;
+    cols.push(Column::new("index".into(), &s.index));
+    cols.push(Column::new("rank".into(), &s.rank));
+    cols.push(Column::new("class".into(), &s.class));
+    cols.push(Column::new("need_mass".into(), &level.need_mass));
+    if let Some(u) = &level.uncertainty {
+        cols.push(Column::new("rank_median".into(), &u.median_rank));
+        cols.push(Column::new("rank_p05".into(), &u.p05_rank));
+        cols.push(Column::new("rank_p95".into(), &u.p95_rank));
+        cols.push(Column::new("p_top_class".into(), &u.p_top_class));
+        cols.push(Column::new("rank_shift_mean".into(), &u.mean_abs_shift));
+    }
+    for (d, (name, _, _)) in a.dimensions.iter().enumerate() {
+        cols.push(Column::new(format!("dim_{name}").into(), &s.dimensions[d]));
+    }
+    for (k, ind) in a.indicators.iter().enumerate() {
+        cols.push(Column::new(ind.name.as_str().into(), &level.raw[k]));
+        cols.push(Column::new(
+            format!("{}_score", ind.name).into(),
+            &s.normalised[k],
+        ));
+        cols.push(Column::new(
+            format!("{}_contrib", ind.name).into(),
+            &s.contributions[k],
+        ));
+    }
+    if s.penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
+        cols.push(Column::new("imbalance_penalty".into(), &s.penalty));
+    }
+    for (name, values) in &level.extra {
+        cols.push(Column::new(name.as_str().into(), values));
+    }
+    DataFrame::new(n, cols)
+        .map_err(|e| IoError::table(&layer.name, format!("building the output table: {e}")))
+}
+
+/// Columns added to the units table by the siting: `cov_before`, `cov_after`, `site`.
+pub fn unit_columns(plan: &Plan, units: &Layer) -> Vec<Column> {
+    let mut site: Vec<Option<String>> = vec![None; units.len()];
+    for a in &plan.assignments {
+        site[a.unit] = Some(plan.sites[a.site].id.clone());
+    }
+    vec![
+        Column::new("cov_before".into(), &plan.unit_coverage_before),
+        Column::new("cov_after".into(), &plan.unit_coverage),
+        Column::new("site".into(), site),
+    ]
+}
+
+/// Columns added to the districts table by the siting (KPIs).
+pub fn district_columns(plan: &Plan) -> Vec<Column> {
+    let k = &plan.kpis;
+    let mut cols = vec![
+        Column::new(
+            "need_cov_before".into(),
+            k.iter().map(|x| x.demand_before).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "need_cov_after".into(),
+            k.iter().map(|x| x.demand_after).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "pop_cov_before".into(),
+            k.iter().map(|x| x.population.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "pop_cov_after".into(),
+            k.iter().map(|x| x.population.1).collect::<Vec<_>>(),
+        ),
+    ];
+    for (g, name) in plan.groups.iter().enumerate() {
+        cols.push(Column::new(
+            format!("{name}_cov_before").into(),
+            k.iter().map(|x| x.groups[g].0).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            format!("{name}_cov_after").into(),
+            k.iter().map(|x| x.groups[g].1).collect::<Vec<_>>(),
+        ));
+    }
+    // The cost of equity: covered demand (absolute, spread by area) with and without the rule.
+    if let Some(e) = &plan.equity
+        && e.district_covered.len() == k.len()
+    {
+        cols.push(Column::new(
+            "need_eq".into(),
+            e.district_covered.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "need_noeq".into(),
+            e.district_covered.iter().map(|c| c.1).collect::<Vec<_>>(),
+        ));
+    }
+    cols
+}
+
+/// The `[siting.equity]` table: one row per district of the equity layer.
+pub fn equity_table(e: &EquityOutcome) -> Result<DataFrame, IoError> {
+    let d = &e.districts;
+    DataFrame::new(
+        d.len(),
+        vec![
+            Column::new("id".into(), d.iter().map(|x| x.id.clone()).collect::<Vec<_>>()),
+            Column::new(
+                "label".into(),
+                d.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new("need".into(), d.iter().map(|x| x.need).collect::<Vec<_>>()),
+            Column::new("min".into(), d.iter().map(|x| x.min as u32).collect::<Vec<_>>()),
+            Column::new(
+                "max".into(),
+                d.iter().map(|x| x.max.map(|m| m as u32)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "existing".into(),
+                d.iter().map(|x| x.existing as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "eligible".into(),
+                d.iter().map(|x| x.eligible as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "new_eq".into(),
+                d.iter().map(|x| x.proposed.0 as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "new_noeq".into(),
+                d.iter().map(|x| x.proposed.1 as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "by_equity".into(),
+                d.iter().map(|x| x.by_equity as u32).collect::<Vec<_>>(),
+            ),
+            Column::new("demand".into(), d.iter().map(|x| x.demand).collect::<Vec<_>>()),
+            Column::new(
+                "need_eq".into(),
+                d.iter().map(|x| x.covered.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "need_noeq".into(),
+                d.iter().map(|x| x.covered.1).collect::<Vec<_>>(),
+            ),
+            Column::new("short".into(), d.iter().map(|x| x.short).collect::<Vec<_>>()),
+        ],
+    )
+    .map_err(|e| IoError::table("equity", format!("building the equity table: {e}")))
+}
+
+/// The sites table (`sites.csv`): existing, proposed and bus sites with status, rank, id, kind,
+/// name, lon/lat (EPSG:4326, 7 decimals), gain, cumulative coverage and its share,
+/// irreplaceability, demand, population, mean index, units, each group, and with equity
+/// `placed_by` and `district`. `crs` is the working CRS of the plan.
+pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
+    let to_wgs = Reprojection::new(crs, WGS84);
+    let n = plan.sites.len();
+    let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
+    let mut lon = Vec::with_capacity(n);
+    let mut lat = Vec::with_capacity(n);
+    for s in &plan.sites {
+        let c = to_wgs.apply(s.point.0).map_err(|e| {
+            IoError::table(
+                "sites",
+                format!("site {:?}: cannot convert to lon/lat: {e}", s.id),
+            )
+        })?;
+        lon.push((c.x * 1e7).round() / 1e7);
+        lat.push((c.y * 1e7).round() / 1e7);
+    }
+    let share = |v: f64| {
+        if plan.blocks.total_demand > 0.0 {
+            v / plan.blocks.total_demand
+        } else {
+            0.0
+        }
+    };
+    let mut cols = vec![
+        Column::new(
+            "status".into(),
+            plan.sites.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rank".into(),
+            plan.sites
+                .iter()
+                .map(|s| s.rank.map(|r| r as u32))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("id".into(), &ids),
+        Column::new(
+            "kind".into(),
+            plan.sites.iter().map(|s| s.kind.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "name".into(),
+            plan.sites.iter().map(|s| s.label.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new("lon".into(), &lon),
+        Column::new("lat".into(), &lat),
+        Column::new(
+            "gain".into(),
+            plan.sites.iter().map(|s| s.marginal_gain).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cumulative".into(),
+            plan.sites.iter().map(|s| s.cumulative).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cum_share".into(),
+            plan.sites
+                .iter()
+                .map(|s| (s.status != SiteStatus::Bus).then(|| share(s.cumulative)))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "irreplace".into(),
+            plan.sites.iter().map(|s| s.irreplaceability).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "demand".into(),
+            plan.sites.iter().map(|s| s.demand).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "population".into(),
+            plan.sites.iter().map(|s| s.population).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mean_index".into(),
+            plan.sites.iter().map(|s| s.mean_index).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_units".into(),
+            plan.sites.iter().map(|s| s.units as u32).collect::<Vec<_>>(),
+        ),
+    ];
+    for (g, name) in plan.groups.iter().enumerate() {
+        cols.push(Column::new(
+            name.as_str().into(),
+            plan.sites.iter().map(|s| s.groups[g]).collect::<Vec<_>>(),
+        ));
+    }
+    if plan.equity.is_some() {
+        cols.push(Column::new(
+            "placed_by".into(),
+            plan.sites
+                .iter()
+                .map(|s| s.placed_by.map(PlacedBy::as_str))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "district".into(),
+            plan.sites.iter().map(|s| s.district.clone()).collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new(n, cols).map_err(|e| IoError::table("sites", format!("building the sites table: {e}")))
+}
+
+/// The assignments table (`assignments.csv`): unit → best site, its status, covered fraction
+/// and distance.
+pub fn assignments_table(plan: &Plan, units: &Layer) -> Result<DataFrame, IoError> {
+    let a = &plan.assignments;
+    DataFrame::new(
+        a.len(),
+        vec![
+            Column::new(
+                "site".into(),
+                a.iter()
+                    .map(|x| plan.sites[x.site].id.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "site_status".into(),
+                a.iter()
+                    .map(|x| plan.sites[x.site].status.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "unit".into(),
+                a.iter().map(|x| units.ids[x.unit].clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "fraction".into(),
+                a.iter().map(|x| x.fraction).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "distance_m".into(),
+                a.iter().map(|x| x.distance).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(|e| IoError::table("assignments", format!("building the assignments table: {e}")))
+}
+
+/// The attributes of `uncovered.geojson`: high-priority units out of reach with their class,
+/// density, demand, tier (bus, home care, unserved), bus stop and households (rows in the
+/// order of [`Plan::uncovered`]).
+pub fn uncovered_table(plan: &Plan, units: &Layer) -> Result<DataFrame, IoError> {
+    let u = &plan.uncovered;
+    let tier = |t: &Tier| match t {
+        Tier::Unserved => ("unserved", None),
+        Tier::Bus(s) => ("bus", Some(plan.sites[*s].id.clone())),
+        Tier::HomeCare => ("home_care", None),
+    };
+    DataFrame::new(
+        u.len(),
+        vec![
+            Column::new(
+                "id".into(),
+                u.iter().map(|x| units.ids[x.unit].clone()).collect::<Vec<_>>(),
+            ),
+            Column::new("class".into(), u.iter().map(|x| x.class).collect::<Vec<_>>()),
+            Column::new(
+                "density".into(),
+                u.iter()
+                    .map(|x| x.density.is_finite().then_some(x.density))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("demand".into(), u.iter().map(|x| x.demand).collect::<Vec<_>>()),
+            Column::new(
+                "tier".into(),
+                u.iter().map(|x| tier(&x.tier).0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "bus_stop".into(),
+                u.iter().map(|x| tier(&x.tier).1).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "households".into(),
+                u.iter().map(|x| x.households).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(|e| IoError::table("uncovered", format!("building the uncovered table: {e}")))
+}
+
+/// `run.json` without the siting: version, inputs with checksums, the method as parsed, seed,
+/// CRS, indicators, class bins, conservation, units outside every district and notes.
+pub fn report_json(
+    method: &Method,
+    r: &Assessment,
+    input_notes: &[String],
+    crs: String,
+    files: &[InputFile],
+) -> serde_json::Value {
+    let level = |l: &Level| {
+        json!({
+            "features": l.ids.len(),
+            "ranked": l.eligible.iter().filter(|e| **e).count(),
+            "with_index": l.scores.index.iter().filter(|i| i.is_some()).count(),
+            "class_bins": l.scores.bins,
+            "winsorised": r.indicators.iter().zip(&l.clipped).map(|(i, (lo, hi))| json!({"indicator": i.name, "low": lo, "high": hi})).collect::<Vec<_>>(),
+            "mean_rank_shift": l.uncertainty.as_ref().map(|u| u.mean_rank_shift),
+            "draws": l.uncertainty.as_ref().map(|u| u.draws),
+        })
+    };
+    json!({
+        "careblock": env!("CARGO_PKG_VERSION"),
+        "method": method.file,
+        "name": method.spec.name,
+        "inputs": files.iter().map(|f| json!({"role": f.role, "path": f.path, "bytes": f.bytes, "sha256": f.sha256})).collect::<Vec<_>>(),
+        "crs": crs,
+        "seed": method.spec.uncertainty.seed,
+        "resolved_method": serde_json::to_value(&method.spec).unwrap_or_else(|e| json!(format!("cannot serialise the method: {e}"))),
+        "dimensions": r.dimensions.iter().map(|(n, w, l)| json!({"name": n, "weight": w, "label": l})).collect::<Vec<_>>(),
+        "indicators": r.indicators.iter().map(|i| json!({
+            "name": i.name, "label": i.label, "dimension": i.dimension, "kind": format!("{:?}", i.kind),
+            "direction": if i.direction.sign() > 0.0 { "+" } else { "-" }, "weight": i.weight, "basis": i.basis,
+        })).collect::<Vec<_>>(),
+        "units": level(&r.units),
+        "districts": r.districts.as_ref().map(level),
+        "conservation": r.conservation.iter().map(|(name, b)| json!({
+            "variable": name, "source_total": b.source_total, "allocated": b.allocated,
+            "unallocated": b.unallocated, "missing": b.missing, "relative_error": b.relative_error(),
+        })).collect::<Vec<_>>(),
+        "units_outside_districts": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
+        "notes": input_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
+    })
+}
+
+/// The `siting` member of `run.json`.
+pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
+    let opt = |o: &careblock_core::plan::Optimum| {
+        json!({
+            "objective": o.objective, "bound": o.bound, "gap": o.gap, "optimal": o.optimal,
+            "locked_in": o.locked_in, "total_demand": o.total_demand,
+        })
+    };
+    let proposed: Vec<_> = p
+        .sites
+        .iter()
+        .filter(|s| s.status == SiteStatus::Proposed)
+        .collect();
+    // With [siting.equity], each point of the curve says why the site is there.
+    let curve = |s: &careblock_core::plan::Site| {
+        let mut v = json!({"rank": s.rank, "id": s.id, "gain": s.marginal_gain, "cumulative": s.cumulative});
+        if p.equity.is_some()
+            && let Some(obj) = v.as_object_mut()
+        {
+            obj.insert("placed_by".into(), json!(s.placed_by.map(|b| b.as_str())));
+            obj.insert("district".into(), json!(s.district));
+        }
+        v
+    };
+    let equity = p.equity.as_ref().map(|e| {
+        let (with, without) = (p.blocks.objective, e.without.objective);
+        json!({
+            "layer": e.layer,
+            "min": e.min,
+            "min_if_need_above": e.min_if_need_above,
+            "max": e.max,
+            "objective_with_rule": with,
+            "objective_without_rule": without,
+            "difference": without - with,
+            "share": if without > 0.0 { (without - with) / without } else { 0.0 },
+            "share_of_demand": if p.blocks.total_demand > 0.0 { (without - with) / p.blocks.total_demand } else { 0.0 },
+            "bound": p.blocks.bound,
+            "bound_note": "the bound is that of the siting without the rule (same candidates and limit): the rule only shrinks the feasible set, so it is an upper bound of the constrained optimum",
+            "without_rule": opt(&e.without),
+            "placed_by_equity": proposed.iter().filter(|s| s.placed_by == Some(careblock_core::plan::PlacedBy::Equity)).count(),
+            "p_lowered_to": e.count,
+            "outside": {"eligible_candidates": e.outside.0, "existing_blocks": e.outside.1},
+            "short": e.districts.iter().filter_map(|d| d.short.map(|r| json!({"id": d.id, "label": d.label, "min": d.min, "existing": d.existing, "eligible": d.eligible, "blocks": d.existing + d.proposed.0, "reason": r}))).collect::<Vec<_>>(),
+            "districts": e.districts.iter().map(|d| json!({
+                "id": d.id, "label": d.label, "need": d.need, "min": d.min, "max": d.max,
+                "existing": d.existing, "eligible": d.eligible,
+                "new_with_rule": d.proposed.0, "new_without_rule": d.proposed.1, "placed_by_equity": d.by_equity,
+                "demand": d.demand, "covered_with_rule": d.covered.0, "covered_without_rule": d.covered.1,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let mut out = json!({
+        "radius_m": p.radius,
+        "blocks": opt(&p.blocks),
+        "existing": p.sites.iter().filter(|s| s.status == SiteStatus::Existing).count(),
+        "proposed": proposed.len(),
+        "ranking_curve": proposed.iter().map(|s| curve(s)).collect::<Vec<_>>(),
+        "bus": p.bus.as_ref().map(opt),
+        "bus_stops": p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
+        "candidates": {"read": p.candidates.0, "kept_by_filters": p.candidates.1, "eligible": p.candidates.2},
+        "uncovered_high_priority": p.uncovered.len(),
+        "home_care_units": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).map(|u| units.ids[u.unit].clone()).collect::<Vec<_>>(),
+        "home_care_households": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).filter_map(|u| u.households).sum::<f64>(),
+        "notes": p.notes,
+    });
+    if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
+        obj.insert("equity".into(), e);
+    }
+    if let (Some(n), Some(obj)) = (&p.network, out.as_object_mut()) {
+        let share = |v: f64, d: f64| if d > 0.0 { Some(v / d) } else { None };
+        obj.insert(
+            "network".into(),
+            json!({
+                "distance": "network",
+                "catchments": format!("reached streets buffered by {} m (circles for sites off the network)", n.buffer),
+                "covered_network": n.covered_network,
+                "covered_euclidean": n.covered_euclidean,
+                "share_network": share(n.covered_network, n.total_demand),
+                "share_euclidean": share(n.covered_euclidean, n.total_demand),
+                "fallback_units": n.fallback_units,
+                "fallback_sites": n.fallback_sites,
+                "districts": n.districts.iter().map(|(id, d, net, eu)| json!({
+                    "id": id, "demand": d, "covered_network": net, "covered_euclidean": eu,
+                    "share_network": share(*net, *d), "share_euclidean": share(*eu, *d),
+                })).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    out
+}
+
+/// The whole of `run.json`: [`report_json`], and with a siting plan (and the unit layer) its
+/// `objective`, `bound`, `gap` and [`siting_json`].
+pub fn run_report(
+    method: &Method,
+    r: &Assessment,
+    input_notes: &[String],
+    crs: String,
+    files: &[InputFile],
+    siting: Option<(&Plan, &Layer)>,
+) -> serde_json::Value {
+    let mut report = report_json(method, r, input_notes, crs, files);
+    if let (Some((p, units)), Some(obj)) = (siting, report.as_object_mut()) {
+        obj.insert("objective".into(), json!(p.blocks.objective));
+        obj.insert("bound".into(), json!(p.blocks.bound));
+        obj.insert("gap".into(), json!(p.blocks.gap));
+        obj.insert("siting".into(), siting_json(p, units));
+    }
+    report
+}
