@@ -1,0 +1,339 @@
+"""careblock from Python: the care prioritization index, areal interpolation and the siting of
+care blocks, computed by careblock's Rust engine.
+
+- ``careblock.run(method)`` runs a method file (or dict) like ``careblock run`` and returns
+  its tables (the columns of the CLI's CSVs) without writing anything.
+- ``careblock.area_interpolate(source, target, extensive=[...], intensive=[...])`` is
+  tobler's ``area_interpolate`` on GeoDataFrames in any CRS pyproj knows.
+- ``careblock.index(units, method=...)`` and ``careblock.site(units, candidates, ...)`` run
+  the index and the siting step by step.
+
+Frames are GeoDataFrames (geometries in EPSG:4326) when geopandas is installed, else polars
+DataFrames with a ``geometry`` column of WKB. Data crosses into Rust as Arrow (polars) with WKB
+geometries. Long stages run with the GIL released; Ctrl-C is honoured between stages (a stage
+that has started runs to its end). Errors are ``CareblockError`` subclasses whose message is
+the line the CLI prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping, Sequence
+
+import polars as pl
+
+from . import _careblock
+from ._careblock import (
+    CareblockError,
+    CrsError,
+    GeometryError,
+    InfeasibleError,
+    InputError,
+    MethodError,
+)
+
+try:  # geopandas is optional: without it, frames are polars with WKB geometries.
+    import geopandas as _gpd
+except ImportError:  # pragma: no cover - exercised only without geopandas
+    _gpd = None
+
+__version__ = _careblock.__version__
+
+__all__ = [
+    "CareblockError",
+    "CrsError",
+    "GeometryError",
+    "IndexResult",
+    "InfeasibleError",
+    "InputError",
+    "MethodError",
+    "Result",
+    "SiteResult",
+    "area_interpolate",
+    "index",
+    "run",
+    "site",
+]
+
+#: The Monte Carlo columns of the unit and district tables.
+UNCERTAINTY_COLUMNS = ["rank_median", "rank_p05", "rank_p95", "p_top_class", "rank_shift_mean"]
+
+_ID = "__careblock_id"
+
+
+def _output(pair: tuple[pl.DataFrame, pl.Series] | None, as_geo: bool = True) -> Any:
+    """A (table, WKB series) pair from Rust as a GeoDataFrame in EPSG:4326, or without
+    geopandas as a polars frame with a WKB ``geometry`` column."""
+    if pair is None:
+        return None
+    df, geometry = pair
+    if _gpd is None or not as_geo:
+        return df.with_columns(geometry.alias("geometry"))
+    return _gpd.GeoDataFrame(
+        df.to_pandas(),
+        geometry=_gpd.GeoSeries.from_wkb(geometry.to_numpy(), crs="EPSG:4326"),
+    )
+
+
+def _table(df: pl.DataFrame | None) -> Any:
+    if df is None:
+        return None
+    return df.to_pandas() if _gpd is not None else df
+
+
+def _uncertainty(pair: tuple[pl.DataFrame, pl.Series] | None) -> Any:
+    """The Monte Carlo columns of a level, with id, label, index, rank and class."""
+    if pair is None:
+        return None
+    df = pair[0]
+    keep = [c for c in ["id", "label", "index", "rank", "class", *UNCERTAINTY_COLUMNS] if c in df.columns]
+    if not any(c in df.columns for c in UNCERTAINTY_COLUMNS):
+        return None
+    return _table(df.select(keep))
+
+
+class Result:
+    """What ``careblock run`` computes, as frames (nothing is written).
+
+    ``units``, ``districts``: the CLI's ``units.csv``/``districts.csv`` columns with the
+    geometries (EPSG:4326). With ``[siting]``: ``sites`` (points), ``assignments``,
+    ``uncovered`` (units) and with ``[siting.equity]`` ``equity``; otherwise ``None``.
+    ``uncertainty``: the Monte Carlo columns of the districts (of the units when the method has
+    no districts). ``report``: the content of ``run.json`` as a dict. ``crs``: the working CRS.
+    """
+
+    def __init__(self, raw: Mapping[str, Any]):
+        self.crs: str = raw["crs"]
+        self.units = _output(raw["units"])
+        self.districts = _output(raw["districts"])
+        self.sites = _output(raw.get("sites"))
+        self.assignments = _table(raw.get("assignments"))
+        self.uncovered = _output(raw.get("uncovered"))
+        self.equity = _table(raw.get("equity"))
+        self.uncertainty = _uncertainty(raw["districts"] or raw["units"])
+        self.report: dict[str, Any] = json.loads(raw["report"])
+
+    def __repr__(self) -> str:
+        parts = [f"units={len(self.units)}"]
+        if self.districts is not None:
+            parts.append(f"districts={len(self.districts)}")
+        if self.sites is not None:
+            parts.append(f"sites={len(self.sites)}")
+        return f"careblock.Result({', '.join(parts)}, crs={self.crs!r})"
+
+
+def run(method: str | os.PathLike[str] | Mapping[str, Any], *, base: str | os.PathLike[str] | None = None,
+        fix_invalid: bool = False) -> Result:
+    """Runs a method like ``careblock run METHOD.toml`` and returns its tables.
+
+    ``method`` is the path of a method file (paths inside relative to it), or the same content
+    as a dict (paths relative to ``base``, default the current directory; ``report["inputs"]``
+    is then empty, there is no file to checksum). ``fix_invalid`` repairs invalid polygons as
+    ``--fix-invalid`` does.
+    """
+    if isinstance(method, (str, os.PathLike)):
+        raw = _careblock.run(method_path=os.fspath(method), fix_invalid=fix_invalid)
+    elif isinstance(method, Mapping):
+        raw = _careblock.run(
+            method_json=json.dumps(method),
+            base=os.fspath(base) if base is not None else os.getcwd(),
+            fix_invalid=fix_invalid,
+        )
+    else:
+        raise MethodError(f"method must be a path or a dict, got {type(method).__name__}")
+    return Result(raw)
+
+
+# --- GeoDataFrames into Rust --------------------------------------------------------------
+
+
+def _require_geo(name: str, gdf: Any) -> None:
+    if _gpd is None:
+        raise InputError(f"{name}: careblock.{name}() takes GeoDataFrames: install geopandas")
+    if not isinstance(gdf, _gpd.GeoDataFrame):
+        raise InputError(f"{name}: expected a GeoDataFrame, got {type(gdf).__name__}")
+    if gdf.crs is None:
+        raise CrsError(f"{name}: the GeoDataFrame has no CRS; set the one of the data with .set_crs(...)")
+
+
+def _ids(gdf: Any, column: str | None) -> list[str]:
+    if column is not None:
+        if column not in gdf.columns:
+            raise InputError(f"{column!r} is not a column (columns: {', '.join(map(str, gdf.columns))})")
+        return [str(v) for v in gdf[column]]
+    if gdf.index.is_unique:
+        return [str(v) for v in gdf.index]
+    return [str(i) for i in range(len(gdf))]
+
+
+def _frame(gdf: Any, columns: Sequence[str] | None = None, ids: list[str] | None = None) -> pl.DataFrame:
+    """Attributes as a polars frame (Arrow) plus the geometries as WKB."""
+    import pandas as pd
+    import shapely
+
+    name = gdf.geometry.name
+    attrs = pd.DataFrame(gdf.drop(columns=[name]))
+    if columns is not None:
+        missing = [c for c in columns if c not in attrs.columns]
+        if missing:
+            raise InputError(
+                f"no column {missing[0]!r} (columns: {', '.join(map(str, attrs.columns))})"
+            )
+        attrs = attrs[list(columns)]
+    attrs = attrs.reset_index(drop=True)
+    attrs.columns = [str(c) for c in attrs.columns]
+    series = list(pl.from_pandas(attrs).get_columns()) if len(attrs.columns) else []
+    if ids is not None:
+        series.append(pl.Series(_ID, ids, dtype=pl.String))
+    wkb = shapely.to_wkb(gdf.geometry.values, output_dimension=2)
+    series.append(pl.Series("geometry", list(wkb), dtype=pl.Binary))
+    return pl.DataFrame(series)
+
+
+def _projected(crs: Any):
+    import pyproj
+
+    c = pyproj.CRS.from_user_input(crs)
+    if not c.is_projected:
+        raise CrsError(f"{c.to_string()}: areas need a projected CRS in metres, but this CRS is in degrees")
+    unit = c.axis_info[0].unit_name if c.axis_info else ""
+    if unit not in ("metre", "meter"):
+        raise CrsError(f"{c.to_string()}: areas need a CRS in metres, but its unit is {unit!r}")
+    return c
+
+
+def area_interpolate(source: Any, target: Any, extensive: Sequence[str] | None = None,
+                     intensive: Sequence[str] | None = None, allocate_total: bool = True,
+                     crs: Any = None, *, fix_invalid: bool = False) -> Any:
+    """Areal interpolation with tobler's semantics (``tobler.area_weighted.area_interpolate``).
+
+    ``source`` and ``target`` are GeoDataFrames in any CRS pyproj knows; both are reprojected
+    to ``crs`` (default: the target's CRS if projected, else its ``estimate_utm_crs()``).
+    Extensive variables (counts) are allocated by area share (with ``allocate_total``, as in
+    tobler, a source's whole count goes to the targets it touches); intensive ones (rates) are
+    area-weighted means. Returns a copy of ``target`` (its CRS and columns) with one column per
+    variable, and the conservation report in ``.attrs["conservation"]``: per count
+    Σ source = Σ allocated + Σ unallocated, the sources outside every target (by index), the
+    overlapping targets.
+    """
+    _require_geo("source", source)
+    _require_geo("target", target)
+    extensive = list(extensive or [])
+    intensive = list(intensive or [])
+    if crs is not None:
+        working = _projected(crs)
+    elif target.crs.is_projected:
+        working = _projected(target.crs)
+    else:
+        working = _projected(target.estimate_utm_crs())
+    src = source if source.crs == working else source.to_crs(working)
+    tgt = target if target.crs == working else target.to_crs(working)
+    table, report = _careblock.area_interpolate(
+        _frame(src, extensive + intensive, _ids(source, None)),
+        _frame(tgt, [], _ids(target, None)),
+        working.to_epsg() or 0,
+        extensive,
+        intensive,
+        allocate_total=allocate_total,
+        fix_invalid=fix_invalid,
+        source_id=_ID,
+        target_id=_ID,
+    )
+    out = target.copy()
+    for c in extensive + intensive:
+        out[c] = table[c].to_numpy()
+    out.attrs["conservation"] = json.loads(report)
+    return out
+
+
+def _to_lonlat(gdf: Any) -> Any:
+    return gdf if gdf.crs.to_epsg() == 4326 else gdf.to_crs(4326)
+
+
+class IndexResult:
+    """``careblock.index``'s tables: ``units`` and ``districts`` (the CLI's columns, geometries
+    in EPSG:4326), ``uncertainty`` (the Monte Carlo columns), ``report`` (as ``run.json``),
+    ``crs`` (the working CRS)."""
+
+    def __init__(self, raw: Mapping[str, Any]):
+        self.crs: str = raw["crs"]
+        self.units = _output(raw["units"])
+        self.districts = _output(raw["districts"])
+        self.uncertainty = _uncertainty(raw["districts"] or raw["units"])
+        self.report: dict[str, Any] = json.loads(raw["report"])
+
+    def __repr__(self) -> str:
+        d = "" if self.districts is None else f", districts={len(self.districts)}"
+        return f"careblock.IndexResult(units={len(self.units)}{d}, crs={self.crs!r})"
+
+
+def index(units: Any, method: Mapping[str, Any], districts: Any = None, *,
+          fix_invalid: bool = False) -> IndexResult:
+    """The care prioritization index of ``units`` (and ``districts``) with a method dict: the
+    keys of a method file (``indicators``, ``dimensions``, ``derived``, ``treatment``,
+    ``normalisation``, ``aggregation``, ``classification``, ``uncertainty``, ``crs``), where
+    ``units`` (and ``districts``) give only the column names (``id``, ``population``,
+    ``label``): the data are the GeoDataFrames. Coarse layers, supply, siting and networks need
+    ``careblock.run`` with a method file.
+    """
+    _require_geo("units", units)
+    m = json.loads(json.dumps(method))  # a deep copy the caller keeps untouched
+    m.setdefault("units", {})
+    m["units"].setdefault("path", "<units GeoDataFrame>")
+    frames = [_frame(_to_lonlat(units))]
+    if districts is not None:
+        _require_geo("districts", districts)
+        m.setdefault("districts", {})
+        m["districts"].setdefault("path", "<districts GeoDataFrame>")
+        frames.append(_frame(_to_lonlat(districts)))
+    raw = _careblock.index(json.dumps(m), frames[0], frames[1] if districts is not None else None,
+                           fix_invalid=fix_invalid)
+    return IndexResult(raw)
+
+
+class SiteResult:
+    """``careblock.site``'s result: ``sites`` (existing blocks then the proposed ones in ranking
+    order: status, rank, id, marginal gain, cumulative coverage and its share,
+    irreplaceability, units reached), ``units`` (id, demand, covered fraction, best site),
+    ``report`` (objective, bound, gap, optimality, totals, notes)."""
+
+    def __init__(self, raw: Mapping[str, Any]):
+        self.sites = _output(raw["sites"])
+        self.units = _output(raw["units"])
+        self.report: dict[str, Any] = json.loads(raw["report"])
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (f"careblock.SiteResult(sites={len(self.sites)}, objective={r['objective']:.6g}, "
+                f"gap={r['gap']:.3%})")
+
+
+def site(units: Any, candidates: Any, radius: float = 800, p: int = 20, existing: Any = None, *,
+         demand: str = "need_mass", crs: Any = None, coverage: str = "centroid",
+         units_id: str | None = None, candidates_id: str | None = None) -> SiteResult:
+    """The maximal covering location problem (spopt's ``MCLP``): choose ``p`` new sites among
+    ``candidates`` (points) to maximise the ``demand`` of the ``units`` within ``radius``
+    metres (``coverage="centroid"``: the unit's centroid; ``"area"``: the share of the unit
+    inside the circle), with ``existing`` points locked in. The default demand is the
+    ``need_mass`` column of ``careblock.index``/``run`` unit tables. Distances are measured in
+    ``crs`` (an EPSG code careblock knows, e.g. 9377 or a UTM zone; default the UTM zone of the
+    units). Ids come from the ``units_id``/``candidates_id`` columns, else the index (the
+    index for ``existing``).
+    """
+    _require_geo("units", units)
+    _require_geo("candidates", candidates)
+    epsg = None
+    if crs is not None:
+        epsg = _projected(crs).to_epsg()
+        if epsg is None:
+            raise CrsError(f"{crs!r}: careblock.site() needs a CRS with an EPSG code")
+    u = _frame(_to_lonlat(units), [demand], _ids(units, units_id))
+    c = _frame(_to_lonlat(candidates), [], _ids(candidates, candidates_id))
+    e = None
+    if existing is not None:
+        _require_geo("existing", existing)
+        e = _frame(_to_lonlat(existing), [], _ids(existing, None))
+    raw = _careblock.site(u, c, demand, radius=float(radius), p=int(p), existing=e, epsg=epsg,
+                          coverage=coverage, units_id=_ID, candidates_id=_ID)
+    return SiteResult(raw)

@@ -1,0 +1,83 @@
+"""Type stubs of the ``careblock`` package."""
+
+import os
+from typing import Any, Mapping, Sequence
+
+from ._careblock import (
+    CareblockError as CareblockError,
+    CrsError as CrsError,
+    GeometryError as GeometryError,
+    InfeasibleError as InfeasibleError,
+    InputError as InputError,
+    MethodError as MethodError,
+)
+
+__version__: str
+UNCERTAINTY_COLUMNS: list[str]
+
+# Frames are geopandas GeoDataFrames (pandas DataFrames for tables without geometry) when
+# geopandas is installed, else polars DataFrames with a WKB ``geometry`` column.
+_Frame = Any
+
+class Result:
+    crs: str
+    units: _Frame
+    districts: _Frame | None
+    sites: _Frame | None
+    assignments: _Frame | None
+    uncovered: _Frame | None
+    equity: _Frame | None
+    uncertainty: _Frame | None
+    report: dict[str, Any]
+    def __init__(self, raw: Mapping[str, Any]) -> None: ...
+
+class IndexResult:
+    crs: str
+    units: _Frame
+    districts: _Frame | None
+    uncertainty: _Frame | None
+    report: dict[str, Any]
+    def __init__(self, raw: Mapping[str, Any]) -> None: ...
+
+class SiteResult:
+    sites: _Frame
+    units: _Frame
+    report: dict[str, Any]
+    def __init__(self, raw: Mapping[str, Any]) -> None: ...
+
+def run(
+    method: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    base: str | os.PathLike[str] | None = None,
+    fix_invalid: bool = False,
+) -> Result: ...
+def area_interpolate(
+    source: Any,
+    target: Any,
+    extensive: Sequence[str] | None = None,
+    intensive: Sequence[str] | None = None,
+    allocate_total: bool = True,
+    crs: Any = None,
+    *,
+    fix_invalid: bool = False,
+) -> Any: ...
+def index(
+    units: Any,
+    method: Mapping[str, Any],
+    districts: Any = None,
+    *,
+    fix_invalid: bool = False,
+) -> IndexResult: ...
+def site(
+    units: Any,
+    candidates: Any,
+    radius: float = 800,
+    p: int = 20,
+    existing: Any = None,
+    *,
+    demand: str = "need_mass",
+    crs: Any = None,
+    coverage: str = "centroid",
+    units_id: str | None = None,
+    candidates_id: str | None = None,
+) -> SiteResult: ...

@@ -1,0 +1,52 @@
+"""Type stubs of the Rust extension ``careblock._careblock`` (use the ``careblock`` wrappers)."""
+
+from typing import Any
+
+import polars as pl
+
+__version__: str
+
+class CareblockError(Exception): ...
+class InputError(CareblockError): ...
+class CrsError(CareblockError): ...
+class GeometryError(CareblockError): ...
+class MethodError(CareblockError): ...
+class InfeasibleError(CareblockError): ...
+
+_Frame = tuple[pl.DataFrame, pl.Series]
+
+def run(
+    method_path: str | None = None,
+    method_json: str | None = None,
+    base: str | None = None,
+    fix_invalid: bool = False,
+) -> dict[str, Any]: ...
+def area_interpolate(
+    source: pl.DataFrame,
+    target: pl.DataFrame,
+    epsg: int,
+    extensive: list[str],
+    intensive: list[str],
+    allocate_total: bool = True,
+    fix_invalid: bool = False,
+    source_id: str | None = None,
+    target_id: str | None = None,
+) -> tuple[pl.DataFrame, str]: ...
+def index(
+    method_json: str,
+    units: pl.DataFrame,
+    districts: pl.DataFrame | None = None,
+    fix_invalid: bool = False,
+) -> dict[str, Any]: ...
+def site(
+    units: pl.DataFrame,
+    candidates: pl.DataFrame,
+    demand: str,
+    radius: float = 800.0,
+    p: int = 20,
+    existing: pl.DataFrame | None = None,
+    epsg: int | None = None,
+    coverage: str = "centroid",
+    units_id: str | None = None,
+    candidates_id: str | None = None,
+) -> dict[str, Any]: ...

@@ -1,0 +1,181 @@
+//! careblock's errors as Python exceptions: `CareblockError` ⊃ `InputError`, `CrsError`,
+//! `GeometryError`, `MethodError`, `InfeasibleError`, chosen by the error's variant; the message
+//! is the one line the CLI prints (the error and its causes joined by ": ", as anyhow's `{:#}`).
+
+use careblock_core::index::{IndexError, MethodError as CoreMethodError};
+use careblock_core::plan::PlanError;
+use careblock_core::siting::SitingError;
+use careblock_core::{CrsError as CoreCrsError, JoinError, LayerError};
+use careblock_io::IoError;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(
+    careblock,
+    CareblockError,
+    PyException,
+    "Base class of every careblock error."
+);
+create_exception!(
+    careblock,
+    InputError,
+    CareblockError,
+    "A file or table that cannot be read or used: missing file, bad JSON, missing or non-numeric column, duplicate id or key."
+);
+create_exception!(
+    careblock,
+    CrsError,
+    CareblockError,
+    "A CRS problem: unknown or missing CRS, coordinates implausible for it, swapped axes, layers in degrees."
+);
+create_exception!(
+    careblock,
+    GeometryError,
+    CareblockError,
+    "Invalid geometries (self-intersections, bad rings) or a geometry of the wrong kind."
+);
+create_exception!(
+    careblock,
+    MethodError,
+    CareblockError,
+    "A bad method (unknown key, bad weight, unparseable expression, a column the data lacks) or bad settings."
+);
+create_exception!(
+    careblock,
+    InfeasibleError,
+    CareblockError,
+    "Nothing can be sited: no eligible candidate, more sites than candidates, no demand (the CLI's exit code 1)."
+);
+
+/// Which Python exception an error becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Input,
+    Crs,
+    Geometry,
+    Method,
+    Infeasible,
+}
+
+/// An error on its way to Python: its class and its one-line message.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// The error and its causes on one line, as the CLI prints them (anyhow's `{:#}`).
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}
+
+fn layer_kind(e: &LayerError) -> Kind {
+    match e {
+        LayerError::WrongGeometry { .. } => Kind::Geometry,
+        _ => Kind::Input,
+    }
+}
+
+fn join_kind(e: &JoinError) -> Kind {
+    match e {
+        JoinError::Crs(_) => Kind::Crs,
+        JoinError::Layer(l) => layer_kind(l),
+        JoinError::InvalidGeometry { .. } => Kind::Geometry,
+        JoinError::Radius(_) => Kind::Method,
+        _ => Kind::Input,
+    }
+}
+
+fn io_kind(e: &IoError) -> Kind {
+    match e {
+        IoError::Method { .. } => Kind::Method,
+        IoError::InvalidGeometry { .. } => Kind::Geometry,
+        IoError::Crs { .. } => Kind::Crs,
+        IoError::Layer { error, .. } => layer_kind(error),
+        _ => Kind::Input,
+    }
+}
+
+fn siting_kind(e: &SitingError) -> Kind {
+    match e {
+        SitingError::NoEligible { .. } | SitingError::TooFewCandidates { .. } => Kind::Infeasible,
+        _ => Kind::Method,
+    }
+}
+
+macro_rules! failure_from {
+    ($t:ty, $kind:expr) => {
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Failure {
+                #[allow(clippy::redundant_closure_call)]
+                let kind = ($kind)(&e);
+                Failure {
+                    kind,
+                    message: one_line(&e),
+                }
+            }
+        }
+    };
+}
+
+failure_from!(IoError, io_kind);
+failure_from!(LayerError, layer_kind);
+failure_from!(JoinError, join_kind);
+failure_from!(SitingError, siting_kind);
+failure_from!(CoreCrsError, |_: &CoreCrsError| Kind::Crs);
+failure_from!(CoreMethodError, |_: &CoreMethodError| Kind::Method);
+failure_from!(IndexError, |e: &IndexError| match e {
+    IndexError::Method(_) | IndexError::Access(_) => Kind::Method,
+    IndexError::Layer(l) => layer_kind(l),
+    IndexError::Join(j) => join_kind(j),
+    _ => Kind::Input,
+});
+failure_from!(PlanError, |e: &PlanError| match e {
+    PlanError::Method(_) => Kind::Method,
+    PlanError::Layer(l) => layer_kind(l),
+    PlanError::Join(j) => join_kind(j),
+    PlanError::Siting(s) => siting_kind(s),
+    PlanError::Infeasible(_) => Kind::Infeasible,
+    _ => Kind::Input,
+});
+
+impl From<Failure> for PyErr {
+    fn from(f: Failure) -> PyErr {
+        match f.kind {
+            Kind::Input => InputError::new_err(f.message),
+            Kind::Crs => CrsError::new_err(f.message),
+            Kind::Geometry => GeometryError::new_err(f.message),
+            Kind::Method => MethodError::new_err(f.message),
+            Kind::Infeasible => InfeasibleError::new_err(f.message),
+        }
+    }
+}
+
+/// Adds the exception classes to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("CareblockError", py.get_type::<CareblockError>())?;
+    m.add("InputError", py.get_type::<InputError>())?;
+    m.add("CrsError", py.get_type::<CrsError>())?;
+    m.add("GeometryError", py.get_type::<GeometryError>())?;
+    m.add("MethodError", py.get_type::<MethodError>())?;
+    m.add("InfeasibleError", py.get_type::<InfeasibleError>())?;
+    Ok(())
+}

@@ -1,0 +1,605 @@
+//! `careblock._careblock`: the Rust side of the `careblock` Python package (PyO3).
+//!
+//! Data crosses the boundary as polars DataFrames (Arrow, through pyo3-polars) with geometries
+//! as WKB in a Binary column; the method, when given as a dict, as JSON turned into TOML. Every
+//! long stage runs with the GIL released (`Python::detach`); Ctrl-C is checked between stages
+//! (a stage that has started runs to its end). The Python wrappers in `python/careblock/`
+//! reproject with pyproj and build GeoDataFrames.
+
+#![forbid(unsafe_code)]
+
+mod errors;
+mod frames;
+mod wkb;
+
+use std::path::{Path, PathBuf};
+
+use careblock_core::crs::{Reprojection, check_axis_order, project_into, working_crs};
+use careblock_core::index::method::CrsSpec;
+use careblock_core::index::{Inputs, Method, assess};
+use careblock_core::join::points::{Reach, within_distance};
+use careblock_core::join::{InterpolateOptions, area_interpolate as core_interpolate};
+use careblock_core::plan::plan;
+use careblock_core::polars::prelude::{Column, DataFrame};
+use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
+use careblock_core::{Crs, Layer, WGS84};
+use careblock_io::results::{
+    assignments_table, district_columns, equity_table, level_table, run_report, sites_table, uncovered_table,
+    unit_columns,
+};
+use careblock_io::{IoError, LoadOptions, load_inputs, method_inputs, read_method};
+use geo::{Geometry, Point};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use pyo3_polars::{PyDataFrame, PySeries};
+use serde_json::json;
+
+use errors::{Failure, Kind};
+use frames::{check_layer, layer_from_frame, wgs84_wkb, wkb_series};
+
+type Frame = (PyDataFrame, PySeries);
+
+fn frame(df: DataFrame, geometry: careblock_core::polars::prelude::Series) -> Frame {
+    (PyDataFrame(df), PySeries(geometry))
+}
+
+fn polars_error(what: &str, e: impl std::fmt::Display) -> Failure {
+    Failure::new(Kind::Input, format!("{what}: {e}"))
+}
+
+/// A method from its TOML text, or from a dict sent as JSON (turned into TOML: the method only,
+/// never data).
+fn method_from_json(name: &str, json_text: &str) -> Result<Method, Failure> {
+    let value: serde_json::Value = serde_json::from_str(json_text)
+        .map_err(|e| Failure::new(Kind::Method, format!("{name}: not a method: {e}")))?;
+    let text = toml::to_string(&value).map_err(|e| {
+        Failure::new(
+            Kind::Method,
+            format!(
+                "{name}: cannot be written as a method file (TOML has no null: drop keys set to None): {e}"
+            ),
+        )
+    })?;
+    Ok(Method::from_toml(name, &text)?)
+}
+
+fn crs_of(spec: &Option<CrsSpec>, what: &str) -> Result<Option<Crs>, Failure> {
+    let r = match spec {
+        None => return Ok(None),
+        Some(CrsSpec::Code(c)) => Crs::from_epsg(*c),
+        Some(CrsSpec::Text(t)) => Crs::parse(t),
+    };
+    r.map(Some).map_err(|e| {
+        Failure::from(IoError::Crs {
+            path: what.to_string(),
+            error: Box::new(e),
+        })
+    })
+}
+
+/// `careblock run`'s pipeline without writing: read → validate → project → index → siting →
+/// the CLI's tables. `method_path` is a method file; or `method_json` a method dict as JSON with
+/// paths relative to `base`.
+#[pyfunction]
+#[pyo3(signature = (method_path=None, method_json=None, base=None, fix_invalid=false))]
+fn run<'py>(
+    py: Python<'py>,
+    method_path: Option<PathBuf>,
+    method_json: Option<String>,
+    base: Option<PathBuf>,
+    fix_invalid: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (method, base, files) = match (&method_path, &method_json) {
+        (Some(path), None) => {
+            let method = py.detach(|| read_method(path)).map_err(Failure::from)?;
+            let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let files = py
+                .detach(|| method_inputs(&method, path, &base))
+                .map_err(Failure::from)?;
+            (method, base, files)
+        }
+        (None, Some(text)) => {
+            let method = method_from_json("method (dict)", text)?;
+            (method, base.unwrap_or_default(), Vec::new())
+        }
+        _ => {
+            return Err(
+                Failure::new(Kind::Method, "give a method file path or a method dict, not both").into(),
+            );
+        }
+    };
+    py.check_signals()?;
+    let inputs = py
+        .detach(|| load_inputs(&method, &base, &LoadOptions { fix_invalid }))
+        .map_err(Failure::from)?;
+    py.check_signals()?;
+    let result = py
+        .detach(|| assess(&method, inputs.inputs()))
+        .map_err(Failure::from)?;
+    py.check_signals()?;
+    let siting = match &method.spec.siting {
+        None => None,
+        Some(_) => Some(
+            py.detach(|| plan(&method, inputs.plan_inputs(), &result))
+                .map_err(Failure::from)?,
+        ),
+    };
+    py.check_signals()?;
+
+    let spec = &method.spec;
+    let out = PyDict::new(py);
+    let tables = py.detach(|| -> Result<_, Failure> {
+        let mut units = level_table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
+        let mut districts = match (&result.districts, &inputs.districts) {
+            (Some(level), Some(layer)) => Some(level_table(
+                &result,
+                level,
+                layer,
+                spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+            )?),
+            _ => None,
+        };
+        if let Some(p) = &siting {
+            for c in unit_columns(p, &inputs.units) {
+                units.with_column(c).map_err(|e| polars_error("units", e))?;
+            }
+            if let Some(df) = districts.as_mut() {
+                for c in district_columns(p) {
+                    df.with_column(c).map_err(|e| polars_error("districts", e))?;
+                }
+            }
+        }
+        let units = frame(units, wgs84_wkb(&inputs.units)?);
+        let districts = match (districts, &inputs.districts) {
+            (Some(df), Some(layer)) => Some(frame(df, wgs84_wkb(layer)?)),
+            _ => None,
+        };
+        let mut siting_tables = None;
+        if let Some(p) = &siting {
+            let to_wgs = Reprojection::new(inputs.crs, WGS84);
+            let points = p
+                .sites
+                .iter()
+                .map(|s| {
+                    to_wgs
+                        .apply(s.point.0)
+                        .map(|c| Some(Geometry::Point(Point(c))))
+                        .map_err(|e| {
+                            Failure::new(
+                                Kind::Crs,
+                                format!("site {:?}: cannot convert to lon/lat: {e}", s.id),
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let sites = frame(sites_table(p, inputs.crs)?, wkb_series(&points));
+            let assignments = PyDataFrame(assignments_table(p, &inputs.units)?);
+            let uncovered_geoms: Vec<Option<Geometry<f64>>> = p
+                .uncovered
+                .iter()
+                .map(|u| inputs.units.geometries[u.unit].clone())
+                .collect();
+            let uncovered_layer = Layer {
+                name: "uncovered".into(),
+                ids: p
+                    .uncovered
+                    .iter()
+                    .map(|u| inputs.units.ids[u.unit].clone())
+                    .collect(),
+                geometries: uncovered_geoms,
+                attributes: DataFrame::empty_with_height(p.uncovered.len()),
+                crs: inputs.crs,
+            };
+            let uncovered = frame(uncovered_table(p, &inputs.units)?, wgs84_wkb(&uncovered_layer)?);
+            let equity = p.equity.as_ref().map(equity_table).transpose()?.map(PyDataFrame);
+            siting_tables = Some((sites, assignments, uncovered, equity));
+        }
+        let report = run_report(
+            &method,
+            &result,
+            &inputs.notes,
+            inputs.crs.to_string(),
+            &files,
+            siting.as_ref().map(|p| (p, &inputs.units)),
+        );
+        Ok((units, districts, siting_tables, report.to_string()))
+    })?;
+    let (units, districts, siting_tables, report) = tables;
+    out.set_item("crs", inputs.crs.to_string())?;
+    out.set_item("units", units)?;
+    out.set_item("districts", districts)?;
+    match siting_tables {
+        Some((sites, assignments, uncovered, equity)) => {
+            out.set_item("sites", sites)?;
+            out.set_item("assignments", assignments)?;
+            out.set_item("uncovered", uncovered)?;
+            out.set_item("equity", equity)?;
+        }
+        None => {
+            for k in ["sites", "assignments", "uncovered", "equity"] {
+                out.set_item(k, py.None())?;
+            }
+        }
+    }
+    out.set_item("report", report)?;
+    Ok(out)
+}
+
+/// Areal interpolation of two layers already in one projected CRS (metres), with tobler's
+/// semantics; returns the target ids and columns, and the conservation report as JSON.
+#[pyfunction]
+#[pyo3(signature = (source, target, epsg, extensive, intensive, allocate_total=true, fix_invalid=false, source_id=None, target_id=None))]
+#[allow(clippy::too_many_arguments)]
+fn area_interpolate(
+    py: Python<'_>,
+    source: PyDataFrame,
+    target: PyDataFrame,
+    epsg: u32,
+    extensive: Vec<String>,
+    intensive: Vec<String>,
+    allocate_total: bool,
+    fix_invalid: bool,
+    source_id: Option<String>,
+    target_id: Option<String>,
+) -> PyResult<(PyDataFrame, String)> {
+    let (source, target) = (source.0, target.0);
+    let (df, report) = py.detach(move || -> Result<_, Failure> {
+        let crs = Crs::Projected { epsg };
+        let mut notes = Vec::new();
+        let source = layer_from_frame("source", source, source_id.as_deref(), crs)?;
+        let target = layer_from_frame("target", target, target_id.as_deref(), crs)?;
+        let source = check_layer(source, true, fix_invalid, &mut notes)?;
+        let target = check_layer(target, true, fix_invalid, &mut notes)?;
+        let ext: Vec<&str> = extensive.iter().map(String::as_str).collect();
+        let int: Vec<&str> = intensive.iter().map(String::as_str).collect();
+        let r = core_interpolate(
+            &source,
+            &target,
+            &ext,
+            &int,
+            InterpolateOptions {
+                allocate_total,
+                ..Default::default()
+            },
+        )?;
+        let mut cols = vec![Column::new("id".into(), &r.target_ids)];
+        for (name, v) in &r.extensive {
+            cols.push(Column::new(name.as_str().into(), v));
+        }
+        for (name, v) in &r.intensive {
+            cols.push(Column::new(name.as_str().into(), v));
+        }
+        let df = DataFrame::new(r.target_ids.len(), cols).map_err(|e| polars_error("target", e))?;
+        let rep = &r.report;
+        let report = json!({
+            "crs": crs.to_string(),
+            "allocate_total": rep.allocate_total,
+            "variables": rep.variables.iter().map(|(name, b)| json!({
+                "name": name,
+                "source_total": b.source_total,
+                "allocated": b.allocated,
+                "unallocated": b.unallocated,
+                "missing": b.missing,
+                "relative_error": b.relative_error(),
+            })).collect::<Vec<_>>(),
+            "outside": rep.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
+            "overlaps": rep.overlaps.iter().map(|o| json!({"a": o.a, "b": o.b, "area_m2": o.area})).collect::<Vec<_>>(),
+            "notes": notes,
+        });
+        Ok((df, report.to_string()))
+    })?;
+    Ok((PyDataFrame(df), report))
+}
+
+/// The index of units (and districts) given as frames in EPSG:4326, with a method dict (as
+/// JSON) whose `[units]`/`[districts]` name the id, population and label columns; returns the
+/// CLI's unit and district tables.
+#[pyfunction]
+#[pyo3(signature = (method_json, units, districts=None, fix_invalid=false))]
+fn index<'py>(
+    py: Python<'py>,
+    method_json: String,
+    units: PyDataFrame,
+    districts: Option<PyDataFrame>,
+    fix_invalid: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let method = method_from_json("method (dict)", &method_json)?;
+    let spec = &method.spec;
+    let unsupported: Vec<&str> = [
+        (!spec.coarse.is_empty(), "[[coarse]]"),
+        (!spec.coarse_rates.is_empty(), "[[coarse_rates]]"),
+        (!spec.supply.is_empty(), "[[supply]]"),
+        (spec.siting.is_some(), "[siting]"),
+        (spec.network.is_some(), "[network]"),
+        (spec.units.table.is_some(), "units.table"),
+        (
+            spec.districts.as_ref().is_some_and(|d| d.table.is_some()),
+            "districts.table",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(on, what)| on.then_some(what))
+    .collect();
+    if !unsupported.is_empty() {
+        return Err(Failure::new(
+            Kind::Method,
+            format!(
+                "method (dict): careblock.index() reads only the units and districts given; {} need careblock.run() with a method file (join tables in pandas/polars first)",
+                unsupported.join(", ")
+            ),
+        )
+        .into());
+    }
+    if districts.is_some() != spec.districts.is_some() {
+        return Err(Failure::new(
+            Kind::Method,
+            "method (dict): give districts= exactly when the method has a \"districts\" section",
+        )
+        .into());
+    }
+    let (units, districts) = (units.0, districts.map(|d| d.0));
+    let out = py.detach(|| -> Result<_, Failure> {
+        let mut notes = Vec::new();
+        let units = layer_from_frame("units", units, spec.units.id.as_deref(), WGS84)?;
+        let units = check_layer(units, true, fix_invalid, &mut notes)?;
+        let districts = match (districts, &spec.districts) {
+            (Some(df), Some(d)) => {
+                let l = layer_from_frame("districts", df, d.id.as_deref(), WGS84)?;
+                Some(check_layer(l, true, fix_invalid, &mut notes)?)
+            }
+            _ => None,
+        };
+        if let Some(d) = &districts {
+            check_axis_order(&units, d).map_err(|e| IoError::Crs {
+                path: units.name.clone(),
+                error: Box::new(e),
+            })?;
+        }
+        let given = crs_of(&spec.crs, &method.file)?;
+        let mut layers = vec![&units];
+        layers.extend(districts.iter());
+        let crs = working_crs(given, &layers)?;
+        let units = project_into(units, crs)?;
+        let districts = districts.map(|d| project_into(d, crs)).transpose()?;
+        let result = assess(
+            &method,
+            Inputs {
+                units: &units,
+                districts: districts.as_ref(),
+                coarse: &[],
+                supply: &[],
+                network: None,
+                network_gap: None,
+            },
+        )?;
+        let u = level_table(&result, &result.units, &units, spec.units.label.as_deref())?;
+        let u = frame(u, wgs84_wkb(&units)?);
+        let d = match (&result.districts, &districts) {
+            (Some(level), Some(layer)) => {
+                let df = level_table(
+                    &result,
+                    level,
+                    layer,
+                    spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+                )?;
+                Some(frame(df, wgs84_wkb(layer)?))
+            }
+            _ => None,
+        };
+        let report = run_report(&method, &result, &notes, crs.to_string(), &[], None);
+        Ok((u, d, crs.to_string(), report.to_string()))
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("units", out.0)?;
+    d.set_item("districts", out.1)?;
+    d.set_item("crs", out.2)?;
+    d.set_item("report", out.3)?;
+    Ok(d)
+}
+
+/// The maximal covering location problem over units (their centroids, with a demand column)
+/// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
+/// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
+#[pyfunction]
+#[pyo3(signature = (units, candidates, demand, radius=800.0, p=20, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None))]
+#[allow(clippy::too_many_arguments)]
+fn site<'py>(
+    py: Python<'py>,
+    units: PyDataFrame,
+    candidates: PyDataFrame,
+    demand: String,
+    radius: f64,
+    p: usize,
+    existing: Option<PyDataFrame>,
+    epsg: Option<u32>,
+    coverage: &str,
+    units_id: Option<String>,
+    candidates_id: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let reach = match coverage {
+        "centroid" => Reach::Centroid,
+        "area" => Reach::Area,
+        other => {
+            return Err(Failure::new(
+                Kind::Method,
+                format!("coverage must be \"centroid\" or \"area\", got {other:?}"),
+            )
+            .into());
+        }
+    };
+    let (units, candidates, existing) = (units.0, candidates.0, existing.map(|e| e.0));
+    let out = py.detach(move || -> Result<_, Failure> {
+        let mut notes = Vec::new();
+        let units = layer_from_frame("units", units, units_id.as_deref(), WGS84)?;
+        let units = check_layer(units, true, false, &mut notes)?;
+        let candidates = layer_from_frame("candidates", candidates, candidates_id.as_deref(), WGS84)?;
+        let candidates = check_layer(candidates, false, false, &mut notes)?;
+        let existing = existing
+            .map(|df| {
+                let l = layer_from_frame("existing", df, candidates_id.as_deref(), WGS84)?;
+                check_layer(l, false, false, &mut notes)
+            })
+            .transpose()?;
+        let given = epsg.map(Crs::from_epsg).transpose()?;
+        let crs = working_crs(given, &[&units])?;
+        let units = project_into(units, crs)?;
+        let candidates = project_into(candidates, crs)?;
+        let existing = existing.map(|e| project_into(e, crs)).transpose()?;
+        let n_new = candidates.len();
+        // One point layer: the candidates, then the existing blocks (locked in).
+        let mut ids = candidates.ids.clone();
+        let mut geometries = candidates.geometries.clone();
+        let mut status = vec!["proposed"; n_new];
+        if let Some(e) = &existing {
+            ids.extend(e.ids.iter().cloned());
+            geometries.extend(e.geometries.iter().cloned());
+            status.extend(std::iter::repeat_n("existing", e.len()));
+        }
+        let n_all = ids.len();
+        // Numbered ids: an existing block may share an id with a candidate (the output keeps
+        // the layers' own ids).
+        let points = Layer::new(
+            "candidates",
+            (0..n_all).map(|i| i.to_string()).collect(),
+            geometries,
+            DataFrame::empty_with_height(n_all),
+            crs,
+        )?;
+        let d: Vec<f64> = units
+            .numeric_column(&demand)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect();
+        let missing = units
+            .numeric_column(&demand)?
+            .iter()
+            .filter(|v| v.is_none())
+            .count();
+        if missing > 0 {
+            notes.push(format!(
+                "units: {missing} unit(s) have no {demand:?} value and count with demand 0"
+            ));
+        }
+        let reached = within_distance(&units, &points, radius, reach)?;
+        // `within_distance` gives, per unit, the points within reach.
+        let cov = Coverage::from_unit_neighbours(n_all, &reached);
+        let locked_in: Vec<bool> = status.iter().map(|s| *s == "existing").collect();
+        let problem = Problem {
+            demand: &d,
+            coverage: &cov,
+            limit: Limit::Count(p),
+            cost: None,
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        let sol = solve(&problem, &Options::default())?;
+        let total: f64 = d.iter().sum();
+        // Sites: the existing blocks, then the proposed ones in ranking order.
+        let mut rows: Vec<(usize, Option<u32>, Option<f64>, Option<f64>, Option<f64>)> =
+            (n_new..n_all).map(|j| (j, None, None, None, None)).collect();
+        for (k, &j) in sol.selected.iter().enumerate() {
+            rows.push((
+                j,
+                Some(k as u32 + 1),
+                Some(sol.marginal_gain[k]),
+                Some(sol.cumulative[k]),
+                sol.irreplaceability.get(k).copied(),
+            ));
+        }
+        let share = |v: Option<f64>| v.map(|v| if total > 0.0 { v / total } else { 0.0 });
+        let sites = DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new(
+                    "status".into(),
+                    rows.iter().map(|r| status[r.0]).collect::<Vec<_>>(),
+                ),
+                Column::new("rank".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+                Column::new(
+                    "id".into(),
+                    rows.iter().map(|r| ids[r.0].clone()).collect::<Vec<_>>(),
+                ),
+                Column::new("gain".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+                Column::new("cumulative".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+                Column::new(
+                    "cum_share".into(),
+                    rows.iter().map(|r| share(r.3)).collect::<Vec<_>>(),
+                ),
+                Column::new("irreplace".into(), rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+                Column::new(
+                    "n_units".into(),
+                    rows.iter().map(|r| cov.row(r.0).len() as u32).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+        .map_err(|e| polars_error("sites", e))?;
+        let to_wgs = Reprojection::new(crs, WGS84);
+        let site_points = rows
+            .iter()
+            .map(|r| match &points.geometries[r.0] {
+                Some(Geometry::Point(pt)) => to_wgs
+                    .apply(pt.0)
+                    .map(|c| Some(Geometry::Point(Point(c))))
+                    .map_err(|e| {
+                        Failure::new(
+                            Kind::Crs,
+                            format!("site {:?}: cannot convert to lon/lat: {e}", ids[r.0]),
+                        )
+                    }),
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let unit_table = DataFrame::new(
+            units.len(),
+            vec![
+                Column::new("id".into(), &units.ids),
+                Column::new("demand".into(), &d),
+                Column::new("coverage".into(), &sol.unit_coverage),
+                Column::new(
+                    "site".into(),
+                    sol.unit_site
+                        .iter()
+                        .map(|s| s.map(|j| ids[j].clone()))
+                        .collect::<Vec<_>>(),
+                ),
+            ],
+        )
+        .map_err(|e| polars_error("units", e))?;
+        let summary = json!({
+            "crs": crs.to_string(),
+            "radius_m": radius,
+            "p": p,
+            "objective": sol.objective,
+            "bound": sol.bound,
+            "gap": sol.gap,
+            "optimal": sol.optimal,
+            "locked_in": sol.locked_in_coverage,
+            "total_demand": total,
+            "candidates": n_new,
+            "existing": n_all - n_new,
+            "notes": notes,
+        });
+        Ok((
+            frame(sites, wkb_series(&site_points)),
+            frame(unit_table, wgs84_wkb(&units)?),
+            summary.to_string(),
+        ))
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("sites", out.0)?;
+    d.set_item("units", out.1)?;
+    d.set_item("report", out.2)?;
+    Ok(d)
+}
+
+/// The Rust extension of the `careblock` package.
+#[pymodule]
+fn _careblock(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(area_interpolate, m)?)?;
+    m.add_function(wrap_pyfunction!(index, m)?)?;
+    m.add_function(wrap_pyfunction!(site, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

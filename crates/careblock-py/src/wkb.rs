@@ -1,0 +1,341 @@
+//! Well-Known Binary, the geometry encoding that crosses the Python boundary (shapely's
+//! `to_wkb`/`from_wkb`, GeoArrow's WKB arrays). Reads ISO and extended (PostGIS) WKB of either
+//! byte order, dropping Z and M; writes little-endian 2D ISO WKB.
+
+use geo::{
+    Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
+    Polygon,
+};
+
+/// Why a WKB value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WkbError(pub String);
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], WkbError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| {
+                WkbError(format!(
+                    "truncated WKB: {n} more byte(s) needed at byte {} of {}",
+                    self.pos,
+                    self.buf.len()
+                ))
+            })?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self, little: bool) -> Result<u32, WkbError> {
+        let b: [u8; 4] = self
+            .take(4)?
+            .try_into()
+            .map_err(|_| WkbError("short read".into()))?;
+        Ok(if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+
+    fn f64(&mut self, little: bool) -> Result<f64, WkbError> {
+        let b: [u8; 8] = self
+            .take(8)?
+            .try_into()
+            .map_err(|_| WkbError("short read".into()))?;
+        Ok(if little {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
+    }
+
+    /// A count that must fit in the rest of the buffer (`min_bytes` per item), so that a
+    /// corrupt count cannot make us allocate gigabytes.
+    fn count(&mut self, little: bool, min_bytes: usize) -> Result<usize, WkbError> {
+        let n = self.u32(little)? as usize;
+        let left = self.buf.len() - self.pos;
+        if n.saturating_mul(min_bytes) > left {
+            return Err(WkbError(format!(
+                "corrupt WKB: a count of {n} at byte {} does not fit in the {left} byte(s) left",
+                self.pos - 4
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Coordinate layout of one geometry.
+#[derive(Clone, Copy)]
+struct Dims {
+    little: bool,
+    extra: usize,
+}
+
+fn coord(r: &mut Reader<'_>, d: Dims) -> Result<Coord<f64>, WkbError> {
+    let x = r.f64(d.little)?;
+    let y = r.f64(d.little)?;
+    for _ in 0..d.extra {
+        r.f64(d.little)?;
+    }
+    Ok(Coord { x, y })
+}
+
+fn line(r: &mut Reader<'_>, d: Dims) -> Result<LineString<f64>, WkbError> {
+    let n = r.count(d.little, 16 + 8 * d.extra)?;
+    (0..n)
+        .map(|_| coord(r, d))
+        .collect::<Result<Vec<_>, _>>()
+        .map(LineString::new)
+}
+
+fn polygon(r: &mut Reader<'_>, d: Dims) -> Result<Polygon<f64>, WkbError> {
+    let n = r.count(d.little, 4)?;
+    let mut rings = (0..n).map(|_| line(r, d)).collect::<Result<Vec<_>, _>>()?;
+    if rings.is_empty() {
+        return Ok(Polygon::new(LineString::new(vec![]), vec![]));
+    }
+    let exterior = rings.remove(0);
+    Ok(Polygon::new(exterior, rings))
+}
+
+fn geometry(r: &mut Reader<'_>, depth: usize) -> Result<Geometry<f64>, WkbError> {
+    if depth > 32 {
+        return Err(WkbError("WKB nested more than 32 levels deep".into()));
+    }
+    let little = match r.take(1)?[0] {
+        0 => false,
+        1 => true,
+        b => {
+            return Err(WkbError(format!(
+                "not WKB: byte order marker {b} (expected 0 or 1)"
+            )));
+        }
+    };
+    let raw = r.u32(little)?;
+    // Extended WKB flags (PostGIS): Z 0x80000000, M 0x40000000, SRID 0x20000000.
+    let (mut z, mut m) = (raw & 0x8000_0000 != 0, raw & 0x4000_0000 != 0);
+    if raw & 0x2000_0000 != 0 {
+        r.u32(little)?; // the SRID: the CRS travels beside the geometries
+    }
+    let mut code = raw & 0x0fff_ffff;
+    // ISO WKB: 1000s add Z, 2000s M, 3000s ZM.
+    match code / 1000 {
+        1 => z = true,
+        2 => m = true,
+        3 => (z, m) = (true, true),
+        _ => {}
+    }
+    code %= 1000;
+    let d = Dims {
+        little,
+        extra: usize::from(z) + usize::from(m),
+    };
+    Ok(match code {
+        1 => Geometry::Point(Point(coord(r, d)?)),
+        2 => Geometry::LineString(line(r, d)?),
+        3 => Geometry::Polygon(polygon(r, d)?),
+        4..=7 => {
+            let n = r.count(little, 5)?;
+            let parts = (0..n)
+                .map(|_| geometry(r, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            let wrong = |what: &str| WkbError(format!("a Multi{what} holds a part that is not a {what}"));
+            match code {
+                4 => Geometry::MultiPoint(MultiPoint(
+                    parts
+                        .into_iter()
+                        .map(|g| match g {
+                            Geometry::Point(p) => Ok(p),
+                            _ => Err(wrong("Point")),
+                        })
+                        .collect::<Result<_, _>>()?,
+                )),
+                5 => Geometry::MultiLineString(MultiLineString(
+                    parts
+                        .into_iter()
+                        .map(|g| match g {
+                            Geometry::LineString(l) => Ok(l),
+                            _ => Err(wrong("LineString")),
+                        })
+                        .collect::<Result<_, _>>()?,
+                )),
+                6 => Geometry::MultiPolygon(MultiPolygon(
+                    parts
+                        .into_iter()
+                        .map(|g| match g {
+                            Geometry::Polygon(p) => Ok(p),
+                            _ => Err(wrong("Polygon")),
+                        })
+                        .collect::<Result<_, _>>()?,
+                )),
+                _ => Geometry::GeometryCollection(GeometryCollection(parts)),
+            }
+        }
+        other => {
+            return Err(WkbError(format!(
+                "WKB geometry type {other} is not supported (Point, LineString, Polygon, their Multi forms and GeometryCollection are)"
+            )));
+        }
+    })
+}
+
+/// Reads one WKB value. `POINT EMPTY` (NaN coordinates, as shapely writes it) is `None`.
+pub fn decode(buf: &[u8]) -> Result<Option<Geometry<f64>>, WkbError> {
+    let mut r = Reader { buf, pos: 0 };
+    let g = geometry(&mut r, 0)?;
+    if r.pos != buf.len() {
+        return Err(WkbError(format!(
+            "{} trailing byte(s) after the WKB geometry",
+            buf.len() - r.pos
+        )));
+    }
+    Ok(match g {
+        Geometry::Point(p) if p.x().is_nan() && p.y().is_nan() => None,
+        g => Some(g),
+    })
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    // Geometry sizes come from memory, far below u32::MAX parts.
+    put_u32(out, u32::try_from(n).unwrap_or(u32::MAX));
+}
+
+fn put_coord(out: &mut Vec<u8>, c: Coord<f64>) {
+    out.extend_from_slice(&c.x.to_le_bytes());
+    out.extend_from_slice(&c.y.to_le_bytes());
+}
+
+fn put_line(out: &mut Vec<u8>, l: &LineString<f64>) {
+    put_len(out, l.0.len());
+    for c in &l.0 {
+        put_coord(out, *c);
+    }
+}
+
+fn put_polygon_body(out: &mut Vec<u8>, p: &Polygon<f64>) {
+    if p.exterior().0.is_empty() {
+        put_u32(out, 0);
+        return;
+    }
+    put_len(out, 1 + p.interiors().len());
+    put_line(out, p.exterior());
+    for ring in p.interiors() {
+        put_line(out, ring);
+    }
+}
+
+fn put_header(out: &mut Vec<u8>, code: u32) {
+    out.push(1);
+    put_u32(out, code);
+}
+
+fn put(out: &mut Vec<u8>, g: &Geometry<f64>) {
+    match g {
+        Geometry::Point(p) => {
+            put_header(out, 1);
+            put_coord(out, p.0);
+        }
+        Geometry::Line(l) => {
+            put_header(out, 2);
+            put_u32(out, 2);
+            put_coord(out, l.start);
+            put_coord(out, l.end);
+        }
+        Geometry::LineString(l) => {
+            put_header(out, 2);
+            put_line(out, l);
+        }
+        Geometry::Polygon(p) => {
+            put_header(out, 3);
+            put_polygon_body(out, p);
+        }
+        Geometry::MultiPoint(mp) => {
+            put_header(out, 4);
+            put_len(out, mp.0.len());
+            for p in &mp.0 {
+                put(out, &Geometry::Point(*p));
+            }
+        }
+        Geometry::MultiLineString(ml) => {
+            put_header(out, 5);
+            put_len(out, ml.0.len());
+            for l in &ml.0 {
+                put_header(out, 2);
+                put_line(out, l);
+            }
+        }
+        Geometry::MultiPolygon(mp) => {
+            put_header(out, 6);
+            put_len(out, mp.0.len());
+            for p in &mp.0 {
+                put_header(out, 3);
+                put_polygon_body(out, p);
+            }
+        }
+        Geometry::GeometryCollection(gc) => {
+            put_header(out, 7);
+            put_len(out, gc.0.len());
+            for g in &gc.0 {
+                put(out, g);
+            }
+        }
+        Geometry::Rect(r) => put(out, &Geometry::Polygon(r.to_polygon())),
+        Geometry::Triangle(t) => put(out, &Geometry::Polygon(t.to_polygon())),
+    }
+}
+
+/// Writes one geometry as little-endian 2D ISO WKB.
+pub fn encode(g: &Geometry<f64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    put(&mut out, g);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn round_trip() {
+        let p: Geometry<f64> =
+            polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 0.)].into();
+        let mp = Geometry::MultiPolygon(MultiPolygon(vec![
+            polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 0.)],
+        ]));
+        for g in [p, mp, Geometry::Point(Point::new(-74.1, 4.6))] {
+            assert_eq!(decode(&encode(&g)).unwrap(), Some(g));
+        }
+    }
+
+    #[test]
+    fn big_endian_z_and_errors() {
+        // POINT Z (1 2 3), big-endian ISO.
+        let mut b = vec![0u8];
+        b.extend_from_slice(&1001u32.to_be_bytes());
+        for v in [1.0f64, 2.0, 3.0] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        assert_eq!(decode(&b).unwrap(), Some(Geometry::Point(Point::new(1.0, 2.0))));
+        assert!(decode(&b[..10]).is_err());
+        assert!(decode(&[7, 1, 0, 0, 0]).is_err());
+        // A polygon claiming 2^31 rings is refused before allocating.
+        let mut c = vec![1u8];
+        c.extend_from_slice(&3u32.to_le_bytes());
+        c.extend_from_slice(&0x8000_0000u32.to_le_bytes());
+        assert!(decode(&c).unwrap_err().0.contains("does not fit"));
+    }
+}
