@@ -1,0 +1,108 @@
+"""careblock.run on the Bogotá presets equals `careblock run`: every column of every CSV
+(floats within 1e-12 relative), the geometries of the GeoJSON layers, and run.json."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import shapely
+
+import careblock
+from conftest import ROOT, cli
+
+
+def _frame_of(x) -> pl.DataFrame:
+    if isinstance(x, pl.DataFrame):
+        return x.drop("geometry", strict=False)
+    df = pd.DataFrame(x)
+    return pl.from_pandas(df.drop(columns=["geometry"], errors="ignore"))
+
+
+def assert_same_table(got, csv_path) -> int:
+    """Every column of the CLI's CSV, in order, equals the binding's (numbers within 1e-12
+    relative, text exactly); returns the number of cells checked."""
+    want = pl.read_csv(csv_path, infer_schema_length=0)  # every column as text, as written
+    got = _frame_of(got)
+    assert got.columns == want.columns, f"{csv_path.name}: columns differ"
+    assert got.height == want.height, f"{csv_path.name}: rows differ"
+    for name in want.columns:
+        a, b = got[name], want[name]
+        if a.dtype.is_numeric():
+            x = a.cast(pl.Float64).fill_nan(None).to_numpy()
+            y = b.cast(pl.Float64).to_numpy()
+            assert np.array_equal(np.isnan(x), np.isnan(y)), f"{csv_path.name}.{name}: missing values differ"
+            ok = ~np.isnan(y)
+            np.testing.assert_allclose(x[ok], y[ok], rtol=1e-12, atol=0, err_msg=f"{csv_path.name}.{name}")
+        elif a.dtype == pl.Boolean:
+            assert [None if v is None else str(v).lower() for v in a.to_list()] == b.to_list(), f"{csv_path.name}.{name}"
+        else:
+            assert a.cast(pl.String).to_list() == b.to_list(), f"{csv_path.name}.{name}"
+    return want.height * want.width
+
+
+def assert_same_geometries(got, geojson_path) -> None:
+    """The binding's lon/lat geometries equal the CLI's GeoJSON (7 decimals) to 1e-6 degrees."""
+    import geopandas as gpd
+
+    want = gpd.read_file(geojson_path)
+    assert len(got) == len(want)
+    assert got.crs.to_epsg() == 4326
+    d = shapely.hausdorff_distance(got.geometry.values, want.geometry.values)
+    assert np.nanmax(d) < 1e-6, f"{geojson_path.name}: geometries differ by {np.nanmax(d)}"
+    assert (got.geometry.is_empty | got.geometry.isna()).tolist() == (want.geometry.is_empty | want.geometry.isna()).tolist()
+
+
+@pytest.mark.parametrize("preset", ["bogota", "bogota_equity"])
+def test_run_equals_cli(preset, tmp_path):
+    method = f"examples/{preset}.toml"
+    out = tmp_path / "out"
+    p = cli("run", method, "--out", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the same relative method path as the CLI got, so run.json's paths agree
+    try:
+        r = careblock.run(method)
+    finally:
+        os.chdir(cwd)
+    cells = 0
+    cells += assert_same_table(r.units, out / "units.csv")
+    cells += assert_same_table(r.districts, out / "districts.csv")
+    cells += assert_same_table(r.sites, out / "sites.csv")
+    cells += assert_same_table(r.assignments, out / "assignments.csv")
+    if preset == "bogota_equity":
+        cells += assert_same_table(r.equity, out / "equity.csv")
+    else:
+        assert r.equity is None and not (out / "equity.csv").exists()
+    assert cells > 40_000
+    assert_same_geometries(r.units, out / "units.geojson")
+    assert_same_geometries(r.districts, out / "districts.geojson")
+    assert_same_geometries(r.sites, out / "sites.geojson")
+    assert_same_geometries(r.uncovered, out / "uncovered.geojson")
+    assert r.report == json.loads((out / "run.json").read_text())
+    assert r.crs == "EPSG:9377"
+    # The uncertainty frame is the districts' Monte Carlo columns.
+    u = r.uncertainty
+    assert len(u) == len(r.districts)
+    assert (u["rank_p05"] <= u["rank_median"]).all() and (u["rank_median"] <= u["rank_p95"]).all()
+
+
+def test_run_from_dict_equals_file(root):
+    """A method dict gives the same tables as its file (paths relative to base)."""
+    import tomllib
+
+    spec = tomllib.loads((root / "examples/bogota.toml").read_text())
+    spec["uncertainty"] = {**spec.get("uncertainty", {}), "draws": 50}
+    spec.pop("siting")
+    r = careblock.run(spec, base=root / "examples")
+    assert r.sites is None and r.assignments is None
+    assert r.report["inputs"] == []
+    assert r.report["units"]["draws"] == 50
+    assert len(r.units) == 641 and len(r.districts) == 116
+    ranks = sorted(int(x) for x in r.districts["rank"].dropna())
+    assert ranks == list(range(1, len(ranks) + 1))
+    assert r.report["conservation"] and all(c["relative_error"] < 1e-9 for c in r.report["conservation"])
