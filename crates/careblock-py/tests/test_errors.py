@@ -106,9 +106,9 @@ def test_self_intersecting_polygon(tmp_path):
 def test_bad_method_key(tmp_path):
     msg = check(write_case(tmp_path, extra_top='colour = "red"'), careblock.MethodError)
     assert "colour" in msg
-    with pytest.raises(careblock.MethodError, match="weight"):
+    with pytest.raises(careblock.MethodError, match=r"indicators\[0\]\.weight"):
         careblock.run({"units": {"path": "units.geojson", "population": "pop"},
-                       "indicators": [{"name": "a", "dimension": "d", "kind": "count", "column": "pop", "weight": -1}]},
+                       "indicators": [{"name": "a", "dimension": "d", "kind": "count", "count": "pop", "weight": -1}]},
                       base=tmp_path)
 
 
@@ -131,9 +131,9 @@ def test_api_errors(tmp_path):
         careblock.area_interpolate(units, units, extensive=["pop"], crs=4326)
     with pytest.raises(careblock.InputError, match="nope"):
         careblock.area_interpolate(units, units, extensive=["nope"])
-    with pytest.raises(careblock.MethodError, match="unknown field"):
+    with pytest.raises(careblock.MethodError, match="unknown field `colour`"):
         careblock.index(units, {"units": {"population": "pop"}, "colour": 1,
-                                "indicators": [{"name": "a", "dimension": "d", "kind": "count", "column": "pop"}]})
+                                "indicators": [{"name": "a", "dimension": "d", "kind": "count", "count": "pop"}]})
     points = gpd.GeoDataFrame(geometry=[Point(X0 + S / 2, Y0 + S / 2)], crs=4326)
     with pytest.raises(careblock.InfeasibleError, match="requested"):
         careblock.site(units, points, p=5, demand="pop")
