@@ -248,8 +248,10 @@ fn area_interpolate(
         let mut notes = Vec::new();
         let source = layer_from_frame("source", source, source_id.as_deref(), crs)?;
         let target = layer_from_frame("target", target, target_id.as_deref(), crs)?;
-        let source = check_layer(source, true, fix_invalid, &mut notes)?;
-        let target = check_layer(target, true, fix_invalid, &mut notes)?;
+        // The interpolation validates every polygon itself (and refuses invalid ones): check
+        // them here only to repair them.
+        let source = check_layer(source, fix_invalid, fix_invalid, &mut notes)?;
+        let target = check_layer(target, fix_invalid, fix_invalid, &mut notes)?;
         let ext: Vec<&str> = extensive.iter().map(String::as_str).collect();
         let int: Vec<&str> = intensive.iter().map(String::as_str).collect();
         let r = core_interpolate(
@@ -431,7 +433,8 @@ fn site<'py>(
     let out = py.detach(move || -> Result<_, Failure> {
         let mut notes = Vec::new();
         let units = layer_from_frame("units", units, units_id.as_deref(), WGS84)?;
-        let units = check_layer(units, true, false, &mut notes)?;
+        // `within_distance` validates the polygons itself and refuses invalid ones.
+        let units = check_layer(units, false, false, &mut notes)?;
         let candidates = layer_from_frame("candidates", candidates, candidates_id.as_deref(), WGS84)?;
         let candidates = check_layer(candidates, false, false, &mut notes)?;
         let existing = existing
