@@ -7,6 +7,10 @@
 //! reproject with pyproj and build GeoDataFrames.
 
 #![forbid(unsafe_code)]
+#![allow(
+    clippy::result_large_err,
+    reason = "the core's errors carry the file, feature id, field and value they concern; they are built once per failed call"
+)]
 
 mod errors;
 mod frames;
@@ -399,6 +403,17 @@ fn index<'py>(
     Ok(d)
 }
 
+/// One row of `site()`'s sites table: the point (index among candidates then existing) and,
+/// for a proposed site, its rank, marginal gain, cumulative coverage and irreplaceability.
+#[derive(Default)]
+struct SiteRow {
+    point: usize,
+    rank: Option<u32>,
+    gain: Option<f64>,
+    cumulative: Option<f64>,
+    irreplace: Option<f64>,
+}
+
 /// The maximal covering location problem over units (their centroids, with a demand column)
 /// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
 /// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
@@ -498,16 +513,20 @@ fn site<'py>(
         let sol = solve(&problem, &Options::default())?;
         let total: f64 = d.iter().sum();
         // Sites: the existing blocks, then the proposed ones in ranking order.
-        let mut rows: Vec<(usize, Option<u32>, Option<f64>, Option<f64>, Option<f64>)> =
-            (n_new..n_all).map(|j| (j, None, None, None, None)).collect();
+        let mut rows: Vec<SiteRow> = (n_new..n_all)
+            .map(|point| SiteRow {
+                point,
+                ..SiteRow::default()
+            })
+            .collect();
         for (k, &j) in sol.selected.iter().enumerate() {
-            rows.push((
-                j,
-                Some(k as u32 + 1),
-                Some(sol.marginal_gain[k]),
-                Some(sol.cumulative[k]),
-                sol.irreplaceability.get(k).copied(),
-            ));
+            rows.push(SiteRow {
+                point: j,
+                rank: Some(k as u32 + 1),
+                gain: Some(sol.marginal_gain[k]),
+                cumulative: Some(sol.cumulative[k]),
+                irreplace: sol.irreplaceability.get(k).copied(),
+            });
         }
         let share = |v: Option<f64>| v.map(|v| if total > 0.0 { v / total } else { 0.0 });
         let sites = DataFrame::new(
@@ -515,23 +534,31 @@ fn site<'py>(
             vec![
                 Column::new(
                     "status".into(),
-                    rows.iter().map(|r| status[r.0]).collect::<Vec<_>>(),
+                    rows.iter().map(|r| status[r.point]).collect::<Vec<_>>(),
                 ),
-                Column::new("rank".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+                Column::new("rank".into(), rows.iter().map(|r| r.rank).collect::<Vec<_>>()),
                 Column::new(
                     "id".into(),
-                    rows.iter().map(|r| ids[r.0].clone()).collect::<Vec<_>>(),
+                    rows.iter().map(|r| ids[r.point].clone()).collect::<Vec<_>>(),
                 ),
-                Column::new("gain".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
-                Column::new("cumulative".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+                Column::new("gain".into(), rows.iter().map(|r| r.gain).collect::<Vec<_>>()),
+                Column::new(
+                    "cumulative".into(),
+                    rows.iter().map(|r| r.cumulative).collect::<Vec<_>>(),
+                ),
                 Column::new(
                     "cum_share".into(),
-                    rows.iter().map(|r| share(r.3)).collect::<Vec<_>>(),
+                    rows.iter().map(|r| share(r.cumulative)).collect::<Vec<_>>(),
                 ),
-                Column::new("irreplace".into(), rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+                Column::new(
+                    "irreplace".into(),
+                    rows.iter().map(|r| r.irreplace).collect::<Vec<_>>(),
+                ),
                 Column::new(
                     "n_units".into(),
-                    rows.iter().map(|r| cov.row(r.0).len() as u32).collect::<Vec<_>>(),
+                    rows.iter()
+                        .map(|r| cov.row(r.point).len() as u32)
+                        .collect::<Vec<_>>(),
                 ),
             ],
         )
@@ -539,14 +566,14 @@ fn site<'py>(
         let to_wgs = Reprojection::new(crs, WGS84);
         let site_points = rows
             .iter()
-            .map(|r| match &points.geometries[r.0] {
+            .map(|r| match &points.geometries[r.point] {
                 Some(Geometry::Point(pt)) => to_wgs
                     .apply(pt.0)
                     .map(|c| Some(Geometry::Point(Point(c))))
                     .map_err(|e| {
                         Failure::new(
                             Kind::Crs,
-                            format!("site {:?}: cannot convert to lon/lat: {e}", ids[r.0]),
+                            format!("site {:?}: cannot convert to lon/lat: {e}", ids[r.point]),
                         )
                     }),
                 _ => Ok(None),
