@@ -483,16 +483,9 @@ fn site<'py>(
             DataFrame::empty_with_height(n_all),
             crs,
         )?;
-        let d: Vec<f64> = units
-            .numeric_column(&demand)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect();
-        let missing = units
-            .numeric_column(&demand)?
-            .iter()
-            .filter(|v| v.is_none())
-            .count();
+        let values = units.numeric_column(&demand)?;
+        let missing = values.iter().filter(|v| v.is_none()).count();
+        let d: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
         if missing > 0 {
             notes.push(format!(
                 "units: {missing} unit(s) have no {demand:?} value and count with demand 0"
