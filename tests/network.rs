@@ -294,3 +294,54 @@ fn network_preset_covers_less_than_circles_and_draws_street_catchments() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The fast catchment (sampled streets, small Delaunay triangles filled, buffered) against the
+/// exact buffered union of the reached streets, from 40 sites spread over the bundled slice:
+/// it holds the exact one (up to the arcs' chords), adds a few per cent, and stays within the
+/// reach.
+#[test]
+fn fast_catchments_hold_the_exact_buffered_streets_on_the_bundled_slice() {
+    use geo::{BooleanOps, Contains, Distance, Euclidean};
+    let net = streets();
+    let n = net.nodes().len();
+    let (radius, buffer) = (800.0, 50.0);
+    let (mut fast_total, mut exact_total, mut worst) = (0.0, 0.0, 0.0f64);
+    let (mut t_fast, mut t_exact) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    for k in 0..40 {
+        let c = net.nodes()[k * n / 40 + 11];
+        let p = Point::new(c.x + 20.0, c.y);
+        let s = net.snap(p).unwrap();
+        let cutoff = radius - s.distance;
+        let t = std::time::Instant::now();
+        let fast = net.catchment(&s, cutoff, buffer);
+        t_fast += t.elapsed();
+        let t = std::time::Instant::now();
+        let exact = net.catchment_exact(&s, cutoff, buffer);
+        t_exact += t.elapsed();
+        let (fa, ea) = (fast.unsigned_area(), exact.unsigned_area());
+        let missing = exact.difference(&fast).unsigned_area();
+        assert!(missing <= 1e-3 * ea, "site {k}: {missing} m² of {ea} m² missing");
+        // Every reached street vertex is inside.
+        for l in &net.reached_lines(&s, cutoff).0 {
+            for q in &l.0 {
+                assert!(fast.contains(&Point::from(*q)), "site {k}: {q:?} outside");
+            }
+        }
+        // Within the reach plus the buffer.
+        for q in fast.0.iter().flat_map(|poly| poly.exterior().0.iter()) {
+            assert!(Euclidean.distance(p, Point::from(*q)) <= radius + buffer + 1e-6);
+        }
+        worst = worst.max(fa / ea - 1.0);
+        fast_total += fa;
+        exact_total += ea;
+    }
+    let excess = fast_total / exact_total - 1.0;
+    println!(
+        "40 catchments: fast {:.2} s, exact {:.2} s; area +{:.2} % overall, worst site +{:.2} %",
+        t_fast.as_secs_f64(),
+        t_exact.as_secs_f64(),
+        100.0 * excess,
+        100.0 * worst
+    );
+    assert!(excess < 0.05 && worst < 0.15, "+{excess} overall, worst +{worst}");
+}
