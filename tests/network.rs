@@ -605,3 +605,47 @@ buffer = 50
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `[access] minutes`: walking-time bands of 5/10/15 minutes at 4.8 km/h are the preset's
+/// 400/800/1200 m bands, so the units come out byte-identical, and the note says the conversion.
+#[test]
+fn access_minutes_equal_the_metre_bands_they_convert_to() {
+    let dir = tmp("access-minutes");
+    let data = root().join("data").canonicalize().unwrap();
+    let base = std::fs::read_to_string(root().join("examples/bogota_network.toml")).unwrap();
+    let metres = base.replace("\"../data/", &format!("\"{}/", data.display()));
+    let bands = "bands = [[400, 1.0], [800, 0.68], [1200, 0.22]]";
+    assert!(metres.contains(bands));
+    let minutes = metres.replace(bands, "minutes = [[5, 1.0], [10, 0.68], [15, 0.22]]");
+    let run = |name: &str, text: &str| {
+        let toml = dir.join(format!("{name}.toml"));
+        std::fs::write(&toml, text).unwrap();
+        let out = dir.join(name);
+        let st = Command::new(env!("CARGO_BIN_EXE_careblock"))
+            .args(["--threads", "2", "run"])
+            .arg(&toml)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            st.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        out
+    };
+    let (a, b) = (run("metres", &metres), run("minutes", &minutes));
+    let units = |d: &Path| std::fs::read(d.join("units.csv")).unwrap();
+    assert!(
+        units(&a) == units(&b),
+        "units.csv differs between minutes and metres"
+    );
+    let notes = std::fs::read_to_string(b.join("run.json")).unwrap();
+    assert!(
+        notes.contains("access: bands of 5/10/15 min at 4.8 km/h = 400/800/1200 m"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
