@@ -57,11 +57,11 @@ fn bench_layer(c: &mut Criterion, group: &str, streets: &careblock_core::Layer, 
     let opts = NetworkOptions::default();
     let mut g = c.benchmark_group(group);
     g.sample_size(10);
-    let segments = streets.geometries.len();
+    let net = StreetNetwork::from_layer(streets, &opts).unwrap();
+    let segments = net.report().segments_read;
     g.bench_function(format!("build {segments} segments"), |b| {
         b.iter(|| StreetNetwork::from_layer(streets, &opts).unwrap())
     });
-    let net = StreetNetwork::from_layer(streets, &opts).unwrap();
     let sites = sites(&net, 2000);
     let units = centroids(&sectors);
     g.bench_function(

@@ -614,7 +614,7 @@ impl StreetNetwork {
 /// Longest triangle side, as a multiple of the buffer, that [`street_catchment`] fills.
 pub const FILL_FACTOR: f64 = 2.0;
 
-/// A catchment drawn from reached streets, fast: the streets are sampled every `buffer / 2`
+/// A catchment drawn from reached streets, fast: the streets are sampled every `buffer`
 /// metres at most (their vertices kept), the points are triangulated (Delaunay), the triangles
 /// whose three sides are at most [`FILL_FACTOR`] × `buffer` are unioned, the street pieces
 /// left outside them are added as lines, and the result is buffered by `buffer` metres.
@@ -633,7 +633,7 @@ pub fn street_catchment(lines: &MultiLineString<f64>, buffer: f64) -> MultiPolyg
     if lines.0.is_empty() || !(buffer > 0.0 && buffer.is_finite()) {
         return MultiPolygon::new(Vec::new());
     }
-    let step = buffer / 2.0;
+    let step = buffer;
     let max_side = FILL_FACTOR * buffer;
     // The sampled points, each once, and per line the indices of its points.
     let mut index: HashMap<(u64, u64), u32> = HashMap::new();
