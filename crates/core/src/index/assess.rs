@@ -413,10 +413,19 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     let mut unit_access: Option<Vec<Option<f64>>> = None;
     let mut extra: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     if needs_access {
-        let bands = match &spec.access.bands {
-            Some(b) => DistanceBands::new(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect())?,
+        let bands = match spec.access.band_metres(spec.network.as_ref()) {
+            Some(b) => DistanceBands::new(b)?,
             None => DistanceBands::default(),
         };
+        if let (Some(m), Some(ns)) = (&spec.access.minutes, &spec.network) {
+            let list = |v: Vec<String>| v.join("/");
+            cols.notes.push(format!(
+                "access: bands of {} min at {} km/h = {} m",
+                list(m.get_ref().iter().map(|[t, _]| format!("{t}")).collect()),
+                ns.walking_speed(),
+                list(bands.bands().iter().map(|(d, _)| format!("{d:.0}")).collect())
+            ));
+        }
         let demand = match &spec.access.demand {
             Some(d) => cols.eval_spanned(d, "access.demand")?,
             None => population.clone(),

@@ -526,6 +526,9 @@ pub struct AccessSpec {
     pub bands: Option<Spanned<Vec<[f64; 2]>>>,
     /// `euclidean` (default) or `network` (walking on the `[network]` streets).
     pub distance: Option<Spanned<DistanceRule>>,
+    /// Or walking-time bands `[[upper_minutes, weight], ...]`, walked on the `[network]`
+    /// streets at its `walking_speed` (needs `distance = "network"`; not with `bands`).
+    pub minutes: Option<Spanned<Vec<[f64; 2]>>>,
 }
 
 impl AccessSpec {
@@ -534,6 +537,23 @@ impl AccessSpec {
         self.distance
             .as_ref()
             .map_or(DistanceRule::Euclidean, |d| *d.get_ref())
+    }
+
+    /// The `(upper bound in metres, weight)` bands given: `bands`, or `minutes` converted at
+    /// the `[network]` walking speed (the default speed without a `[network]`); `None` when
+    /// neither is given (the default bands).
+    pub fn band_metres(&self, network: Option<&NetworkSpec>) -> Option<Vec<(f64, f64)>> {
+        let speed = network.map_or(crate::network::DEFAULT_WALKING_SPEED, NetworkSpec::walking_speed);
+        match (&self.bands, &self.minutes) {
+            (Some(b), _) => Some(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect()),
+            (None, Some(m)) => Some(
+                m.get_ref()
+                    .iter()
+                    .map(|[t, w]| (crate::network::minutes_to_metres(*t, speed), *w))
+                    .collect(),
+            ),
+            (None, None) => None,
+        }
     }
 }
 
@@ -1089,6 +1109,31 @@ impl Method {
         {
             return Err(self.invalid(b.span(), "access.bands", e.to_string()));
         }
+        if let Some(m) = &s.access.minutes {
+            if s.access.bands.is_some() {
+                return Err(self.invalid(
+                    m.span(),
+                    "access.minutes",
+                    "give either `access.bands` (metres) or `access.minutes`, not both",
+                ));
+            }
+            if s.access.distance() != DistanceRule::Network {
+                return Err(self.invalid(
+                    m.span(),
+                    "access.minutes",
+                    "walking-time bands need distance = \"network\" in [access] (and a [network])",
+                ));
+            }
+            if let Err(e) =
+                super::access::DistanceBands::new(m.get_ref().iter().map(|[t, w]| (*t, *w)).collect())
+            {
+                // The band errors speak of metres: these bounds are minutes.
+                let text = format!("{e} ")
+                    .replace("metres", "minutes")
+                    .replace(" m ", " min ");
+                return Err(self.invalid(m.span(), "access.minutes", text.trim_end().to_string()));
+            }
+        }
         for (i, r) in s.coarse_rates.iter().enumerate() {
             self.parse_expr(&r.base, &format!("coarse_rates[{i}].base"))?;
             if !s.coarse.iter().any(|c| c.name.get_ref() == r.layer.get_ref()) {
@@ -1375,6 +1420,40 @@ denominator = "pop"
     }
 
     #[test]
+    fn access_minutes_are_walking_time_bands_on_the_network() {
+        let net = "[network]\npath = \"s.geojson\"\nwalking_speed = 6\n";
+        let m = Method::from_toml(
+            "m.toml",
+            &format!("{BASE}[access]\ndistance = \"network\"\nminutes = [[5, 1.0], [10, 0.5]]\n{net}"),
+        )
+        .unwrap();
+        // 6 km/h = 100 m per minute.
+        assert_eq!(
+            m.spec.access.band_metres(m.spec.network.as_ref()),
+            Some(vec![(500.0, 1.0), (1000.0, 0.5)])
+        );
+        let e = err(&format!(
+            "{BASE}[access]\ndistance = \"network\"\nbands = [[400, 1.0]]\nminutes = [[5, 1.0]]\n{net}"
+        ));
+        assert!(
+            e.contains("m.toml:15: access.minutes") && e.contains("not both"),
+            "{e}"
+        );
+        let e = err(&format!("{BASE}[access]\nminutes = [[5, 1.0]]\n"));
+        assert!(
+            e.contains("access.minutes") && e.contains("distance = \"network\""),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{BASE}[access]\ndistance = \"network\"\nminutes = [[10, 1.0], [5, 0.5]]\n{net}"
+        ));
+        assert!(
+            e.contains("access.minutes") && e.contains("5.0 min does not exceed the previous bound 10.0 min"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn network_options_are_checked_with_key_and_line() {
         let siting = "[siting]\np = 1\ngrid = { spacing = 500 }\ndistance = \"network\"\n";
         let e = err(&format!("{BASE}{siting}"));
@@ -1423,6 +1502,7 @@ denominator = "pop"
             (2.0, 4.8, 50.0, 800.0)
         );
         assert_eq!(m.spec.access.distance(), DistanceRule::Euclidean);
+        assert_eq!(m.spec.access.band_metres(m.spec.network.as_ref()), None);
     }
 
     #[test]
