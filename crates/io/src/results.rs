@@ -483,7 +483,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
             "network".into(),
             json!({
                 "distance": "network",
-                "catchments": format!("reached streets buffered by {} m (circles for sites off the network)", n.buffer),
+                "catchments": format!("reached streets with gaps narrower than {} m filled, buffered by {} m (circles for sites off the network)", 2.0 * n.buffer, n.buffer),
                 "covered_network": n.covered_network,
                 "covered_euclidean": n.covered_euclidean,
                 "share_network": share(n.covered_network, n.total_demand),
