@@ -84,6 +84,17 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
         Features::Spans(spans) => {
             // Chunks bound the memory of the parsed-but-not-yet-converted features.
             for chunk in spans.chunks(CHUNK) {
+                // The fast reader first; the whole chunk through serde if any feature is unusual.
+                let fast: Option<Vec<RawFeature<'_>>> = chunk
+                    .par_iter()
+                    .map_init(Vec::new, |scratch, r| {
+                        crate::fast::feature(&bytes[r.clone()], scratch)
+                    })
+                    .collect();
+                if let Some(features) = fast {
+                    assembler.add(features)?;
+                    continue;
+                }
                 let features: Result<Vec<RawFeature<'_>>, _> = chunk
                     .par_iter()
                     .map(|r| serde_json::from_slice(&bytes[r.clone()]))
@@ -239,6 +250,12 @@ impl<'a, 'o> Assembler<'a, 'o> {
 
         let close = self.opts.close_rings;
         let ids = &self.ids[offset..];
+        if features.iter().all(|f| f.ready.is_some()) {
+            // Read by the fast reader: converted and checked already, no ring was closed.
+            self.geometries
+                .extend(features.into_iter().map(|f| f.ready.flatten()));
+            return Ok(());
+        }
         let raw: Vec<Option<RawGeometry>> = features.into_iter().map(|f| f.geometry).collect();
         type Converted = Result<(Option<Geometry<f64>>, bool), IoError>;
         let converted: Vec<Converted> = raw
@@ -614,6 +631,12 @@ fn polygon(n: Nested, prefix: &str, close: bool, closed: &mut bool) -> Result<Po
     Ok(Polygon::new(exterior, rings.collect()))
 }
 
+/// The serde path's conversion, for the fast reader's tests.
+#[cfg(test)]
+pub(crate) fn to_geometry_for_test(g: RawGeometry) -> Result<Geometry<f64>, String> {
+    to_geometry(g, false, &mut false)
+}
+
 fn to_geometry(g: RawGeometry, close: bool, closed: &mut bool) -> Result<Geometry<f64>, String> {
     let RawGeometry {
         kind,
@@ -752,17 +775,21 @@ impl CrsMember {
 }
 
 #[derive(Deserialize)]
-struct RawFeature<'a> {
+pub(crate) struct RawFeature<'a> {
     #[serde(rename = "type", borrow)]
-    kind: Option<Text<'a>>,
-    id: Option<IdValue>,
+    pub(crate) kind: Option<Text<'a>>,
+    pub(crate) id: Option<IdValue>,
     #[serde(borrow)]
-    properties: Option<Props<'a>>,
-    geometry: Option<RawGeometry>,
+    pub(crate) properties: Option<Props<'a>>,
+    pub(crate) geometry: Option<RawGeometry>,
+    /// The geometry already converted (by the fast reader, [`crate::fast`]); `None` on the
+    /// serde path, where `geometry` is converted later.
+    #[serde(skip)]
+    pub(crate) ready: Option<Option<Geometry<f64>>>,
 }
 
 /// A feature id: a string or a number, as text.
-struct IdValue(String);
+pub(crate) struct IdValue(pub(crate) String);
 
 impl<'de> Deserialize<'de> for IdValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -793,7 +820,7 @@ impl<'de> Deserialize<'de> for IdValue {
 }
 
 /// One property value.
-enum PropValue<'a> {
+pub(crate) enum PropValue<'a> {
     Null,
     Bool(bool),
     Int(i64),
@@ -874,7 +901,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for PropValue<'a> {
 }
 
 /// A key or string that borrows from the input when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -899,7 +926,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 /// A feature's properties, in file order.
-struct Props<'a>(Vec<(Cow<'a, str>, PropValue<'a>)>);
+pub(crate) struct Props<'a>(pub(crate) Vec<(Cow<'a, str>, PropValue<'a>)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Props<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -922,7 +949,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Props<'a> {
 }
 
 /// A geometry as parsed: its type and its nested coordinates, converted later.
-struct RawGeometry {
+pub(crate) struct RawGeometry {
     kind: String,
     coordinates: Option<Nested>,
     geometries: Option<Vec<RawGeometry>>,
