@@ -614,8 +614,11 @@ impl TransverseMercator {
 /// A direct-mapped cache of projected coordinates, keyed by the input's bits (a pure function
 /// of the input, so results do not depend on what was cached).
 struct ProjCache {
-    entries: Vec<Option<((u64, u64), Coord<f64>)>>,
+    entries: Vec<Option<CacheEntry>>,
 }
+
+/// The bits of an input coordinate and its projection.
+type CacheEntry = ((u64, u64), Coord<f64>);
 
 impl Default for ProjCache {
     fn default() -> Self {
@@ -762,7 +765,11 @@ impl Reprojection {
     /// [`Reprojection::apply_geometry`] remembering recent results in `cache`: the units of a
     /// census layer share most vertices with their neighbours (which come shortly before them
     /// in the file), so most vertices are projected once instead of about four times.
-    fn apply_geometry_cached(&self, g: &mut Geometry<f64>, cache: &mut ProjCache) -> Result<(), (Coord<f64>, String)> {
+    fn apply_geometry_cached(
+        &self,
+        g: &mut Geometry<f64>,
+        cache: &mut ProjCache,
+    ) -> Result<(), (Coord<f64>, String)> {
         // (geo's in-place variant recurses without bound through GeometryCollection's types.)
         try_for_each_coord(g, &mut |c| {
             let key = (c.x.to_bits(), c.y.to_bits());
@@ -792,15 +799,16 @@ pub fn project_into(mut layer: Layer, to: Crs) -> Result<Layer, CrsError> {
         .zip(layer.ids.par_iter())
         .try_for_each_init(ProjCache::default, |cache, (g, id)| {
             let Some(g) = g else { return Ok(()) };
-            r.apply_geometry_cached(g, cache).map_err(|(c, reason)| CrsError::Transform {
-                layer: name.clone(),
-                id: id.clone(),
-                x: c.x,
-                y: c.y,
-                from: from.to_string(),
-                to: to.to_string(),
-                reason,
-            })
+            r.apply_geometry_cached(g, cache)
+                .map_err(|(c, reason)| CrsError::Transform {
+                    layer: name.clone(),
+                    id: id.clone(),
+                    x: c.x,
+                    y: c.y,
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    reason,
+                })
         })?;
     layer.crs = to;
     Ok(layer)
@@ -858,7 +866,8 @@ mod tests {
     /// bit (the requirement is 1 mm).
     #[test]
     fn direct_transverse_mercator_matches_proj4rs() {
-        let areas: [(&[u32], (f64, f64), (f64, f64)); 2] = [
+        type Area = (&'static [u32], (f64, f64), (f64, f64));
+        let areas: [Area; 2] = [
             (
                 &[9377, 3116, 32617, 32618, 32619, 31972],
                 (-79.5, -66.5),
