@@ -2,7 +2,9 @@
 //! features, each with a string id, an optional geometry (a null geometry is kept, never
 //! dropped) and a row of attributes in a polars `DataFrame`, plus the CRS of its coordinates.
 
-use geo::{BoundingRect, Coord, Geometry, MultiPolygon, Point, Rect};
+use std::borrow::Cow;
+
+use geo::{BoundingRect, Coord, Geometry, MultiPolygon, Point, Polygon, Rect};
 use polars::prelude::{DataFrame, DataType};
 use rayon::prelude::*;
 
@@ -92,6 +94,28 @@ impl Layer {
                 Some(Geometry::Polygon(p)) => Ok(MultiPolygon::new(vec![p.clone()])),
                 Some(Geometry::MultiPolygon(mp)) => Ok(mp.clone()),
                 Some(Geometry::Rect(r)) => Ok(MultiPolygon::new(vec![r.to_polygon()])),
+                Some(other) => Err(LayerError::WrongGeometry {
+                    layer: self.name.clone(),
+                    id: id.clone(),
+                    expected: "polygon",
+                    found: geometry_kind(other),
+                }),
+            })
+            .collect()
+    }
+
+    /// The geometries as slices of polygons, borrowed (no copy, unlike [`Layer::polygons`]): a
+    /// polygon is a one-element slice, a null geometry an empty one; a point or line is the same
+    /// error as in [`Layer::polygons`].
+    pub fn polygon_parts(&self) -> Result<Vec<Cow<'_, [Polygon<f64>]>>, LayerError> {
+        self.geometries
+            .iter()
+            .zip(&self.ids)
+            .map(|(g, id)| match g {
+                None => Ok(Cow::Borrowed(&[][..])),
+                Some(Geometry::Polygon(p)) => Ok(Cow::Borrowed(std::slice::from_ref(p))),
+                Some(Geometry::MultiPolygon(mp)) => Ok(Cow::Borrowed(&mp.0[..])),
+                Some(Geometry::Rect(r)) => Ok(Cow::Owned(vec![r.to_polygon()])),
                 Some(other) => Err(LayerError::WrongGeometry {
                     layer: self.name.clone(),
                     id: id.clone(),

@@ -78,12 +78,27 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
         Some(member) => member.to_crs(name)?,
         None => opts.crs.unwrap_or(WGS84),
     };
-    let mut assembler = Assembler::new(name, opts);
+    let reserve = match &doc.features {
+        Features::Spans(spans) => spans.len(),
+        Features::Parsed(f) => f.as_ref().map_or(0, Vec::len),
+    };
+    let mut assembler = Assembler::new(name, opts, reserve);
     match doc.features {
         Features::Parsed(features) => assembler.add(features.unwrap_or_default())?,
         Features::Spans(spans) => {
             // Chunks bound the memory of the parsed-but-not-yet-converted features.
             for chunk in spans.chunks(CHUNK) {
+                // The fast reader first; the whole chunk through serde if any feature is unusual.
+                let fast: Option<Vec<RawFeature<'_>>> = chunk
+                    .par_iter()
+                    .map_init(Vec::new, |scratch, r| {
+                        crate::fast::feature(&bytes[r.clone()], scratch)
+                    })
+                    .collect();
+                if let Some(features) = fast {
+                    assembler.add(features)?;
+                    continue;
+                }
                 let features: Result<Vec<RawFeature<'_>>, _> = chunk
                     .par_iter()
                     .map(|r| serde_json::from_slice(&bytes[r.clone()]))
@@ -198,17 +213,20 @@ struct Assembler<'a, 'o> {
     /// Indices of the features whose rings were closed.
     closed: Vec<usize>,
     columns: Columns<'a>,
+    /// The number of features expected (0 if unknown), to size the columns once.
+    reserve: usize,
 }
 
 impl<'a, 'o> Assembler<'a, 'o> {
-    fn new(name: &'o str, opts: &'o ReadOptions) -> Self {
+    fn new(name: &'o str, opts: &'o ReadOptions, reserve: usize) -> Self {
         Assembler {
             name,
             opts,
-            ids: Vec::new(),
-            geometries: Vec::new(),
+            ids: Vec::with_capacity(reserve),
+            geometries: Vec::with_capacity(reserve),
             closed: Vec::new(),
             columns: Columns::default(),
+            reserve,
         }
     }
 
@@ -235,10 +253,16 @@ impl<'a, 'o> Assembler<'a, 'o> {
                 .ids
                 .extend(features.iter().map(|f| f.id.as_ref().map(|v| v.0.clone()))),
         }
-        self.columns.add(&mut features, offset);
+        self.columns.add(&mut features, offset, self.reserve);
 
         let close = self.opts.close_rings;
         let ids = &self.ids[offset..];
+        if features.iter().all(|f| f.ready.is_some()) {
+            // Read by the fast reader: converted and checked already, no ring was closed.
+            self.geometries
+                .extend(features.into_iter().map(|f| f.ready.flatten()));
+            return Ok(());
+        }
         let raw: Vec<Option<RawGeometry>> = features.into_iter().map(|f| f.geometry).collect();
         type Converted = Result<(Option<Geometry<f64>>, bool), IoError>;
         let converted: Vec<Converted> = raw
@@ -418,12 +442,117 @@ enum Kind {
 struct Columns<'a> {
     index: HashMap<String, usize>,
     names: Vec<String>,
-    values: Vec<Vec<PropValue<'a>>>,
+    values: Vec<ColumnValues<'a>>,
+}
+
+/// The values of one column: typed while every value has one kind (the usual case: 16 bytes
+/// an integer instead of a 32-byte `PropValue`), else the values as read, typed at the end.
+/// `None` is a null (or a key missing from a feature).
+enum ColumnValues<'a> {
+    Nulls(usize),
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Str(Vec<Option<Cow<'a, str>>>),
+    Mixed(Vec<PropValue<'a>>),
+}
+
+impl<'a> ColumnValues<'a> {
+    fn len(&self) -> usize {
+        match self {
+            ColumnValues::Nulls(n) => *n,
+            ColumnValues::Bool(v) => v.len(),
+            ColumnValues::Int(v) => v.len(),
+            ColumnValues::Float(v) => v.len(),
+            ColumnValues::Str(v) => v.len(),
+            ColumnValues::Mixed(v) => v.len(),
+        }
+    }
+
+    /// Keeps the first `n` values.
+    fn truncate(&mut self, n: usize) {
+        match self {
+            ColumnValues::Nulls(k) => *k = (*k).min(n),
+            ColumnValues::Bool(v) => v.truncate(n),
+            ColumnValues::Int(v) => v.truncate(n),
+            ColumnValues::Float(v) => v.truncate(n),
+            ColumnValues::Str(v) => v.truncate(n),
+            ColumnValues::Mixed(v) => v.truncate(n),
+        }
+    }
+
+    /// Pads with nulls to `n` values.
+    fn pad(&mut self, n: usize) {
+        match self {
+            ColumnValues::Nulls(k) => *k = (*k).max(n),
+            ColumnValues::Bool(v) => v.resize(n, None),
+            ColumnValues::Int(v) => v.resize(n, None),
+            ColumnValues::Float(v) => v.resize(n, None),
+            ColumnValues::Str(v) => v.resize(n, None),
+            ColumnValues::Mixed(v) => v.resize_with(n, || PropValue::Null),
+        }
+    }
+
+    /// The values as read (a column that turned out mixed).
+    fn into_mixed(self) -> Vec<PropValue<'a>> {
+        fn map<T>(v: Vec<Option<T>>, f: impl Fn(T) -> PropValue<'static>) -> Vec<PropValue<'static>> {
+            v.into_iter().map(|x| x.map_or(PropValue::Null, &f)).collect()
+        }
+        match self {
+            ColumnValues::Nulls(n) => (0..n).map(|_| PropValue::Null).collect(),
+            ColumnValues::Bool(v) => map(v, PropValue::Bool),
+            ColumnValues::Int(v) => map(v, PropValue::Int),
+            ColumnValues::Float(v) => map(v, PropValue::Float),
+            ColumnValues::Str(v) => v
+                .into_iter()
+                .map(|x| x.map_or(PropValue::Null, PropValue::Str))
+                .collect(),
+            ColumnValues::Mixed(v) => v,
+        }
+    }
+
+    /// Appends a value (the column has exactly the preceding features' values).
+    fn push(&mut self, v: PropValue<'a>, reserve: usize) {
+        match (&mut *self, v) {
+            (ColumnValues::Mixed(col), v) => col.push(v),
+            (_, PropValue::Null) => self.pad(self.len() + 1),
+            (ColumnValues::Bool(col), PropValue::Bool(b)) => col.push(Some(b)),
+            (ColumnValues::Int(col), PropValue::Int(x)) => col.push(Some(x)),
+            (ColumnValues::Float(col), PropValue::Float(x)) => col.push(Some(x)),
+            (ColumnValues::Str(col), PropValue::Str(x)) => col.push(Some(x)),
+            (ColumnValues::Nulls(n), v) => {
+                let n = *n;
+                fn start<T>(n: usize, reserve: usize, x: T) -> Vec<Option<T>> {
+                    let mut col = Vec::with_capacity(reserve.max(n + 1));
+                    col.resize_with(n, || None);
+                    col.push(Some(x));
+                    col
+                }
+                *self = match v {
+                    PropValue::Bool(b) => ColumnValues::Bool(start(n, reserve, b)),
+                    PropValue::Int(x) => ColumnValues::Int(start(n, reserve, x)),
+                    PropValue::Float(x) => ColumnValues::Float(start(n, reserve, x)),
+                    PropValue::Str(x) => ColumnValues::Str(start(n, reserve, x)),
+                    v => {
+                        let mut col: Vec<PropValue<'a>> = (0..n).map(|_| PropValue::Null).collect();
+                        col.push(v);
+                        ColumnValues::Mixed(col)
+                    }
+                };
+            }
+            (_, v) => {
+                let mut col = std::mem::replace(self, ColumnValues::Nulls(0)).into_mixed();
+                col.push(v);
+                *self = ColumnValues::Mixed(col);
+            }
+        }
+    }
 }
 
 impl<'a> Columns<'a> {
-    /// Moves the properties of a chunk of features (the first at `offset`) into the columns.
-    fn add(&mut self, features: &mut [RawFeature<'a>], offset: usize) {
+    /// Moves the properties of a chunk of features (the first at `offset`) into the columns;
+    /// `reserve` is the number of features expected in all.
+    fn add(&mut self, features: &mut [RawFeature<'a>], offset: usize, reserve: usize) {
         for (k, f) in features.iter_mut().enumerate() {
             let i = offset + k;
             let Some(props) = f.properties.take() else {
@@ -439,7 +568,7 @@ impl<'a> Columns<'a> {
                             let c = self.names.len();
                             self.index.insert(key.to_string(), c);
                             self.names.push(key.into_owned());
-                            self.values.push(Vec::new());
+                            self.values.push(ColumnValues::Nulls(0));
                             c
                         }
                     },
@@ -447,10 +576,10 @@ impl<'a> Columns<'a> {
                 let col = &mut self.values[c];
                 // A repeated key in one object: the last value wins (as in serde_json's maps).
                 if col.len() == i + 1 {
-                    col.pop();
+                    col.truncate(i);
                 }
-                col.resize_with(i, || PropValue::Null);
-                col.push(v);
+                col.pad(i);
+                col.push(v, reserve);
             }
         }
     }
@@ -462,8 +591,19 @@ impl<'a> Columns<'a> {
             .into_par_iter()
             .zip(self.values)
             .map(|(name, mut vals)| {
-                vals.resize_with(n, || PropValue::Null);
-                make_column(&name, vals)
+                vals.pad(n);
+                let name = name.as_str().into();
+                match vals {
+                    ColumnValues::Nulls(n) => Column::new(name, vec![None::<&str>; n]),
+                    ColumnValues::Bool(v) => Column::new(name, v),
+                    ColumnValues::Int(v) => Column::new(name, v),
+                    ColumnValues::Float(v) => Column::new(name, v),
+                    ColumnValues::Str(v) => Column::new(
+                        name,
+                        v.iter().map(|s| s.as_deref()).collect::<Vec<Option<&str>>>(),
+                    ),
+                    ColumnValues::Mixed(v) => make_column(&name, v),
+                }
             })
             .collect::<Vec<_>>();
         DataFrame::new(n, columns).map_err(|e| IoError::table(name, e))
@@ -614,6 +754,12 @@ fn polygon(n: Nested, prefix: &str, close: bool, closed: &mut bool) -> Result<Po
     Ok(Polygon::new(exterior, rings.collect()))
 }
 
+/// The serde path's conversion, for the fast reader's tests.
+#[cfg(test)]
+pub(crate) fn to_geometry_for_test(g: RawGeometry) -> Result<Geometry<f64>, String> {
+    to_geometry(g, false, &mut false)
+}
+
 fn to_geometry(g: RawGeometry, close: bool, closed: &mut bool) -> Result<Geometry<f64>, String> {
     let RawGeometry {
         kind,
@@ -752,17 +898,21 @@ impl CrsMember {
 }
 
 #[derive(Deserialize)]
-struct RawFeature<'a> {
+pub(crate) struct RawFeature<'a> {
     #[serde(rename = "type", borrow)]
-    kind: Option<Text<'a>>,
-    id: Option<IdValue>,
+    pub(crate) kind: Option<Text<'a>>,
+    pub(crate) id: Option<IdValue>,
     #[serde(borrow)]
-    properties: Option<Props<'a>>,
-    geometry: Option<RawGeometry>,
+    pub(crate) properties: Option<Props<'a>>,
+    pub(crate) geometry: Option<RawGeometry>,
+    /// The geometry already converted (by the fast reader, [`crate::fast`]); `None` on the
+    /// serde path, where `geometry` is converted later.
+    #[serde(skip)]
+    pub(crate) ready: Option<Option<Geometry<f64>>>,
 }
 
 /// A feature id: a string or a number, as text.
-struct IdValue(String);
+pub(crate) struct IdValue(pub(crate) String);
 
 impl<'de> Deserialize<'de> for IdValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -793,7 +943,7 @@ impl<'de> Deserialize<'de> for IdValue {
 }
 
 /// One property value.
-enum PropValue<'a> {
+pub(crate) enum PropValue<'a> {
     Null,
     Bool(bool),
     Int(i64),
@@ -874,7 +1024,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for PropValue<'a> {
 }
 
 /// A key or string that borrows from the input when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -899,7 +1049,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 /// A feature's properties, in file order.
-struct Props<'a>(Vec<(Cow<'a, str>, PropValue<'a>)>);
+pub(crate) struct Props<'a>(pub(crate) Vec<(Cow<'a, str>, PropValue<'a>)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Props<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -922,7 +1072,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Props<'a> {
 }
 
 /// A geometry as parsed: its type and its nested coordinates, converted later.
-struct RawGeometry {
+pub(crate) struct RawGeometry {
     kind: String,
     coordinates: Option<Nested>,
     geometries: Option<Vec<RawGeometry>>,

@@ -47,6 +47,7 @@ use careblock_core::Crs;
 mod check;
 mod checksum;
 mod error;
+mod fast;
 mod geojson;
 mod gpkg;
 pub mod html;

@@ -10,10 +10,10 @@
 //! Every count that enters leaves: per variable, Σ source = Σ allocated + Σ unallocated, where
 //! the unallocated mass is that of sources (partly) outside every target.
 
-use geo::{Area, MultiPolygon};
+use geo::{Area, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
-use super::overlay::PolygonIndex;
+use super::overlay::{PolygonIndex, Scratch, parts_area};
 use crate::error::{CrsError, JoinError};
 use crate::layer::Layer;
 use crate::validate::validate;
@@ -38,21 +38,55 @@ impl AreaTable {
 
     /// Like [`AreaTable::build`], reusing a prepared target index.
     pub fn build_with(sources: &[MultiPolygon<f64>], index: &PolygonIndex<'_>) -> AreaTable {
-        let rows: Vec<(f64, Vec<(u32, f64)>)> = sources
-            .par_iter()
-            .map(|s| {
-                let area = s.unsigned_area();
-                (area, index.overlaps(s, area))
+        Self::build_parts(sources, |s| &s.0, index)
+    }
+
+    /// The table of sources given as slices of polygons (`parts` of each source), in parallel
+    /// over blocks of sources with per-thread buffers; the result does not depend on the number
+    /// of threads (each block's rows are computed in order and the blocks concatenated).
+    pub(crate) fn build_parts<S: Sync>(
+        sources: &[S],
+        parts: impl Fn(&S) -> &[Polygon<f64>] + Sync,
+        index: &PolygonIndex<'_>,
+    ) -> AreaTable {
+        const BLOCK: usize = 2048;
+        struct Block {
+            area: Vec<f64>,
+            /// Row lengths.
+            len: Vec<u32>,
+            entries: Vec<(u32, f64)>,
+        }
+        let blocks: Vec<Block> = sources
+            .par_chunks(BLOCK)
+            .map_init(Scratch::default, |scratch, chunk| {
+                let mut b = Block {
+                    area: Vec::with_capacity(chunk.len()),
+                    len: Vec::with_capacity(chunk.len()),
+                    entries: Vec::with_capacity(chunk.len() * 2),
+                };
+                for s in chunk {
+                    let p = parts(s);
+                    let area = parts_area(p);
+                    let before = b.entries.len();
+                    index.overlaps_into(p, area, scratch, &mut b.entries);
+                    b.area.push(area);
+                    b.len.push((b.entries.len() - before) as u32);
+                }
+                b
             })
             .collect();
-        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        let mut offsets = Vec::with_capacity(sources.len() + 1);
         offsets.push(0);
-        let mut entries = Vec::with_capacity(rows.iter().map(|r| r.1.len()).sum());
-        let mut source_area = Vec::with_capacity(rows.len());
-        for (area, row) in rows {
-            source_area.push(area);
-            entries.extend(row);
-            offsets.push(entries.len());
+        let mut entries = Vec::with_capacity(blocks.iter().map(|b| b.entries.len()).sum());
+        let mut source_area = Vec::with_capacity(sources.len());
+        for b in blocks {
+            source_area.extend(b.area);
+            let mut end = entries.len();
+            for n in b.len {
+                end += n as usize;
+                offsets.push(end);
+            }
+            entries.extend(b.entries);
         }
         AreaTable {
             n_targets: index.polygons().len(),
@@ -322,10 +356,11 @@ pub fn area_interpolate(
         .iter()
         .map(|c| source.numeric_column(c))
         .collect::<Result<Vec<_>, _>>()?;
-    let sources = source.polygons()?;
+    // The sources as views of their polygons: a census layer is not copied.
+    let sources = source.polygon_parts()?;
     let targets = target.polygons()?;
     let index = PolygonIndex::new(&targets);
-    let table = AreaTable::build_with(&sources, &index);
+    let table = AreaTable::build_parts(&sources, |s| s.as_ref(), &index);
 
     let mut ext_out = Vec::with_capacity(extensive.len());
     let mut balances = Vec::with_capacity(extensive.len());

@@ -66,25 +66,31 @@ impl<'a> PolygonIndex<'a> {
 
     /// Indices of the polygons whose bounding box meets `rect`, in increasing order.
     pub fn candidates(&self, rect: &Rect<f64>) -> Vec<u32> {
-        let mut c: Vec<u32> = self
-            .boxes
-            .locate_in_envelope_intersecting(&aabb(rect))
-            .map(|b| b.data)
-            .collect();
-        c.sort_unstable();
+        let mut c = Vec::new();
+        self.candidates_into(rect, &mut c);
         c
     }
 
+    fn candidates_into(&self, rect: &Rect<f64>, c: &mut Vec<u32>) {
+        c.clear();
+        c.extend(
+            self.boxes
+                .locate_in_envelope_intersecting(&aabb(rect))
+                .map(|b| b.data),
+        );
+        c.sort_unstable();
+    }
+
     /// Indices of the polygons with an edge whose bounding box meets `rect`, sorted, unique.
-    fn crossing(&self, rect: &Rect<f64>) -> Vec<u32> {
-        let mut c: Vec<u32> = self
-            .edges
-            .locate_in_envelope_intersecting(&aabb(rect))
-            .map(|b| b.data)
-            .collect();
+    fn crossing_into(&self, rect: &Rect<f64>, c: &mut Vec<u32>) {
+        c.clear();
+        c.extend(
+            self.edges
+                .locate_in_envelope_intersecting(&aabb(rect))
+                .map(|b| b.data),
+        );
         c.sort_unstable();
         c.dedup();
-        c
     }
 
     /// Whether polygon `j` contains the coordinate (boundary excluded).
@@ -95,18 +101,32 @@ impl<'a> PolygonIndex<'a> {
     /// The areas of `shape ∩ polygon j` for every indexed polygon it overlaps, as
     /// `(j, area)` pairs with area > 0, in increasing `j`. `shape_area` is `shape`'s own area.
     pub fn overlaps(&self, shape: &MultiPolygon<f64>, shape_area: f64) -> Vec<(u32, f64)> {
-        let Some(rect) = shape.bounding_rect() else {
-            return Vec::new();
+        let mut out = Vec::new();
+        self.overlaps_into(&shape.0, shape_area, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    /// [`PolygonIndex::overlaps`] of the polygons `parts` (a multipolygon's, or a single
+    /// polygon as a one-element slice, so that no layer has to be copied into multipolygons),
+    /// appended to `out`, with `scratch` reused between calls.
+    pub(crate) fn overlaps_into(
+        &self,
+        parts: &[Polygon<f64>],
+        shape_area: f64,
+        scratch: &mut Scratch,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        let Some(rect) = parts_rect(parts) else {
+            return;
         };
-        let candidates = self.candidates(&rect);
-        if candidates.is_empty() {
-            return Vec::new();
+        self.candidates_into(&rect, &mut scratch.candidates);
+        if scratch.candidates.is_empty() {
+            return;
         }
-        let crossing = self.crossing(&rect);
-        let probe = first_coord(shape);
-        let mut out = Vec::with_capacity(candidates.len());
-        for j in candidates {
-            let area = if crossing.binary_search(&j).is_err() {
+        self.crossing_into(&rect, &mut scratch.crossing);
+        let probe = parts.first().and_then(|p| p.exterior().0.first().copied());
+        for &j in &scratch.candidates {
+            let area = if scratch.crossing.binary_search(&j).is_err() {
                 // No edge of j comes near the shape: it is wholly inside j or wholly outside.
                 match probe {
                     Some(c) if self.contains(j as usize, c) => shape_area,
@@ -114,18 +134,39 @@ impl<'a> PolygonIndex<'a> {
                 }
             } else {
                 let target_rect = self.rects[j as usize].expect("a candidate has a bounding box");
-                intersection_area(shape, &rect, &self.polygons[j as usize], &target_rect)
+                parts_intersection_area(parts, &rect, &self.polygons[j as usize], &target_rect)
             };
             if area > 0.0 {
                 out.push((j, area));
             }
         }
-        out
     }
 }
 
-fn first_coord(mp: &MultiPolygon<f64>) -> Option<Coord<f64>> {
-    mp.0.first().and_then(|p| p.exterior().0.first().copied())
+/// Buffers of [`PolygonIndex::overlaps_into`], kept per thread.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    candidates: Vec<u32>,
+    crossing: Vec<u32>,
+}
+
+/// The bounding box of polygons' exteriors (as geo computes a multipolygon's).
+fn parts_rect(parts: &[Polygon<f64>]) -> Option<Rect<f64>> {
+    let mut coords = parts.iter().flat_map(|p| &p.exterior().0);
+    let first = coords.next()?;
+    let (mut min, mut max) = (*first, *first);
+    for c in coords {
+        min.x = if c.x < min.x { c.x } else { min.x };
+        max.x = if c.x > max.x { c.x } else { max.x };
+        min.y = if c.y < min.y { c.y } else { min.y };
+        max.y = if c.y > max.y { c.y } else { max.y };
+    }
+    Some(Rect::new(min, max))
+}
+
+/// The unsigned area of polygons (as geo computes a multipolygon's: the sum in order).
+pub(crate) fn parts_area(parts: &[Polygon<f64>]) -> f64 {
+    parts.iter().fold(0.0, |total, p| total + p.unsigned_area())
 }
 
 /// Area of `a ∩ b`. Both are first clipped to the box their bounding boxes share (which holds
@@ -137,6 +178,11 @@ pub fn intersection_area(
     b: &MultiPolygon<f64>,
     rb: &Rect<f64>,
 ) -> f64 {
+    parts_intersection_area(&a.0, ra, b, rb)
+}
+
+/// [`intersection_area`] of the polygons `a`.
+fn parts_intersection_area(a: &[Polygon<f64>], ra: &Rect<f64>, b: &MultiPolygon<f64>, rb: &Rect<f64>) -> f64 {
     let min = Coord {
         x: ra.min().x.max(rb.min().x),
         y: ra.min().y.max(rb.min().y),
@@ -150,7 +196,7 @@ pub fn intersection_area(
     }
     let bx = Rect::new(min, max);
     let ca = clip_to_rect(a, &bx);
-    let cb = clip_to_rect(b, &bx);
+    let cb = clip_to_rect(&b.0, &bx);
     if ca.0.is_empty() || cb.0.is_empty() {
         return 0.0;
     }
@@ -160,15 +206,15 @@ pub fn intersection_area(
 /// Sutherland–Hodgman clipping of every ring to an axis-aligned box. The result may contain
 /// zero-width slivers along the box's sides; they have no area and the overlay that follows
 /// resolves them.
-fn clip_to_rect(mp: &MultiPolygon<f64>, r: &Rect<f64>) -> MultiPolygon<f64> {
-    let polys =
-        mp.0.iter()
-            .filter_map(|p| {
-                let ext = clip_ring(p.exterior(), r)?;
-                let holes = p.interiors().iter().filter_map(|h| clip_ring(h, r)).collect();
-                Some(Polygon::new(ext, holes))
-            })
-            .collect();
+fn clip_to_rect(parts: &[Polygon<f64>], r: &Rect<f64>) -> MultiPolygon<f64> {
+    let polys = parts
+        .iter()
+        .filter_map(|p| {
+            let ext = clip_ring(p.exterior(), r)?;
+            let holes = p.interiors().iter().filter_map(|h| clip_ring(h, r)).collect();
+            Some(Polygon::new(ext, holes))
+        })
+        .collect();
     MultiPolygon::new(polys)
 }
 
