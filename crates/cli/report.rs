@@ -101,21 +101,7 @@ fn count_and_ids(v: &[String]) -> String {
 
 /// The whole report as JSON (written to a temporary file, then renamed).
 pub fn write_json(path: &Path, r: &ConservationReport, crs: Crs) -> Result<()> {
-    use serde_json::json;
-    let value = json!({
-        "crs": crs.to_string(),
-        "allocate_total": r.allocate_total,
-        "variables": r.variables.iter().map(|(name, b)| json!({
-            "name": name,
-            "source_total": b.source_total,
-            "allocated": b.allocated,
-            "unallocated": b.unallocated,
-            "missing": b.missing,
-            "relative_error": b.relative_error(),
-        })).collect::<Vec<_>>(),
-        "outside": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
-        "overlaps": r.overlaps.iter().map(|o| json!({"a": o.a, "b": o.b, "area_m2": o.area})).collect::<Vec<_>>(),
-    });
+    let value = careblock_io::results::conservation_json(r, crs);
     let text = serde_json::to_string_pretty(&value).context("serialising the report")?;
     let tmp = path.with_extension("json.partial");
     std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;

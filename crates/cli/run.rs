@@ -9,7 +9,7 @@ use careblock_core::Layer;
 use careblock_core::index::{Assessment, Level, assess};
 use careblock_core::plan::{Plan, SiteStatus, Tier, plan};
 use careblock_core::polars::prelude::DataFrame;
-use careblock_io::results::{district_columns, level_table, run_report, unit_columns};
+use careblock_io::results::{level_tables, run_report};
 use careblock_io::{
     GpkgLayer, LoadOptions, load_inputs, method_inputs, qml, read_method, write_csv, write_geojson,
     write_gpkg,
@@ -65,26 +65,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         })?),
     };
 
-    let mut units_df = level_table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
-    let mut districts_df = match (&result.districts, &inputs.districts) {
-        (Some(level), Some(layer)) => Some(level_table(
-            &result,
-            level,
-            layer,
-            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
-        )?),
-        _ => None,
-    };
-    if let Some(p) = &siting {
-        for c in unit_columns(p, &inputs.units) {
-            units_df.with_column(c).context("adding the coverage columns")?;
-        }
-        if let Some(df) = districts_df.as_mut() {
-            for c in district_columns(p) {
-                df.with_column(c).context("adding the coverage KPIs")?;
-            }
-        }
-    }
+    let (units_df, districts_df) = level_tables(&result, &method, &inputs, siting.as_ref())?;
 
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;

@@ -28,8 +28,8 @@ use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
 use careblock_core::{Crs, Layer, WGS84};
 use careblock_io::results::{
-    assignments_table, district_columns, equity_table, level_table, run_report, sites_table, uncovered_table,
-    unit_columns,
+    assignments_table, conservation_json, equity_table, level_table, level_tables, run_report, sites_table,
+    uncovered_table,
 };
 use careblock_io::{IoError, LoadOptions, load_inputs, method_inputs, read_method};
 use geo::{Geometry, Point};
@@ -130,29 +130,9 @@ fn run<'py>(
     };
     py.check_signals()?;
 
-    let spec = &method.spec;
     let out = PyDict::new(py);
     let tables = py.detach(|| -> Result<_, Failure> {
-        let mut units = level_table(&result, &result.units, &inputs.units, spec.units.label.as_deref())?;
-        let mut districts = match (&result.districts, &inputs.districts) {
-            (Some(level), Some(layer)) => Some(level_table(
-                &result,
-                level,
-                layer,
-                spec.districts.as_ref().and_then(|d| d.label.as_deref()),
-            )?),
-            _ => None,
-        };
-        if let Some(p) = &siting {
-            for c in unit_columns(p, &inputs.units) {
-                units.with_column(c).map_err(|e| polars_error("units", e))?;
-            }
-            if let Some(df) = districts.as_mut() {
-                for c in district_columns(p) {
-                    df.with_column(c).map_err(|e| polars_error("districts", e))?;
-                }
-            }
-        }
+        let (units, districts) = level_tables(&result, &method, &inputs, siting.as_ref())?;
         let units = frame(units, wgs84_wkb(&inputs.units)?);
         let districts = match (districts, &inputs.districts) {
             (Some(df), Some(layer)) => Some(frame(df, wgs84_wkb(layer)?)),
@@ -276,22 +256,10 @@ fn area_interpolate(
             cols.push(Column::new(name.as_str().into(), v));
         }
         let df = DataFrame::new(r.target_ids.len(), cols).map_err(|e| polars_error("target", e))?;
-        let rep = &r.report;
-        let report = json!({
-            "crs": crs.to_string(),
-            "allocate_total": rep.allocate_total,
-            "variables": rep.variables.iter().map(|(name, b)| json!({
-                "name": name,
-                "source_total": b.source_total,
-                "allocated": b.allocated,
-                "unallocated": b.unallocated,
-                "missing": b.missing,
-                "relative_error": b.relative_error(),
-            })).collect::<Vec<_>>(),
-            "outside": rep.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
-            "overlaps": rep.overlaps.iter().map(|o| json!({"a": o.a, "b": o.b, "area_m2": o.area})).collect::<Vec<_>>(),
-            "notes": notes,
-        });
+        let mut report = conservation_json(&r.report, crs);
+        if let Some(obj) = report.as_object_mut() {
+            obj.insert("notes".into(), json!(notes));
+        }
         Ok((df, report.to_string()))
     })?;
     Ok((PyDataFrame(df), report))

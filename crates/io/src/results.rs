@@ -9,7 +9,9 @@ use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::{Crs, Layer, Reprojection, WGS84};
 use serde_json::json;
 
-use crate::{InputFile, IoError};
+use careblock_core::join::ConservationReport;
+
+use crate::{InputFile, IoError, LoadedInputs};
 
 /// The output table of one level (`units.csv`, `districts.csv` before the siting columns):
 /// id, label, population, ranked, index, rank, class, need mass, the Monte Carlo columns,
@@ -65,6 +67,65 @@ pub fn level_table(
     }
     DataFrame::new(n, cols)
         .map_err(|e| IoError::table(&layer.name, format!("building the output table: {e}")))
+}
+
+/// The units and districts tables of `careblock run` (what `units.csv` and `districts.csv`
+/// hold): [`level_table`] for each level, plus, with a plan, the siting's unit columns
+/// ([`unit_columns`]) and district KPIs ([`district_columns`]).
+pub fn level_tables(
+    a: &Assessment,
+    method: &Method,
+    inputs: &LoadedInputs,
+    plan: Option<&Plan>,
+) -> Result<(DataFrame, Option<DataFrame>), IoError> {
+    let spec = &method.spec;
+    let mut units = level_table(a, &a.units, &inputs.units, spec.units.label.as_deref())?;
+    let mut districts = match (&a.districts, &inputs.districts) {
+        (Some(level), Some(layer)) => Some((
+            level_table(
+                a,
+                level,
+                layer,
+                spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+            )?,
+            layer,
+        )),
+        _ => None,
+    };
+    if let Some(p) = plan {
+        for c in unit_columns(p, &inputs.units) {
+            units.with_column(c).map_err(|e| {
+                IoError::table(&inputs.units.name, format!("adding the coverage columns: {e}"))
+            })?;
+        }
+        if let Some((df, layer)) = districts.as_mut() {
+            for c in district_columns(p) {
+                df.with_column(c)
+                    .map_err(|e| IoError::table(&layer.name, format!("adding the coverage KPIs: {e}")))?;
+            }
+        }
+    }
+    Ok((units, districts.map(|(df, _)| df)))
+}
+
+/// The conservation report of an interpolation as JSON (`careblock interpolate --report`,
+/// and `.attrs["conservation"]` in Python): per variable Σ source, allocated, unallocated and
+/// missing, the sources outside every target, and overlapping targets.
+pub fn conservation_json(r: &ConservationReport, crs: Crs) -> serde_json::Value {
+    json!({
+        "crs": crs.to_string(),
+        "allocate_total": r.allocate_total,
+        "variables": r.variables.iter().map(|(name, b)| json!({
+            "name": name,
+            "source_total": b.source_total,
+            "allocated": b.allocated,
+            "unallocated": b.unallocated,
+            "missing": b.missing,
+            "relative_error": b.relative_error(),
+        })).collect::<Vec<_>>(),
+        "outside": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
+        "overlaps": r.overlaps.iter().map(|o| json!({"a": o.a, "b": o.b, "area_m2": o.area})).collect::<Vec<_>>(),
+    })
 }
 
 /// Columns added to the units table by the siting: `cov_before`, `cov_after`, `site`.
