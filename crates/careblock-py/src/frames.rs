@@ -3,9 +3,8 @@
 
 use careblock_core::crs::{check_plausible, project};
 use careblock_core::polars::prelude::{BinaryChunked, DataFrame, DataType, IntoSeries, Series};
-use careblock_core::validate::{repair, validate};
 use careblock_core::{Crs, Layer, WGS84};
-use careblock_io::IoError;
+use careblock_io::{IoError, check_geometries};
 use geo::Geometry;
 
 use crate::errors::{Failure, Kind};
@@ -106,39 +105,7 @@ pub fn check_layer(
     if !polygons {
         return Ok(layer);
     }
-    let v = validate(&layer);
-    let blocking: Vec<_> = v.blocking().collect();
-    let Some(first) = blocking.first() else {
-        return Ok(layer);
-    };
-    if !fix_invalid {
-        return Err(Failure::from(IoError::InvalidGeometry {
-            path: layer.name.clone(),
-            count: blocking.len(),
-            id: first.id.clone(),
-            problem: first.problem.clone(),
-        })
-        .with_hint());
-    }
-    let (fixed, rep) = repair(&layer);
-    if let Some(bad) = rep.unrepairable.first() {
-        return Err(Failure::from(IoError::InvalidGeometry {
-            path: layer.name.clone(),
-            count: rep.unrepairable.len(),
-            id: bad.id.clone(),
-            problem: format!("{} (cannot be repaired)", bad.problem),
-        })
-        .with_hint());
-    }
-    if let Some(first) = rep.repaired.first() {
-        notes.push(format!(
-            "{}: repaired the invalid polygons of {} feature(s) (first: {:?})",
-            layer.name,
-            rep.repaired.len(),
-            first.id
-        ));
-    }
-    Ok(fixed)
+    check_geometries(layer, fix_invalid, notes).map_err(|e| Failure::from(e).with_hint())
 }
 
 impl Failure {

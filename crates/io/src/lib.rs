@@ -67,7 +67,7 @@ pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
 pub use gpkg::{GpkgLayer, write_gpkg};
 pub use html::{HtmlReport, render_report};
-pub use method::{LoadOptions, LoadedInputs, load_inputs, read_method};
+pub use method::{LoadOptions, LoadedInputs, check_geometries, load_inputs, read_method};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
 pub use shp::read_shapefile;
