@@ -121,7 +121,8 @@ impl AreaTable {
     pub fn covered_fraction(&self, i: usize) -> f64 {
         let a = self.source_area[i];
         if a > 0.0 {
-            self.row(i).iter().map(|e| e.1).sum::<f64>() / a
+            // fold from +0.0: `sum` of no entries is -0.0, which JSON would print as `-0.0`.
+            self.row(i).iter().fold(0.0, |s, e| s + e.1) / a
         } else {
             0.0
         }
@@ -462,6 +463,10 @@ mod tests {
             .map(|o| (o.id.as_str(), o.covered_fraction))
             .collect();
         assert_eq!(ids, vec![("s2", 0.5), ("s3", 0.0)]);
+        assert!(
+            r.report.outside[1].covered_fraction.is_sign_positive(),
+            "0, not -0"
+        );
         // rate: t0 = (1·4 + 3·8)/12, t1 = (3·8 + 5·8)/16
         let rate = &r.intensive[0].1;
         assert!((rate[0].unwrap() - 28.0 / 12.0).abs() < 1e-12);
