@@ -86,22 +86,11 @@ impl Layer {
     /// multipolygon (area 0: its counts are reported as unallocated, never lost); a point or
     /// line is an error naming the feature.
     pub fn polygons(&self) -> Result<Vec<MultiPolygon<f64>>, LayerError> {
-        self.geometries
-            .iter()
-            .zip(&self.ids)
-            .map(|(g, id)| match g {
-                None => Ok(MultiPolygon::new(vec![])),
-                Some(Geometry::Polygon(p)) => Ok(MultiPolygon::new(vec![p.clone()])),
-                Some(Geometry::MultiPolygon(mp)) => Ok(mp.clone()),
-                Some(Geometry::Rect(r)) => Ok(MultiPolygon::new(vec![r.to_polygon()])),
-                Some(other) => Err(LayerError::WrongGeometry {
-                    layer: self.name.clone(),
-                    id: id.clone(),
-                    expected: "polygon",
-                    found: geometry_kind(other),
-                }),
-            })
-            .collect()
+        Ok(self
+            .polygon_parts()?
+            .into_iter()
+            .map(|parts| MultiPolygon::new(parts.into_owned()))
+            .collect())
     }
 
     /// The geometries as slices of polygons, borrowed (no copy, unlike [`Layer::polygons`]): a
