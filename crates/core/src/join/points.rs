@@ -129,23 +129,140 @@ pub fn points_within_distance(
     radius: f64,
 ) -> Result<Neighbours, JoinError> {
     check_radius(radius)?;
-    let tree = point_tree(points);
     let r2 = radius * radius;
-    let rows = queries
-        .par_iter()
-        .map(|q| {
-            let Some(q) = q else { return Vec::new() };
-            tree.locate_within_distance([q.x(), q.y()], r2)
-                .map(|g| {
-                    (
-                        g.data,
-                        Euclidean.distance(*q, Point::new(g.geom()[0], g.geom()[1])),
-                    )
+    let row = |q: Point<f64>, g: &GeomWithData<[f64; 2], u32>| {
+        (
+            g.data,
+            Euclidean.distance(q, Point::new(g.geom()[0], g.geom()[1])),
+        )
+    };
+    let rows = match Grid::new(points, radius) {
+        // The same pairs and distances either way (`from_rows` orders each row).
+        Some(grid) => queries
+            .par_iter()
+            .map(|q| {
+                let Some(q) = *q else { return Vec::new() };
+                grid.within(q, r2).map(|g| row(q, g)).collect()
+            })
+            .collect(),
+        None => {
+            let tree = point_tree(points);
+            queries
+                .par_iter()
+                .map(|q| {
+                    let Some(q) = *q else { return Vec::new() };
+                    tree.locate_within_distance([q.x(), q.y()], r2)
+                        .map(|g| row(q, g))
+                        .collect()
                 })
                 .collect()
-        })
-        .collect();
+        }
+    };
     Ok(Neighbours::from_rows(rows))
+}
+
+/// Points bucketed in a uniform grid of square cells as wide as the search radius, so that a
+/// radius query looks at the 3 × 3 cells around it. Built in linear time (a counting sort of
+/// the points by cell), which is what makes it cheaper than bulk-loading an R-tree when the
+/// reference layer is a whole census (hundreds of thousands of centroids) and the queries are
+/// a few thousand facilities.
+struct Grid {
+    min: [f64; 2],
+    cell: f64,
+    nx: usize,
+    ny: usize,
+    /// Start of each cell's points in `points` (`nx * ny + 1` offsets).
+    start: Vec<u32>,
+    points: Vec<GeomWithData<[f64; 2], u32>>,
+}
+
+impl Grid {
+    /// `None` when the points are too spread out for the radius (the grid would have many
+    /// more cells than points) or when there are none: the R-tree is used then.
+    fn new(points: &[Option<Point<f64>>], radius: f64) -> Option<Grid> {
+        let mut n = 0usize;
+        let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for p in points.iter().flatten() {
+            n += 1;
+            min = [min[0].min(p.x()), min[1].min(p.y())];
+            max = [max[0].max(p.x()), max[1].max(p.y())];
+        }
+        if n == 0 || !(min[0].is_finite() && min[1].is_finite() && max[0].is_finite() && max[1].is_finite()) {
+            return None;
+        }
+        let cells = |lo: f64, hi: f64| ((hi - lo) / radius).floor() + 1.0;
+        let (fx, fy) = (cells(min[0], max[0]), cells(min[1], max[1]));
+        if fx * fy > (4 * n + 1024) as f64 || points.len() >= u32::MAX as usize {
+            return None;
+        }
+        let (nx, ny) = (fx as usize, fy as usize);
+        let mut grid = Grid {
+            min,
+            cell: radius,
+            nx,
+            ny,
+            start: vec![0; nx * ny + 1],
+            points: Vec::new(),
+        };
+        let cell_of: Vec<u32> = points
+            .iter()
+            .map(|p| p.map_or(u32::MAX, |p| grid.cell_of(p.x(), p.y()) as u32))
+            .collect();
+        for &c in &cell_of {
+            if c != u32::MAX {
+                grid.start[c as usize + 1] += 1;
+            }
+        }
+        for k in 1..grid.start.len() {
+            grid.start[k] += grid.start[k - 1];
+        }
+        let mut next = grid.start.clone();
+        let mut slots = vec![GeomWithData::new([0.0; 2], 0); n];
+        for (i, (p, &c)) in points.iter().zip(&cell_of).enumerate() {
+            if let Some(p) = p {
+                let at = &mut next[c as usize];
+                slots[*at as usize] = GeomWithData::new([p.x(), p.y()], i as u32);
+                *at += 1;
+            }
+        }
+        grid.points = slots;
+        Some(grid)
+    }
+
+    fn column(&self, x: f64) -> usize {
+        (((x - self.min[0]) / self.cell).floor().max(0.0) as usize).min(self.nx - 1)
+    }
+
+    fn row(&self, y: f64) -> usize {
+        (((y - self.min[1]) / self.cell).floor().max(0.0) as usize).min(self.ny - 1)
+    }
+
+    fn cell_of(&self, x: f64, y: f64) -> usize {
+        self.row(y) * self.nx + self.column(x)
+    }
+
+    /// The points within `sqrt(r2)` of `q` (squared distance `≤ r2`, computed as rstar
+    /// computes it), cell by cell. The cells span the query's box widened by one cell, so a
+    /// point that rounding put in a neighbouring cell is still seen.
+    fn within(&self, q: Point<f64>, r2: f64) -> impl Iterator<Item = &GeomWithData<[f64; 2], u32>> + '_ {
+        let r = self.cell;
+        let (c0, c1) = (
+            self.column(q.x() - r).saturating_sub(1),
+            (self.column(q.x() + r) + 1).min(self.nx - 1),
+        );
+        let (r0, r1) = (
+            self.row(q.y() - r).saturating_sub(1),
+            (self.row(q.y() + r) + 1).min(self.ny - 1),
+        );
+        (r0..=r1).flat_map(move |row| {
+            let from = self.start[row * self.nx + c0] as usize;
+            let to = self.start[row * self.nx + c1 + 1] as usize;
+            self.points[from..to].iter().filter(move |g| {
+                let (dx, dy) = (g.geom()[0] - q.x(), g.geom()[1] - q.y());
+                dx * dx + dy * dy <= r2
+            })
+        })
+    }
 }
 
 /// For each polygon, the reference points within `radius` metres of any part of it (distance
@@ -274,5 +391,62 @@ mod tests {
         let p = vec![Some(point(5., 5.)), Some(point(15., 5.)), Some(point(16., 5.))];
         let n = polygons_within_distance(&square, &p, 5.0).unwrap();
         assert_eq!(n.row(0), &[(0, 0.0), (1, 5.0)]);
+    }
+
+    #[test]
+    fn the_grid_finds_exactly_what_the_tree_finds() {
+        // Points on a jittered lattice at projected magnitudes, some exactly on the radius,
+        // some null; queries inside, on the edge and far outside the points' extent.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut u = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (x0, y0) = (4_880_000.0, 2_070_000.0);
+        let mut points: Vec<Option<Point<f64>>> = (0..4000)
+            .map(|i| (i % 97 != 0).then(|| point(x0 + 6000.0 * u(), y0 + 4000.0 * u())))
+            .collect();
+        let queries: Vec<Option<Point<f64>>> = (0..300)
+            .map(|i| match i % 50 {
+                0 => None,
+                1 => Some(point(x0 - 5000.0, y0 + 100.0)),
+                _ => Some(point(x0 - 500.0 + 7000.0 * u(), y0 - 500.0 + 5000.0 * u())),
+            })
+            .collect();
+        // exactly 800 m east of the first query
+        let q0 = queries[2].unwrap();
+        points.push(Some(point(q0.x() + 800.0, q0.y())));
+        let grid = points_within_distance(&queries, &points, 800.0).unwrap();
+        assert!(Grid::new(&points, 800.0).is_some(), "this layout uses the grid");
+        let tree = point_tree(&points);
+        let rows = queries
+            .iter()
+            .map(|q| {
+                let Some(q) = *q else { return Vec::new() };
+                tree.locate_within_distance([q.x(), q.y()], 800.0 * 800.0)
+                    .map(|g| {
+                        (
+                            g.data,
+                            Euclidean.distance(q, Point::new(g.geom()[0], g.geom()[1])),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let expected = Neighbours::from_rows(rows);
+        assert_eq!(grid, expected);
+        assert!(expected.n_pairs() > 10_000);
+        assert!(
+            grid.row(2)
+                .iter()
+                .any(|&(j, d)| j as usize == points.len() - 1 && d == 800.0)
+        );
+        // Two points 1000 km apart and a 1 m radius: too many cells, the tree is used.
+        let far = vec![Some(point(0., 0.)), Some(point(1e6, 1e6))];
+        assert!(Grid::new(&far, 1.0).is_none());
+        let n = points_within_distance(&far, &far, 1.0).unwrap();
+        assert_eq!((n.row(0), n.row(1)), (&[(0, 0.0)][..], &[(1, 0.0)][..]));
     }
 }
