@@ -7,7 +7,7 @@
 use geo::algorithm::coordinate_position::{CoordPos, coord_pos_relative_to_ring};
 use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
 use geo::line_intersection::{LineIntersection, line_intersection};
-use geo::{BoundingRect, Coord, Intersects, Line, LineString, MultiPolygon, Polygon};
+use geo::{BoundingRect, Coord, Intersects, Line, LineString, Polygon};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
@@ -32,17 +32,31 @@ fn fmt(c: Coord<f64>) -> String {
 }
 
 /// The first problem of a multipolygon (a polygon is a multipolygon of one), or `None` if valid.
-pub fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
-    let multi = mp.0.len() > 1;
+#[cfg(test)]
+fn polygon_problem(mp: &geo::MultiPolygon<f64>) -> Option<String> {
+    parts_problem(&mp.0)
+}
+
+/// The number of distinct points of a ring: repeated consecutive points count once, and so
+/// does the closing point.
+fn distinct_points(ring: &LineString<f64>) -> usize {
+    let Some(first) = ring.0.first() else { return 0 };
+    let n = 1 + ring.0.windows(2).filter(|w| w[0] != w[1]).count();
+    if n > 1 && ring.0.last() == Some(first) {
+        n - 1
+    } else {
+        n
+    }
+}
+
+/// The first problem of the polygons of a multipolygon, given as a slice (a single polygon is
+/// checked without being copied into a multipolygon), or `None` if valid.
+pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
+    let multi = parts.len() > 1;
     // Rings: enough distinct points.
-    for (pi, p) in mp.0.iter().enumerate() {
+    for (pi, p) in parts.iter().enumerate() {
         for (ri, ring) in rings(p).enumerate() {
-            let mut distinct: Vec<Coord<f64>> = ring.0.clone();
-            distinct.dedup();
-            if distinct.first() == distinct.last() && distinct.len() > 1 {
-                distinct.pop();
-            }
-            if distinct.len() < 3 {
+            if distinct_points(ring) < 3 {
                 return Some(format!(
                     "{} has fewer than 3 distinct points",
                     describe(pi as u32, ri as u32, multi)
@@ -50,11 +64,11 @@ pub fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
             }
         }
     }
-    if let Some(p) = crossing(mp, multi) {
+    if let Some(p) = crossing(parts, multi) {
         return Some(p);
     }
     // Holes inside their shell, not inside each other; components not inside each other.
-    for (pi, p) in mp.0.iter().enumerate() {
+    for (pi, p) in parts.iter().enumerate() {
         for (hi, hole) in p.interiors().iter().enumerate() {
             if let Some(c) = probe(hole, p.exterior())
                 && coord_pos_relative_to_ring(c, p.exterior()) == CoordPos::Outside
@@ -78,9 +92,9 @@ pub fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
         }
     }
     if multi {
-        let rects: Vec<_> = mp.0.iter().map(|p| p.bounding_rect()).collect();
-        for (a, pa) in mp.0.iter().enumerate() {
-            for (b, pb) in mp.0.iter().enumerate() {
+        let rects: Vec<_> = parts.iter().map(|p| p.bounding_rect()).collect();
+        for (a, pa) in parts.iter().enumerate() {
+            for (b, pb) in parts.iter().enumerate() {
                 let (Some(ra), Some(rb)) = (rects[a], rects[b]) else {
                     continue;
                 };
@@ -120,10 +134,10 @@ fn inside_polygon(c: Coord<f64>, p: &Polygon<f64>) -> bool {
 /// The non-degenerate segments of every ring, numbered within their ring (zero-length segments
 /// from repeated points are skipped, so that neighbours keep consecutive numbers), and the
 /// number of segments of each ring.
-fn segments(mp: &MultiPolygon<f64>) -> (Vec<Segment>, RingCounts) {
+fn segments(parts: &[Polygon<f64>]) -> (Vec<Segment>, RingCounts) {
     let mut out = Vec::new();
-    let mut counts = Vec::with_capacity(mp.0.len());
-    for (pi, p) in mp.0.iter().enumerate() {
+    let mut counts = Vec::with_capacity(parts.len());
+    for (pi, p) in parts.iter().enumerate() {
         let mut ring_counts = Vec::new();
         for (ri, ring) in rings(p).enumerate() {
             let mut k = 0u32;
@@ -201,8 +215,8 @@ fn conflict(
     None
 }
 
-fn crossing(mp: &MultiPolygon<f64>, multi: bool) -> Option<String> {
-    let (segs, counts) = segments(mp);
+fn crossing(parts: &[Polygon<f64>], multi: bool) -> Option<String> {
+    let (segs, counts) = segments(parts);
     if segs.len() <= 48 {
         for i in 0..segs.len() {
             for j in i + 1..segs.len() {
@@ -244,7 +258,7 @@ fn crossing(mp: &MultiPolygon<f64>, multi: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{Validation, polygon};
+    use geo::{MultiPolygon, Validation, polygon};
 
     fn mp(p: Polygon<f64>) -> MultiPolygon<f64> {
         MultiPolygon::new(vec![p])

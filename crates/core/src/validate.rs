@@ -3,9 +3,9 @@
 //! nothing is dropped. Repair (geo's `MakeValid`, a constrained-Delaunay rebuild with the
 //! odd-even rule) runs only when asked and says which features it changed.
 
-use geo::{Geometry, HasDimensions, MakeValid, MultiPolygon, Validation};
+use geo::{Geometry, HasDimensions, MakeValid, Validation};
 
-use crate::rings::polygon_problem;
+use crate::rings::parts_problem;
 use rayon::prelude::*;
 
 use crate::layer::Layer;
@@ -73,8 +73,8 @@ fn check(index: usize, id: &str, g: &Option<Geometry<f64>>) -> Option<GeometryIs
         return Some(issue(IssueKind::Empty, "empty geometry".into()));
     }
     let problem = match g {
-        Geometry::Polygon(p) => polygon_problem(&MultiPolygon::new(vec![p.clone()])),
-        Geometry::MultiPolygon(mp) => polygon_problem(mp),
+        Geometry::Polygon(p) => parts_problem(std::slice::from_ref(p)),
+        Geometry::MultiPolygon(mp) => parts_problem(&mp.0),
         other => {
             let errors = other.validation_errors();
             (!errors.is_empty()).then(|| {
