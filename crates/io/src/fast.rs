@@ -25,6 +25,18 @@ pub(crate) fn feature<'a>(b: &'a [u8], scratch: &mut Vec<Coord>) -> Option<RawFe
     (p.i == b.len()).then_some(f)
 }
 
+/// Parses the feature that starts at `i` (after optional whitespace) in a larger buffer;
+/// returns it and the index just after it.
+pub(crate) fn feature_at<'a>(
+    b: &'a [u8],
+    i: usize,
+    scratch: &mut Vec<Coord>,
+) -> Option<(RawFeature<'a>, usize)> {
+    let mut p = P { b, i };
+    let f = p.feature(scratch)?;
+    Some((f, p.i))
+}
+
 /// Exact powers of ten (every one up to 1e22 is exactly representable in an f64).
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,

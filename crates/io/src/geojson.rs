@@ -18,13 +18,13 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::split::split_top;
+use crate::split::{skip_ws, split_top, split_top_with};
 use crate::{IoError, ReadOptions, ReadReport, path_name};
 
 /// Reads a GeoJSON FeatureCollection file. See [`parse_geojson`].
 pub fn read_geojson(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
     let name = path_name(path);
-    let bytes = std::fs::read(path).map_err(|e| IoError::io(&name, e))?;
+    let bytes = crate::map_file(path).map_err(|e| IoError::io(&name, e))?;
     parse_geojson(&name, &bytes, opts)
 }
 
@@ -68,6 +68,17 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
             });
         }
     }
+    if bytes.len() >= REGIONAL_FROM
+        && let Some(read) = read_regional(name, bytes, opts)
+    {
+        return read;
+    }
+    parse_whole(name, bytes, opts)
+}
+
+/// The ordinary reading of a document: one structural scan (or one serde pass) for the
+/// features, then the features in parallel chunks.
+fn parse_whole(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
     let doc = parse_document(name, bytes)?;
     let has_features = match &doc.features {
         Features::Spans(_) => true,
@@ -112,6 +123,193 @@ pub fn parse_geojson(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(La
         }
     }
     assembler.finish(crs)
+}
+
+/// Documents from this size on are read by regions of the features array in parallel.
+const REGIONAL_FROM: usize = if cfg!(test) { 16 << 10 } else { 256 << 10 };
+/// Bytes of the features array per region (small under test, so that the tests cross many
+/// region boundaries).
+const REGION: usize = if cfg!(test) { 3 << 10 } else { 1 << 20 };
+
+/// Reads a FeatureCollection in one parallel pass: the features array is cut into regions of
+/// about [`REGION`] bytes, each starting at a guessed feature boundary (a `}` `,` `{` `"`
+/// sequence), and each region's features are read (fast reader, else serde) into a partial
+/// layer by one task. The guesses are then checked in order: a region counts only if the
+/// region before it ended exactly where it started, otherwise it is read again from the true
+/// boundary, so a wrong guess costs time, never correctness. `None` when anything is unusual
+/// or wrong (a malformed document, a feature error, a member the scan does not understand):
+/// the caller then reads the document the ordinary way, which gives the exact message.
+fn read_regional(
+    name: &str,
+    bytes: &[u8],
+    opts: &ReadOptions,
+) -> Option<Result<(Layer, ReadReport), IoError>> {
+    let mut assembler = Assembler::new(name, opts, 0);
+    let (members, read) = split_top_with(bytes, |open| {
+        read_regions(name, bytes, opts, open, &mut assembler).map(|end| ((), end))
+    })?;
+    read?;
+    let (mut kind, mut crs) = (None, None);
+    for (key, span) in &members {
+        let value = &bytes[span.clone()];
+        match *key {
+            b"type" => kind = serde_json::from_slice::<Option<String>>(value).ok()?,
+            b"crs" => crs = serde_json::from_slice::<Option<CrsMember>>(value).ok()?,
+            _ => {}
+        }
+    }
+    if let Err(e) = check_collection(name, kind.as_deref(), true) {
+        return Some(Err(e));
+    }
+    let crs = match crs {
+        Some(member) => match member.to_crs(name) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        },
+        None => opts.crs.unwrap_or(WGS84),
+    };
+    Some(assembler.finish(crs))
+}
+
+/// Reads the features array whose `[` is just before `open` into `assembler`; returns the
+/// index just after its `]`.
+fn read_regions<'a, 'o>(
+    name: &'o str,
+    b: &'a [u8],
+    opts: &'o ReadOptions,
+    open: usize,
+    assembler: &mut Assembler<'a, 'o>,
+) -> Option<usize> {
+    let first = skip_ws(b, open);
+    if b.get(first)? == &b']' {
+        return Some(first + 1);
+    }
+    let mut starts = vec![first];
+    let mut from = first + REGION;
+    while from < b.len() {
+        match guess_boundary(b, from) {
+            Some(g) => {
+                starts.push(g);
+                from = g + REGION;
+            }
+            None => break,
+        }
+    }
+    let stop = |k: usize| starts.get(k + 1).copied().unwrap_or(usize::MAX);
+    let regions: Vec<Option<Region<'a, 'o>>> = (0..starts.len())
+        .into_par_iter()
+        .map(|k| read_region(name, b, opts, starts[k], stop(k)))
+        .collect();
+    // Size the layer once (a guessed region may be read again, so this is only a hint).
+    let total: usize = regions.iter().flatten().map(|r| r.part.geometries.len()).sum();
+    assembler.reserve(total);
+    let mut at = first;
+    for (k, region) in regions.into_iter().enumerate() {
+        if at >= stop(k) {
+            // The region before ran past this one: its guessed start was not a boundary.
+            continue;
+        }
+        let region = match region {
+            Some(r) if at == starts[k] => r,
+            Some(_) | None if at != starts[k] => read_region(name, b, opts, at, stop(k))?,
+            // A region read from a true boundary that failed: the document is unusual.
+            _ => return None,
+        };
+        assembler.append(region.part);
+        match region.end {
+            End::Array(end) => return Some(end),
+            End::Next(next) => at = next,
+        }
+    }
+    None
+}
+
+/// The first likely feature boundary at or after `from`: the `{` of a `}` `,` `{` `"`
+/// sequence (whitespace allowed between them).
+fn guess_boundary(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        i += b.get(i..)?.iter().position(|&c| c == b'}')? + 1;
+        let j = skip_ws(b, i);
+        if b.get(j) != Some(&b',') {
+            continue;
+        }
+        let k = skip_ws(b, j + 1);
+        if b.get(k) != Some(&b'{') {
+            continue;
+        }
+        if b.get(skip_ws(b, k + 1)) == Some(&b'"') {
+            return Some(k);
+        }
+    }
+}
+
+/// The features of one region, as a partial layer.
+struct Region<'a, 'o> {
+    part: Assembler<'a, 'o>,
+    end: End,
+}
+
+enum End {
+    /// The array ended; the index just after its `]`.
+    Array(usize),
+    /// The index of the next feature (the first at or after the region's end).
+    Next(usize),
+}
+
+/// Reads the features from the one starting at `start` up to (not including) the first that
+/// starts at or after `stop`, or to the end of the array. `None` if the region cannot be read
+/// (not a feature boundary, malformed JSON, a feature error).
+fn read_region<'a, 'o>(
+    name: &'o str,
+    b: &'a [u8],
+    opts: &'o ReadOptions,
+    start: usize,
+    stop: usize,
+) -> Option<Region<'a, 'o>> {
+    let mut scratch = Vec::new();
+    let mut fast = Vec::new();
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut all_fast = true;
+    let mut i = start;
+    let end = loop {
+        let element_end = match all_fast
+            .then(|| crate::fast::feature_at(b, i, &mut scratch))
+            .flatten()
+        {
+            Some((f, e)) => {
+                fast.push(f);
+                e
+            }
+            None => {
+                all_fast = false;
+                crate::split::skip_value(b, i)?.end
+            }
+        };
+        spans.push(skip_ws(b, i)..element_end);
+        let j = skip_ws(b, element_end);
+        match b.get(j)? {
+            b',' => {
+                i = skip_ws(b, j + 1);
+                if i >= stop {
+                    break End::Next(i);
+                }
+            }
+            b']' => break End::Array(j + 1),
+            _ => return None,
+        }
+    };
+    let features = if all_fast {
+        fast
+    } else {
+        spans
+            .iter()
+            .map(|r| serde_json::from_slice(&b[r.clone()]).ok())
+            .collect::<Option<Vec<RawFeature<'a>>>>()?
+    };
+    let mut part = Assembler::new(name, opts, features.len());
+    part.add(features).ok()?;
+    Some(Region { part, end })
 }
 
 /// Features deserialised per chunk on the parallel path (small under test, so that the tests
@@ -289,6 +487,24 @@ impl<'a, 'o> Assembler<'a, 'o> {
             self.geometries.push(g);
         }
         Ok(())
+    }
+
+    /// Makes room for `n` features in all, so that appending regions does not grow (and copy)
+    /// every column step by step.
+    fn reserve(&mut self, n: usize) {
+        self.reserve = n;
+        self.ids.reserve(n.saturating_sub(self.ids.len()));
+        self.geometries.reserve(n.saturating_sub(self.geometries.len()));
+    }
+
+    /// Appends a partial layer read from the features that follow.
+    fn append(&mut self, part: Assembler<'a, 'o>) {
+        let offset = self.geometries.len();
+        let n = part.geometries.len();
+        self.ids.extend(part.ids);
+        self.geometries.extend(part.geometries);
+        self.closed.extend(part.closed.iter().map(|&i| offset + i));
+        self.columns.append(part.columns, offset, n, self.reserve);
     }
 
     fn finish(self, crs: Crs) -> Result<(Layer, ReadReport), IoError> {
@@ -511,6 +727,64 @@ impl<'a> ColumnValues<'a> {
         }
     }
 
+    /// Appends the values of the following features: the kind stays if both sides have it
+    /// (or one side is all nulls), else the column becomes mixed, as [`ColumnValues::push`]
+    /// would make it value by value.
+    fn append(&mut self, other: ColumnValues<'a>, reserve: usize) {
+        fn grow<T>(a: &mut Vec<T>, more: usize, reserve: usize) {
+            if a.capacity() < a.len() + more {
+                a.reserve(reserve.max(a.len() + more) - a.len());
+            }
+        }
+        match (&mut *self, other) {
+            (_, ColumnValues::Nulls(m)) => self.pad(self.len() + m),
+            (ColumnValues::Bool(a), ColumnValues::Bool(b)) => {
+                grow(a, b.len(), reserve);
+                a.extend(b)
+            }
+            (ColumnValues::Int(a), ColumnValues::Int(b)) => {
+                grow(a, b.len(), reserve);
+                a.extend(b)
+            }
+            (ColumnValues::Float(a), ColumnValues::Float(b)) => {
+                grow(a, b.len(), reserve);
+                a.extend(b)
+            }
+            (ColumnValues::Str(a), ColumnValues::Str(b)) => {
+                grow(a, b.len(), reserve);
+                a.extend(b)
+            }
+            (ColumnValues::Mixed(a), ColumnValues::Mixed(b)) => a.extend(b),
+            (ColumnValues::Nulls(n), other) => {
+                let n = *n;
+                *self = match other {
+                    ColumnValues::Bool(v) => ColumnValues::Bool(Self::after_nulls(n, v, reserve)),
+                    ColumnValues::Int(v) => ColumnValues::Int(Self::after_nulls(n, v, reserve)),
+                    ColumnValues::Float(v) => ColumnValues::Float(Self::after_nulls(n, v, reserve)),
+                    ColumnValues::Str(v) => ColumnValues::Str(Self::after_nulls(n, v, reserve)),
+                    other => {
+                        let mut col: Vec<PropValue<'a>> = (0..n).map(|_| PropValue::Null).collect();
+                        col.extend(other.into_mixed());
+                        ColumnValues::Mixed(col)
+                    }
+                };
+            }
+            (_, other) => {
+                let mut col = std::mem::replace(self, ColumnValues::Nulls(0)).into_mixed();
+                col.extend(other.into_mixed());
+                *self = ColumnValues::Mixed(col);
+            }
+        }
+    }
+
+    /// `n` nulls then `v`, with room for `reserve` values in all.
+    fn after_nulls<T>(n: usize, v: Vec<Option<T>>, reserve: usize) -> Vec<Option<T>> {
+        let mut out = Vec::with_capacity(reserve.max(n + v.len()));
+        out.resize_with(n, || None);
+        out.extend(v);
+        out
+    }
+
     /// Appends a value (the column has exactly the preceding features' values).
     fn push(&mut self, v: PropValue<'a>, reserve: usize) {
         match (&mut *self, v) {
@@ -581,6 +855,28 @@ impl<'a> Columns<'a> {
                 col.pad(i);
                 col.push(v, reserve);
             }
+        }
+    }
+
+    /// Appends the columns of the `n` features that follow the first `offset` ones (read
+    /// separately, e.g. by another task): the same columns, in the same order of first
+    /// appearance and with the same types, as if they had been added here one by one.
+    fn append(&mut self, other: Columns<'a>, offset: usize, n: usize, reserve: usize) {
+        for (key, mut vals) in other.names.into_iter().zip(other.values) {
+            let c = match self.index.get(&key) {
+                Some(&c) => c,
+                None => {
+                    let c = self.names.len();
+                    self.index.insert(key.clone(), c);
+                    self.names.push(key);
+                    self.values.push(ColumnValues::Nulls(0));
+                    c
+                }
+            };
+            vals.pad(n);
+            let col = &mut self.values[c];
+            col.pad(offset);
+            col.append(vals, reserve);
         }
     }
 
@@ -1425,6 +1721,116 @@ mod tests {
             Err(IoError::Json { line, .. }) => assert_eq!(line, 702),
             other => panic!("{:?}", other.map(|_| ())),
         }
+    }
+
+    /// A document read by regions equals the one read the ordinary way: ids, geometries,
+    /// columns and their types, CRS and report.
+    fn same_layer(name: &str, text: &[u8], opts: &ReadOptions) {
+        let (a, ra) = read_regional(name, text, opts)
+            .unwrap_or_else(|| panic!("{name} is read by regions"))
+            .unwrap();
+        let (b, rb) = parse_whole(name, text, opts).unwrap();
+        assert_eq!(a.ids, b.ids, "{name}");
+        assert_eq!(a.geometries, b.geometries, "{name}");
+        assert_eq!(a.crs, b.crs, "{name}");
+        assert_eq!(ra.closed_rings, rb.closed_rings, "{name}");
+        assert_eq!(a.attributes.schema(), b.attributes.schema(), "{name}");
+        assert!(a.attributes.equals_missing(&b.attributes), "{name}");
+    }
+
+    #[test]
+    fn regions_read_what_the_ordinary_path_reads() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        for file in [
+            "tests/fixtures/city2k/units.geojson",
+            "tests/fixtures/city2k/districts.geojson",
+            "data/bogota/upz.geojson",
+            "data/bogota/localidades.geojson",
+            "data/bogota/streets_bosa_kennedy_ciudad_bolivar.geojson",
+        ] {
+            let path = format!("{root}/{file}");
+            let Ok(bytes) = std::fs::read(&path) else {
+                panic!("{path} is bundled")
+            };
+            same_layer(file, &bytes, &ReadOptions::default());
+        }
+        // Region boundaries guessed inside strings that look like feature boundaries, columns
+        // whose type changes from region to region (int, float, string, all null, nested),
+        // keys that appear late or in another order, features the fast reader leaves to serde
+        // (escapes, unclosed rings with `close_rings`), and members after the array.
+        let mut features = Vec::new();
+        for i in 0..1500 {
+            let n = match i / 300 {
+                0 => format!("{i}"),
+                1 => format!("{i}.5"),
+                2 => "null".to_string(),
+                3 => format!("\"s{i}\""),
+                _ => r#"[{"a": 1}, {"b": 2}]"#.to_string(),
+            };
+            let trap = if i % 7 == 0 { "}, {" } else { "plain" };
+            let name = if i % 250 == 3 { "caf\\u00e9" } else { "x" };
+            let late = if i > 1200 {
+                format!(r#", "late": {i}"#)
+            } else {
+                String::new()
+            };
+            let ring = if i % 400 == 9 {
+                "[[0,0],[1,0],[1,1],[0,1]]"
+            } else {
+                "[[0,0],[1,0],[1,1],[0,1],[0,0]]"
+            };
+            let props = if i % 2 == 0 {
+                format!(r#"{{"n": {n}, "trap": "{trap}", "name": "{name}"{late}}}"#)
+            } else {
+                format!(r#"{{"name": "{name}", "trap": "{trap}", "n": {n}{late}}}"#)
+            };
+            features.push(format!(
+                r#"{{"type": "Feature", "id": "f{i}", "properties": {props}, "geometry": {{"type": "Polygon", "coordinates": [{ring}]}}}}"#
+            ));
+        }
+        let body = features.join(",\n  ");
+        let opts = ReadOptions {
+            close_rings: true,
+            ..Default::default()
+        };
+        for doc in [
+            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#),
+            format!(
+                r#"{{"features": [ {body} ], "type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "urn:ogc:def:crs:EPSG::4686"}}}}}}"#
+            ),
+        ] {
+            assert!(doc.len() > 50 * REGION);
+            same_layer("traps.geojson", doc.as_bytes(), &opts);
+        }
+        let (layer, report) = parse_geojson(
+            "traps.geojson",
+            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#).as_bytes(),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(layer.len(), 1500);
+        assert_eq!(report.closed_rings, vec!["f9", "f409", "f809", "f1209"]);
+        assert_eq!(
+            layer.attributes.column("n").unwrap().dtype(),
+            &polars::prelude::DataType::String
+        );
+        // Without `close_rings` the unclosed ring is an error naming its feature, as before.
+        let err = parse_geojson(
+            "traps.geojson",
+            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#).as_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        let whole = parse_whole(
+            "traps.geojson",
+            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#).as_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(err, whole);
+        assert!(err.contains("f9"), "{err}");
     }
 
     #[test]

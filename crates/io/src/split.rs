@@ -6,6 +6,10 @@
 
 use std::ops::Range;
 
+/// The top-level members of a JSON object (key → value span) and what was read of its
+/// `features` array, if it has one.
+pub(crate) type Members<'a, T> = (Vec<(&'a [u8], Range<usize>)>, Option<T>);
+
 /// The top-level members of a JSON object: key (raw bytes between the quotes) → value span,
 /// and, if one of them is `"features": [...]`, the span of each element.
 pub(crate) struct Split<'a> {
@@ -119,13 +123,42 @@ impl<'a> Scanner<'a> {
 
 /// Scans a document that should be a JSON object; `None` if it is not one the scan understands.
 pub(crate) fn split_top(b: &[u8]) -> Option<Split<'_>> {
+    let (members, features) = split_top_with(b, |i| {
+        let mut s = Scanner { b, i: i - 1 };
+        let spans = s.array_elements()?;
+        Some((spans, s.i))
+    })?;
+    Some(Split { members, features })
+}
+
+/// Skips the JSON value starting at or after `i` (whitespace first); returns its span.
+pub(crate) fn skip_value(b: &[u8], i: usize) -> Option<Range<usize>> {
+    Scanner { b, i }.value()
+}
+
+/// The index of the first non-whitespace byte at or after `i`.
+pub(crate) fn skip_ws(b: &[u8], i: usize) -> usize {
+    let mut s = Scanner { b, i };
+    s.ws();
+    s.i
+}
+
+/// Members of a document's top-level object, with the `features` array handed to `features`:
+/// it gets the index just after the array's `[` and returns what it read and the index just
+/// after the closing `]` (or `None` to give up). The other members are located as in
+/// [`split_top`]; the `features` member's span is that of the whole array.
+pub(crate) fn split_top_with<T>(
+    b: &[u8],
+    features: impl FnOnce(usize) -> Option<(T, usize)>,
+) -> Option<Members<'_, T>> {
+    let mut features = Some(features);
     let mut s = Scanner { b, i: 0 };
     s.expect(b'{')?;
     let mut members = Vec::new();
-    let mut features = None;
+    let mut found = None;
     s.ws();
     if s.peek()? == b'}' {
-        return Some(Split { members, features });
+        return Some((members, found));
     }
     loop {
         s.ws();
@@ -138,7 +171,10 @@ pub(crate) fn split_top(b: &[u8]) -> Option<Split<'_>> {
         let key = &b[key];
         if key == b"features" && s.peek()? == b'[' {
             let start = s.i;
-            features = Some(s.array_elements()?);
+            // A repeated "features" member: let serde say what it makes of it.
+            let (read, end) = (features.take()?)(start + 1)?;
+            found = Some(read);
+            s.i = end;
             members.push((key, start..s.i));
         } else {
             let v = s.value()?;
@@ -151,7 +187,7 @@ pub(crate) fn split_top(b: &[u8]) -> Option<Split<'_>> {
                 s.i += 1;
                 s.ws();
                 // Trailing garbage: let serde report it.
-                return (s.i == b.len()).then_some(Split { members, features });
+                return (s.i == b.len()).then_some((members, found));
             }
             _ => return None,
         }
