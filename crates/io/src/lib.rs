@@ -38,7 +38,8 @@
 //! ```
 
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// One audited `unsafe` block: the memory map of a large input file (`map_file`).
+#![deny(unsafe_code)]
 
 use std::path::Path;
 
@@ -134,6 +135,43 @@ pub(crate) fn describe_extension(ext: &str) -> String {
     } else {
         format!(".{ext}")
     }
+}
+
+/// The bytes of an input file: memory-mapped when it is a regular file of at least 1 MiB (a
+/// census-sized GeoJSON is then parsed straight from the page cache, without being copied into
+/// freshly zeroed memory first), else read into memory.
+pub(crate) enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
+/// Opens `path` for parsing (see [`FileBytes`]).
+pub(crate) fn map_file(path: &Path) -> std::io::Result<FileBytes> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.len() >= 1 << 20 {
+        // SAFETY: the map is read-only and dropped as soon as the file is parsed; careblock
+        // never writes its own inputs. Were another process to truncate or rewrite the file
+        // during the read, the parse could see changed bytes or the process be stopped by
+        // SIGBUS: the trade-off ripgrep and polars make for large inputs. A map that cannot be
+        // made (e.g. on a file system without mmap) falls back to reading.
+        #[allow(unsafe_code)]
+        let mapped = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
+        if let Ok(m) = mapped {
+            return Ok(FileBytes::Mapped(m));
+        }
+    }
+    std::fs::read(path).map(FileBytes::Read)
 }
 
 /// The path as given, for messages and layer names.
