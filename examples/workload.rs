@@ -22,6 +22,10 @@ use careblock_core::join::{InterpolateOptions, area_interpolate, centroids, poin
 use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
 
+/// The allocator of the `careblock` binary, for a like-for-like comparison.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     #[arg(long)]
