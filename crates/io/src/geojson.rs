@@ -13,7 +13,7 @@ use geo::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
     Polygon,
 };
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::{Column, DataFrame, DataType};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -168,7 +168,13 @@ fn read_regional(
         },
         None => opts.crs.unwrap_or(WGS84),
     };
-    Some(assembler.finish(crs))
+    let n = assembler.geometries.len();
+    let columns = std::mem::take(&mut assembler.chunks).finish(n)?;
+    let attributes = match DataFrame::new(n, columns) {
+        Ok(df) => df,
+        Err(e) => return Some(Err(IoError::table(name, e))),
+    };
+    Some(assembler.finish_with(crs, Some(attributes)))
 }
 
 /// Reads the features array whose `[` is just before `open` into `assembler`; returns the
@@ -215,7 +221,7 @@ fn read_regions<'a, 'o>(
             // A region read from a true boundary that failed: the document is unusual.
             _ => return None,
         };
-        assembler.append(region.part);
+        assembler.append(region.part, region.columns);
         match region.end {
             End::Array(end) => return Some(end),
             End::Next(next) => at = next,
@@ -246,7 +252,9 @@ fn guess_boundary(b: &[u8], from: usize) -> Option<usize> {
 
 /// The features of one region, as a partial layer.
 struct Region<'a, 'o> {
+    /// The region's features (ids, geometries, closed rings; its columns are in `columns`).
     part: Assembler<'a, 'o>,
+    columns: Vec<Column>,
     end: End,
 }
 
@@ -267,8 +275,12 @@ fn read_region<'a, 'o>(
     start: usize,
     stop: usize,
 ) -> Option<Region<'a, 'o>> {
+    // Features go to the partial layer in small batches, so that no region-sized vector of
+    // parsed features is grown and freed (large allocations come fresh, zeroed, from the OS).
+    const BATCH: usize = 256;
     let mut scratch = Vec::new();
-    let mut fast = Vec::new();
+    let mut part = Assembler::new(name, opts, 0);
+    let mut batch: Vec<RawFeature<'a>> = Vec::with_capacity(BATCH);
     let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
     let mut all_fast = true;
     let mut i = start;
@@ -278,7 +290,11 @@ fn read_region<'a, 'o>(
             .flatten()
         {
             Some((f, e)) => {
-                fast.push(f);
+                batch.push(f);
+                if batch.len() == BATCH {
+                    part.add(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .ok()?;
+                }
                 e
             }
             None => {
@@ -299,17 +315,19 @@ fn read_region<'a, 'o>(
             _ => return None,
         }
     };
-    let features = if all_fast {
-        fast
+    if all_fast {
+        part.add(batch).ok()?;
     } else {
-        spans
+        // A feature the fast reader leaves to serde: the whole region goes through serde.
+        let features = spans
             .iter()
             .map(|r| serde_json::from_slice(&b[r.clone()]).ok())
-            .collect::<Option<Vec<RawFeature<'a>>>>()?
-    };
-    let mut part = Assembler::new(name, opts, features.len());
-    part.add(features).ok()?;
-    Some(Region { part, end })
+            .collect::<Option<Vec<RawFeature<'a>>>>()?;
+        part = Assembler::new(name, opts, features.len());
+        part.add(features).ok()?;
+    }
+    let columns = std::mem::take(&mut part.columns).into_columns(part.geometries.len());
+    Some(Region { part, columns, end })
 }
 
 /// Features deserialised per chunk on the parallel path (small under test, so that the tests
@@ -411,6 +429,8 @@ struct Assembler<'a, 'o> {
     /// Indices of the features whose rings were closed.
     closed: Vec<usize>,
     columns: Columns<'a>,
+    /// The columns of appended regions (see [`Assembler::append`]).
+    chunks: Chunks,
     /// The number of features expected (0 if unknown), to size the columns once.
     reserve: usize,
 }
@@ -424,6 +444,7 @@ impl<'a, 'o> Assembler<'a, 'o> {
             geometries: Vec::with_capacity(reserve),
             closed: Vec::new(),
             columns: Columns::default(),
+            chunks: Chunks::default(),
             reserve,
         }
     }
@@ -498,16 +519,20 @@ impl<'a, 'o> Assembler<'a, 'o> {
     }
 
     /// Appends a partial layer read from the features that follow.
-    fn append(&mut self, part: Assembler<'a, 'o>) {
+    fn append(&mut self, part: Assembler<'a, 'o>, columns: Vec<Column>) {
         let offset = self.geometries.len();
-        let n = part.geometries.len();
         self.ids.extend(part.ids);
         self.geometries.extend(part.geometries);
         self.closed.extend(part.closed.iter().map(|&i| offset + i));
-        self.columns.append(part.columns, offset, n, self.reserve);
+        self.chunks.add(offset, columns);
     }
 
     fn finish(self, crs: Crs) -> Result<(Layer, ReadReport), IoError> {
+        self.finish_with(crs, None)
+    }
+
+    /// [`Assembler::finish`] with the attribute table given (that of the appended regions).
+    fn finish_with(self, crs: Crs, attributes: Option<DataFrame>) -> Result<(Layer, ReadReport), IoError> {
         let name = self.name;
         let n = self.geometries.len();
         // Without an id field: the `id` members if every feature has one, else the index.
@@ -519,7 +544,10 @@ impl<'a, 'o> Assembler<'a, 'o> {
         let report = ReadReport {
             closed_rings: self.closed.iter().map(|&i| ids[i].clone()).collect(),
         };
-        let attributes = self.columns.finish(name, n)?;
+        let attributes = match attributes {
+            Some(df) => df,
+            None => self.columns.finish(name, n)?,
+        };
         let source = match &self.opts.id_field {
             Some(f) => format!("field {f:?}"),
             None => "the GeoJSON \"id\" member".to_string(),
@@ -727,64 +755,6 @@ impl<'a> ColumnValues<'a> {
         }
     }
 
-    /// Appends the values of the following features: the kind stays if both sides have it
-    /// (or one side is all nulls), else the column becomes mixed, as [`ColumnValues::push`]
-    /// would make it value by value.
-    fn append(&mut self, other: ColumnValues<'a>, reserve: usize) {
-        fn grow<T>(a: &mut Vec<T>, more: usize, reserve: usize) {
-            if a.capacity() < a.len() + more {
-                a.reserve(reserve.max(a.len() + more) - a.len());
-            }
-        }
-        match (&mut *self, other) {
-            (_, ColumnValues::Nulls(m)) => self.pad(self.len() + m),
-            (ColumnValues::Bool(a), ColumnValues::Bool(b)) => {
-                grow(a, b.len(), reserve);
-                a.extend(b)
-            }
-            (ColumnValues::Int(a), ColumnValues::Int(b)) => {
-                grow(a, b.len(), reserve);
-                a.extend(b)
-            }
-            (ColumnValues::Float(a), ColumnValues::Float(b)) => {
-                grow(a, b.len(), reserve);
-                a.extend(b)
-            }
-            (ColumnValues::Str(a), ColumnValues::Str(b)) => {
-                grow(a, b.len(), reserve);
-                a.extend(b)
-            }
-            (ColumnValues::Mixed(a), ColumnValues::Mixed(b)) => a.extend(b),
-            (ColumnValues::Nulls(n), other) => {
-                let n = *n;
-                *self = match other {
-                    ColumnValues::Bool(v) => ColumnValues::Bool(Self::after_nulls(n, v, reserve)),
-                    ColumnValues::Int(v) => ColumnValues::Int(Self::after_nulls(n, v, reserve)),
-                    ColumnValues::Float(v) => ColumnValues::Float(Self::after_nulls(n, v, reserve)),
-                    ColumnValues::Str(v) => ColumnValues::Str(Self::after_nulls(n, v, reserve)),
-                    other => {
-                        let mut col: Vec<PropValue<'a>> = (0..n).map(|_| PropValue::Null).collect();
-                        col.extend(other.into_mixed());
-                        ColumnValues::Mixed(col)
-                    }
-                };
-            }
-            (_, other) => {
-                let mut col = std::mem::replace(self, ColumnValues::Nulls(0)).into_mixed();
-                col.extend(other.into_mixed());
-                *self = ColumnValues::Mixed(col);
-            }
-        }
-    }
-
-    /// `n` nulls then `v`, with room for `reserve` values in all.
-    fn after_nulls<T>(n: usize, v: Vec<Option<T>>, reserve: usize) -> Vec<Option<T>> {
-        let mut out = Vec::with_capacity(reserve.max(n + v.len()));
-        out.resize_with(n, || None);
-        out.extend(v);
-        out
-    }
-
     /// Appends a value (the column has exactly the preceding features' values).
     fn push(&mut self, v: PropValue<'a>, reserve: usize) {
         match (&mut *self, v) {
@@ -858,53 +828,135 @@ impl<'a> Columns<'a> {
         }
     }
 
-    /// Appends the columns of the `n` features that follow the first `offset` ones (read
-    /// separately, e.g. by another task): the same columns, in the same order of first
-    /// appearance and with the same types, as if they had been added here one by one.
-    fn append(&mut self, other: Columns<'a>, offset: usize, n: usize, reserve: usize) {
-        for (key, mut vals) in other.names.into_iter().zip(other.values) {
-            let c = match self.index.get(&key) {
-                Some(&c) => c,
-                None => {
-                    let c = self.names.len();
-                    self.index.insert(key.clone(), c);
-                    self.names.push(key);
-                    self.values.push(ColumnValues::Nulls(0));
-                    c
-                }
-            };
-            vals.pad(n);
-            let col = &mut self.values[c];
-            col.pad(offset);
-            col.append(vals, reserve);
-        }
-    }
-
     /// The typed columns of `n` features (one per key, in order of first appearance).
     fn finish(self, name: &str, n: usize) -> Result<DataFrame, IoError> {
         let columns = self
             .names
             .into_par_iter()
             .zip(self.values)
-            .map(|(name, mut vals)| {
-                vals.pad(n);
-                let name = name.as_str().into();
-                match vals {
-                    ColumnValues::Nulls(n) => Column::new(name, vec![None::<&str>; n]),
-                    ColumnValues::Bool(v) => Column::new(name, v),
-                    ColumnValues::Int(v) => Column::new(name, v),
-                    ColumnValues::Float(v) => Column::new(name, v),
-                    ColumnValues::Str(v) => Column::new(
-                        name,
-                        v.iter().map(|s| s.as_deref()).collect::<Vec<Option<&str>>>(),
-                    ),
-                    ColumnValues::Mixed(v) => make_column(&name, v),
-                }
-            })
+            .map(|(name, vals)| typed_column(&name, vals, n))
             .collect::<Vec<_>>();
         DataFrame::new(n, columns).map_err(|e| IoError::table(name, e))
     }
+
+    /// [`Columns::finish`] of one region, on the calling thread.
+    fn into_columns(self, n: usize) -> Vec<Column> {
+        self.names
+            .into_iter()
+            .zip(self.values)
+            .map(|(name, vals)| typed_column(&name, vals, n))
+            .collect()
+    }
 }
+
+/// The polars column of one key's values over `n` features (missing values at the end are
+/// null).
+fn typed_column(name: &str, mut vals: ColumnValues<'_>, n: usize) -> Column {
+    vals.pad(n);
+    match vals {
+        ColumnValues::Nulls(n) => Column::new(name.into(), vec![None::<&str>; n]),
+        ColumnValues::Bool(v) => Column::new(name.into(), v),
+        ColumnValues::Int(v) => Column::new(name.into(), v),
+        ColumnValues::Float(v) => Column::new(name.into(), v),
+        ColumnValues::Str(v) => Column::new(
+            name.into(),
+            v.iter().map(|s| s.as_deref()).collect::<Vec<Option<&str>>>(),
+        ),
+        ColumnValues::Mixed(v) => make_column(name, v),
+    }
+}
+
+/// The columns of the regions of a layer, as each region typed them, until the layer is
+/// finished: joined as polars chunks (no copy of the values) when the regions agree on a
+/// column's type, as a one-pass read would have typed it.
+#[derive(Default)]
+struct Chunks {
+    index: HashMap<String, usize>,
+    /// Per column, in order of first appearance: its name and the `(first feature, column)`
+    /// of each region that has it.
+    columns: Vec<(String, Vec<(usize, Column)>)>,
+}
+
+impl Chunks {
+    fn add(&mut self, offset: usize, columns: Vec<Column>) {
+        for column in columns {
+            let key = column.name().as_str();
+            let c = match self.index.get(key) {
+                Some(&c) => c,
+                None => {
+                    self.index.insert(key.to_string(), self.columns.len());
+                    self.columns.push((key.to_string(), Vec::new()));
+                    self.columns.len() - 1
+                }
+            };
+            self.columns[c].1.push((offset, column));
+        }
+    }
+
+    /// The columns of all `n` features, or `None` when regions typed a column differently in
+    /// a way that joining the chunks cannot reproduce (e.g. strings in one region, numbers in
+    /// another): the caller then reads the layer in one pass. Regions where a column is all
+    /// null take the other regions' type; integers and floats make a float column (integers
+    /// converted exactly as a one-pass read converts them).
+    fn finish(self, n: usize) -> Option<Vec<Column>> {
+        self.columns
+            .into_par_iter()
+            .map(|(name, pieces)| join_chunks(&name, pieces, n))
+            .collect()
+    }
+}
+
+fn join_chunks(name: &str, pieces: Vec<(usize, Column)>, n: usize) -> Option<Column> {
+    use polars::prelude::{IntoColumn, Series};
+    let valued: Vec<(usize, Column)> = pieces
+        .into_iter()
+        .filter(|(_, c)| c.null_count() < c.len())
+        .collect();
+    let mut dtype: Option<DataType> = None;
+    for (_, c) in &valued {
+        dtype = Some(match (dtype, c.dtype()) {
+            (None, d) => d.clone(),
+            (Some(a), b) if &a == b => a,
+            (Some(DataType::Int64 | DataType::Float64), DataType::Int64 | DataType::Float64) => {
+                DataType::Float64
+            }
+            _ => return None,
+        });
+    }
+    let Some(dtype) = dtype else {
+        return Some(Column::new(name.into(), vec![None::<&str>; n]));
+    };
+    let nulls = |k: usize| Series::full_null(name.into(), k, &dtype).into_column();
+    let mut out: Option<Column> = None;
+    let mut end = 0;
+    let push = |c: Column, out: &mut Option<Column>| -> Option<()> {
+        match out {
+            None => *out = Some(c),
+            Some(o) => {
+                o.append_owned(c).ok()?;
+            }
+        }
+        Some(())
+    };
+    for (offset, c) in valued {
+        if offset > end {
+            push(nulls(offset - end), &mut out)?;
+        }
+        end = offset + c.len();
+        let c = if c.dtype() == &dtype {
+            c
+        } else {
+            c.cast(&dtype).ok()?
+        };
+        push(c, &mut out)?;
+    }
+    if n > end {
+        push(nulls(n - end), &mut out)?;
+    }
+    out
+}
+
+impl<'a> Columns<'a> {}
 
 fn make_column(name: &str, vals: Vec<PropValue<'_>>) -> Column {
     let mut kind = Kind::Null;
@@ -1755,40 +1807,43 @@ mod tests {
             same_layer(file, &bytes, &ReadOptions::default());
         }
         // Region boundaries guessed inside strings that look like feature boundaries, columns
-        // whose type changes from region to region (int, float, string, all null, nested),
-        // keys that appear late or in another order, features the fast reader leaves to serde
-        // (escapes, unclosed rings with `close_rings`), and members after the array.
-        let mut features = Vec::new();
-        for i in 0..1500 {
-            let n = match i / 300 {
-                0 => format!("{i}"),
-                1 => format!("{i}.5"),
-                2 => "null".to_string(),
-                3 => format!("\"s{i}\""),
-                _ => r#"[{"a": 1}, {"b": 2}]"#.to_string(),
-            };
-            let trap = if i % 7 == 0 { "}, {" } else { "plain" };
-            let name = if i % 250 == 3 { "caf\\u00e9" } else { "x" };
-            let late = if i > 1200 {
-                format!(r#", "late": {i}"#)
-            } else {
-                String::new()
-            };
-            let ring = if i % 400 == 9 {
-                "[[0,0],[1,0],[1,1],[0,1]]"
-            } else {
-                "[[0,0],[1,0],[1,1],[0,1],[0,0]]"
-            };
-            let props = if i % 2 == 0 {
-                format!(r#"{{"n": {n}, "trap": "{trap}", "name": "{name}"{late}}}"#)
-            } else {
-                format!(r#"{{"name": "{name}", "trap": "{trap}", "n": {n}{late}}}"#)
-            };
-            features.push(format!(
-                r#"{{"type": "Feature", "id": "f{i}", "properties": {props}, "geometry": {{"type": "Polygon", "coordinates": [{ring}]}}}}"#
-            ));
-        }
-        let body = features.join(",\n  ");
+        // whose type changes from region to region (int, float, all null, nested), keys that
+        // appear late or in another order, features the fast reader leaves to serde (escapes,
+        // unclosed rings with `close_rings`), and members after the array.
+        let doc_of = |strings_from: usize| {
+            let mut features = Vec::new();
+            for i in 0..1500 {
+                let n = match i / 300 {
+                    _ if i >= strings_from => format!("\"s{i}\""),
+                    0 | 3 => format!("{i}"),
+                    1 => format!("{i}.5"),
+                    _ => "null".to_string(),
+                };
+                let trap = if i % 7 == 0 { "}, {" } else { "plain" };
+                let name = if i % 250 == 3 { "caf\\u00e9" } else { "x" };
+                let late = if i > 1200 {
+                    format!(r#", "late": {i}"#)
+                } else {
+                    String::new()
+                };
+                let ring = if i % 400 == 9 {
+                    "[[0,0],[1,0],[1,1],[0,1]]"
+                } else {
+                    "[[0,0],[1,0],[1,1],[0,1],[0,0]]"
+                };
+                let nested = r#"[{"a": 1}, {"b": 2}]"#;
+                let props = if i % 2 == 0 {
+                    format!(r#"{{"n": {n}, "trap": "{trap}", "name": "{name}", "nested": {nested}{late}}}"#)
+                } else {
+                    format!(r#"{{"name": "{name}", "nested": {nested}, "trap": "{trap}", "n": {n}{late}}}"#)
+                };
+                features.push(format!(
+                    r#"{{"type": "Feature", "id": "f{i}", "properties": {props}, "geometry": {{"type": "Polygon", "coordinates": [{ring}]}}}}"#
+                ));
+            }
+            features.join(",\n  ")
+        };
+        let body = doc_of(usize::MAX);
         let opts = ReadOptions {
             close_rings: true,
             ..Default::default()
@@ -1802,18 +1857,25 @@ mod tests {
             assert!(doc.len() > 50 * REGION);
             same_layer("traps.geojson", doc.as_bytes(), &opts);
         }
-        let (layer, report) = parse_geojson(
-            "traps.geojson",
-            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#).as_bytes(),
-            &opts,
-        )
-        .unwrap();
+        let text = format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#);
+        let (layer, report) = parse_geojson("traps.geojson", text.as_bytes(), &opts).unwrap();
         assert_eq!(layer.len(), 1500);
         assert_eq!(report.closed_rings, vec!["f9", "f409", "f809", "f1209"]);
-        assert_eq!(
-            layer.attributes.column("n").unwrap().dtype(),
-            &polars::prelude::DataType::String
+        let dtype = |l: &Layer, c: &str| l.attributes.column(c).unwrap().dtype().clone();
+        assert_eq!(dtype(&layer, "n"), polars::prelude::DataType::Float64);
+        assert_eq!(dtype(&layer, "nested"), polars::prelude::DataType::String);
+        assert_eq!(layer.numeric_column("late").unwrap()[1201], Some(1201.0));
+        // Strings in one region and numbers in others: joining the regions' columns cannot
+        // type them as one pass does (numbers as text), so the reader does it in one pass.
+        let mixed = format!(
+            r#"{{"type": "FeatureCollection", "features": [{}]}}"#,
+            doc_of(1400)
         );
+        assert!(read_regional("mixed.geojson", mixed.as_bytes(), &opts).is_none());
+        let (a, _) = parse_geojson("mixed.geojson", mixed.as_bytes(), &opts).unwrap();
+        let (b, _) = parse_whole("mixed.geojson", mixed.as_bytes(), &opts).unwrap();
+        assert_eq!(dtype(&a, "n"), polars::prelude::DataType::String);
+        assert!(a.attributes.equals_missing(&b.attributes));
         // Without `close_rings` the unclosed ring is an error naming its feature, as before.
         let err = parse_geojson(
             "traps.geojson",
