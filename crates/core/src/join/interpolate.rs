@@ -349,12 +349,14 @@ pub fn area_interpolate(
     options: InterpolateOptions,
 ) -> Result<Interpolated, JoinError> {
     check_join_inputs(source, target)?;
+    // Columns and variables are independent: one task each (the first error in the order
+    // asked wins, whatever the thread count).
     let ext_values = extensive
-        .iter()
+        .par_iter()
         .map(|c| source.count_column(c))
         .collect::<Result<Vec<_>, _>>()?;
     let int_values = intensive
-        .iter()
+        .par_iter()
         .map(|c| source.numeric_column(c))
         .collect::<Result<Vec<_>, _>>()?;
     // The sources as views of their polygons: a census layer is not copied.
@@ -363,15 +365,16 @@ pub fn area_interpolate(
     let index = PolygonIndex::new(&targets);
     let table = AreaTable::build_parts(&sources, |s| s.as_ref(), &index);
 
-    let mut ext_out = Vec::with_capacity(extensive.len());
-    let mut balances = Vec::with_capacity(extensive.len());
-    for (name, values) in extensive.iter().zip(&ext_values) {
-        let (column, balance) = table.allocate_extensive(values, options.allocate_total);
-        ext_out.push((name.to_string(), column));
-        balances.push((name.to_string(), balance));
-    }
+    let (ext_out, balances): (Vec<_>, Vec<_>) = extensive
+        .par_iter()
+        .zip(&ext_values)
+        .map(|(name, values)| {
+            let (column, balance) = table.allocate_extensive(values, options.allocate_total);
+            ((name.to_string(), column), (name.to_string(), balance))
+        })
+        .unzip();
     let int_out = intensive
-        .iter()
+        .par_iter()
         .zip(&int_values)
         .map(|(name, values)| (name.to_string(), table.allocate_intensive(values)))
         .collect();
