@@ -179,6 +179,16 @@ impl Layer {
                     .collect()
             }
             DataType::Null => Ok(vec![None; self.len()]),
+            // The two types readers produce, without a converted copy of the column (an
+            // integer becomes `x as f64`, as polars' cast does).
+            DataType::Float64 => {
+                let ca = series.f64().map_err(|e| column_error(e.to_string()))?;
+                Ok(ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect())
+            }
+            DataType::Int64 => {
+                let ca = series.i64().map_err(|e| column_error(e.to_string()))?;
+                Ok(ca.iter().map(|v| v.map(|x| x as f64)).collect())
+            }
             dt if dt.is_primitive_numeric() || dt.is_bool() => {
                 let cast = series
                     .cast(&DataType::Float64)

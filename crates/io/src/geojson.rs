@@ -537,7 +537,8 @@ impl<'a, 'o> Assembler<'a, 'o> {
         let n = self.geometries.len();
         // Without an id field: the `id` members if every feature has one, else the index.
         let ids: Vec<String> = if n > 0 && self.ids.iter().all(Option::is_some) {
-            self.ids.into_iter().flatten().collect()
+            // (a map, not a flatten: the vector is reused in place)
+            self.ids.into_iter().map(Option::unwrap_or_default).collect()
         } else {
             (0..n).map(|i| i.to_string()).collect()
         };
