@@ -175,7 +175,7 @@ fn proper_cross(p: Line<f64>, q: Line<f64>) -> bool {
 
 /// The first forbidden contact between two segments.
 fn conflict(
-    counts: &[Vec<u32>],
+    counts: impl Fn(u32, u32) -> u32,
     multi: bool,
     (p, a): (Line<f64>, SegId),
     (q, b): (Line<f64>, SegId),
@@ -185,7 +185,7 @@ fn conflict(
     let overlap =
         matches!(hit, LineIntersection::Collinear { intersection } if intersection.start != intersection.end);
     if same_ring {
-        if adjacent(a, b, counts[a.0 as usize][a.1 as usize]) && !overlap {
+        if adjacent(a, b, counts(a.0, a.1)) && !overlap {
             return None;
         }
         let at = match hit {
@@ -215,12 +215,40 @@ fn conflict(
     None
 }
 
+/// Segments of a ring checked pairwise on the stack (a census block has a handful).
+const SMALL_RING: usize = 32;
+
 fn crossing(parts: &[Polygon<f64>], multi: bool) -> Option<String> {
+    if let [p] = parts
+        && p.interiors().is_empty()
+        && p.exterior().0.len() <= SMALL_RING + 1
+    {
+        // One small ring: the same segments and pairs as below, without allocating.
+        let ring = &p.exterior().0;
+        let mut segs = [(Line::new(ring[0], ring[0]), (0u32, 0u32, 0u32)); SMALL_RING];
+        let mut k = 0;
+        for w in ring.windows(2) {
+            if w[0] != w[1] {
+                segs[k] = (Line::new(w[0], w[1]), (0, 0, k as u32));
+                k += 1;
+            }
+        }
+        let n = k as u32;
+        for i in 0..k {
+            for j in i + 1..k {
+                if let Some(p) = conflict(|_, _| n, multi, segs[i], segs[j]) {
+                    return Some(p);
+                }
+            }
+        }
+        return None;
+    }
     let (segs, counts) = segments(parts);
+    let counts = |p: u32, r: u32| counts[p as usize][r as usize];
     if segs.len() <= 48 {
         for i in 0..segs.len() {
             for j in i + 1..segs.len() {
-                if let Some(p) = conflict(&counts, multi, segs[i], segs[j]) {
+                if let Some(p) = conflict(counts, multi, segs[i], segs[j]) {
                     return Some(p);
                 }
             }
@@ -247,7 +275,7 @@ fn crossing(parts: &[Polygon<f64>], multi: bool) -> Option<String> {
             .collect();
         others.sort_unstable();
         for j in others {
-            if let Some(p) = conflict(&counts, multi, *s, segs[j]) {
+            if let Some(p) = conflict(counts, multi, *s, segs[j]) {
                 return Some(p);
             }
         }
