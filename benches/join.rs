@@ -3,24 +3,13 @@
 //! the 2,000-unit synthetic city, and the within-distance coverage of the city's facilities.
 //! Inputs are read and projected once, outside the timed loops.
 
-use std::path::Path;
+mod common;
 
-use careblock_core::Crs;
-use careblock_core::crs::project;
 use careblock_core::join::{
     AreaTable, InterpolateOptions, area_interpolate, centroids, points_within_distance,
 };
-use careblock_io::{ReadOptions, read_layer};
+use common::load;
 use criterion::{Criterion, criterion_group, criterion_main};
-
-fn load(path: &str, id: &str) -> careblock_core::Layer {
-    let opts = ReadOptions {
-        id_field: Some(id.into()),
-        ..Default::default()
-    };
-    let (layer, _) = read_layer(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), &opts).unwrap();
-    project(&layer, Crs::from_epsg(9377).unwrap()).unwrap()
-}
 
 fn joins(c: &mut Criterion) {
     let sectors = load("data/bogota/sectores_censales.shp", "SETU_CCNCT");

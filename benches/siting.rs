@@ -5,23 +5,12 @@
 //! The small city is the hard case for the solver: each unit is within reach of many
 //! candidates. Inputs are read and projected once, outside the timed loops.
 
-use std::path::Path;
+mod common;
 
-use careblock_core::Crs;
-use careblock_core::crs::project;
 use careblock_core::join::{centroids, points_within_distance};
 use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
-use careblock_io::{ReadOptions, read_layer};
+use common::load;
 use criterion::{Criterion, criterion_group, criterion_main};
-
-fn load(path: &str, id: &str) -> careblock_core::Layer {
-    let opts = ReadOptions {
-        id_field: Some(id.into()),
-        ..Default::default()
-    };
-    let (layer, _) = read_layer(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), &opts).unwrap();
-    project(&layer, Crs::from_epsg(9377).unwrap()).unwrap()
-}
 
 fn siting(c: &mut Criterion) {
     let units = load("tests/fixtures/city2k/units.geojson", "unit_id");

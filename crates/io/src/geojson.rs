@@ -1878,20 +1878,10 @@ mod tests {
         assert_eq!(dtype(&a, "n"), polars::prelude::DataType::String);
         assert!(a.attributes.equals_missing(&b.attributes));
         // Without `close_rings` the unclosed ring is an error naming its feature, as before.
-        let err = parse_geojson(
-            "traps.geojson",
-            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#).as_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
-        let whole = parse_whole(
-            "traps.geojson",
-            format!(r#"{{"type": "FeatureCollection", "features": [{body}]}}"#).as_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let strict = ReadOptions::default();
+        let err = parse_geojson("traps.geojson", text.as_bytes(), &strict).unwrap_err();
+        let whole = parse_whole("traps.geojson", text.as_bytes(), &strict).unwrap_err();
+        let (err, whole) = (err.to_string(), whole.to_string());
         assert_eq!(err, whole);
         assert!(err.contains("f9"), "{err}");
     }
