@@ -511,9 +511,8 @@ impl<'a, 'o> Assembler<'a, 'o> {
     }
 
     /// Makes room for `n` features in all, so that appending regions does not grow (and copy)
-    /// every column step by step.
+    /// the ids and geometries step by step.
     fn reserve(&mut self, n: usize) {
-        self.reserve = n;
         self.ids.reserve(n.saturating_sub(self.ids.len()));
         self.geometries.reserve(n.saturating_sub(self.geometries.len()));
     }
