@@ -188,18 +188,9 @@ pub fn intersection_area(
 
 /// [`intersection_area`] of the polygons `a`.
 fn parts_intersection_area(a: &[Polygon<f64>], ra: &Rect<f64>, b: &MultiPolygon<f64>, rb: &Rect<f64>) -> f64 {
-    let min = Coord {
-        x: ra.min().x.max(rb.min().x),
-        y: ra.min().y.max(rb.min().y),
-    };
-    let max = Coord {
-        x: ra.max().x.min(rb.max().x),
-        y: ra.max().y.min(rb.max().y),
-    };
-    if min.x >= max.x || min.y >= max.y {
+    let Some(bx) = shared_box(ra, rb) else {
         return 0.0;
-    }
-    let bx = Rect::new(min, max);
+    };
     let cb = clip_to_rect(&b.0, &bx);
     if let [p] = a
         && p.interiors().is_empty()
@@ -212,6 +203,20 @@ fn parts_intersection_area(a: &[Polygon<f64>], ra: &Rect<f64>, b: &MultiPolygon<
         return 0.0;
     }
     ca.intersection(&cb).unsigned_area()
+}
+
+/// The box two bounding boxes share, `None` if it has no area (then neither do the shapes'
+/// intersection).
+fn shared_box(ra: &Rect<f64>, rb: &Rect<f64>) -> Option<Rect<f64>> {
+    let min = Coord {
+        x: ra.min().x.max(rb.min().x),
+        y: ra.min().y.max(rb.min().y),
+    };
+    let max = Coord {
+        x: ra.max().x.min(rb.max().x),
+        y: ra.max().y.min(rb.max().y),
+    };
+    (min.x < max.x && min.y < max.y).then(|| Rect::new(min, max))
 }
 
 /// Whether the segment `a`–`b`, whose bounding box meets the closed box `r`, may touch `r`.
@@ -550,23 +555,11 @@ mod tests {
             // The reference: geo's overlay of both cut down to their shared box (the general
             // path). The overlay snaps to an integer grid over the pair's box, so it is only
             // good to about 1e-9 of a unit's area; over the whole district it would be worse.
-            let bx = Rect::new(
-                Coord {
-                    x: ru.min().x.max(rd.min().x),
-                    y: ru.min().y.max(rd.min().y),
-                },
-                Coord {
-                    x: ru.max().x.min(rd.max().x),
-                    y: ru.max().y.min(rd.max().y),
-                },
-            );
-            let expected = if bx.min().x < bx.max().x && bx.min().y < bx.max().y {
+            let expected = shared_box(&ru, &rd).map_or(0.0, |bx| {
                 clip_to_rect(&unit.0, &bx)
                     .intersection(&clip_to_rect(&district.0, &bx))
                     .unsigned_area()
-            } else {
-                0.0
-            };
+            });
             let got = intersection_area(&unit, &ru, &district, &rd);
             assert!(
                 (got - expected).abs() <= 1e-8 * unit.unsigned_area(),
