@@ -15,7 +15,7 @@ use super::Direction;
 use super::access::{AccessError, DistanceBands, e2sfca, supply_gap};
 use super::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
 use super::expr::Expr;
-use super::method::{DistanceRule, IndicatorKind, Method, MethodError, NormalisationName};
+use super::method::{DistanceRule, IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 use super::treat::winsorise;
 use super::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use crate::error::{JoinError, LayerError};
@@ -528,7 +528,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         unit_raw,
         extra,
         &composite,
-        mc.as_ref(),
+        mc.as_ref()
+            .filter(|_| method.spec.uncertainty.covers(LevelName::Units)),
     );
 
     // Columns the siting needs (they may use the need mass).
@@ -665,7 +666,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                 draw,
                 Vec::new(),
                 &composite,
-                mc.as_ref(),
+                mc.as_ref()
+                    .filter(|_| method.spec.uncertainty.covers(LevelName::Districts)),
             );
             (Some(l), Some(table))
         }

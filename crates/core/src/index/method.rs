@@ -832,6 +832,28 @@ pub struct UncertaintySpec {
     pub normalisations: Vec<NormalisationName>,
     /// Aggregations to draw from (default `["arithmetic", "geometric"]`).
     pub aggregations: Vec<AggregationName>,
+    /// The levels whose index gets the analysis (default `["units", "districts"]`). Each draw
+    /// ranks every row of a level, and the per-row percentiles keep one rank per draw and row
+    /// (4 bytes each: 2 GB for 1,000 draws over 500,000 units), so a national run can keep
+    /// the analysis to the districts.
+    pub levels: Vec<LevelName>,
+}
+
+/// The two levels of the index, as named in the method file.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum LevelName {
+    /// The census units.
+    Units,
+    /// The districts.
+    Districts,
+}
+
+impl UncertaintySpec {
+    /// Whether the Monte Carlo runs on this level.
+    pub fn covers(&self, level: LevelName) -> bool {
+        self.draws > 0 && self.levels.contains(&level)
+    }
 }
 
 impl Default for UncertaintySpec {
@@ -846,6 +868,7 @@ impl Default for UncertaintySpec {
                 NormalisationName::Rank,
             ],
             aggregations: vec![AggregationName::Arithmetic, AggregationName::Geometric],
+            levels: vec![LevelName::Units, LevelName::Districts],
         }
     }
 }
@@ -1090,6 +1113,13 @@ impl Method {
                 0..0,
                 "uncertainty",
                 "normalisations and aggregations must each list at least one method",
+            ));
+        }
+        if u.draws > 0 && u.levels.is_empty() {
+            return Err(self.invalid(
+                0..0,
+                "uncertainty.levels",
+                "must list \"units\", \"districts\" or both (or set draws = 0)",
             ));
         }
         if let Some(st) = &s.siting {
@@ -1515,7 +1545,23 @@ denominator = "pop"
         assert_eq!(s.aggregation.method, AggregationName::Arithmetic);
         assert_eq!(s.classification.method(), Classification::Quantiles { k: 5 });
         assert_eq!(s.uncertainty.draws, 1000);
+        assert!(s.uncertainty.covers(LevelName::Units) && s.uncertainty.covers(LevelName::Districts));
         assert_eq!(m.dimensions(), vec![("demand".to_string(), 1.0, None)]);
+    }
+
+    #[test]
+    fn the_monte_carlo_can_be_kept_to_one_level() {
+        let m = Method::from_toml(
+            "m.toml",
+            &format!("{BASE}\n[uncertainty]\ndraws = 10\nlevels = [\"districts\"]\n"),
+        )
+        .unwrap();
+        let u = &m.spec.uncertainty;
+        assert!(u.covers(LevelName::Districts) && !u.covers(LevelName::Units));
+        let e = err(&format!("{BASE}\n[uncertainty]\nlevels = []\n"));
+        assert!(e.contains("uncertainty.levels"), "{e}");
+        let e = err(&format!("{BASE}\n[uncertainty]\nlevels = [\"blocks\"]\n"));
+        assert!(e.contains("blocks"), "{e}");
     }
 
     #[test]

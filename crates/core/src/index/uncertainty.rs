@@ -73,39 +73,84 @@ pub fn monte_carlo(
     mc: &MonteCarlo,
 ) -> Uncertainty {
     let n = eligible.len();
-    let runs: Vec<(Vec<Option<u32>>, Vec<bool>)> = (0..mc.draws)
+    // One rank per draw and row (0 = not ranked), 4 bytes each, kept for the percentiles; the
+    // top-class memberships are only counted.
+    let (ranks_by_draw, top_counts): (Vec<Vec<u32>>, Vec<u32>) = (0..mc.draws)
         .into_par_iter()
         .map(|d| {
             let c = draw_composite(reference, mc, d);
             let s = score(treated, eligible, ids, &c);
             let top_class = s.class.iter().flatten().copied().max();
-            let top = s.class.iter().map(|k| k.is_some() && *k == top_class).collect();
-            (s.rank, top)
+            let top: Vec<bool> = s.class.iter().map(|k| k.is_some() && *k == top_class).collect();
+            let ranks: Vec<u32> = s.rank.iter().map(|r| r.unwrap_or(0)).collect();
+            (ranks, top)
         })
-        .collect();
+        .fold(
+            || (Vec::new(), vec![0u32; n]),
+            |(mut all, mut counts), (ranks, top)| {
+                all.push(ranks);
+                for (c, t) in counts.iter_mut().zip(top) {
+                    *c += u32::from(t);
+                }
+                (all, counts)
+            },
+        )
+        .reduce(
+            || (Vec::new(), vec![0u32; n]),
+            |(mut a, mut ca), (b, cb)| {
+                a.extend(b);
+                for (x, y) in ca.iter_mut().zip(cb) {
+                    *x += y;
+                }
+                (a, ca)
+            },
+        );
 
     /// median, p05, p95, p(top class), mean |shift|.
     type RowStats = (Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
-    let per_row: Vec<RowStats> = (0..n)
+    // Rows in blocks: each block's ranks are copied out of every draw once (contiguous reads),
+    // and the per-row gathers then stay in a buffer that fits the cache.
+    const BLOCK: usize = 256;
+    let (top_counts, ranks_by_draw) = (&top_counts, &ranks_by_draw);
+    let per_row: Vec<RowStats> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
-        .map(|i| {
-            let mut ranks: Vec<f64> = runs.iter().filter_map(|(r, _)| r[i]).map(f64::from).collect();
-            if ranks.is_empty() {
-                return (None, None, None, None, None);
+        .flat_map_iter(|b| {
+            let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
+            let len = rows.len();
+            let mut block = vec![0u32; len * ranks_by_draw.len()];
+            for (dst, r) in block.chunks_exact_mut(len).zip(ranks_by_draw) {
+                dst.copy_from_slice(&r[rows.clone()]);
             }
-            ranks.sort_by(f64::total_cmp);
-            let top = runs.iter().filter(|(_, t)| t[i]).count() as f64 / mc.draws as f64;
-            let shift = reference_rank[i].map(|r0| {
-                let r0 = f64::from(r0);
-                ranks.iter().map(|r| (r - r0).abs()).sum::<f64>() / ranks.len() as f64
-            });
-            (
-                percentile(&ranks, 50.0),
-                percentile(&ranks, 5.0),
-                percentile(&ranks, 95.0),
-                Some(top),
-                shift,
-            )
+            let mut ranks = Vec::with_capacity(ranks_by_draw.len());
+            rows.map(move |i| {
+                let j = i - b * BLOCK;
+                ranks.clear();
+                ranks.extend(
+                    block
+                        .iter()
+                        .skip(j)
+                        .step_by(len)
+                        .filter(|&&r| r > 0)
+                        .map(|&r| f64::from(r)),
+                );
+                if ranks.is_empty() {
+                    return (None, None, None, None, None);
+                }
+                ranks.sort_by(f64::total_cmp);
+                let top = f64::from(top_counts[i]) / mc.draws as f64;
+                let shift = reference_rank[i].map(|r0| {
+                    let r0 = f64::from(r0);
+                    ranks.iter().map(|r| (r - r0).abs()).sum::<f64>() / ranks.len() as f64
+                });
+                (
+                    percentile(&ranks, 50.0),
+                    percentile(&ranks, 5.0),
+                    percentile(&ranks, 95.0),
+                    Some(top),
+                    shift,
+                )
+            })
+            .collect::<Vec<RowStats>>()
         })
         .collect();
     let shifts: Vec<f64> = per_row.iter().filter_map(|r| r.4).collect();
