@@ -19,19 +19,26 @@ use crate::args::RunArgs;
 use crate::progress::Stages;
 use crate::sites;
 
-/// Writes one level as CSV and GeoJSON; returns the output layer (in the working CRS).
-fn write_level(dir: &Path, stem: &str, layer: &Layer, df: DataFrame) -> Result<Layer> {
-    let mut csv = df.clone();
-    write_csv(&dir.join(format!("{stem}.csv")), &mut csv)?;
-    let out = Layer {
+/// One level as an output layer (in the working CRS): the input's ids and geometries with the
+/// level's table.
+fn level_layer(stem: &str, layer: &Layer, df: DataFrame) -> Layer {
+    Layer {
         name: stem.to_string(),
         ids: layer.ids.clone(),
         geometries: layer.geometries.clone(),
         attributes: df,
         crs: layer.crs,
-    };
-    write_geojson(&dir.join(format!("{stem}.geojson")), &out)?;
-    Ok(out)
+    }
+}
+
+/// Writes a level as CSV and GeoJSON.
+fn write_level(dir: &Path, out: &Layer) -> Result<()> {
+    write_csv(
+        &dir.join(format!("{}.csv", out.name)),
+        &mut out.attributes.clone(),
+    )?;
+    write_geojson(&dir.join(format!("{}.geojson", out.name)), out)?;
+    Ok(())
 }
 
 pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
@@ -70,21 +77,42 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;
     stages.run("write", "writing the layers", || -> Result<()> {
-        let mut layers = vec![write_level(&a.out, "units", &inputs.units, units_df)?];
+        let mut layers = vec![level_layer("units", &inputs.units, units_df)];
         if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
-            layers.push(write_level(&a.out, "districts", layer, df)?);
+            layers.push(level_layer("districts", layer, df));
         }
-        if let Some(p) = &siting {
-            let bus_radius = spec
-                .siting
-                .as_ref()
-                .and_then(|s| s.bus.as_ref())
-                .map(|b| *b.radius.get_ref());
-            layers.extend(sites::write(&a.out, p, &inputs.units, inputs.crs, bus_radius)?);
-        }
-        write_qgis(&a.out, &layers, &result, siting.as_ref())?;
-        crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())?;
-        Ok(())
+        let levels = layers.len();
+        let site_outputs = match &siting {
+            None => None,
+            Some(p) => {
+                let bus_radius = spec
+                    .siting
+                    .as_ref()
+                    .and_then(|s| s.bus.as_ref())
+                    .map(|b| *b.radius.get_ref());
+                let o = sites::outputs(p, &inputs.units, inputs.crs, bus_radius)?;
+                layers.extend(o.layers.iter().cloned());
+                Some(o)
+            }
+        };
+        let styles = styles(&layers, &result, siting.as_ref())?;
+        // The GeoPackage (SQLite, one thread) is built while the other files are written.
+        let (gpkg, files) = rayon::join(
+            || write_gpkg_file(&a.out, &layers, &styles),
+            || -> Result<()> {
+                for l in &layers[..levels] {
+                    write_level(&a.out, l)?;
+                }
+                if let Some(o) = &site_outputs {
+                    sites::write(&a.out, o)?;
+                }
+                for (l, style) in layers.iter().zip(&styles) {
+                    careblock_io::write_text(&a.out.join(format!("{}.qml", l.name)), style)?;
+                }
+                crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())
+            },
+        );
+        files.and(gpkg)
     })?;
     let report = run_report(
         &method,
@@ -111,11 +139,11 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// The QGIS outputs: `<name>.qml` beside each GeoJSON and `careblock.gpkg` with every layer
-/// (in the working CRS) and the same styles as their defaults.
-fn write_qgis(dir: &Path, layers: &[Layer], r: &Assessment, siting: Option<&Plan>) -> Result<()> {
+/// The QGIS style of each output layer (`<name>.qml`, and the default style in the
+/// GeoPackage).
+fn styles(layers: &[Layer], r: &Assessment, siting: Option<&Plan>) -> Result<Vec<String>> {
     let level_style = |level: &Level| qml::index_classes("index", &level.scores.index, &level.scores.bins);
-    let styles = layers
+    layers
         .iter()
         .map(|l| {
             Ok(match l.name.as_str() {
@@ -139,13 +167,14 @@ fn write_qgis(dir: &Path, layers: &[Layer], r: &Assessment, siting: Option<&Plan
                 other => anyhow::bail!("no QGIS style for the output layer {other:?}"),
             })
         })
-        .collect::<Result<Vec<String>>>()?;
-    for (l, style) in layers.iter().zip(&styles) {
-        careblock_io::write_text(&dir.join(format!("{}.qml", l.name)), style)?;
-    }
+        .collect()
+}
+
+/// `careblock.gpkg`: every layer (in the working CRS) with its style as the default.
+fn write_gpkg_file(dir: &Path, layers: &[Layer], styles: &[String]) -> Result<()> {
     let gpkg: Vec<GpkgLayer<'_>> = layers
         .iter()
-        .zip(&styles)
+        .zip(styles)
         .map(|(l, style)| GpkgLayer {
             name: &l.name,
             layer: l,

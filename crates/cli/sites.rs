@@ -8,46 +8,32 @@ use anyhow::{Context, Result};
 use careblock_core::Crs;
 use careblock_core::Layer;
 use careblock_core::plan::{Plan, SiteStatus, circle};
+use careblock_core::polars::prelude::DataFrame;
 use careblock_io::results::{assignments_table, equity_table, sites_table, uncovered_table};
 use careblock_io::{write_csv, write_geojson};
 use geo::{Geometry, MultiPolygon};
 
-/// Writes sites (.geojson, .csv), catchments, assignments and uncovered units; returns the
-/// three layers written (sites, catchments, uncovered), in the working CRS.
-pub fn write(
-    dir: &Path,
-    plan: &Plan,
-    units: &Layer,
-    crs: Crs,
-    bus_radius: Option<f64>,
-) -> Result<Vec<Layer>> {
+/// What the siting writes: three layers (sites, catchments, uncovered; in the working CRS) and
+/// the tables that go to CSV only.
+pub struct Outputs {
+    /// Sites, catchments and uncovered units.
+    pub layers: Vec<Layer>,
+    assignments: DataFrame,
+    equity: Option<DataFrame>,
+}
+
+/// Builds the siting outputs without writing anything.
+pub fn outputs(plan: &Plan, units: &Layer, crs: Crs, bus_radius: Option<f64>) -> Result<Outputs> {
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
-    if let Some(e) = &plan.equity {
-        let mut table = equity_table(e)?;
-        write_csv(&dir.join("equity.csv"), &mut table)?;
-    }
+    let equity = plan.equity.as_ref().map(equity_table).transpose()?;
     let df = sites_table(plan, crs)?;
-    let mut csv = df.clone();
-    write_csv(&dir.join("sites.csv"), &mut csv)?;
-    let point_layer = Layer {
-        name: "sites".into(),
-        ids: ids.clone(),
-        geometries: plan
-            .sites
-            .iter()
-            .map(|s| Some(Geometry::Point(s.point)))
-            .collect(),
-        attributes: df.clone(),
-        crs,
-    };
-    write_geojson(&dir.join("sites.geojson"), &point_layer)?;
     let radius_of = |s: SiteStatus| match s {
         SiteStatus::Bus => bus_radius.unwrap_or(plan.radius),
         _ => plan.radius,
     };
     let catchments = Layer {
         name: "catchments".into(),
-        ids,
+        ids: ids.clone(),
         geometries: plan
             .sites
             .iter()
@@ -68,11 +54,18 @@ pub fn write(
             .context("catchment attributes")?,
         crs,
     };
-    write_geojson(&dir.join("catchments.geojson"), &catchments)?;
-
-    let mut assignments = assignments_table(plan, units)?;
-    write_csv(&dir.join("assignments.csv"), &mut assignments)?;
-
+    let point_layer = Layer {
+        name: "sites".into(),
+        ids,
+        geometries: plan
+            .sites
+            .iter()
+            .map(|s| Some(Geometry::Point(s.point)))
+            .collect(),
+        attributes: df,
+        crs,
+    };
+    let assignments = assignments_table(plan, units)?;
     let u = &plan.uncovered;
     let uncovered = Layer {
         name: "uncovered".into(),
@@ -81,6 +74,24 @@ pub fn write(
         attributes: uncovered_table(plan, units)?,
         crs,
     };
-    write_geojson(&dir.join("uncovered.geojson"), &uncovered)?;
-    Ok(vec![point_layer, catchments, uncovered])
+    Ok(Outputs {
+        layers: vec![point_layer, catchments, uncovered],
+        assignments,
+        equity,
+    })
+}
+
+/// Writes sites (.geojson, .csv), catchments (.geojson), assignments (.csv), uncovered units
+/// (.geojson) and, with the equity rule, equity.csv.
+pub fn write(dir: &Path, o: &Outputs) -> Result<()> {
+    if let Some(e) = &o.equity {
+        write_csv(&dir.join("equity.csv"), &mut e.clone())?;
+    }
+    let sites = &o.layers[0];
+    write_csv(&dir.join("sites.csv"), &mut sites.attributes.clone())?;
+    for l in &o.layers {
+        write_geojson(&dir.join(format!("{}.geojson", l.name)), l)?;
+    }
+    write_csv(&dir.join("assignments.csv"), &mut o.assignments.clone())?;
+    Ok(())
 }

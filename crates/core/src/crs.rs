@@ -612,8 +612,9 @@ impl TransverseMercator {
 }
 
 /// A direct-mapped cache of projected coordinates, keyed by the input's bits (a pure function
-/// of the input, so results do not depend on what was cached).
-struct ProjCache {
+/// of the input, so results do not depend on what was cached). It holds 16,384 entries
+/// (640 KiB): make one per task, not one per geometry.
+pub struct ProjCache {
     entries: Vec<Option<CacheEntry>>,
 }
 
@@ -759,13 +760,17 @@ impl Reprojection {
     /// Transforms a geometry in place; on error returns the offending coordinate and message
     /// (the geometry is then left partly transformed).
     pub fn apply_geometry(&self, g: &mut Geometry<f64>) -> Result<(), (Coord<f64>, String)> {
-        self.apply_geometry_cached(g, &mut ProjCache::default())
+        try_for_each_coord(g, &mut |c| {
+            *c = self.apply(*c).map_err(|e| (*c, e))?;
+            Ok(())
+        })
     }
 
     /// [`Reprojection::apply_geometry`] remembering recent results in `cache`: the units of a
     /// census layer share most vertices with their neighbours (which come shortly before them
-    /// in the file), so most vertices are projected once instead of about four times.
-    fn apply_geometry_cached(
+    /// in the file), so most vertices are projected once instead of about four times. The
+    /// result is the same as without the cache.
+    pub fn apply_geometry_cached(
         &self,
         g: &mut Geometry<f64>,
         cache: &mut ProjCache,

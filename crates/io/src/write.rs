@@ -7,11 +7,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use careblock_core::crs::project;
-use careblock_core::{Layer, WGS84};
+use careblock_core::crs::{ProjCache, Reprojection};
+use careblock_core::{CrsError, Layer, WGS84};
 use geo::orient::{Direction, Orient};
 use geo::{Coord, Geometry, LineString, Polygon};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::{IoError, path_name};
 
@@ -133,15 +134,15 @@ fn json_err(name: &str) -> impl Fn(serde_json::Error) -> IoError + '_ {
 /// decimals, no `crs` member, exterior rings counter-clockwise and holes clockwise, the layer
 /// id as each feature's `id`, and the attributes as properties (numbers as JSON numbers, nulls
 /// and NaN as `null`).
+///
+/// Features are formatted in parallel, a batch at a time, and written in order, so the file is
+/// the same whatever the thread count; each geometry is reprojected on its own copy, so the
+/// layer is never copied whole.
 pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
+    /// Features per task; a batch is a few tasks per thread (a few MB of text).
+    const CHUNK: usize = 2048;
     let name = path_name(path);
-    let projected;
-    let layer = if layer.crs == WGS84 {
-        layer
-    } else {
-        projected = project(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
-        &projected
-    };
+    let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
     let columns = layer
         .attributes
         .columns()
@@ -151,52 +152,89 @@ pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
             Ok((key, values(&name, c)?))
         })
         .collect::<Result<Vec<_>, IoError>>()?;
+    let feature = |buf: &mut String, cache: &mut ProjCache, i: usize| -> Result<(), IoError> {
+        buf.push_str(if i == 0 { "\n" } else { ",\n" });
+        buf.push_str("{\"type\":\"Feature\",\"id\":");
+        buf.push_str(&serde_json::to_string(&layer.ids[i]).map_err(json_err(&name))?);
+        buf.push_str(",\"properties\":{");
+        for (c, (key, vals)) in columns.iter().enumerate() {
+            if c > 0 {
+                buf.push(',');
+            }
+            buf.push_str(key);
+            buf.push(':');
+            match vals {
+                Values::Int(ca) => match ca.get(i) {
+                    Some(x) => {
+                        let _ = write!(buf, "{x}");
+                    }
+                    None => buf.push_str("null"),
+                },
+                Values::Float(ca) => match ca.get(i).filter(|x| x.is_finite()) {
+                    Some(x) => buf.push_str(&serde_json::to_string(&x).map_err(json_err(&name))?),
+                    None => buf.push_str("null"),
+                },
+                Values::Bool(ca) => match ca.get(i) {
+                    Some(b) => buf.push_str(if b { "true" } else { "false" }),
+                    None => buf.push_str("null"),
+                },
+                Values::Str(ca) => match ca.get(i) {
+                    Some(s) => buf.push_str(&serde_json::to_string(s).map_err(json_err(&name))?),
+                    None => buf.push_str("null"),
+                },
+                Values::Null => buf.push_str("null"),
+            }
+        }
+        buf.push_str("},\"geometry\":");
+        match (&layer.geometries[i], &to_wgs84) {
+            (None, _) => buf.push_str("null"),
+            (Some(g), None) => geometry(buf, g),
+            (Some(g), Some(r)) => {
+                let mut g = g.clone();
+                r.apply_geometry_cached(&mut g, cache).map_err(|(c, reason)| {
+                    IoError::crs(
+                        &name,
+                        CrsError::Transform {
+                            layer: layer.name.clone(),
+                            id: layer.ids[i].clone(),
+                            x: c.x,
+                            y: c.y,
+                            from: layer.crs.to_string(),
+                            to: WGS84.to_string(),
+                            reason,
+                        },
+                    )
+                })?;
+                geometry(buf, &g);
+            }
+        }
+        buf.push('}');
+        Ok(())
+    };
     let io = |e: std::io::Error| IoError::io(&name, e);
     atomic_write(path, |w| {
         w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")
             .map_err(io)?;
-        let mut buf = String::with_capacity(1 << 16);
-        for (i, id) in layer.ids.iter().enumerate() {
-            buf.clear();
-            buf.push_str(if i == 0 { "\n" } else { ",\n" });
-            buf.push_str("{\"type\":\"Feature\",\"id\":");
-            buf.push_str(&serde_json::to_string(id).map_err(json_err(&name))?);
-            buf.push_str(",\"properties\":{");
-            for (c, (key, vals)) in columns.iter().enumerate() {
-                if c > 0 {
-                    buf.push(',');
-                }
-                buf.push_str(key);
-                buf.push(':');
-                match vals {
-                    Values::Int(ca) => match ca.get(i) {
-                        Some(x) => {
-                            let _ = write!(buf, "{x}");
-                        }
-                        None => buf.push_str("null"),
-                    },
-                    Values::Float(ca) => match ca.get(i).filter(|x| x.is_finite()) {
-                        Some(x) => buf.push_str(&serde_json::to_string(&x).map_err(json_err(&name))?),
-                        None => buf.push_str("null"),
-                    },
-                    Values::Bool(ca) => match ca.get(i) {
-                        Some(b) => buf.push_str(if b { "true" } else { "false" }),
-                        None => buf.push_str("null"),
-                    },
-                    Values::Str(ca) => match ca.get(i) {
-                        Some(s) => buf.push_str(&serde_json::to_string(s).map_err(json_err(&name))?),
-                        None => buf.push_str("null"),
-                    },
-                    Values::Null => buf.push_str("null"),
-                }
+        let n = layer.len();
+        let batch = CHUNK * 4 * rayon::current_num_threads().max(1);
+        for start in (0..n).step_by(batch) {
+            let end = (start + batch).min(n);
+            let texts = (start..end)
+                .step_by(CHUNK)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|from| {
+                    let mut buf = String::with_capacity(CHUNK * 512);
+                    let mut cache = ProjCache::default();
+                    for i in from..(from + CHUNK).min(end) {
+                        feature(&mut buf, &mut cache, i)?;
+                    }
+                    Ok(buf)
+                })
+                .collect::<Result<Vec<String>, IoError>>()?;
+            for t in texts {
+                w.write_all(t.as_bytes()).map_err(io)?;
             }
-            buf.push_str("},\"geometry\":");
-            match &layer.geometries[i] {
-                None => buf.push_str("null"),
-                Some(g) => geometry(&mut buf, g),
-            }
-            buf.push('}');
-            w.write_all(buf.as_bytes()).map_err(io)?;
         }
         w.write_all(b"\n]}\n").map_err(io)
     })
