@@ -35,7 +35,7 @@ use careblock_core::join::{
 use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
 use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
-use geo::Area;
+use geo::{Area, Point};
 
 /// The allocator of the `careblock` binary, for a like-for-like comparison.
 #[global_allocator]
@@ -114,7 +114,8 @@ fn main() -> Result<()> {
 
     let t3 = Instant::now();
     let pop = units.count_column(ext.first().context("--extensive is empty")?)?;
-    let reach = points_within_distance(&facilities.points()?, &centroids(&units), a.radius)?;
+    let unit_centroids = centroids(&units);
+    let reach = points_within_distance(&facilities.points()?, &unit_centroids, a.radius)?;
     let coverage: Vec<(usize, f64)> = (0..reach.len())
         .map(|f| {
             let row = reach.row(f);
@@ -157,7 +158,7 @@ fn main() -> Result<()> {
     let t6 = Instant::now();
     let siting = match &a.candidates {
         None => None,
-        Some(path) => Some(site(&a, path, crs, &units)?),
+        Some(path) => Some(site(&a, path, crs, &units, &unit_centroids)?),
     };
     let t_siting = t6.elapsed().as_secs_f64();
 
@@ -326,13 +327,13 @@ struct Sited {
 
 /// The peers' MCLP: read and project the candidates, cover each unit whose centroid is within
 /// the radius of a candidate, maximise the covered demand with `p` sites.
-fn site(a: &Args, path: &Path, crs: Crs, units: &Layer) -> Result<Sited> {
+fn site(a: &Args, path: &Path, crs: Crs, units: &Layer, unit_centroids: &[Option<Point>]) -> Result<Sited> {
     let opts = ReadOptions {
         id_field: a.candidate_id.clone(),
         ..Default::default()
     };
     let candidates = project_into(read_layer(path, &opts)?.0, crs)?;
-    let reach = points_within_distance(&candidates.points()?, &centroids(units), a.radius)?;
+    let reach = points_within_distance(&candidates.points()?, unit_centroids, a.radius)?;
     let coverage = Coverage::from_neighbours(units.len(), &reach);
     let mut demand = vec![0.0; units.len()];
     for name in ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"] {

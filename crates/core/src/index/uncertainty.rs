@@ -81,28 +81,22 @@ pub fn monte_carlo(
             let c = draw_composite(reference, mc, d);
             let s = score(treated, eligible, ids, &c);
             let top_class = s.class.iter().flatten().copied().max();
-            let top: Vec<bool> = s.class.iter().map(|k| k.is_some() && *k == top_class).collect();
+            let top: Vec<u32> = s
+                .class
+                .iter()
+                .map(|k| u32::from(k.is_some() && *k == top_class))
+                .collect();
             let ranks: Vec<u32> = s.rank.iter().map(|r| r.unwrap_or(0)).collect();
-            (ranks, top)
+            (vec![ranks], top)
         })
-        .fold(
-            || (Vec::new(), vec![0u32; n]),
-            |(mut all, mut counts), (ranks, top)| {
-                all.push(ranks);
-                for (c, t) in counts.iter_mut().zip(top) {
-                    *c += u32::from(t);
-                }
-                (all, counts)
-            },
-        )
         .reduce(
             || (Vec::new(), vec![0u32; n]),
-            |(mut a, mut ca), (b, cb)| {
-                a.extend(b);
-                for (x, y) in ca.iter_mut().zip(cb) {
-                    *x += y;
+            |(mut ranks, mut counts), (more, more_counts)| {
+                ranks.extend(more);
+                for (c, m) in counts.iter_mut().zip(more_counts) {
+                    *c += m;
                 }
-                (a, ca)
+                (ranks, counts)
             },
         );
 
