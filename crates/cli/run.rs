@@ -82,7 +82,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             layers.push(level_layer("districts", layer, df));
         }
         let levels = layers.len();
-        let site_outputs = match &siting {
+        let site_tables = match &siting {
             None => None,
             Some(p) => {
                 let bus_radius = spec
@@ -90,9 +90,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
                     .as_ref()
                     .and_then(|s| s.bus.as_ref())
                     .map(|b| *b.radius.get_ref());
-                let o = sites::outputs(p, &inputs.units, inputs.crs, bus_radius)?;
-                layers.extend(o.layers.iter().cloned());
-                Some(o)
+                let (site_layers, tables) = sites::outputs(p, &inputs.units, inputs.crs, bus_radius)?;
+                layers.extend(site_layers);
+                Some(tables)
             }
         };
         let styles = styles(&layers, &result, siting.as_ref())?;
@@ -103,8 +103,8 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
                 for l in &layers[..levels] {
                     write_level(&a.out, l)?;
                 }
-                if let Some(o) = &site_outputs {
-                    sites::write(&a.out, o)?;
+                if let Some(t) = &site_tables {
+                    sites::write(&a.out, &layers[levels..], t)?;
                 }
                 for (l, style) in layers.iter().zip(&styles) {
                     careblock_io::write_text(&a.out.join(format!("{}.qml", l.name)), style)?;

@@ -13,17 +13,20 @@ use careblock_io::results::{assignments_table, equity_table, sites_table, uncove
 use careblock_io::{write_csv, write_geojson};
 use geo::{Geometry, MultiPolygon};
 
-/// What the siting writes: three layers (sites, catchments, uncovered; in the working CRS) and
-/// the tables that go to CSV only.
-pub struct Outputs {
-    /// Sites, catchments and uncovered units.
-    pub layers: Vec<Layer>,
+/// The siting's tables that go to CSV only (the layers go to the GeoPackage too).
+pub struct Tables {
     assignments: DataFrame,
     equity: Option<DataFrame>,
 }
 
-/// Builds the siting outputs without writing anything.
-pub fn outputs(plan: &Plan, units: &Layer, crs: Crs, bus_radius: Option<f64>) -> Result<Outputs> {
+/// Builds the siting outputs without writing anything: three layers (sites, catchments,
+/// uncovered; in the working CRS) and the CSV-only tables.
+pub fn outputs(
+    plan: &Plan,
+    units: &Layer,
+    crs: Crs,
+    bus_radius: Option<f64>,
+) -> Result<([Layer; 3], Tables)> {
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
     let equity = plan.equity.as_ref().map(equity_table).transpose()?;
     let df = sites_table(plan, crs)?;
@@ -74,24 +77,22 @@ pub fn outputs(plan: &Plan, units: &Layer, crs: Crs, bus_radius: Option<f64>) ->
         attributes: uncovered_table(plan, units)?,
         crs,
     };
-    Ok(Outputs {
-        layers: vec![point_layer, catchments, uncovered],
-        assignments,
-        equity,
-    })
+    Ok((
+        [point_layer, catchments, uncovered],
+        Tables { assignments, equity },
+    ))
 }
 
 /// Writes sites (.geojson, .csv), catchments (.geojson), assignments (.csv), uncovered units
-/// (.geojson) and, with the equity rule, equity.csv.
-pub fn write(dir: &Path, o: &Outputs) -> Result<()> {
-    if let Some(e) = &o.equity {
+/// (.geojson) and, with the equity rule, equity.csv; `layers` are the three of [`outputs`].
+pub fn write(dir: &Path, layers: &[Layer], t: &Tables) -> Result<()> {
+    if let Some(e) = &t.equity {
         write_csv(&dir.join("equity.csv"), &mut e.clone())?;
     }
-    let sites = &o.layers[0];
-    write_csv(&dir.join("sites.csv"), &mut sites.attributes.clone())?;
-    for l in &o.layers {
+    write_csv(&dir.join("sites.csv"), &mut layers[0].attributes.clone())?;
+    for l in layers {
         write_geojson(&dir.join(format!("{}.geojson", l.name)), l)?;
     }
-    write_csv(&dir.join("assignments.csv"), &mut o.assignments.clone())?;
+    write_csv(&dir.join("assignments.csv"), &mut t.assignments.clone())?;
     Ok(())
 }

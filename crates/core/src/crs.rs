@@ -766,11 +766,31 @@ impl Reprojection {
         })
     }
 
-    /// [`Reprojection::apply_geometry`] remembering recent results in `cache`: the units of a
-    /// census layer share most vertices with their neighbours (which come shortly before them
-    /// in the file), so most vertices are projected once instead of about four times. The
-    /// result is the same as without the cache.
-    pub fn apply_geometry_cached(
+    /// Transforms feature `id` of `layer` in place, remembering recent results in `cache`: the
+    /// units of a census layer share most vertices with their neighbours (which come shortly
+    /// before them in the file), so most vertices are projected once instead of about four
+    /// times; the result is the same as without the cache. The error names the layer, the
+    /// feature, the offending coordinate and both CRSs.
+    pub fn apply_feature(
+        &self,
+        layer: &str,
+        id: &str,
+        g: &mut Geometry<f64>,
+        cache: &mut ProjCache,
+    ) -> Result<(), CrsError> {
+        self.apply_geometry_cached(g, cache)
+            .map_err(|(c, reason)| CrsError::Transform {
+                layer: layer.to_string(),
+                id: id.to_string(),
+                x: c.x,
+                y: c.y,
+                from: self.from.to_string(),
+                to: self.to.to_string(),
+                reason,
+            })
+    }
+
+    fn apply_geometry_cached(
         &self,
         g: &mut Geometry<f64>,
         cache: &mut ProjCache,
@@ -797,23 +817,14 @@ impl Reprojection {
 /// must have passed [`check_plausible`].
 pub fn project_into(mut layer: Layer, to: Crs) -> Result<Layer, CrsError> {
     let r = Reprojection::new(layer.crs, to);
-    let (name, from) = (&layer.name, layer.crs);
+    let name = &layer.name;
     layer
         .geometries
         .par_iter_mut()
         .zip(layer.ids.par_iter())
-        .try_for_each_init(ProjCache::default, |cache, (g, id)| {
-            let Some(g) = g else { return Ok(()) };
-            r.apply_geometry_cached(g, cache)
-                .map_err(|(c, reason)| CrsError::Transform {
-                    layer: name.clone(),
-                    id: id.clone(),
-                    x: c.x,
-                    y: c.y,
-                    from: from.to_string(),
-                    to: to.to_string(),
-                    reason,
-                })
+        .try_for_each_init(ProjCache::default, |cache, (g, id)| match g {
+            Some(g) => r.apply_feature(name, id, g, cache),
+            None => Ok(()),
         })?;
     layer.crs = to;
     Ok(layer)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use careblock_core::crs::{ProjCache, Reprojection};
-use careblock_core::{CrsError, Layer, WGS84};
+use careblock_core::{Layer, WGS84};
 use geo::orient::{Direction, Orient};
 use geo::{Coord, Geometry, LineString, Polygon};
 use polars::prelude::*;
@@ -191,20 +191,8 @@ pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
             (Some(g), None) => geometry(buf, g),
             (Some(g), Some(r)) => {
                 let mut g = g.clone();
-                r.apply_geometry_cached(&mut g, cache).map_err(|(c, reason)| {
-                    IoError::crs(
-                        &name,
-                        CrsError::Transform {
-                            layer: layer.name.clone(),
-                            id: layer.ids[i].clone(),
-                            x: c.x,
-                            y: c.y,
-                            from: layer.crs.to_string(),
-                            to: WGS84.to_string(),
-                            reason,
-                        },
-                    )
-                })?;
+                r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
+                    .map_err(|e| IoError::crs(&name, e))?;
                 geometry(buf, &g);
             }
         }
