@@ -108,7 +108,10 @@ def command(args, tool, city, out):
 
 
 def run_child(cmd, log_stem, timeout):
-    """Run cmd; return (exit code, stdout, peak RSS in MB). Exit code None on timeout."""
+    """Run cmd; return (exit code, stdout, peak RSS in MB, kernel CPU seconds). Exit code None on
+    timeout. The kernel time shows what the stage times cannot: on a VM whose host reclaims idle
+    guest memory (this machine's DAMON pageout, free page reporting), a run that follows a long one
+    by another tool spends much of its time in page faults."""
     stdout_path, stderr_path = log_stem.with_suffix(".stdout"), log_stem.with_suffix(".stderr")
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
@@ -121,10 +124,10 @@ def run_child(cmd, log_stem, timeout):
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
                 proc.returncode = os.waitstatus_to_exitcode(status)
-                return None, "", usage.ru_maxrss / 1024
+                return None, "", usage.ru_maxrss / 1024, usage.ru_stime
             time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, stdout_path.read_text(), usage.ru_maxrss / 1024
+    return proc.returncode, stdout_path.read_text(), usage.ru_maxrss / 1024, usage.ru_stime
 
 
 def run_once(args, tool, city, out):
@@ -134,7 +137,7 @@ def run_once(args, tool, city, out):
     out.mkdir(parents=True, exist_ok=True)
     for name in OUTPUT_FILES:  # so that a run never gets checked on an earlier run's files
         (out / name).unlink(missing_ok=True)
-    code, stdout, peak_mb = run_child(command(args, tool, city, out), out / "run", args.timeout)
+    code, stdout, peak_mb, sys_s = run_child(command(args, tool, city, out), out / "run", args.timeout)
     if code is None:
         return {"status": "timeout", "peak_mb": peak_mb}
     if code == EXIT_UNAVAILABLE and tool == "duckdb":
@@ -148,7 +151,7 @@ def run_once(args, tool, city, out):
     if "index" in times:  # the issue's "load + project + interpolate + indicators + coverage"
         times["total_with_index"] = times["total"] + times["index"]
     stages = [*STAGES, *(stage for stage in EXTRA_STAGES if stage in times)]
-    run = {"status": "ok", "peak_mb": peak_mb, **{stage: float(times[stage]) for stage in stages}}
+    run = {"status": "ok", "peak_mb": peak_mb, "sys_s": sys_s, **{stage: float(times[stage]) for stage in stages}}
     mclp = out / "mclp.json"
     if "siting" in times and mclp.exists():
         result = json.loads(mclp.read_text())
@@ -257,21 +260,21 @@ def table(results, args):
         head += " index s | total+index s | MC s | siting s | total+index+siting s | MCLP obj |"
         rule += "---:|---:|---:|---:|---:|---:|"
     ratios = " × careblock (total) |" + (" × careblock (total+index) |" if extra else "")
-    lines = [head + " peak MB |" + ratios + " agreement |", rule + "---:|---:|" + ("---:|" if extra else "") + "---|"]
+    lines = [head + " sys s | peak MB |" + ratios + " agreement |", rule + "---:|---:|---:|" + ("---:|" if extra else "") + "---|"]
     for size, per_tool in results.items():
         base = per_tool.get("careblock", {}).get("best")
         for tool in args.tools:
             entry = per_tool[tool]
             best = entry["best"]
             if best is None:
-                lines.append(f"| {size} | {tool} | " + " | ".join(["–"] * (len(stages) + 2 * extra + 2)) + f" | {entry['status']} |")
+                lines.append(f"| {size} | {tool} | " + " | ".join(["–"] * (len(stages) + 2 * extra + 3)) + f" | {entry['status']} |")
                 continue
             ratio = f"{best['total'] / base['total']:.2f}" if base else "–"
             if extra:
                 with_index = base and "total_with_index" in base and "total_with_index" in best
                 ratio += " | " + (f"{best['total_with_index'] / base['total_with_index']:.2f}" if with_index else "–")
             cells = " | ".join(fmt_seconds(best.get(s)) for s in stages) + (f" | {fmt_mclp(best)}" if extra else "")
-            lines.append(f"| {size} | {tool} | {cells} | {entry['peak_mb']:.0f} | {ratio} | {entry['agreement']} |")
+            lines.append(f"| {size} | {tool} | {cells} | {best['sys_s']:.2f} | {entry['peak_mb']:.0f} | {ratio} | {entry['agreement']} |")
     return "\n".join(lines)
 
 
@@ -324,7 +327,8 @@ def main():
         results[size] = per_tool
 
     notes = (
-        f"Best of {args.repeats} round-robin runs per tool; peak MB is the largest ru_maxrss of the tool's runs.  \n"
+        f"Best of {args.repeats} round-robin runs per tool; peak MB is the largest ru_maxrss of the tool's runs; "
+        f"sys s is the best run's kernel CPU time (page faults, file reads).  \n"
         f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}.  \n"
         f"Peers: {versions()}.  \n"
         f"Agreement: districts.csv within {args.rtol:g} relative per cell, coverage.csv n_units exact and "
