@@ -109,9 +109,8 @@ def command(args, tool, city, out):
 
 def run_child(cmd, log_stem, timeout):
     """Run cmd; return (exit code, stdout, peak RSS in MB, kernel CPU seconds). Exit code None on
-    timeout. The kernel time shows what the stage times cannot: on a VM whose host reclaims idle
-    guest memory (this machine's DAMON pageout, free page reporting), a run that follows a long one
-    by another tool spends much of its time in page faults."""
+    timeout. The kernel time shows what the stage times cannot: on this VM (DAMON pageout active), a
+    run that follows another tool's long run spends up to a second more in page faults."""
     stdout_path, stderr_path = log_stem.with_suffix(".stdout"), log_stem.with_suffix(".stderr")
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
