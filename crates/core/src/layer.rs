@@ -135,6 +135,14 @@ impl Layer {
             .collect()
     }
 
+    /// Whether the attribute column exists, as an error listing the columns that do if not.
+    ///
+    /// # Errors
+    /// [`LayerError::MissingColumn`].
+    pub fn has_column(&self, column: &str) -> Result<(), LayerError> {
+        self.column(column).map(|_| ())
+    }
+
     /// An attribute column, or an error listing the columns that exist.
     fn column(&self, column: &str) -> Result<&polars::prelude::Column, LayerError> {
         self.attributes

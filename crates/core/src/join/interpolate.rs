@@ -349,35 +349,41 @@ pub fn area_interpolate(
     options: InterpolateOptions,
 ) -> Result<Interpolated, JoinError> {
     check_join_inputs(source, target)?;
-    // Columns and variables are independent: one task each (the first error in the order
-    // asked wins, whatever the thread count).
-    let ext_values = extensive
-        .par_iter()
-        .map(|c| source.count_column(c))
-        .collect::<Result<Vec<_>, _>>()?;
-    let int_values = intensive
-        .par_iter()
-        .map(|c| source.numeric_column(c))
-        .collect::<Result<Vec<_>, _>>()?;
+    // A misspelt column fails before the area table is built.
+    for c in extensive.iter().chain(intensive) {
+        source.has_column(c)?;
+    }
     // The sources as views of their polygons: a census layer is not copied.
     let sources = source.polygon_parts()?;
     let targets = target.polygons()?;
     let index = PolygonIndex::new(&targets);
     let table = AreaTable::build_parts(&sources, |s| s.as_ref(), &index);
+    drop(sources);
 
-    let (ext_out, balances): (Vec<_>, Vec<_>) = extensive
+    // One task per variable, each reading its column only while it allocates it, so a
+    // national layer never holds every column as floats at once. The first error in the
+    // order asked wins, whatever the thread count.
+    let ext: Vec<Result<_, JoinError>> = extensive
         .par_iter()
-        .zip(&ext_values)
-        .map(|(name, values)| {
-            let (column, balance) = table.allocate_extensive(values, options.allocate_total);
-            ((name.to_string(), column), (name.to_string(), balance))
+        .map(|name| {
+            let values = source.count_column(name)?;
+            let (column, balance) = table.allocate_extensive(&values, options.allocate_total);
+            Ok(((name.to_string(), column), (name.to_string(), balance)))
         })
-        .unzip();
-    let int_out = intensive
-        .par_iter()
-        .zip(&int_values)
-        .map(|(name, values)| (name.to_string(), table.allocate_intensive(values)))
         .collect();
+    let (ext_out, balances): (Vec<_>, Vec<_>) = ext
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let int: Vec<Result<_, JoinError>> = intensive
+        .par_iter()
+        .map(|name| {
+            let values = source.numeric_column(name)?;
+            Ok((name.to_string(), table.allocate_intensive(&values)))
+        })
+        .collect();
+    let int_out = int.into_iter().collect::<Result<Vec<_>, _>>()?;
     let outside = (0..table.n_sources())
         .filter_map(|i| {
             let f = table.covered_fraction(i);
@@ -497,6 +503,35 @@ mod tests {
         let r = area_interpolate(&s, &t, &["pop"], &[], InterpolateOptions::default()).unwrap();
         assert_eq!(r.extensive[0].1, vec![4.0]);
         assert_eq!(r.report.variables[0].1.missing, 1);
+    }
+
+    #[test]
+    fn column_errors_name_the_first_variable_asked() {
+        let t = layer("t", vec![square(0., 0., 10.)], vec![]);
+        let s = layer(
+            "s",
+            vec![square(1., 1., 2.), square(3., 3., 2.)],
+            vec![
+                Column::new("a".into(), [1.0, -1.0]),
+                Column::new("b".into(), [-2.0, 1.0]),
+                Column::new("r".into(), ["0.5", "x"]),
+            ],
+        );
+        let err = |ext: &[&str], int: &[&str]| {
+            area_interpolate(&s, &t, ext, int, InterpolateOptions::default())
+                .unwrap_err()
+                .to_string()
+        };
+        // Each variable is read by its own task; the first bad one in the order asked is named.
+        let e = err(&["b", "a"], &[]);
+        assert!(e.contains("\"b\"") && e.contains("s0"), "{e}");
+        let e = err(&["a", "b"], &[]);
+        assert!(e.contains("\"a\"") && e.contains("s1"), "{e}");
+        // A missing column is named before any value is read, even after a bad one.
+        let e = err(&["a"], &["nope"]);
+        assert!(e.contains("nope"), "{e}");
+        let e = err(&[], &["r"]);
+        assert!(e.contains("\"x\""), "{e}");
     }
 
     #[test]
