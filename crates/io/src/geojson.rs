@@ -202,29 +202,43 @@ fn read_regions<'a, 'o>(
         }
     }
     let stop = |k: usize| starts.get(k + 1).copied().unwrap_or(usize::MAX);
-    let regions: Vec<Option<Region<'a, 'o>>> = (0..starts.len())
-        .into_par_iter()
-        .map(|k| read_region(name, b, opts, starts[k], stop(k)))
-        .collect();
-    // Size the layer once (a guessed region may be read again, so this is only a hint).
-    let total: usize = regions.iter().flatten().map(|r| r.part.geometries.len()).sum();
-    assembler.reserve(total);
+    // Regions are read a batch at a time, and a batch is appended to the layer before the
+    // next is read: each region's own vectors are then freed and their memory reused by the
+    // next batch, instead of every region's being held until the end (on a census layer,
+    // fresh memory is the dearest thing the read touches).
+    const BATCH: usize = 8;
     let mut at = first;
-    for (k, region) in regions.into_iter().enumerate() {
-        if at >= stop(k) {
-            // The region before ran past this one: its guessed start was not a boundary.
-            continue;
+    for batch in (0..starts.len()).step_by(BATCH) {
+        let ks = batch..(batch + BATCH).min(starts.len());
+        let regions: Vec<Option<Region<'a, 'o>>> = ks
+            .clone()
+            .into_par_iter()
+            .map(|k| read_region(name, b, opts, starts[k], stop(k)))
+            .collect();
+        if batch == 0 {
+            // Size the layer once, from the first batch's features per byte (only a hint: an
+            // underestimate grows the vectors, a region read again changes nothing).
+            let features: usize = regions.iter().flatten().map(|r| r.part.geometries.len()).sum();
+            let read = stop(ks.end - 1).min(b.len()) - first;
+            let expected = (features as f64 * (b.len() - first) as f64 / read.max(1) as f64).ceil() as usize;
+            assembler.reserve(expected + expected / 64);
         }
-        let region = match region {
-            Some(r) if at == starts[k] => r,
-            Some(_) | None if at != starts[k] => read_region(name, b, opts, at, stop(k))?,
-            // A region read from a true boundary that failed: the document is unusual.
-            _ => return None,
-        };
-        assembler.append(region.part, region.columns);
-        match region.end {
-            End::Array(end) => return Some(end),
-            End::Next(next) => at = next,
+        for (k, region) in ks.zip(regions) {
+            if at >= stop(k) {
+                // The region before ran past this one: its guessed start was not a boundary.
+                continue;
+            }
+            let region = match region {
+                Some(r) if at == starts[k] => r,
+                Some(_) | None if at != starts[k] => read_region(name, b, opts, at, stop(k))?,
+                // A region read from a true boundary that failed: the document is unusual.
+                _ => return None,
+            };
+            assembler.append(region.part, region.columns);
+            match region.end {
+                End::Array(end) => return Some(end),
+                End::Next(next) => at = next,
+            }
         }
     }
     None
