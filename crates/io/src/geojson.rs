@@ -306,6 +306,14 @@ fn read_region<'a, 'o>(
             Some((f, e)) => {
                 batch.push(f);
                 if batch.len() == BATCH {
+                    if part.geometries.is_empty() {
+                        // Size the region's vectors once, from its first features' bytes per
+                        // feature (a hint: an underestimate grows them), instead of doubling
+                        // them from empty batch after batch.
+                        let per_feature = (e - start) as f64 / BATCH as f64;
+                        let expected = ((stop.min(b.len()) - start) as f64 / per_feature).ceil() as usize;
+                        part.expect(expected + expected / 32 + BATCH);
+                    }
                     part.add(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                         .ok()?;
                 }
@@ -529,6 +537,13 @@ impl<'a, 'o> Assembler<'a, 'o> {
     fn reserve(&mut self, n: usize) {
         self.ids.reserve(n.saturating_sub(self.ids.len()));
         self.geometries.reserve(n.saturating_sub(self.geometries.len()));
+    }
+
+    /// Before any feature is added: expect `n` features, sizing the ids, geometries and
+    /// columns once.
+    fn expect(&mut self, n: usize) {
+        self.reserve = n;
+        self.reserve(n);
     }
 
     /// Appends a partial layer read from the features that follow.
