@@ -220,7 +220,7 @@ fn read_regions<'a, 'o>(
             // underestimate grows the vectors, a region read again changes nothing).
             let features: usize = regions.iter().flatten().map(|r| r.part.geometries.len()).sum();
             let read = stop(ks.end - 1).min(b.len()) - first;
-            let expected = (features as f64 * (b.len() - first) as f64 / read.max(1) as f64).ceil() as usize;
+            let expected = expected_features(features, read, b.len() - first);
             assembler.reserve(expected + expected / 64);
         }
         for (k, region) in ks.zip(regions) {
@@ -242,6 +242,12 @@ fn read_regions<'a, 'o>(
         }
     }
     None
+}
+
+/// The features expected in `span` bytes, given `features` found in the first `read` (a sizing
+/// hint, never a count).
+fn expected_features(features: usize, read: usize, span: usize) -> usize {
+    (features as f64 * span as f64 / read.max(1) as f64).ceil() as usize
 }
 
 /// The first likely feature boundary at or after `from`: the `{` of a `}` `,` `{` `"`
@@ -310,8 +316,7 @@ fn read_region<'a, 'o>(
                         // Size the region's vectors once, from its first features' bytes per
                         // feature (a hint: an underestimate grows them), instead of doubling
                         // them from empty batch after batch.
-                        let per_feature = (e - start) as f64 / BATCH as f64;
-                        let expected = ((stop.min(b.len()) - start) as f64 / per_feature).ceil() as usize;
+                        let expected = expected_features(BATCH, e - start, stop.min(b.len()) - start);
                         part.expect(expected + expected / 32 + BATCH);
                     }
                     part.add(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
