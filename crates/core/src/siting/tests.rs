@@ -11,7 +11,7 @@ use crate::rng::SplitMix64 as Rng;
 
 /// A random instance: each candidate covers each unit with probability `density`, half of the
 /// pairs fully and half with a random fraction; some demands are 0.
-fn random(rng: &mut Rng, n: usize, m: usize, density: f64) -> (Coverage, Vec<f64>) {
+pub(super) fn random(rng: &mut Rng, n: usize, m: usize, density: f64) -> (Coverage, Vec<f64>) {
     let mut rows = vec![Vec::new(); m];
     for row in &mut rows {
         for u in 0..n as u32 {
