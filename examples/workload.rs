@@ -29,13 +29,11 @@ use careblock_core::index::classify::Classification;
 use careblock_core::index::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
 use careblock_core::index::method::{AggregationName, NormalisationName, UncertaintySpec};
 use careblock_core::index::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
-use careblock_core::join::{
-    InterpolateOptions, Interpolated, area_interpolate, centroids, points_within_distance,
-};
+use careblock_core::join::{InterpolateOptions, Interpolated, PointIndex, area_interpolate, centroids};
 use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
 use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
-use geo::{Area, Point};
+use geo::Area;
 
 /// The allocator of the `careblock` binary, for a like-for-like comparison.
 #[global_allocator]
@@ -115,7 +113,9 @@ fn main() -> Result<()> {
     let t3 = Instant::now();
     let pop = units.count_column(ext.first().context("--extensive is empty")?)?;
     let unit_centroids = centroids(&units);
-    let reach = points_within_distance(&facilities.points()?, &unit_centroids, a.radius)?;
+    // One index of the unit centroids for the facilities here and the candidates in siting.
+    let near_units = PointIndex::new(&unit_centroids, a.radius)?;
+    let reach = near_units.within(&facilities.points()?);
     let coverage: Vec<(usize, f64)> = (0..reach.len())
         .map(|f| {
             let row = reach.row(f);
@@ -158,7 +158,7 @@ fn main() -> Result<()> {
     let t6 = Instant::now();
     let siting = match &a.candidates {
         None => None,
-        Some(path) => Some(site(&a, path, crs, &units, &unit_centroids)?),
+        Some(path) => Some(site(&a, path, crs, &units, &near_units)?),
     };
     let t_siting = t6.elapsed().as_secs_f64();
 
@@ -327,13 +327,13 @@ struct Sited {
 
 /// The peers' MCLP: read and project the candidates, cover each unit whose centroid is within
 /// the radius of a candidate, maximise the covered demand with `p` sites.
-fn site(a: &Args, path: &Path, crs: Crs, units: &Layer, unit_centroids: &[Option<Point>]) -> Result<Sited> {
+fn site(a: &Args, path: &Path, crs: Crs, units: &Layer, near_units: &PointIndex) -> Result<Sited> {
     let opts = ReadOptions {
         id_field: a.candidate_id.clone(),
         ..Default::default()
     };
     let candidates = project_into(read_layer(path, &opts)?.0, crs)?;
-    let reach = points_within_distance(&candidates.points()?, unit_centroids, a.radius)?;
+    let reach = near_units.within(&candidates.points()?);
     let coverage = Coverage::from_neighbours(units.len(), &reach);
     let mut demand = vec![0.0; units.len()];
     for name in ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"] {

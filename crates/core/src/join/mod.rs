@@ -11,6 +11,6 @@ pub use interpolate::{
 };
 pub use overlay::PolygonIndex;
 pub use points::{
-    Neighbours, PointAssignment, Reach, centroids, locate_points, points_in_polygons, points_within_distance,
-    polygons_within_distance, within_distance,
+    Neighbours, PointAssignment, PointIndex, Reach, centroids, locate_points, points_in_polygons,
+    points_within_distance, polygons_within_distance, within_distance,
 };

@@ -128,26 +128,58 @@ pub fn points_within_distance(
     points: &[Option<Point<f64>>],
     radius: f64,
 ) -> Result<Neighbours, JoinError> {
-    check_radius(radius)?;
-    let r2 = radius * radius;
-    let row = |q: Point<f64>, g: &GeomWithData<[f64; 2], u32>| {
-        (
-            g.data,
-            Euclidean.distance(q, Point::new(g.geom()[0], g.geom()[1])),
-        )
-    };
-    let rows = match Grid::new(points, radius) {
-        // The same pairs and distances either way (`from_rows` orders each row).
-        Some(grid) => queries
-            .par_iter()
-            .map(|q| {
-                let Some(q) = *q else { return Vec::new() };
-                grid.within(q, r2).map(|g| row(q, g)).collect()
-            })
-            .collect(),
-        None => {
-            let tree = point_tree(points);
-            queries
+    Ok(PointIndex::new(points, radius)?.within(queries))
+}
+
+/// Reference points indexed once for radius queries at one fixed radius, so that several query
+/// layers (facilities, then candidate sites) searched against the same census centroids share
+/// one index instead of building it per call. A uniform grid when the points are dense enough
+/// for the radius, an R-tree otherwise; both give the same pairs and distances.
+pub struct PointIndex {
+    radius: f64,
+    search: Search,
+}
+
+enum Search {
+    Grid(Grid),
+    Tree(RTree<GeomWithData<[f64; 2], u32>>),
+}
+
+impl PointIndex {
+    /// Index `points` for queries within `radius` metres (finite and positive).
+    pub fn new(points: &[Option<Point<f64>>], radius: f64) -> Result<PointIndex, JoinError> {
+        check_radius(radius)?;
+        let search = match Grid::new(points, radius) {
+            Some(grid) => Search::Grid(grid),
+            None => Search::Tree(point_tree(points)),
+        };
+        Ok(PointIndex { radius, search })
+    }
+
+    /// The radius the index answers for.
+    pub fn radius(&self) -> f64 {
+        self.radius
+    }
+
+    /// For each query point, the indexed points within the radius, with their distances.
+    pub fn within(&self, queries: &[Option<Point<f64>>]) -> Neighbours {
+        let r2 = self.radius * self.radius;
+        let row = |q: Point<f64>, g: &GeomWithData<[f64; 2], u32>| {
+            (
+                g.data,
+                Euclidean.distance(q, Point::new(g.geom()[0], g.geom()[1])),
+            )
+        };
+        let rows = match &self.search {
+            // The same pairs and distances either way (`from_rows` orders each row).
+            Search::Grid(grid) => queries
+                .par_iter()
+                .map(|q| {
+                    let Some(q) = *q else { return Vec::new() };
+                    grid.within(q, r2).map(|g| row(q, g)).collect()
+                })
+                .collect(),
+            Search::Tree(tree) => queries
                 .par_iter()
                 .map(|q| {
                     let Some(q) = *q else { return Vec::new() };
@@ -155,10 +187,10 @@ pub fn points_within_distance(
                         .map(|g| row(q, g))
                         .collect()
                 })
-                .collect()
-        }
-    };
-    Ok(Neighbours::from_rows(rows))
+                .collect(),
+        };
+        Neighbours::from_rows(rows)
+    }
 }
 
 /// Points bucketed in a uniform grid of square cells as wide as the search radius, so that a
@@ -448,5 +480,45 @@ mod tests {
         assert!(Grid::new(&far, 1.0).is_none());
         let n = points_within_distance(&far, &far, 1.0).unwrap();
         assert_eq!((n.row(0), n.row(1)), (&[(0, 0.0)][..], &[(1, 0.0)][..]));
+    }
+
+    #[test]
+    fn one_index_answers_several_query_layers_like_fresh_searches() {
+        // A dense layer (grid) and a spread one (tree), each queried by two different layers
+        // through one index: every answer equals a search that indexes the points anew.
+        let dense: Vec<Option<Point<f64>>> = (0..900)
+            .map(|i| {
+                (i % 31 != 0).then(|| point(1000.0 + (i % 30) as f64 * 50.0, 2000.0 + (i / 30) as f64 * 50.0))
+            })
+            .collect();
+        let spread = vec![
+            Some(point(0., 0.)),
+            None,
+            Some(point(1e6, 1e6)),
+            Some(point(0.5, 0.)),
+        ];
+        let facilities = vec![Some(point(1200., 2300.)), None, Some(point(0., 0.))];
+        let sites = vec![
+            Some(point(2400., 3400.)),
+            Some(point(1e6, 1e6 + 0.7)),
+            Some(point(1700., 2100.)),
+        ];
+        for (points, radius) in [(&dense, 120.0), (&spread, 1.0)] {
+            let index = PointIndex::new(points, radius).unwrap();
+            assert_eq!(index.radius(), radius);
+            for queries in [&facilities, &sites] {
+                let shared = index.within(queries);
+                let fresh = points_within_distance(queries, points, radius).unwrap();
+                assert_eq!(shared, fresh);
+            }
+        }
+        let index = PointIndex::new(&dense, 120.0).unwrap();
+        assert!(matches!(index.search, Search::Grid(_)));
+        assert!(index.within(&facilities).n_pairs() > 10);
+        assert!(matches!(
+            PointIndex::new(&spread, 1.0).unwrap().search,
+            Search::Tree(_)
+        ));
+        assert!(PointIndex::new(&dense, 0.0).is_err());
     }
 }
