@@ -35,9 +35,9 @@ use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
 use geo::Area;
 
-/// The allocator of the `careblock` binary, for a like-for-like comparison.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The allocator and memory set-up of the `careblock` binary, for a like-for-like comparison.
+#[path = "../crates/cli/memory.rs"]
+mod memory;
 
 #[derive(Parser)]
 struct Args {
@@ -77,6 +77,7 @@ struct Args {
 }
 
 fn main() -> Result<()> {
+    memory::no_huge_pages();
     let a = Args::parse();
     let opts = |id: &Option<String>| ReadOptions {
         id_field: id.clone(),

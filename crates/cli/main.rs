@@ -6,6 +6,7 @@ mod args;
 mod explain;
 mod init;
 mod interpolate;
+mod memory;
 mod progress;
 mod report;
 mod report_html;
@@ -16,12 +17,6 @@ mod validate;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// mimalloc instead of the system allocator: reading a census allocates millions of small
-/// rings and strings from every thread, and glibc's allocator spent a fifth of a 500,000-unit
-/// run faulting in and zeroing fresh pages (README, Performance).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Whether the error means "the inputs are fine but nothing can be sited" (exit code 1).
 fn nothing_feasible(err: &anyhow::Error) -> bool {
@@ -38,6 +33,7 @@ fn nothing_feasible(err: &anyhow::Error) -> bool {
 }
 
 fn main() -> ExitCode {
+    memory::no_huge_pages();
     let cli = args::Cli::parse();
     if let Some(n) = cli.threads
         && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global()
