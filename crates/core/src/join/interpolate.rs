@@ -13,7 +13,8 @@
 use geo::{Area, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
-use super::overlay::{PolygonIndex, Scratch, parts_area};
+use super::interior::InteriorGrid;
+use super::overlay::{PolygonIndex, Scratch, parts_area, parts_rect};
 use crate::error::{CrsError, JoinError};
 use crate::layer::Layer;
 use crate::validate::validate;
@@ -56,6 +57,7 @@ impl AreaTable {
             len: Vec<u32>,
             entries: Vec<(u32, f64)>,
         }
+        let grid = interior_grid(sources, &parts, index);
         let blocks: Vec<Block> = sources
             .par_chunks(BLOCK)
             .map_init(Scratch::default, |scratch, chunk| {
@@ -68,7 +70,7 @@ impl AreaTable {
                     let p = parts(s);
                     let area = parts_area(p);
                     let before = b.entries.len();
-                    index.overlaps_into(p, area, scratch, &mut b.entries);
+                    index.overlaps_into(p, area, grid.as_ref(), scratch, &mut b.entries);
                     b.area.push(area);
                     b.len.push((b.entries.len() - before) as u32);
                 }
@@ -266,6 +268,34 @@ pub struct Interpolated {
     pub intensive: Vec<(String, Vec<Option<f64>>)>,
     /// Where every count went.
     pub report: ConservationReport,
+}
+
+/// Sources sampled to choose the interior grid's cell.
+const GRID_SAMPLE: usize = 1024;
+
+/// The interior grid of the targets for these sources (see [`InteriorGrid`]): cells as wide as
+/// the median extent of a sample of sources (evenly spaced through the layer, so the same for
+/// any thread count), so that most sources span two cells per axis, and at most twice as many
+/// cells as sources (plus 4096). `None` when no source has an extent.
+fn interior_grid<S>(
+    sources: &[S],
+    parts: &impl Fn(&S) -> &[Polygon<f64>],
+    index: &PolygonIndex<'_>,
+) -> Option<InteriorGrid> {
+    let step = sources.len().div_ceil(GRID_SAMPLE).max(1);
+    let mut extents: Vec<f64> = sources
+        .iter()
+        .step_by(step)
+        .filter_map(|s| parts_rect(parts(s)))
+        .map(|r| r.width().max(r.height()))
+        .filter(|e| *e > 0.0)
+        .collect();
+    if extents.is_empty() {
+        return None;
+    }
+    let mid = extents.len() / 2;
+    let (_, median, _) = extents.select_nth_unstable_by(mid, f64::total_cmp);
+    InteriorGrid::new(index, *median, 2 * sources.len() + 4096)
 }
 
 fn ensure_projected(l: &Layer) -> Result<(), CrsError> {

@@ -14,6 +14,8 @@ use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, LineString, MultiPoly
 use rstar::primitives::{GeomWithData, Line, Rectangle};
 use rstar::{AABB, RTree};
 
+use super::interior::InteriorGrid;
+
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 type Edge = GeomWithData<Line<[f64; 2]>, u32>;
 
@@ -24,9 +26,9 @@ fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
 /// A polygon layer prepared for repeated area and containment queries.
 pub struct PolygonIndex<'a> {
     polygons: &'a [MultiPolygon<f64>],
-    rects: Vec<Option<Rect<f64>>>,
-    boxes: RTree<Boxed>,
-    edges: RTree<Edge>,
+    pub(super) rects: Vec<Option<Rect<f64>>>,
+    pub(super) boxes: RTree<Boxed>,
+    pub(super) edges: RTree<Edge>,
     containment: Vec<IntervalTreeMultiPolygon<f64>>,
 }
 
@@ -107,29 +109,39 @@ impl<'a> PolygonIndex<'a> {
     /// `(j, area)` pairs with area > 0, in increasing `j`. `shape_area` is `shape`'s own area.
     pub fn overlaps(&self, shape: &MultiPolygon<f64>, shape_area: f64) -> Vec<(u32, f64)> {
         let mut out = Vec::new();
-        self.overlaps_into(&shape.0, shape_area, &mut Scratch::default(), &mut out);
+        self.overlaps_into(&shape.0, shape_area, None, &mut Scratch::default(), &mut out);
         out
     }
 
     /// [`PolygonIndex::overlaps`] of the polygons `parts` (a multipolygon's, or a single
     /// polygon as a one-element slice, so that no layer has to be copied into multipolygons),
-    /// appended to `out`, with `scratch` reused between calls.
+    /// appended to `out`, with `scratch` reused between calls; `grid`, built over these
+    /// polygons, answers first for shapes in its clean cells.
     pub(crate) fn overlaps_into(
         &self,
         parts: &[Polygon<f64>],
         shape_area: f64,
+        grid: Option<&InteriorGrid>,
         scratch: &mut Scratch,
         out: &mut Vec<(u32, f64)>,
     ) {
         let Some(rect) = parts_rect(parts) else {
             return;
         };
+        let probe = parts.first().and_then(|p| p.exterior().0.first().copied());
+        if let Some(inside) = grid.filter(|_| probe.is_some()).and_then(|g| g.interior(&rect)) {
+            // Clean cells: no edge comes near the shape, so it is wholly inside these targets
+            // and outside the others, as the point-in-polygon test below would find.
+            if shape_area > 0.0 {
+                out.extend(inside.iter().map(|&j| (j, shape_area)));
+            }
+            return;
+        }
         self.candidates_into(&rect, &mut scratch.candidates);
         if scratch.candidates.is_empty() {
             return;
         }
         self.crossing_into(&rect, &mut scratch.crossing);
-        let probe = parts.first().and_then(|p| p.exterior().0.first().copied());
         for &j in &scratch.candidates {
             let area = if scratch.crossing.binary_search(&j).is_err() {
                 // No edge of j comes near the shape: it is wholly inside j or wholly outside.
@@ -156,7 +168,7 @@ pub(crate) struct Scratch {
 }
 
 /// The bounding box of polygons' exteriors (as geo computes a multipolygon's).
-fn parts_rect(parts: &[Polygon<f64>]) -> Option<Rect<f64>> {
+pub(crate) fn parts_rect(parts: &[Polygon<f64>]) -> Option<Rect<f64>> {
     let mut coords = parts.iter().flat_map(|p| &p.exterior().0);
     let first = coords.next()?;
     let (mut min, mut max) = (*first, *first);
@@ -224,12 +236,18 @@ fn shared_box(ra: &Rect<f64>, rb: &Rect<f64>) -> Option<Rect<f64>> {
 /// more than a rounding margin (a few micrometres at projected coordinates of millions of
 /// metres), so a `false` is certain and a near miss is left to the exact clipping.
 fn segment_may_touch(a: [f64; 2], b: [f64; 2], r: &Rect<f64>) -> bool {
+    segment_may_touch_within(a, b, r, 1.0)
+}
+
+/// [`segment_may_touch`] with the rounding margin multiplied by `widen` (`≥ 1`: more
+/// conservative).
+pub(super) fn segment_may_touch_within(a: [f64; 2], b: [f64; 2], r: &Rect<f64>, widen: f64) -> bool {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let (min, max) = (r.min(), r.max());
     let scale = [a[0], a[1], b[0], b[1], min.x, min.y, max.x, max.y]
         .iter()
         .fold(0.0f64, |m, v| m.max(v.abs()));
-    let margin = (dx.abs() + dy.abs()) * scale * 1e-12;
+    let margin = (dx.abs() + dy.abs()) * scale * 1e-12 * widen;
     let side = |x: f64, y: f64| dx * (y - a[1]) - dy * (x - a[0]);
     let s = [
         side(min.x, min.y),
