@@ -215,33 +215,93 @@ fn conflict(
     None
 }
 
+/// Whether a closed ring turns strictly the same way at every vertex (repeated points skipped)
+/// and winds once, decided with exact predicates: then it is a convex polygon, which has no
+/// self-intersection (a census block usually is one, so the pairwise check is skipped). A
+/// direction that only ever turns one way crosses the vertical twice per turn, so winding once
+/// is two changes of sign of the edges' x-component; collinear vertices (a spike included) and
+/// rings that wind more than once (a pentagram) are left to the full check.
+fn strictly_convex(ring: &[Coord<f64>]) -> bool {
+    let mut pts = [Coord { x: 0.0, y: 0.0 }; SMALL_RING];
+    let mut n = 0;
+    for &c in ring {
+        if n == 0 || pts[n - 1] != c {
+            if n == SMALL_RING {
+                return false;
+            }
+            pts[n] = c;
+            n += 1;
+        }
+    }
+    if n > 1 && pts[0] == pts[n - 1] {
+        n -= 1;
+    }
+    if n < 3 {
+        return false;
+    }
+    let turn = RobustKernel::orient2d(pts[0], pts[1], pts[2]);
+    if turn == Orientation::Collinear {
+        return false;
+    }
+    let (mut changes, mut last_dx) = (0, 0.0f64);
+    for i in 0..n {
+        let (p, q, r) = (pts[i], pts[(i + 1) % n], pts[(i + 2) % n]);
+        if RobustKernel::orient2d(p, q, r) != turn {
+            return false;
+        }
+        let dx = q.x - p.x;
+        if dx != 0.0 {
+            if last_dx != 0.0 && (dx > 0.0) != (last_dx > 0.0) {
+                changes += 1;
+            }
+            last_dx = dx;
+        }
+    }
+    // Close the count over the wrap-around (the first edge with a non-zero dx).
+    if let Some(first) = (0..n).map(|i| pts[(i + 1) % n].x - pts[i].x).find(|&d| d != 0.0)
+        && (first > 0.0) != (last_dx > 0.0)
+    {
+        changes += 1;
+    }
+    changes == 2
+}
+
 /// Segments of a ring checked pairwise on the stack (a census block has a handful).
 const SMALL_RING: usize = 32;
+
+/// The first crossing of one ring of at most `SMALL_RING + 1` points, pair by pair.
+fn small_ring_crossing(ring: &[Coord<f64>], multi: bool) -> Option<String> {
+    let mut segs = [(Line::new(ring[0], ring[0]), (0u32, 0u32, 0u32)); SMALL_RING];
+    let mut k = 0;
+    for w in ring.windows(2) {
+        if w[0] != w[1] {
+            segs[k] = (Line::new(w[0], w[1]), (0, 0, k as u32));
+            k += 1;
+        }
+    }
+    let n = k as u32;
+    for i in 0..k {
+        for j in i + 1..k {
+            if let Some(p) = conflict(|_, _| n, multi, segs[i], segs[j]) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
 
 fn crossing(parts: &[Polygon<f64>], multi: bool) -> Option<String> {
     if let [p] = parts
         && p.interiors().is_empty()
         && p.exterior().0.len() <= SMALL_RING + 1
     {
-        // One small ring: the same segments and pairs as below, without allocating.
+        // One small ring: convex (no crossing possible), or the same segments and pairs as
+        // below, without allocating.
         let ring = &p.exterior().0;
-        let mut segs = [(Line::new(ring[0], ring[0]), (0u32, 0u32, 0u32)); SMALL_RING];
-        let mut k = 0;
-        for w in ring.windows(2) {
-            if w[0] != w[1] {
-                segs[k] = (Line::new(w[0], w[1]), (0, 0, k as u32));
-                k += 1;
-            }
+        if strictly_convex(ring) {
+            return None;
         }
-        let n = k as u32;
-        for i in 0..k {
-            for j in i + 1..k {
-                if let Some(p) = conflict(|_, _| n, multi, segs[i], segs[j]) {
-                    return Some(p);
-                }
-            }
-        }
-        return None;
+        return small_ring_crossing(ring, multi);
     }
     let (segs, counts) = segments(parts);
     let counts = |p: u32, r: u32| counts[p as usize][r as usize];
@@ -411,6 +471,91 @@ mod tests {
                 .unwrap()
                 .contains("overlap")
         );
+    }
+
+    #[test]
+    fn the_convex_shortcut_only_passes_rings_the_pairwise_check_passes() {
+        // Random rings of 3 to 8 points (most self-intersect), jittered quads (convex), a
+        // pentagram, a ring with a spike and one with collinear vertices.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut rings: Vec<Vec<Coord<f64>>> = Vec::new();
+        for k in 0..3000 {
+            let (x0, y0) = (4_880_000.0 + 1000.0 * next(), 2_070_000.0 + 1000.0 * next());
+            let pts: Vec<Coord<f64>> = if k % 2 == 0 {
+                (0..3 + k % 6)
+                    .map(|_| Coord {
+                        x: x0 + 100.0 * next(),
+                        y: y0 + 100.0 * next(),
+                    })
+                    .collect()
+            } else {
+                let mut j = |v: f64| v + 30.0 * (next() - 0.5);
+                let mut q = vec![
+                    Coord { x: j(x0), y: j(y0) },
+                    Coord {
+                        x: j(x0 + 100.0),
+                        y: j(y0),
+                    },
+                    Coord {
+                        x: j(x0 + 100.0),
+                        y: j(y0 + 100.0),
+                    },
+                    Coord {
+                        x: j(x0),
+                        y: j(y0 + 100.0),
+                    },
+                ];
+                if k % 4 == 1 {
+                    q.reverse();
+                }
+                q
+            };
+            rings.push(pts);
+        }
+        let star: Vec<Coord<f64>> = (0..5)
+            .map(|i| {
+                let t = std::f64::consts::TAU * f64::from(i * 2 % 5) / 5.0;
+                Coord {
+                    x: t.cos(),
+                    y: t.sin(),
+                }
+            })
+            .collect();
+        rings.push(star);
+        rings.push(vec![
+            (0., 0.).into(),
+            (10., 0.).into(),
+            (15., 0.).into(),
+            (10., 0.).into(),
+            (10., 10.).into(),
+        ]);
+        rings.push(vec![
+            (0., 0.).into(),
+            (5., 0.).into(),
+            (10., 0.).into(),
+            (10., 10.).into(),
+            (0., 10.).into(),
+        ]);
+        let (mut convex, mut crossing) = (0, 0);
+        for mut r in rings {
+            r.push(r[0]);
+            let fast = strictly_convex(&r);
+            let pairwise = small_ring_crossing(&r, false);
+            assert!(!fast || pairwise.is_none(), "{r:?}: convex but {pairwise:?}");
+            let p = Polygon::new(LineString::from(r.clone()), vec![]);
+            assert_eq!(polygon_problem(&mp(p.clone())).is_none(), p.is_valid(), "{r:?}");
+            convex += usize::from(fast);
+            crossing += usize::from(pairwise.is_some());
+        }
+        // Every jittered quad is convex; many random rings cross.
+        assert!(convex >= 1500, "{convex}");
+        assert!(crossing > 500, "{crossing}");
     }
 
     #[test]

@@ -63,7 +63,20 @@ fn check(index: usize, id: &str, g: &Option<Geometry<f64>>) -> Option<GeometryIs
     let Some(g) = g else {
         return Some(issue(IssueKind::Null, "null geometry".into()));
     };
-    if geo::CoordsIter::coords_iter(g).any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+    let bad = |c: &geo::Coord<f64>| !c.x.is_finite() || !c.y.is_finite();
+    let rings_bad = |p: &geo::Polygon<f64>| {
+        std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .any(|r| r.0.iter().any(bad))
+    };
+    // Polygons through their rings' slices (a census layer is millions of them); the rest
+    // through geo's generic iterator.
+    let non_finite = match g {
+        Geometry::Polygon(p) => rings_bad(p),
+        Geometry::MultiPolygon(mp) => mp.0.iter().any(rings_bad),
+        other => geo::CoordsIter::coords_iter(other).any(|c| bad(&c)),
+    };
+    if non_finite {
         return Some(issue(
             IssueKind::NonFinite,
             "a coordinate is NaN or infinite".into(),
