@@ -34,6 +34,7 @@ use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
 use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
 use geo::Area;
+use rayon::prelude::*;
 
 /// The allocator and memory set-up of the `careblock` binary, for a like-for-like comparison.
 #[path = "../crates/cli/memory.rs"]
@@ -336,9 +337,14 @@ fn site(a: &Args, path: &Path, crs: Crs, units: &Layer, near_units: &PointIndex)
     let candidates = project_into(read_layer(path, &opts)?.0, crs)?;
     let reach = near_units.within(&candidates.points()?);
     let coverage = Coverage::from_neighbours(units.len(), &reach);
+    // The four columns read in parallel, summed in this order.
+    let columns = ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"]
+        .par_iter()
+        .map(|name| units.count_column(name))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut demand = vec![0.0; units.len()];
-    for name in ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"] {
-        for (d, v) in demand.iter_mut().zip(units.count_column(name)?) {
+    for column in columns {
+        for (d, v) in demand.iter_mut().zip(column) {
             *d += v.unwrap_or(0.0);
         }
     }

@@ -2,6 +2,8 @@
 //! what extent. The solver never sees geometry, so the table can come from a Euclidean radius
 //! (centroid rule, fraction 1), from area shares, or from a travel-cost matrix alike.
 
+use rayon::prelude::*;
+
 use super::SitingError;
 use crate::join::Neighbours;
 
@@ -53,6 +55,8 @@ impl Coverage {
     /// If a row refers to a unit `>= n_units`.
     pub fn from_neighbours(n_units: usize, candidate_to_units: &Neighbours) -> Coverage {
         let rows = (0..candidate_to_units.len())
+            .into_par_iter()
+            .with_min_len(16)
             .map(|j| {
                 candidate_to_units
                     .row(j)
@@ -81,13 +85,16 @@ impl Coverage {
     }
 
     /// Sorts each row by unit, keeps the largest fraction of a repeated unit, and packs the rows.
-    fn from_valid_rows(n_units: usize, rows: Vec<Vec<(u32, f64)>>) -> Coverage {
+    fn from_valid_rows(n_units: usize, mut rows: Vec<Vec<(u32, f64)>>) -> Coverage {
+        // Each row on its own: the same table whatever the thread count.
+        rows.par_iter_mut().with_min_len(16).for_each(|row| {
+            row.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            row.dedup_by_key(|e| e.0);
+        });
         let mut offsets = Vec::with_capacity(rows.len() + 1);
         offsets.push(0);
         let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        for mut row in rows {
-            row.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-            row.dedup_by_key(|e| e.0);
+        for row in rows {
             entries.extend(row);
             offsets.push(entries.len());
         }
