@@ -143,7 +143,6 @@ pub(super) struct Lagrangian<'a> {
     chosen_cover: Vec<f64>,
     /// `max f_ij` per unit over the sites chosen whole in the current iteration.
     chosen_max: Vec<f64>,
-    subgradient: Vec<f64>,
     free: Vec<usize>,
     chosen: Vec<(usize, f64)>,
 }
@@ -158,7 +157,6 @@ impl<'a> Lagrangian<'a> {
             fixed_max: vec![0.0; n],
             chosen_cover: vec![0.0; n],
             chosen_max: vec![0.0; n],
-            subgradient: vec![0.0; n],
             free: Vec::new(),
             chosen: Vec::new(),
         }
@@ -182,7 +180,6 @@ impl<'a> Lagrangian<'a> {
             fixed_max,
             chosen_cover,
             chosen_max,
-            subgradient,
             free,
             chosen,
         } = self;
@@ -249,41 +246,50 @@ impl<'a> Lagrangian<'a> {
                     }
                 }
             }
-            // Subgradient, the first part of L and the objective of the chosen sites, in fixed
-            // chunks.
+            // The first part of L, the squared norm of the subgradient and the objective of
+            // the chosen sites, in fixed chunks. The subgradient itself is not stored: the step
+            // below recomputes each component, the same expression on the same values. Without
+            // `In` sites the fixed parts are zeros and are not read (`0 + c` and `max(0, c)`
+            // are `c` exactly).
+            let has_fixed = !fixed.is_empty();
             let (fixed_cover, fixed_max) = (&*fixed_cover, &*fixed_max);
             let (chosen_cover_now, chosen_max_now) = (&*chosen_cover, &*chosen_max);
-            let parts: Vec<[f64; 3]> = subgradient
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .map(|(c, g)| {
+            let component = |i: usize, d: f64, l: f64| {
+                let y = if l < d { 1.0 } else { 0.0 };
+                let cover = if has_fixed {
+                    fixed_cover[i] + chosen_cover_now[i]
+                } else {
+                    chosen_cover_now[i]
+                };
+                let v = cover - y;
+                if (l <= 0.0 && v > 0.0) || (l >= d && v < 0.0) {
+                    0.0
+                } else {
+                    v
+                }
+            };
+            let n = demand.len();
+            let parts: Vec<[f64; 3]> = (0..n.div_ceil(CHUNK))
+                .into_par_iter()
+                .map(|c| {
                     let (mut first, mut norm, mut primal) = (0.0, 0.0, 0.0);
-                    for (k, gk) in g.iter_mut().enumerate() {
-                        let i = c * CHUNK + k;
+                    for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                         let (d, l) = (demand[i], lam[i]);
-                        primal += d * fixed_max[i].max(chosen_max_now[i]);
-                        let y = if l < d {
-                            first += d - l;
-                            1.0
+                        let best = if has_fixed {
+                            fixed_max[i].max(chosen_max_now[i])
                         } else {
-                            0.0
+                            chosen_max_now[i]
                         };
-                        let mut v = fixed_cover[i] + chosen_cover_now[i] - y;
-                        if (l <= 0.0 && v > 0.0) || (l >= d && v < 0.0) {
-                            v = 0.0;
+                        primal += d * best;
+                        if l < d {
+                            first += d - l;
                         }
-                        *gk = v;
+                        let v = component(i, d, l);
                         norm += v * v;
                     }
                     [first, norm, primal]
                 })
                 .collect();
-            for &(j, _) in chosen.iter() {
-                for &(i, _) in inst.rows.row(j) {
-                    chosen_cover[i as usize] = 0.0;
-                    chosen_max[i as usize] = 0.0;
-                }
-            }
             let [first, norm, primal] = parts
                 .iter()
                 .fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
@@ -307,17 +313,26 @@ impl<'a> Lagrangian<'a> {
                 }
             }
             let best = found.bound;
-            if best - target <= STOP_GAP * best.abs() || norm == 0.0 || theta < MIN_THETA {
+            let stop = best - target <= STOP_GAP * best.abs() || norm == 0.0 || theta < MIN_THETA;
+            if !stop {
+                let step = theta * (value - target) / norm;
+                lambda.par_chunks_mut(CHUNK).enumerate().for_each(|(c, lc)| {
+                    for (k, l) in lc.iter_mut().enumerate() {
+                        let i = c * CHUNK + k;
+                        let d = demand[i];
+                        *l = (*l - step * component(i, d, *l)).clamp(0.0, d);
+                    }
+                });
+            }
+            for &(j, _) in chosen.iter() {
+                for &(i, _) in inst.rows.row(j) {
+                    chosen_cover[i as usize] = 0.0;
+                    chosen_max[i as usize] = 0.0;
+                }
+            }
+            if stop {
                 break;
             }
-            let step = theta * (value - target) / norm;
-            let g: &[f64] = subgradient;
-            lambda.par_chunks_mut(CHUNK).enumerate().for_each(|(c, lc)| {
-                for (k, l) in lc.iter_mut().enumerate() {
-                    let i = c * CHUNK + k;
-                    *l = (*l - step * g[i]).clamp(0.0, demand[i]);
-                }
-            });
         }
         found
     }
