@@ -56,7 +56,19 @@ pub(super) fn greedy_capped(
     state: &mut State<'_>,
     allowed: &[bool],
     left: Left,
+    quota: Option<(&Quota, &mut [usize])>,
+) -> Vec<usize> {
+    greedy_from(state, allowed, left, quota, None)
+}
+
+/// [`greedy_capped`] given the current gains (`state.gains(allowed)`), when the caller has
+/// them.
+pub(super) fn greedy_from(
+    state: &mut State<'_>,
+    allowed: &[bool],
+    left: Left,
     mut quota: Option<(&Quota, &mut [usize])>,
+    gains: Option<&[f64]>,
 ) -> Vec<usize> {
     let inst = state.instance();
     let (want, room) = match left {
@@ -69,7 +81,14 @@ pub(super) fn greedy_capped(
         return picked;
     }
     let key = |g: f64, j: usize| if by_cost { g / inst.cost[j] } else { g };
-    let gains = state.gains(allowed);
+    let computed;
+    let gains = match gains {
+        Some(g) => g,
+        None => {
+            computed = state.gains(allowed);
+            &computed
+        }
+    };
     let mut heap: BinaryHeap<Entry> = (0..inst.m())
         .filter(|&j| allowed[j] && !state.is_open(j) && inst.cost[j] <= room)
         .map(|j| Entry {

@@ -299,6 +299,39 @@ impl<'a> State<'a> {
             .collect()
     }
 
+    /// Brings `gains` (this state's [`State::gains`] before the sites `changed` were opened or
+    /// closed) up to date: only candidates sharing a unit with a changed site can have a
+    /// different gain, and each is recomputed the same way, so the result is bit for bit
+    /// `self.gains(allowed)` (when `allowed` is the one the old gains were taken with, or
+    /// differs from it only on changed sites).
+    pub(super) fn patch_gains(&self, allowed: &[bool], gains: &mut [f64], changed: &[usize]) {
+        let mut seen = vec![false; self.inst.m()];
+        for &s in changed {
+            for &(i, _) in self.inst.rows.row(s) {
+                for &(c, _) in self.inst.cols.row(i as usize) {
+                    let c = c as usize;
+                    if !seen[c] {
+                        seen[c] = true;
+                        gains[c] = if allowed[c] && !self.open[c] {
+                            self.gain(c)
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+            // A changed site that covers no active unit still follows its own flags.
+            if !seen[s] {
+                seen[s] = true;
+                gains[s] = if allowed[s] && !self.open[s] {
+                    self.gain(s)
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+
     /// Decrease of the covered demand if the open site `s` closes.
     pub(super) fn loss(&self, s: usize) -> f64 {
         let d = &self.inst.demand;

@@ -5,9 +5,9 @@ use rayon::prelude::*;
 use super::bound::{Lagrangian, Role, STOP_GAP, cheap_bound};
 use super::equity::{Quota, Quotas, fill};
 use super::exact::branch_and_bound;
-use super::greedy::{greedy, greedy_capped, rank};
+use super::greedy::{greedy, greedy_capped, greedy_from, rank};
 use super::instance::{Instance, Left, NONE, State};
-use super::swap::{improve, improve_capped};
+use super::swap::{improve, improve_capped, improve_from};
 use super::{Limit, Options, Problem, QuotaSolution, SitingError, Solution};
 use crate::rng::SplitMix64;
 
@@ -163,14 +163,15 @@ fn run(problem: &Problem<'_>, inst: Instance, quota: Option<&Quota>, options: &O
 
     let irreplaceability = if options.irreplaceability {
         let full = State::with_sites(&inst, &sites).value();
-        // Under a count without quotas, each re-solve's fresh greedy replays this one's picks.
-        let root = (quota.is_none() && matches!(inst.limit, Limit::Count(_)))
-            .then(|| greedy(&mut State::new(&inst), &inst.allowed, inst.full()));
+        // Under a count without quotas, each re-solve's fresh greedy replays this one's picks,
+        // and both re-solves start from gains patched rather than recomputed.
+        let replay =
+            (quota.is_none() && matches!(inst.limit, Limit::Count(_))).then(|| Replay::new(&inst, &sites));
         ranking
             .order
             .par_iter()
             .map(|&s| {
-                let rest = without(&inst, &ranking.order, s, options.swap, quota, root.as_deref());
+                let rest = without(&inst, &ranking.order, s, options.swap, quota, replay.as_ref());
                 (full - rest).max(0.0)
             })
             .collect()
@@ -308,23 +309,58 @@ fn root_roles(inst: &Instance) -> Vec<Role> {
     roles
 }
 
+/// What the irreplaceability re-solves share under a count without quotas: the greedy's picks
+/// over all allowed sites (`root`), the gains after each of its first picks (`prefix[p]` with
+/// `root[..p]` open) and the gains with the chosen sites open (`full`), all as
+/// [`State::gains`] over the instance's allowed sites, built by [`State::patch_gains`].
+struct Replay {
+    root: Vec<usize>,
+    prefix: Vec<Vec<f64>>,
+    full: Vec<f64>,
+}
+
+impl Replay {
+    fn new(inst: &Instance, sites: &[usize]) -> Replay {
+        let root = greedy(&mut State::new(inst), &inst.allowed, inst.full());
+        let mut state = State::new(inst);
+        let mut gains = state.gains(&inst.allowed);
+        let mut prefix = Vec::with_capacity(root.len() + 1);
+        prefix.push(gains.clone());
+        for &j in &root {
+            state.open(j);
+            state.patch_gains(&inst.allowed, &mut gains, &[j]);
+            prefix.push(gains.clone());
+        }
+        let full = State::with_sites(inst, sites).gains(&inst.allowed);
+        Replay { root, prefix, full }
+    }
+}
+
 /// The objective of [`heuristic`] under `Left::Count(k)` without quotas, for `allowed` = the
-/// instance's allowed sites but `s`, given `root`, the greedy's picks over all of them.
+/// instance's allowed sites but `s`, given the greedy's picks over all of them.
 ///
 /// The greedy opens the argmax of the gains (ties to the lowest index) at each step, and
 /// forbidding `s` changes no argmax but `s` itself: so without `s` the greedy opens what it
-/// opened with it, in the same order, up to the step where it opened `s` (all of `root` if it
-/// never did). Those sites are opened in that order, the same state as the fresh run's, and
-/// only the rest is searched; then the same interchange.
-fn replayed(inst: &Instance, allowed: &[bool], root: &[usize], s: usize, k: usize, swap: bool) -> f64 {
+/// opened with it, in the same order, up to the step where it opened `s` (all of the picks if
+/// it never did). Those sites are opened in that order, the same state as the fresh run's, its
+/// gains taken from `replay` (with `s`'s set to 0, as `allowed` bars it), and only the rest is
+/// searched; then the same interchange, from gains patched for the sites the greedy added.
+fn replayed(inst: &Instance, allowed: &[bool], replay: &Replay, s: usize, k: usize, swap: bool) -> f64 {
+    let root = &replay.root;
     let prefix = root.iter().position(|&j| j == s).unwrap_or(root.len()).min(k);
     let mut state = State::new(inst);
     let mut sites = root[..prefix].to_vec();
     for &j in &sites {
         state.open(j);
     }
-    sites.extend(greedy(&mut state, allowed, Left::Count(k - prefix)));
-    polish(&mut state, allowed, &mut sites, swap, None);
+    let mut gains = replay.prefix[prefix].clone();
+    gains[s] = 0.0;
+    let more = greedy_from(&mut state, allowed, Left::Count(k - prefix), None, Some(&gains));
+    if swap {
+        state.patch_gains(allowed, &mut gains, &more);
+        sites.extend(more);
+        improve_from(&mut state, allowed, &mut sites, None, None, gains);
+    }
     state.value()
 }
 
@@ -428,16 +464,16 @@ fn with<'a>(quota: Option<&'a Quota>, counts: &'a mut [usize]) -> Option<(&'a Qu
 /// The best objective found without site `s`, by the same heuristic: the better of a fresh run
 /// with `s` forbidden and of the other selected sites completed greedily then improved.
 ///
-/// `root`, under a count without quotas, is the greedy's picks over all allowed sites: the fresh
-/// run then starts from them (see [`replayed`]) instead of searching from nothing, with the same
-/// result.
+/// `replay`, under a count without quotas, holds the greedy's picks over all allowed sites and
+/// the gains along them: the fresh run then starts from them (see [`replayed`]) instead of
+/// searching from nothing, and both runs from patched gains, with the same result.
 fn without(
     inst: &Instance,
     sites: &[usize],
     s: usize,
     swap: bool,
     quota: Option<&Quota>,
-    root: Option<&[usize]>,
+    replay: Option<&Replay>,
 ) -> f64 {
     let mut allowed = inst.allowed.clone();
     allowed[s] = false;
@@ -449,11 +485,27 @@ fn without(
         Limit::Count(_) => Left::Count(count),
         Limit::Budget(b) => Left::Budget(b),
     };
-    let fresh = match (root, left) {
-        (Some(root), Left::Count(k)) if quota.is_none() => replayed(inst, &allowed, root, s, k, swap),
-        _ => heuristic(inst, &allowed, left, swap, quota).1,
-    };
     let mut rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
+    if let (Some(replay), Left::Count(k), None) = (replay, left, quota) {
+        let fresh = replayed(inst, &allowed, replay, s, k, swap);
+        let mut state = State::with_sites(inst, &rest);
+        let mut gains = replay.full.clone();
+        state.patch_gains(&allowed, &mut gains, &[s]);
+        let more = greedy_from(
+            &mut state,
+            &allowed,
+            inst.left_after(&rest, count),
+            None,
+            Some(&gains),
+        );
+        if swap {
+            state.patch_gains(&allowed, &mut gains, &more);
+            rest.extend(more);
+            improve_from(&mut state, &allowed, &mut rest, None, None, gains);
+        }
+        return fresh.max(state.value());
+    }
+    let fresh = heuristic(inst, &allowed, left, swap, quota).1;
     let mut state = State::with_sites(inst, &rest);
     let more = match quota {
         None => greedy(&mut state, &allowed, inst.left_after(&rest, count)),
@@ -481,6 +533,47 @@ mod tests {
     use crate::siting::tests::random;
     use crate::siting::{Coverage, Problem};
 
+    /// Patched gains equal recomputed ones bit for bit after sites open and close, with and
+    /// without a site barred, including locked-in sites and sites covering no active unit.
+    #[test]
+    fn patched_gains_equal_recomputed_gains() {
+        let mut rng = SplitMix64(11);
+        for case in 0..40 {
+            let (n, m) = (15 + case % 20, 5 + case % 10);
+            let (coverage, demand): (Coverage, Vec<f64>) = random(&mut rng, n, m, [0.05, 0.2, 0.5][case % 3]);
+            let locked_in: Vec<bool> = (0..m).map(|j| case % 3 == 0 && j % 4 == 0).collect();
+            let problem = Problem {
+                demand: &demand,
+                coverage: &coverage,
+                limit: Limit::Count(1),
+                cost: None,
+                locked_in: &locked_in,
+                locked_out: &[],
+            };
+            let inst = Instance::new(&problem).unwrap();
+            let mut state = State::new(&inst);
+            let mut allowed = inst.allowed.clone();
+            let mut gains = state.gains(&allowed);
+            for _ in 0..12 {
+                let j = rng.below(m);
+                if inst.fixed.contains(&j) {
+                    continue;
+                }
+                if state.is_open(j) {
+                    state.close(j);
+                } else if rng.uniform() < 0.3 {
+                    allowed[j] = !allowed[j];
+                } else {
+                    state.open(j);
+                }
+                state.patch_gains(&allowed, &mut gains, &[j]);
+                let fresh = state.gains(&allowed);
+                let bits = |g: &[f64]| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&gains), bits(&fresh), "case {case}, site {j}");
+            }
+        }
+    }
+
     /// Replaying the root greedy gives exactly the fresh run's objective, for every site,
     /// including instances full of ties (half the coverage fractions are 1), locked-in sites and
     /// `p` equal to the eligible candidates.
@@ -504,12 +597,12 @@ mod tests {
                 locked_out: &[],
             };
             let inst = Instance::new(&problem).unwrap();
-            let root = greedy(&mut State::new(&inst), &inst.allowed, inst.full());
             for swap in [true, false] {
                 let (sites, _) = heuristic(&inst, &inst.allowed, inst.full(), swap, None);
+                let shared = Replay::new(&inst, &sites);
                 for &s in &sites {
                     let fresh = without(&inst, &sites, s, swap, None, None);
-                    let replay = without(&inst, &sites, s, swap, None, Some(&root));
+                    let replay = without(&inst, &sites, s, swap, None, Some(&shared));
                     assert_eq!(
                         fresh.to_bits(),
                         replay.to_bits(),

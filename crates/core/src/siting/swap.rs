@@ -41,11 +41,24 @@ pub(super) fn improve_capped(
     allowed: &[bool],
     selected: &mut [usize],
     budget: Option<f64>,
+    quota: Option<(&Quota, &mut [usize])>,
+) -> usize {
+    let gains = state.gains(allowed);
+    improve_from(state, allowed, selected, budget, quota, gains)
+}
+
+/// [`improve_capped`] given the current gains (`state.gains(allowed)`), when the caller has
+/// them.
+pub(super) fn improve_from(
+    state: &mut State<'_>,
+    allowed: &[bool],
+    selected: &mut [usize],
+    budget: Option<f64>,
     mut quota: Option<(&Quota, &mut [usize])>,
+    mut gains: Vec<f64>,
 ) -> usize {
     let inst = state.instance();
     let m = inst.m();
-    let mut gains = state.gains(allowed);
     let mut extra = vec![0.0; m];
     let mut touched = Vec::new();
     let mut mark = vec![false; m];
