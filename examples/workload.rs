@@ -34,7 +34,6 @@ use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
 use careblock_io::{ReadOptions, read_layer};
 use clap::Parser;
 use geo::Area;
-use rayon::prelude::*;
 
 /// The allocator and memory set-up of the `careblock` binary, for a like-for-like comparison.
 #[path = "../crates/cli/memory.rs"]
@@ -337,16 +336,10 @@ fn site(a: &Args, path: &Path, crs: Crs, units: &Layer, near_units: &PointIndex)
     let candidates = project_into(read_layer(path, &opts)?.0, crs)?;
     let reach = near_units.within(&candidates.points()?);
     let coverage = Coverage::from_neighbours(units.len(), &reach);
-    // The four columns read in parallel, summed in this order.
-    let columns = ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"]
-        .par_iter()
-        .map(|name| units.count_column(name))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The four columns summed in this order, straight from the attribute table.
     let mut demand = vec![0.0; units.len()];
-    for column in columns {
-        for (d, v) in demand.iter_mut().zip(column) {
-            *d += v.unwrap_or(0.0);
-        }
+    for name in ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"] {
+        units.add_counts(name, &mut demand)?;
     }
     let problem = Problem {
         demand: &demand,

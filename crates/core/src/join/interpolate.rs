@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::interior::InteriorGrid;
 use super::overlay::{PolygonIndex, Scratch, parts_area, parts_rect};
 use crate::error::{CrsError, JoinError};
-use crate::layer::Layer;
+use crate::layer::{Layer, borrowed_parts};
 use crate::validate::validate;
 
 /// The sparse table of intersection areas `a_ij` (one row per source), with each source's own
@@ -383,12 +383,22 @@ pub fn area_interpolate(
     for c in extensive.iter().chain(intensive) {
         source.has_column(c)?;
     }
-    // The sources as views of their polygons: a census layer is not copied.
-    let sources = source.polygon_parts()?;
+    // The sources' polygons borrowed where they are: a census layer is not copied, nor is a
+    // list of views of it built, unless some geometry needs converting (a `Rect`) or is not
+    // polygonal (the error).
+    let geometries = &source.geometries;
+    let converted = if geometries.par_iter().all(|g| borrowed_parts(g).is_some()) {
+        None
+    } else {
+        Some(source.polygon_parts()?)
+    };
     let targets = target.polygons()?;
     let index = PolygonIndex::new(&targets);
-    let table = AreaTable::build_parts(&sources, |s| s.as_ref(), &index);
-    drop(sources);
+    let table = match &converted {
+        None => AreaTable::build_parts(geometries, |g| borrowed_parts(g).unwrap_or_default(), &index),
+        Some(parts) => AreaTable::build_parts(parts, |s| s.as_ref(), &index),
+    };
+    drop(converted);
 
     // One task per variable, each reading its column only while it allocates it, so a
     // national layer never holds every column as floats at once. The first error in the
