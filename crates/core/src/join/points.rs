@@ -66,16 +66,24 @@ pub struct Neighbours {
     entries: Vec<(u32, f64)>,
 }
 
+/// The order of a neighbour row: nearest first, ties by index. Entries equal under it are
+/// identical, so a stable and an unstable sort give the same row.
+fn nearest_first(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
+    a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
+}
+
 impl Neighbours {
     /// Builds the table from one row per query feature of `(reference index, distance in
     /// metres)`, e.g. walking distances on a street network
     /// ([`crate::network::within_distance`]); each row is sorted nearest first (ties by index).
-    pub fn from_rows(rows: Vec<Vec<(u32, f64)>>) -> Neighbours {
+    pub fn from_rows(mut rows: Vec<Vec<(u32, f64)>>) -> Neighbours {
+        // In parallel: thousands of facilities' rows of a few hundred units each.
+        rows.par_iter_mut()
+            .for_each(|row| row.sort_unstable_by(nearest_first));
         let mut offsets = Vec::with_capacity(rows.len() + 1);
         offsets.push(0);
         let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        for mut row in rows {
-            row.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        for row in rows {
             entries.extend(row);
             offsets.push(entries.len());
         }
@@ -170,26 +178,42 @@ impl PointIndex {
                 Euclidean.distance(q, Point::new(g.geom()[0], g.geom()[1])),
             )
         };
-        let rows = match &self.search {
-            // The same pairs and distances either way (`from_rows` orders each row).
-            Search::Grid(grid) => queries
-                .par_iter()
-                .map(|q| {
-                    let Some(q) = *q else { return Vec::new() };
-                    grid.within(q, r2).map(|g| row(q, g)).collect()
-                })
-                .collect(),
-            Search::Tree(tree) => queries
-                .par_iter()
-                .map(|q| {
-                    let Some(q) = *q else { return Vec::new() };
-                    tree.locate_within_distance([q.x(), q.y()], r2)
-                        .map(|g| row(q, g))
-                        .collect()
-                })
-                .collect(),
-        };
-        Neighbours::from_rows(rows)
+        // Queries in blocks, each block's rows in one buffer, sorted where they are built: a
+        // few allocations per block rather than one per query, and one copy into the table.
+        const BLOCK: usize = 64;
+        /// A block's row lengths and its rows one after another.
+        type Block = (Vec<usize>, Vec<(u32, f64)>);
+        let blocks: Vec<Block> = queries
+            .par_chunks(BLOCK)
+            .map(|chunk| {
+                let mut lens = Vec::with_capacity(chunk.len());
+                let mut entries = Vec::new();
+                for q in chunk {
+                    let start = entries.len();
+                    if let Some(q) = *q {
+                        // The same pairs and distances either way.
+                        match &self.search {
+                            Search::Grid(grid) => entries.extend(grid.within(q, r2).map(|g| row(q, g))),
+                            Search::Tree(tree) => entries
+                                .extend(tree.locate_within_distance([q.x(), q.y()], r2).map(|g| row(q, g))),
+                        }
+                    }
+                    entries[start..].sort_unstable_by(nearest_first);
+                    lens.push(entries.len() - start);
+                }
+                (lens, entries)
+            })
+            .collect();
+        let mut offsets = Vec::with_capacity(queries.len() + 1);
+        offsets.push(0);
+        let mut entries = Vec::with_capacity(blocks.iter().map(|b| b.1.len()).sum());
+        for (lens, block) in blocks {
+            for len in lens {
+                offsets.push(offsets[offsets.len() - 1] + len);
+            }
+            entries.extend(block);
+        }
+        Neighbours { offsets, entries }
     }
 }
 
@@ -274,18 +298,18 @@ impl Grid {
     }
 
     /// The points within `sqrt(r2)` of `q` (squared distance `≤ r2`, computed as rstar
-    /// computes it), cell by cell. The cells span the query's box widened by one cell, so a
-    /// point that rounding put in a neighbouring cell is still seen.
+    /// computes it), cell by cell: the cells that the query's box, widened by a hair, touches.
+    ///
+    /// That finds every such point. A point passing the test has `fl(dx)² ≤ r2 (1 + u)`, so
+    /// its true offset is within `r (1 + 3u)` of the query on each axis (u = 2⁻⁵³), and the
+    /// margin below is far wider than that plus the rounding of `q ± r`. A cell index is
+    /// `floor((x − min) / cell)` clamped to the grid, monotone in `x`, so a point at or right of
+    /// the box's left edge lies in a column at or right of the edge's.
     fn within(&self, q: Point<f64>, r2: f64) -> impl Iterator<Item = &GeomWithData<[f64; 2], u32>> + '_ {
         let r = self.cell;
-        let (c0, c1) = (
-            self.column(q.x() - r).saturating_sub(1),
-            (self.column(q.x() + r) + 1).min(self.nx - 1),
-        );
-        let (r0, r1) = (
-            self.row(q.y() - r).saturating_sub(1),
-            (self.row(q.y() + r) + 1).min(self.ny - 1),
-        );
+        let reach = r + 1e-9 * r.max(q.x().abs()).max(q.y().abs());
+        let (c0, c1) = (self.column(q.x() - reach), self.column(q.x() + reach));
+        let (r0, r1) = (self.row(q.y() - reach), self.row(q.y() + reach));
         (r0..=r1).flat_map(move |row| {
             let from = self.start[row * self.nx + c0] as usize;
             let to = self.start[row * self.nx + c1 + 1] as usize;
@@ -480,6 +504,41 @@ mod tests {
         assert!(Grid::new(&far, 1.0).is_none());
         let n = points_within_distance(&far, &far, 1.0).unwrap();
         assert_eq!((n.row(0), n.row(1)), (&[(0, 0.0)][..], &[(1, 0.0)][..]));
+    }
+
+    #[test]
+    fn points_on_cell_edges_and_at_the_radius_are_found() {
+        // A lattice a quarter of the radius apart from a grid origin at projected magnitudes:
+        // the queries sit on lattice points, so `q ± r` falls on cell edges and many points
+        // are exactly at the radius, on both sides of those edges.
+        let (x0, y0, r) = (4_880_000.0, 2_070_000.0, 800.0);
+        let points: Vec<Option<Point<f64>>> = (0..41 * 41)
+            .map(|i| Some(point(x0 + (i % 41) as f64 * 200.0, y0 + (i / 41) as f64 * 200.0)))
+            .collect();
+        let queries: Vec<Option<Point<f64>>> = [(0, 0), (4, 4), (8, 20), (20, 20), (40, 40), (37, 3)]
+            .iter()
+            .map(|&(i, j)| Some(point(x0 + i as f64 * 200.0, y0 + j as f64 * 200.0)))
+            .collect();
+        let index = PointIndex::new(&points, r).unwrap();
+        assert!(matches!(index.search, Search::Grid(_)));
+        let found = index.within(&queries);
+        for (k, q) in queries.iter().enumerate() {
+            let q = q.unwrap();
+            let brute: Vec<u32> = (0..points.len() as u32)
+                .filter(|&i| {
+                    let p = points[i as usize].unwrap();
+                    let (dx, dy) = (p.x() - q.x(), p.y() - q.y());
+                    dx * dx + dy * dy <= r * r
+                })
+                .collect();
+            let mut got: Vec<u32> = found.row(k).iter().map(|&(i, _)| i).collect();
+            got.sort_unstable();
+            assert_eq!(got, brute, "query {k}");
+            assert!(
+                found.row(k).iter().any(|&(_, d)| d == r),
+                "query {k} has points at the radius"
+            );
+        }
     }
 
     #[test]
