@@ -90,32 +90,34 @@ pub fn aggregate_row(
     if scores.len() != weights.len() {
         return None;
     }
-    let present: Vec<(usize, f64, f64)> = scores
-        .iter()
-        .zip(weights)
-        .enumerate()
-        .filter_map(|(i, (&s, &w))| s.filter(|x| x.is_finite()).map(|x| (i, x, w)))
-        .collect();
-    let m = present.len();
+    // The present scores as (index, score, weight), and then with normalised weights a_i, as
+    // iterators rather than vectors: the Monte Carlo aggregates every row of every draw.
+    let present = || {
+        scores
+            .iter()
+            .zip(weights)
+            .enumerate()
+            .filter_map(|(i, (&s, &w))| s.filter(|x| x.is_finite()).map(|x| (i, x, w)))
+    };
+    let m = present().count();
     if m == 0 || (m as f64) / (scores.len() as f64) < min_available {
         return None;
     }
-    if present.iter().any(|&(_, _, w)| !(w.is_finite() && w >= 0.0)) {
+    if present().any(|(_, _, w)| !(w.is_finite() && w >= 0.0)) {
         return None;
     }
-    let total: f64 = present.iter().map(|&(_, _, w)| w).sum();
+    let total: f64 = present().map(|(_, _, w)| w).sum();
     if !total.is_finite() || total <= 0.0 {
         return None;
     }
-    // (index, score, normalised weight a_i)
-    let rows: Vec<(usize, f64, f64)> = present.iter().map(|&(i, x, w)| (i, x, w / total)).collect();
+    let rows = || present().map(|(i, x, w)| (i, x, w / total));
     let mut contributions = vec![0.0; scores.len()];
     match method {
         Aggregation::Arithmetic => {
-            for &(i, x, a) in &rows {
+            for (i, x, a) in rows() {
                 contributions[i] = a * x;
             }
-            let value = rows.iter().map(|&(i, _, _)| contributions[i]).sum();
+            let value = rows().map(|(i, _, _)| contributions[i]).sum();
             Some(Aggregate {
                 value,
                 contributions,
@@ -123,12 +125,12 @@ pub fn aggregate_row(
             })
         }
         Aggregation::Geometric => {
-            if rows.iter().any(|&(_, x, _)| x <= 0.0) {
+            if rows().any(|(_, x, _)| x <= 0.0) {
                 return None;
             }
-            let log_sum: f64 = rows.iter().map(|&(_, x, a)| a * x.ln()).sum();
+            let log_sum: f64 = rows().map(|(_, x, a)| a * x.ln()).sum();
             let value = log_sum.exp();
-            for &(i, x, a) in &rows {
+            for (i, x, a) in rows() {
                 contributions[i] = if log_sum == 0.0 {
                     value * a
                 } else {
@@ -142,18 +144,18 @@ pub fn aggregate_row(
             })
         }
         Aggregation::MazziottaPareto { penalty } => {
-            for &(i, x, a) in &rows {
+            for (i, x, a) in rows() {
                 contributions[i] = a * x;
             }
-            let mean: f64 = rows.iter().map(|&(i, _, _)| contributions[i]).sum();
+            let mean: f64 = rows().map(|(i, _, _)| contributions[i]).sum();
             if mean.is_nan() || mean <= 0.0 {
                 return None;
             }
             let variance = if m < 2 {
                 0.0
             } else {
-                let spread: f64 = rows.iter().map(|&(_, x, a)| a * (x - mean) * (x - mean)).sum();
-                let sum_a2: f64 = rows.iter().map(|&(_, _, a)| a * a).sum();
+                let spread: f64 = rows().map(|(_, x, a)| a * (x - mean) * (x - mean)).sum();
+                let sum_a2: f64 = rows().map(|(_, _, a)| a * a).sum();
                 spread / (1.0 - sum_a2)
             };
             // S·cv = S²/M

@@ -120,69 +120,76 @@ pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c:
     }
     let rows: Vec<Row> = (0..n)
         .into_par_iter()
-        .map(|i| {
-            let mut dims = Vec::with_capacity(members.len());
-            let mut within_contrib: Vec<Vec<f64>> = Vec::with_capacity(members.len());
-            for m in &members {
-                let s: Vec<Option<f64>> = m.iter().map(|&k| normalised[k][i]).collect();
-                let w: Vec<f64> = m.iter().map(|&k| c.indicators[k].weight).collect();
-                match aggregate_row(&s, &w, within, c.min_available) {
-                    Some(a) => {
-                        dims.push(Some(a.value));
-                        within_contrib.push(a.contributions);
-                    }
-                    None => {
-                        dims.push(None);
-                        within_contrib.push(vec![0.0; m.len()]);
-                    }
-                }
-            }
-            let top = if eligible[i] {
-                aggregate_row(&dims, &dim_weights, across, c.min_available)
-            } else {
-                None
-            };
-            let mut contrib = vec![None; c.indicators.len()];
-            let (index, penalty) = match top {
-                None => (None, None),
-                Some(a) => {
-                    for (d, m) in members.iter().enumerate() {
-                        let (Some(sd), cd) = (dims[d], a.contributions[d]) else {
-                            for &k in m {
-                                contrib[k] = Some(0.0);
-                            }
-                            continue;
-                        };
-                        let parts = &within_contrib[d];
-                        let total: f64 = parts.iter().sum();
-                        for (j, &k) in m.iter().enumerate() {
-                            let share = if total != 0.0 && sd != 0.0 {
-                                parts[j] / total
-                            } else {
-                                let present: f64 = m
-                                    .iter()
-                                    .filter(|&&q| normalised[q][i].is_some())
-                                    .map(|&q| c.indicators[q].weight)
-                                    .sum();
-                                if normalised[k][i].is_some() && present > 0.0 {
-                                    c.indicators[k].weight / present
-                                } else {
-                                    0.0
-                                }
-                            };
-                            contrib[k] = Some(cd * share);
+        // One pair of buffers per task for a dimension's scores and weights (the Monte Carlo
+        // scores every row of every draw).
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(s, w): &mut (Vec<Option<f64>>, Vec<f64>), i| {
+                let mut dims = Vec::with_capacity(members.len());
+                let mut within_contrib: Vec<Vec<f64>> = Vec::with_capacity(members.len());
+                for m in &members {
+                    s.clear();
+                    s.extend(m.iter().map(|&k| normalised[k][i]));
+                    w.clear();
+                    w.extend(m.iter().map(|&k| c.indicators[k].weight));
+                    match aggregate_row(s, w, within, c.min_available) {
+                        Some(a) => {
+                            dims.push(Some(a.value));
+                            within_contrib.push(a.contributions);
+                        }
+                        None => {
+                            dims.push(None);
+                            within_contrib.push(vec![0.0; m.len()]);
                         }
                     }
-                    (Some(a.value), Some(a.penalty))
                 }
-            };
-            Row {
-                dims,
-                index,
-                contrib,
-                penalty,
-            }
-        })
+                let top = if eligible[i] {
+                    aggregate_row(&dims, &dim_weights, across, c.min_available)
+                } else {
+                    None
+                };
+                let mut contrib = vec![None; c.indicators.len()];
+                let (index, penalty) = match top {
+                    None => (None, None),
+                    Some(a) => {
+                        for (d, m) in members.iter().enumerate() {
+                            let (Some(sd), cd) = (dims[d], a.contributions[d]) else {
+                                for &k in m {
+                                    contrib[k] = Some(0.0);
+                                }
+                                continue;
+                            };
+                            let parts = &within_contrib[d];
+                            let total: f64 = parts.iter().sum();
+                            for (j, &k) in m.iter().enumerate() {
+                                let share = if total != 0.0 && sd != 0.0 {
+                                    parts[j] / total
+                                } else {
+                                    let present: f64 = m
+                                        .iter()
+                                        .filter(|&&q| normalised[q][i].is_some())
+                                        .map(|&q| c.indicators[q].weight)
+                                        .sum();
+                                    if normalised[k][i].is_some() && present > 0.0 {
+                                        c.indicators[k].weight / present
+                                    } else {
+                                        0.0
+                                    }
+                                };
+                                contrib[k] = Some(cd * share);
+                            }
+                        }
+                        (Some(a.value), Some(a.penalty))
+                    }
+                };
+                Row {
+                    dims,
+                    index,
+                    contrib,
+                    penalty,
+                }
+            },
+        )
         .collect();
 
     let index: Vec<Option<f64>> = rows.iter().map(|r| r.index).collect();
