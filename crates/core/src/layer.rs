@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use geo::{BoundingRect, Coord, Geometry, MultiPolygon, Point, Polygon, Rect};
-use polars::prelude::{DataFrame, DataType};
+use polars::prelude::{ChunkedArray, DataFrame, DataType, PolarsNumericType};
 use rayon::prelude::*;
 
 use crate::crs::Crs;
@@ -293,52 +293,52 @@ impl Layer {
             column: column.to_string(),
             value,
         };
+        // A present count is added; NaN is missing, as in `numeric_column`.
+        let mut add = |i: usize, x: f64| {
+            if x.is_nan() {
+                return Ok(());
+            }
+            if !x.is_finite() || x < 0.0 {
+                return Err(invalid(i, x));
+            }
+            into[i] += x;
+            Ok(())
+        };
         let series = self.column(column)?.as_materialized_series();
         // The readers' two types straight from the value buffers and validity bitmaps, as in
         // `numeric_column`; anything else through it.
-        let mut at = 0;
         match series.dtype() {
-            DataType::Int64 => {
-                let ca = series.i64().expect("an Int64 column");
-                for arr in ca.downcast_iter() {
-                    let valid = arr.validity().filter(|v| v.unset_bits() > 0);
-                    for (k, &x) in arr.values().iter().enumerate() {
-                        if valid.is_none_or(|v| v.get_bit(k)) {
-                            let x = x as f64;
-                            if x < 0.0 {
-                                return Err(invalid(at + k, x));
-                            }
-                            into[at + k] += x;
-                        }
-                    }
-                    at += arr.len();
-                }
-            }
-            DataType::Float64 => {
-                let ca = series.f64().expect("a Float64 column");
-                for arr in ca.downcast_iter() {
-                    let valid = arr.validity().filter(|v| v.unset_bits() > 0);
-                    for (k, &x) in arr.values().iter().enumerate() {
-                        if !x.is_nan() && valid.is_none_or(|v| v.get_bit(k)) {
-                            if !x.is_finite() || x < 0.0 {
-                                return Err(invalid(at + k, x));
-                            }
-                            into[at + k] += x;
-                        }
-                    }
-                    at += arr.len();
-                }
-            }
+            DataType::Int64 => each_present(series.i64().expect("an Int64 column"), |i, x| add(i, x as f64)),
+            DataType::Float64 => each_present(series.f64().expect("a Float64 column"), add),
             _ => {
-                for (d, v) in into.iter_mut().zip(self.count_column(column)?) {
+                for (i, v) in self.count_column(column)?.into_iter().enumerate() {
                     if let Some(v) = v {
-                        *d += v;
+                        add(i, v)?;
                     }
                 }
+                Ok(())
             }
         }
-        Ok(())
     }
+}
+
+/// Calls `f(feature index, value)` for every non-null value of a numeric column, chunk by
+/// chunk over the value buffers and validity bitmaps, stopping at the first error.
+fn each_present<T: PolarsNumericType>(
+    ca: &ChunkedArray<T>,
+    mut f: impl FnMut(usize, T::Native) -> Result<(), LayerError>,
+) -> Result<(), LayerError> {
+    let mut at = 0;
+    for arr in ca.downcast_iter() {
+        let valid = arr.validity().filter(|v| v.unset_bits() > 0);
+        for (k, &x) in arr.values().iter().enumerate() {
+            if valid.is_none_or(|v| v.get_bit(k)) {
+                f(at + k, x)?;
+            }
+        }
+        at += arr.len();
+    }
+    Ok(())
 }
 
 /// A geometry's polygons when they can be borrowed as they are: a polygon as a one-element
