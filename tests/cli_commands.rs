@@ -1,8 +1,8 @@
 //! `careblock validate`, `careblock init` and `careblock explain`, driven through the binary:
 //!
-//! - validate on the shared (unbundled) Bogotá data lists its known problems by id (the zero-
-//!   population sectors, the school at −1.797e308, the duplicated San Cristóbal localidad) and
-//!   exits 2; on the Bogotá preset it exits 0 with the 7 zero-population sectors as warnings;
+//! - validate on the shared (unbundled) Bogotá data, where that folder is present, lists its
+//!   known problems by id (the zero-population sectors, the school at −1.797e308, the
+//!   duplicated San Cristóbal localidad) and exits 2; on the Bogotá preset it exits 0 with the 7 zero-population sectors as warnings;
 //!   on a small broken layer it reports every problem and still checks the other inputs;
 //! - init on the bundled Bogotá sectors and Los Lagos zones writes methods that validate and
 //!   run; an unknown schema gets a guessed population and a message; no overwrite without
@@ -15,6 +15,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+mod common;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,9 +95,21 @@ fn zero_population_sectors() -> Vec<String> {
 
 #[test]
 fn validate_lists_the_known_problems_of_the_shared_bogota_data_by_id() {
-    let shared = root().join("../shared/data");
-    let shared = std::fs::canonicalize(&shared).expect("the shared data folder ../shared/data");
-    let p = |rel: &str| shared.join(rel).display().to_string().replace('\\', "/");
+    const FILES: [&str; 5] = [
+        "bogota-sectores-censales-cnpv2018/sectores_censales_cnpv2018.geojson",
+        "bogota-upz/upz.geojson",
+        "bogota-localidad-care-indicators-cepal/tabla_indicadores_actualizada.geojson",
+        "bogota-equipamientos-cuidado/colegios.geojson",
+        "bogota-equipamientos-cuidado/jardin_infantil.geojson",
+    ];
+    let Some(paths) = FILES
+        .iter()
+        .map(|f| common::shared_data(f))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    let p = |i: usize| paths[i].display().to_string().replace('\\', "/");
     let dir = tmp("shared");
     let method = format!(
         r#"name = "shared Bogotá data, unbundled"
@@ -150,11 +164,11 @@ name = "supply_gap"
 dimension = "supply_gap"
 kind = "access_gap"
 "#,
-        units = p("bogota-sectores-censales-cnpv2018/sectores_censales_cnpv2018.geojson"),
-        upz = p("bogota-upz/upz.geojson"),
-        loc = p("bogota-localidad-care-indicators-cepal/tabla_indicadores_actualizada.geojson"),
-        schools = p("bogota-equipamientos-cuidado/colegios.geojson"),
-        jardines = p("bogota-equipamientos-cuidado/jardin_infantil.geojson"),
+        units = p(0),
+        upz = p(1),
+        loc = p(2),
+        schools = p(3),
+        jardines = p(4),
     );
     let file = dir.join("shared.toml");
     std::fs::write(&file, method).unwrap();
@@ -359,8 +373,8 @@ fn init_then_validate_and_run(name: &str, init: &[&str]) -> (PathBuf, String) {
     assert!(o.status.success(), "{stdout}\n{stderr}");
     let text = std::fs::read_to_string(&method).unwrap();
     assert!(
-        !text.contains(root().to_str().unwrap()),
-        "paths are relative:\n{text}"
+        !text.contains("../../../"),
+        "a path climbs at most two folders, else it is absolute:\n{text}"
     );
     let o = careblock(&["validate", s(&method)]);
     let (vout, verr) = out_text(&o);
@@ -406,6 +420,12 @@ fn init_on_the_bundled_bogota_sectors_writes_a_method_that_validates_and_runs() 
         assert!(text.contains(want), "{want:?} in\n{text}");
     }
     assert!(dir.join("out/districts.csv").is_file());
+    // The method sits far from the data (under the build directory): absolute paths.
+    let units = std::fs::canonicalize(root().join("data/bogota/sectores_censales.shp")).unwrap();
+    assert!(
+        text.contains(&format!("path = \"{}\"", units.display())),
+        "{text}"
+    );
 
     // Never overwritten without --force.
     let method = dir.join("method.toml");
@@ -445,6 +465,45 @@ fn init_on_the_bundled_los_lagos_zones_writes_a_method_that_validates_and_runs()
     ] {
         assert!(text.contains(want), "{want:?} in\n{text}");
     }
+}
+
+#[test]
+fn init_beside_the_data_writes_relative_paths_that_move_with_it() {
+    let dir = tmp("init_near");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for f in ["zonas_censales_2017_los_lagos.geojson", "comunas_r10.geojson"] {
+        std::fs::copy(root().join("data/chile").join(f), data.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("methods")).unwrap();
+    let method = dir.join("methods/method.toml");
+    let o = careblock(&[
+        "init",
+        "--units",
+        s(&data.join("zonas_censales_2017_los_lagos.geojson")),
+        "--districts",
+        s(&data.join("comunas_r10.geojson")),
+        "--districts-id",
+        "codigo_comuna",
+        "--out",
+        s(&method),
+    ]);
+    let (stdout, stderr) = out_text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let text = std::fs::read_to_string(&method).unwrap();
+    for want in [
+        "path = \"../data/zonas_censales_2017_los_lagos.geojson\"",
+        "path = \"../data/comunas_r10.geojson\"",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    // The folder moved whole: the method still finds its data.
+    let moved = tmp("init_near_moved");
+    std::fs::remove_dir_all(&moved).unwrap();
+    std::fs::rename(&dir, &moved).unwrap();
+    let o = careblock(&["validate", s(&moved.join("methods/method.toml"))]);
+    let (vout, verr) = out_text(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}\n{vout}\n{verr}");
 }
 
 #[test]
