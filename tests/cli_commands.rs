@@ -705,3 +705,99 @@ fn validate_reports_an_unreadable_method_file_with_its_line() {
         "{ps:?}"
     );
 }
+
+/// `interpolate` in Mexico: units in lon/lat, districts in EPSG:6372 (Mexico ITRF2008 / LCC,
+/// from the EPSG database, not careblock's own table) named by the GeoJSON `crs` member; the
+/// working CRS is the districts' one. A CRS in US feet and an unknown code are refused by name.
+#[test]
+fn interpolate_measures_in_any_metre_crs_of_the_epsg_database() {
+    use careblock_core::Crs;
+    use careblock_core::crs::Reprojection;
+    let dir = tmp("any_epsg");
+    let square = |x0: f64| {
+        format!(
+            "[[[{x0}, 19.43], [{x1}, 19.43], [{x1}, 19.44], [{x0}, 19.44], [{x0}, 19.43]]]",
+            x1 = x0 + 0.01
+        )
+    };
+    let units = format!(
+        r#"{{"type": "FeatureCollection", "features": [
+  {{"type": "Feature", "properties": {{"u": "west", "pop": 100}}, "geometry": {{"type": "Polygon", "coordinates": {}}}}},
+  {{"type": "Feature", "properties": {{"u": "east", "pop": 100}}, "geometry": {{"type": "Polygon", "coordinates": {}}}}}
+]}}"#,
+        square(-99.14),
+        square(-99.13)
+    );
+    std::fs::write(dir.join("units.geojson"), units).unwrap();
+    // The district: the west square and the west half of the east one, in EPSG:6372 metres.
+    let lcc = Reprojection::new(careblock_core::WGS84, Crs::from_epsg(6372).unwrap());
+    let corners: Vec<String> = [
+        (-99.14, 19.43),
+        (-99.125, 19.43),
+        (-99.125, 19.44),
+        (-99.14, 19.44),
+        (-99.14, 19.43),
+    ]
+    .iter()
+    .map(|&(x, y)| {
+        let p = lcc.apply(geo::Coord { x, y }).unwrap();
+        format!("[{}, {}]", p.x, p.y)
+    })
+    .collect();
+    let districts = format!(
+        r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "urn:ogc:def:crs:EPSG::6372"}}}}, "features": [
+  {{"type": "Feature", "properties": {{"d": "D1"}}, "geometry": {{"type": "Polygon", "coordinates": [[{}]]}}}}
+]}}"#,
+        corners.join(", ")
+    );
+    std::fs::write(dir.join("districts.geojson"), districts).unwrap();
+    let run = |extra: &[&str]| {
+        let (u, d, out) = (
+            dir.join("units.geojson"),
+            dir.join("districts.geojson"),
+            dir.join("out.csv"),
+        );
+        let mut args = vec![
+            "interpolate",
+            "--source",
+            s(&u),
+            "--source-id",
+            "u",
+            "--target",
+            s(&d),
+            "--target-id",
+            "d",
+            "--extensive",
+            "pop",
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        let _ = std::fs::remove_file(&out);
+        let o = careblock(&args);
+        (o, std::fs::read_to_string(&out).ok())
+    };
+    // Without allocate_total, so that the east unit's half outside the district stays out.
+    let (o, csv) = run(&["--no-allocate-total"]);
+    let (stdout, stderr) = out_text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("EPSG:6372"), "the working CRS is said: {stdout}");
+    let csv = csv.unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    let pop: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+    assert!((pop - 150.0).abs() < 0.05, "{csv}");
+
+    for (code, want) in [
+        (
+            "EPSG:2263",
+            "EPSG:2263 cannot be used: its unit is the US survey foot",
+        ),
+        ("EPSG:99999", "EPSG:99999 is not a CRS code careblock knows"),
+    ] {
+        let (o, csv) = run(&["--crs", code]);
+        let (_, stderr) = out_text(&o);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(want), "{stderr}");
+        assert!(csv.is_none(), "nothing written on error");
+    }
+}
