@@ -1306,8 +1306,8 @@ fn validate_names_every_bad_input() {
             collection(&with_props(2, r#""pop":-300,"women":150"#)),
             two_districts(),
             "error",
-            "negative population",
-            vec!["u3"],
+            "expected a finite count >= 0, found -300",
+            vec!["u3 (-300)"],
         ),
         (
             "masked",
