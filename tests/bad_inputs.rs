@@ -882,6 +882,414 @@ fn sub_groups_larger_than_the_total_keep_their_value_and_the_run_continues() {
     );
 }
 
+// ---------------------------------------------------------------- every count column, one check
+
+/// The four units with a column `x` besides `pop` and `women` (10, 20, 30, 40), unit u3's `x`
+/// being `u3_x` (raw JSON).
+fn units_with_x(u3_x: &str) -> String {
+    let f: Vec<String> = (0..4)
+        .map(|i| {
+            let (x, y) = (-74.10 + 0.01 * (i % 2) as f64, 4.60 + 0.01 * (i / 2) as f64);
+            let pop = 100 * (i + 1);
+            let v = if i == 2 {
+                u3_x.to_string()
+            } else {
+                (10 * (i + 1)).to_string()
+            };
+            feature(
+                &format!("u{}", i + 1),
+                &format!(r#""pop":{pop},"women":{},"x":{v}"#, pop / 2),
+                &polygon(&square(x, y, 0.01)),
+            )
+        })
+        .collect();
+    collection(&f)
+}
+
+/// The two districts with a `rate` column (in %), to serve as a `[[coarse]]` layer too.
+fn districts_with_rate() -> String {
+    two_districts()
+        .replace(r#""d":"W""#, r#""d":"W","rate":10"#)
+        .replace(r#""d":"E""#, r#""d":"E","rate":20"#)
+}
+
+/// One method per kind of count column, each reading the column `x` of the units as that kind
+/// (the population reads `pop`): (kind, the method key that reads it, the column, the method).
+fn count_kinds() -> Vec<(&'static str, &'static str, &'static str, String)> {
+    let siting =
+        |line: &str| format!("\n[siting]\np = 1\nradius = 800\n{line}\n[siting.grid]\nspacing = 500\n");
+    vec![
+        ("population", "units.population", "pop", method("")),
+        (
+            "numerator",
+            "indicators[0].numerator",
+            "x",
+            method("").replace("numerator = \"women\"", "numerator = \"x\""),
+        ),
+        (
+            "denominator",
+            "indicators[1].denominator",
+            "x",
+            method("")
+                + r#"
+[[indicators]]
+name = "women_per_x"
+dimension = "women_caregivers"
+kind = "ratio"
+numerator = "women"
+denominator = "x"
+"#,
+        ),
+        (
+            "density count",
+            "indicators[1].count",
+            "x",
+            method("")
+                + r#"
+[[indicators]]
+name = "x_density"
+dimension = "care_demand"
+kind = "density"
+count = "x"
+"#,
+        ),
+        (
+            "coarse-rate base",
+            "coarse_rates[0].base",
+            "x",
+            method("")
+                + r#"
+[[coarse]]
+name = "districts"
+path = "districts.geojson"
+id = "d"
+
+[[coarse_rates]]
+name = "x_estimate"
+layer = "districts"
+rate = "rate"
+scale = 0.01
+base = "x"
+
+[[indicators]]
+name = "x_estimate_density"
+dimension = "care_demand"
+kind = "density"
+count = "x_estimate"
+"#,
+        ),
+        (
+            "siting demand",
+            "siting.demand",
+            "x",
+            method("") + &siting("demand = \"x\""),
+        ),
+        (
+            "siting group",
+            "siting.groups.kids",
+            "x",
+            method("") + &siting("[siting.groups]\nkids = \"x\""),
+        ),
+    ]
+}
+
+/// The units of [`units_with_x`] with `raw` as u3's value of `column` (`pop` or `x`).
+fn units_with(column: &str, raw: &str) -> String {
+    if column == "pop" {
+        units_with_x("30").replace(r#""pop":300"#, &format!(r#""pop":{raw}"#))
+    } else {
+        units_with_x(raw)
+    }
+}
+
+#[test]
+fn a_negative_value_in_any_count_column_is_refused_by_run_and_validate_by_file_id_field_and_value() {
+    for (kind, key, column, m) in count_kinds() {
+        let units = units_with(column, "-5");
+        let name = format!("negative_{}", kind.replace(' ', "_"));
+        // `run`: exit 2, one line naming the file, the unit, the field, the value and the method
+        // key, and no output directory.
+        let err = run_error(
+            &name,
+            &units,
+            &districts_with_rate(),
+            &m,
+            &[
+                "units.geojson",
+                "feature \"u3\"",
+                &format!("field \"{column}\""),
+                "found -5",
+                "method.toml:",
+                key,
+            ],
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{kind}: {err}");
+        // `validate`: the same error, every refused value listed with its id.
+        let dir = case_dir(&format!("{name}_validate"));
+        std::fs::write(dir.join("units.geojson"), &units).unwrap();
+        std::fs::write(dir.join("districts.geojson"), districts_with_rate()).unwrap();
+        std::fs::write(dir.join("method.toml"), &m).unwrap();
+        let (code, ps) = validate(&dir);
+        assert_eq!(code, Some(2), "{kind}: {ps:#?}");
+        let (_, message, ids) = problem(&ps, "error", "expected a finite count >= 0, found -5");
+        assert!(
+            message.contains(&format!("field \"{column}\"")),
+            "{kind}: {message}"
+        );
+        assert_eq!(ids, &["u3 (-5)"], "{kind}: {message}");
+    }
+}
+
+#[test]
+fn a_negative_extensive_variable_is_refused_by_interpolate_whichever_column_it_is() {
+    let units = units_with_x("-5");
+    interpolate_error(
+        "negative_extensive_x",
+        &units,
+        &one_district(),
+        &["--extensive", "pop", "--extensive", "x"],
+        &["units.geojson", "feature \"u3\"", "field \"x\"", "found -5"],
+    );
+    // As an intensive variable (a rate), the same value is kept.
+    let dir = case_dir("negative_intensive_x");
+    let o = interpolate(&dir, &units, &one_district(), &["--intensive", "x"]);
+    assert_warning(&o, &[]);
+}
+
+#[test]
+fn a_masked_value_in_any_count_column_is_named_by_run_its_report_and_validate() {
+    for (kind, key, column, m) in count_kinds() {
+        let units = units_with(column, "\"*\"");
+        let dir = case_dir(&format!("masked_{}", kind.replace(' ', "_")));
+        let o = run_in(&dir, &units, &districts_with_rate(), &m);
+        assert_warning(&o, &[]);
+        assert_eq!(csv_ids(&dir.join("out/units.csv")), ["u1", "u2", "u3", "u4"]);
+        // On the terminal: one note naming the column, the key and the unit.
+        let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+        let expected = format!(
+            "note: {}: column \"{column}\" ({key}): 1 masked (\"*\") value(s) treated as missing",
+            dir.join("units.geojson").display()
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&expected))
+            .unwrap_or_else(|| panic!("{kind}: no {expected:?} in\n{stdout}"));
+        assert!(line.ends_with("(ids: u3)"), "{kind}: {line}");
+        // In run.json: the same note, and the warning with every id.
+        let report = read_json(&dir.join("out/run.json"));
+        let notes: Vec<&str> = report["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .collect();
+        assert!(notes.contains(&&line["note: ".len()..]), "{kind}: {notes:#?}");
+        let warning = report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["message"].as_str().unwrap().contains("masked"))
+            .unwrap_or_else(|| panic!("{kind}: {}", report["warnings"]));
+        assert_eq!(warning["ids"], serde_json::json!(["u3"]), "{kind}");
+        // In validate's report: the same warning, word for word, with its ids.
+        let (code, ps) = validate(&dir);
+        assert_eq!(code, Some(0), "{kind}: {ps:#?}");
+        let (_, message, ids) = problem(&ps, "warning", "masked");
+        assert_eq!(message, warning["message"].as_str().unwrap(), "{kind}");
+        assert_eq!(ids, &["u3"], "{kind}");
+    }
+}
+
+#[test]
+fn a_masked_extensive_variable_is_named_by_interpolate() {
+    let dir = case_dir("masked_extensive_x");
+    let o = interpolate(
+        &dir,
+        &units_with_x("\"*\""),
+        &one_district(),
+        &["--extensive", "pop", "--extensive", "x"],
+    );
+    let err = assert_warning(&o, &["units.geojson", "column \"x\"", "masked", ": u3"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+// ---------------------------------------------------------------- what run says on the terminal
+
+/// Eight units in a row (u1..u8, population 100 each), and one district D1 over the first two.
+fn eight_units_one_district() -> (String, String) {
+    let units: Vec<String> = (0..8)
+        .map(|i| {
+            let x = -74.10 + 0.01 * i as f64;
+            feature(
+                &format!("u{}", i + 1),
+                r#""pop":100,"women":50"#,
+                &polygon(&square(x, 4.60, 0.01)),
+            )
+        })
+        .collect();
+    let district = collection(&[format!(
+        r#"{{"type":"Feature","properties":{{"d":"D1"}},"geometry":{}}}"#,
+        polygon("[[[-74.105,4.595],[-74.0805,4.595],[-74.0805,4.615],[-74.105,4.615],[-74.105,4.595]]]")
+    )]);
+    (collection(&units), district)
+}
+
+#[test]
+fn run_names_the_units_outside_every_district_on_the_terminal() {
+    let (units, district) = eight_units_one_district();
+    let dir = case_dir("outside_terminal");
+    let o = run_in(&dir, &units, &district, &method(""));
+    assert_warning(&o, &[]);
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    // One line: the count, the share of the population, the first five ids and how many more.
+    let expected = format!(
+        "note: {}: 6 unit(s) (75.0 % of the population) lie wholly outside every district of {}: they have a unit index but count towards no district (ids: u3, u4, u5, u6, u7 and 1 more)",
+        dir.join("units.geojson").display(),
+        dir.join("districts.geojson").display()
+    );
+    assert!(
+        stdout.lines().any(|l| l == expected),
+        "no line {expected:?} in\n{stdout}"
+    );
+    // u2 is 95 % inside D1: a line of its own.
+    assert!(
+        stdout.contains("1 unit(s) (12.5 % of the population) lie partly outside every district")
+            && stdout.contains("(ids: u2 (95.0 % inside))"),
+        "{stdout}"
+    );
+    // The full list in run.json, where it always was (partly and wholly outside), and as a
+    // warning.
+    assert_eq!(outside_ids(&dir), ["u2", "u3", "u4", "u5", "u6", "u7", "u8"]);
+    let report = read_json(&dir.join("out/run.json"));
+    let warning = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["message"].as_str().unwrap().contains("wholly outside"))
+        .unwrap_or_else(|| panic!("{}", report["warnings"]));
+    assert_eq!(warning["count"], 6);
+    assert_eq!(
+        warning["ids"],
+        serde_json::json!(["u3", "u4", "u5", "u6", "u7", "u8"])
+    );
+    assert!(run_notes(&dir).contains(&expected["note: ".len()..].replace('"', "\\\"")));
+    // --quiet keeps the terminal quiet, the report keeps the list.
+    let quiet = careblock([
+        "--quiet".as_ref(),
+        "run".as_ref(),
+        dir.join("method.toml").as_os_str(),
+        "--out".as_ref(),
+        dir.join("out_quiet").as_os_str(),
+    ]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "{quiet:?}");
+    assert_eq!(
+        read_json(&dir.join("out_quiet/run.json"))["warnings"],
+        report["warnings"]
+    );
+}
+
+/// Whether a validate warning is about the data `run` warns about too.
+fn data_warning(message: &str) -> bool {
+    [
+        "treated as missing",
+        "population",
+        "outside every district",
+        "contain no unit",
+        "overlap",
+    ]
+    .iter()
+    .any(|k| message.contains(k))
+}
+
+#[test]
+fn run_warns_about_what_validate_warns_about_word_for_word() {
+    // u1 has population 0, u3 a population below the minimum (30) and a masked numerator, u4
+    // no population; W and E overlap and leave most of the east column (u2, u4) outside; C
+    // contains no unit.
+    let mut units = unit_features();
+    let props = [
+        r#""pop":0,"women":0"#,
+        r#""pop":200,"women":100"#,
+        r#""pop":12,"women":"*""#,
+        r#""women":200"#,
+    ];
+    for (i, p) in props.iter().enumerate() {
+        let (x, y) = (-74.10 + 0.01 * (i % 2) as f64, 4.60 + 0.01 * (i / 2) as f64);
+        units[i] = feature(&format!("u{}", i + 1), p, &polygon(&square(x, y, 0.01)));
+    }
+    let districts = collection(&[
+        format!(
+            r#"{{"type":"Feature","properties":{{"d":"W"}},"geometry":{}}}"#,
+            polygon("[[[-74.105,4.595],[-74.088,4.595],[-74.088,4.625],[-74.105,4.625],[-74.105,4.595]]]")
+        ),
+        format!(
+            r#"{{"type":"Feature","properties":{{"d":"E"}},"geometry":{}}}"#,
+            polygon("[[[-74.09,4.595],[-74.086,4.595],[-74.086,4.625],[-74.09,4.625],[-74.09,4.595]]]")
+        ),
+        format!(
+            r#"{{"type":"Feature","properties":{{"d":"C"}},"geometry":{}}}"#,
+            polygon(&square(-74.2, 4.7, 0.01))
+        ),
+    ]);
+    let m = method("").replace("min_population = 1", "min_population = 30");
+    let dir = case_dir("run_and_validate_warnings");
+    let o = run_in(&dir, &collection(&units), &districts, &m);
+    assert_warning(&o, &[]);
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    let report = read_json(&dir.join("out/run.json"));
+    let run_warnings: Vec<Problem> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                "warning".to_string(),
+                w["message"].as_str().unwrap().to_string(),
+                w["ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let (code, ps) = validate(&dir);
+    assert_eq!(code, Some(0), "{ps:#?}");
+    let validate_warnings: Vec<&Problem> = ps
+        .iter()
+        .filter(|p| p.0 == "warning" && data_warning(&p.1))
+        .collect();
+    // Every case is there: masked, population 0, below the minimum, no value, units partly
+    // outside (the east column, beyond W's edge), overlapping districts, an empty district.
+    for needle in [
+        "masked",
+        "population 0",
+        "population below 30",
+        "no population value",
+        "partly outside",
+        "overlap",
+        "contain no unit",
+    ] {
+        let (_, message, ids) = problem(&run_warnings, "warning", needle);
+        assert!(!ids.is_empty(), "{needle}: {message}");
+        // The same words and ids in validate's report...
+        assert!(
+            validate_warnings.iter().any(|p| &p.1 == message && &p.2 == ids),
+            "validate lacks {message:?} {ids:?}: {validate_warnings:#?}"
+        );
+        // ... and one line on run's terminal.
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(message.as_str())).collect();
+        assert_eq!(lines.len(), 1, "{needle}: {stdout}");
+        assert!(lines[0].contains(&ids[0]), "{needle}: {}", lines[0]);
+    }
+    // And nothing validate warns about the data is missing from run.
+    for p in &validate_warnings {
+        assert!(run_warnings.contains(p), "run lacks {p:?}: {run_warnings:#?}");
+    }
+}
+
 // ---------------------------------------------------------------- joins
 
 #[test]
@@ -1306,8 +1714,8 @@ fn validate_names_every_bad_input() {
             collection(&with_props(2, r#""pop":-300,"women":150"#)),
             two_districts(),
             "error",
-            "negative population",
-            vec!["u3"],
+            "expected a finite count >= 0, found -300",
+            vec!["u3 (-300)"],
         ),
         (
             "masked",

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use careblock_core::Layer;
+use careblock_core::checks::interpolation_findings;
 use careblock_core::crs::{check_axis_order, project_into, working_crs};
 use careblock_core::join::{InterpolateOptions, area_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
@@ -126,6 +127,10 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         ..Default::default()
     };
     let result = area_interpolate(&source, &target, &extensive, &intensive, options)?;
+    // The missing values the balance counts, named.
+    for f in interpolation_findings(&source, &extensive, &intensive)? {
+        report::note_ids(quiet, &f.source, &format!("warning: {}", f.message), &f.ids);
+    }
 
     let mut columns: Vec<Column> = Vec::new();
     for (name, values) in &result.extensive {

@@ -59,17 +59,7 @@ pub fn build(
     for n in &result.notes {
         note("index", n);
     }
-    if let Some(first) = result.outside.first() {
-        note(
-            "join",
-            &format!(
-                "{} unit(s) lie partly or wholly outside every district; their counts outside are reported unallocated (first: {:?}, {:.1} % inside)",
-                result.outside.len(),
-                first.id,
-                100.0 * first.covered_fraction
-            ),
-        );
-    }
+    // (Units outside every district are among the index's notes, from `result.warnings`.)
     if let Some(p) = plan {
         for n in &p.notes {
             note("siting", n);

@@ -143,7 +143,8 @@ failure_from!(CoreCrsError, |_: &CoreCrsError| Kind::Crs);
 failure_from!(CoreMethodError, |_: &CoreMethodError| Kind::Method);
 failure_from!(IndexError, |e: &IndexError| match e {
     IndexError::Method(_) | IndexError::Access(_) => Kind::Method,
-    IndexError::Layer(l) => layer_kind(l),
+    // A refused value (non-numeric text, a negative or non-finite count) is bad data.
+    IndexError::Layer(l) | IndexError::Value { error: l, .. } => layer_kind(l),
     IndexError::Join(j) => join_kind(j),
     _ => Kind::Input,
 });

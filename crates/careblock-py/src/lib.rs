@@ -18,6 +18,7 @@ mod wkb;
 
 use std::path::{Path, PathBuf};
 
+use careblock_core::checks::{Finding, Use, interpolation_findings};
 use careblock_core::crs::{Reprojection, check_axis_order, project_into, working_crs};
 use careblock_core::index::method::CrsSpec;
 use careblock_core::index::{Inputs, Method, assess};
@@ -248,6 +249,12 @@ fn area_interpolate(
                 ..Default::default()
             },
         )?;
+        // The missing values the balance counts, named as the CLI names them.
+        notes.extend(
+            interpolation_findings(&source, &ext, &int)?
+                .iter()
+                .map(Finding::note),
+        );
         let mut cols = vec![Column::new("id".into(), &r.target_ids)];
         for (name, v) in &r.extensive {
             cols.push(Column::new(name.as_str().into(), v));
@@ -451,14 +458,14 @@ fn site<'py>(
             DataFrame::empty_with_height(n_all),
             crs,
         )?;
-        let values = units.numeric_column(&demand)?;
-        let missing = values.iter().filter(|v| v.is_none()).count();
-        let d: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
-        if missing > 0 {
-            notes.push(format!(
-                "units: {missing} unit(s) have no {demand:?} value and count with demand 0"
-            ));
+        // The demand is a count, checked as every entry point checks one: a negative or
+        // non-finite value is an error, a missing one counts 0 and is named.
+        let (values, check) = units.checked_column(&demand, Use::Count)?;
+        if let Some(e) = check.error(&units.ids) {
+            return Err(e.into());
         }
+        notes.extend(check.findings(&units.ids, "demand").iter().map(Finding::note));
+        let d: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
         let reached = within_distance(&units, &points, radius, reach)?;
         // `within_distance` gives, per unit, the points within reach.
         let cov = Coverage::from_unit_neighbours(n_all, &reached);

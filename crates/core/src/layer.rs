@@ -8,6 +8,7 @@ use geo::{BoundingRect, Coord, Geometry, MultiPolygon, Point, Polygon, Rect};
 use polars::prelude::{ChunkedArray, DataFrame, DataType, PolarsNumericType};
 use rayon::prelude::*;
 
+use crate::checks::{self, Class, ColumnCheck, Use};
 use crate::crs::Crs;
 use crate::error::LayerError;
 
@@ -161,7 +162,38 @@ impl Layer {
 
     /// A numeric column as `f64`s, one per feature. Nulls, NaN and the census mask `"*"` are
     /// `None` (missing); any other non-numeric text is an error naming the feature and field.
+    /// Every other value is kept (see [`Layer::checked_column`]).
     pub fn numeric_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
+        Ok(self.checked_column(column, Use::Value)?.0)
+    }
+
+    /// A numeric column read as `used_as`, with what the reading found: every value goes
+    /// through [`checks::classify`] (or [`checks::classify_text`]) and
+    /// [`ColumnCheck::record`], so missing values are listed by kind and a count's negative or
+    /// non-finite values are listed (and `None` here) rather than refused; the caller decides,
+    /// usually with [`ColumnCheck::error`]. Non-numeric text is an error naming the feature and
+    /// field.
+    pub fn checked_column(
+        &self,
+        column: &str,
+        used_as: Use,
+    ) -> Result<(Vec<Option<f64>>, ColumnCheck), LayerError> {
+        let mut check = ColumnCheck::new(&self.name, column, used_as);
+        let mut out = Vec::with_capacity(self.len());
+        self.each_class(column, |i, class| {
+            out.push(check.record(i, class));
+            Ok(())
+        })?;
+        Ok((out, check))
+    }
+
+    /// Calls `f(feature index, class)` for every value of a numeric column, in feature order,
+    /// stopping at the first error.
+    fn each_class(
+        &self,
+        column: &str,
+        mut f: impl FnMut(usize, Class) -> Result<(), LayerError>,
+    ) -> Result<(), LayerError> {
         let col = self.column(column)?;
         let column_error = |reason: String| LayerError::Column {
             layer: self.name.clone(),
@@ -172,63 +204,36 @@ impl Layer {
         match series.dtype() {
             DataType::String => {
                 let ca = series.str().map_err(|e| column_error(e.to_string()))?;
-                ca.iter()
-                    .zip(&self.ids)
-                    .map(|(v, id)| match v.map(str::trim) {
-                        None | Some("" | "*" | "NA" | "NaN" | "nan") => Ok(None),
-                        Some(s) => s.parse::<f64>().map(Some).map_err(|_| LayerError::NotNumeric {
-                            layer: self.name.clone(),
-                            id: id.clone(),
-                            column: column.to_string(),
-                            value: s.to_string(),
-                        }),
-                    })
-                    .collect()
+                for (i, (v, id)) in ca.iter().zip(&self.ids).enumerate() {
+                    let class = checks::classify_text(v).ok_or_else(|| LayerError::NotNumeric {
+                        layer: self.name.clone(),
+                        id: id.clone(),
+                        column: column.to_string(),
+                        value: v.unwrap_or_default().trim().to_string(),
+                    })?;
+                    f(i, class)?;
+                }
+                Ok(())
             }
-            DataType::Null => Ok(vec![None; self.len()]),
+            DataType::Null => (0..self.len()).try_for_each(|i| f(i, Class::Null)),
             // The two types readers produce, without a converted copy of the column (an
-            // integer becomes `x as f64`, as polars' cast does).
-            // Chunk by chunk over the value buffers and validity bitmaps, rather than through
-            // polars' per-value iterator (several times slower on a national layer's columns).
+            // integer becomes `x as f64`, as polars' cast does), chunk by chunk over the value
+            // buffers and validity bitmaps rather than through polars' per-value iterator
+            // (several times slower on a national layer's columns).
             DataType::Float64 => {
-                let ca = series.f64().map_err(|e| column_error(e.to_string()))?;
-                let mut out = Vec::with_capacity(ca.len());
-                for arr in ca.downcast_iter() {
-                    let present = |x: f64| (!x.is_nan()).then_some(x);
-                    match arr.validity().filter(|v| v.unset_bits() > 0) {
-                        Some(valid) => out.extend(
-                            arr.values()
-                                .iter()
-                                .zip(valid.iter())
-                                .map(|(&x, ok)| if ok { present(x) } else { None }),
-                        ),
-                        None => out.extend(arr.values().iter().map(|&x| present(x))),
-                    }
-                }
-                Ok(out)
+                each_value(series.f64().map_err(|e| column_error(e.to_string()))?, |i, x| {
+                    f(i, x.map_or(Class::Null, checks::classify))
+                })
             }
-            DataType::Int64 => {
-                let ca = series.i64().map_err(|e| column_error(e.to_string()))?;
-                let mut out = Vec::with_capacity(ca.len());
-                for arr in ca.downcast_iter() {
-                    match arr.validity().filter(|v| v.unset_bits() > 0) {
-                        Some(valid) => out.extend(
-                            arr.values()
-                                .iter()
-                                .zip(valid.iter())
-                                .map(|(&x, ok)| ok.then_some(x as f64)),
-                        ),
-                        None => out.extend(arr.values().iter().map(|&x| Some(x as f64))),
-                    }
-                }
-                Ok(out)
-            }
+            DataType::Int64 => each_value(series.i64().map_err(|e| column_error(e.to_string()))?, |i, x| {
+                f(i, x.map_or(Class::Null, |x| checks::classify(x as f64)))
+            }),
             dt if dt.is_primitive_numeric() || dt.is_bool() => {
                 let cast = series
                     .cast(&DataType::Float64)
                     .map_err(|e| column_error(e.to_string()))?;
                 let ca = cast.f64().map_err(|e| column_error(e.to_string()))?;
-                Ok(ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect())
+                each_value(ca, |i, x| f(i, x.map_or(Class::Null, checks::classify)))
             }
             dt => Err(column_error(format!(
                 "expected numbers, found a column of type {dt}"
@@ -255,22 +260,14 @@ impl Layer {
         Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
     }
 
-    /// Like [`Layer::numeric_column`], for counts: every present value must be finite and >= 0.
+    /// Like [`Layer::numeric_column`], for counts: a negative or non-finite value is an error
+    /// naming the feature, field and value (the first in feature order).
     pub fn count_column(&self, column: &str) -> Result<Vec<Option<f64>>, LayerError> {
-        let values = self.numeric_column(column)?;
-        for (v, id) in values.iter().zip(&self.ids) {
-            if let Some(v) = *v
-                && (!v.is_finite() || v < 0.0)
-            {
-                return Err(LayerError::InvalidCount {
-                    layer: self.name.clone(),
-                    id: id.clone(),
-                    column: column.to_string(),
-                    value: v,
-                });
-            }
+        let (values, check) = self.checked_column(column, Use::Count)?;
+        match check.error(&self.ids) {
+            Some(e) => Err(e),
+            None => Ok(values),
         }
-        Ok(values)
     }
 
     /// Adds a count column to `into`, feature by feature (a missing count adds nothing),
@@ -287,53 +284,36 @@ impl Layer {
             "one sum per feature of layer {}",
             self.name
         );
-        let invalid = |i: usize, value: f64| LayerError::InvalidCount {
-            layer: self.name.clone(),
-            id: self.ids[i].clone(),
-            column: column.to_string(),
-            value,
-        };
-        // A present count is added; NaN is missing, as in `numeric_column`.
-        let mut add = |i: usize, x: f64| {
-            if x.is_nan() {
-                return Ok(());
+        let mut check = ColumnCheck::new(&self.name, column, Use::Count);
+        self.each_class(column, |i, class| {
+            if let Some(x) = check.record(i, class) {
+                into[i] += x;
+            } else if let Some(e) = check.error(&self.ids) {
+                return Err(e);
             }
-            if !x.is_finite() || x < 0.0 {
-                return Err(invalid(i, x));
-            }
-            into[i] += x;
             Ok(())
-        };
-        let series = self.column(column)?.as_materialized_series();
-        // The readers' two types straight from the value buffers and validity bitmaps, as in
-        // `numeric_column`; anything else through it.
-        match series.dtype() {
-            DataType::Int64 => each_present(series.i64().expect("an Int64 column"), |i, x| add(i, x as f64)),
-            DataType::Float64 => each_present(series.f64().expect("a Float64 column"), add),
-            _ => {
-                for (i, v) in self.count_column(column)?.into_iter().enumerate() {
-                    if let Some(v) = v {
-                        add(i, v)?;
-                    }
-                }
-                Ok(())
-            }
-        }
+        })
     }
 }
 
-/// Calls `f(feature index, value)` for every non-null value of a numeric column, chunk by
-/// chunk over the value buffers and validity bitmaps, stopping at the first error.
-fn each_present<T: PolarsNumericType>(
+/// Calls `f(feature index, value)` for every value of a numeric column (`None` for a null),
+/// chunk by chunk over the value buffers and validity bitmaps, stopping at the first error.
+fn each_value<T: PolarsNumericType>(
     ca: &ChunkedArray<T>,
-    mut f: impl FnMut(usize, T::Native) -> Result<(), LayerError>,
+    mut f: impl FnMut(usize, Option<T::Native>) -> Result<(), LayerError>,
 ) -> Result<(), LayerError> {
     let mut at = 0;
     for arr in ca.downcast_iter() {
-        let valid = arr.validity().filter(|v| v.unset_bits() > 0);
-        for (k, &x) in arr.values().iter().enumerate() {
-            if valid.is_none_or(|v| v.get_bit(k)) {
-                f(at + k, x)?;
+        match arr.validity().filter(|v| v.unset_bits() > 0) {
+            Some(valid) => {
+                for (k, (&x, ok)) in arr.values().iter().zip(valid.iter()).enumerate() {
+                    f(at + k, ok.then_some(x))?;
+                }
+            }
+            None => {
+                for (k, &x) in arr.values().iter().enumerate() {
+                    f(at + k, Some(x))?;
+                }
             }
         }
         at += arr.len();
@@ -504,6 +484,34 @@ mod tests {
         assert_eq!(
             l.numeric_column("p").unwrap(),
             vec![Some(0.5), None, None, Some(2.5), None]
+        );
+    }
+
+    #[test]
+    fn checked_columns_list_missing_values_by_kind_and_what_a_count_refuses() {
+        let mut ints = Series::new("p".into(), [Some(1i64), Some(-2)]);
+        ints.append(&Series::new("p".into(), [None, Some(3i64)])).unwrap();
+        let l = layer(ints.into());
+        let (v, c) = l.checked_column("p", Use::Count).unwrap();
+        assert_eq!(v, [Some(1.0), None, None, Some(3.0)]);
+        assert_eq!(
+            (c.nulls.as_slice(), c.refused.as_slice()),
+            (&[2][..], &[(1, -2.0)][..])
+        );
+        let (v, c) = l.checked_column("p", Use::Value).unwrap();
+        assert_eq!(v, [Some(1.0), Some(-2.0), None, Some(3.0)]);
+        assert!(c.refused.is_empty());
+        let l = layer(Column::new(
+            "p".into(),
+            [Some(" * "), None, Some("-1"), Some("inf")],
+        ));
+        let (v, c) = l.checked_column("p", Use::Count).unwrap();
+        assert_eq!(v, [None; 4]);
+        assert_eq!((c.masked.as_slice(), c.nulls.as_slice()), (&[0][..], &[1][..]));
+        assert_eq!(c.refused, [(2, -1.0), (3, f64::INFINITY)]);
+        assert_eq!(
+            l.count_column("p").unwrap_err().to_string(),
+            "t.geojson: feature \"u2\", field \"p\": expected a finite count >= 0, found -1"
         );
     }
 

@@ -34,6 +34,7 @@
     reason = "errors carry the file, feature id, field and value they concern; they are built once per failed run, never in a hot loop"
 )]
 
+pub mod checks;
 pub mod crs;
 pub mod error;
 pub mod index;

@@ -5,28 +5,29 @@
 //! file) is reported with its one-line error and the other inputs are still checked. It reuses
 //! the library's own checks — [`careblock_core::index::Method::from_toml`] for the method's
 //! structure, [`careblock_core::crs::check_plausible`] (inside the readers),
-//! [`careblock_core::validate::validate`] and [`careblock_core::validate::repair`],
-//! [`careblock_core::Layer::numeric_column`] / `count_column`, and the area table
-//! ([`careblock_core::join::AreaTable`], [`careblock_core::join::target_overlaps`]) for the
-//! coverage of units by districts — and computes neither the index nor the siting.
+//! [`careblock_core::validate::validate`] and [`careblock_core::validate::repair`], and the
+//! data checks `careblock run` makes ([`careblock_core::checks`]: every column through
+//! [`careblock_core::Layer::checked_column`], the population rule, and the coverage of units by
+//! districts from the same area table) — and computes neither the index nor the siting.
 //!
 //! Every problem is an [`Severity::Error`] (the run would fail) or a [`Severity::Warning`] (the
 //! run goes on and the features listed get the documented treatment), with the complete list
-//! of the feature ids concerned.
+//! of the feature ids concerned. The warnings about the data are the
+//! [`careblock_core::checks::Finding`]s `careblock run` prints as notes, word for word.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use careblock_core::checks::{Finding, Use, district_coverage, population_findings};
 use careblock_core::crs::{check_axis_order, project, working_crs};
 use careblock_core::index::Method;
 use careblock_core::index::expr::Expr;
 use careblock_core::index::method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
-use careblock_core::join::interpolate::target_overlaps;
 use careblock_core::join::{AreaTable, PolygonIndex};
 use careblock_core::layer::geometry_kind;
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, CrsError, Layer, LayerError};
-use geo::{Area, MultiPolygon};
+use geo::MultiPolygon;
 use toml::Spanned;
 
 use crate::method::{crs_of, resolve};
@@ -187,6 +188,11 @@ impl Checker<'_> {
 
     fn warn(&mut self, source: &str, message: impl Into<String>, ids: Vec<String>) {
         self.push(Severity::Warning, source, message, ids);
+    }
+
+    /// A warning about the data, as `careblock run` notes it.
+    fn finding(&mut self, f: Finding) {
+        self.push(Severity::Warning, &f.source, f.message, f.ids);
     }
 
     /// The duplicated values of the id field, read again with feature-index ids.
@@ -430,8 +436,9 @@ impl Checker<'_> {
         false
     }
 
-    /// Checks that a column exists and is numeric (a count when `count`), recording its
-    /// missing values.
+    /// Checks that a column exists and is numeric (a count when `count`: negative and
+    /// non-finite values are errors listing every one), recording its missing values; `None`
+    /// when the run would refuse it.
     fn numeric(
         &mut self,
         loaded: &Loaded,
@@ -440,69 +447,58 @@ impl Checker<'_> {
         count: bool,
     ) -> Option<Vec<Option<f64>>> {
         let layer = &loaded.layer;
-        let values = if count {
-            layer.count_column(column)
-        } else {
-            layer.numeric_column(column)
-        };
+        let used_as = if count { Use::Count } else { Use::Value };
         let summary = loaded.summary;
         let already = self.report.inputs[summary]
             .columns
             .iter()
             .any(|c| c.column == column);
-        match values {
+        let summarise = |numeric: bool, nulls: Vec<String>, masked: Vec<String>| ColumnSummary {
+            column: column.to_string(),
+            used_by: used_by.to_string(),
+            numeric,
+            nulls,
+            masked,
+        };
+        match layer.checked_column(column, used_as) {
             Err(e) => {
                 if !already {
                     self.error(&layer.name, format!("{used_by}: {e}"), Vec::new());
-                    self.report.inputs[summary].columns.push(ColumnSummary {
-                        column: column.to_string(),
-                        used_by: used_by.to_string(),
-                        numeric: false,
-                        nulls: Vec::new(),
-                        masked: Vec::new(),
-                    });
+                    self.report.inputs[summary]
+                        .columns
+                        .push(summarise(false, Vec::new(), Vec::new()));
                 }
                 None
             }
-            Ok(values) => {
+            Ok((values, check)) => {
+                let refused = check.error(&layer.ids);
                 if !already {
-                    let text = layer.text_column(column).unwrap_or_default();
-                    let masked: Vec<String> = layer
-                        .ids
-                        .iter()
-                        .zip(&text)
-                        .filter(|(_, t)| t.as_deref().map(str::trim) == Some("*"))
-                        .map(|(id, _)| id.clone())
-                        .collect();
-                    let nulls: Vec<String> = layer
-                        .ids
-                        .iter()
-                        .zip(values.iter().zip(&text))
-                        .filter(|(_, (v, t))| v.is_none() && t.as_deref().map(str::trim) != Some("*"))
-                        .map(|(id, _)| id.clone())
-                        .collect();
-                    if !nulls.is_empty() || !masked.is_empty() {
-                        let mut ids = nulls.clone();
-                        ids.extend(masked.iter().cloned());
-                        self.warn(
+                    if let Some(e) = &refused {
+                        let n = check.refused.len();
+                        self.error(
                             &layer.name,
                             format!(
-                                "column {column:?} ({used_by}): {} null and {} masked (\"*\") value(s) are treated as missing (indicators using them are missing for these features)",
-                                nulls.len(),
-                                masked.len()
+                                "{used_by}: {e}{}",
+                                if n > 1 {
+                                    format!(" ({n} values refused in all, listed with the ids)")
+                                } else {
+                                    String::new()
+                                }
                             ),
-                            ids,
+                            check.refused_ids(&layer.ids),
                         );
                     }
-                    self.report.inputs[summary].columns.push(ColumnSummary {
-                        column: column.to_string(),
-                        used_by: used_by.to_string(),
-                        numeric: true,
-                        nulls,
-                        masked,
-                    });
+                    for f in check.findings(&layer.ids, used_by) {
+                        self.finding(f);
+                    }
+                    let ids = |list: &[usize]| list.iter().map(|&i| layer.ids[i].clone()).collect();
+                    self.report.inputs[summary].columns.push(summarise(
+                        true,
+                        ids(&check.nulls),
+                        ids(&check.masked),
+                    ));
                 }
-                Some(values)
+                refused.is_none().then_some(values)
             }
         }
     }
@@ -662,7 +658,9 @@ impl UnitColumns<'_> {
                 _ => Value::Failed,
             }
         } else {
-            let ck = c.numeric(self.units, name, key, false);
+            // Every expression of a method is a count, so every unit column it reads is
+            // checked as one (as `assess` does).
+            let ck = c.numeric(self.units, name, key, true);
             match ck {
                 Some(v) => Value::Known(v),
                 None => Value::Failed,
@@ -976,20 +974,23 @@ pub fn check_method(path: &Path) -> CheckReport {
             values: HashMap::new(),
             in_progress: Vec::new(),
         };
-        check_units(&mut c, &mut cols);
+        let population = check_units(&mut c, &mut cols);
         if let (Some(d), Some(upolys)) = (&districts, &cols.unit_polys)
             && d.valid
         {
-            coverage(&mut c, &u.layer, upolys, &d.layer);
+            coverage(&mut c, &u.layer, upolys, &d.layer, population.as_deref());
         }
     }
     c.report
 }
 
-fn check_units(c: &mut Checker<'_>, cols: &mut UnitColumns<'_>) {
+/// Checks the unit columns, expressions and the population rule; returns the population when
+/// it could be computed.
+fn check_units(c: &mut Checker<'_>, cols: &mut UnitColumns<'_>) -> Option<Vec<Option<f64>>> {
     let method = c.method;
     let spec = &method.spec;
     let ids = cols.units.layer.ids.clone();
+    let mut population = None;
     if let Value::Known(pop) = cols.eval(c, &spec.units.population, "units.population") {
         let name = cols.units.layer.name.clone();
         let negative = ids_where(&ids, &pop, |p| p.is_some_and(|p| p < 0.0));
@@ -1003,40 +1004,10 @@ fn check_units(c: &mut Checker<'_>, cols: &mut UnitColumns<'_>) {
                 negative,
             );
         }
-        let zero = ids_where(&ids, &pop, |p| *p == Some(0.0));
-        if !zero.is_empty() {
-            c.warn(
-                &name,
-                format!(
-                    "{} unit(s) have population 0: they are not ranked and their shares and ratios are missing",
-                    zero.len()
-                ),
-                zero,
-            );
+        for f in population_findings(&cols.units.layer, &pop, spec.treatment.min_population) {
+            c.finding(f);
         }
-        let min = spec.treatment.min_population;
-        let small = ids_where(&ids, &pop, |p| p.is_some_and(|p| p > 0.0 && p < min));
-        if !small.is_empty() {
-            c.warn(
-                &name,
-                format!(
-                    "{} unit(s) have a population below the minimum ({min}): they are not ranked and their shares and ratios are missing",
-                    small.len()
-                ),
-                small,
-            );
-        }
-        let missing = ids_where(&ids, &pop, |p| p.is_none());
-        if !missing.is_empty() {
-            c.warn(
-                &name,
-                format!(
-                    "{} unit(s) have no population value: they are not ranked",
-                    missing.len()
-                ),
-                missing,
-            );
-        }
+        population = Some(pop);
     }
     for (name, e) in &spec.derived {
         cols.get(c, name, &format!("derived.{name}"), e.span());
@@ -1097,79 +1068,24 @@ fn check_units(c: &mut Checker<'_>, cols: &mut UnitColumns<'_>) {
             cols.eval(c, h, "siting.bus.households");
         }
     }
+    population
 }
 
 /// Coverage of the units by the districts: units partly or wholly outside every district,
-/// districts with no unit, overlapping districts.
-fn coverage(c: &mut Checker<'_>, units: &Layer, upolys: &[MultiPolygon<f64>], districts: &Layer) {
+/// districts with no unit, overlapping districts (the findings `careblock run` notes).
+fn coverage(
+    c: &mut Checker<'_>,
+    units: &Layer,
+    upolys: &[MultiPolygon<f64>],
+    districts: &Layer,
+    population: Option<&[Option<f64>]>,
+) {
     let Ok(dpolys) = districts.polygons() else {
         return;
     };
     let index = PolygonIndex::new(&dpolys);
     let table = AreaTable::build_with(upolys, &index);
-    let tol = 1e-6;
-    let mut wholly = Vec::new();
-    let mut partly = Vec::new();
-    let mut used = vec![false; dpolys.len()];
-    for (i, poly) in upolys.iter().enumerate() {
-        for &(j, _) in table.row(i) {
-            used[j as usize] = true;
-        }
-        if poly.unsigned_area() <= 0.0 {
-            continue;
-        }
-        let f = table.covered_fraction(i);
-        if f <= tol {
-            wholly.push(units.ids[i].clone());
-        } else if f < 1.0 - tol {
-            partly.push(format!("{} ({:.1} % inside)", units.ids[i], 100.0 * f));
-        }
-    }
-    if !wholly.is_empty() {
-        c.warn(
-            &units.name,
-            format!(
-                "{} unit(s) lie wholly outside every district of {}: they have a unit index but count towards no district",
-                wholly.len(),
-                districts.name
-            ),
-            wholly,
-        );
-    }
-    if !partly.is_empty() {
-        c.warn(
-            &units.name,
-            format!(
-                "{} unit(s) lie partly outside every district of {}: their whole counts go to the districts they touch (allocate_total)",
-                partly.len(),
-                districts.name
-            ),
-            partly,
-        );
-    }
-    let empty = ids_where(&districts.ids, &used, |u| !*u);
-    if !empty.is_empty() {
-        c.warn(
-            &districts.name,
-            format!(
-                "{} district(s) contain no unit: they have no population and are not ranked",
-                empty.len()
-            ),
-            empty,
-        );
-    }
-    let overlaps = target_overlaps(districts, &dpolys, &index, tol);
-    if !overlaps.is_empty() {
-        c.warn(
-            &districts.name,
-            format!(
-                "{} pair(s) of districts overlap: a unit in the shared area is split between both",
-                overlaps.len()
-            ),
-            overlaps
-                .iter()
-                .map(|o| format!("{}/{} ({:.0} m²)", o.a, o.b, o.area))
-                .collect(),
-        );
+    for f in district_coverage(units, districts, &dpolys, &index, &table, population).findings {
+        c.finding(f);
     }
 }

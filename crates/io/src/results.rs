@@ -427,7 +427,8 @@ pub fn uncovered_table(plan: &Plan, units: &Layer) -> Result<DataFrame, IoError>
 }
 
 /// `run.json` without the siting: version, inputs with checksums, the method as parsed, seed,
-/// CRS, indicators, class bins, conservation, units outside every district and notes.
+/// CRS, indicators, class bins, conservation, units outside every district, notes, and the
+/// warnings about the data with every id (the notes name the first few).
 pub fn report_json(
     method: &Method,
     r: &Assessment,
@@ -467,6 +468,9 @@ pub fn report_json(
         })).collect::<Vec<_>>(),
         "units_outside_districts": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
         "notes": input_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
+        "warnings": r.warnings.iter().map(|w| json!({
+            "source": w.source, "message": w.message, "count": w.ids.len(), "ids": w.ids,
+        })).collect::<Vec<_>>(),
     })
 }
 

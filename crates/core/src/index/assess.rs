@@ -18,8 +18,10 @@ use super::expr::Expr;
 use super::method::{DistanceRule, IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 use super::treat::winsorise;
 use super::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
+use crate::checks::{Finding, Use, district_coverage, population_findings};
 use crate::error::{JoinError, LayerError};
 use crate::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
+use crate::join::overlay::PolygonIndex;
 use crate::join::points::{Neighbours, centroids, points_within_distance};
 use crate::layer::Layer;
 use crate::network::NetworkCost;
@@ -43,6 +45,38 @@ pub enum IndexError {
     /// The street network.
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
+    /// A value of a column the method reads that careblock refuses: non-numeric text, or a
+    /// negative or non-finite count ([`crate::checks`]), with the method key that reads it.
+    #[error("{file}:{line}: {key}: {error}")]
+    Value {
+        /// The method file.
+        file: String,
+        /// 1-based line of the key.
+        line: usize,
+        /// The key that reads the column (e.g. `indicators[0].numerator`).
+        key: String,
+        /// The value refused, naming the layer (file), feature id, field and value.
+        error: LayerError,
+    },
+}
+
+/// A column error at a method key: a refused value as [`IndexError::Value`], anything else
+/// (a missing column, a column type careblock cannot read) as [`MethodError::Data`].
+fn column_error(
+    method: &Method,
+    span: std::ops::Range<usize>,
+    key: impl Into<String>,
+    error: LayerError,
+) -> IndexError {
+    match error {
+        LayerError::NotNumeric { .. } | LayerError::InvalidCount { .. } => IndexError::Value {
+            file: method.file.clone(),
+            line: method.line_of(span),
+            key: key.into(),
+            error,
+        },
+        other => method.data_error(span, key, other.to_string()).into(),
+    }
 }
 
 /// The layers a method reads, already validated and projected to one CRS in metres.
@@ -121,8 +155,13 @@ pub struct Assessment {
     pub conservation: Vec<(String, Balance)>,
     /// Units partly or wholly outside every district.
     pub outside: Vec<OutsideSource>,
-    /// Plain-language notes on what was excluded or estimated (never silent).
+    /// Plain-language notes on what was excluded or estimated (never silent); each of
+    /// `warnings` is one of them, with its first ids.
     pub notes: Vec<String>,
+    /// The warnings about the data, each with every id concerned ([`crate::checks`]): missing
+    /// values by column, units the population rule leaves unranked, and the coverage of the
+    /// units by the districts (units outside, districts with no unit, overlaps).
+    pub warnings: Vec<Finding>,
     /// Unit columns the siting needs, evaluated from the method's expressions: `demand`,
     /// `group:NAME` for each `[siting.groups]` entry, and `households` for the bus tier.
     pub siting_columns: Vec<(String, Vec<Option<f64>>)>,
@@ -143,9 +182,16 @@ struct Columns<'a> {
     tables: HashMap<usize, AreaTable>,
     in_progress: Vec<String>,
     notes: Vec<String>,
+    warnings: Vec<Finding>,
 }
 
 impl<'a> Columns<'a> {
+    /// A warning, kept whole and as a note.
+    fn warn(&mut self, f: Finding) {
+        self.notes.push(f.note());
+        self.warnings.push(f);
+    }
+
     fn get(&mut self, name: &str, key: &str, span: std::ops::Range<usize>) -> Result<(), IndexError> {
         if self.values.contains_key(name) {
             return Ok(());
@@ -188,10 +234,13 @@ impl<'a> Columns<'a> {
                 .position(|c| c.name.get_ref() == r.layer.get_ref())
                 .expect("checked when the method was parsed");
             let layer = &self.coarse[li];
-            let rate = layer.numeric_column(r.rate.get_ref()).map_err(|e| {
-                self.method
-                    .data_error(r.rate.span(), format!("{rkey}.rate"), e.to_string())
-            })?;
+            // A rate is not a count: any number is kept, missing values are named.
+            let (rate, check) = layer
+                .checked_column(r.rate.get_ref(), Use::Value)
+                .map_err(|e| column_error(self.method, r.rate.span(), format!("{rkey}.rate"), e))?;
+            for f in check.findings(&layer.ids, &format!("{rkey}.rate")) {
+                self.warn(f);
+            }
             if !self.tables.contains_key(&li) {
                 let table = AreaTable::build(&layer.polygons()?, self.unit_polys);
                 self.tables.insert(li, table);
@@ -221,10 +270,19 @@ impl<'a> Columns<'a> {
             self.values.insert(name.to_string(), est);
             return Ok(());
         }
-        let v = self
+        // Every expression of a method is a count (a population, numerator, denominator,
+        // density count, coarse-rate base, demand, group or household count, or a derived
+        // column they use), so every unit column it reads is checked as one.
+        let (v, check) = self
             .units
-            .numeric_column(name)
-            .map_err(|e| self.method.data_error(span, key, e.to_string()))?;
+            .checked_column(name, Use::Count)
+            .map_err(|e| column_error(self.method, span.clone(), key, e))?;
+        if let Some(e) = check.error(&self.units.ids) {
+            return Err(column_error(self.method, span, key, e));
+        }
+        for f in check.findings(&self.units.ids, key) {
+            self.warn(f);
+        }
         self.values.insert(name.to_string(), v);
         Ok(())
     }
@@ -317,6 +375,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         tables: HashMap::new(),
         in_progress: Vec::new(),
         notes: Vec::new(),
+        warnings: Vec::new(),
     };
 
     // Population and eligibility.
@@ -343,12 +402,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         .iter()
         .map(|p| p.is_some_and(|p| p >= min_pop))
         .collect();
-    let n_small = eligible.iter().filter(|e| !**e).count();
-    if n_small > 0 {
-        let first = units.ids[eligible.iter().position(|e| !e).unwrap_or(0)].clone();
-        cols.notes.push(format!(
-            "{n_small} unit(s) have a population below {min_pop} (or none) and are not ranked; their shares and ratios are set missing (first: {first:?})"
-        ));
+    for f in population_findings(units, &population, min_pop) {
+        cols.warn(f);
     }
 
     // Indicators, built from expressions over unit columns.
@@ -451,9 +506,16 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
             let caps = match &s.capacity {
                 None => vec![1.0; layer.len()],
                 Some(c) => {
-                    let v = layer.count_column(c.get_ref()).map_err(|e| {
-                        method.data_error(c.span(), format!("supply.{}.capacity", s.name), e.to_string())
-                    })?;
+                    let key = format!("supply.{}.capacity", s.name);
+                    let (v, check) = layer
+                        .checked_column(c.get_ref(), Use::Count)
+                        .map_err(|e| column_error(method, c.span(), &key, e))?;
+                    if let Some(e) = check.error(&layer.ids) {
+                        return Err(column_error(method, c.span(), key, e));
+                    }
+                    for f in check.findings(&layer.ids, &key) {
+                        cols.warn(f);
+                    }
                     v.into_iter().map(|x| x.unwrap_or(0.0)).collect()
                 }
             };
@@ -497,6 +559,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         }
     }
     let mut notes = std::mem::take(&mut cols.notes);
+    let mut warnings = std::mem::take(&mut cols.warnings);
 
     // Unit-level raw indicators.
     let unit_area = area_km2(&unit_polys);
@@ -553,6 +616,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
             ));
         }
         notes.append(&mut cols.notes);
+        warnings.append(&mut cols.warnings);
     }
 
     // Districts: counts interpolated, indicators recomputed from sums.
@@ -562,15 +626,13 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         None => (None, None),
         Some(dl) => {
             let dpolys = dl.polygons()?;
-            let table = AreaTable::build(&unit_polys, &dpolys);
-            for (i, id) in units.ids.iter().enumerate() {
-                let f = table.covered_fraction(i);
-                if f < 1.0 - 1e-9 && table.source_area(i) > 0.0 {
-                    outside.push(OutsideSource {
-                        id: id.clone(),
-                        covered_fraction: f,
-                    });
-                }
+            let index = PolygonIndex::new(&dpolys);
+            let table = AreaTable::build_with(&unit_polys, &index);
+            let coverage = district_coverage(units, dl, &dpolys, &index, &table, Some(&population));
+            outside = coverage.outside;
+            for f in coverage.findings {
+                notes.push(f.note());
+                warnings.push(f);
             }
             let mut allocate = |name: String, values: &[Option<f64>]| -> Vec<f64> {
                 let (out, balance) = table.allocate_extensive(values, true);
@@ -694,6 +756,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         conservation,
         outside,
         notes,
+        warnings,
         siting_columns,
         district_table,
     })
