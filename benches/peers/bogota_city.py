@@ -7,7 +7,7 @@ files (lon/lat, no ``crs`` member, one feature per line).
 
 * ``units.geojson``: the 641 CNPV 2018 urban census sectors (``sectores_censales.shp``,
   WGS 84) joined to ``sociodemograficas_sector_censal.csv`` on ``SETU_CCNCT``, sorted by it
-  (635 Polygons, 6 MultiPolygons, 127,291 vertices, concave; some lie outside every UPZ).
+  (635 Polygons, 6 MultiPolygons, 127,291 vertices, concave; 70 reach partly beyond every UPZ).
   Properties, in gen_city.py's order:
 
   ===================== ==============================================================
