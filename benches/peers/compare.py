@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Run careblock and its peers side by side on synthetic cities.
+"""Run careblock and its peers side by side on synthetic and given cities.
 
-For each size: generate the city once (cached under --work), run the tools
+For each size and --shapes: generate the city once (cached under --work); then
+each --city LABEL=DIR as given (e.g. bogota_city.py's). For each city: run the tools
 round-robin --repeats times each, keep each tool's best total, measure each
 child's peak RSS (ru_maxrss from os.wait4), check careblock's and DuckDB's
 CSVs against the geopandas+tobler ones, and print and write a Markdown table
@@ -20,6 +21,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +46,15 @@ PEER_PACKAGES = (
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000,500000", help="comma-separated unit counts")
+    parser.add_argument("--sizes", default="100000,500000", help="comma-separated unit counts (empty: none)")
+    parser.add_argument(
+        "--shapes", default="convex", help="comma-separated gen_city.py --shape values generated at each size (convex, organic)"
+    )
+    parser.add_argument(
+        "--city", action="append", default=[], metavar="LABEL=DIR",
+        help="also run on the city in DIR (units, districts, facilities, candidates .geojson in the generator's schema), "
+        "labelled LABEL; repeatable",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per tool and size")
     parser.add_argument("--careblock", type=Path, default=Path("target/release/examples/workload"), help="careblock workload binary")
     parser.add_argument("--work", type=Path, default=Path("/tmp/careblock-peers"), help="cache and output directory")
@@ -64,7 +74,17 @@ def parse_args():
     parser.add_argument("--pop-rtol", type=float, default=1e-9, help="relative tolerance of coverage pop_covered")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
     args = parser.parse_args()
-    args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.shapes = args.shapes.split(",")
+    if set(args.shapes) - {"convex", "organic"}:
+        parser.error("--shapes takes convex and/or organic")
+    cities = []
+    for entry in args.city:
+        label, sep, directory = entry.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9._-]+", label):
+            parser.error(f"--city wants LABEL=DIR with a label of letters, digits, '.', '_', '-': {entry!r}")
+        cities.append((label, Path(directory)))
+    args.city = cities
     args.tools = ["careblock"] if args.skip_peers else args.tools.split(",")
     unknown = set(args.tools) - set(TOOLS)
     if unknown:
@@ -72,9 +92,9 @@ def parse_args():
     return args
 
 
-def ensure_city(args, size):
-    """Generate the city of `size` units unless it is cached; return its dir."""
-    city = args.work / f"city-{size}-d{args.districts}-f{args.facilities}-s{args.seed}"
+def ensure_city(args, size, shape="convex"):
+    """Generate the city of `size` units and this shape unless it is cached; return its dir."""
+    city = args.work / (f"city-{size}-d{args.districts}-f{args.facilities}-s{args.seed}" + ("" if shape == "convex" else f"-{shape}"))
     if all((city / f"{name}.geojson").exists() for name in CITY_FILES):
         return city
     # A cache written before candidates.geojson existed lacks it and the units' care properties: remake it.
@@ -83,13 +103,41 @@ def ensure_city(args, size):
     print(f"generating {size} units into {city}", file=sys.stderr, flush=True)
     subprocess.run(
         [args.python, str(HERE / "gen_city.py"), "--units", str(size), "--districts", str(args.districts),
-         "--facilities", str(args.facilities), "--seed", str(args.seed), "--out", str(partial)],
+         "--facilities", str(args.facilities), "--seed", str(args.seed), "--out", str(partial)]
+        + ([] if shape == "convex" else ["--shape", shape]),
         check=True,
     )
     if city.exists():
         shutil.rmtree(city)
     partial.rename(city)
     return city
+
+
+def count_features(path):
+    """Features in a GeoJSON file (its "type": "Feature" members; FeatureCollection does not match)."""
+    pattern = re.compile(rb'"type"\s*:\s*"Feature"')
+    with open(path, "rb") as f:
+        return len(pattern.findall(f.read()))
+
+
+def cities(args):
+    """(label, directory, units) of every city of the run: the generated ones, then --city."""
+    found = []
+    for size in args.sizes:
+        for shape in args.shapes:
+            directory = ensure_city(args, size, shape)
+            # Keep the label of a convex city its size, as before there were other shapes.
+            label = str(size) if shape == "convex" else f"{size}-{shape}"
+            found.append((label, directory, size if shape == "convex" else count_features(directory / "units.geojson")))
+    for label, directory in args.city:
+        missing = [name for name in CITY_FILES if not (directory / f"{name}.geojson").exists()]
+        if missing and not (args.no_siting and missing == ["candidates"]):
+            sys.exit(f"--city {label}: {directory} lacks {', '.join(name + '.geojson' for name in missing)}")
+        found.append((label, directory, count_features(directory / "units.geojson")))
+    labels = [label for label, _, _ in found]
+    if len(set(labels)) != len(labels):
+        sys.exit(f"city labels repeat: {', '.join(labels)}")
+    return found
 
 
 def command(args, tool, city, out):
@@ -251,29 +299,32 @@ def fmt_mclp(run):
 
 def table(results, args):
     """The Markdown table; the index/siting columns only when some run reported those stages."""
-    extra = any(stage in (entry["best"] or {}) for per_tool in results.values() for entry in per_tool.values() for stage in EXTRA_STAGES)
+    extra = any(stage in (entry["best"] or {}) for _, per_tool in results.values() for entry in per_tool.values() for stage in EXTRA_STAGES)
     stages = STAGES + (EXTRA_STAGES if extra else ())
-    head = "| units | tool | load s | project s | interpolate s | coverage s | total s |"
-    rule = "|---:|---|---:|---:|---:|---:|---:|"
+    head = "| city | units | tool | load s | project s | interpolate s | coverage s | total s |"
+    rule = "|---|---:|---|---:|---:|---:|---:|---:|"
     if extra:
         head += " index s | total+index s | MC s | siting s | total+index+siting s | MCLP obj |"
         rule += "---:|---:|---:|---:|---:|---:|"
-    ratios = " × careblock (total) |" + (" × careblock (total+index) |" if extra else "")
-    lines = [head + " sys s | peak MB |" + ratios + " agreement |", rule + "---:|---:|---:|" + ("---:|" if extra else "") + "---|"]
-    for size, per_tool in results.items():
+    ratio_stages = ("total", "total_with_index", "total_with_index_siting") if extra else ("total",)
+    ratios = " × careblock (total) |" + (" × careblock (total+index) | × careblock (total+index+siting) |" if extra else "")
+    lines = [head + " sys s | peak MB |" + ratios + " agreement |", rule + "---:|---:|" + "---:|" * len(ratio_stages) + "---|"]
+    for label, (units, per_tool) in results.items():
         base = per_tool.get("careblock", {}).get("best")
         for tool in args.tools:
             entry = per_tool[tool]
             best = entry["best"]
             if best is None:
-                lines.append(f"| {size} | {tool} | " + " | ".join(["–"] * (len(stages) + 2 * extra + 3)) + f" | {entry['status']} |")
+                cells = ["–"] * (len(stages) + extra + 2 + len(ratio_stages))
+                lines.append(f"| {label} | {units} | {tool} | " + " | ".join(cells) + f" | {entry['status']} |")
                 continue
-            ratio = f"{best['total'] / base['total']:.2f}" if base else "–"
-            if extra:
-                with_index = base and "total_with_index" in base and "total_with_index" in best
-                ratio += " | " + (f"{best['total_with_index'] / base['total_with_index']:.2f}" if with_index else "–")
+            ratio = " | ".join(
+                f"{best[stage] / base[stage]:.2f}" if base and stage in base and stage in best else "–" for stage in ratio_stages
+            )
             cells = " | ".join(fmt_seconds(best.get(s)) for s in stages) + (f" | {fmt_mclp(best)}" if extra else "")
-            lines.append(f"| {size} | {tool} | {cells} | {best['sys_s']:.2f} | {entry['peak_mb']:.0f} | {ratio} | {entry['agreement']} |")
+            lines.append(
+                f"| {label} | {units} | {tool} | {cells} | {best['sys_s']:.2f} | {entry['peak_mb']:.0f} | {ratio} | {entry['agreement']} |"
+            )
     return "\n".join(lines)
 
 
@@ -291,16 +342,15 @@ def main():
     args = parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     results, raw = {}, []
-    for size in args.sizes:
-        city = ensure_city(args, size)
+    for label, city, units in cities(args):
         runs = {tool: [] for tool in args.tools}
         for repeat in range(args.repeats):
             for tool in args.tools:
                 if runs[tool] and runs[tool][-1]["status"] == "unavailable":
                     continue
-                run = run_once(args, tool, city, args.work / "out" / str(size) / tool)
+                run = run_once(args, tool, city, args.work / "out" / label / tool)
                 runs[tool].append(run)
-                raw.append({"units": size, "tool": tool, "repeat": repeat, **run})
+                raw.append({"city": label, "units": units, "tool": tool, "repeat": repeat, **run})
                 print(json.dumps(raw[-1]), file=sys.stderr, flush=True)
 
         per_tool = {}
@@ -311,7 +361,7 @@ def main():
                 entry["status"] = "ok"
                 entry["peak_mb"] = max(r["peak_mb"] for r in ok)
             per_tool[tool] = entry
-        out_dir = args.work / "out" / str(size)
+        out_dir = args.work / "out" / label
         references = [ref for ref in REFERENCES if per_tool.get(ref, {}).get("best")]
         for tool, entry in per_tool.items():
             if entry["best"] is None:
@@ -323,7 +373,7 @@ def main():
                 for ref in references if REFERENCES.index(ref) < rank
             ]
             entry["agreement"] = "; ".join(checks) or ("reference" if tool in REFERENCES else "not checked")
-        results[size] = per_tool
+        results[label] = (units, per_tool)
 
     notes = (
         f"Best of {args.repeats} round-robin runs per tool; peak MB is the largest ru_maxrss of the tool's runs; "
