@@ -51,7 +51,9 @@ fn layer(ps: &[MultiPolygon<f64>]) -> Layer {
     Layer::new(
         "stress",
         (0..ps.len()).map(|i| i.to_string()).collect(),
-        ps.iter().map(|p| Some(Geometry::MultiPolygon(p.clone()))).collect(),
+        ps.iter()
+            .map(|p| Some(Geometry::MultiPolygon(p.clone())))
+            .collect(),
         careblock_core::polars::prelude::DataFrame::empty_with_height(ps.len()),
         Crs::from_epsg(9377).unwrap(),
     )
@@ -79,12 +81,14 @@ fn vertices(c: &mut Criterion) {
         g.throughput(Throughput::Elements(n as u64));
         for (name, shape) in shapes(n) {
             let huge = vec![MultiPolygon::new(vec![shape])];
-            g.bench_function(BenchmarkId::new(format!("{name}/area_table huge unit→100 districts"), n), |b| {
-                b.iter(|| AreaTable::build(&huge, &districts))
-            });
-            g.bench_function(BenchmarkId::new(format!("{name}/area_table 10k units→huge district"), n), |b| {
-                b.iter(|| AreaTable::build(&units, &huge))
-            });
+            g.bench_function(
+                BenchmarkId::new(format!("{name}/area_table huge unit→100 districts"), n),
+                |b| b.iter(|| AreaTable::build(&huge, &districts)),
+            );
+            g.bench_function(
+                BenchmarkId::new(format!("{name}/area_table 10k units→huge district"), n),
+                |b| b.iter(|| AreaTable::build(&units, &huge)),
+            );
             let huge_layer = layer(&huge);
             g.bench_function(BenchmarkId::new(format!("{name}/validate"), n), |b| {
                 b.iter(|| careblock_core::validate::validate(&huge_layer))
@@ -92,9 +96,10 @@ fn vertices(c: &mut Criterion) {
             g.bench_function(BenchmarkId::new(format!("{name}/centroid"), n), |b| {
                 b.iter(|| huge[0].centroid())
             });
-            g.bench_function(BenchmarkId::new(format!("{name}/points_in_polygons 100k points"), n), |b| {
-                b.iter(|| points_in_polygons(&points, &huge))
-            });
+            g.bench_function(
+                BenchmarkId::new(format!("{name}/points_in_polygons 100k points"), n),
+                |b| b.iter(|| points_in_polygons(&points, &huge)),
+            );
         }
     }
     g.finish();

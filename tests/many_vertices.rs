@@ -20,14 +20,19 @@ const HALF: f64 = 4_000.0;
 const RADIUS: f64 = 3_000.0;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("many_vertices").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("many_vertices")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn careblock(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock")).args(args).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         o.status.success(),
         "careblock {args:?}:\n{}\n{}",
@@ -58,9 +63,24 @@ fn far_corner() -> Coord<f64> {
 /// A square of side 400 m in corner `k` of the study area, clear of the coastlines (whose
 /// radius stays below 1.18 × 3,000 m).
 fn corner_square(k: usize) -> Polygon<f64> {
-    let x = if k % 2 == 0 { ORIGIN.x - HALF } else { ORIGIN.x + HALF - 400.0 };
-    let y = if k < 2 { ORIGIN.y - HALF } else { ORIGIN.y + HALF - 400.0 };
-    geo::Rect::new(Coord { x, y }, Coord { x: x + 400.0, y: y + 400.0 }).to_polygon()
+    let x = if k % 2 == 0 {
+        ORIGIN.x - HALF
+    } else {
+        ORIGIN.x + HALF - 400.0
+    };
+    let y = if k < 2 {
+        ORIGIN.y - HALF
+    } else {
+        ORIGIN.y + HALF - 400.0
+    };
+    geo::Rect::new(
+        Coord { x, y },
+        Coord {
+            x: x + 400.0,
+            y: y + 400.0,
+        },
+    )
+    .to_polygon()
 }
 
 /// One layer: `(id, polygon, population)` per feature, written to `dir/name.geojson`.
@@ -86,7 +106,11 @@ impl Polys {
             .map(|i| {
                 let g = Geometry::Polygon(self.polys[i].0[0].clone());
                 let pop = self.pop[i];
-                (self.ids[i].clone(), g, vec![("pop", pop), ("kids", (pop / 10.0).floor())])
+                (
+                    self.ids[i].clone(),
+                    g,
+                    vec![("pop", pop), ("kids", (pop / 10.0).floor())],
+                )
             })
             .collect();
         let path = dir.join(format!("{name}.geojson"));
@@ -101,7 +125,11 @@ impl Polys {
 fn expected(units: &Polys, districts: &Polys) -> Vec<f64> {
     let mut out = vec![0.0; districts.ids.len()];
     for (u, up) in units.polys.iter().zip(&units.pop) {
-        let areas: Vec<f64> = districts.polys.iter().map(|d| u.intersection(d).unsigned_area()).collect();
+        let areas: Vec<f64> = districts
+            .polys
+            .iter()
+            .map(|d| u.intersection(d).unsigned_area())
+            .collect();
         let total: f64 = areas.iter().sum();
         for (o, a) in out.iter_mut().zip(&areas) {
             if total > 0.0 {
@@ -117,7 +145,10 @@ fn csv_column(path: &Path, key: &str, column: &str) -> HashMap<String, f64> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let k = header.iter().position(|h| *h == key).unwrap_or_else(|| panic!("no {key} in {header:?}"));
+    let k = header
+        .iter()
+        .position(|h| *h == key)
+        .unwrap_or_else(|| panic!("no {key} in {header:?}"));
     let c = header
         .iter()
         .position(|h| *h == column)
@@ -125,7 +156,10 @@ fn csv_column(path: &Path, key: &str, column: &str) -> HashMap<String, f64> {
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[k].trim_matches('"').to_string(), f[c].parse().unwrap_or(f64::NAN))
+            (
+                f[k].trim_matches('"').to_string(),
+                f[c].parse().unwrap_or(f64::NAN),
+            )
         })
         .collect()
 }
@@ -170,9 +204,19 @@ fn interpolate_a_huge_unit_onto_ordinary_districts() {
     polys.extend((0..4).map(corner_square));
     let units = Polys::new(polys, "u");
     let districts = Polys::new(tiles(corner(), far_corner(), 4, 4, 40), "d");
-    let got = interpolate(&dir, &units.write(&dir, "units"), &districts.write(&dir, "districts"));
+    let got = interpolate(
+        &dir,
+        &units.write(&dir, "units"),
+        &districts.write(&dir, "districts"),
+    );
     let total: f64 = units.pop.iter().sum();
-    check("interpolate", &got, &districts, &expected(&units, &districts), total);
+    check(
+        "interpolate",
+        &got,
+        &districts,
+        &expected(&units, &districts),
+        total,
+    );
 }
 
 #[test]
@@ -180,9 +224,19 @@ fn interpolate_ordinary_units_onto_a_huge_district() {
     let dir = tmp("huge_district");
     let units = Polys::new(tiles(corner(), far_corner(), 6, 6, 4), "u");
     let districts = Polys::new(vec![coastline(ORIGIN, RADIUS, N, 2), corner_square(3)], "d");
-    let got = interpolate(&dir, &units.write(&dir, "units"), &districts.write(&dir, "districts"));
+    let got = interpolate(
+        &dir,
+        &units.write(&dir, "units"),
+        &districts.write(&dir, "districts"),
+    );
     let total: f64 = units.pop.iter().sum();
-    check("interpolate", &got, &districts, &expected(&units, &districts), total);
+    check(
+        "interpolate",
+        &got,
+        &districts,
+        &expected(&units, &districts),
+        total,
+    );
 }
 
 #[test]
@@ -239,8 +293,16 @@ fn write_stress_layers() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     for (name, unit, district) in [
-        ("coastline", coastline(ORIGIN, RADIUS, n, 1), coastline(ORIGIN, RADIUS, n, 2)),
-        ("circle", stress::circle(ORIGIN, RADIUS, n), stress::circle(ORIGIN, RADIUS * 0.9, n)),
+        (
+            "coastline",
+            coastline(ORIGIN, RADIUS, n, 1),
+            coastline(ORIGIN, RADIUS, n, 2),
+        ),
+        (
+            "circle",
+            stress::circle(ORIGIN, RADIUS, n),
+            stress::circle(ORIGIN, RADIUS * 0.9, n),
+        ),
     ] {
         let mut polys = vec![unit];
         polys.extend((0..4).map(corner_square));

@@ -64,7 +64,9 @@ fn closed(mut pts: Vec<Coord<f64>>) -> LineString<f64> {
 
 /// A convex regular polygon of `n` vertices on a circle (counter-clockwise).
 pub fn circle(center: Coord<f64>, radius: f64, n: usize) -> Polygon<f64> {
-    let pts = (0..n).map(|k| at(center, radius, 2.0 * PI * k as f64 / n as f64)).collect();
+    let pts = (0..n)
+        .map(|k| at(center, radius, 2.0 * PI * k as f64 / n as f64))
+        .collect();
     Polygon::new(closed(pts), vec![])
 }
 
@@ -112,7 +114,10 @@ pub fn comb(x0: f64, y0: f64, width: f64, height: f64, teeth: usize) -> Polygon<
             x0 + pitch * (k as f64 + 0.5)
         };
         if k + 1 < teeth {
-            pts.push(Coord { x: right, y: y0 + bar });
+            pts.push(Coord {
+                x: right,
+                y: y0 + bar,
+            });
         }
         pts.push(Coord {
             x: right,
@@ -146,7 +151,10 @@ pub fn holed(center: Coord<f64>, size: f64, per_side: usize) -> Polygon<f64> {
     let mut holes = Vec::with_capacity(per_side * per_side);
     for i in 0..per_side {
         for j in 0..per_side {
-            let (hx, hy) = (x0 + cell * (i as f64 + 1.0 / 3.0), y0 + cell * (j as f64 + 1.0 / 3.0));
+            let (hx, hy) = (
+                x0 + cell * (i as f64 + 1.0 / 3.0),
+                y0 + cell * (j as f64 + 1.0 / 3.0),
+            );
             let s = cell / 3.0;
             holes.push(closed(vec![
                 Coord { x: hx, y: hy },
@@ -161,7 +169,13 @@ pub fn holed(center: Coord<f64>, size: f64, per_side: usize) -> Polygon<f64> {
 
 /// `parts` small coastlines of `vertices` vertices each, on a square grid of side `size`
 /// centred on `center`, each within its own cell (so they do not overlap).
-pub fn archipelago(center: Coord<f64>, size: f64, parts: usize, vertices: usize, seed: u64) -> MultiPolygon<f64> {
+pub fn archipelago(
+    center: Coord<f64>,
+    size: f64,
+    parts: usize,
+    vertices: usize,
+    seed: u64,
+) -> MultiPolygon<f64> {
     let per_side = (parts as f64).sqrt().ceil() as usize;
     let cell = size / per_side as f64;
     let (x0, y0) = (center.x - size / 2.0, center.y - size / 2.0);
@@ -190,12 +204,24 @@ pub fn tiles(min: Coord<f64>, max: Coord<f64>, nx: usize, ny: usize, per_side: u
     // The side from corner (i, j) to (i, j + 1) (vertical) or (i + 1, j) (horizontal), without
     // its last corner; the offset vanishes at both corners and on the outer boundary.
     let side = |i: usize, j: usize, vertical: bool| -> Vec<Coord<f64>> {
-        let outer = if vertical { i == 0 || i == nx } else { j == 0 || j == ny };
-        let sign = if (i + 2 * j + usize::from(vertical)) % 3 == 0 { -1.0 } else { 1.0 };
+        let outer = if vertical {
+            i == 0 || i == nx
+        } else {
+            j == 0 || j == ny
+        };
+        let sign = if (i + 2 * j + usize::from(vertical)) % 3 == 0 {
+            -1.0
+        } else {
+            1.0
+        };
         (0..per_side)
             .map(|k| {
                 let t = k as f64 / per_side as f64;
-                let off = if outer { 0.0 } else { sign * amp * (3.0 * PI * t).sin() };
+                let off = if outer {
+                    0.0
+                } else {
+                    sign * amp * (3.0 * PI * t).sin()
+                };
                 if vertical {
                     Coord {
                         x: x(i) + off,
@@ -222,7 +248,13 @@ pub fn tiles(min: Coord<f64>, max: Coord<f64>, nx: usize, ny: usize, per_side: u
         for i in 0..nx {
             let mut ring = side(i, j, false);
             ring.extend(side(i + 1, j, true));
-            ring.extend(reversed(side(i, j + 1, false), Coord { x: x(i + 1), y: y(j + 1) }));
+            ring.extend(reversed(
+                side(i, j + 1, false),
+                Coord {
+                    x: x(i + 1),
+                    y: y(j + 1),
+                },
+            ));
             ring.extend(reversed(side(i, j, true), Coord { x: x(i), y: y(j + 1) }));
             out.push(Polygon::new(closed(ring), vec![]));
         }
@@ -232,7 +264,13 @@ pub fn tiles(min: Coord<f64>, max: Coord<f64>, nx: usize, ny: usize, per_side: u
 
 /// `lines` wavy streets of `vertices` vertices each across the box `min`–`max`, half running
 /// east–west and half north–south (each crossing the others), as long polylines.
-pub fn streets(min: Coord<f64>, max: Coord<f64>, lines: usize, vertices: usize, seed: u64) -> Vec<LineString<f64>> {
+pub fn streets(
+    min: Coord<f64>,
+    max: Coord<f64>,
+    lines: usize,
+    vertices: usize,
+    seed: u64,
+) -> Vec<LineString<f64>> {
     let mut rng = Rng::new(seed);
     let (w, h) = (max.x - min.x, max.y - min.y);
     (0..lines)

@@ -73,7 +73,7 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
     }
     // Each ring is located against with a scan of its edges, or, when it is large, through
     // an index of its edges built once (a shell with many holes, a coastline with islands).
-    let locators: Vec<Vec<Locator>> = parts
+    let locators: Vec<Vec<Locator<'_>>> = parts
         .iter()
         .map(|p| rings(p).map(Locator::new).collect())
         .collect();
@@ -92,7 +92,7 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
                 ));
             }
             // Only a hole whose box meets this one's can contain a vertex of it.
-            candidates(&hole_tree, hole.bounding_rect(), holes.len(), &mut others);
+            candidates(hole_tree.as_ref(), hole.bounding_rect(), holes.len(), &mut others);
             for &hj in &others {
                 let other = &locators[pi][hj + 1];
                 if hj != hi
@@ -113,7 +113,7 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
         let mut others = Vec::new();
         for (a, pa) in parts.iter().enumerate() {
             let Some(ra) = rects[a] else { continue };
-            candidates(&tree, Some(ra), parts.len(), &mut others);
+            candidates(tree.as_ref(), Some(ra), parts.len(), &mut others);
             for &b in &others {
                 let Some(rb) = rects[b] else { continue };
                 if a == b || !ra.intersects(&rb) {
@@ -130,8 +130,13 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
     None
 }
 
+/// Boxes numbered in order.
+type BoxTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
+/// Edges by their boxes.
+type EdgeTree = RTree<GeomWithData<Rectangle<[f64; 2]>, (Coord<f64>, Coord<f64>)>>;
+
 /// An R-tree of boxes numbered in order (`None` boxes left out).
-fn rect_tree(rects: impl Iterator<Item = Option<geo::Rect<f64>>>) -> RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> {
+fn rect_tree(rects: impl Iterator<Item = Option<geo::Rect<f64>>>) -> BoxTree {
     RTree::bulk_load(
         rects
             .enumerate()
@@ -148,12 +153,7 @@ fn rect_tree(rects: impl Iterator<Item = Option<geo::Rect<f64>>>) -> RTree<GeomW
 
 /// The indices, ascending, of the boxes of `tree` that meet `rect`; all of `0..n` without a
 /// tree (few boxes) or without a box.
-fn candidates(
-    tree: &Option<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>>,
-    rect: Option<geo::Rect<f64>>,
-    n: usize,
-    out: &mut Vec<usize>,
-) {
+fn candidates(tree: Option<&BoxTree>, rect: Option<geo::Rect<f64>>, n: usize, out: &mut Vec<usize>) {
     out.clear();
     match (tree, rect) {
         (Some(tree), Some(r)) => {
@@ -175,10 +175,7 @@ const INDEXED_RING: usize = 256;
 /// cannot hold the coordinate), with the same per-edge rules, so the answer is the same.
 pub(crate) enum Locator<'a> {
     Scan(&'a LineString<f64>),
-    Indexed {
-        edges: RTree<GeomWithData<Rectangle<[f64; 2]>, (Coord<f64>, Coord<f64>)>>,
-        max_x: f64,
-    },
+    Indexed { edges: EdgeTree, max_x: f64 },
 }
 
 impl<'a> Locator<'a> {
@@ -206,7 +203,7 @@ impl<'a> Locator<'a> {
             Locator::Scan(ring) => return coord_pos_relative_to_ring(c, ring),
             Locator::Indexed { edges, max_x } => (edges, *max_x),
         };
-        if !(c.x <= max_x) {
+        if c.x > max_x {
             return CoordPos::Outside;
         }
         let env = rstar::AABB::from_corners([c.x, c.y], [max_x, c.y]);
@@ -232,7 +229,11 @@ impl<'a> Locator<'a> {
                 }
             }
         }
-        if winding == 0 { CoordPos::Outside } else { CoordPos::Inside }
+        if winding == 0 {
+            CoordPos::Outside
+        } else {
+            CoordPos::Inside
+        }
     }
 }
 
@@ -717,7 +718,10 @@ mod tests {
             .map(|i| {
                 let t = i as f64 / n as f64 * std::f64::consts::TAU;
                 let rr = r * (0.8 + 0.2 * rng(seed));
-                ((rr * t.cos() * 8.0).round() / 8.0, (rr * t.sin() * 8.0).round() / 8.0)
+                (
+                    (rr * t.cos() * 8.0).round() / 8.0,
+                    (rr * t.sin() * 8.0).round() / 8.0,
+                )
             })
             .collect();
         pts.dedup();
@@ -748,7 +752,10 @@ mod tests {
                     x: (w[0].x + w[1].x) / 2.0,
                     y: (w[0].y + w[1].y) / 2.0,
                 });
-                probes.push(Coord { x: w[0].x - 3.0, y: w[0].y });
+                probes.push(Coord {
+                    x: w[0].x - 3.0,
+                    y: w[0].y,
+                });
             }
             let mut seen = [0; 3];
             for c in probes {
@@ -766,7 +773,13 @@ mod tests {
         let square = |x: f64, y: f64, s: f64| ring(&[(x, y), (x, y + s), (x + s, y + s), (x + s, y), (x, y)]);
         let shell = ring(&[(0., 0.), (100., 0.), (100., 100.), (0., 100.), (0., 0.)]);
         let mut holes: Vec<LineString<f64>> = (0..100)
-            .map(|k| square(2.0 + 10.0 * f64::from(k % 10), 2.0 + 10.0 * f64::from(k / 10), 5.0))
+            .map(|k| {
+                square(
+                    2.0 + 10.0 * f64::from(k % 10),
+                    2.0 + 10.0 * f64::from(k / 10),
+                    5.0,
+                )
+            })
             .collect();
         assert!(parts_problem(&[Polygon::new(shell.clone(), holes.clone())]).is_none());
         holes[57] = square(53.0, 73.0, 1.0);

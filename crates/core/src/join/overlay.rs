@@ -214,11 +214,7 @@ pub fn intersection_area(
     rb: &Rect<f64>,
 ) -> f64 {
     let (pa, pb) = (Pieces::of_large(&a.0), Pieces::of_large(&b.0));
-    let side = |p: &Option<Pieces>, whole, r: &Rect<f64>| match p {
-        Some(p) => Side::Cut(p),
-        None => Side::Whole(whole, *r),
-    };
-    side_intersection_area(&side(&pa, &a.0, ra), &side(&pb, &b.0, rb))
+    side_intersection_area(&Side::of(&pa, &a.0, ra), &Side::of(&pb, &b.0, rb))
 }
 
 /// Polygons with more vertices than this (all rings of all parts) are cut into [`Pieces`]
@@ -242,11 +238,14 @@ pub(crate) fn vertex_count(parts: &[Polygon<f64>]) -> usize {
         .sum()
 }
 
+/// One piece of a [`Pieces`]: polygons and their bounding box.
+type Piece = (Vec<Polygon<f64>>, Rect<f64>);
+
 /// A large polygon cut by a quadtree into pieces of at most [`LEAF`] vertices: each piece is
 /// the polygon clipped (Sutherland–Hodgman) to one cell, and the cells tile the polygon's box,
 /// so the area of its intersection with anything is the sum over the pieces.
 pub(crate) struct Pieces {
-    pieces: Vec<(Vec<Polygon<f64>>, Rect<f64>)>,
+    pieces: Vec<Piece>,
     tree: RTree<Boxed>,
     rect: Rect<f64>,
 }
@@ -254,7 +253,11 @@ pub(crate) struct Pieces {
 impl Pieces {
     /// The pieces of `parts` if they have more than [`LARGE`] vertices.
     pub(crate) fn of_large(parts: &[Polygon<f64>]) -> Option<Pieces> {
-        (vertex_count(parts) > LARGE).then(|| Pieces::new(parts, LEAF))?
+        if vertex_count(parts) > LARGE {
+            Pieces::new(parts, LEAF)
+        } else {
+            None
+        }
     }
 
     /// The pieces of `parts` with at most `leaf` vertices each; `None` without a bounding box.
@@ -286,13 +289,7 @@ impl Pieces {
 
 /// Cuts `parts` (within `rect`) into the four quadrants of `rect` until a piece has at most
 /// `leaf` vertices, appending the pieces with their bounding boxes.
-fn split(
-    parts: Vec<Polygon<f64>>,
-    rect: Rect<f64>,
-    leaf: usize,
-    depth: u32,
-    out: &mut Vec<(Vec<Polygon<f64>>, Rect<f64>)>,
-) {
+fn split(parts: Vec<Polygon<f64>>, rect: Rect<f64>, leaf: usize, depth: u32, out: &mut Vec<Piece>) {
     if vertex_count(&parts) <= leaf || depth >= MAX_DEPTH {
         if let Some(r) = parts_rect(&parts) {
             out.push((parts, r));
@@ -323,6 +320,14 @@ enum Side<'a> {
 }
 
 impl<'a> Side<'a> {
+    /// The pieces if there are any, else the whole polygons.
+    fn of(pieces: &'a Option<Pieces>, whole: &'a [Polygon<f64>], rect: &Rect<f64>) -> Side<'a> {
+        match pieces {
+            Some(p) => Side::Cut(p),
+            None => Side::Whole(whole, *rect),
+        }
+    }
+
     fn rect(&self) -> Rect<f64> {
         match self {
             Side::Whole(_, r) => *r,
@@ -334,14 +339,16 @@ impl<'a> Side<'a> {
     fn chunks(&self, window: &Rect<f64>) -> Vec<(&'a [Polygon<f64>], Rect<f64>)> {
         match self {
             Side::Whole(p, r) => vec![(*p, *r)],
-            Side::Cut(p) => p
-                .meeting(window)
-                .into_iter()
-                .map(|i| {
-                    let (polys, r) = &p.pieces[i as usize];
-                    (polys.as_slice(), *r)
-                })
-                .collect(),
+            Side::Cut(p) => {
+                let p: &'a Pieces = p;
+                p.meeting(window)
+                    .into_iter()
+                    .map(|i| {
+                        let (polys, r) = &p.pieces[i as usize];
+                        (polys.as_slice(), *r)
+                    })
+                    .collect()
+            }
         }
     }
 }
@@ -845,7 +852,12 @@ mod tests {
     /// A square with a square hole (clockwise) in its middle.
     fn holed_square(cx: f64, cy: f64, r: f64) -> Polygon<f64> {
         let sq = |h: f64, ccw: bool| {
-            let mut v = vec![(cx - h, cy - h), (cx + h, cy - h), (cx + h, cy + h), (cx - h, cy + h)];
+            let mut v = vec![
+                (cx - h, cy - h),
+                (cx + h, cy - h),
+                (cx + h, cy + h),
+                (cx - h, cy + h),
+            ];
             if !ccw {
                 v.reverse();
             }
@@ -882,18 +894,25 @@ mod tests {
             for k in 0..300 {
                 // A random convex polygon of 3 to 12 vertices (sorted angles on an ellipse).
                 let n = 3 + k % 10;
-                let (cx, cy) = (x0 - 120.0 + 240.0 * rng(&mut seed), y0 - 120.0 + 240.0 * rng(&mut seed));
+                let (cx, cy) = (
+                    x0 - 120.0 + 240.0 * rng(&mut seed),
+                    y0 - 120.0 + 240.0 * rng(&mut seed),
+                );
                 let (ax, ay) = (10.0 + 60.0 * rng(&mut seed), 10.0 + 60.0 * rng(&mut seed));
                 let mut angles: Vec<f64> = (0..n).map(|_| std::f64::consts::TAU * rng(&mut seed)).collect();
                 angles.sort_by(f64::total_cmp);
-                let mut ring: Vec<(f64, f64)> = angles.iter().map(|t| (cx + ax * t.cos(), cy + ay * t.sin())).collect();
+                let mut ring: Vec<(f64, f64)> = angles
+                    .iter()
+                    .map(|t| (cx + ax * t.cos(), cy + ay * t.sin()))
+                    .collect();
                 ring.push(ring[0]);
                 let unit = mp(Polygon::new(LineString::from(ring), vec![]));
                 let Some(clip) = convex_ring(unit.0[0].exterior()) else {
                     continue;
                 };
                 let ru = unit.bounding_rect().unwrap();
-                let convex = shared_box(&ru, &rt).map_or(0.0, |bx| convex_clip_area(&clip_to_rect(&target.0, &bx).0, &clip));
+                let convex = shared_box(&ru, &rt)
+                    .map_or(0.0, |bx| convex_clip_area(&clip_to_rect(&target.0, &bx).0, &clip));
                 let general = overlay_area(&unit, target);
                 assert!(
                     (convex - general).abs() <= 1e-8 * unit.unsigned_area(),
@@ -915,7 +934,15 @@ mod tests {
             mp(holed_square(x0, y0, 1000.0)),
             MultiPolygon::new(
                 (0..40)
-                    .map(|i| noisy_star(x0 + 150.0 * f64::from(i % 8), y0 + 150.0 * f64::from(i / 8), 60.0, 20, &mut seed))
+                    .map(|i| {
+                        noisy_star(
+                            x0 + 150.0 * f64::from(i % 8),
+                            y0 + 150.0 * f64::from(i / 8),
+                            60.0,
+                            20,
+                            &mut seed,
+                        )
+                    })
                     .collect(),
             ),
         ];
@@ -927,10 +954,15 @@ mod tests {
             assert!((total - area).abs() <= 1e-9 * area, "{total} vs {area}");
             let rs = shape.bounding_rect().unwrap();
             for k in 0..200 {
-                let (cx, cy) = (x0 - 1100.0 + 2200.0 * rng(&mut seed), y0 - 1100.0 + 2200.0 * rng(&mut seed));
+                let (cx, cy) = (
+                    x0 - 1100.0 + 2200.0 * rng(&mut seed),
+                    y0 - 1100.0 + 2200.0 * rng(&mut seed),
+                );
                 let s = 20.0 + 300.0 * rng(&mut seed);
                 let other = match k % 3 {
-                    0 => mp(polygon![(x: cx, y: cy), (x: cx + s, y: cy), (x: cx + s, y: cy + s), (x: cx, y: cy + s)]),
+                    0 => mp(
+                        polygon![(x: cx, y: cy), (x: cx + s, y: cy), (x: cx + s, y: cy + s), (x: cx, y: cy + s)],
+                    ),
                     1 => mp(noisy_star(cx, cy, s, 7, &mut seed)),
                     _ => mp(holed_square(cx, cy, s)),
                 };
@@ -938,9 +970,16 @@ mod tests {
                 let whole = side_intersection_area(&Side::Whole(&other.0, ro), &Side::Whole(&shape.0, rs));
                 let cut = side_intersection_area(&Side::Whole(&other.0, ro), &Side::Cut(&pieces));
                 let cut_source = side_intersection_area(&Side::Cut(&pieces), &Side::Whole(&other.0, ro));
-                let both = side_intersection_area(&Side::Cut(&pieces), &Side::Cut(&Pieces::new(&other.0, 8).unwrap()));
+                let both = side_intersection_area(
+                    &Side::Cut(&pieces),
+                    &Side::Cut(&Pieces::new(&other.0, 8).unwrap()),
+                );
                 let tol = 1e-8 * other.unsigned_area();
-                for (what, v) in [("cut target", cut), ("cut source", cut_source), ("both cut", both)] {
+                for (what, v) in [
+                    ("cut target", cut),
+                    ("cut source", cut_source),
+                    ("both cut", both),
+                ] {
                     assert!((v - whole).abs() <= tol, "case {k}, {what}: {v} vs {whole}");
                 }
             }
@@ -951,7 +990,16 @@ mod tests {
     fn a_ring_that_turns_back_is_not_convex() {
         // A square with a spike along the inside of its bottom side: every turn is left or
         // straight, but the spike's two edges would give opposite half-planes.
-        let spike = LineString::from(vec![(0., 0.), (1., 0.), (1., 0.5), (1., 0.), (2., 0.), (2., 2.), (0., 2.), (0., 0.)]);
+        let spike = LineString::from(vec![
+            (0., 0.),
+            (1., 0.),
+            (1., 0.5),
+            (1., 0.),
+            (2., 0.),
+            (2., 2.),
+            (0., 2.),
+            (0., 0.),
+        ]);
         assert!(convex_ring(&spike).is_none());
     }
 

@@ -463,7 +463,10 @@ mod tests {
                 .map(|i| {
                     let t = i as f64 / n as f64 * std::f64::consts::TAU;
                     let rr = r * (1.0 + wobble * (37.0 * t).sin());
-                    (((cx + rr * t.cos()) * 4.0).round() / 4.0, (rr * t.sin() * 4.0).round() / 4.0)
+                    (
+                        ((cx + rr * t.cos()) * 4.0).round() / 4.0,
+                        (rr * t.sin() * 4.0).round() / 4.0,
+                    )
                 })
                 .collect();
             v.dedup();
@@ -475,12 +478,11 @@ mod tests {
             Polygon::new(circle(300.0, 50.0, 1200, 0.1), vec![]),
         ]);
         let located = PolygonLocator::new(&mp);
-        let mut probes: Vec<Coord<f64>> = mp
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|r| r.0.iter().copied())
-            .collect();
+        let mut probes: Vec<Coord<f64>> =
+            mp.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .flat_map(|r| r.0.iter().copied())
+                .collect();
         for i in 0..200 {
             for j in 0..60 {
                 probes.push(Coord {
