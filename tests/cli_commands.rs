@@ -1,8 +1,8 @@
 //! `careblock validate`, `careblock init` and `careblock explain`, driven through the binary:
 //!
-//! - validate on the shared (unbundled) Bogotá data lists its known problems by id (the zero-
-//!   population sectors, the school at −1.797e308, the duplicated San Cristóbal localidad) and
-//!   exits 2; on the Bogotá preset it exits 0 with the 7 zero-population sectors as warnings;
+//! - validate on the shared (unbundled) Bogotá data, where that folder is present, lists its
+//!   known problems by id (the zero-population sectors, the school at −1.797e308, the
+//!   duplicated San Cristóbal localidad) and exits 2; on the Bogotá preset it exits 0 with the 7 zero-population sectors as warnings;
 //!   on a small broken layer it reports every problem and still checks the other inputs;
 //! - init on the bundled Bogotá sectors and Los Lagos zones writes methods that validate and
 //!   run; an unknown schema gets a guessed population and a message; no overwrite without
@@ -15,6 +15,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+mod common;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,9 +95,21 @@ fn zero_population_sectors() -> Vec<String> {
 
 #[test]
 fn validate_lists_the_known_problems_of_the_shared_bogota_data_by_id() {
-    let shared = root().join("../shared/data");
-    let shared = std::fs::canonicalize(&shared).expect("the shared data folder ../shared/data");
-    let p = |rel: &str| shared.join(rel).display().to_string().replace('\\', "/");
+    const FILES: [&str; 5] = [
+        "bogota-sectores-censales-cnpv2018/sectores_censales_cnpv2018.geojson",
+        "bogota-upz/upz.geojson",
+        "bogota-localidad-care-indicators-cepal/tabla_indicadores_actualizada.geojson",
+        "bogota-equipamientos-cuidado/colegios.geojson",
+        "bogota-equipamientos-cuidado/jardin_infantil.geojson",
+    ];
+    let Some(paths) = FILES
+        .iter()
+        .map(|f| common::shared_data(f))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    let p = |i: usize| paths[i].display().to_string().replace('\\', "/");
     let dir = tmp("shared");
     let method = format!(
         r#"name = "shared Bogotá data, unbundled"
@@ -150,11 +164,11 @@ name = "supply_gap"
 dimension = "supply_gap"
 kind = "access_gap"
 "#,
-        units = p("bogota-sectores-censales-cnpv2018/sectores_censales_cnpv2018.geojson"),
-        upz = p("bogota-upz/upz.geojson"),
-        loc = p("bogota-localidad-care-indicators-cepal/tabla_indicadores_actualizada.geojson"),
-        schools = p("bogota-equipamientos-cuidado/colegios.geojson"),
-        jardines = p("bogota-equipamientos-cuidado/jardin_infantil.geojson"),
+        units = p(0),
+        upz = p(1),
+        loc = p(2),
+        schools = p(3),
+        jardines = p(4),
     );
     let file = dir.join("shared.toml");
     std::fs::write(&file, method).unwrap();
@@ -359,8 +373,8 @@ fn init_then_validate_and_run(name: &str, init: &[&str]) -> (PathBuf, String) {
     assert!(o.status.success(), "{stdout}\n{stderr}");
     let text = std::fs::read_to_string(&method).unwrap();
     assert!(
-        !text.contains(root().to_str().unwrap()),
-        "paths are relative:\n{text}"
+        !text.contains("../../../"),
+        "a path climbs at most two folders, else it is absolute:\n{text}"
     );
     let o = careblock(&["validate", s(&method)]);
     let (vout, verr) = out_text(&o);
@@ -406,6 +420,12 @@ fn init_on_the_bundled_bogota_sectors_writes_a_method_that_validates_and_runs() 
         assert!(text.contains(want), "{want:?} in\n{text}");
     }
     assert!(dir.join("out/districts.csv").is_file());
+    // The method sits far from the data (under the build directory): absolute paths.
+    let units = std::fs::canonicalize(root().join("data/bogota/sectores_censales.shp")).unwrap();
+    assert!(
+        text.contains(&format!("path = \"{}\"", units.display())),
+        "{text}"
+    );
 
     // Never overwritten without --force.
     let method = dir.join("method.toml");
@@ -445,6 +465,45 @@ fn init_on_the_bundled_los_lagos_zones_writes_a_method_that_validates_and_runs()
     ] {
         assert!(text.contains(want), "{want:?} in\n{text}");
     }
+}
+
+#[test]
+fn init_beside_the_data_writes_relative_paths_that_move_with_it() {
+    let dir = tmp("init_near");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for f in ["zonas_censales_2017_los_lagos.geojson", "comunas_r10.geojson"] {
+        std::fs::copy(root().join("data/chile").join(f), data.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("methods")).unwrap();
+    let method = dir.join("methods/method.toml");
+    let o = careblock(&[
+        "init",
+        "--units",
+        s(&data.join("zonas_censales_2017_los_lagos.geojson")),
+        "--districts",
+        s(&data.join("comunas_r10.geojson")),
+        "--districts-id",
+        "codigo_comuna",
+        "--out",
+        s(&method),
+    ]);
+    let (stdout, stderr) = out_text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let text = std::fs::read_to_string(&method).unwrap();
+    for want in [
+        "path = \"../data/zonas_censales_2017_los_lagos.geojson\"",
+        "path = \"../data/comunas_r10.geojson\"",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    // The folder moved whole: the method still finds its data.
+    let moved = tmp("init_near_moved");
+    std::fs::remove_dir_all(&moved).unwrap();
+    std::fs::rename(&dir, &moved).unwrap();
+    let o = careblock(&["validate", s(&moved.join("methods/method.toml"))]);
+    let (vout, verr) = out_text(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}\n{vout}\n{verr}");
 }
 
 #[test]
@@ -645,4 +704,100 @@ fn validate_reports_an_unreadable_method_file_with_its_line() {
         missing[0].ends_with("none.geojson") && missing[1].ends_with("nothing.geojson"),
         "{ps:?}"
     );
+}
+
+/// `interpolate` in Mexico: units in lon/lat, districts in EPSG:6372 (Mexico ITRF2008 / LCC,
+/// from the EPSG database, not careblock's own table) named by the GeoJSON `crs` member; the
+/// working CRS is the districts' one. A CRS in US feet and an unknown code are refused by name.
+#[test]
+fn interpolate_measures_in_any_metre_crs_of_the_epsg_database() {
+    use careblock_core::Crs;
+    use careblock_core::crs::Reprojection;
+    let dir = tmp("any_epsg");
+    let square = |x0: f64| {
+        format!(
+            "[[[{x0}, 19.43], [{x1}, 19.43], [{x1}, 19.44], [{x0}, 19.44], [{x0}, 19.43]]]",
+            x1 = x0 + 0.01
+        )
+    };
+    let units = format!(
+        r#"{{"type": "FeatureCollection", "features": [
+  {{"type": "Feature", "properties": {{"u": "west", "pop": 100}}, "geometry": {{"type": "Polygon", "coordinates": {}}}}},
+  {{"type": "Feature", "properties": {{"u": "east", "pop": 100}}, "geometry": {{"type": "Polygon", "coordinates": {}}}}}
+]}}"#,
+        square(-99.14),
+        square(-99.13)
+    );
+    std::fs::write(dir.join("units.geojson"), units).unwrap();
+    // The district: the west square and the west half of the east one, in EPSG:6372 metres.
+    let lcc = Reprojection::new(careblock_core::WGS84, Crs::from_epsg(6372).unwrap());
+    let corners: Vec<String> = [
+        (-99.14, 19.43),
+        (-99.125, 19.43),
+        (-99.125, 19.44),
+        (-99.14, 19.44),
+        (-99.14, 19.43),
+    ]
+    .iter()
+    .map(|&(x, y)| {
+        let p = lcc.apply(geo::Coord { x, y }).unwrap();
+        format!("[{}, {}]", p.x, p.y)
+    })
+    .collect();
+    let districts = format!(
+        r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "urn:ogc:def:crs:EPSG::6372"}}}}, "features": [
+  {{"type": "Feature", "properties": {{"d": "D1"}}, "geometry": {{"type": "Polygon", "coordinates": [[{}]]}}}}
+]}}"#,
+        corners.join(", ")
+    );
+    std::fs::write(dir.join("districts.geojson"), districts).unwrap();
+    let run = |extra: &[&str]| {
+        let (u, d, out) = (
+            dir.join("units.geojson"),
+            dir.join("districts.geojson"),
+            dir.join("out.csv"),
+        );
+        let mut args = vec![
+            "interpolate",
+            "--source",
+            s(&u),
+            "--source-id",
+            "u",
+            "--target",
+            s(&d),
+            "--target-id",
+            "d",
+            "--extensive",
+            "pop",
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        let _ = std::fs::remove_file(&out);
+        let o = careblock(&args);
+        (o, std::fs::read_to_string(&out).ok())
+    };
+    // Without allocate_total, so that the east unit's half outside the district stays out.
+    let (o, csv) = run(&["--no-allocate-total"]);
+    let (stdout, stderr) = out_text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("EPSG:6372"), "the working CRS is said: {stdout}");
+    let csv = csv.unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    let pop: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+    assert!((pop - 150.0).abs() < 0.05, "{csv}");
+
+    for (code, want) in [
+        (
+            "EPSG:2263",
+            "EPSG:2263 cannot be used: its unit is the US survey foot",
+        ),
+        ("EPSG:99999", "EPSG:99999 is not a CRS code careblock knows"),
+    ] {
+        let (o, csv) = run(&["--crs", code]);
+        let (_, stderr) = out_text(&o);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(want), "{stderr}");
+        assert!(csv.is_none(), "nothing written on error");
+    }
 }

@@ -4,15 +4,14 @@
 //! weights computed here from geo's boolean intersection (the general overlay), to 1e-9 of the
 //! source total. Not timed: `benches/vertices.rs` measures the cost.
 
-#[path = "common/stress.rs"]
-mod stress;
+mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use geo::{Area, BooleanOps, Coord, Geometry, MultiPolygon, Polygon};
-use stress::{ORIGIN, coastline, feature_collection, tiles};
+use common::stress::{ORIGIN, coastline, feature_collection, tiles};
 
 const N: usize = 100_000;
 /// Half the side of the study area, and the huge polygons' radius (metres).

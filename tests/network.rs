@@ -14,6 +14,8 @@ use careblock_core::network::{NetworkOptions, Snap, StreetNetwork};
 use careblock_io::{ReadOptions, read_layer};
 use geo::{Area, Geometry, Point};
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -346,22 +348,10 @@ fn fast_catchments_hold_the_exact_buffered_streets_on_the_bundled_slice() {
     assert!(excess < 0.05 && worst < 0.15, "+{excess} overall, worst +{worst}");
 }
 
-/// The shared Puerto Montt street layer (licence not stated: never bundled), or `None` (skip)
-/// when `../shared` is absent; under `CI=true` a missing layer fails only when the shared data
-/// folder itself is there (then the layer is expected).
+/// The shared Puerto Montt street layer (licence not stated: never bundled), or `None` (skip,
+/// with a printed line) where the shared data folder is absent.
 fn puerto_montt_streets() -> Option<PathBuf> {
-    let shared = root().join("../shared/data");
-    let path = shared.join("puerto-montt-calles/puerto_montt_calles.geojson");
-    if path.exists() {
-        return std::fs::canonicalize(&path).ok();
-    }
-    assert!(
-        !(std::env::var("CI").is_ok_and(|v| v == "true") && shared.exists()),
-        "{} is missing from the shared data",
-        path.display()
-    );
-    println!("skipped: {} is absent (shared data)", path.display());
-    None
+    common::shared_data("puerto-montt-calles/puerto_montt_calles.geojson")
 }
 
 /// Runs `python3 -c NX` on a graph and `(name, snap)` sources; networkx's distances by source.

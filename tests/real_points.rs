@@ -1,7 +1,8 @@
-//! Point joins on real Bogotá data: the 346 public jardines infantiles (a shared data layer,
-//! CRS84) located in the 20 localidades (bundled, MAGNA-SIRGAS), and jardines within 800 m of
-//! each census-sector centroid checked against a brute-force search. Also: the schools layer's
-//! sentinel coordinate (−1.797e308) is refused naming the feature and the coordinate.
+//! Point joins on real Bogotá data: the 346 public jardines infantiles (bundled, CRS84) located
+//! in the 20 localidades (bundled, MAGNA-SIRGAS), and jardines within 800 m of each
+//! census-sector centroid checked against a brute-force search. Also: the schools layer's
+//! sentinel coordinate (−1.797e308) is refused naming the feature and the coordinate (a
+//! three-feature slice of the layer in `tests/fixtures/bogota_slices/`).
 
 use std::path::{Path, PathBuf};
 
@@ -9,12 +10,6 @@ use careblock_core::crs::project;
 use careblock_core::join::{Reach, centroids, locate_points, within_distance};
 use careblock_core::{Crs, Layer};
 use careblock_io::{IoError, ReadOptions, read_layer};
-
-fn shared(f: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(f)
-}
 
 fn bundled(f: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bogota").join(f)
@@ -42,10 +37,7 @@ fn text(layer: &Layer, column: &str, i: usize) -> String {
 
 #[test]
 fn jardines_fall_in_the_localidad_their_record_names() {
-    let jardines = load(
-        &shared("bogota-equipamientos-cuidado/jardin_infantil.geojson"),
-        None,
-    );
+    let jardines = load(&bundled("supply/jardin_infantil.geojson"), None);
     let localidades = load(&bundled("localidades.geojson"), Some("LocCodigo"));
     let a = locate_points(&jardines, &localidades).unwrap();
     assert_eq!(a.polygon.len(), 346);
@@ -64,10 +56,7 @@ fn jardines_fall_in_the_localidad_their_record_names() {
 #[test]
 fn jardines_within_800_m_of_sector_centroids_match_brute_force() {
     let sectors = load(&bundled("sectores_censales.shp"), Some("SETU_CCNCT"));
-    let jardines = load(
-        &shared("bogota-equipamientos-cuidado/jardin_infantil.geojson"),
-        None,
-    );
+    let jardines = load(&bundled("supply/jardin_infantil.geojson"), None);
     let n = within_distance(&sectors, &jardines, 800.0, Reach::Centroid).unwrap();
     let c = centroids(&sectors);
     let p = jardines.points().unwrap();
@@ -102,11 +91,14 @@ fn jardines_within_800_m_of_sector_centroids_match_brute_force() {
 #[test]
 fn the_schools_sentinel_coordinate_is_refused_by_name() {
     let err = read_layer(
-        &shared("bogota-equipamientos-cuidado/colegios.geojson"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bogota_slices/colegios_sentinel.geojson"),
         &ReadOptions::default(),
     )
     .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, IoError::Crs { .. }), "{err:?}");
-    assert!(msg.contains("colegios.geojson") && msg.contains("e308"), "{msg}");
+    assert!(
+        msg.contains("colegios_sentinel.geojson") && msg.contains("e308"),
+        "{msg}"
+    );
 }

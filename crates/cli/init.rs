@@ -37,25 +37,43 @@ fn col(s: &str) -> String {
     if plain { s.to_string() } else { format!("`{s}`") }
 }
 
-/// `target` relative to the directory `dir` (both made absolute first), with `/` separators.
-fn relative_to(dir: &Path, target: &Path) -> Result<String> {
+/// How many folders up a path written into the method may climb before it is written absolute.
+const MAX_CLIMB: usize = 2;
+
+/// The path of `target` as the method in `dir` refers to it, with `/` separators: relative to
+/// `dir` when the data sits near the method (inside `dir`, or reached by climbing at most
+/// [`MAX_CLIMB`] folders: `data/x.shp`, `../data/x.shp`, `../../census/x.shp`), so that the
+/// method and its data move together; otherwise absolute, so that a method written far from
+/// its data (another tree, a temporary folder) keeps working wherever it is moved.
+fn method_path(dir: &Path, target: &Path) -> Result<String> {
     let dir = std::fs::canonicalize(dir)
         .with_context(|| format!("{}: cannot resolve the directory", dir.display()))?;
     let target = std::fs::canonicalize(target)
         .with_context(|| format!("{}: cannot resolve the path", target.display()))?;
+    Ok(match relative_path(&dir, &target) {
+        Some((climb, rel)) if climb <= MAX_CLIMB => rel,
+        _ => target.display().to_string().replace('\\', "/"),
+    })
+}
+
+/// `target` relative to `dir` (both absolute) with `/` separators, and how many `..` it
+/// starts with; `None` when the two share nothing below the root (or different drives).
+fn relative_path(dir: &Path, target: &Path) -> Option<(usize, String)> {
     let d: Vec<Component> = dir.components().collect();
     let t: Vec<Component> = target.components().collect();
     let common = d.iter().zip(&t).take_while(|(a, b)| a == b).count();
-    if common == 0 {
-        return Ok(target.display().to_string());
+    let below_root = d[..common].iter().any(|c| matches!(c, Component::Normal(_)));
+    if !below_root {
+        return None;
     }
-    let mut parts: Vec<String> = vec!["..".to_string(); d.len() - common];
+    let climb = d.len() - common;
+    let mut parts: Vec<String> = vec!["..".to_string(); climb];
     parts.extend(
         t[common..]
             .iter()
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
-    Ok(parts.join("/"))
+    Some((climb, parts.join("/")))
 }
 
 /// Numeric columns of a layer (numbers, or text that parses as numbers with at least one
@@ -440,7 +458,7 @@ fn draft(
         }
     };
     let todo = matches!(schema, Schema::Unknown(_));
-    let units_path = relative_to(out_dir, &a.units)?;
+    let units_path = method_path(out_dir, &a.units)?;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -484,7 +502,7 @@ fn draft(
          # [[supply]] layers of existing care services (for a supply-gap indicator) and a [siting]\n\
          # section; examples/bogota.toml and examples/los_lagos.toml show all of them. Check the file with\n\
          #   careblock validate THIS_FILE.toml\n\
-         # Paths are relative to this file's directory.\n"
+         # Relative paths are relative to this file's directory.\n"
     );
     let _ = writeln!(
         s,
@@ -507,7 +525,7 @@ fn draft(
         let _ = writeln!(
             s,
             "table = {{ path = {}, key = {} }}",
-            q(&relative_to(out_dir, t)?),
+            q(&method_path(out_dir, t)?),
             q(k)
         );
     }
@@ -519,7 +537,7 @@ fn draft(
     );
     if let (Some(d), Some(dp), Some(did)) = (districts, &a.districts, &a.districts_id) {
         s.push_str("\n[districts]\n");
-        let _ = writeln!(s, "path = {}", q(&relative_to(out_dir, dp)?));
+        let _ = writeln!(s, "path = {}", q(&method_path(out_dir, dp)?));
         let _ = writeln!(s, "id = {}", q(did));
         if let Some(label) = text_column_like(d, &["nombre", "name"]) {
             let _ = writeln!(s, "label = {}", q(&label));
@@ -648,4 +666,38 @@ pub fn run(a: &InitArgs, quiet: bool) -> Result<()> {
         println!("next: careblock validate {}", a.out.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_near_the_method_are_relative_and_far_ones_absolute() {
+        let rel = |d: &str, t: &str| relative_path(Path::new(d), Path::new(t));
+        assert_eq!(rel("/w/p", "/w/p/data/x.shp"), Some((0, "data/x.shp".into())));
+        assert_eq!(
+            rel("/w/p/m", "/w/p/data/x.shp"),
+            Some((1, "../data/x.shp".into()))
+        );
+        assert_eq!(
+            rel("/w/a/b/c/d", "/w/x.shp"),
+            Some((4, "../../../../x.shp".into()))
+        );
+        assert_eq!(rel("/tmp/t", "/home/u/x.shp"), None, "only the root in common");
+
+        let base = std::env::temp_dir().join(format!("careblock-init-paths-{}", std::process::id()));
+        let (near, far) = (base.join("project/methods"), base.join("a/b/c/methods"));
+        let data = base.join("project/data/units.geojson");
+        for d in [&near, &far, &data.parent().unwrap().to_path_buf()] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&data, "{}").unwrap();
+        assert_eq!(method_path(&near, &data).unwrap(), "../data/units.geojson");
+        let abs = method_path(&far, &data).unwrap();
+        assert!(Path::new(&abs).is_absolute(), "{abs}");
+        assert!(abs.ends_with("project/data/units.geojson"), "{abs}");
+        assert!(method_path(&near, &base.join("nope.shp")).is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

@@ -8,14 +8,24 @@ One public sede has the sentinel coordinate -1.797e308 (no location): it is left
 named on the terminal. The script stops if any other kept feature lies outside Bogotá's
 surroundings.
 
-    python3 data/bogota/derive_colegios_publicos.py SHARED_DATA_DIR
+    python3 data/bogota/derive_colegios_publicos.py [--src COLEGIOS.geojson] [--out OUT.geojson]
+
+The defaults are the shared layer beside the checkout and the bundled file.
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-src = Path(sys.argv[1]) / "bogota-equipamientos-cuidado" / "colegios.geojson"
+here = Path(__file__).parent
+cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+cli.add_argument("--src", type=Path, help="the SED schools layer (default: %(default)s)",
+                 default=here / "../../../shared/data/bogota-equipamientos-cuidado/colegios.geojson")
+cli.add_argument("--out", type=Path, help="the candidates layer to write (default: %(default)s)",
+                 default=here / "candidates" / "colegios_publicos.geojson")
+args = cli.parse_args()
+src = args.src
 keep = ["NOMBRE_EST", "NOMBRE_SED", "COD_UPZ", "NOMBRE_UPZ", "COD_LOCA", "ZONA", "SECTOR"]
 features = []
 for f in json.load(open(src, encoding="utf-8"))["features"]:
@@ -31,7 +41,7 @@ for f in json.load(open(src, encoding="utf-8"))["features"]:
     props = {"sede_id": f"{int(p['DANE12_SED'])}-{p['ORDEN_DE_S']}", **{k: p[k] for k in keep}}
     features.append({"type": "Feature", "properties": props,
                      "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]}})
-out = Path(__file__).parent / "candidates" / "colegios_publicos.geojson"
+out = args.out
 with open(out, "w", encoding="utf-8") as f:
     f.write('{"type": "FeatureCollection", "features": [\n')
     f.write(",\n".join(json.dumps(x, ensure_ascii=False) for x in features))

@@ -6,15 +6,25 @@ the localidad-level care rates careblock's Bogotá preset allocates to census se
 San Cristóbal appears twice in both source files with identical attributes; it is written once
 (the script stops if the duplicates ever disagree). Sumapaz's nulls stay empty.
 
-    python3 data/bogota/derive_localidad_indicators.py SHARED_DATA_DIR
+    python3 data/bogota/derive_localidad_indicators.py [--src CEPAL_DIR] [--out OUT.csv]
+
+The defaults are the shared folder beside the checkout and the bundled file.
 """
 
+import argparse
 import csv
 import json
 import sys
 from pathlib import Path
 
-src = Path(sys.argv[1]) / "bogota-localidad-care-indicators-cepal"
+here = Path(__file__).parent
+cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+cli.add_argument("--src", type=Path, help="folder of the two CEPAL layers (default: %(default)s)",
+                 default=here / "../../../shared/data/bogota-localidad-care-indicators-cepal")
+cli.add_argument("--out", type=Path, help="the rates table to write (default: %(default)s)",
+                 default=here / "localidad_care_indicators.csv")
+args = cli.parse_args()
+src = args.src
 completa = ["mujeres_hogar_sin_ingreso"]
 actualizada = [
     "porc_mujeres_tarea_hogar",
@@ -40,8 +50,7 @@ def rows(name, fields):
 a = rows("tabla_completa_indicadores.geojson", completa)
 b = rows("tabla_indicadores_actualizada.geojson", actualizada)
 assert a.keys() == b.keys() and len(a) == 20, sorted(a)
-here = Path(__file__).parent
-with open(here / "localidad_care_indicators.csv", "w", newline="", encoding="utf-8") as f:
+with open(args.out, "w", newline="", encoding="utf-8") as f:
     w = csv.writer(f, lineterminator="\n")
     w.writerow(["LocCodigo", "localidad", *completa, *actualizada])
     for k in sorted(a):

@@ -3,7 +3,10 @@
 
 Run from the repository root (plain python3, no extra packages):
 
-    python3 data/bogota/derive_streets.py ../shared/data/bogota-malla-vial-integral
+    python3 data/bogota/derive_streets.py [SHARED_MALLA_VIAL_DIR] [--localidades L.geojson]
+        [--out-streets S.geojson] [--out-gap G.geojson]
+
+(defaults: the shared folder beside the checkout and the bundled files below)
 
 Writes
 - data/bogota/streets_bosa_kennedy_ciudad_bolivar.geojson: every centreline segment with at
@@ -17,8 +20,8 @@ Writes
   and the shared layer's own coverage gap (the part of Kennedy missing upstream).
 """
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 KEEP = {"07": "BOSA", "08": "KENNEDY", "19": "CIUDAD BOLIVAR"}
@@ -74,8 +77,16 @@ def dump(path, collection):
 
 
 def main():
-    shared = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/bogota-malla-vial-integral")
-    loc = json.loads((HERE / "localidades.geojson").read_text(encoding="utf-8"))
+    cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    cli.add_argument("shared", type=Path, nargs="?", default=HERE / "../../../shared/data/bogota-malla-vial-integral",
+                     help="folder of the Malla Vial Integral and its coverage gap (default: %(default)s)")
+    cli.add_argument("--localidades", type=Path, default=HERE / "localidades.geojson", help="(default: %(default)s)")
+    cli.add_argument("--out-streets", type=Path, default=HERE / "streets_bosa_kennedy_ciudad_bolivar.geojson",
+                     help="(default: %(default)s)")
+    cli.add_argument("--out-gap", type=Path, default=HERE / "streets_gap.geojson", help="(default: %(default)s)")
+    args = cli.parse_args()
+    shared = args.shared
+    loc = json.loads(args.localidades.read_text(encoding="utf-8"))
     keep, others = [], []
     for f in loc["features"]:
         code = f["properties"]["LocCodigo"]
@@ -107,7 +118,7 @@ def main():
     ]
     print(f"{sum(len(v[0]) for v in cells.values())} segments in {len(out)} cells")
     dump(
-        HERE / "streets_bosa_kennedy_ciudad_bolivar.geojson",
+        args.out_streets,
         {"type": "FeatureCollection", "name": "streets_bosa_kennedy_ciudad_bolivar", "features": out},
     )
     gap_src = json.loads((shared / "coverage_gap.geojson").read_text(encoding="utf-8"))
@@ -128,7 +139,7 @@ def main():
             }
         )
     dump(
-        HERE / "streets_gap.geojson",
+        args.out_gap,
         # localidades.geojson is MAGNA-SIRGAS lon/lat (EPSG:4686); the shared gap is lon/lat too.
         {"type": "FeatureCollection", "name": "streets_gap", "crs": loc["crs"], "features": gap},
     )

@@ -1,9 +1,12 @@
-//! Coordinate reference systems: a small EPSG table (geographic lon/lat inputs and the projected
-//! CRSs careblock measures in), parsing of user and file CRS texts, plausibility checks of
-//! coordinates, the default UTM zone of a study area, and reprojection with the pure-Rust
-//! `proj4rs`.
+//! Coordinate reference systems: any EPSG code of the `crs-definitions` database (6,000-odd
+//! codes, with PROJ.4 and WKT definitions) plus the hand-written definitions careblock has
+//! always had (EPSG:9377, which the database lacks, 3116, the UTM zones, and the geographic
+//! 4326/4686/4674); parsing of user and file CRS texts, plausibility checks of coordinates,
+//! the default UTM zone of a study area, and reprojection with the pure-Rust `proj4rs`.
 //!
-//! Areas and distances are only ever computed in a [`Crs::Projected`] CRS whose unit is the metre.
+//! Areas and distances are only ever computed in a [`Crs::Projected`] CRS, whose unit is always
+//! the metre: a projected CRS in feet, web Mercator (which distorts areas), geocentric or
+//! otherwise unusable definitions are refused by [`Crs::from_epsg`], naming the code and why.
 
 use std::fmt;
 
@@ -18,13 +21,15 @@ use crate::layer::{Layer, union_rect};
 /// A coordinate reference system careblock can read, measure in, or write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Crs {
-    /// Longitude/latitude in degrees (EPSG:4326 WGS 84, 4686 MAGNA-SIRGAS, 4674 SIRGAS 2000).
-    /// Axis order is always (lon, lat), as in GeoJSON and shapefiles.
+    /// Longitude/latitude in degrees (EPSG:4326 WGS 84, 4686 MAGNA-SIRGAS, 4674 SIRGAS 2000, or
+    /// any geographic CRS of the EPSG database). Axis order is always (lon, lat), as in GeoJSON
+    /// and shapefiles.
     Geographic {
         /// The EPSG code.
         epsg: u32,
     },
-    /// A projected CRS in metres (EPSG:9377, 3116, a UTM zone).
+    /// A projected CRS in metres (EPSG:9377, 3116, a UTM zone, or any metre-based projected CRS
+    /// of the EPSG database that `proj4rs` can compute).
     Projected {
         /// The EPSG code.
         epsg: u32,
@@ -37,20 +42,73 @@ pub const WGS84: Crs = Crs::Geographic { epsg: 4326 };
 const TOWGS84_ZERO: &str = "+towgs84=0,0,0,0,0,0,0";
 
 impl Crs {
-    /// The CRS of an EPSG code, if careblock knows it.
+    /// The CRS of an EPSG code: careblock's own definitions first, then the EPSG database.
     ///
     /// ```
     /// use careblock_core::Crs;
     /// assert_eq!(Crs::from_epsg(9377).unwrap(), Crs::Projected { epsg: 9377 });
     /// assert!(Crs::from_epsg(4686).unwrap().is_geographic());
+    /// assert_eq!(Crs::from_epsg(6372).unwrap(), Crs::Projected { epsg: 6372 }); // Mexico LCC
     /// assert!(Crs::from_epsg(3857).is_err()); // web mercator distorts distances
+    /// assert!(Crs::from_epsg(2263).is_err()); // New York State Plane, in US feet
     /// ```
     pub fn from_epsg(code: u32) -> Result<Crs, CrsError> {
         match code {
             4326 | 4686 | 4674 => Ok(Crs::Geographic { epsg: code }),
             9377 | 3116 | 32601..=32660 | 32701..=32760 | 31971..=31985 => Ok(Crs::Projected { epsg: code }),
-            _ => Err(CrsError::UnknownEpsg { code }),
+            _ => {
+                let proj4 = database_proj4(code).ok_or(CrsError::UnknownEpsg { code })?;
+                let refuse = |reason: String| CrsError::UnsupportedEpsg { code, reason };
+                let param = |key: &str| {
+                    proj4
+                        .split_whitespace()
+                        .find_map(|t| t.strip_prefix(key)?.strip_prefix('='))
+                };
+                let crs = match param("+proj") {
+                    Some("longlat" | "latlong" | "lonlat" | "latlon") => Crs::Geographic { epsg: code },
+                    Some("geocent") => {
+                        return Err(refuse("it is geocentric (x, y, z), not a map projection".into()));
+                    }
+                    Some("merc") => {
+                        return Err(refuse(
+                            "Mercator distorts areas and distances away from the equator; use a UTM zone or the national projected CRS".into(),
+                        ));
+                    }
+                    _ => Crs::Projected { epsg: code },
+                };
+                if !crs.is_geographic() {
+                    let units = param("+units").unwrap_or("m");
+                    let to_meter = param("+to_meter").map(|v| v.parse::<f64>().unwrap_or(f64::NAN));
+                    if units != "m" || to_meter.is_some_and(|k| k != 1.0) {
+                        return Err(refuse(format!(
+                            "its unit is {} and careblock measures in metres; reproject the data to a metre-based CRS (e.g. ogr2ogr -t_srs EPSG:<code>) or choose one for the working CRS",
+                            match (units, to_meter) {
+                                ("us-ft", _) => "the US survey foot".to_string(),
+                                ("ft", _) => "the international foot".to_string(),
+                                (_, Some(k)) => format!("{k} m"),
+                                (u, None) => format!("{u:?}"),
+                            }
+                        )));
+                    }
+                }
+                if let Err(e) = Proj::from_proj_string(proj4) {
+                    return Err(refuse(format!(
+                        "the projection library cannot use its definition ({e}): {proj4}"
+                    )));
+                }
+                Ok(crs)
+            }
         }
+    }
+
+    /// Whether the CRS is one of careblock's own hand-written definitions (the geographic
+    /// 4326, 4686 and 4674, and the transverse Mercator 9377, 3116 and UTM zones) rather than
+    /// one read from the EPSG database.
+    fn is_builtin(&self) -> bool {
+        matches!(
+            self.epsg(),
+            4326 | 4686 | 4674 | 9377 | 3116 | 32601..=32660 | 32701..=32760 | 31971..=31985
+        )
     }
 
     /// Parses `EPSG:9377`, `epsg:9377`, `9377`, an OGC URN (`urn:ogc:def:crs:EPSG::4686`,
@@ -113,7 +171,7 @@ impl Crs {
                 return Ok(WGS84);
             }
             return Err(refuse(
-                "a geographic CRS whose datum is not WGS 84, MAGNA-SIRGAS or SIRGAS 2000",
+                "a geographic CRS without an EPSG authority whose datum is not WGS 84, MAGNA-SIRGAS or SIRGAS 2000; give --crs EPSG:<code>",
             ));
         }
         if upper.starts_with("PROJCS") || upper.starts_with("PROJCRS") {
@@ -158,6 +216,10 @@ impl Crs {
 
     /// The PROJ.4 definition used for transformations.
     pub fn proj_string(&self) -> String {
+        if !self.is_builtin() {
+            // `from_epsg` admits no code outside the database but the built-in ones.
+            return database_proj4(self.epsg()).unwrap_or_default().to_string();
+        }
         match self.epsg() {
             4326 => "+proj=longlat +datum=WGS84 +no_defs".into(),
             4686 | 4674 => format!("+proj=longlat +ellps=GRS80 {TOWGS84_ZERO} +no_defs"),
@@ -199,6 +261,11 @@ impl Crs {
     /// ```
     pub fn wkt(&self) -> String {
         let code = self.epsg();
+        if !self.is_builtin() {
+            return crs_definitions::from_code(code as u16)
+                .map(|d| d.wkt.to_string())
+                .unwrap_or_default();
+        }
         let tm = |name: &str, geog: u32, lat0: &str, lon0: &str, k: &str, x0: &str, y0: &str, axes: &str| {
             format!(
                 "PROJCS[\"{name}\",{},PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"latitude_of_origin\",{lat0}],PARAMETER[\"central_meridian\",{lon0}],PARAMETER[\"scale_factor\",{k}],PARAMETER[\"false_easting\",{x0}],PARAMETER[\"false_northing\",{y0}],UNIT[\"metre\",1,AUTHORITY[\"EPSG\",\"9001\"]],{axes},AUTHORITY[\"EPSG\",\"{code}\"]]",
@@ -265,12 +332,43 @@ impl Crs {
         Crs::Projected { epsg }
     }
 
-    /// The datum part of the PROJ definition.
-    fn datum(&self) -> &'static str {
+    /// The datum part of the PROJ definition (datum, ellipsoid and shift parameters).
+    fn datum(&self) -> String {
         match self.epsg() {
-            4326 | 32601..=32660 | 32701..=32760 => "+datum=WGS84",
-            _ => "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0",
+            4326 | 32601..=32660 | 32701..=32760 => "+datum=WGS84".into(),
+            _ if self.is_builtin() => "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0".into(),
+            _ => self
+                .proj_string()
+                .split_whitespace()
+                .filter(|t| {
+                    [
+                        "+datum=",
+                        "+ellps=",
+                        "+towgs84=",
+                        "+a=",
+                        "+b=",
+                        "+rf=",
+                        "+R=",
+                        "+nadgrids=",
+                    ]
+                    .iter()
+                    .any(|k| t.starts_with(k))
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
         }
+    }
+
+    /// Whether the datum is a realisation of ITRF (WGS 84, or GRS 80 with a null shift to it,
+    /// as SIRGAS, MAGNA-SIRGAS, ITRF2008, Mexico's ITRF92, POSGAR 2007), for which PROJ itself
+    /// uses a null transformation between geographic and projected CRSs.
+    fn itrf_like(&self) -> bool {
+        let d = self.datum();
+        d == "+datum=WGS84"
+            || d == "+ellps=WGS84"
+            || d == "+ellps=GRS80"
+            || d == "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0"
+            || d == "+ellps=WGS84 +towgs84=0,0,0,0,0,0,0"
     }
 
     fn proj(&self) -> Proj {
@@ -278,6 +376,14 @@ impl Crs {
         // `every_known_crs_builds`), so this cannot fail at run time.
         Proj::from_proj_string(&self.proj_string()).expect("built-in PROJ string")
     }
+}
+
+/// The PROJ.4 definition of an EPSG code in the `crs-definitions` database.
+fn database_proj4(code: u32) -> Option<&'static str> {
+    let code = u16::try_from(code).ok()?;
+    crs_definitions::from_code(code)
+        .map(|d| d.proj4)
+        .filter(|p| !p.is_empty())
 }
 
 /// The WKT1 GEOGCS of a geographic CRS careblock knows (4326, 4686, 4674), with the EPSG axis
@@ -530,11 +636,12 @@ fn clens(a: &[f64; 6], arg_r: f64) -> f64 {
 impl TransverseMercator {
     /// The projection of a projected CRS careblock knows, from the parameters proj4rs parsed.
     fn new(crs: Crs, proj: &Proj) -> Option<TransverseMercator> {
-        if crs.is_geographic() || proj.to_meter() != 1.0 || proj.from_greenwich() != 0.0 {
+        if crs.is_geographic() || !crs.is_builtin() || proj.to_meter() != 1.0 || proj.from_greenwich() != 0.0
+        {
             return None;
         }
         // Every projected CRS careblock knows is on GRS 80 or WGS 84, defined by 1/f.
-        let rf = match crs.datum() {
+        let rf = match crs.datum().as_str() {
             "+datum=WGS84" => 298.257_223_563,
             _ => 298.257222101,
         };
@@ -705,17 +812,21 @@ impl Transform for Xy<'_> {
 impl Reprojection {
     /// A transformation from `from` to `to`.
     ///
-    /// WGS 84, MAGNA-SIRGAS and SIRGAS 2000 are all realisations of ITRF that agree to a few
-    /// centimetres, and PROJ itself uses a null transformation between them. So a geographic
-    /// CRS on either side takes the datum of the projected one: no datum shift (and no
-    /// round trip through geocentric coordinates) is computed per point.
+    /// WGS 84, MAGNA-SIRGAS, SIRGAS 2000 and the other GRS 80 datums with a null shift are
+    /// all realisations of ITRF that agree to a few centimetres, and PROJ itself uses a null
+    /// transformation between them. So between two such CRSs a geographic one takes the datum
+    /// of the projected one: no datum shift (and no round trip through geocentric coordinates)
+    /// is computed per point. A datum with a real shift (`+towgs84` parameters, e.g. PSAD56 in
+    /// Peru's EPSG:24891) is transformed in full by `proj4rs`.
     pub fn new(from: Crs, to: Crs) -> Reprojection {
         let longlat = |datum: &str| {
-            Proj::from_proj_string(&format!("+proj=longlat {datum} +no_defs")).expect("built-in PROJ string")
+            Proj::from_proj_string(&format!("+proj=longlat {datum} +no_defs"))
+                .expect("a datum proj4rs parsed")
         };
+        let null_shift = from.itrf_like() && to.itrf_like();
         let (src, dst) = match (from.is_geographic(), to.is_geographic()) {
-            (true, false) => (longlat(to.datum()), to.proj()),
-            (false, true) => (from.proj(), longlat(from.datum())),
+            (true, false) if null_shift => (longlat(&to.datum()), to.proj()),
+            (false, true) if null_shift => (from.proj(), longlat(&from.datum())),
             _ => (from.proj(), to.proj()),
         };
         let tm = if from.is_geographic() {
@@ -877,6 +988,89 @@ mod tests {
         }
     }
 
+    /// Codes of the EPSG database outside careblock's own table, against pyproj 3.7.2 (PROJ
+    /// 9.x, `Transformer.from_crs(src, dst, always_xy=True)`) to the millimetre: Mexico's LCC,
+    /// Brazil's polyconic, Argentina's POSGAR 2007 zone 5, from WGS 84 and from the
+    /// MAGNA-SIRGAS and SIRGAS 2000 lon/lat careblock already read; and Peru's PSAD56 / Peru
+    /// west zone, whose datum shift (`+towgs84=-288,175,-376`) is applied. For EPSG:5347 and
+    /// 24891 the references are PROJ's results for the database's PROJ.4 definitions: from the
+    /// EPSG codes PROJ picks other datum transformations (WGS 84 -> POSGAR 2007 0.6 m away,
+    /// another of the PSAD56 ones 9 m away).
+    #[test]
+    fn database_codes_match_pyproj_to_the_millimetre() {
+        let cases = [
+            (4326, 6372, -99.13, 19.43, 2800504.074, 828777.305),
+            (4326, 6372, -106.0, 28.6, 2109405.570, 1842464.969),
+            (4326, 5880, -47.93, -15.78, 5650314.885, 8245332.935),
+            (4326, 5880, -43.2, -22.9, 6107064.065, 7425917.997),
+            (4326, 5347, -58.38, -34.6, 5648609.980, 6170554.410),
+            (4326, 5347, -60.7, -31.6, 5433568.505, 6504253.978),
+            (4686, 6372, -99.13, 19.43, 2800504.074, 828777.305),
+            (4674, 5880, -47.93, -15.78, 5650314.885, 8245332.935),
+            (4326, 24891, -80.63, -5.19, 207844.818, 1516770.685),
+        ];
+        for (from, to, lon, lat, e, n) in cases {
+            let (from, to) = (Crs::from_epsg(from).unwrap(), Crs::from_epsg(to).unwrap());
+            assert!(!to.is_geographic());
+            let p = Reprojection::new(from, to)
+                .apply(Coord { x: lon, y: lat })
+                .unwrap();
+            assert!(
+                (p.x - e).abs() < 1e-3 && (p.y - n).abs() < 1e-3,
+                "{from} -> {to}: {p:?}, expected ({e}, {n})"
+            );
+            // Back within 1e-7° (1 cm): the datum shift's geocentric inverse iterates.
+            let back = Reprojection::new(to, from).apply(p).unwrap();
+            assert!(
+                (back.x - lon).abs() < 1e-7 && (back.y - lat).abs() < 1e-7,
+                "{to} -> {from}: {back:?}"
+            );
+        }
+        // A geographic CRS of the database with its own datum, and its WKT for the writers.
+        let psad56 = Crs::from_epsg(4248).unwrap();
+        assert!(psad56.is_geographic() && psad56.wkt().contains("Provisional_South_American"));
+        assert!(
+            Crs::from_epsg(6372)
+                .unwrap()
+                .wkt()
+                .contains("AUTHORITY[\"EPSG\",\"6372\"]")
+        );
+        assert_eq!(
+            Crs::from_wkt(&Crs::from_epsg(5880).unwrap().wkt())
+                .unwrap()
+                .epsg(),
+            5880
+        );
+    }
+
+    #[test]
+    fn codes_careblock_cannot_measure_in_are_refused_with_the_reason() {
+        let reason = |code| match Crs::from_epsg(code) {
+            Err(CrsError::UnsupportedEpsg { code: c, reason }) => {
+                assert_eq!(c, code);
+                reason
+            }
+            other => panic!("EPSG:{code}: {other:?}"),
+        };
+        assert!(reason(2263).contains("US survey foot"), "New York State Plane");
+        assert!(
+            reason(2227).contains("US survey foot"),
+            "California State Plane zone 3"
+        );
+        assert!(reason(3857).contains("Mercator"));
+        assert!(reason(4978).contains("geocentric"));
+        let msg = Crs::parse("EPSG:99999").unwrap_err().to_string();
+        assert!(
+            msg.contains("EPSG:99999") && msg.contains("check the code"),
+            "{msg}"
+        );
+        let msg = Crs::from_epsg(2263).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("EPSG:2263 cannot be used: its unit is the US survey foot"),
+            "{msg}"
+        );
+    }
+
     /// The direct transverse Mercator gives proj4rs' results over the study areas (Colombia in
     /// EPSG:9377, 3116 and UTM 17N–19N; Chile in UTM 18S/19S and SIRGAS 2000 zones) bit for
     /// bit (the requirement is 1 mm).
@@ -990,8 +1184,8 @@ mod tests {
             Err(CrsError::Unparseable { .. })
         ));
         assert!(matches!(
-            Crs::parse("EPSG:2000"),
-            Err(CrsError::UnknownEpsg { code: 2000 })
+            Crs::parse("EPSG:1234"),
+            Err(CrsError::UnknownEpsg { code: 1234 })
         ));
     }
 

@@ -7,13 +7,21 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum CrsError {
-    /// An EPSG code careblock has no definition for.
+    /// An EPSG code that is in no CRS database careblock has.
     #[error(
-        "EPSG:{code} is not a CRS careblock knows (known: geographic 4326, 4686, 4674; projected 9377, 3116, 3857 is refused, WGS 84 / UTM 32601-32660 and 32701-32760, SIRGAS 2000 / UTM 31971-31985)"
+        "EPSG:{code} is not a CRS code careblock knows (it is in neither its own definitions nor its EPSG database); check the code"
     )]
     UnknownEpsg {
         /// The code as given.
         code: u32,
+    },
+    /// An EPSG code careblock knows but cannot measure or transform in.
+    #[error("EPSG:{code} cannot be used: {reason}")]
+    UnsupportedEpsg {
+        /// The code as given.
+        code: u32,
+        /// Why it was refused.
+        reason: String,
     },
     /// A CRS text (`EPSG:9377`, `9377`, an OGC URN, a .prj WKT) that could not be understood.
     #[error("cannot understand the CRS {text:?}: {reason}")]

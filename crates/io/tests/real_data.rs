@@ -1,4 +1,7 @@
-//! Readers, joins and writers on the project's shared Bogotá data.
+//! Readers, joins and writers on real Bogotá data: the bundled copies in `data/bogota/`, and
+//! two files of the project's shared data that are not bundled (the census sectors as GeoJSON,
+//! the localidades as a shapefile), whose tests skip with a printed line where that folder is
+//! absent (see `tests/common/shared_data.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,16 +11,19 @@ use careblock_io::*;
 use geo::{Area, Geometry, Winding};
 use polars::prelude::*;
 
+#[path = "../../../tests/common/shared_data.rs"]
+mod shared_data;
+use shared_data::{repo_root, shared_data};
+
+/// A file of the bundled Bogotá data (byte-identical copies of the shared files, renamed).
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel)
+    repo_root().join("data/bogota").join(rel)
 }
 
 const SECTORES_GEOJSON: &str = "bogota-sectores-censales-cnpv2018/sectores_censales_cnpv2018.geojson";
-const SECTORES_SHP: &str = "bogota-sectores-censales-cnpv2018/BOGOTA_SECTOR_CENSAL_local_final.shp";
-const SECTORES_CSV: &str = "bogota-sectores-censales-cnpv2018/sociodemograficas_sector_censal.csv";
-const UPZ: &str = "bogota-upz/upz.geojson";
+const SECTORES_SHP: &str = "sectores_censales.shp";
+const SECTORES_CSV: &str = "sociodemograficas_sector_censal.csv";
+const UPZ: &str = "upz.geojson";
 const LOCALIDADES: &str = "bogota-localidades/Loca.shp";
 const POPULATION: f64 = 7_136_912.0;
 
@@ -69,25 +75,20 @@ fn upz_geojson_with_a_crs_member() {
     assert_eq!(l.ids[0], "UPZ100");
 }
 
-#[test]
-fn sectores_geojson_and_shapefile_agree() {
-    let (g, _) = read_layer(&data(SECTORES_GEOJSON), &ReadOptions::default()).unwrap();
-    assert_eq!(g.len(), 641);
-    assert_eq!(g.crs, careblock_core::WGS84);
-    assert_eq!(sum(&g, "STP27_PERS"), POPULATION);
-    let nulls: usize = g.attributes.columns().iter().map(|c| c.null_count()).sum();
-    assert_eq!(nulls, 120, "every null property is kept as a null");
-    // the key stays text
-    let key = g.attributes.column("SETU_CCNCT").unwrap();
-    assert_eq!(key.dtype(), &DataType::String);
-    assert_eq!(key.str().unwrap().get(0), Some("110011000000001101"));
-
+/// The bundled census-sector shapefile: text keys, integer counts, WGS 84 from the `.prj`.
+fn read_sectores_shapefile() -> Layer {
     let opts = ReadOptions {
         id_field: Some("SETU_CCNCT".into()),
         ..Default::default()
     };
     let (s, report) = read_layer(&data(SECTORES_SHP), &opts).unwrap();
     assert!(report.closed_rings.is_empty());
+    s
+}
+
+#[test]
+fn sectores_shapefile_keeps_text_keys_and_integer_counts() {
+    let s = read_sectores_shapefile();
     assert_eq!(s.len(), 641);
     assert_eq!(s.crs, careblock_core::WGS84);
     assert_eq!(s.ids[0], "110011000000001101");
@@ -104,13 +105,43 @@ fn sectores_geojson_and_shapefile_agree() {
         s.attributes.column("SHAPE_Area").unwrap().dtype(),
         &DataType::Float64
     );
+}
+
+#[test]
+fn sectores_geojson_and_shapefile_agree() {
+    let Some(geojson) = shared_data(SECTORES_GEOJSON) else {
+        return;
+    };
+    let (g, _) = read_layer(&geojson, &ReadOptions::default()).unwrap();
+    assert_eq!(g.len(), 641);
+    assert_eq!(g.crs, careblock_core::WGS84);
+    assert_eq!(sum(&g, "STP27_PERS"), POPULATION);
+    let nulls: usize = g.attributes.columns().iter().map(|c| c.null_count()).sum();
+    assert_eq!(nulls, 120, "every null property is kept as a null");
+    // the key stays text
+    let key = g.attributes.column("SETU_CCNCT").unwrap();
+    assert_eq!(key.dtype(), &DataType::String);
+    assert_eq!(key.str().unwrap().get(0), Some("110011000000001101"));
+
+    let s = read_sectores_shapefile();
+    assert_eq!(
+        s.ids,
+        key.str()
+            .unwrap()
+            .iter()
+            .map(|k| k.unwrap().to_string())
+            .collect::<Vec<_>>()
+    );
     let (ga, sa) = (total_area(&g), total_area(&s));
     assert!((ga - sa).abs() / ga < 1e-6, "{ga} vs {sa}");
 }
 
 #[test]
 fn localidades_shapefile_reads_utf8_names_in_magna() {
-    let (l, _) = read_layer(&data(LOCALIDADES), &ReadOptions::default()).unwrap();
+    let Some(shp) = shared_data(LOCALIDADES) else {
+        return;
+    };
+    let (l, _) = read_layer(&shp, &ReadOptions::default()).unwrap();
     assert_eq!(l.len(), 20);
     assert_eq!(l.crs, Crs::from_epsg(4686).unwrap());
     let names: Vec<String> = l
@@ -429,6 +460,9 @@ fn other_formats_need_gdal() {
 #[cfg(feature = "gdal")]
 #[test]
 fn ogr_reads_a_geopackage_like_the_geojson() {
+    let Some(geojson) = shared_data(SECTORES_GEOJSON) else {
+        return;
+    };
     let dir = temp_dir("ogr");
     let gpkg = dir.join("sectores.gpkg");
     // ogr2ogr comes with GDAL (gdal-bin).
@@ -436,7 +470,7 @@ fn ogr_reads_a_geopackage_like_the_geojson() {
         .arg("-f")
         .arg("GPKG")
         .arg(&gpkg)
-        .arg(data(SECTORES_GEOJSON))
+        .arg(&geojson)
         .status()
         .expect("ogr2ogr (gdal-bin) is installed with libgdal");
     assert!(status.success());
@@ -444,7 +478,7 @@ fn ogr_reads_a_geopackage_like_the_geojson() {
         id_field: Some("SETU_CCNCT".into()),
         ..Default::default()
     };
-    let (g, _) = read_geojson(&data(SECTORES_GEOJSON), &opts).unwrap();
+    let (g, _) = read_geojson(&geojson, &opts).unwrap();
     let (o, _) = read_layer(&gpkg, &opts).unwrap();
     assert_eq!(o.crs, careblock_core::WGS84);
     assert_eq!(o.ids, g.ids);
