@@ -299,8 +299,8 @@ fn write_stress_layers() {
         ),
         (
             "circle",
-            stress::circle(ORIGIN, RADIUS, n),
-            stress::circle(ORIGIN, RADIUS * 0.9, n),
+            common::stress::circle(ORIGIN, RADIUS, n),
+            common::stress::circle(ORIGIN, RADIUS * 0.9, n),
         ),
     ] {
         let mut polys = vec![unit];
