@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use geo::{Area, BooleanOps, Coord, Geometry, MultiPolygon, Polygon};
 use common::stress::{ORIGIN, coastline, feature_collection, tiles};
+use geo::{Area, BooleanOps, Coord, Geometry, MultiPolygon, Polygon};
 
 const N: usize = 100_000;
 /// Half the side of the study area, and the huge polygons' radius (metres).
