@@ -62,7 +62,7 @@ fn far_corner() -> Coord<f64> {
 /// A square of side 400 m in corner `k` of the study area, clear of the coastlines (whose
 /// radius stays below 1.18 × 3,000 m).
 fn corner_square(k: usize) -> Polygon<f64> {
-    let x = if k % 2 == 0 {
+    let x = if k.is_multiple_of(2) {
         ORIGIN.x - HALF
     } else {
         ORIGIN.x + HALF - 400.0

@@ -4,4 +4,5 @@
 pub mod shared_data;
 pub mod stress;
 
+#[allow(unused_imports)] // not every test binary uses it
 pub use shared_data::shared_data;

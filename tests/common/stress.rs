@@ -209,7 +209,7 @@ pub fn tiles(min: Coord<f64>, max: Coord<f64>, nx: usize, ny: usize, per_side: u
         } else {
             j == 0 || j == ny
         };
-        let sign = if (i + 2 * j + usize::from(vertical)) % 3 == 0 {
+        let sign = if (i + 2 * j + usize::from(vertical)).is_multiple_of(3) {
             -1.0
         } else {
             1.0
@@ -324,10 +324,13 @@ fn write_polygon(s: &mut String, p: &Polygon<f64>) {
     s.push(']');
 }
 
+/// One feature for [`feature_collection`]: its id, geometry and numeric properties.
+pub type Feature<'a> = (String, Geometry<f64>, Vec<(&'a str, f64)>);
+
 /// A GeoJSON FeatureCollection in EPSG:9377 (a `crs` member, as careblock reads it) of
 /// polygons, multipolygons and linestrings, each with an `id` and numeric properties. The
 /// coordinates are written exactly (shortest round-trip form).
-pub fn feature_collection(features: &[(String, Geometry<f64>, Vec<(&str, f64)>)]) -> String {
+pub fn feature_collection(features: &[Feature<'_>]) -> String {
     let mut s = String::from(
         r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::9377"}},"features":["#,
     );

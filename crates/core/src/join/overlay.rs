@@ -875,7 +875,7 @@ mod tests {
             .map(|k| {
                 let k = k % n;
                 let t = std::f64::consts::PI * 2.0 * k as f64 / n as f64;
-                let rr = r * if k % 2 == 0 { 1.0 } else { 0.55 } * (0.9 + 0.2 * rng(seed));
+                let rr = r * if k.is_multiple_of(2) { 1.0 } else { 0.55 } * (0.9 + 0.2 * rng(seed));
                 (cx + rr * t.cos(), cy + rr * t.sin())
             })
             .collect();
