@@ -68,20 +68,36 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
         return Some(p);
     }
     // Holes inside their shell, not inside each other; components not inside each other.
+    if !multi && parts.iter().all(|p| p.interiors().is_empty()) {
+        return None;
+    }
+    // Each ring is located against with a scan of its edges, or, when it is large, through
+    // an index of its edges built once (a shell with many holes, a coastline with islands).
+    let locators: Vec<Vec<Locator<'_>>> = parts
+        .iter()
+        .map(|p| rings(p).map(Locator::new).collect())
+        .collect();
     for (pi, p) in parts.iter().enumerate() {
-        for (hi, hole) in p.interiors().iter().enumerate() {
-            if let Some(c) = probe(hole, p.exterior())
-                && coord_pos_relative_to_ring(c, p.exterior()) == CoordPos::Outside
+        let holes = p.interiors();
+        let hole_tree = (holes.len() > 8).then(|| rect_tree(holes.iter().map(|h| h.bounding_rect())));
+        let mut others = Vec::new();
+        for (hi, hole) in holes.iter().enumerate() {
+            let shell = &locators[pi][0];
+            if let Some(c) = probe(hole, shell)
+                && shell.position(c) == CoordPos::Outside
             {
                 return Some(format!(
                     "{} lies outside the exterior ring",
                     describe(pi as u32, hi as u32 + 1, multi)
                 ));
             }
-            for (hj, other) in p.interiors().iter().enumerate() {
+            // Only a hole whose box meets this one's can contain a vertex of it.
+            candidates(hole_tree.as_ref(), hole.bounding_rect(), holes.len(), &mut others);
+            for &hj in &others {
+                let other = &locators[pi][hj + 1];
                 if hj != hi
                     && let Some(c) = probe(hole, other)
-                    && coord_pos_relative_to_ring(c, other) == CoordPos::Inside
+                    && other.position(c) == CoordPos::Inside
                 {
                     return Some(format!(
                         "{} lies inside interior ring {hj}",
@@ -93,16 +109,18 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
     }
     if multi {
         let rects: Vec<_> = parts.iter().map(|p| p.bounding_rect()).collect();
+        let tree = (parts.len() > 8).then(|| rect_tree(rects.iter().copied()));
+        let mut others = Vec::new();
         for (a, pa) in parts.iter().enumerate() {
-            for (b, pb) in parts.iter().enumerate() {
-                let (Some(ra), Some(rb)) = (rects[a], rects[b]) else {
-                    continue;
-                };
+            let Some(ra) = rects[a] else { continue };
+            candidates(tree.as_ref(), Some(ra), parts.len(), &mut others);
+            for &b in &others {
+                let Some(rb) = rects[b] else { continue };
                 if a == b || !ra.intersects(&rb) {
                     continue;
                 }
-                if let Some(c) = probe(pa.exterior(), pb.exterior())
-                    && inside_polygon(c, pb)
+                if let Some(c) = probe(pa.exterior(), &locators[b][0])
+                    && inside_polygon(c, &locators[b])
                 {
                     return Some(format!("polygons {a} and {b} of the multipolygon overlap"));
                 }
@@ -112,23 +130,133 @@ pub fn parts_problem(parts: &[Polygon<f64>]) -> Option<String> {
     None
 }
 
+/// Boxes numbered in order.
+type BoxTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
+/// Edges by their boxes.
+type EdgeTree = RTree<GeomWithData<Rectangle<[f64; 2]>, (Coord<f64>, Coord<f64>)>>;
+
+/// An R-tree of boxes numbered in order (`None` boxes left out).
+fn rect_tree(rects: impl Iterator<Item = Option<geo::Rect<f64>>>) -> BoxTree {
+    RTree::bulk_load(
+        rects
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let r = r?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// The indices, ascending, of the boxes of `tree` that meet `rect`; all of `0..n` without a
+/// tree (few boxes) or without a box.
+fn candidates(tree: Option<&BoxTree>, rect: Option<geo::Rect<f64>>, n: usize, out: &mut Vec<usize>) {
+    out.clear();
+    match (tree, rect) {
+        (Some(tree), Some(r)) => {
+            let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+            out.extend(tree.locate_in_envelope_intersecting(&env).map(|g| g.data));
+            out.sort_unstable();
+        }
+        _ => out.extend(0..n),
+    }
+}
+
+/// Rings with more edges than this get an edge index for point location.
+const INDEXED_RING: usize = 256;
+
+/// Where a coordinate lies relative to a closed ring, as geo's `coord_pos_relative_to_ring`
+/// says, for many coordinates: a small ring is scanned as geo does; a large one keeps an
+/// R-tree of its edges and looks only at those that meet the horizontal ray from the
+/// coordinate to the ring's right edge (the others add nothing to the winding number and
+/// cannot hold the coordinate), with the same per-edge rules, so the answer is the same.
+pub(crate) enum Locator<'a> {
+    Scan(&'a LineString<f64>),
+    Indexed { edges: EdgeTree, max_x: f64 },
+}
+
+impl<'a> Locator<'a> {
+    pub(crate) fn new(ring: &'a LineString<f64>) -> Locator<'a> {
+        if ring.0.len() <= INDEXED_RING + 1 || !ring.is_closed() {
+            return Locator::Scan(ring);
+        }
+        let max_x = ring.0.iter().fold(f64::NEG_INFINITY, |m, c| m.max(c.x));
+        let edges = RTree::bulk_load(
+            ring.0
+                .windows(2)
+                .map(|w| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([w[0].x, w[0].y], [w[1].x, w[1].y]),
+                        (w[0], w[1]),
+                    )
+                })
+                .collect(),
+        );
+        Locator::Indexed { edges, max_x }
+    }
+
+    pub(crate) fn position(&self, c: Coord<f64>) -> CoordPos {
+        let (edges, max_x) = match self {
+            Locator::Scan(ring) => return coord_pos_relative_to_ring(c, ring),
+            Locator::Indexed { edges, max_x } => (edges, *max_x),
+        };
+        if c.x > max_x {
+            return CoordPos::Outside;
+        }
+        let env = rstar::AABB::from_corners([c.x, c.y], [max_x, c.y]);
+        let mut winding = 0;
+        for e in edges.locate_in_envelope_intersecting(&env) {
+            let (start, end) = e.data;
+            // geo's winding-number rules, edge by edge.
+            if start.y <= c.y {
+                if end.y >= c.y {
+                    let o = RobustKernel::orient2d(start, end, c);
+                    if o == Orientation::CounterClockwise && end.y != c.y {
+                        winding += 1;
+                    } else if o == Orientation::Collinear && between(c.x, start.x, end.x) {
+                        return CoordPos::OnBoundary;
+                    }
+                }
+            } else if end.y <= c.y {
+                let o = RobustKernel::orient2d(start, end, c);
+                if o == Orientation::Clockwise {
+                    winding -= 1;
+                } else if o == Orientation::Collinear && between(c.x, start.x, end.x) {
+                    return CoordPos::OnBoundary;
+                }
+            }
+        }
+        if winding == 0 {
+            CoordPos::Outside
+        } else {
+            CoordPos::Inside
+        }
+    }
+}
+
+/// `x` within `[a, b]` or `[b, a]` (geo's `value_in_between`).
+fn between(x: f64, a: f64, b: f64) -> bool {
+    x >= a.min(b) && x <= a.max(b)
+}
+
 fn rings(p: &Polygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
     std::iter::once(p.exterior()).chain(p.interiors())
 }
 
 /// A vertex of `ring` that is not on `other` (to test which side of `other` the ring is on).
-fn probe(ring: &LineString<f64>, other: &LineString<f64>) -> Option<Coord<f64>> {
+fn probe(ring: &LineString<f64>, other: &Locator<'_>) -> Option<Coord<f64>> {
     ring.0
         .iter()
         .copied()
-        .find(|&c| coord_pos_relative_to_ring(c, other) != CoordPos::OnBoundary)
+        .find(|&c| other.position(c) != CoordPos::OnBoundary)
 }
 
-fn inside_polygon(c: Coord<f64>, p: &Polygon<f64>) -> bool {
-    coord_pos_relative_to_ring(c, p.exterior()) == CoordPos::Inside
-        && p.interiors()
-            .iter()
-            .all(|h| coord_pos_relative_to_ring(c, h) == CoordPos::Outside)
+/// Whether `c` is inside the polygon whose rings (exterior first) `rings` locates against.
+fn inside_polygon(c: Coord<f64>, rings: &[Locator<'_>]) -> bool {
+    rings[0].position(c) == CoordPos::Inside && rings[1..].iter().all(|h| h.position(c) == CoordPos::Outside)
 }
 
 /// The non-degenerate segments of every ring, numbered within their ring (zero-length segments
@@ -573,5 +701,117 @@ mod tests {
         pts.swap(100, 101);
         let bad = Polygon::new(ring(&[pts.clone(), vec![pts[0]]].concat()), vec![]);
         assert!(polygon_problem(&mp(bad)).unwrap().contains("self-intersects"));
+    }
+
+    /// A deterministic xorshift in [0, 1).
+    fn rng(seed: &mut u64) -> f64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A star-shaped ring of `n` vertices with a noisy radius, on a 1/8 m grid so that
+    /// coordinates repeat and edges are often horizontal or vertical.
+    fn noisy_ring(n: usize, r: f64, seed: &mut u64, clockwise: bool) -> LineString<f64> {
+        let mut pts: Vec<(f64, f64)> = (0..n)
+            .map(|i| {
+                let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                let rr = r * (0.8 + 0.2 * rng(seed));
+                (
+                    (rr * t.cos() * 8.0).round() / 8.0,
+                    (rr * t.sin() * 8.0).round() / 8.0,
+                )
+            })
+            .collect();
+        pts.dedup();
+        if clockwise {
+            pts.reverse();
+        }
+        pts.push(pts[0]);
+        ring(&pts)
+    }
+
+    #[test]
+    fn the_indexed_locator_answers_as_geo_does() {
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        for clockwise in [false, true] {
+            let r = noisy_ring(2000, 100.0, &mut seed, clockwise);
+            let located = Locator::new(&r);
+            assert!(matches!(located, Locator::Indexed { .. }));
+            // Random points, the vertices, edge midpoints and points level with vertices.
+            let mut probes: Vec<Coord<f64>> = (0..3000)
+                .map(|_| Coord {
+                    x: ((rng(&mut seed) * 260.0 - 130.0) * 8.0).round() / 8.0,
+                    y: ((rng(&mut seed) * 260.0 - 130.0) * 8.0).round() / 8.0,
+                })
+                .collect();
+            for w in r.0.windows(2) {
+                probes.push(w[0]);
+                probes.push(Coord {
+                    x: (w[0].x + w[1].x) / 2.0,
+                    y: (w[0].y + w[1].y) / 2.0,
+                });
+                probes.push(Coord {
+                    x: w[0].x - 3.0,
+                    y: w[0].y,
+                });
+            }
+            let mut seen = [0; 3];
+            for c in probes {
+                let want = coord_pos_relative_to_ring(c, &r);
+                assert_eq!(located.position(c), want, "at {c:?}");
+                seen[want as usize] += 1;
+            }
+            assert!(seen.iter().all(|&k| k > 100), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn many_holes_and_parts_give_the_first_problem_as_before() {
+        // A shell with 10 × 10 holes; then one hole moved inside another, one outside.
+        let square = |x: f64, y: f64, s: f64| ring(&[(x, y), (x, y + s), (x + s, y + s), (x + s, y), (x, y)]);
+        let shell = ring(&[(0., 0.), (100., 0.), (100., 100.), (0., 100.), (0., 0.)]);
+        let mut holes: Vec<LineString<f64>> = (0..100)
+            .map(|k| {
+                square(
+                    2.0 + 10.0 * f64::from(k % 10),
+                    2.0 + 10.0 * f64::from(k / 10),
+                    5.0,
+                )
+            })
+            .collect();
+        assert!(parts_problem(&[Polygon::new(shell.clone(), holes.clone())]).is_none());
+        holes[57] = square(53.0, 73.0, 1.0);
+        assert_eq!(
+            parts_problem(&[Polygon::new(shell.clone(), holes.clone())]).unwrap(),
+            "interior ring 57 lies inside interior ring 75"
+        );
+        holes[90] = square(200.0, 200.0, 1.0);
+        assert_eq!(
+            parts_problem(&[Polygon::new(shell.clone(), holes)]).unwrap(),
+            "interior ring 57 lies inside interior ring 75"
+        );
+        // 30 parts in a row; then part 20 inside the hole-free part 3 (of 2000 vertices).
+        let mut seed = 7u64;
+        let mut parts: Vec<Polygon<f64>> = (0..30)
+            .map(|k| Polygon::new(square(300.0 * f64::from(k), 0.0, 10.0), vec![]))
+            .collect();
+        parts[3] = Polygon::new(
+            LineString::from(
+                noisy_ring(2000, 100.0, &mut seed, false)
+                    .0
+                    .iter()
+                    .map(|c| (c.x + 900.0, c.y))
+                    .collect::<Vec<_>>(),
+            ),
+            vec![],
+        );
+        assert!(parts_problem(&parts).is_none());
+        parts[20] = Polygon::new(square(895.0, -5.0, 10.0), vec![]);
+        assert_eq!(
+            parts_problem(&parts).unwrap(),
+            "polygons 20 and 3 of the multipolygon overlap"
+        );
     }
 }

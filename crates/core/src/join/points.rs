@@ -1,15 +1,17 @@
 //! Point joins: point-in-polygon (facilities → districts or units) and within-distance
 //! (points ↔ unit centroids or unit polygons within R metres), both parallel and deterministic.
 
-use geo::{BoundingRect, Centroid, Distance, Euclidean, Intersects, MultiPolygon, Point, Rect};
+use geo::algorithm::coordinate_position::CoordPos;
+use geo::{BoundingRect, Centroid, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Rect};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::interpolate::check_join_inputs;
-use super::overlay::PolygonIndex;
+use super::overlay::{PolygonIndex, vertex_count};
 use crate::error::JoinError;
 use crate::layer::Layer;
+use crate::rings::Locator;
 
 /// Where each point fell.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +38,12 @@ impl PointAssignment {
 /// Assigns each point to the polygon containing it.
 pub fn points_in_polygons(points: &[Option<Point<f64>>], polygons: &[MultiPolygon<f64>]) -> PointAssignment {
     let index = PolygonIndex::new(polygons);
+    // A large polygon is located against through an index of its edges (the same answers as
+    // geo's `intersects`, without a scan of every vertex for every point).
+    let located: Vec<Option<PolygonLocator<'_>>> = polygons
+        .par_iter()
+        .map(|mp| (vertex_count(&mp.0) > INDEXED_POLYGON).then(|| PolygonLocator::new(mp)))
+        .collect();
     let hits: Vec<Vec<u32>> = points
         .par_iter()
         .map(|p| {
@@ -44,7 +52,10 @@ pub fn points_in_polygons(points: &[Option<Point<f64>>], polygons: &[MultiPolygo
             index
                 .candidates(&r)
                 .into_iter()
-                .filter(|&j| polygons[j as usize].intersects(p))
+                .filter(|&j| match &located[j as usize] {
+                    Some(l) => l.intersects(p.0),
+                    None => polygons[j as usize].intersects(p),
+                })
                 .collect()
         })
         .collect();
@@ -55,6 +66,46 @@ pub fn points_in_polygons(points: &[Option<Point<f64>>], polygons: &[MultiPolygo
         .filter(|(_, h)| h.len() > 1)
         .collect();
     PointAssignment { polygon, ambiguous }
+}
+
+/// Polygons with more vertices than this are located against through [`PolygonLocator`].
+const INDEXED_POLYGON: usize = 1024;
+
+/// A multipolygon prepared for many point-in-polygon tests: a [`Locator`] per ring.
+struct PolygonLocator<'a>(Vec<Vec<Locator<'a>>>);
+
+impl<'a> PolygonLocator<'a> {
+    fn new(mp: &'a MultiPolygon<f64>) -> PolygonLocator<'a> {
+        PolygonLocator(
+            mp.0.iter()
+                .map(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(Locator::new)
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// geo's `MultiPolygon::intersects(point)`: in some polygon's exterior ring or on it, and
+    /// then the first hole that is not clear of the point has it on its boundary, or none is.
+    fn intersects(&self, c: Coord<f64>) -> bool {
+        self.0.iter().any(|rings| match rings[0].position(c) {
+            CoordPos::Outside => false,
+            CoordPos::OnBoundary => true,
+            CoordPos::Inside => {
+                for h in &rings[1..] {
+                    match h.position(c) {
+                        CoordPos::Outside => {}
+                        CoordPos::OnBoundary => return true,
+                        CoordPos::Inside => return false,
+                    }
+                }
+                true
+            }
+        })
+    }
 }
 
 /// A sparse "who is within R of whom" table: for each query feature, the indices of the
@@ -401,6 +452,60 @@ mod tests {
 
     fn point(x: f64, y: f64) -> Point<f64> {
         Point::new(x, y)
+    }
+
+    #[test]
+    fn large_polygons_are_located_as_geo_intersects_does() {
+        use geo::{Coord, LineString, Polygon};
+        // A 3000-vertex shell on a 1/4 m grid with a 1500-vertex hole and a second part.
+        let circle = |cx: f64, r: f64, n: usize, wobble: f64| -> LineString<f64> {
+            let mut v: Vec<(f64, f64)> = (0..n)
+                .map(|i| {
+                    let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let rr = r * (1.0 + wobble * (37.0 * t).sin());
+                    (
+                        ((cx + rr * t.cos()) * 4.0).round() / 4.0,
+                        (rr * t.sin() * 4.0).round() / 4.0,
+                    )
+                })
+                .collect();
+            v.dedup();
+            v.push(v[0]);
+            LineString::from(v)
+        };
+        let mp = MultiPolygon::new(vec![
+            Polygon::new(circle(0.0, 100.0, 3000, 0.1), vec![circle(0.0, 40.0, 1500, 0.2)]),
+            Polygon::new(circle(300.0, 50.0, 1200, 0.1), vec![]),
+        ]);
+        let located = PolygonLocator::new(&mp);
+        let mut probes: Vec<Coord<f64>> =
+            mp.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .flat_map(|r| r.0.iter().copied())
+                .collect();
+        for i in 0..200 {
+            for j in 0..60 {
+                probes.push(Coord {
+                    x: -130.0 + 2.25 * f64::from(i),
+                    y: -130.0 + 4.5 * f64::from(j),
+                });
+            }
+        }
+        let mut inside = 0;
+        for c in probes {
+            let want = mp.intersects(&Point::from(c));
+            assert_eq!(located.intersects(c), want, "at {c:?}");
+            inside += usize::from(want);
+        }
+        assert!(inside > 5000);
+        // points_in_polygons takes this path for the large polygon and agrees with a scan.
+        let pts: Vec<Option<Point<f64>>> = (0..500)
+            .map(|i| Some(point(-120.0 + 0.9 * f64::from(i), 0.25 * f64::from(i % 7))))
+            .collect();
+        let got = points_in_polygons(&pts, std::slice::from_ref(&mp));
+        for (p, g) in pts.iter().zip(&got.polygon) {
+            assert_eq!(g.is_some(), mp.intersects(&p.unwrap()));
+        }
     }
 
     #[test]
