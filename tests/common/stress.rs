@@ -71,8 +71,9 @@ pub fn circle(center: Coord<f64>, radius: f64, n: usize) -> Polygon<f64> {
 }
 
 /// A noisy circle of `n` vertices: the radius varies smoothly by up to ±17 % with the angle
-/// (three waves of random phase) and by ±0.1 % from vertex to vertex, so most vertices are
-/// reflex, like a digitised coastline. Simple: one vertex per angle, at a positive radius.
+/// (three waves of random phase) and by up to half the spacing between vertices from one vertex
+/// to the next, so many vertices are reflex, like a digitised coastline. Simple: one vertex per
+/// angle, at a positive radius.
 pub fn coastline(center: Coord<f64>, radius: f64, n: usize, seed: u64) -> Polygon<f64> {
     let mut rng = Rng::new(seed);
     let phase: Vec<f64> = (0..3).map(|_| 2.0 * PI * rng.unit()).collect();
@@ -82,7 +83,10 @@ pub fn coastline(center: Coord<f64>, radius: f64, n: usize, seed: u64) -> Polygo
             let wave = 0.1 * (3.0 * t + phase[0]).sin()
                 + 0.05 * (17.0 * t + phase[1]).sin()
                 + 0.02 * (101.0 * t + phase[2]).sin();
-            let jitter = 0.002 * (rng.unit() - 0.5);
+            // Noise of the order of the spacing between vertices (2πr/n), as a digitised line
+            // has at any resolution; noise much larger than the spacing would make a hairbrush
+            // of spikes, each crossing the boxes of hundreds of its neighbours.
+            let jitter = 2.0 * PI / n as f64 * (rng.unit() - 0.5);
             at(center, radius * (1.0 + wave + jitter), t)
         })
         .collect();

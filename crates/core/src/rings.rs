@@ -8,6 +8,7 @@ use geo::algorithm::coordinate_position::{CoordPos, coord_pos_relative_to_ring};
 use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
 use geo::line_intersection::{LineIntersection, line_intersection};
 use geo::{BoundingRect, Coord, Intersects, Line, LineString, Polygon};
+use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
@@ -301,6 +302,22 @@ fn proper_cross(p: Line<f64>, q: Line<f64>) -> bool {
         && opposite(o(q.start, q.end, p.start), o(q.start, q.end, p.end))
 }
 
+/// Whether two segments are neighbours in their ring that share their vertex and do not lie
+/// on one line: they meet only there, which is allowed (the commonest pair by far, answered
+/// without computing the intersection).
+fn clean_neighbours(
+    counts: &impl Fn(u32, u32) -> u32,
+    (p, a): (Line<f64>, SegId),
+    (q, b): (Line<f64>, SegId),
+) -> bool {
+    a.0 == b.0
+        && a.1 == b.1
+        && adjacent(a, b, counts(a.0, a.1))
+        && (p.end == q.start || q.end == p.start)
+        && RobustKernel::orient2d(p.start, p.end, if p.end == q.start { q.end } else { q.start })
+            != Orientation::Collinear
+}
+
 /// The first forbidden contact between two segments.
 fn conflict(
     counts: impl Fn(u32, u32) -> u32,
@@ -308,8 +325,11 @@ fn conflict(
     (p, a): (Line<f64>, SegId),
     (q, b): (Line<f64>, SegId),
 ) -> Option<String> {
-    let hit = line_intersection(p, q)?;
+    if clean_neighbours(&counts, (p, a), (q, b)) {
+        return None;
+    }
     let same_ring = a.0 == b.0 && a.1 == b.1;
+    let hit = line_intersection(p, q)?;
     let overlap =
         matches!(hit, LineIntersection::Collinear { intersection } if intersection.start != intersection.end);
     if same_ring {
@@ -443,32 +463,103 @@ fn crossing(parts: &[Polygon<f64>], multi: bool) -> Option<String> {
         }
         return None;
     }
+    let mut pairs = touching_pairs(&segs, |i, j| clean_neighbours(&counts, segs[i], segs[j]));
+    // Checked in the order a pair-by-pair scan would meet them, so the problem reported is the
+    // same whatever the thread count.
+    pairs.par_sort_unstable();
+    pairs
+        .par_iter()
+        .find_map_first(|&(i, j)| conflict(counts, multi, segs[i as usize], segs[j as usize]))
+}
+
+/// Consecutive segments grouped under one box in [`touching_pairs`]: an R-tree of a ring's
+/// segments one by one costs more to walk than the pairs it finds, while a ring's consecutive
+/// segments lie close together.
+const CHUNK: usize = 8;
+
+/// The box of a segment.
+fn seg_box(l: &Line<f64>) -> [f64; 4] {
+    [
+        l.start.x.min(l.end.x),
+        l.start.y.min(l.end.y),
+        l.start.x.max(l.end.x),
+        l.start.y.max(l.end.y),
+    ]
+}
+
+fn boxes_meet(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+}
+
+/// Every pair `(i, j)`, `i < j`, of segments whose (closed) boxes meet and that `allowed` does
+/// not clear, in no particular order: segments in chunks of [`CHUNK`] consecutive ones, an
+/// R-tree of the chunks' boxes joined with itself, and the segments of each pair of meeting
+/// chunks compared box by box.
+fn touching_pairs(segs: &[Segment], allowed: impl Fn(usize, usize) -> bool + Sync) -> Vec<(u32, u32)> {
+    let boxes: Vec<[f64; 4]> = segs.iter().map(|(l, _)| seg_box(l)).collect();
+    let chunk_box = |c: usize| {
+        boxes[c * CHUNK..((c + 1) * CHUNK).min(boxes.len())].iter().fold(
+            [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+            |m, b| [m[0].min(b[0]), m[1].min(b[1]), m[2].max(b[2]), m[3].max(b[3])],
+        )
+    };
+    let chunks = boxes.len().div_ceil(CHUNK);
+    let chunk_boxes: Vec<[f64; 4]> = (0..chunks).map(chunk_box).collect();
     let tree = RTree::bulk_load(
-        segs.iter()
+        chunk_boxes
+            .iter()
             .enumerate()
-            .map(|(i, (l, _))| {
-                GeomWithData::new(
-                    Rectangle::from_corners([l.start.x, l.start.y], [l.end.x, l.end.y]),
-                    i,
-                )
-            })
+            .map(|(c, b)| GeomWithData::new(Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]), c as u32))
             .collect(),
     );
-    for (i, s) in segs.iter().enumerate() {
-        let env = rstar::AABB::from_corners([s.0.start.x, s.0.start.y], [s.0.end.x, s.0.end.y]);
-        let mut others: Vec<usize> = tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|g| g.data)
-            .filter(|&j| j > i)
-            .collect();
-        others.sort_unstable();
-        for j in others {
-            if let Some(p) = conflict(counts, multi, *s, segs[j]) {
-                return Some(p);
+    let mut chunk_pairs: Vec<(u32, u32)> = tree
+        .intersection_candidates_with_other_tree(&tree)
+        .filter_map(|(a, b)| (a.data < b.data).then_some((a.data, b.data)))
+        .collect();
+    chunk_pairs.extend((0..chunks as u32).map(|c| (c, c)));
+    let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(boxes.len());
+    chunk_pairs
+        .par_iter()
+        .fold(Vec::new, |mut out, &(a, b)| {
+            let (a, b) = (a as usize, b as usize);
+            let mut push = |i: usize, j: usize| {
+                if boxes_meet(&boxes[i], &boxes[j]) && !allowed(i, j) {
+                    out.push((i as u32, j as u32));
+                }
+            };
+            if a == b {
+                for i in range(a) {
+                    for j in i + 1..range(a).end {
+                        push(i, j);
+                    }
+                }
+            } else {
+                // Only the segments of each chunk that meet the other chunk's box can meet
+                // one of its segments (usually one or two of each).
+                let near = |c: usize, other: usize| {
+                    let mut v = [0usize; CHUNK];
+                    let mut n = 0;
+                    for i in range(c) {
+                        if boxes_meet(&boxes[i], &chunk_boxes[other]) {
+                            v[n] = i;
+                            n += 1;
+                        }
+                    }
+                    (v, n)
+                };
+                let ((va, na), (vb, nb)) = (near(a, b), near(b, a));
+                for &i in &va[..na] {
+                    for &j in &vb[..nb] {
+                        push(i, j);
+                    }
+                }
             }
-        }
-    }
-    None
+            out
+        })
+        .reduce(Vec::new, |mut x, mut y| {
+            x.append(&mut y);
+            x
+        })
 }
 
 #[cfg(test)]
@@ -813,5 +904,29 @@ mod tests {
             parts_problem(&parts).unwrap(),
             "polygons 20 and 3 of the multipolygon overlap"
         );
+    }
+
+    #[test]
+    fn touching_pairs_are_exactly_the_pairs_whose_boxes_meet() {
+        let mut seed = 0x5eed_u64;
+        for (n, r) in [(60, 50.0), (500, 200.0), (3000, 40.0)] {
+            let p = Polygon::new(
+                noisy_ring(n, r, &mut seed, false),
+                vec![noisy_ring(n / 3, r / 4.0, &mut seed, true)],
+            );
+            let (segs, _) = segments(std::slice::from_ref(&p));
+            let skip = |i: usize, j: usize| (i + j) % 7 == 0;
+            let mut got = touching_pairs(&segs, skip);
+            got.sort_unstable();
+            let mut want = Vec::new();
+            for i in 0..segs.len() {
+                for j in i + 1..segs.len() {
+                    if boxes_meet(&seg_box(&segs[i].0), &seg_box(&segs[j].0)) && !skip(i, j) {
+                        want.push((i as u32, j as u32));
+                    }
+                }
+            }
+            assert_eq!(got, want, "{n} vertices");
+        }
     }
 }

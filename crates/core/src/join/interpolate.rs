@@ -351,7 +351,7 @@ pub fn target_overlaps(
         .enumerate()
         .map(|(i, p)| {
             index
-                .overlaps(p, areas[i])
+                .overlaps_from(p, areas[i], i as u32 + 1)
                 .into_iter()
                 .filter(|&(j, area)| {
                     let j = j as usize;

@@ -10,7 +10,11 @@
 
 use geo::algorithm::indexed::IntervalTreeMultiPolygon;
 use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::{
+    Area, BooleanOps, BoundingRect, Contains, Coord, LineString, MultiPolygon, Polygon, Rect,
+    TriangulateEarcut,
+};
+use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Line, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -55,9 +59,17 @@ impl<'a> PolygonIndex<'a> {
                 }
             }
         }
-        let edges = RTree::bulk_load(edge_boxes);
-        let containment = polygons.iter().map(IntervalTreeMultiPolygon::new).collect();
-        let pieces = polygons.iter().map(|p| Pieces::of_large(&p.0)).collect();
+        // Three independent structures, built side by side (a layer with one polygon of a
+        // million vertices spends most of its indexing time in these).
+        let (edges, (containment, pieces)) = rayon::join(
+            || RTree::bulk_load(edge_boxes),
+            || {
+                rayon::join(
+                    || polygons.par_iter().map(IntervalTreeMultiPolygon::new).collect(),
+                    || polygons.par_iter().map(|p| Pieces::of_large(&p.0)).collect(),
+                )
+            },
+        );
         PolygonIndex {
             polygons,
             rects,
@@ -112,8 +124,18 @@ impl<'a> PolygonIndex<'a> {
     /// The areas of `shape ∩ polygon j` for every indexed polygon it overlaps, as
     /// `(j, area)` pairs with area > 0, in increasing `j`. `shape_area` is `shape`'s own area.
     pub fn overlaps(&self, shape: &MultiPolygon<f64>, shape_area: f64) -> Vec<(u32, f64)> {
+        self.overlaps_from(shape, shape_area, 0)
+    }
+
+    /// [`PolygonIndex::overlaps`] with the indexed polygons numbered `first` and above only
+    /// (the others are not intersected at all: pairs of a layer with itself, each once).
+    pub fn overlaps_from(&self, shape: &MultiPolygon<f64>, shape_area: f64, first: u32) -> Vec<(u32, f64)> {
         let mut out = Vec::new();
-        self.overlaps_into(&shape.0, shape_area, None, &mut Scratch::default(), &mut out);
+        let mut scratch = Scratch {
+            first,
+            ..Scratch::default()
+        };
+        self.overlaps_into(&shape.0, shape_area, None, &mut scratch, &mut out);
         out
     }
 
@@ -142,6 +164,8 @@ impl<'a> PolygonIndex<'a> {
             return;
         }
         self.candidates_into(&rect, &mut scratch.candidates);
+        let first = scratch.first;
+        scratch.candidates.retain(|&j| j >= first);
         if scratch.candidates.is_empty() {
             return;
         }
@@ -152,10 +176,7 @@ impl<'a> PolygonIndex<'a> {
         } else {
             Pieces::of_large(parts)
         };
-        let source = match &source_pieces {
-            Some(p) => Side::Cut(p),
-            None => Side::Whole(parts, rect),
-        };
+        let source = Side::Whole(parts, rect);
         for &j in &scratch.candidates {
             let area = if scratch.crossing.binary_search(&j).is_err() {
                 // No edge of j comes near the shape: it is wholly inside j or wholly outside.
@@ -169,7 +190,10 @@ impl<'a> PolygonIndex<'a> {
                     Some(p) => Side::Cut(p),
                     None => Side::Whole(&self.polygons[j as usize].0, target_rect),
                 };
-                side_intersection_area(&source, &target)
+                match &source_pieces {
+                    Some(pieces) => self.pieces_area(pieces, j, &target),
+                    None => side_intersection_area(&source, &target),
+                }
             };
             if area > 0.0 {
                 out.push((j, area));
@@ -178,9 +202,41 @@ impl<'a> PolygonIndex<'a> {
     }
 }
 
+impl PolygonIndex<'_> {
+    /// Area of (the polygon cut into `pieces`) ∩ polygon `j` (`target`, cut or whole): the sum
+    /// over the pieces whose box meets `j`'s. A piece that no edge of `j` comes near lies
+    /// wholly inside `j` or wholly outside it, so one point-in-polygon test at its box's centre
+    /// stands for the clipping; along a long boundary most pieces are such, and only the few
+    /// that `j`'s edges reach are intersected.
+    fn pieces_area(&self, pieces: &Pieces, j: u32, target: &Side<'_>) -> f64 {
+        let target_rect = target.rect();
+        let mut total = 0.0;
+        for i in pieces.meeting(&target_rect) {
+            let (polys, rect) = &pieces.pieces[i as usize];
+            let reached = self
+                .edges
+                .locate_in_envelope_intersecting(&aabb(rect))
+                .any(|e| e.data == j && segment_may_touch(e.geom().from, e.geom().to, rect));
+            total += if reached {
+                match target {
+                    Side::Whole(tp, tr) => piece_intersection_area(polys, rect, tp, tr),
+                    Side::Cut(_) => side_intersection_area(&Side::Whole(polys, *rect), target),
+                }
+            } else if self.contains(j as usize, rect.center()) {
+                parts_area(polys)
+            } else {
+                0.0
+            };
+        }
+        total
+    }
+}
+
 /// Buffers of [`PolygonIndex::overlaps_into`], kept per thread.
 #[derive(Default)]
 pub(crate) struct Scratch {
+    /// The lowest polygon number intersected (0: all).
+    first: u32,
     candidates: Vec<u32>,
     crossing: Vec<u32>,
 }
@@ -313,21 +369,81 @@ fn split(parts: Vec<Polygon<f64>>, rect: Rect<f64>, leaf: usize, depth: u32, out
         }
         return;
     }
-    let (min, max) = (rect.min(), rect.max());
+    // The four quadrants of `rect`, as halves of halves: the parts already lie in `rect`, so
+    // each quadrant needs only the two cuts through its centre (bottom-left, bottom-right,
+    // top-left, top-right).
     let mid = rect.center();
-    let quadrants = [
-        (min, mid),
-        (Coord { x: mid.x, y: min.y }, Coord { x: max.x, y: mid.y }),
-        (Coord { x: min.x, y: mid.y }, Coord { x: mid.x, y: max.y }),
-        (mid, max),
-    ];
-    for (lo, hi) in quadrants {
-        let q = Rect::new(lo, hi);
-        let clipped = clip_to_rect(&parts, &q).0;
-        if let Some(r) = parts_rect(&clipped) {
-            split(clipped, r, leaf, depth + 1, out);
+    for half in [
+        clip_half(&parts, Axis::Y, mid.y, false),
+        clip_half(&parts, Axis::Y, mid.y, true),
+    ] {
+        for quadrant in [
+            clip_half(&half, Axis::X, mid.x, false),
+            clip_half(&half, Axis::X, mid.x, true),
+        ] {
+            if let Some(r) = parts_rect(&quadrant) {
+                split(quadrant, r, leaf, depth + 1, out);
+            }
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Axis {
+    X,
+    Y,
+}
+
+/// Sutherland–Hodgman clipping of every ring to one side of the line `axis = v`: the side
+/// below it, or above it if `above` (points on the line kept on both). A polygon whose exterior
+/// keeps fewer than three points is dropped, and so is such a hole.
+fn clip_half(parts: &[Polygon<f64>], axis: Axis, v: f64, above: bool) -> Vec<Polygon<f64>> {
+    let ring = |ring: &LineString<f64>| -> Option<LineString<f64>> {
+        let mut pts: &[Coord<f64>] = &ring.0;
+        if pts.len() > 1 && pts.first() == pts.last() {
+            pts = &pts[..pts.len() - 1];
+        }
+        let at = |c: &Coord<f64>| match axis {
+            Axis::X => c.x,
+            Axis::Y => c.y,
+        };
+        let inside = |c: &Coord<f64>| if above { at(c) >= v } else { at(c) <= v };
+        if pts.iter().all(inside) {
+            return (pts.len() >= 3).then(|| ring.clone());
+        }
+        let cut = |a: &Coord<f64>, b: &Coord<f64>| match axis {
+            Axis::X => Coord {
+                x: v,
+                y: a.y + (v - a.x) / (b.x - a.x) * (b.y - a.y),
+            },
+            Axis::Y => Coord {
+                x: a.x + (v - a.y) / (b.y - a.y) * (b.x - a.x),
+                y: v,
+            },
+        };
+        let mut out = Vec::with_capacity(pts.len() / 2 + 4);
+        let mut prev = pts.last()?;
+        let mut prev_in = inside(prev);
+        for cur in pts {
+            let cur_in = inside(cur);
+            if cur_in != prev_in {
+                out.push(cut(prev, cur));
+            }
+            if cur_in {
+                out.push(*cur);
+            }
+            prev = cur;
+            prev_in = cur_in;
+        }
+        (out.len() >= 3).then(|| LineString::from(out))
+    };
+    parts
+        .iter()
+        .filter_map(|p| {
+            let ext = ring(p.exterior())?;
+            Some(Polygon::new(ext, p.interiors().iter().filter_map(ring).collect()))
+        })
+        .collect()
 }
 
 /// The number of vertices of `parts` strictly inside `rect` (closing points not counted).
@@ -396,10 +512,61 @@ fn side_intersection_area(a: &Side<'_>, b: &Side<'_>) -> f64 {
     let mut total = 0.0;
     for (pa, ra) in a.chunks(&rb) {
         for (pb, rb) in b.chunks(&ra) {
-            total += parts_intersection_area(pa, &ra, pb, &rb);
+            total += piece_intersection_area(pa, &ra, pb, &rb);
         }
     }
     total
+}
+
+/// Most vertices of a polygon that [`piece_intersection_area`] triangulates.
+const TRIANGULATED: usize = 64;
+
+/// [`parts_intersection_area`] where one side is a piece of a large polygon (so never on a
+/// polygon of [`LARGE`] vertices or fewer): when either side has at most [`TRIANGULATED`]
+/// vertices, it is cut into triangles and the other side clipped by each (convex) triangle,
+/// which costs (triangles × the other's vertices) instead of a general overlay of hundreds of
+/// vertices; a small census unit that meets a detailed coastline's boundary meets thousands
+/// of its vertices.
+fn piece_intersection_area(a: &[Polygon<f64>], ra: &Rect<f64>, b: &[Polygon<f64>], rb: &Rect<f64>) -> f64 {
+    let Some(bx) = shared_box(ra, rb) else {
+        return 0.0;
+    };
+    let (small, big) = if vertex_count(a) <= vertex_count(b) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if vertex_count(small) <= TRIANGULATED {
+        let cb = clip_to_rect(big, &bx);
+        if cb.0.is_empty() {
+            return 0.0;
+        }
+        if let Some(area) = triangulated_clip_area(small, &cb.0) {
+            return area;
+        }
+    }
+    parts_intersection_area(a, ra, b, rb)
+}
+
+/// Area of `small ∩ other`: the sum over the triangles of `small` (ear cutting) of the convex
+/// clip of `other` by each. `None` if the triangles' areas do not add up to `small`'s (a
+/// triangulation that failed on a degenerate ring), for the caller to fall back on the overlay.
+fn triangulated_clip_area(small: &[Polygon<f64>], other: &[Polygon<f64>]) -> Option<f64> {
+    let (mut total, mut covered) = (0.0, 0.0);
+    for p in small {
+        for t in p.earcut_triangles_iter() {
+            let [p0, p1, p2] = [t.v1(), t.v2(), t.v3()];
+            let tri = match RobustKernel::orient2d(p0, p1, p2) {
+                Orientation::Collinear => continue,
+                Orientation::CounterClockwise => [p0, p1, p2],
+                Orientation::Clockwise => [p0, p2, p1],
+            };
+            covered += t.unsigned_area();
+            total += convex_clip_area(other, &tri);
+        }
+    }
+    let area = parts_area(small);
+    ((covered - area).abs() <= 1e-9 * area.max(f64::MIN_POSITIVE)).then_some(total)
 }
 
 /// [`intersection_area`] of the polygons `a`.
@@ -1065,5 +1232,70 @@ mod tests {
         assert!((got[0].1 - 4.0).abs() < 1e-12 && (got[1].1 - 4.0).abs() < 1e-12);
         let outside = mp(polygon![(x: 30., y: 2.), (x: 32., y: 2.), (x: 32., y: 4.), (x: 30., y: 4.)]);
         assert!(index.overlaps(&outside, 4.0).is_empty());
+    }
+
+    #[test]
+    fn triangulated_clipping_equals_the_overlay() {
+        let mut seed = 0xfeed_u64;
+        for k in 0..40 {
+            let (x, y) = (100.0 * rng(&mut seed), 100.0 * rng(&mut seed));
+            let small = noisy_star(x, y, 5.0 + 20.0 * rng(&mut seed), 3 + k % 12, &mut seed);
+            let big = if k % 3 == 0 {
+                holed_square(50.0, 50.0, 45.0)
+            } else {
+                noisy_star(50.0, 50.0, 60.0, 40 + k, &mut seed)
+            };
+            let got = triangulated_clip_area(std::slice::from_ref(&small), std::slice::from_ref(&big))
+                .expect("a valid star triangulates");
+            // The overlay snaps to a grid: its error grows with the perimeter, not the area.
+            let want = overlay_area(&mp(small.clone()), &mp(big.clone()));
+            let tol = 1e-8 * want + 1e-7 * perimeter(small.exterior());
+            assert!((got - want).abs() <= tol, "case {k}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_large_source_cut_into_pieces_gives_the_overlay_areas() {
+        // A source of more than LARGE vertices is cut into pieces; most of them lie wholly
+        // inside or outside each target and are answered by one point test.
+        let mut seed = 0xabcd_u64;
+        let n = LARGE + 1000;
+        let ring: Vec<Coord<f64>> = (0..n)
+            .map(|k| {
+                let t = std::f64::consts::TAU * k as f64 / n as f64;
+                let r = 1000.0 * (1.0 + 0.1 * (3.0 * t).sin()) + 0.05 * (rng(&mut seed) - 0.5);
+                Coord {
+                    x: 5_000_000.0 + r * t.cos(),
+                    y: 2_000_000.0 + r * t.sin(),
+                }
+            })
+            .collect();
+        let source = mp(Polygon::new(LineString::new(ring), vec![]));
+        let targets: Vec<MultiPolygon<f64>> = (0..6)
+            .map(|k| {
+                let (cx, cy) = (
+                    5_000_000.0 - 1200.0 + 480.0 * k as f64,
+                    2_000_000.0 + 300.0 * (k % 2) as f64,
+                );
+                if k % 2 == 0 {
+                    mp(holed_square(cx, cy, 300.0))
+                } else {
+                    mp(noisy_star(cx, cy, 400.0, 9, &mut seed))
+                }
+            })
+            .collect();
+        let index = PolygonIndex::new(&targets);
+        let got = index.overlaps(&source, source.unsigned_area());
+        let want: Vec<(u32, f64)> = targets
+            .iter()
+            .enumerate()
+            .map(|(j, t)| (j as u32, overlay_area(&source, t)))
+            .filter(|&(_, a)| a > 0.0)
+            .collect();
+        assert_eq!(got.len(), want.len());
+        for ((gj, ga), (wj, wa)) in got.iter().zip(&want) {
+            assert_eq!(gj, wj);
+            assert!((ga - wa).abs() <= 1e-8 * wa, "target {gj}: {ga} vs {wa}");
+        }
     }
 }
