@@ -578,15 +578,49 @@ fn parts_intersection_area(a: &[Polygon<f64>], ra: &Rect<f64>, b: &[Polygon<f64>
     if let [p] = a
         && p.interiors().is_empty()
         && let Some(clip) = convex_ring(p.exterior())
-        && convex_clip_is_cheap(clip.len(), vertex_count(&cb.0))
     {
-        return convex_clip_area(&cb.0, &clip);
+        // A convex polygon of many vertices is first cut to the shared box (still convex), so
+        // that only its vertices near `b` become half-planes.
+        let clip = if clip.len() > BOXED_CONVEX {
+            match convex_in_box(&clip, &bx) {
+                Some(c) => c,
+                None => return 0.0,
+            }
+        } else {
+            clip
+        };
+        if convex_clip_is_cheap(clip.len(), vertex_count(&cb.0)) {
+            return convex_clip_area(&cb.0, &clip);
+        }
     }
     let ca = clip_to_rect(a, &bx);
     if ca.0.is_empty() || cb.0.is_empty() {
         return 0.0;
     }
     ca.intersection(&cb).unsigned_area()
+}
+
+/// Convex clip rings with more vertices than this are cut to the shared box before clipping:
+/// above the convex units of the bundled data (133 vertices at most), whose results are
+/// those the uncut ring gives.
+const BOXED_CONVEX: usize = 256;
+
+/// The convex ring `clip` (counter-clockwise, no closing point) cut to the box `r`: convex and
+/// counter-clockwise, without repeated points; `None` if less than a triangle is left.
+fn convex_in_box(clip: &[Coord<f64>], r: &Rect<f64>) -> Option<Vec<Coord<f64>>> {
+    let mut ring = clip.to_vec();
+    ring.push(clip[0]);
+    let cut = clip_ring(&LineString::new(ring), r)?;
+    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(cut.0.len());
+    for &c in &cut.0 {
+        if pts.last() != Some(&c) {
+            pts.push(c);
+        }
+    }
+    if pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    (pts.len() >= 3).then_some(pts)
 }
 
 /// The box two bounding boxes share, `None` if it has no area (then neither do the shapes'
@@ -1296,6 +1330,38 @@ mod tests {
         for ((gj, ga), (wj, wa)) in got.iter().zip(&want) {
             assert_eq!(gj, wj);
             assert!((ga - wa).abs() <= 1e-8 * wa, "target {gj}: {ga} vs {wa}");
+        }
+    }
+
+    #[test]
+    fn a_convex_ring_of_many_vertices_cut_to_the_box_gives_the_overlay_area() {
+        let mut seed = 0x0c1c_u64;
+        let n = 4 * BOXED_CONVEX;
+        let ring: Vec<(f64, f64)> = (0..=n)
+            .map(|k| {
+                let t = std::f64::consts::TAU * (k % n) as f64 / n as f64;
+                (500.0 + 400.0 * t.cos(), 500.0 + 400.0 * t.sin())
+            })
+            .collect();
+        let circle = Polygon::new(LineString::from(ring), vec![]);
+        let rc = circle.bounding_rect().unwrap();
+        for k in 0..30 {
+            let (x, y) = (1000.0 * rng(&mut seed), 1000.0 * rng(&mut seed));
+            let other = if k % 4 == 0 {
+                holed_square(x, y, 60.0 + 100.0 * rng(&mut seed))
+            } else {
+                noisy_star(x, y, 50.0 + 150.0 * rng(&mut seed), 5 + k, &mut seed)
+            };
+            let ro = other.bounding_rect().unwrap();
+            let got = parts_intersection_area(
+                std::slice::from_ref(&circle),
+                &rc,
+                std::slice::from_ref(&other),
+                &ro,
+            );
+            let want = overlay_area(&mp(circle.clone()), &mp(other.clone()));
+            let tol = 1e-8 * want + 1e-7 * perimeter(other.exterior());
+            assert!((got - want).abs() <= tol, "case {k}: {got} vs {want}");
         }
     }
 }
