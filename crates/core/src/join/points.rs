@@ -2,13 +2,13 @@
 //! (points ↔ unit centroids or unit polygons within R metres), both parallel and deterministic.
 
 use geo::algorithm::coordinate_position::CoordPos;
-use geo::{BoundingRect, Centroid, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Centroid, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::RTree;
-use rstar::primitives::GeomWithData;
+use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::interpolate::check_join_inputs;
-use super::overlay::{PolygonIndex, vertex_count};
+use super::overlay::vertex_count;
 use crate::error::JoinError;
 use crate::layer::Layer;
 use crate::rings::Locator;
@@ -37,7 +37,24 @@ impl PointAssignment {
 
 /// Assigns each point to the polygon containing it.
 pub fn points_in_polygons(points: &[Option<Point<f64>>], polygons: &[MultiPolygon<f64>]) -> PointAssignment {
-    let index = PolygonIndex::new(polygons);
+    // Only the polygons' boxes are needed to find candidates (not a whole `PolygonIndex`,
+    // whose edge tree and pieces cost a second per million vertices).
+    let boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> = RTree::bulk_load(
+        polygons
+            .par_iter()
+            .map(|mp| mp.bounding_rect())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(j, r)| {
+                let r = r?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    j as u32,
+                ))
+            })
+            .collect(),
+    );
     // A large polygon is located against through an index of its edges (the same answers as
     // geo's `intersects`, without a scan of every vertex for every point).
     let located: Vec<Option<PolygonLocator<'_>>> = polygons
@@ -48,9 +65,12 @@ pub fn points_in_polygons(points: &[Option<Point<f64>>], polygons: &[MultiPolygo
         .par_iter()
         .map(|p| {
             let Some(p) = p else { return Vec::new() };
-            let r = Rect::new(p.0, p.0);
-            index
-                .candidates(&r)
+            let mut candidates: Vec<u32> = boxes
+                .locate_all_at_point(&[p.x(), p.y()])
+                .map(|b| b.data)
+                .collect();
+            candidates.sort_unstable();
+            candidates
                 .into_iter()
                 .filter(|&j| match &located[j as usize] {
                     Some(l) => l.intersects(p.0),
