@@ -915,7 +915,7 @@ mod tests {
                 vec![noisy_ring(n / 3, r / 4.0, &mut seed, true)],
             );
             let (segs, _) = segments(std::slice::from_ref(&p));
-            let skip = |i: usize, j: usize| (i + j) % 7 == 0;
+            let skip = |i: usize, j: usize| (i + j).is_multiple_of(7);
             let mut got = touching_pairs(&segs, skip);
             got.sort_unstable();
             let mut want = Vec::new();

@@ -610,9 +610,14 @@ const BOXED_CONVEX: usize = 256;
 fn convex_in_box(clip: &[Coord<f64>], r: &Rect<f64>) -> Option<Vec<Coord<f64>>> {
     let mut ring = clip.to_vec();
     ring.push(clip[0]);
-    let cut = clip_ring(&LineString::new(ring), r)?;
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(cut.0.len());
-    for &c in &cut.0 {
+    let pts = distinct_open(&clip_ring(&LineString::new(ring), r)?.0);
+    (pts.len() >= 3).then_some(pts)
+}
+
+/// The points of a ring without repeated consecutive points and without the closing point.
+fn distinct_open(ring: &[Coord<f64>]) -> Vec<Coord<f64>> {
+    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
+    for &c in ring {
         if pts.last() != Some(&c) {
             pts.push(c);
         }
@@ -620,7 +625,7 @@ fn convex_in_box(clip: &[Coord<f64>], r: &Rect<f64>) -> Option<Vec<Coord<f64>>> 
     if pts.len() > 1 && pts.first() == pts.last() {
         pts.pop();
     }
-    (pts.len() >= 3).then_some(pts)
+    pts
 }
 
 /// The box two bounding boxes share, `None` if it has no area (then neither do the shapes'
@@ -671,15 +676,7 @@ pub(super) fn segment_may_touch_within(a: [f64; 2], b: [f64; 2], r: &Rect<f64>, 
 /// once (a pentagram) is refused by counting the changes of direction along x, and so is a ring
 /// that turns back on itself at a collinear vertex.
 fn convex_ring(ring: &LineString<f64>) -> Option<Vec<Coord<f64>>> {
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len());
-    for &c in &ring.0 {
-        if pts.last() != Some(&c) {
-            pts.push(c);
-        }
-    }
-    if pts.len() > 1 && pts.first() == pts.last() {
-        pts.pop();
-    }
+    let mut pts = distinct_open(&ring.0);
     let n = pts.len();
     if n < 3 {
         return None;
