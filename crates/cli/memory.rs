@@ -3,7 +3,8 @@
 //!
 //! * mimalloc instead of the system allocator: reading a census allocates millions of small
 //!   rings and strings from every thread, and glibc's allocator spent a fifth of a
-//!   500,000-unit run faulting in and zeroing fresh pages (README, Performance).
+//!   500,000-unit run faulting in and zeroing fresh pages (benches/peers/README.md, "Where
+//!   the time goes").
 //! * No transparent huge pages for the process ([`no_huge_pages`]).
 
 #[global_allocator]
