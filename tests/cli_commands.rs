@@ -23,12 +23,7 @@ fn root() -> &'static Path {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_commands")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::fresh_dir("cli_commands", name)
 }
 
 fn careblock(args: &[&str]) -> Output {

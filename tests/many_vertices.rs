@@ -19,12 +19,7 @@ const HALF: f64 = 4_000.0;
 const RADIUS: f64 = 3_000.0;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("many_vertices")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::fresh_dir("many_vertices", name)
 }
 
 fn careblock(args: &[&str]) -> Output {
@@ -203,19 +198,7 @@ fn interpolate_a_huge_unit_onto_ordinary_districts() {
     polys.extend((0..4).map(corner_square));
     let units = Polys::new(polys, "u");
     let districts = Polys::new(tiles(corner(), far_corner(), 4, 4, 40), "d");
-    let got = interpolate(
-        &dir,
-        &units.write(&dir, "units"),
-        &districts.write(&dir, "districts"),
-    );
-    let total: f64 = units.pop.iter().sum();
-    check(
-        "interpolate",
-        &got,
-        &districts,
-        &expected(&units, &districts),
-        total,
-    );
+    interpolate_and_check(&dir, &units, &districts);
 }
 
 #[test]
@@ -223,19 +206,19 @@ fn interpolate_ordinary_units_onto_a_huge_district() {
     let dir = tmp("huge_district");
     let units = Polys::new(tiles(corner(), far_corner(), 6, 6, 4), "u");
     let districts = Polys::new(vec![coastline(ORIGIN, RADIUS, N, 2), corner_square(3)], "d");
+    interpolate_and_check(&dir, &units, &districts);
+}
+
+/// `careblock interpolate` of the units' population onto the districts, checked against the
+/// general overlay.
+fn interpolate_and_check(dir: &Path, units: &Polys, districts: &Polys) {
     let got = interpolate(
-        &dir,
-        &units.write(&dir, "units"),
-        &districts.write(&dir, "districts"),
+        dir,
+        &units.write(dir, "units"),
+        &districts.write(dir, "districts"),
     );
     let total: f64 = units.pop.iter().sum();
-    check(
-        "interpolate",
-        &got,
-        &districts,
-        &expected(&units, &districts),
-        total,
-    );
+    check("interpolate", &got, districts, &expected(units, districts), total);
 }
 
 #[test]

@@ -497,8 +497,9 @@ fn boxes_meet(a: &[f64; 4], b: &[f64; 4]) -> bool {
 /// chunks compared box by box.
 fn touching_pairs(segs: &[Segment], allowed: impl Fn(usize, usize) -> bool + Sync) -> Vec<(u32, u32)> {
     let boxes: Vec<[f64; 4]> = segs.iter().map(|(l, _)| seg_box(l)).collect();
+    let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(boxes.len());
     let chunk_box = |c: usize| {
-        boxes[c * CHUNK..((c + 1) * CHUNK).min(boxes.len())].iter().fold(
+        boxes[range(c)].iter().fold(
             [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
             |m, b| [m[0].min(b[0]), m[1].min(b[1]), m[2].max(b[2]), m[3].max(b[3])],
         )
@@ -517,7 +518,6 @@ fn touching_pairs(segs: &[Segment], allowed: impl Fn(usize, usize) -> bool + Syn
         .filter_map(|(a, b)| (a.data < b.data).then_some((a.data, b.data)))
         .collect();
     chunk_pairs.extend((0..chunks as u32).map(|c| (c, c)));
-    let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(boxes.len());
     chunk_pairs
         .par_iter()
         .fold(Vec::new, |mut out, &(a, b)| {

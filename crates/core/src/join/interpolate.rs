@@ -70,7 +70,7 @@ impl AreaTable {
                     let p = parts(s);
                     let area = parts_area(p);
                     let before = b.entries.len();
-                    index.overlaps_into(p, area, grid.as_ref(), scratch, &mut b.entries);
+                    index.overlaps_into(p, area, 0, grid.as_ref(), scratch, &mut b.entries);
                     b.area.push(area);
                     b.len.push((b.entries.len() - before) as u32);
                 }

@@ -131,22 +131,27 @@ impl<'a> PolygonIndex<'a> {
     /// (the others are not intersected at all: pairs of a layer with itself, each once).
     pub fn overlaps_from(&self, shape: &MultiPolygon<f64>, shape_area: f64, first: u32) -> Vec<(u32, f64)> {
         let mut out = Vec::new();
-        let mut scratch = Scratch {
+        self.overlaps_into(
+            &shape.0,
+            shape_area,
             first,
-            ..Scratch::default()
-        };
-        self.overlaps_into(&shape.0, shape_area, None, &mut scratch, &mut out);
+            None,
+            &mut Scratch::default(),
+            &mut out,
+        );
         out
     }
 
     /// [`PolygonIndex::overlaps`] of the polygons `parts` (a multipolygon's, or a single
     /// polygon as a one-element slice, so that no layer has to be copied into multipolygons),
-    /// appended to `out`, with `scratch` reused between calls; `grid`, built over these
-    /// polygons, answers first for shapes in its clean cells.
+    /// appended to `out`, with `scratch` reused between calls: only the polygons numbered
+    /// `first` and above; `grid`, built over these polygons, answers first for shapes in its
+    /// clean cells.
     pub(crate) fn overlaps_into(
         &self,
         parts: &[Polygon<f64>],
         shape_area: f64,
+        first: u32,
         grid: Option<&InteriorGrid>,
         scratch: &mut Scratch,
         out: &mut Vec<(u32, f64)>,
@@ -159,12 +164,11 @@ impl<'a> PolygonIndex<'a> {
             // Clean cells: no edge comes near the shape, so it is wholly inside these targets
             // and outside the others, as the point-in-polygon test below would find.
             if shape_area > 0.0 {
-                out.extend(inside.iter().map(|&j| (j, shape_area)));
+                out.extend(inside.iter().filter(|&&j| j >= first).map(|&j| (j, shape_area)));
             }
             return;
         }
         self.candidates_into(&rect, &mut scratch.candidates);
-        let first = scratch.first;
         scratch.candidates.retain(|&j| j >= first);
         if scratch.candidates.is_empty() {
             return;
@@ -218,10 +222,9 @@ impl PolygonIndex<'_> {
                 .locate_in_envelope_intersecting(&aabb(rect))
                 .any(|e| e.data == j && segment_may_touch(e.geom().from, e.geom().to, rect));
             total += if reached {
-                match target {
-                    Side::Whole(tp, tr) => piece_intersection_area(polys, rect, tp, tr),
-                    Side::Cut(_) => side_intersection_area(&Side::Whole(polys, *rect), target),
-                }
+                target.chunks(rect).into_iter().fold(0.0, |sum, (tp, tr)| {
+                    sum + piece_intersection_area(polys, rect, tp, &tr)
+                })
             } else if self.contains(j as usize, rect.center()) {
                 parts_area(polys)
             } else {
@@ -235,8 +238,6 @@ impl PolygonIndex<'_> {
 /// Buffers of [`PolygonIndex::overlaps_into`], kept per thread.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    /// The lowest polygon number intersected (0: all).
-    first: u32,
     candidates: Vec<u32>,
     crossing: Vec<u32>,
 }
