@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 
 use geo::{Coord, Rect};
+use rayon::prelude::*;
 
 use super::overlay::{PolygonIndex, segment_may_touch_within};
 use crate::layer::union_rect;
@@ -118,40 +119,70 @@ impl InteriorGrid {
         self.row(y).clamp(0, self.ny as isize - 1) as usize
     }
 
-    /// Marks [`DIRTY`] every cell an edge of a target may touch.
+    /// Marks [`DIRTY`] every cell an edge of a target may touch. The edges are shared out
+    /// among the threads, each marking its own bit set (a coastline of a million vertices is
+    /// one target); the union is the same whatever the split.
     fn mark_edges(&mut self, index: &PolygonIndex<'_>) {
+        let words = (self.nx * self.ny).div_ceil(64);
+        let dirty = index
+            .edges
+            .segments()
+            .par_chunks(1 << 13)
+            .fold(
+                || vec![0u64; words],
+                |mut bits, chunk| {
+                    for &(a, b) in chunk {
+                        self.mark_edge(a, b, &mut bits);
+                    }
+                    bits
+                },
+            )
+            .reduce(
+                || vec![0u64; words],
+                |mut x, y| {
+                    x.iter_mut().zip(&y).for_each(|(x, y)| *x |= y);
+                    x
+                },
+            );
+        for (k, class) in self.class.iter_mut().enumerate() {
+            if dirty[k / 64] & (1 << (k % 64)) != 0 {
+                *class = DIRTY;
+            }
+        }
+    }
+
+    /// Sets in `bits` the cells that the edge from `a` to `b` may touch.
+    fn mark_edge(&self, a: [f64; 2], b: [f64; 2], bits: &mut [u64]) {
         let widen = SPAN - 1;
-        for e in index.edges.iter() {
-            let (a, b) = (e.geom().from, e.geom().to);
-            let (x0, x1) = (a[0].min(b[0]), a[0].max(b[0]));
-            let (y0, y1) = (a[1].min(b[1]), a[1].max(b[1]));
-            let c0 = self.clamp_col(x0).saturating_sub(widen);
-            let c1 = (self.clamp_col(x1) + widen).min(self.nx - 1);
-            let r0 = self.clamp_row(y0).saturating_sub(widen);
-            let r1 = (self.clamp_row(y1) + widen).min(self.ny - 1);
-            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-            for r in r0..=r1 {
-                // Where the edge's line crosses this row, widened by a cell: every other cell
-                // of the row is at least a cell's width from the line.
-                let (mut from, mut to) = (c0, c1);
-                if dy != 0.0 {
-                    let x_of = |y: f64| a[0] + (y - a[1]) * dx / dy;
-                    let (xa, xb) = (x_of(self.y_at(r)), x_of(self.y_at(r + 1)));
-                    let (lo, hi) = (xa.min(xb), xa.max(xb));
-                    if lo.is_finite() && hi.is_finite() {
-                        let lo = (self.col(lo) - 1).max(c0 as isize);
-                        let hi = (self.col(hi) + 1).min(c1 as isize);
-                        if lo > hi {
-                            continue;
-                        }
-                        (from, to) = (lo as usize, hi as usize);
+        let (x0, x1) = (a[0].min(b[0]), a[0].max(b[0]));
+        let (y0, y1) = (a[1].min(b[1]), a[1].max(b[1]));
+        let c0 = self.clamp_col(x0).saturating_sub(widen);
+        let c1 = (self.clamp_col(x1) + widen).min(self.nx - 1);
+        let r0 = self.clamp_row(y0).saturating_sub(widen);
+        let r1 = (self.clamp_row(y1) + widen).min(self.ny - 1);
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        for r in r0..=r1 {
+            // Where the edge's line crosses this row, widened by a cell: every other cell of
+            // the row is at least a cell's width from the line.
+            let (mut from, mut to) = (c0, c1);
+            if dy != 0.0 {
+                let x_of = |y: f64| a[0] + (y - a[1]) * dx / dy;
+                let (xa, xb) = (x_of(self.y_at(r)), x_of(self.y_at(r + 1)));
+                let (lo, hi) = (xa.min(xb), xa.max(xb));
+                if lo.is_finite() && hi.is_finite() {
+                    let lo = (self.col(lo) - 1).max(c0 as isize);
+                    let hi = (self.col(hi) + 1).min(c1 as isize);
+                    if lo > hi {
+                        continue;
                     }
+                    (from, to) = (lo as usize, hi as usize);
                 }
-                for c in from..=to {
-                    let k = r * self.nx + c;
-                    if self.class[k] != DIRTY && segment_may_touch_within(a, b, &self.cell_rect(c, r), 2.0) {
-                        self.class[k] = DIRTY;
-                    }
+            }
+            for c in from..=to {
+                let k = r * self.nx + c;
+                let bit = 1u64 << (k % 64);
+                if bits[k / 64] & bit == 0 && segment_may_touch_within(a, b, &self.cell_rect(c, r), 2.0) {
+                    bits[k / 64] |= bit;
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Parallel spatial joins (rstar indexes + rayon): areal-weighted interpolation with its
 //! conservation report, point-in-polygon and within-distance.
 
+mod edges;
 mod interior;
 pub mod interpolate;
 pub mod overlay;

@@ -15,13 +15,13 @@ use geo::{
     TriangulateEarcut,
 };
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Line, Rectangle};
+use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
+use super::edges::EdgeIndex;
 use super::interior::InteriorGrid;
 
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
-type Edge = GeomWithData<Line<[f64; 2]>, u32>;
 
 fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
     AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
@@ -32,7 +32,7 @@ pub struct PolygonIndex<'a> {
     polygons: &'a [MultiPolygon<f64>],
     pub(super) rects: Vec<Option<Rect<f64>>>,
     pub(super) boxes: RTree<Boxed>,
-    pub(super) edges: RTree<Edge>,
+    pub(super) edges: EdgeIndex,
     containment: Vec<IntervalTreeMultiPolygon<f64>>,
     /// The pieces of each target with more than [`LARGE`] vertices.
     pieces: Vec<Option<Pieces>>,
@@ -49,20 +49,10 @@ impl<'a> PolygonIndex<'a> {
                 .filter_map(|(i, r)| r.map(|r| Boxed::new(Rectangle::from_aabb(aabb(&r)), i as u32)))
                 .collect(),
         );
-        let mut edge_boxes = Vec::new();
-        for (i, mp) in polygons.iter().enumerate() {
-            for p in mp {
-                for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-                    for w in ring.0.windows(2) {
-                        edge_boxes.push(Edge::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), i as u32));
-                    }
-                }
-            }
-        }
         // Three independent structures, built side by side (a layer with one polygon of a
         // million vertices spends most of its indexing time in these).
         let (edges, (containment, pieces)) = rayon::join(
-            || RTree::bulk_load(edge_boxes),
+            || EdgeIndex::new(polygons),
             || {
                 rayon::join(
                     || polygons.par_iter().map(IntervalTreeMultiPolygon::new).collect(),
@@ -106,12 +96,7 @@ impl<'a> PolygonIndex<'a> {
     /// `rect` and [`segment_may_touch`] cannot rule it out), sorted, unique.
     fn crossing_into(&self, rect: &Rect<f64>, c: &mut Vec<u32>) {
         c.clear();
-        c.extend(
-            self.edges
-                .locate_in_envelope_intersecting(&aabb(rect))
-                .filter(|e| segment_may_touch(e.geom().from, e.geom().to, rect))
-                .map(|e| e.data),
-        );
+        self.edges.touching_into(rect, c);
         c.sort_unstable();
         c.dedup();
     }
@@ -217,10 +202,7 @@ impl PolygonIndex<'_> {
         let mut total = 0.0;
         for i in pieces.meeting(&target_rect) {
             let (polys, rect) = &pieces.pieces[i as usize];
-            let reached = self
-                .edges
-                .locate_in_envelope_intersecting(&aabb(rect))
-                .any(|e| e.data == j && segment_may_touch(e.geom().from, e.geom().to, rect));
+            let reached = self.edges.reaches(j, rect);
             total += if reached {
                 target.chunks(rect).into_iter().fold(0.0, |sum, (tp, tr)| {
                     sum + piece_intersection_area(polys, rect, tp, &tr)
@@ -647,7 +629,7 @@ fn shared_box(ra: &Rect<f64>, rb: &Rect<f64>) -> Option<Rect<f64>> {
 /// `false` only when the four corners of `r` lie strictly on one side of the segment's line by
 /// more than a rounding margin (a few micrometres at projected coordinates of millions of
 /// metres), so a `false` is certain and a near miss is left to the exact clipping.
-fn segment_may_touch(a: [f64; 2], b: [f64; 2], r: &Rect<f64>) -> bool {
+pub(super) fn segment_may_touch(a: [f64; 2], b: [f64; 2], r: &Rect<f64>) -> bool {
     segment_may_touch_within(a, b, r, 1.0)
 }
 
