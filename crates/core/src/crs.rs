@@ -746,53 +746,43 @@ impl ProjCache {
     }
 }
 
-/// Applies `f` to every coordinate of a geometry, in place, stopping at the first error.
-fn try_for_each_coord<E>(
-    g: &mut Geometry<f64>,
-    f: &mut dyn FnMut(&mut Coord<f64>) -> Result<(), E>,
-) -> Result<(), E> {
-    fn line<E>(
-        l: &mut geo::LineString<f64>,
-        f: &mut dyn FnMut(&mut Coord<f64>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        l.0.iter_mut().try_for_each(f)
-    }
-    fn polygon<E>(
-        p: &mut geo::Polygon<f64>,
-        f: &mut dyn FnMut(&mut Coord<f64>) -> Result<(), E>,
-    ) -> Result<(), E> {
+/// What [`try_for_each_run`] applies to each run of coordinates.
+type RunFn<'f, E> = dyn FnMut(&mut [Coord<f64>]) -> Result<(), E> + 'f;
+
+/// Applies `f` to every run of coordinates of a geometry (a line string's or ring's whole
+/// list, or a single point), in place, in order, stopping at the first error.
+fn try_for_each_run<E>(g: &mut Geometry<f64>, f: &mut RunFn<'_, E>) -> Result<(), E> {
+    fn polygon<E>(p: &mut geo::Polygon<f64>, f: &mut RunFn<'_, E>) -> Result<(), E> {
         let mut result = Ok(());
-        p.exterior_mut(|l| result = line(l, f));
+        p.exterior_mut(|l| result = f(&mut l.0));
         if result.is_ok() {
-            p.interiors_mut(|ls| result = ls.iter_mut().try_for_each(|l| line(l, f)));
+            p.interiors_mut(|ls| result = ls.iter_mut().try_for_each(|l| f(&mut l.0)));
         }
         result
     }
+    let one = std::slice::from_mut;
     match g {
-        Geometry::Point(p) => f(&mut p.0),
+        Geometry::Point(p) => f(one(&mut p.0)),
         Geometry::Line(l) => {
-            f(&mut l.start)?;
-            f(&mut l.end)
+            f(one(&mut l.start))?;
+            f(one(&mut l.end))
         }
-        Geometry::LineString(l) => line(l, f),
+        Geometry::LineString(l) => f(&mut l.0),
         Geometry::Polygon(p) => polygon(p, f),
-        Geometry::MultiPoint(m) => m.0.iter_mut().try_for_each(|p| f(&mut p.0)),
-        Geometry::MultiLineString(m) => m.0.iter_mut().try_for_each(|l| line(l, f)),
+        Geometry::MultiPoint(m) => m.0.iter_mut().try_for_each(|p| f(one(&mut p.0))),
+        Geometry::MultiLineString(m) => m.0.iter_mut().try_for_each(|l| f(&mut l.0)),
         Geometry::MultiPolygon(m) => m.0.iter_mut().try_for_each(|p| polygon(p, f)),
-        Geometry::GeometryCollection(c) => c.0.iter_mut().try_for_each(|g| try_for_each_coord(g, f)),
+        Geometry::GeometryCollection(c) => c.0.iter_mut().try_for_each(|g| try_for_each_run(g, f)),
         Geometry::Rect(r) => {
-            let (mut min, mut max) = (r.min(), r.max());
-            f(&mut min)?;
-            f(&mut max)?;
-            *r = geo::Rect::new(min, max);
+            let mut corners = [r.min(), r.max()];
+            f(&mut corners)?;
+            *r = geo::Rect::new(corners[0], corners[1]);
             Ok(())
         }
         Geometry::Triangle(t) => {
-            let (mut a, mut b, mut c) = (t.v1(), t.v2(), t.v3());
-            f(&mut a)?;
-            f(&mut b)?;
-            f(&mut c)?;
-            *t = geo::Triangle::new(a, b, c);
+            let mut v = [t.v1(), t.v2(), t.v3()];
+            f(&mut v)?;
+            *t = geo::Triangle::new(v[0], v[1], v[2]);
             Ok(())
         }
     }
@@ -871,9 +861,11 @@ impl Reprojection {
     /// Transforms a geometry in place; on error returns the offending coordinate and message
     /// (the geometry is then left partly transformed).
     pub fn apply_geometry(&self, g: &mut Geometry<f64>) -> Result<(), (Coord<f64>, String)> {
-        try_for_each_coord(g, &mut |c| {
-            *c = self.apply(*c).map_err(|e| (*c, e))?;
-            Ok(())
+        try_for_each_run(g, &mut |cs| {
+            cs.iter_mut().try_for_each(|c| {
+                *c = self.apply(*c).map_err(|e| (*c, e))?;
+                Ok(())
+            })
         })
     }
 
@@ -907,7 +899,25 @@ impl Reprojection {
         cache: &mut ProjCache,
     ) -> Result<(), (Coord<f64>, String)> {
         // (geo's in-place variant recurses without bound through GeometryCollection's types.)
-        try_for_each_coord(g, &mut |c| {
+        try_for_each_run(g, &mut |cs| {
+            if cs.len() < Self::PARALLEL_RUN {
+                return self.apply_run(cs, cache);
+            }
+            // A ring of a million vertices (a coastline) is split across the threads, each
+            // with its own cache; the first error in coordinate order is the one reported.
+            let results: Vec<_> = cs
+                .par_chunks_mut(Self::PARALLEL_RUN / 2)
+                .map_init(ProjCache::default, |cache, chunk| self.apply_run(chunk, cache))
+                .collect();
+            results.into_iter().collect()
+        })
+    }
+
+    /// Coordinates in a run above which the run is reprojected in parallel.
+    const PARALLEL_RUN: usize = 1 << 15;
+
+    fn apply_run(&self, cs: &mut [Coord<f64>], cache: &mut ProjCache) -> Result<(), (Coord<f64>, String)> {
+        cs.iter_mut().try_for_each(|c| {
             let key = (c.x.to_bits(), c.y.to_bits());
             let slot = cache.slot(key);
             if let Some((k, v)) = cache.entries[slot]
@@ -949,6 +959,35 @@ pub fn project(layer: &Layer, to: Crs) -> Result<Layer, CrsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_ring_is_reprojected_as_point_by_point() {
+        let n = Reprojection::PARALLEL_RUN * 2 + 5;
+        let ring: Vec<Coord<f64>> = (0..n)
+            .map(|i| Coord {
+                x: -74.2 + (i % 977) as f64 * 1e-4,
+                y: 4.5 + i as f64 * 1e-7,
+            })
+            .collect();
+        let r = Reprojection::new(Crs::from_epsg(4326).unwrap(), Crs::from_epsg(9377).unwrap());
+        let mut g = Geometry::LineString(geo::LineString::new(ring.clone()));
+        r.apply_feature("l", "a", &mut g, &mut ProjCache::default())
+            .unwrap();
+        let expected: Vec<Coord<f64>> = ring.iter().map(|&c| r.apply(c).unwrap()).collect();
+        let Geometry::LineString(got) = g else {
+            unreachable!()
+        };
+        assert_eq!(got.0, expected);
+        // The first failing coordinate in order is the one named, wherever the chunks split.
+        let mut bad = ring.clone();
+        bad[n - 3].y = 95.0;
+        bad[Reprojection::PARALLEL_RUN + 1].y = 95.0;
+        let mut g = Geometry::LineString(geo::LineString::new(bad));
+        let (c, _) = r
+            .apply_geometry_cached(&mut g, &mut ProjCache::default())
+            .unwrap_err();
+        assert_eq!(c.x, ring[Reprojection::PARALLEL_RUN + 1].x);
+    }
 
     #[test]
     fn every_known_crs_builds() {
