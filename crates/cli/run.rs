@@ -96,23 +96,29 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             }
         };
         let styles = styles(&layers, &result, siting.as_ref())?;
-        // The GeoPackage (SQLite, one thread) is built while the other files are written.
-        let (gpkg, files) = rayon::join(
+        // The GeoPackage (SQLite, one thread) is built while the other files are written, and
+        // the report (its maps simplify every polygon) beside the layers.
+        let (gpkg, (files, report)) = rayon::join(
             || write_gpkg_file(&a.out, &layers, &styles),
-            || -> Result<()> {
-                for l in &layers[..levels] {
-                    write_level(&a.out, l)?;
-                }
-                if let Some(t) = &site_tables {
-                    sites::write(&a.out, &layers[levels..], t)?;
-                }
-                for (l, style) in layers.iter().zip(&styles) {
-                    careblock_io::write_text(&a.out.join(format!("{}.qml", l.name)), style)?;
-                }
-                crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref())
+            || {
+                rayon::join(
+                    || -> Result<()> {
+                        for l in &layers[..levels] {
+                            write_level(&a.out, l)?;
+                        }
+                        if let Some(t) = &site_tables {
+                            sites::write(&a.out, &layers[levels..], t)?;
+                        }
+                        for (l, style) in layers.iter().zip(&styles) {
+                            careblock_io::write_text(&a.out.join(format!("{}.qml", l.name)), style)?;
+                        }
+                        Ok(())
+                    },
+                    || crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref()),
+                )
             },
         );
-        files.and(gpkg)
+        files.and(report).and(gpkg)
     })?;
     let report = run_report(
         &method,

@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 
 use geo::{Area, BoundingRect, Coord, LineString, MultiPolygon, Point, Rect, Simplify};
+use rayon::prelude::*;
 
 /// Everything the page shows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -393,12 +394,42 @@ fn ring_path(out: &mut String, ring: &LineString<f64>, frame: &Frame) {
 
 /// The SVG path data of a multipolygon, simplified with tolerance `eps` (world units). A ring
 /// that simplification would collapse is drawn unsimplified.
+/// Vertices of a ring above which it is simplified in stretches, in parallel.
+const LONG_RING: usize = 1 << 15;
+
+/// `ring` simplified (Ramer–Douglas–Peucker, tolerance `eps`). A ring of more than
+/// [`LONG_RING`] vertices (a coastline) is simplified in stretches of half that, in parallel,
+/// each keeping its two ends: every dropped vertex is still within `eps` of the line drawn, and
+/// the cost stays linear in the ring's length.
+fn simplified(ring: &LineString<f64>, eps: f64) -> LineString<f64> {
+    let n = ring.0.len();
+    if n <= LONG_RING {
+        return ring.simplify(eps);
+    }
+    let step = LONG_RING / 2;
+    let parts: Vec<Vec<Coord<f64>>> = (0..n - 1)
+        .step_by(step)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|start| {
+            LineString::new(ring.0[start..(start + step + 1).min(n)].to_vec())
+                .simplify(eps)
+                .0
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (k, part) in parts.into_iter().enumerate() {
+        out.extend(part.into_iter().skip(usize::from(k > 0)));
+    }
+    LineString::new(out)
+}
+
 fn polygon_path(mp: &MultiPolygon<f64>, frame: &Frame, eps: f64) -> String {
     let mut d = String::new();
     for poly in &mp.0 {
         let rings = std::iter::once(poly.exterior()).chain(poly.interiors());
         for ring in rings {
-            let s = ring.simplify(eps);
+            let s = simplified(ring, eps);
             let ring = if s.0.len() >= 4 { &s } else { ring };
             ring_path(&mut d, ring, frame);
         }
@@ -1605,5 +1636,26 @@ mod tests {
         let c12 = class_colours(12);
         assert_eq!(c12.len(), 12);
         assert_eq!((c12[0].as_str(), c12[11].as_str()), ("#ffffcc", "#800026"));
+    }
+
+    #[test]
+    fn a_long_ring_is_simplified_within_the_tolerance() {
+        use geo::{Distance, Euclidean, Point};
+        let n = LONG_RING * 2 + 11;
+        let ring: LineString<f64> = (0..=n)
+            .map(|i| {
+                let t = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+                let r = 1000.0 + 0.5 * ((i * 7919) % 13) as f64 / 13.0 + 40.0 * (5.0 * t).sin();
+                (r * t.cos(), r * t.sin())
+            })
+            .collect();
+        let eps = 2.0;
+        let s = simplified(&ring, eps);
+        assert_eq!((s.0.first(), s.0.last()), (ring.0.first(), ring.0.last()));
+        assert!(s.0.len() > 4 && s.0.len() < n / 20, "{} vertices kept", s.0.len());
+        for (i, c) in ring.0.iter().enumerate().step_by(97) {
+            let d = Euclidean.distance(&Point(*c), &s);
+            assert!(d <= eps + 1e-9, "vertex {i} is {d} from the simplified ring");
+        }
     }
 }

@@ -249,13 +249,37 @@ fn position(buf: &mut String, c: Coord) {
     buf.push(']');
 }
 
+/// Positions in a run above which the run is formatted in parallel (a coastline of a million
+/// vertices is one feature, so batching features alone would leave it to one thread).
+const PARALLEL_RUN: usize = 1 << 15;
+
 fn positions(buf: &mut String, cs: &[Coord]) {
-    buf.push('[');
-    for (i, &c) in cs.iter().enumerate() {
-        if i > 0 {
-            buf.push(',');
+    let run = |buf: &mut String, cs: &[Coord]| {
+        for (i, &c) in cs.iter().enumerate() {
+            if i > 0 {
+                buf.push(',');
+            }
+            position(buf, c);
         }
-        position(buf, c);
+    };
+    buf.push('[');
+    if cs.len() < PARALLEL_RUN {
+        run(buf, cs);
+    } else {
+        let parts: Vec<String> = cs
+            .par_chunks(PARALLEL_RUN / 2)
+            .map(|chunk| {
+                let mut s = String::with_capacity(chunk.len() * 24);
+                run(&mut s, chunk);
+                s
+            })
+            .collect();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                buf.push(',');
+            }
+            buf.push_str(part);
+        }
     }
     buf.push(']');
 }
@@ -343,6 +367,27 @@ fn geometry(buf: &mut String, g: &Geometry<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_run_is_formatted_as_a_short_one() {
+        let cs: Vec<Coord> = (0..PARALLEL_RUN * 2 + 3)
+            .map(|i| Coord {
+                x: -74.0 + i as f64 * 1e-6,
+                y: 4.6 - i as f64 * 3e-7,
+            })
+            .collect();
+        let mut parallel = String::new();
+        positions(&mut parallel, &cs);
+        let mut serial = String::from("[");
+        for (i, &c) in cs.iter().enumerate() {
+            if i > 0 {
+                serial.push(',');
+            }
+            position(&mut serial, c);
+        }
+        serial.push(']');
+        assert_eq!(parallel, serial);
+    }
 
     #[test]
     fn numbers_have_seven_decimals_at_most() {
