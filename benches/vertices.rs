@@ -1,7 +1,9 @@
 //! Time per vertex of the geometric steps on one polygon of 10^4, 10^5 and 10^6 vertices (a
 //! noisy coastline, concave almost everywhere, and a fine convex circle): the area table of one
 //! huge unit against 100 ordinary districts and of 10,000 ordinary units against one huge
-//! district, validation, centroids and point-in-polygon of 100,000 points. Criterion reports
+//! district, validation, centroids and point-in-polygon of 100,000 points; and a street network
+//! of 40 long streets of as many vertices in all: building the graph, snapping 100,000 points
+//! and 2,000 walking catchments. Criterion reports
 //! the time of one call; the throughput line is vertices per second, so a flat slope is a
 //! constant throughput from 10^4 to 10^6.
 //!
@@ -13,10 +15,11 @@ mod stress;
 use std::time::Duration;
 
 use careblock_core::join::{AreaTable, points_in_polygons};
+use careblock_core::network::{NetworkOptions, StreetNetwork, snap_points};
 use careblock_core::{Crs, Layer};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use geo::{Centroid, Coord, Geometry, MultiPolygon, Point, Polygon};
-use stress::{ORIGIN, Rng, circle, coastline, tiles};
+use stress::{ORIGIN, Rng, circle, coastline, streets, tiles};
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 /// Radius of the huge polygon (metres): a rural unit or a district.
@@ -101,6 +104,45 @@ fn vertices(c: &mut Criterion) {
                 |b| b.iter(|| points_in_polygons(&points, &huge)),
             );
         }
+    }
+    // The street network: 40 wavy streets across the extent, of n/40 vertices each.
+    let sites: Vec<Option<Point<f64>>> = points.iter().step_by(50).copied().collect();
+    for n in SIZES {
+        g.throughput(Throughput::Elements(n as u64));
+        let lines = streets(min, max, 40, n / 40, 5);
+        let layer = Layer::new(
+            "streets",
+            (0..lines.len()).map(|i| i.to_string()).collect(),
+            lines.into_iter().map(|l| Some(Geometry::LineString(l))).collect(),
+            careblock_core::polars::prelude::DataFrame::empty_with_height(40),
+            Crs::from_epsg(9377).unwrap(),
+        )
+        .unwrap();
+        let opts = NetworkOptions::default();
+        g.bench_function(BenchmarkId::new("streets/build network", n), |b| {
+            b.iter(|| StreetNetwork::from_layer(&layer, &opts).unwrap())
+        });
+        let net = StreetNetwork::from_layer(&layer, &opts).unwrap();
+        g.bench_function(BenchmarkId::new("streets/snap 100k points", n), |b| {
+            b.iter(|| snap_points(&net, &points, &[], 2_000.0))
+        });
+        // Catchments triangulate every street vertex they reach: at 10^6 (a vertex every
+        // 0.5 m) that is superlinear and takes minutes per sample, so it is left out here (see
+        // benches/peers/README.md).
+        if n >= 1_000_000 {
+            continue;
+        }
+        let snaps = snap_points(&net, &sites, &[], 2_000.0);
+        g.bench_function(BenchmarkId::new("streets/2000 catchments, 800 m", n), |b| {
+            b.iter(|| {
+                snaps
+                    .snaps
+                    .iter()
+                    .filter_map(|s| s.as_ref().ok())
+                    .map(|s| net.catchment(s, 800.0, 50.0))
+                    .collect::<Vec<_>>()
+            })
+        });
     }
     g.finish();
 }

@@ -16,7 +16,7 @@
 //! edges, through nodes or directly along a shared edge), plus the off-network walk to `t`.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use geo::{
     Buffer, Closest, ClosestPoint, Coord, Distance, Euclidean, Geometry, Length, Line, LineString,
@@ -291,19 +291,22 @@ impl StreetNetwork {
             segments_read: parts.len(),
             ..ComponentReport::default()
         };
-        // Interior vertices shared with another line (or with an endpoint) become nodes.
-        let mut shared: HashMap<(u64, u64), u32> = HashMap::new();
+        // Interior vertices shared with another line (or with an endpoint) become nodes. They
+        // are found by sorting every vertex's key, not by counting in a map of every vertex: a
+        // map of millions of vertices is probed at random, out of cache.
+        let mut shared: HashSet<(u64, u64)> = HashSet::new();
         if opts.split_at_shared_vertices {
-            for (_, l) in &parts {
-                let n = l.0.len();
-                for (k, c) in l.0.iter().enumerate() {
+            let mut keys: Vec<(u64, u64)> = parts
+                .par_iter()
+                .flat_map_iter(|(_, l)| {
+                    let n = l.0.len();
                     // A closed ring's repeated end is one vertex.
-                    if k == n - 1 && n > 1 && l.0[0] == *c {
-                        continue;
-                    }
-                    *shared.entry(key(*c)).or_default() += 1;
-                }
-            }
+                    let closed = n > 1 && l.0[0] == l.0[n - 1];
+                    l.0[..n - usize::from(closed)].iter().map(|&c| key(c))
+                })
+                .collect();
+            keys.par_sort_unstable();
+            shared.extend(keys.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]));
         }
         let mut grid = NodeGrid {
             tol: opts.snap_tolerance,
@@ -319,7 +322,7 @@ impl StreetNetwork {
             let mut start = 0usize;
             let last = l.0.len() - 1;
             for k in 1..=last {
-                let split = k == last || shared.get(&key(l.0[k])).is_some_and(|&c| c >= 2);
+                let split = k == last || shared.contains(&key(l.0[k]));
                 if !split {
                     continue;
                 }
