@@ -7,10 +7,10 @@
 
 use geo::{MultiPolygon, Rect};
 use rayon::prelude::*;
+use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 
-use super::overlay::segment_may_touch;
+use super::overlay::{aabb, segment_may_touch};
 
 /// Edges per indexed run.
 const RUN: usize = 8;
@@ -28,10 +28,6 @@ type PolygonEdges = (Vec<Segment>, Vec<(usize, usize)>);
 pub(crate) struct EdgeIndex {
     segments: Vec<Segment>,
     runs: RTree<Run>,
-}
-
-fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
 
 /// Whether the segment's bounding box meets `r` (boundaries included, as an R-tree's

@@ -21,10 +21,21 @@ use rstar::{AABB, RTree};
 use super::edges::EdgeIndex;
 use super::interior::InteriorGrid;
 
-type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
+pub(super) type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
-fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
+pub(super) fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
     AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+/// An R-tree of bounding boxes, each with its index in `rects` (`None`s left out).
+pub(super) fn box_tree(rects: &[Option<Rect<f64>>]) -> RTree<Boxed> {
+    RTree::bulk_load(
+        rects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.map(|r| Boxed::new(Rectangle::from_aabb(aabb(&r)), i as u32)))
+            .collect(),
+    )
 }
 
 /// A polygon layer prepared for repeated area and containment queries.
@@ -42,13 +53,7 @@ impl<'a> PolygonIndex<'a> {
     /// Builds the bounding-box, edge and containment indexes (bulk-loaded once).
     pub fn new(polygons: &'a [MultiPolygon<f64>]) -> PolygonIndex<'a> {
         let rects: Vec<Option<Rect<f64>>> = polygons.iter().map(|p| p.bounding_rect()).collect();
-        let boxes = RTree::bulk_load(
-            rects
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| r.map(|r| Boxed::new(Rectangle::from_aabb(aabb(&r)), i as u32)))
-                .collect(),
-        );
+        let boxes = box_tree(&rects);
         // Three independent structures, built side by side (a layer with one polygon of a
         // million vertices spends most of its indexing time in these).
         let (edges, (containment, pieces)) = rayon::join(

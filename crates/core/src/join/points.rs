@@ -5,10 +5,10 @@ use geo::algorithm::coordinate_position::CoordPos;
 use geo::{BoundingRect, Centroid, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::RTree;
-use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::primitives::GeomWithData;
 
 use super::interpolate::check_join_inputs;
-use super::overlay::vertex_count;
+use super::overlay::{box_tree, vertex_count};
 use crate::error::JoinError;
 use crate::layer::Layer;
 use crate::rings::Locator;
@@ -39,21 +39,11 @@ impl PointAssignment {
 pub fn points_in_polygons(points: &[Option<Point<f64>>], polygons: &[MultiPolygon<f64>]) -> PointAssignment {
     // Only the polygons' boxes are needed to find candidates (not a whole `PolygonIndex`,
     // whose edge tree and pieces cost a second per million vertices).
-    let boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> = RTree::bulk_load(
-        polygons
+    let boxes = box_tree(
+        &polygons
             .par_iter()
             .map(|mp| mp.bounding_rect())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .enumerate()
-            .filter_map(|(j, r)| {
-                let r = r?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    j as u32,
-                ))
-            })
-            .collect(),
+            .collect::<Vec<_>>(),
     );
     // A large polygon is located against through an index of its edges (the same answers as
     // geo's `intersects`, without a scan of every vertex for every point).
