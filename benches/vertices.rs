@@ -126,12 +126,6 @@ fn vertices(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("streets/snap 100k points", n), |b| {
             b.iter(|| snap_points(&net, &points, &[], 2_000.0))
         });
-        // Catchments triangulate every street vertex they reach: at 10^6 (a vertex every
-        // 0.5 m) that is superlinear and takes minutes per sample, so it is left out here (see
-        // benches/peers/README.md).
-        if n >= 1_000_000 {
-            continue;
-        }
         let snaps = snap_points(&net, &sites, &[], 2_000.0);
         g.bench_function(BenchmarkId::new("streets/2000 catchments, 800 m", n), |b| {
             b.iter(|| {

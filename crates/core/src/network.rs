@@ -617,63 +617,136 @@ impl StreetNetwork {
 /// Longest triangle side, as a multiple of the buffer, that [`street_catchment`] fills.
 pub const FILL_FACTOR: f64 = 2.0;
 
-/// A catchment drawn from reached streets, fast: the streets are sampled every `buffer`
-/// metres at most (their vertices kept), the points are triangulated (Delaunay), the triangles
-/// whose three sides are at most [`FILL_FACTOR`] × `buffer` are unioned, the street pieces
-/// left outside them are added as lines, and the result is buffered by `buffer` metres.
+/// Street vertices closer than `buffer / THIN_DIVISOR` to the previous vertex kept on their
+/// line are left out of [`street_catchment`]'s triangulation (the street piece they shape is
+/// buffered exactly instead).
+pub const THIN_DIVISOR: f64 = 4.0;
+
+/// The street pieces under [`street_catchment`]'s chords are simplified within
+/// `buffer / DETOUR_SLACK_DIVISOR` metres and buffered by that much more than `buffer`
+/// (0.25 m for a 50 m buffer: the sagitta of the buffer's own round joins, 0.2 rad apart).
+pub const DETOUR_SLACK_DIVISOR: f64 = 200.0;
+
+/// The points [`street_catchment`] triangulates, and what it buffers exactly.
+#[derive(Debug, Default)]
+struct Sampled {
+    /// Each point once.
+    points: Vec<Coord<f64>>,
+    /// Point → its index in `points`.
+    index: HashMap<(u64, u64), u32>,
+    /// Per line, its points in order, each with whether the piece from the previous point is
+    /// the street itself (`true`) or a chord across thinned vertices (`false`).
+    paths: Vec<Vec<(u32, bool)>>,
+    /// The street pieces under the chords, as they are.
+    detours: Vec<LineString<f64>>,
+}
+
+/// Samples the reached streets for triangulation: a line's vertices are kept when at least
+/// `buffer / THIN_DIVISOR` from the previous kept one (its ends always), and points are added
+/// every `buffer` metres at most between kept vertices. So the number of points is bounded by
+/// the streets' length over the buffer, however finely they are digitised (a street drawn with
+/// a vertex every 0.5 m made the Delaunay triangulation superlinear: long arcs of many points
+/// are its worst case). Lines whose vertices are all that far apart are sampled exactly as
+/// they are.
+fn sample_streets(lines: &MultiLineString<f64>, buffer: f64) -> Sampled {
+    let step = buffer;
+    let min_gap = buffer / THIN_DIVISOR;
+    let mut s = Sampled::default();
+    for l in &lines.0 {
+        let cs = &l.0;
+        let mut path: Vec<(u32, bool)> = Vec::new();
+        let mut push = |s: &mut Sampled, c: Coord<f64>, exact: bool| {
+            let i = *s.index.entry(key(c)).or_insert_with(|| {
+                s.points.push(c);
+                s.points.len() as u32 - 1
+            });
+            if path.last().map(|p| p.0) != Some(i) {
+                path.push((i, exact));
+            }
+        };
+        let Some(&first) = cs.first() else {
+            s.paths.push(path);
+            continue;
+        };
+        push(&mut s, first, true);
+        let mut kept = 0usize;
+        let mut detour_open = false;
+        for i in 1..cs.len() {
+            let last = i + 1 == cs.len();
+            if !last && Euclidean.distance(Point::from(cs[kept]), Point::from(cs[i])) < min_gap {
+                continue;
+            }
+            let (a, b) = (cs[kept], cs[i]);
+            let exact = i == kept + 1;
+            if !exact {
+                // Consecutive chords make one detour: one line to buffer, not many short ones
+                // with a round cap at each end.
+                match s.detours.last_mut() {
+                    Some(d) if detour_open && d.0.last() == Some(&cs[kept]) => {
+                        d.0.extend_from_slice(&cs[kept + 1..=i])
+                    }
+                    _ => s.detours.push(LineString::new(cs[kept..=i].to_vec())),
+                }
+            }
+            detour_open = !exact;
+            let k = ((Euclidean.length(&Line::new(a, b)) / step).ceil() as usize).max(1);
+            for j in 1..k {
+                let t = j as f64 / k as f64;
+                push(
+                    &mut s,
+                    Coord {
+                        x: a.x + t * (b.x - a.x),
+                        y: a.y + t * (b.y - a.y),
+                    },
+                    exact,
+                );
+            }
+            push(&mut s, b, exact);
+            kept = i;
+        }
+        s.paths.push(path);
+    }
+    s
+}
+
+/// A catchment drawn from reached streets, fast: the streets are sampled (see below), the
+/// points are triangulated (Delaunay), the triangles whose three sides are at most
+/// [`FILL_FACTOR`] × `buffer` are unioned, the street pieces left outside them are added as
+/// lines, and the result is buffered by `buffer` metres.
+///
+/// Sampling: a street's vertices are kept when at least `buffer / `[`THIN_DIVISOR`] metres
+/// from the previous kept one (its ends always), and points are added every `buffer` metres at
+/// most between them. The street pieces under a chord across left-out vertices are simplified
+/// within `slack = buffer / `[`DETOUR_SLACK_DIVISOR`] metres and buffered by `buffer + slack`.
+/// So the cost follows the streets' length, not how finely they are digitised; streets whose
+/// vertices are all farther apart than that are sampled exactly as they are.
 ///
 /// It contains the exact buffered union of the streets (every street piece is a side of a
 /// filled triangle or buffered itself), and every point of it lies within
-/// `FILL_FACTOR × buffer / √3 + buffer` metres of a reached street point (a triangle with sides
+/// `FILL_FACTOR × buffer / √3 + buffer` metres of a reached street point, plus `slack` near
+/// finely drawn streets (a triangle with sides
 /// ≤ L has every point within L/√3 of a corner), so it never bridges an unreached area wider
 /// than `FILL_FACTOR × buffer` (a river, a park, the coverage gap): such areas stay outside or
 /// become holes. Deterministic (the same lines give the same polygon).
 pub fn street_catchment(lines: &MultiLineString<f64>, buffer: f64) -> MultiPolygon<f64> {
-    use geo::{BooleanOps, Polygon, Triangle};
+    use geo::{BooleanOps, Polygon, Simplify, Triangle};
     use spade::handles::FixedVertexHandle;
     use spade::{DelaunayTriangulation, Point2, Triangulation};
 
     if lines.0.is_empty() || !(buffer > 0.0 && buffer.is_finite()) {
         return MultiPolygon::new(Vec::new());
     }
-    let step = buffer;
     let max_side = FILL_FACTOR * buffer;
-    // The sampled points, each once, and per line the indices of its points.
-    let mut index: HashMap<(u64, u64), u32> = HashMap::new();
-    let mut points: Vec<Point2<f64>> = Vec::new();
-    let mut paths: Vec<Vec<u32>> = Vec::with_capacity(lines.0.len());
-    for l in &lines.0 {
-        let mut path: Vec<u32> = Vec::new();
-        let mut push = |c: Coord<f64>| {
-            let i = *index.entry(key(c)).or_insert_with(|| {
-                points.push(Point2::new(c.x, c.y));
-                points.len() as u32 - 1
-            });
-            if path.last() != Some(&i) {
-                path.push(i);
-            }
-        };
-        for (i, seg) in l.lines().enumerate() {
-            if i == 0 {
-                push(seg.start);
-            }
-            let k = ((Euclidean.length(&seg) / step).ceil() as usize).max(1);
-            for j in 1..k {
-                let t = j as f64 / k as f64;
-                push(Coord {
-                    x: seg.start.x + t * (seg.end.x - seg.start.x),
-                    y: seg.start.y + t * (seg.end.y - seg.start.y),
-                });
-            }
-            push(seg.end);
-        }
-        paths.push(path);
-    }
-    let pos = |i: u32| Coord {
-        x: points[i as usize].x,
-        y: points[i as usize].y,
-    };
-    let Ok(dt) = DelaunayTriangulation::<Point2<f64>>::bulk_load(points.clone()) else {
+    let Sampled {
+        points,
+        index,
+        paths,
+        detours,
+    } = sample_streets(lines, buffer);
+    let pos = |i: u32| points[i as usize];
+    let Ok(dt) = DelaunayTriangulation::<Point2<f64>>::bulk_load(
+        points.iter().map(|c| Point2::new(c.x, c.y)).collect(),
+    ) else {
         // Spade refuses only coordinates it cannot represent: buffer exactly then.
         return lines.buffer(buffer);
     };
@@ -696,17 +769,20 @@ pub fn street_catchment(lines: &MultiLineString<f64>, buffer: f64) -> MultiPolyg
             triangles.push(Triangle::new(co(a), co(b), co(c)).to_polygon());
         }
     }
-    // Street pieces not on a side of a filled triangle, as polylines.
+    // Street pieces not on a side of a filled triangle, as polylines; the pieces under chords
+    // are buffered as they are (`detours`), whether their chord is covered or not.
     let mut loose: Vec<LineString<f64>> = Vec::new();
     for path in &paths {
         let mut run: Vec<Coord<f64>> = Vec::new();
         for w in path.windows(2) {
-            let covered = match (vertex[w[0] as usize], vertex[w[1] as usize]) {
-                (Some(a), Some(b)) => dt
-                    .get_edge_from_neighbors(a, b)
-                    .is_some_and(|e| kept[e.face().fix().index()] || kept[e.rev().face().fix().index()]),
-                _ => false,
-            };
+            let ((p, _), (q, exact)) = (w[0], w[1]);
+            let covered = !exact
+                || match (vertex[p as usize], vertex[q as usize]) {
+                    (Some(a), Some(b)) => dt
+                        .get_edge_from_neighbors(a, b)
+                        .is_some_and(|e| kept[e.face().fix().index()] || kept[e.rev().face().fix().index()]),
+                    _ => false,
+                };
             if covered {
                 if run.len() >= 2 {
                     loose.push(LineString::new(std::mem::take(&mut run)));
@@ -714,24 +790,32 @@ pub fn street_catchment(lines: &MultiLineString<f64>, buffer: f64) -> MultiPolyg
                 run.clear();
             } else {
                 if run.is_empty() {
-                    run.push(pos(w[0]));
+                    run.push(pos(p));
                 }
-                run.push(pos(w[1]));
+                run.push(pos(q));
             }
         }
         if run.len() >= 2 {
             loose.push(LineString::new(run));
         }
         if path.len() == 1 {
-            loose.push(LineString::new(vec![pos(path[0]); 2]));
+            loose.push(LineString::new(vec![pos(path[0].0); 2]));
         }
     }
-    let filled = geo::unary_union(triangles.iter()).buffer(buffer);
-    if loose.is_empty() {
-        filled
-    } else {
-        filled.union(&MultiLineString::new(loose).buffer(buffer))
+    let mut out = geo::unary_union(triangles.iter()).buffer(buffer);
+    if !loose.is_empty() {
+        out = out.union(&MultiLineString::new(loose).buffer(buffer));
     }
+    if !detours.is_empty() {
+        // Buffering a line costs its vertices times the neighbours each one's buffer meets,
+        // so a street drawn every 0.5 m is simplified first (Douglas-Peucker, within `slack`
+        // metres) and buffered by `buffer + slack`: the result still contains the street's
+        // exact buffer, and `slack` is the size of the buffer's own arc-chord error.
+        let slack = buffer / DETOUR_SLACK_DIVISOR;
+        let simplified: Vec<LineString<f64>> = detours.iter().map(|d| d.simplify(slack)).collect();
+        out = out.union(&MultiLineString::new(simplified).buffer(buffer + slack));
+    }
+    out
 }
 
 /// The part of `line` between distances `a` and `b` along it.
@@ -1272,6 +1356,93 @@ mod tests {
             assert!(missing < 1e-3 * ea, "{missing} m² of the exact catchment missing");
             assert!(fa >= ea * 0.999 && fa <= ea * 1.25, "fast {fa} vs exact {ea}");
         }
+    }
+
+    /// A wavy street drawn with a vertex every `spacing` metres, `length` metres long.
+    fn wavy(y0: f64, length: f64, spacing: f64) -> Vec<(f64, f64)> {
+        let n = (length / spacing) as usize;
+        (0..=n)
+            .map(|i| {
+                let x = i as f64 * spacing;
+                (x, y0 + 40.0 * (x / 150.0).sin())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn over_digitised_streets_are_thinned_for_the_triangulation_only() {
+        use geo::{Area, BooleanOps, Contains};
+        // Three parallel wavy streets 2 km long with a vertex every 0.25 m, and cross streets.
+        let mut lines: Vec<Vec<(f64, f64)>> = [0.0, 90.0, 180.0]
+            .iter()
+            .map(|&y| wavy(y, 2_000.0, 0.25))
+            .collect();
+        for x in [300.0, 900.0, 1_500.0] {
+            lines.push(vec![(x, -100.0), (x, 300.0)]);
+        }
+        let net = build(lines);
+        let (cutoff, buffer) = (900.0, 50.0);
+        let s = net.snap(Point::new(900.0, 90.0)).unwrap();
+        let reached = net.reached_lines(&s, cutoff);
+        let vertices: usize = reached.0.iter().map(|l| l.0.len()).sum();
+        let length: f64 = reached.0.iter().map(|l| Euclidean.length(l)).sum();
+        // The triangulated points follow the length, not the digitisation.
+        let sampled = sample_streets(&reached, buffer);
+        let bound = reached.0.len() * 2 + (THIN_DIVISOR * length / buffer).ceil() as usize;
+        assert!(vertices > 5_000, "{vertices} reached vertices");
+        assert!(
+            sampled.points.len() <= bound,
+            "{} points, bound {bound}",
+            sampled.points.len()
+        );
+        assert!(!sampled.detours.is_empty());
+        // Every street vertex is inside, and so is the exact buffered union.
+        let fast = net.catchment(&s, cutoff, buffer);
+        for l in &reached.0 {
+            for c in l.0.iter().step_by(7) {
+                assert!(fast.contains(&Point::from(*c)), "{c:?} is outside");
+            }
+        }
+        let exact = net.catchment_exact(&s, cutoff, buffer);
+        let missing = exact.difference(&fast).unsigned_area();
+        assert!(
+            missing < 1e-3 * exact.unsigned_area(),
+            "{missing} m² of the exact catchment missing"
+        );
+        // And nothing lies farther than the stated bound from a reached street vertex.
+        let reach = FILL_FACTOR * buffer / 3f64.sqrt() + buffer + buffer / DETOUR_SLACK_DIVISOR;
+        let tree = RTree::bulk_load(
+            reached
+                .0
+                .iter()
+                .flat_map(|l| l.0.iter().map(|c| [c.x, c.y]))
+                .collect(),
+        );
+        for c in fast.0.iter().flat_map(|p| p.exterior().0.iter()) {
+            let q = tree.nearest_neighbor(&[c.x, c.y]).unwrap();
+            let d = ((q[0] - c.x).powi(2) + (q[1] - c.y).powi(2)).sqrt();
+            assert!(
+                d <= reach + 1e-6,
+                "{c:?} is {d} m from the streets, bound {reach}"
+            );
+        }
+    }
+
+    #[test]
+    fn streets_with_vertices_far_apart_are_sampled_as_they_are() {
+        // Vertices at least buffer / THIN_DIVISOR apart: no chord, no detour, every vertex kept.
+        let line = LineString::from(vec![(0.0, 0.0), (13.0, 0.0), (13.0, 100.0), (40.0, 120.0)]);
+        let s = sample_streets(&MultiLineString::new(vec![line.clone()]), 50.0);
+        assert!(s.detours.is_empty());
+        assert!(s.paths[0].iter().all(|&(_, exact)| exact));
+        for c in &line.0 {
+            assert!(s.points.contains(c), "{c:?} dropped");
+        }
+        // A vertex 1 m from the previous one is left out, and the piece under its chord kept.
+        let line = LineString::from(vec![(0.0, 0.0), (1.0, 0.5), (30.0, 0.0)]);
+        let s = sample_streets(&MultiLineString::new(vec![line.clone()]), 50.0);
+        assert!(!s.points.contains(&Coord { x: 1.0, y: 0.5 }));
+        assert_eq!(s.detours, vec![line]);
     }
 
     #[test]
