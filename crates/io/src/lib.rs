@@ -7,6 +7,7 @@
 //!   ([`read_geojson`], a fast typed parser straight into `geo` types), ESRI Shapefile
 //!   ([`read_shapefile`], with `.prj` and `.cpg`), and with the `gdal` feature any OGR dataset
 //!   (`read_ogr`: GeoPackage, FlatGeobuf, File Geodatabase, ...).
+//! - [`wkb`] reads and writes Well-Known Binary (the Python bindings).
 //! - [`read_table`] / [`read_table_with_key`] read CSV or Parquet attribute tables, and
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
 //! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
@@ -60,6 +61,7 @@ pub mod results;
 mod shp;
 mod split;
 mod table;
+pub mod wkb;
 mod write;
 
 pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
