@@ -354,3 +354,31 @@ mod tests {
         assert!(decode(&c).unwrap_err().0.contains("does not fit"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::{decode, encode};
+    use geo::{Geometry, MultiPolygon, polygon};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes, and any byte of a valid value changed, give a value or an error: never a
+        /// panic or a runaway allocation.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn mutated_values_never_panic(at in 0usize..200, byte in any::<u8>(), cut in 0usize..200) {
+            let g = Geometry::MultiPolygon(MultiPolygon(vec![
+                polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 0.)],
+            ]));
+            let mut b = encode(&g);
+            let n = b.len();
+            b[at % n] = byte;
+            b.truncate(cut.min(n));
+            let _ = decode(&b);
+        }
+    }
+}
