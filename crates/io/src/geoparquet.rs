@@ -605,10 +605,12 @@ mod tests {
         d
     }
 
-    /// Writes `df` as Parquet with the `geo` metadata `geo` (none if `None`).
+    /// Writes `df` as Parquet with the `geo` metadata `geo` (none if `None`), in row groups of
+    /// two rows (so that the columns are read in several chunks).
     fn write(path: &Path, mut df: DataFrame, geo: Option<&str>) {
         let file = std::fs::File::create(path).unwrap();
         ParquetWriter::new(file)
+            .with_row_group_size(Some(2))
             .with_key_value_metadata(
                 geo.map(|g| KeyValueMetadata::from_static(vec![("geo".into(), g.into())])),
             )
@@ -846,6 +848,42 @@ mod tests {
     }
 
     #[test]
+    fn reads_geoarrow_linestrings_with_a_null_and_drops_z() {
+        let d = dir("lines");
+        let path = d.join("x.parquet");
+        let xyz = StructChunked::from_series(
+            "xyz".into(),
+            3,
+            [
+                Series::new("x".into(), [0.0f64, 1.0, 2.0]),
+                Series::new("y".into(), [4.0f64, 4.5, 5.0]),
+                Series::new("z".into(), [9.0f64, 9.0, 9.0]),
+            ]
+            .iter(),
+        )
+        .unwrap()
+        .into_series();
+        let rows = vec![Some(xyz.slice(0, 2)), None, Some(xyz.slice(1, 2))];
+        let lines = Series::new("geometry".into(), rows);
+        let meta = r#"{"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": {"encoding": "linestring", "geometry_types": ["LineString Z"]}}}"#;
+        write(
+            &path,
+            DataFrame::new(3, vec![lines.into_column()]).unwrap(),
+            Some(meta),
+        );
+        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        let line = |cs: &[(f64, f64)]| Some(Geometry::LineString(cs.to_vec().into()));
+        assert_eq!(
+            layer.geometries,
+            [
+                line(&[(0.0, 4.0), (1.0, 4.5)]),
+                None,
+                line(&[(1.0, 4.5), (2.0, 5.0)])
+            ]
+        );
+    }
+
+    #[test]
     fn reads_geoarrow_points_and_multipolygons() {
         let d = dir("native");
         let path = d.join("x.parquet");
@@ -877,7 +915,7 @@ mod tests {
         let multi = list_of("geometry", &[0, 2, 3], polygons);
         write(
             &path,
-            DataFrame::new(2, vec![multi.into_column()]).unwrap(),
+            DataFrame::new(2, vec![multi.clone().into_column()]).unwrap(),
             Some(&meta("multipolygon")),
         );
         let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
@@ -885,12 +923,18 @@ mod tests {
             Geometry::Polygon(p) => p,
             _ => unreachable!(),
         };
-        assert_eq!(
-            layer.geometries,
-            [
-                Some(MultiPolygon(vec![poly(-74.1), poly(-74.0)]).into()),
-                Some(MultiPolygon(vec![poly(-73.9)]).into())
-            ]
-        );
+        let want = vec![
+            Some(MultiPolygon(vec![poly(-74.1), poly(-74.0)]).into()),
+            Some(MultiPolygon(vec![poly(-73.9)]).into()),
+        ];
+        assert_eq!(layer.geometries, want);
+
+        // A column of several chunks (polars may hand one over) decodes in row order.
+        let mut chunked = multi.clone();
+        chunked.append(&multi).unwrap();
+        assert_eq!(chunked.n_chunks(), 2);
+        let ids: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+        let decoded = decode_native("x", "geometry", &chunked, Encoding::MultiPolygon, &ids).unwrap();
+        assert_eq!(decoded, [want.clone(), want].concat());
     }
 }
