@@ -191,7 +191,7 @@ and overlapping targets.";
 /// Arguments of `careblock interpolate`.
 #[derive(Debug, Args)]
 pub struct InterpolateArgs {
-    /// Source polygons holding the counts (GeoJSON, Shapefile; any OGR format with --features gdal).
+    /// Source polygons holding the counts (GeoJSON, Shapefile, GeoParquet; any OGR format with --features gdal).
     #[arg(long)]
     pub source: PathBuf,
     /// Field holding the source ids (default: the GeoJSON `id` member or the feature index).

@@ -8,7 +8,7 @@ use careblock_io::{IoError, check_geometries};
 use geo::Geometry;
 
 use crate::errors::{Failure, Kind};
-use crate::wkb;
+use careblock_io::wkb;
 
 /// The name of the WKB column in the frames the Python side sends.
 pub const GEOMETRY: &str = "geometry";

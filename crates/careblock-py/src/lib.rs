@@ -14,7 +14,6 @@
 
 mod errors;
 mod frames;
-mod wkb;
 
 use std::path::{Path, PathBuf};
 

@@ -33,7 +33,7 @@ pub enum CrsError {
     },
     /// A layer that declares no CRS and for which none was given.
     #[error(
-        "{layer}: the layer has no CRS (no .prj beside the shapefile, no `crs` member) and none was given; add the .prj that came with the data"
+        "{layer}: the layer has no CRS (no .prj beside the shapefile, no `crs` member, or GeoParquet `crs: null`) and none was given; add the .prj that came with the data, or give the layer's CRS (`crs = <EPSG code>` beside its path in the method file)"
     )]
     Unknown {
         /// The layer (file) name.

@@ -75,7 +75,8 @@ pub enum IoError {
         /// What is wrong and what was expected.
         problem: String,
     },
-    /// A malformed shapefile (.shp/.shx/.dbf/.cpg) or attribute table.
+    /// A malformed shapefile (.shp/.shx/.dbf/.cpg), GeoParquet file (unreadable Parquet, missing
+    /// or invalid `geo` metadata, an encoding careblock cannot read) or attribute table.
     #[error("{path}: {message}")]
     Format {
         /// The file.

@@ -5,8 +5,10 @@
 //!
 //! - [`read_layer`] reads a vector layer, choosing the reader by extension: GeoJSON
 //!   ([`read_geojson`], a fast typed parser straight into `geo` types), ESRI Shapefile
-//!   ([`read_shapefile`], with `.prj` and `.cpg`), and with the `gdal` feature any OGR dataset
-//!   (`read_ogr`: GeoPackage, FlatGeobuf, File Geodatabase, ...).
+//!   ([`read_shapefile`], with `.prj` and `.cpg`), GeoParquet 1.0/1.1 ([`read_geoparquet`]: WKB
+//!   or GeoArrow geometries, CRS from the `geo` metadata), and with the `gdal` feature any OGR
+//!   dataset (`read_ogr`: GeoPackage, FlatGeobuf, File Geodatabase, ...).
+//! - [`wkb`] reads and writes Well-Known Binary (GeoParquet, the Python bindings).
 //! - [`read_table`] / [`read_table_with_key`] read CSV or Parquet attribute tables, and
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
 //! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
@@ -50,6 +52,7 @@ mod checksum;
 mod error;
 mod fast;
 mod geojson;
+mod geoparquet;
 mod gpkg;
 pub mod html;
 mod method;
@@ -60,12 +63,14 @@ pub mod results;
 mod shp;
 mod split;
 mod table;
+pub mod wkb;
 mod write;
 
 pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
+pub use geoparquet::read_geoparquet;
 pub use gpkg::{GpkgLayer, write_gpkg};
 pub use html::{HtmlReport, render_report};
 pub use method::{LoadOptions, LoadedInputs, check_geometries, load_inputs, read_method};
@@ -83,7 +88,8 @@ pub struct ReadOptions {
     pub id_field: Option<String>,
     /// CRS to assume when the file declares none (GeoJSON without a `crs` member is RFC 7946,
     /// EPSG:4326, unless this is given; a shapefile without `.prj` needs this, else
-    /// `CrsError::Unknown`).
+    /// `CrsError::Unknown`; so does a GeoParquet column with `crs: null`, or a Parquet file
+    /// without `geo` metadata whose `geometry` column is to be read as WKB).
     pub crs: Option<Crs>,
     /// Close unclosed polygon rings instead of refusing them (the repair is then listed in the
     /// returned [`ReadReport`]).
@@ -98,8 +104,9 @@ pub struct ReadReport {
 }
 
 /// Reads a vector layer, choosing the reader by the file's extension: `.geojson`/`.json` →
-/// [`read_geojson`], `.shp` → [`read_shapefile`], anything else (`.gpkg`, `.fgb`, `.gdb`, ...)
-/// → `read_ogr` when built with the `gdal` feature, else [`IoError::UnsupportedFormat`].
+/// [`read_geojson`], `.shp` → [`read_shapefile`], `.parquet`/`.geoparquet` →
+/// [`read_geoparquet`], anything else (`.gpkg`, `.fgb`, `.gdb`, ...) → `read_ogr` when built
+/// with the `gdal` feature, else [`IoError::UnsupportedFormat`].
 ///
 /// The layer's `name` is the path as given, so every later message names the file.
 pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::Layer, ReadReport), IoError> {
@@ -107,13 +114,14 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::La
     match ext.as_str() {
         "geojson" | "json" => read_geojson(path, opts),
         "shp" => read_shapefile(path, opts),
+        "parquet" | "geoparquet" => read_geoparquet(path, opts),
         #[cfg(feature = "gdal")]
         _ => read_ogr(path, None, opts),
         #[cfg(not(feature = "gdal"))]
         _ => Err(IoError::UnsupportedFormat {
             path: path.display().to_string(),
             reason: format!(
-                "cannot read {} files: without GDAL careblock reads .geojson, .json and .shp layers; build careblock with --features gdal to read any OGR format (.gpkg, .fgb, .gdb, ...)",
+                "cannot read {} files: without GDAL careblock reads .geojson, .json, .shp and GeoParquet (.parquet, .geoparquet) layers; build careblock with --features gdal to read any OGR format (.gpkg, .fgb, .gdb, ...)",
                 describe_extension(&ext)
             ),
             extension: ext,

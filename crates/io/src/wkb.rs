@@ -1,15 +1,30 @@
-//! Well-Known Binary, the geometry encoding that crosses the Python boundary (shapely's
-//! `to_wkb`/`from_wkb`, GeoArrow's WKB arrays). Reads ISO and extended (PostGIS) WKB of either
-//! byte order, dropping Z and M; writes little-endian 2D ISO WKB.
+//! Well-Known Binary: the geometry encoding of GeoParquet (`encoding: "WKB"`) and of the Python
+//! boundary (shapely's `to_wkb`/`from_wkb`, GeoArrow's WKB arrays). Reads ISO and extended
+//! (PostGIS) WKB of either byte order, dropping Z and M; writes little-endian 2D ISO WKB.
+//!
+//! One codec for the whole project, here rather than a crate: `wkb` (georust) decodes into
+//! `geo-traits` views that still need converting into `geo` types, and `geozero` (`with-geo`)
+//! brings a generic processor framework and more dependencies for the same few hundred lines;
+//! both would be a second set of error messages to keep in step. This one is small, refuses
+//! corrupt counts before allocating, and is shared with the Python bindings (careblock-py).
 
 use geo::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
     Polygon,
 };
 
-/// Why a WKB value could not be read.
+/// Why a WKB value could not be read (a one-line message, without the file or row: the caller
+/// adds them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WkbError(pub String);
+
+impl std::fmt::Display for WkbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WkbError {}
 
 struct Reader<'a> {
     buf: &'a [u8],
@@ -337,5 +352,33 @@ mod tests {
         c.extend_from_slice(&3u32.to_le_bytes());
         c.extend_from_slice(&0x8000_0000u32.to_le_bytes());
         assert!(decode(&c).unwrap_err().0.contains("does not fit"));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::{decode, encode};
+    use geo::{Geometry, MultiPolygon, polygon};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes, and any byte of a valid value changed, give a value or an error: never a
+        /// panic or a runaway allocation.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn mutated_values_never_panic(at in 0usize..200, byte in any::<u8>(), cut in 0usize..200) {
+            let g = Geometry::MultiPolygon(MultiPolygon(vec![
+                polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 0.)],
+            ]));
+            let mut b = encode(&g);
+            let n = b.len();
+            b[at % n] = byte;
+            b.truncate(cut.min(n));
+            let _ = decode(&b);
+        }
     }
 }

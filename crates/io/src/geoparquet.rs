@@ -1,0 +1,940 @@
+//! The GeoParquet reader (GeoParquet 1.0 and 1.1): attributes and geometries with polars'
+//! Parquet reader, the `geo` key-value metadata from the file's footer.
+//!
+//! How it is read, and why:
+//!
+//! - The Parquet file is read by polars (already careblock's table reader), not by arrow-rs or
+//!   geoarrow: those pin another arrow than polars' and would be a second Parquet stack in the
+//!   build. polars exposes the footer's file-level key-value metadata
+//!   ([`ParquetReader::get_metadata`] → `key_value_metadata()`), which is where GeoParquet keeps
+//!   its `geo` JSON, so no hand-written Thrift decoding is needed.
+//! - WKB goes through [`crate::wkb`], the one codec of the project (shared with the Python
+//!   bindings; its module doc says why it is not the `wkb` or `geozero` crate), decoded across
+//!   the threads in row order.
+//! - GeoArrow native encodings (`point`, `linestring`, `polygon`, `multipoint`,
+//!   `multilinestring`, `multipolygon`, coordinates as structs of `x`, `y` and optionally `z`,
+//!   `m`, as GeoParquet 1.1 requires) are walked through the list offsets of polars' columns.
+//!
+//! A Parquet file without `geo` metadata is not GeoParquet, and then nothing says where the
+//! geometries are or what their CRS is. As GDAL does, a binary column named `geometry`,
+//! `geom` or `wkb_geometry` is read as WKB, but only when the layer's CRS is given
+//! ([`ReadOptions::crs`], `crs = ...` in a method file): assuming lon/lat for coordinates that
+//! may be metres would be a silent guess. Without it the error says which column was found and
+//! what to do.
+
+use std::path::Path;
+
+use careblock_core::crs::check_plausible;
+use careblock_core::{Crs, CrsError, Layer, LayerError, WGS84};
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::{IoError, ReadOptions, ReadReport, path_name, wkb};
+
+/// Column names read as WKB in a Parquet file without `geo` metadata (when the CRS is given).
+const FALLBACK_COLUMNS: [&str; 3] = ["geometry", "geom", "wkb_geometry"];
+
+/// Reads a GeoParquet file (`.parquet`, `.geoparquet`; GeoParquet 1.0 or 1.1).
+///
+/// - Geometry: the `geo` metadata's `primary_column`, encoded as WKB or as a GeoArrow native
+///   type; a null → `None` (as is WKB `POINT EMPTY`). Z and M are dropped.
+/// - CRS: the column's `crs` (PROJJSON) by its `id` (`EPSG:<code>`, `OGC:CRS84`); no `crs` key →
+///   OGC:CRS84 (EPSG:4326) as the specification says; `crs: null` (unknown) or a PROJJSON
+///   without an id → `opts.crs`, else an error.
+/// - Columns: every other column, in file order, except the other geometry columns and the 1.1
+///   bounding-box covering column. Integers → Int64, floats → Float64, dates, times and
+///   categories → text, as the other readers type them.
+/// - ids: `opts.id_field`'s value, else the 0-based row index.
+/// - `geometry_types`, `bbox`, `edges` and `epoch` are not checked: the geometries are read as
+///   they are and measured as planar, like every other layer.
+pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
+    let name = path_name(path);
+    let file = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
+    let mut reader = ParquetReader::new(file);
+    let metadata = reader.get_metadata().map_err(|e| not_parquet(&name, e))?.clone();
+    let geo_text = metadata
+        .key_value_metadata()
+        .iter()
+        .flatten()
+        .find(|kv| kv.key == "geo")
+        .map(|kv| kv.value.clone().unwrap_or_default());
+    // pyarrow (geopandas) and GDAL store the Arrow schema beside the Parquet one, with the
+    // geometry column typed as a GeoArrow extension type (`geoarrow.wkb`, `geoarrow.polygon`,
+    // ...), which polars refuses to make a column of. The Parquet schema says the same without
+    // the extension (binary, nested lists of structs), so the Arrow schema is then left out.
+    let arrow_schema = infer_schema(&metadata).map_err(|e| not_parquet(&name, e))?;
+    if arrow_schema
+        .iter_values()
+        .any(|f| matches!(f.dtype, ArrowDataType::Extension(_)))
+    {
+        let mut plain = (*metadata).clone();
+        if let Some(kv) = &mut plain.key_value_metadata {
+            kv.retain(|kv| kv.key != "ARROW:schema");
+        }
+        reader.set_metadata(Arc::new(plain));
+    }
+    let df = reader.finish().map_err(|e| not_parquet(&name, e))?;
+    let meta = match geo_text {
+        Some(text) => parse_geo(&name, &text)?,
+        None => fallback(&name, &df, opts)?,
+    };
+    let crs = match &meta.crs {
+        CrsDecl::Default => WGS84,
+        CrsDecl::Given(c) => *c,
+        CrsDecl::Null => opts
+            .crs
+            .ok_or_else(|| IoError::crs(&name, CrsError::Unknown { layer: name.clone() }))?,
+        CrsDecl::NoId(text) => opts.crs.ok_or_else(|| {
+            IoError::crs(
+                &name,
+                CrsError::Unparseable {
+                    text: text.clone(),
+                    reason: "a GeoParquet PROJJSON CRS without an EPSG \"id\"; give the layer's CRS (`crs = <EPSG code>` beside its path in the method file)",
+                },
+            )
+        })?,
+    };
+
+    let geometry = df.column(&meta.column).map_err(|_| IoError::MissingColumn {
+        path: name.clone(),
+        column: meta.column.clone(),
+        available: names(&df),
+    })?;
+    let geometry = geometry.as_materialized_series().clone();
+
+    let drop: Vec<&str> = std::iter::once(meta.column.as_str())
+        .chain(meta.other_columns.iter().map(String::as_str))
+        .filter(|c| df.column(c).is_ok())
+        .collect();
+    let attributes = df.drop_many(drop);
+    let attributes = normalise(&name, attributes)?;
+    let ids = ids(&name, &attributes, opts)?;
+
+    let geometries = match meta.encoding {
+        Encoding::Wkb => decode_wkb(&name, &meta.column, &geometry, &ids)?,
+        native => decode_native(&name, &meta.column, &geometry, native, &ids)?,
+    };
+
+    let layer = Layer::new(name.clone(), ids, geometries, attributes, crs).map_err(|e| {
+        let e = match (e, &opts.id_field) {
+            (
+                LayerError::DuplicateId {
+                    layer,
+                    id,
+                    first,
+                    second,
+                    ..
+                },
+                Some(f),
+            ) => LayerError::DuplicateId {
+                layer,
+                id,
+                id_source: Some(format!("field {f:?}")),
+                first,
+                second,
+            },
+            (e, _) => e,
+        };
+        IoError::layer(&name, e)
+    })?;
+    check_plausible(&layer).map_err(|e| IoError::crs(&name, e))?;
+    Ok((layer, ReadReport::default()))
+}
+
+/// A file polars cannot read as Parquet: truncated, corrupt, or another format.
+fn not_parquet(name: &str, e: PolarsError) -> IoError {
+    let message = e.to_string();
+    let message = message.trim_end().replace('\n', " ");
+    IoError::format(
+        name,
+        format!("cannot read the file as Parquet (truncated, corrupt or not Parquet): {message}"),
+    )
+}
+
+fn names(df: &DataFrame) -> String {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How the geometry column is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Wkb,
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+}
+
+/// What the metadata says of the CRS.
+#[derive(Debug, Clone, PartialEq)]
+enum CrsDecl {
+    /// No `crs` key: OGC:CRS84.
+    Default,
+    /// A CRS careblock knows.
+    Given(Crs),
+    /// `crs: null`: an unknown CRS.
+    Null,
+    /// A PROJJSON CRS without an EPSG id (its name, for the message).
+    NoId(String),
+}
+
+/// What careblock uses of the `geo` metadata.
+#[derive(Debug, Clone, PartialEq)]
+struct GeoMeta {
+    /// The primary geometry column.
+    column: String,
+    encoding: Encoding,
+    crs: CrsDecl,
+    /// Columns that are not attributes: the other geometry columns, the bbox covering column.
+    other_columns: Vec<String>,
+}
+
+/// Reads the `geo` metadata (JSON).
+fn parse_geo(name: &str, text: &str) -> Result<GeoMeta, IoError> {
+    let bad = |what: String| IoError::format(name, format!("invalid GeoParquet `geo` metadata: {what}"));
+    let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON ({e})")))?;
+    let primary = v
+        .get("primary_column")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no \"primary_column\" string".into()))?;
+    let columns = v
+        .get("columns")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("no \"columns\" object".into()))?;
+    let col = columns.get(primary).ok_or_else(|| {
+        bad(format!(
+            "the primary column {primary:?} is not described in \"columns\""
+        ))
+    })?;
+    let encoding_name = col
+        .get("encoding")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(format!("column {primary:?} has no \"encoding\" string")))?;
+    let encoding = match encoding_name.to_ascii_lowercase().as_str() {
+        "wkb" => Encoding::Wkb,
+        "point" => Encoding::Point,
+        "linestring" => Encoding::LineString,
+        "polygon" => Encoding::Polygon,
+        "multipoint" => Encoding::MultiPoint,
+        "multilinestring" => Encoding::MultiLineString,
+        "multipolygon" => Encoding::MultiPolygon,
+        _ => {
+            return Err(IoError::format(
+                name,
+                format!(
+                    "the GeoParquet column {primary:?} has encoding {encoding_name:?}, which careblock cannot read (it reads WKB and the GeoArrow point, linestring, polygon, multipoint, multilinestring and multipolygon encodings)"
+                ),
+            ));
+        }
+    };
+    let crs = match col.get("crs") {
+        None => CrsDecl::Default,
+        Some(Value::Null) => CrsDecl::Null,
+        Some(c) => match projjson_id(c) {
+            Some(text) => CrsDecl::Given(Crs::parse(&text).map_err(|e| IoError::crs(name, e))?),
+            None => CrsDecl::NoId(
+                c.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unnamed")
+                    .to_string(),
+            ),
+        },
+    };
+    let mut other_columns: Vec<String> = columns.keys().filter(|k| *k != primary).cloned().collect();
+    // GeoParquet 1.1: "covering": {"bbox": {"xmin": ["bbox", "xmin"], ...}}
+    if let Some(bbox) = col.get("covering").and_then(|c| c.get("bbox")) {
+        for part in ["xmin", "ymin", "xmax", "ymax"] {
+            if let Some(top) = bbox.get(part).and_then(|p| p.get(0)).and_then(Value::as_str)
+                && !other_columns.iter().any(|c| c == top)
+            {
+                other_columns.push(top.to_string());
+            }
+        }
+    }
+    Ok(GeoMeta {
+        column: primary.to_string(),
+        encoding,
+        crs,
+        other_columns,
+    })
+}
+
+/// The `AUTHORITY:CODE` of a PROJJSON CRS (its `id`, or the first of `ids`; for a BoundCRS, its
+/// source CRS's), or a CRS given as text (`"EPSG:4326"`, not the specification's form but
+/// written by some tools).
+fn projjson_id(crs: &Value) -> Option<String> {
+    if let Some(text) = crs.as_str() {
+        return Some(text.to_string());
+    }
+    let id = crs
+        .get("id")
+        .or_else(|| crs.get("ids").and_then(|ids| ids.get(0)))
+        .or_else(|| crs.get("source_crs").and_then(|s| s.get("id")))?;
+    let authority = id.get("authority")?.as_str()?;
+    let code = match id.get("code")? {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    Some(format!("{authority}:{code}"))
+}
+
+/// A Parquet file without `geo` metadata: its `geometry`/`geom`/`wkb_geometry` binary column
+/// as WKB when the CRS is given, else an error saying so.
+fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, IoError> {
+    let found = FALLBACK_COLUMNS.iter().find(|c| {
+        df.column(c)
+            .is_ok_and(|col| matches!(col.dtype(), DataType::Binary | DataType::BinaryOffset))
+    });
+    match (found, opts.crs) {
+        (Some(c), Some(crs)) => Ok(GeoMeta {
+            column: c.to_string(),
+            encoding: Encoding::Wkb,
+            crs: CrsDecl::Given(crs),
+            other_columns: Vec::new(),
+        }),
+        (Some(c), None) => Err(IoError::format(
+            name,
+            format!(
+                "a Parquet file without GeoParquet `geo` metadata: its binary column {c:?} may be WKB geometries, but nothing says their CRS; give the layer's CRS (`crs = <EPSG code>` beside its path in the method file) to read it as WKB, or write the file as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)"
+            ),
+        )),
+        (None, _) => Err(IoError::format(
+            name,
+            format!(
+                "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`, or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
+                names(df)
+            ),
+        )),
+    }
+}
+
+/// The attribute columns typed as the other readers type them: integers → Int64, floats →
+/// Float64, dates, times, durations and categories → text; anything else (decimals, lists,
+/// structs, binary) as it is.
+fn normalise(name: &str, df: DataFrame) -> Result<DataFrame, IoError> {
+    let height = df.height();
+    let mut columns = Vec::with_capacity(df.width());
+    for col in df.into_columns() {
+        let dt = col.dtype().clone();
+        let to = match dt {
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32 => Some(DataType::Int64),
+            DataType::UInt64 => {
+                let fits = col
+                    .as_materialized_series()
+                    .u64()
+                    .map(|ca| ca.max().is_none_or(|m| m <= i64::MAX as u64))
+                    .unwrap_or(false);
+                Some(if fits { DataType::Int64 } else { DataType::Float64 })
+            }
+            DataType::Float32 => Some(DataType::Float64),
+            DataType::Date
+            | DataType::Datetime(_, _)
+            | DataType::Time
+            | DataType::Duration(_)
+            | DataType::Categorical(_, _)
+            | DataType::Enum(_, _) => Some(DataType::String),
+            _ => None,
+        };
+        columns.push(match to {
+            Some(to) => col.cast(&to).map_err(|e| IoError::table(name, e))?,
+            None => col,
+        });
+    }
+    DataFrame::new(height, columns).map_err(|e| IoError::table(name, e))
+}
+
+/// `opts.id_field`'s values as text (numbers as Rust writes them, like the shapefile reader),
+/// else the 0-based row index.
+fn ids(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<Vec<String>, IoError> {
+    let Some(field) = &opts.id_field else {
+        return Ok((0..df.height()).map(|i| i.to_string()).collect());
+    };
+    let col = df.column(field).map_err(|_| IoError::MissingColumn {
+        path: name.to_string(),
+        column: field.clone(),
+        available: names(df),
+    })?;
+    let series = col.as_materialized_series();
+    let values: Vec<Option<String>> = match series.dtype() {
+        DataType::Float64 => series
+            .f64()
+            .map_err(|e| IoError::table(name, e))?
+            .iter()
+            .map(|v| v.map(|x| x.to_string()))
+            .collect(),
+        _ => {
+            let cast = series
+                .cast(&DataType::String)
+                .map_err(|e| IoError::table(name, e))?;
+            cast.str()
+                .map_err(|e| IoError::table(name, e))?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        }
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.ok_or_else(|| IoError::Field {
+                path: name.to_string(),
+                id: None,
+                index: i,
+                field: field.clone(),
+                problem: "the id field is null; every feature needs an id".into(),
+            })
+        })
+        .collect()
+}
+
+/// A geometry problem of one row, naming the file, the row (and its id) and the column.
+fn row_error(name: &str, column: &str, ids: &[String], index: usize, problem: String) -> IoError {
+    IoError::Field {
+        path: name.to_string(),
+        id: ids.get(index).cloned(),
+        index,
+        field: column.to_string(),
+        problem,
+    }
+}
+
+/// Decodes a WKB column across the threads; the first bad row in row order is the error.
+fn decode_wkb(
+    name: &str,
+    column: &str,
+    s: &Series,
+    ids: &[String],
+) -> Result<Vec<Option<Geometry<f64>>>, IoError> {
+    let s = match s.dtype() {
+        DataType::Binary => s.clone(),
+        DataType::BinaryOffset | DataType::String => {
+            s.cast(&DataType::Binary).map_err(|e| IoError::table(name, e))?
+        }
+        dt => {
+            return Err(IoError::format(
+                name,
+                format!("the GeoParquet column {column:?} is declared WKB but holds {dt}, not binary values"),
+            ));
+        }
+    };
+    let ca = s.binary().map_err(|e| IoError::table(name, e))?;
+    let values: Vec<Option<&[u8]>> = ca.iter().collect();
+    let decoded: Vec<Result<Option<Geometry<f64>>, wkb::WkbError>> = values
+        .par_iter()
+        .with_min_len(1024)
+        .map(|v| match v {
+            None => Ok(None),
+            Some(b) => wkb::decode(b),
+        })
+        .collect();
+    decoded
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| g.map_err(|e| row_error(name, column, ids, i, format!("invalid WKB: {e}"))))
+        .collect()
+}
+
+/// One level of a list column: its offsets (one more than its rows) and its values.
+struct Level {
+    offsets: Vec<usize>,
+    values: Series,
+}
+
+fn list_level(s: &Series) -> Result<Level, String> {
+    let ca = s
+        .list()
+        .map_err(|_| format!("expected a list, found {}", s.dtype()))?
+        .rechunk();
+    let arr = ca.downcast_as_array();
+    let raw = arr.offsets().as_slice();
+    let offsets = raw
+        .iter()
+        .map(|&o| usize::try_from(o).map_err(|_| "negative list offset".to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Level {
+        offsets,
+        values: ca.get_inner(),
+    })
+}
+
+/// The x and y of a GeoArrow coordinate struct (z and m are dropped); a null x or y is NaN.
+fn coords(s: &Series) -> Result<Vec<Coord<f64>>, String> {
+    let st = s
+        .struct_()
+        .map_err(|_| {
+            format!(
+                "expected coordinates as a struct of x and y (GeoParquet's separated layout), found {}",
+                s.dtype()
+            )
+        })?
+        .clone();
+    let axis = |n: &str| -> Result<Vec<f64>, String> {
+        let f = st
+            .field_by_name(n)
+            .map_err(|_| format!("the coordinate struct has no field {n:?}"))?
+            .cast(&DataType::Float64)
+            .map_err(|e| e.to_string())?;
+        Ok(f.f64()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect())
+    };
+    let (x, y) = (axis("x")?, axis("y")?);
+    Ok(x.into_iter().zip(y).map(|(x, y)| Coord { x, y }).collect())
+}
+
+/// Decodes a GeoArrow native column (single chunk after rechunking, every level's offsets).
+fn decode_native(
+    name: &str,
+    column: &str,
+    s: &Series,
+    encoding: Encoding,
+    ids: &[String],
+) -> Result<Vec<Option<Geometry<f64>>>, IoError> {
+    let file_error = |problem: String| {
+        IoError::format(
+            name,
+            format!("the GeoParquet column {column:?} ({encoding:?} encoding): {problem}"),
+        )
+    };
+    let nulls: Vec<bool> = s.is_null().iter().map(|v| v.unwrap_or(true)).collect();
+    // The list levels above the coordinates: 0 for points, 1 for linestrings and multipoints,
+    // 2 for polygons and multilinestrings, 3 for multipolygons.
+    let depth = match encoding {
+        Encoding::Point => 0,
+        Encoding::LineString | Encoding::MultiPoint => 1,
+        Encoding::Polygon | Encoding::MultiLineString => 2,
+        Encoding::MultiPolygon => 3,
+        Encoding::Wkb => unreachable!("WKB is decoded by decode_wkb"),
+    };
+    let mut levels = Vec::with_capacity(depth);
+    let mut current = s.clone();
+    for _ in 0..depth {
+        let level = list_level(&current).map_err(file_error)?;
+        current = level.values.clone();
+        levels.push(level.offsets);
+    }
+    let xy = coords(&current).map_err(file_error)?;
+    let range = |level: usize, i: usize| -> Result<std::ops::Range<usize>, String> {
+        let o = &levels[level];
+        match (o.get(i), o.get(i + 1)) {
+            (Some(&a), Some(&b)) if a <= b => Ok(a..b),
+            _ => Err(format!("list offsets out of range at level {level}")),
+        }
+    };
+    let line = |level: usize, i: usize| -> Result<LineString<f64>, String> {
+        let r = range(level, i)?;
+        xy.get(r)
+            .map(|c| LineString::new(c.to_vec()))
+            .ok_or_else(|| "coordinates out of range".to_string())
+    };
+    let polygon = |level: usize, i: usize| -> Result<Polygon<f64>, String> {
+        let mut rings = range(level, i)?
+            .map(|r| line(level + 1, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rings.is_empty() {
+            return Ok(Polygon::new(LineString::new(vec![]), vec![]));
+        }
+        let exterior = rings.remove(0);
+        Ok(Polygon::new(exterior, rings))
+    };
+    let row = |i: usize| -> Result<Option<Geometry<f64>>, String> {
+        if nulls[i] {
+            return Ok(None);
+        }
+        Ok(Some(match encoding {
+            Encoding::Point => {
+                let c = *xy.get(i).ok_or("coordinates out of range")?;
+                if c.x.is_nan() && c.y.is_nan() {
+                    return Ok(None);
+                }
+                Geometry::Point(Point(c))
+            }
+            Encoding::LineString => Geometry::LineString(line(0, i)?),
+            Encoding::MultiPoint => {
+                Geometry::MultiPoint(MultiPoint(line(0, i)?.0.into_iter().map(Point).collect()))
+            }
+            Encoding::Polygon => Geometry::Polygon(polygon(0, i)?),
+            Encoding::MultiLineString => Geometry::MultiLineString(MultiLineString(
+                range(0, i)?.map(|k| line(1, k)).collect::<Result<_, _>>()?,
+            )),
+            Encoding::MultiPolygon => Geometry::MultiPolygon(MultiPolygon(
+                range(0, i)?.map(|k| polygon(1, k)).collect::<Result<_, _>>()?,
+            )),
+            Encoding::Wkb => unreachable!("WKB is decoded by decode_wkb"),
+        }))
+    };
+    let decoded: Vec<Result<Option<Geometry<f64>>, String>> = (0..nulls.len())
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(row)
+        .collect();
+    decoded
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| g.map_err(|p| row_error(name, column, ids, i, p)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+    use polars::prelude::{KeyValueMetadata, ParquetWriter};
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("careblock-gpq-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Writes `df` as Parquet with the `geo` metadata `geo` (none if `None`), in row groups of
+    /// two rows (so that the columns are read in several chunks).
+    fn write(path: &Path, mut df: DataFrame, geo: Option<&str>) {
+        let file = std::fs::File::create(path).unwrap();
+        ParquetWriter::new(file)
+            .with_row_group_size(Some(2))
+            .with_key_value_metadata(
+                geo.map(|g| KeyValueMetadata::from_static(vec![("geo".into(), g.into())])),
+            )
+            .finish(&mut df)
+            .unwrap();
+    }
+
+    fn wkb_column(name: &str, gs: &[Option<Geometry<f64>>]) -> Column {
+        let values: Vec<Option<Vec<u8>>> = gs.iter().map(|g| g.as_ref().map(wkb::encode)).collect();
+        Series::new(name.into(), values).into_column()
+    }
+
+    fn square(x: f64) -> Geometry<f64> {
+        polygon![(x: x, y: 4.0), (x: x + 0.01, y: 4.0), (x: x + 0.01, y: 4.01), (x: x, y: 4.0)].into()
+    }
+
+    const WKB_META: &str = r#"{"version": "1.1.0", "primary_column": "geometry",
+        "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Polygon"],
+        "covering": {"bbox": {"xmin": ["bbox", "xmin"], "ymin": ["bbox", "ymin"],
+                              "xmax": ["bbox", "xmax"], "ymax": ["bbox", "ymax"]}}}}}"#;
+
+    #[test]
+    fn reads_wkb_with_the_default_crs_ids_and_columns() {
+        let d = dir("wkb");
+        let gs = vec![Some(square(-74.1)), None, Some(square(-74.0))];
+        let bbox = StructChunked::from_series(
+            "bbox".into(),
+            3,
+            [
+                Series::new("xmin".into(), [1.0f64, 2.0, 3.0]),
+                Series::new("ymin".into(), [1.0f64, 2.0, 3.0]),
+            ]
+            .iter(),
+        )
+        .unwrap()
+        .into_series()
+        .into_column();
+        let df = DataFrame::new(
+            3,
+            vec![
+                Column::new("code".into(), ["a", "b", "c"]),
+                Column::new("pop".into(), [Some(1i32), None, Some(3)]),
+                Column::new("rate".into(), [0.5f32, 1.0, 1.5]),
+                wkb_column("geometry", &gs),
+                bbox,
+            ],
+        )
+        .unwrap();
+        let path = d.join("x.parquet");
+        write(&path, df, Some(WKB_META));
+        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(layer.ids, ["0", "1", "2"]);
+        assert_eq!(layer.geometries, gs);
+        assert_eq!(layer.crs, WGS84);
+        assert_eq!(names(&layer.attributes), "code, pop, rate");
+        assert_eq!(layer.attributes.column("pop").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(
+            layer.numeric_column("rate").unwrap(),
+            [Some(0.5), Some(1.0), Some(1.5)]
+        );
+
+        let opts = ReadOptions {
+            id_field: Some("code".into()),
+            ..ReadOptions::default()
+        };
+        let (layer, _) = read_geoparquet(&path, &opts).unwrap();
+        assert_eq!(layer.ids, ["a", "b", "c"]);
+        let opts = ReadOptions {
+            id_field: Some("pop".into()),
+            ..ReadOptions::default()
+        };
+        let e = read_geoparquet(&path, &opts).unwrap_err().to_string();
+        assert!(
+            e.contains("x.parquet: feature at index 1, field \"pop\": the id field is null"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reads_the_crs_from_projjson_and_refuses_an_unknown_one() {
+        let d = dir("crs");
+        let df = || {
+            DataFrame::new(
+                1,
+                vec![wkb_column(
+                    "geom",
+                    &[Some(geo::point!(x: 4_880_000.0, y: 2_070_000.0).into())],
+                )],
+            )
+            .unwrap()
+        };
+        let meta = |crs: &str| {
+            format!(
+                r#"{{"version": "1.0.0", "primary_column": "geom", "columns": {{"geom": {{"encoding": "WKB", "geometry_types": [], "crs": {crs}}}}}}}"#
+            )
+        };
+        let path = d.join("x.parquet");
+        let projjson = r#"{"type": "ProjectedCRS", "name": "MAGNA-SIRGAS / Origen-Nacional", "id": {"authority": "EPSG", "code": 9377}}"#;
+        write(&path, df(), Some(&meta(projjson)));
+        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(layer.crs, Crs::from_epsg(9377).unwrap());
+
+        write(&path, df(), Some(&meta("null")));
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the layer has no CRS") && e.contains("`crs: null`"),
+            "{e}"
+        );
+        let e = read_geoparquet(&path, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e, IoError::Crs { .. }), "{e}");
+        let noid = r#"{"type": "ProjectedCRS", "name": "Local grid"}"#;
+        write(&path, df(), Some(&meta(noid)));
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"Local grid\"") && e.contains("without an EPSG"),
+            "{e}"
+        );
+        write(&path, df(), Some(&meta("null")));
+        let opts = ReadOptions {
+            crs: Some(Crs::from_epsg(9377).unwrap()),
+            ..ReadOptions::default()
+        };
+        assert_eq!(read_geoparquet(&path, &opts).unwrap().0.crs.epsg(), 9377);
+
+        let unknown = r#"{"type": "ProjectedCRS", "name": "x", "id": {"authority": "EPSG", "code": 99999}}"#;
+        write(&path, df(), Some(&meta(unknown)));
+        let e = read_geoparquet(&path, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e, IoError::Crs { .. }), "{e}");
+        assert!(e.to_string().contains("99999"), "{e}");
+    }
+
+    #[test]
+    fn bad_files_name_the_file_row_and_column() {
+        let d = dir("bad");
+        let path = d.join("x.parquet");
+        let mut bad = wkb::encode(&square(-74.1));
+        bad.truncate(20);
+        let df = DataFrame::new(
+            2,
+            vec![
+                Series::new("geometry".into(), [Some(wkb::encode(&square(-74.1))), Some(bad)]).into_column(),
+            ],
+        )
+        .unwrap();
+        write(&path, df.clone(), Some(WKB_META));
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}: feature \"1\" (index 1), field \"geometry\": invalid WKB: ",
+                path.display()
+            )),
+            "{e}"
+        );
+
+        let odd = WKB_META.replace("\"WKB\"", "\"WKT\"");
+        write(&path, df.clone(), Some(&odd));
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("has encoding \"WKT\", which careblock cannot read"),
+            "{e}"
+        );
+
+        // No `geo` metadata: the `geometry` column is WKB only when the CRS is given.
+        write(&path, df.head(Some(1)), None);
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("without GeoParquet `geo` metadata") && e.contains("\"geometry\""),
+            "{e}"
+        );
+        let opts = ReadOptions {
+            crs: Some(WGS84),
+            ..ReadOptions::default()
+        };
+        assert_eq!(
+            read_geoparquet(&path, &opts).unwrap().0.geometries,
+            [Some(square(-74.1))]
+        );
+        let table = DataFrame::new(1, vec![Column::new("k".into(), ["a"])]).unwrap();
+        write(&path, table, None);
+        let e = read_geoparquet(&path, &opts).unwrap_err().to_string();
+        assert!(e.contains("is it an attribute table?"), "{e}");
+
+        // Truncated: the footer is gone.
+        write(&path, df, Some(WKB_META));
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot read the file as Parquet"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        // Corrupt: the footer is intact but the pages are overwritten.
+        let mut corrupt = bytes.clone();
+        for b in &mut corrupt[4..bytes.len() / 2] {
+            *b = 0xff;
+        }
+        std::fs::write(&path, &corrupt).unwrap();
+        let e = read_geoparquet(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot read the file as Parquet"), "{e}");
+    }
+
+    /// A GeoArrow list level over `values`: row i holds `values[offsets[i]..offsets[i + 1]]`.
+    fn list_of(name: &str, offsets: &[i64], values: Series) -> Series {
+        let rows: Vec<Series> = offsets
+            .windows(2)
+            .map(|w| values.slice(w[0], (w[1] - w[0]) as usize))
+            .collect();
+        let mut s = Series::new(name.into(), rows);
+        s.rename(name.into());
+        s
+    }
+
+    fn xy(name: &str, cs: &[(f64, f64)]) -> Series {
+        let x: Vec<f64> = cs.iter().map(|c| c.0).collect();
+        let y: Vec<f64> = cs.iter().map(|c| c.1).collect();
+        StructChunked::from_series(
+            name.into(),
+            cs.len(),
+            [Series::new("x".into(), x), Series::new("y".into(), y)].iter(),
+        )
+        .unwrap()
+        .into_series()
+    }
+
+    #[test]
+    fn reads_geoarrow_linestrings_with_a_null_and_drops_z() {
+        let d = dir("lines");
+        let path = d.join("x.parquet");
+        let xyz = StructChunked::from_series(
+            "xyz".into(),
+            3,
+            [
+                Series::new("x".into(), [0.0f64, 1.0, 2.0]),
+                Series::new("y".into(), [4.0f64, 4.5, 5.0]),
+                Series::new("z".into(), [9.0f64, 9.0, 9.0]),
+            ]
+            .iter(),
+        )
+        .unwrap()
+        .into_series();
+        let rows = vec![Some(xyz.slice(0, 2)), None, Some(xyz.slice(1, 2))];
+        let lines = Series::new("geometry".into(), rows);
+        let meta = r#"{"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": {"encoding": "linestring", "geometry_types": ["LineString Z"]}}}"#;
+        write(
+            &path,
+            DataFrame::new(3, vec![lines.into_column()]).unwrap(),
+            Some(meta),
+        );
+        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        let line = |cs: &[(f64, f64)]| Some(Geometry::LineString(cs.to_vec().into()));
+        assert_eq!(
+            layer.geometries,
+            [
+                line(&[(0.0, 4.0), (1.0, 4.5)]),
+                None,
+                line(&[(1.0, 4.5), (2.0, 5.0)])
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_geoarrow_points_and_multipolygons() {
+        let d = dir("native");
+        let path = d.join("x.parquet");
+        let meta = |enc: &str| {
+            format!(
+                r#"{{"version": "1.1.0", "primary_column": "geometry", "columns": {{"geometry": {{"encoding": "{enc}", "geometry_types": []}}}}}}"#
+            )
+        };
+        let points = xy("geometry", &[(-74.1, 4.6), (-74.0, 4.7)]);
+        write(
+            &path,
+            DataFrame::new(2, vec![points.into_column()]).unwrap(),
+            Some(&meta("point")),
+        );
+        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(
+            layer.geometries,
+            [
+                Some(Point::new(-74.1, 4.6).into()),
+                Some(Point::new(-74.0, 4.7).into())
+            ]
+        );
+
+        // Two multipolygons: one of two squares, one of one square.
+        let ring = |x: f64| vec![(x, 4.0), (x + 0.01, 4.0), (x + 0.01, 4.01), (x, 4.0)];
+        let cs: Vec<(f64, f64)> = [-74.1, -74.0, -73.9].iter().flat_map(|&x| ring(x)).collect();
+        let rings = list_of("rings", &[0, 4, 8, 12], xy("xy", &cs));
+        let polygons = list_of("polygons", &[0, 1, 2, 3], rings);
+        let multi = list_of("geometry", &[0, 2, 3], polygons);
+        write(
+            &path,
+            DataFrame::new(2, vec![multi.clone().into_column()]).unwrap(),
+            Some(&meta("multipolygon")),
+        );
+        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        let poly = |x: f64| match square(x) {
+            Geometry::Polygon(p) => p,
+            _ => unreachable!(),
+        };
+        let want = vec![
+            Some(MultiPolygon(vec![poly(-74.1), poly(-74.0)]).into()),
+            Some(MultiPolygon(vec![poly(-73.9)]).into()),
+        ];
+        assert_eq!(layer.geometries, want);
+
+        // A column of several chunks (polars may hand one over) decodes in row order.
+        let mut chunked = multi.clone();
+        chunked.append(&multi).unwrap();
+        assert_eq!(chunked.n_chunks(), 2);
+        let ids: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+        let decoded = decode_native("x", "geometry", &chunked, Encoding::MultiPolygon, &ids).unwrap();
+        assert_eq!(decoded, [want.clone(), want].concat());
+    }
+}
