@@ -350,6 +350,7 @@ fn index<'py>(
                 supply: &[],
                 network: None,
                 network_gap: None,
+                prepared_network: None,
             },
         )?;
         let u = level_table(&result, &result.units, &units, spec.units.label.as_deref())?;

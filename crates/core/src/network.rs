@@ -1031,6 +1031,28 @@ pub struct Distances {
     pub max_snap: f64,
 }
 
+/// A method's street network built once for every step that walks on it (the index's access
+/// and the siting), however many of them do: build it with [`PreparedNetwork::get_or_build`].
+/// It belongs to one method's loaded inputs (the `[network]` section is the method's).
+#[derive(Debug, Clone, Default)]
+pub struct PreparedNetwork(std::sync::OnceLock<NetworkCost>);
+
+impl PreparedNetwork {
+    /// The network, built by [`NetworkCost::new`] on the first call and kept for later ones.
+    pub fn get_or_build(
+        &self,
+        spec: &crate::index::method::NetworkSpec,
+        streets: Option<&Layer>,
+        gap: Option<&Layer>,
+    ) -> Result<&NetworkCost, NetworkError> {
+        if let Some(c) = self.0.get() {
+            return Ok(c);
+        }
+        let built = NetworkCost::new(spec, streets, gap)?;
+        Ok(self.0.get_or_init(|| built))
+    }
+}
+
 impl NetworkCost {
     /// Builds the network of a method's `[network]` section from its layers (projected).
     pub fn new(

@@ -69,6 +69,9 @@ pub struct PlanInputs<'a> {
     pub network: Option<&'a Layer>,
     /// The `[network] gap` polygon layer.
     pub network_gap: Option<&'a Layer>,
+    /// The network built from `network` once for both the index and the siting (`None`: each
+    /// builds its own).
+    pub prepared_network: Option<&'a crate::network::PreparedNetwork>,
 }
 
 /// What a site is.
@@ -621,9 +624,13 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     }
     let mut notes = Vec::new();
     let radius = st.effective_radius(method.spec.network.as_ref());
-    let net = match (st.distance(), &method.spec.network) {
+    let mut built = None;
+    let net: Option<&NetworkCost> = match (st.distance(), &method.spec.network) {
         (DistanceRule::Network, Some(ns)) => {
-            let cost = NetworkCost::new(ns, inputs.network, inputs.network_gap)?;
+            let cost = match inputs.prepared_network {
+                Some(p) => p.get_or_build(ns, inputs.network, inputs.network_gap)?,
+                None => built.insert(NetworkCost::new(ns, inputs.network, inputs.network_gap)?),
+            };
             notes.push(format!(
                 "siting: walking distances on the street network; {}",
                 cost.graph_note()
@@ -738,16 +745,9 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     }
 
     let points: Vec<Point<f64>> = cands.iter().map(|c| c.point).collect();
-    let (cov, near) = coverage(
-        st.coverage,
-        &points,
-        &unit_polys,
-        &unit_centroids,
-        radius,
-        net.as_ref(),
-    )?;
+    let (cov, near) = coverage(st.coverage, &points, &unit_polys, &unit_centroids, radius, net)?;
     let mut fallback = (0, 0);
-    if let (Some(c), Near::Network(d)) = (&net, &near) {
+    if let (Some(c), Near::Network(d)) = (net, &near) {
         let ids: Vec<String> = cands.iter().map(|c| c.id.clone()).collect();
         fallback = (
             d.targets
@@ -977,14 +977,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                 .collect();
             let stop_points: Vec<Point<f64>> = stops.iter().map(|&j| cands[j].point).collect();
             let br = *b.radius.get_ref();
-            let (bcov, bnear) = coverage(
-                st.coverage,
-                &stop_points,
-                &unit_polys,
-                &unit_centroids,
-                br,
-                net.as_ref(),
-            )?;
+            let (bcov, bnear) = coverage(st.coverage, &stop_points, &unit_polys, &unit_centroids, br, net)?;
             let no = vec![false; stops.len()];
             let p = (*b.p.get_ref()).min(stops.len());
             let bsol = solve(
@@ -1135,7 +1128,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         )),
         _ => None,
     };
-    let (network, catchments) = match (&net, &near) {
+    let (network, catchments) = match (net, &near) {
         (Some(c), Near::Network(d)) => {
             let comparison = compare_with_circles(
                 &CompareInputs {

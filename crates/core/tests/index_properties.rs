@@ -153,6 +153,7 @@ fn run(data: &[Unit], unit_order: &[usize], district_order: &[usize]) -> Assessm
         supply: &[],
         network: None,
         network_gap: None,
+        prepared_network: None,
     };
     assess(&method, inputs).unwrap()
 }

@@ -50,6 +50,9 @@ pub struct LoadedInputs {
     pub network: Option<Layer>,
     /// The `[network] gap` polygon layer (areas the network does not cover).
     pub network_gap: Option<Layer>,
+    /// The street network built from `network`, once, by whichever of the index and the
+    /// siting walks first.
+    pub prepared_network: careblock_core::network::PreparedNetwork,
     /// The working CRS.
     pub crs: Crs,
     /// What was repaired, left unmatched or has no geometry (never silent).
@@ -68,6 +71,7 @@ impl LoadedInputs {
             equity: self.equity.as_ref(),
             network: self.network.as_ref(),
             network_gap: self.network_gap.as_ref(),
+            prepared_network: Some(&self.prepared_network),
         }
     }
 
@@ -80,6 +84,7 @@ impl LoadedInputs {
             supply: &self.supply,
             network: self.network.as_ref(),
             network_gap: self.network_gap.as_ref(),
+            prepared_network: Some(&self.prepared_network),
         }
     }
 }
@@ -374,6 +379,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         candidates,
         existing,
         equity,
+        prepared_network: Default::default(),
         crs,
         notes,
     })

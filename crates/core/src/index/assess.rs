@@ -94,6 +94,9 @@ pub struct Inputs<'a> {
     pub network: Option<&'a Layer>,
     /// The `[network] gap` polygon layer.
     pub network_gap: Option<&'a Layer>,
+    /// The network built from `network` once for both the index and the siting (`None`: each
+    /// builds its own).
+    pub prepared_network: Option<&'a crate::network::PreparedNetwork>,
 }
 
 /// Everything about one indicator that outputs need.
@@ -524,7 +527,14 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         }
         let access = match (spec.access.distance(), &spec.network) {
             (DistanceRule::Network, Some(ns)) => {
-                let cost = NetworkCost::new(ns, inputs.network, inputs.network_gap)?;
+                let built;
+                let cost = match inputs.prepared_network {
+                    Some(p) => p.get_or_build(ns, inputs.network, inputs.network_gap)?,
+                    None => {
+                        built = NetworkCost::new(ns, inputs.network, inputs.network_gap)?;
+                        &built
+                    }
+                };
                 let d = cost.within(&centroids(units), &points, bands.max_distance());
                 cols.notes.push(format!(
                     "access: walking distances on the street network; {}",
