@@ -203,3 +203,61 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
         "{stderr}"
     );
 }
+
+/// `interpolate --out x.parquet` writes the targets as GeoParquet: read back, the same ids,
+/// interpolated values and (lon/lat) geometries as the GeoJSON output, and the ids in the
+/// `--target-id` column.
+#[test]
+fn interpolate_writes_geoparquet_like_its_geojson() {
+    let dir = common::fresh_dir("geoparquet", "interpolate-out");
+    let run = |out: &Path| {
+        let o = careblock(&[
+            "interpolate",
+            "--source",
+            s(&bogota("sectores_censales.shp")),
+            "--source-id",
+            "SETU_CCNCT",
+            "--source-table",
+            s(&bogota("sociodemograficas_sector_censal.csv")),
+            "--table-key",
+            "SETU_CCNCT",
+            "--target",
+            s(&bogota("upz.geojson")),
+            "--target-id",
+            "UPlCodigo",
+            "--extensive",
+            "STP27_PERS,STVIVIENDA",
+            "--intensive",
+            "IPM_PROMEDIO",
+            "--crs",
+            "9377",
+            "--out",
+            s(out),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        read(out, "UPlCodigo")
+    };
+    let json = run(&dir.join("upz.geojson"));
+    let parquet = run(&dir.join("upz.parquet"));
+    assert_eq!(parquet.ids, json.ids);
+    assert!(parquet.ids.len() > 100);
+    assert_eq!(parquet.crs, json.crs);
+    for col in ["STP27_PERS", "STVIVIENDA", "IPM_PROMEDIO"] {
+        let (a, b) = (
+            parquet.numeric_column(col).unwrap(),
+            json.numeric_column(col).unwrap(),
+        );
+        assert_eq!(a, b, "{col}");
+    }
+    // GeoJSON keeps 7 decimals; GeoParquet the full doubles.
+    for (i, (a, b)) in parquet.geometries.iter().zip(&json.geometries).enumerate() {
+        let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+        assert_eq!(a.coords_count(), b.coords_count(), "{}", parquet.ids[i]);
+        for (p, q) in a.coords_iter().zip(b.coords_iter()) {
+            assert!(
+                (p.x - q.x).abs() < 1e-7 && (p.y - q.y).abs() < 1e-7,
+                "{p:?} vs {q:?}"
+            );
+        }
+    }
+}

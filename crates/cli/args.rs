@@ -227,8 +227,8 @@ pub struct InterpolateArgs {
     /// make-valid) instead of refusing them; the repaired ids are printed.
     #[arg(long)]
     pub fix_invalid: bool,
-    /// Output: `.geojson` (targets with their geometry, RFC 7946) or `.csv` (target id and one
-    /// column per variable).
+    /// Output: `.geojson` (targets with their geometry, RFC 7946), `.parquet` (the same as
+    /// GeoParquet 1.1, WKB in lon/lat) or `.csv` (target id and one column per variable).
     #[arg(long)]
     pub out: PathBuf,
     /// Also write the full conservation report as JSON.

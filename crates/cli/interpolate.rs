@@ -10,7 +10,9 @@ use careblock_core::crs::{check_axis_order, project_into, working_crs};
 use careblock_core::join::{InterpolateOptions, area_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::validate::{IssueKind, repair, validate};
-use careblock_io::{ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_geojson};
+use careblock_io::{
+    ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_geojson, write_geoparquet,
+};
 
 use crate::args::InterpolateArgs;
 use crate::report;
@@ -80,16 +82,28 @@ fn check_geometries(layer: Layer, fix: bool, quiet: bool) -> Result<Layer> {
     Ok(fixed)
 }
 
+/// What `--out` writes, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    GeoJson,
+    GeoParquet,
+    Csv,
+}
+
 pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
     let ext = a
         .out
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let as_geojson = match ext.as_deref() {
-        Some("geojson" | "json") => true,
-        Some("csv") => false,
-        _ => bail!("{}: the output must end in .geojson or .csv", a.out.display()),
+    let format = match ext.as_deref() {
+        Some("geojson" | "json") => Output::GeoJson,
+        Some("parquet" | "geoparquet") => Output::GeoParquet,
+        Some("csv") => Output::Csv,
+        _ => bail!(
+            "{}: the output must end in .geojson, .parquet (GeoParquet) or .csv",
+            a.out.display()
+        ),
     };
     let mut source = load(&a.source, &a.source_id, a.fix_invalid, quiet)?;
     if let (Some(table_path), Some(key)) = (&a.source_table, &a.table_key) {
@@ -143,7 +157,7 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create the output directory", dir.display()))?;
     }
-    if as_geojson {
+    if format != Output::Csv {
         let mut attributes = target.attributes.clone();
         for c in columns {
             attributes
@@ -151,7 +165,11 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
                 .context("adding the interpolated columns to the targets")?;
         }
         let out = Layer { attributes, ..target };
-        write_geojson(&a.out, &out)?;
+        if format == Output::GeoJson {
+            write_geojson(&a.out, &out)?;
+        } else {
+            write_geoparquet(&a.out, &out, a.target_id.as_deref().unwrap_or("id"))?;
+        }
     } else {
         let id_name = a.target_id.clone().unwrap_or_else(|| "id".to_string());
         let mut all = vec![Column::new(id_name.as_str().into(), &result.target_ids)];

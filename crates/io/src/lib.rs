@@ -11,8 +11,9 @@
 //! - [`wkb`] reads and writes Well-Known Binary (GeoParquet, the Python bindings).
 //! - [`read_table`] / [`read_table_with_key`] read CSV or Parquet attribute tables, and
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
-//! - [`write_geojson`] writes RFC 7946 GeoJSON and [`write_csv`] writes CSV, both atomically
-//!   (a temporary file in the same directory, renamed when complete).
+//! - [`write_geojson`] writes RFC 7946 GeoJSON, [`write_geoparquet`] GeoParquet 1.1 (WKB,
+//!   lon/lat) and [`write_csv`] CSV, all atomically (a temporary file in the same directory,
+//!   renamed when complete).
 //! - [`render_report`] renders `report.html` (a self-contained page: inline CSS and SVG) from
 //!   the plain structs of [`html`]; [`write_text`] writes it atomically.
 //!
@@ -65,6 +66,7 @@ mod split;
 mod table;
 pub mod wkb;
 mod write;
+mod write_parquet;
 
 pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use checksum::{InputFile, method_inputs, sha256_file};
@@ -79,6 +81,7 @@ pub use ogr::read_ogr;
 pub use shp::read_shapefile;
 pub use table::{TableJoinReport, join_table, read_table, read_table_with_key};
 pub use write::{write_csv, write_geojson, write_text};
+pub use write_parquet::write_geoparquet;
 
 /// How to read a layer.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -44,7 +44,7 @@ pub(crate) fn temp_file(path: &Path) -> Result<(PathBuf, File), IoError> {
 
 /// Writes `body` to a temporary file beside `path`, then renames it to `path`. On any error the
 /// temporary file is removed and `path` is left as it was.
-fn atomic_write(
+pub(crate) fn atomic_write(
     path: &Path,
     body: impl FnOnce(&mut BufWriter<File>) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
