@@ -133,6 +133,35 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `careblock interpolate` of the Bogotá sectors (`source`, with their census table) to the UPZ
+/// (`target`): four counts and a rate, written to `out`; panics unless it succeeds.
+fn interpolate_sectors(source: &Path, target: &Path, out: &Path) {
+    let o = careblock(&[
+        "interpolate",
+        "--source",
+        s(source),
+        "--source-id",
+        "SETU_CCNCT",
+        "--source-table",
+        s(&bogota("sociodemograficas_sector_censal.csv")),
+        "--table-key",
+        "SETU_CCNCT",
+        "--target",
+        s(target),
+        "--target-id",
+        "UPlCodigo",
+        "--extensive",
+        "STP27_PERS,STP32_1_SE,STP32_2_SE,STVIVIENDA",
+        "--intensive",
+        "IPM_PROMEDIO",
+        "--crs",
+        "9377",
+        "--out",
+        s(out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// `careblock interpolate` of the Bogotá sectors to UPZ, on the shapefile and GeoJSON and on
 /// GeoParquet copies of both: the same CSV, byte for byte.
 #[test]
@@ -141,32 +170,8 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
     let (sectors, upz) = (dir.join("sectores.parquet"), dir.join("upz.parquet"));
     write_geoparquet(&read(&bogota("sectores_censales.shp"), "SETU_CCNCT"), &sectors);
     write_geoparquet(&read(&bogota("upz.geojson"), "UPlCodigo"), &upz);
-    let table = bogota("sociodemograficas_sector_censal.csv");
     let run = |source: &Path, target: &Path, out: &Path| {
-        let o = careblock(&[
-            "interpolate",
-            "--source",
-            s(source),
-            "--source-id",
-            "SETU_CCNCT",
-            "--source-table",
-            s(&table),
-            "--table-key",
-            "SETU_CCNCT",
-            "--target",
-            s(target),
-            "--target-id",
-            "UPlCodigo",
-            "--extensive",
-            "STP27_PERS,STP32_1_SE,STP32_2_SE,STVIVIENDA",
-            "--intensive",
-            "IPM_PROMEDIO",
-            "--crs",
-            "9377",
-            "--out",
-            s(out),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        interpolate_sectors(source, target, out);
         std::fs::read_to_string(out).unwrap()
     };
     let original = run(
@@ -211,30 +216,7 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
 fn interpolate_writes_geoparquet_like_its_geojson() {
     let dir = common::fresh_dir("geoparquet", "interpolate-out");
     let run = |out: &Path| {
-        let o = careblock(&[
-            "interpolate",
-            "--source",
-            s(&bogota("sectores_censales.shp")),
-            "--source-id",
-            "SETU_CCNCT",
-            "--source-table",
-            s(&bogota("sociodemograficas_sector_censal.csv")),
-            "--table-key",
-            "SETU_CCNCT",
-            "--target",
-            s(&bogota("upz.geojson")),
-            "--target-id",
-            "UPlCodigo",
-            "--extensive",
-            "STP27_PERS,STVIVIENDA",
-            "--intensive",
-            "IPM_PROMEDIO",
-            "--crs",
-            "9377",
-            "--out",
-            s(out),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        interpolate_sectors(&bogota("sectores_censales.shp"), &bogota("upz.geojson"), out);
         read(out, "UPlCodigo")
     };
     let json = run(&dir.join("upz.geojson"));

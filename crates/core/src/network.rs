@@ -1038,6 +1038,21 @@ pub struct Distances {
 pub struct PreparedNetwork(std::sync::OnceLock<NetworkCost>);
 
 impl PreparedNetwork {
+    /// The network from `prepared` when the caller has one (built there once), else built
+    /// into `built` for this caller alone.
+    pub fn or_build<'a>(
+        prepared: Option<&'a PreparedNetwork>,
+        built: &'a mut Option<NetworkCost>,
+        spec: &crate::index::method::NetworkSpec,
+        streets: Option<&Layer>,
+        gap: Option<&Layer>,
+    ) -> Result<&'a NetworkCost, NetworkError> {
+        match prepared {
+            Some(p) => p.get_or_build(spec, streets, gap),
+            None => Ok(built.insert(NetworkCost::new(spec, streets, gap)?)),
+        }
+    }
+
     /// The network, built by [`NetworkCost::new`] on the first call and kept for later ones.
     pub fn get_or_build(
         &self,

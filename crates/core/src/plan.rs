@@ -19,7 +19,7 @@ use crate::join::interpolate::{AreaTable, check_join_inputs};
 use crate::join::overlay::PolygonIndex;
 use crate::join::points::{Neighbours, centroids, points_in_polygons, points_within_distance};
 use crate::layer::Layer;
-use crate::network::{Distances, NetworkCost, OffNetwork, Snap};
+use crate::network::{Distances, NetworkCost, OffNetwork, PreparedNetwork, Snap};
 use crate::siting::{
     Coverage, Limit, Options, Problem, QuotaReport, Quotas, ShortReason, SitingError, Solution, solve,
     solve_with_quotas,
@@ -627,10 +627,13 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     let mut built = None;
     let net: Option<&NetworkCost> = match (st.distance(), &method.spec.network) {
         (DistanceRule::Network, Some(ns)) => {
-            let cost = match inputs.prepared_network {
-                Some(p) => p.get_or_build(ns, inputs.network, inputs.network_gap)?,
-                None => built.insert(NetworkCost::new(ns, inputs.network, inputs.network_gap)?),
-            };
+            let cost = PreparedNetwork::or_build(
+                inputs.prepared_network,
+                &mut built,
+                ns,
+                inputs.network,
+                inputs.network_gap,
+            )?;
             notes.push(format!(
                 "siting: walking distances on the street network; {}",
                 cost.graph_note()

@@ -24,14 +24,14 @@
 
 use std::path::Path;
 
-use careblock_core::crs::check_plausible;
-use careblock_core::{Crs, CrsError, Layer, LayerError, WGS84};
+use careblock_core::{Crs, CrsError, Layer, WGS84};
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::{IoError, ReadOptions, ReadReport, path_name, wkb};
+use crate::table::available;
+use crate::{IoError, ReadOptions, ReadReport, field_id_layer, path_name, wkb};
 
 /// Column names read as WKB in a Parquet file without `geo` metadata (when the CRS is given).
 const FALLBACK_COLUMNS: [&str; 3] = ["geometry", "geom", "wkb_geometry"];
@@ -100,7 +100,7 @@ pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRe
     let geometry = df.column(&meta.column).map_err(|_| IoError::MissingColumn {
         path: name.clone(),
         column: meta.column.clone(),
-        available: names(&df),
+        available: available(&df),
     })?;
     let geometry = geometry.as_materialized_series().clone();
 
@@ -117,29 +117,7 @@ pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRe
         native => decode_native(&name, &meta.column, &geometry, native, &ids)?,
     };
 
-    let layer = Layer::new(name.clone(), ids, geometries, attributes, crs).map_err(|e| {
-        let e = match (e, &opts.id_field) {
-            (
-                LayerError::DuplicateId {
-                    layer,
-                    id,
-                    first,
-                    second,
-                    ..
-                },
-                Some(f),
-            ) => LayerError::DuplicateId {
-                layer,
-                id,
-                id_source: Some(format!("field {f:?}")),
-                first,
-                second,
-            },
-            (e, _) => e,
-        };
-        IoError::layer(&name, e)
-    })?;
-    check_plausible(&layer).map_err(|e| IoError::crs(&name, e))?;
+    let layer = field_id_layer(&name, ids, geometries, attributes, crs, opts)?;
     Ok((layer, ReadReport::default()))
 }
 
@@ -151,14 +129,6 @@ fn not_parquet(name: &str, e: PolarsError) -> IoError {
         name,
         format!("cannot read the file as Parquet (truncated, corrupt or not Parquet): {message}"),
     )
-}
-
-fn names(df: &DataFrame) -> String {
-    df.get_column_names()
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// How the geometry column is encoded.
@@ -311,7 +281,7 @@ fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, I
             name,
             format!(
                 "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`, or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
-                names(df)
+                available(df)
             ),
         )),
     }
@@ -366,7 +336,7 @@ fn ids(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<Vec<String>, Io
     let col = df.column(field).map_err(|_| IoError::MissingColumn {
         path: name.to_string(),
         column: field.clone(),
-        available: names(df),
+        available: available(df),
     })?;
     let series = col.as_materialized_series();
     let values: Vec<Option<String>> = match series.dtype() {
@@ -665,7 +635,7 @@ mod tests {
         assert_eq!(layer.ids, ["0", "1", "2"]);
         assert_eq!(layer.geometries, gs);
         assert_eq!(layer.crs, WGS84);
-        assert_eq!(names(&layer.attributes), "code, pop, rate");
+        assert_eq!(available(&layer.attributes), "code, pop, rate");
         assert_eq!(layer.attributes.column("pop").unwrap().dtype(), &DataType::Int64);
         assert_eq!(
             layer.numeric_column("rate").unwrap(),

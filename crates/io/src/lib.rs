@@ -185,6 +185,44 @@ pub(crate) fn map_file(path: &Path) -> std::io::Result<FileBytes> {
     std::fs::read(path).map(FileBytes::Read)
 }
 
+/// A layer read from a file whose ids come from `opts.id_field` (or the row index), checked
+/// for a plausible CRS: a duplicate id names the id field it came from.
+pub(crate) fn field_id_layer(
+    name: &str,
+    ids: Vec<String>,
+    geometries: Vec<Option<geo::Geometry<f64>>>,
+    attributes: polars::prelude::DataFrame,
+    crs: Crs,
+    opts: &ReadOptions,
+) -> Result<careblock_core::Layer, IoError> {
+    use careblock_core::LayerError;
+    let layer =
+        careblock_core::Layer::new(name.to_string(), ids, geometries, attributes, crs).map_err(|e| {
+            let e = match (e, &opts.id_field) {
+                (
+                    LayerError::DuplicateId {
+                        layer,
+                        id,
+                        first,
+                        second,
+                        ..
+                    },
+                    Some(f),
+                ) => LayerError::DuplicateId {
+                    layer,
+                    id,
+                    id_source: Some(format!("field {f:?}")),
+                    first,
+                    second,
+                },
+                (e, _) => e,
+            };
+            IoError::layer(name, e)
+        })?;
+    careblock_core::crs::check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
+    Ok(layer)
+}
+
 /// The path as given, for messages and layer names.
 pub(crate) fn path_name(path: &Path) -> String {
     path.display().to_string()

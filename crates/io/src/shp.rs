@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::crs::check_plausible;
-use careblock_core::{Crs, CrsError, Layer, LayerError};
+use careblock_core::{Crs, CrsError, Layer};
 use dbase::FieldValue;
 use geo::{
     Area, BoundingRect, Contains, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon,
@@ -13,7 +12,7 @@ use geo::{
 use polars::prelude::{Column, DataFrame};
 use shapefile::{PolygonRing, Shape};
 
-use crate::{IoError, ReadOptions, ReadReport, path_name};
+use crate::{IoError, ReadOptions, ReadReport, field_id_layer, path_name};
 
 /// Reads an ESRI Shapefile (`.shp` with its `.shx`, `.dbf`, `.prj` and `.cpg`).
 ///
@@ -111,29 +110,7 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRep
     columns.reverse();
     let attributes = DataFrame::new(n, columns).map_err(|e| IoError::table(&dbf_name, e))?;
 
-    let layer = Layer::new(name.clone(), ids, geometries, attributes, crs).map_err(|e| {
-        let e = match (e, &opts.id_field) {
-            (
-                LayerError::DuplicateId {
-                    layer,
-                    id,
-                    first,
-                    second,
-                    ..
-                },
-                Some(f),
-            ) => LayerError::DuplicateId {
-                layer,
-                id,
-                id_source: Some(format!("field {f:?}")),
-                first,
-                second,
-            },
-            (e, _) => e,
-        };
-        IoError::layer(&name, e)
-    })?;
-    check_plausible(&layer).map_err(|e| IoError::crs(&name, e))?;
+    let layer = field_id_layer(&name, ids, geometries, attributes, crs, opts)?;
     Ok((layer, ReadReport::default()))
 }
 

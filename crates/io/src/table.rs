@@ -27,7 +27,8 @@ pub fn read_table_with_key(path: &Path, key: &str) -> Result<DataFrame, IoError>
     read(path, Some(key))
 }
 
-fn available(df: &DataFrame) -> String {
+/// A frame's column names, comma-separated, for messages.
+pub(crate) fn available(df: &DataFrame) -> String {
     df.get_column_names()
         .iter()
         .map(|s| s.as_str())

@@ -24,7 +24,7 @@ use crate::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inp
 use crate::join::overlay::PolygonIndex;
 use crate::join::points::{Neighbours, centroids, points_within_distance};
 use crate::layer::Layer;
-use crate::network::NetworkCost;
+use crate::network::PreparedNetwork;
 
 /// Errors of the index pipeline.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -527,14 +527,14 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         }
         let access = match (spec.access.distance(), &spec.network) {
             (DistanceRule::Network, Some(ns)) => {
-                let built;
-                let cost = match inputs.prepared_network {
-                    Some(p) => p.get_or_build(ns, inputs.network, inputs.network_gap)?,
-                    None => {
-                        built = NetworkCost::new(ns, inputs.network, inputs.network_gap)?;
-                        &built
-                    }
-                };
+                let mut built = None;
+                let cost = PreparedNetwork::or_build(
+                    inputs.prepared_network,
+                    &mut built,
+                    ns,
+                    inputs.network,
+                    inputs.network_gap,
+                )?;
                 let d = cost.within(&centroids(units), &points, bands.max_distance());
                 cols.notes.push(format!(
                     "access: walking distances on the street network; {}",
