@@ -15,9 +15,9 @@
 use std::path::{Path, PathBuf};
 
 use careblock_core::Crs;
-use careblock_core::crs::project;
 use careblock_core::join::centroids;
 use careblock_core::network::{NetworkOptions, StreetNetwork, snap_points, within_distance};
+use careblock_core::project::project;
 use careblock_io::{ReadOptions, read_layer};
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo::Point;

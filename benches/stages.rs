@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use careblock_core::Crs;
-use careblock_core::crs::project_into;
+use careblock_core::project::project_into;
 use careblock_io::{ReadOptions, parse_geojson};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 

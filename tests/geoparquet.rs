@@ -108,7 +108,7 @@ fn geopandas_geoparquet_files_read_like_their_geojson() {
     let projected = read(&fixture("geoparquet/districts_9377.parquet"), "district_id");
     let crs = Crs::from_epsg(9377).unwrap();
     assert_eq!(projected.crs, crs);
-    let ours = careblock_core::crs::project(&geojson, crs).unwrap();
+    let ours = careblock_core::project::project(&geojson, crs).unwrap();
     assert_eq!(projected.ids, ours.ids);
     for (a, b) in projected.geometries.iter().zip(&ours.geometries) {
         let (a, b): (&Geometry<f64>, &Geometry<f64>) = (a.as_ref().unwrap(), b.as_ref().unwrap());

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use careblock_core::Crs;
-use careblock_core::crs::project_into;
 use careblock_core::network::{NetworkOptions, Snap, StreetNetwork};
+use careblock_core::project::project_into;
 use careblock_io::{ReadOptions, read_layer};
 use geo::{Area, Geometry, Point};
 

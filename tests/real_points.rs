@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::crs::project;
 use careblock_core::join::{Reach, centroids, locate_points, within_distance};
+use careblock_core::project::project;
 use careblock_core::{Crs, Layer};
 use careblock_io::{IoError, ReadOptions, read_layer};
 

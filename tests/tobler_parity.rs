@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use careblock_core::Crs;
-use careblock_core::crs::project;
 use careblock_core::join::{InterpolateOptions, area_interpolate, centroids, points_within_distance};
+use careblock_core::project::project;
 use careblock_io::{ReadOptions, read_layer};
 
 const EXTENSIVE: [&str; 6] = ["pop_total", "pop_0_5", "pop_60_plus", "women", "men", "dwellings"];

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use careblock_core::Crs;
-use careblock_core::crs::project;
+use careblock_core::project::project;
 use careblock_io::{ReadOptions, read_layer};
 
 /// The layer at `path` (relative to the repository root), ids from the field `id`, in

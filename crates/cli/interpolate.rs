@@ -5,10 +5,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use careblock_core::Layer;
-use careblock_core::checks::interpolation_findings;
-use careblock_core::crs::{check_axis_order, project_into, working_crs};
+use careblock_core::findings::interpolation_findings;
 use careblock_core::join::{InterpolateOptions, area_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
+use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_io::{
     ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_geojson, write_geoparquet,

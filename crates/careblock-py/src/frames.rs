@@ -1,7 +1,7 @@
 //! Layers across the Python boundary: a polars DataFrame of attributes (Arrow, through
 //! pyo3-polars) whose `geometry` column holds WKB (Binary), in one CRS.
 
-use careblock_core::crs::{check_plausible, project};
+use careblock_core::project::{check_plausible, project};
 use careblock_core::polars::prelude::{BinaryChunked, DataFrame, DataType, IntoSeries, Series};
 use careblock_core::{Crs, Layer, WGS84};
 use careblock_io::{IoError, check_geometries};

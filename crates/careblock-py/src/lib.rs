@@ -17,8 +17,10 @@ mod frames;
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::checks::{Finding, Use, interpolation_findings};
-use careblock_core::crs::{Reprojection, check_axis_order, project_into, working_crs};
+use careblock_core::checks::{Finding, Use};
+use careblock_core::findings::interpolation_findings;
+use careblock_core::crs::Reprojection;
+use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::index::method::CrsSpec;
 use careblock_core::index::{Inputs, Method, assess};
 use careblock_core::join::points::{Reach, within_distance};

@@ -37,11 +37,13 @@
 pub mod checks;
 pub mod crs;
 pub mod error;
+pub mod findings;
 pub mod index;
 pub mod join;
 pub mod layer;
 pub mod network;
 pub mod plan;
+pub mod project;
 mod rings;
 mod rng;
 pub mod siting;

@@ -1031,6 +1031,18 @@ pub struct Distances {
     pub max_snap: f64,
 }
 
+/// What the walk needs of a method's `[network]` section (`NetworkSpec::walk_options`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WalkOptions {
+    /// Street ends closer than this many metres are joined.
+    pub snap_tolerance: f64,
+    /// Points farther than this from the network walk in a straight line (`None`: the
+    /// cut-off radius of each search).
+    pub max_snap: Option<f64>,
+    /// Reached streets are buffered by this many metres to draw a catchment.
+    pub buffer: f64,
+}
+
 /// A method's street network built once for every step that walks on it (the index's access
 /// and the siting), however many of them do: build it with [`PreparedNetwork::get_or_build`].
 /// It belongs to one method's loaded inputs (the `[network]` section is the method's).
@@ -1043,7 +1055,7 @@ impl PreparedNetwork {
     pub fn or_build<'a>(
         prepared: Option<&'a PreparedNetwork>,
         built: &'a mut Option<NetworkCost>,
-        spec: &crate::index::method::NetworkSpec,
+        spec: &WalkOptions,
         streets: Option<&Layer>,
         gap: Option<&Layer>,
     ) -> Result<&'a NetworkCost, NetworkError> {
@@ -1056,7 +1068,7 @@ impl PreparedNetwork {
     /// The network, built by [`NetworkCost::new`] on the first call and kept for later ones.
     pub fn get_or_build(
         &self,
-        spec: &crate::index::method::NetworkSpec,
+        spec: &WalkOptions,
         streets: Option<&Layer>,
         gap: Option<&Layer>,
     ) -> Result<&NetworkCost, NetworkError> {
@@ -1071,7 +1083,7 @@ impl PreparedNetwork {
 impl NetworkCost {
     /// Builds the network of a method's `[network]` section from its layers (projected).
     pub fn new(
-        spec: &crate::index::method::NetworkSpec,
+        spec: &WalkOptions,
         streets: Option<&Layer>,
         gap: Option<&Layer>,
     ) -> Result<NetworkCost, NetworkError> {
@@ -1079,7 +1091,7 @@ impl NetworkCost {
         let net = StreetNetwork::from_layer(
             streets,
             &NetworkOptions {
-                snap_tolerance: spec.snap_tolerance(),
+                snap_tolerance: spec.snap_tolerance,
                 ..NetworkOptions::default()
             },
         )?;
@@ -1092,8 +1104,8 @@ impl NetworkCost {
             gap: gap_polys,
             gap_layer: gap.map(|g| g.name.clone()),
             layer: streets.name.clone(),
-            max_snap: spec.max_snap.as_ref().map(|v| *v.get_ref()),
-            buffer: spec.buffer(),
+            max_snap: spec.max_snap,
+            buffer: spec.buffer,
         })
     }
 

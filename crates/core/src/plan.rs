@@ -630,7 +630,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             let cost = PreparedNetwork::or_build(
                 inputs.prepared_network,
                 &mut built,
-                ns,
+                &ns.walk_options(),
                 inputs.network,
                 inputs.network_gap,
             )?;

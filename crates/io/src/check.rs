@@ -4,7 +4,7 @@
 //! problem: a layer that cannot be read (an implausible coordinate, a duplicate id, a missing
 //! file) is reported with its one-line error and the other inputs are still checked. It reuses
 //! the library's own checks — [`careblock_core::index::Method::from_toml`] for the method's
-//! structure, [`careblock_core::crs::check_plausible`] (inside the readers),
+//! structure, [`careblock_core::project::check_plausible`] (inside the readers),
 //! [`careblock_core::validate::validate`] and [`careblock_core::validate::repair`], and the
 //! data checks `careblock run` makes ([`careblock_core::checks`]: every column through
 //! [`careblock_core::Layer::checked_column`], the population rule, and the coverage of units by
@@ -18,13 +18,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use careblock_core::checks::{Finding, Use, district_coverage, population_findings};
-use careblock_core::crs::{check_axis_order, project, working_crs};
+use careblock_core::checks::{Finding, Use};
+use careblock_core::findings::{district_coverage, population_findings};
 use careblock_core::index::Method;
 use careblock_core::index::expr::Expr;
 use careblock_core::index::method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
 use careblock_core::join::{AreaTable, PolygonIndex};
 use careblock_core::layer::geometry_kind;
+use careblock_core::project::{check_axis_order, project, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, CrsError, Layer, LayerError};
 use geo::MultiPolygon;

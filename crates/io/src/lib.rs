@@ -51,7 +51,6 @@ use careblock_core::Crs;
 mod check;
 mod checksum;
 mod error;
-mod fast;
 mod geojson;
 mod geoparquet;
 mod gpkg;
@@ -62,7 +61,6 @@ mod ogr;
 pub mod qml;
 pub mod results;
 mod shp;
-mod split;
 mod table;
 pub mod wkb;
 mod write;
@@ -219,7 +217,7 @@ pub(crate) fn field_id_layer(
             };
             IoError::layer(name, e)
         })?;
-    careblock_core::crs::check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
+    careblock_core::project::check_plausible(&layer).map_err(|e| IoError::crs(name, e))?;
     Ok(layer)
 }
 

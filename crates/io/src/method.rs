@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::crs::{check_axis_order, project_into, working_crs};
 use careblock_core::index::method::{CrsSpec, LayerInput};
 use careblock_core::index::{Inputs, Method};
 use careblock_core::plan::PlanInputs;
+use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, Layer};
 

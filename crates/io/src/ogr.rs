@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use careblock_core::crs::check_plausible;
+use careblock_core::project::check_plausible;
 use careblock_core::{Crs, CrsError, Layer};
 use gdal::Dataset;
 use gdal::vector::{FieldValue, LayerAccess, OGRFieldType};

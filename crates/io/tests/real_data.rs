@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::crs::project;
+use careblock_core::project::project;
 use careblock_core::{Crs, Layer};
 use careblock_io::*;
 use geo::{Area, Geometry, Winding};

@@ -18,8 +18,9 @@ use super::expr::Expr;
 use super::method::{DistanceRule, IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 use super::treat::winsorise;
 use super::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
-use crate::checks::{Finding, Use, district_coverage, population_findings};
+use crate::checks::{Finding, Use};
 use crate::error::{JoinError, LayerError};
+use crate::findings::{district_coverage, population_findings};
 use crate::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
 use crate::join::overlay::PolygonIndex;
 use crate::join::points::{Neighbours, centroids, points_within_distance};
@@ -531,7 +532,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                 let cost = PreparedNetwork::or_build(
                     inputs.prepared_network,
                     &mut built,
-                    ns,
+                    &ns.walk_options(),
                     inputs.network,
                     inputs.network_gap,
                 )?;

@@ -188,6 +188,14 @@ impl NetworkSpec {
     pub fn buffer(&self) -> f64 {
         self.buffer.as_ref().map_or(50.0, |v| *v.get_ref())
     }
+    /// The options [`NetworkCost::new`](crate::network::NetworkCost::new) builds the walk with.
+    pub fn walk_options(&self) -> crate::network::WalkOptions {
+        crate::network::WalkOptions {
+            snap_tolerance: self.snap_tolerance(),
+            max_snap: self.max_snap.as_ref().map(|v| *v.get_ref()),
+            buffer: self.buffer(),
+        }
+    }
     /// The maximum snap distance for a search with cut-off `radius`.
     pub fn max_snap(&self, radius: f64) -> f64 {
         self.max_snap.as_ref().map_or(radius, |v| *v.get_ref())

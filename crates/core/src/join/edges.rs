@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
-use super::overlay::{aabb, segment_may_touch};
+use super::boxes::{aabb, segment_may_touch};
 
 /// Edges per indexed run.
 const RUN: usize = 8;

@@ -20,10 +20,11 @@
 
 use std::collections::HashMap;
 
-use geo::{Coord, Rect};
+use geo::{Coord, Polygon, Rect};
 use rayon::prelude::*;
 
-use super::overlay::{PolygonIndex, segment_may_touch_within};
+use super::boxes::{parts_rect, segment_may_touch_within};
+use super::overlay::PolygonIndex;
 use crate::layer::union_rect;
 
 /// Cells per axis a source may span and still be answered by the grid.
@@ -240,6 +241,24 @@ impl InteriorGrid {
                 }
             }
         }
+    }
+
+    /// Appends `(j, shape_area)` for every target `j` that wholly holds the polygons `parts`
+    /// when the grid's clean cells decide it, and says whether they did: no target edge comes
+    /// near the shape, so it lies wholly inside these targets and outside the others, as a
+    /// point-in-polygon test would find ([`PolygonIndex::overlaps_into`] decides the rest).
+    pub(crate) fn answer(&self, parts: &[Polygon<f64>], shape_area: f64, out: &mut Vec<(u32, f64)>) -> bool {
+        let has_vertex = parts.first().is_some_and(|p| !p.exterior().0.is_empty());
+        let Some(rect) = parts_rect(parts).filter(|_| has_vertex) else {
+            return false;
+        };
+        let Some(inside) = self.interior(&rect) else {
+            return false;
+        };
+        if shape_area > 0.0 {
+            out.extend(inside.iter().map(|&j| (j, shape_area)));
+        }
+        true
     }
 
     /// The targets wholly containing `rect`, when the grid can tell: `rect` lies in at most

@@ -13,8 +13,10 @@
 use geo::{Area, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
+use super::boxes::parts_rect;
+use super::clip::parts_area;
 use super::interior::InteriorGrid;
-use super::overlay::{PolygonIndex, Scratch, parts_area, parts_rect};
+use super::overlay::{PolygonIndex, Scratch};
 use crate::error::{CrsError, JoinError};
 use crate::layer::{Layer, borrowed_parts};
 use crate::validate::validate;
@@ -70,7 +72,10 @@ impl AreaTable {
                     let p = parts(s);
                     let area = parts_area(p);
                     let before = b.entries.len();
-                    index.overlaps_into(p, area, 0, grid.as_ref(), scratch, &mut b.entries);
+                    // Clean cells of the grid answer first for the shapes that lie in them.
+                    if !grid.as_ref().is_some_and(|g| g.answer(p, area, &mut b.entries)) {
+                        index.overlaps_into(p, area, 0, scratch, &mut b.entries);
+                    }
                     b.area.push(area);
                     b.len.push((b.entries.len() - before) as u32);
                 }

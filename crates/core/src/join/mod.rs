@@ -1,12 +1,15 @@
 //! Parallel spatial joins (rstar indexes + rayon): areal-weighted interpolation with its
 //! conservation report, point-in-polygon and within-distance.
 
+mod boxes;
+mod clip;
 mod edges;
 mod interior;
 pub mod interpolate;
 pub mod overlay;
 pub mod points;
 
+pub use clip::intersection_area;
 pub use interpolate::{
     AreaTable, Balance, ConservationReport, InterpolateOptions, Interpolated, OutsideSource, TargetOverlap,
     area_interpolate,

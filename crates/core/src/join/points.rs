@@ -7,8 +7,9 @@ use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+use super::boxes::box_tree;
+use super::clip::vertex_count;
 use super::interpolate::check_join_inputs;
-use super::overlay::{box_tree, vertex_count};
 use crate::error::JoinError;
 use crate::layer::Layer;
 use crate::rings::Locator;

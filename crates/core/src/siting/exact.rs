@@ -14,7 +14,8 @@
 
 use super::Limit;
 use super::bound::{Lagrangian, Role, greedy_bound};
-use super::equity::{Quota, fill};
+use super::equity::Quota;
+use super::fill::fill;
 use super::greedy::greedy;
 use super::instance::{Instance, Left, State};
 

@@ -61,6 +61,7 @@ mod coverage;
 mod equity;
 mod error;
 mod exact;
+mod fill;
 mod greedy;
 mod instance;
 mod solve;

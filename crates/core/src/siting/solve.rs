@@ -3,8 +3,10 @@
 use rayon::prelude::*;
 
 use super::bound::{Lagrangian, Role, STOP_GAP, cheap_bound};
-use super::equity::{Quota, Quotas, fill};
+use super::equity::Quota;
+use super::equity::Quotas;
 use super::exact::branch_and_bound;
+use super::fill::fill;
 use super::greedy::{greedy, greedy_capped, greedy_from, rank};
 use super::instance::{Instance, Left, NONE, State};
 use super::swap::{improve, improve_capped, improve_from};

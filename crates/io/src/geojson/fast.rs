@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use geo::{Coord, Geometry, LineString, MultiPoint, MultiPolygon, Point, Polygon};
 
-use crate::geojson::{IdValue, PropValue, Props, RawFeature, Text};
+use super::raw::{IdValue, PropValue, Props, RawFeature, Text};
 
 /// Parses one feature's bytes (its whole span, nothing after it but whitespace). `scratch` is a
 /// reusable buffer for positions.
@@ -425,8 +425,8 @@ impl<'a> P<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::geometry::to_geometry_for_test;
     use super::*;
-    use crate::geojson::to_geometry_for_test;
 
     fn same_value(a: &PropValue<'_>, b: &PropValue<'_>) -> bool {
         match (a, b) {
@@ -462,7 +462,7 @@ mod tests {
         let mut scratch = Vec::new();
         for file in &files {
             let bytes = std::fs::read(file).unwrap();
-            let spans = crate::split::split_top(&bytes).unwrap().features.unwrap();
+            let spans = super::super::split::split_top(&bytes).unwrap().features.unwrap();
             let mut fast_count = 0;
             for r in &spans {
                 let span = &bytes[r.clone()];
