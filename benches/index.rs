@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use careblock_core::index::assess;
-use careblock_core::index::assess::composite;
-use careblock_core::index::compute::score;
-use careblock_core::index::uncertainty::{MonteCarlo, monte_carlo};
+use careblock_index::assess;
+use careblock_index::assess::composite;
+use careblock_index::compute::score;
+use careblock_index::uncertainty::{MonteCarlo, monte_carlo};
 use careblock_io::{LoadOptions, load_inputs, read_method};
 use criterion::{Criterion, criterion_group, criterion_main};
 

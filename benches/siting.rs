@@ -8,7 +8,7 @@
 mod common;
 
 use careblock_core::join::{centroids, points_within_distance};
-use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
+use careblock_siting::{Coverage, Limit, Options, Problem, solve};
 use common::load;
 use criterion::{Criterion, criterion_group, criterion_main};
 

@@ -3,9 +3,9 @@
 //! load (GeoJSON units, districts, facilities) → project (to the working CRS) → interpolate
 //! (unit counts to districts, tobler semantics) → coverage (for each facility, the units whose
 //! centroid lies within the radius) → index (the peers' district index from the interpolated
-//! sums, scored by `careblock_core::index`, then a Monte Carlo of `--draws` draws over its
+//! sums, scored by `careblock_index`, then a Monte Carlo of `--draws` draws over its
 //! weights, normalisation and aggregation) → siting (with `--candidates`: the peers' MCLP,
-//! p sites covering unit centroids within the radius, solved by `careblock_core::siting`).
+//! p sites covering unit centroids within the radius, solved by `careblock_siting`).
 //! Prints one JSON line of stage times in seconds and writes `districts.csv`, `coverage.csv`,
 //! `district_index.csv` and `mclp.json` in the peers' formats (plus `district_mc.csv`).
 //!
@@ -23,15 +23,15 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use careblock_core::Crs;
 use careblock_core::Layer;
-use careblock_core::index::Direction;
-use careblock_core::index::classify::Classification;
-use careblock_core::index::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
-use careblock_core::index::method::{AggregationName, NormalisationName, UncertaintySpec};
-use careblock_core::index::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use careblock_core::join::{InterpolateOptions, Interpolated, PointIndex, area_interpolate, centroids};
 use careblock_core::project::{project_into, working_crs};
-use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
+use careblock_index::Direction;
+use careblock_index::classify::Classification;
+use careblock_index::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
+use careblock_index::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use careblock_io::{ReadOptions, read_layer};
+use careblock_method::{AggregationName, NormalisationName, UncertaintySpec};
+use careblock_siting::{Coverage, Limit, Options, Problem, solve};
 use clap::Parser;
 use geo::Area;
 
@@ -372,7 +372,7 @@ fn site(a: &Args, path: &Path, crs: Crs, units: &Layer, near_units: &PointIndex)
         "n_candidates": candidates.len(),
         "n_pairs": coverage.n_pairs(),
         "total_demand": integral(demand.iter().sum()),
-        "solver": "careblock_core::siting::solve (greedy, interchange, local search, Lagrangian bound)",
+        "solver": "careblock_siting::solve (greedy, interchange, local search, Lagrangian bound)",
     });
     Ok(Sited { json })
 }

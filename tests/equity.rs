@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use careblock_core::index::assess;
-use careblock_core::plan::{PlacedBy, SiteStatus, plan};
+use careblock_index::assess;
 use careblock_io::{LoadOptions, load_inputs, read_method};
+use careblock_siting::plan::{PlacedBy, SiteStatus, plan};
 use geo::{Distance, Euclidean, Intersects, Point};
 
 fn example(name: &str) -> PathBuf {

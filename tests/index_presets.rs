@@ -9,14 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use careblock_core::index::{Assessment, Level, assess};
+use careblock_index::{Assessment, Level, assess};
 use careblock_io::{LoadOptions, LoadedInputs, load_inputs, read_method};
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }
 
-fn load(name: &str) -> (careblock_core::index::Method, LoadedInputs) {
+fn load(name: &str) -> (careblock_method::Method, LoadedInputs) {
     let path = example(name);
     let method = read_method(&path).unwrap();
     let inputs = load_inputs(&method, path.parent().unwrap(), &LoadOptions::default()).unwrap();

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use careblock_core::index::assess;
-use careblock_core::plan::{SiteStatus, Tier, plan};
+use careblock_index::assess;
 use careblock_io::{LoadOptions, load_inputs, read_method};
+use careblock_siting::plan::{SiteStatus, Tier, plan};
 use geo::{Distance, Euclidean, Point};
 
 fn example(name: &str) -> PathBuf {

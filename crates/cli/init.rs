@@ -9,9 +9,9 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use careblock_core::Layer;
-use careblock_core::index::Method;
 use careblock_core::polars::prelude::DataType;
 use careblock_io::{ReadOptions, join_table, read_layer, read_table_with_key};
+use careblock_method::Method;
 
 use crate::args::InitArgs;
 

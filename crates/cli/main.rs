@@ -20,8 +20,8 @@ use clap::Parser;
 
 /// Whether the error means "the inputs are fine but nothing can be sited" (exit code 1).
 fn nothing_feasible(err: &anyhow::Error) -> bool {
-    use careblock_core::plan::PlanError;
-    use careblock_core::siting::SitingError;
+    use careblock_siting::SitingError;
+    use careblock_siting::plan::PlanError;
     match err.downcast_ref::<PlanError>() {
         Some(PlanError::Infeasible(_)) => true,
         Some(PlanError::Siting(e)) => matches!(

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use careblock_core::Layer;
-use careblock_core::index::{Assessment, Level, Method};
-use careblock_core::plan::{Plan, SiteStatus, Tier};
+use careblock_index::{Assessment, Level};
 use careblock_io::LoadedInputs;
 use careblock_io::html::{
     HtmlArea, HtmlBalance, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite, HtmlSiteKind, HtmlSiting,
 };
+use careblock_method::Method;
+use careblock_siting::plan::{Plan, SiteStatus, Tier};
 use geo::{Geometry, MultiPolygon};
 
 /// How many of the top areas the uncertainty chart shows.

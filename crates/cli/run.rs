@@ -6,14 +6,14 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use careblock_core::Layer;
-use careblock_core::index::{Assessment, Level, assess};
-use careblock_core::plan::{Plan, SiteStatus, Tier, plan};
 use careblock_core::polars::prelude::DataFrame;
+use careblock_index::{Assessment, Level, assess};
 use careblock_io::results::{level_tables, run_report};
 use careblock_io::{
     GpkgLayer, LoadOptions, load_inputs, method_inputs, qml, read_method, write_csv, write_geojson,
     write_gpkg,
 };
+use careblock_siting::plan::{Plan, SiteStatus, Tier, plan};
 
 use crate::args::RunArgs;
 use crate::progress::Stages;
@@ -236,7 +236,7 @@ fn siting_summary(p: &Plan) -> String {
         let by_rule = p
             .sites
             .iter()
-            .filter(|s| s.placed_by == Some(careblock_core::plan::PlacedBy::Equity))
+            .filter(|s| s.placed_by == Some(careblock_siting::plan::PlacedBy::Equity))
             .count();
         let short: Vec<&str> = e
             .districts

@@ -7,10 +7,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use careblock_core::Crs;
 use careblock_core::Layer;
-use careblock_core::plan::{Plan, SiteStatus, circle};
 use careblock_core::polars::prelude::DataFrame;
 use careblock_io::results::{assignments_table, equity_table, sites_table, uncovered_table};
 use careblock_io::{write_csv, write_geojson};
+use careblock_siting::plan::{Plan, SiteStatus, circle};
 use geo::{Geometry, MultiPolygon};
 
 /// The siting's tables that go to CSV only (the layers go to the GeoPackage too).

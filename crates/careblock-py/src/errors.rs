@@ -2,9 +2,10 @@
 //! `GeometryError`, `MethodError`, `InfeasibleError`, chosen by the error's variant; the message
 //! is the one line the CLI prints (the error and its causes joined by ": ", as anyhow's `{:#}`).
 
-use careblock_core::index::{IndexError, MethodError as CoreMethodError};
-use careblock_core::plan::PlanError;
-use careblock_core::siting::SitingError;
+use careblock_index::IndexError;
+use careblock_method::MethodError as CoreMethodError;
+use careblock_siting::plan::PlanError;
+use careblock_siting::SitingError;
 use careblock_core::{CrsError as CoreCrsError, JoinError, LayerError};
 use careblock_io::IoError;
 use pyo3::create_exception;

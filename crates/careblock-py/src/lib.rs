@@ -21,13 +21,14 @@ use careblock_core::checks::{Finding, Use};
 use careblock_core::findings::interpolation_findings;
 use careblock_core::crs::Reprojection;
 use careblock_core::project::{check_axis_order, project_into, working_crs};
-use careblock_core::index::method::CrsSpec;
-use careblock_core::index::{Inputs, Method, assess};
+use careblock_method::CrsSpec;
+use careblock_index::{Inputs, assess};
+use careblock_method::Method;
 use careblock_core::join::points::{Reach, within_distance};
 use careblock_core::join::{InterpolateOptions, area_interpolate as core_interpolate};
-use careblock_core::plan::plan;
+use careblock_siting::plan::plan;
 use careblock_core::polars::prelude::{Column, DataFrame};
-use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
+use careblock_siting::{Coverage, Limit, Options, Problem, solve};
 use careblock_core::{Crs, Layer, WGS84};
 use careblock_io::results::{
     assignments_table, conservation_json, equity_table, level_table, level_tables, run_report, sites_table,

@@ -360,7 +360,7 @@ fn first_duplicate(ids: &[String]) -> Option<(usize, usize)> {
 }
 
 /// The smallest rectangle holding both.
-pub(crate) fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+pub fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
     Rect::new(
         Coord {
             x: a.min().x.min(b.min().x),

@@ -38,15 +38,12 @@ pub mod checks;
 pub mod crs;
 pub mod error;
 pub mod findings;
-pub mod index;
 pub mod join;
 pub mod layer;
 pub mod network;
-pub mod plan;
 pub mod project;
 mod rings;
-mod rng;
-pub mod siting;
+pub mod rng;
 pub mod validate;
 
 pub use crs::{Crs, Reprojection, WGS84};

@@ -3,7 +3,7 @@
 //! [`check_method`] reads everything [`crate::load_inputs`] reads, but never stops at the first
 //! problem: a layer that cannot be read (an implausible coordinate, a duplicate id, a missing
 //! file) is reported with its one-line error and the other inputs are still checked. It reuses
-//! the library's own checks — [`careblock_core::index::Method::from_toml`] for the method's
+//! the library's own checks — [`careblock_method::Method::from_toml`] for the method's
 //! structure, [`careblock_core::project::check_plausible`] (inside the readers),
 //! [`careblock_core::validate::validate`] and [`careblock_core::validate::repair`], and the
 //! data checks `careblock run` makes ([`careblock_core::checks`]: every column through
@@ -20,14 +20,14 @@ use std::path::Path;
 
 use careblock_core::checks::{Finding, Use};
 use careblock_core::findings::{district_coverage, population_findings};
-use careblock_core::index::Method;
-use careblock_core::index::expr::Expr;
-use careblock_core::index::method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
 use careblock_core::join::{AreaTable, PolygonIndex};
 use careblock_core::layer::geometry_kind;
 use careblock_core::project::{check_axis_order, project, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, CrsError, Layer, LayerError};
+use careblock_method::Method;
+use careblock_method::expr::Expr;
+use careblock_method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
 use geo::MultiPolygon;
 use toml::Spanned;
 
@@ -553,7 +553,7 @@ impl Checker<'_> {
 }
 
 /// Unit columns evaluated on demand (layer columns, derived expressions, coarse-rate
-/// estimates), as [`careblock_core::index::assess`] does, recording problems instead of
+/// estimates), as [`careblock_index::assess`] does, recording problems instead of
 /// stopping.
 struct UnitColumns<'a> {
     units: &'a Loaded,

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use careblock_core::index::Method;
+use careblock_method::Method;
 use sha2::{Digest, Sha256};
 
 use crate::{IoError, extension, path_name};

@@ -138,7 +138,7 @@ pub enum IoError {
     #[error(transparent)]
     Method {
         /// The core's error (boxed: it is large).
-        source: Box<careblock_core::index::MethodError>,
+        source: Box<careblock_method::MethodError>,
     },
     /// Invalid polygons in an input layer (repair them with make-valid, or ask careblock to).
     #[error(

@@ -1,15 +1,16 @@
 //! Reading a method file and every input it declares: layers (with their attribute tables),
 //! validated (and repaired on request) and projected to the working CRS, ready for
-//! [`careblock_core::index::assess`].
+//! [`careblock_index::assess`].
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::index::method::{CrsSpec, LayerInput};
-use careblock_core::index::{Inputs, Method};
-use careblock_core::plan::PlanInputs;
 use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, Layer};
+use careblock_index::Inputs;
+use careblock_method::Method;
+use careblock_method::{CrsSpec, LayerInput};
+use careblock_siting::plan::PlanInputs;
 
 use crate::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
 
@@ -60,7 +61,7 @@ pub struct LoadedInputs {
 }
 
 impl LoadedInputs {
-    /// Borrowed view for [`careblock_core::plan::plan`].
+    /// Borrowed view for [`careblock_siting::plan::plan`].
     pub fn plan_inputs(&self) -> PlanInputs<'_> {
         PlanInputs {
             units: &self.units,
@@ -75,7 +76,7 @@ impl LoadedInputs {
         }
     }
 
-    /// Borrowed view for [`careblock_core::index::assess`].
+    /// Borrowed view for [`careblock_index::assess`].
     pub fn inputs(&self) -> Inputs<'_> {
         Inputs {
             units: &self.units,

@@ -3,10 +3,11 @@
 //! equity tables, and `run.json`'s content. The CLI writes them; the Python bindings return
 //! them, so both give exactly the same columns.
 
-use careblock_core::index::{Assessment, Level, Method};
-use careblock_core::plan::{EquityOutcome, PlacedBy, Plan, SiteStatus, Tier};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::{Crs, Layer, Reprojection, WGS84};
+use careblock_index::{Assessment, Level};
+use careblock_method::Method;
+use careblock_siting::plan::{EquityOutcome, PlacedBy, Plan, SiteStatus, Tier};
 use serde_json::json;
 
 use careblock_core::join::ConservationReport;
@@ -476,7 +477,7 @@ pub fn report_json(
 
 /// The `siting` member of `run.json`.
 pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
-    let opt = |o: &careblock_core::plan::Optimum| {
+    let opt = |o: &careblock_siting::plan::Optimum| {
         json!({
             "objective": o.objective, "bound": o.bound, "gap": o.gap, "optimal": o.optimal,
             "locked_in": o.locked_in, "total_demand": o.total_demand,
@@ -488,7 +489,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
         .filter(|s| s.status == SiteStatus::Proposed)
         .collect();
     // With [siting.equity], each point of the curve says why the site is there.
-    let curve = |s: &careblock_core::plan::Site| {
+    let curve = |s: &careblock_siting::plan::Site| {
         let mut v = json!({"rank": s.rank, "id": s.id, "gain": s.marginal_gain, "cumulative": s.cumulative});
         if p.equity.is_some()
             && let Some(obj) = v.as_object_mut()
@@ -513,7 +514,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
             "bound": p.blocks.bound,
             "bound_note": "the bound is that of the siting without the rule (same candidates and limit): the rule only shrinks the feasible set, so it is an upper bound of the constrained optimum",
             "without_rule": opt(&e.without),
-            "placed_by_equity": proposed.iter().filter(|s| s.placed_by == Some(careblock_core::plan::PlacedBy::Equity)).count(),
+            "placed_by_equity": proposed.iter().filter(|s| s.placed_by == Some(careblock_siting::plan::PlacedBy::Equity)).count(),
             "p_lowered_to": e.count,
             "outside": {"eligible_candidates": e.outside.0, "existing_blocks": e.outside.1},
             "short": e.districts.iter().filter_map(|d| d.short.map(|r| json!({"id": d.id, "label": d.label, "min": d.min, "existing": d.existing, "eligible": d.eligible, "blocks": d.existing + d.proposed.0, "reason": r}))).collect::<Vec<_>>(),

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use careblock_core::Crs;
 use careblock_core::Layer;
-use careblock_core::index::Method;
 use careblock_io::{ReadOptions, parse_geojson, read_shapefile, read_table_with_key};
+use careblock_method::Method;
 use proptest::prelude::*;
 
 /// Cases per target: `PROPTEST_CASES` if set, else `default`.
@@ -480,7 +480,7 @@ proptest! {
     fn expressions_parse_and_evaluate_without_panicking(
         text in "[a-c0-9 .eE+*/()`_-]{0,40}",
     ) {
-        use careblock_core::index::expr::Expr;
+        use careblock_method::expr::Expr;
         let a = [Some(1.0), None, Some(0.0)];
         let b = [Some(2.5), Some(-1.0), Some(0.0)];
         let lookup = |c: &str| match c {

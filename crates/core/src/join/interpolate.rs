@@ -315,7 +315,7 @@ fn ensure_projected(l: &Layer) -> Result<(), CrsError> {
 
 /// Refuses layers in degrees, layers in different CRSs, and polygons that are invalid (a join
 /// over them would be silently wrong).
-pub(crate) fn check_join_inputs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
+pub fn check_join_inputs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
     ensure_projected(a)?;
     ensure_projected(b)?;
     if a.crs != b.crs {

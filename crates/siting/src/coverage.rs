@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::SitingError;
-use crate::join::Neighbours;
+use careblock_core::join::Neighbours;
 
 /// A sparse candidate × unit matrix of coverage fractions, stored row by row (CSR): row `j`
 /// lists the `(unit, fraction)` pairs candidate `j` covers, sorted by unit, each unit at most
@@ -48,7 +48,7 @@ impl Coverage {
 
     /// The centroid rule: candidate `j` covers each unit of row `j` of `candidate_to_units`
     /// fully (fraction 1), whatever the distance. Build it with
-    /// [`points_within_distance`](crate::join::points_within_distance)`(candidates, unit
+    /// [`points_within_distance`](careblock_core::join::points_within_distance)`(candidates, unit
     /// centroids, radius)`, whose rows are the candidates.
     ///
     /// # Panics
@@ -75,7 +75,7 @@ impl Coverage {
     }
 
     /// The centroid rule from a unit → candidates table (e.g. what
-    /// [`within_distance`](crate::join::within_distance)`(units, candidates, radius, reach)`
+    /// [`within_distance`](careblock_core::join::within_distance)`(units, candidates, radius, reach)`
     /// returns, one row per unit): every listed pair gets fraction 1.
     ///
     /// # Panics
@@ -166,7 +166,7 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::join::points_within_distance;
+    use careblock_core::join::points_within_distance;
     use geo::Point;
 
     #[test]

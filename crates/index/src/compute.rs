@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use super::Direction;
 use super::aggregate::{Aggregation, aggregate_row, mpi_standardise};
 use super::classify::{Classification, classify};
-use super::method::{AggregationName, NormalisationName};
-use super::normalise::{normalise, rescale};
+use super::normalise::{normalisation, normalise, rescale};
+use careblock_method::{AggregationName, NormalisationName};
 
 /// One indicator of a composite: its dimension (index into [`Composite::dimensions`]),
 /// direction, weight within the dimension, and goalposts if any.
@@ -89,7 +89,7 @@ pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c:
         .map(|(col, ind)| {
             let y = match c.aggregation {
                 AggregationName::MazziottaPareto => mpi_standardise(col, ind.direction),
-                _ => normalise(col, ind.direction, c.normalisation.method(ind.goalposts)),
+                _ => normalise(col, ind.direction, normalisation(c.normalisation, ind.goalposts)),
             };
             match c.aggregation {
                 AggregationName::Geometric => rescale(&y, 1.0, 100.0),
@@ -100,9 +100,9 @@ pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c:
 
     let within = match c.aggregation {
         AggregationName::MazziottaPareto => Aggregation::Arithmetic,
-        a => a.method(),
+        a => Aggregation::from(a),
     };
-    let across = c.aggregation.method();
+    let across = Aggregation::from(c.aggregation);
     let members: Vec<Vec<usize>> = (0..c.dimensions.len())
         .map(|d| {
             (0..c.indicators.len())

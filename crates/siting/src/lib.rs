@@ -32,7 +32,7 @@
 //! the Euclidean radius by building the table with [`Coverage::from_rows`].
 //!
 //! ```
-//! use careblock_core::siting::{Coverage, Limit, Options, Problem, solve};
+//! use careblock_siting::{Coverage, Limit, Options, Problem, solve};
 //!
 //! // Three candidates over four units; candidate 1 is an existing care block.
 //! let coverage = Coverage::from_rows(
@@ -56,6 +56,13 @@
 //! assert!(s.optimal && s.bound >= s.objective);
 //! ```
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::result_large_err,
+    reason = "errors carry the file, feature id, field and value they concern; they are built once per failed run, never in a hot loop"
+)]
+
 mod bound;
 mod coverage;
 mod equity;
@@ -64,6 +71,7 @@ mod exact;
 mod fill;
 mod greedy;
 mod instance;
+pub mod plan;
 mod solve;
 mod swap;
 #[cfg(test)]

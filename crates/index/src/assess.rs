@@ -12,20 +12,22 @@ use geo::{Area, MultiPolygon, Point};
 use thiserror::Error;
 
 use super::Direction;
-use super::access::{AccessError, DistanceBands, e2sfca, supply_gap};
+use super::access::{AccessError, e2sfca, supply_gap};
+use super::classify::Classification;
 use super::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
-use super::expr::Expr;
-use super::method::{DistanceRule, IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 use super::treat::winsorise;
 use super::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
-use crate::checks::{Finding, Use};
-use crate::error::{JoinError, LayerError};
-use crate::findings::{district_coverage, population_findings};
-use crate::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
-use crate::join::overlay::PolygonIndex;
-use crate::join::points::{Neighbours, centroids, points_within_distance};
-use crate::layer::Layer;
-use crate::network::PreparedNetwork;
+use careblock_core::checks::{Finding, Use};
+use careblock_core::error::{JoinError, LayerError};
+use careblock_core::findings::{district_coverage, population_findings};
+use careblock_core::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
+use careblock_core::join::overlay::PolygonIndex;
+use careblock_core::join::points::{Neighbours, centroids, points_within_distance};
+use careblock_core::layer::Layer;
+use careblock_core::network::PreparedNetwork;
+use careblock_method::bands::DistanceBands;
+use careblock_method::expr::Expr;
+use careblock_method::{DistanceRule, IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 
 /// Errors of the index pipeline.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -45,9 +47,9 @@ pub enum IndexError {
     Access(#[from] AccessError),
     /// The street network.
     #[error(transparent)]
-    Network(#[from] crate::network::NetworkError),
+    Network(#[from] careblock_core::network::NetworkError),
     /// A value of a column the method reads that careblock refuses: non-numeric text, or a
-    /// negative or non-finite count ([`crate::checks`]), with the method key that reads it.
+    /// negative or non-finite count ([`careblock_core::checks`]), with the method key that reads it.
     #[error("{file}:{line}: {key}: {error}")]
     Value {
         /// The method file.
@@ -97,7 +99,7 @@ pub struct Inputs<'a> {
     pub network_gap: Option<&'a Layer>,
     /// The network built from `network` once for both the index and the siting (`None`: each
     /// builds its own).
-    pub prepared_network: Option<&'a crate::network::PreparedNetwork>,
+    pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
 }
 
 /// Everything about one indicator that outputs need.
@@ -162,7 +164,7 @@ pub struct Assessment {
     /// Plain-language notes on what was excluded or estimated (never silent); each of
     /// `warnings` is one of them, with its first ids.
     pub notes: Vec<String>,
-    /// The warnings about the data, each with every id concerned ([`crate::checks`]): missing
+    /// The warnings about the data, each with every id concerned ([`careblock_core::checks`]): missing
     /// values by column, units the population rule leaves unranked, and the coverage of the
     /// units by the districts (units outside, districts with no unit, overlaps).
     pub warnings: Vec<Finding>,
@@ -473,7 +475,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     let mut extra: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     if needs_access {
         let bands = match spec.access.band_metres(spec.network.as_ref()) {
-            Some(b) => DistanceBands::new(b)?,
+            Some(b) => DistanceBands::new(b).map_err(AccessError::from)?,
             None => DistanceBands::default(),
         };
         if let (Some(m), Some(ns)) = (&spec.access.minutes, &spec.network) {
@@ -802,7 +804,7 @@ pub fn composite(method: &Method) -> Composite {
         normalisation: spec.normalisation.method,
         aggregation: spec.aggregation.method,
         min_available: spec.treatment.min_available,
-        classification: spec.classification.method(),
+        classification: Classification::from(&spec.classification),
     }
 }
 
@@ -852,7 +854,7 @@ fn level(
     let hundred_scale = matches!(
         spec.normalisation.method,
         NormalisationName::MinMax | NormalisationName::Rank | NormalisationName::Goalposts
-    ) && composite.aggregation != super::method::AggregationName::MazziottaPareto;
+    ) && composite.aggregation != careblock_method::AggregationName::MazziottaPareto;
     let need_mass = scores
         .index
         .iter()

@@ -11,7 +11,7 @@ use super::greedy::{greedy, greedy_capped, greedy_from, rank};
 use super::instance::{Instance, Left, NONE, State};
 use super::swap::{improve, improve_capped, improve_from};
 use super::{Limit, Options, Problem, QuotaSolution, SitingError, Solution};
-use crate::rng::SplitMix64;
+use careblock_core::rng::SplitMix64;
 
 /// Relative gap under which a solution counts as proven optimal.
 const OPTIMAL_GAP: f64 = 1e-12;
@@ -531,9 +531,9 @@ fn without(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::SplitMix64;
-    use crate::siting::tests::random;
-    use crate::siting::{Coverage, Problem};
+    use crate::tests::random;
+    use crate::{Coverage, Problem};
+    use careblock_core::rng::SplitMix64;
 
     /// Patched gains equal recomputed ones bit for bit after sites open and close, with and
     /// without a site barred, including locked-in sites and sites covering no active unit.

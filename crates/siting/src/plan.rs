@@ -1,6 +1,6 @@
 //! From the index to proposed care blocks: candidate sites (layers, filters, the anchor rule,
 //! or a hexagonal grid), existing blocks locked in, coverage sets within the walking radius,
-//! the MCLP solution with its bound ([`crate::siting`]), per-site explanations, the unit →
+//! the MCLP solution with its bound ([`crate`]), per-site explanations, the unit →
 //! site assignment, high-priority units left uncovered, the care-bus tier and home care, and
 //! coverage KPIs per district before and after.
 //!
@@ -9,20 +9,20 @@
 use geo::{Area, Coord, LineString, MultiPolygon, Point, Polygon};
 use thiserror::Error;
 
-use crate::error::{JoinError, LayerError};
-use crate::index::assess::Assessment;
-use crate::index::method::{
-    CandidateInput, CoverageRule, DistanceRule, EquitySpec, ExistingInput, FilterSpec, Method, MethodError,
-    SitingSpec,
-};
-use crate::join::interpolate::{AreaTable, check_join_inputs};
-use crate::join::overlay::PolygonIndex;
-use crate::join::points::{Neighbours, centroids, points_in_polygons, points_within_distance};
-use crate::layer::Layer;
-use crate::network::{Distances, NetworkCost, OffNetwork, PreparedNetwork, Snap};
-use crate::siting::{
+use crate::{
     Coverage, Limit, Options, Problem, QuotaReport, Quotas, ShortReason, SitingError, Solution, solve,
     solve_with_quotas,
+};
+use careblock_core::error::{JoinError, LayerError};
+use careblock_core::join::interpolate::{AreaTable, check_join_inputs};
+use careblock_core::join::overlay::PolygonIndex;
+use careblock_core::join::points::{Neighbours, centroids, points_in_polygons, points_within_distance};
+use careblock_core::layer::Layer;
+use careblock_core::network::{Distances, NetworkCost, OffNetwork, PreparedNetwork, Snap};
+use careblock_index::assess::Assessment;
+use careblock_method::{
+    CandidateInput, CoverageRule, DistanceRule, EquitySpec, ExistingInput, FilterSpec, Method, MethodError,
+    SitingSpec,
 };
 
 /// Errors of the siting pipeline.
@@ -43,7 +43,7 @@ pub enum PlanError {
     Siting(#[from] SitingError),
     /// The street network.
     #[error(transparent)]
-    Network(#[from] crate::network::NetworkError),
+    Network(#[from] careblock_core::network::NetworkError),
     /// Nothing can be sited: no demand, or no candidate left.
     #[error("nothing to site: {0}")]
     Infeasible(String),
@@ -71,7 +71,7 @@ pub struct PlanInputs<'a> {
     pub network_gap: Option<&'a Layer>,
     /// The network built from `network` once for both the index and the siting (`None`: each
     /// builds its own).
-    pub prepared_network: Option<&'a crate::network::PreparedNetwork>,
+    pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
 }
 
 /// What a site is.
@@ -138,7 +138,7 @@ pub struct Site {
 /// Why a proposed block is in the solution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlacedBy {
-    /// The district needed it to reach its minimum (see [`crate::siting::QuotaSolution::equity`]).
+    /// The district needed it to reach its minimum (see [`crate::QuotaSolution::equity`]).
     Equity,
     /// Chosen for the demand it covers.
     Coverage,
@@ -505,7 +505,7 @@ fn hex_grid(units: &[MultiPolygon<f64>], populated: &[bool], spacing: f64) -> Ve
         if let Some(r) = geo::BoundingRect::bounding_rect(p) {
             rect = Some(match rect {
                 None => r,
-                Some(a) => crate::layer::union_rect(a, r),
+                Some(a) => careblock_core::layer::union_rect(a, r),
             });
         }
     }
@@ -1424,7 +1424,7 @@ fn equity_setup<'l>(
 fn equity_outcome(
     e: &EquitySpec,
     q: &EquitySetup<'_>,
-    r: &crate::siting::QuotaSolution,
+    r: &crate::QuotaSolution,
     limit: Limit,
     demand: &[f64],
     total_demand: f64,

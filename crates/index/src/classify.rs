@@ -24,6 +24,8 @@
 //!   `bin1d` gives it class 0 (the lowest). The bins are kept identical to mapclassify's, but a
 //!   value above the last bin is put in the last (highest) class.
 
+use careblock_method::{ClassificationName, ClassificationSpec};
+
 /// The largest number of classes: a larger `k` is treated as this (a guard against absurd
 /// parameters; mapclassify has no such limit).
 pub const MAX_CLASSES: usize = 1 << 16;
@@ -272,6 +274,18 @@ fn wrap(i: isize, len: usize) -> usize {
         (i + len as isize) as usize
     } else {
         i as usize
+    }
+}
+
+impl From<&ClassificationSpec> for Classification {
+    /// The classification a method's `[classification]` asks for.
+    fn from(spec: &ClassificationSpec) -> Classification {
+        let k = *spec.classes.get_ref();
+        match spec.method {
+            ClassificationName::Quantiles => Classification::Quantiles { k },
+            ClassificationName::Jenks => Classification::Jenks { k },
+            ClassificationName::EqualInterval => Classification::EqualInterval { k },
+        }
     }
 }
 

@@ -10,9 +10,9 @@
 use rayon::prelude::*;
 
 use super::compute::{Composite, score};
-use super::method::{AggregationName, NormalisationName};
 use super::treat::percentile;
-use crate::rng::SplitMix64;
+use careblock_core::rng::SplitMix64;
+use careblock_method::{AggregationName, NormalisationName};
 
 /// What the Monte Carlo varies.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,10 +165,10 @@ pub fn monte_carlo(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Direction;
-    use super::super::classify::Classification;
-    use super::super::compute::{DimensionDef, IndicatorDef};
     use super::*;
+    use crate::Direction;
+    use crate::classify::Classification;
+    use crate::compute::{DimensionDef, IndicatorDef};
 
     fn setup() -> (Vec<Vec<Option<f64>>>, Vec<String>, Composite) {
         let n = 40;

@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 
-use careblock_core::index::{Assessment, Inputs, Level, Method, assess};
 use careblock_core::{Crs, Layer};
+use careblock_index::{Assessment, Inputs, Level, assess};
+use careblock_method::Method;
 use geo::{Coord, Geometry, LineString, Polygon};
 use polars::prelude::*;
 use proptest::prelude::*;

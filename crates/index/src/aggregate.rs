@@ -7,6 +7,7 @@
 
 use super::Direction;
 use super::normalise::{Normalisation, normalise};
+use careblock_method::AggregationName;
 
 /// The sign of the MPI penalty for unbalanced profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -190,6 +191,19 @@ pub fn mpi_standardise(values: &[Option<f64>], direction: Direction) -> Vec<Opti
             sd: 10.0,
         },
     )
+}
+
+impl From<AggregationName> for Aggregation {
+    /// The aggregation a method's `[aggregation]` names.
+    fn from(name: AggregationName) -> Aggregation {
+        match name {
+            AggregationName::Arithmetic => Aggregation::Arithmetic,
+            AggregationName::Geometric => Aggregation::Geometric,
+            AggregationName::MazziottaPareto => Aggregation::MazziottaPareto {
+                penalty: Penalty::Negative,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

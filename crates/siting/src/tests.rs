@@ -5,9 +5,9 @@ use std::time::Instant;
 use geo::Point;
 
 use super::*;
-use crate::join::points_within_distance;
+use careblock_core::join::points_within_distance;
 
-use crate::rng::SplitMix64 as Rng;
+use careblock_core::rng::SplitMix64 as Rng;
 
 /// A random instance: each candidate covers each unit with probability `density`, half of the
 /// pairs fully and half with a random fraction; some demands are 0.

@@ -5,10 +5,17 @@
 //! wrong types, weights ≤ 0, an indicator without the fields its kind needs, a dimension
 //! without indicators, unparseable expressions. Every error names the file, the key and the
 //! line. Checks that need the data (a column that does not exist or is not numeric, a
-//! denominator that sums to zero) are made by [`crate::index::assess`] before any computation.
+//! denominator that sums to zero) are made by `careblock-index`'s `assess` before any computation.
 //!
 //! Paths are kept as written; the reader (careblock-io) resolves them relative to the method
 //! file.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::result_large_err,
+    reason = "errors carry the file, feature id, field and value they concern; they are built once per failed run, never in a hot loop"
+)]
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,11 +24,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use toml::Spanned;
 
-use super::Direction;
-use super::aggregate::{Aggregation, Penalty};
-use super::classify::Classification;
-use super::expr::Expr;
-use super::normalise::Normalisation;
+pub mod bands;
+pub mod expr;
+
+use expr::Expr;
 
 /// A parsed and structurally checked method file.
 #[derive(Debug, Clone)]
@@ -182,15 +188,15 @@ impl NetworkSpec {
     pub fn walking_speed(&self) -> f64 {
         self.walking_speed
             .as_ref()
-            .map_or(crate::network::DEFAULT_WALKING_SPEED, |v| *v.get_ref())
+            .map_or(careblock_core::network::DEFAULT_WALKING_SPEED, |v| *v.get_ref())
     }
     /// The catchment buffer, metres.
     pub fn buffer(&self) -> f64 {
         self.buffer.as_ref().map_or(50.0, |v| *v.get_ref())
     }
-    /// The options [`NetworkCost::new`](crate::network::NetworkCost::new) builds the walk with.
-    pub fn walk_options(&self) -> crate::network::WalkOptions {
-        crate::network::WalkOptions {
+    /// The options [`NetworkCost::new`](careblock_core::network::NetworkCost::new) builds the walk with.
+    pub fn walk_options(&self) -> careblock_core::network::WalkOptions {
+        careblock_core::network::WalkOptions {
             snap_tolerance: self.snap_tolerance(),
             max_snap: self.max_snap.as_ref().map(|v| *v.get_ref()),
             buffer: self.buffer(),
@@ -551,13 +557,16 @@ impl AccessSpec {
     /// the `[network]` walking speed (the default speed without a `[network]`); `None` when
     /// neither is given (the default bands).
     pub fn band_metres(&self, network: Option<&NetworkSpec>) -> Option<Vec<(f64, f64)>> {
-        let speed = network.map_or(crate::network::DEFAULT_WALKING_SPEED, NetworkSpec::walking_speed);
+        let speed = network.map_or(
+            careblock_core::network::DEFAULT_WALKING_SPEED,
+            NetworkSpec::walking_speed,
+        );
         match (&self.bands, &self.minutes) {
             (Some(b), _) => Some(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect()),
             (None, Some(m)) => Some(
                 m.get_ref()
                     .iter()
-                    .map(|[t, w]| (crate::network::minutes_to_metres(*t, speed), *w))
+                    .map(|[t, w]| (careblock_core::network::minutes_to_metres(*t, speed), *w))
                     .collect(),
             ),
             (None, None) => None,
@@ -578,7 +587,7 @@ impl SitingSpec {
     pub fn effective_radius(&self, network: Option<&NetworkSpec>) -> f64 {
         match network.and_then(|n| n.minutes.as_ref().map(|m| (n, *m.get_ref()))) {
             Some((n, m)) if self.distance() == DistanceRule::Network => {
-                crate::network::minutes_to_metres(m, n.walking_speed())
+                careblock_core::network::minutes_to_metres(m, n.walking_speed())
             }
             _ => *self.radius.get_ref(),
         }
@@ -620,15 +629,6 @@ pub enum DirectionSpec {
     /// More of it, less need.
     #[serde(rename = "-", alias = "negative")]
     Negative,
-}
-
-impl From<DirectionSpec> for Direction {
-    fn from(d: DirectionSpec) -> Direction {
-        match d {
-            DirectionSpec::Positive => Direction::Positive,
-            DirectionSpec::Negative => Direction::Negative,
-        }
-    }
 }
 
 /// One indicator.
@@ -718,28 +718,6 @@ pub enum NormalisationName {
     Goalposts,
 }
 
-impl NormalisationName {
-    /// The formula for an indicator (goalposts from the indicator).
-    pub fn method(self, goalposts: Option<[f64; 2]>) -> Normalisation {
-        match self {
-            NormalisationName::MinMax => Normalisation::MinMax {
-                low: 0.0,
-                high: 100.0,
-            },
-            NormalisationName::ZScore => Normalisation::ZScore { mean: 0.0, sd: 1.0 },
-            NormalisationName::Rank => Normalisation::Rank,
-            NormalisationName::Goalposts => {
-                let [low, high] = goalposts.unwrap_or([0.0, 1.0]);
-                Normalisation::Goalposts {
-                    low,
-                    high,
-                    scale: 100.0,
-                }
-            }
-        }
-    }
-}
-
 /// `[normalisation]`.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -759,19 +737,6 @@ pub enum AggregationName {
     Geometric,
     /// Mazziotta–Pareto index.
     MazziottaPareto,
-}
-
-impl AggregationName {
-    /// The formula.
-    pub fn method(self) -> Aggregation {
-        match self {
-            AggregationName::Arithmetic => Aggregation::Arithmetic,
-            AggregationName::Geometric => Aggregation::Geometric,
-            AggregationName::MazziottaPareto => Aggregation::MazziottaPareto {
-                penalty: Penalty::Negative,
-            },
-        }
-    }
 }
 
 /// `[aggregation]`.
@@ -810,18 +775,6 @@ impl Default for ClassificationSpec {
         ClassificationSpec {
             method: ClassificationName::Quantiles,
             classes: Spanned::new(0..0, 5),
-        }
-    }
-}
-
-impl ClassificationSpec {
-    /// The classification.
-    pub fn method(&self) -> Classification {
-        let k = *self.classes.get_ref();
-        match self.method {
-            ClassificationName::Quantiles => Classification::Quantiles { k },
-            ClassificationName::Jenks => Classification::Jenks { k },
-            ClassificationName::EqualInterval => Classification::EqualInterval { k },
         }
     }
 }
@@ -1143,7 +1096,7 @@ impl Method {
         }
         if let Some(b) = &s.access.bands
             && let Err(e) =
-                super::access::DistanceBands::new(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect())
+                crate::bands::DistanceBands::new(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect())
         {
             return Err(self.invalid(b.span(), "access.bands", e.to_string()));
         }
@@ -1163,7 +1116,7 @@ impl Method {
                 ));
             }
             if let Err(e) =
-                super::access::DistanceBands::new(m.get_ref().iter().map(|[t, w]| (*t, *w)).collect())
+                crate::bands::DistanceBands::new(m.get_ref().iter().map(|[t, w]| (*t, *w)).collect())
             {
                 // The band errors speak of metres: these bounds are minutes.
                 let text = format!("{e} ")
@@ -1551,7 +1504,8 @@ denominator = "pop"
         assert_eq!(s.treatment.min_population, 30.0);
         assert_eq!(s.normalisation.method, NormalisationName::MinMax);
         assert_eq!(s.aggregation.method, AggregationName::Arithmetic);
-        assert_eq!(s.classification.method(), Classification::Quantiles { k: 5 });
+        assert_eq!(s.classification.method, ClassificationName::Quantiles);
+        assert_eq!(*s.classification.classes.get_ref(), 5);
         assert_eq!(s.uncertainty.draws, 1000);
         assert!(s.uncertainty.covers(LevelName::Units) && s.uncertainty.covers(LevelName::Districts));
         assert_eq!(m.dimensions(), vec![("demand".to_string(), 1.0, None)]);

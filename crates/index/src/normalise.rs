@@ -10,6 +10,7 @@
 //! possible with non-finite method parameters) also comes out as `None`.
 
 use super::Direction;
+use careblock_method::NormalisationName;
 
 /// A normalisation method. The default is [`Normalisation::MinMax`] on `[0, 100]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -218,6 +219,27 @@ fn percentile_rank(values: &[Option<f64>]) -> Vec<Option<f64>> {
         start = end;
     }
     out
+}
+
+/// The normalisation a method's `[normalisation]` names, for one indicator (goalposts from the
+/// indicator).
+pub fn normalisation(name: NormalisationName, goalposts: Option<[f64; 2]>) -> Normalisation {
+    match name {
+        NormalisationName::MinMax => Normalisation::MinMax {
+            low: 0.0,
+            high: 100.0,
+        },
+        NormalisationName::ZScore => Normalisation::ZScore { mean: 0.0, sd: 1.0 },
+        NormalisationName::Rank => Normalisation::Rank,
+        NormalisationName::Goalposts => {
+            let [low, high] = goalposts.unwrap_or([0.0, 1.0]);
+            Normalisation::Goalposts {
+                low,
+                high,
+                scale: 100.0,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,43 +12,16 @@
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::join::Neighbours;
+use careblock_core::join::Neighbours;
+use careblock_method::bands::{BandError, DistanceBands};
 
 /// Errors of the access computation. Each carries the offending value and where it is.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AccessError {
-    /// No distance band was given.
-    #[error("the distance bands are empty: give at least one (upper bound in metres, weight)")]
-    NoBands,
-    /// A band upper bound that is not a finite positive number of metres.
-    #[error("distance band {band}: upper bound {bound:?} m is not a finite positive distance")]
-    BandBound {
-        /// Position of the band (0-based).
-        band: usize,
-        /// The upper bound as given.
-        bound: f64,
-    },
-    /// A band upper bound not strictly greater than the previous one.
-    #[error(
-        "distance band {band}: upper bound {bound:?} m does not exceed the previous bound {previous:?} m"
-    )]
-    BandOrder {
-        /// Position of the band (0-based).
-        band: usize,
-        /// The previous band's upper bound.
-        previous: f64,
-        /// The upper bound as given.
-        bound: f64,
-    },
-    /// A band weight outside `[0, 1]` (or not finite).
-    #[error("distance band {band}: weight {weight:?} is not a finite number in [0, 1]")]
-    BandWeight {
-        /// Position of the band (0-based).
-        band: usize,
-        /// The weight as given.
-        weight: f64,
-    },
+    /// Invalid distance bands.
+    #[error(transparent)]
+    Bands(#[from] BandError),
     /// The unit-to-facility table does not have one row per unit.
     #[error("the unit-to-facility table has {rows} rows but there are {units} units (demand values)")]
     Rows {
@@ -85,75 +58,6 @@ pub enum AccessError {
     },
 }
 
-/// A step distance-decay function: ascending upper bounds in metres, each with a weight.
-///
-/// A distance `d` gets the weight of the first band whose upper bound is `≥ d` (bounds are
-/// inclusive, as in pysal's `weights.step_fn`), and 0 beyond the last band. Weights are
-/// usually non-increasing with distance (nearer supply counts more), but this is not required:
-/// any weights in `[0, 1]` are accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DistanceBands {
-    bands: Vec<(f64, f64)>,
-}
-
-impl DistanceBands {
-    /// Validates `(upper bound in metres, weight)` pairs: at least one band, upper bounds finite,
-    /// positive and strictly ascending, weights finite in `[0, 1]`.
-    pub fn new(bands: Vec<(f64, f64)>) -> Result<Self, AccessError> {
-        if bands.is_empty() {
-            return Err(AccessError::NoBands);
-        }
-        for (band, &(bound, weight)) in bands.iter().enumerate() {
-            if !(bound.is_finite() && bound > 0.0) {
-                return Err(AccessError::BandBound { band, bound });
-            }
-            if band > 0 {
-                let previous = bands[band - 1].0;
-                if bound <= previous {
-                    return Err(AccessError::BandOrder {
-                        band,
-                        previous,
-                        bound,
-                    });
-                }
-            }
-            if !(weight.is_finite() && (0.0..=1.0).contains(&weight)) {
-                return Err(AccessError::BandWeight { band, weight });
-            }
-        }
-        Ok(DistanceBands { bands })
-    }
-
-    /// The `(upper bound in metres, weight)` pairs, ascending.
-    pub fn bands(&self) -> &[(f64, f64)] {
-        &self.bands
-    }
-
-    /// The last band's upper bound: the catchment radius to build the unit-to-facility table with.
-    pub fn max_distance(&self) -> f64 {
-        self.bands[self.bands.len() - 1].0
-    }
-
-    /// The weight of distance `d` metres: that of the first band with upper bound `≥ d`, 0 beyond
-    /// the last band (and for NaN).
-    pub fn weight(&self, d: f64) -> f64 {
-        self.bands
-            .iter()
-            .find(|&&(bound, _)| d <= bound)
-            .map_or(0.0, |&(_, w)| w)
-    }
-}
-
-impl Default for DistanceBands {
-    /// Luo & Qi's (2009) weights (1, 0.68, 0.22), the default of pysal's
-    /// `enhanced_two_stage_fca`, on walking-distance bands of 400, 800 and 1200 m.
-    fn default() -> Self {
-        DistanceBands {
-            bands: vec![(400.0, 1.0), (800.0, 0.68), (1200.0, 0.22)],
-        }
-    }
-}
-
 /// The result of [`e2sfca`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Access {
@@ -171,7 +75,7 @@ pub struct Access {
 ///
 /// `demand[k]` is unit `k`'s demand (`None` counts as 0 in step 1), `supply[j]` facility `j`'s
 /// capacity, and `unit_to_supply` has one row per unit listing `(facility index, distance in
-/// metres)` (e.g. [`points_within_distance`](crate::join::points_within_distance) from unit
+/// metres)` (e.g. [`points_within_distance`](careblock_core::join::points_within_distance) from unit
 /// centroids to facilities with radius [`DistanceBands::max_distance`]; pairs beyond the last
 /// band are allowed and weigh 0).
 pub fn e2sfca(
@@ -269,7 +173,7 @@ pub fn supply_gap(access: &[Option<f64>]) -> Vec<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::join::points_within_distance;
+    use careblock_core::join::points_within_distance;
     use geo::Point;
     use proptest::prelude::*;
 
@@ -279,47 +183,6 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300)
-    }
-
-    #[test]
-    fn bands_are_inclusive_and_validated() {
-        let b = DistanceBands::default();
-        assert_eq!(b.max_distance(), 1200.0);
-        assert_eq!(b.weight(0.0), 1.0);
-        assert_eq!(b.weight(400.0), 1.0);
-        assert_eq!(b.weight(400.1), 0.68);
-        assert_eq!(b.weight(800.0), 0.68);
-        assert_eq!(b.weight(1200.0), 0.22);
-        assert_eq!(b.weight(1200.1), 0.0);
-        assert_eq!(b.weight(f64::NAN), 0.0);
-        assert_eq!(DistanceBands::new(vec![]), Err(AccessError::NoBands));
-        assert_eq!(
-            DistanceBands::new(vec![(0.0, 1.0)]),
-            Err(AccessError::BandBound { band: 0, bound: 0.0 })
-        );
-        assert!(matches!(
-            DistanceBands::new(vec![(100.0, 1.0), (f64::INFINITY, 0.5)]),
-            Err(AccessError::BandBound { band: 1, .. })
-        ));
-        assert_eq!(
-            DistanceBands::new(vec![(500.0, 1.0), (500.0, 0.5)]),
-            Err(AccessError::BandOrder {
-                band: 1,
-                previous: 500.0,
-                bound: 500.0
-            })
-        );
-        assert_eq!(
-            DistanceBands::new(vec![(500.0, 1.5)]),
-            Err(AccessError::BandWeight { band: 0, weight: 1.5 })
-        );
-        assert!(matches!(
-            DistanceBands::new(vec![(500.0, f64::NAN)]),
-            Err(AccessError::BandWeight { band: 0, .. })
-        ));
-        // Increasing weights are accepted.
-        let up = DistanceBands::new(vec![(100.0, 0.5), (200.0, 1.0)]).unwrap();
-        assert_eq!(up.weight(150.0), 1.0);
     }
 
     /// Hand computation. Facility 0 at the origin (capacity 10), facility 1 at (1000, 0)
