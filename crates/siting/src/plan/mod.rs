@@ -1,0 +1,235 @@
+//! From the index to proposed care blocks: candidate sites (layers, filters, the anchor rule,
+//! or a hexagonal grid), existing blocks locked in, coverage sets within the walking radius,
+//! the MCLP solution with its bound ([`crate`]), per-site explanations, the unit →
+//! site assignment, high-priority units left uncovered, the care-bus tier and home care, and
+//! coverage KPIs per district before and after.
+//!
+//! Layers must be validated and projected to the CRS of the assessment (metres).
+
+use careblock_core::join::interpolate::check_join_inputs;
+use careblock_core::network::{NetworkCost, PreparedNetwork};
+use careblock_index::assess::Assessment;
+use careblock_method::{DistanceRule, Method, SitingSpec};
+use geo::Point;
+
+use crate::Options;
+
+mod blocks;
+mod buses;
+mod candidates;
+mod compare;
+mod coverage;
+mod equity;
+mod kpis;
+mod sites;
+mod spread;
+mod types;
+mod units;
+
+pub use coverage::circle;
+pub use types::{
+    Assignment, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum, PlacedBy, Plan,
+    PlanError, PlanInputs, Site, SiteStatus, Tier, Uncovered,
+};
+
+use blocks::Blocks;
+use coverage::{Near, coverage};
+use units::Units;
+
+/// Runs the siting the method's `[siting]` declares, on an assessment of the same inputs:
+/// candidates, coverage, the solution (with the equity rule), the sites, the bus tier, the
+/// district KPIs and, walking, the comparison with circles and the catchments.
+pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) -> Result<Plan, PlanError> {
+    let st: &SitingSpec = method
+        .spec
+        .siting
+        .as_ref()
+        .ok_or_else(|| PlanError::Infeasible("the method has no [siting] section".into()))?;
+    for l in inputs
+        .candidates
+        .iter()
+        .chain(inputs.existing)
+        .chain(inputs.supply)
+    {
+        check_join_inputs(inputs.units, l)?;
+    }
+    let mut notes = Vec::new();
+    let radius = st.effective_radius(method.spec.network.as_ref());
+    let mut built = None;
+    let net = walking_network(method, st, &inputs, radius, &mut built, &mut notes)?;
+    let units = Units::new(inputs.units, assessment, st)?;
+    let found = candidates::gather(method, st, &inputs, &units, radius, &mut notes)?;
+    let cands = &found.list;
+    let points: Vec<Point<f64>> = cands.iter().map(|c| c.point).collect();
+    let (cov, near) = coverage(st.coverage, &points, &units.polys, &units.centroids, radius, net)?;
+    let fallback = match (net, &near) {
+        (Some(c), Near::Network(d)) => coverage::fallback(c, d, inputs.units, cands, &mut notes),
+        _ => (0, 0),
+    };
+    let options = Options {
+        exact_max_nodes: st.exact_max_nodes,
+        ..Options::default()
+    };
+    let setup = match &st.equity {
+        None => None,
+        Some(e) => Some(equity::equity_setup(
+            method,
+            e,
+            &inputs,
+            &units.polys,
+            assessment,
+            &points,
+            &units.population,
+        )?),
+    };
+    let Blocks {
+        sol,
+        quota,
+        limit,
+        locked_in,
+    } = blocks::solve_blocks(st, &units, cands, &cov, setup.as_ref(), &options)?;
+    let (mut sites, site_of_candidate) = sites::block_sites(
+        &units,
+        assessment,
+        cands,
+        &cov,
+        &sol,
+        quota.as_ref(),
+        setup.as_ref(),
+    );
+    let assignments = sites::assignments(&units, cands, &sol, &near, &site_of_candidate);
+    let before = sites::coverage_before(&cov, &locked_in, units.len());
+    let (mut uncovered, threshold) = buses::uncovered_units(method, st, &units, assessment, &sol);
+    let buses = match &st.bus {
+        Some(b) => buses::bus_tier(
+            st,
+            b,
+            &units,
+            &found,
+            &site_of_candidate,
+            &mut uncovered,
+            threshold,
+            net,
+            &options,
+            &mut sites,
+            &mut notes,
+        )?,
+        None => buses::Buses {
+            optimum: None,
+            snaps: Vec::new(),
+        },
+    };
+    let (kpis, district_covered) = kpis::district_kpis(
+        inputs.districts,
+        assessment,
+        &units,
+        &before,
+        &sol,
+        quota.as_ref(),
+    )?;
+    if found.existing > 0 {
+        notes.push(format!(
+            "{} existing care block(s) locked in; they cover {:.1} % of the demand",
+            found.existing,
+            100.0 * sol.locked_in_coverage / units.total_demand
+        ));
+    }
+    let equity = match (&setup, &quota, &st.equity) {
+        (Some(q), Some(r), Some(e)) => Some(equity::equity_outcome(
+            e,
+            q,
+            r,
+            limit,
+            &units.demand,
+            units.total_demand,
+            &locked_in,
+            &cands.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            district_covered,
+            &mut notes,
+        )),
+        _ => None,
+    };
+    let (network, catchments) = match (net, &near) {
+        (Some(c), Near::Network(d)) => {
+            let (comparison, catchments) = compare::walking_outcome(
+                c,
+                d,
+                st,
+                &units,
+                cands,
+                &points,
+                &locked_in,
+                &sol,
+                &sites,
+                &buses.snaps,
+                radius,
+                fallback,
+                inputs.districts,
+                assessment.district_table.as_ref(),
+                &mut notes,
+            )?;
+            (Some(comparison), catchments)
+        }
+        _ => (None, vec![None; sites.len()]),
+    };
+    Ok(Plan {
+        network,
+        catchments,
+        radius,
+        sites,
+        blocks: Optimum {
+            objective: sol.objective,
+            bound: sol.bound,
+            gap: sol.gap,
+            optimal: sol.optimal,
+            locked_in: sol.locked_in_coverage,
+            total_demand: units.total_demand,
+        },
+        bus: buses.optimum,
+        assignments,
+        unit_coverage: sol.unit_coverage.clone(),
+        unit_coverage_before: before,
+        uncovered,
+        groups: units.groups,
+        kpis,
+        candidates: (found.read, found.kept, found.eligible),
+        notes,
+        equity,
+    })
+}
+
+/// The street network when `[siting]` walks on it (built once per run: from `inputs` when it
+/// holds one), with the notes that say so.
+fn walking_network<'n>(
+    method: &Method,
+    st: &SitingSpec,
+    inputs: &PlanInputs<'n>,
+    radius: f64,
+    built: &'n mut Option<NetworkCost>,
+    notes: &mut Vec<String>,
+) -> Result<Option<&'n NetworkCost>, PlanError> {
+    Ok(match (st.distance(), &method.spec.network) {
+        (DistanceRule::Network, Some(ns)) => {
+            let cost = PreparedNetwork::or_build(
+                inputs.prepared_network,
+                built,
+                &ns.walk_options(),
+                inputs.network,
+                inputs.network_gap,
+            )?;
+            notes.push(format!(
+                "siting: walking distances on the street network; {}",
+                cost.graph_note()
+            ));
+            if ns.minutes.is_some() {
+                notes.push(format!(
+                    "siting: radius {radius:.0} m = {} min at {} km/h",
+                    ns.minutes.as_ref().map_or(0.0, |m| *m.get_ref()),
+                    ns.walking_speed()
+                ));
+            }
+            Some(cost)
+        }
+        _ => None,
+    })
+}

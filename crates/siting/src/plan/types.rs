@@ -1,0 +1,323 @@
+//! What a plan is made of: its inputs, its sites, assignments, uncovered units, KPIs, equity
+//! outcome and network comparison, and its errors.
+
+use crate::SitingError;
+use careblock_core::error::{JoinError, LayerError};
+use careblock_core::layer::Layer;
+use careblock_method::MethodError;
+use geo::{MultiPolygon, Point};
+use thiserror::Error;
+
+/// Errors of the siting pipeline.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The method (a key, a column).
+    #[error(transparent)]
+    Method(#[from] MethodError),
+    /// A layer problem.
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    /// A join problem (CRS, invalid geometry).
+    #[error(transparent)]
+    Join(#[from] JoinError),
+    /// The optimisation (no eligible candidate, p too large, ...).
+    #[error(transparent)]
+    Siting(#[from] SitingError),
+    /// The street network.
+    #[error(transparent)]
+    Network(#[from] careblock_core::network::NetworkError),
+    /// Nothing can be sited: no demand, or no candidate left.
+    #[error("nothing to site: {0}")]
+    Infeasible(String),
+}
+
+/// The layers the siting reads, validated and projected like the assessment's.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    /// The census units (as assessed).
+    pub units: &'a Layer,
+    /// The districts (as assessed), for the KPIs.
+    pub districts: Option<&'a Layer>,
+    /// The `[[supply]]` layers (for the anchor rule).
+    pub supply: &'a [Layer],
+    /// The `[[siting.candidates]]` layers, in the method's order.
+    pub candidates: &'a [Layer],
+    /// The `[[siting.existing]]` layers, in the method's order.
+    pub existing: &'a [Layer],
+    /// The `[siting.equity]` polygon layer when it is not the districts (a `[[coarse]]` layer
+    /// or one of its own `path`).
+    pub equity: Option<&'a Layer>,
+    /// The `[network]` street layer, when the method declares one.
+    pub network: Option<&'a Layer>,
+    /// The `[network] gap` polygon layer.
+    pub network_gap: Option<&'a Layer>,
+    /// The network built from `network` once for both the index and the siting (`None`: each
+    /// builds its own).
+    pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
+}
+
+/// What a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteStatus {
+    /// An existing care block (locked in).
+    Existing,
+    /// A proposed care block.
+    Proposed,
+    /// A proposed care-bus stop.
+    Bus,
+}
+
+impl SiteStatus {
+    /// `existing`, `proposed` or `bus`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Existing => "existing",
+            SiteStatus::Proposed => "proposed",
+            SiteStatus::Bus => "bus",
+        }
+    }
+}
+
+/// One existing, proposed or bus site with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    /// Existing, proposed or bus.
+    pub status: SiteStatus,
+    /// Rank among the proposed (or bus) sites, 1 = chosen first; `None` for existing blocks.
+    pub rank: Option<usize>,
+    /// Id in its layer.
+    pub id: String,
+    /// Kind: the candidate layer's `name`, `existing` or `grid`.
+    pub kind: String,
+    /// Name, from the layer's label column.
+    pub label: Option<String>,
+    /// Location (working CRS).
+    pub point: Point<f64>,
+    /// Demand it adds given the existing blocks and the sites ranked before it.
+    pub marginal_gain: f64,
+    /// Demand covered by the existing blocks and every site up to this one.
+    pub cumulative: f64,
+    /// Objective lost if this site is forbidden and the others re-optimised.
+    pub irreplaceability: f64,
+    /// Demand in its catchment (overlaps with other catchments included).
+    pub demand: f64,
+    /// Population in its catchment.
+    pub population: f64,
+    /// Each `[siting.groups]` value in its catchment, in the method's (sorted) order.
+    pub groups: Vec<f64>,
+    /// Population-weighted mean unit index in its catchment.
+    pub mean_index: Option<f64>,
+    /// Number of units in its catchment.
+    pub units: usize,
+    /// For proposed blocks: placed by the equity rule or by coverage (`None` for existing blocks
+    /// and bus stops).
+    pub placed_by: Option<PlacedBy>,
+    /// Id of the `[siting.equity]` district containing the site (`None` without the rule, or
+    /// outside every district).
+    pub district: Option<String>,
+}
+
+/// Why a proposed block is in the solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacedBy {
+    /// The district needed it to reach its minimum (see [`crate::QuotaSolution::equity`]).
+    Equity,
+    /// Chosen for the demand it covers.
+    Coverage,
+}
+
+impl PlacedBy {
+    /// `equity` or `coverage`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacedBy::Equity => "equity",
+            PlacedBy::Coverage => "coverage",
+        }
+    }
+}
+
+/// One district of the `[siting.equity]` layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EquityDistrict {
+    /// Id in the equity layer.
+    pub id: String,
+    /// Name, from the `label` column.
+    pub label: Option<String>,
+    /// Population-weighted mean unit index over the district (what `min_if_need_above` is
+    /// compared with, and the order in which districts get their minimum when `p` is short).
+    pub need: Option<f64>,
+    /// Its minimum (0 when below `min_if_need_above`) and maximum (`None`: no maximum).
+    pub min: usize,
+    /// Its maximum.
+    pub max: Option<usize>,
+    /// Existing blocks in it.
+    pub existing: usize,
+    /// Eligible candidates in it.
+    pub eligible: usize,
+    /// New blocks in it, with the rule and without.
+    pub proposed: (usize, usize),
+    /// Of which placed by the rule.
+    pub by_equity: usize,
+    /// Siting demand of the units over it (spread by area like the KPIs).
+    pub demand: f64,
+    /// Covered demand in it with the rule and without.
+    pub covered: (f64, f64),
+    /// Why it cannot reach its minimum, if it cannot: `candidates` (too few eligible
+    /// candidates) or `limit` (`p` or the budget does not reach it in order of need).
+    pub short: Option<&'static str>,
+}
+
+/// The equity rule's outcome and its cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EquityOutcome {
+    /// The layer the districts come from (its file).
+    pub layer: String,
+    /// The minimum per district as declared.
+    pub min: usize,
+    /// `min_if_need_above`.
+    pub min_if_need_above: Option<f64>,
+    /// The maximum per district.
+    pub max: Option<usize>,
+    /// Per district of the equity layer.
+    pub districts: Vec<EquityDistrict>,
+    /// The same siting without the rule (same `p` or budget). Its bound is also a bound of the
+    /// constrained optimum (constraints only shrink the feasible set), and the plan's bound is
+    /// the smaller of the two.
+    pub without: Optimum,
+    /// `p` lowered to this when the maxima leave fewer places.
+    pub count: Option<usize>,
+    /// Eligible candidates in no district (unconstrained) and existing blocks in none.
+    pub outside: (usize, usize),
+    /// Covered demand with and without the rule per district of the `[districts]` layer
+    /// (same order; empty without it).
+    pub district_covered: Vec<(f64, f64)>,
+}
+
+/// A unit's best site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// Unit index.
+    pub unit: usize,
+    /// Index into [`Plan::sites`].
+    pub site: usize,
+    /// Covered share of the unit (1 with the centroid rule).
+    pub fraction: f64,
+    /// Distance from the site to the unit's centroid, metres.
+    pub distance: f64,
+}
+
+/// What happens to a high-priority unit the care blocks leave uncovered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tier {
+    /// Dense enough to wait for a block (not a bus candidate).
+    Unserved,
+    /// Reached by this bus stop (index into [`Plan::sites`]).
+    Bus(usize),
+    /// Sparse and out of reach of every bus stop: home care.
+    HomeCare,
+}
+
+/// A high-priority unit left uncovered by the care blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncovered {
+    /// Unit index.
+    pub unit: usize,
+    /// Its priority class.
+    pub class: u32,
+    /// Persons per hectare.
+    pub density: f64,
+    /// Its siting demand.
+    pub demand: f64,
+    /// Bus, home care, or unserved.
+    pub tier: Tier,
+    /// Households (the bus tier's `households` expression, else the population).
+    pub households: Option<f64>,
+}
+
+/// Coverage KPIs of one district: shares within reach of a care block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistrictKpi {
+    /// Share of the siting demand covered by the existing blocks.
+    pub demand_before: Option<f64>,
+    /// ... by existing and proposed blocks.
+    pub demand_after: Option<f64>,
+    /// Share of the population, before and after.
+    pub population: (Option<f64>, Option<f64>),
+    /// Each group's share, before and after.
+    pub groups: Vec<(Option<f64>, Option<f64>)>,
+}
+
+/// Objective, bound and gap of one optimisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Optimum {
+    /// Covered demand of the solution.
+    pub objective: f64,
+    /// An upper bound on the optimum.
+    pub bound: f64,
+    /// `(bound − objective) / bound`.
+    pub gap: f64,
+    /// Whether optimality is proven.
+    pub optimal: bool,
+    /// Demand covered by the locked-in sites alone.
+    pub locked_in: f64,
+    /// Total demand.
+    pub total_demand: f64,
+}
+
+/// The siting result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Radius, metres.
+    pub radius: f64,
+    /// Existing blocks, then proposed sites in rank order, then bus stops in rank order.
+    pub sites: Vec<Site>,
+    /// The care blocks' optimisation.
+    pub blocks: Optimum,
+    /// The bus tier's optimisation, if any.
+    pub bus: Option<Optimum>,
+    /// Each covered unit's best block (bus stops not included).
+    pub assignments: Vec<Assignment>,
+    /// Coverage of every unit by the blocks (existing + proposed).
+    pub unit_coverage: Vec<f64>,
+    /// Coverage of every unit by the existing blocks alone.
+    pub unit_coverage_before: Vec<f64>,
+    /// High-priority units the blocks leave uncovered.
+    pub uncovered: Vec<Uncovered>,
+    /// Group names, in order.
+    pub groups: Vec<String>,
+    /// KPIs per district (same order as the district layer).
+    pub kpis: Vec<DistrictKpi>,
+    /// Candidate counts: read, kept by the filters, eligible by the anchor rule.
+    pub candidates: (usize, usize, usize),
+    /// Plain-language notes.
+    pub notes: Vec<String>,
+    /// The `[siting.equity]` rule: per-district counts and the cost of the rule.
+    pub equity: Option<EquityOutcome>,
+    /// With `distance = "network"`: walking coverage against straight-line coverage of the
+    /// same sites.
+    pub network: Option<NetworkComparison>,
+    /// Per site (same order as [`Plan::sites`]): the catchment drawn from the reached streets
+    /// (`None`: draw the circle, without the network or for a site off the network).
+    pub catchments: Vec<Option<MultiPolygon<f64>>>,
+}
+
+/// Walking (network) against straight-line coverage of the same sites (existing and proposed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkComparison {
+    /// Covered demand walking on the network (the plan's objective).
+    pub covered_network: f64,
+    /// Covered demand by circles of the same radius around the same sites.
+    pub covered_euclidean: f64,
+    /// Total demand.
+    pub total_demand: f64,
+    /// Per district of the `[districts]` layer (same order; empty without it): id, demand,
+    /// covered demand walking, covered demand with circles.
+    pub districts: Vec<(String, f64, f64, f64)>,
+    /// Unit centroids and sites that fell back to straight-line distance.
+    pub fallback_units: usize,
+    /// Sites (candidates and existing blocks) that fell back.
+    pub fallback_sites: usize,
+    /// The catchment buffer, metres.
+    pub buffer: f64,
+}

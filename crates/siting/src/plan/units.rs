@@ -1,0 +1,90 @@
+//! The assessed unit values every stage of a plan reads: polygons and centroids, the siting
+//! demand, population and groups.
+
+use super::types::PlanError;
+use careblock_core::join::points::centroids;
+use careblock_core::layer::Layer;
+use careblock_index::assess::Assessment;
+use careblock_method::SitingSpec;
+use geo::{MultiPolygon, Point};
+
+/// The units as the siting sees them (missing values as 0).
+pub(super) struct Units<'a> {
+    pub(super) polys: Vec<MultiPolygon<f64>>,
+    pub(super) centroids: Vec<Option<Point<f64>>>,
+    /// The siting demand of each unit.
+    pub(super) demand: Vec<f64>,
+    pub(super) total_demand: f64,
+    pub(super) population: Vec<f64>,
+    /// `[siting.groups]` names, in order, and their values per unit.
+    pub(super) groups: Vec<String>,
+    pub(super) group_values: Vec<Vec<f64>>,
+    /// The `households` column when the method gives one.
+    pub(super) households: Option<&'a [Option<f64>]>,
+}
+
+impl<'a> Units<'a> {
+    /// Reads the units' geometry and the siting columns of `assessment`; refuses a demand that
+    /// is zero everywhere.
+    pub(super) fn new(
+        layer: &'a Layer,
+        assessment: &'a Assessment,
+        st: &SitingSpec,
+    ) -> Result<Units<'a>, PlanError> {
+        let unit_polys = layer.polygons()?;
+        let unit_centroids = centroids(layer);
+        let column = |name: &str| siting_column(assessment, name);
+        let demand: Vec<f64> = column("demand")
+            .expect("assess evaluates the siting demand")
+            .iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect();
+        let total_demand: f64 = demand.iter().sum();
+        if total_demand <= 0.0 {
+            return Err(PlanError::Infeasible(
+                "the siting demand is zero in every unit (the default demand, need_mass, needs an index on a 0–100 scale: min-max, rank or goalposts, not Mazziotta–Pareto)".into(),
+            ));
+        }
+        let population: Vec<f64> = assessment
+            .units
+            .population
+            .iter()
+            .map(|p| p.unwrap_or(0.0))
+            .collect();
+        let groups: Vec<String> = st.groups.keys().cloned().collect();
+        let group_values: Vec<Vec<f64>> = groups
+            .iter()
+            .map(|g| {
+                column(&format!("group:{g}"))
+                    .expect("assess evaluates every group")
+                    .iter()
+                    .map(|v| v.unwrap_or(0.0))
+                    .collect()
+            })
+            .collect();
+        Ok(Units {
+            polys: unit_polys,
+            centroids: unit_centroids,
+            demand,
+            total_demand,
+            population,
+            groups,
+            group_values,
+            households: column("households"),
+        })
+    }
+
+    /// The number of units.
+    pub(super) fn len(&self) -> usize {
+        self.polys.len()
+    }
+}
+
+/// One of the columns `assess` evaluated for the siting.
+fn siting_column<'a>(assessment: &'a Assessment, name: &str) -> Option<&'a [Option<f64>]> {
+    assessment
+        .siting_columns
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_slice())
+}
