@@ -10,7 +10,8 @@ use careblock_index::assess;
 use careblock_index::assess::composite;
 use careblock_index::compute::score;
 use careblock_index::uncertainty::{MonteCarlo, monte_carlo};
-use careblock_io::{LoadOptions, load_inputs, read_method};
+use careblock_io::read_method;
+use careblock_pipeline::{LoadOptions, load_inputs};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn index(c: &mut Criterion) {

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use careblock_index::{Assessment, Level, assess};
-use careblock_io::{LoadOptions, LoadedInputs, load_inputs, read_method};
+use careblock_io::read_method;
+use careblock_pipeline::{LoadOptions, LoadedInputs, load_inputs};
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)

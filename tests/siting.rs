@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use careblock_index::assess;
-use careblock_io::{LoadOptions, load_inputs, read_method};
+use careblock_io::read_method;
+use careblock_pipeline::{LoadOptions, load_inputs};
 use careblock_siting::plan::{SiteStatus, Tier, plan};
 use geo::{Distance, Euclidean, Point};
 

@@ -1,6 +1,7 @@
-//! The `careblock` command-line tool: a thin layer over `careblock-core` (computation) and
-//! `careblock-io` (files). Errors from the libraries are printed as one line with their cause
-//! chain; exit codes are 0 (success), 1 (nothing feasible) and 2 (error).
+//! The `careblock` command-line tool: arguments, spinners and the terminal summary around
+//! `careblock-pipeline` (the run) and `careblock-report` (its outputs). Errors from the
+//! libraries are printed as one line with their cause chain; exit codes are 0 (success), 1
+//! (nothing feasible) and 2 (error).
 
 mod args;
 mod explain;
@@ -9,9 +10,7 @@ mod interpolate;
 mod memory;
 mod progress;
 mod report;
-mod report_html;
 mod run;
-mod sites;
 mod validate;
 
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use careblock_pipeline::PipelineError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The stages run so far and their wall times.
@@ -67,4 +68,15 @@ impl Stages {
 
 fn round_ms(s: f64) -> f64 {
     (s * 1000.0).round() / 1000.0
+}
+
+impl careblock_pipeline::Stages for Stages {
+    fn stage<T: Send>(
+        &mut self,
+        name: &'static str,
+        label: &str,
+        work: impl FnOnce() -> Result<T, PipelineError> + Send,
+    ) -> Result<T, PipelineError> {
+        self.run(name, label, work)
+    }
 }

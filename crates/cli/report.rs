@@ -101,7 +101,7 @@ fn count_and_ids(v: &[String]) -> String {
 
 /// The whole report as JSON (written to a temporary file, then renamed).
 pub fn write_json(path: &Path, r: &ConservationReport, crs: Crs) -> Result<()> {
-    let value = careblock_io::results::conservation_json(r, crs);
+    let value = careblock_pipeline::results::conservation_json(r, crs);
     let text = serde_json::to_string_pretty(&value).context("serialising the report")?;
     let tmp = path.with_extension("json.partial");
     std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;

@@ -1,193 +1,43 @@
-//! `careblock run METHOD.toml`: read the method and its inputs → validate → project → index
-//! (units and districts) → uncertainty → write layers, tables and the report. Nothing is
-//! written until everything has been computed.
+//! `careblock run METHOD.toml`: the pipeline (read → validate → project → index → siting) with
+//! a spinner per stage, then every output written by careblock-report, then the summary on the
+//! terminal. Nothing is written until everything has been computed.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use careblock_core::Layer;
-use careblock_core::polars::prelude::DataFrame;
-use careblock_index::{Assessment, Level, assess};
-use careblock_io::results::{level_tables, run_report};
-use careblock_io::{
-    GpkgLayer, LoadOptions, load_inputs, method_inputs, qml, read_method, write_csv, write_geojson,
-    write_gpkg,
-};
-use careblock_siting::plan::{Plan, SiteStatus, Tier, plan};
+use careblock_index::{Assessment, Level};
+use careblock_io::{method_inputs, read_method};
+use careblock_pipeline::{self as pipeline, LoadOptions};
+use careblock_report::write_outputs;
+use careblock_siting::plan::{Plan, SiteStatus, Tier};
 
 use crate::args::RunArgs;
 use crate::progress::Stages;
-use crate::sites;
-
-/// One level as an output layer (in the working CRS): the input's ids and geometries with the
-/// level's table.
-fn level_layer(stem: &str, layer: &Layer, df: DataFrame) -> Layer {
-    Layer {
-        name: stem.to_string(),
-        ids: layer.ids.clone(),
-        geometries: layer.geometries.clone(),
-        attributes: df,
-        crs: layer.crs,
-    }
-}
-
-/// Writes a level as CSV and GeoJSON.
-fn write_level(dir: &Path, out: &Layer) -> Result<()> {
-    write_csv(
-        &dir.join(format!("{}.csv", out.name)),
-        &mut out.attributes.clone(),
-    )?;
-    write_geojson(&dir.join(format!("{}.geojson", out.name)), out)?;
-    Ok(())
-}
 
 pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let mut stages = Stages::new(quiet);
     let method = read_method(&a.method)?;
     let base = a.method.parent().unwrap_or(Path::new(""));
     let input_files = method_inputs(&method, &a.method, base)?;
-    let inputs = stages.run(
-        "read_validate_project",
-        "reading, validating and projecting the inputs",
-        || {
-            load_inputs(
-                &method,
-                base,
-                &LoadOptions {
-                    fix_invalid: a.fix_invalid,
-                },
-            )
-        },
-    )?;
-    let result = stages.run(
-        "index",
-        "computing the index and its Monte Carlo uncertainty",
-        || assess(&method, inputs.inputs()).map_err(anyhow::Error::from),
-    )?;
-    let spec = &method.spec;
-    let siting = match &spec.siting {
-        None => None,
-        Some(_) => Some(stages.run("siting", "siting care blocks", || {
-            plan(&method, inputs.plan_inputs(), &result).map_err(anyhow::Error::from)
-        })?),
+    let options = LoadOptions {
+        fix_invalid: a.fix_invalid,
     };
-
-    let (units_df, districts_df) = level_tables(&result, &method, &inputs, siting.as_ref())?;
-
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("{}: cannot create the output directory", a.out.display()))?;
-    stages.run("write", "writing the layers", || -> Result<()> {
-        let mut layers = vec![level_layer("units", &inputs.units, units_df)];
-        if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
-            layers.push(level_layer("districts", layer, df));
-        }
-        let levels = layers.len();
-        let site_tables = match &siting {
-            None => None,
-            Some(p) => {
-                let bus_radius = spec
-                    .siting
-                    .as_ref()
-                    .and_then(|s| s.bus.as_ref())
-                    .map(|b| *b.radius.get_ref());
-                let (site_layers, tables) = sites::outputs(p, &inputs.units, inputs.crs, bus_radius)?;
-                layers.extend(site_layers);
-                Some(tables)
-            }
-        };
-        let styles = styles(&layers, &result, siting.as_ref())?;
-        // The GeoPackage (SQLite, one thread) is built while the other files are written, and
-        // the report (its maps simplify every polygon) beside the layers.
-        let (gpkg, (files, report)) = rayon::join(
-            || write_gpkg_file(&a.out, &layers, &styles),
-            || {
-                rayon::join(
-                    || -> Result<()> {
-                        for l in &layers[..levels] {
-                            write_level(&a.out, l)?;
-                        }
-                        if let Some(t) = &site_tables {
-                            sites::write(&a.out, &layers[levels..], t)?;
-                        }
-                        for (l, style) in layers.iter().zip(&styles) {
-                            careblock_io::write_text(&a.out.join(format!("{}.qml", l.name)), style)?;
-                        }
-                        Ok(())
-                    },
-                    || crate::report_html::write(&a.out, &method, &result, &inputs, siting.as_ref()),
-                )
-            },
-        );
-        files.and(report).and(gpkg)
+    let run = pipeline::run(method, base, &options, &mut stages)?;
+    stages.run("write", "writing the layers", || {
+        write_outputs(&run, &a.out, &input_files)
     })?;
-    let report = run_report(
-        &method,
-        &result,
-        &inputs.notes,
-        inputs.crs.to_string(),
-        &input_files,
-        siting.as_ref().map(|p| (p, &inputs.units)),
-    );
-    let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
-    careblock_io::write_text(&a.out.join("run.json"), &text)?;
     // Wall times change from run to run: they go to their own file and the terminal, so that
     // run.json and every layer stay byte-identical for the same inputs.
     let timings = serde_json::to_string_pretty(&stages.json()).context("serialising the timings")?;
     careblock_io::write_text(&a.out.join("timings.json"), &timings)?;
     if !quiet {
-        print!("{}", summary(&result, &inputs.notes));
-        if let Some(p) = &siting {
+        print!("{}", summary(&run.assessment, &run.inputs.notes));
+        if let Some(p) = &run.plan {
             print!("{}", siting_summary(p));
         }
         println!("timings: {}", stages.line());
         println!("wrote {}", a.out.display());
     }
-    Ok(())
-}
-
-/// The QGIS style of each output layer (`<name>.qml`, and the default style in the
-/// GeoPackage).
-fn styles(layers: &[Layer], r: &Assessment, siting: Option<&Plan>) -> Result<Vec<String>> {
-    let level_style = |level: &Level| qml::index_classes("index", &level.scores.index, &level.scores.bins);
-    layers
-        .iter()
-        .map(|l| {
-            Ok(match l.name.as_str() {
-                "units" => level_style(&r.units),
-                "districts" => level_style(
-                    r.districts
-                        .as_ref()
-                        .context("a districts layer without districts")?,
-                ),
-                "sites" => qml::sites(
-                    siting
-                        .into_iter()
-                        .flat_map(|p| &p.sites)
-                        .filter(|s| s.status == SiteStatus::Proposed)
-                        .filter_map(|s| s.rank)
-                        .max()
-                        .and_then(|m| u32::try_from(m).ok()),
-                ),
-                "catchments" => qml::catchments(),
-                "uncovered" => qml::uncovered(),
-                other => anyhow::bail!("no QGIS style for the output layer {other:?}"),
-            })
-        })
-        .collect()
-}
-
-/// `careblock.gpkg`: every layer (in the working CRS) with its style as the default.
-fn write_gpkg_file(dir: &Path, layers: &[Layer], styles: &[String]) -> Result<()> {
-    let gpkg: Vec<GpkgLayer<'_>> = layers
-        .iter()
-        .zip(styles)
-        .map(|(l, style)| GpkgLayer {
-            name: &l.name,
-            layer: l,
-            style: Some(style),
-        })
-        .collect();
-    write_gpkg(&dir.join("careblock.gpkg"), &gpkg)?;
     Ok(())
 }
 

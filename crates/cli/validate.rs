@@ -1,10 +1,10 @@
 //! `careblock validate METHOD.toml`: read and check every input a method names and print the
 //! problems (errors: the run would fail; warnings: the run goes on and the listed features get
 //! the documented treatment), without computing the index or the siting. The checking is
-//! `careblock_io::check_method`; this module only renders its report.
+//! `careblock_pipeline::check_method`; this module only renders its report.
 
 use anyhow::{Context, Result, bail};
-use careblock_io::{CheckReport, Problem, Severity, check_method};
+use careblock_pipeline::{CheckReport, Problem, Severity, check_method};
 use serde_json::json;
 
 use crate::args::ValidateArgs;

@@ -2,12 +2,13 @@
 //! `GeometryError`, `MethodError`, `InfeasibleError`, chosen by the error's variant; the message
 //! is the one line the CLI prints (the error and its causes joined by ": ", as anyhow's `{:#}`).
 
-use careblock_index::IndexError;
-use careblock_method::MethodError as CoreMethodError;
-use careblock_siting::plan::PlanError;
-use careblock_siting::SitingError;
 use careblock_core::{CrsError as CoreCrsError, JoinError, LayerError};
+use careblock_index::IndexError;
 use careblock_io::IoError;
+use careblock_method::MethodError as CoreMethodError;
+use careblock_pipeline::PipelineError;
+use careblock_siting::SitingError;
+use careblock_siting::plan::PlanError;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -157,6 +158,20 @@ failure_from!(PlanError, |e: &PlanError| match e {
     PlanError::Infeasible(_) => Kind::Infeasible,
     _ => Kind::Input,
 });
+
+impl From<PipelineError> for Failure {
+    fn from(e: PipelineError) -> Failure {
+        match e {
+            PipelineError::Io(e) => e.into(),
+            PipelineError::Index(e) => e.into(),
+            PipelineError::Plan(e) => e.into(),
+            other => Failure {
+                kind: Kind::Input,
+                message: one_line(&other),
+            },
+        }
+    }
+}
 
 impl From<Failure> for PyErr {
     fn from(f: Failure) -> PyErr {

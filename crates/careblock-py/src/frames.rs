@@ -1,10 +1,11 @@
 //! Layers across the Python boundary: a polars DataFrame of attributes (Arrow, through
 //! pyo3-polars) whose `geometry` column holds WKB (Binary), in one CRS.
 
-use careblock_core::project::{check_plausible, project};
 use careblock_core::polars::prelude::{BinaryChunked, DataFrame, DataType, IntoSeries, Series};
+use careblock_core::project::{check_plausible, project};
 use careblock_core::{Crs, Layer, WGS84};
-use careblock_io::{IoError, check_geometries};
+use careblock_io::IoError;
+use careblock_pipeline::check_geometries;
 use geo::Geometry;
 
 use crate::errors::{Failure, Kind};

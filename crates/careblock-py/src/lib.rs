@@ -18,23 +18,22 @@ mod frames;
 use std::path::{Path, PathBuf};
 
 use careblock_core::checks::{Finding, Use};
-use careblock_core::findings::interpolation_findings;
 use careblock_core::crs::Reprojection;
-use careblock_core::project::{check_axis_order, project_into, working_crs};
-use careblock_method::CrsSpec;
-use careblock_index::{Inputs, assess};
-use careblock_method::Method;
+use careblock_core::findings::interpolation_findings;
 use careblock_core::join::points::{Reach, within_distance};
 use careblock_core::join::{InterpolateOptions, area_interpolate as core_interpolate};
-use careblock_siting::plan::plan;
 use careblock_core::polars::prelude::{Column, DataFrame};
-use careblock_siting::{Coverage, Limit, Options, Problem, solve};
+use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::{Crs, Layer, WGS84};
-use careblock_io::results::{
-    assignments_table, conservation_json, equity_table, level_table, level_tables, run_report, sites_table,
-    uncovered_table,
+use careblock_index::{Inputs, assess};
+use careblock_io::{IoError, method_inputs, read_method};
+use careblock_method::CrsSpec;
+use careblock_method::Method;
+use careblock_pipeline::results::{
+    assignments_table, conservation_json, equity_table, level_table, run_report, sites_table, uncovered_table,
 };
-use careblock_io::{IoError, LoadOptions, load_inputs, method_inputs, read_method};
+use careblock_pipeline::{self as pipeline, LoadOptions, PipelineError};
+use careblock_siting::{Coverage, Limit, Options, Problem, solve};
 use geo::{Geometry, Point};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -45,6 +44,30 @@ use errors::{Failure, Kind};
 use frames::{check_layer, layer_from_frame, wgs84_wkb, wkb_series};
 
 type Frame = (PyDataFrame, PySeries);
+
+/// The pipeline's stages from Python: each runs with the GIL released, and Ctrl-C is checked
+/// when it ends (a stage that has started runs to its end).
+struct PyStages<'py> {
+    py: Python<'py>,
+    /// The `KeyboardInterrupt` (or other signal error) that stopped the run.
+    interrupted: Option<PyErr>,
+}
+
+impl careblock_pipeline::Stages for PyStages<'_> {
+    fn stage<T: Send>(
+        &mut self,
+        _name: &'static str,
+        _label: &str,
+        work: impl FnOnce() -> Result<T, PipelineError> + Send,
+    ) -> Result<T, PipelineError> {
+        let out = self.py.detach(work)?;
+        if let Err(e) = self.py.check_signals() {
+            self.interrupted = Some(e);
+            return Err(PipelineError::Interrupted);
+        }
+        Ok(out)
+    }
+}
 
 fn frame(df: DataFrame, geometry: careblock_core::polars::prelude::Series) -> Frame {
     (PyDataFrame(df), PySeries(geometry))
@@ -116,26 +139,25 @@ fn run<'py>(
         }
     };
     py.check_signals()?;
-    let inputs = py
-        .detach(|| load_inputs(&method, &base, &LoadOptions { fix_invalid }))
-        .map_err(Failure::from)?;
-    py.check_signals()?;
-    let result = py
-        .detach(|| assess(&method, inputs.inputs()))
-        .map_err(Failure::from)?;
-    py.check_signals()?;
-    let siting = match &method.spec.siting {
-        None => None,
-        Some(_) => Some(
-            py.detach(|| plan(&method, inputs.plan_inputs(), &result))
-                .map_err(Failure::from)?,
-        ),
+    let mut stages = PyStages {
+        py,
+        interrupted: None,
     };
-    py.check_signals()?;
+    let run = match pipeline::run(method, &base, &LoadOptions { fix_invalid }, &mut stages) {
+        Ok(run) => run,
+        Err(PipelineError::Interrupted) => {
+            return Err(stages
+                .interrupted
+                .take()
+                .unwrap_or_else(|| Failure::new(Kind::Input, "the run was interrupted").into()));
+        }
+        Err(e) => return Err(Failure::from(e).into()),
+    };
+    let (method, inputs, result, siting) = (&run.method, &run.inputs, &run.assessment, &run.plan);
 
     let out = PyDict::new(py);
     let tables = py.detach(|| -> Result<_, Failure> {
-        let (units, districts) = level_tables(&result, &method, &inputs, siting.as_ref())?;
+        let (units, districts) = run.level_tables()?;
         let units = frame(units, wgs84_wkb(&inputs.units)?);
         let districts = match (districts, &inputs.districts) {
             (Some(df), Some(layer)) => Some(frame(df, wgs84_wkb(layer)?)),
@@ -182,8 +204,8 @@ fn run<'py>(
             siting_tables = Some((sites, assignments, uncovered, equity));
         }
         let report = run_report(
-            &method,
-            &result,
+            method,
+            result,
             &inputs.notes,
             inputs.crs.to_string(),
             &files,

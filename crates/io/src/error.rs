@@ -223,35 +223,40 @@ fn one_line(m: &str) -> String {
 }
 
 impl IoError {
-    pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
         IoError::Io {
             path: path.into(),
             error: source,
         }
     }
 
-    pub(crate) fn crs(path: impl Into<String>, source: CrsError) -> IoError {
+    /// A CRS problem of the layer in `path`.
+    pub fn crs(path: impl Into<String>, source: CrsError) -> IoError {
         IoError::Crs {
             path: path.into(),
             error: Box::new(source),
         }
     }
 
-    pub(crate) fn layer(path: impl Into<String>, source: LayerError) -> IoError {
+    /// A layer problem of `path`.
+    pub fn layer(path: impl Into<String>, source: LayerError) -> IoError {
         IoError::Layer {
             path: path.into(),
             error: Box::new(source),
         }
     }
 
-    pub(crate) fn format(path: impl Into<String>, message: impl Into<String>) -> IoError {
+    /// A file `path` that is not what it should be.
+    pub fn format(path: impl Into<String>, message: impl Into<String>) -> IoError {
         IoError::Format {
             path: path.into(),
             message: message.into(),
         }
     }
 
-    pub(crate) fn table(path: impl Into<String>, e: impl std::fmt::Display) -> IoError {
+    /// A table of `path` that cannot be built or read (the message on one line).
+    pub fn table(path: impl Into<String>, e: impl std::fmt::Display) -> IoError {
         IoError::Table {
             path: path.into(),
             message: one_line(&e.to_string()),

@@ -48,32 +48,26 @@ use std::path::Path;
 
 use careblock_core::Crs;
 
-mod check;
 mod checksum;
 mod error;
 mod geojson;
 mod geoparquet;
 mod gpkg;
-pub mod html;
-mod method;
+mod method_file;
 #[cfg(feature = "gdal")]
 mod ogr;
-pub mod qml;
-pub mod results;
 mod shp;
 mod table;
 pub mod wkb;
 mod write;
 mod write_parquet;
 
-pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
 pub use geoparquet::read_geoparquet;
 pub use gpkg::{GpkgLayer, write_gpkg};
-pub use html::{HtmlReport, render_report};
-pub use method::{LoadOptions, LoadedInputs, check_geometries, load_inputs, read_method};
+pub use method_file::read_method;
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
 pub use shp::read_shapefile;

@@ -31,8 +31,8 @@ use careblock_method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
 use geo::MultiPolygon;
 use toml::Spanned;
 
-use crate::method::{crs_of, resolve};
-use crate::{IoError, ReadOptions, join_table, read_layer, read_method, read_table_with_key};
+use crate::load::{crs_of, resolve};
+use careblock_io::{IoError, ReadOptions, join_table, read_layer, read_method, read_table_with_key};
 
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

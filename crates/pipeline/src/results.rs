@@ -12,7 +12,9 @@ use serde_json::json;
 
 use careblock_core::join::ConservationReport;
 
-use crate::{InputFile, IoError, LoadedInputs};
+use careblock_io::{InputFile, IoError};
+
+use crate::load::LoadedInputs;
 
 /// The output table of one level (`units.csv`, `districts.csv` before the siting columns):
 /// id, label, population, ranked, index, rank, class, need mass, the Monte Carlo columns,

@@ -1,15 +1,15 @@
 //! The siting outputs of `careblock run`: sites, catchments, assignments, uncovered units and
 //! the equity table (`equity.csv`, with `[siting.equity]`). The tables themselves are built by
-//! `careblock_io::results` (shared with the Python bindings).
+//! `careblock_pipeline::results` (shared with the Python bindings).
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use careblock_core::Crs;
 use careblock_core::Layer;
 use careblock_core::polars::prelude::DataFrame;
-use careblock_io::results::{assignments_table, equity_table, sites_table, uncovered_table};
+use careblock_io::IoError;
 use careblock_io::{write_csv, write_geojson};
+use careblock_pipeline::results::{assignments_table, equity_table, sites_table, uncovered_table};
 use careblock_siting::plan::{Plan, SiteStatus, circle};
 use geo::{Geometry, MultiPolygon};
 
@@ -26,7 +26,7 @@ pub fn outputs(
     units: &Layer,
     crs: Crs,
     bus_radius: Option<f64>,
-) -> Result<([Layer; 3], Tables)> {
+) -> Result<([Layer; 3], Tables), IoError> {
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
     let equity = plan.equity.as_ref().map(equity_table).transpose()?;
     let df = sites_table(plan, crs)?;
@@ -54,7 +54,7 @@ pub fn outputs(
             .collect(),
         attributes: df
             .select(["status", "rank", "id", "kind", "name", "demand", "population"])
-            .context("catchment attributes")?,
+            .map_err(|e| IoError::table("catchments", e))?,
         crs,
     };
     let point_layer = Layer {
@@ -85,7 +85,7 @@ pub fn outputs(
 
 /// Writes sites (.geojson, .csv), catchments (.geojson), assignments (.csv), uncovered units
 /// (.geojson) and, with the equity rule, equity.csv; `layers` are the three of [`outputs`].
-pub fn write(dir: &Path, layers: &[Layer], t: &Tables) -> Result<()> {
+pub fn write(dir: &Path, layers: &[Layer], t: &Tables) -> Result<(), IoError> {
     if let Some(e) = &t.equity {
         write_csv(&dir.join("equity.csv"), &mut e.clone())?;
     }

@@ -12,14 +12,7 @@ use careblock_method::Method;
 use careblock_method::{CrsSpec, LayerInput};
 use careblock_siting::plan::PlanInputs;
 
-use crate::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
-
-/// Reads and checks a method file (syntax, keys, weights, expressions).
-pub fn read_method(path: &Path) -> Result<Method, IoError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| IoError::io(&name, e))?;
-    Method::from_toml(&name, &text).map_err(|e| IoError::Method { source: Box::new(e) })
-}
+use careblock_io::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
 
 /// How to load inputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,14 +1,16 @@
-//! `report.html` of `careblock run`: fills careblock-io's plain page structs from the
+//! `report.html` of `careblock run`: fills the plain page structs of [`crate::html`] from the
 //! assessment, the plan and the layers, renders the page and writes it atomically.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use careblock_core::Layer;
 use careblock_index::{Assessment, Level};
-use careblock_io::LoadedInputs;
-use careblock_io::html::{
+use careblock_io::IoError;
+use careblock_pipeline::LoadedInputs;
+
+use crate::html::{
     HtmlArea, HtmlBalance, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite, HtmlSiteKind, HtmlSiting,
+    render_report,
 };
 use careblock_method::Method;
 use careblock_siting::plan::{Plan, SiteStatus, Tier};
@@ -24,9 +26,9 @@ pub fn write(
     result: &Assessment,
     inputs: &LoadedInputs,
     plan: Option<&Plan>,
-) -> Result<()> {
+) -> Result<(), IoError> {
     let report = build(method, result, inputs, plan)?;
-    careblock_io::write_text(&dir.join("report.html"), &careblock_io::render_report(&report))?;
+    careblock_io::write_text(&dir.join("report.html"), &render_report(&report))?;
     Ok(())
 }
 
@@ -36,7 +38,7 @@ pub fn build(
     result: &Assessment,
     inputs: &LoadedInputs,
     plan: Option<&Plan>,
-) -> Result<HtmlReport> {
+) -> Result<HtmlReport, IoError> {
     let spec = &method.spec;
     let (level, layer, label, kind) = match (&result.districts, &inputs.districts) {
         (Some(level), Some(layer)) => (
@@ -93,13 +95,14 @@ pub fn build(
     })
 }
 
-fn areas(level: &Level, layer: &Layer, label: Option<&str>) -> Result<Vec<HtmlArea>> {
+fn areas(level: &Level, layer: &Layer, label: Option<&str>) -> Result<Vec<HtmlArea>, IoError> {
     let labels = match label {
-        Some(col) => Some(
-            layer
-                .text_column(col)
-                .with_context(|| format!("{}: the label column {col:?} for report.html", layer.name))?,
-        ),
+        Some(col) => Some(layer.text_column(col).map_err(|e| {
+            IoError::table(
+                &layer.name,
+                format!("the label column {col:?} for report.html: {e}"),
+            )
+        })?),
         None => None,
     };
     let s = &level.scores;

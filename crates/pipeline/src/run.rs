@@ -1,0 +1,97 @@
+//! `careblock run` without the writing: load → assess → plan, each a stage the front end
+//! follows.
+
+use std::path::Path;
+
+use careblock_index::{Assessment, IndexError, assess};
+use careblock_io::IoError;
+use careblock_method::Method;
+use careblock_siting::plan::{Plan, PlanError, plan};
+use polars::prelude::DataFrame;
+use thiserror::Error;
+
+use crate::load::{LoadOptions, LoadedInputs, load_inputs};
+use crate::results::level_tables;
+
+/// Why a run stopped.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// Reading, validating or projecting an input (or building a table).
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The index.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The siting.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The front end stopped the run between two stages (e.g. Ctrl-C in Python).
+    #[error("the run was interrupted")]
+    Interrupted,
+}
+
+/// How a front end follows the stages of a run: the command-line tool times them and shows
+/// spinners, the Python bindings release the GIL and check for Ctrl-C between them.
+pub trait Stages {
+    /// Runs one stage: `name` is its key (`read_validate_project`, `index`, `siting`),
+    /// `label` says what it does.
+    fn stage<T: Send>(
+        &mut self,
+        name: &'static str,
+        label: &str,
+        work: impl FnOnce() -> Result<T, PipelineError> + Send,
+    ) -> Result<T, PipelineError>;
+}
+
+/// A run's outcome: the method, its inputs as loaded (validated, projected), the assessment and
+/// the plan (when the method has a `[siting]`).
+pub struct Run {
+    /// The method run.
+    pub method: Method,
+    /// Its inputs, in the working CRS.
+    pub inputs: LoadedInputs,
+    /// The index over the units and districts.
+    pub assessment: Assessment,
+    /// The siting.
+    pub plan: Option<Plan>,
+}
+
+impl Run {
+    /// The units and districts tables (`units.csv`, `districts.csv`, the layers' attributes).
+    pub fn level_tables(&self) -> Result<(DataFrame, Option<DataFrame>), IoError> {
+        level_tables(&self.assessment, &self.method, &self.inputs, self.plan.as_ref())
+    }
+}
+
+/// Runs `method` (its paths relative to `base`): reads, validates and projects its inputs,
+/// assesses the index and, with a `[siting]`, plans the blocks.
+pub fn run(
+    method: Method,
+    base: &Path,
+    options: &LoadOptions,
+    stages: &mut impl Stages,
+) -> Result<Run, PipelineError> {
+    let inputs = stages.stage(
+        "read_validate_project",
+        "reading, validating and projecting the inputs",
+        || Ok(load_inputs(&method, base, options)?),
+    )?;
+    let assessment = stages.stage(
+        "index",
+        "computing the index and its Monte Carlo uncertainty",
+        || Ok(assess(&method, inputs.inputs())?),
+    )?;
+    let plan = match &method.spec.siting {
+        None => None,
+        Some(_) => Some(stages.stage("siting", "siting care blocks", || {
+            Ok(plan(&method, inputs.plan_inputs(), &assessment)?)
+        })?),
+    };
+    Ok(Run {
+        method,
+        inputs,
+        assessment,
+        plan,
+    })
+}

@@ -1,0 +1,22 @@
+//! # careblock-report
+//!
+//! What `careblock run` writes, built from a [`careblock_pipeline::Run`]: the site layers
+//! ([`sites`]), the QGIS style of every layer ([`qml`]), `report.html` ([`html`] renders the
+//! page [`page`] fills), and the folder of outputs itself ([`write_outputs`]: GeoJSON, CSV,
+//! `.qml`, the GeoPackage, the report and `run.json`).
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::result_large_err,
+    reason = "errors carry the file, feature id, field and value they concern; they are built once per failed run, never in a hot loop"
+)]
+
+pub mod html;
+mod outputs;
+pub mod page;
+pub mod qml;
+pub mod sites;
+
+pub use html::{HtmlReport, render_report};
+pub use outputs::write_outputs;
