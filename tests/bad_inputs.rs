@@ -1671,7 +1671,7 @@ fn validate_names_every_bad_input() {
             collection(&with_geometry(3, &bowtie)),
             two_districts(),
             "error",
-            "--fix-invalid would repair",
+            "--fix-invalid to repair them",
             vec!["u4"],
         ),
         (

@@ -318,7 +318,7 @@ denominator = "pop"
             .3
             .clone()
     };
-    assert_eq!(find("error", "--fix-invalid would repair"), ["u2"]);
+    assert_eq!(find("error", "--fix-invalid to repair them"), ["u2"]);
     assert_eq!(find("warning", "no geometry"), ["u3"]);
     assert_eq!(find("warning", "masked"), ["u4"]);
     assert_eq!(find("warning", "population 0"), ["u3"]);

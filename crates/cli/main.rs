@@ -5,6 +5,7 @@
 
 mod args;
 mod explain;
+mod hints;
 mod init;
 mod interpolate;
 mod memory;
@@ -19,9 +20,14 @@ use clap::Parser;
 
 /// Whether the error means "the inputs are fine but nothing can be sited" (exit code 1).
 fn nothing_feasible(err: &anyhow::Error) -> bool {
+    use careblock_pipeline::PipelineError;
     use careblock_siting::SitingError;
     use careblock_siting::plan::PlanError;
-    match err.downcast_ref::<PlanError>() {
+    let plan_error = match err.downcast_ref::<PipelineError>() {
+        Some(PipelineError::Plan(e)) => Some(e),
+        _ => err.downcast_ref::<PlanError>(),
+    };
+    match plan_error {
         Some(PlanError::Infeasible(_)) => true,
         Some(PlanError::Siting(e)) => matches!(
             e,
@@ -50,7 +56,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("careblock: error: {err:#}");
+            eprintln!("careblock: error: {err:#}{}", hints::suffix(hints::of(&err)));
             ExitCode::from(if nothing_feasible(&err) { 1 } else { 2 })
         }
     }

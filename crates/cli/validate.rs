@@ -23,7 +23,13 @@ pub fn capped(ids: &[String], n: usize) -> String {
 }
 
 fn problem_line(p: &Problem) -> String {
-    let mut s = format!("  {}: {}: {}\n", p.severity.as_str(), p.source, p.message);
+    let mut s = format!(
+        "  {}: {}: {}{}\n",
+        p.severity.as_str(),
+        p.source,
+        p.message,
+        crate::hints::suffix(p.hint)
+    );
     if !p.ids.is_empty() {
         s.push_str(&format!(
             "      ids ({}): {}\n",
@@ -143,7 +149,7 @@ pub fn to_json(r: &CheckReport) -> serde_json::Value {
         "problems": r.problems.iter().map(|p| json!({
             "severity": p.severity.as_str(),
             "source": p.source,
-            "message": p.message,
+            "message": format!("{}{}", p.message, crate::hints::suffix(p.hint)),
             "count": p.ids.len(),
             "ids": p.ids,
         })).collect::<Vec<_>>(),

@@ -2,7 +2,7 @@
 //! `GeometryError`, `MethodError`, `InfeasibleError`, chosen by the error's variant; the message
 //! is the one line the CLI prints (the error and its causes joined by ": ", as anyhow's `{:#}`).
 
-use careblock_core::{CrsError as CoreCrsError, JoinError, LayerError};
+use careblock_core::{CrsError as CoreCrsError, Hint, JoinError, LayerError};
 use careblock_index::IndexError;
 use careblock_io::IoError;
 use careblock_method::MethodError as CoreMethodError;
@@ -122,42 +122,83 @@ fn siting_kind(e: &SitingError) -> Kind {
     }
 }
 
+/// The hint in Python's terms (the arguments of the `careblock` functions), after "; ".
+fn hint_words(hint: Hint) -> &'static str {
+    match hint {
+        Hint::FixInvalid => "pass fix_invalid=True to repair them",
+        Hint::GiveCrs => {
+            "give the layer's EPSG code (`crs = <code>` beside its path in the method, or the crs/epsg argument)"
+        }
+        Hint::BuildWithGdal => {
+            "the careblock package reads GeoJSON, shapefiles and GeoParquet: convert the file first (e.g. geopandas.read_file(path).to_parquet(...))"
+        }
+        _ => "",
+    }
+}
+
+/// The message with the hint in Python's terms.
+fn with_hint(message: String, hint: Option<Hint>) -> String {
+    match hint.map(hint_words) {
+        Some(w) if !w.is_empty() => format!("{message}; {w}"),
+        _ => message,
+    }
+}
+
 macro_rules! failure_from {
     ($t:ty, $kind:expr) => {
+        failure_from!($t, $kind, |_: &$t| None);
+    };
+    ($t:ty, $kind:expr, $hint:expr) => {
         impl From<$t> for Failure {
             fn from(e: $t) -> Failure {
                 #[allow(clippy::redundant_closure_call)]
                 let kind = ($kind)(&e);
+                #[allow(clippy::redundant_closure_call)]
+                let hint = ($hint)(&e);
                 Failure {
                     kind,
-                    message: one_line(&e),
+                    message: with_hint(one_line(&e), hint),
                 }
             }
         }
     };
 }
 
-failure_from!(IoError, io_kind);
+failure_from!(IoError, io_kind, IoError::hint);
 failure_from!(LayerError, layer_kind);
-failure_from!(JoinError, join_kind);
+failure_from!(JoinError, join_kind, JoinError::hint);
 failure_from!(SitingError, siting_kind);
-failure_from!(CoreCrsError, |_: &CoreCrsError| Kind::Crs);
+failure_from!(CoreCrsError, |_: &CoreCrsError| Kind::Crs, CoreCrsError::hint);
 failure_from!(CoreMethodError, |_: &CoreMethodError| Kind::Method);
-failure_from!(IndexError, |e: &IndexError| match e {
-    IndexError::Method(_) | IndexError::Access(_) => Kind::Method,
-    // A refused value (non-numeric text, a negative or non-finite count) is bad data.
-    IndexError::Layer(l) | IndexError::Value { error: l, .. } => layer_kind(l),
-    IndexError::Join(j) => join_kind(j),
-    _ => Kind::Input,
-});
-failure_from!(PlanError, |e: &PlanError| match e {
-    PlanError::Method(_) => Kind::Method,
-    PlanError::Layer(l) => layer_kind(l),
-    PlanError::Join(j) => join_kind(j),
-    PlanError::Siting(s) => siting_kind(s),
-    PlanError::Infeasible(_) => Kind::Infeasible,
-    _ => Kind::Input,
-});
+failure_from!(
+    IndexError,
+    |e: &IndexError| match e {
+        IndexError::Method(_) | IndexError::Access(_) => Kind::Method,
+        // A refused value (non-numeric text, a negative or non-finite count) is bad data.
+        IndexError::Layer(l) | IndexError::Value { error: l, .. } => layer_kind(l),
+        IndexError::Join(j) => join_kind(j),
+        _ => Kind::Input,
+    },
+    |e: &IndexError| match e {
+        IndexError::Join(j) => j.hint(),
+        _ => None,
+    }
+);
+failure_from!(
+    PlanError,
+    |e: &PlanError| match e {
+        PlanError::Method(_) => Kind::Method,
+        PlanError::Layer(l) => layer_kind(l),
+        PlanError::Join(j) => join_kind(j),
+        PlanError::Siting(s) => siting_kind(s),
+        PlanError::Infeasible(_) => Kind::Infeasible,
+        _ => Kind::Input,
+    },
+    |e: &PlanError| match e {
+        PlanError::Join(j) => j.hint(),
+        _ => None,
+    }
+);
 
 impl From<PipelineError> for Failure {
     fn from(e: PipelineError) -> Failure {

@@ -106,15 +106,7 @@ pub fn check_layer(
     if !polygons {
         return Ok(layer);
     }
-    check_geometries(layer, fix_invalid, notes).map_err(|e| Failure::from(e).with_hint())
-}
-
-impl Failure {
-    /// The CLI says `--fix-invalid`; from Python it is the `fix_invalid=True` argument.
-    fn with_hint(mut self) -> Failure {
-        self.message = self.message.replace("--fix-invalid", "fix_invalid=True");
-        self
-    }
+    Ok(check_geometries(layer, fix_invalid, notes)?)
 }
 
 /// WKB of each geometry (null stays null).

@@ -98,7 +98,7 @@ def test_bad_crs(tmp_path):
 
 def test_self_intersecting_polygon(tmp_path):
     msg = check(write_case(tmp_path, bowtie=True), careblock.GeometryError)
-    assert "u3" in msg and "--fix-invalid" in msg
+    assert "u3" in msg and "fix_invalid=True" in msg and "--fix-invalid" not in msg
     r = careblock.run(tmp_path / "method.toml", fix_invalid=True)
     assert any("repaired" in n for n in r.report["notes"])
 

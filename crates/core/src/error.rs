@@ -3,6 +3,20 @@
 
 use thiserror::Error;
 
+/// What a user can do about an error. The libraries never name a command-line flag or a Python
+/// argument in their messages: each front end words the hint in its own terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Hint {
+    /// Invalid polygons or unclosed rings that careblock can repair (`--fix-invalid` on the
+    /// command line, `fix_invalid=True` in Python).
+    FixInvalid,
+    /// A CRS careblock cannot recognise from the file: give its EPSG code instead.
+    GiveCrs,
+    /// A vector format only the optional GDAL/OGR reader reads.
+    BuildWithGdal,
+}
+
 /// Errors about coordinate reference systems and coordinates.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -30,6 +44,8 @@ pub enum CrsError {
         text: String,
         /// Why it was refused.
         reason: &'static str,
+        /// What to do about it.
+        hint: Option<Hint>,
     },
     /// A layer that declares no CRS and for which none was given.
     #[error(
@@ -236,4 +252,24 @@ pub enum JoinError {
     /// A distance that is not a finite positive number of metres.
     #[error("radius must be a finite number of metres > 0, got {0}")]
     Radius(f64),
+}
+
+impl CrsError {
+    /// What the user can do about this error, if careblock knows.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            CrsError::Unparseable { hint, .. } => *hint,
+            _ => None,
+        }
+    }
+}
+
+impl JoinError {
+    /// What the user can do about this error, if careblock knows.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            JoinError::Crs(e) => e.hint(),
+            _ => None,
+        }
+    }
 }

@@ -47,6 +47,6 @@ pub mod rng;
 pub mod validate;
 
 pub use crs::{Crs, Reprojection, WGS84};
-pub use error::{CrsError, JoinError, LayerError};
+pub use error::{CrsError, Hint, JoinError, LayerError};
 pub use layer::Layer;
 pub use polars;

@@ -114,7 +114,7 @@ pub fn working_crs(given: Option<Crs>, layers: &[&Layer]) -> Result<Crs, CrsErro
     if let Some(crs) = given {
         if crs.is_geographic() {
             return Err(CrsError::NotProjected {
-                layer: "--crs".into(),
+                layer: "the working CRS given".into(),
                 crs: crs.to_string(),
             });
         }

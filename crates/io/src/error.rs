@@ -1,7 +1,7 @@
 //! The errors of every reader and writer. Each message names the file, and where it applies the
 //! feature (id and 0-based index), the field or the row, and what was expected.
 
-use careblock_core::{CrsError, LayerError};
+use careblock_core::{CrsError, Hint, LayerError};
 use thiserror::Error;
 
 /// Everything that can go wrong reading or writing a file.
@@ -24,8 +24,10 @@ pub enum IoError {
         path: String,
         /// The extension, without the dot (empty if none).
         extension: String,
-        /// What to do about it.
+        /// What careblock reads instead.
         reason: String,
+        /// What to do about it.
+        hint: Option<Hint>,
     },
     /// Not JSON, or truncated JSON, or JSON of the wrong shape.
     #[error("{path}: invalid GeoJSON at line {line}, column {column}: {message}")]
@@ -60,6 +62,8 @@ pub enum IoError {
         index: usize,
         /// What is wrong and what was expected.
         problem: String,
+        /// What to do about it.
+        hint: Option<Hint>,
     },
     /// A problem with one field (attribute) of one feature or row.
     #[error("{path}: {}, field {field:?}: {problem}", feature_label(.id.as_deref(), *.index))]
@@ -142,7 +146,7 @@ pub enum IoError {
     },
     /// Invalid polygons in an input layer (repair them with make-valid, or ask careblock to).
     #[error(
-        "{path}: {count} invalid geometr{} (first: feature {id:?}: {problem}); rerun with --fix-invalid to repair them",
+        "{path}: {count} invalid geometr{} (first: feature {id:?}: {problem})",
         if *.count == 1 { "y" } else { "ies" }
     )]
     InvalidGeometry {
@@ -223,6 +227,16 @@ fn one_line(m: &str) -> String {
 }
 
 impl IoError {
+    /// What the user can do about this error, if careblock knows.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            IoError::InvalidGeometry { .. } => Some(Hint::FixInvalid),
+            IoError::UnsupportedFormat { hint, .. } | IoError::Feature { hint, .. } => *hint,
+            IoError::Crs { error, .. } => error.hint(),
+            _ => None,
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<String>, source: std::io::Error) -> IoError {
         IoError::Io {

@@ -91,7 +91,8 @@ pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRe
                 &name,
                 CrsError::Unparseable {
                     text: text.clone(),
-                    reason: "a GeoParquet PROJJSON CRS without an EPSG \"id\"; give the layer's CRS (`crs = <EPSG code>` beside its path in the method file)",
+                    reason: "a GeoParquet PROJJSON CRS without an EPSG \"id\"",
+                    hint: Some(careblock_core::Hint::GiveCrs),
                 },
             )
         })?,

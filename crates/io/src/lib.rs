@@ -116,10 +116,11 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::La
         _ => Err(IoError::UnsupportedFormat {
             path: path.display().to_string(),
             reason: format!(
-                "cannot read {} files: without GDAL careblock reads .geojson, .json, .shp and GeoParquet (.parquet, .geoparquet) layers; build careblock with --features gdal to read any OGR format (.gpkg, .fgb, .gdb, ...)",
+                "cannot read {} files: without GDAL careblock reads .geojson, .json, .shp and GeoParquet (.parquet, .geoparquet) layers",
                 describe_extension(&ext)
             ),
             extension: ext,
+            hint: Some(careblock_core::Hint::BuildWithGdal),
         }),
     }
 }

@@ -163,6 +163,7 @@ pub fn read_ogr(
                 id: label(None),
                 index: i,
                 problem: format!("cannot convert the geometry: {e}"),
+                hint: None,
             })?),
         };
         geometries.push(g);

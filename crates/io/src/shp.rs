@@ -47,12 +47,14 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRep
             id: None,
             index: i,
             problem: format!("cannot read the shape: {e}"),
+            hint: None,
         })?;
         let g = convert_shape(shape).map_err(|problem| IoError::Feature {
             path: name.clone(),
             id: None,
             index: i,
             problem,
+            hint: None,
         })?;
         geometries.push(g);
     }

@@ -87,6 +87,7 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
                     describe_extension(&ext)
                 ),
                 extension: ext,
+                hint: None,
             });
         }
     };

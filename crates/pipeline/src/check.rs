@@ -24,7 +24,7 @@ use careblock_core::join::{AreaTable, PolygonIndex};
 use careblock_core::layer::geometry_kind;
 use careblock_core::project::{check_axis_order, project, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
-use careblock_core::{Crs, CrsError, Layer, LayerError};
+use careblock_core::{Crs, CrsError, Hint, Layer, LayerError};
 use careblock_method::Method;
 use careblock_method::expr::Expr;
 use careblock_method::{CrsSpec, FilterSpec, IndicatorKind, LayerInput};
@@ -64,6 +64,8 @@ pub struct Problem {
     pub message: String,
     /// The feature ids (or table keys) concerned, complete, in file order.
     pub ids: Vec<String>,
+    /// What the user can do about it, for the front end to word.
+    pub hint: Option<Hint>,
 }
 
 /// Missing values of one column the method uses.
@@ -167,7 +169,14 @@ fn ids_where<T>(ids: &[String], values: &[T], f: impl Fn(&T) -> bool) -> Vec<Str
 }
 
 impl Checker<'_> {
-    fn push(&mut self, severity: Severity, source: &str, message: impl Into<String>, ids: Vec<String>) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        source: &str,
+        message: impl Into<String>,
+        ids: Vec<String>,
+        hint: Option<Hint>,
+    ) {
         let message: String = message.into();
         // The library's messages start with the file name; the report names it once.
         let message = message
@@ -180,20 +189,26 @@ impl Checker<'_> {
             source: source.to_string(),
             message,
             ids,
+            hint,
         });
     }
 
     fn error(&mut self, source: &str, message: impl Into<String>, ids: Vec<String>) {
-        self.push(Severity::Error, source, message, ids);
+        self.push(Severity::Error, source, message, ids, None);
+    }
+
+    /// An error the user can do something about (`hint`).
+    fn error_with(&mut self, source: &str, message: impl Into<String>, ids: Vec<String>, hint: Option<Hint>) {
+        self.push(Severity::Error, source, message, ids, hint);
     }
 
     fn warn(&mut self, source: &str, message: impl Into<String>, ids: Vec<String>) {
-        self.push(Severity::Warning, source, message, ids);
+        self.push(Severity::Warning, source, message, ids, None);
     }
 
     /// A warning about the data, as `careblock run` notes it.
     fn finding(&mut self, f: Finding) {
-        self.push(Severity::Warning, &f.source, f.message, f.ids);
+        self.push(Severity::Warning, &f.source, f.message, f.ids, None);
     }
 
     /// The duplicated values of the id field, read again with feature-index ids.
@@ -251,7 +266,7 @@ impl Checker<'_> {
         let crs = match crs_of(&input.crs, &name) {
             Ok(c) => c,
             Err(e) => {
-                self.error(&name, e.to_string(), Vec::new());
+                self.error_with(&name, e.to_string(), Vec::new(), e.hint());
                 return None;
             }
         };
@@ -283,7 +298,7 @@ impl Checker<'_> {
                 } else {
                     e.to_string()
                 };
-                self.error(&name, message, ids);
+                self.error_with(&name, message, ids, e.hint());
                 return None;
             }
         };
@@ -299,13 +314,14 @@ impl Checker<'_> {
             }
         }
         if !rep.closed_rings.is_empty() {
-            self.error(
+            self.error_with(
                 &name,
                 format!(
-                    "{} feature(s) have unclosed polygon rings: the run refuses them; --fix-invalid closes them",
+                    "{} feature(s) have unclosed polygon rings: the run refuses them",
                     rep.closed_rings.len()
                 ),
                 rep.closed_rings.clone(),
+                Some(Hint::FixInvalid),
             );
         }
         if let Some(t) = &input.table {
@@ -408,16 +424,17 @@ impl Checker<'_> {
         let (_, rep) = repair(layer);
         if !rep.repaired.is_empty() {
             let first = &rep.repaired[0];
-            self.error(
+            self.error_with(
                 &name,
                 format!(
-                    "{} invalid geometr{} (first: {:?}: {}): the run refuses them; --fix-invalid would repair these",
+                    "{} invalid geometr{} (first: {:?}: {}): the run refuses them",
                     rep.repaired.len(),
                     if rep.repaired.len() == 1 { "y" } else { "ies" },
                     first.id,
                     first.problem
                 ),
                 rep.repaired.iter().map(|i| i.id.clone()).collect(),
+                Some(Hint::FixInvalid),
             );
         }
         if !rep.unrepairable.is_empty() {
@@ -425,7 +442,7 @@ impl Checker<'_> {
             self.error(
                 &name,
                 format!(
-                    "{} geometr{} that --fix-invalid cannot repair (first: {:?}: {})",
+                    "{} geometr{} that careblock cannot repair (first: {:?}: {})",
                     rep.unrepairable.len(),
                     if rep.unrepairable.len() == 1 { "y" } else { "ies" },
                     first.id,
@@ -795,6 +812,7 @@ pub fn check_method(path: &Path) -> CheckReport {
                 source: file,
                 message: e.to_string(),
                 ids: Vec::new(),
+                hint: e.hint(),
             });
             return report;
         }

@@ -31,6 +31,17 @@ pub enum PipelineError {
     Interrupted,
 }
 
+impl PipelineError {
+    /// What the user can do about this error, if careblock knows.
+    pub fn hint(&self) -> Option<careblock_core::Hint> {
+        match self {
+            PipelineError::Io(e) => e.hint(),
+            PipelineError::Index(IndexError::Join(e)) | PipelineError::Plan(PlanError::Join(e)) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
 /// How a front end follows the stages of a run: the command-line tool times them and shows
 /// spinners, the Python bindings release the GIL and check for Ctrl-C between them.
 pub trait Stages {

@@ -12,7 +12,7 @@ use std::fmt;
 
 use proj4rs::Proj;
 
-use crate::error::CrsError;
+use crate::error::{CrsError, Hint};
 
 mod reproject;
 mod tmerc;
@@ -132,6 +132,7 @@ impl Crs {
         let code: u32 = digits.trim().parse().map_err(|_| CrsError::Unparseable {
             text: t.to_string(),
             reason: "expected EPSG:<code>, <code> or an OGC URN",
+            hint: None,
         })?;
         Crs::from_epsg(code)
     }
@@ -139,9 +140,10 @@ impl Crs {
     /// Recognises the CRS of an ESRI `.prj` / OGC WKT text. An `AUTHORITY["EPSG",…]` of the
     /// whole CRS wins; otherwise the datum and projection names are matched.
     pub fn from_wkt(wkt: &str) -> Result<Crs, CrsError> {
-        let refuse = |reason| CrsError::Unparseable {
+        let refuse = |reason, hint| CrsError::Unparseable {
             text: wkt.chars().take(120).collect(),
             reason,
+            hint,
         };
         let w = wkt.trim();
         // The CRS's own authority is the last one in WKT1 (it closes the outermost node).
@@ -172,7 +174,8 @@ impl Crs {
                 return Ok(WGS84);
             }
             return Err(refuse(
-                "a geographic CRS without an EPSG authority whose datum is not WGS 84, MAGNA-SIRGAS or SIRGAS 2000; give --crs EPSG:<code>",
+                "a geographic CRS without an EPSG authority whose datum is not WGS 84, MAGNA-SIRGAS or SIRGAS 2000",
+                Some(Hint::GiveCrs),
             ));
         }
         if upper.starts_with("PROJCS") || upper.starts_with("PROJCRS") {
@@ -197,10 +200,11 @@ impl Crs {
                 }
             }
             return Err(refuse(
-                "a projected CRS careblock does not know; give --crs EPSG:<code>",
+                "a projected CRS careblock does not know",
+                Some(Hint::GiveCrs),
             ));
         }
-        Err(refuse("not a WKT CRS"))
+        Err(refuse("not a WKT CRS", None))
     }
 
     /// The EPSG code.

@@ -158,3 +158,11 @@ fn gdal_recognises_every_wkt() {
         assert!(identified.contains(&epsg), "{bare}\n{identified}");
     }
 }
+
+#[test]
+fn an_unknown_wkt_says_what_to_do_without_naming_a_flag() {
+    let e = Crs::from_wkt("PROJCS[\"Local grid\",GEOGCS[\"GCS_Local\"]]").unwrap_err();
+    assert_eq!(e.hint(), Some(crate::Hint::GiveCrs));
+    assert!(!e.to_string().contains("--"), "{e}");
+    assert_eq!(Crs::from_wkt("not a crs").unwrap_err().hint(), None);
+}

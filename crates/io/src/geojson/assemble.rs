@@ -1,13 +1,13 @@
 //! Assembling a chunk of features into ids, geometries and property columns, in feature order.
 
 use careblock_core::project::check_plausible;
-use careblock_core::{Crs, Layer, LayerError};
+use careblock_core::{Crs, Hint, Layer, LayerError};
 use geo::Geometry;
 use polars::prelude::{Column, DataFrame};
 use rayon::prelude::*;
 
 use super::columns::{Chunks, Columns};
-use super::geometry::to_geometry;
+use super::geometry::{NOT_CLOSED, to_geometry};
 use super::raw::{PropValue, RawFeature, RawGeometry, Text};
 use crate::{IoError, ReadOptions, ReadReport};
 
@@ -52,6 +52,7 @@ impl<'a, 'o> Assembler<'a, 'o> {
                     id: f.id.as_ref().map(|v| v.0.clone()),
                     index: offset + k,
                     problem: format!("has type {kind:?}, expected \"Feature\""),
+                    hint: None,
                 });
             }
         }
@@ -88,6 +89,7 @@ impl<'a, 'o> Assembler<'a, 'o> {
                         path: name.into(),
                         id: ids[k].clone(),
                         index: offset + k,
+                        hint: problem.contains(NOT_CLOSED).then_some(Hint::FixInvalid),
                         problem,
                     })
             })

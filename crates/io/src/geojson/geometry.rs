@@ -17,6 +17,9 @@ pub(super) fn describe(n: &Nested) -> &'static str {
     }
 }
 
+/// What the message of an unclosed ring says (careblock can close it: `Hint::FixInvalid`).
+pub(super) const NOT_CLOSED: &str = " is not closed: ";
+
 pub(super) fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -> Result<LineString, String> {
     let mut v = v;
     if let (Some(&first), Some(&last)) = (v.first(), v.last())
@@ -27,7 +30,7 @@ pub(super) fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -
             *closed = true;
         } else {
             return Err(format!(
-                "{label} is not closed: first ({}, {}) != last ({}, {}) (--fix-invalid, or ReadOptions::close_rings, closes it)",
+                "{label}{NOT_CLOSED}first ({}, {}) != last ({}, {})",
                 first.x, first.y, last.x, last.y
             ));
         }
