@@ -1,6 +1,6 @@
 """careblock.area_interpolate equals tobler's area_interpolate (same process) within 1e-6
 relative on the committed 2,000-unit synthetic city (tests/fixtures/city2k, the fixture of
-tests/tobler_parity.rs), reprojects inputs in any CRS, and reports conservation."""
+tests/integration/tobler_parity.rs), reprojects inputs in any CRS, and reports conservation."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 //! weights computed here from geo's boolean intersection (the general overlay), to 1e-9 of the
 //! source total. Not timed: `benches/vertices.rs` measures the cost.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -5,13 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/chile")
-        .join(rel)
-        .display()
-        .to_string()
-}
+use crate::common;
 
 /// A small valid method on the Los Lagos zones, with `indicator` as its only indicator block.
 fn method(indicator: &str) -> String {
@@ -29,7 +23,7 @@ draws = 10
 
 {indicator}
 "#,
-        units = data("zonas_censales_2017_los_lagos.geojson").replace('\\', "/"),
+        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
     )
 }
 

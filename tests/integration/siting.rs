@@ -13,6 +13,8 @@ use careblock_pipeline::{LoadOptions, load_inputs};
 use careblock_siting::plan::{SiteStatus, Tier, plan};
 use geo::{Distance, Euclidean, Point};
 
+use crate::common;
+
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }
@@ -126,15 +128,6 @@ fn bogota_preset_sites_blocks_around_the_existing_ones() {
     }
 }
 
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/chile")
-        .join(rel)
-        .display()
-        .to_string()
-        .replace('\\', "/")
-}
-
 /// A method on the Los Lagos zones with a hexagonal grid of candidates.
 fn grid_method(siting: &str) -> String {
     format!(
@@ -157,7 +150,7 @@ draws = 0
 [siting]
 {siting}
 "#,
-        units = data("zonas_censales_2017_los_lagos.geojson"),
+        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
     )
 }
 

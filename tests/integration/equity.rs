@@ -12,6 +12,8 @@ use careblock_pipeline::{LoadOptions, load_inputs};
 use careblock_siting::plan::{PlacedBy, SiteStatus, plan};
 use geo::{Distance, Euclidean, Intersects, Point};
 
+use crate::common;
+
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }
@@ -171,15 +173,6 @@ fn bogota_one_block_per_localidad() {
     assert!((upz_with - with).abs() <= 0.01 * b.objective);
 }
 
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/chile")
-        .join(rel)
-        .display()
-        .to_string()
-        .replace('\\', "/")
-}
-
 /// A method on the Los Lagos zones, comunas as districts, a grid of candidates.
 fn grid_method(siting: &str) -> String {
     format!(
@@ -210,8 +203,8 @@ p = 12
 spacing = 1000
 {siting}
 "#,
-        units = data("zonas_censales_2017_los_lagos.geojson"),
-        comunas = data("comunas_r10.geojson"),
+        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
+        comunas = common::chile("comunas_r10.geojson"),
     )
 }
 
@@ -247,7 +240,7 @@ fn the_cli_reports_the_rule_and_its_cost() {
     // (population-weighted mean index) exceeds 55, at most 2 blocks in any comuna.
     let equity = format!(
         "[siting.equity]\npath = \"{}\"\nid = \"codigo_comuna\"\nmin = 1\nmax = 2\nmin_if_need_above = 55\n",
-        data("comunas_r10.geojson")
+        common::chile("comunas_r10.geojson")
     );
     let (code, stdout, err, out) = run("grid", &grid_method(&equity));
     assert_eq!(code, Some(0), "{err}");

@@ -15,8 +15,9 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::careblock;
 use serde_json::Value;
 
 // ---------------------------------------------------------------- helpers
@@ -29,17 +30,6 @@ fn case_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn careblock<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn stderr(o: &Output) -> String {

@@ -14,7 +14,7 @@ use careblock_core::project::project_into;
 use careblock_io::{ReadOptions, read_layer};
 use geo::{Area, Geometry, Point};
 
-mod common;
+use crate::common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,11 +4,11 @@
 //! GeoJSON; and `careblock interpolate` on GeoParquet copies writes what it writes on the
 //! original formats.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common::careblock;
 use careblock_core::{Crs, Layer};
 use careblock_io::{ReadOptions, read_layer};
 use geo::{CoordsIter, Geometry};
@@ -122,13 +122,6 @@ fn geopandas_geoparquet_files_read_like_their_geojson() {
     }
 }
 
-fn careblock(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -136,7 +129,7 @@ fn s(p: &Path) -> &str {
 /// `careblock interpolate` of the Bogotá sectors (`source`, with their census table) to the UPZ
 /// (`target`): four counts and a rate, written to `out`; panics unless it succeeds.
 fn interpolate_sectors(source: &Path, target: &Path, out: &Path) {
-    let o = careblock(&[
+    let o = careblock([
         "interpolate",
         "--source",
         s(source),
@@ -189,7 +182,7 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
     ParquetWriter::new(std::fs::File::create(&not_geo).unwrap())
         .finish(&mut df)
         .unwrap();
-    let o = careblock(&[
+    let o = careblock([
         "interpolate",
         "--source",
         s(&not_geo),

@@ -11,12 +11,13 @@
 //!   to the printed index; an unknown id exits 2 naming it and listing close ids.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
+use crate::common::careblock;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,13 +25,6 @@ fn root() -> &'static Path {
 
 fn tmp(name: &str) -> PathBuf {
     common::fresh_dir("cli_commands", name)
-}
-
-fn careblock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn out_text(o: &Output) -> (String, String) {
@@ -168,7 +162,7 @@ kind = "access_gap"
     let file = dir.join("shared.toml");
     std::fs::write(&file, method).unwrap();
     let json = dir.join("report.json");
-    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    let o = careblock(["validate", s(&file), "--json", s(&json)]);
     let (stdout, stderr) = out_text(&o);
     assert_eq!(o.status.code(), Some(2), "errors → exit 2\n{stdout}\n{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -231,7 +225,7 @@ fn validate_accepts_the_bogota_preset_with_the_zero_population_sectors_as_warnin
     let dir = tmp("preset");
     let json = dir.join("report.json");
     let method = root().join("examples/bogota.toml");
-    let o = careblock(&["validate", s(&method), "--json", s(&json)]);
+    let o = careblock(["validate", s(&method), "--json", s(&json)]);
     let (stdout, stderr) = out_text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("0 error(s)"), "{stdout}");
@@ -307,7 +301,7 @@ denominator = "pop"
     let file = dir.join("m.toml");
     std::fs::write(&file, method).unwrap();
     let json = dir.join("r.json");
-    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    let o = careblock(["validate", s(&file), "--json", s(&json)]);
     let (stdout, stderr) = out_text(&o);
     assert_eq!(o.status.code(), Some(2), "{stdout}\n{stderr}");
     let ps = problems(&read_json(&json));
@@ -337,7 +331,7 @@ denominator = "pop"
         "[[[-74.09, 4.60], [-74.08, 4.60], [-74.08, 4.61], [-74.09, 4.61], [-74.09, 4.60]]]",
     );
     std::fs::write(dir.join("units.geojson"), fixed).unwrap();
-    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    let o = careblock(["validate", s(&file), "--json", s(&json)]);
     assert_eq!(o.status.code(), Some(2));
     let ps = problems(&read_json(&json));
     let find = |needle: &str| {
@@ -371,11 +365,11 @@ fn init_then_validate_and_run(name: &str, init: &[&str]) -> (PathBuf, String) {
         !text.contains("../../../"),
         "a path climbs at most two folders, else it is absolute:\n{text}"
     );
-    let o = careblock(&["validate", s(&method)]);
+    let o = careblock(["validate", s(&method)]);
     let (vout, verr) = out_text(&o);
     assert_eq!(o.status.code(), Some(0), "{text}\n{vout}\n{verr}");
     let out = dir.join("out");
-    let o = careblock(&["--quiet", "run", s(&method), "--out", s(&out)]);
+    let o = careblock(["--quiet", "run", s(&method), "--out", s(&out)]);
     let (_, rerr) = out_text(&o);
     assert_eq!(o.status.code(), Some(0), "{text}\n{rerr}");
     assert!(out.join("units.csv").is_file());
@@ -426,12 +420,12 @@ fn init_on_the_bundled_bogota_sectors_writes_a_method_that_validates_and_runs() 
     let method = dir.join("method.toml");
     let before = std::fs::read_to_string(&method).unwrap();
     let units = d("sectores_censales.shp");
-    let o = careblock(&["init", "--units", &units, "--out", s(&method)]);
+    let o = careblock(["init", "--units", &units, "--out", s(&method)]);
     let (_, stderr) = out_text(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr.contains("--force"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&method).unwrap(), before);
-    let o = careblock(&["init", "--units", &units, "--out", s(&method), "--force"]);
+    let o = careblock(["init", "--units", &units, "--out", s(&method), "--force"]);
     assert!(o.status.success(), "{:?}", out_text(&o));
     assert_ne!(std::fs::read_to_string(&method).unwrap(), before);
 }
@@ -472,7 +466,7 @@ fn init_beside_the_data_writes_relative_paths_that_move_with_it() {
     }
     std::fs::create_dir_all(dir.join("methods")).unwrap();
     let method = dir.join("methods/method.toml");
-    let o = careblock(&[
+    let o = careblock([
         "init",
         "--units",
         s(&data.join("zonas_censales_2017_los_lagos.geojson")),
@@ -496,7 +490,7 @@ fn init_beside_the_data_writes_relative_paths_that_move_with_it() {
     let moved = tmp("init_near_moved");
     std::fs::remove_dir_all(&moved).unwrap();
     std::fs::rename(&dir, &moved).unwrap();
-    let o = careblock(&["validate", s(&moved.join("methods/method.toml"))]);
+    let o = careblock(["validate", s(&moved.join("methods/method.toml"))]);
     let (vout, verr) = out_text(&o);
     assert_eq!(o.status.code(), Some(0), "{text}\n{vout}\n{verr}");
 }
@@ -512,7 +506,7 @@ fn init_on_an_unknown_schema_guesses_the_population_and_says_so() {
 ]}"#;
     std::fs::write(dir.join("zones.geojson"), layer).unwrap();
     let method = dir.join("m.toml");
-    let o = careblock(&[
+    let o = careblock([
         "init",
         "--units",
         s(&dir.join("zones.geojson")),
@@ -532,7 +526,7 @@ fn init_on_an_unknown_schema_guesses_the_population_and_says_so() {
         "numeric columns listed:\n{text}"
     );
     assert!(text.contains("path = \"zones.geojson\""), "{text}");
-    let o = careblock(&["validate", s(&method)]);
+    let o = careblock(["validate", s(&method)]);
     assert_eq!(o.status.code(), Some(0), "{:?}", out_text(&o));
 }
 
@@ -541,7 +535,7 @@ fn bogota_run() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tmp("explain").join("out");
-        let o = careblock(&[
+        let o = careblock([
             "--quiet",
             "run",
             s(&root().join("examples/bogota.toml")),
@@ -607,7 +601,7 @@ fn explain_a_district_and_a_unit_contributions_sum_to_the_index() {
     // The district ranked 1st.
     let top = csv_row(&dir.join("districts.csv"), "rank", "1");
     let id = &top["id"];
-    let o = careblock(&["explain", s(dir), "--district", id]);
+    let o = careblock(["explain", s(dir), "--district", id]);
     let (stdout, stderr) = out_text(&o);
     assert!(o.status.success(), "{stderr}");
     let index = contributions_sum_to_index(&stdout);
@@ -621,7 +615,7 @@ fn explain_a_district_and_a_unit_contributions_sum_to_the_index() {
 
     let unit = csv_row(&dir.join("units.csv"), "rank", "3");
     let json = dir.parent().unwrap().join("unit.json");
-    let o = careblock(&["explain", s(dir), "--unit", &unit["id"], "--json", s(&json)]);
+    let o = careblock(["explain", s(dir), "--unit", &unit["id"], "--json", s(&json)]);
     let (stdout, stderr) = out_text(&o);
     assert!(o.status.success(), "{stderr}");
     contributions_sum_to_index(&stdout);
@@ -641,7 +635,7 @@ fn explain_a_district_and_a_unit_contributions_sum_to_the_index() {
 fn explain_a_site_and_an_unknown_id() {
     let dir = bogota_run();
     let site = csv_row(&dir.join("sites.csv"), "rank", "1");
-    let o = careblock(&["explain", s(dir), "--site", &site["id"]]);
+    let o = careblock(["explain", s(dir), "--site", &site["id"]]);
     let (stdout, stderr) = out_text(&o);
     assert!(o.status.success(), "{stderr}");
     assert!(stdout.contains("proposed, rank 1"), "{stdout}");
@@ -650,13 +644,13 @@ fn explain_a_site_and_an_unknown_id() {
     assert!(stdout.contains("irreplaceability"), "{stdout}");
     assert!(stdout.contains(&format!("{:.0} unit(s)", site["n_units"].parse::<f64>().unwrap())));
 
-    let o = careblock(&["explain", s(dir), "--district", "UPZ1000"]);
+    let o = careblock(["explain", s(dir), "--district", "UPZ1000"]);
     let (stdout, stderr) = out_text(&o);
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("\"UPZ1000\""), "{stderr}");
     assert!(stderr.contains("close ids: UPZ100"), "{stderr}");
-    let o = careblock(&["explain", s(dir), "--site", "no-such-site"]);
+    let o = careblock(["explain", s(dir), "--site", "no-such-site"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -670,7 +664,7 @@ fn validate_reports_an_unreadable_method_file_with_its_line() {
     )
     .unwrap();
     let json = dir.join("r.json");
-    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    let o = careblock(["validate", s(&file), "--json", s(&json)]);
     let (stdout, stderr) = out_text(&o);
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -690,7 +684,7 @@ fn validate_reports_an_unreadable_method_file_with_its_line() {
          [[indicators]]\nname = \"d\"\ndimension = \"x\"\nkind = \"density\"\ncount = \"pop\"\n",
     )
     .unwrap();
-    let o = careblock(&["validate", s(&file), "--json", s(&json)]);
+    let o = careblock(["validate", s(&file), "--json", s(&json)]);
     assert_eq!(o.status.code(), Some(2));
     let ps = problems(&read_json(&json));
     let missing: Vec<&str> = ps.iter().map(|p| p.1.as_str()).collect();

@@ -1,0 +1,22 @@
+//! careblock's integration tests, as users run careblock: the `careblock` binary on the bundled
+//! data and on small cases written by the tests, and the libraries on whole layers. One test
+//! binary (one link) with a module per theme; the helpers they share are in `tests/common`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_inputs;
+mod bogota_interpolate;
+mod cli_commands;
+mod equity;
+mod geoparquet;
+mod index_presets;
+mod many_vertices;
+mod method_errors;
+mod network;
+mod qgis_outputs;
+mod real_points;
+mod repair;
+mod report_html;
+mod siting;
+mod tobler_parity;
