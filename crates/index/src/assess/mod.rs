@@ -1,0 +1,420 @@
+//! The index pipeline over layers: columns and expressions → coarse rates → access (E2SFCA) →
+//! raw indicators per unit → counts interpolated to districts (ratio of sums) → treatment →
+//! scores → uncertainty.
+//!
+//! Every input layer must already be validated and projected to the same CRS in metres (the
+//! readers in careblock-io and the CLI do that). Every count summed to districts is checked for
+//! conservation, and the balance is part of the result.
+
+use std::collections::HashMap;
+
+use thiserror::Error;
+
+use crate::Direction;
+use crate::access::AccessError;
+use crate::classify::Classification;
+use crate::compute::{Composite, DimensionDef, IndicatorDef, Scores, score};
+use crate::treat::winsorise;
+use crate::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
+use careblock_core::checks::Finding;
+use careblock_core::error::{JoinError, LayerError};
+use careblock_core::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
+use careblock_core::layer::Layer;
+use careblock_method::{IndicatorKind, LevelName, Method, MethodError, NormalisationName};
+
+mod columns;
+mod districts;
+mod indicators;
+mod supply;
+
+use columns::Columns;
+use indicators::Built;
+
+/// Errors of the index pipeline.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// The method file, or a column it names.
+    #[error(transparent)]
+    Method(#[from] MethodError),
+    /// A layer problem (wrong geometry kind, non-numeric value).
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    /// A join problem (CRS, invalid geometry).
+    #[error(transparent)]
+    Join(#[from] JoinError),
+    /// The access computation.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// The street network.
+    #[error(transparent)]
+    Network(#[from] careblock_core::network::NetworkError),
+    /// A value of a column the method reads that careblock refuses: non-numeric text, or a
+    /// negative or non-finite count ([`careblock_core::checks`]), with the method key that reads it.
+    #[error("{file}:{line}: {key}: {error}")]
+    Value {
+        /// The method file.
+        file: String,
+        /// 1-based line of the key.
+        line: usize,
+        /// The key that reads the column (e.g. `indicators[0].numerator`).
+        key: String,
+        /// The value refused, naming the layer (file), feature id, field and value.
+        error: LayerError,
+    },
+}
+
+/// A column error at a method key: a refused value as [`IndexError::Value`], anything else
+/// (a missing column, a column type careblock cannot read) as [`MethodError::Data`].
+fn column_error(
+    method: &Method,
+    span: std::ops::Range<usize>,
+    key: impl Into<String>,
+    error: LayerError,
+) -> IndexError {
+    match error {
+        LayerError::NotNumeric { .. } | LayerError::InvalidCount { .. } => IndexError::Value {
+            file: method.file.clone(),
+            line: method.line_of(span),
+            key: key.into(),
+            error,
+        },
+        other => method.data_error(span, key, other.to_string()).into(),
+    }
+}
+
+/// The layers a method reads, already validated and projected to one CRS in metres.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The census units.
+    pub units: &'a Layer,
+    /// The districts, if the method declares them.
+    pub districts: Option<&'a Layer>,
+    /// The `[[coarse]]` layers, in the method's order.
+    pub coarse: &'a [Layer],
+    /// The `[[supply]]` layers, in the method's order.
+    pub supply: &'a [Layer],
+    /// The `[network]` street layer, when the method declares one.
+    pub network: Option<&'a Layer>,
+    /// The `[network] gap` polygon layer.
+    pub network_gap: Option<&'a Layer>,
+    /// The network built from `network` once for both the index and the siting (`None`: each
+    /// builds its own).
+    pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
+}
+
+/// Everything about one indicator that outputs need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorInfo {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub label: Option<String>,
+    /// Dimension name.
+    pub dimension: String,
+    /// Kind.
+    pub kind: IndicatorKind,
+    /// Direction.
+    pub direction: Direction,
+    /// Weight within the dimension.
+    pub weight: f64,
+    /// Documented criterion or proxy, as the method says.
+    pub basis: Option<String>,
+}
+
+/// The index of one level (units or districts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    /// Feature ids.
+    pub ids: Vec<String>,
+    /// Population per row.
+    pub population: Vec<Option<f64>>,
+    /// Whether the row is ranked (population ≥ the minimum).
+    pub eligible: Vec<bool>,
+    /// Raw indicator values (outer: indicator).
+    pub raw: Vec<Vec<Option<f64>>>,
+    /// After winsorisation.
+    pub treated: Vec<Vec<Option<f64>>>,
+    /// How many values winsorisation clipped, per indicator (low, high).
+    pub clipped: Vec<(usize, usize)>,
+    /// Scores, index, rank, class, contributions.
+    pub scores: Scores,
+    /// Need mass `population × index / 100` (when the index is on a 0–100 scale).
+    pub need_mass: Vec<Option<f64>>,
+    /// Extra per-row columns (coarse-rate estimates, E2SFCA access), by name.
+    pub extra: Vec<(String, Vec<Option<f64>>)>,
+    /// Monte Carlo outcome, when `uncertainty.draws > 0`.
+    pub uncertainty: Option<Uncertainty>,
+}
+
+/// The result of [`assess`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// The indicators, in method order.
+    pub indicators: Vec<IndicatorInfo>,
+    /// Dimensions: name, weight, label.
+    pub dimensions: Vec<(String, f64, Option<String>)>,
+    /// The units' index.
+    pub units: Level,
+    /// The districts' index.
+    pub districts: Option<Level>,
+    /// Balance of every count interpolated from units to districts.
+    pub conservation: Vec<(String, Balance)>,
+    /// Units partly or wholly outside every district.
+    pub outside: Vec<OutsideSource>,
+    /// Plain-language notes on what was excluded or estimated (never silent); each of
+    /// `warnings` is one of them, with its first ids.
+    pub notes: Vec<String>,
+    /// The warnings about the data, each with every id concerned ([`careblock_core::checks`]): missing
+    /// values by column, units the population rule leaves unranked, and the coverage of the
+    /// units by the districts (units outside, districts with no unit, overlaps).
+    pub warnings: Vec<Finding>,
+    /// Unit columns the siting needs, evaluated from the method's expressions: `demand`,
+    /// `group:NAME` for each `[siting.groups]` entry, and `households` for the bus tier.
+    pub siting_columns: Vec<(String, Vec<Option<f64>>)>,
+    /// The area table units → districts the district sums were made with (reused by the
+    /// siting's district KPIs).
+    pub district_table: Option<AreaTable>,
+}
+
+/// Runs the whole index on the inputs.
+pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexError> {
+    let spec = &method.spec;
+    let units = inputs.units;
+    if let Some(d) = inputs.districts {
+        check_join_inputs(units, d)?;
+    } else {
+        check_join_inputs(units, units)?;
+    }
+    for layer in inputs.coarse.iter().chain(inputs.supply) {
+        check_join_inputs(layer, units)?;
+    }
+    let unit_polys = units.polygons()?;
+    let mut cols = Columns {
+        method,
+        units,
+        unit_polys: &unit_polys,
+        coarse: inputs.coarse,
+        values: HashMap::new(),
+        tables: HashMap::new(),
+        in_progress: Vec::new(),
+        notes: Vec::new(),
+        warnings: Vec::new(),
+    };
+
+    let (population, eligible) = indicators::population(&mut cols, method, units)?;
+    let _min_pop = spec.treatment.min_population;
+
+    let built = indicators::build(&mut cols, method, units)?;
+
+    // Access to existing supply (E2SFCA), once for every access_gap indicator.
+    let unit_access = if built.iter().any(|b| matches!(b, Built::Gap)) {
+        Some(supply::unit_access(&mut cols, method, &inputs, &population)?)
+    } else {
+        None
+    };
+    let mut extra: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    if let Some(a) = &unit_access {
+        extra.push(("access_e2sfca".to_string(), a.clone()));
+    }
+    for r in &spec.coarse_rates {
+        let name = r.name.get_ref();
+        if let (Some(rate), Some(est)) = (cols.values.get(&format!("{name}:rate")), cols.values.get(name)) {
+            extra.push((format!("{name}_rate"), rate.clone()));
+            extra.push((name.clone(), est.clone()));
+        }
+    }
+    let mut notes = std::mem::take(&mut cols.notes);
+    let mut warnings = std::mem::take(&mut cols.warnings);
+
+    let unit_raw = indicators::unit_raw(&built, &eligible, &unit_polys, unit_access.as_ref());
+
+    let composite = composite(method);
+    let mc = monte_carlo_spec(method);
+    let unit_level = level(
+        method,
+        units.ids.clone(),
+        population.clone(),
+        eligible.clone(),
+        unit_raw,
+        extra,
+        &composite,
+        mc.as_ref()
+            .filter(|_| method.spec.uncertainty.covers(LevelName::Units)),
+    );
+
+    // Columns the siting needs (they may use the need mass).
+    cols.values
+        .insert("need_mass".to_string(), unit_level.need_mass.clone());
+    let mut siting_columns = Vec::new();
+    if let Some(st) = &spec.siting {
+        let demand = match &st.demand {
+            Some(d) => cols.eval_spanned(d, "siting.demand")?,
+            None => unit_level.need_mass.clone(),
+        };
+        siting_columns.push(("demand".to_string(), demand));
+        for (name, e) in &st.groups {
+            let v = cols.eval_spanned(e, &format!("siting.groups.{name}"))?;
+            siting_columns.push((format!("group:{name}"), v));
+        }
+        if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
+            siting_columns.push((
+                "households".to_string(),
+                cols.eval_spanned(h, "siting.bus.households")?,
+            ));
+        }
+        notes.append(&mut cols.notes);
+        warnings.append(&mut cols.warnings);
+    }
+
+    let districts::Districts {
+        level: districts,
+        table: district_table,
+        conservation,
+        outside,
+    } = districts::district_level(
+        method,
+        &inputs,
+        &unit_polys,
+        &population,
+        &built,
+        unit_access.as_ref(),
+        &composite,
+        mc.as_ref(),
+        &mut notes,
+        &mut warnings,
+    )?;
+
+    let indicators = spec
+        .indicators
+        .iter()
+        .map(|i| IndicatorInfo {
+            name: i.name.get_ref().clone(),
+            label: i.label.clone(),
+            dimension: i.dimension.get_ref().clone(),
+            kind: i.kind,
+            direction: i.direction.map(Direction::from).unwrap_or_default(),
+            weight: i.weight.as_ref().map(|w| *w.get_ref()).unwrap_or(1.0),
+            basis: i.basis.clone(),
+        })
+        .collect();
+    Ok(Assessment {
+        indicators,
+        dimensions: method.dimensions(),
+        units: unit_level,
+        districts,
+        conservation,
+        outside,
+        notes,
+        warnings,
+        siting_columns,
+        district_table,
+    })
+}
+
+/// The reference composite the method declares.
+pub fn composite(method: &Method) -> Composite {
+    let spec = &method.spec;
+    let dims = method.dimensions();
+    Composite {
+        indicators: spec
+            .indicators
+            .iter()
+            .map(|i| IndicatorDef {
+                name: i.name.get_ref().clone(),
+                dimension: dims
+                    .iter()
+                    .position(|d| d.0 == *i.dimension.get_ref())
+                    .expect("every indicator's dimension is listed"),
+                direction: i.direction.map(Direction::from).unwrap_or_default(),
+                weight: i.weight.as_ref().map(|w| *w.get_ref()).unwrap_or(1.0),
+                goalposts: i.goalposts.as_ref().map(|g| *g.get_ref()),
+            })
+            .collect(),
+        dimensions: dims
+            .iter()
+            .map(|(name, weight, _)| DimensionDef {
+                name: name.clone(),
+                weight: *weight,
+            })
+            .collect(),
+        normalisation: spec.normalisation.method,
+        aggregation: spec.aggregation.method,
+        min_available: spec.treatment.min_available,
+        classification: Classification::from(&spec.classification),
+    }
+}
+
+fn monte_carlo_spec(method: &Method) -> Option<MonteCarlo> {
+    let u = &method.spec.uncertainty;
+    (u.draws > 0).then(|| MonteCarlo {
+        draws: u.draws,
+        seed: u.seed,
+        weight_noise: *u.weight_noise.get_ref(),
+        normalisations: u.normalisations.clone(),
+        aggregations: u.aggregations.clone(),
+    })
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one private step of the pipeline, called twice"
+)]
+fn level(
+    method: &Method,
+    ids: Vec<String>,
+    population: Vec<Option<f64>>,
+    eligible: Vec<bool>,
+    raw: Vec<Vec<Option<f64>>>,
+    extra: Vec<(String, Vec<Option<f64>>)>,
+    composite: &Composite,
+    mc: Option<&MonteCarlo>,
+) -> Level {
+    let spec = &method.spec;
+    let mut treated = Vec::with_capacity(raw.len());
+    let mut clipped = Vec::with_capacity(raw.len());
+    for col in &raw {
+        let masked: Vec<Option<f64>> = col.iter().zip(&eligible).map(|(v, &e)| v.filter(|_| e)).collect();
+        match spec.treatment.winsorise.percentiles() {
+            Some((lo, hi)) => {
+                let w = winsorise(&masked, lo, hi);
+                clipped.push((w.clipped_low, w.clipped_high));
+                treated.push(w.values);
+            }
+            None => {
+                clipped.push((0, 0));
+                treated.push(masked);
+            }
+        }
+    }
+    let scores = score(&treated, &eligible, &ids, composite);
+    let hundred_scale = matches!(
+        spec.normalisation.method,
+        NormalisationName::MinMax | NormalisationName::Rank | NormalisationName::Goalposts
+    ) && composite.aggregation != careblock_method::AggregationName::MazziottaPareto;
+    let need_mass = scores
+        .index
+        .iter()
+        .zip(&population)
+        .map(|(i, p)| {
+            if hundred_scale {
+                Some(i.as_ref()? * p.as_ref()? / 100.0)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let uncertainty = mc.map(|mc| monte_carlo(&treated, &eligible, &ids, composite, &scores.rank, mc));
+    Level {
+        ids,
+        population,
+        eligible,
+        raw,
+        treated,
+        clipped,
+        scores,
+        need_mass,
+        extra,
+        uncertainty,
+    }
+}
