@@ -1,0 +1,269 @@
+//! The charts: the coverage curve of the sites and the top areas with their Monte Carlo ranges.
+
+use std::fmt::Write as _;
+
+use super::format::{area_name, n1, num, pct, site_name};
+use super::maps::nice_length;
+use super::model::{HtmlArea, HtmlReport, HtmlSiting, escape};
+
+/// Round axis ticks from 0 to at least `max`: (step, last).
+pub(super) fn ticks(max: f64, target: usize) -> (f64, f64) {
+    let raw = if max > 0.0 && max.is_finite() {
+        max / target as f64
+    } else {
+        1.0
+    };
+    let step = nice_length(raw);
+    let step = if step < raw { step * 2.0 } else { step };
+    (step, (max / step).ceil().max(1.0) * step)
+}
+
+/// The ranking curve: share of the demand covered vs number of proposed blocks.
+pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
+    let total = s.total_demand;
+    if !total.is_finite() || total <= 0.0 {
+        out.push_str("<p>No demand to cover.</p>");
+        return;
+    }
+    let (w, h) = (760.0, 330.0);
+    let (l, rt, t, b) = (60.0, 150.0, 16.0, 44.0);
+    let n = s.curve.len().max(1) as f64;
+    let share = |v: f64| 100.0 * v / total;
+    let top = s
+        .curve
+        .iter()
+        .map(|c| share(c.cumulative))
+        .fold(share(s.bound), f64::max);
+    let (ystep, ymax) = ticks(top.max(1.0), 5);
+    let x = |i: f64| l + i / n * (w - l - rt);
+    let y = |v: f64| t + (1.0 - v / ymax) * (h - t - b);
+    let _ = write!(
+        out,
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"ranking curve\">"
+    );
+    let mut v = 0.0;
+    while v <= ymax + 1e-9 {
+        let yy = n1(y(v));
+        let _ = write!(
+            out,
+            "<path class=\"grid\" d=\"M{l} {yy}H{}\"/><text class=\"yt\" x=\"{}\" y=\"{yy}\" dy=\"4\">{} %</text>",
+            n1(w - rt),
+            n1(l - 6.0),
+            num(Some(v), if ystep < 1.0 { 1 } else { 0 })
+        );
+        v += ystep;
+    }
+    let (xstep, _) = ticks(n, 10);
+    let xstep = xstep.max(1.0);
+    let mut i = 0.0;
+    while i <= n + 1e-9 {
+        let _ = write!(
+            out,
+            "<text class=\"xt\" x=\"{}\" y=\"{}\">{}</text>",
+            n1(x(i)),
+            n1(h - b + 16.0),
+            num(Some(i), 0)
+        );
+        i += xstep;
+    }
+    let _ = write!(
+        out,
+        "<path class=\"axis\" d=\"M{l} {t}V{}H{}\"/><text class=\"xl\" x=\"{}\" y=\"{}\">number of proposed blocks</text><text class=\"yl\" transform=\"translate(14 {}) rotate(-90)\">share of the demand covered</text>",
+        n1(h - b),
+        n1(w - rt),
+        n1((l + w - rt) / 2.0),
+        n1(h - 6.0),
+        n1((t + h - b) / 2.0)
+    );
+    // Bound.
+    let yb = n1(y(share(s.bound)));
+    let _ = write!(
+        out,
+        "<path class=\"bound\" d=\"M{l} {yb}H{}\"/><text class=\"lbl\" x=\"{}\" y=\"{yb}\" dy=\"-5\">upper bound {}</text>",
+        n1(w - rt),
+        n1(w - rt + 6.0),
+        pct(Some(s.bound / total), 1)
+    );
+    // Curve from the existing blocks' coverage.
+    let mut pts = vec![(0.0, share(s.locked_in))];
+    pts.extend(
+        s.curve
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((i + 1) as f64, share(c.cumulative))),
+    );
+    let mut d = String::new();
+    for (i, (a, v)) in pts.iter().enumerate() {
+        let _ = write!(d, "{}{} {}", if i == 0 { "M" } else { "L" }, n1(x(*a)), n1(y(*v)));
+    }
+    let _ = write!(out, "<path class=\"curve\" d=\"{d}\"/>");
+    let _ = write!(
+        out,
+        "<circle class=\"pt0\" cx=\"{}\" cy=\"{}\" r=\"4\"><title>existing blocks only: {}</title></circle>",
+        n1(x(0.0)),
+        n1(y(share(s.locked_in))),
+        pct(Some(s.locked_in / total), 1)
+    );
+    for (i, c) in s.curve.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<circle class=\"pt\" cx=\"{}\" cy=\"{}\" r=\"3.5\"><title>{}. {}: {}</title></circle>",
+            n1(x((i + 1) as f64)),
+            n1(y(share(c.cumulative))),
+            c.rank,
+            escape(&site_name(&c.id, c.label.as_deref())),
+            pct(Some(c.cumulative / total), 1)
+        );
+    }
+    if let Some(last) = pts.last() {
+        let _ = write!(
+            out,
+            "<text class=\"lbl\" x=\"{}\" y=\"{}\" dy=\"15\">with {} blocks {}</text>",
+            n1(w - rt + 6.0),
+            n1(y(last.1)),
+            s.curve.len(),
+            pct(Some(last.1 / 100.0), 1)
+        );
+    }
+    out.push_str("</svg>");
+}
+
+/// Truncates a label to `max` characters, with an ellipsis.
+pub(super) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The top areas with their Monte Carlo rank bands (dot and whisker).
+pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
+    let mut order: Vec<&HtmlArea> = r.areas.iter().filter(|a| a.rank.is_some()).collect();
+    order.sort_by_key(|a| (a.rank, a.id.clone()));
+    let ranked = order.len();
+    order.truncate(r.top.max(1));
+    if order.is_empty() {
+        out.push_str("<p>Nothing is ranked.</p>");
+        return;
+    }
+    let max_rank = order
+        .iter()
+        .filter_map(|a| a.rank_p95)
+        .chain(order.iter().filter_map(|a| a.rank.map(f64::from)))
+        .fold(1.0, f64::max);
+    let row = 24.0;
+    let (w, l, rt, t) = (1000.0, 290.0, 150.0, 38.0);
+    let h = t + row * order.len() as f64 + 36.0;
+    let (step, xmax) = ticks(max_rank, 8);
+    let x = |v: f64| l + (v - 1.0).max(0.0) / (xmax - 1.0).max(1.0) * (w - l - rt);
+    let _ = write!(
+        out,
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {}\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"top {} with rank intervals\">",
+        n1(h),
+        n1(h),
+        escape(&r.area_kind)
+    );
+    let _ = write!(
+        out,
+        "<text class=\"hd\" x=\"{}\" y=\"14\">{}</text><text class=\"hd\" x=\"{}\" y=\"14\" text-anchor=\"end\">index</text><text class=\"hd\" x=\"{}\" y=\"14\" text-anchor=\"end\">P(top class)</text>",
+        0,
+        escape(&r.area_kind),
+        n1(w - rt + 44.0),
+        n1(w - 4.0)
+    );
+    let bottom = t + row * order.len() as f64;
+    let mut v = 1.0;
+    let mut first = true;
+    while v <= xmax + 1e-9 {
+        let xx = n1(x(v));
+        let _ = write!(
+            out,
+            "<path class=\"grid\" d=\"M{xx} {}V{}\"/><text class=\"xt\" x=\"{xx}\" y=\"{}\">{}</text>",
+            n1(t - 6.0),
+            n1(bottom),
+            n1(bottom + 16.0),
+            num(Some(v), 0)
+        );
+        v = if first { step } else { v + step };
+        first = false;
+    }
+    let _ = write!(
+        out,
+        "<text class=\"xl\" x=\"{}\" y=\"{}\">rank (1 = highest need) of {ranked} ranked {}</text>",
+        n1((l + w - rt) / 2.0),
+        n1(bottom + 32.0),
+        escape(&r.area_kind)
+    );
+    for (i, a) in order.iter().enumerate() {
+        let cy = t + row * (i as f64 + 0.5);
+        let yy = n1(cy);
+        let name = area_name(a);
+        let rank = a.rank.unwrap_or(0);
+        let interval = match (a.rank_p05, a.rank_p95) {
+            (Some(lo), Some(hi)) => format!(
+                "; Monte Carlo median {}, 5–95 % {}–{}",
+                num(a.rank_median, 0),
+                num(Some(lo), 0),
+                num(Some(hi), 0)
+            ),
+            _ => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<g><title>{}: rank {rank}{}</title>",
+            escape(&name),
+            escape(&interval)
+        );
+        if i % 2 == 0 {
+            let _ = write!(
+                out,
+                "<rect class=\"band\" x=\"0\" y=\"{}\" width=\"{w}\" height=\"{row}\"/>",
+                n1(cy - row / 2.0)
+            );
+        }
+        let _ = write!(
+            out,
+            "<text class=\"nm\" x=\"0\" y=\"{yy}\" dy=\"4\">{}. {}</text>",
+            rank,
+            escape(&truncate(&name, 40))
+        );
+        if let (Some(lo), Some(hi)) = (a.rank_p05, a.rank_p95) {
+            let _ = write!(
+                out,
+                "<path class=\"wh\" d=\"M{} {yy}H{}M{} {}v10M{} {}v10\"/>",
+                n1(x(lo)),
+                n1(x(hi)),
+                n1(x(lo)),
+                n1(cy - 5.0),
+                n1(x(hi)),
+                n1(cy - 5.0)
+            );
+        }
+        if let Some(m) = a.rank_median {
+            let _ = write!(
+                out,
+                "<circle class=\"med\" cx=\"{}\" cy=\"{yy}\" r=\"4.5\"/>",
+                n1(x(m))
+            );
+        }
+        let rx = x(f64::from(rank));
+        let _ = write!(
+            out,
+            "<path class=\"ref\" d=\"M{} {}l4.5 4.5-4.5 4.5-4.5-4.5z\"/>",
+            n1(rx),
+            n1(cy - 4.5)
+        );
+        let _ = write!(
+            out,
+            "<text class=\"v\" x=\"{}\" y=\"{yy}\" dy=\"4\">{}</text><text class=\"v\" x=\"{}\" y=\"{yy}\" dy=\"4\">{}</text></g>",
+            n1(w - rt + 44.0),
+            num(a.index, 1),
+            n1(w - 4.0),
+            pct(a.p_top_class, 0)
+        );
+    }
+    out.push_str("</svg>");
+}

@@ -1,0 +1,63 @@
+//! Numbers and names as the page prints them.
+
+use super::model::HtmlArea;
+
+/// A number with one decimal, trailing ".0" dropped, never "-0".
+pub(super) fn n1(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0 + 0.0;
+    let s = format!("{r:.1}");
+    match s.strip_suffix(".0") {
+        Some("-0") => "0".to_string(),
+        Some(t) => t.to_string(),
+        None => s,
+    }
+}
+
+/// A number with thousands separators and `decimals` decimals; "–" if missing or not finite.
+pub(super) fn num(v: Option<f64>, decimals: usize) -> String {
+    let Some(v) = v.filter(|v| v.is_finite()) else {
+        return "–".to_string();
+    };
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (s.clone(), None),
+    };
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let zero = s.chars().all(|c| c == '0' || c == '.');
+    let sign = if v < 0.0 && !zero { "-" } else { "" };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// A share (0–1) as a percentage with `decimals` decimals.
+pub(super) fn pct(v: Option<f64>, decimals: usize) -> String {
+    match v.filter(|v| v.is_finite()) {
+        Some(v) => format!("{} %", num(Some(100.0 * v), decimals)),
+        None => "–".to_string(),
+    }
+}
+
+/// "label (id)", or the id alone.
+pub(super) fn area_name(a: &HtmlArea) -> String {
+    match &a.label {
+        Some(l) if !l.is_empty() && l != &a.id => format!("{l} ({})", a.id),
+        _ => a.id.clone(),
+    }
+}
+
+/// "label (id)" of a site.
+pub(super) fn site_name(id: &str, label: Option<&str>) -> String {
+    match label {
+        Some(l) if !l.is_empty() && l != id => format!("{l} ({id})"),
+        _ => id.to_string(),
+    }
+}

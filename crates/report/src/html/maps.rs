@@ -1,0 +1,428 @@
+//! The maps: areas by class, sites, catchments and uncovered units, the overview, the legend;
+//! polygons simplified to the map's resolution.
+
+use std::fmt::Write as _;
+
+use super::colours::Frame;
+use super::format::{area_name, n1, num, pct, site_name};
+use super::model::{HtmlArea, HtmlReport, HtmlSite, HtmlSiteKind, escape};
+use geo::{Area, BoundingRect, Coord, LineString, MultiPolygon, Rect, Simplify};
+use rayon::prelude::*;
+
+/// A ring as an SVG subpath: transformed, rounded to one decimal, repeated points dropped;
+/// nothing if fewer than three distinct points remain.
+pub(super) fn ring_path(out: &mut String, ring: &LineString<f64>, frame: &Frame) {
+    let mut pts: Vec<(String, String)> = Vec::with_capacity(ring.0.len());
+    for c in &ring.0 {
+        let (x, y) = frame.apply(*c);
+        let p = (n1(x), n1(y));
+        if pts.last() != Some(&p) {
+            pts.push(p);
+        }
+    }
+    while pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    if pts.len() < 3 {
+        return;
+    }
+    for (i, (x, y)) in pts.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}{x} {y}",
+            match i {
+                0 => "M",
+                1 => "L",
+                _ => " ",
+            }
+        );
+    }
+    out.push('Z');
+}
+
+/// The SVG path data of a multipolygon, simplified with tolerance `eps` (world units). A ring
+/// that simplification would collapse is drawn unsimplified.
+/// Vertices of a ring above which it is simplified in stretches, in parallel.
+pub(super) const LONG_RING: usize = 1 << 15;
+
+/// `ring` simplified (Ramer–Douglas–Peucker, tolerance `eps`). A ring of more than
+/// [`LONG_RING`] vertices (a coastline) is simplified in stretches of half that, in parallel,
+/// each keeping its two ends: every dropped vertex is still within `eps` of the line drawn, and
+/// the cost stays linear in the ring's length.
+pub(super) fn simplified(ring: &LineString<f64>, eps: f64) -> LineString<f64> {
+    let n = ring.0.len();
+    if n <= LONG_RING {
+        return ring.simplify(eps);
+    }
+    let step = LONG_RING / 2;
+    let parts: Vec<Vec<Coord<f64>>> = (0..n - 1)
+        .step_by(step)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|start| {
+            LineString::new(ring.0[start..(start + step + 1).min(n)].to_vec())
+                .simplify(eps)
+                .0
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (k, part) in parts.into_iter().enumerate() {
+        out.extend(part.into_iter().skip(usize::from(k > 0)));
+    }
+    LineString::new(out)
+}
+
+pub(super) fn polygon_path(mp: &MultiPolygon<f64>, frame: &Frame, eps: f64) -> String {
+    let mut d = String::new();
+    for poly in &mp.0 {
+        let rings = std::iter::once(poly.exterior()).chain(poly.interiors());
+        for ring in rings {
+            let s = simplified(ring, eps);
+            let ring = if s.0.len() >= 4 { &s } else { ring };
+            ring_path(&mut d, ring, frame);
+        }
+    }
+    d
+}
+
+pub(super) fn rect_intersects(a: &Rect<f64>, b: &Rect<f64>) -> bool {
+    a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
+}
+
+pub(super) fn union(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
+    match a {
+        None => b,
+        Some(a) => Rect::new(
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        ),
+    }
+}
+
+/// The extent of everything, and the extent the main map is framed on: the sites and the
+/// areas of ordinary size (an area over 20 times the median area, such as a rural district
+/// that dwarfs the city, is shown whole only in the overview). `None` if nothing has a
+/// geometry.
+pub(super) fn extents(r: &HtmlReport) -> Option<(Rect<f64>, Rect<f64>)> {
+    let mut full: Option<Rect<f64>> = None;
+    let mut sized: Vec<(f64, Rect<f64>)> = Vec::new();
+    for a in &r.areas {
+        if let Some(b) = a.geometry.as_ref().and_then(|g| g.bounding_rect()) {
+            full = Some(union(full, b));
+            sized.push((a.geometry.as_ref().map_or(0.0, |g| g.unsigned_area()), b));
+        }
+    }
+    for s in &r.sites {
+        let p = Rect::new(s.point.0, s.point.0);
+        full = Some(union(full, p));
+    }
+    let full = full?;
+    let mut areas: Vec<f64> = sized.iter().map(|(a, _)| *a).collect();
+    areas.sort_by(f64::total_cmp);
+    let median = areas.get(areas.len() / 2).copied().unwrap_or(0.0);
+    let mut focus: Option<Rect<f64>> = None;
+    for (a, b) in &sized {
+        if *a <= 20.0 * median {
+            focus = Some(union(focus, *b));
+        }
+    }
+    for s in &r.sites {
+        focus = Some(union(focus, Rect::new(s.point.0, s.point.0)));
+    }
+    let focus = focus.unwrap_or(full);
+    // A focus that is most of the whole is not worth a second map.
+    let area = |b: &Rect<f64>| b.width().max(1.0) * b.height().max(1.0);
+    let focus = if area(&focus) > 0.6 * area(&full) {
+        full
+    } else {
+        focus
+    };
+    Some((full, focus))
+}
+
+/// Which colour class an area is drawn with: 1..=k, or 0 for unranked.
+pub(super) fn class_of(a: &HtmlArea, k: usize) -> usize {
+    match a.class {
+        Some(c) if c >= 1 && (c as usize) <= k => c as usize,
+        _ => 0,
+    }
+}
+
+/// The area polygons of one map, with tooltips.
+pub(super) fn areas_svg(out: &mut String, r: &HtmlReport, frame: &Frame, eps: f64, tooltips: bool) {
+    let k = r.class_bins.len();
+    let visible = frame.visible();
+    out.push_str("<g class=\"areas\">");
+    for a in &r.areas {
+        let Some(g) = a.geometry.as_ref() else { continue };
+        let Some(b) = g.bounding_rect() else { continue };
+        if !rect_intersects(&b, &visible) {
+            continue;
+        }
+        let d = polygon_path(g, frame, eps);
+        if d.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "<path class=\"c{}\" d=\"{d}\"", class_of(a, k));
+        if tooltips {
+            let what = match (a.rank, a.class) {
+                (Some(rank), Some(class)) => format!(
+                    "index {}, rank {rank}, class {class}{}",
+                    num(a.index, 1),
+                    a.p_top_class
+                        .map(|p| format!(", P(top class) {}", pct(Some(p), 0)))
+                        .unwrap_or_default()
+                ),
+                _ => "not ranked".to_string(),
+            };
+            let _ = write!(
+                out,
+                "><title>{}: {}</title></path>",
+                escape(&area_name(a)),
+                escape(&what)
+            );
+        } else {
+            out.push_str("/>");
+        }
+    }
+    out.push_str("</g>");
+}
+
+/// A round length for a scale bar of about `target` metres: 1, 2 or 5 × 10ⁿ.
+pub(super) fn nice_length(target: f64) -> f64 {
+    if !target.is_finite() || target <= 0.0 {
+        return 1.0;
+    }
+    let p = 10f64.powf(target.log10().floor());
+    let m = target / p;
+    let f = if m >= 5.0 {
+        5.0
+    } else if m >= 2.0 {
+        2.0
+    } else {
+        1.0
+    };
+    f * p
+}
+
+pub(super) fn length_label(m: f64) -> String {
+    if m >= 1000.0 {
+        format!(
+            "{} km",
+            num(Some(m / 1000.0), if m % 1000.0 == 0.0 { 0 } else { 1 })
+        )
+    } else {
+        format!("{} m", num(Some(m), 0))
+    }
+}
+
+/// The main map: areas, catchment radii, sites, scale bar.
+pub(super) fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
+    let eps = frame.world.width().max(frame.world.height()) / 1500.0;
+    let _ = write!(
+        out,
+        "<svg class=\"map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"map of the priority class\"><rect class=\"bg\" width=\"{w}\" height=\"{h}\"/>",
+        w = n1(frame.width),
+        h = n1(frame.height)
+    );
+    areas_svg(out, r, frame, eps, true);
+    // Catchments (walking radius) of the existing and proposed blocks.
+    if let Some(s) = &r.siting
+        && s.radius > 0.0
+    {
+        let rad = n1(s.radius * frame.scale);
+        out.push_str("<g class=\"catch\">");
+        for site in r.sites.iter().filter(|s| s.kind != HtmlSiteKind::Bus) {
+            let (x, y) = frame.apply(site.point.0);
+            let _ = write!(out, "<circle cx=\"{}\" cy=\"{}\" r=\"{rad}\"/>", n1(x), n1(y));
+        }
+        out.push_str("</g>");
+    }
+    let tip = |s: &HtmlSite| {
+        let what = match s.kind {
+            HtmlSiteKind::Existing => "existing care block".to_string(),
+            HtmlSiteKind::Proposed => format!("proposed care block no. {}", s.rank.unwrap_or(0)),
+            HtmlSiteKind::Bus => format!("care-bus stop no. {}", s.rank.unwrap_or(0)),
+        };
+        escape(&format!(
+            "{what}: {} — {}",
+            site_name(&s.id, s.label.as_deref()),
+            s.category
+        ))
+    };
+    out.push_str("<g class=\"ex\">");
+    for s in r.sites.iter().filter(|s| s.kind == HtmlSiteKind::Existing) {
+        let (x, y) = frame.apply(s.point.0);
+        let _ = write!(
+            out,
+            "<circle cx=\"{}\" cy=\"{}\" r=\"5\"><title>{}</title></circle>",
+            n1(x),
+            n1(y),
+            tip(s)
+        );
+    }
+    out.push_str("</g><g class=\"bus\">");
+    for s in r.sites.iter().filter(|s| s.kind == HtmlSiteKind::Bus) {
+        let (x, y) = frame.apply(s.point.0);
+        let _ = write!(
+            out,
+            "<path d=\"M{} {}l6 10.4h-12z\"><title>{}</title></path>",
+            n1(x),
+            n1(y - 6.9),
+            tip(s)
+        );
+    }
+    out.push_str("</g><g class=\"pr\">");
+    // Highest rank drawn last, so number 1 is on top.
+    let mut proposed: Vec<&HtmlSite> = r
+        .sites
+        .iter()
+        .filter(|s| s.kind == HtmlSiteKind::Proposed)
+        .collect();
+    proposed.sort_by_key(|s| std::cmp::Reverse(s.rank.unwrap_or(usize::MAX)));
+    for s in proposed {
+        let (x, y) = frame.apply(s.point.0);
+        let (x, y) = (n1(x), n1(y));
+        let _ = write!(
+            out,
+            "<g><title>{}</title><circle cx=\"{x}\" cy=\"{y}\" r=\"8.5\"/><text x=\"{x}\" y=\"{y}\" dy=\"3.3\">{}</text></g>",
+            tip(s),
+            s.rank.map(|r| r.to_string()).unwrap_or_default()
+        );
+    }
+    out.push_str("</g>");
+    // Scale bar, bottom left.
+    let len = nice_length(frame.width / frame.scale / 5.0);
+    let px = len * frame.scale;
+    let (x0, y0) = (14.0, frame.height - 16.0);
+    let _ = write!(
+        out,
+        "<g class=\"scale\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"22\" rx=\"3\"/><path d=\"M{} {}v6h{}v-6\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
+        n1(x0 - 6.0),
+        n1(y0 - 16.0),
+        n1(px + 12.0 + 8.0 + 7.0 * length_label(len).len() as f64),
+        n1(x0),
+        n1(y0 - 2.0),
+        n1(px),
+        n1(x0 + px + 6.0),
+        n1(y0 + 2.0),
+        length_label(len)
+    );
+    let _ = write!(
+        out,
+        "<text class=\"north\" x=\"{}\" y=\"22\">N ↑</text></svg>",
+        n1(frame.width - 12.0)
+    );
+}
+
+/// The overview map: every area, the main map's frame as a rectangle.
+pub(super) fn overview_map(out: &mut String, r: &HtmlReport, frame: &Frame, focus: &Rect<f64>) {
+    let eps = frame.world.width().max(frame.world.height()) / 600.0;
+    let _ = write!(
+        out,
+        "<svg class=\"map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"overview map\"><rect class=\"bg ov\" width=\"{w}\" height=\"{h}\"/>",
+        w = n1(frame.width),
+        h = n1(frame.height)
+    );
+    areas_svg(out, r, frame, eps, false);
+    let (x0, y0) = frame.apply(Coord {
+        x: focus.min().x,
+        y: focus.max().y,
+    });
+    let (x1, y1) = frame.apply(Coord {
+        x: focus.max().x,
+        y: focus.min().y,
+    });
+    let _ = write!(
+        out,
+        "<rect class=\"focus\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></svg>",
+        n1(x0),
+        n1(y0),
+        n1(x1 - x0),
+        n1(y1 - y0)
+    );
+}
+
+/// The legend: class bins, unranked, site symbols.
+pub(super) fn legend(out: &mut String, r: &HtmlReport) {
+    let k = r.class_bins.len();
+    let counts = |c: usize| r.areas.iter().filter(|a| class_of(a, k) == c).count();
+    let min_index = r
+        .areas
+        .iter()
+        .filter_map(|a| a.index)
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    out.push_str("<div class=\"legend\"><h3>Priority class</h3><table>");
+    for c in (1..=k).rev() {
+        let lo = if c == 1 {
+            if min_index.is_finite() {
+                Some(min_index)
+            } else {
+                None
+            }
+        } else {
+            Some(r.class_bins[c - 2])
+        };
+        let hi = r.class_bins[c - 1];
+        let name = if c == k {
+            format!("{c} (highest need)")
+        } else if c == 1 {
+            format!("{c} (lowest need)")
+        } else {
+            c.to_string()
+        };
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"sw c{c}\"></span></td><td>{name}</td><td class=\"n\">{}{} – {}</td><td class=\"n\">{}</td></tr>",
+            if c == 1 { "" } else { "&gt; " },
+            num(lo, 1),
+            num(Some(hi), 1),
+            counts(c)
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr><td><span class=\"sw c0\"></span></td><td>not ranked</td><td></td><td class=\"n\">{}</td></tr></table>",
+        counts(0)
+    );
+    let _ = write!(
+        out,
+        "<p class=\"small\">Index 0–100 (bins are upper bounds); last column: number of {}.</p>",
+        escape(&r.area_kind)
+    );
+    if !r.sites.is_empty() {
+        let n = |kind| r.sites.iter().filter(|s| s.kind == kind).count();
+        out.push_str("<h3>Sites</h3><table>");
+        let _ = write!(
+            out,
+            "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"5\" fill=\"#2166ac\" stroke=\"#fff\"/></svg></td><td>existing care block</td><td class=\"n\">{}</td></tr>",
+            n(HtmlSiteKind::Existing)
+        );
+        let _ = write!(
+            out,
+            "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"7.5\" fill=\"#1a9850\" stroke=\"#000\"/></svg></td><td>proposed care block (number = rank)</td><td class=\"n\">{}</td></tr>",
+            n(HtmlSiteKind::Proposed)
+        );
+        let _ = write!(
+            out,
+            "<tr><td><svg width=\"18\" height=\"18\"><path d=\"M9 2l6 10.4H3z\" fill=\"#762a83\" stroke=\"#fff\"/></svg></td><td>care-bus stop</td><td class=\"n\">{}</td></tr>",
+            n(HtmlSiteKind::Bus)
+        );
+        if let Some(s) = &r.siting {
+            let _ = write!(
+                out,
+                "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"7\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"2 2\"/></svg></td><td>walking radius ({} m)</td><td></td></tr>",
+                num(Some(s.radius), 0)
+            );
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("<p class=\"small\">Hover over an area or a site for its name and values.</p></div>");
+}

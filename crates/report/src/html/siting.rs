@@ -1,0 +1,114 @@
+//! The siting section: the optimum and its bound, the sites table, the district KPIs.
+
+use std::fmt::Write as _;
+
+use super::charts::curve_svg;
+use super::format::{num, pct, site_name};
+use super::model::{HtmlSite, HtmlSiteKind, HtmlSiting, escape};
+
+pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite]) {
+    let n = |kind| sites.iter().filter(|s| s.kind == kind).count();
+    let share = |v: f64| {
+        if s.total_demand > 0.0 {
+            Some(v / s.total_demand)
+        } else {
+            None
+        }
+    };
+    out.push_str("<section><h2>Siting</h2><div class=\"cols\"><table class=\"kv\">");
+    let rows: Vec<(String, String)> = vec![
+        ("walking radius".into(), format!("{} m", num(Some(s.radius), 0))),
+        (
+            "existing blocks (locked in)".into(),
+            n(HtmlSiteKind::Existing).to_string(),
+        ),
+        ("proposed blocks".into(), n(HtmlSiteKind::Proposed).to_string()),
+        ("care-bus stops".into(), n(HtmlSiteKind::Bus).to_string()),
+        (
+            "demand covered by the existing blocks".into(),
+            format!("{} ({})", num(Some(s.locked_in), 0), pct(share(s.locked_in), 1)),
+        ),
+        (
+            "objective: demand covered with the proposed blocks".into(),
+            format!("{} ({})", num(Some(s.objective), 0), pct(share(s.objective), 1)),
+        ),
+        (
+            "upper bound".into(),
+            format!("{} ({})", num(Some(s.bound), 0), pct(share(s.bound), 1)),
+        ),
+        (
+            "gap (bound − objective) / bound".into(),
+            format!(
+                "{}{}",
+                pct(Some(s.gap), 3),
+                if s.optimal { ", proven optimal" } else { "" }
+            ),
+        ),
+        ("total demand".into(), num(Some(s.total_demand), 0)),
+    ];
+    for (k, v) in rows {
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td class=\"n\">{}</td></tr>",
+            escape(&k),
+            escape(&v)
+        );
+    }
+    if let Some(b) = s.bus_share {
+        let _ = write!(
+            out,
+            "<tr><th>sparse uncovered high-priority demand reached by the bus stops</th><td class=\"n\">{}</td></tr>",
+            pct(Some(b), 1)
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr><th>high-priority units left for home care</th><td class=\"n\">{}</td></tr></table>",
+        s.home_care_units
+    );
+    if !s.kpis.is_empty() {
+        out.push_str(
+            "<table class=\"data\"><thead><tr><th>within reach of a care block</th><th>before</th><th>after</th></tr></thead><tbody>",
+        );
+        for k in &s.kpis {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape(&k.name),
+                pct(k.before, 1),
+                pct(k.after, 1)
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("</div>");
+    out.push_str(
+        "<h3>Ranking curve</h3><p class=\"small\">Share of the demand within reach as the proposed blocks open in their rank order, starting from the existing blocks' coverage; the dashed line is the certified upper bound for this number of blocks.</p>",
+    );
+    curve_svg(out, s);
+    if !s.curve.is_empty() {
+        out.push_str(
+            "<table class=\"data\"><thead><tr><th>rank</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>",
+        );
+        let mut previous = s.locked_in;
+        for c in &s.curve {
+            let category = sites
+                .iter()
+                .find(|x| x.kind == HtmlSiteKind::Proposed && x.rank == Some(c.rank))
+                .map(|x| x.category.as_str())
+                .unwrap_or("");
+            let _ = write!(
+                out,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">+{}</td><td class=\"n\">{}</td></tr>",
+                c.rank,
+                escape(&site_name(&c.id, c.label.as_deref())),
+                escape(category),
+                pct(share(c.cumulative - previous), 1),
+                pct(share(c.cumulative), 1)
+            );
+            previous = c.cumulative;
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("</section>");
+}

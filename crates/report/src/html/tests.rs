@@ -1,0 +1,343 @@
+use super::colours::Frame;
+use super::format::{n1, num, pct};
+use super::maps::{LONG_RING, length_label, nice_length, simplified};
+use super::*;
+use geo::polygon;
+use geo::{Coord, LineString, MultiPolygon, Point, Rect};
+
+fn square(x: f64, y: f64, s: f64) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![polygon![
+        (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s), (x: x, y: y)
+    ]])
+}
+
+fn area(
+    id: &str,
+    label: &str,
+    geom: Option<MultiPolygon<f64>>,
+    rank: Option<u32>,
+    class: Option<u32>,
+) -> HtmlArea {
+    HtmlArea {
+        id: id.into(),
+        label: Some(label.into()),
+        geometry: geom,
+        index: rank.map(|r| 100.0 - f64::from(r)),
+        rank,
+        class,
+        rank_median: rank.map(f64::from),
+        rank_p05: rank.map(|r| f64::from(r.saturating_sub(1).max(1))),
+        rank_p95: rank.map(|r| f64::from(r + 2)),
+        p_top_class: rank.map(|_| 0.5),
+    }
+}
+
+fn report() -> HtmlReport {
+    HtmlReport {
+        title: "Test & <city>".into(),
+        method_file: "m.toml".into(),
+        crs: "EPSG:9377".into(),
+        area_kind: "districts".into(),
+        areas: (0..5)
+            .map(|i| {
+                area(
+                    &format!("D{i}"),
+                    &format!("District {i}"),
+                    Some(square(1000.0 * f64::from(i), 0.0, 1000.0)),
+                    Some(i + 1),
+                    Some(5 - i),
+                )
+            })
+            .collect(),
+        class_bins: vec![10.0, 20.0, 30.0, 40.0, 100.0],
+        draws: Some(100),
+        top: 15,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn labels_from_data_are_escaped() {
+    let evil = "<script>alert(1)</script> & \"x\"";
+    let mut r = report();
+    r.title = evil.into();
+    r.method_file = evil.into();
+    r.crs = evil.into();
+    r.areas[0].label = Some(evil.into());
+    r.areas[1].id = evil.into();
+    r.conservation.push(HtmlBalance {
+        variable: evil.into(),
+        source_total: 1.0,
+        allocated: 1.0,
+        unallocated: 0.0,
+        missing: 0,
+        relative_error: 0.0,
+    });
+    r.notes.push(HtmlNote {
+        source: evil.into(),
+        text: evil.into(),
+    });
+    r.sites.push(HtmlSite {
+        kind: HtmlSiteKind::Proposed,
+        point: Point::new(500.0, 500.0),
+        rank: Some(1),
+        id: evil.into(),
+        label: Some(evil.into()),
+        category: evil.into(),
+    });
+    r.siting = Some(HtmlSiting {
+        radius: 800.0,
+        objective: 5.0,
+        bound: 6.0,
+        total_demand: 10.0,
+        curve: vec![HtmlCurveStep {
+            rank: 1,
+            id: evil.into(),
+            label: Some(evil.into()),
+            cumulative: 5.0,
+        }],
+        kpis: vec![HtmlKpi {
+            name: evil.into(),
+            before: Some(0.1),
+            after: Some(0.5),
+        }],
+        ..Default::default()
+    });
+    let html = render_report(&r);
+    assert!(!html.contains("<script"), "unescaped script tag");
+    assert!(!html.contains(evil));
+    assert!(!html.contains("& \"x"));
+    assert!(!html.contains("\"x\""));
+    // The escaped text is there, many times (title, tooltips, tables, notes).
+    let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;";
+    assert!(
+        html.matches(escaped).count() >= 8,
+        "{}",
+        html.matches(escaped).count()
+    );
+    // Every '&' in the page starts an entity.
+    for (i, _) in html.match_indices('&') {
+        let rest = &html[i..];
+        assert!(
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+                .iter()
+                .any(|e| rest.starts_with(e)),
+            "bare & at {}",
+            &rest[..rest.len().min(20)]
+        );
+    }
+}
+
+#[test]
+fn world_to_svg_flips_y_and_keeps_the_aspect() {
+    // 4 km wide, 2 km tall, into at most 820 x 900 px with 10 px padding.
+    let world = Rect::new(Coord { x: 1000.0, y: 5000.0 }, Coord { x: 5000.0, y: 7000.0 });
+    let f = Frame::fit(world, 820.0, 900.0, 10.0);
+    assert!((f.width - 820.0).abs() < 1e-9);
+    assert!((f.height - (10.0 + 400.0 + 10.0)).abs() < 1e-9, "{}", f.height);
+    // North-west corner → top left, south-east → bottom right.
+    let (x, y) = f.apply(Coord { x: 1000.0, y: 7000.0 });
+    assert!((x - 10.0).abs() < 1e-9 && (y - 10.0).abs() < 1e-9);
+    let (x, y) = f.apply(Coord { x: 5000.0, y: 5000.0 });
+    assert!((x - 810.0).abs() < 1e-9 && (y - 410.0).abs() < 1e-9);
+    // Going north goes up on the screen; the same distance is the same length both ways.
+    let (_, ya) = f.apply(Coord { x: 2000.0, y: 6000.0 });
+    let (_, yb) = f.apply(Coord { x: 2000.0, y: 6500.0 });
+    let (xa, _) = f.apply(Coord { x: 2000.0, y: 6000.0 });
+    let (xb, _) = f.apply(Coord { x: 2500.0, y: 6000.0 });
+    assert!(yb < ya);
+    assert!(((ya - yb) - (xb - xa)).abs() < 1e-9);
+    // A tall world is limited by the height.
+    let tall = Rect::new(
+        Coord { x: 0.0, y: 0.0 },
+        Coord {
+            x: 1000.0,
+            y: 10_000.0,
+        },
+    );
+    let f = Frame::fit(tall, 820.0, 900.0, 10.0);
+    assert!((f.height - 900.0).abs() < 1e-9 && f.width < 820.0);
+    // Every point of the world lands inside the viewBox.
+    for (wx, wy) in [(0.0, 0.0), (1000.0, 10_000.0), (500.0, 5000.0), (0.0, 10_000.0)] {
+        let (x, y) = f.apply(Coord { x: wx, y: wy });
+        assert!(x >= 0.0 && x <= f.width && y >= 0.0 && y <= f.height, "{x} {y}");
+    }
+    // A single point gets a frame too.
+    let p = Rect::new(Coord { x: 3.0, y: 4.0 }, Coord { x: 3.0, y: 4.0 });
+    let f = Frame::fit(p, 300.0, 300.0, 5.0);
+    let (x, y) = f.apply(Coord { x: 3.0, y: 4.0 });
+    assert!(f.scale.is_finite() && (x - 150.0).abs() < 1e-9 && (y - 150.0).abs() < 1e-9);
+}
+
+/// The numbers of every `d="M..."` of the area paths and every circle centre.
+fn svg_numbers(html: &str, key: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    for part in html.split(key).skip(1) {
+        let end = part.find('"').unwrap_or(part.len());
+        out.extend(
+            part[..end]
+                .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| s.parse::<f64>().ok()),
+        );
+    }
+    out
+}
+
+#[test]
+fn map_coordinates_stay_in_the_view_box_with_one_decimal() {
+    let mut r = report();
+    r.sites.push(HtmlSite {
+        kind: HtmlSiteKind::Existing,
+        point: Point::new(4999.0, 999.0),
+        rank: None,
+        id: "e".into(),
+        label: None,
+        category: "existing".into(),
+    });
+    let html = render_report(&r);
+    let vb = html.split("viewBox=\"0 0 ").nth(1).unwrap_or("");
+    let dims: Vec<f64> = vb
+        .split('"')
+        .next()
+        .unwrap_or("")
+        .split(' ')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    assert_eq!(dims.len(), 2);
+    let map = html.split("class=\"areas\"").nth(1).unwrap_or("");
+    let coords = svg_numbers(map.split("</g>").next().unwrap_or(""), " d=\"M");
+    assert!(coords.len() >= 5 * 8, "{coords:?}");
+    for c in &coords {
+        assert!(*c >= 0.0 && *c <= dims[0].max(dims[1]), "{c} outside {dims:?}");
+        assert!(
+            ((c * 10.0).round() - c * 10.0).abs() < 1e-6,
+            "{c} has more than one decimal"
+        );
+    }
+    let cx = svg_numbers(&html, "<circle cx=\"");
+    assert!(!cx.is_empty() && cx.iter().all(|x| *x >= 0.0 && *x <= dims[0]));
+}
+
+#[test]
+fn areas_without_geometry_or_rank_do_not_break_the_page() {
+    let mut r = report();
+    r.areas
+        .push(area("NOGEOM", "No geometry", None, Some(6), Some(5)));
+    r.areas.push(area(
+        "EMPTY",
+        "Empty",
+        Some(MultiPolygon::new(vec![])),
+        None,
+        None,
+    ));
+    r.areas.push(area(
+        "UNRANKED",
+        "Unranked",
+        Some(square(0.0, 1000.0, 1000.0)),
+        None,
+        None,
+    ));
+    r.areas.push(area(
+        "BADCLASS",
+        "Bad class",
+        Some(square(1000.0, 1000.0, 1000.0)),
+        Some(7),
+        Some(9),
+    ));
+    let html = render_report(&r);
+    assert!(html.ends_with("</html>\n"));
+    // Unranked and out-of-range classes are drawn grey; the one without geometry is not drawn
+    // but is still charted among the top areas.
+    assert_eq!(html.matches("<path class=\"c0\"").count(), 2);
+    assert!(html.contains("Unranked (UNRANKED): not ranked"));
+    assert!(!html.contains("<path class=\"c5\" d=\"\""));
+    assert!(html.contains("6. No geometry (NOGEOM)"));
+    // Five classes drawn once each, plus two grey.
+    for c in 1..=5 {
+        assert_eq!(
+            html.matches(&format!("<path class=\"c{c}\"")).count(),
+            1,
+            "class {c}"
+        );
+    }
+    // A page with no geometry at all still renders.
+    let mut r = report();
+    for a in &mut r.areas {
+        a.geometry = None;
+        a.rank = None;
+        a.class = None;
+    }
+    let html = render_report(&r);
+    assert!(html.contains("No geometry to map.") && html.contains("Nothing is ranked."));
+}
+
+#[test]
+fn without_siting_there_is_a_map_but_no_curve() {
+    let html = render_report(&report());
+    assert!(html.contains("class=\"map\""));
+    assert!(html.contains("no care blocks were sited"));
+    assert!(!html.contains("ranking curve"));
+    assert!(!html.contains("class=\"pr\"") || !html.contains("<circle cx"));
+    // Same inputs → same bytes.
+    assert_eq!(html, render_report(&report()));
+    // Siting with no proposed block: a curve of one point, no table rows.
+    let mut r = report();
+    r.siting = Some(HtmlSiting {
+        radius: 800.0,
+        objective: 2.0,
+        bound: 2.0,
+        locked_in: 2.0,
+        total_demand: 10.0,
+        optimal: true,
+        ..Default::default()
+    });
+    let html = render_report(&r);
+    assert!(html.contains("aria-label=\"ranking curve\""));
+    assert!(html.contains("existing blocks only: 20.0 %"));
+    assert!(html.contains("proven optimal"));
+}
+
+#[test]
+fn number_formats() {
+    assert_eq!(n1(12.345), "12.3");
+    assert_eq!(n1(12.0), "12");
+    assert_eq!(n1(-0.04), "0");
+    assert_eq!(num(Some(7_136_912.0), 0), "7,136,912");
+    assert_eq!(num(Some(-1234.56), 1), "-1,234.6");
+    assert_eq!(num(Some(-0.00004), 1), "0.0");
+    assert_eq!(num(None, 1), "–");
+    assert_eq!(pct(Some(0.4052), 1), "40.5 %");
+    assert_eq!(nice_length(3700.0), 2000.0);
+    assert_eq!(nice_length(6000.0), 5000.0);
+    assert_eq!(length_label(5000.0), "5 km");
+    assert_eq!(length_label(500.0), "500 m");
+    assert_eq!(
+        class_colours(5),
+        ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+    );
+    let c12 = class_colours(12);
+    assert_eq!(c12.len(), 12);
+    assert_eq!((c12[0].as_str(), c12[11].as_str()), ("#ffffcc", "#800026"));
+}
+
+#[test]
+fn a_long_ring_is_simplified_within_the_tolerance() {
+    use geo::{Distance, Euclidean, Point};
+    let n = LONG_RING * 2 + 11;
+    let ring: LineString<f64> = (0..=n)
+        .map(|i| {
+            let t = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+            let r = 1000.0 + 0.5 * ((i * 7919) % 13) as f64 / 13.0 + 40.0 * (5.0 * t).sin();
+            (r * t.cos(), r * t.sin())
+        })
+        .collect();
+    let eps = 2.0;
+    let s = simplified(&ring, eps);
+    assert_eq!((s.0.first(), s.0.last()), (ring.0.first(), ring.0.last()));
+    assert!(s.0.len() > 4 && s.0.len() < n / 20, "{} vertices kept", s.0.len());
+    for (i, c) in ring.0.iter().enumerate().step_by(97) {
+        let d = Euclidean.distance(&Point(*c), &s);
+        assert!(d <= eps + 1e-9, "vertex {i} is {d} from the simplified ring");
+    }
+}
