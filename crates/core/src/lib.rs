@@ -36,6 +36,7 @@
 
 pub mod checks;
 pub mod crs;
+pub mod csr;
 pub mod error;
 pub mod findings;
 pub mod join;

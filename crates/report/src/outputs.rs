@@ -29,14 +29,7 @@ pub fn write_outputs(run: &Run, dir: &Path, input_files: &[InputFile]) -> Result
     let site_tables = match &run.plan {
         None => None,
         Some(p) => {
-            let bus_radius = run
-                .method
-                .spec
-                .siting
-                .as_ref()
-                .and_then(|s| s.bus.as_ref())
-                .map(|b| *b.radius.get_ref());
-            let (site_layers, tables) = sites::outputs(p, &inputs.units, inputs.crs, bus_radius)?;
+            let (site_layers, tables) = sites::outputs(p, &inputs.units, inputs.crs, p.bus_radius)?;
             layers.extend(site_layers);
             Some(tables)
         }

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::SitingError;
+use careblock_core::csr::pack_rows;
 use careblock_core::join::Neighbours;
 
 /// A sparse candidate × unit matrix of coverage fractions, stored row by row (CSR): row `j`
@@ -91,13 +92,7 @@ impl Coverage {
             row.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
             row.dedup_by_key(|e| e.0);
         });
-        let mut offsets = Vec::with_capacity(rows.len() + 1);
-        offsets.push(0);
-        let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        for row in rows {
-            entries.extend(row);
-            offsets.push(entries.len());
-        }
+        let (offsets, entries) = pack_rows(rows);
         Coverage {
             n_units,
             offsets,

@@ -10,6 +10,7 @@ use rstar::primitives::GeomWithData;
 use super::boxes::box_tree;
 use super::clip::vertex_count;
 use super::interpolate::check_join_inputs;
+use crate::csr::{pack_blocks, pack_rows};
 use crate::error::JoinError;
 use crate::layer::Layer;
 use crate::rings::Locator;
@@ -142,13 +143,7 @@ impl Neighbours {
         // In parallel: thousands of facilities' rows of a few hundred units each.
         rows.par_iter_mut()
             .for_each(|row| row.sort_unstable_by(nearest_first));
-        let mut offsets = Vec::with_capacity(rows.len() + 1);
-        offsets.push(0);
-        let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        for row in rows {
-            entries.extend(row);
-            offsets.push(entries.len());
-        }
+        let (offsets, entries) = pack_rows(rows);
         Neighbours { offsets, entries }
     }
 
@@ -266,15 +261,7 @@ impl PointIndex {
                 (lens, entries)
             })
             .collect();
-        let mut offsets = Vec::with_capacity(queries.len() + 1);
-        offsets.push(0);
-        let mut entries = Vec::with_capacity(blocks.iter().map(|b| b.1.len()).sum());
-        for (lens, block) in blocks {
-            for len in lens {
-                offsets.push(offsets[offsets.len() - 1] + len);
-            }
-            entries.extend(block);
-        }
+        let (offsets, entries) = pack_blocks(blocks);
         Neighbours { offsets, entries }
     }
 }

@@ -176,6 +176,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         network,
         catchments,
         radius,
+        bus_radius: st.bus.as_ref().map(|b| *b.radius.get_ref()),
         sites,
         blocks: Optimum {
             objective: sol.objective,

@@ -270,6 +270,8 @@ pub struct Optimum {
 pub struct Plan {
     /// Radius, metres.
     pub radius: f64,
+    /// The care buses' radius, metres (with `[siting.bus]`).
+    pub bus_radius: Option<f64>,
     /// Existing blocks, then proposed sites in rank order, then bus stops in rank order.
     pub sites: Vec<Site>,
     /// The care blocks' optimisation.
