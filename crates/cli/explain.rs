@@ -175,41 +175,7 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
     let class = t.num("class", row);
 
     let empty = Vec::new();
-    let indicators = report["indicators"].as_array().unwrap_or(&empty);
-    struct Row {
-        name: String,
-        label: String,
-        dimension: String,
-        raw: Option<f64>,
-        score: Option<f64>,
-        contrib: Option<f64>,
-        basis: String,
-    }
-    let mut rows: Vec<Row> = indicators
-        .iter()
-        .filter_map(|i| {
-            let name = i["name"].as_str()?.to_string();
-            Some(Row {
-                raw: t.num(&name, row),
-                score: t.num(&format!("{name}_score"), row),
-                contrib: t.num(&format!("{name}_contrib"), row),
-                label: i["label"].as_str().unwrap_or(&name).to_string(),
-                dimension: i["dimension"].as_str().unwrap_or("").to_string(),
-                basis: i["basis"].as_str().unwrap_or("").to_string(),
-                name,
-            })
-        })
-        .collect();
-    if rows.is_empty() {
-        bail!("{}: run.json lists no indicators", dir.display());
-    }
-    // By contribution, largest first; missing last; ties by name.
-    rows.sort_by(|a, b| {
-        b.contrib
-            .unwrap_or(f64::NEG_INFINITY)
-            .total_cmp(&a.contrib.unwrap_or(f64::NEG_INFINITY))
-            .then(a.name.cmp(&b.name))
-    });
+    let rows = indicator_rows(&t, row, report, dir)?;
     let penalty = t
         .has("imbalance_penalty")
         .then(|| t.num("imbalance_penalty", row))
@@ -256,30 +222,7 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
             .collect();
         s.push_str(&format!("  dimension scores: {}\n", parts.join(", ")));
     }
-    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(9).max(9);
-    s.push_str(&format!(
-        "  {:<w$}  {:>14}  {:>10}  {:>12}  dimension\n",
-        "indicator", "raw value", "score", "contribution"
-    ));
-    for r in &rows {
-        s.push_str(&format!(
-            "  {:<w$}  {:>14}  {:>10}  {:>12}  {}\n",
-            r.name,
-            fmt(r.raw),
-            fmt(r.score),
-            fmt(r.contrib),
-            r.dimension
-        ));
-    }
-    if let Some(p) = penalty {
-        s.push_str(&format!(
-            "  {:<w$}  {:>14}  {:>10}  {:>12}\n",
-            "imbalance_penalty",
-            "",
-            "",
-            fmt(Some(p))
-        ));
-    }
+    s.push_str(&indicator_table(&rows, penalty));
     if index.is_some() {
         s.push_str(&format!(
             "  sum of contributions {sum:.4} = index {}\n",
@@ -297,32 +240,13 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
             t.num("p_top_class", row).map(|p| format!("{p:.3}")).unwrap_or_else(|| "-".into())
         ));
     }
-    let top: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.contrib.is_some_and(|c| c > 0.0))
-        .take(2)
-        .collect();
     if let (Some(r), Some(ix)) = (rank, index) {
-        let because: Vec<String> = top
-            .iter()
-            .map(|x| {
-                let share = if ix > 0.0 {
-                    100.0 * x.contrib.unwrap_or(0.0) / ix
-                } else {
-                    0.0
-                };
-                format!("{} ({share:.0} % of the index)", x.label.to_lowercase())
-            })
-            .collect();
-        s.push_str(&format!(
-            "  {} ranks {} of {n_ranked} mainly because of {}.\n",
+        s.push_str(&because_line(
+            &rows,
             label.as_deref().unwrap_or(id),
-            ordinal(r as u64),
-            if because.is_empty() {
-                "no indicator above zero".to_string()
-            } else {
-                because.join(" and ")
-            }
+            r,
+            ix,
+            n_ranked,
         ));
     }
     let j = json!({
@@ -348,6 +272,110 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
         "p_top_class": t.num("p_top_class", row),
     });
     Ok((s, j))
+}
+
+/// One indicator of an area: its values in the level's table and its description in run.json.
+struct Row {
+    name: String,
+    label: String,
+    dimension: String,
+    raw: Option<f64>,
+    score: Option<f64>,
+    contrib: Option<f64>,
+    basis: String,
+}
+
+/// The indicators of the area in `row`, by contribution (largest first, missing last, ties by
+/// name).
+fn indicator_rows(t: &Table, row: usize, report: &Value, dir: &Path) -> Result<Vec<Row>> {
+    let empty = Vec::new();
+    let indicators = report["indicators"].as_array().unwrap_or(&empty);
+    let mut rows: Vec<Row> = indicators
+        .iter()
+        .filter_map(|i| {
+            let name = i["name"].as_str()?.to_string();
+            Some(Row {
+                raw: t.num(&name, row),
+                score: t.num(&format!("{name}_score"), row),
+                contrib: t.num(&format!("{name}_contrib"), row),
+                label: i["label"].as_str().unwrap_or(&name).to_string(),
+                dimension: i["dimension"].as_str().unwrap_or("").to_string(),
+                basis: i["basis"].as_str().unwrap_or("").to_string(),
+                name,
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        bail!("{}: run.json lists no indicators", dir.display());
+    }
+    // By contribution, largest first; missing last; ties by name.
+    rows.sort_by(|a, b| {
+        b.contrib
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.contrib.unwrap_or(f64::NEG_INFINITY))
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(rows)
+}
+
+/// The indicator table: raw value, score and contribution of each, then the imbalance penalty.
+fn indicator_table(rows: &[Row], penalty: Option<f64>) -> String {
+    let mut s = String::new();
+    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(9).max(9);
+    s.push_str(&format!(
+        "  {:<w$}  {:>14}  {:>10}  {:>12}  dimension\n",
+        "indicator", "raw value", "score", "contribution"
+    ));
+    for r in rows {
+        s.push_str(&format!(
+            "  {:<w$}  {:>14}  {:>10}  {:>12}  {}\n",
+            r.name,
+            fmt(r.raw),
+            fmt(r.score),
+            fmt(r.contrib),
+            r.dimension
+        ));
+    }
+    if let Some(p) = penalty {
+        s.push_str(&format!(
+            "  {:<w$}  {:>14}  {:>10}  {:>12}\n",
+            "imbalance_penalty",
+            "",
+            "",
+            fmt(Some(p))
+        ));
+    }
+    s
+}
+
+/// `NAME ranks Nth of M mainly because of ...`: the two largest contributions above zero.
+fn because_line(rows: &[Row], name: &str, r: f64, ix: f64, n_ranked: usize) -> String {
+    let top: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.contrib.is_some_and(|c| c > 0.0))
+        .take(2)
+        .collect();
+    let because: Vec<String> = top
+        .iter()
+        .map(|x| {
+            let share = if ix > 0.0 {
+                100.0 * x.contrib.unwrap_or(0.0) / ix
+            } else {
+                0.0
+            };
+            format!("{} ({share:.0} % of the index)", x.label.to_lowercase())
+        })
+        .collect();
+    format!(
+        "  {} ranks {} of {n_ranked} mainly because of {}.\n",
+        name,
+        ordinal(r as u64),
+        if because.is_empty() {
+            "no indicator above zero".to_string()
+        } else {
+            because.join(" and ")
+        }
+    )
 }
 
 /// Explanation of every site with this id (ids of different kinds may coincide).
