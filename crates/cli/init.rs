@@ -404,6 +404,73 @@ fn ine(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
     (recognised, derived, inds)
 }
 
+/// The comments that say which schema was recognised, and what to check when none was.
+fn recognised_comments(
+    schema_name: &str,
+    schema: &Schema,
+    recognised: &[String],
+    numeric: &[String],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "#\n# Schema recognised: {schema_name}.");
+    if recognised.is_empty() {
+        let _ = writeln!(
+            s,
+            "# The columns were not recognised (neither DANE CNPV 2018 nor INE Censo 2017 names)."
+        );
+        match schema {
+            Schema::Unknown(Some(p)) => {
+                let _ = writeln!(s, "# TODO: the population column was GUESSED as {p:?}: check it.");
+            }
+            _ => {
+                let _ = writeln!(
+                    s,
+                    "# TODO: no population column was found: set units.population to the persons column."
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "# Numeric columns found (use them in [derived] and [[indicators]]):"
+        );
+        for chunk in numeric.chunks(8) {
+            let _ = writeln!(s, "#   {}", chunk.join(", "));
+        }
+    } else {
+        let _ = writeln!(s, "# Columns recognised:");
+        for r in recognised {
+            let _ = writeln!(s, "#   - {r}");
+        }
+    }
+    s
+}
+
+/// One `[dimensions.NAME]` table per dimension the indicators name, in order, equal weights.
+fn dimensions_toml(inds: &[String]) -> String {
+    let mut s = String::new();
+    let mut dims: Vec<&str> = Vec::new();
+    for ind in inds {
+        for line in ind.lines() {
+            if let Some(d) = line.strip_prefix("dimension = ") {
+                let d = d.trim_matches('"');
+                if !dims.contains(&d) {
+                    dims.push(d);
+                }
+            }
+        }
+    }
+    for d in &dims {
+        let label = match *d {
+            "care_demand" => "Care demand",
+            "women_caregivers" => "Density of (potential) women caregivers",
+            "vulnerability" => "Socio-economic vulnerability",
+            other => other,
+        };
+        let _ = writeln!(s, "[dimensions.{d}]\nlabel = {}\nweight = 1", q(label));
+    }
+    s
+}
+
 fn draft(
     a: &InitArgs,
     id: Option<&str>,
@@ -464,36 +531,7 @@ fn draft(
         s,
         "# careblock method: starter file written by `careblock init` from the columns of\n# {units_path}."
     );
-    let _ = writeln!(s, "#\n# Schema recognised: {schema_name}.");
-    if recognised.is_empty() {
-        let _ = writeln!(
-            s,
-            "# The columns were not recognised (neither DANE CNPV 2018 nor INE Censo 2017 names)."
-        );
-        match &schema {
-            Schema::Unknown(Some(p)) => {
-                let _ = writeln!(s, "# TODO: the population column was GUESSED as {p:?}: check it.");
-            }
-            _ => {
-                let _ = writeln!(
-                    s,
-                    "# TODO: no population column was found: set units.population to the persons column."
-                );
-            }
-        }
-        let _ = writeln!(
-            s,
-            "# Numeric columns found (use them in [derived] and [[indicators]]):"
-        );
-        for chunk in numeric.chunks(8) {
-            let _ = writeln!(s, "#   {}", chunk.join(", "));
-        }
-    } else {
-        let _ = writeln!(s, "# Columns recognised:");
-        for r in &recognised {
-            let _ = writeln!(s, "#   - {r}");
-        }
-    }
+    s.push_str(&recognised_comments(schema_name, &schema, &recognised, &numeric));
     let _ = writeln!(
         s,
         "#\n# Each indicator's `basis` says whether it is a documented criterion of the Manzanas del\n\
@@ -553,26 +591,7 @@ fn draft(
         s.push_str(&derived);
     }
     s.push_str("\n# Dimensions: equal weights (Bogotá has not published its weights; edit them).\n");
-    let mut dims: Vec<&str> = Vec::new();
-    for ind in &inds {
-        for line in ind.lines() {
-            if let Some(d) = line.strip_prefix("dimension = ") {
-                let d = d.trim_matches('"');
-                if !dims.contains(&d) {
-                    dims.push(d);
-                }
-            }
-        }
-    }
-    for d in &dims {
-        let label = match *d {
-            "care_demand" => "Care demand",
-            "women_caregivers" => "Density of (potential) women caregivers",
-            "vulnerability" => "Socio-economic vulnerability",
-            other => other,
-        };
-        let _ = writeln!(s, "[dimensions.{d}]\nlabel = {}\nweight = 1", q(label));
-    }
+    s.push_str(&dimensions_toml(&inds));
     for ind in &inds {
         s.push_str(ind);
     }
