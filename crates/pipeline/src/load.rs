@@ -206,6 +206,79 @@ fn project(layer: Layer, crs: Crs) -> Result<Layer, IoError> {
     let name = layer.name.clone();
     project_into(layer, crs).map_err(|e| IoError::crs(name, e))
 }
+/// A layer without label or table (points, lines, a coverage gap) as a method names it.
+pub(crate) fn layer_input(path: &str, id: &Option<String>, crs: &Option<CrsSpec>) -> LayerInput {
+    LayerInput {
+        path: path.to_string(),
+        id: id.clone(),
+        label: None,
+        crs: crs.clone(),
+        table: None,
+    }
+}
+
+/// The `[siting.equity]` polygon layer, when it is not the districts (a file, or a coarse
+/// layer by name).
+fn equity_layer(
+    method: &Method,
+    base: &Path,
+    opts: &LoadOptions,
+    coarse: &[Layer],
+    notes: &mut Vec<String>,
+) -> Result<Option<Layer>, IoError> {
+    let spec = &method.spec;
+    let mut equity = None;
+    if let Some(e) = spec.siting.as_ref().and_then(|st| st.equity.as_ref()) {
+        match (&e.path, e.layer_name()) {
+            (Some(path), _) => {
+                let input = layer_input(path.get_ref(), &e.id, &e.crs);
+                equity = Some(load_layer(base, &input, true, opts, notes)?);
+            }
+            (None, Some(name)) => {
+                if let Some(k) = spec.coarse.iter().position(|c| c.name.get_ref() == name) {
+                    equity = Some(coarse[k].clone());
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(equity)
+}
+
+/// The `[network]` street layer and its coverage-gap polygons.
+fn network_layers(
+    method: &Method,
+    base: &Path,
+    opts: &LoadOptions,
+    notes: &mut Vec<String>,
+) -> Result<(Option<Layer>, Option<Layer>), IoError> {
+    Ok(match &method.spec.network {
+        None => (None, None),
+        Some(n) => {
+            let streets = load_layer(
+                base,
+                &layer_input(n.path.get_ref(), &n.id, &n.crs),
+                false,
+                opts,
+                notes,
+            )?;
+            let gap = n
+                .gap
+                .as_ref()
+                .map(|g| {
+                    load_layer(
+                        base,
+                        &layer_input(g.get_ref(), &n.gap_id, &n.crs),
+                        true,
+                        opts,
+                        notes,
+                    )
+                })
+                .transpose()?;
+            (Some(streets), gap)
+        }
+    })
+}
 
 /// Reads every input of `method` (paths relative to `base`, the method file's directory),
 /// validates the polygons, and projects everything to the method's CRS (default: the UTM zone
@@ -237,25 +310,17 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         .supply
         .iter()
         .map(|s| {
-            let input = LayerInput {
-                path: s.path.clone(),
-                id: s.id.clone(),
-                label: None,
-                crs: s.crs.clone(),
-                table: None,
-            };
-            load_layer(base, &input, false, opts, &mut notes)
+            load_layer(
+                base,
+                &layer_input(&s.path, &s.id, &s.crs),
+                false,
+                opts,
+                &mut notes,
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     let point_layer = |path: &str, id: &Option<String>, crs: &Option<CrsSpec>, notes: &mut Vec<String>| {
-        let input = LayerInput {
-            path: path.to_string(),
-            id: id.clone(),
-            label: None,
-            crs: crs.clone(),
-            table: None,
-        };
-        load_layer(base, &input, false, opts, notes)
+        load_layer(base, &layer_input(path, id, crs), false, opts, notes)
     };
     let (candidates, existing) = match &spec.siting {
         None => (Vec::new(), Vec::new()),
@@ -270,57 +335,8 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    // The [siting.equity] polygon layer, when it is not the districts.
-    let mut equity = None;
-    if let Some(e) = spec.siting.as_ref().and_then(|st| st.equity.as_ref()) {
-        match (&e.path, e.layer_name()) {
-            (Some(path), _) => {
-                let input = LayerInput {
-                    path: path.get_ref().clone(),
-                    id: e.id.clone(),
-                    label: None,
-                    crs: e.crs.clone(),
-                    table: None,
-                };
-                equity = Some(load_layer(base, &input, true, opts, &mut notes)?);
-            }
-            (None, Some(name)) => {
-                if let Some(k) = spec.coarse.iter().position(|c| c.name.get_ref() == name) {
-                    equity = Some(coarse[k].clone());
-                }
-            }
-            (None, None) => {}
-        }
-    }
-    // The street network (lines) and its coverage-gap polygons.
-    let (network, network_gap) = match &spec.network {
-        None => (None, None),
-        Some(n) => {
-            let input = LayerInput {
-                path: n.path.get_ref().clone(),
-                id: n.id.clone(),
-                label: None,
-                crs: n.crs.clone(),
-                table: None,
-            };
-            let streets = load_layer(base, &input, false, opts, &mut notes)?;
-            let gap = n
-                .gap
-                .as_ref()
-                .map(|g| {
-                    let input = LayerInput {
-                        path: g.get_ref().clone(),
-                        id: n.gap_id.clone(),
-                        label: None,
-                        crs: n.crs.clone(),
-                        table: None,
-                    };
-                    load_layer(base, &input, true, opts, &mut notes)
-                })
-                .transpose()?;
-            (Some(streets), gap)
-        }
-    };
+    let equity = equity_layer(method, base, opts, &coarse, &mut notes)?;
+    let (network, network_gap) = network_layers(method, base, opts, &mut notes)?;
     // The units are compared with the districts (usually official polygons), then every other
     // layer with the units: a layer given as (lat, lon) lies outside them.
     if let Some(d) = &districts {

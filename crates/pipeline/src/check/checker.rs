@@ -9,7 +9,7 @@ use careblock_core::project::project;
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, CrsError, Hint, Layer, LayerError};
 use careblock_io::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
-use careblock_method::{CrsSpec, FilterSpec, LayerInput, Method};
+use careblock_method::{FilterSpec, LayerInput, Method};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -460,15 +460,5 @@ pub(super) fn project_loaded(c: &mut Checker<'_>, l: Option<Loaded>, crs: Option
             c.error(&l.layer.name, e.to_string(), Vec::new());
             None
         }
-    }
-}
-
-pub(super) fn layer_input(path: &str, id: &Option<String>, crs: &Option<CrsSpec>) -> LayerInput {
-    LayerInput {
-        path: path.to_string(),
-        id: id.clone(),
-        label: None,
-        crs: crs.clone(),
-        table: None,
     }
 }

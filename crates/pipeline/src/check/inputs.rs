@@ -1,8 +1,9 @@
 //! `validate`'s reading of every input a method names: each layer read whatever happens to the
 //! others, the columns read from the non-unit layers, the axis order, the working CRS.
 
-use super::checker::{Checker, Loaded, layer_input};
+use super::checker::{Checker, Loaded};
 use crate::load::crs_of;
+use crate::load::layer_input;
 use careblock_core::project::{check_axis_order, working_crs};
 use careblock_core::{Crs, Layer};
 use careblock_method::{LayerInput, Method, MethodSpec};
