@@ -14,15 +14,14 @@
 //! - [`write_geojson`] writes RFC 7946 GeoJSON, [`write_geoparquet`] GeoParquet 1.1 (WKB,
 //!   lon/lat) and [`write_csv`] CSV, all atomically (a temporary file in the same directory,
 //!   renamed when complete).
-//! - [`render_report`] renders `report.html` (a self-contained page: inline CSS and SVG) from
-//!   the plain structs of [`html`]; [`write_text`] writes it atomically.
-//!
-//! - [`method_inputs`] lists every file a method reads with its size and SHA-256, for run
-//!   reports.
-//! - [`results`] builds the tables of `careblock run` (units, districts, sites, assignments,
-//!   uncovered, equity) and `run.json`'s content as DataFrames and JSON, without I/O.
+//! - [`write_text`] writes any text (a report, a style, `run.json`) atomically.
+//! - [`read_method`] reads a method file; [`method_inputs`] lists every file a method reads
+//!   with its size and SHA-256, for run reports.
 //! - [`write_gpkg`] writes layers into one GeoPackage in their projected CRS, with a spatial
-//!   index and each layer's QGIS style ([`qml`] builds them) as its default style.
+//!   index and each layer's QGIS style as its default style.
+//!
+//! Loading a method's inputs, the run's tables and `validate` are `careblock-pipeline`'s; the
+//! report, the styles and the output folder are `careblock-report`'s.
 //!
 //! Every error ([`IoError`]) names the file, the feature (id and index) or row, the field, and
 //! what was expected. Nothing is silently dropped: null geometries stay as `None`, every
