@@ -11,6 +11,7 @@ use careblock_io::read_table_with_key;
 use serde_json::{Value, json};
 
 use crate::args::ExplainArgs;
+use careblock_pipeline::results::column;
 
 /// One output table, read with its `id` column as text.
 struct Table {
@@ -161,24 +162,24 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
     } else {
         "units.csv"
     };
-    let t = Table::read(&dir.join(file), "id")?;
+    let t = Table::read(&dir.join(file), column::ID)?;
     let row = t.rows(id, level)?[0];
     let section = if level == "district" { "districts" } else { "units" };
     let classes = report[section]["class_bins"]
         .as_array()
         .map(Vec::len)
         .filter(|k| *k > 0);
-    let n_ranked = t.nums("rank").iter().filter(|r| r.is_some()).count();
-    let label = t.has("label").then(|| t.text("label", row)).flatten();
-    let index = t.num("index", row);
-    let rank = t.num("rank", row);
-    let class = t.num("class", row);
+    let n_ranked = t.nums(column::RANK).iter().filter(|r| r.is_some()).count();
+    let label = t.has(column::LABEL).then(|| t.text(column::LABEL, row)).flatten();
+    let index = t.num(column::INDEX, row);
+    let rank = t.num(column::RANK, row);
+    let class = t.num(column::CLASS, row);
 
     let empty = Vec::new();
     let rows = indicator_rows(&t, row, report, dir)?;
     let penalty = t
         .has("imbalance_penalty")
-        .then(|| t.num("imbalance_penalty", row))
+        .then(|| t.num(column::IMBALANCE_PENALTY, row))
         .flatten();
     let sum: f64 = rows.iter().filter_map(|r| r.contrib).sum::<f64>() + penalty.unwrap_or(0.0);
 
@@ -200,20 +201,20 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
         )),
         _ => s.push_str(&format!(
             "  not ranked (population {} below the minimum, or too many indicators missing); index {}\n",
-            t.num("population", row)
+            t.num(column::POPULATION, row)
                 .map(|p| format!("{p:.0}"))
                 .unwrap_or_else(|| "missing".into()),
             fmt(index)
         )),
     }
-    if let Some(p) = t.num("population", row) {
+    if let Some(p) = t.num(column::POPULATION, row) {
         s.push_str(&format!("  population {p:.0}\n"));
     }
     let dims = report["dimensions"].as_array().unwrap_or(&empty);
     let dim_scores: Vec<(String, Option<f64>)> = dims
         .iter()
         .filter_map(|d| d["name"].as_str())
-        .map(|d| (d.to_string(), t.num(&format!("dim_{d}"), row)))
+        .map(|d| (d.to_string(), t.num(&column::dim(d), row)))
         .collect();
     if !dim_scores.is_empty() {
         let parts: Vec<String> = dim_scores
@@ -230,14 +231,14 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
         ));
     }
     if let (Some(med), Some(lo), Some(hi)) = (
-        t.num("rank_median", row),
-        t.num("rank_p05", row),
-        t.num("rank_p95", row),
+        t.num(column::RANK_MEDIAN, row),
+        t.num(column::RANK_P05, row),
+        t.num(column::RANK_P95, row),
     ) {
         s.push_str(&format!(
             "  Monte Carlo ({} draws): median rank {med:.0}, 5–95 % interval {lo:.0}–{hi:.0}, probability of the top class {}\n",
             report[section]["draws"].as_u64().map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
-            t.num("p_top_class", row).map(|p| format!("{p:.3}")).unwrap_or_else(|| "-".into())
+            t.num(column::P_TOP_CLASS, row).map(|p| format!("{p:.3}")).unwrap_or_else(|| "-".into())
         ));
     }
     if let (Some(r), Some(ix)) = (rank, index) {
@@ -258,7 +259,7 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
         "class": class,
         "classes": classes,
         "index": index,
-        "population": t.num("population", row),
+        "population": t.num(column::POPULATION, row),
         "dimensions": dim_scores.iter().map(|(d, v)| json!({"name": d, "score": v})).collect::<Vec<_>>(),
         "indicators": rows.iter().map(|r| json!({
             "name": r.name, "label": r.label, "dimension": r.dimension, "raw": r.raw,
@@ -266,10 +267,10 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
         })).collect::<Vec<_>>(),
         "imbalance_penalty": penalty,
         "sum_of_contributions": sum,
-        "rank_median": t.num("rank_median", row),
-        "rank_p05": t.num("rank_p05", row),
-        "rank_p95": t.num("rank_p95", row),
-        "p_top_class": t.num("p_top_class", row),
+        "rank_median": t.num(column::RANK_MEDIAN, row),
+        "rank_p05": t.num(column::RANK_P05, row),
+        "rank_p95": t.num(column::RANK_P95, row),
+        "p_top_class": t.num(column::P_TOP_CLASS, row),
     });
     Ok((s, j))
 }
@@ -296,8 +297,8 @@ fn indicator_rows(t: &Table, row: usize, report: &Value, dir: &Path) -> Result<V
             let name = i["name"].as_str()?.to_string();
             Some(Row {
                 raw: t.num(&name, row),
-                score: t.num(&format!("{name}_score"), row),
-                contrib: t.num(&format!("{name}_contrib"), row),
+                score: t.num(&column::score(&name), row),
+                contrib: t.num(&column::contrib(&name), row),
                 label: i["label"].as_str().unwrap_or(&name).to_string(),
                 dimension: i["dimension"].as_str().unwrap_or("").to_string(),
                 basis: i["basis"].as_str().unwrap_or("").to_string(),
@@ -380,11 +381,11 @@ fn because_line(rows: &[Row], name: &str, r: f64, ix: f64, n_ranked: usize) -> S
 
 /// Explanation of every site with this id (ids of different kinds may coincide).
 fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)> {
-    let t = Table::read(&dir.join("sites.csv"), "id")?;
+    let t = Table::read(&dir.join("sites.csv"), column::ID)?;
     let rows = t.rows(id, "site")?;
     let assignments = dir.join("assignments.csv");
     let assigned = if assignments.is_file() {
-        Some(Table::read(&assignments, "site")?)
+        Some(Table::read(&assignments, column::SITE)?)
     } else {
         None
     };
@@ -414,7 +415,7 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
     let mut s = String::new();
     let mut js = Vec::new();
     for row in rows {
-        let status = t.text("status", row).unwrap_or_default();
+        let status = t.text(column::STATUS, row).unwrap_or_default();
         let total = if status == "bus" {
             report["siting"]["bus"]["total_demand"].as_f64()
         } else {
@@ -424,38 +425,38 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
             (Some(v), Some(t)) if t > 0.0 => format!("{:.2} %", 100.0 * v / t),
             _ => "-".into(),
         };
-        let gain = t.num("gain", row);
+        let gain = t.num(column::GAIN, row);
         s.push_str(&format!(
             "site {id} ({}, {}): {status}",
-            t.text("kind", row).unwrap_or_default(),
-            t.text("name", row).unwrap_or_else(|| "no name".into())
+            t.text(column::KIND, row).unwrap_or_default(),
+            t.text(column::NAME, row).unwrap_or_else(|| "no name".into())
         ));
-        if let Some(r) = t.num("rank", row) {
+        if let Some(r) = t.num(column::RANK, row) {
             s.push_str(&format!(", rank {}", r as u64));
         }
         s.push('\n');
-        if let (Some(lon), Some(lat)) = (t.num("lon", row), t.num("lat", row)) {
+        if let (Some(lon), Some(lat)) = (t.num(column::LON, row), t.num(column::LAT, row)) {
             s.push_str(&format!("  location {lon:.5}, {lat:.5}\n"));
         }
         s.push_str(&format!(
             "  marginal gain {} ({} of the demand); cumulative coverage {} ({} of the demand)\n",
             fmt(gain),
             pct(gain),
-            fmt(t.num("cumulative", row)),
-            t.num("cum_share", row)
+            fmt(t.num(column::CUMULATIVE, row)),
+            t.num(column::CUM_SHARE, row)
                 .map(|c| format!("{:.2} %", 100.0 * c))
                 .unwrap_or_else(|| "-".into())
         ));
         s.push_str(&format!(
             "  irreplaceability {} (demand lost if this site is forbidden and the rest re-optimised)\n",
-            fmt(t.num("irreplace", row))
+            fmt(t.num(column::IRREPLACE, row))
         ));
         s.push_str(&format!(
             "  in its catchment: demand {}, population {}, mean index {}, {} unit(s)\n",
-            fmt(t.num("demand", row)),
-            fmt(t.num("population", row)),
-            fmt(t.num("mean_index", row)),
-            t.num("n_units", row)
+            fmt(t.num(column::DEMAND, row)),
+            fmt(t.num(column::POPULATION, row)),
+            fmt(t.num(column::MEAN_INDEX, row)),
+            t.num(column::N_UNITS, row)
                 .map(|n| format!("{n:.0}"))
                 .unwrap_or_else(|| "-".into())
         ));
@@ -487,18 +488,18 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         js.push(json!({
             "id": id,
             "status": status,
-            "kind": t.text("kind", row),
-            "name": t.text("name", row),
-            "rank": t.num("rank", row),
+            "kind": t.text(column::KIND, row),
+            "name": t.text(column::NAME, row),
+            "rank": t.num(column::RANK, row),
             "marginal_gain": gain,
             "gain_share_of_demand": gain.zip(total).filter(|(_, t)| *t > 0.0).map(|(g, t)| g / t),
-            "cumulative": t.num("cumulative", row),
-            "cumulative_share": t.num("cum_share", row),
-            "irreplaceability": t.num("irreplace", row),
-            "demand": t.num("demand", row),
-            "population": t.num("population", row),
-            "mean_index": t.num("mean_index", row),
-            "units_in_reach": t.num("n_units", row),
+            "cumulative": t.num(column::CUMULATIVE, row),
+            "cumulative_share": t.num(column::CUM_SHARE, row),
+            "irreplaceability": t.num(column::IRREPLACE, row),
+            "demand": t.num(column::DEMAND, row),
+            "population": t.num(column::POPULATION, row),
+            "mean_index": t.num(column::MEAN_INDEX, row),
+            "units_in_reach": t.num(column::N_UNITS, row),
             "groups": groups.iter().map(|g| (g.clone(), json!(t.num(g, row)))).collect::<serde_json::Map<_, _>>(),
             "best_site_of_units": best,
         }));

@@ -16,6 +16,71 @@ use careblock_io::{InputFile, IoError};
 
 use crate::load::LoadedInputs;
 
+/// The names of the output columns that more than one part of careblock reads (the tables are
+/// built here; `careblock explain` reads them back from the CSVs).
+pub mod column {
+    /// `id`.
+    pub const ID: &str = "id";
+    /// `label`.
+    pub const LABEL: &str = "label";
+    /// `population`.
+    pub const POPULATION: &str = "population";
+    /// `index`.
+    pub const INDEX: &str = "index";
+    /// `rank`.
+    pub const RANK: &str = "rank";
+    /// `class`.
+    pub const CLASS: &str = "class";
+    /// `rank_median`.
+    pub const RANK_MEDIAN: &str = "rank_median";
+    /// `rank_p05`.
+    pub const RANK_P05: &str = "rank_p05";
+    /// `rank_p95`.
+    pub const RANK_P95: &str = "rank_p95";
+    /// `p_top_class`.
+    pub const P_TOP_CLASS: &str = "p_top_class";
+    /// `imbalance_penalty`.
+    pub const IMBALANCE_PENALTY: &str = "imbalance_penalty";
+    /// `status`.
+    pub const STATUS: &str = "status";
+    /// `kind`.
+    pub const KIND: &str = "kind";
+    /// `name`.
+    pub const NAME: &str = "name";
+    /// `lon`.
+    pub const LON: &str = "lon";
+    /// `lat`.
+    pub const LAT: &str = "lat";
+    /// `gain`.
+    pub const GAIN: &str = "gain";
+    /// `cumulative`.
+    pub const CUMULATIVE: &str = "cumulative";
+    /// `cum_share`.
+    pub const CUM_SHARE: &str = "cum_share";
+    /// `irreplace`.
+    pub const IRREPLACE: &str = "irreplace";
+    /// `demand`.
+    pub const DEMAND: &str = "demand";
+    /// `mean_index`.
+    pub const MEAN_INDEX: &str = "mean_index";
+    /// `n_units`.
+    pub const N_UNITS: &str = "n_units";
+    /// `site`.
+    pub const SITE: &str = "site";
+    /// An indicator's normalised score.
+    pub fn score(indicator: &str) -> String {
+        format!("{indicator}_score")
+    }
+    /// An indicator's contribution to the index.
+    pub fn contrib(indicator: &str) -> String {
+        format!("{indicator}_contrib")
+    }
+    /// A dimension's score.
+    pub fn dim(dimension: &str) -> String {
+        format!("dim_{dimension}")
+    }
+}
+
 /// The output table of one level (`units.csv`, `districts.csv` before the siting columns):
 /// id, label, population, ranked, index, rank, class, need mass, the Monte Carlo columns,
 /// dimension scores, and per indicator its raw value, score and contribution.
@@ -26,44 +91,41 @@ pub fn level_table(
     label: Option<&str>,
 ) -> Result<DataFrame, IoError> {
     let n = level.ids.len();
-    let mut cols: Vec<Column> = vec![Column::new("id".into(), &level.ids)];
+    let mut cols: Vec<Column> = vec![Column::new(column::ID.into(), &level.ids)];
     if let Some(label) = label {
         let c = layer
             .attributes
             .column(label)
             .map_err(|e| IoError::table(&layer.name, format!("no label column {label:?}: {e}")))?;
-        cols.push(c.clone().with_name("label".into()));
+        cols.push(c.clone().with_name(column::LABEL.into()));
     }
-    cols.push(Column::new("population".into(), &level.population));
+    cols.push(Column::new(column::POPULATION.into(), &level.population));
     cols.push(Column::new("ranked".into(), &level.eligible));
     let s = &level.scores;
-    cols.push(Column::new("index".into(), &s.index));
-    cols.push(Column::new("rank".into(), &s.rank));
-    cols.push(Column::new("class".into(), &s.class));
+    cols.push(Column::new(column::INDEX.into(), &s.index));
+    cols.push(Column::new(column::RANK.into(), &s.rank));
+    cols.push(Column::new(column::CLASS.into(), &s.class));
     cols.push(Column::new("need_mass".into(), &level.need_mass));
     if let Some(u) = &level.uncertainty {
-        cols.push(Column::new("rank_median".into(), &u.median_rank));
-        cols.push(Column::new("rank_p05".into(), &u.p05_rank));
-        cols.push(Column::new("rank_p95".into(), &u.p95_rank));
-        cols.push(Column::new("p_top_class".into(), &u.p_top_class));
+        cols.push(Column::new(column::RANK_MEDIAN.into(), &u.median_rank));
+        cols.push(Column::new(column::RANK_P05.into(), &u.p05_rank));
+        cols.push(Column::new(column::RANK_P95.into(), &u.p95_rank));
+        cols.push(Column::new(column::P_TOP_CLASS.into(), &u.p_top_class));
         cols.push(Column::new("rank_shift_mean".into(), &u.mean_abs_shift));
     }
     for (d, (name, _, _)) in a.dimensions.iter().enumerate() {
-        cols.push(Column::new(format!("dim_{name}").into(), &s.dimensions[d]));
+        cols.push(Column::new(column::dim(name).into(), &s.dimensions[d]));
     }
     for (k, ind) in a.indicators.iter().enumerate() {
         cols.push(Column::new(ind.name.as_str().into(), &level.raw[k]));
+        cols.push(Column::new(column::score(&ind.name).into(), &s.normalised[k]));
         cols.push(Column::new(
-            format!("{}_score", ind.name).into(),
-            &s.normalised[k],
-        ));
-        cols.push(Column::new(
-            format!("{}_contrib", ind.name).into(),
+            column::contrib(&ind.name).into(),
             &s.contributions[k],
         ));
     }
     if s.penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
-        cols.push(Column::new("imbalance_penalty".into(), &s.penalty));
+        cols.push(Column::new(column::IMBALANCE_PENALTY.into(), &s.penalty));
     }
     for (name, values) in &level.extra {
         cols.push(Column::new(name.as_str().into(), values));
@@ -272,60 +334,60 @@ pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
     };
     let mut cols = vec![
         Column::new(
-            "status".into(),
+            column::STATUS.into(),
             plan.sites.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(),
         ),
         Column::new(
-            "rank".into(),
+            column::RANK.into(),
             plan.sites
                 .iter()
                 .map(|s| s.rank.map(|r| r as u32))
                 .collect::<Vec<_>>(),
         ),
-        Column::new("id".into(), &ids),
+        Column::new(column::ID.into(), &ids),
         Column::new(
-            "kind".into(),
+            column::KIND.into(),
             plan.sites.iter().map(|s| s.kind.clone()).collect::<Vec<_>>(),
         ),
         Column::new(
-            "name".into(),
+            column::NAME.into(),
             plan.sites.iter().map(|s| s.label.clone()).collect::<Vec<_>>(),
         ),
-        Column::new("lon".into(), &lon),
-        Column::new("lat".into(), &lat),
+        Column::new(column::LON.into(), &lon),
+        Column::new(column::LAT.into(), &lat),
         Column::new(
-            "gain".into(),
+            column::GAIN.into(),
             plan.sites.iter().map(|s| s.marginal_gain).collect::<Vec<_>>(),
         ),
         Column::new(
-            "cumulative".into(),
+            column::CUMULATIVE.into(),
             plan.sites.iter().map(|s| s.cumulative).collect::<Vec<_>>(),
         ),
         Column::new(
-            "cum_share".into(),
+            column::CUM_SHARE.into(),
             plan.sites
                 .iter()
                 .map(|s| (s.status != SiteStatus::Bus).then(|| share(s.cumulative)))
                 .collect::<Vec<_>>(),
         ),
         Column::new(
-            "irreplace".into(),
+            column::IRREPLACE.into(),
             plan.sites.iter().map(|s| s.irreplaceability).collect::<Vec<_>>(),
         ),
         Column::new(
-            "demand".into(),
+            column::DEMAND.into(),
             plan.sites.iter().map(|s| s.demand).collect::<Vec<_>>(),
         ),
         Column::new(
-            "population".into(),
+            column::POPULATION.into(),
             plan.sites.iter().map(|s| s.population).collect::<Vec<_>>(),
         ),
         Column::new(
-            "mean_index".into(),
+            column::MEAN_INDEX.into(),
             plan.sites.iter().map(|s| s.mean_index).collect::<Vec<_>>(),
         ),
         Column::new(
-            "n_units".into(),
+            column::N_UNITS.into(),
             plan.sites.iter().map(|s| s.units as u32).collect::<Vec<_>>(),
         ),
     ];
