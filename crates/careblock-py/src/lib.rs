@@ -414,6 +414,52 @@ struct SiteRow {
     irreplace: Option<f64>,
 }
 
+/// The sites table of `site()`: status, rank, id, gain, cumulative (and its share of the total
+/// demand), irreplaceability and units in reach of each row.
+fn sites_frame(
+    rows: &[SiteRow],
+    status: &[&str],
+    ids: &[String],
+    cov: &Coverage,
+    total: f64,
+) -> Result<DataFrame, Failure> {
+    let share = |v: Option<f64>| v.map(|v| if total > 0.0 { v / total } else { 0.0 });
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new(
+                "status".into(),
+                rows.iter().map(|r| status[r.point]).collect::<Vec<_>>(),
+            ),
+            Column::new("rank".into(), rows.iter().map(|r| r.rank).collect::<Vec<_>>()),
+            Column::new(
+                "id".into(),
+                rows.iter().map(|r| ids[r.point].clone()).collect::<Vec<_>>(),
+            ),
+            Column::new("gain".into(), rows.iter().map(|r| r.gain).collect::<Vec<_>>()),
+            Column::new(
+                "cumulative".into(),
+                rows.iter().map(|r| r.cumulative).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "cum_share".into(),
+                rows.iter().map(|r| share(r.cumulative)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "irreplace".into(),
+                rows.iter().map(|r| r.irreplace).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "n_units".into(),
+                rows.iter()
+                    .map(|r| cov.row(r.point).len() as u32)
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(|e| polars_error("sites", e))
+}
+
 /// The maximal covering location problem over units (their centroids, with a demand column)
 /// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
 /// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
@@ -521,41 +567,7 @@ fn site<'py>(
                 irreplace: sol.irreplaceability.get(k).copied(),
             });
         }
-        let share = |v: Option<f64>| v.map(|v| if total > 0.0 { v / total } else { 0.0 });
-        let sites = DataFrame::new(
-            rows.len(),
-            vec![
-                Column::new(
-                    "status".into(),
-                    rows.iter().map(|r| status[r.point]).collect::<Vec<_>>(),
-                ),
-                Column::new("rank".into(), rows.iter().map(|r| r.rank).collect::<Vec<_>>()),
-                Column::new(
-                    "id".into(),
-                    rows.iter().map(|r| ids[r.point].clone()).collect::<Vec<_>>(),
-                ),
-                Column::new("gain".into(), rows.iter().map(|r| r.gain).collect::<Vec<_>>()),
-                Column::new(
-                    "cumulative".into(),
-                    rows.iter().map(|r| r.cumulative).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "cum_share".into(),
-                    rows.iter().map(|r| share(r.cumulative)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "irreplace".into(),
-                    rows.iter().map(|r| r.irreplace).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "n_units".into(),
-                    rows.iter()
-                        .map(|r| cov.row(r.point).len() as u32)
-                        .collect::<Vec<_>>(),
-                ),
-            ],
-        )
-        .map_err(|e| polars_error("sites", e))?;
+        let sites = sites_frame(&rows, &status, &ids, &cov, total)?;
         let to_wgs = Reprojection::new(crs, WGS84);
         let site_points = rows
             .iter()
