@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use geo::{Coord, Polygon, Rect};
 use rayon::prelude::*;
 
-use super::boxes::{parts_rect, segment_may_touch_within};
+use super::boxes::segment_may_touch_within;
 use super::overlay::PolygonIndex;
 use crate::layer::union_rect;
 
@@ -244,15 +244,18 @@ impl InteriorGrid {
     }
 
     /// Appends `(j, shape_area)` for every target `j` that wholly holds the polygons `parts`
-    /// when the grid's clean cells decide it, and says whether they did: no target edge comes
+    /// (their bounding box `rect`) when the grid's clean cells decide it, and says whether they did: no target edge comes
     /// near the shape, so it lies wholly inside these targets and outside the others, as a
     /// point-in-polygon test would find ([`PolygonIndex::overlaps_into`] decides the rest).
-    pub(crate) fn answer(&self, parts: &[Polygon<f64>], shape_area: f64, out: &mut Vec<(u32, f64)>) -> bool {
+    pub(crate) fn answer(
+        &self,
+        parts: &[Polygon<f64>],
+        rect: &Rect<f64>,
+        shape_area: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) -> bool {
         let has_vertex = parts.first().is_some_and(|p| !p.exterior().0.is_empty());
-        let Some(rect) = parts_rect(parts).filter(|_| has_vertex) else {
-            return false;
-        };
-        let Some(inside) = self.interior(&rect) else {
+        let Some(inside) = self.interior(rect).filter(|_| has_vertex) else {
             return false;
         };
         if shape_area > 0.0 {

@@ -73,8 +73,12 @@ impl AreaTable {
                     let area = parts_area(p);
                     let before = b.entries.len();
                     // Clean cells of the grid answer first for the shapes that lie in them.
-                    if !grid.as_ref().is_some_and(|g| g.answer(p, area, &mut b.entries)) {
-                        index.overlaps_into(p, area, 0, scratch, &mut b.entries);
+                    if let Some(rect) = parts_rect(p)
+                        && !grid
+                            .as_ref()
+                            .is_some_and(|g| g.answer(p, &rect, area, &mut b.entries))
+                    {
+                        index.overlaps_into(p, rect, area, 0, scratch, &mut b.entries);
                     }
                     b.area.push(area);
                     b.len.push((b.entries.len() - before) as u32);

@@ -100,25 +100,32 @@ impl<'a> PolygonIndex<'a> {
     /// (the others are not intersected at all: pairs of a layer with itself, each once).
     pub fn overlaps_from(&self, shape: &MultiPolygon<f64>, shape_area: f64, first: u32) -> Vec<(u32, f64)> {
         let mut out = Vec::new();
-        self.overlaps_into(&shape.0, shape_area, first, &mut Scratch::default(), &mut out);
+        if let Some(rect) = parts_rect(&shape.0) {
+            self.overlaps_into(
+                &shape.0,
+                rect,
+                shape_area,
+                first,
+                &mut Scratch::default(),
+                &mut out,
+            );
+        }
         out
     }
 
     /// [`PolygonIndex::overlaps`] of the polygons `parts` (a multipolygon's, or a single
     /// polygon as a one-element slice, so that no layer has to be copied into multipolygons),
     /// appended to `out`, with `scratch` reused between calls: only the polygons numbered
-    /// `first` and above.
+    /// `first` and above. `rect` is the parts' bounding box ([`parts_rect`]).
     pub(crate) fn overlaps_into(
         &self,
         parts: &[Polygon<f64>],
+        rect: Rect<f64>,
         shape_area: f64,
         first: u32,
         scratch: &mut Scratch,
         out: &mut Vec<(u32, f64)>,
     ) {
-        let Some(rect) = parts_rect(parts) else {
-            return;
-        };
         let probe = parts.first().and_then(|p| p.exterior().0.first().copied());
         self.candidates_into(&rect, &mut scratch.candidates);
         scratch.candidates.retain(|&j| j >= first);
