@@ -179,10 +179,7 @@ failure_from!(
         IndexError::Join(j) => join_kind(j),
         _ => Kind::Input,
     },
-    |e: &IndexError| match e {
-        IndexError::Join(j) => j.hint(),
-        _ => None,
-    }
+    IndexError::hint
 );
 failure_from!(
     PlanError,
@@ -194,10 +191,7 @@ failure_from!(
         PlanError::Infeasible(_) => Kind::Infeasible,
         _ => Kind::Input,
     },
-    |e: &PlanError| match e {
-        PlanError::Join(j) => j.hint(),
-        _ => None,
-    }
+    PlanError::hint
 );
 
 impl From<PipelineError> for Failure {

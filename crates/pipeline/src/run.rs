@@ -36,7 +36,8 @@ impl PipelineError {
     pub fn hint(&self) -> Option<careblock_core::Hint> {
         match self {
             PipelineError::Io(e) => e.hint(),
-            PipelineError::Index(IndexError::Join(e)) | PipelineError::Plan(PlanError::Join(e)) => e.hint(),
+            PipelineError::Index(e) => e.hint(),
+            PipelineError::Plan(e) => e.hint(),
             _ => None,
         }
     }

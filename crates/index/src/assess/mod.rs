@@ -64,6 +64,16 @@ pub enum IndexError {
     },
 }
 
+impl IndexError {
+    /// What the user can do about this error, if careblock knows.
+    pub fn hint(&self) -> Option<careblock_core::Hint> {
+        match self {
+            IndexError::Join(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
 /// A column error at a method key: a refused value as [`IndexError::Value`], anything else
 /// (a missing column, a column type careblock cannot read) as [`MethodError::Data`].
 fn column_error(

@@ -32,6 +32,16 @@ pub enum PlanError {
     Infeasible(String),
 }
 
+impl PlanError {
+    /// What the user can do about this error, if careblock knows.
+    pub fn hint(&self) -> Option<careblock_core::Hint> {
+        match self {
+            PlanError::Join(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
 /// The layers the siting reads, validated and projected like the assessment's.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanInputs<'a> {
