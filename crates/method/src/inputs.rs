@@ -98,6 +98,19 @@ pub struct CoarseInput {
     pub table: Option<TableInput>,
 }
 
+impl CoarseInput {
+    /// The layer part of a coarse input (with its table, without a label).
+    pub fn layer(&self) -> LayerInput {
+        LayerInput {
+            path: self.path.clone(),
+            id: self.id.clone(),
+            label: None,
+            crs: self.crs.clone(),
+            table: self.table.clone(),
+        }
+    }
+}
+
 /// A layer of existing care facilities (points).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

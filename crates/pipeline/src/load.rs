@@ -206,6 +206,7 @@ fn project(layer: Layer, crs: Crs) -> Result<Layer, IoError> {
     let name = layer.name.clone();
     project_into(layer, crs).map_err(|e| IoError::crs(name, e))
 }
+
 /// A layer without label or table (points, lines, a coverage gap) as a method names it.
 pub(crate) fn layer_input(path: &str, id: &Option<String>, crs: &Option<CrsSpec>) -> LayerInput {
     LayerInput {
@@ -295,16 +296,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
     let coarse = spec
         .coarse
         .iter()
-        .map(|c| {
-            let input = LayerInput {
-                path: c.path.clone(),
-                id: c.id.clone(),
-                label: None,
-                crs: c.crs.clone(),
-                table: c.table.clone(),
-            };
-            load_layer(base, &input, true, opts, &mut notes)
-        })
+        .map(|c| load_layer(base, &c.layer(), true, opts, &mut notes))
         .collect::<Result<Vec<_>, _>>()?;
     let supply = spec
         .supply

@@ -6,7 +6,7 @@ use crate::load::crs_of;
 use crate::load::layer_input;
 use careblock_core::project::{check_axis_order, working_crs};
 use careblock_core::{Crs, Layer};
-use careblock_method::{LayerInput, Method, MethodSpec};
+use careblock_method::{Method, MethodSpec};
 
 /// Every layer a method names, read (or `None` where reading failed, with the problem
 /// recorded).
@@ -29,16 +29,7 @@ pub(super) fn read_inputs(c: &mut Checker<'_>, spec: &MethodSpec) -> Read {
     let coarse: Vec<Option<Loaded>> = spec
         .coarse
         .iter()
-        .map(|l| {
-            let input = LayerInput {
-                path: l.path.clone(),
-                id: l.id.clone(),
-                label: None,
-                crs: l.crs.clone(),
-                table: l.table.clone(),
-            };
-            c.read(format!("coarse {}", l.name.get_ref()), &input, true)
-        })
+        .map(|l| c.read(format!("coarse {}", l.name.get_ref()), &l.layer(), true))
         .collect();
     let supply: Vec<Option<Loaded>> = spec
         .supply
