@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use careblock_core::checks::{Finding, Use};
 use careblock_core::crs::Reprojection;
 use careblock_core::findings::interpolation_findings;
-use careblock_core::join::points::{Reach, within_distance};
+use careblock_core::join::points::Reach;
 use careblock_core::join::{InterpolateOptions, area_interpolate as core_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::project::{check_axis_order, project_into, working_crs};
@@ -33,7 +33,7 @@ use careblock_pipeline::results::{
     assignments_table, conservation_json, equity_table, level_table, run_report, sites_table, uncovered_table,
 };
 use careblock_pipeline::{self as pipeline, LoadOptions, PipelineError};
-use careblock_siting::{Coverage, Limit, Options, Problem, solve};
+use careblock_siting::points::{PointSiting, site_points};
 use geo::{Geometry, Point};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -403,38 +403,23 @@ fn index<'py>(
     Ok(d)
 }
 
-/// One row of `site()`'s sites table: the point (index among candidates then existing) and,
-/// for a proposed site, its rank, marginal gain, cumulative coverage and irreplaceability.
-#[derive(Default)]
-struct SiteRow {
-    point: usize,
-    rank: Option<u32>,
-    gain: Option<f64>,
-    cumulative: Option<f64>,
-    irreplace: Option<f64>,
-}
-
 /// The sites table of `site()`: status, rank, id, gain, cumulative (and its share of the total
 /// demand), irreplaceability and units in reach of each row.
-fn sites_frame(
-    rows: &[SiteRow],
-    status: &[&str],
-    ids: &[String],
-    cov: &Coverage,
-    total: f64,
-) -> Result<DataFrame, Failure> {
+fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
+    let total = s.total_demand;
     let share = |v: Option<f64>| v.map(|v| if total > 0.0 { v / total } else { 0.0 });
+    let rows = &s.sites;
     DataFrame::new(
         rows.len(),
         vec![
             Column::new(
                 "status".into(),
-                rows.iter().map(|r| status[r.point]).collect::<Vec<_>>(),
+                rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
             ),
             Column::new("rank".into(), rows.iter().map(|r| r.rank).collect::<Vec<_>>()),
             Column::new(
                 "id".into(),
-                rows.iter().map(|r| ids[r.point].clone()).collect::<Vec<_>>(),
+                rows.iter().map(|r| s.ids[r.point].clone()).collect::<Vec<_>>(),
             ),
             Column::new("gain".into(), rows.iter().map(|r| r.gain).collect::<Vec<_>>()),
             Column::new(
@@ -451,9 +436,7 @@ fn sites_frame(
             ),
             Column::new(
                 "n_units".into(),
-                rows.iter()
-                    .map(|r| cov.row(r.point).len() as u32)
-                    .collect::<Vec<_>>(),
+                rows.iter().map(|r| s.units_reached(r) as u32).collect::<Vec<_>>(),
             ),
         ],
     )
@@ -509,26 +492,6 @@ fn site<'py>(
         let units = project_into(units, crs)?;
         let candidates = project_into(candidates, crs)?;
         let existing = existing.map(|e| project_into(e, crs)).transpose()?;
-        let n_new = candidates.len();
-        // One point layer: the candidates, then the existing blocks (locked in).
-        let mut ids = candidates.ids.clone();
-        let mut geometries = candidates.geometries.clone();
-        let mut status = vec!["proposed"; n_new];
-        if let Some(e) = &existing {
-            ids.extend(e.ids.iter().cloned());
-            geometries.extend(e.geometries.iter().cloned());
-            status.extend(std::iter::repeat_n("existing", e.len()));
-        }
-        let n_all = ids.len();
-        // Numbered ids: an existing block may share an id with a candidate (the output keeps
-        // the layers' own ids).
-        let points = Layer::new(
-            "candidates",
-            (0..n_all).map(|i| i.to_string()).collect(),
-            geometries,
-            DataFrame::empty_with_height(n_all),
-            crs,
-        )?;
         // The demand is a count, checked as every entry point checks one: a negative or
         // non-finite value is an error, a missing one counts 0 and is named.
         let (values, check) = units.checked_column(&demand, Use::Count)?;
@@ -537,48 +500,24 @@ fn site<'py>(
         }
         notes.extend(check.findings(&units.ids, "demand").iter().map(Finding::note));
         let d: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
-        let reached = within_distance(&units, &points, radius, reach)?;
-        // `within_distance` gives, per unit, the points within reach.
-        let cov = Coverage::from_unit_neighbours(n_all, &reached);
-        let locked_in: Vec<bool> = status.iter().map(|s| *s == "existing").collect();
-        let problem = Problem {
-            demand: &d,
-            coverage: &cov,
-            limit: Limit::Count(p),
-            cost: None,
-            locked_in: &locked_in,
-            locked_out: &[],
-        };
-        let sol = solve(&problem, &Options::default())?;
-        let total: f64 = d.iter().sum();
-        // Sites: the existing blocks, then the proposed ones in ranking order.
-        let mut rows: Vec<SiteRow> = (n_new..n_all)
-            .map(|point| SiteRow {
-                point,
-                ..SiteRow::default()
-            })
-            .collect();
-        for (k, &j) in sol.selected.iter().enumerate() {
-            rows.push(SiteRow {
-                point: j,
-                rank: Some(k as u32 + 1),
-                gain: Some(sol.marginal_gain[k]),
-                cumulative: Some(sol.cumulative[k]),
-                irreplace: sol.irreplaceability.get(k).copied(),
-            });
-        }
-        let sites = sites_frame(&rows, &status, &ids, &cov, total)?;
+        let s = site_points(&units, &d, &candidates, existing.as_ref(), radius, p, reach)?;
+        let sites = sites_frame(&s)?;
         let to_wgs = Reprojection::new(crs, WGS84);
-        let site_points = rows
+        let point_of = |j: usize| match j.checked_sub(s.candidates) {
+            None => &candidates.geometries[j],
+            Some(k) => &existing.as_ref().expect("an existing block").geometries[k],
+        };
+        let site_points = s
+            .sites
             .iter()
-            .map(|r| match &points.geometries[r.point] {
+            .map(|r| match point_of(r.point) {
                 Some(Geometry::Point(pt)) => to_wgs
                     .apply(pt.0)
                     .map(|c| Some(Geometry::Point(Point(c))))
                     .map_err(|e| {
                         Failure::new(
                             Kind::Crs,
-                            format!("site {:?}: cannot convert to lon/lat: {e}", ids[r.point]),
+                            format!("site {:?}: cannot convert to lon/lat: {e}", s.ids[r.point]),
                         )
                     }),
                 _ => Ok(None),
@@ -589,14 +528,8 @@ fn site<'py>(
             vec![
                 Column::new("id".into(), &units.ids),
                 Column::new("demand".into(), &d),
-                Column::new("coverage".into(), &sol.unit_coverage),
-                Column::new(
-                    "site".into(),
-                    sol.unit_site
-                        .iter()
-                        .map(|s| s.map(|j| ids[j].clone()))
-                        .collect::<Vec<_>>(),
-                ),
+                Column::new("coverage".into(), &s.solution.unit_coverage),
+                Column::new("site".into(), s.unit_site_ids()),
             ],
         )
         .map_err(|e| polars_error("units", e))?;
@@ -604,14 +537,14 @@ fn site<'py>(
             "crs": crs.to_string(),
             "radius_m": radius,
             "p": p,
-            "objective": sol.objective,
-            "bound": sol.bound,
-            "gap": sol.gap,
-            "optimal": sol.optimal,
-            "locked_in": sol.locked_in_coverage,
-            "total_demand": total,
-            "candidates": n_new,
-            "existing": n_all - n_new,
+            "objective": s.solution.objective,
+            "bound": s.solution.bound,
+            "gap": s.solution.gap,
+            "optimal": s.solution.optimal,
+            "locked_in": s.solution.locked_in_coverage,
+            "total_demand": s.total_demand,
+            "candidates": s.candidates,
+            "existing": s.ids.len() - s.candidates,
             "notes": notes,
         });
         Ok((

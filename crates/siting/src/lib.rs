@@ -72,6 +72,7 @@ mod fill;
 mod greedy;
 mod instance;
 pub mod plan;
+pub mod points;
 mod solve;
 mod swap;
 #[cfg(test)]
