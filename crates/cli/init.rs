@@ -14,21 +14,7 @@ use careblock_io::{ReadOptions, join_table, read_layer, read_table_with_key};
 use careblock_method::Method;
 
 use crate::args::InitArgs;
-
-/// A TOML basic string.
-fn q(s: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::census::{CensusSchema, Indicator, q, schemas};
 
 /// An expression column reference (backquoted when it is not a plain identifier).
 fn col(s: &str) -> String {
@@ -113,20 +99,10 @@ fn text_column_like(layer: &Layer, words: &[&str]) -> Option<String> {
 
 /// The recognised schema of the units.
 enum Schema {
-    /// DANE CNPV 2018 (sector or manzana aggregates).
-    Dane,
-    /// INE Censo 2017 zones/comunas (chilemapas column names).
-    Ine,
+    /// One of the census schemas of `crates/cli/schemas/`.
+    Known(Box<CensusSchema>),
     /// Neither: the population column guessed, if any.
     Unknown(Option<String>),
-}
-
-struct Has<'a>(&'a [String]);
-
-impl Has<'_> {
-    fn all(&self, cols: &[&str]) -> bool {
-        cols.iter().all(|c| self.0.iter().any(|x| x == c))
-    }
 }
 
 fn guess_population(numeric: &[String]) -> Option<String> {
@@ -150,258 +126,12 @@ fn guess_population(numeric: &[String]) -> Option<String> {
     })
 }
 
-struct Indicator<'a> {
-    name: &'a str,
-    label: &'a str,
-    dimension: &'a str,
-    kind: &'a str,
-    fields: Vec<(&'a str, String)>,
-    basis: &'a str,
-}
-
-/// One `[[indicators]]` entry as TOML text.
-fn indicator_toml(i: &Indicator<'_>) -> String {
-    let mut s = String::new();
-    push_indicator(&mut s, i);
-    s
-}
-
-fn push_indicator(s: &mut String, i: &Indicator<'_>) {
-    s.push_str("\n[[indicators]]\n");
-    let _ = writeln!(s, "name = {}", q(i.name));
-    let _ = writeln!(s, "label = {}", q(i.label));
-    let _ = writeln!(s, "dimension = {}", q(i.dimension));
-    let _ = writeln!(s, "kind = {}", q(i.kind));
-    for (k, v) in &i.fields {
-        let _ = writeln!(s, "{k} = {}", q(v));
-    }
-    let _ = writeln!(s, "basis = {}", q(i.basis));
-}
-
 /// What was recognised, for the file's comments and the terminal.
 struct Draft {
     text: String,
     recognised: Vec<String>,
-    schema: &'static str,
+    schema: String,
     todo: bool,
-}
-
-fn dane(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
-    let h = Has(numeric);
-    let bands: Vec<String> = (1..=9).map(|k| format!("STP34_{k}_ED")).collect();
-    let band_refs: Vec<&str> = bands.iter().map(String::as_str).collect();
-    let mut recognised = vec!["STP27_PERS (persons)".to_string()];
-    let mut derived = String::new();
-    let mut inds = Vec::new();
-    let has_bands = h.all(&band_refs);
-    if has_bands {
-        recognised.push("STP34_1_ED..STP34_9_ED (ten-year age bands 0–9 … 80+)".into());
-        derived.push_str(
-            "# CNPV publishes 10-year age bands per sector: 0–9, 10–19, ... Bands that straddle 15 or 65\n\
-             # are split in half (uniform ages within the band: a proxy).\n\
-             young_0_14 = \"STP34_1_ED + 0.5 * STP34_2_ED\"\n\
-             old_65_plus = \"0.5 * STP34_7_ED + STP34_8_ED + STP34_9_ED\"\n\
-             working_15_64 = \"0.5 * STP34_2_ED + STP34_3_ED + STP34_4_ED + STP34_5_ED + STP34_6_ED + 0.5 * STP34_7_ED\"\n",
-        );
-        let mut s = String::new();
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "share_0_9",
-                label: "Share of persons aged 0–9",
-                dimension: "care_demand",
-                kind: "share",
-                fields: vec![
-                    ("numerator", "STP34_1_ED".into()),
-                    ("denominator", "STP27_PERS".into()),
-                ],
-                basis: "proxy: Bogotá's criterion is the share under 5; CNPV sector data has the 0–9 band only",
-            },
-        );
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "share_80_plus",
-                label: "Share of persons aged 80+",
-                dimension: "care_demand",
-                kind: "share",
-                fields: vec![
-                    ("numerator", "STP34_9_ED".into()),
-                    ("denominator", "STP27_PERS".into()),
-                ],
-                basis: "documented criterion (Bogotá: % over 80)",
-            },
-        );
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "dependency_ratio",
-                label: "Dependency ratio (0–14 + 65+) / 15–64",
-                dimension: "care_demand",
-                kind: "ratio",
-                fields: vec![
-                    ("numerator", "young_0_14 + old_65_plus".into()),
-                    ("denominator", "working_15_64".into()),
-                ],
-                basis: "documented criterion; 15 and 65 split within 10-year bands (proxy)",
-            },
-        );
-        inds.push(s);
-    }
-    if h.all(&["STP32_2_SE"]) && h.all(&["STP34_1_ED", "STP34_2_ED"]) {
-        recognised.push("STP32_1_SE / STP32_2_SE (men / women)".into());
-        derived.push_str(
-            "# Women aged 15+, assuming women share the sector's age structure (a proxy: CNPV sector data\n\
-             # has no age × sex).\n\
-             women_15_plus = \"STP32_2_SE * (1 - (STP34_1_ED + 0.5 * STP34_2_ED) / STP27_PERS)\"\n",
-        );
-        inds.push(indicator_toml(&Indicator {
-                name: "women_15_plus_density",
-                label: "Women aged 15+ per km² (potential caregivers)",
-                dimension: "women_caregivers",
-                kind: "density",
-                fields: vec![("count", "women_15_plus".into())],
-                basis: "proxy for the documented criterion (density of women caregivers): CNPV sector data has no housework item; add a [[coarse]] layer with a localidad rate of women in unpaid household work (see examples/bogota.toml) for the documented measure",
-            }));
-    }
-    if h.all(&["STVIVIENDA", "ESTRATO_1", "ESTRATO_2"]) {
-        recognised.push("STVIVIENDA (dwellings), ESTRATO_1/ESTRATO_2 (shares of dwellings)".into());
-        derived.push_str("dwellings_estrato_1_2 = \"(ESTRATO_1 + ESTRATO_2) * STVIVIENDA\"\n");
-        inds.push(indicator_toml(&Indicator {
-            name: "estrato_1_2",
-            label: "Share of dwellings in estrato 1–2",
-            dimension: "vulnerability",
-            kind: "share",
-            fields: vec![
-                ("numerator", "dwellings_estrato_1_2".into()),
-                ("denominator", "STVIVIENDA".into()),
-            ],
-            basis: "assumed criterion (Bogotá has not published criteria 3–4)",
-        }));
-    }
-    if h.all(&["IPM_PROMEDIO"]) {
-        recognised.push("IPM_PROMEDIO (mean multidimensional poverty index)".into());
-        derived.push_str("ipm_person_sum = \"IPM_PROMEDIO * STP27_PERS\"\n");
-        inds.push(indicator_toml(&Indicator {
-            name: "ipm",
-            label: "Mean multidimensional poverty index (IPM)",
-            dimension: "vulnerability",
-            kind: "ratio",
-            fields: vec![
-                ("numerator", "ipm_person_sum".into()),
-                ("denominator", "STP27_PERS".into()),
-            ],
-            basis: "assumed criterion (not published); population-weighted mean",
-        }));
-    }
-    if inds.is_empty() {
-        inds.push(indicator_toml(&Indicator {
-            name: "population_density",
-            label: "Persons per km²",
-            dimension: "care_demand",
-            kind: "density",
-            fields: vec![("count", "STP27_PERS".into())],
-            basis: "placeholder: no CNPV age or sex columns found; replace with the criteria you need",
-        }));
-    }
-    (recognised, derived, inds)
-}
-
-fn ine(numeric: &[String]) -> (Vec<String>, String, Vec<String>) {
-    let h = Has(numeric);
-    let mut recognised = vec!["pob_total (persons)".to_string()];
-    let mut derived = String::new();
-    let mut inds = Vec::new();
-    let mut s = String::new();
-    if h.all(&["pob_0a5"]) {
-        recognised.push("pob_0a5 (persons 0–5)".into());
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "share_0_5",
-                label: "Share of persons aged 0–5",
-                dimension: "care_demand",
-                kind: "share",
-                fields: vec![
-                    ("numerator", "pob_0a5".into()),
-                    ("denominator", "pob_total".into()),
-                ],
-                basis: "documented criterion (under 5); Censo 2017 band 0–5",
-            },
-        );
-    }
-    if h.all(&["pob_65ymas"]) {
-        recognised.push("pob_65ymas (persons 65+)".into());
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "share_65_plus",
-                label: "Share of persons aged 65+",
-                dimension: "care_demand",
-                kind: "share",
-                fields: vec![
-                    ("numerator", "pob_65ymas".into()),
-                    ("denominator", "pob_total".into()),
-                ],
-                basis: "proxy for the documented criterion (over 80): zones publish 65+ only; a comuna 80+/65+ rate as a [[coarse_rates]] entry gives the estimate (see examples/los_lagos.toml)",
-            },
-        );
-    }
-    if h.all(&["pob_0a5", "pob_6a14", "pob_15a64", "pob_65ymas"]) {
-        recognised.push("pob_6a14, pob_15a64 (persons 6–14, 15–64)".into());
-        push_indicator(
-            &mut s,
-            &Indicator {
-                name: "dependency_ratio",
-                label: "Dependency ratio (0–14 + 65+) / 15–64",
-                dimension: "care_demand",
-                kind: "ratio",
-                fields: vec![
-                    ("numerator", "pob_0a5 + pob_6a14 + pob_65ymas".into()),
-                    ("denominator", "pob_15a64".into()),
-                ],
-                basis: "documented criterion; exact from Censo 2017 bands",
-            },
-        );
-    }
-    if !s.is_empty() {
-        inds.push(s);
-    }
-    if h.all(&["pob_15a64", "mujeres"]) {
-        recognised.push("mujeres (women)".into());
-        derived.push_str(
-            "# Women 15–64, assuming women share the zone's age structure (a proxy: no age × sex per zone).\n\
-             women_15_64 = \"mujeres * pob_15a64 / pob_total\"\n",
-        );
-        inds.push(indicator_toml(&Indicator {
-            name: "women_15_64_density",
-            label: "Women aged 15–64 per km² (potential caregivers)",
-            dimension: "women_caregivers",
-            kind: "density",
-            fields: vec![("count", "women_15_64".into())],
-            basis: "proxy: Censo 2017 has no housework/activity item per zone",
-        }));
-    } else if h.all(&["pob_15a64"]) {
-        inds.push(indicator_toml(&Indicator {
-                name: "persons_15_64_density",
-                label: "Persons aged 15–64 per km² (potential caregivers)",
-                dimension: "women_caregivers",
-                kind: "density",
-                fields: vec![("count", "pob_15a64".into())],
-                basis: "proxy: no sex per zone; a comuna female share of 15–64 as a [[coarse_rates]] entry estimates the women (see examples/los_lagos.toml)",
-            }));
-    }
-    if inds.is_empty() {
-        inds.push(indicator_toml(&Indicator {
-            name: "population_density",
-            label: "Persons per km²",
-            dimension: "care_demand",
-            kind: "density",
-            fields: vec![("count", "pob_total".into())],
-            basis: "placeholder: no Censo 2017 age columns found; replace with the criteria you need",
-        }));
-    }
-    (recognised, derived, inds)
 }
 
 /// The comments that say which schema was recognised, and what to check when none was.
@@ -480,47 +210,37 @@ fn draft(
 ) -> Result<Draft> {
     let skip: Vec<&str> = id.into_iter().chain(a.key.as_deref()).collect();
     let numeric = numeric_columns(units, &skip);
-    let h = Has(&numeric);
-    let schema = if h.all(&["STP27_PERS"]) {
-        Schema::Dane
-    } else if h.all(&["pob_total"]) {
-        Schema::Ine
-    } else {
-        Schema::Unknown(guess_population(&numeric))
+    let schema = match schemas().into_iter().find(|s| numeric.contains(&s.population)) {
+        Some(s) => Schema::Known(Box::new(s)),
+        None => Schema::Unknown(guess_population(&numeric)),
     };
     let (schema_name, population, crs_line, (recognised, derived, inds)) = match &schema {
-        Schema::Dane => (
-            "DANE CNPV 2018",
-            "STP27_PERS".to_string(),
-            "crs = 9377  # MAGNA-SIRGAS / Origen-Nacional (Colombia's national CRS), metres\n".to_string(),
-            dane(&numeric),
-        ),
-        Schema::Ine => (
-            "INE Censo 2017 (chilemapas)",
-            "pob_total".to_string(),
-            "# crs: by default the UTM zone of the study area (e.g. 32718 = WGS 84 / UTM 18S for Los Lagos)\n"
-                .to_string(),
-            ine(&numeric),
-        ),
+        Schema::Known(k) => {
+            let a = k.apply(&numeric);
+            (
+                k.name.as_str(),
+                k.population.clone(),
+                k.crs.as_str(),
+                (a.recognised, a.derived, a.indicators),
+            )
+        }
         Schema::Unknown(p) => {
             let pop = p.clone().unwrap_or_else(|| "TODO_population_column".to_string());
-            let mut s = String::new();
-            push_indicator(
-                &mut s,
-                &Indicator {
-                    name: "population_density",
-                    label: "Persons per km²",
-                    dimension: "care_demand",
-                    kind: "density",
-                    fields: vec![("count", pop.clone())],
-                    basis: "placeholder: replace with the criteria you need (see examples/bogota.toml)",
-                },
-            );
+            let placeholder = Indicator {
+                name: "population_density".into(),
+                label: "Persons per km²".into(),
+                dimension: "care_demand".into(),
+                kind: "density".into(),
+                numerator: None,
+                denominator: None,
+                count: Some(pop.clone()),
+                basis: "placeholder: replace with the criteria you need (see examples/bogota.toml)".into(),
+            };
             (
                 "unknown",
                 pop,
-                "# crs: by default the UTM zone of the study area; set e.g. crs = 9377 to choose one\n".to_string(),
-                (Vec::new(), String::new(), vec![s]),
+                "# crs: by default the UTM zone of the study area; set e.g. crs = 9377 to choose one\n",
+                (Vec::new(), String::new(), vec![placeholder.toml()]),
             )
         }
     };
@@ -547,16 +267,17 @@ fn draft(
         "name = {}",
         q(&format!("Care prioritization index ({schema_name} units)"))
     );
-    s.push_str(&crs_line);
+    s.push_str(crs_line);
     s.push_str("\n[units]\n");
     let _ = writeln!(s, "path = {}", q(&units_path));
     if let Some(id) = id {
         let _ = writeln!(s, "id = {}", q(id));
     }
-    // DANE sectors carry no name of their own (LocNombre is a coarse localidad guess).
-    if !matches!(schema, Schema::Dane)
-        && let Some(label) = text_column_like(units, &["nombre", "name"])
-    {
+    let unit_label = match &schema {
+        Schema::Known(k) => k.unit_label,
+        Schema::Unknown(_) => true,
+    };
+    if unit_label && let Some(label) = text_column_like(units, &["nombre", "name"]) {
         let _ = writeln!(s, "label = {}", q(&label));
     }
     if let (Some(t), Some(k)) = (&a.table, &a.key) {
@@ -608,7 +329,7 @@ fn draft(
     Ok(Draft {
         text: s,
         recognised,
-        schema: schema_name,
+        schema: schema_name.to_string(),
         todo,
     })
 }
@@ -634,10 +355,10 @@ pub fn run(a: &InitArgs, quiet: bool) -> Result<()> {
     let (mut units, _) = read_layer(&a.units, &opts)?;
     // Without --units-id, the schema's id column (DANE sector/block code, INE zone code).
     let id = a.units_id.clone().or_else(|| {
-        ["SETU_CCNCT", "MANZ_CCNCT", "geocodigo"]
+        schemas()
             .into_iter()
+            .flat_map(|s| s.ids)
             .find(|c| units.attributes.column(c).is_ok())
-            .map(str::to_string)
     });
     if let (Some(t), Some(k)) = (&a.table, &a.key) {
         let table = read_table_with_key(t, k)?;

@@ -4,6 +4,7 @@
 //! (nothing feasible) and 2 (error).
 
 mod args;
+mod census;
 mod explain;
 mod hints;
 mod init;
