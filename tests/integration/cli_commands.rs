@@ -693,6 +693,33 @@ fn validate_reports_an_unreadable_method_file_with_its_line() {
         missing[0].ends_with("none.geojson") && missing[1].ends_with("nothing.geojson"),
         "{ps:?}"
     );
+
+    // Problems in independent sections are each listed (`run` names the first and stops).
+    std::fs::write(
+        &file,
+        "[units]\npath = \"none.geojson\"\npopulation = \"pop\"\n\
+         [[indicators]]\nname = \"d\"\ndimension = \"x\"\nkind = \"density\"\ncount = \"pop\"\n\
+         [derived]\na = \"b\"\nb = \"a\"\n\
+         [[coarse_rates]]\nname = \"r\"\nlayer = \"nowhere\"\nrate = \"x\"\nbase = \"pop\"\n",
+    )
+    .unwrap();
+    let o = careblock(["validate", s(&file), "--json", s(&json)]);
+    assert_eq!(o.status.code(), Some(2));
+    let ps = problems(&read_json(&json));
+    assert_eq!(ps.len(), 2, "{ps:?}");
+    assert!(
+        ps[0].2.contains("derived.b") && ps[0].2.contains("cycle: a → b → a"),
+        "{ps:?}"
+    );
+    assert!(ps[1].2.contains("coarse_rates[0].layer"), "{ps:?}");
+    let o = careblock(["run", s(&file), "--out", s(&dir.join("out"))]);
+    let (_, stderr) = out_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cycle: a → b → a") && !stderr.contains("coarse_rates"),
+        "{stderr}"
+    );
+    assert!(!dir.join("out").exists(), "nothing written");
 }
 
 /// `interpolate` in Mexico: units in lon/lat, districts in EPSG:6372 (Mexico ITRF2008 / LCC,

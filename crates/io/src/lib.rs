@@ -66,7 +66,7 @@ pub use error::IoError;
 pub use geojson::{parse_geojson, read_geojson};
 pub use geoparquet::read_geoparquet;
 pub use gpkg::{GpkgLayer, write_gpkg};
-pub use method_file::read_method;
+pub use method_file::{read_method, read_method_problems};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
 pub use shp::read_shapefile;

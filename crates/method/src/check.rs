@@ -1,5 +1,5 @@
-//! The checks of a method file that the types alone do not make: every section in file order,
-//! the first problem returned as a [`MethodError`] naming its key and line.
+//! The checks of a method file that the types alone do not make, section by section in file
+//! order, each problem a [`MethodError`] naming its key and line.
 
 use toml::Spanned;
 
@@ -9,19 +9,38 @@ use crate::siting::{CoverageRule, EquitySpec, SitingSpec};
 use crate::{Method, MethodError, weight_ok};
 
 impl Method {
-    /// The checks of [`Method::from_toml`] that need more than the types: section by section,
-    /// in file order, the first problem returned with its key and line.
+    /// The checks of [`Method::from_toml`] that need more than the types: every problem, in
+    /// file order, each with its key and line. The index's sections (indicators, dimensions,
+    /// scoring) build on each other, so only their first problem is listed; the siting, the
+    /// network, the expressions and the coarse rates are each checked on their own and give
+    /// their first problem. `careblock run` stops at the first; `careblock validate` lists all.
+    pub fn problems(&self) -> Vec<MethodError> {
+        let index = self
+            .check_indicators()
+            .and_then(|()| self.check_dimensions())
+            .and_then(|()| self.check_scoring());
+        let siting = match &self.spec.siting {
+            Some(st) => self.check_siting(st),
+            None => Ok(()),
+        };
+        [
+            index,
+            siting,
+            self.check_network(),
+            self.check_expressions(),
+            self.check_coarse_rates(),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+    }
+
+    /// The first of [`Method::problems`].
     pub(crate) fn check(&self) -> Result<(), MethodError> {
-        self.check_indicators()?;
-        self.check_dimensions()?;
-        self.check_scoring()?;
-        if let Some(st) = &self.spec.siting {
-            self.check_siting(st)?;
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        self.check_network()?;
-        self.check_expressions()?;
-        self.check_coarse_rates()?;
-        Ok(())
     }
 
     /// `[[indicators]]`: names, weights, the fields each kind needs, goalposts.
@@ -239,6 +258,7 @@ impl Method {
         if let Some(d) = &s.access.demand {
             self.parse_expr(d, "access.demand")?;
         }
+        self.check_cycles()?;
         if let Some(b) = &s.access.bands
             && let Err(e) =
                 crate::bands::DistanceBands::new(b.get_ref().iter().map(|[d, w]| (*d, *w)).collect())
@@ -270,6 +290,68 @@ impl Method {
                 return Err(self.invalid(m.span(), "access.minutes", text.trim_end().to_string()));
             }
         }
+        Ok(())
+    }
+
+    /// Derived columns and `[[coarse_rates]]` bases refer to no computed column that refers
+    /// back to them: the index evaluates them on demand, each once, so a cycle has no value.
+    fn check_cycles(&self) -> Result<(), MethodError> {
+        let s = &self.spec;
+        let names = s
+            .derived
+            .keys()
+            .cloned()
+            .chain(s.coarse_rates.iter().map(|r| r.name.get_ref().clone()));
+        let (mut stack, mut done) = (Vec::new(), Vec::new());
+        for name in names {
+            self.visit(name, &mut stack, &mut done)?;
+        }
+        Ok(())
+    }
+
+    /// The expression that computes `name` and its key, as the index resolves a name: a
+    /// derived column first, then a coarse-rate estimate (whose base is evaluated).
+    fn computed(&self, name: &str) -> Option<(String, &Spanned<String>)> {
+        let s = &self.spec;
+        if let Some(e) = s.derived.get(name) {
+            return Some((format!("derived.{name}"), e));
+        }
+        s.coarse_rates
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.name.get_ref() == name)
+            .map(|(i, r)| (format!("coarse_rates[{i}].base"), &r.base))
+    }
+
+    /// Depth-first through the computed columns `name` reads (`stack`: the path to it).
+    fn visit(
+        &self,
+        name: String,
+        stack: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Result<(), MethodError> {
+        let Some((key, e)) = self.computed(&name).filter(|_| !done.contains(&name)) else {
+            return Ok(());
+        };
+        // An expression that does not parse is said by the expression checks.
+        let reads: Vec<String> = crate::expr::Expr::parse(e.get_ref())
+            .map(|x| x.columns().into_iter().map(str::to_string).collect())
+            .unwrap_or_default();
+        stack.push(name);
+        for col in reads {
+            if stack.contains(&col) {
+                return Err(self.invalid(
+                    e.span(),
+                    key,
+                    format!(
+                        "derived column {col:?} refers to itself (cycle: {} → {col})",
+                        stack.join(" → ")
+                    ),
+                ));
+            }
+            self.visit(col, stack, done)?;
+        }
+        done.extend(stack.pop());
         Ok(())
     }
 

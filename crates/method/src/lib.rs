@@ -160,6 +160,14 @@ pub struct MethodSpec {
 impl Method {
     /// Parses and structurally checks a method file. `file` is its name for messages.
     pub fn from_toml(file: &str, text: &str) -> Result<Method, MethodError> {
+        let method = Method::parse(file, text)?;
+        method.check()?;
+        Ok(method)
+    }
+
+    /// Parses a method file without its checks: only a syntax or type error fails. The
+    /// problems the checks find are [`Method::problems`].
+    pub fn parse(file: &str, text: &str) -> Result<Method, MethodError> {
         let spec: MethodSpec = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
             MethodError::Syntax {
@@ -169,13 +177,11 @@ impl Method {
                 message: e.message().trim().replace('\n', " "),
             }
         })?;
-        let method = Method {
+        Ok(Method {
             file: file.to_string(),
             text: text.to_string(),
             spec,
-        };
-        method.check()?;
-        Ok(method)
+        })
     }
 
     /// The 1-based line of a byte offset in the file (0 for a default value with no span).
@@ -273,6 +279,31 @@ denominator = "pop"
 
     fn err(text: &str) -> String {
         Method::from_toml("m.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_derived_column_that_reads_itself_back_is_refused_with_its_cycle() {
+        let e = err(&format!(
+            "{BASE}[derived]\na = \"b + 1\"\nb = \"c * 2\"\nc = \"a\"\nd = \"pop\"\n"
+        ));
+        assert!(
+            e.contains("derived.c") && e.contains("\"a\" refers to itself (cycle: a → b → c → a)"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{BASE}[derived]\nx = \"est\"\n[[coarse]]\nname = \"loc\"\npath = \"l.geojson\"\nid = \"ID\"\n\
+             [[coarse_rates]]\nname = \"est\"\nlayer = \"loc\"\nrate = \"r\"\nbase = \"x\"\n"
+        ));
+        assert!(
+            e.contains("coarse_rates[0].base") && e.contains("cycle: x → est → x"),
+            "{e}"
+        );
+        // Shared columns read twice are no cycle.
+        let m = Method::from_toml(
+            "m.toml",
+            &format!("{BASE}[derived]\na = \"b + c\"\nb = \"c\"\nc = \"pop\"\n"),
+        );
+        assert!(m.is_ok(), "{:?}", m.err());
     }
 
     #[test]

@@ -20,7 +20,6 @@ pub(super) struct Columns<'a> {
     pub(super) values: HashMap<String, Vec<Option<f64>>>,
     /// Area tables coarse layer → units, built once per coarse layer.
     pub(super) tables: HashMap<usize, AreaTable>,
-    pub(super) in_progress: Vec<String>,
     pub(super) notes: Vec<String>,
     pub(super) warnings: Vec<Finding>,
 }
@@ -41,25 +40,11 @@ impl<'a> Columns<'a> {
         if self.values.contains_key(name) {
             return Ok(());
         }
-        if self.in_progress.iter().any(|n| n == name) {
-            return Err(self
-                .method
-                .invalid(
-                    span,
-                    key,
-                    format!(
-                        "derived column {name:?} refers to itself (cycle: {})",
-                        self.in_progress.join(" → ")
-                    ),
-                )
-                .into());
-        }
+        // Cycles were refused when the method was parsed (`Method::check`).
         let spec = &self.method.spec;
         if let Some(e) = spec.derived.get(name) {
-            self.in_progress.push(name.to_string());
             let dkey = format!("derived.{name}");
             let v = self.eval_spanned(e, &dkey)?;
-            self.in_progress.pop();
             self.values.insert(name.to_string(), v);
             return Ok(());
         }
@@ -69,10 +54,8 @@ impl<'a> Columns<'a> {
             .enumerate()
             .find(|(_, r)| r.name.get_ref() == name)
         {
-            self.in_progress.push(name.to_string());
             let rkey = format!("coarse_rates[{i}]");
             let base = self.eval_spanned(&r.base, &format!("{rkey}.base"))?;
-            self.in_progress.pop();
             let li = spec
                 .coarse
                 .iter()

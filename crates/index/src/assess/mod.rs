@@ -207,7 +207,6 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         coarse: inputs.coarse,
         values: HashMap::new(),
         tables: HashMap::new(),
-        in_progress: Vec::new(),
         notes: Vec::new(),
         warnings: Vec::new(),
     };

@@ -3,7 +3,7 @@
 //! [`check_method`] reads everything [`crate::load_inputs`] reads, but never stops at the first
 //! problem: a layer that cannot be read (an implausible coordinate, a duplicate id, a missing
 //! file) is reported with its one-line error and the other inputs are still checked. It reuses
-//! the library's own checks — [`careblock_method::Method::from_toml`] for the method's
+//! the library's own checks — [`careblock_method::Method::problems`] (every one, where `run` stops at the first) for the method's
 //! structure, [`careblock_core::project::check_plausible`] (inside the readers),
 //! [`careblock_core::validate::validate`] and [`careblock_core::validate::repair`], and the
 //! data checks `careblock run` makes ([`careblock_core::checks`]: every column through
@@ -22,7 +22,7 @@ use careblock_core::Hint;
 
 use self::checker::{Checker, Loaded, project_loaded};
 use self::units::{UnitColumns, check_units, coverage};
-use careblock_io::read_method;
+use careblock_io::read_method_problems;
 
 mod checker;
 mod inputs;
@@ -152,8 +152,20 @@ pub fn check_method(path: &Path) -> CheckReport {
         inputs: Vec::new(),
         problems: Vec::new(),
     };
-    let method = match read_method(path) {
-        Ok(m) => m,
+    let method = match read_method_problems(path) {
+        Ok((m, problems)) if problems.is_empty() => m,
+        Ok((_, problems)) => {
+            // The method's own checks, every one (`careblock run` stops at the first): the
+            // inputs are read only from a method that passes them.
+            report.problems.extend(problems.into_iter().map(|e| Problem {
+                severity: Severity::Error,
+                source: file.clone(),
+                message: e.to_string(),
+                ids: Vec::new(),
+                hint: None,
+            }));
+            return report;
+        }
         Err(e) => {
             report.problems.push(Problem {
                 severity: Severity::Error,
@@ -209,7 +221,6 @@ pub fn check_method(path: &Path) -> CheckReport {
             unit_polys,
             coarse,
             values: HashMap::new(),
-            in_progress: Vec::new(),
         };
         let population = check_units(&mut c, &mut cols);
         if let (Some(d), Some(upolys)) = (&districts, &cols.unit_polys)

@@ -21,7 +21,6 @@ pub(super) struct UnitColumns<'a> {
     /// Projected `[[coarse]]` layers (when read, valid and projected).
     pub(super) coarse: Vec<Option<Loaded>>,
     pub(super) values: HashMap<String, Option<Vec<Option<f64>>>>,
-    pub(super) in_progress: Vec<String>,
 }
 
 pub(super) enum Value {
@@ -34,13 +33,7 @@ pub(super) enum Value {
 }
 
 impl UnitColumns<'_> {
-    pub(super) fn get(
-        &mut self,
-        c: &mut Checker<'_>,
-        name: &str,
-        key: &str,
-        span: std::ops::Range<usize>,
-    ) -> Value {
+    pub(super) fn get(&mut self, c: &mut Checker<'_>, name: &str, key: &str) -> Value {
         if name == "need_mass" {
             return Value::Deferred;
         }
@@ -52,28 +45,9 @@ impl UnitColumns<'_> {
         }
         let method = c.method;
         let spec = &method.spec;
-        if self.in_progress.iter().any(|n| n == name) {
-            c.error(
-                &method.file,
-                method
-                    .invalid(
-                        span,
-                        key,
-                        format!(
-                            "derived column {name:?} refers to itself (cycle: {})",
-                            self.in_progress.join(" → ")
-                        ),
-                    )
-                    .to_string(),
-                Vec::new(),
-            );
-            return Value::Failed;
-        }
+        // Cycles were refused when the method was parsed (`Method::check`).
         let v = if let Some(e) = spec.derived.get(name) {
-            self.in_progress.push(name.to_string());
-            let v = self.eval(c, e, &format!("derived.{name}"));
-            self.in_progress.pop();
-            v
+            self.eval(c, e, &format!("derived.{name}"))
         } else if let Some((i, r)) = spec
             .coarse_rates
             .iter()
@@ -81,9 +55,7 @@ impl UnitColumns<'_> {
             .find(|(_, r)| r.name.get_ref() == name)
         {
             let rkey = format!("coarse_rates[{i}]");
-            self.in_progress.push(name.to_string());
             let base = self.eval(c, &r.base, &format!("{rkey}.base"));
-            self.in_progress.pop();
             let li = spec
                 .coarse
                 .iter()
@@ -167,7 +139,7 @@ impl UnitColumns<'_> {
         let mut cols: HashMap<String, Vec<Option<f64>>> = HashMap::new();
         let mut state = Value::Known(Vec::new());
         for name in expr.columns() {
-            match self.get(c, name, key, e.span()) {
+            match self.get(c, name, key) {
                 Value::Known(v) => {
                     cols.insert(name.to_string(), v);
                 }
@@ -245,11 +217,11 @@ pub(super) fn check_units(c: &mut Checker<'_>, cols: &mut UnitColumns<'_>) -> Op
         }
         population = Some(pop);
     }
-    for (name, e) in &spec.derived {
-        cols.get(c, name, &format!("derived.{name}"), e.span());
+    for name in spec.derived.keys() {
+        cols.get(c, name, &format!("derived.{name}"));
     }
     for r in &spec.coarse_rates {
-        cols.get(c, r.name.get_ref(), "coarse_rates", r.name.span());
+        cols.get(c, r.name.get_ref(), "coarse_rates");
     }
     for (k, ind) in spec.indicators.iter().enumerate() {
         let key = |f: &str| format!("indicators[{k}].{f}");
