@@ -42,6 +42,7 @@ pub mod findings;
 pub mod join;
 pub mod layer;
 pub mod network;
+pub mod par;
 pub mod project;
 mod rings;
 pub mod rng;

@@ -136,15 +136,12 @@ pub fn working_crs(given: Option<Crs>, layers: &[&Layer]) -> Result<Crs, CrsErro
 /// must have passed [`check_plausible`].
 pub fn project_into(mut layer: Layer, to: Crs) -> Result<Layer, CrsError> {
     let r = Reprojection::new(layer.crs, to);
-    let name = &layer.name;
-    layer
-        .geometries
-        .par_iter_mut()
-        .zip(layer.ids.par_iter())
-        .try_for_each_init(ProjCache::default, |cache, (g, id)| match g {
-            Some(g) => r.apply_feature(name, id, g, cache),
-            None => Ok(()),
-        })?;
+    let (name, ids) = (&layer.name, &layer.ids);
+    // The first feature in file order that cannot be converted is the one named.
+    crate::par::try_for_each_mut_init(&mut layer.geometries, ProjCache::default, |cache, i, g| match g {
+        Some(g) => r.apply_feature(name, &ids[i], g, cache),
+        None => Ok(()),
+    })?;
     layer.crs = to;
     Ok(layer)
 }

@@ -219,6 +219,9 @@ pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
                     }
                     Ok(buf)
                 })
+                // In order, so that the first failing feature is the one named.
+                .collect::<Vec<Result<String, IoError>>>()
+                .into_iter()
                 .collect::<Result<Vec<String>, IoError>>()?;
             for t in texts {
                 w.write_all(t.as_bytes()).map_err(io)?;

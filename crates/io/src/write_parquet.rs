@@ -15,7 +15,6 @@ use careblock_core::{Layer, WGS84};
 use geo::Geometry;
 use geo::orient::{Direction, Orient};
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use crate::write::atomic_write;
 use crate::{IoError, path_name, wkb};
@@ -26,11 +25,8 @@ use crate::{IoError, path_name, wkb};
 pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(), IoError> {
     let name = path_name(path);
     let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
-    let wkb: Vec<Option<Vec<u8>>> = layer
-        .geometries
-        .par_iter()
-        .enumerate()
-        .map_init(ProjCache::default, |cache, (i, g)| {
+    let wkb: Vec<Option<Vec<u8>>> =
+        careblock_core::par::try_map_init(&layer.geometries, ProjCache::default, |cache, i, g| {
             let Some(g) = g else { return Ok(None) };
             let mut g = oriented(g);
             if let Some(r) = &to_wgs84 {
@@ -38,8 +34,7 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
                     .map_err(|e| IoError::crs(&name, e))?;
             }
             Ok(Some(wkb::encode(&g)))
-        })
-        .collect::<Result<_, IoError>>()?;
+        })?;
     let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut df = layer.attributes.clone();
     if df.column(id_column).is_err() {

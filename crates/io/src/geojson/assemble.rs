@@ -189,28 +189,35 @@ pub(super) fn ids_from_field(
     field: &str,
     offset: usize,
 ) -> Result<Vec<String>, IoError> {
-    features
-        .par_iter()
-        .enumerate()
-        .map(|(k, f)| {
-            let value = f.properties.as_ref().and_then(|p| {
-                p.0.iter()
-                    .rev()
-                    .find(|(key, _)| key.as_ref() == field)
-                    .map(|(_, v)| v)
-            });
-            let problem = match value {
-                None => "the id field is missing from this feature's properties",
-                Some(PropValue::Null) => "the id field is null",
-                Some(v) => return Ok(v.as_text()),
-            };
-            Err(IoError::Field {
-                path: name.into(),
-                id: f.id.as_ref().map(|v| v.0.clone()),
-                index: offset + k,
-                field: field.to_string(),
-                problem: format!("{problem}; every feature needs an id"),
-            })
+    fn value<'f>(f: &'f RawFeature<'_>, field: &str) -> Option<&'f PropValue<'f>> {
+        f.properties.as_ref().and_then(|p| {
+            p.0.iter()
+                .rev()
+                .find(|(key, _)| key.as_ref() == field)
+                .map(|(_, v)| v)
         })
-        .collect()
+    }
+    let ids: Vec<Option<String>> = features
+        .par_iter()
+        .map(|f| match value(f, field) {
+            None | Some(PropValue::Null) => None,
+            Some(v) => Some(v.as_text()),
+        })
+        .collect();
+    // The first feature in file order without an id is the one named.
+    if let Some(k) = ids.iter().position(Option::is_none) {
+        let f = &features[k];
+        let problem = match value(f, field) {
+            Some(PropValue::Null) => "the id field is null",
+            _ => "the id field is missing from this feature's properties",
+        };
+        return Err(IoError::Field {
+            path: name.into(),
+            id: f.id.as_ref().map(|v| v.0.clone()),
+            index: offset + k,
+            field: field.to_string(),
+            problem: format!("{problem}; every feature needs an id"),
+        });
+    }
+    Ok(ids.into_iter().flatten().collect())
 }
