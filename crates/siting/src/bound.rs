@@ -221,22 +221,7 @@ impl<'a> Lagrangian<'a> {
                     }
                 });
             let fixed_score: f64 = fixed.iter().map(|&j| scores[j]).sum();
-            chosen.clear();
-            let inner = match left {
-                Left::Count(0) => 0.0,
-                Left::Count(k) => {
-                    let order = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
-                    if k < free.len() {
-                        free.select_nth_unstable_by(k - 1, order);
-                    }
-                    free[..k].sort_unstable();
-                    chosen.extend(free[..k].iter().map(|&j| (j, 1.0)));
-                    free[..k].iter().map(|&j| scores[j]).sum()
-                }
-                Left::Budget(b) => {
-                    fractional_knapsack(free, scores, &inst.cost, b, |j, x| chosen.push((j, x)))
-                }
-            };
+            let inner = choose(left, free, scores, &inst.cost, chosen);
             for &(j, x) in chosen.iter() {
                 for &(i, f) in inst.rows.row(j) {
                     let i = i as usize;
@@ -246,53 +231,14 @@ impl<'a> Lagrangian<'a> {
                     }
                 }
             }
-            // The first part of L, the squared norm of the subgradient and the objective of
-            // the chosen sites, in fixed chunks. The subgradient itself is not stored: the step
-            // below recomputes each component, the same expression on the same values. Without
-            // `In` sites the fixed parts are zeros and are not read (`0 + c` and `max(0, c)`
-            // are `c` exactly).
-            let has_fixed = !fixed.is_empty();
-            let (fixed_cover, fixed_max) = (&*fixed_cover, &*fixed_max);
-            let (chosen_cover_now, chosen_max_now) = (&*chosen_cover, &*chosen_max);
-            let component = |i: usize, d: f64, l: f64| {
-                let y = if l < d { 1.0 } else { 0.0 };
-                let cover = if has_fixed {
-                    fixed_cover[i] + chosen_cover_now[i]
-                } else {
-                    chosen_cover_now[i]
-                };
-                let v = cover - y;
-                if (l <= 0.0 && v > 0.0) || (l >= d && v < 0.0) {
-                    0.0
-                } else {
-                    v
-                }
+            let covers = Covers {
+                fixed_cover,
+                fixed_max,
+                chosen_cover,
+                chosen_max,
+                has_fixed: !fixed.is_empty(),
             };
-            let n = demand.len();
-            let parts: Vec<[f64; 3]> = (0..n.div_ceil(CHUNK))
-                .into_par_iter()
-                .map(|c| {
-                    let (mut first, mut norm, mut primal) = (0.0, 0.0, 0.0);
-                    for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                        let (d, l) = (demand[i], lam[i]);
-                        let best = if has_fixed {
-                            fixed_max[i].max(chosen_max_now[i])
-                        } else {
-                            chosen_max_now[i]
-                        };
-                        primal += d * best;
-                        if l < d {
-                            first += d - l;
-                        }
-                        let v = component(i, d, l);
-                        norm += v * v;
-                    }
-                    [first, norm, primal]
-                })
-                .collect();
-            let [first, norm, primal] = parts
-                .iter()
-                .fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
+            let [first, norm, primal] = covers.measure(demand, lambda);
             if primal > found.value {
                 found.value = primal;
                 found.sites.clear();
@@ -315,14 +261,7 @@ impl<'a> Lagrangian<'a> {
             let best = found.bound;
             let stop = best - target <= STOP_GAP * best.abs() || norm == 0.0 || theta < MIN_THETA;
             if !stop {
-                let step = theta * (value - target) / norm;
-                lambda.par_chunks_mut(CHUNK).enumerate().for_each(|(c, lc)| {
-                    for (k, l) in lc.iter_mut().enumerate() {
-                        let i = c * CHUNK + k;
-                        let d = demand[i];
-                        *l = (*l - step * component(i, d, *l)).clamp(0.0, d);
-                    }
-                });
+                covers.step(demand, lambda, theta * (value - target) / norm);
             }
             for &(j, _) in chosen.iter() {
                 for &(i, _) in inst.rows.row(j) {
@@ -335,6 +274,103 @@ impl<'a> Lagrangian<'a> {
             }
         }
         found
+    }
+}
+
+/// The Lagrangian subproblem: the free sites of the largest scores (`Count`), or the
+/// fractional knapsack (`Budget`), into `chosen` with their fractions; returns their score.
+fn choose(
+    left: Left,
+    free: &mut [usize],
+    scores: &[f64],
+    cost: &[f64],
+    chosen: &mut Vec<(usize, f64)>,
+) -> f64 {
+    chosen.clear();
+    match left {
+        Left::Count(0) => 0.0,
+        Left::Count(k) => {
+            let order = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+            if k < free.len() {
+                free.select_nth_unstable_by(k - 1, order);
+            }
+            free[..k].sort_unstable();
+            chosen.extend(free[..k].iter().map(|&j| (j, 1.0)));
+            free[..k].iter().map(|&j| scores[j]).sum()
+        }
+        Left::Budget(b) => fractional_knapsack(free, scores, cost, b, |j, x| chosen.push((j, x))),
+    }
+}
+
+/// Per unit, the coverage of the fixed (`In`) sites and of the chosen ones: summed (for the
+/// subgradient) and best (for the objective of the chosen set).
+struct Covers<'a> {
+    fixed_cover: &'a [f64],
+    fixed_max: &'a [f64],
+    chosen_cover: &'a [f64],
+    chosen_max: &'a [f64],
+    /// Without `In` sites the fixed parts are zeros and are not read (`0 + c` and `max(0, c)`
+    /// are `c` exactly).
+    has_fixed: bool,
+}
+
+impl Covers<'_> {
+    /// Component `i` of the projected subgradient at multiplier `l` (demand `d`).
+    fn component(&self, i: usize, d: f64, l: f64) -> f64 {
+        let y = if l < d { 1.0 } else { 0.0 };
+        let cover = if self.has_fixed {
+            self.fixed_cover[i] + self.chosen_cover[i]
+        } else {
+            self.chosen_cover[i]
+        };
+        let v = cover - y;
+        if (l <= 0.0 && v > 0.0) || (l >= d && v < 0.0) {
+            0.0
+        } else {
+            v
+        }
+    }
+
+    /// The first part of L, the squared norm of the subgradient and the objective of the
+    /// chosen sites, in fixed chunks. The subgradient itself is not stored: [`Covers::step`]
+    /// recomputes each component, the same expression on the same values.
+    fn measure(&self, demand: &[f64], lam: &[f64]) -> [f64; 3] {
+        let n = demand.len();
+        let parts: Vec<[f64; 3]> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let (mut first, mut norm, mut primal) = (0.0, 0.0, 0.0);
+                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    let (d, l) = (demand[i], lam[i]);
+                    let best = if self.has_fixed {
+                        self.fixed_max[i].max(self.chosen_max[i])
+                    } else {
+                        self.chosen_max[i]
+                    };
+                    primal += d * best;
+                    if l < d {
+                        first += d - l;
+                    }
+                    let v = self.component(i, d, l);
+                    norm += v * v;
+                }
+                [first, norm, primal]
+            })
+            .collect();
+        parts
+            .iter()
+            .fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]])
+    }
+
+    /// One subgradient step of length `step`, each multiplier kept within `[0, d_i]`.
+    fn step(&self, demand: &[f64], lambda: &mut [f64], step: f64) {
+        lambda.par_chunks_mut(CHUNK).enumerate().for_each(|(c, lc)| {
+            for (k, l) in lc.iter_mut().enumerate() {
+                let i = c * CHUNK + k;
+                let d = demand[i];
+                *l = (*l - step * self.component(i, d, *l)).clamp(0.0, d);
+            }
+        });
     }
 }
 
