@@ -17,6 +17,76 @@ enum Kind {
     Text,
 }
 
+/// The layer named `layer_name`, or the first.
+fn open_layer<'d>(
+    ds: &'d Dataset,
+    layer_name: Option<&str>,
+    name: &str,
+) -> Result<gdal::vector::Layer<'d>, IoError> {
+    let ogr = |e: gdal::errors::GdalError| IoError::Ogr {
+        path: name.to_string(),
+        message: e.to_string(),
+    };
+    match layer_name {
+        Some(l) => ds.layer_by_name(l).map_err(|e| IoError::Ogr {
+            path: name.to_string(),
+            message: format!(
+                "no layer {l:?} ({e}); layers: {}",
+                ds.layers().map(|l| l.name()).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+        None if ds.layer_count() == 0 => Err(IoError::Ogr {
+            path: name.to_string(),
+            message: "the dataset has no vector layer".into(),
+        }),
+        None => ds.layer(0).map_err(ogr),
+    }
+}
+
+/// The layer's CRS: its EPSG code, else its WKT, else `opts.crs`, else `CrsError::Unknown`.
+fn layer_crs(layer: &gdal::vector::Layer<'_>, opts: &ReadOptions, name: &str) -> Result<Crs, IoError> {
+    let Some(srs) = layer.spatial_ref() else {
+        return opts.crs.ok_or_else(|| {
+            IoError::crs(
+                name,
+                CrsError::Unknown {
+                    layer: name.to_string(),
+                },
+            )
+        });
+    };
+    let by_code = match (srs.auth_name().as_deref(), srs.auth_code()) {
+        (Some("EPSG"), Ok(code)) => u32::try_from(code).ok().map(Crs::from_epsg),
+        _ => None,
+    };
+    match by_code {
+        Some(r) => r.map_err(|e| IoError::crs(name, e)),
+        None => {
+            let wkt = srs.to_wkt().map_err(|e| IoError::Ogr {
+                path: name.to_string(),
+                message: e.to_string(),
+            })?;
+            Crs::from_wkt(&wkt).map_err(|e| IoError::crs(name, e))
+        }
+    }
+}
+
+/// The layer's fields and the column type each becomes.
+fn field_kinds(layer: &gdal::vector::Layer<'_>) -> Vec<(String, Kind)> {
+    layer
+        .defn()
+        .fields()
+        .map(|f| {
+            let kind = match f.field_type() {
+                OGRFieldType::OFTInteger | OGRFieldType::OFTInteger64 => Kind::Int,
+                OGRFieldType::OFTReal => Kind::Float,
+                _ => Kind::Text,
+            };
+            (f.name(), kind)
+        })
+        .collect()
+}
+
 /// Reads one layer of any OGR dataset (GeoPackage, FlatGeobuf, File Geodatabase, ...): the
 /// layer named `layer_name`, or the first.
 ///
@@ -36,56 +106,9 @@ pub fn read_ogr(
         message: e.to_string(),
     };
     let ds = Dataset::open(path).map_err(ogr)?;
-    let mut layer = match layer_name {
-        Some(l) => ds.layer_by_name(l).map_err(|e| IoError::Ogr {
-            path: name.clone(),
-            message: format!(
-                "no layer {l:?} ({e}); layers: {}",
-                ds.layers().map(|l| l.name()).collect::<Vec<_>>().join(", ")
-            ),
-        })?,
-        None => {
-            if ds.layer_count() == 0 {
-                return Err(IoError::Ogr {
-                    path: name.clone(),
-                    message: "the dataset has no vector layer".into(),
-                });
-            }
-            ds.layer(0).map_err(ogr)?
-        }
-    };
-
-    let crs = match layer.spatial_ref() {
-        Some(srs) => {
-            let by_code = match (srs.auth_name().as_deref(), srs.auth_code()) {
-                (Some("EPSG"), Ok(code)) => u32::try_from(code).ok().map(Crs::from_epsg),
-                _ => None,
-            };
-            match by_code {
-                Some(r) => r.map_err(|e| IoError::crs(&name, e))?,
-                None => {
-                    let wkt = srs.to_wkt().map_err(ogr)?;
-                    Crs::from_wkt(&wkt).map_err(|e| IoError::crs(&name, e))?
-                }
-            }
-        }
-        None => opts
-            .crs
-            .ok_or_else(|| IoError::crs(&name, CrsError::Unknown { layer: name.clone() }))?,
-    };
-
-    let fields: Vec<(String, Kind)> = layer
-        .defn()
-        .fields()
-        .map(|f| {
-            let kind = match f.field_type() {
-                OGRFieldType::OFTInteger | OGRFieldType::OFTInteger64 => Kind::Int,
-                OGRFieldType::OFTReal => Kind::Float,
-                _ => Kind::Text,
-            };
-            (f.name(), kind)
-        })
-        .collect();
+    let mut layer = open_layer(&ds, layer_name, &name)?;
+    let crs = layer_crs(&layer, opts, &name)?;
+    let fields = field_kinds(&layer);
     let id_index = match &opts.id_field {
         None => None,
         Some(f) => Some(fields.iter().position(|(n, _)| n == f).ok_or_else(|| {
