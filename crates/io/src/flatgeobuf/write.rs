@@ -90,6 +90,9 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
                 Ok((bytes, bbox))
             },
         )
+        // In order, so that the first failing feature is the one named.
+        .collect::<Vec<Result<_, IoError>>>()
+        .into_iter()
         .collect::<Result<_, IoError>>()?;
 
     let nodes: Vec<NodeItem> = features.iter().map(|(_, bbox)| bbox.clone()).collect();
