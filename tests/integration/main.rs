@@ -9,6 +9,7 @@ mod bad_inputs;
 mod bogota_interpolate;
 mod cli_commands;
 mod equity;
+mod flatgeobuf;
 mod geoparquet;
 mod index_presets;
 mod many_vertices;

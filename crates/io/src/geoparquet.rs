@@ -329,8 +329,8 @@ fn normalise(name: &str, df: DataFrame) -> Result<DataFrame, IoError> {
 }
 
 /// `opts.id_field`'s values as text (numbers as Rust writes them, like the shapefile reader),
-/// else the 0-based row index.
-fn ids(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<Vec<String>, IoError> {
+/// else the 0-based row index. The FlatGeobuf reader's ids too.
+pub(crate) fn ids(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<Vec<String>, IoError> {
     let Some(field) = &opts.id_field else {
         return Ok((0..df.height()).map(|i| i.to_string()).collect());
     };

@@ -6,14 +6,16 @@
 //! - [`read_layer`] reads a vector layer, choosing the reader by extension: GeoJSON
 //!   ([`read_geojson`], a fast typed parser straight into `geo` types), ESRI Shapefile
 //!   ([`read_shapefile`], with `.prj` and `.cpg`), GeoParquet 1.0/1.1 ([`read_geoparquet`]: WKB
-//!   or GeoArrow geometries, CRS from the `geo` metadata), and with the `gdal` feature any OGR
-//!   dataset (`read_ogr`: GeoPackage, FlatGeobuf, File Geodatabase, ...).
+//!   or GeoArrow geometries, CRS from the `geo` metadata), FlatGeobuf ([`read_flatgeobuf`],
+//!   CRS from the header), and with the `gdal` feature any OGR dataset (`read_ogr`:
+//!   GeoPackage, File Geodatabase, ...).
 //! - [`wkb`] reads and writes Well-Known Binary (GeoParquet, the Python bindings).
 //! - [`read_table`] / [`read_table_with_key`] read CSV or Parquet attribute tables, and
 //!   [`join_table`] left-joins one to a layer with a report of what did not match.
 //! - [`write_geojson`] writes RFC 7946 GeoJSON, [`write_geoparquet`] GeoParquet 1.1 (WKB,
-//!   lon/lat) and [`write_csv`] CSV, all atomically (a temporary file in the same directory,
-//!   renamed when complete).
+//!   lon/lat), [`write_flatgeobuf`] FlatGeobuf (lon/lat, with a packed Hilbert R-tree index)
+//!   and [`write_csv`] CSV, all atomically (a temporary file in the same directory, renamed
+//!   when complete).
 //! - [`write_text`] writes any text (a report, a style, `run.json`) atomically.
 //! - [`read_method`] reads a method file; [`method_inputs`] lists every file a method reads
 //!   with its size and SHA-256, for run reports.
@@ -49,6 +51,7 @@ use careblock_core::Crs;
 
 mod checksum;
 mod error;
+mod flatgeobuf;
 mod geojson;
 mod geoparquet;
 mod gpkg;
@@ -63,6 +66,7 @@ mod write_parquet;
 
 pub use checksum::{InputFile, method_inputs, sha256_file};
 pub use error::IoError;
+pub use flatgeobuf::{read_flatgeobuf, write_flatgeobuf};
 pub use geojson::{parse_geojson, read_geojson};
 pub use geoparquet::read_geoparquet;
 pub use gpkg::{GpkgLayer, write_gpkg};
@@ -99,8 +103,8 @@ pub struct ReadReport {
 
 /// Reads a vector layer, choosing the reader by the file's extension: `.geojson`/`.json` →
 /// [`read_geojson`], `.shp` → [`read_shapefile`], `.parquet`/`.geoparquet` →
-/// [`read_geoparquet`], anything else (`.gpkg`, `.fgb`, `.gdb`, ...) → `read_ogr` when built
-/// with the `gdal` feature, else [`IoError::UnsupportedFormat`].
+/// [`read_geoparquet`], `.fgb` → [`read_flatgeobuf`], anything else (`.gpkg`, `.gdb`, ...) →
+/// `read_ogr` when built with the `gdal` feature, else [`IoError::UnsupportedFormat`].
 ///
 /// The layer's `name` is the path as given, so every later message names the file.
 pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::Layer, ReadReport), IoError> {
@@ -109,13 +113,14 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<(careblock_core::La
         "geojson" | "json" => read_geojson(path, opts),
         "shp" => read_shapefile(path, opts),
         "parquet" | "geoparquet" => read_geoparquet(path, opts),
+        "fgb" => read_flatgeobuf(path, opts),
         #[cfg(feature = "gdal")]
         _ => read_ogr(path, None, opts),
         #[cfg(not(feature = "gdal"))]
         _ => Err(IoError::UnsupportedFormat {
             path: path.display().to_string(),
             reason: format!(
-                "cannot read {} files: without GDAL careblock reads .geojson, .json, .shp and GeoParquet (.parquet, .geoparquet) layers",
+                "cannot read {} files: without GDAL careblock reads .geojson, .json, .shp, GeoParquet (.parquet, .geoparquet) and FlatGeobuf (.fgb) layers",
                 describe_extension(&ext)
             ),
             extension: ext,

@@ -1,7 +1,7 @@
 //! Fuzzing with proptest (bounded cases, stable toolchain): arbitrary bytes and mutations of
 //! valid inputs go into the GeoJSON parser (both the plain and the parallel split path), the
-//! shapefile reader (`.shp`, `.shx` and `.dbf` mutated on disk), the CSV table reader and the
-//! method-file parser. The property: each returns `Ok` or `Err`, never panics; an `Ok` layer
+//! shapefile reader (`.shp`, `.shx` and `.dbf` mutated on disk), the FlatGeobuf reader (files
+//! with and without spatial index), the CSV table reader and the method-file parser. The property: each returns `Ok` or `Err`, never panics; an `Ok` layer
 //! has unique ids and one geometry and one attribute row per id.
 //!
 //! Case counts keep the whole file well under a minute in a debug build; set `PROPTEST_CASES`
@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use careblock_core::Crs;
 use careblock_core::Layer;
-use careblock_io::{ReadOptions, parse_geojson, read_shapefile, read_table_with_key};
+use careblock_io::{
+    ReadOptions, parse_geojson, read_flatgeobuf, read_shapefile, read_table_with_key, write_flatgeobuf,
+};
 use careblock_method::Method;
 use proptest::prelude::*;
 
@@ -345,6 +347,108 @@ proptest! {
         let mut files = shapefile_seed();
         files[which] = bytes;
         read_shp(&files, None)?;
+    }
+}
+
+// ---------------------------------------------------------------- FlatGeobuf
+
+/// Two valid FlatGeobuf files written by careblock from the small GeoJSON seed: as it is (a
+/// null geometry, so no spatial index, and mixed geometry types) and without its null and line
+/// (all polygons and points: with a packed Hilbert R-tree index).
+fn flatgeobuf_seeds() -> &'static [Vec<u8>; 2] {
+    static SEEDS: std::sync::OnceLock<[Vec<u8>; 2]> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let (layer, _) =
+            parse_geojson("s.geojson", SMALL_GEOJSON.as_bytes(), &ReadOptions::default()).unwrap();
+        let d = case_dir("fgb-seed");
+        let plain = d.join("plain.fgb");
+        write_flatgeobuf(&plain, &layer, "id").unwrap();
+        let keep: Vec<usize> = (0..3).collect();
+        let indexed = Layer::new(
+            "indexed",
+            keep.iter().map(|&i| layer.ids[i].clone()).collect(),
+            keep.iter().map(|&i| layer.geometries[i].clone()).collect(),
+            layer.attributes.head(Some(3)),
+            layer.crs,
+        )
+        .unwrap();
+        let with_index = d.join("indexed.fgb");
+        write_flatgeobuf(&with_index, &indexed, "id").unwrap();
+        [std::fs::read(plain).unwrap(), std::fs::read(with_index).unwrap()]
+    })
+}
+
+fn read_fgb(bytes: &[u8], id_field: Option<&str>) -> Result<(), TestCaseError> {
+    let d = case_dir("fgb");
+    let p = d.join("f.fgb");
+    std::fs::write(&p, bytes).unwrap();
+    for close_rings in [false, true] {
+        let opts = ReadOptions {
+            id_field: id_field.map(str::to_string),
+            crs: None,
+            close_rings,
+        };
+        if let Ok((layer, _)) = read_flatgeobuf(&p, &opts) {
+            check_layer(&layer)?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+    Ok(())
+}
+
+#[test]
+fn flatgeobuf_seeds_are_valid() {
+    for (seed, n) in flatgeobuf_seeds().iter().zip([5, 3]) {
+        let d = case_dir("fgb-seed-read");
+        let p = d.join("f.fgb");
+        std::fs::write(&p, seed).unwrap();
+        let opts = ReadOptions {
+            id_field: Some("id".into()),
+            ..Default::default()
+        };
+        let (layer, _) = read_flatgeobuf(&p, &opts).unwrap();
+        assert_eq!(layer.len(), n);
+        assert_eq!(layer.crs, Crs::Geographic { epsg: 4326 });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn flatgeobuf_mutated(
+        which in 0usize..2,
+        e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+        cut in prop::option::of(any::<usize>()),
+        by_id in any::<bool>(),
+    ) {
+        let seed = &flatgeobuf_seeds()[which];
+        read_fgb(&mutate(seed, &e, cut), by_id.then_some("id"))?;
+    }
+
+    /// Edits confined to the header (its size prefix included), where the offsets and counts
+    /// that the rest of the file is read by are.
+    #[test]
+    fn flatgeobuf_mutated_header(
+        which in 0usize..2,
+        e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let mut bytes = flatgeobuf_seeds()[which].clone();
+        let header_end = 12 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+        for (i, v) in e {
+            bytes[8 + i % (header_end - 8)] = v;
+        }
+        read_fgb(&bytes, None)?;
+    }
+
+    #[test]
+    fn flatgeobuf_arbitrary_bytes(
+        magic in any::<bool>(),
+        bytes in prop::collection::vec(any::<u8>(), 0..400),
+    ) {
+        let mut file = if magic { b"fgb\x03fgb\x00".to_vec() } else { Vec::new() };
+        file.extend(bytes);
+        read_fgb(&file, None)?;
     }
 }
 

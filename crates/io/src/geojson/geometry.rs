@@ -18,9 +18,9 @@ pub(super) fn describe(n: &Nested) -> &'static str {
 }
 
 /// What the message of an unclosed ring says (careblock can close it: `Hint::FixInvalid`).
-pub(super) const NOT_CLOSED: &str = " is not closed: ";
+pub(crate) const NOT_CLOSED: &str = " is not closed: ";
 
-pub(super) fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -> Result<LineString, String> {
+pub(crate) fn ring(v: Vec<Coord>, label: &str, close: bool, closed: &mut bool) -> Result<LineString, String> {
     let mut v = v;
     if let (Some(&first), Some(&last)) = (v.first(), v.last())
         && first != last

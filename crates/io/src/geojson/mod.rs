@@ -18,7 +18,7 @@ mod assemble;
 mod columns;
 mod document;
 mod fast;
-mod geometry;
+pub(crate) mod geometry;
 mod raw;
 mod regions;
 mod split;

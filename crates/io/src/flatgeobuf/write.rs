@@ -1,0 +1,394 @@
+//! The FlatGeobuf writer.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+
+use careblock_core::crs::{ProjCache, Reprojection};
+use careblock_core::{Layer, WGS84};
+use flatbuffers::{FlatBufferBuilder, WIPOffset};
+use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent, hilbert_sort};
+use flatgeobuf::{
+    ColumnArgs, ColumnType, CrsArgs, Feature, FeatureArgs, GeometryArgs, GeometryType, Header, HeaderArgs,
+};
+use geo::orient::{Direction, Orient};
+use geo::{Coord, Geometry, Polygon};
+use polars::prelude::Column;
+use rayon::prelude::*;
+
+use super::{MAGIC, NODE_SIZE};
+use crate::write::{Values, atomic_write, values};
+use crate::{IoError, path_name};
+
+/// Writes `layer` as FlatGeobuf at `path`, atomically (a temporary file beside it, renamed when
+/// complete).
+///
+/// - Columns: `id_column` with the layer's ids first (unless the layer already has a column of
+///   that name), then every attribute column: integers → Long, other numbers → Double,
+///   booleans → Bool, anything else → String (as text); a null is a property left out.
+/// - Geometries: in lon/lat, EPSG:4326 in the header, as [`crate::write_geoparquet`] and
+///   [`crate::write_geojson`] write them (reprojected from the layer's CRS, full doubles, no
+///   rounding); polygons with counter-clockwise exteriors and clockwise holes. The header's
+///   geometry type is the layers' one type, or Unknown with each feature's type when they mix
+///   (Polygon and MultiPolygon stay what they are). Lines, rectangles and triangles are written
+///   as LineString and Polygon.
+/// - Index: a packed Hilbert R-tree (node size 16, as GDAL writes it), the features in its
+///   order, so the file's feature order is the index's, not the layer's (read back, the ids
+///   tell the features apart). A layer with a null or empty geometry is written without index,
+///   in layer order: the index cannot hold a feature without geometry.
+///
+/// The same layer always gives the same bytes.
+pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(), IoError> {
+    let name = path_name(path);
+    let mut columns: Vec<(String, Values)> = Vec::with_capacity(layer.attributes.width() + 1);
+    if layer.attributes.column(id_column).is_err() {
+        let ids = Column::new(id_column.into(), &layer.ids);
+        columns.push((id_column.to_string(), values(&name, &ids)?));
+    }
+    for c in layer.attributes.columns() {
+        columns.push((c.name().to_string(), values(&name, c)?));
+    }
+    if columns.len() > usize::from(u16::MAX) + 1 {
+        return Err(IoError::format(
+            &name,
+            format!(
+                "{} columns; a FlatGeobuf file holds at most 65,536",
+                columns.len()
+            ),
+        ));
+    }
+
+    let kinds: BTreeSet<u8> = layer.geometries.iter().flatten().map(|g| kind(g).0).collect();
+    let geometry_type = match kinds.iter().next() {
+        Some(&k) if kinds.len() == 1 => GeometryType(k),
+        _ => GeometryType::Unknown,
+    };
+    let typed = geometry_type == GeometryType::Unknown;
+    let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
+
+    // Each feature encoded on its own (in parallel, in order), with its bounding box.
+    let features: Vec<(Vec<u8>, NodeItem)> = (0..layer.len())
+        .into_par_iter()
+        .with_min_len(256)
+        .map_init(
+            || (ProjCache::default(), FlatBufferBuilder::new(), Vec::new()),
+            |(cache, fbb, props), i| {
+                let g = match &layer.geometries[i] {
+                    None => None,
+                    Some(g) => {
+                        let mut g = prepared(g);
+                        if let Some(r) = &to_wgs84 {
+                            r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
+                                .map_err(|e| IoError::crs(&name, e))?;
+                        }
+                        Some(g)
+                    }
+                };
+                properties(&columns, i, props);
+                let mut bbox = NodeItem::create(i as u64);
+                let bytes = feature(fbb, g.as_ref(), typed, props, &mut bbox);
+                Ok((bytes, bbox))
+            },
+        )
+        // In order, so that the first failing feature is the one named.
+        .collect::<Vec<Result<_, IoError>>>()
+        .into_iter()
+        .collect::<Result<_, IoError>>()?;
+
+    let nodes: Vec<NodeItem> = features.iter().map(|(_, bbox)| bbox.clone()).collect();
+    let extent = calc_extent(&nodes);
+    let indexed = !nodes.is_empty() && nodes.iter().all(|b| b.min_x <= b.max_x && b.min_y <= b.max_y);
+    let (order, tree) = if indexed {
+        let mut sorted = nodes;
+        hilbert_sort(&mut sorted, &extent);
+        let order: Vec<usize> = sorted.iter().map(|node| node.offset as usize).collect();
+        let mut offset = 0u64;
+        for node in &mut sorted {
+            let size = features[node.offset as usize].0.len() as u64;
+            node.offset = offset;
+            offset += size;
+        }
+        let tree = PackedRTree::build(&sorted, &extent, NODE_SIZE)
+            .map_err(|e| IoError::format(&name, format!("cannot build the spatial index: {e}")))?;
+        (order, Some(tree))
+    } else {
+        ((0..features.len()).collect(), None)
+    };
+
+    let layer_name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let header = header(
+        &layer_name,
+        &columns,
+        geometry_type,
+        features.len() as u64,
+        tree.is_some(),
+        &extent,
+    );
+    let io = |e: std::io::Error| IoError::io(&name, e);
+    atomic_write(path, |w| {
+        w.write_all(&MAGIC).map_err(io)?;
+        w.write_all(&header).map_err(io)?;
+        if let Some(tree) = &tree {
+            tree.stream_write(w).map_err(io)?;
+        }
+        for i in order {
+            w.write_all(&features[i].0).map_err(io)?;
+        }
+        Ok(())
+    })
+}
+
+/// The FlatGeobuf type a geometry is written as.
+fn kind(g: &Geometry<f64>) -> GeometryType {
+    match g {
+        Geometry::Point(_) => GeometryType::Point,
+        Geometry::Line(_) | Geometry::LineString(_) => GeometryType::LineString,
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => GeometryType::Polygon,
+        Geometry::MultiPoint(_) => GeometryType::MultiPoint,
+        Geometry::MultiLineString(_) => GeometryType::MultiLineString,
+        Geometry::MultiPolygon(_) => GeometryType::MultiPolygon,
+        Geometry::GeometryCollection(_) => GeometryType::GeometryCollection,
+    }
+}
+
+/// The geometry as written: polygons oriented (counter-clockwise exteriors, clockwise holes),
+/// lines as linestrings, rectangles and triangles as polygons.
+fn prepared(g: &Geometry<f64>) -> Geometry<f64> {
+    match g {
+        Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
+        Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.orient(Direction::Default)),
+        Geometry::Rect(r) => Geometry::Polygon(r.to_polygon().orient(Direction::Default)),
+        Geometry::Triangle(t) => Geometry::Polygon(t.to_polygon().orient(Direction::Default)),
+        Geometry::Line(l) => Geometry::LineString(vec![l.start, l.end].into()),
+        Geometry::GeometryCollection(gc) => Geometry::GeometryCollection(gc.iter().map(prepared).collect()),
+        other => other.clone(),
+    }
+}
+
+fn column_type(v: &Values) -> ColumnType {
+    match v {
+        Values::Int(_) => ColumnType::Long,
+        Values::Float(_) => ColumnType::Double,
+        Values::Bool(_) => ColumnType::Bool,
+        Values::Str(_) | Values::Null => ColumnType::String,
+    }
+}
+
+/// Feature `i`'s properties, encoded as FlatGeobuf does: for each non-null value, the column's
+/// index (u16) and the value (little-endian; text as its byte length (u32) and UTF-8 bytes).
+fn properties(columns: &[(String, Values)], i: usize, out: &mut Vec<u8>) {
+    out.clear();
+    for (c, (_, v)) in columns.iter().enumerate() {
+        let c = (c as u16).to_le_bytes();
+        match v {
+            Values::Int(ca) => {
+                if let Some(x) = ca.get(i) {
+                    out.extend_from_slice(&c);
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+            Values::Float(ca) => {
+                if let Some(x) = ca.get(i) {
+                    out.extend_from_slice(&c);
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+            Values::Bool(ca) => {
+                if let Some(b) = ca.get(i) {
+                    out.extend_from_slice(&c);
+                    out.push(u8::from(b));
+                }
+            }
+            Values::Str(ca) => {
+                if let Some(s) = ca.get(i) {
+                    out.extend_from_slice(&c);
+                    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                    out.extend_from_slice(s.as_bytes());
+                }
+            }
+            Values::Null => {}
+        }
+    }
+}
+
+/// One size-prefixed feature; `bbox` grows to the geometry's bounding box.
+fn feature(
+    fbb: &mut FlatBufferBuilder<'_>,
+    g: Option<&Geometry<f64>>,
+    typed: bool,
+    props: &[u8],
+    bbox: &mut NodeItem,
+) -> Vec<u8> {
+    fbb.reset();
+    let geometry = g.map(|g| geometry(fbb, g, typed, bbox));
+    let properties = (!props.is_empty()).then(|| fbb.create_vector(props));
+    let f = Feature::create(
+        fbb,
+        &FeatureArgs {
+            geometry,
+            properties,
+            columns: None,
+        },
+    );
+    fbb.finish_size_prefixed(f, None);
+    fbb.finished_data().to_vec()
+}
+
+/// A geometry of coordinate runs: their `xy` and, for more than one run, their `ends`.
+fn runs<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    runs: &[&[Coord]],
+    type_: GeometryType,
+    bbox: &mut NodeItem,
+) -> WIPOffset<flatgeobuf::Geometry<'a>> {
+    let total: usize = runs.iter().map(|r| r.len()).sum();
+    let mut xy = Vec::with_capacity(total * 2);
+    let mut ends = Vec::with_capacity(runs.len());
+    for r in runs {
+        for c in *r {
+            xy.push(c.x);
+            xy.push(c.y);
+            bbox.expand_xy(c.x, c.y);
+        }
+        ends.push((xy.len() / 2) as u32);
+    }
+    let ends = (runs.len() > 1).then(|| fbb.create_vector(&ends));
+    let xy = (!xy.is_empty()).then(|| fbb.create_vector(&xy));
+    flatgeobuf::Geometry::create(
+        fbb,
+        &GeometryArgs {
+            xy,
+            ends,
+            type_,
+            ..Default::default()
+        },
+    )
+}
+
+fn polygon<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    p: &Polygon<f64>,
+    type_: GeometryType,
+    bbox: &mut NodeItem,
+) -> WIPOffset<flatgeobuf::Geometry<'a>> {
+    let rings: Vec<&[Coord]> = std::iter::once(p.exterior())
+        .filter(|e| !e.0.is_empty())
+        .chain(p.interiors())
+        .map(|r| &r.0[..])
+        .collect();
+    runs(fbb, &rings, type_, bbox)
+}
+
+/// A geometry; its type is written when `typed` (the header's type is Unknown, or it is a
+/// part of a collection).
+fn geometry<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    g: &Geometry<f64>,
+    typed: bool,
+    bbox: &mut NodeItem,
+) -> WIPOffset<flatgeobuf::Geometry<'a>> {
+    let type_ = if typed { kind(g) } else { GeometryType::Unknown };
+    match g {
+        Geometry::Point(p) => runs(fbb, &[&[p.0]], type_, bbox),
+        Geometry::MultiPoint(mp) => {
+            let cs: Vec<Coord> = mp.iter().map(|p| p.0).collect();
+            runs(fbb, &[&cs], type_, bbox)
+        }
+        Geometry::LineString(ls) => runs(fbb, &[&ls.0], type_, bbox),
+        Geometry::Line(l) => runs(fbb, &[&[l.start, l.end]], type_, bbox),
+        Geometry::MultiLineString(m) => {
+            let lines: Vec<&[Coord]> = m.iter().map(|l| &l.0[..]).collect();
+            runs(fbb, &lines, type_, bbox)
+        }
+        Geometry::Polygon(p) => polygon(fbb, p, type_, bbox),
+        Geometry::Rect(r) => polygon(fbb, &r.to_polygon(), type_, bbox),
+        Geometry::Triangle(t) => polygon(fbb, &t.to_polygon(), type_, bbox),
+        Geometry::MultiPolygon(m) => {
+            let parts: Vec<_> = m
+                .iter()
+                .map(|p| polygon(fbb, p, GeometryType::Unknown, bbox))
+                .collect();
+            let parts = fbb.create_vector(&parts);
+            flatgeobuf::Geometry::create(
+                fbb,
+                &GeometryArgs {
+                    parts: Some(parts),
+                    type_,
+                    ..Default::default()
+                },
+            )
+        }
+        Geometry::GeometryCollection(gc) => {
+            let parts: Vec<_> = gc.iter().map(|p| geometry(fbb, p, true, bbox)).collect();
+            let parts = fbb.create_vector(&parts);
+            flatgeobuf::Geometry::create(
+                fbb,
+                &GeometryArgs {
+                    parts: Some(parts),
+                    type_,
+                    ..Default::default()
+                },
+            )
+        }
+    }
+}
+
+/// The size-prefixed header: the layer's name, its columns, geometry type, feature count,
+/// extent, the index node size (0 without index) and EPSG:4326.
+fn header(
+    name: &str,
+    columns: &[(String, Values)],
+    geometry_type: GeometryType,
+    features: u64,
+    indexed: bool,
+    extent: &NodeItem,
+) -> Vec<u8> {
+    let mut fbb = FlatBufferBuilder::new();
+    let cols: Vec<_> = columns
+        .iter()
+        .map(|(n, v)| {
+            let name = fbb.create_string(n);
+            flatgeobuf::Column::create(
+                &mut fbb,
+                &ColumnArgs {
+                    name: Some(name),
+                    type_: column_type(v),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let cols = fbb.create_vector(&cols);
+    let envelope = (extent.min_x <= extent.max_x && extent.min_y <= extent.max_y)
+        .then(|| fbb.create_vector(&[extent.min_x, extent.min_y, extent.max_x, extent.max_y]));
+    let org = fbb.create_string("EPSG");
+    let crs_name = fbb.create_string("WGS 84");
+    let crs = flatgeobuf::Crs::create(
+        &mut fbb,
+        &CrsArgs {
+            org: Some(org),
+            code: WGS84.epsg() as i32,
+            name: Some(crs_name),
+            ..Default::default()
+        },
+    );
+    let name = fbb.create_string(name);
+    let header = Header::create(
+        &mut fbb,
+        &HeaderArgs {
+            name: Some(name),
+            envelope,
+            geometry_type,
+            columns: Some(cols),
+            features_count: features,
+            index_node_size: if indexed { NODE_SIZE } else { 0 },
+            crs: Some(crs),
+            ..Default::default()
+        },
+    );
+    fbb.finish_size_prefixed(header, None);
+    fbb.finished_data().to_vec()
+}
