@@ -171,6 +171,11 @@ pub struct RunArgs {
     /// Repair invalid polygons with make-valid instead of refusing them.
     #[arg(long)]
     pub fix_invalid: bool,
+    /// Output formats, overriding the method's [output]: a list for every layer
+    /// (geojson,csv,gpkg,flatgeobuf,geoparquet or auto), or LAYER=LIST for one of units,
+    /// districts, sites, catchments, uncovered; repeatable.
+    #[arg(long = "format", value_name = "FORMATS")]
+    pub format: Vec<String>,
 }
 
 const INTERPOLATE_EXAMPLE: &str = "\

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use careblock_index::{Assessment, Level};
 use careblock_io::{method_inputs, read_method};
 use careblock_pipeline::{self as pipeline, LoadOptions};
-use careblock_report::write_outputs;
+use careblock_report::{FormatRequest, write_outputs};
 use careblock_siting::plan::{Plan, SiteStatus, Tier};
 
 use crate::args::RunArgs;
@@ -16,6 +16,8 @@ use crate::progress::Stages;
 
 pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let mut stages = Stages::new(quiet);
+    // A bad --format is refused before anything is read.
+    let formats = FormatRequest::parse(&a.format).map_err(anyhow::Error::msg)?;
     let method = read_method(&a.method)?;
     let base = a.method.parent().unwrap_or(Path::new(""));
     let input_files = method_inputs(&method, &a.method, base)?;
@@ -23,8 +25,8 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         fix_invalid: a.fix_invalid,
     };
     let run = pipeline::run(method, base, &options, &mut stages)?;
-    stages.run("write", "writing the layers", || {
-        write_outputs(&run, &a.out, &input_files)
+    let written = stages.run("write", "writing the layers", || {
+        write_outputs(&run, &a.out, &input_files, &formats)
     })?;
     // Wall times change from run to run: they go to their own file and the terminal, so that
     // run.json and every layer stay byte-identical for the same inputs.
@@ -36,7 +38,10 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             print!("{}", siting_summary(p));
         }
         println!("timings: {}", stages.line());
-        println!("wrote {}", a.out.display());
+        println!("wrote {}:", a.out.display());
+        for w in &written {
+            println!("  {}: {} ({})", w.layer, w.files().join(", "), w.reason);
+        }
     }
     Ok(())
 }

@@ -432,3 +432,193 @@ fn gpkg_and_styles_do_not_depend_on_the_thread_count_and_pass_gdal_validation() 
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Runs the Bogotá preset with extra arguments, or with `method` (a copy of the preset whose
+/// paths point at the bundled data) instead.
+fn run_with(tag: &str, method: Option<&Path>, extra: &[&str]) -> (PathBuf, String) {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("qgis_outputs")
+        .join(tag);
+    let _ = std::fs::remove_dir_all(&out);
+    let default = example("bogota.toml");
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .arg("run")
+        .arg(method.unwrap_or(&default))
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (out, stdout)
+}
+
+/// `outputs` of run.json: layer → (files, reason).
+fn written(out: &Path) -> BTreeMap<String, (Vec<String>, String)> {
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    run["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let files = o["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect();
+            (
+                o["layer"].as_str().unwrap().to_string(),
+                (files, o["reason"].as_str().unwrap().to_string()),
+            )
+        })
+        .collect()
+}
+
+/// Every layer as FlatGeobuf and GeoParquet (`--format`): the files GDAL opens (FlatGeobuf)
+/// and careblock reads back hold the GeoJSON's features and values, with a style beside each;
+/// no GeoPackage is written when no layer asks for one; run.json says what went where.
+#[test]
+fn format_writes_every_layer_as_flatgeobuf_and_geoparquet_readable_back() {
+    use careblock_io::{ReadOptions, read_layer};
+    let (out, stdout) = run_with("formats", None, &["--format", "geojson,fgb,parquet"]);
+    assert!(
+        !out.join("careblock.gpkg").exists(),
+        "no layer asked for the GeoPackage"
+    );
+    assert!(
+        stdout.contains("units: units.geojson, units.fgb, units.parquet (--format)"),
+        "{stdout}"
+    );
+    let w = written(&out);
+    let gdal = have_ogrinfo();
+    for layer in LAYERS {
+        assert_eq!(
+            w[layer].0,
+            [
+                format!("{layer}.geojson"),
+                format!("{layer}.fgb"),
+                format!("{layer}.parquet")
+            ]
+        );
+        assert!(out.join(format!("{layer}.qml")).is_file(), "{layer}.qml");
+        let opts = ReadOptions {
+            id_field: Some("id".into()),
+            ..ReadOptions::default()
+        };
+        if layer == "sites" || layer == "catchments" {
+            // An existing block and a proposed site may share an id: the rows of these layers
+            // are counted here, their values compared through the other layers.
+            let text = std::fs::read_to_string(out.join(format!("{layer}.geojson"))).unwrap();
+            let n = serde_json::from_str::<Value>(&text).unwrap()["features"]
+                .as_array()
+                .unwrap()
+                .len();
+            for ext in ["fgb", "parquet"] {
+                let path = out.join(format!("{layer}.{ext}"));
+                let (got, _) = read_layer(&path, &ReadOptions::default()).unwrap();
+                assert_eq!(got.len(), n, "{layer}.{ext}");
+            }
+            continue;
+        }
+        let (gj, _) = read_layer(&out.join(format!("{layer}.geojson")), &ReadOptions::default()).unwrap();
+        let by_id = |l: &careblock_core::Layer| -> BTreeMap<String, usize> {
+            l.ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect()
+        };
+        let want = by_id(&gj);
+        for ext in ["fgb", "parquet"] {
+            let path = out.join(format!("{layer}.{ext}"));
+            let (got, _) = read_layer(&path, &opts).unwrap();
+            let have = by_id(&got);
+            assert_eq!(
+                have.keys().collect::<Vec<_>>(),
+                want.keys().collect::<Vec<_>>(),
+                "{layer}.{ext}: ids"
+            );
+            assert_eq!(got.crs.epsg(), 4326, "{layer}.{ext}: lon/lat");
+            for col in gj.attributes.get_column_names() {
+                let (a, b) = (
+                    gj.attributes.column(col).unwrap(),
+                    got.attributes.column(col).unwrap(),
+                );
+                for (id, &i) in &want {
+                    let (x, y) = (
+                        a.get(i).unwrap().to_string(),
+                        b.get(have[id]).unwrap().to_string(),
+                    );
+                    assert_eq!(x, y, "{layer}.{ext}: {col} of {id}");
+                }
+            }
+            if gdal && ext == "fgb" {
+                let info = ogrinfo(&["-ro", "-so", "-al"], &path);
+                assert!(
+                    info.contains(&format!("Feature Count: {}", gj.len())),
+                    "{layer}.fgb: {info}"
+                );
+            }
+        }
+    }
+}
+
+/// "auto" above `large` units: the unit-level layers (units, uncovered) go to FlatGeobuf and
+/// GeoParquet, the planner's layers to GeoJSON and the GeoPackage, and the terminal and
+/// run.json say why.
+#[test]
+fn auto_moves_the_unit_level_layers_of_a_large_run_out_of_the_geopackage() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("qgis_outputs/large_method");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let text = std::fs::read_to_string(example("bogota.toml"))
+        .unwrap()
+        .replace("\"../data/", &format!("\"{}/", data.display()));
+    let method = dir.join("bogota_large.toml");
+    std::fs::write(&method, format!("{text}\n[output]\nlarge = 100\n")).unwrap();
+    let (out, stdout) = run_with("large", Some(&method), &[]);
+    let w = written(&out);
+    assert_eq!(w["units"].0, ["units.fgb", "units.parquet", "units.csv"]);
+    assert_eq!(w["uncovered"].0, ["uncovered.fgb", "uncovered.parquet"]);
+    assert_eq!(w["sites"].0, ["sites.geojson", "sites.csv", "careblock.gpkg"]);
+    assert!(
+        w["units"].1.contains("641 units > large = 100"),
+        "{}",
+        w["units"].1
+    );
+    assert!(stdout.contains("641 units > large = 100"), "{stdout}");
+    assert!(!out.join("units.geojson").exists());
+    if have_ogrinfo() {
+        let info = ogrinfo(&["-ro", "-q"], &out.join("careblock.gpkg"));
+        for layer in ["districts", "sites", "catchments"] {
+            assert!(
+                info.contains(&format!(": {layer} ")),
+                "{layer} in the GeoPackage: {info}"
+            );
+        }
+        assert!(!info.contains(": units "), "{info}");
+    }
+    // A bad list in the method is refused with its key, before anything is written.
+    std::fs::write(
+        &method,
+        format!("{text}\n[output]\nformats = [\"geojson\", \"shp\"]\n"),
+    )
+    .unwrap();
+    let bad = out.with_file_name("bad");
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .arg("run")
+        .arg(&method)
+        .arg("--out")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("output.formats") && stderr.contains("\"shp\""),
+        "{stderr}"
+    );
+    assert!(!bad.exists());
+}

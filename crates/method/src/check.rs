@@ -29,6 +29,7 @@ impl Method {
             self.check_network(),
             self.check_expressions(),
             self.check_coarse_rates(),
+            self.check_output(),
         ]
         .into_iter()
         .filter_map(Result::err)
@@ -352,6 +353,43 @@ impl Method {
             self.visit(col, stack, done)?;
         }
         done.extend(stack.pop());
+        Ok(())
+    }
+
+    /// `[output]`: known format and layer names, a `large` threshold above 0.
+    fn check_output(&self) -> Result<(), MethodError> {
+        use crate::output::LAYERS;
+        let o = &self.spec.output;
+        if let Err(e) = o.formats() {
+            let span = o.formats.as_ref().map_or(0..0, |f| f.span());
+            return Err(self.invalid(span, "output.formats", e));
+        }
+        if let Some(l) = &o.large
+            && *l.get_ref() == 0
+        {
+            return Err(self.invalid(l.span(), "output.large", "must be a number of units > 0"));
+        }
+        for (name, list) in &o.layers {
+            let key = format!("output.layers.{name}");
+            if !LAYERS.contains(&name.as_str()) {
+                return Err(self.invalid(
+                    list.span(),
+                    key,
+                    format!("no output layer is named {name:?}; layers: {}", LAYERS.join(", ")),
+                ));
+            }
+            match o.layer(name) {
+                Err(e) => return Err(self.invalid(list.span(), key, e)),
+                Ok(Some(f)) if f.is_empty() => {
+                    return Err(self.invalid(
+                        list.span(),
+                        key,
+                        "the list is empty: give at least one format",
+                    ));
+                }
+                Ok(_) => {}
+            }
+        }
         Ok(())
     }
 

@@ -30,6 +30,7 @@ pub mod expr;
 mod index;
 mod inputs;
 mod network;
+pub mod output;
 mod siting;
 
 pub use access::AccessSpec;
@@ -155,6 +156,9 @@ pub struct MethodSpec {
     /// The street network for walking distances (`[network]`), used by `distance = "network"`
     /// in `[siting]` and `[access]`.
     pub network: Option<NetworkSpec>,
+    /// The formats of the output layers (`[output]`).
+    #[serde(default)]
+    pub output: output::OutputSpec,
 }
 
 impl Method {

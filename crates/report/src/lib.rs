@@ -12,11 +12,13 @@
     reason = "errors carry the file, feature id, field and value they concern; they are built once per failed run, never in a hot loop"
 )]
 
+pub mod formats;
 pub mod html;
 mod outputs;
 pub mod page;
 pub mod qml;
 pub mod sites;
 
+pub use formats::{FormatRequest, LayerFormats};
 pub use html::{HtmlReport, render_report};
 pub use outputs::write_outputs;

@@ -1,23 +1,36 @@
-//! The folder `careblock run` writes: each level as GeoJSON and CSV, the site layers and
-//! tables, a `.qml` style beside every layer, `careblock.gpkg` with every layer and its style,
-//! `report.html`, and `run.json`. Everything is computed before the first file is written, and
-//! each file is written atomically.
+//! The folder `careblock run` writes: every layer (units, districts, sites, catchments,
+//! uncovered) in the formats [`crate::formats::resolve`] chooses (GeoJSON, CSV, FlatGeobuf,
+//! GeoParquet, a table of `careblock.gpkg` with its style), a `.qml` style beside every layer,
+//! the siting's tables (`assignments.csv`, `equity.csv`), `report.html`, and `run.json` (which
+//! lists what was written where and why). Everything is computed before the first file is
+//! written, and each file is written atomically.
 
 use std::path::Path;
 
 use careblock_core::Layer;
 use careblock_core::polars::prelude::DataFrame;
 use careblock_index::{Assessment, Level};
-use careblock_io::{GpkgLayer, InputFile, IoError, write_csv, write_geojson, write_gpkg, write_text};
+use careblock_io::{
+    GpkgLayer, InputFile, IoError, write_csv, write_flatgeobuf, write_geojson, write_geoparquet, write_gpkg,
+    write_text,
+};
+use careblock_method::output::Format;
 use careblock_pipeline::Run;
 use careblock_pipeline::results::run_report;
 use careblock_siting::plan::{Plan, SiteStatus};
 
+use crate::formats::{FormatRequest, LayerFormats, resolve};
 use crate::{page, qml, sites};
 
-/// Writes every output of `run` into `dir` (created if missing); `input_files` are the method's
-/// inputs with their checksums, for `run.json`.
-pub fn write_outputs(run: &Run, dir: &Path, input_files: &[InputFile]) -> Result<(), IoError> {
+/// Writes every output of `run` into `dir` (created if missing), each layer in the formats the
+/// method's `[output]` and `request` (`--format`) ask for; `input_files` are the method's
+/// inputs with their checksums, for `run.json`. Returns what was written, layer by layer.
+pub fn write_outputs(
+    run: &Run,
+    dir: &Path,
+    input_files: &[InputFile],
+    request: &FormatRequest,
+) -> Result<Vec<LayerFormats>, IoError> {
     let (units_df, districts_df) = run.level_tables()?;
     let inputs = &run.inputs;
     std::fs::create_dir_all(dir).map_err(|e| IoError::io(dir.display().to_string(), e))?;
@@ -25,7 +38,6 @@ pub fn write_outputs(run: &Run, dir: &Path, input_files: &[InputFile]) -> Result
     if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
         layers.push(level_layer("districts", layer, df));
     }
-    let levels = layers.len();
     let site_tables = match &run.plan {
         None => None,
         Some(p) => {
@@ -34,19 +46,21 @@ pub fn write_outputs(run: &Run, dir: &Path, input_files: &[InputFile]) -> Result
             Some(tables)
         }
     };
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+    let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
     let styles = styles(&layers, &run.assessment, run.plan.as_ref())?;
     // The GeoPackage (SQLite, one thread) is built while the other files are written, and
     // the report (its maps simplify every polygon) beside the layers.
     let (gpkg, (files, report)) = rayon::join(
-        || write_gpkg_file(dir, &layers, &styles),
+        || write_gpkg_file(dir, &layers, &styles, &chosen),
         || {
             rayon::join(
                 || -> Result<(), IoError> {
-                    for l in &layers[..levels] {
-                        write_level(dir, l)?;
+                    for (l, c) in layers.iter().zip(&chosen) {
+                        write_layer(dir, l, c)?;
                     }
                     if let Some(t) = &site_tables {
-                        sites::write(dir, &layers[levels..], t)?;
+                        sites::write_tables(dir, t)?;
                     }
                     for (l, style) in layers.iter().zip(&styles) {
                         write_text(&dir.join(format!("{}.qml", l.name)), style)?;
@@ -58,7 +72,7 @@ pub fn write_outputs(run: &Run, dir: &Path, input_files: &[InputFile]) -> Result
         },
     );
     files.and(report).and(gpkg)?;
-    let report = run_report(
+    let mut report = run_report(
         &run.method,
         &run.assessment,
         &inputs.notes,
@@ -66,9 +80,28 @@ pub fn write_outputs(run: &Run, dir: &Path, input_files: &[InputFile]) -> Result
         input_files,
         run.plan.as_ref().map(|p| (p, &inputs.units)),
     );
+    if let Some(obj) = report.as_object_mut() {
+        obj.insert("outputs".into(), outputs_json(&chosen));
+    }
     let text =
         serde_json::to_string_pretty(&report).map_err(|e| IoError::format("run.json", e.to_string()))?;
-    write_text(&dir.join("run.json"), &text)
+    write_text(&dir.join("run.json"), &text)?;
+    Ok(chosen)
+}
+
+/// `run.json`'s `outputs`: per layer, its formats, files and why.
+fn outputs_json(chosen: &[LayerFormats]) -> serde_json::Value {
+    chosen
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "layer": c.layer,
+                "formats": c.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                "files": c.files(),
+                "reason": c.reason,
+            })
+        })
+        .collect()
 }
 
 /// One level as an output layer (in the working CRS): the input's ids and geometries with the
@@ -83,13 +116,20 @@ fn level_layer(stem: &str, layer: &Layer, df: DataFrame) -> Layer {
     }
 }
 
-/// Writes a level as CSV and GeoJSON.
-fn write_level(dir: &Path, out: &Layer) -> Result<(), IoError> {
-    write_csv(
-        &dir.join(format!("{}.csv", out.name)),
-        &mut out.attributes.clone(),
-    )?;
-    write_geojson(&dir.join(format!("{}.geojson", out.name)), out)?;
+/// Writes one layer in each of its file formats (its GeoPackage table is written with the
+/// others).
+fn write_layer(dir: &Path, out: &Layer, c: &LayerFormats) -> Result<(), IoError> {
+    for &f in &c.formats {
+        let Some(file) = f.file(&out.name) else { continue };
+        let path = dir.join(file);
+        match f {
+            Format::GeoJson => write_geojson(&path, out)?,
+            Format::Csv => write_csv(&path, &mut out.attributes.clone())?,
+            Format::FlatGeobuf => write_flatgeobuf(&path, out, "id")?,
+            Format::GeoParquet => write_geoparquet(&path, out, "id")?,
+            Format::Gpkg => {}
+        }
+    }
     Ok(())
 }
 
@@ -124,17 +164,27 @@ fn styles(layers: &[Layer], r: &Assessment, siting: Option<&Plan>) -> Result<Vec
         .collect()
 }
 
-/// `careblock.gpkg`: every layer (in the working CRS) with its style as the default.
-fn write_gpkg_file(dir: &Path, layers: &[Layer], styles: &[String]) -> Result<(), IoError> {
+/// `careblock.gpkg`: the layers asked for there (in the working CRS), each with its style as
+/// the default; no file when none is.
+fn write_gpkg_file(
+    dir: &Path,
+    layers: &[Layer],
+    styles: &[String],
+    chosen: &[LayerFormats],
+) -> Result<(), IoError> {
     let gpkg: Vec<GpkgLayer<'_>> = layers
         .iter()
         .zip(styles)
-        .map(|(l, style)| GpkgLayer {
+        .zip(chosen)
+        .filter(|(_, c)| c.has(Format::Gpkg))
+        .map(|((l, style), _)| GpkgLayer {
             name: &l.name,
             layer: l,
             style: Some(style),
         })
         .collect();
-    write_gpkg(&dir.join("careblock.gpkg"), &gpkg)?;
+    if !gpkg.is_empty() {
+        write_gpkg(&dir.join("careblock.gpkg"), &gpkg)?;
+    }
     Ok(())
 }

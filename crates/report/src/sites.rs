@@ -8,7 +8,7 @@ use careblock_core::Crs;
 use careblock_core::Layer;
 use careblock_core::polars::prelude::DataFrame;
 use careblock_io::IoError;
-use careblock_io::{write_csv, write_geojson};
+use careblock_io::write_csv;
 use careblock_pipeline::results::{assignments_table, equity_table, sites_table, uncovered_table};
 use careblock_siting::plan::{Plan, SiteStatus, circle};
 use geo::{Geometry, MultiPolygon};
@@ -83,15 +83,11 @@ pub fn outputs(
     ))
 }
 
-/// Writes sites (.geojson, .csv), catchments (.geojson), assignments (.csv), uncovered units
-/// (.geojson) and, with the equity rule, equity.csv; `layers` are the three of [`outputs`].
-pub fn write(dir: &Path, layers: &[Layer], t: &Tables) -> Result<(), IoError> {
+/// Writes the siting's tables: assignments (.csv) and, with the equity rule, equity.csv (the
+/// three layers of [`outputs`] are written with the others).
+pub fn write_tables(dir: &Path, t: &Tables) -> Result<(), IoError> {
     if let Some(e) = &t.equity {
         write_csv(&dir.join("equity.csv"), &mut e.clone())?;
-    }
-    write_csv(&dir.join("sites.csv"), &mut layers[0].attributes.clone())?;
-    for l in layers {
-        write_geojson(&dir.join(format!("{}.geojson", l.name)), l)?;
     }
     write_csv(&dir.join("assignments.csv"), &mut t.assignments.clone())?;
     Ok(())
