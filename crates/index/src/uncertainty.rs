@@ -7,6 +7,7 @@
 //! Draws run in parallel; draw `d` uses its own random stream derived from `(seed, d)`, so the
 //! result for a seed is identical whatever the thread count.
 
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
 use super::compute::{Composite, score};
@@ -73,73 +74,74 @@ pub fn monte_carlo(
     mc: &MonteCarlo,
 ) -> Uncertainty {
     let n = eligible.len();
-    // One rank per draw and row (0 = not ranked), 4 bytes each, kept for the percentiles; the
-    // top-class memberships are only counted.
-    let (ranks_by_draw, top_counts): (Vec<Vec<u32>>, Vec<u32>) = (0..mc.draws)
+    // One rank per draw (row) and unit or district (column), 0 = not ranked, 4 bytes each,
+    // kept for the percentiles; the top-class memberships are only counted.
+    let mut ranks = Array2::<u32>::zeros((mc.draws, n));
+    let top_counts: Vec<u32> = ranks
+        .axis_iter_mut(Axis(0))
         .into_par_iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(d, mut row)| {
             let c = draw_composite(reference, mc, d);
             let s = score(treated, eligible, ids, &c);
+            for (r, x) in row.iter_mut().zip(&s.rank) {
+                *r = x.unwrap_or(0);
+            }
             let top_class = s.class.iter().flatten().copied().max();
-            let top: Vec<u32> = s
-                .class
+            s.class
                 .iter()
                 .map(|k| u32::from(k.is_some() && *k == top_class))
-                .collect();
-            let ranks: Vec<u32> = s.rank.iter().map(|r| r.unwrap_or(0)).collect();
-            (vec![ranks], top)
+                .collect::<Vec<u32>>()
         })
         .reduce(
-            || (Vec::new(), vec![0u32; n]),
-            |(mut ranks, mut counts), (more, more_counts)| {
-                ranks.extend(more);
-                for (c, m) in counts.iter_mut().zip(more_counts) {
+            || vec![0u32; n],
+            |mut counts, more| {
+                for (c, m) in counts.iter_mut().zip(more) {
                     *c += m;
                 }
-                (ranks, counts)
+                counts
             },
         );
 
-    /// median, p05, p95, p(top class), mean |shift|.
     type RowStats = (Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
-    // Rows in blocks: each block's ranks are copied out of every draw once (contiguous reads),
-    // and the per-row gathers then stay in a buffer that fits the cache.
+    // Columns in blocks: each block is copied out of the matrix once (contiguous reads), and
+    // the per-column gathers then stay in a buffer that fits the cache.
     const BLOCK: usize = 256;
-    let (top_counts, ranks_by_draw) = (&top_counts, &ranks_by_draw);
+    let (top_counts, ranks) = (&top_counts, &ranks);
     let per_row: Vec<RowStats> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .flat_map_iter(|b| {
-            let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
-            let len = rows.len();
-            let mut block = vec![0u32; len * ranks_by_draw.len()];
-            for (dst, r) in block.chunks_exact_mut(len).zip(ranks_by_draw) {
-                dst.copy_from_slice(&r[rows.clone()]);
+            let cols = b * BLOCK..((b + 1) * BLOCK).min(n);
+            // Row by row (each a contiguous copy), not element by element.
+            let mut block = Array2::<u32>::zeros((mc.draws, cols.len()));
+            for (mut dst, src) in block.rows_mut().into_iter().zip(ranks.rows()) {
+                let (dst, src) = (dst.as_slice_mut(), src.as_slice());
+                dst.expect("a fresh array is contiguous")
+                    .copy_from_slice(&src.expect("rows of a standard array are contiguous")[cols.clone()]);
             }
-            let mut ranks = Vec::with_capacity(ranks_by_draw.len());
-            rows.map(move |i| {
-                let j = i - b * BLOCK;
-                ranks.clear();
-                ranks.extend(
+            let mut draws = Vec::with_capacity(mc.draws);
+            cols.map(move |i| {
+                draws.clear();
+                draws.extend(
                     block
+                        .column(i - b * BLOCK)
                         .iter()
-                        .skip(j)
-                        .step_by(len)
                         .filter(|&&r| r > 0)
                         .map(|&r| f64::from(r)),
                 );
-                if ranks.is_empty() {
+                if draws.is_empty() {
                     return (None, None, None, None, None);
                 }
-                ranks.sort_by(f64::total_cmp);
+                draws.sort_by(f64::total_cmp);
                 let top = f64::from(top_counts[i]) / mc.draws as f64;
                 let shift = reference_rank[i].map(|r0| {
                     let r0 = f64::from(r0);
-                    ranks.iter().map(|r| (r - r0).abs()).sum::<f64>() / ranks.len() as f64
+                    draws.iter().map(|r| (r - r0).abs()).sum::<f64>() / draws.len() as f64
                 });
                 (
-                    percentile(&ranks, 50.0),
-                    percentile(&ranks, 5.0),
-                    percentile(&ranks, 95.0),
+                    percentile(&draws, 50.0),
+                    percentile(&draws, 5.0),
+                    percentile(&draws, 95.0),
                     Some(top),
                     shift,
                 )
