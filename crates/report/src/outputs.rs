@@ -21,6 +21,7 @@ use careblock_siting::plan::{Plan, SiteStatus};
 
 use crate::formats::{FormatRequest, LayerFormats, resolve};
 use crate::{page, qml, sites};
+use rayon::prelude::*;
 
 /// Writes every output of `run` into `dir` (created if missing), each layer in the formats the
 /// method's `[output]` and `request` (`--format`) ask for; `input_files` are the method's
@@ -56,9 +57,17 @@ pub fn write_outputs(
         || {
             rayon::join(
                 || -> Result<(), IoError> {
-                    for (l, c) in layers.iter().zip(&chosen) {
-                        write_layer(dir, l, c)?;
-                    }
+                    // One task per layer and file format (a national units layer as
+                    // FlatGeobuf and as GeoParquet at once); the first error in this order is
+                    // the one reported.
+                    let jobs: Vec<(&Layer, Format)> = layers
+                        .iter()
+                        .zip(&chosen)
+                        .flat_map(|(l, c)| c.formats.iter().map(move |&f| (l, f)))
+                        .collect();
+                    let done: Vec<Result<(), IoError>> =
+                        jobs.par_iter().map(|&(l, f)| write_layer(dir, l, f)).collect();
+                    done.into_iter().collect::<Result<(), IoError>>()?;
                     if let Some(t) = &site_tables {
                         sites::write_tables(dir, t)?;
                     }
@@ -116,21 +125,19 @@ fn level_layer(stem: &str, layer: &Layer, df: DataFrame) -> Layer {
     }
 }
 
-/// Writes one layer in each of its file formats (its GeoPackage table is written with the
-/// others).
-fn write_layer(dir: &Path, out: &Layer, c: &LayerFormats) -> Result<(), IoError> {
-    for &f in &c.formats {
-        let Some(file) = f.file(&out.name) else { continue };
-        let path = dir.join(file);
-        match f {
-            Format::GeoJson => write_geojson(&path, out)?,
-            Format::Csv => write_csv(&path, &mut out.attributes.clone())?,
-            Format::FlatGeobuf => write_flatgeobuf(&path, out, "id")?,
-            Format::GeoParquet => write_geoparquet(&path, out, "id")?,
-            Format::Gpkg => {}
-        }
+/// Writes one layer in one file format (its GeoPackage table is written with the others).
+fn write_layer(dir: &Path, out: &Layer, f: Format) -> Result<(), IoError> {
+    let Some(file) = f.file(&out.name) else {
+        return Ok(());
+    };
+    let path = dir.join(file);
+    match f {
+        Format::GeoJson => write_geojson(&path, out),
+        Format::Csv => write_csv(&path, &mut out.attributes.clone()),
+        Format::FlatGeobuf => write_flatgeobuf(&path, out, "id"),
+        Format::GeoParquet => write_geoparquet(&path, out, "id"),
+        Format::Gpkg => Ok(()),
     }
-    Ok(())
 }
 
 /// The QGIS style of each output layer (`<name>.qml`, and the default style in the

@@ -7,7 +7,7 @@ use std::path::Path;
 use careblock_core::crs::{ProjCache, Reprojection};
 use careblock_core::{Layer, WGS84};
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
-use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent, hilbert_sort};
+use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent};
 use flatgeobuf::{
     ColumnArgs, ColumnType, CrsArgs, Feature, FeatureArgs, GeometryArgs, GeometryType, Header, HeaderArgs,
 };
@@ -99,8 +99,7 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
     let extent = calc_extent(&nodes);
     let indexed = !nodes.is_empty() && nodes.iter().all(|b| b.min_x <= b.max_x && b.min_y <= b.max_y);
     let (order, tree) = if indexed {
-        let mut sorted = nodes;
-        hilbert_sort(&mut sorted, &extent);
+        let mut sorted = hilbert_sorted(nodes, &extent);
         let order: Vec<usize> = sorted.iter().map(|node| node.offset as usize).collect();
         let mut offset = 0u64;
         for node in &mut sorted {
@@ -139,6 +138,87 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
         }
         Ok(())
     })
+}
+
+/// The nodes in descending Hilbert order of their box centres: the order of the
+/// `flatgeobuf` crate's `hilbert_sort` (a stable sort, ties in input order), with each key
+/// computed once and in parallel (the crate computes both keys in every comparison: a fifth
+/// of a 500,000-unit run).
+fn hilbert_sorted(nodes: Vec<NodeItem>, extent: &NodeItem) -> Vec<NodeItem> {
+    const HILBERT_MAX: u32 = (1 << 16) - 1;
+    let scale = |v: f64, min: f64, size: f64| (f64::from(HILBERT_MAX) * (v - min) / size).floor() as u32;
+    let keys: Vec<u32> = nodes
+        .par_iter()
+        .map(|r| {
+            let x = scale((r.min_x + r.max_x) / 2.0, extent.min_x, extent.width());
+            let y = scale((r.min_y + r.max_y) / 2.0, extent.min_y, extent.height());
+            hilbert(x, y)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(keys[i]));
+    let mut slots: Vec<Option<NodeItem>> = nodes.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .map(|i| slots[i].take().expect("each node once"))
+        .collect()
+}
+
+/// The Hilbert curve index of (x, y) on a 2^16 grid: the `flatgeobuf` crate's (private)
+/// function, from the public-domain code at <https://github.com/rawrunprotected/hilbert_curves>.
+fn hilbert(x: u32, y: u32) -> u32 {
+    let mut a = x ^ y;
+    let mut b = 0xFFFF ^ a;
+    let mut c = 0xFFFF ^ (x | y);
+    let mut d = x & (y ^ 0xFFFF);
+
+    let mut aa = a | (b >> 1);
+    let mut bb = (a >> 1) ^ a;
+    let mut cc = ((c >> 1) ^ (b & (d >> 1))) ^ c;
+    let mut dd = ((a & (c >> 1)) ^ (d >> 1)) ^ d;
+
+    a = aa;
+    b = bb;
+    c = cc;
+    d = dd;
+    aa = (a & (a >> 2)) ^ (b & (b >> 2));
+    bb = (a & (b >> 2)) ^ (b & ((a ^ b) >> 2));
+    cc ^= (a & (c >> 2)) ^ (b & (d >> 2));
+    dd ^= (b & (c >> 2)) ^ ((a ^ b) & (d >> 2));
+
+    a = aa;
+    b = bb;
+    c = cc;
+    d = dd;
+    aa = (a & (a >> 4)) ^ (b & (b >> 4));
+    bb = (a & (b >> 4)) ^ (b & ((a ^ b) >> 4));
+    cc ^= (a & (c >> 4)) ^ (b & (d >> 4));
+    dd ^= (b & (c >> 4)) ^ ((a ^ b) & (d >> 4));
+
+    a = aa;
+    b = bb;
+    c = cc;
+    d = dd;
+    cc ^= (a & (c >> 8)) ^ (b & (d >> 8));
+    dd ^= (b & (c >> 8)) ^ ((a ^ b) & (d >> 8));
+
+    a = cc ^ (cc >> 1);
+    b = dd ^ (dd >> 1);
+
+    let mut i0 = x ^ y;
+    let mut i1 = b | (0xFFFF ^ (i0 | a));
+
+    i0 = (i0 | (i0 << 8)) & 0x00FF00FF;
+    i0 = (i0 | (i0 << 4)) & 0x0F0F0F0F;
+    i0 = (i0 | (i0 << 2)) & 0x33333333;
+    i0 = (i0 | (i0 << 1)) & 0x55555555;
+
+    i1 = (i1 | (i1 << 8)) & 0x00FF00FF;
+    i1 = (i1 | (i1 << 4)) & 0x0F0F0F0F;
+    i1 = (i1 | (i1 << 2)) & 0x33333333;
+    i1 = (i1 | (i1 << 1)) & 0x55555555;
+
+    (i1 << 1) | i0
 }
 
 /// The FlatGeobuf type a geometry is written as.
@@ -391,4 +471,36 @@ fn header(
     );
     fbb.finish_size_prefixed(header, None);
     fbb.finished_data().to_vec()
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+    use flatgeobuf::packed_r_tree::hilbert_sort;
+
+    #[test]
+    fn the_keyed_sort_orders_nodes_as_the_crate_does_ties_included() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 1000) as f64 / 10.0
+        };
+        // Coarse coordinates so that many boxes share a key.
+        let nodes: Vec<NodeItem> = (0..5000)
+            .map(|i| {
+                let (x, y) = (next(), next());
+                let mut n = NodeItem::bounds(x, y, x + next() / 50.0, y + 1.0);
+                n.offset = i;
+                n
+            })
+            .collect();
+        let extent = calc_extent(&nodes);
+        let mut want = nodes.clone();
+        hilbert_sort(&mut want, &extent);
+        let got = hilbert_sorted(nodes, &extent);
+        let offsets = |v: &[NodeItem]| v.iter().map(|n| n.offset).collect::<Vec<_>>();
+        assert_eq!(offsets(&got), offsets(&want));
+    }
 }
