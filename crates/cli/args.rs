@@ -232,8 +232,9 @@ pub struct InterpolateArgs {
     /// make-valid) instead of refusing them; the repaired ids are printed.
     #[arg(long)]
     pub fix_invalid: bool,
-    /// Output: `.geojson` (targets with their geometry, RFC 7946), `.parquet` (the same as
-    /// GeoParquet 1.1, WKB in lon/lat) or `.csv` (target id and one column per variable).
+    /// Output, by its extension: `.geojson` (targets with their geometry, RFC 7946),
+    /// `.parquet` (the same as GeoParquet 1.1, WKB in lon/lat), `.fgb` (the same as
+    /// FlatGeobuf with its spatial index) or `.csv` (target id and one column per variable).
     #[arg(long)]
     pub out: PathBuf,
     /// Also write the full conservation report as JSON.

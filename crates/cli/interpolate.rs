@@ -11,7 +11,8 @@ use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_io::{
-    ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_geojson, write_geoparquet,
+    ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_flatgeobuf, write_geojson,
+    write_geoparquet,
 };
 
 use crate::args::InterpolateArgs;
@@ -87,6 +88,7 @@ fn check_geometries(layer: Layer, fix: bool, quiet: bool) -> Result<Layer> {
 enum Output {
     GeoJson,
     GeoParquet,
+    FlatGeobuf,
     Csv,
 }
 
@@ -99,9 +101,10 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
     let format = match ext.as_deref() {
         Some("geojson" | "json") => Output::GeoJson,
         Some("parquet" | "geoparquet") => Output::GeoParquet,
+        Some("fgb") => Output::FlatGeobuf,
         Some("csv") => Output::Csv,
         _ => bail!(
-            "{}: the output must end in .geojson, .parquet (GeoParquet) or .csv",
+            "{}: the output must end in .geojson, .parquet (GeoParquet), .fgb (FlatGeobuf) or .csv",
             a.out.display()
         ),
     };
@@ -165,10 +168,12 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
                 .context("adding the interpolated columns to the targets")?;
         }
         let out = Layer { attributes, ..target };
-        if format == Output::GeoJson {
-            write_geojson(&a.out, &out)?;
-        } else {
-            write_geoparquet(&a.out, &out, a.target_id.as_deref().unwrap_or("id"))?;
+        let id = a.target_id.as_deref().unwrap_or("id");
+        match format {
+            Output::GeoJson => write_geojson(&a.out, &out)?,
+            Output::GeoParquet => write_geoparquet(&a.out, &out, id)?,
+            Output::FlatGeobuf => write_flatgeobuf(&a.out, &out, id)?,
+            Output::Csv => unreachable!("a table, written below"),
         }
     } else {
         let id_name = a.target_id.clone().unwrap_or_else(|| "id".to_string());

@@ -164,6 +164,12 @@ fn s(p: &Path) -> &str {
 /// `careblock interpolate` of the Bogotá sectors (`source`, with their census table) to the UPZ
 /// (`target`), as `tests/integration/geoparquet.rs` runs it; returns the CSV.
 fn interpolate_sectors(source: &Path, target: &Path, out: &Path) -> String {
+    run_interpolate(source, target, out);
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// Runs that interpolation, writing `out` (its format by its extension).
+fn run_interpolate(source: &Path, target: &Path, out: &Path) {
     let o = careblock([
         "interpolate",
         "--source",
@@ -188,7 +194,6 @@ fn interpolate_sectors(source: &Path, target: &Path, out: &Path) -> String {
         s(out),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::read_to_string(out).unwrap()
 }
 
 /// The CSV's header and its rows by target id (the values as numbers).
@@ -267,6 +272,28 @@ fn interpolate_on_flatgeobuf_copies_writes_what_it_writes_on_the_originals() {
     );
     assert_eq!(from_fgb.lines().count(), 23, "{from_fgb}");
     assert_rows_within(&from_fgb, &from_geojson);
+}
+
+/// `careblock interpolate --out x.fgb` writes the targets with their interpolated columns as
+/// FlatGeobuf: every UPZ, and the values of the CSV the same run writes.
+#[test]
+fn interpolate_writes_flatgeobuf_when_out_ends_in_fgb() {
+    let dir = common::fresh_dir("flatgeobuf", "interpolate_out");
+    let (sectors, upz) = (bogota("sectores_censales.shp"), bogota("upz.geojson"));
+    let csv = interpolate_sectors(&sectors, &upz, &dir.join("upz.csv"));
+    let (_, want) = rows(&csv);
+    run_interpolate(&sectors, &upz, &dir.join("upz.fgb"));
+    let got = read(&dir.join("upz.fgb"), "UPlCodigo");
+    assert_eq!(got.len(), want.len());
+    for (id, values) in &want {
+        let i = got.ids.iter().position(|x| x == id).unwrap();
+        let v = got.numeric_column("STP27_PERS").unwrap()[i].unwrap_or(f64::NAN);
+        assert!(
+            (v - values[0]).abs() <= 1e-9 * values[0].abs().max(1.0),
+            "{id}: {v} vs {}",
+            values[0]
+        );
+    }
 }
 
 /// Whether ogrinfo can be run; panics on CI when it cannot.
