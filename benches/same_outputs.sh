@@ -2,7 +2,9 @@
 # Checks that two careblock binaries write byte-identical outputs for every preset method
 # (examples/*.toml), and for examples/reference/city.toml on a peer city when one is given.
 # timings.json is skipped (wall-clock times); run.json is compared without its "careblock"
-# member (the binary's version and build) — everything else must match byte for byte.
+# member (the binary's version and build) and without the members named in
+# SAME_OUTPUTS_IGNORE (comma-separated, e.g. "outputs" against a build from before run.json
+# listed its files) — everything else must match byte for byte.
 #
 #   benches/same_outputs.sh OLD_BINARY NEW_BINARY [PEER_CITY_DIR]
 #
@@ -26,8 +28,11 @@ compare() { # name dir_a dir_b
         if ! python3 - "$f" "$b/$base" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
+import os
+skip = ["careblock"] + [k for k in os.environ.get("SAME_OUTPUTS_IGNORE", "").split(",") if k]
 for d in (a, b):
-    d.pop("careblock", None)
+    for k in skip:
+        d.pop(k, None)
 sys.exit(0 if a == b else 1)
 PY
         then echo "DIFFERENT: $name/$base"; status=1; fi ;;

@@ -13,7 +13,7 @@ pub fn words(hint: Hint) -> &'static str {
             "give the layer's EPSG code (`crs = <code>` beside its path in the method file, or --crs EPSG:<code> with interpolate)"
         }
         Hint::BuildWithGdal => {
-            "build careblock with --features gdal to read any OGR format (.gpkg, .fgb, .gdb, ...)"
+            "build careblock with --features gdal to read any OGR format (.gpkg, .gdb, .kml, ...)"
         }
         _ => "",
     }

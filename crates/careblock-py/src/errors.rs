@@ -130,7 +130,7 @@ fn hint_words(hint: Hint) -> &'static str {
             "give the layer's EPSG code (`crs = <code>` beside its path in the method, or the crs/epsg argument)"
         }
         Hint::BuildWithGdal => {
-            "the careblock package reads GeoJSON, shapefiles and GeoParquet: convert the file first (e.g. geopandas.read_file(path).to_parquet(...))"
+            "the careblock package reads GeoJSON, shapefiles, GeoParquet and FlatGeobuf: convert the file first (e.g. geopandas.read_file(path).to_parquet(...))"
         }
         _ => "",
     }
