@@ -3,8 +3,8 @@
 # (examples/*.toml), and for examples/reference/city.toml on a peer city when one is given.
 # timings.json is skipped (wall-clock times); run.json is compared without its "careblock"
 # member (the binary's version and build) and without the members named in
-# SAME_OUTPUTS_IGNORE (comma-separated, e.g. "outputs" against a build from before run.json
-# listed its files) — everything else must match byte for byte.
+# SAME_OUTPUTS_IGNORE (comma-separated, dotted for nested members, e.g.
+# "outputs,resolved_method.output" against a build from before run.json listed its files) — everything else must match byte for byte.
 #
 #   benches/same_outputs.sh OLD_BINARY NEW_BINARY [PEER_CITY_DIR]
 #
@@ -31,8 +31,12 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 import os
 skip = ["careblock"] + [k for k in os.environ.get("SAME_OUTPUTS_IGNORE", "").split(",") if k]
 for d in (a, b):
-    for k in skip:
-        d.pop(k, None)
+    for k in skip:  # "a.b" names a member of a member
+        *path, last = k.split(".")
+        for p in path:
+            d = d.get(p, {}) if isinstance(d, dict) else {}
+        if isinstance(d, dict):
+            d.pop(last, None)
 sys.exit(0 if a == b else 1)
 PY
         then echo "DIFFERENT: $name/$base"; status=1; fi ;;
