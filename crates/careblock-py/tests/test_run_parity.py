@@ -83,7 +83,11 @@ def test_run_equals_cli(preset, tmp_path):
     assert_same_geometries(r.districts, out / "districts.geojson")
     assert_same_geometries(r.sites, out / "sites.geojson")
     assert_same_geometries(r.uncovered, out / "uncovered.geojson")
-    assert r.report == json.loads((out / "run.json").read_text())
+    cli_report = json.loads((out / "run.json").read_text())
+    # What the CLI wrote where (run() writes no file, so its report has no `outputs`).
+    written = cli_report.pop("outputs")
+    assert [w["layer"] for w in written] == ["units", "districts", "sites", "catchments", "uncovered"]
+    assert r.report == cli_report
     assert r.crs == "EPSG:9377"
     # The uncertainty frame is the districts' Monte Carlo columns.
     u = r.uncertainty
