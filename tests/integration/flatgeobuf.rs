@@ -11,9 +11,8 @@ use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::common::careblock;
+use crate::common::{have_ogrinfo, ogrinfo};
 use careblock_core::{Crs, Layer, WGS84};
 use careblock_io::{ReadOptions, read_layer, write_flatgeobuf};
 use geo::{BoundingRect, CoordsIter, Geometry};
@@ -157,43 +156,10 @@ fn flatgeobuf_copies_of_the_bundled_shapefile_and_geojson_read_as_the_same_layer
     }
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `careblock interpolate` of the Bogotá sectors (`source`, with their census table) to the UPZ
-/// (`target`), as `tests/integration/geoparquet.rs` runs it; returns the CSV.
+/// `common::interpolate_sectors` to a CSV; returns it.
 fn interpolate_sectors(source: &Path, target: &Path, out: &Path) -> String {
-    run_interpolate(source, target, out);
+    common::interpolate_sectors(source, target, out);
     std::fs::read_to_string(out).unwrap()
-}
-
-/// Runs that interpolation, writing `out` (its format by its extension).
-fn run_interpolate(source: &Path, target: &Path, out: &Path) {
-    let o = careblock([
-        "interpolate",
-        "--source",
-        s(source),
-        "--source-id",
-        "SETU_CCNCT",
-        "--source-table",
-        s(&bogota("sociodemograficas_sector_censal.csv")),
-        "--table-key",
-        "SETU_CCNCT",
-        "--target",
-        s(target),
-        "--target-id",
-        "UPlCodigo",
-        "--extensive",
-        "STP27_PERS,STP32_1_SE,STP32_2_SE,STVIVIENDA",
-        "--intensive",
-        "IPM_PROMEDIO",
-        "--crs",
-        "9377",
-        "--out",
-        s(out),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// The CSV's header and its rows by target id (the values as numbers).
@@ -282,7 +248,7 @@ fn interpolate_writes_flatgeobuf_when_out_ends_in_fgb() {
     let (sectors, upz) = (bogota("sectores_censales.shp"), bogota("upz.geojson"));
     let csv = interpolate_sectors(&sectors, &upz, &dir.join("upz.csv"));
     let (_, want) = rows(&csv);
-    run_interpolate(&sectors, &upz, &dir.join("upz.fgb"));
+    common::interpolate_sectors(&sectors, &upz, &dir.join("upz.fgb"));
     let got = read(&dir.join("upz.fgb"), "UPlCodigo");
     assert_eq!(got.len(), want.len());
     for (id, values) in &want {
@@ -294,33 +260,6 @@ fn interpolate_writes_flatgeobuf_when_out_ends_in_fgb() {
             values[0]
         );
     }
-}
-
-/// Whether ogrinfo can be run; panics on CI when it cannot.
-fn have_ogrinfo() -> bool {
-    match Command::new("ogrinfo").arg("--version").output() {
-        Ok(o) if o.status.success() => true,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "ogrinfo (gdal-bin) is missing on CI"
-            );
-            println!("ogrinfo not found (install gdal-bin): skipping the GDAL checks");
-            false
-        }
-    }
-}
-
-/// Runs ogrinfo; asserts exit 0 and an empty stderr (no GDAL warning); returns stdout.
-fn ogrinfo(args: &[&str], file: &Path) -> String {
-    let o = Command::new("ogrinfo").args(args).arg(file).output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        o.status.success() && stderr.trim().is_empty(),
-        "ogrinfo {args:?} {}: {stderr}",
-        file.display()
-    );
-    String::from_utf8(o.stdout).unwrap()
 }
 
 /// The files careblock writes open in GDAL: the feature count, the geometry type, EPSG:4326,

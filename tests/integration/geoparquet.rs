@@ -8,7 +8,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use crate::common::careblock;
+use crate::common::{careblock, interpolate_sectors};
 use careblock_core::{Crs, Layer};
 use careblock_io::{ReadOptions, read_layer};
 use geo::{CoordsIter, Geometry};
@@ -124,35 +124,6 @@ fn geopandas_geoparquet_files_read_like_their_geojson() {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// `careblock interpolate` of the Bogotá sectors (`source`, with their census table) to the UPZ
-/// (`target`): four counts and a rate, written to `out`; panics unless it succeeds.
-fn interpolate_sectors(source: &Path, target: &Path, out: &Path) {
-    let o = careblock([
-        "interpolate",
-        "--source",
-        s(source),
-        "--source-id",
-        "SETU_CCNCT",
-        "--source-table",
-        s(&bogota("sociodemograficas_sector_censal.csv")),
-        "--table-key",
-        "SETU_CCNCT",
-        "--target",
-        s(target),
-        "--target-id",
-        "UPlCodigo",
-        "--extensive",
-        "STP27_PERS,STP32_1_SE,STP32_2_SE,STVIVIENDA",
-        "--intensive",
-        "IPM_PROMEDIO",
-        "--crs",
-        "9377",
-        "--out",
-        s(out),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// `careblock interpolate` of the Bogotá sectors to UPZ, on the shapefile and GeoJSON and on

@@ -8,10 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+use crate::common::{have_ogrinfo, ogrinfo};
 
 const LAYERS: [&str; 5] = ["units", "districts", "sites", "catchments", "uncovered"];
 
@@ -40,38 +42,6 @@ fn run_bogota(tag: &str, threads: usize) -> PathBuf {
 fn outputs() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
     OUT.get_or_init(|| run_bogota("bogota", 2))
-}
-
-/// Whether ogrinfo can be run; panics on CI when it cannot.
-fn have_ogrinfo() -> bool {
-    match Command::new("ogrinfo").arg("--version").output() {
-        Ok(o) if o.status.success() => true,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "ogrinfo (gdal-bin) is missing on CI"
-            );
-            println!("ogrinfo not found (install gdal-bin): skipping the GDAL checks");
-            false
-        }
-    }
-}
-
-/// Runs ogrinfo; asserts exit 0 and an empty stderr (no GDAL warning); returns stdout.
-fn ogrinfo(args: &[&str], file: &Path) -> String {
-    let o: Output = Command::new("ogrinfo").args(args).arg(file).output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        o.status.success(),
-        "ogrinfo {args:?} {}: {stderr}",
-        file.display()
-    );
-    assert!(
-        stderr.trim().is_empty(),
-        "ogrinfo {args:?} {} warned: {stderr}",
-        file.display()
-    );
-    String::from_utf8(o.stdout).unwrap()
 }
 
 fn geojson(name: &str) -> Value {
