@@ -7,8 +7,9 @@
 
 use std::path::Path;
 
-use careblock_core::Layer;
 use careblock_core::polars::prelude::DataFrame;
+use careblock_core::project::project;
+use careblock_core::{Layer, WGS84};
 use careblock_index::{Assessment, Level};
 use careblock_io::{
     GpkgLayer, InputFile, IoError, write_csv, write_flatgeobuf, write_geojson, write_geoparquet, write_gpkg,
@@ -50,6 +51,17 @@ pub fn write_outputs(
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
     let styles = styles(&layers, &run.assessment, run.plan.as_ref())?;
+    // A layer written in two or more lon/lat formats is reprojected once, not once per file.
+    let lonlat: Vec<Option<Layer>> = layers
+        .iter()
+        .zip(&chosen)
+        .map(|(l, c)| {
+            let needed = l.crs != WGS84 && c.formats.iter().filter(|&&f| lonlat_format(f)).count() > 1;
+            needed
+                .then(|| project(l, WGS84).map_err(|e| IoError::crs(&l.name, e)))
+                .transpose()
+        })
+        .collect::<Result<_, _>>()?;
     // The GeoPackage (SQLite, one thread) is built while the other files are written, and
     // the report (its maps simplify every polygon) beside the layers.
     let (gpkg, (files, report)) = rayon::join(
@@ -60,13 +72,31 @@ pub fn write_outputs(
                     // One task per layer and file format (a national units layer as
                     // FlatGeobuf and as GeoParquet at once); the first error in this order is
                     // the one reported.
-                    let jobs: Vec<(&Layer, Format)> = layers
+                    // Largest layers first, one task each, so that the two threads share
+                    // the national layers' files instead of one thread writing them all.
+                    let mut jobs: Vec<(&Layer, Format)> = layers
                         .iter()
+                        .zip(&lonlat)
                         .zip(&chosen)
-                        .flat_map(|(l, c)| c.formats.iter().map(move |&f| (l, f)))
+                        .flat_map(|((l, ll), c)| {
+                            c.formats.iter().map(move |&f| {
+                                (
+                                    if lonlat_format(f) {
+                                        ll.as_ref().unwrap_or(l)
+                                    } else {
+                                        l
+                                    },
+                                    f,
+                                )
+                            })
+                        })
                         .collect();
-                    let done: Vec<Result<(), IoError>> =
-                        jobs.par_iter().map(|&(l, f)| write_layer(dir, l, f)).collect();
+                    jobs.sort_by_key(|(l, _)| std::cmp::Reverse(l.len()));
+                    let done: Vec<Result<(), IoError>> = jobs
+                        .par_iter()
+                        .with_max_len(1)
+                        .map(|&(l, f)| write_layer(dir, l, f))
+                        .collect();
                     done.into_iter().collect::<Result<(), IoError>>()?;
                     if let Some(t) = &site_tables {
                         sites::write_tables(dir, t)?;
@@ -123,6 +153,11 @@ fn level_layer(stem: &str, layer: &Layer, df: DataFrame) -> Layer {
         attributes: df,
         crs: layer.crs,
     }
+}
+
+/// The formats whose files hold lon/lat (EPSG:4326) geometries, whatever the working CRS.
+fn lonlat_format(f: Format) -> bool {
+    matches!(f, Format::GeoJson | Format::FlatGeobuf | Format::GeoParquet)
 }
 
 /// Writes one layer in one file format (its GeoPackage table is written with the others).
