@@ -4,7 +4,10 @@
 //! Geometries are written in lon/lat (OGC:CRS84, the specification's default, so the `crs` key
 //! is left out), as GeoJSON is: a full PROJJSON of every projected CRS would need a CRS
 //! database careblock does not carry, and a partial one is refused by some readers. Columns keep
-//! their polars types; the file is polars' (zstd-compressed row groups).
+//! their polars types; the file is polars' (zstd-compressed row groups of 65,536 rows, each
+//! column of a row group encoded in parallel). GeoParquet 1.1's bounding-box covering column
+//! (`bbox`, a struct of `xmin`, `ymin`, `xmax`, `ymax`) lets readers such as GDAL and DuckDB skip
+//! the row groups outside an area (careblock's reader reads every row group).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,12 +15,19 @@ use std::path::Path;
 use careblock_core::crs::{ProjCache, Reprojection};
 use careblock_core::layer::geometry_kind;
 use careblock_core::{Layer, WGS84};
-use geo::Geometry;
 use geo::orient::{Direction, Orient};
+use geo::{BoundingRect, Geometry, Rect, coord};
 use polars::prelude::*;
+use polars_parquet::write::ZstdLevel;
 
 use crate::write::atomic_write;
 use crate::{IoError, path_name, wkb};
+
+/// A geometry's WKB and its bounding box (none when it is empty).
+type Encoded = (Vec<u8>, Option<Rect<f64>>);
+
+/// Rows per row group.
+const ROW_GROUP: usize = 65_536;
 
 /// Writes `layer` as GeoParquet 1.1 at `path`: a column `id_column` with the layer's ids (unless
 /// the layer already has a column of that name), every attribute column, and the geometries as
@@ -25,7 +35,7 @@ use crate::{IoError, path_name, wkb};
 pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(), IoError> {
     let name = path_name(path);
     let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
-    let wkb: Vec<Option<Vec<u8>>> =
+    let encoded: Vec<Option<Encoded>> =
         careblock_core::par::try_map_init(&layer.geometries, ProjCache::default, |cache, i, g| {
             let Some(g) = g else { return Ok(None) };
             let mut g = oriented(g);
@@ -33,34 +43,79 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
                 r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
                     .map_err(|e| IoError::crs(&name, e))?;
             }
-            Ok(Some(wkb::encode(&g)))
+            // An empty geometry (no coordinates) has no box: its row's bbox is null.
+            Ok(Some((wkb::encode(&g), g.bounding_rect())))
         })?;
+    let extent = encoded.iter().flatten().filter_map(|(_, r)| *r).reduce(|a, b| {
+        Rect::new(
+            coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    });
+    let side = |f: fn(&Rect<f64>) -> f64, field: &str| -> Series {
+        let values: Vec<Option<f64>> = encoded
+            .iter()
+            .map(|e| e.as_ref().and_then(|(_, r)| r.as_ref()).map(f))
+            .collect();
+        Series::new(field.into(), values)
+    };
+    let sides = [
+        side(|r| r.min().x, "xmin"),
+        side(|r| r.min().y, "ymin"),
+        side(|r| r.max().x, "xmax"),
+        side(|r| r.max().y, "ymax"),
+    ];
+    let bbox = StructChunked::from_series("bbox".into(), layer.len(), sides.iter())
+        .map_err(|e| IoError::table(&name, e))?
+        .into_series();
+    let wkb: Vec<Option<Vec<u8>>> = encoded.into_iter().map(|e| e.map(|(w, _)| w)).collect();
     let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut df = layer.attributes.clone();
     if df.column(id_column).is_err() {
         df.insert_column(0, Column::new(id_column.into(), &layer.ids))
             .map_err(|e| IoError::table(&name, e))?;
     }
-    if df.column("geometry").is_ok() {
-        return Err(IoError::format(
-            &name,
-            "the layer has a column named \"geometry\", which GeoParquet's geometry column would replace; rename it",
-        ));
+    for reserved in ["geometry", "bbox"] {
+        if df.column(reserved).is_ok() {
+            return Err(IoError::format(
+                &name,
+                format!(
+                    "the layer has a column named {reserved:?}, which GeoParquet's {reserved} column would replace; rename it"
+                ),
+            ));
+        }
     }
     df.with_column(Column::new("geometry".into(), wkb))
         .map_err(|e| IoError::table(&name, e))?;
+    df.with_column(bbox.into_column())
+        .map_err(|e| IoError::table(&name, e))?;
+    let mut column = serde_json::json!({
+        "encoding": "WKB",
+        "geometry_types": kinds,
+        "orientation": "counterclockwise",
+        "covering": {"bbox": {
+            "xmin": ["bbox", "xmin"],
+            "ymin": ["bbox", "ymin"],
+            "xmax": ["bbox", "xmax"],
+            "ymax": ["bbox", "ymax"],
+        }},
+    });
+    if let Some(r) = extent {
+        column["bbox"] = serde_json::json!([r.min().x, r.min().y, r.max().x, r.max().y]);
+    }
     let geo = serde_json::json!({
         "version": "1.1.0",
         "primary_column": "geometry",
-        "columns": {"geometry": {
-            "encoding": "WKB",
-            "geometry_types": kinds,
-            "orientation": "counterclockwise",
-        }},
+        "columns": {"geometry": column},
     })
     .to_string();
     atomic_write(path, |w| {
         ParquetWriter::new(w)
+            // zstd level 1: at 500k units, ~0.35 s less CPU than the default level 3 for a file
+            // 6 % larger.
+            .with_compression(ParquetCompression::Zstd(ZstdLevel::try_new(1).ok()))
+            // Row groups small enough for a reader to skip by the bbox column's statistics.
+            .with_row_group_size(Some(ROW_GROUP))
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![("geo".into(), geo)])))
             .finish(&mut df)
             .map(|_| ())
