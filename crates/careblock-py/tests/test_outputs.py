@@ -45,3 +45,18 @@ def test_geoparquet_and_flatgeobuf_hold_the_geojson_layer(out, layer):
         # The GeoJSON has 7 decimals (1 cm); ring orientation and start may differ.
         gap = got.geometry.set_crs(None, allow_override=True).hausdorff_distance(want.geometry.set_crs(None, allow_override=True))
         assert (gap < 1e-7).all(), f"{path.name}: {gap.max()}"
+
+
+@pytest.mark.parametrize("layer", ["units", "districts", "uncovered"])
+def test_geoparquet_bbox_covering_holds_each_rows_bounds(out, layer):
+    """GeoParquet 1.1's covering column: declared in the metadata, and each row's box is its
+    geometry's bounds, so readers that skip row groups by it lose no row."""
+    path = out / f"{layer}.parquet"
+    meta = json.loads(pq.read_metadata(path).metadata[b"geo"])["columns"]["geometry"]
+    assert meta["covering"]["bbox"] == {k: ["bbox", k] for k in ("xmin", "ymin", "xmax", "ymax")}
+    # geopandas reads the covering column as metadata, not as a column: pyarrow reads it.
+    bbox = pq.read_table(path, columns=["bbox"]).column("bbox").combine_chunks()
+    boxes = np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax")])
+    bounds = gpd.read_parquet(path).geometry.bounds[["minx", "miny", "maxx", "maxy"]].to_numpy(float)
+    assert np.array_equal(boxes, bounds)
+    assert meta["bbox"] == [bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()]
