@@ -234,6 +234,41 @@ fn run<'py>(
     Ok(out)
 }
 
+/// One layer file read by careblock's readers (chosen by the extension: GeoJSON, shapefile,
+/// GeoParquet, FlatGeobuf, else GDAL), with the coordinate plausibility check every command
+/// makes. Returns the attribute table (with an `id` column of careblock's ids first unless `id`
+/// names one of its columns), the geometries as WKB in the file's CRS, and that CRS as
+/// `EPSG:<code>`. `crs` is the CRS to assume when the file declares none (an EPSG code or text
+/// such as `EPSG:9377`).
+#[pyfunction]
+#[pyo3(signature = (path, id=None, crs=None))]
+fn read(
+    py: Python<'_>,
+    path: PathBuf,
+    id: Option<String>,
+    crs: Option<String>,
+) -> PyResult<(PyDataFrame, PySeries, String)> {
+    let out = py.detach(move || -> Result<_, Failure> {
+        let name = path.display().to_string();
+        let crs = crs_of(&crs.map(CrsSpec::Text), &name)?;
+        let opts = careblock_io::ReadOptions {
+            id_field: id.clone(),
+            crs,
+            close_rings: false,
+        };
+        let (layer, _) = careblock_io::read_layer(&path, &opts)?;
+        let layer = check_layer(layer, false, false, &mut Vec::new())?;
+        let geometry = wkb_series(&layer.geometries);
+        let mut df = layer.attributes;
+        if id.is_none() && df.column("id").is_err() {
+            df.insert_column(0, Column::new("id".into(), &layer.ids))
+                .map_err(|e| polars_error(&name, e))?;
+        }
+        Ok((df, geometry, layer.crs.to_string()))
+    })?;
+    Ok((PyDataFrame(out.0), PySeries(out.1), out.2))
+}
+
 /// Areal interpolation of two layers already in one projected CRS (metres), with tobler's
 /// semantics; returns the target ids and columns, and the conservation report as JSON.
 #[pyfunction]
@@ -565,6 +600,7 @@ fn site<'py>(
 fn _careblock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(read, m)?)?;
     m.add_function(wrap_pyfunction!(area_interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(index, m)?)?;
     m.add_function(wrap_pyfunction!(site, m)?)?;

@@ -7,6 +7,8 @@ care blocks, computed by careblock's Rust engine.
   tobler's ``area_interpolate`` on GeoDataFrames in any CRS pyproj knows.
 - ``careblock.index(units, method=...)`` and ``careblock.site(units, candidates, ...)`` run
   the index and the siting step by step.
+- ``careblock.read(path)`` reads a layer file (GeoJSON, shapefile, GeoParquet, FlatGeobuf,
+  GeoPackage) with careblock's own readers, as ``careblock run`` reads it.
 
 Frames are GeoDataFrames (geometries in EPSG:4326) when geopandas is installed, else polars
 DataFrames with a ``geometry`` column of WKB. Data crosses into Rust as Arrow (polars) with WKB
@@ -52,6 +54,7 @@ __all__ = [
     "SiteResult",
     "area_interpolate",
     "index",
+    "read",
     "run",
     "site",
 ]
@@ -146,6 +149,26 @@ def run(method: str | os.PathLike[str] | Mapping[str, Any], *, base: str | os.Pa
 
 
 # --- GeoDataFrames into Rust --------------------------------------------------------------
+
+
+def read(path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None) -> Any:
+    """Reads one layer file with careblock's readers, as ``careblock run`` reads it.
+
+    The reader follows the extension: ``.geojson``/``.json``, ``.shp``, ``.parquet`` (GeoParquet
+    1.0/1.1, WKB or GeoArrow), ``.fgb`` (FlatGeobuf), anything else through GDAL. ``id`` names the
+    id column (else GeoJSON ids or the row index, in a first column ``id``); ``crs`` (an EPSG code
+    or text such as ``"EPSG:9377"``) is assumed when the file declares none. The geometries stay
+    in the file's CRS, which the frame carries. Coordinates implausible for that CRS raise
+    ``CrsError``; a file careblock cannot read raises ``InputError`` naming the file, row and
+    field.
+
+    Returns a GeoDataFrame, or without geopandas a polars frame with a WKB ``geometry`` column.
+    """
+    code = f"EPSG:{crs}" if isinstance(crs, int) else crs
+    df, geometry, layer_crs = _careblock.read(os.fspath(path), id=id, crs=code)
+    if _gpd is None:
+        return df.with_columns(geometry.alias("geometry"))
+    return _gpd.GeoDataFrame(df.to_pandas(), geometry=_gpd.GeoSeries.from_wkb(geometry.to_numpy(), crs=layer_crs))
 
 
 def _require_geo(name: str, gdf: Any) -> None:

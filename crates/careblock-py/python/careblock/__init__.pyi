@@ -45,6 +45,7 @@ class SiteResult:
     report: dict[str, Any]
     def __init__(self, raw: Mapping[str, Any]) -> None: ...
 
+def read(path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None) -> Any: ...
 def run(
     method: str | os.PathLike[str] | Mapping[str, Any],
     *,

@@ -21,6 +21,7 @@ def run(
     base: str | None = None,
     fix_invalid: bool = False,
 ) -> dict[str, Any]: ...
+def read(path: str, id: str | None = None, crs: str | None = None) -> tuple[pl.DataFrame, pl.Series, str]: ...
 def area_interpolate(
     source: pl.DataFrame,
     target: pl.DataFrame,
