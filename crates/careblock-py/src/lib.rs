@@ -255,6 +255,7 @@ fn read(
             id_field: id.clone(),
             crs,
             close_rings: false,
+            geometry_column: None,
         };
         let (layer, _) = careblock_io::read_layer(&path, &opts)?;
         let layer = check_layer(layer, false, false, &mut Vec::new())?;

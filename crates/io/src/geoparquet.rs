@@ -77,7 +77,7 @@ pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadRe
     }
     let df = reader.finish().map_err(|e| not_parquet(&name, e))?;
     let meta = match geo_text {
-        Some(text) => parse_geo(&name, &text)?,
+        Some(text) => parse_geo(&name, &text, opts.geometry_column.as_deref())?,
         None => fallback(&name, &df, opts)?,
     };
     let crs = match &meta.crs {
@@ -169,7 +169,7 @@ struct GeoMeta {
 }
 
 /// Reads the `geo` metadata (JSON).
-fn parse_geo(name: &str, text: &str) -> Result<GeoMeta, IoError> {
+fn parse_geo(name: &str, text: &str, requested: Option<&str>) -> Result<GeoMeta, IoError> {
     let bad = |what: String| IoError::format(name, format!("invalid GeoParquet `geo` metadata: {what}"));
     let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON ({e})")))?;
     let primary = v
@@ -180,6 +180,18 @@ fn parse_geo(name: &str, text: &str) -> Result<GeoMeta, IoError> {
         .get("columns")
         .and_then(Value::as_object)
         .ok_or_else(|| bad("no \"columns\" object".into()))?;
+    if let Some(wanted) = requested.filter(|c| !columns.contains_key(*c)) {
+        // A column the metadata does not describe: WKB, in the CRS the layer is given.
+        let mut other_columns: Vec<String> = columns.keys().cloned().collect();
+        other_columns.extend(columns.values().flat_map(covering_columns));
+        return Ok(GeoMeta {
+            column: wanted.to_string(),
+            encoding: Encoding::Wkb,
+            crs: CrsDecl::Null,
+            other_columns,
+        });
+    }
+    let primary = requested.unwrap_or(primary);
     let col = columns.get(primary).ok_or_else(|| {
         bad(format!(
             "the primary column {primary:?} is not described in \"columns\""
@@ -220,14 +232,9 @@ fn parse_geo(name: &str, text: &str) -> Result<GeoMeta, IoError> {
         },
     };
     let mut other_columns: Vec<String> = columns.keys().filter(|k| *k != primary).cloned().collect();
-    // GeoParquet 1.1: "covering": {"bbox": {"xmin": ["bbox", "xmin"], ...}}
-    if let Some(bbox) = col.get("covering").and_then(|c| c.get("bbox")) {
-        for part in ["xmin", "ymin", "xmax", "ymax"] {
-            if let Some(top) = bbox.get(part).and_then(|p| p.get(0)).and_then(Value::as_str)
-                && !other_columns.iter().any(|c| c == top)
-            {
-                other_columns.push(top.to_string());
-            }
+    for top in columns.values().flat_map(covering_columns) {
+        if !other_columns.contains(&top) {
+            other_columns.push(top);
         }
     }
     Ok(GeoMeta {
@@ -236,6 +243,23 @@ fn parse_geo(name: &str, text: &str) -> Result<GeoMeta, IoError> {
         crs,
         other_columns,
     })
+}
+
+/// The top-level columns of a geometry column's GeoParquet 1.1 covering
+/// (`"covering": {"bbox": {"xmin": ["bbox", "xmin"], ...}}`): not attributes.
+fn covering_columns(col: &Value) -> Vec<String> {
+    let Some(bbox) = col.get("covering").and_then(|c| c.get("bbox")) else {
+        return Vec::new();
+    };
+    let mut tops: Vec<String> = Vec::new();
+    for part in ["xmin", "ymin", "xmax", "ymax"] {
+        if let Some(top) = bbox.get(part).and_then(|p| p.get(0)).and_then(Value::as_str)
+            && !tops.iter().any(|c| c == top)
+        {
+            tops.push(top.to_string());
+        }
+    }
+    tops
 }
 
 /// The `AUTHORITY:CODE` of a PROJJSON CRS (its `id`, or the first of `ids`; for a BoundCRS, its
@@ -261,10 +285,20 @@ fn projjson_id(crs: &Value) -> Option<String> {
 /// A Parquet file without `geo` metadata: its `geometry`/`geom`/`wkb_geometry` binary column
 /// as WKB when the CRS is given, else an error saying so.
 fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, IoError> {
-    let found = FALLBACK_COLUMNS.iter().find(|c| {
-        df.column(c)
-            .is_ok_and(|col| matches!(col.dtype(), DataType::Binary | DataType::BinaryOffset))
-    });
+    let found = match &opts.geometry_column {
+        Some(c) => {
+            df.column(c).map_err(|_| IoError::MissingColumn {
+                path: name.to_string(),
+                column: c.clone(),
+                available: available(df),
+            })?;
+            Some(c.as_str())
+        }
+        None => FALLBACK_COLUMNS.iter().copied().find(|c| {
+            df.column(c)
+                .is_ok_and(|col| matches!(col.dtype(), DataType::Binary | DataType::BinaryOffset))
+        }),
+    };
     match (found, opts.crs) {
         (Some(c), Some(crs)) => Ok(GeoMeta {
             column: c.to_string(),
@@ -281,7 +315,7 @@ fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, I
         (None, _) => Err(IoError::format(
             name,
             format!(
-                "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`, or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
+                "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); name its WKB column with `geometry = \"<column>\"` (and `crs = <EPSG code>`) beside its path in the method file; is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`; or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
                 available(df)
             ),
         )),
@@ -658,6 +692,65 @@ mod tests {
             e.contains("x.parquet: feature at index 1, field \"pop\": the id field is null"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_named_geometry_column_is_read_with_or_without_geo_metadata() {
+        let d = dir("named");
+        let (a, b) = (vec![Some(square(-74.1))], vec![Some(square(-73.0))]);
+        let df = || {
+            DataFrame::new(
+                1,
+                vec![
+                    Column::new("code".into(), ["a"]),
+                    wkb_column("geometry", &a),
+                    wkb_column("shape", &b),
+                ],
+            )
+            .unwrap()
+        };
+        let named = |crs: Option<Crs>| ReadOptions {
+            geometry_column: Some("shape".into()),
+            crs,
+            ..ReadOptions::default()
+        };
+        // With `geo` metadata: the primary column by default, the named one on request (in
+        // the CRS given: the metadata does not describe it); the other is no attribute.
+        let with = d.join("with.parquet");
+        write(&with, df(), Some(WKB_META));
+        assert_eq!(
+            read_geoparquet(&with, &ReadOptions::default())
+                .unwrap()
+                .0
+                .geometries,
+            a
+        );
+        let (layer, _) = read_geoparquet(&with, &named(Some(WGS84))).unwrap();
+        assert_eq!(layer.geometries, b);
+        assert_eq!(available(&layer.attributes), "code");
+        let e = read_geoparquet(&with, &named(None)).unwrap_err().to_string();
+        assert!(e.contains("with.parquet"), "{e}");
+        // Without: the named column as WKB (a `geometry` column stays an attribute).
+        let without = d.join("without.parquet");
+        write(&without, df().drop("geometry").unwrap(), None);
+        assert_eq!(
+            read_geoparquet(&without, &named(Some(WGS84)))
+                .unwrap()
+                .0
+                .geometries,
+            b
+        );
+        let e = read_geoparquet(&without, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("geometry = \"<column>\""), "{e}");
+        let missing = ReadOptions {
+            geometry_column: Some("wkb".into()),
+            crs: Some(WGS84),
+            ..ReadOptions::default()
+        };
+        let e = read_geoparquet(&without, &missing).unwrap_err().to_string();
+        assert!(e.contains("wkb") && e.contains("code, shape"), "{e}");
     }
 
     #[test]

@@ -92,6 +92,10 @@ pub struct ReadOptions {
     /// Close unclosed polygon rings instead of refusing them (the repair is then listed in the
     /// returned [`ReadReport`]).
     pub close_rings: bool,
+    /// The geometry column of a Parquet file: another than the GeoParquet primary column (one
+    /// the `geo` metadata describes, else read as WKB), or the WKB column of a Parquet file
+    /// without `geo` metadata. Other formats have one geometry and ignore it.
+    pub geometry_column: Option<String>,
 }
 
 /// What a reader repaired while reading.

@@ -47,6 +47,9 @@ pub struct LayerInput {
     pub label: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// An attribute table joined on the id.
     pub table: Option<TableInput>,
 }
@@ -63,6 +66,9 @@ pub struct UnitsInput {
     pub label: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// An attribute table joined on the id.
     pub table: Option<TableInput>,
     /// The total-population column (an expression is allowed).
@@ -77,6 +83,7 @@ impl UnitsInput {
             id: self.id.clone(),
             label: self.label.clone(),
             crs: self.crs.clone(),
+            geometry: self.geometry.clone(),
             table: self.table.clone(),
         }
     }
@@ -94,6 +101,9 @@ pub struct CoarseInput {
     pub id: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// An attribute table joined on the id.
     pub table: Option<TableInput>,
 }
@@ -106,6 +116,7 @@ impl CoarseInput {
             id: self.id.clone(),
             label: None,
             crs: self.crs.clone(),
+            geometry: self.geometry.clone(),
             table: self.table.clone(),
         }
     }
@@ -123,6 +134,9 @@ pub struct SupplyInput {
     pub id: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// Capacity column (default: every facility has capacity 1).
     pub capacity: Option<Spanned<String>>,
 }

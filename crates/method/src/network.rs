@@ -25,6 +25,9 @@ pub struct NetworkSpec {
     pub id: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// Street ends closer than this many metres are joined (default 2).
     pub snap_tolerance: Option<Spanned<f64>>,
     /// Walking speed in km/h (default 4.8, 80 m per minute), for `minutes`.

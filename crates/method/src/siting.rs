@@ -32,6 +32,9 @@ pub struct CandidateInput {
     pub label: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// Keep only the features whose column has one of these values.
     pub filter: Option<FilterSpec>,
     /// Cost column (for `budget`); default 1 per site.
@@ -52,6 +55,9 @@ pub struct ExistingInput {
     pub label: Option<String>,
     /// CRS to assume when the file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// Keep only the features whose column has one of these values (e.g. `estado = activa`).
     pub filter: Option<FilterSpec>,
 }
@@ -175,6 +181,9 @@ pub struct EquitySpec {
     pub label: Option<String>,
     /// CRS to assume when the `path` file declares none.
     pub crs: Option<CrsSpec>,
+    /// The geometry column of a Parquet file, when it is not the GeoParquet primary column or
+    /// the file has no `geo` metadata (its values are then read as WKB).
+    pub geometry: Option<String>,
     /// Minimum number of blocks per district, existing ones included (default 1).
     #[serde(default = "one_block")]
     pub min: Spanned<usize>,

@@ -113,6 +113,7 @@ fn load_layer(
         id_field: input.id.clone(),
         crs: crs_of(&input.crs, &path.display().to_string())?,
         close_rings: opts.fix_invalid,
+        geometry_column: input.geometry.clone(),
     };
     let (mut layer, report) = read_layer(&path, &read_opts)?;
     if !report.closed_rings.is_empty() {
@@ -208,12 +209,18 @@ fn project(layer: Layer, crs: Crs) -> Result<Layer, IoError> {
 }
 
 /// A layer without label or table (points, lines, a coverage gap) as a method names it.
-pub(crate) fn layer_input(path: &str, id: &Option<String>, crs: &Option<CrsSpec>) -> LayerInput {
+pub(crate) fn layer_input(
+    path: &str,
+    id: &Option<String>,
+    crs: &Option<CrsSpec>,
+    geometry: &Option<String>,
+) -> LayerInput {
     LayerInput {
         path: path.to_string(),
         id: id.clone(),
         label: None,
         crs: crs.clone(),
+        geometry: geometry.clone(),
         table: None,
     }
 }
@@ -232,7 +239,7 @@ fn equity_layer(
     if let Some(e) = spec.siting.as_ref().and_then(|st| st.equity.as_ref()) {
         match (&e.path, e.layer_name()) {
             (Some(path), _) => {
-                let input = layer_input(path.get_ref(), &e.id, &e.crs);
+                let input = layer_input(path.get_ref(), &e.id, &e.crs, &e.geometry);
                 equity = Some(load_layer(base, &input, true, opts, notes)?);
             }
             (None, Some(name)) => {
@@ -258,7 +265,7 @@ fn network_layers(
         Some(n) => {
             let streets = load_layer(
                 base,
-                &layer_input(n.path.get_ref(), &n.id, &n.crs),
+                &layer_input(n.path.get_ref(), &n.id, &n.crs, &n.geometry),
                 false,
                 opts,
                 notes,
@@ -269,7 +276,7 @@ fn network_layers(
                 .map(|g| {
                     load_layer(
                         base,
-                        &layer_input(g.get_ref(), &n.gap_id, &n.crs),
+                        &layer_input(g.get_ref(), &n.gap_id, &n.crs, &None),
                         true,
                         opts,
                         notes,
@@ -304,26 +311,25 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         .map(|s| {
             load_layer(
                 base,
-                &layer_input(&s.path, &s.id, &s.crs),
+                &layer_input(&s.path, &s.id, &s.crs, &s.geometry),
                 false,
                 opts,
                 &mut notes,
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let point_layer = |path: &str, id: &Option<String>, crs: &Option<CrsSpec>, notes: &mut Vec<String>| {
-        load_layer(base, &layer_input(path, id, crs), false, opts, notes)
-    };
+    let point_layer =
+        |input: LayerInput, notes: &mut Vec<String>| load_layer(base, &input, false, opts, notes);
     let (candidates, existing) = match &spec.siting {
         None => (Vec::new(), Vec::new()),
         Some(st) => (
             st.candidates
                 .iter()
-                .map(|c| point_layer(&c.path, &c.id, &c.crs, &mut notes))
+                .map(|c| point_layer(layer_input(&c.path, &c.id, &c.crs, &c.geometry), &mut notes))
                 .collect::<Result<Vec<_>, _>>()?,
             st.existing
                 .iter()
-                .map(|c| point_layer(&c.path, &c.id, &c.crs, &mut notes))
+                .map(|c| point_layer(layer_input(&c.path, &c.id, &c.crs, &c.geometry), &mut notes))
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };

@@ -87,7 +87,13 @@ impl Checker<'_> {
     }
 
     /// The duplicated values of the id field, read again with feature-index ids.
-    pub(super) fn duplicates(&self, path: &Path, id_field: Option<&str>, crs: Option<Crs>) -> Vec<String> {
+    pub(super) fn duplicates(
+        &self,
+        path: &Path,
+        id_field: Option<&str>,
+        crs: Option<Crs>,
+        geometry_column: Option<String>,
+    ) -> Vec<String> {
         let Some(field) = id_field else {
             return Vec::new();
         };
@@ -95,6 +101,7 @@ impl Checker<'_> {
             id_field: None,
             crs,
             close_rings: true,
+            geometry_column,
         };
         let Ok((layer, _)) = read_layer(path, &opts) else {
             return Vec::new();
@@ -149,6 +156,7 @@ impl Checker<'_> {
             id_field: input.id.clone(),
             crs,
             close_rings: true,
+            geometry_column: input.geometry.clone(),
         };
         let (mut layer, rep) = match read_layer(&path, &opts) {
             Ok(x) => x,
@@ -158,7 +166,9 @@ impl Checker<'_> {
                     self.report.inputs[summary].plausible = false;
                 }
                 let ids = match &e {
-                    _ if duplicate => self.duplicates(&path, input.id.as_deref(), crs),
+                    _ if duplicate => {
+                        self.duplicates(&path, input.id.as_deref(), crs, input.geometry.clone())
+                    }
                     IoError::Crs { error, .. } => match &**error {
                         CrsError::Implausible { id, .. } => vec![id.clone()],
                         _ => Vec::new(),

@@ -37,7 +37,7 @@ pub(super) fn read_inputs(c: &mut Checker<'_>, spec: &MethodSpec) -> Read {
         .map(|s| {
             c.read(
                 format!("supply {}", s.name),
-                &layer_input(&s.path, &s.id, &s.crs),
+                &layer_input(&s.path, &s.id, &s.crs, &s.geometry),
                 false,
             )
         })
@@ -50,7 +50,7 @@ pub(super) fn read_inputs(c: &mut Checker<'_>, spec: &MethodSpec) -> Read {
                 .map(|k| {
                     c.read(
                         format!("candidates {}", k.name),
-                        &layer_input(&k.path, &k.id, &k.crs),
+                        &layer_input(&k.path, &k.id, &k.crs, &k.geometry),
                         false,
                     )
                 })
@@ -60,7 +60,7 @@ pub(super) fn read_inputs(c: &mut Checker<'_>, spec: &MethodSpec) -> Read {
                 .map(|k| {
                     c.read(
                         "existing blocks".into(),
-                        &layer_input(&k.path, &k.id, &k.crs),
+                        &layer_input(&k.path, &k.id, &k.crs, &k.geometry),
                         false,
                     )
                 })
