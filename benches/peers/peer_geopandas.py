@@ -2,7 +2,7 @@
 """geopandas + tobler peer of the careblock reference workload.
 
 Stages (wall seconds, printed as one JSON line):
-  load         read units, districts and facilities GeoJSON (pyogrio engine)
+  load         read units, districts and facilities GeoJSON (pyogrio engine, through Arrow)
   project      reproject all three to EPSG:<crs>
   interpolate  tobler area_interpolate units -> districts; write districts.csv
   coverage     per facility, units whose centroid lies within --radius;
@@ -76,7 +76,7 @@ def index(districts, estimates, out_path):
 
 
 def siting(units, path, epsg, radius, p, time_limit, out_path):
-    candidates = project(gpd.read_file(path, engine="pyogrio"), epsg)
+    candidates = project(gpd.read_file(path, engine="pyogrio", use_arrow=True), epsg)
     centroids = units.geometry.centroid
     cand_idx, unit_idx = centroids.sindex.query(candidates.geometry, predicate="dwithin", distance=radius)
     demand = unit_demand({column: units[column].to_numpy() for column in DEMAND_COLUMNS})
@@ -88,9 +88,9 @@ def main():
     times = {}
 
     start = time.perf_counter()
-    units = gpd.read_file(args.city / "units.geojson", engine="pyogrio")
-    districts = gpd.read_file(args.city / "districts.geojson", engine="pyogrio")
-    facilities = gpd.read_file(args.city / "facilities.geojson", engine="pyogrio")
+    units = gpd.read_file(args.city / "units.geojson", engine="pyogrio", use_arrow=True)
+    districts = gpd.read_file(args.city / "districts.geojson", engine="pyogrio", use_arrow=True)
+    facilities = gpd.read_file(args.city / "facilities.geojson", engine="pyogrio", use_arrow=True)
     times["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
