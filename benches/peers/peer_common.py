@@ -37,6 +37,9 @@ def parse_args(description):
     parser.add_argument("--no-siting", action="store_true", help="skip the siting stage (MCLP with CBC)")
     parser.add_argument("--time-limit", type=float, help="CBC time limit in seconds (default: none, solve to optimality)")
     parser.add_argument(
+        "--tobler-jobs", type=int, default=-1, help="geopandas peer: tobler area_interpolate's n_jobs (default -1: one process per CPU)"
+    )
+    parser.add_argument(
         "--out", type=Path, required=True, help="directory for districts.csv, coverage.csv, district_index.csv, mclp.json"
     )
     args = parser.parse_args()

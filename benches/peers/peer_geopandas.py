@@ -4,7 +4,8 @@
 Stages (wall seconds, printed as one JSON line):
   load         read units, districts and facilities GeoJSON (pyogrio engine, through Arrow)
   project      reproject all three to EPSG:<crs>
-  interpolate  tobler area_interpolate units -> districts; write districts.csv
+  interpolate  tobler area_interpolate units -> districts (n_jobs = --tobler-jobs,
+               default -1: one worker process per CPU); write districts.csv
   coverage     per facility, units whose centroid lies within --radius;
                write coverage.csv
   index        district indicators from the interpolated sums, min-max 0-100,
@@ -49,10 +50,12 @@ def project(frame, epsg):
         return frame.to_crs(FALLBACK_PROJ[epsg])
 
 
-def interpolate(units, districts, out_path):
+def interpolate(units, districts, out_path, n_jobs):
     # Counts as float64: tobler would otherwise hand int32 columns to scipy.sparse.diags.
     units = units.astype({column: "float64" for column in EXTENSIVE})
-    estimates = area_interpolate(units, districts, extensive_variables=EXTENSIVE, intensive_variables=INTENSIVE)
+    # n_jobs=-1 (the default of --tobler-jobs): tobler builds the area table in one joblib (loky) worker process per
+    # CPU. Starting the workers (each imports geopandas and unpickles its chunk) is part of the stage's time.
+    estimates = area_interpolate(units, districts, extensive_variables=EXTENSIVE, intensive_variables=INTENSIVE, n_jobs=n_jobs)
     estimates["district_id"] = districts["district_id"]
     rows = estimates[DISTRICT_COLUMNS].astype({c: float for c in DISTRICT_COLUMNS[1:]})
     write_csv(out_path, DISTRICT_COLUMNS, rows.itertuples(index=False, name=None))
@@ -98,7 +101,7 @@ def main():
     times["project"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    estimates = interpolate(units, districts, args.out / "districts.csv")
+    estimates = interpolate(units, districts, args.out / "districts.csv", args.tobler_jobs)
     times["interpolate"] = time.perf_counter() - start
 
     start = time.perf_counter()
