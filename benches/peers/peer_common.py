@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+# Imported here, outside every timed stage, like the other libraries (it was imported in solve_mclp, inside the siting).
+import pulp
 
 # The original workload's counts, then the care counts added with the index and siting stages.
 BASE_EXTENSIVE = ["pop_total", "pop_0_5", "pop_60_plus", "women", "men", "dwellings"]
@@ -165,8 +167,6 @@ def solve_mclp(candidate_ids, cand_idx, unit_idx, demand, p, radius, time_limit,
     the best solution found. Writes mclp.json and CBC's log (cbc.log) next to it
     and returns the dict written.
     """
-    import pulp
-
     start = time.perf_counter()
     cand_idx = np.asarray(cand_idx, dtype=np.int64)
     unit_idx = np.asarray(unit_idx, dtype=np.int64)
