@@ -22,6 +22,9 @@ DISTRICT_COLUMNS = ["district_id", *BASE_EXTENSIVE, *INTENSIVE, *CARE_EXTENSIVE]
 COVERAGE_COLUMNS = ["facility_id", "n_units", "pop_covered"]
 INDEX_COLUMNS = ["district_id", "caregiver_density", "dependency", "unpaid_work_share", "index", "rank"]
 BASE_STAGES = ["load", "project", "interpolate", "coverage"]
+# The city's layers, and the file suffix of each input format (--input); the GeoParquet copies sit beside the GeoJSON.
+CITY_LAYERS = ["units", "districts", "facilities", "candidates"]
+INPUT_SUFFIX = {"geojson": ".geojson", "geoparquet": ".parquet"}
 # Demand of a unit in the MCLP: the people who need care plus the women who give it unpaid.
 DEMAND_COLUMNS = ["pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care"]
 FALLBACK_PROJ = {
@@ -33,6 +36,10 @@ FALLBACK_PROJ = {
 def parse_args(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--city", type=Path, required=True, help="directory made by gen_city.py")
+    parser.add_argument(
+        "--input", choices=sorted(INPUT_SUFFIX), default="geojson",
+        help="read the city's .geojson layers, or their GeoParquet copies (.parquet, see write_geoparquet)",
+    )
     parser.add_argument("--crs", type=int, default=9377, help="EPSG code of the metric CRS to project to")
     parser.add_argument("--radius", type=float, default=800.0, help="coverage radius in CRS units (metres)")
     parser.add_argument("--p", type=int, default=20, help="number of care-block sites the MCLP chooses")
@@ -47,6 +54,28 @@ def parse_args(description):
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def layer_path(city, name, input_format):
+    """The file of layer `name` (units, districts, facilities, candidates) of the city in this input format."""
+    return Path(city) / f"{name}{INPUT_SUFFIX[input_format]}"
+
+
+def write_geoparquet(city):
+    """GeoParquet copies of the city's GeoJSON layers, beside them (units.parquet, ...): read by pyogrio, written by
+    geopandas' to_parquet (WKB geometry, GeoParquet 1.1 metadata with the bbox covering column, zstd, default row
+    groups). Each file is written under a temporary name and renamed, so an interrupted run leaves no partial copy."""
+    import geopandas as gpd
+
+    for name in CITY_LAYERS:
+        source = layer_path(city, name, "geojson")
+        if not source.exists():
+            continue
+        target = layer_path(city, name, "geoparquet")
+        partial = target.with_name(target.name + ".partial")
+        frame = gpd.read_file(source, engine="pyogrio", use_arrow=True)
+        frame.to_parquet(partial, compression="zstd", geometry_encoding="WKB", write_covering_bbox=True, schema_version="1.1.0")
+        partial.replace(target)
 
 
 def cell(value):

@@ -2,7 +2,9 @@
 """DuckDB spatial peer of the careblock reference workload.
 
 Same stages, CSVs and JSON line as peer_geopandas.py, done in SQL:
-  load         ST_Read (GDAL) the three GeoJSON files into tables
+  load         ST_Read (GDAL) the three GeoJSON files into tables, or with
+               --input geoparquet read_parquet their GeoParquet copies (the
+               WKB column arrives as GEOMETRY)
   project      ST_Transform to EPSG:<crs> (always_xy)
   interpolate  a_ij = area(unit_i ∩ district_j) over intersecting pairs,
                extensive_j = Σ_i v_i a_ij / Σ_j' a_ij'  (tobler's allocate_total),
@@ -11,7 +13,7 @@ Same stages, CSVs and JSON line as peer_geopandas.py, done in SQL:
                (ST_DWithin); write coverage.csv
   index        district areas (ST_Area) and the index of peer_common.district_index
                over the interpolated sums; write district_index.csv
-  siting       ST_Read + ST_Transform candidates.geojson, cover pairs with
+  siting       read (as the load) + ST_Transform the candidates, cover pairs with
                ST_DWithin against the unit centroids, then the same sparse
                PuLP/CBC model as peer_geopandas.py; write mclp.json
                (skipped with --no-siting)
@@ -38,6 +40,7 @@ from peer_common import (
     FALLBACK_PROJ,
     INTENSIVE,
     district_index,
+    layer_path,
     parse_args,
     report,
     solve_mclp,
@@ -56,6 +59,15 @@ def connect_with_spatial():
         con.execute("SET extension_directory = ?", [str(extensions)])
     con.execute("LOAD spatial")
     return con
+
+
+def source(path):
+    """SQL of a layer's rows, geometry as `geom` (the column ST_Read gives): GDAL's ST_Read for GeoJSON; for GeoParquet
+    read_parquet, which with the spatial extension loaded converts the WKB column to GEOMETRY itself
+    (enable_geoparquet_conversion), less the bbox covering column."""
+    if path.suffix == ".parquet":
+        return "SELECT COLUMNS(c -> c NOT IN ('geometry', 'bbox')), geometry AS geom FROM read_parquet(?)"
+    return "SELECT * FROM ST_Read(?)"
 
 
 def target_crs(con, epsg):
@@ -114,7 +126,7 @@ def index(con, rows, out_path):
 def siting(con, path, crs, radius, p, time_limit, out_path):
     con.execute(
         "CREATE TABLE candidates AS SELECT row_number() OVER (ORDER BY candidate_id) - 1 AS j, candidate_id, "
-        "ST_Transform(geom, 'EPSG:4326', ?, always_xy := true) AS geom FROM ST_Read(?)",
+        f"ST_Transform(geom, 'EPSG:4326', ?, always_xy := true) AS geom FROM ({source(path)})",
         [crs, str(path)],
     )
     demand = " + ".join(DEMAND_COLUMNS)
@@ -142,7 +154,8 @@ def main():
 
     start = time.perf_counter()
     for table in tables:
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM ST_Read(?)", [str(args.city / f"{table}.geojson")])
+        path = layer_path(args.city, table, args.input)
+        con.execute(f"CREATE TABLE {table} AS {source(path)}", [str(path)])
     times["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -171,7 +184,7 @@ def main():
 
     if not args.no_siting:
         start = time.perf_counter()
-        siting(con, args.city / "candidates.geojson", crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
+        siting(con, layer_path(args.city, "candidates", args.input), crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
         times["siting"] = time.perf_counter() - start
 
     report("duckdb-spatial", times)

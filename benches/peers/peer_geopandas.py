@@ -2,7 +2,9 @@
 """geopandas + tobler peer of the careblock reference workload.
 
 Stages (wall seconds, printed as one JSON line):
-  load         read units, districts and facilities GeoJSON (pyogrio engine, through Arrow)
+  load         read units, districts and facilities: GeoJSON with read_file (pyogrio
+               engine, through Arrow), or with --input geoparquet their GeoParquet
+               copies with read_parquet
   project      reproject all three to EPSG:<crs>
   interpolate  tobler area_interpolate units -> districts (n_jobs = --tobler-jobs,
                default -1: one worker process per CPU); write districts.csv
@@ -10,7 +12,7 @@ Stages (wall seconds, printed as one JSON line):
                write coverage.csv
   index        district indicators from the interpolated sums, min-max 0-100,
                equal-weight mean, rank; write district_index.csv
-  siting       read and project candidates.geojson, cover pairs (unit centroid
+  siting       read and project the candidates (as the load), cover pairs (unit centroid
                within --radius of a candidate), sparse MCLP in PuLP solved by
                CBC for --p sites; write mclp.json (skipped with --no-siting)
 
@@ -33,12 +35,20 @@ from peer_common import (
     FALLBACK_PROJ,
     INTENSIVE,
     district_index,
+    layer_path,
     parse_args,
     report,
     solve_mclp,
     unit_demand,
     write_csv,
 )
+
+
+def read(path):
+    """A layer from GeoJSON (pyogrio through Arrow) or GeoParquet (geopandas' own reader), by the file's suffix."""
+    if path.suffix == ".parquet":
+        return gpd.read_parquet(path)
+    return gpd.read_file(path, engine="pyogrio", use_arrow=True)
 
 
 def project(frame, epsg):
@@ -79,7 +89,7 @@ def index(districts, estimates, out_path):
 
 
 def siting(units, path, epsg, radius, p, time_limit, out_path):
-    candidates = project(gpd.read_file(path, engine="pyogrio", use_arrow=True), epsg)
+    candidates = project(read(path), epsg)
     centroids = units.geometry.centroid
     cand_idx, unit_idx = centroids.sindex.query(candidates.geometry, predicate="dwithin", distance=radius)
     demand = unit_demand({column: units[column].to_numpy() for column in DEMAND_COLUMNS})
@@ -91,9 +101,7 @@ def main():
     times = {}
 
     start = time.perf_counter()
-    units = gpd.read_file(args.city / "units.geojson", engine="pyogrio", use_arrow=True)
-    districts = gpd.read_file(args.city / "districts.geojson", engine="pyogrio", use_arrow=True)
-    facilities = gpd.read_file(args.city / "facilities.geojson", engine="pyogrio", use_arrow=True)
+    units, districts, facilities = (read(layer_path(args.city, name, args.input)) for name in ("units", "districts", "facilities"))
     times["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -114,7 +122,7 @@ def main():
 
     if not args.no_siting:
         start = time.perf_counter()
-        siting(units, args.city / "candidates.geojson", args.crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
+        siting(units, layer_path(args.city, "candidates", args.input), args.crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
         times["siting"] = time.perf_counter() - start
 
     report("geopandas+tobler", times)
