@@ -14,7 +14,9 @@ Stages (wall seconds, printed as one JSON line):
                equal-weight mean, rank; write district_index.csv
   siting       read and project the candidates (as the load), cover pairs (unit centroid
                within --radius of a candidate), sparse MCLP in PuLP solved by
-               CBC for --p sites; write mclp.json (skipped with --no-siting)
+               CBC for --p sites; write mclp.json (skipped with --no-siting).
+               With --solvers cbc,highs the whole stage runs again with HiGHS
+               (scipy.optimize.milp), timed apart as siting_highs (mclp_highs.json)
 
 "total" is the sum of the first four stages (the original workload);
 "total_with_index_siting" adds index and siting.
@@ -34,11 +36,12 @@ from peer_common import (
     EXTENSIVE,
     FALLBACK_PROJ,
     INTENSIVE,
+    SOLVERS,
     district_index,
     layer_path,
+    mclp_outputs,
     parse_args,
     report,
-    solve_mclp,
     unit_demand,
     write_csv,
 )
@@ -88,12 +91,12 @@ def index(districts, estimates, out_path):
     district_index(estimates["district_id"].tolist(), sums, districts.geometry.area.to_numpy(), out_path)
 
 
-def siting(units, path, epsg, radius, p, time_limit, out_path):
+def siting(units, path, epsg, radius, p, time_limit, solve, out_path):
     candidates = project(read(path), epsg)
     centroids = units.geometry.centroid
     cand_idx, unit_idx = centroids.sindex.query(candidates.geometry, predicate="dwithin", distance=radius)
     demand = unit_demand({column: units[column].to_numpy() for column in DEMAND_COLUMNS})
-    return solve_mclp(candidates["candidate_id"].tolist(), cand_idx, unit_idx, demand, p, radius, time_limit, out_path)
+    return solve(candidates["candidate_id"].tolist(), cand_idx, unit_idx, demand, p, radius, time_limit, out_path)
 
 
 def main():
@@ -120,12 +123,14 @@ def main():
     index(districts, estimates, args.out / "district_index.csv")
     times["index"] = time.perf_counter() - start
 
-    if not args.no_siting:
+    extra = {}
+    for solver, name, key in [] if args.no_siting else mclp_outputs(args.solvers):
         start = time.perf_counter()
-        siting(units, layer_path(args.city, "candidates", args.input), args.crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
-        times["siting"] = time.perf_counter() - start
+        candidates = layer_path(args.city, "candidates", args.input)
+        siting(units, candidates, args.crs, args.radius, args.p, args.time_limit, SOLVERS[solver], args.out / name)
+        (times if key == "siting" else extra)[key] = time.perf_counter() - start
 
-    report("geopandas+tobler", times)
+    report("geopandas+tobler", times, extra)
 
 
 if __name__ == "__main__":
