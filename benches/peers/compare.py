@@ -177,7 +177,8 @@ def method_text(args, input_format):
     (they are relative to the method file, which goes into the city directory), crs, radius, p and draws set to this
     run's, and without the [siting] tables under --no-siting."""
     text = args.method.read_text()
-    for key, value in (("crs", args.crs), ("radius", f"{args.radius:g}"), ("p", args.p), ("draws", args.draws)):
+    radius = int(args.radius) if args.radius.is_integer() else args.radius
+    for key, value in (("crs", args.crs), ("radius", radius), ("p", args.p), ("draws", args.draws)):
         text, n = re.subn(rf"^{key} = \S+", f"{key} = {value}", text, flags=re.M)
         if n != 1:
             sys.exit(f"{args.method}: expected one '{key} = ...' line, found {n}")
@@ -237,7 +238,9 @@ def cities(args):
 
 
 def command(args, tool, city, input_format, out):
-    layer = lambda name: str(city / f"{name}{INPUTS[input_format]}")  # noqa: E731
+    def layer(name):
+        return str(city / f"{name}{INPUTS[input_format]}")
+
     if tool == "careblock":
         return [
             str(args.careblock), "--units", layer("units"), "--districts", layer("districts"),
