@@ -2,7 +2,9 @@
 """DuckDB spatial peer of the careblock reference workload.
 
 Same stages, CSVs and JSON line as peer_geopandas.py, done in SQL:
-  load         ST_Read (GDAL) the three GeoJSON files into tables
+  load         ST_Read (GDAL) the three GeoJSON files into tables, or with
+               --input geoparquet read_parquet their GeoParquet copies (the
+               WKB column arrives as GEOMETRY)
   project      ST_Transform to EPSG:<crs> (always_xy)
   interpolate  a_ij = area(unit_i ∩ district_j) over intersecting pairs,
                extensive_j = Σ_i v_i a_ij / Σ_j' a_ij'  (tobler's allocate_total),
@@ -11,10 +13,10 @@ Same stages, CSVs and JSON line as peer_geopandas.py, done in SQL:
                (ST_DWithin); write coverage.csv
   index        district areas (ST_Area) and the index of peer_common.district_index
                over the interpolated sums; write district_index.csv
-  siting       ST_Read + ST_Transform candidates.geojson, cover pairs with
+  siting       read (as the load) + ST_Transform the candidates, cover pairs with
                ST_DWithin against the unit centroids, then the same sparse
                PuLP/CBC model as peer_geopandas.py; write mclp.json
-               (skipped with --no-siting)
+               (skipped with --no-siting; --solvers as peer_geopandas.py)
 
 The spatial extension comes from the PyPI package duckdb-ext-spatial (it
 cannot be downloaded from DuckDB's own server here). Exits with status 3 if
@@ -37,10 +39,12 @@ from peer_common import (
     EXTENSIVE,
     FALLBACK_PROJ,
     INTENSIVE,
+    SOLVERS,
     district_index,
+    layer_path,
+    mclp_outputs,
     parse_args,
     report,
-    solve_mclp,
     write_csv,
 )
 
@@ -56,6 +60,15 @@ def connect_with_spatial():
         con.execute("SET extension_directory = ?", [str(extensions)])
     con.execute("LOAD spatial")
     return con
+
+
+def source(path):
+    """SQL of a layer's rows, geometry as `geom` (the column ST_Read gives): GDAL's ST_Read for GeoJSON; for GeoParquet
+    read_parquet, which with the spatial extension loaded converts the WKB column to GEOMETRY itself
+    (enable_geoparquet_conversion), less the bbox covering column."""
+    if path.suffix == ".parquet":
+        return "SELECT COLUMNS(c -> c NOT IN ('geometry', 'bbox')), geometry AS geom FROM read_parquet(?)"
+    return "SELECT * FROM ST_Read(?)"
 
 
 def target_crs(con, epsg):
@@ -111,15 +124,15 @@ def index(con, rows, out_path):
     district_index(ids, sums, [areas[d] for d in ids], out_path)
 
 
-def siting(con, path, crs, radius, p, time_limit, out_path):
+def siting(con, path, crs, radius, p, time_limit, solve, out_path):
     con.execute(
-        "CREATE TABLE candidates AS SELECT row_number() OVER (ORDER BY candidate_id) - 1 AS j, candidate_id, "
-        "ST_Transform(geom, 'EPSG:4326', ?, always_xy := true) AS geom FROM ST_Read(?)",
+        "CREATE OR REPLACE TABLE candidates AS SELECT row_number() OVER (ORDER BY candidate_id) - 1 AS j, candidate_id, "
+        f"ST_Transform(geom, 'EPSG:4326', ?, always_xy := true) AS geom FROM ({source(path)})",
         [crs, str(path)],
     )
     demand = " + ".join(DEMAND_COLUMNS)
     con.execute(
-        f"CREATE TABLE sites_units AS SELECT row_number() OVER (ORDER BY unit_id) - 1 AS i, "
+        f"CREATE OR REPLACE TABLE sites_units AS SELECT row_number() OVER (ORDER BY unit_id) - 1 AS i, "
         f"({demand})::BIGINT AS demand, ST_Centroid(geom) AS geom FROM units"
     )
     pairs = con.execute(
@@ -127,7 +140,7 @@ def siting(con, path, crs, radius, p, time_limit, out_path):
     ).fetchnumpy()
     candidate_ids = [r[0] for r in con.execute("SELECT candidate_id FROM candidates ORDER BY j").fetchall()]
     demand = con.execute("SELECT demand FROM sites_units ORDER BY i").fetchnumpy()["demand"]
-    return solve_mclp(candidate_ids, pairs["j"], pairs["i"], demand, p, radius, time_limit, out_path)
+    return solve(candidate_ids, pairs["j"], pairs["i"], demand, p, radius, time_limit, out_path)
 
 
 def main():
@@ -142,7 +155,8 @@ def main():
 
     start = time.perf_counter()
     for table in tables:
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM ST_Read(?)", [str(args.city / f"{table}.geojson")])
+        path = layer_path(args.city, table, args.input)
+        con.execute(f"CREATE TABLE {table} AS {source(path)}", [str(path)])
     times["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -169,12 +183,14 @@ def main():
     index(con, estimates, args.out / "district_index.csv")
     times["index"] = time.perf_counter() - start
 
-    if not args.no_siting:
+    extra = {}
+    for solver, name, key in [] if args.no_siting else mclp_outputs(args.solvers):
         start = time.perf_counter()
-        siting(con, args.city / "candidates.geojson", crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
-        times["siting"] = time.perf_counter() - start
+        candidates = layer_path(args.city, "candidates", args.input)
+        siting(con, candidates, crs, args.radius, args.p, args.time_limit, SOLVERS[solver], args.out / name)
+        (times if key == "siting" else extra)[key] = time.perf_counter() - start
 
-    report("duckdb-spatial", times)
+    report("duckdb-spatial", times, extra)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,21 @@
 """geopandas + tobler peer of the careblock reference workload.
 
 Stages (wall seconds, printed as one JSON line):
-  load         read units, districts and facilities GeoJSON (pyogrio engine)
+  load         read units, districts and facilities: GeoJSON with read_file (pyogrio
+               engine, through Arrow), or with --input geoparquet their GeoParquet
+               copies with read_parquet
   project      reproject all three to EPSG:<crs>
-  interpolate  tobler area_interpolate units -> districts; write districts.csv
+  interpolate  tobler area_interpolate units -> districts (n_jobs = --tobler-jobs,
+               default -1: one worker process per CPU); write districts.csv
   coverage     per facility, units whose centroid lies within --radius;
                write coverage.csv
   index        district indicators from the interpolated sums, min-max 0-100,
                equal-weight mean, rank; write district_index.csv
-  siting       read and project candidates.geojson, cover pairs (unit centroid
+  siting       read and project the candidates (as the load), cover pairs (unit centroid
                within --radius of a candidate), sparse MCLP in PuLP solved by
-               CBC for --p sites; write mclp.json (skipped with --no-siting)
+               CBC for --p sites; write mclp.json (skipped with --no-siting).
+               With --solvers cbc,highs the whole stage runs again with HiGHS
+               (scipy.optimize.milp), timed apart as siting_highs (mclp_highs.json)
 
 "total" is the sum of the first four stages (the original workload);
 "total_with_index_siting" adds index and siting.
@@ -31,13 +36,22 @@ from peer_common import (
     EXTENSIVE,
     FALLBACK_PROJ,
     INTENSIVE,
+    SOLVERS,
     district_index,
+    layer_path,
+    mclp_outputs,
     parse_args,
     report,
-    solve_mclp,
     unit_demand,
     write_csv,
 )
+
+
+def read(path):
+    """A layer from GeoJSON (pyogrio through Arrow) or GeoParquet (geopandas' own reader), by the file's suffix."""
+    if path.suffix == ".parquet":
+        return gpd.read_parquet(path)
+    return gpd.read_file(path, engine="pyogrio", use_arrow=True)
 
 
 def project(frame, epsg):
@@ -49,10 +63,12 @@ def project(frame, epsg):
         return frame.to_crs(FALLBACK_PROJ[epsg])
 
 
-def interpolate(units, districts, out_path):
+def interpolate(units, districts, out_path, n_jobs):
     # Counts as float64: tobler would otherwise hand int32 columns to scipy.sparse.diags.
     units = units.astype({column: "float64" for column in EXTENSIVE})
-    estimates = area_interpolate(units, districts, extensive_variables=EXTENSIVE, intensive_variables=INTENSIVE)
+    # n_jobs=-1 (the default of --tobler-jobs): tobler builds the area table in one joblib (loky) worker process per
+    # CPU. Starting the workers (each imports geopandas and unpickles its chunk) is part of the stage's time.
+    estimates = area_interpolate(units, districts, extensive_variables=EXTENSIVE, intensive_variables=INTENSIVE, n_jobs=n_jobs)
     estimates["district_id"] = districts["district_id"]
     rows = estimates[DISTRICT_COLUMNS].astype({c: float for c in DISTRICT_COLUMNS[1:]})
     write_csv(out_path, DISTRICT_COLUMNS, rows.itertuples(index=False, name=None))
@@ -75,12 +91,12 @@ def index(districts, estimates, out_path):
     district_index(estimates["district_id"].tolist(), sums, districts.geometry.area.to_numpy(), out_path)
 
 
-def siting(units, path, epsg, radius, p, time_limit, out_path):
-    candidates = project(gpd.read_file(path, engine="pyogrio"), epsg)
+def siting(units, path, epsg, radius, p, time_limit, solve, out_path):
+    candidates = project(read(path), epsg)
     centroids = units.geometry.centroid
     cand_idx, unit_idx = centroids.sindex.query(candidates.geometry, predicate="dwithin", distance=radius)
     demand = unit_demand({column: units[column].to_numpy() for column in DEMAND_COLUMNS})
-    return solve_mclp(candidates["candidate_id"].tolist(), cand_idx, unit_idx, demand, p, radius, time_limit, out_path)
+    return solve(candidates["candidate_id"].tolist(), cand_idx, unit_idx, demand, p, radius, time_limit, out_path)
 
 
 def main():
@@ -88,9 +104,7 @@ def main():
     times = {}
 
     start = time.perf_counter()
-    units = gpd.read_file(args.city / "units.geojson", engine="pyogrio")
-    districts = gpd.read_file(args.city / "districts.geojson", engine="pyogrio")
-    facilities = gpd.read_file(args.city / "facilities.geojson", engine="pyogrio")
+    units, districts, facilities = (read(layer_path(args.city, name, args.input)) for name in ("units", "districts", "facilities"))
     times["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -98,7 +112,7 @@ def main():
     times["project"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    estimates = interpolate(units, districts, args.out / "districts.csv")
+    estimates = interpolate(units, districts, args.out / "districts.csv", args.tobler_jobs)
     times["interpolate"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -109,12 +123,14 @@ def main():
     index(districts, estimates, args.out / "district_index.csv")
     times["index"] = time.perf_counter() - start
 
-    if not args.no_siting:
+    extra = {}
+    for solver, name, key in [] if args.no_siting else mclp_outputs(args.solvers):
         start = time.perf_counter()
-        siting(units, args.city / "candidates.geojson", args.crs, args.radius, args.p, args.time_limit, args.out / "mclp.json")
-        times["siting"] = time.perf_counter() - start
+        candidates = layer_path(args.city, "candidates", args.input)
+        siting(units, candidates, args.crs, args.radius, args.p, args.time_limit, SOLVERS[solver], args.out / name)
+        (times if key == "siting" else extra)[key] = time.perf_counter() - start
 
-    report("geopandas+tobler", times)
+    report("geopandas+tobler", times, extra)
 
 
 if __name__ == "__main__":
