@@ -157,10 +157,11 @@ fn run_json(dir: &Path) -> Result<Value> {
 
 /// Explanation of one district or unit, as text and JSON.
 fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(String, Value)> {
-    let file = if level == "district" {
-        "districts.csv"
-    } else {
-        "units.csv"
+    // A national run writes the units' table as GeoParquet only (`[output]`'s "auto").
+    let file = match level {
+        "district" => "districts.csv",
+        _ if !dir.join("units.csv").is_file() && dir.join("units.parquet").is_file() => "units.parquet",
+        _ => "units.csv",
     };
     let t = Table::read(&dir.join(file), column::ID)?;
     let row = t.rows(id, level)?[0];

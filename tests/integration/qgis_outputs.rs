@@ -550,7 +550,7 @@ fn auto_moves_the_unit_level_layers_of_a_large_run_out_of_the_geopackage() {
     std::fs::write(&method, format!("{text}\n[output]\nlarge = 100\n")).unwrap();
     let (out, stdout) = run_with("large", Some(&method), &[]);
     let w = written(&out);
-    assert_eq!(w["units"].0, ["units.fgb", "units.parquet", "units.csv"]);
+    assert_eq!(w["units"].0, ["units.fgb", "units.parquet"]);
     assert_eq!(w["uncovered"].0, ["uncovered.fgb", "uncovered.parquet"]);
     assert_eq!(w["sites"].0, ["sites.geojson", "sites.csv", "careblock.gpkg"]);
     assert!(
@@ -560,6 +560,18 @@ fn auto_moves_the_unit_level_layers_of_a_large_run_out_of_the_geopackage() {
     );
     assert!(stdout.contains("641 units > large = 100"), "{stdout}");
     assert!(!out.join("units.geojson").exists());
+    assert!(!out.join("units.csv").exists());
+    // `explain` reads the units' table from the GeoParquet then.
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .args(["explain", out.to_str().unwrap(), "--unit", "110011000000001101"])
+        .output()
+        .unwrap();
+    let explained = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        explained.contains("  rank ") && explained.contains("  population "),
+        "{explained}"
+    );
     if have_ogrinfo() {
         let info = ogrinfo(&["-ro", "-q"], &out.join("careblock.gpkg"));
         for layer in ["districts", "sites", "catchments"] {

@@ -153,8 +153,8 @@ impl Formats {
 
     /// What "auto" writes for `layer` with `units` units: GeoJSON and the GeoPackage, with a
     /// CSV for the layers that have a table (units, districts, sites); above `large` units,
-    /// the unit-level layers (units, uncovered) as FlatGeobuf and GeoParquet instead of
-    /// GeoJSON and the GeoPackage.
+    /// the unit-level layers (units, uncovered) as FlatGeobuf and GeoParquet only (the
+    /// GeoParquet holds the units' table, and `explain` reads it when there is no CSV).
     pub fn auto(layer: &str, units: usize, large: usize) -> Vec<Format> {
         let big = units > large && UNIT_SCALE.contains(&layer);
         let mut v = if big {
@@ -162,10 +162,10 @@ impl Formats {
         } else {
             vec![Format::GeoJson]
         };
-        if TABLES.contains(&layer) {
-            v.push(Format::Csv);
-        }
         if !big {
+            if TABLES.contains(&layer) {
+                v.push(Format::Csv);
+            }
             v.push(Format::Gpkg);
         }
         v
@@ -257,7 +257,7 @@ mod tests {
         );
         assert_eq!(
             Formats::auto("units", LARGE + 1, LARGE),
-            [Format::FlatGeobuf, Format::GeoParquet, Format::Csv]
+            [Format::FlatGeobuf, Format::GeoParquet]
         );
         assert_eq!(
             Formats::auto("sites", LARGE + 1, LARGE),

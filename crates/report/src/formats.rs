@@ -117,7 +117,7 @@ pub fn resolve(layers: &[&str], units: usize, spec: &OutputSpec, req: &FormatReq
 fn auto_reason(layer: &str, units: usize, large: usize) -> String {
     match (UNIT_SCALE.contains(&layer), units > large) {
         (true, true) => format!(
-            "auto: {units} units > large = {large}: FlatGeobuf (QGIS opens it, with its spatial index) and GeoParquet (notebooks, DuckDB) instead of GeoJSON and the GeoPackage"
+            "auto: {units} units > large = {large}: FlatGeobuf (QGIS opens it, with its spatial index) and GeoParquet (notebooks, DuckDB; `explain` reads it) instead of GeoJSON, the GeoPackage and the CSV"
         ),
         (true, false) => format!("auto: {units} units ≤ large = {large}"),
         (false, _) => "auto: a planner's layer, GeoJSON and the GeoPackage at any size".to_string(),
