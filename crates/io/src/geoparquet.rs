@@ -51,6 +51,11 @@ const FALLBACK_COLUMNS: [&str; 3] = ["geometry", "geom", "wkb_geometry"];
 ///   they are and measured as planar, like every other layer.
 pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
     let name = path_name(path);
+    crate::guard::parquet(&name, || read(path, &name, opts))
+}
+
+fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
+    let name = name.to_string();
     let file = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
     let mut reader = ParquetReader::new(file);
     let metadata = reader.get_metadata().map_err(|e| not_parquet(&name, e))?.clone();

@@ -55,6 +55,7 @@ mod flatgeobuf;
 mod geojson;
 mod geoparquet;
 mod gpkg;
+mod guard;
 mod method_file;
 #[cfg(feature = "gdal")]
 mod ogr;

@@ -75,9 +75,11 @@ fn read(path: &Path, key: Option<&str>) -> Result<DataFrame, IoError> {
         }
         "parquet" | "pq" => {
             let file = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
-            ParquetReader::new(file)
-                .finish()
-                .map_err(|e| IoError::table(&name, e))?
+            crate::guard::parquet(&name, || {
+                ParquetReader::new(file)
+                    .finish()
+                    .map_err(|e| IoError::table(&name, e))
+            })?
         }
         _ => {
             return Err(IoError::UnsupportedFormat {

@@ -1,7 +1,7 @@
 //! Fuzzing with proptest (bounded cases, stable toolchain): arbitrary bytes and mutations of
 //! valid inputs go into the GeoJSON parser (both the plain and the parallel split path), the
 //! shapefile reader (`.shp`, `.shx` and `.dbf` mutated on disk), the FlatGeobuf reader (files
-//! with and without spatial index), the CSV table reader and the method-file parser. The property: each returns `Ok` or `Err`, never panics; an `Ok` layer
+//! with and without spatial index), the GeoParquet reader (files pyarrow and careblock wrote), the CSV table reader and the method-file parser. The property: each returns `Ok` or `Err`, never panics; an `Ok` layer
 //! has unique ids and one geometry and one attribute row per id.
 //!
 //! Case counts keep the whole file well under a minute in a debug build; set `PROPTEST_CASES`
@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use careblock_core::Crs;
 use careblock_core::Layer;
 use careblock_io::{
-    ReadOptions, parse_geojson, read_flatgeobuf, read_shapefile, read_table_with_key, write_flatgeobuf,
+    ReadOptions, parse_geojson, read_flatgeobuf, read_geoparquet, read_shapefile, read_table_with_key,
+    write_flatgeobuf, write_geoparquet,
 };
 use careblock_method::Method;
 use proptest::prelude::*;
@@ -385,8 +386,8 @@ fn read_fgb(bytes: &[u8], id_field: Option<&str>) -> Result<(), TestCaseError> {
     for close_rings in [false, true] {
         let opts = ReadOptions {
             id_field: id_field.map(str::to_string),
-            crs: None,
             close_rings,
+            ..Default::default()
         };
         if let Ok((layer, _)) = read_flatgeobuf(&p, &opts) {
             check_layer(&layer)?;
@@ -449,6 +450,95 @@ proptest! {
         let mut file = if magic { b"fgb\x03fgb\x00".to_vec() } else { Vec::new() };
         file.extend(bytes);
         read_fgb(&file, None)?;
+    }
+}
+
+// ---------------------------------------------------------------- GeoParquet
+
+/// Valid GeoParquet files: pyarrow's WKB and GeoArrow fixtures (tests/fixtures/geoparquet) and
+/// one careblock wrote from the small GeoJSON seed (a null geometry, mixed types, the bbox
+/// covering column).
+fn geoparquet_seeds() -> &'static [Vec<u8>; 3] {
+    static SEEDS: std::sync::OnceLock<[Vec<u8>; 3]> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let fixture =
+            |name: &str| std::fs::read(root().join("tests/fixtures/geoparquet").join(name)).unwrap();
+        let (layer, _) =
+            parse_geojson("s.geojson", SMALL_GEOJSON.as_bytes(), &ReadOptions::default()).unwrap();
+        let d = case_dir("gpq-seed");
+        let ours = d.join("ours.parquet");
+        write_geoparquet(&ours, &layer, "id").unwrap();
+        [
+            fixture("districts_wkb.parquet"),
+            fixture("districts_geoarrow.parquet"),
+            std::fs::read(ours).unwrap(),
+        ]
+    })
+}
+
+fn read_gpq(bytes: &[u8], id_field: Option<&str>) -> Result<(), TestCaseError> {
+    let d = case_dir("gpq");
+    let p = d.join("f.parquet");
+    std::fs::write(&p, bytes).unwrap();
+    let opts = ReadOptions {
+        id_field: id_field.map(str::to_string),
+        ..Default::default()
+    };
+    // The reader catches polars' panics itself (src/guard.rs); this catches any it misses.
+    let r = std::panic::catch_unwind(|| read_geoparquet(&p, &opts));
+    let _ = std::fs::remove_dir_all(&d);
+    match r {
+        Err(_) => prop_assert!(false, "the GeoParquet reader panicked"),
+        Ok(Ok((layer, _))) => check_layer(&layer)?,
+        Ok(Err(_)) => {}
+    }
+    Ok(())
+}
+
+#[test]
+fn geoparquet_seeds_are_valid() {
+    for seed in geoparquet_seeds() {
+        let d = case_dir("gpq-seed-read");
+        let p = d.join("f.parquet");
+        std::fs::write(&p, seed).unwrap();
+        let (layer, _) = read_geoparquet(&p, &ReadOptions::default()).unwrap();
+        assert!(!layer.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(200), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn geoparquet_mutated(
+        which in 0usize..3,
+        e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+        cut in prop::option::of(any::<usize>()),
+    ) {
+        read_gpq(&mutate(&geoparquet_seeds()[which], &e, cut), None)?;
+    }
+
+    /// Edits confined to the footer (the file's metadata: schema, row groups, offsets and the
+    /// `geo` key), which the rest of the file is read by.
+    #[test]
+    fn geoparquet_mutated_footer(
+        which in 0usize..3,
+        e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let mut bytes = geoparquet_seeds()[which].clone();
+        let n = bytes.len();
+        let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        let start = n - 8 - footer;
+        for (i, v) in e {
+            bytes[start + i % footer] = v;
+        }
+        read_gpq(&bytes, None)?;
+    }
+
+    #[test]
+    fn geoparquet_truncated(which in 0usize..3, cut in any::<usize>()) {
+        let seed = &geoparquet_seeds()[which];
+        read_gpq(&seed[..cut % seed.len()], None)?;
     }
 }
 
