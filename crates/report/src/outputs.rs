@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use careblock_core::polars::prelude::DataFrame;
-use careblock_core::project::project;
+use careblock_core::project::{project, project_into};
 use careblock_core::{Layer, WGS84};
 use careblock_index::{Assessment, Level};
 use careblock_io::{
@@ -51,7 +51,24 @@ pub fn write_outputs(
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
     let styles = styles(&layers, &run.assessment, run.plan.as_ref())?;
-    // A layer written in two or more lon/lat formats is reprojected once, not once per file.
+    // A layer no file holds in the working CRS (no GeoPackage table) is reprojected to lon/lat
+    // in place: a national units layer then exists once, not as two copies.
+    for (l, c) in layers.iter_mut().zip(&chosen) {
+        if l.crs != WGS84 && !c.has(Format::Gpkg) && c.formats.iter().any(|&f| lonlat_format(f)) {
+            let placeholder = Layer {
+                name: l.name.clone(),
+                ids: Vec::new(),
+                geometries: Vec::new(),
+                attributes: DataFrame::empty(),
+                crs: WGS84,
+            };
+            let working = std::mem::replace(l, placeholder);
+            let name = working.name.clone();
+            *l = project_into(working, WGS84).map_err(|e| IoError::crs(&name, e))?;
+        }
+    }
+    // A layer written in two or more lon/lat formats and in the GeoPackage is reprojected
+    // once for the lon/lat files, not once per file.
     let lonlat: Vec<Option<Layer>> = layers
         .iter()
         .zip(&chosen)
