@@ -1,7 +1,7 @@
 //! The FlatGeobuf writer.
 
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use careblock_core::crs::{ProjCache, Reprojection};
@@ -12,11 +12,14 @@ use flatgeobuf::{
     ColumnArgs, ColumnType, CrsArgs, Feature, FeatureArgs, GeometryArgs, GeometryType, Header, HeaderArgs,
 };
 use geo::orient::{Direction, Orient};
-use geo::{Coord, Geometry, Polygon};
+use geo::{Coord, CoordsIter, Geometry, Polygon};
 use polars::prelude::Column;
 use rayon::prelude::*;
 
 use super::{MAGIC, NODE_SIZE};
+
+/// Features encoded and written per step: a few MB of bytes in memory at a time.
+const CHUNK: usize = 16_384;
 use crate::write::{Values, atomic_write, values};
 use crate::{IoError, path_name};
 
@@ -66,75 +69,100 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
     let typed = geometry_type == GeometryType::Unknown;
     let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
 
-    // Each feature encoded on its own (in parallel, in order), with its bounding box.
-    let features: Vec<(Vec<u8>, NodeItem)> = (0..layer.len())
+    // The features' geometries as written: oriented, in lon/lat.
+    let lonlat = |i: usize, cache: &mut ProjCache| -> Result<Option<Geometry<f64>>, IoError> {
+        let Some(g) = &layer.geometries[i] else {
+            return Ok(None);
+        };
+        let mut g = prepared(g);
+        if let Some(r) = &to_wgs84 {
+            r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
+                .map_err(|e| IoError::crs(&name, e))?;
+        }
+        Ok(Some(g))
+    };
+
+    // Pass 1: each feature's box (in parallel; the first failing feature in layer order is
+    // the one named). The index and the header need every box before the first feature.
+    let nodes: Vec<NodeItem> = (0..layer.len())
         .into_par_iter()
         .with_min_len(256)
-        .map_init(
-            || (ProjCache::default(), FlatBufferBuilder::new(), Vec::new()),
-            |(cache, fbb, props), i| {
-                let g = match &layer.geometries[i] {
-                    None => None,
-                    Some(g) => {
-                        let mut g = prepared(g);
-                        if let Some(r) = &to_wgs84 {
-                            r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
-                                .map_err(|e| IoError::crs(&name, e))?;
-                        }
-                        Some(g)
-                    }
-                };
-                properties(&columns, i, props);
-                let mut bbox = NodeItem::create(i as u64);
-                let bytes = feature(fbb, g.as_ref(), typed, props, &mut bbox);
-                Ok((bytes, bbox))
-            },
-        )
-        // In order, so that the first failing feature is the one named.
+        .map_init(ProjCache::default, |cache, i| {
+            let mut bbox = NodeItem::create(i as u64);
+            if let Some(g) = &layer.geometries[i] {
+                if to_wgs84.is_none() {
+                    // Orienting a ring moves no coordinate: the box of the layer's geometry.
+                    g.coords_iter().for_each(|c| bbox.expand_xy(c.x, c.y));
+                } else if let Some(g) = lonlat(i, cache)? {
+                    g.coords_iter().for_each(|c| bbox.expand_xy(c.x, c.y));
+                }
+            }
+            Ok(bbox)
+        })
         .collect::<Vec<Result<_, IoError>>>()
         .into_iter()
         .collect::<Result<_, IoError>>()?;
-
-    let nodes: Vec<NodeItem> = features.iter().map(|(_, bbox)| bbox.clone()).collect();
     let extent = calc_extent(&nodes);
     let indexed = !nodes.is_empty() && nodes.iter().all(|b| b.min_x <= b.max_x && b.min_y <= b.max_y);
-    let (order, tree) = if indexed {
-        let mut sorted = hilbert_sorted(nodes, &extent);
+    let n = nodes.len();
+    let (order, sorted) = if indexed {
+        let sorted = hilbert_sorted(nodes, &extent);
         let order: Vec<usize> = sorted.iter().map(|node| node.offset as usize).collect();
-        let mut offset = 0u64;
-        for node in &mut sorted {
-            let size = features[node.offset as usize].0.len() as u64;
-            node.offset = offset;
-            offset += size;
-        }
-        let tree = PackedRTree::build(&sorted, &extent, NODE_SIZE)
-            .map_err(|e| IoError::format(&name, format!("cannot build the spatial index: {e}")))?;
-        (order, Some(tree))
+        (order, Some(sorted))
     } else {
-        ((0..features.len()).collect(), None)
+        ((0..n).collect(), None)
     };
 
     let layer_name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let header = header(
-        &layer_name,
-        &columns,
-        geometry_type,
-        features.len() as u64,
-        tree.is_some(),
-        &extent,
-    );
+    let header = header(&layer_name, &columns, geometry_type, n as u64, indexed, &extent);
     let io = |e: std::io::Error| IoError::io(&name, e);
+    // Pass 2: the features in file order, a chunk at a time (encoded in parallel, written in
+    // order), so that the file is never held in memory; the index, which holds each feature's
+    // byte offset, is written last into the space left for it after the header.
     atomic_write(path, |w| {
         w.write_all(&MAGIC).map_err(io)?;
         w.write_all(&header).map_err(io)?;
-        if let Some(tree) = &tree {
-            tree.stream_write(w).map_err(io)?;
+        let tree_at = w.stream_position().map_err(io)?;
+        if indexed {
+            let size = PackedRTree::index_size(n, NODE_SIZE);
+            w.write_all(&vec![0u8; size]).map_err(io)?;
         }
-        for i in order {
-            w.write_all(&features[i].0).map_err(io)?;
+        let mut sizes = vec![0u64; n];
+        for chunk in order.chunks(CHUNK) {
+            let encoded: Vec<Result<Vec<u8>, IoError>> = chunk
+                .par_iter()
+                .with_min_len(256)
+                .map_init(
+                    || (ProjCache::default(), FlatBufferBuilder::new(), Vec::new()),
+                    |(cache, fbb, props), &i| {
+                        let g = lonlat(i, cache)?;
+                        properties(&columns, i, props);
+                        let mut bbox = NodeItem::create(i as u64);
+                        Ok(feature(fbb, g.as_ref(), typed, props, &mut bbox))
+                    },
+                )
+                .collect();
+            for (&i, bytes) in chunk.iter().zip(encoded) {
+                let bytes = bytes?;
+                sizes[i] = bytes.len() as u64;
+                w.write_all(&bytes).map_err(io)?;
+            }
+        }
+        if let Some(mut sorted) = sorted {
+            let mut offset = 0u64;
+            for node in &mut sorted {
+                let size = sizes[node.offset as usize];
+                node.offset = offset;
+                offset += size;
+            }
+            let tree = PackedRTree::build(&sorted, &extent, NODE_SIZE)
+                .map_err(|e| IoError::format(&name, format!("cannot build the spatial index: {e}")))?;
+            w.seek(SeekFrom::Start(tree_at)).map_err(io)?;
+            tree.stream_write(w).map_err(io)?;
+            w.seek(SeekFrom::End(0)).map_err(io)?;
         }
         Ok(())
     })
