@@ -53,20 +53,18 @@ pub fn write_outputs(
     let styles = styles(&layers, &run.assessment, run.plan.as_ref())?;
     // A layer no file holds in the working CRS (no GeoPackage table) is reprojected to lon/lat
     // in place: a national units layer then exists once, not as two copies.
-    for (l, c) in layers.iter_mut().zip(&chosen) {
-        if l.crs != WGS84 && !c.has(Format::Gpkg) && c.formats.iter().any(|&f| lonlat_format(f)) {
-            let placeholder = Layer {
-                name: l.name.clone(),
-                ids: Vec::new(),
-                geometries: Vec::new(),
-                attributes: DataFrame::empty(),
-                crs: WGS84,
-            };
-            let working = std::mem::replace(l, placeholder);
-            let name = working.name.clone();
-            *l = project_into(working, WGS84).map_err(|e| IoError::crs(&name, e))?;
-        }
-    }
+    let layers: Vec<Layer> = layers
+        .into_iter()
+        .zip(&chosen)
+        .map(|(l, c)| {
+            if l.crs != WGS84 && !c.has(Format::Gpkg) && c.formats.iter().any(|&f| lonlat_format(f)) {
+                let name = l.name.clone();
+                project_into(l, WGS84).map_err(|e| IoError::crs(&name, e))
+            } else {
+                Ok(l)
+            }
+        })
+        .collect::<Result<_, _>>()?;
     // A layer written in two or more lon/lat formats and in the GeoPackage is reprojected
     // once for the lon/lat files, not once per file.
     let lonlat: Vec<Option<Layer>> = layers
@@ -86,11 +84,10 @@ pub fn write_outputs(
         || {
             rayon::join(
                 || -> Result<(), IoError> {
-                    // One task per layer and file format (a national units layer as
-                    // FlatGeobuf and as GeoParquet at once); the first error in this order is
-                    // the one reported.
-                    // Largest layers first, one task each, so that the two threads share
-                    // the national layers' files instead of one thread writing them all.
+                    // One task per layer and file format, largest layers first, so that the
+                    // two threads share a national layer's FlatGeobuf and GeoParquet instead
+                    // of one thread writing them all; the first error in this order is the
+                    // one reported.
                     let mut jobs: Vec<(&Layer, Format)> = layers
                         .iter()
                         .zip(&lonlat)
