@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use careblock_core::crs::{ProjCache, Reprojection};
+use careblock_core::project::project;
 use careblock_core::{Layer, WGS84};
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent};
@@ -67,41 +67,30 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
         _ => GeometryType::Unknown,
     };
     let typed = geometry_type == GeometryType::Unknown;
-    let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
-
-    // The features' geometries as written: oriented, in lon/lat.
-    let lonlat = |i: usize, cache: &mut ProjCache| -> Result<Option<Geometry<f64>>, IoError> {
-        let Some(g) = &layer.geometries[i] else {
-            return Ok(None);
-        };
-        let mut g = prepared(g);
-        if let Some(r) = &to_wgs84 {
-            r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
-                .map_err(|e| IoError::crs(&name, e))?;
-        }
-        Ok(Some(g))
+    // A layer in another CRS is reprojected to lon/lat once, here: both passes below read it.
+    let projected;
+    let layer = if layer.crs == WGS84 {
+        layer
+    } else {
+        projected = project(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
+        &projected
     };
 
-    // Pass 1: each feature's box (in parallel; the first failing feature in layer order is
-    // the one named). The index and the header need every box before the first feature.
-    let nodes: Vec<NodeItem> = (0..layer.len())
-        .into_par_iter()
+    // Pass 1: each feature's box. The index and the header need every box before the first
+    // feature. Orienting a ring (pass 2) moves no coordinate.
+    let nodes: Vec<NodeItem> = layer
+        .geometries
+        .par_iter()
+        .enumerate()
         .with_min_len(256)
-        .map_init(ProjCache::default, |cache, i| {
+        .map(|(i, g)| {
             let mut bbox = NodeItem::create(i as u64);
-            if let Some(g) = &layer.geometries[i] {
-                if to_wgs84.is_none() {
-                    // Orienting a ring moves no coordinate: the box of the layer's geometry.
-                    g.coords_iter().for_each(|c| bbox.expand_xy(c.x, c.y));
-                } else if let Some(g) = lonlat(i, cache)? {
-                    g.coords_iter().for_each(|c| bbox.expand_xy(c.x, c.y));
-                }
+            if let Some(g) = g {
+                g.coords_iter().for_each(|c| bbox.expand_xy(c.x, c.y));
             }
-            Ok(bbox)
+            bbox
         })
-        .collect::<Vec<Result<_, IoError>>>()
-        .into_iter()
-        .collect::<Result<_, IoError>>()?;
+        .collect();
     let extent = calc_extent(&nodes);
     let indexed = !nodes.is_empty() && nodes.iter().all(|b| b.min_x <= b.max_x && b.min_y <= b.max_y);
     let n = nodes.len();
@@ -132,21 +121,20 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
         }
         let mut sizes = vec![0u64; n];
         for chunk in order.chunks(CHUNK) {
-            let encoded: Vec<Result<Vec<u8>, IoError>> = chunk
+            let encoded: Vec<Vec<u8>> = chunk
                 .par_iter()
                 .with_min_len(256)
                 .map_init(
-                    || (ProjCache::default(), FlatBufferBuilder::new(), Vec::new()),
-                    |(cache, fbb, props), &i| {
-                        let g = lonlat(i, cache)?;
+                    || (FlatBufferBuilder::new(), Vec::new()),
+                    |(fbb, props), &i| {
+                        let g = layer.geometries[i].as_ref().map(prepared);
                         properties(&columns, i, props);
                         let mut bbox = NodeItem::create(i as u64);
-                        Ok(feature(fbb, g.as_ref(), typed, props, &mut bbox))
+                        feature(fbb, g.as_ref(), typed, props, &mut bbox)
                     },
                 )
                 .collect();
             for (&i, bytes) in chunk.iter().zip(encoded) {
-                let bytes = bytes?;
                 sizes[i] = bytes.len() as u64;
                 w.write_all(&bytes).map_err(io)?;
             }
