@@ -91,6 +91,12 @@ pub enum SitingError {
         /// The number of eligible candidates.
         eligible: usize,
     },
+    /// Opening phases that are empty, or mix counts and budgets.
+    #[error("opening phases: {0}")]
+    Phases(&'static str),
+    /// A coverage target outside (0, 1].
+    #[error("coverage target {0:?} is not a share in (0, 1]")]
+    TargetShare(f64),
     /// A candidate assigned to a district that does not exist.
     #[error("candidate {candidate} is in district {district}, but there are only {districts} districts")]
     District {

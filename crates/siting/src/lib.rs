@@ -71,17 +71,21 @@ mod exact;
 mod fill;
 mod greedy;
 mod instance;
+mod phases;
 pub mod plan;
 pub mod points;
 mod solve;
 mod swap;
+mod target;
 #[cfg(test)]
 mod tests;
 
 pub use coverage::Coverage;
 pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
 pub use error::SitingError;
+pub use phases::{PhasedSolution, solve_phased};
 pub use solve::{coverage_of, solve, solve_with_quotas};
+pub use target::{TargetSolution, solve_target};
 
 /// How many new sites may be opened.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -58,7 +58,7 @@ fn exact() -> Options {
 }
 
 /// The best objective over all feasible sets of new sites, and one set reaching it.
-fn brute_force(p: &Problem<'_>) -> (f64, Vec<usize>) {
+pub(super) fn brute_force(p: &Problem<'_>) -> (f64, Vec<usize>) {
     let m = p.coverage.n_candidates();
     let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
     let eligible: Vec<usize> = (0..m)
@@ -84,7 +84,7 @@ fn brute_force(p: &Problem<'_>) -> (f64, Vec<usize>) {
     best
 }
 
-fn close(a: f64, b: f64) -> bool {
+pub(super) fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 

@@ -1,0 +1,278 @@
+//! Coverage targets, the set-covering side ([`solve_target`]): the fewest new sites whose
+//! coverage reaches a share of the demand, with a certified lower bound on that number.
+//!
+//! 1. **Reachable?** The coverage with every usable candidate open (locked-in and eligible) is
+//!    the most any plan reaches; below the goal the target is unreachable and that share is
+//!    reported.
+//! 2. **Upper**: the greedy ranking over all eligible candidates gives the first count `k`
+//!    whose prefix reaches the goal; [`solve`] at `Count(k)` improves that set, and when a
+//!    shorter prefix of its ranking already reaches the goal the count drops and is solved again.
+//! 3. **Lower**: at least `m` new sites are needed when the certified bound of the best
+//!    `m − 1` sites is below the goal (the optimum grows with the count, so no smaller count
+//!    can reach it either). Binary search over `m` with bound-only runs (greedy + Lagrangian,
+//!    no local search). When the lower count is below the upper one, one more full solve at
+//!    the lower count tries to close the difference.
+
+use super::{Limit, Options, Problem, SitingError, Solution, coverage_of, solve};
+
+/// The result of [`solve_target`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSolution {
+    /// The share asked for, of the total demand.
+    pub share: f64,
+    /// The goal in demand (`share` × total demand).
+    pub goal: f64,
+    /// Total demand.
+    pub total_demand: f64,
+    /// The fewest new sites found that reach the goal (`None` when unreachable), its ranking
+    /// and bound as [`solve`] gives them.
+    pub solution: Option<Solution>,
+    /// Proven: no fewer new sites can reach the goal. Equal to the solution's count when that
+    /// count is optimal.
+    pub lower: usize,
+    /// Covered demand with every usable candidate open: the most any plan reaches.
+    pub best_possible: f64,
+    /// How many new sites that takes (every eligible candidate adding coverage).
+    pub eligible: usize,
+    /// Full and bound-only solves run.
+    pub solves: (usize, usize),
+}
+
+impl TargetSolution {
+    /// Whether the goal can be reached with the candidates given.
+    pub fn reached(&self) -> bool {
+        self.solution.is_some()
+    }
+}
+
+/// The options of a bound-only run: the greedy and the Lagrangian bound.
+fn bound_only(options: &Options) -> Options {
+    Options {
+        swap: false,
+        search_rounds: 0,
+        irreplaceability: false,
+        exact_max_nodes: 0,
+        ..*options
+    }
+}
+
+/// The fewest new sites (counts, not costs: `problem.limit` and `problem.cost` are ignored)
+/// whose coverage, locked-in sites included, reaches `share` of the total demand.
+///
+/// # Errors
+/// [`SitingError::TargetShare`] for a share outside (0, 1]; those of [`solve`].
+pub fn solve_target(
+    problem: &Problem<'_>,
+    share: f64,
+    options: &Options,
+) -> Result<TargetSolution, SitingError> {
+    if !(share > 0.0 && share <= 1.0) {
+        return Err(SitingError::TargetShare(share));
+    }
+    let problem = Problem {
+        cost: None,
+        limit: Limit::Count(0),
+        ..*problem
+    };
+    // Validates the problem and gives the locked-in coverage.
+    let base = solve(&problem, &bound_only(options))?;
+    let total: f64 = problem.demand.iter().sum();
+    let goal = share * total;
+    let m = problem.coverage.n_candidates();
+    let flag = |f: &[bool], j: usize| f.get(j).copied().unwrap_or(false);
+    let eligible: Vec<usize> = (0..m)
+        .filter(|&j| {
+            !flag(problem.locked_in, j) && !flag(problem.locked_out, j) && !problem.coverage.row(j).is_empty()
+        })
+        .collect();
+    let best_possible = coverage_of(&problem, &eligible);
+    // The goal within rounding of the sums.
+    let reaches = |v: f64| v >= goal * (1.0 - 1e-12);
+    let mut result = TargetSolution {
+        share,
+        goal,
+        total_demand: total,
+        solution: None,
+        lower: 0,
+        best_possible,
+        eligible: eligible.len(),
+        solves: (0, 1),
+    };
+    if reaches(base.objective) {
+        result.solution = Some(base);
+        return Ok(result);
+    }
+    if !reaches(best_possible) {
+        // No plan reaches it: at least one more site than the candidates can give.
+        result.lower = eligible.len() + 1;
+        return Ok(result);
+    }
+    // The greedy ranking over every eligible candidate.
+    let all = solve(
+        &Problem {
+            limit: Limit::Count(eligible.len()),
+            ..problem
+        },
+        &Options {
+            bound_iterations: 0,
+            ..bound_only(options)
+        },
+    )?;
+    result.solves.1 += 1;
+    let first = |s: &Solution| s.cumulative.iter().position(|&c| reaches(c)).map(|i| i + 1);
+    let mut k = first(&all).unwrap_or(all.selected.len());
+    let solve_at = |k: usize, result: &mut TargetSolution| {
+        result.solves.0 += 1;
+        solve(
+            &Problem {
+                limit: Limit::Count(k),
+                ..problem
+            },
+            options,
+        )
+    };
+    let mut best = solve_at(k, &mut result)?;
+    while let Some(shorter) = first(&best).filter(|&s| s < k) {
+        k = shorter;
+        best = solve_at(k, &mut result)?;
+    }
+    // Lower bound: the largest m ≤ k with bound(m − 1) < goal found by binary search
+    // (bound(0) is the locked-in coverage, below the goal).
+    let (mut lo, mut hi) = (1, k);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let b = solve(
+            &Problem {
+                limit: Limit::Count(mid - 1),
+                ..problem
+            },
+            &bound_only(options),
+        )?;
+        result.solves.1 += 1;
+        if reaches(b.bound) {
+            hi = mid - 1;
+        } else {
+            lo = mid;
+        }
+    }
+    result.lower = lo;
+    if lo < k {
+        let s = solve_at(lo, &mut result)?;
+        if reaches(s.objective) {
+            k = lo;
+            best = s;
+        } else if !reaches(s.bound) {
+            // Its bound proves `lo` too few: one more is needed.
+            result.lower = lo + 1;
+        }
+    }
+    debug_assert!(result.lower <= k);
+    result.solution = Some(best);
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::random;
+    use crate::{Coverage, coverage_of};
+    use careblock_core::rng::SplitMix64 as Rng;
+
+    /// The fewest new sites reaching `goal`, by enumeration.
+    fn fewest(p: &Problem<'_>, goal: f64) -> Option<usize> {
+        let m = p.coverage.n_candidates();
+        let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+        let eligible: Vec<usize> = (0..m)
+            .filter(|&j| !flag(p.locked_in, j) && !flag(p.locked_out, j))
+            .collect();
+        (0u32..(1 << eligible.len()))
+            .filter(|mask| {
+                let set: Vec<usize> = (0..eligible.len())
+                    .filter(|&k| mask >> k & 1 == 1)
+                    .map(|k| eligible[k])
+                    .collect();
+                coverage_of(p, &set) >= goal * (1.0 - 1e-12)
+            })
+            .map(|mask| mask.count_ones() as usize)
+            .min()
+    }
+
+    #[test]
+    fn fewest_sites_match_enumeration_and_the_lower_bound_is_valid() {
+        let mut exact = 0;
+        let mut cases = 0;
+        for seed in 0..60 {
+            let mut rng = Rng(100 + seed);
+            let (cov, demand) = random(&mut rng, 16, 10, 0.2);
+            let locked_in: Vec<bool> = (0..10).map(|j| j == 0 && seed % 2 == 0).collect();
+            let locked_out: Vec<bool> = (0..10).map(|j| j == 9).collect();
+            let p = Problem {
+                demand: &demand,
+                coverage: &cov,
+                limit: Limit::Count(0),
+                cost: None,
+                locked_in: &locked_in,
+                locked_out: &locked_out,
+            };
+            for share in [0.3, 0.6, 0.8, 0.95] {
+                let t = solve_target(&p, share, &Options::default()).unwrap();
+                let truth = fewest(&p, t.goal);
+                match (truth, &t.solution) {
+                    (None, None) => {
+                        assert!(t.best_possible < t.goal);
+                        assert!(t.lower > t.eligible);
+                    }
+                    (Some(k), Some(s)) => {
+                        cases += 1;
+                        assert!(s.objective >= t.goal * (1.0 - 1e-12));
+                        assert!(
+                            t.lower <= k,
+                            "seed {seed} share {share}: lower {} > fewest {k}",
+                            t.lower
+                        );
+                        assert!(s.selected.len() >= k);
+                        if s.selected.len() == k {
+                            exact += 1;
+                        }
+                    }
+                    (a, b) => panic!(
+                        "seed {seed} share {share}: enumeration {a:?}, solver {:?}",
+                        b.as_ref().map(|s| s.selected.len())
+                    ),
+                }
+            }
+        }
+        // The local search is exact on instances this small in practice.
+        assert!(exact * 100 >= cases * 98, "{exact} of {cases}");
+    }
+
+    #[test]
+    fn already_met_unreachable_and_bad_shares() {
+        // Candidate 0 (locked in) covers units 0 and 1; candidate 1 covers unit 2; unit 3 is
+        // out of reach.
+        let cov = Coverage::from_rows(4, vec![vec![(0, 1.0), (1, 1.0)], vec![(2, 1.0)]]).unwrap();
+        let demand = [4.0, 4.0, 1.0, 1.0];
+        let p = Problem {
+            demand: &demand,
+            coverage: &cov,
+            limit: Limit::Count(0),
+            cost: None,
+            locked_in: &[true, false],
+            locked_out: &[],
+        };
+        let t = solve_target(&p, 0.8, &Options::default()).unwrap();
+        assert_eq!(t.solution.as_ref().map(|s| s.selected.len()), Some(0));
+        let t = solve_target(&p, 0.9, &Options::default()).unwrap();
+        assert_eq!(t.solution.as_ref().map(|s| s.selected.clone()), Some(vec![1]));
+        assert_eq!(t.lower, 1);
+        let t = solve_target(&p, 1.0, &Options::default()).unwrap();
+        assert!(!t.reached());
+        assert_eq!(t.best_possible, 9.0);
+        for bad in [0.0, -0.1, 1.5, f64::NAN] {
+            assert!(matches!(
+                solve_target(&p, bad, &Options::default()),
+                Err(SitingError::TargetShare(_))
+            ));
+        }
+    }
+}
