@@ -1,7 +1,7 @@
 //! The `careblock` command-line tool: arguments, spinners and the terminal summary around
 //! `careblock-pipeline` (the run) and `careblock-report` (its outputs). Errors from the
 //! libraries are printed as one line with their cause chain; exit codes are 0 (success), 1
-//! (nothing feasible) and 2 (error).
+//! (nothing feasible, or a coverage target out of reach: the outputs are written) and 2 (error).
 
 mod args;
 mod census;
@@ -19,8 +19,25 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Whether the error means "the inputs are fine but nothing can be sited" (exit code 1).
+/// A run that finished and wrote its outputs, but whose coverage target is out of reach with
+/// the candidates given (exit code 1).
+#[derive(Debug)]
+pub(crate) struct Unreachable(pub(crate) String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// Whether the error means "the inputs are fine but nothing can be sited" or "the target is
+/// out of reach" (exit code 1).
 fn nothing_feasible(err: &anyhow::Error) -> bool {
+    if err.downcast_ref::<Unreachable>().is_some() {
+        return true;
+    }
     use careblock_pipeline::PipelineError;
     use careblock_siting::SitingError;
     use careblock_siting::plan::PlanError;

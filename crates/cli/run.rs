@@ -43,6 +43,18 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
             println!("  {}: {} ({})", w.layer, w.files().join(", "), w.reason);
         }
     }
+    if let Some(t) = run.plan.as_ref().and_then(|p| p.target.as_ref())
+        && !t.reached
+    {
+        return Err(crate::Unreachable(format!(
+            "the coverage target {:.1} % is out of reach with the candidates given: the most is {:.1} % ({} new blocks, written to {})",
+            100.0 * t.share,
+            if t.goal > 0.0 { 100.0 * t.share * t.best_possible / t.goal } else { 0.0 },
+            t.blocks,
+            a.out.display()
+        ))
+        .into());
+    }
     Ok(())
 }
 

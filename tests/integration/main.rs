@@ -15,6 +15,7 @@ mod index_presets;
 mod many_vertices;
 mod method_errors;
 mod network;
+mod phases_target;
 mod qgis_outputs;
 mod real_points;
 mod repair;

@@ -430,29 +430,7 @@ impl Method {
             }
         };
         positive(&st.radius, "siting.radius")?;
-        match (&st.p, &st.budget) {
-            (Some(_), Some(b)) => {
-                return Err(self.invalid(b.span(), "siting.budget", "give either `p` or `budget`, not both"));
-            }
-            (None, None) => {
-                return Err(self.invalid(
-                    0..0,
-                    "siting.p",
-                    "give the number of new blocks `p` or a `budget`",
-                ));
-            }
-            (None, Some(b)) => {
-                let x = *b.get_ref();
-                if !(x.is_finite() && x > 0.0) {
-                    return Err(self.invalid(
-                        b.span(),
-                        "siting.budget",
-                        format!("must be a number > 0, found {x}"),
-                    ));
-                }
-            }
-            (Some(_), None) => {}
-        }
+        self.check_limit(st)?;
         if st.candidates.is_empty() && st.grid.is_none() {
             return Err(self.invalid(
                 0..0,
@@ -497,6 +475,121 @@ impl Method {
                     0..0,
                     "siting.priority_classes",
                     format!("class {bad} does not exist: classes run from 1 to {k}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Exactly one of `p`, `budget`, `[siting.phases]` and `target_share`, each valid.
+    fn check_limit(&self, st: &SitingSpec) -> Result<(), MethodError> {
+        let given: Vec<&str> = [
+            st.p.as_ref().map(|_| "p"),
+            st.budget.as_ref().map(|_| "budget"),
+            st.phases.as_ref().map(|_| "[siting.phases]"),
+            st.target_share.as_ref().map(|_| "target_share"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if given.len() != 1 {
+            return Err(self.invalid(
+                st.budget
+                    .as_ref()
+                    .map(|b| b.span())
+                    .or(st.target_share.as_ref().map(|t| t.span()))
+                    .unwrap_or(0..0),
+                "siting.p",
+                if given.is_empty() {
+                    "give the number of new blocks `p`, a `budget`, opening `[siting.phases]` or a coverage `target_share`".to_string()
+                } else {
+                    format!("give one of `p`, `budget`, `[siting.phases]` and `target_share`, not {}", given.join(" and "))
+                },
+            ));
+        }
+        if let Some(b) = &st.budget {
+            let x = *b.get_ref();
+            if !(x.is_finite() && x > 0.0) {
+                return Err(self.invalid(
+                    b.span(),
+                    "siting.budget",
+                    format!("must be a number > 0, found {x}"),
+                ));
+            }
+        }
+        if let Some(t) = &st.target_share {
+            let x = *t.get_ref();
+            if !(x > 0.0 && x <= 1.0) {
+                return Err(self.invalid(
+                    t.span(),
+                    "siting.target_share",
+                    format!("must be a share in (0, 1] (e.g. 0.61 for 61 %), found {x}"),
+                ));
+            }
+            if st.equity.is_some() {
+                return Err(self.invalid(
+                    t.span(),
+                    "siting.target_share",
+                    "a coverage target with [siting.equity] is not available yet: give `p` or a `budget`",
+                ));
+            }
+        }
+        if let Some(ph) = &st.phases {
+            match (&ph.blocks, &ph.budget) {
+                (Some(_), Some(b)) => {
+                    return Err(self.invalid(
+                        b.span(),
+                        "siting.phases.budget",
+                        "give either `blocks` or `budget` per phase, not both",
+                    ));
+                }
+                (None, None) => {
+                    return Err(self.invalid(
+                        0..0,
+                        "siting.phases",
+                        "give `blocks = [...]` (new blocks per phase) or `budget = [...]`",
+                    ));
+                }
+                (Some(b), None) if b.get_ref().is_empty() => {
+                    return Err(self.invalid(b.span(), "siting.phases.blocks", "give at least one phase"));
+                }
+                (None, Some(b)) => {
+                    if b.get_ref().is_empty() {
+                        return Err(self.invalid(
+                            b.span(),
+                            "siting.phases.budget",
+                            "give at least one phase",
+                        ));
+                    }
+                    if let Some((k, x)) = b
+                        .get_ref()
+                        .iter()
+                        .enumerate()
+                        .find(|(_, x)| !(x.is_finite() && **x > 0.0))
+                    {
+                        return Err(self.invalid(
+                            b.span(),
+                            "siting.phases.budget",
+                            format!("phase {}: must be a number > 0, found {x}", k + 1),
+                        ));
+                    }
+                }
+                (Some(_), None) => {}
+            }
+            if let Some(n) = &ph.names
+                && n.get_ref().len() != ph.len()
+            {
+                return Err(self.invalid(
+                    n.span(),
+                    "siting.phases.names",
+                    format!("{} names for {} phases", n.get_ref().len(), ph.len()),
+                ));
+            }
+            if st.equity.is_some() {
+                return Err(self.invalid(
+                    0..0,
+                    "siting.phases",
+                    "opening phases with [siting.equity] are not available yet: give `p` or a `budget`",
                 ));
             }
         }

@@ -43,7 +43,7 @@ pub use inputs::{CoarseInput, CoarseRate, CrsSpec, LayerInput, SupplyInput, Tabl
 pub use network::{DistanceRule, NetworkSpec};
 pub use siting::{
     AnchorSpec, BusSpec, CandidateInput, CoverageRule, EquitySpec, ExistingInput, FilterSpec, GridSpec,
-    SitingSpec,
+    PhasesSpec, SitingSpec,
 };
 
 use expr::Expr;

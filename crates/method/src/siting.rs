@@ -134,6 +134,11 @@ pub struct SitingSpec {
     pub p: Option<Spanned<usize>>,
     /// Or: a budget in the units of the candidates' `cost` column.
     pub budget: Option<Spanned<f64>>,
+    /// Or: opening phases, each with its number of blocks or budget (`[siting.phases]`).
+    pub phases: Option<PhasesSpec>,
+    /// Or: a coverage target, the share (in (0, 1]) of the siting demand the fewest new blocks
+    /// must reach (with `demand` set to the population column, a share of the population).
+    pub target_share: Option<Spanned<f64>>,
     /// Demand per unit, an expression over unit columns; `need_mass` (the default) is
     /// population × index / 100 from the index.
     pub demand: Option<Spanned<String>>,
@@ -159,6 +164,43 @@ pub struct SitingSpec {
     pub bus: Option<BusSpec>,
     /// Territorial equity: a minimum (and maximum) number of blocks per district.
     pub equity: Option<EquitySpec>,
+}
+
+/// `[siting.phases]`: new blocks opened phase by phase (year by year). Each phase maximises
+/// its own coverage given the blocks of the earlier ones (the plan is nested).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhasesSpec {
+    /// New blocks per phase.
+    pub blocks: Option<Spanned<Vec<usize>>>,
+    /// Or a budget per phase, in the units of the candidates' `cost` column.
+    pub budget: Option<Spanned<Vec<f64>>>,
+    /// A name per phase (e.g. the year); default `1`, `2`, ...
+    pub names: Option<Spanned<Vec<String>>>,
+}
+
+impl PhasesSpec {
+    /// The number of phases.
+    pub fn len(&self) -> usize {
+        match (&self.blocks, &self.budget) {
+            (Some(b), _) => b.get_ref().len(),
+            (None, Some(b)) => b.get_ref().len(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether no phase is given.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name of phase `k` (0-based).
+    pub fn name(&self, k: usize) -> String {
+        self.names
+            .as_ref()
+            .and_then(|n| n.get_ref().get(k).cloned())
+            .unwrap_or_else(|| (k + 1).to_string())
+    }
 }
 
 pub(super) fn siting_radius() -> Spanned<f64> {

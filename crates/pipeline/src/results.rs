@@ -397,6 +397,12 @@ pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
             plan.sites.iter().map(|s| s.groups[g]).collect::<Vec<_>>(),
         ));
     }
+    if plan.phases.is_some() {
+        cols.push(Column::new(
+            "phase".into(),
+            plan.sites.iter().map(|s| s.phase.clone()).collect::<Vec<_>>(),
+        ));
+    }
     if plan.equity.is_some() {
         cols.push(Column::new(
             "placed_by".into(),
@@ -561,6 +567,11 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
             obj.insert("placed_by".into(), json!(s.placed_by.map(|b| b.as_str())));
             obj.insert("district".into(), json!(s.district));
         }
+        if p.phases.is_some()
+            && let Some(obj) = v.as_object_mut()
+        {
+            obj.insert("phase".into(), json!(s.phase));
+        }
         v
     };
     let equity = p.equity.as_ref().map(|e| {
@@ -606,6 +617,38 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
     });
     if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
         obj.insert("equity".into(), e);
+    }
+    if let (Some(ph), Some(obj)) = (&p.phases, out.as_object_mut()) {
+        let last = ph.phases.last().map_or(0.0, |x| x.optimum.objective);
+        obj.insert(
+            "phases".into(),
+            json!({
+                "phases": ph.phases.iter().map(|x| json!({
+                    "name": x.name, "blocks": x.blocks,
+                    "budget": x.budget.map(|b| b.0), "cost": x.budget.map(|b| b.1),
+                    "covered_before": x.optimum.locked_in, "covered_after": x.optimum.objective,
+                    "bound": x.optimum.bound, "gap": x.optimum.gap, "optimal": x.optimum.optimal,
+                })).collect::<Vec<_>>(),
+                "bound_note": "each phase's bound bounds what that phase could reach given the blocks of the earlier phases; the plan's bound is the last phase's",
+                "unphased": opt(&ph.unphased),
+                "cost_of_phasing": ph.unphased.objective - last,
+                "cost_of_phasing_share_of_demand": if p.blocks.total_demand > 0.0 { (ph.unphased.objective - last) / p.blocks.total_demand } else { 0.0 },
+            }),
+        );
+    }
+    if let (Some(t), Some(obj)) = (&p.target, out.as_object_mut()) {
+        obj.insert(
+            "target".into(),
+            json!({
+                "share": t.share, "goal": t.goal, "reached": t.reached,
+                "blocks": t.blocks, "lower_bound_blocks": t.lower,
+                "fewest_proven": t.reached && t.lower >= t.blocks,
+                "best_possible": t.best_possible,
+                "best_possible_share": if p.blocks.total_demand > 0.0 { t.best_possible / p.blocks.total_demand } else { 0.0 },
+                "eligible_candidates": t.eligible,
+                "solves": {"full": t.solves.0, "bound_only": t.solves.1},
+            }),
+        );
     }
     if let (Some(n), Some(obj)) = (&p.network, out.as_object_mut()) {
         let share = |v: f64, d: f64| if d > 0.0 { Some(v / d) } else { None };

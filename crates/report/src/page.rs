@@ -178,6 +178,7 @@ fn siting(p: &Plan, units: &Level) -> HtmlSiting {
                 id: s.id.clone(),
                 label: s.label.clone(),
                 cumulative: s.cumulative,
+                phase: s.phase.clone(),
             })
             .collect(),
         kpis: vec![
@@ -197,5 +198,6 @@ fn siting(p: &Plan, units: &Level) -> HtmlSiting {
             .as_ref()
             .and_then(|o| (o.total_demand > 0.0).then(|| o.objective / o.total_demand)),
         home_care_units: p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count(),
+        target: p.target.as_ref().map(|t| t.share),
     }
 }

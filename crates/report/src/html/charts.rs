@@ -84,6 +84,40 @@ pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
         n1(w - rt + 6.0),
         pct(Some(s.bound / total), 1)
     );
+    if let Some(target) = s.target {
+        let yt = n1(y(100.0 * target));
+        let _ = write!(
+            out,
+            "<path class=\"bound\" style=\"stroke:#1b7837\" d=\"M{l} {yt}H{}\"/><text class=\"lbl\" x=\"{}\" y=\"{yt}\" dy=\"14\">target {}</text>",
+            n1(w - rt),
+            n1(w - rt + 6.0),
+            pct(Some(target), 1)
+        );
+    }
+    // Phase boundaries: a vertical line before the first block of each phase after the first.
+    for i in 1..s.curve.len() {
+        if let (Some(before), Some(name)) = (&s.curve[i - 1].phase, &s.curve[i].phase)
+            && before != name
+        {
+            let xx = n1(x(i as f64 + 0.5));
+            let _ = write!(
+                out,
+                "<path class=\"grid\" style=\"stroke-dasharray:3 3\" d=\"M{xx} {t}V{}\"/><text class=\"lbl\" x=\"{xx}\" y=\"{}\" dx=\"3\">{}</text>",
+                n1(h - b),
+                n1(t + 10.0),
+                escape(name)
+            );
+        }
+    }
+    if let Some(first) = s.curve.first().and_then(|c| c.phase.as_ref()) {
+        let _ = write!(
+            out,
+            "<text class=\"lbl\" x=\"{}\" y=\"{}\" dx=\"3\">{}</text>",
+            n1(x(0.5)),
+            n1(t + 10.0),
+            escape(first)
+        );
+    }
     // Curve from the existing blocks' coverage.
     let mut pts = vec![(0.0, share(s.locked_in))];
     pts.extend(

@@ -97,6 +97,8 @@ pub struct HtmlCurveStep {
     pub label: Option<String>,
     /// Demand covered so far (same unit as [`HtmlSiting::total_demand`]).
     pub cumulative: f64,
+    /// With opening phases: the phase that opens it.
+    pub phase: Option<String>,
 }
 
 /// A coverage KPI over the whole study area, before (existing blocks) and after.
@@ -135,6 +137,8 @@ pub struct HtmlSiting {
     pub bus_share: Option<f64>,
     /// High-priority units left for home care.
     pub home_care_units: usize,
+    /// A coverage target (share of the demand, 0–1), drawn on the ranking curve.
+    pub target: Option<f64>,
 }
 
 /// The balance of one count summed from units to areas.

@@ -86,9 +86,14 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         "<h3>Ranking curve</h3><p class=\"small\">Share of the demand within reach as the proposed blocks open in their rank order, starting from the existing blocks' coverage; the dashed line is the certified upper bound for this number of blocks.</p>",
     );
     curve_svg(out, s);
+    let phased = s.curve.iter().any(|c| c.phase.is_some());
     if !s.curve.is_empty() {
         out.push_str(
-            "<table class=\"data\"><thead><tr><th>rank</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>",
+            if phased {
+                "<table class=\"data\"><thead><tr><th>rank</th><th>phase</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>"
+            } else {
+                "<table class=\"data\"><thead><tr><th>rank</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>"
+            },
         );
         let mut previous = s.locked_in;
         for c in &s.curve {
@@ -99,8 +104,13 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
                 .unwrap_or("");
             let _ = write!(
                 out,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">+{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td class=\"n\">{}</td>{}<td>{}</td><td>{}</td><td class=\"n\">+{}</td><td class=\"n\">{}</td></tr>",
                 c.rank,
+                if phased {
+                    format!("<td>{}</td>", escape(c.phase.as_deref().unwrap_or("")))
+                } else {
+                    String::new()
+                },
                 escape(&site_name(&c.id, c.label.as_deref())),
                 escape(category),
                 pct(share(c.cumulative - previous), 1),

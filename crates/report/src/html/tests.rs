@@ -90,12 +90,23 @@ fn labels_from_data_are_escaped() {
         objective: 5.0,
         bound: 6.0,
         total_demand: 10.0,
-        curve: vec![HtmlCurveStep {
-            rank: 1,
-            id: evil.into(),
-            label: Some(evil.into()),
-            cumulative: 5.0,
-        }],
+        curve: vec![
+            HtmlCurveStep {
+                rank: 1,
+                id: evil.into(),
+                label: Some(evil.into()),
+                cumulative: 4.0,
+                phase: Some("1".into()),
+            },
+            HtmlCurveStep {
+                rank: 2,
+                id: evil.into(),
+                label: Some(evil.into()),
+                cumulative: 5.0,
+                phase: Some(evil.into()),
+            },
+        ],
+        target: Some(0.45),
         kpis: vec![HtmlKpi {
             name: evil.into(),
             before: Some(0.1),

@@ -1,13 +1,17 @@
 //! The blocks' MCLP instance (demand, coverage, the limit, costs, locked-in and locked-out
-//! candidates) and its solution, with the equity quotas when `[siting.equity]` asks for them.
+//! candidates) and its solution: with the equity quotas when `[siting.equity]` asks for them,
+//! phase by phase with `[siting.phases]`, or the fewest blocks reaching `target_share`.
 
 use careblock_method::SitingSpec;
 
 use super::candidates::Candidate;
 use super::equity::EquitySetup;
-use super::types::PlanError;
+use super::types::{Optimum, PhaseOutcome, PhasesOutcome, PlanError, TargetOutcome};
 use super::units::Units;
-use crate::{Coverage, Limit, Options, Problem, QuotaSolution, Quotas, Solution, solve, solve_with_quotas};
+use crate::{
+    Coverage, Limit, Options, Problem, QuotaSolution, Quotas, SitingError, Solution, solve, solve_phased,
+    solve_target, solve_with_quotas,
+};
 
 /// The solved blocks.
 pub(super) struct Blocks {
@@ -17,6 +21,23 @@ pub(super) struct Blocks {
     pub(super) limit: Limit,
     /// Candidates locked in (existing blocks).
     pub(super) locked_in: Vec<bool>,
+    /// With phases: the phase name of each selected site (ranking order), and the outcome.
+    pub(super) phase_of: Vec<String>,
+    pub(super) phases: Option<PhasesOutcome>,
+    /// With a coverage target.
+    pub(super) target: Option<TargetOutcome>,
+}
+
+/// The plan's summary of one solution.
+pub(super) fn optimum(s: &Solution, total_demand: f64) -> Optimum {
+    Optimum {
+        objective: s.objective,
+        bound: s.bound,
+        gap: s.gap,
+        optimal: s.optimal,
+        locked_in: s.locked_in_coverage,
+        total_demand,
+    }
 }
 
 /// Solves the blocks' problem over `cands` covering `units` by `cov`.
@@ -37,18 +58,99 @@ pub(super) fn solve_blocks(
     let limit = match (&st.p, &st.budget) {
         (Some(p), _) => Limit::Count(*p.get_ref()),
         (None, Some(b)) => Limit::Budget(*b.get_ref()),
-        (None, None) => unreachable!("checked when the method was parsed"),
+        // Phases and targets set their own limits.
+        (None, None) => Limit::Count(0),
     };
+    let budgeted = st.budget.is_some() || st.phases.as_ref().is_some_and(|p| p.budget.is_some());
     let problem = Problem {
         demand: &units.demand,
         coverage: cov,
         limit,
-        cost: st.budget.as_ref().map(|_| cost.as_slice()),
+        cost: budgeted.then_some(cost.as_slice()),
         locked_in: &locked_in,
         locked_out: &locked_out,
     };
-    let (sol, quota): (Solution, _) = match setup {
-        None => (solve(&problem, options)?, None),
+    let mut blocks = Blocks {
+        sol: placeholder(),
+        quota: None,
+        limit,
+        locked_in: locked_in.clone(),
+        phase_of: Vec::new(),
+        phases: None,
+        target: None,
+    };
+    if let Some(ph) = &st.phases {
+        let limits: Vec<Limit> = match (&ph.blocks, &ph.budget) {
+            (Some(b), _) => b.get_ref().iter().map(|&k| Limit::Count(k)).collect(),
+            (None, Some(b)) => b.get_ref().iter().map(|&x| Limit::Budget(x)).collect(),
+            (None, None) => unreachable!("checked when the method was parsed"),
+        };
+        let r = solve_phased(&problem, &limits, options).map_err(|e| match e {
+            SitingError::TooFewCandidates { requested, eligible } => PlanError::Key {
+                key: "siting.phases.blocks",
+                message: format!("the phases open {requested} new blocks in all, but only {eligible} candidates are eligible"),
+            },
+            e => e.into(),
+        })?;
+        blocks.phase_of = r.phase_of.iter().map(|&k| ph.name(k)).collect();
+        blocks.phases = Some(PhasesOutcome {
+            phases: r
+                .phases
+                .iter()
+                .enumerate()
+                .map(|(k, s)| PhaseOutcome {
+                    name: ph.name(k),
+                    blocks: s.selected.len(),
+                    budget: match limits[k] {
+                        Limit::Budget(b) => Some((b, s.selected.iter().map(|&j| cost[j]).sum())),
+                        Limit::Count(_) => None,
+                    },
+                    optimum: optimum(s, units.total_demand),
+                })
+                .collect(),
+            unphased: optimum(&r.unphased, units.total_demand),
+        });
+        blocks.limit = match limits[0] {
+            Limit::Count(_) => Limit::Count(r.combined.selected.len()),
+            Limit::Budget(_) => Limit::Budget(
+                limits
+                    .iter()
+                    .map(|l| if let Limit::Budget(b) = l { *b } else { 0.0 })
+                    .sum(),
+            ),
+        };
+        blocks.sol = r.combined;
+        return Ok(blocks);
+    }
+    if let Some(share) = &st.target_share {
+        let t = solve_target(&problem, *share.get_ref(), options)?;
+        let (sol, reached) = match t.solution {
+            Some(s) => (s, true),
+            // Out of reach: the fewest blocks reaching the best possible share.
+            None => {
+                let best = solve_target(&problem, (t.best_possible / t.total_demand).min(1.0), options)?;
+                (
+                    best.solution.expect("the best possible share is reachable"),
+                    false,
+                )
+            }
+        };
+        blocks.target = Some(TargetOutcome {
+            share: t.share,
+            goal: t.goal,
+            reached,
+            blocks: sol.selected.len(),
+            lower: t.lower,
+            best_possible: t.best_possible,
+            eligible: t.eligible,
+            solves: t.solves,
+        });
+        blocks.limit = Limit::Count(sol.selected.len());
+        blocks.sol = sol;
+        return Ok(blocks);
+    }
+    match setup {
+        None => blocks.sol = solve(&problem, options)?,
         Some(q) => {
             let r = solve_with_quotas(
                 &problem,
@@ -60,13 +162,26 @@ pub(super) fn solve_blocks(
                 },
                 options,
             )?;
-            (r.solution.clone(), Some(r))
+            blocks.sol = r.solution.clone();
+            blocks.quota = Some(r);
         }
-    };
-    Ok(Blocks {
-        sol,
-        quota,
-        limit,
-        locked_in,
-    })
+    }
+    Ok(blocks)
+}
+
+/// A solution to be replaced by the solve below.
+fn placeholder() -> Solution {
+    Solution {
+        selected: Vec::new(),
+        marginal_gain: Vec::new(),
+        cumulative: Vec::new(),
+        locked_in_coverage: 0.0,
+        objective: 0.0,
+        bound: 0.0,
+        gap: 0.0,
+        optimal: false,
+        irreplaceability: Vec::new(),
+        unit_coverage: Vec::new(),
+        unit_site: Vec::new(),
+    }
 }

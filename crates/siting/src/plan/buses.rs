@@ -140,6 +140,7 @@ pub(super) fn bus_tier(
                 units: row.len(),
                 placed_by: None,
                 district: None,
+                phase: None,
             });
         }
         if let Near::Network(d) = &bnear {

@@ -28,8 +28,8 @@ mod units;
 
 pub use coverage::circle;
 pub use types::{
-    Assignment, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum, PlacedBy, Plan,
-    PlanError, PlanInputs, Site, SiteStatus, Tier, Uncovered,
+    Assignment, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum, PhaseOutcome,
+    PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, Site, SiteStatus, TargetOutcome, Tier, Uncovered,
 };
 
 use blocks::Blocks;
@@ -87,7 +87,11 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         quota,
         limit,
         locked_in,
+        phase_of,
+        phases,
+        target,
     } = blocks::solve_blocks(st, &units, cands, &cov, setup.as_ref(), &options)?;
+    notes.extend(limit_notes(phases.as_ref(), target.as_ref(), units.total_demand));
     let (mut sites, site_of_candidate) = sites::block_sites(
         &units,
         assessment,
@@ -96,6 +100,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         &sol,
         quota.as_ref(),
         setup.as_ref(),
+        &phase_of,
     );
     let assignments = sites::assignments(&units, cands, &sol, &near, &site_of_candidate);
     let before = sites::coverage_before(&cov, &locked_in, units.len());
@@ -178,14 +183,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         radius,
         bus_radius: st.bus.as_ref().map(|b| *b.radius.get_ref()),
         sites,
-        blocks: Optimum {
-            objective: sol.objective,
-            bound: sol.bound,
-            gap: sol.gap,
-            optimal: sol.optimal,
-            locked_in: sol.locked_in_coverage,
-            total_demand: units.total_demand,
-        },
+        blocks: blocks::optimum(&sol, units.total_demand),
         bus: buses.optimum,
         assignments,
         unit_coverage: sol.unit_coverage.clone(),
@@ -196,7 +194,57 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         candidates: (found.read, found.kept, found.eligible),
         notes,
         equity,
+        phases,
+        target,
     })
+}
+
+/// What the phases and the coverage target came to, in words.
+fn limit_notes(phases: Option<&PhasesOutcome>, target: Option<&TargetOutcome>, total: f64) -> Vec<String> {
+    let pct = |v: f64| if total > 0.0 { 100.0 * v / total } else { 0.0 };
+    let mut notes = Vec::new();
+    if let Some(p) = phases {
+        for ph in &p.phases {
+            notes.push(format!(
+                "phase {}: {} new block(s){}, covered demand {:.1} % → {:.1} % (bound {:.1} %)",
+                ph.name,
+                ph.blocks,
+                ph.budget
+                    .map(|(b, c)| format!(" costing {c} of {b}"))
+                    .unwrap_or_default(),
+                pct(ph.optimum.locked_in),
+                pct(ph.optimum.objective),
+                pct(ph.optimum.bound)
+            ));
+        }
+        if let Some(last) = p.phases.last() {
+            notes.push(format!(
+                "cost of phasing: the same total sited at once covers {:.1} % (phased {:.1} %, difference {:.2} % of the demand)",
+                pct(p.unphased.objective),
+                pct(last.optimum.objective),
+                pct(p.unphased.objective - last.optimum.objective)
+            ));
+        }
+    }
+    if let Some(t) = target {
+        notes.push(if t.reached {
+            format!(
+                "target {:.1} % of the demand: {} new block(s) reach it{}",
+                100.0 * t.share,
+                t.blocks,
+                if t.lower >= t.blocks { " (proven the fewest)".to_string() } else { format!("; at least {} are needed (proven)", t.lower) }
+            )
+        } else {
+            format!(
+                "target {:.1} % of the demand is out of reach: with all {} eligible candidates the most is {:.1} %; {} new block(s) reach that",
+                100.0 * t.share,
+                t.eligible,
+                pct(t.best_possible),
+                t.blocks
+            )
+        });
+    }
+    notes
 }
 
 /// The street network when `[siting]` walks on it (built once per run: from `inputs` when it

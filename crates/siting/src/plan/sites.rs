@@ -48,6 +48,7 @@ pub(super) fn block_sites(
     sol: &Solution,
     quota: Option<&QuotaSolution>,
     setup: Option<&EquitySetup<'_>>,
+    phase_of: &[String],
 ) -> (Vec<Site>, Vec<usize>) {
     let district_of = |j: usize| -> Option<String> {
         let q = setup?;
@@ -75,6 +76,7 @@ pub(super) fn block_sites(
             units: nu,
             placed_by: None,
             district: district_of(j),
+            phase: None,
         });
     }
     for (r, &j) in sol.selected.iter().enumerate() {
@@ -101,6 +103,7 @@ pub(super) fn block_sites(
                 _ => PlacedBy::Coverage,
             }),
             district: district_of(j),
+            phase: phase_of.get(r).cloned(),
         });
     }
     (sites, site_of_candidate)

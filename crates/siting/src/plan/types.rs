@@ -30,6 +30,15 @@ pub enum PlanError {
     /// Nothing can be sited: no demand, or no candidate left.
     #[error("nothing to site: {0}")]
     Infeasible(String),
+    /// A method key whose value the data cannot satisfy (e.g. phases asking for more blocks
+    /// than there are eligible candidates).
+    #[error("{key}: {message}")]
+    Key {
+        /// The key, e.g. `siting.phases.blocks`.
+        key: &'static str,
+        /// What is wrong, with the values.
+        message: String,
+    },
 }
 
 impl PlanError {
@@ -126,6 +135,8 @@ pub struct Site {
     /// Id of the `[siting.equity]` district containing the site (`None` without the rule, or
     /// outside every district).
     pub district: Option<String>,
+    /// With `[siting.phases]`: the name of the phase that opens this proposed block.
+    pub phase: Option<String>,
 }
 
 /// Why a proposed block is in the solution.
@@ -202,6 +213,53 @@ pub struct EquityOutcome {
     /// Covered demand with and without the rule per district of the `[districts]` layer
     /// (same order; empty without it).
     pub district_covered: Vec<(f64, f64)>,
+}
+
+/// One opening phase of `[siting.phases]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseOutcome {
+    /// Its name (e.g. the year).
+    pub name: String,
+    /// New blocks opened in it.
+    pub blocks: usize,
+    /// Its budget (with `budget = [...]`) and what its blocks cost.
+    pub budget: Option<(f64, f64)>,
+    /// The phase's optimisation given the blocks of the earlier phases: `locked_in` is the
+    /// demand covered before it, `objective` after it, `bound` bounds what the phase could
+    /// reach given the earlier phases.
+    pub optimum: Optimum,
+}
+
+/// `[siting.phases]`: the plan phase by phase, and the cost of phasing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhasesOutcome {
+    /// Per phase, in order.
+    pub phases: Vec<PhaseOutcome>,
+    /// The same total (blocks or budget) sited at once.
+    pub unphased: Optimum,
+}
+
+/// `target_share`: the fewest new blocks reaching a share of the demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetOutcome {
+    /// The share asked for.
+    pub share: f64,
+    /// The goal, in demand.
+    pub goal: f64,
+    /// Whether the candidates can reach it.
+    pub reached: bool,
+    /// New blocks in the plan: the fewest found that reach the goal or, when it is out of
+    /// reach, the fewest found that reach the best possible share.
+    pub blocks: usize,
+    /// Proven: at least this many new blocks are needed to reach the goal (more than the
+    /// eligible candidates when it is out of reach).
+    pub lower: usize,
+    /// Covered demand with every eligible candidate open: the most any plan reaches.
+    pub best_possible: f64,
+    /// Eligible candidates that cover some unit.
+    pub eligible: usize,
+    /// Full solves and bound-only solves run.
+    pub solves: (usize, usize),
 }
 
 /// A unit's best site.
@@ -306,6 +364,10 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The `[siting.equity]` rule: per-district counts and the cost of the rule.
     pub equity: Option<EquityOutcome>,
+    /// `[siting.phases]`: each phase and the cost of phasing.
+    pub phases: Option<PhasesOutcome>,
+    /// `target_share`: the fewest blocks reaching it.
+    pub target: Option<TargetOutcome>,
     /// With `distance = "network"`: walking coverage against straight-line coverage of the
     /// same sites.
     pub network: Option<NetworkComparison>,
