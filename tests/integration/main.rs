@@ -8,6 +8,7 @@ mod common;
 mod bad_inputs;
 mod bogota_interpolate;
 mod cli_commands;
+mod cost_table;
 mod equity;
 mod flatgeobuf;
 mod geoparquet;

@@ -89,6 +89,9 @@ pub fn method_inputs(method: &Method, method_path: &Path, base: &Path) -> Result
         if let Some(path) = siting.equity.as_ref().and_then(|e| e.path.as_ref()) {
             wanted.push(("equity".into(), path.get_ref()));
         }
+        if let Some(c) = &siting.costs {
+            wanted.push(("costs".into(), c.path.get_ref()));
+        }
     }
     if let Some(n) = &spec.network {
         wanted.push(("network".into(), n.path.get_ref()));

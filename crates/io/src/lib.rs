@@ -75,7 +75,7 @@ pub use method_file::{read_method, read_method_problems};
 #[cfg(feature = "gdal")]
 pub use ogr::read_ogr;
 pub use shp::read_shapefile;
-pub use table::{TableJoinReport, join_table, read_table, read_table_with_key};
+pub use table::{CostColumns, TableJoinReport, join_table, read_cost_table, read_table, read_table_with_key};
 pub use write::{write_csv, write_geojson, write_text};
 pub use write_parquet::write_geoparquet;
 

@@ -27,6 +27,84 @@ pub fn read_table_with_key(path: &Path, key: &str) -> Result<DataFrame, IoError>
     read(path, Some(key))
 }
 
+/// The columns of a long-format cost table (`.csv` or `.parquet`): unit ids and site ids as
+/// text (codes keep every digit), costs as numbers.
+pub struct CostColumns {
+    /// Unit id of each row.
+    pub unit: Vec<String>,
+    /// Site id of each row.
+    pub site: Vec<String>,
+    /// Cost of each row.
+    pub cost: Vec<f64>,
+}
+
+/// Reads a cost table: one row per (unit, site) pair. An error names the file, the column and
+/// the row when a column is missing, the cost column is not numeric, or a value is empty.
+pub fn read_cost_table(path: &Path, unit: &str, site: &str, cost: &str) -> Result<CostColumns, IoError> {
+    let name = path_name(path);
+    let df = read(path, Some(unit))?;
+    let column = |c: &str| {
+        df.column(c).map_err(|_| IoError::MissingColumn {
+            path: name.clone(),
+            column: c.to_string(),
+            available: available(&df),
+        })
+    };
+    let text = |c: &str| -> Result<Vec<String>, IoError> {
+        let series = column(c)?.as_materialized_series();
+        let values: Vec<Option<String>> = match series.dtype() {
+            // Integral codes read as floats print without ".0", as the layers' ids do.
+            DataType::Float64 => series
+                .f64()
+                .map_err(|e| IoError::table(&name, e))?
+                .iter()
+                .map(|v| v.map(|x| x.to_string()))
+                .collect(),
+            _ => series
+                .cast(&DataType::String)
+                .map_err(|e| IoError::table(&name, e))?
+                .str()
+                .map_err(|e| IoError::table(&name, e))?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+        };
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(row, v)| {
+                v.ok_or_else(|| IoError::table(&name, format!("data row {}: column {c:?} is empty", row + 1)))
+            })
+            .collect()
+    };
+    let (unit_ids, site_ids) = (text(unit)?, text(site)?);
+    let c = column(cost)?;
+    if !c.dtype().is_primitive_numeric() {
+        return Err(IoError::table(
+            &name,
+            format!(
+                "column {cost:?} holds {} values, not numbers: it cannot be a cost",
+                c.dtype()
+            ),
+        ));
+    }
+    let c = c.cast(&DataType::Float64).map_err(|e| IoError::table(&name, e))?;
+    let costs = c
+        .f64()
+        .map_err(|e| IoError::table(&name, e))?
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            v.ok_or_else(|| IoError::table(&name, format!("data row {}: column {cost:?} is empty", row + 1)))
+        })
+        .collect::<Result<Vec<f64>, _>>()?;
+    Ok(CostColumns {
+        unit: unit_ids,
+        site: site_ids,
+        cost: costs,
+    })
+}
+
 /// A frame's column names, comma-separated, for messages.
 pub(crate) fn available(df: &DataFrame) -> String {
     df.get_column_names()

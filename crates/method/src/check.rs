@@ -468,6 +468,30 @@ impl Method {
         if let Some(e) = &st.equity {
             self.check_equity(e)?;
         }
+        if let Some(c) = &st.costs {
+            let refuse = |why: &str| Err(self.invalid(c.path.span(), "siting.costs", why));
+            if c.path.get_ref().trim().is_empty() {
+                return refuse("the cost table path is empty");
+            }
+            if st.distance() == DistanceRule::Network {
+                return refuse("give either a cost table or distance = \"network\", not both");
+            }
+            if st.coverage == CoverageRule::Area {
+                return refuse(
+                    "coverage = \"area\" needs circles: a cost table covers whole units (the centroid rule)",
+                );
+            }
+            if st.grid.is_some() || st.candidates.is_empty() {
+                return refuse(
+                    "a cost table names its sites by id: give [[siting.candidates]] layers, not a [siting.grid]",
+                );
+            }
+            if st.anchor.as_ref().is_some_and(|a| a.radius.is_none()) {
+                return refuse(
+                    "with a cost table `siting.radius` is in the table's unit: give `siting.anchor.radius` in metres",
+                );
+            }
+        }
         if let Some(pc) = &st.priority_classes {
             let k = *self.spec.classification.classes.get_ref() as u32;
             if let Some(bad) = pc.iter().find(|c| **c == 0 || **c > k) {

@@ -139,6 +139,9 @@ pub struct SitingSpec {
     /// Or: a coverage target, the share (in (0, 1]) of the siting demand the fewest new blocks
     /// must reach (with `demand` set to the population column, a share of the population).
     pub target_share: Option<Spanned<f64>>,
+    /// A travel-cost table that replaces the radius rule: a unit is covered by a site when the
+    /// table's cost is at most `radius`, in the table's unit (metres, minutes, ...).
+    pub costs: Option<CostsSpec>,
     /// Demand per unit, an expression over unit columns; `need_mass` (the default) is
     /// population × index / 100 from the index.
     pub demand: Option<Spanned<String>>,
@@ -164,6 +167,23 @@ pub struct SitingSpec {
     pub bus: Option<BusSpec>,
     /// Territorial equity: a minimum (and maximum) number of blocks per district.
     pub equity: Option<EquitySpec>,
+}
+
+/// `costs = { path = "od.csv", unit = "unit_id", site = "site_id", cost = "minutes" }`: a
+/// long-format cost table (CSV or Parquet), one row per (unit, site) pair, computed elsewhere
+/// (r5py/R5, OSRM, a GIS). Units and sites are matched by their ids; rows for other ids are
+/// counted in the notes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostsSpec {
+    /// The table, relative to the method file.
+    pub path: Spanned<String>,
+    /// The column with the unit id (the `[units]` id field's values).
+    pub unit: String,
+    /// The column with the site id (the candidate and existing layers' id values).
+    pub site: String,
+    /// The column with the cost.
+    pub cost: String,
 }
 
 /// `[siting.phases]`: new blocks opened phase by phase (year by year). Each phase maximises

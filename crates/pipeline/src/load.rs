@@ -12,7 +12,7 @@ use careblock_method::Method;
 use careblock_method::{CrsSpec, LayerInput};
 use careblock_siting::plan::PlanInputs;
 
-use careblock_io::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
+use careblock_io::{IoError, ReadOptions, join_table, read_cost_table, read_layer, read_table_with_key};
 
 /// How to load inputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct LoadedInputs {
     /// The street network built from `network`, once, by whichever of the index and the
     /// siting walks first.
     pub prepared_network: careblock_core::network::PreparedNetwork,
+    /// The `[siting] costs` table.
+    pub costs: Option<careblock_siting::CostTable>,
     /// The working CRS.
     pub crs: Crs,
     /// What was repaired, left unmatched or has no geometry (never silent).
@@ -66,6 +68,7 @@ impl LoadedInputs {
             network: self.network.as_ref(),
             network_gap: self.network_gap.as_ref(),
             prepared_network: Some(&self.prepared_network),
+            costs: self.costs.as_ref(),
         }
     }
 
@@ -333,6 +336,19 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
+    let costs = match spec.siting.as_ref().and_then(|st| st.costs.as_ref()) {
+        None => None,
+        Some(c) => {
+            let path = resolve(base, c.path.get_ref());
+            let t = read_cost_table(&path, &c.unit, &c.site, &c.cost)?;
+            Some(careblock_siting::CostTable {
+                source: path.display().to_string(),
+                unit: t.unit,
+                site: t.site,
+                cost: t.cost,
+            })
+        }
+    };
     let equity = equity_layer(method, base, opts, &coarse, &mut notes)?;
     let (network, network_gap) = network_layers(method, base, opts, &mut notes)?;
     // The units are compared with the districts (usually official polygons), then every other
@@ -388,6 +404,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         existing,
         equity,
         prepared_network: Default::default(),
+        costs,
         crs,
         notes,
     })

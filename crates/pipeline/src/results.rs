@@ -447,7 +447,12 @@ pub fn assignments_table(plan: &Plan, units: &Layer) -> Result<DataFrame, IoErro
                 a.iter().map(|x| x.fraction).collect::<Vec<_>>(),
             ),
             Column::new(
-                "distance_m".into(),
+                if plan.costs.is_some() {
+                    "cost"
+                } else {
+                    "distance_m"
+                }
+                .into(),
                 a.iter().map(|x| x.distance).collect::<Vec<_>>(),
             ),
         ],
@@ -603,6 +608,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
     });
     let mut out = json!({
         "radius_m": p.radius,
+        "costs": p.costs.as_ref().map(|f| json!({"table": f, "radius": p.radius, "note": "coverage from the cost table: radius_m and the assignments' cost are in the table's unit"})),
         "blocks": opt(&p.blocks),
         "existing": p.sites.iter().filter(|s| s.status == SiteStatus::Existing).count(),
         "proposed": proposed.len(),

@@ -94,6 +94,16 @@ pub enum SitingError {
     /// Opening phases that are empty, or mix counts and budgets.
     #[error("opening phases: {0}")]
     Phases(&'static str),
+    /// A bad row of a cost table (a cost that is not a number ≥ 0, a pair given twice).
+    #[error("{file}: data row {}: {message}", row + 1)]
+    CostRow {
+        /// The table's file.
+        file: String,
+        /// The row (0-based, header excluded; shown 1-based as "data row").
+        row: usize,
+        /// What is wrong, with the ids and value.
+        message: String,
+    },
     /// A coverage target outside (0, 1].
     #[error("coverage target {0:?} is not a share in (0, 1]")]
     TargetShare(f64),

@@ -64,6 +64,7 @@
 )]
 
 mod bound;
+mod costs;
 mod coverage;
 mod equity;
 mod error;
@@ -80,6 +81,7 @@ mod target;
 #[cfg(test)]
 mod tests;
 
+pub use costs::{CostCoverage, CostTable, coverage_from_costs};
 pub use coverage::Coverage;
 pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
 pub use error::SitingError;

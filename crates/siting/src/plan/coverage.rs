@@ -30,6 +30,8 @@ pub fn circle(c: Point<f64>, r: f64) -> Polygon<f64> {
 pub(super) enum Near {
     Euclidean(Neighbours),
     Network(Distances),
+    /// From a user's cost table: the costs within the radius, in the table's unit.
+    Table(Vec<Vec<(u32, f64)>>),
 }
 
 impl Near {
@@ -37,8 +39,76 @@ impl Near {
         match self {
             Near::Euclidean(n) => n.row(j),
             Near::Network(d) => &d.rows[j],
+            Near::Table(t) => &t[j],
         }
     }
+}
+
+/// Coverage rows from the method's cost table, with notes on what in it matched nothing.
+pub(super) fn from_table(
+    table: &crate::CostTable,
+    units: &Layer,
+    cands: &[Candidate],
+    radius: f64,
+    notes: &mut Vec<String>,
+) -> Result<(Coverage, Near), PlanError> {
+    let ids: Vec<String> = cands.iter().map(|c| c.id.clone()).collect();
+    let kinds: Vec<String> = cands.iter().map(|c| c.kind.clone()).collect();
+    let c = crate::coverage_from_costs(table, &units.ids, &ids, &kinds, radius)?;
+    notes.push(format!(
+        "siting: coverage from the cost table {} ({} rows): {} unit–site pairs with a cost ≤ {radius} (the table's unit)",
+        table.source,
+        table.cost.len(),
+        c.coverage.n_pairs()
+    ));
+    let list = |v: &[String]| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
+    if c.unknown_units.0 > 0 {
+        notes.push(format!(
+            "siting: {} row(s) of the cost table name units the method does not read; not used (first: {})",
+            c.unknown_units.0,
+            list(&c.unknown_units.1)
+        ));
+    }
+    if c.unknown_sites.0 > 0 {
+        notes.push(format!(
+            "siting: {} row(s) of the cost table name sites that are neither candidates nor existing blocks (or were filtered out); not used (first: {})",
+            c.unknown_sites.0,
+            list(&c.unknown_sites.1)
+        ));
+    }
+    if !c.sites_without_rows.is_empty() {
+        let first: Vec<String> = c
+            .sites_without_rows
+            .iter()
+            .take(5)
+            .map(|&j| ids[j].clone())
+            .collect();
+        notes.push(format!(
+            "siting: {} site(s) have no row in the cost table and cover nothing (first: {})",
+            c.sites_without_rows.len(),
+            list(&first)
+        ));
+    }
+    Ok((c.coverage, Near::Table(c.costs)))
+}
+
+/// The catchment of a site siting from a cost table: the convex hull of the units it covers
+/// (empty when it covers none).
+pub(super) fn table_catchment(
+    cov: &Coverage,
+    j: usize,
+    unit_polys: &[MultiPolygon<f64>],
+) -> MultiPolygon<f64> {
+    use geo::ConvexHull;
+    let parts: Vec<Polygon<f64>> = cov
+        .row(j)
+        .iter()
+        .flat_map(|&(u, _)| unit_polys[u as usize].0.iter().cloned())
+        .collect();
+    if parts.is_empty() {
+        return MultiPolygon::new(vec![]);
+    }
+    MultiPolygon::new(vec![MultiPolygon::new(parts).convex_hull()])
 }
 
 /// Coverage rows (candidate → units) and distances.

@@ -61,7 +61,19 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     let found = candidates::gather(method, st, &inputs, &units, radius, &mut notes)?;
     let cands = &found.list;
     let points: Vec<Point<f64>> = cands.iter().map(|c| c.point).collect();
-    let (cov, near) = coverage(st.coverage, &points, &units.polys, &units.centroids, radius, net)?;
+    let (cov, near) = match (&st.costs, inputs.costs) {
+        (Some(_), Some(table)) => coverage::from_table(table, inputs.units, cands, radius, &mut notes)?,
+        (Some(c), None) => {
+            return Err(PlanError::Key {
+                key: "siting.costs",
+                message: format!(
+                    "the cost table {:?} was not loaded with the layers",
+                    c.path.get_ref()
+                ),
+            });
+        }
+        (None, _) => coverage(st.coverage, &points, &units.polys, &units.centroids, radius, net)?,
+    };
     let fallback = match (net, &near) {
         (Some(c), Near::Network(d)) => coverage::fallback(c, d, inputs.units, cands, &mut notes),
         _ => (0, 0),
@@ -175,6 +187,16 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             )?;
             (Some(comparison), catchments)
         }
+        (_, Near::Table(_)) => {
+            // Each block's catchment is the hull of the units it covers; bus stops keep circles.
+            let mut catchments = vec![None; sites.len()];
+            for (j, &k) in site_of_candidate.iter().enumerate() {
+                if k != usize::MAX && sites[k].status != SiteStatus::Bus {
+                    catchments[k] = Some(coverage::table_catchment(&cov, j, &units.polys));
+                }
+            }
+            (None, catchments)
+        }
         _ => (None, vec![None; sites.len()]),
     };
     Ok(Plan {
@@ -182,6 +204,10 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         catchments,
         radius,
         bus_radius: st.bus.as_ref().map(|b| *b.radius.get_ref()),
+        costs: inputs
+            .costs
+            .filter(|_| st.costs.is_some())
+            .map(|t| t.source.clone()),
         sites,
         blocks: blocks::optimum(&sol, units.total_demand),
         bus: buses.optimum,

@@ -74,6 +74,8 @@ pub struct PlanInputs<'a> {
     /// The network built from `network` once for both the index and the siting (`None`: each
     /// builds its own).
     pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
+    /// The `[siting] costs` table, when the method gives one.
+    pub costs: Option<&'a crate::CostTable>,
 }
 
 /// What a site is.
@@ -340,6 +342,9 @@ pub struct Plan {
     pub radius: f64,
     /// The care buses' radius, metres (with `[siting.bus]`).
     pub bus_radius: Option<f64>,
+    /// The cost table the coverage came from (`None`: circles or the street network). The
+    /// radius and the assignments' distances are then in the table's unit.
+    pub costs: Option<String>,
     /// Existing blocks, then proposed sites in rank order, then bus stops in rank order.
     pub sites: Vec<Site>,
     /// The care blocks' optimisation.
