@@ -118,6 +118,8 @@ fn io_kind(e: &IoError) -> Kind {
 fn siting_kind(e: &SitingError) -> Kind {
     match e {
         SitingError::NoEligible { .. } | SitingError::TooFewCandidates { .. } => Kind::Infeasible,
+        // A bad row of the user's cost table is bad data.
+        SitingError::CostRow { .. } => Kind::Input,
         _ => Kind::Method,
     }
 }
@@ -189,6 +191,7 @@ failure_from!(
         PlanError::Join(j) => join_kind(j),
         PlanError::Siting(s) => siting_kind(s),
         PlanError::Infeasible(_) => Kind::Infeasible,
+        PlanError::Key { .. } => Kind::Method,
         _ => Kind::Input,
     },
     PlanError::hint

@@ -33,7 +33,8 @@ use careblock_pipeline::results::{
     assignments_table, conservation_json, equity_table, level_table, run_report, sites_table, uncovered_table,
 };
 use careblock_pipeline::{self as pipeline, LoadOptions, PipelineError};
-use careblock_siting::points::{PointSiting, site_points};
+use careblock_siting::CostTable;
+use careblock_siting::points::{PointLimit, PointLimitOutcome, PointSiting, site_points};
 use geo::{Geometry, Point};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -474,6 +475,7 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
                 "n_units".into(),
                 rows.iter().map(|r| s.units_reached(r) as u32).collect::<Vec<_>>(),
             ),
+            Column::new("phase".into(), rows.iter().map(|r| r.phase).collect::<Vec<_>>()),
         ],
     )
     .map_err(|e| polars_error("sites", e))
@@ -483,7 +485,7 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
 /// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
 /// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
 #[pyfunction]
-#[pyo3(signature = (units, candidates, demand, radius=800.0, p=20, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None))]
+#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None))]
 #[allow(clippy::too_many_arguments)]
 fn site<'py>(
     py: Python<'py>,
@@ -491,13 +493,40 @@ fn site<'py>(
     candidates: PyDataFrame,
     demand: String,
     radius: f64,
-    p: usize,
+    p: Option<usize>,
     existing: Option<PyDataFrame>,
     epsg: Option<u32>,
     coverage: &str,
     units_id: Option<String>,
     candidates_id: Option<String>,
+    phases: Option<Vec<usize>>,
+    target_share: Option<f64>,
+    costs: Option<(Vec<String>, Vec<String>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let limit = match (p, phases, target_share) {
+        (p, None, None) => PointLimit::Count(p.unwrap_or(20)),
+        (None, Some(ph), None) if !ph.is_empty() => PointLimit::Phases(ph),
+        (None, Some(_), None) => {
+            return Err(Failure::new(Kind::Method, "phases: give at least one phase, e.g. phases=[5, 5]").into());
+        }
+        (None, None, Some(t)) if t > 0.0 && t <= 1.0 => PointLimit::Target(t),
+        (None, None, Some(t)) => {
+            return Err(Failure::new(
+                Kind::Method,
+                format!("target_share must be a share in (0, 1] (e.g. 0.61), got {t}"),
+            )
+            .into());
+        }
+        _ => {
+            return Err(Failure::new(Kind::Method, "give one of p, phases and target_share, not several").into());
+        }
+    };
+    let costs = costs.map(|(unit, site, cost)| CostTable {
+        source: "costs".into(),
+        unit,
+        site,
+        cost,
+    });
     let reach = match coverage {
         "centroid" => Reach::Centroid,
         "area" => Reach::Area,
@@ -536,7 +565,17 @@ fn site<'py>(
         }
         notes.extend(check.findings(&units.ids, "demand").iter().map(Finding::note));
         let d: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
-        let s = site_points(&units, &d, &candidates, existing.as_ref(), radius, p, reach)?;
+        let s = site_points(
+            &units,
+            &d,
+            &candidates,
+            existing.as_ref(),
+            radius,
+            &limit,
+            reach,
+            costs.as_ref(),
+        )?;
+        notes.extend(s.notes.iter().cloned());
         let sites = sites_frame(&s)?;
         let to_wgs = Reprojection::new(crs, WGS84);
         let point_of = |j: usize| match j.checked_sub(s.candidates) {
@@ -569,10 +608,28 @@ fn site<'py>(
             ],
         )
         .map_err(|e| polars_error("units", e))?;
-        let summary = json!({
+        let proposed = s.sites.iter().filter(|x| x.rank.is_some()).count();
+        let limit_json = match &s.outcome {
+            PointLimitOutcome::Count => serde_json::Value::Null,
+            PointLimitOutcome::Phases {
+                objectives, unphased, ..
+            } => json!({"phases": {
+                "covered_after": objectives,
+                "unphased_objective": unphased.objective,
+                "unphased_bound": unphased.bound,
+                "cost_of_phasing": unphased.objective - s.solution.objective,
+            }}),
+            PointLimitOutcome::Target(t) => json!({"target": {
+                "share": t.share, "goal": t.goal, "reached": s.solution.objective >= t.goal * (1.0 - 1e-12),
+                "blocks": proposed, "lower_bound_blocks": t.lower,
+                "best_possible": t.best_possible, "eligible_candidates": t.eligible,
+            }}),
+        };
+        let mut summary = json!({
             "crs": crs.to_string(),
             "radius_m": radius,
-            "p": p,
+            "costs": costs.is_some(),
+            "p": proposed,
             "objective": s.solution.objective,
             "bound": s.solution.bound,
             "gap": s.solution.gap,
@@ -583,6 +640,9 @@ fn site<'py>(
             "existing": s.ids.len() - s.candidates,
             "notes": notes,
         });
+        if let (Some(obj), serde_json::Value::Object(extra)) = (summary.as_object_mut(), limit_json) {
+            obj.extend(extra);
+        }
         Ok((
             frame(sites, wkb_series(&site_points)),
             frame(unit_table, wgs84_wkb(&units)?),

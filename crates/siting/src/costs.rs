@@ -281,6 +281,6 @@ mod tests {
         assert!(s.optimal, "gap {}", s.gap);
         let uncovered = s.unit_coverage.iter().filter(|&&x| x == 0.0).count();
         assert_eq!(uncovered, 21);
-        assert!((100.0 * (205 - uncovered) as f64 / 205.0 - 89.756_097_560_975_61).abs() < 1e-9);
+        assert!((100.0 * (205 - uncovered) as f64 / 205.0 - 89.756_097_560_975_6).abs() < 1e-9);
     }
 }

@@ -8,7 +8,10 @@ use careblock_core::join::points::{Reach, within_distance};
 use careblock_core::polars::prelude::DataFrame;
 
 use crate::plan::PlanError;
-use crate::{Coverage, Limit, Options, Problem, Solution, solve};
+use crate::{
+    CostTable, Coverage, Limit, Options, Problem, Solution, TargetSolution, coverage_from_costs, solve,
+    solve_phased, solve_target,
+};
 
 /// Whether a point is a candidate or an existing block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,8 @@ pub struct PointSite {
     pub cumulative: Option<f64>,
     /// Objective lost if this proposed site is forbidden and the rest re-optimised.
     pub irreplace: Option<f64>,
+    /// With phases: the phase (1-based) that opens this proposed site.
+    pub phase: Option<u32>,
 }
 
 /// The outcome of [`site_points`].
@@ -61,6 +66,10 @@ pub struct PointSiting {
     pub solution: Solution,
     /// Total demand.
     pub total_demand: f64,
+    /// What the phases or the target came to.
+    pub outcome: PointLimitOutcome,
+    /// What was done with the cost table, in words.
+    pub notes: Vec<String>,
 }
 
 impl PointSiting {
@@ -79,17 +88,53 @@ impl PointSiting {
     }
 }
 
-/// Picks `p` candidates among `candidates` that cover the most of `demand` (one value per unit,
-/// non-negative) within `radius` metres, `existing` points locked in; `reach` says when a unit
-/// counts as reached. All layers must be valid and in the same projected CRS.
+/// How many new sites [`site_points`] opens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointLimit {
+    /// Exactly this many.
+    Count(usize),
+    /// Phase by phase, this many in each ([`crate::solve_phased`]).
+    Phases(Vec<usize>),
+    /// The fewest reaching this share of the demand ([`crate::solve_target`]).
+    Target(f64),
+}
+
+/// What the phases or the target came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointLimitOutcome {
+    /// A plain count.
+    Count,
+    /// The phase of each proposed site (0-based, ranking order) and each phase's objective,
+    /// with the same total solved at once.
+    Phases {
+        /// Phase of each selected site.
+        phase_of: Vec<usize>,
+        /// Covered demand after each phase.
+        objectives: Vec<f64>,
+        /// The same total sited at once.
+        unphased: Solution,
+    },
+    /// The target's outcome (its `solution` moved to [`PointSiting::solution`]; `None` there
+    /// means out of reach, and the plan is then the fewest sites reaching the best share).
+    Target(TargetSolution),
+}
+
+/// Picks new sites among `candidates` that cover the most of `demand` (one value per unit,
+/// non-negative) within `radius`, `existing` points locked in: `limit` of them, phase by phase,
+/// or the fewest reaching a share. Reach is `reach` in metres, or with `costs` a unit–site cost
+/// of at most `radius` in the table's unit (sites named by id, or `candidate:id` /
+/// `existing:id` when an existing block shares a candidate's id). All layers must be valid and
+/// in the same projected CRS.
+#[allow(clippy::too_many_arguments)]
 pub fn site_points(
     units: &Layer,
     demand: &[f64],
     candidates: &Layer,
     existing: Option<&Layer>,
     radius: f64,
-    p: usize,
+    limit: &PointLimit,
     reach: Reach,
+    costs: Option<&CostTable>,
 ) -> Result<PointSiting, PlanError> {
     let n_new = candidates.len();
     // One point layer: the candidates, then the existing blocks (locked in).
@@ -100,27 +145,90 @@ pub fn site_points(
         geometries.extend(e.geometries.iter().cloned());
     }
     let n_all = ids.len();
-    // Numbered ids: an existing block may share an id with a candidate (the outcome keeps the
-    // layers' own ids).
-    let points = Layer::new(
-        "candidates",
-        (0..n_all).map(|i| i.to_string()).collect(),
-        geometries,
-        DataFrame::empty_with_height(n_all),
-        candidates.crs,
-    )?;
-    let reached = within_distance(units, &points, radius, reach)?;
-    let coverage = Coverage::from_unit_neighbours(n_all, &reached);
+    let mut notes = Vec::new();
+    let coverage = match costs {
+        Some(table) => {
+            let kinds: Vec<String> = (0..n_all)
+                .map(|j| if j < n_new { "candidate" } else { "existing" }.to_string())
+                .collect();
+            let c = coverage_from_costs(table, &units.ids, &ids, &kinds, radius)?;
+            if c.unknown_units.0 + c.unknown_sites.0 > 0 {
+                notes.push(format!(
+                    "{} row(s) of the cost table name units and {} name sites that are not given; not used",
+                    c.unknown_units.0, c.unknown_sites.0
+                ));
+            }
+            if !c.sites_without_rows.is_empty() {
+                notes.push(format!(
+                    "{} site(s) have no row in the cost table and cover nothing",
+                    c.sites_without_rows.len()
+                ));
+            }
+            c.coverage
+        }
+        None => {
+            // Numbered ids: an existing block may share an id with a candidate (the outcome keeps
+            // the layers' own ids).
+            let points = Layer::new(
+                "candidates",
+                (0..n_all).map(|i| i.to_string()).collect(),
+                geometries,
+                DataFrame::empty_with_height(n_all),
+                candidates.crs,
+            )?;
+            let reached = within_distance(units, &points, radius, reach)?;
+            Coverage::from_unit_neighbours(n_all, &reached)
+        }
+    };
     let locked_in: Vec<bool> = (0..n_all).map(|j| j >= n_new).collect();
     let problem = Problem {
         demand,
         coverage: &coverage,
-        limit: Limit::Count(p),
+        limit: Limit::Count(0),
         cost: None,
         locked_in: &locked_in,
         locked_out: &[],
     };
-    let solution = solve(&problem, &Options::default())?;
+    let options = Options::default();
+    let (solution, outcome) = match limit {
+        PointLimit::Count(p) => (
+            solve(
+                &Problem {
+                    limit: Limit::Count(*p),
+                    ..problem
+                },
+                &options,
+            )?,
+            PointLimitOutcome::Count,
+        ),
+        PointLimit::Phases(blocks) => {
+            let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
+            let r = solve_phased(&problem, &limits, &options)?;
+            let objectives = r.phases.iter().map(|x| x.objective).collect();
+            (
+                r.combined,
+                PointLimitOutcome::Phases {
+                    phase_of: r.phase_of,
+                    objectives,
+                    unphased: r.unphased,
+                },
+            )
+        }
+        PointLimit::Target(share) => {
+            let mut t = solve_target(&problem, *share, &options)?;
+            let solution = match t.solution.take() {
+                Some(s) => s,
+                None => solve_target(&problem, (t.best_possible / t.total_demand).min(1.0), &options)?
+                    .solution
+                    .expect("the best possible share is reachable"),
+            };
+            (solution, PointLimitOutcome::Target(t))
+        }
+    };
+    let phase_of = match &outcome {
+        PointLimitOutcome::Phases { phase_of, .. } => phase_of.clone(),
+        _ => Vec::new(),
+    };
     let mut sites: Vec<PointSite> = (n_new..n_all)
         .map(|point| PointSite {
             point,
@@ -129,6 +237,7 @@ pub fn site_points(
             gain: None,
             cumulative: None,
             irreplace: None,
+            phase: None,
         })
         .collect();
     for (k, &j) in solution.selected.iter().enumerate() {
@@ -139,6 +248,7 @@ pub fn site_points(
             gain: Some(solution.marginal_gain[k]),
             cumulative: Some(solution.cumulative[k]),
             irreplace: solution.irreplaceability.get(k).copied(),
+            phase: phase_of.get(k).map(|&p| p as u32 + 1),
         });
     }
     Ok(PointSiting {
@@ -148,6 +258,8 @@ pub fn site_points(
         coverage,
         solution,
         total_demand: demand.iter().sum(),
+        outcome,
+        notes,
     })
 }
 
@@ -193,7 +305,17 @@ mod tests {
         );
         // The existing block shares an id with a candidate: both keep it.
         let existing = layer("existing", &["c0"], vec![Point::new(5.0, 5.0).into()]);
-        let s = site_points(&units, &demand, &cands, Some(&existing), 20.0, 2, Reach::Centroid).unwrap();
+        let s = site_points(
+            &units,
+            &demand,
+            &cands,
+            Some(&existing),
+            20.0,
+            &PointLimit::Count(2),
+            Reach::Centroid,
+            None,
+        )
+        .unwrap();
         assert_eq!(s.ids, ["c0", "c1", "c2", "c0"]);
         assert_eq!(s.candidates, 3);
         let order: Vec<(usize, PointStatus, Option<u32>)> =
@@ -215,5 +337,58 @@ mod tests {
             [Some("c0".into()), Some("c0".into()), Some("c1".into()), None]
         );
         assert!(s.sites.iter().all(|x| s.units_reached(x) == 1));
+    }
+
+    #[test]
+    fn phases_targets_and_a_cost_table() {
+        let units = layer(
+            "units",
+            &["a", "b", "c", "d"],
+            (0..4).map(|k| square(100.0 * k as f64)).collect(),
+        );
+        let demand = [1.0, 5.0, 3.0, 2.0];
+        let cands = layer(
+            "candidates",
+            &["c0", "c1", "c2"],
+            vec![
+                Point::new(105.0, 5.0).into(),
+                Point::new(205.0, 5.0).into(),
+                Point::new(305.0, 5.0).into(),
+            ],
+        );
+        let run = |limit: PointLimit, costs: Option<&CostTable>| {
+            site_points(
+                &units,
+                &demand,
+                &cands,
+                None,
+                20.0,
+                &limit,
+                Reach::Centroid,
+                costs,
+            )
+            .unwrap()
+        };
+        let s = run(PointLimit::Phases(vec![1, 2]), None);
+        let phases: Vec<Option<u32>> = s.sites.iter().map(|x| x.phase).collect();
+        assert_eq!(phases, [Some(1), Some(2), Some(2)]);
+        assert_eq!(s.solution.objective, 10.0);
+        let s = run(PointLimit::Target(0.7), None);
+        assert_eq!(s.solution.selected.len(), 2, "5 + 3 = 8 of 11 ≥ 70 %");
+        assert!(matches!(&s.outcome, PointLimitOutcome::Target(t) if t.lower == 2));
+        // A table in minutes (radius 20): c2 reaches b, c and d, c0 only a; c1 has no row.
+        let table = CostTable {
+            source: "od".into(),
+            unit: ["a", "b", "c", "d"].map(String::from).to_vec(),
+            site: ["c0", "c2", "c2", "c2"].map(String::from).to_vec(),
+            cost: vec![1.0, 9.0, 10.0, 21.0],
+        };
+        let s = run(PointLimit::Count(1), Some(&table));
+        assert_eq!(s.solution.selected, vec![2]);
+        assert_eq!(s.solution.objective, 8.0);
+        assert_eq!(
+            s.notes,
+            ["1 site(s) have no row in the cost table and cover nothing"]
+        );
     }
 }

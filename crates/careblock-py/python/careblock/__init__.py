@@ -332,17 +332,58 @@ class SiteResult:
                 f"gap={r['gap']:.3%})")
 
 
-def site(units: Any, candidates: Any, radius: float = 800, p: int = 20, existing: Any = None, *,
+def _cost_table(costs: Any, columns: tuple[str, str, str]) -> tuple[list[str], list[str], list[float]]:
+    """A long cost table as three lists: unit ids and site ids as text, costs as floats."""
+    import pandas as pd
+
+    if isinstance(costs, (str, os.PathLike)):
+        path = os.fspath(costs)
+        if path.lower().endswith((".parquet", ".pq")):
+            costs = pd.read_parquet(path)
+        else:
+            costs = pd.read_csv(path, dtype={columns[0]: str, columns[1]: str})
+    if not isinstance(costs, pd.DataFrame):
+        raise TypeError(f"costs must be a DataFrame or the path of a CSV or Parquet file, got {type(costs).__name__}")
+    missing = [c for c in columns if c not in costs.columns]
+    if missing:
+        raise ValueError(f"costs: no column {missing[0]!r} (columns: {', '.join(map(str, costs.columns))}); "
+                         f"name them with costs_columns=(unit, site, cost)")
+    unit, site_col, cost = columns
+    if not pd.api.types.is_numeric_dtype(costs[cost]):
+        raise ValueError(f"costs: column {cost!r} is not numeric ({costs[cost].dtype})")
+    empty = costs[[unit, site_col, cost]].isna().any(axis=1)
+    if empty.any():
+        row = int(empty.to_numpy().nonzero()[0][0])
+        raise ValueError(f"costs: data row {row + 1} has an empty unit, site or cost")
+    return (costs[unit].astype(str).tolist(), costs[site_col].astype(str).tolist(),
+            costs[cost].astype(float).tolist())
+
+
+def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None, existing: Any = None, *,
          demand: str = "need_mass", crs: Any = None, coverage: str = "centroid",
-         units_id: str | None = None, candidates_id: str | None = None) -> SiteResult:
-    """The maximal covering location problem (spopt's ``MCLP``): choose ``p`` new sites among
-    ``candidates`` (points) to maximise the ``demand`` of the ``units`` within ``radius``
-    metres (``coverage="centroid"``: the unit's centroid; ``"area"``: the share of the unit
-    inside the circle), with ``existing`` points locked in. The default demand is the
-    ``need_mass`` column of ``careblock.index``/``run`` unit tables. Distances are measured in
-    ``crs`` (an EPSG code careblock knows, e.g. 9377 or a UTM zone; default the UTM zone of the
-    units). Ids come from the ``units_id``/``candidates_id`` columns, else the index (the
-    index for ``existing``).
+         units_id: str | None = None, candidates_id: str | None = None,
+         phases: Sequence[int] | None = None, target_share: float | None = None,
+         costs: Any = None, costs_columns: tuple[str, str, str] = ("unit", "site", "cost")) -> SiteResult:
+    """The maximal covering location problem (spopt's ``MCLP``): choose ``p`` new sites
+    (default 20) among ``candidates`` (points) to maximise the ``demand`` of the ``units``
+    within ``radius`` metres (``coverage="centroid"``: the unit's centroid; ``"area"``: the
+    share of the unit inside the circle), with ``existing`` points locked in. The default
+    demand is the ``need_mass`` column of ``careblock.index``/``run`` unit tables. Distances
+    are measured in ``crs`` (an EPSG code careblock knows, e.g. 9377 or a UTM zone; default the
+    UTM zone of the units). Ids come from the ``units_id``/``candidates_id`` columns, else the
+    index (the index for ``existing``).
+
+    Instead of ``p``: ``phases=[7, 7, 7]`` opens the sites phase by phase, each phase the best
+    given the earlier ones (``sites.phase``; ``report["phases"]`` with the cost of phasing), or
+    ``target_share=0.61`` finds the fewest new sites covering that share of the demand
+    (``report["target"]`` with a proven lower bound on that number, and ``reached`` false with
+    the most the candidates can reach when the target is out of reach).
+
+    ``costs`` replaces the radius rule by a travel-cost table in long format (a DataFrame, or
+    the path of a CSV or Parquet file) with the columns ``costs_columns`` (unit id, site id,
+    cost), e.g. r5py or OSRM travel times: a unit is covered when its cost is at most
+    ``radius``, in the table's unit. Sites are named by id, or ``candidate:id`` /
+    ``existing:id`` when an existing block shares a candidate's id.
     """
     _require_geo("units", units)
     _require_geo("candidates", candidates)
@@ -357,6 +398,9 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int = 20, existing
     if existing is not None:
         _require_geo("existing", existing)
         e = _frame(_to_lonlat(existing), [], _ids(existing, None))
-    raw = _careblock.site(u, c, demand, radius=float(radius), p=int(p), existing=e, epsg=epsg,
-                          coverage=coverage, units_id=_ID, candidates_id=_ID)
+    table = None if costs is None else _cost_table(costs, costs_columns)
+    raw = _careblock.site(u, c, demand, radius=float(radius), p=None if p is None else int(p), existing=e,
+                          epsg=epsg, coverage=coverage, units_id=_ID, candidates_id=_ID,
+                          phases=None if phases is None else [int(k) for k in phases],
+                          target_share=None if target_share is None else float(target_share), costs=table)
     return SiteResult(raw)

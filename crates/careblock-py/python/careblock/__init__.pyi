@@ -73,7 +73,7 @@ def site(
     units: Any,
     candidates: Any,
     radius: float = 800,
-    p: int = 20,
+    p: int | None = None,
     existing: Any = None,
     *,
     demand: str = "need_mass",
@@ -81,4 +81,8 @@ def site(
     coverage: str = "centroid",
     units_id: str | None = None,
     candidates_id: str | None = None,
+    phases: Sequence[int] | None = None,
+    target_share: float | None = None,
+    costs: Any = None,
+    costs_columns: tuple[str, str, str] = ("unit", "site", "cost"),
 ) -> SiteResult: ...

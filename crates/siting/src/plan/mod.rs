@@ -112,8 +112,10 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         &sol,
         quota.as_ref(),
         setup.as_ref(),
-        &phase_of,
     );
+    for site in sites.iter_mut().filter(|s| s.status == SiteStatus::Proposed) {
+        site.phase = site.rank.and_then(|r| phase_of.get(r - 1).cloned());
+    }
     let assignments = sites::assignments(&units, cands, &sol, &near, &site_of_candidate);
     let before = sites::coverage_before(&cov, &locked_in, units.len());
     let (mut uncovered, threshold) = buses::uncovered_units(method, st, &units, assessment, &sol);

@@ -48,7 +48,6 @@ pub(super) fn block_sites(
     sol: &Solution,
     quota: Option<&QuotaSolution>,
     setup: Option<&EquitySetup<'_>>,
-    phase_of: &[String],
 ) -> (Vec<Site>, Vec<usize>) {
     let district_of = |j: usize| -> Option<String> {
         let q = setup?;
@@ -103,7 +102,7 @@ pub(super) fn block_sites(
                 _ => PlacedBy::Coverage,
             }),
             district: district_of(j),
-            phase: phase_of.get(r).cloned(),
+            phase: None,
         });
     }
     (sites, site_of_candidate)

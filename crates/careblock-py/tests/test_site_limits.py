@@ -1,0 +1,92 @@
+"""careblock.site() beyond a fixed p: a user's travel-cost table (spopt's San Francisco network
+MCLP, whose expected result spopt's own tests state), opening phases and coverage targets."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+import careblock
+
+DATA = "tests/fixtures/spopt_sf"
+
+
+@pytest.fixture(scope="module")
+def sf(root):
+    d = root / DATA
+    tracts = pd.read_csv(d / "SF_demand_205_centroid_uniform_weight.csv", dtype={"NAME": str})
+    stores = pd.read_csv(d / "SF_store_site_16_longlat.csv")
+    matrix = pd.read_csv(d / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
+                         dtype={"DestinationName": str})
+    units = gpd.GeoDataFrame(tracts, geometry=gpd.points_from_xy(tracts.long, tracts.lat), crs=4326)
+    sites = gpd.GeoDataFrame(stores, geometry=gpd.points_from_xy(stores.long, stores.lat), crs=4326)
+    return units, sites, matrix
+
+
+def test_spopt_network_mclp_from_a_cost_table(sf):
+    units, sites, matrix = sf
+    r = careblock.site(units, sites, radius=5000, p=4, demand="POP2000", units_id="NAME",
+                       candidates_id="NAME", costs=matrix,
+                       costs_columns=("DestinationName", "name", "distance"))
+    # spopt's test_mclp.py (CBC): 21 tracts uncovered, 89.756 % of the tracts covered.
+    uncovered = int((r.units["coverage"] == 0).sum())
+    assert uncovered == 21
+    assert 100 * (205 - uncovered) / 205 == pytest.approx(89.75609756097561)
+    assert r.report["optimal"] and r.report["costs"]
+    assert len(r.sites) == 4
+
+
+def test_the_same_table_from_a_file(sf, root, tmp_path):
+    units, sites, matrix = sf
+    path = tmp_path / "od.parquet"
+    matrix.to_parquet(path)
+    kwargs = dict(radius=5000, p=4, demand="POP2000", units_id="NAME", candidates_id="NAME",
+                  costs_columns=("DestinationName", "name", "distance"))
+    a = careblock.site(units, sites, costs=matrix, **kwargs)
+    b = careblock.site(units, sites, costs=str(path), **kwargs)
+    assert a.report["objective"] == b.report["objective"]
+    assert list(a.sites["id"]) == list(b.sites["id"])
+
+
+def test_phases_are_nested_and_targets_minimal(sf):
+    units, sites, matrix = sf
+    kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
+              costs_columns=("DestinationName", "name", "distance"))
+    phased = careblock.site(units, sites, phases=[2, 2], **kw)
+    assert list(phased.sites["phase"]) == [1, 1, 2, 2]
+    ph = phased.report["phases"]
+    assert ph["covered_after"][-1] == phased.report["objective"]
+    assert ph["unphased_objective"] >= phased.report["objective"] - 1e-9
+    four = careblock.site(units, sites, p=4, **kw)
+    assert ph["unphased_objective"] == pytest.approx(four.report["objective"])
+
+    total = phased.report["total_demand"]
+    t = careblock.site(units, sites, target_share=0.5, **kw)
+    tg = t.report["target"]
+    assert tg["reached"] and t.report["objective"] >= 0.5 * total * (1 - 1e-12)
+    assert tg["lower_bound_blocks"] <= tg["blocks"] == len(t.sites)
+    # One fewer block cannot reach it: the best blocks - 1 fall short.
+    if tg["blocks"] > 1:
+        fewer = careblock.site(units, sites, p=tg["blocks"] - 1, **kw)
+        assert fewer.report["bound"] < 0.5 * total or tg["lower_bound_blocks"] < tg["blocks"]
+    # Within 1,000 m the 16 stores cannot reach every tract: the most they reach is reported.
+    out = careblock.site(units, sites, target_share=1.0, **{**kw, "radius": 1000})
+    assert out.report["target"]["reached"] is False
+    assert out.report["objective"] == pytest.approx(out.report["target"]["best_possible"])
+    assert out.report["target"]["best_possible"] < total
+
+
+def test_bad_limits_and_tables(sf):
+    units, sites, matrix = sf
+    kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME")
+    with pytest.raises(careblock.MethodError, match="one of p, phases and target_share"):
+        careblock.site(units, sites, p=3, phases=[1, 2], **kw)
+    with pytest.raises(careblock.MethodError, match=r"share in \(0, 1\]"):
+        careblock.site(units, sites, target_share=1.5, **kw)
+    with pytest.raises(ValueError, match="no column 'unit'"):
+        careblock.site(units, sites, p=2, costs=matrix, **kw)
+    bad = matrix.copy()
+    bad.loc[3, "distance"] = -1.0
+    with pytest.raises(careblock.InputError, match="data row 4"):
+        careblock.site(units, sites, p=2, costs=bad, costs_columns=("DestinationName", "name", "distance"), **kw)
