@@ -406,6 +406,10 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         "population",
         "mean_index",
         "n_units",
+        // Text columns of the equity rule and of phases, said in words below.
+        "placed_by",
+        "district",
+        "phase",
     ];
     let groups: Vec<String> =
         t.df.get_column_names()
@@ -464,6 +468,24 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         for g in &groups {
             s.push_str(&format!("    {g}: {}\n", fmt(t.num(g, row))));
         }
+        let has = |c: &str| t.df.column(c).is_ok();
+        let (phase, placed_by, district) = (
+            has("phase").then(|| t.text("phase", row)).flatten(),
+            has("placed_by").then(|| t.text("placed_by", row)).flatten(),
+            has("district").then(|| t.text("district", row)).flatten(),
+        );
+        if let Some(p) = &phase {
+            s.push_str(&format!("  opened in phase {p}\n"));
+        }
+        if let Some(b) = &placed_by {
+            s.push_str(&format!(
+                "  placed by {b}{}\n",
+                district
+                    .as_ref()
+                    .map(|d| format!(" (district {d})"))
+                    .unwrap_or_default()
+            ));
+        }
         let mut best: Vec<String> = Vec::new();
         if let Some(a) = &assigned {
             let statuses = text(&a.df, "site_status", &a.name)?;
@@ -503,6 +525,9 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
             "units_in_reach": t.num(column::N_UNITS, row),
             "groups": groups.iter().map(|g| (g.clone(), json!(t.num(g, row)))).collect::<serde_json::Map<_, _>>(),
             "best_site_of_units": best,
+            "phase": phase,
+            "placed_by": placed_by,
+            "district": district,
         }));
     }
     Ok((s, json!(js)))

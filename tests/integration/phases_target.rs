@@ -187,6 +187,25 @@ fn the_cli_writes_phases_and_targets() {
         .filter(|v| !v.is_empty())
         .collect();
     assert_eq!(phases, ["2026", "2026", "2026", "2027", "2027"]);
+    // `explain` says the phase in words (not as a missing number).
+    let id_col = header.iter().position(|h| *h == "id").unwrap();
+    let last = sites
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(id_col)
+        .unwrap()
+        .to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .args(["explain", &out.display().to_string(), "--site", &last])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("opened in phase 2027") && !text.contains("phase: missing"),
+        "{text}"
+    );
     let j = run_json(&out);
     let ph = &j["siting"]["phases"];
     assert_eq!(ph["phases"].as_array().unwrap().len(), 2);
