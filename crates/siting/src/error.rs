@@ -135,4 +135,16 @@ pub enum SitingError {
         /// Its maximum.
         max: usize,
     },
+    /// A candidate that can open (not locked out) with a capacity that is not a number > 0
+    /// (`+∞` is allowed: uncapacitated).
+    #[error("candidate {candidate}: capacity {value:?} is not a number > 0")]
+    Capacity {
+        /// The candidate index.
+        candidate: usize,
+        /// The capacity as given.
+        value: f64,
+    },
+    /// A budget limit given to the capacitated solver, which takes a count of new sites only.
+    #[error("the capacitated solver takes a count of new sites, not a budget ({0:?})")]
+    CapacityBudget(f64),
 }

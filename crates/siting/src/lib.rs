@@ -64,6 +64,7 @@
 )]
 
 mod bound;
+mod capacity;
 mod costs;
 mod coverage;
 mod equity;
@@ -81,6 +82,7 @@ mod target;
 #[cfg(test)]
 mod tests;
 
+pub use capacity::{CapacitatedSolution, CapacityOptions, solve_capacitated};
 pub use costs::{CostCoverage, CostTable, coverage_from_costs};
 pub use coverage::Coverage;
 pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};

@@ -1,0 +1,304 @@
+//! The certified upper bound of the capacitated problem: Lagrangian relaxation of the unit
+//! constraints, minimised by subgradient.
+//!
+//! The problem, with `x` the open sites (locked-in at 1, locked-out at 0, `p` others):
+//! `max Σ_ij z_ij` s.t. `0 ≤ z_ij ≤ d_i·f_ij·x_j`, `Σ_j z_ij ≤ d_i`, `Σ_i z_ij ≤ C_j·x_j`.
+//! For multipliers `μ_i ≥ 0` on `Σ_j z_ij ≤ d_i`, every feasible `(x, z)` has
+//! `Σ z_ij ≤ Σ z_ij + Σ_i μ_i·(d_i − Σ_j z_ij) = Σ_i μ_i·d_i + Σ_j Σ_i (1 − μ_i)·z_ij`,
+//! and the right-hand side separates by site: with `V_j(μ) = max Σ_i (1 − μ_i)·z_ij` s.t.
+//! `0 ≤ z_ij ≤ d_i·f_ij`, `Σ_i z_ij ≤ C_j` (a fractional knapsack: units by decreasing
+//! `1 − μ_i` while it is positive, until `C_j` is full; `V_j ≥ 0`),
+//! `L(μ) = Σ_i μ_i·d_i + Σ_{j locked in} V_j(μ) + (the p largest V_j(μ) over the candidates
+//! that may be chosen)` is an upper bound of the optimum for every `μ ≥ 0`. The choice of `x`
+//! in the subproblem is over an integral polytope (a cardinality constraint), so
+//! `min_μ L(μ)` equals the bound of the LP relaxation (Geoffrion 1974). Multipliers above 1
+//! only add `μ_i·d_i`, so `μ_i ∈ [0, 1]`.
+//!
+//! `L` is convex and piecewise linear; it is minimised from `μ = 0` (where `L` is the
+//! capacity bound `Σ min(C_j, Σ_i d_i·f_ij)` over the locked-in and the `p` best sites) by
+//! projected subgradient, `g_i = d_i − Σ_j z*_ij` over the sites the subproblem opens, with
+//! Polyak steps `t = θ·(L(μ) − target)/‖g‖²` toward the best objective known, `θ` halved after
+//! [`PATIENCE`] iterations without a new minimum. The minimum of `L` over the iterations is
+//! reported. Each iteration costs one pass over the (candidate, unit) pairs: the knapsacks are
+//! solved by three-way quickselect on the weights (expected linear time), and only the sites
+//! the subproblem opens are sorted to get their `z*` (ties to the lowest unit).
+//!
+//! Deterministic: each knapsack is solved sequentially, per-unit sums run in fixed chunks
+//! added in order.
+
+use rayon::prelude::*;
+
+use super::super::instance::{CANDIDATES_PER_TASK, Instance};
+
+/// Iterations without a new minimum before the step multiplier is halved.
+const PATIENCE: usize = 15;
+/// Initial step multiplier.
+const THETA: f64 = 2.0;
+/// Smallest step multiplier worth trying.
+const MIN_THETA: f64 = 1e-6;
+/// Relative gap at which the subgradient stops.
+pub(super) const STOP_GAP: f64 = 1e-9;
+/// Units per chunk of the per-unit sums (fixed, for thread-count independent sums).
+const CHUNK: usize = 4096;
+
+/// Sums `f(i)` over `0..n` in fixed chunks, added in order.
+fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let parts: Vec<f64> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).map(&f).sum::<f64>())
+        .collect();
+    parts.into_iter().sum()
+}
+
+/// `max Σ w·z` s.t. `0 ≤ z ≤ a`, `Σ z ≤ room` over `items = (w, a)`, all `w > 0`, `a ≥ 0`, and
+/// `Σ a > room`: three-way quickselect on `w` (pivot: the middle element), taking whole the
+/// part above the pivot when it fits. Reorders `items`.
+fn knapsack_select(items: &mut [(f64, f64)], room: f64) -> f64 {
+    let (mut lo, mut hi, mut room, mut value) = (0, items.len(), room, 0.0);
+    while lo < hi {
+        let pivot = items[lo + (hi - lo) / 2].0;
+        let (mut lt, mut k, mut gt) = (lo, lo, hi);
+        while k < gt {
+            let w = items[k].0;
+            if w > pivot {
+                items.swap(lt, k);
+                lt += 1;
+                k += 1;
+            } else if w < pivot {
+                gt -= 1;
+                items.swap(k, gt);
+            } else {
+                k += 1;
+            }
+        }
+        let above: f64 = items[lo..lt].iter().map(|e| e.1).sum();
+        if above >= room {
+            hi = lt;
+            continue;
+        }
+        value += items[lo..lt].iter().map(|e| e.0 * e.1).sum::<f64>();
+        room -= above;
+        let equal: f64 = items[lt..gt].iter().map(|e| e.1).sum();
+        if equal >= room {
+            return value + pivot * room;
+        }
+        value += pivot * equal;
+        room -= equal;
+        lo = gt;
+    }
+    value
+}
+
+/// `V_j(μ)` for site `j` with weights `w = 1 − μ`; `buffer` is scratch space.
+fn site_value(inst: &Instance, j: usize, capacity: f64, w: &[f64], buffer: &mut Vec<(f64, f64)>) -> f64 {
+    let row = inst.rows.row(j);
+    let (mut total, mut value) = (0.0, 0.0);
+    for &(i, f) in row {
+        let wi = w[i as usize];
+        if wi > 0.0 {
+            let a = inst.demand[i as usize] * f;
+            total += a;
+            value += wi * a;
+        }
+    }
+    if total <= capacity {
+        return value;
+    }
+    buffer.clear();
+    buffer.extend(row.iter().filter_map(|&(i, f)| {
+        let wi = w[i as usize];
+        (wi > 0.0).then(|| (wi, inst.demand[i as usize] * f))
+    }));
+    knapsack_select(buffer, capacity)
+}
+
+/// Adds the knapsack solution `z*` of site `j` to `assigned`: units by decreasing weight, ties
+/// to the lowest unit, while the weight is positive and there is room.
+fn add_site_flow(
+    inst: &Instance,
+    j: usize,
+    capacity: f64,
+    w: &[f64],
+    order: &mut Vec<(f64, u32, f64)>,
+    assigned: &mut [f64],
+) {
+    order.clear();
+    order.extend(inst.rows.row(j).iter().filter_map(|&(i, f)| {
+        let wi = w[i as usize];
+        (wi > 0.0).then(|| (wi, i, inst.demand[i as usize] * f))
+    }));
+    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut room = capacity;
+    for &(_, i, a) in order.iter() {
+        if room <= 0.0 {
+            break;
+        }
+        let z = a.min(room);
+        assigned[i as usize] += z;
+        room -= z;
+    }
+}
+
+/// The bounds that need no multipliers: every reachable unit fully served
+/// (`Σ_i d_i·min(1, Σ_j f_ij)` over the usable sites), and `L(0)`, the locked-in sites and the
+/// `p` best others each serving `min(C_j, Σ_i d_i·f_ij)`. The smaller one.
+pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], p: usize) -> f64 {
+    let reach = chunked_sum(inst.n(), |i| {
+        let f: f64 = inst.cols.row(i).iter().map(|e| e.1).sum();
+        inst.demand[i] * f.min(1.0)
+    });
+    let ones = vec![1.0; inst.n()];
+    let mut buffer = Vec::new();
+    let values: Vec<f64> = (0..inst.m())
+        .map(|j| site_value(inst, j, capacity[j], &ones, &mut buffer))
+        .collect();
+    reach.min(capacity_part(inst, &values, p, &mut Vec::new()))
+}
+
+/// `Σ_{j locked in} V_j + the p largest V_j over the allowed sites` (ties to the lowest index);
+/// the chosen sites, ascending, into `chosen`.
+fn capacity_part(inst: &Instance, values: &[f64], p: usize, chosen: &mut Vec<usize>) -> f64 {
+    chosen.clear();
+    chosen.extend((0..inst.m()).filter(|&j| inst.allowed[j]));
+    if p == 0 {
+        chosen.clear();
+    } else if p < chosen.len() {
+        chosen.select_nth_unstable_by(p - 1, |&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+        chosen.truncate(p);
+    }
+    chosen.sort_unstable();
+    inst.fixed.iter().map(|&j| values[j]).sum::<f64>() + chosen.iter().map(|&j| values[j]).sum::<f64>()
+}
+
+/// Runs up to `iterations` subgradient steps from `μ = 0` and returns the smallest `L(μ)`
+/// met (`+∞` after no iteration). `target` is the objective of a known feasible set;
+/// `evaluate` is called with the new sites (ascending) each subproblem opens and returns their
+/// objective, which raises the target when higher (the Lagrangian heuristic). Stops early when
+/// the bound is within [`STOP_GAP`] of the target, when the projected subgradient vanishes, or
+/// when `θ` falls below [`MIN_THETA`].
+pub(super) fn lagrangian(
+    inst: &Instance,
+    capacity: &[f64],
+    p: usize,
+    target: f64,
+    iterations: usize,
+    mut evaluate: impl FnMut(&[usize]) -> f64,
+) -> f64 {
+    let (n, m) = (inst.n(), inst.m());
+    let demand = &inst.demand;
+    let usable: Vec<bool> = {
+        let mut u = inst.allowed.clone();
+        for &j in &inst.fixed {
+            u[j] = true;
+        }
+        u
+    };
+    let mut mu = vec![0.0_f64; n];
+    let mut w = vec![1.0_f64; n];
+    let mut assigned = vec![0.0_f64; n];
+    let mut values = vec![0.0_f64; m];
+    let (mut chosen, mut order) = (Vec::new(), Vec::new());
+    let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, THETA, 0);
+    for _ in 0..iterations {
+        let weights: &[f64] = &w;
+        values
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(CANDIDATES_PER_TASK / 4)
+            .for_each_init(Vec::new, |buffer, (j, v)| {
+                *v = if usable[j] {
+                    site_value(inst, j, capacity[j], weights, buffer)
+                } else {
+                    0.0
+                }
+            });
+        let sites = capacity_part(inst, &values, p, &mut chosen);
+        let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
+        assigned.fill(0.0);
+        for &j in inst.fixed.iter().chain(chosen.iter()) {
+            add_site_flow(inst, j, capacity[j], &w, &mut order, &mut assigned);
+        }
+        let component = |i: usize| {
+            let g = demand[i] - assigned[i];
+            if (mu[i] <= 0.0 && g > 0.0) || (mu[i] >= 1.0 && g < 0.0) {
+                0.0
+            } else {
+                g
+            }
+        };
+        let norm = chunked_sum(n, |i| {
+            let g = component(i);
+            g * g
+        });
+        target = target.max(evaluate(&chosen));
+        if value < best {
+            best = value;
+            stall = 0;
+        } else {
+            stall += 1;
+            if stall >= PATIENCE {
+                theta *= 0.5;
+                stall = 0;
+            }
+        }
+        if best - target <= STOP_GAP * best.abs() || norm == 0.0 || theta < MIN_THETA {
+            break;
+        }
+        let step = theta * (value - target) / norm;
+        let steps: Vec<f64> = (0..n).map(|i| step * component(i)).collect();
+        mu.par_iter_mut()
+            .zip(w.par_iter_mut())
+            .zip(steps.par_iter())
+            .with_min_len(CHUNK)
+            .for_each(|((mi, wi), s)| {
+                *mi = (*mi - s).clamp(0.0, 1.0);
+                *wi = 1.0 - *mi;
+            });
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fractional knapsack by sorting, for comparison.
+    fn by_sorting(items: &[(f64, f64)], room: f64) -> f64 {
+        let mut items = items.to_vec();
+        items.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (mut room, mut value) = (room, 0.0);
+        for (w, a) in items {
+            let z = a.min(room);
+            value += w * z;
+            room -= z;
+        }
+        value
+    }
+
+    #[test]
+    fn quickselect_knapsack_matches_sorting() {
+        let mut rng = careblock_core::rng::SplitMix64(11);
+        for round in 0..500 {
+            let len = 1 + rng.below(40);
+            let items: Vec<(f64, f64)> = (0..len)
+                .map(|_| {
+                    // Few distinct weights, so ties are common.
+                    let w = if round % 2 == 0 {
+                        (1 + rng.below(4)) as f64 / 4.0
+                    } else {
+                        rng.uniform() + 1e-3
+                    };
+                    (w, rng.uniform() * 10.0)
+                })
+                .collect();
+            let total: f64 = items.iter().map(|e| e.1).sum();
+            let room = total * rng.uniform() * 0.999;
+            let expected = by_sorting(&items, room);
+            let got = knapsack_select(&mut items.clone(), room);
+            assert!(
+                (got - expected).abs() <= 1e-9 * expected.max(1.0),
+                "{got} vs {expected}"
+            );
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The heuristic search for the new sites: greedy, interchange, and the ranking of the final
+//! set, every move confirmed by the exact flow.
+//!
+//! The exact gain of opening `j` next to the open set `S` is `flow(S ∪ {j}) − flow(S)`, one
+//! max-flow. To avoid one per candidate, candidates are screened by the estimate
+//! `e_j = min(C_j, Σ_i min(r_i, d_i·f_ij))`, with `r_i` the demand of unit `i` left unassigned by
+//! the flow of `S`: `e_j` is what `j` serves without rerouting anyone, so a lower bound of the
+//! exact gain. The [`checks`](super::CapacityOptions::checks) best estimates (ties to the lowest
+//! index) get their exact gain, in parallel, and the best exact gain wins (ties to the lowest
+//! index). The estimates are one pass over the (candidate, unit) pairs.
+//!
+//! - **Greedy**: `p` times, open the winner.
+//! - **Interchange**: for each new site `s` in turn, the flow of the open set without `s`, then
+//!   the best replacement among the screened candidates (`s` itself included); a swap is made
+//!   when it raises the objective by more than [`IMPROVEMENT`] relative. Passes until one makes
+//!   no swap, at most [`MAX_PASSES`].
+//! - **Ranking**: greedy within the final set, on exact gains.
+
+use rayon::prelude::*;
+
+use super::super::instance::{CANDIDATES_PER_TASK, Instance};
+use super::flow::Network;
+
+/// Relative improvement a swap must bring.
+pub(super) const IMPROVEMENT: f64 = 1e-12;
+/// Most interchange passes.
+const MAX_PASSES: usize = 20;
+
+/// The search state shared by the greedy, the interchange and the ranking.
+pub(super) struct Search<'a> {
+    pub(super) inst: &'a Instance,
+    pub(super) capacity: &'a [f64],
+    checks: usize,
+}
+
+impl<'a> Search<'a> {
+    pub(super) fn new(inst: &'a Instance, capacity: &'a [f64], checks: usize) -> Search<'a> {
+        Search {
+            inst,
+            capacity,
+            checks: checks.max(1),
+        }
+    }
+
+    /// The locked-in sites and `sites`.
+    fn with_fixed(&self, sites: &[usize]) -> Vec<usize> {
+        let mut open = self.inst.fixed.clone();
+        open.extend_from_slice(sites);
+        open
+    }
+
+    /// Assigned demand with the locked-in sites and `sites` open.
+    pub(super) fn value(&self, net: &mut Network, sites: &[usize]) -> f64 {
+        net.solve(self.inst, self.capacity, &self.with_fixed(sites))
+    }
+
+    /// Exact objectives of `base ∪ {j}` for each `j` of `candidates`, in parallel, in order.
+    fn values_with(&self, base: &[usize], candidates: &[usize]) -> Vec<f64> {
+        let n = self.inst.n();
+        candidates
+            .par_iter()
+            .with_max_len(1)
+            .map_init(
+                || (Network::new(n), Vec::new()),
+                |(net, sites), &j| {
+                    sites.clear();
+                    sites.extend_from_slice(base);
+                    sites.push(j);
+                    self.value(net, sites)
+                },
+            )
+            .collect()
+    }
+
+    /// The best site to add to `base` (new sites) among the candidates `eligible` accepts:
+    /// screened by estimate, confirmed by the flow. `None` when no candidate is eligible.
+    fn best_addition(
+        &self,
+        net: &mut Network,
+        residual: &mut Vec<f64>,
+        base: &[usize],
+        eligible: impl Fn(usize) -> bool + Sync,
+    ) -> Option<(usize, f64)> {
+        let inst = self.inst;
+        self.value(net, base);
+        net.residual(&inst.demand, residual);
+        let r: &[f64] = residual;
+        let estimates: Vec<f64> = (0..inst.m())
+            .into_par_iter()
+            .with_min_len(CANDIDATES_PER_TASK)
+            .map(|j| {
+                if !eligible(j) {
+                    return f64::NEG_INFINITY;
+                }
+                let reach: f64 = inst
+                    .rows
+                    .row(j)
+                    .iter()
+                    .map(|&(i, f)| r[i as usize].min(inst.demand[i as usize] * f))
+                    .sum();
+                reach.min(self.capacity[j])
+            })
+            .collect();
+        let mut screened: Vec<usize> = (0..inst.m()).filter(|&j| eligible(j)).collect();
+        let order = |a: &usize, b: &usize| estimates[*b].total_cmp(&estimates[*a]).then(a.cmp(b));
+        if self.checks < screened.len() {
+            screened.select_nth_unstable_by(self.checks - 1, order);
+            screened.truncate(self.checks);
+        }
+        screened.sort_unstable();
+        let values = self.values_with(base, &screened);
+        let mut best: Option<(usize, f64)> = None;
+        for (&j, &v) in screened.iter().zip(&values) {
+            if best.is_none_or(|b| v > b.1) {
+                best = Some((j, v));
+            }
+        }
+        best
+    }
+
+    /// `p` new sites by the screened greedy, and their objective.
+    pub(super) fn greedy(&self, p: usize) -> (Vec<usize>, f64) {
+        let inst = self.inst;
+        let mut net = Network::new(inst.n());
+        let mut residual = Vec::new();
+        let mut open = vec![false; inst.m()];
+        let mut sites = Vec::with_capacity(p);
+        for _ in 0..p {
+            let Some((j, _)) =
+                self.best_addition(&mut net, &mut residual, &sites, |j| inst.allowed[j] && !open[j])
+            else {
+                break;
+            };
+            open[j] = true;
+            sites.push(j);
+        }
+        let value = self.value(&mut net, &sites);
+        (sites, value)
+    }
+
+    /// Improves `sites` by interchange; returns them with their objective.
+    pub(super) fn interchange(&self, mut sites: Vec<usize>, mut value: f64) -> (Vec<usize>, f64) {
+        let inst = self.inst;
+        let mut net = Network::new(inst.n());
+        let mut residual = Vec::new();
+        let mut open = vec![false; inst.m()];
+        for &j in &sites {
+            open[j] = true;
+        }
+        for _ in 0..MAX_PASSES {
+            let mut swapped = false;
+            for k in 0..sites.len() {
+                let s = sites[k];
+                let rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
+                let found = self.best_addition(&mut net, &mut residual, &rest, |j| {
+                    inst.allowed[j] && (j == s || !open[j])
+                });
+                if let Some((j, v)) = found
+                    && j != s
+                    && v > value + IMPROVEMENT * value.abs()
+                {
+                    open[s] = false;
+                    open[j] = true;
+                    sites[k] = j;
+                    value = v;
+                    swapped = true;
+                }
+            }
+            if !swapped {
+                break;
+            }
+        }
+        (sites, value)
+    }
+
+    /// Orders `sites` greedily on exact gains (ties to the lowest index); returns the order and
+    /// the objective after each, the locked-in objective first.
+    pub(super) fn rank(&self, sites: &[usize]) -> (Vec<usize>, Vec<f64>) {
+        let mut net = Network::new(self.inst.n());
+        let mut left = sites.to_vec();
+        left.sort_unstable();
+        let mut order = Vec::with_capacity(sites.len());
+        let mut curve = vec![self.value(&mut net, &[])];
+        while !left.is_empty() {
+            let values = self.values_with(&order, &left);
+            let mut k = 0;
+            for (q, &v) in values.iter().enumerate() {
+                if v > values[k] {
+                    k = q;
+                }
+            }
+            order.push(left.remove(k));
+            curve.push(values[k]);
+        }
+        (order, curve)
+    }
+}

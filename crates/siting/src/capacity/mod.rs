@@ -1,0 +1,250 @@
+//! Capacitated maximal coverage: each site serves at most `C_j` persons of demand.
+//!
+//! Units `i` have demand `d_i`, candidate `j` reaches unit `i` with fraction `f_ij` (the
+//! [`Coverage`](crate::Coverage) table) and serves at most `C_j` (`+∞` for "uncapacitated").
+//! With the locked-in sites and `p` new ones open, demand is assigned, `z_ij ≥ 0`,
+//! `z_ij ≤ d_i·f_ij`, `Σ_j z_ij ≤ d_i`, `Σ_i z_ij ≤ C_j`, to maximise `Σ z_ij`; a unit may be
+//! split across sites. [`solve_capacitated`] returns the sites, the assignment and a certified
+//! gap:
+//!
+//! - **Exact**: the assignment for a given set of open sites, a maximum flow
+//!   ([`flow`]: Dinic on source → units → sites → sink, at most `k + 1` phases for `k` open
+//!   sites; the network holds only the units the open sites reach, so a flow costs about
+//!   `O(k · pairs of the open sites)` and far less in practice). Every objective reported is such
+//!   a flow.
+//! - **Heuristic**: which sites to open ([`heuristic`]). Greedy on exact gains of candidates
+//!   screened by a lower-bound estimate (`min(C_j, reachable unassigned demand)`), then
+//!   interchange the same way; then the site sets the Lagrangian subproblems pick are each
+//!   evaluated by the flow (the Lagrangian heuristic), and the best of them, improved by
+//!   interchange, replaces the greedy solution when it is better. One greedy or interchange
+//!   step costs one pass over the (candidate, unit) pairs plus
+//!   [`checks`](CapacityOptions::checks) + 1 flows.
+//! - **Bound** ([`bound`]): the Lagrangian relaxation of the unit constraints
+//!   `Σ_j z_ij ≤ d_i`, minimised by subgradient (one pass over the pairs per iteration), and
+//!   the trivial bounds (all reachable demand; the locked-in and `p` largest capacities, each
+//!   capped by the demand the site reaches). At the optimal multipliers the Lagrangian bound is
+//!   the LP relaxation's value, so the reported gap is against (at best) the LP bound, which
+//!   may stay above the integer optimum even when the solution is optimal.
+//!
+//! Only [`Limit::Count`](crate::Limit::Count) is supported; a budget is a typed error.
+//! Results are deterministic: the same input gives the same bits whatever the rayon thread
+//! count (parallel work is per candidate or in fixed chunks added in order, ties go to the
+//! lowest index, and a set's flow does not depend on the order of its sites).
+
+mod bound;
+mod flow;
+mod heuristic;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use super::instance::{Instance, check_len};
+use super::{Limit, Problem, SitingError};
+use flow::Network;
+use heuristic::Search;
+
+/// Relative shortfall of a bound below the objective put down to rounding (then the bound is
+/// raised to the objective).
+const BOUND_NOISE: f64 = 1e-9;
+/// Relative gap under which a solution counts as proven optimal.
+const OPTIMAL_GAP: f64 = 1e-9;
+
+/// What [`solve_capacitated`] does beyond the greedy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityOptions {
+    /// Improve the greedy solution (and the Lagrangian heuristic's) by interchange (default
+    /// `true`).
+    pub interchange: bool,
+    /// Subgradient iterations of the Lagrangian bound (default 300; 0 keeps only the trivial
+    /// bounds and skips the Lagrangian heuristic).
+    pub bound_iterations: usize,
+    /// Candidates per greedy or interchange step whose exact gain is computed by a flow, the
+    /// best by estimate (default 8, at least 1).
+    pub checks: usize,
+}
+
+impl Default for CapacityOptions {
+    fn default() -> Self {
+        CapacityOptions {
+            interchange: true,
+            bound_iterations: 300,
+            checks: 8,
+        }
+    }
+}
+
+/// The chosen sites, their ranking, the certified gap and the assignment of demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacitatedSolution {
+    /// The new sites (candidate indices) in ranking order: the order in which a greedy on exact
+    /// gains within the final set adds them, ties to the lowest index. Locked-in sites are never
+    /// listed.
+    pub selected: Vec<usize>,
+    /// Marginal gain in assigned demand of each selected site, in that order.
+    pub marginal_gain: Vec<f64>,
+    /// Assigned demand with the locked-in sites and the first `k` selected sites,
+    /// `k = 1..=selected.len()`; the last value is [`objective`](Self::objective).
+    pub cumulative: Vec<f64>,
+    /// Demand assigned with the locked-in sites alone.
+    pub locked_in_assigned: f64,
+    /// Total assigned demand, locked-in sites included (a maximum flow for these sites).
+    pub objective: f64,
+    /// An upper bound of the best possible objective, `≥ objective` (raised to the objective
+    /// when rounding puts it a hair below).
+    pub bound: f64,
+    /// `(bound − objective) / bound`, 0 when the bound is 0.
+    pub gap: f64,
+    /// Whether the gap is at most 1e-9 (then the solution is optimal to that precision).
+    pub optimal: bool,
+    /// `(unit, candidate, assigned demand)` for every positive assignment, sorted by unit then
+    /// candidate.
+    pub assignments: Vec<(usize, usize, f64)>,
+    /// Demand assigned to each open site: the locked-in sites in ascending index order, then
+    /// the selected sites in ranking order.
+    pub load: Vec<f64>,
+    /// Share of each unit's demand that is assigned (`Σ_j z_ij / d_i`, 0 when `d_i = 0`).
+    pub unit_assigned: Vec<f64>,
+}
+
+/// Solves the capacitated maximal covering problem: `problem` as for [`solve`](crate::solve)
+/// (demand, coverage fractions, locked-in and locked-out sites, `Limit::Count(p)`), with
+/// `capacity[j]` the demand candidate `j` can serve (`+∞` allowed). See the [module
+/// docs](self) for the method.
+///
+/// # Errors
+/// Those of [`solve`](crate::solve) for the problem itself; [`SitingError::Length`] when
+/// `capacity` does not have one value per candidate; [`SitingError::CapacityBudget`] for a
+/// budget limit; [`SitingError::Capacity`] for the first candidate that is not locked out and
+/// whose capacity is not a number `> 0`.
+pub fn solve_capacitated(
+    problem: &Problem<'_>,
+    capacity: &[f64],
+    options: &CapacityOptions,
+) -> Result<CapacitatedSolution, SitingError> {
+    let inst = Instance::new(problem)?;
+    let m = inst.m();
+    check_len("capacity", capacity.len(), m, "candidates")?;
+    let p = match problem.limit {
+        Limit::Count(p) => p,
+        Limit::Budget(b) => return Err(SitingError::CapacityBudget(b)),
+    };
+    let locked_out = |j: usize| problem.locked_out.get(j).copied().unwrap_or(false);
+    if let Some(candidate) = (0..m).find(|&j| !locked_out(j) && !(capacity[j] > 0.0)) {
+        return Err(SitingError::Capacity {
+            candidate,
+            value: capacity[candidate],
+        });
+    }
+
+    let search = Search::new(&inst, capacity, options.checks);
+    let (mut sites, mut value) = search.greedy(p);
+    if options.interchange {
+        (sites, value) = search.interchange(sites, value);
+    }
+
+    let mut bound = bound::trivial_bound(&inst, capacity, p);
+    if options.bound_iterations > 0 && bound - value > bound::STOP_GAP * bound.abs() {
+        // The Lagrangian heuristic: each distinct set the subproblems open, evaluated once.
+        let mut seen: HashMap<Vec<usize>, f64> = HashMap::new();
+        let mut net = Network::new(inst.n());
+        let mut proposed = (f64::NEG_INFINITY, Vec::new());
+        let relaxed = bound::lagrangian(&inst, capacity, p, value, options.bound_iterations, |set| {
+            if let Some(&v) = seen.get(set) {
+                return v;
+            }
+            let v = search.value(&mut net, set);
+            seen.insert(set.to_vec(), v);
+            if v > proposed.0 {
+                proposed = (v, set.to_vec());
+            }
+            v
+        });
+        bound = bound.min(relaxed);
+        let (v, set) = proposed;
+        let mut sorted = sites.clone();
+        sorted.sort_unstable();
+        if set.len() == p && set != sorted {
+            let (set, v) = if options.interchange {
+                search.interchange(set, v)
+            } else {
+                (set, v)
+            };
+            if v > value + heuristic::IMPROVEMENT * value.abs() {
+                (sites, value) = (set, v);
+            }
+        }
+    }
+
+    let (selected, curve) = search.rank(&sites);
+    let objective = *curve.last().unwrap_or(&0.0);
+    let locked_in_assigned = curve[0];
+    debug_assert!(
+        bound >= objective.max(value) * (1.0 - BOUND_NOISE),
+        "bound {bound} below the objective {objective}"
+    );
+    let bound = bound.max(objective);
+    let gap = if bound > 0.0 {
+        ((bound - objective) / bound).max(0.0)
+    } else {
+        0.0
+    };
+
+    // The final flow, for the assignment.
+    let mut net = Network::new(inst.n());
+    let check = search.value(&mut net, &selected);
+    debug_assert_eq!(check.to_bits(), objective.to_bits());
+    let original = active_units(problem, &inst);
+    let mut assignments: Vec<(usize, usize, f64)> = net
+        .assignments(&inst)
+        .into_iter()
+        .map(|(i, j, z)| (original[i as usize], j, z))
+        .collect();
+    assignments.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let loads: HashMap<usize, f64> = net.loads().into_iter().collect();
+    let load = inst
+        .fixed
+        .iter()
+        .chain(&selected)
+        .map(|j| loads.get(j).copied().unwrap_or(0.0))
+        .collect();
+    let mut unit_assigned = vec![0.0; problem.coverage.n_units()];
+    for (a, &u) in net.unit_assigned(inst.n()).into_iter().zip(&original) {
+        unit_assigned[u] = (a / problem.demand[u]).min(1.0);
+    }
+    let marginal_gain = curve.windows(2).map(|w| w[1] - w[0]).collect();
+    Ok(CapacitatedSolution {
+        selected,
+        marginal_gain,
+        cumulative: curve[1..].to_vec(),
+        locked_in_assigned,
+        objective,
+        bound,
+        gap,
+        optimal: gap <= OPTIMAL_GAP,
+        assignments,
+        load,
+        unit_assigned,
+    })
+}
+
+/// The original index of each active unit of `inst`: the units with positive demand that a
+/// usable site (locked in, or allowed) covers, in their original order, as
+/// [`Instance::new`] numbers them.
+fn active_units(problem: &Problem<'_>, inst: &Instance) -> Vec<usize> {
+    let coverage = problem.coverage;
+    let mut reached = vec![false; coverage.n_units()];
+    for j in (0..inst.m())
+        .filter(|&j| inst.allowed[j])
+        .chain(inst.fixed.iter().copied())
+    {
+        for &(u, _) in coverage.row(j) {
+            reached[u as usize] = true;
+        }
+    }
+    let original: Vec<usize> = (0..coverage.n_units())
+        .filter(|&u| reached[u] && problem.demand[u] > 0.0)
+        .collect();
+    debug_assert_eq!(original.len(), inst.n());
+    original
+}

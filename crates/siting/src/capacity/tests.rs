@@ -1,0 +1,397 @@
+//! Tests of the capacitated solver: the flow against a naive augmenting-path flow, the solver
+//! against brute force, the uncapacitated limit, errors and determinism.
+
+use super::super::tests::random;
+use super::super::{Coverage, Limit, Options, Problem, SitingError, solve};
+use super::*;
+use careblock_core::rng::SplitMix64 as Rng;
+
+/// Edmonds–Karp on a dense matrix over source, units, open sites and sink: the maximum
+/// assigned demand with the sites `open` (original indices) open.
+fn naive_flow(problem: &Problem<'_>, capacity: &[f64], open: &[usize]) -> f64 {
+    let n = problem.coverage.n_units();
+    let k = open.len();
+    let size = n + k + 2;
+    let (source, sink) = (n + k, n + k + 1);
+    let mut c = vec![vec![0.0_f64; size]; size];
+    for i in 0..n {
+        c[source][i] = problem.demand[i];
+    }
+    for (s, &j) in open.iter().enumerate() {
+        for &(u, f) in problem.coverage.row(j) {
+            c[u as usize][n + s] = problem.demand[u as usize] * f;
+        }
+        c[n + s][sink] = capacity[j];
+    }
+    let mut total = 0.0;
+    loop {
+        let mut parent = vec![usize::MAX; size];
+        parent[source] = source;
+        let mut queue = std::collections::VecDeque::from([source]);
+        while let Some(v) = queue.pop_front() {
+            for w in 0..size {
+                if parent[w] == usize::MAX && c[v][w] > 1e-12 {
+                    parent[w] = v;
+                    queue.push_back(w);
+                }
+            }
+        }
+        if parent[sink] == usize::MAX {
+            return total;
+        }
+        let mut push = f64::INFINITY;
+        let mut w = sink;
+        while w != source {
+            push = push.min(c[parent[w]][w]);
+            w = parent[w];
+        }
+        let mut w = sink;
+        while w != source {
+            c[parent[w]][w] -= push;
+            c[w][parent[w]] += push;
+            w = parent[w];
+        }
+        total += push;
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Random capacities: a third infinite, the others from a tenth to twice the demand the site
+/// reaches (so that they often bind).
+fn capacities(rng: &mut Rng, coverage: &Coverage, demand: &[f64]) -> Vec<f64> {
+    (0..coverage.n_candidates())
+        .map(|j| {
+            if rng.uniform() < 1.0 / 3.0 {
+                f64::INFINITY
+            } else {
+                let reach: f64 = coverage.row(j).iter().map(|&(u, f)| demand[u as usize] * f).sum();
+                (0.1 + 1.9 * rng.uniform()) * reach + 0.5
+            }
+        })
+        .collect()
+}
+
+/// The best objective over all feasible sets of `p` new sites, each valued by [`naive_flow`].
+fn brute_force(problem: &Problem<'_>, capacity: &[f64], p: usize) -> f64 {
+    let m = problem.coverage.n_candidates();
+    let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+    let fixed: Vec<usize> = (0..m).filter(|&j| flag(problem.locked_in, j)).collect();
+    let eligible: Vec<usize> = (0..m)
+        .filter(|&j| !flag(problem.locked_in, j) && !flag(problem.locked_out, j))
+        .collect();
+    let mut best = f64::NEG_INFINITY;
+    for mask in 0u32..(1 << eligible.len()) {
+        if mask.count_ones() as usize != p {
+            continue;
+        }
+        let mut open = fixed.clone();
+        open.extend(
+            (0..eligible.len())
+                .filter(|&k| mask >> k & 1 == 1)
+                .map(|k| eligible[k]),
+        );
+        best = best.max(naive_flow(problem, capacity, &open));
+    }
+    best
+}
+
+/// Invariants of every solution: a feasible assignment adding up to the objective, loads and
+/// shares that agree with it, a consistent ranking curve, the objective a maximum flow.
+fn check(problem: &Problem<'_>, capacity: &[f64], s: &CapacitatedSolution, p: usize) {
+    let m = problem.coverage.n_candidates();
+    let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+    let fixed: Vec<usize> = (0..m).filter(|&j| flag(problem.locked_in, j)).collect();
+    assert_eq!(s.selected.len(), p);
+    for &j in &s.selected {
+        assert!(!flag(problem.locked_in, j) && !flag(problem.locked_out, j));
+    }
+    let mut open = fixed.clone();
+    open.extend_from_slice(&s.selected);
+    assert!(close(s.objective, naive_flow(problem, capacity, &open)));
+    assert!(close(s.locked_in_assigned, naive_flow(problem, capacity, &fixed)));
+    assert!(s.bound >= s.objective);
+    assert!((0.0..=1.0).contains(&s.gap));
+    assert_eq!(s.optimal, s.gap <= 1e-9);
+    // Ranking curve.
+    assert_eq!(s.cumulative.len(), p);
+    assert_eq!(s.marginal_gain.len(), p);
+    let mut previous = s.locked_in_assigned;
+    for k in 0..p {
+        assert!(close(s.cumulative[k] - previous, s.marginal_gain[k]));
+        let mut first = fixed.clone();
+        first.extend_from_slice(&s.selected[..=k]);
+        assert!(close(s.cumulative[k], naive_flow(problem, capacity, &first)));
+        previous = s.cumulative[k];
+    }
+    if p > 0 {
+        assert_eq!(s.cumulative[p - 1], s.objective);
+    } else {
+        assert_eq!(s.locked_in_assigned, s.objective);
+    }
+    // The assignment.
+    assert!(
+        s.assignments
+            .windows(2)
+            .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+    );
+    let n = problem.coverage.n_units();
+    let (mut per_unit, mut per_site) = (vec![0.0; n], vec![0.0; m]);
+    let mut total = 0.0;
+    for &(u, j, z) in &s.assignments {
+        assert!(open.contains(&j), "assigned to closed site {j}");
+        let f = problem
+            .coverage
+            .row(j)
+            .iter()
+            .find(|e| e.0 as usize == u)
+            .map(|e| e.1);
+        let f = f.expect("assigned to a site that does not cover the unit");
+        assert!(z > 0.0 && z <= problem.demand[u] * f * (1.0 + 1e-12));
+        per_unit[u] += z;
+        per_site[j] += z;
+        total += z;
+    }
+    assert!(close(total, s.objective));
+    for u in 0..n {
+        assert!(per_unit[u] <= problem.demand[u] * (1.0 + 1e-9) + 1e-12);
+        let share = if problem.demand[u] > 0.0 {
+            per_unit[u] / problem.demand[u]
+        } else {
+            0.0
+        };
+        assert!(close(s.unit_assigned[u], share));
+    }
+    assert_eq!(s.load.len(), open.len());
+    for (&j, &l) in open.iter().zip(&s.load) {
+        assert!(close(l, per_site[j]));
+        assert!(l <= capacity[j] * (1.0 + 1e-9));
+    }
+}
+
+#[test]
+fn capacity_flow_matches_naive_augmenting_paths() {
+    let mut rng = Rng(21);
+    for round in 0..300 {
+        let n = 1 + rng.below(15);
+        let m = 1 + rng.below(7);
+        let density = 0.2 + 0.6 * rng.uniform();
+        let (coverage, demand) = random(&mut rng, n, m, density);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let open: Vec<bool> = (0..m).map(|_| rng.uniform() < 0.7).collect();
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(0),
+            cost: None,
+            locked_in: &open,
+            locked_out: &[],
+        };
+        let inst = Instance::new(&pr).unwrap();
+        let mut net = Network::new(inst.n());
+        // Given in reverse order: the flow depends on the set only.
+        let mut sites = inst.fixed.clone();
+        sites.reverse();
+        let value = net.solve(&inst, &capacity, &sites);
+        let expected = naive_flow(&pr, &capacity, &inst.fixed);
+        assert!(close(value, expected), "round {round}: {value} vs {expected}");
+        let again = net.solve(&inst, &capacity, &inst.fixed);
+        assert_eq!(value.to_bits(), again.to_bits());
+        // The flow respects every capacity.
+        let mut per_unit = vec![0.0; inst.n()];
+        let mut per_site = vec![0.0; m];
+        for (i, j, z) in net.assignments(&inst) {
+            per_unit[i as usize] += z;
+            per_site[j] += z;
+        }
+        for (i, a) in per_unit.iter().enumerate() {
+            assert!(*a <= inst.demand[i] * (1.0 + 1e-12));
+        }
+        for j in 0..m {
+            assert!(per_site[j] <= capacity[j] * (1.0 + 1e-12));
+        }
+    }
+}
+
+#[test]
+fn capacity_matches_brute_force() {
+    let mut rng = Rng(5);
+    let (mut runs, mut optimal) = (0, 0);
+    for round in 0..120 {
+        let n = 4 + rng.below(9);
+        let m = 3 + rng.below(6);
+        let (coverage, demand) = random(&mut rng, n, m, 0.35);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let mut locked_in = vec![false; m];
+        let mut locked_out = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        if round % 4 == 2 {
+            let j = rng.below(m);
+            locked_out[j] = !locked_in[j];
+        }
+        let eligible = (0..m).filter(|&j| !locked_in[j] && !locked_out[j]).count();
+        for p in 0..=eligible.min(4) {
+            let pr = Problem {
+                demand: &demand,
+                coverage: &coverage,
+                limit: Limit::Count(p),
+                cost: None,
+                locked_in: &locked_in,
+                locked_out: &locked_out,
+            };
+            let s = solve_capacitated(&pr, &capacity, &CapacityOptions::default()).unwrap();
+            check(&pr, &capacity, &s, p);
+            let opt = brute_force(&pr, &capacity, p);
+            assert!(s.objective <= opt * (1.0 + 1e-9) + 1e-12);
+            assert!(s.bound >= opt * (1.0 - 1e-9), "bound {} < optimum {opt}", s.bound);
+            runs += 1;
+            optimal += usize::from(close(s.objective, opt));
+        }
+    }
+    // The heuristic is not exact; it must reach the optimum on at least 95 % of these.
+    assert!(optimal * 100 >= runs * 95, "optimal on {optimal} of {runs}");
+}
+
+#[test]
+fn capacity_infinite_matches_uncapacitated_solve() {
+    let mut rng = Rng(9);
+    for round in 0..40 {
+        let (n, m) = (30, 10);
+        // Centroid style: every pair covers fully.
+        let mut rows = vec![Vec::new(); m];
+        for row in &mut rows {
+            for u in 0..n as u32 {
+                if rng.uniform() < 0.25 {
+                    row.push((u, 1.0));
+                }
+            }
+        }
+        let coverage = Coverage::from_rows(n, rows).unwrap();
+        let demand: Vec<f64> = (0..n).map(|_| (rng.uniform() * 10.0).floor()).collect();
+        let locked_in: Vec<bool> = (0..m).map(|j| round % 2 == 1 && j == round % m).collect();
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(1 + round % 4),
+            cost: None,
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        let exact = Options {
+            exact_max_nodes: 1_000_000,
+            ..Options::default()
+        };
+        let u = solve(&pr, &exact).unwrap();
+        let capacity = vec![f64::INFINITY; m];
+        let s = solve_capacitated(&pr, &capacity, &CapacityOptions::default()).unwrap();
+        check(&pr, &capacity, &s, 1 + round % 4);
+        assert!(
+            close(s.objective, u.objective),
+            "{} vs {}",
+            s.objective,
+            u.objective
+        );
+        assert!(s.bound >= u.objective * (1.0 - 1e-12));
+    }
+}
+
+#[test]
+fn capacity_errors_name_the_offending_value() {
+    let coverage = Coverage::from_rows(2, vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(0, 0.5)]]).unwrap();
+    let demand = [3.0, 4.0];
+    let locked_out = [false, false, true];
+    let pr = Problem {
+        demand: &demand,
+        coverage: &coverage,
+        limit: Limit::Count(1),
+        cost: None,
+        locked_in: &[],
+        locked_out: &locked_out,
+    };
+    let options = CapacityOptions::default();
+    for bad in [0.0, -1.0, f64::NAN, f64::NEG_INFINITY] {
+        let e = solve_capacitated(&pr, &[1.0, bad, 1.0], &options).unwrap_err();
+        assert!(
+            matches!(e, SitingError::Capacity { candidate: 1, value } if value.to_bits() == bad.to_bits()),
+            "{e:?}"
+        );
+    }
+    // A locked-out candidate's capacity is not used, so not checked.
+    assert!(solve_capacitated(&pr, &[1.0, 2.0, 0.0], &options).is_ok());
+    assert_eq!(
+        solve_capacitated(&pr, &[1.0, 2.0], &options),
+        Err(SitingError::Length {
+            what: "capacity",
+            found: 2,
+            expected: 3,
+            of: "candidates"
+        })
+    );
+    let cost = [1.0, 1.0, 1.0];
+    let budget = Problem {
+        limit: Limit::Budget(2.0),
+        cost: Some(&cost),
+        ..pr
+    };
+    assert_eq!(
+        solve_capacitated(&budget, &[1.0, 2.0, 3.0], &options),
+        Err(SitingError::CapacityBudget(2.0))
+    );
+    // The problem's own errors come first.
+    let short = Problem {
+        demand: &demand[..1],
+        ..pr
+    };
+    assert!(matches!(
+        solve_capacitated(&short, &[1.0, 2.0, 3.0], &options),
+        Err(SitingError::Length { what: "demand", .. })
+    ));
+}
+
+#[test]
+fn capacity_same_bits_whatever_the_thread_count() {
+    let mut rng = Rng(3);
+    let (coverage, demand) = random(&mut rng, 3000, 120, 0.01);
+    let capacity = capacities(&mut rng, &coverage, &demand);
+    let locked_in: Vec<bool> = (0..120).map(|j| j % 30 == 0).collect();
+    let pr = Problem {
+        demand: &demand,
+        coverage: &coverage,
+        limit: Limit::Count(8),
+        cost: None,
+        locked_in: &locked_in,
+        locked_out: &[],
+    };
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| solve_capacitated(&pr, &capacity, &CapacityOptions::default()).unwrap())
+    };
+    let one = run(1);
+    check(&pr, &capacity, &one, 8);
+    let bits = |s: &CapacitatedSolution| {
+        let mut b: Vec<u64> = vec![s.objective.to_bits(), s.bound.to_bits()];
+        b.extend(
+            s.cumulative
+                .iter()
+                .chain(&s.load)
+                .chain(&s.unit_assigned)
+                .map(|x| x.to_bits()),
+        );
+        b.extend(s.assignments.iter().map(|a| a.2.to_bits()));
+        b
+    };
+    for threads in [1, 2, 3] {
+        let other = run(threads);
+        assert_eq!(one, other);
+        assert_eq!(bits(&one), bits(&other));
+    }
+    let default_pool = solve_capacitated(&pr, &capacity, &CapacityOptions::default()).unwrap();
+    assert_eq!(bits(&one), bits(&default_pool));
+}
