@@ -410,6 +410,9 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         "placed_by",
         "district",
         "phase",
+        "capacity",
+        "load",
+        "utilisation",
     ];
     let groups: Vec<String> =
         t.df.get_column_names()
@@ -477,6 +480,16 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         if let Some(p) = &phase {
             s.push_str(&format!("  opened in phase {p}\n"));
         }
+        let capacity = has("capacity").then(|| t.num("capacity", row)).flatten();
+        let load = has("load").then(|| t.num("load", row)).flatten();
+        if let (Some(c), Some(l)) = (capacity, load) {
+            s.push_str(&format!(
+                "  capacity {} persons of demand, {} assigned ({:.1} % used)\n",
+                fmt(Some(c)),
+                fmt(Some(l)),
+                if c > 0.0 { 100.0 * l / c } else { 0.0 }
+            ));
+        }
         if let Some(b) = &placed_by {
             s.push_str(&format!(
                 "  placed by {b}{}\n",
@@ -526,6 +539,8 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
             "groups": groups.iter().map(|g| (g.clone(), json!(t.num(g, row)))).collect::<serde_json::Map<_, _>>(),
             "best_site_of_units": best,
             "phase": phase,
+            "capacity": capacity,
+            "load": load,
             "placed_by": placed_by,
             "district": district,
         }));

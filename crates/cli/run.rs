@@ -124,6 +124,15 @@ fn siting_summary(p: &Plan) -> String {
             if short.is_empty() { String::new() } else { format!("; below the minimum: {}", short.join(", ")) }
         ));
     }
+    if let Some(c) = &p.capacity {
+        s.push_str(&format!(
+            "capacity: the open blocks can serve {:.0} persons of demand; {:.1} % of the demand is within their reach, {:.1} % assigned (existing blocks alone: {:.1} %)\n",
+            c.capacity,
+            pct(c.within_reach),
+            pct(c.assigned),
+            pct(c.assigned_before)
+        ));
+    }
     if let Some(bus) = &p.bus {
         s.push_str(&format!(
             "care buses: {} stops cover {:.1} % of the sparse uncovered high-priority demand; {} unit(s) left for home care\n",

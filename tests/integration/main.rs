@@ -7,6 +7,7 @@ mod common;
 
 mod bad_inputs;
 mod bogota_interpolate;
+mod capacity;
 mod cli_commands;
 mod cost_table;
 mod equity;

@@ -5,7 +5,7 @@ use toml::Spanned;
 
 use crate::index::{IndicatorKind, IndicatorSpec, NormalisationName};
 use crate::network::DistanceRule;
-use crate::siting::{CoverageRule, EquitySpec, SitingSpec};
+use crate::siting::{Capacity, CoverageRule, EquitySpec, SitingSpec};
 use crate::{Method, MethodError, weight_ok};
 
 impl Method {
@@ -468,6 +468,9 @@ impl Method {
         if let Some(e) = &st.equity {
             self.check_equity(e)?;
         }
+        if st.capacitated() {
+            self.check_capacity(st)?;
+        }
         if let Some(c) = &st.costs {
             let refuse = |why: &str| Err(self.invalid(c.path.span(), "siting.costs", why));
             if c.path.get_ref().trim().is_empty() {
@@ -501,6 +504,90 @@ impl Method {
                     format!("class {bad} does not exist: classes run from 1 to {k}"),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Capacities > 0, every site layer with one (its own or the default), and the rules
+    /// capacitated siting does not combine with yet.
+    fn check_capacity(&self, st: &SitingSpec) -> Result<(), MethodError> {
+        let positive = |v: &Spanned<Capacity>, key: String| -> Result<(), MethodError> {
+            match v.get_ref() {
+                Capacity::Persons(x) if !(x.is_finite() && *x > 0.0) => Err(self.invalid(
+                    v.span(),
+                    key,
+                    format!("must be a number of persons > 0 (or the name of a column), found {x}"),
+                )),
+                Capacity::Column(c) if c.trim().is_empty() => {
+                    Err(self.invalid(v.span(), key, "the capacity column name is empty"))
+                }
+                _ => Ok(()),
+            }
+        };
+        if let Some(c) = &st.capacity {
+            let x = *c.get_ref();
+            if !(x.is_finite() && x > 0.0) {
+                return Err(self.invalid(
+                    c.span(),
+                    "siting.capacity",
+                    format!("must be a number of persons > 0, found {x}"),
+                ));
+            }
+        }
+        for (i, c) in st.candidates.iter().enumerate() {
+            match &c.capacity {
+                Some(v) => positive(v, format!("siting.candidates[{i}].capacity"))?,
+                None if st.capacity.is_none() => {
+                    return Err(self.invalid(
+                        0..0,
+                        format!("siting.candidates[{i}].capacity"),
+                        format!(
+                            "the siting is capacitated but the candidates {:?} have no capacity: give `capacity` on the layer or a default `[siting] capacity`",
+                            c.name
+                        ),
+                    ));
+                }
+                None => {}
+            }
+        }
+        for (i, e) in st.existing.iter().enumerate() {
+            match &e.capacity {
+                Some(v) => positive(v, format!("siting.existing[{i}].capacity"))?,
+                None if st.capacity.is_none() => {
+                    return Err(self.invalid(
+                        0..0,
+                        format!("siting.existing[{i}].capacity"),
+                        "the siting is capacitated but these existing blocks have no capacity: give `capacity` on the layer or a default `[siting] capacity`",
+                    ));
+                }
+                None => {}
+            }
+        }
+        let refuse = |what: &str| {
+            Err(self.invalid(
+                st.capacity.as_ref().map_or(0..0, |c| c.span()),
+                "siting.capacity",
+                format!("capacitated siting with {what} is not available yet: give `p`"),
+            ))
+        };
+        if st.budget.is_some() {
+            return refuse("a budget");
+        }
+        if st.phases.is_some() {
+            return refuse("[siting.phases]");
+        }
+        if st.target_share.is_some() {
+            return refuse("a target_share");
+        }
+        if st.equity.is_some() {
+            return refuse("[siting.equity]");
+        }
+        if st.grid.is_some() && st.capacity.is_none() {
+            return Err(self.invalid(
+                0..0,
+                "siting.capacity",
+                "the grid's sites need the default `[siting] capacity`",
+            ));
         }
         Ok(())
     }

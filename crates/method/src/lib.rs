@@ -42,8 +42,8 @@ pub use index::{
 pub use inputs::{CoarseInput, CoarseRate, CrsSpec, LayerInput, SupplyInput, TableInput, UnitsInput};
 pub use network::{DistanceRule, NetworkSpec};
 pub use siting::{
-    AnchorSpec, BusSpec, CandidateInput, CostsSpec, CoverageRule, EquitySpec, ExistingInput, FilterSpec,
-    GridSpec, PhasesSpec, SitingSpec,
+    AnchorSpec, BusSpec, CandidateInput, Capacity, CostsSpec, CoverageRule, EquitySpec, ExistingInput,
+    FilterSpec, GridSpec, PhasesSpec, SitingSpec,
 };
 
 use expr::Expr;

@@ -41,6 +41,18 @@ pub struct CandidateInput {
     pub cost: Option<Spanned<String>>,
     /// Column whose value `in` locks a site in (always chosen) and `out` locks it out.
     pub lock: Option<String>,
+    /// Capacity of each site, in persons of demand: a number, or a column of the layer.
+    pub capacity: Option<Spanned<Capacity>>,
+}
+
+/// A capacity in persons of demand: the same number for every site of a layer, or a column.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Capacity {
+    /// Every site serves this many.
+    Persons(f64),
+    /// A numeric column of the layer.
+    Column(String),
 }
 
 /// A point layer of existing care blocks, always kept (`[[siting.existing]]`).
@@ -60,6 +72,8 @@ pub struct ExistingInput {
     pub geometry: Option<String>,
     /// Keep only the features whose column has one of these values (e.g. `estado = activa`).
     pub filter: Option<FilterSpec>,
+    /// Capacity of each block, in persons of demand: a number, or a column of the layer.
+    pub capacity: Option<Spanned<Capacity>>,
 }
 
 /// How a unit counts as covered by a site.
@@ -139,6 +153,9 @@ pub struct SitingSpec {
     /// Or: a coverage target, the share (in (0, 1]) of the siting demand the fewest new blocks
     /// must reach (with `demand` set to the population column, a share of the population).
     pub target_share: Option<Spanned<f64>>,
+    /// Capacitated siting: the capacity of every site (persons of demand) that its layer does
+    /// not set with its own `capacity`.
+    pub capacity: Option<Spanned<f64>>,
     /// A travel-cost table that replaces the radius rule: a unit is covered by a site when the
     /// table's cost is at most `radius`, in the table's unit (metres, minutes, ...).
     pub costs: Option<CostsSpec>,
@@ -272,6 +289,13 @@ impl EquitySpec {
 }
 
 impl SitingSpec {
+    /// Whether the siting is capacitated: a `capacity` default or on any site layer.
+    pub fn capacitated(&self) -> bool {
+        self.capacity.is_some()
+            || self.candidates.iter().any(|c| c.capacity.is_some())
+            || self.existing.iter().any(|e| e.capacity.is_some())
+    }
+
     /// The distance rule.
     pub fn distance(&self) -> DistanceRule {
         self.distance

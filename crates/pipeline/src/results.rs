@@ -397,6 +397,15 @@ pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
             plan.sites.iter().map(|s| s.groups[g]).collect::<Vec<_>>(),
         ));
     }
+    if plan.capacity.is_some() {
+        let cap = |f: fn((f64, f64)) -> f64| plan.sites.iter().map(|s| s.capacity.map(f)).collect::<Vec<_>>();
+        cols.push(Column::new("capacity".into(), cap(|c| c.0)));
+        cols.push(Column::new("load".into(), cap(|c| c.1)));
+        cols.push(Column::new(
+            "utilisation".into(),
+            cap(|c| if c.0 > 0.0 { c.1 / c.0 } else { 0.0 }),
+        ));
+    }
     if plan.phases.is_some() {
         cols.push(Column::new(
             "phase".into(),
@@ -455,7 +464,15 @@ pub fn assignments_table(plan: &Plan, units: &Layer) -> Result<DataFrame, IoErro
                 .into(),
                 a.iter().map(|x| x.distance).collect::<Vec<_>>(),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(plan.capacity.is_some().then(|| {
+            Column::new(
+                "assigned".into(),
+                a.iter().map(|x| x.assigned).collect::<Vec<_>>(),
+            )
+        }))
+        .collect(),
     )
     .map_err(|e| IoError::table("assignments", format!("building the assignments table: {e}")))
 }
@@ -639,6 +656,20 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
                 "unphased": opt(&ph.unphased),
                 "cost_of_phasing": ph.unphased.objective - last,
                 "cost_of_phasing_share_of_demand": if p.blocks.total_demand > 0.0 { (ph.unphased.objective - last) / p.blocks.total_demand } else { 0.0 },
+            }),
+        );
+    }
+    if let (Some(c), Some(obj)) = (&p.capacity, out.as_object_mut()) {
+        obj.insert(
+            "capacity".into(),
+            json!({
+                "capacity_of_open_blocks": c.capacity,
+                "assigned": c.assigned,
+                "assigned_by_existing_blocks": c.assigned_before,
+                "within_reach_of_open_blocks": c.within_reach,
+                "assigned_share_of_demand": if p.blocks.total_demand > 0.0 { c.assigned / p.blocks.total_demand } else { 0.0 },
+                "note": "objective, bound and gap are in assigned demand; the bound is the LP relaxation's (Lagrangian on the units' demand constraints); irreplaceability is not computed for capacitated siting",
+                "sites": p.sites.iter().filter_map(|s| s.capacity.map(|(cap, load)| json!({"id": s.id, "status": s.status.as_str(), "capacity": cap, "load": load, "utilisation": if cap > 0.0 { load / cap } else { 0.0 }}))).collect::<Vec<_>>(),
             }),
         );
     }

@@ -9,8 +9,9 @@ use super::equity::EquitySetup;
 use super::types::{Optimum, PhaseOutcome, PhasesOutcome, PlanError, TargetOutcome};
 use super::units::Units;
 use crate::{
-    Coverage, Limit, Options, Problem, QuotaSolution, Quotas, SitingError, Solution, solve, solve_phased,
-    solve_target, solve_with_quotas,
+    CapacitatedSolution, CapacityOptions, Coverage, Limit, Options, Problem, QuotaSolution, Quotas,
+    SitingError, Solution, coverage_of, solve, solve_capacitated, solve_phased, solve_target,
+    solve_with_quotas,
 };
 
 /// The solved blocks.
@@ -26,6 +27,21 @@ pub(super) struct Blocks {
     pub(super) phases: Option<PhasesOutcome>,
     /// With a coverage target.
     pub(super) target: Option<TargetOutcome>,
+    /// Capacitated siting.
+    pub(super) capacitated: Option<Capacitated>,
+}
+
+/// The capacitated solution and what the plan reports of it.
+pub(super) struct Capacitated {
+    pub(super) solution: CapacitatedSolution,
+    /// Capacity of each candidate.
+    pub(super) capacity: Vec<f64>,
+    /// The open sites in the order of `solution.load`: locked-in ascending, then selected.
+    pub(super) open: Vec<usize>,
+    /// Demand within reach of the open sites, capacities ignored.
+    pub(super) within_reach: f64,
+    /// Share of each unit's demand the existing blocks alone can serve.
+    pub(super) before: Vec<f64>,
 }
 
 /// The plan's summary of one solution.
@@ -78,7 +94,62 @@ pub(super) fn solve_blocks(
         phase_of: Vec::new(),
         phases: None,
         target: None,
+        capacitated: None,
     };
+    if st.capacitated() {
+        let capacity: Vec<f64> = cands
+            .iter()
+            .map(|c| c.capacity.expect("the method check gives every site a capacity"))
+            .collect();
+        let options = CapacityOptions::default();
+        let c = solve_capacitated(&problem, &capacity, &options)?;
+        let before = solve_capacitated(
+            &Problem {
+                limit: Limit::Count(0),
+                ..problem
+            },
+            &capacity,
+            &CapacityOptions {
+                bound_iterations: 0,
+                ..options
+            },
+        )?
+        .unit_assigned;
+        let open: Vec<usize> = (0..cands.len())
+            .filter(|&j| locked_in[j])
+            .chain(c.selected.iter().copied())
+            .collect();
+        // The unit's site is the one serving most of it, ties to the lowest index.
+        let mut unit_site: Vec<Option<(usize, f64)>> = vec![None; units.len()];
+        for &(u, j, z) in &c.assignments {
+            if unit_site[u].is_none_or(|(_, best)| z > best) {
+                unit_site[u] = Some((j, z));
+            }
+        }
+        blocks.sol = Solution {
+            selected: c.selected.clone(),
+            marginal_gain: c.marginal_gain.clone(),
+            cumulative: c.cumulative.clone(),
+            // `+ 0.0` turns a -0 from the flow into 0.
+            locked_in_coverage: c.locked_in_assigned + 0.0,
+            objective: c.objective,
+            bound: c.bound,
+            gap: c.gap,
+            optimal: c.optimal,
+            // Not computed for capacitated siting (each would need p more solves).
+            irreplaceability: Vec::new(),
+            unit_coverage: c.unit_assigned.clone(),
+            unit_site: unit_site.iter().map(|s| s.map(|x| x.0)).collect(),
+        };
+        blocks.capacitated = Some(Capacitated {
+            within_reach: coverage_of(&problem, &c.selected),
+            solution: c,
+            capacity,
+            open,
+            before,
+        });
+        return Ok(blocks);
+    }
     if let Some(ph) = &st.phases {
         let limits: Vec<Limit> = match (&ph.blocks, &ph.budget) {
             (Some(b), _) => b.get_ref().iter().map(|&k| Limit::Count(k)).collect(),

@@ -141,6 +141,7 @@ pub(super) fn bus_tier(
                 placed_by: None,
                 district: None,
                 phase: None,
+                capacity: None,
             });
         }
         if let Near::Network(d) = &bnear {

@@ -7,8 +7,9 @@ use super::units::Units;
 use careblock_core::error::LayerError;
 use careblock_core::join::points::{points_in_polygons, points_within_distance};
 use careblock_core::layer::Layer;
-use careblock_method::{CandidateInput, ExistingInput, FilterSpec, Method, SitingSpec};
+use careblock_method::{CandidateInput, Capacity, ExistingInput, FilterSpec, Method, SitingSpec};
 use geo::{MultiPolygon, Point};
+use toml::Spanned;
 
 pub(super) fn values_match(text: &str, wanted: &toml::Value) -> bool {
     let w = match wanted {
@@ -47,6 +48,49 @@ pub(super) struct Candidate {
     pub(super) cost: f64,
     pub(super) locked_in: bool,
     pub(super) locked_out: bool,
+    /// Persons of demand it can serve (`None`: uncapacitated siting).
+    pub(super) capacity: Option<f64>,
+}
+
+/// The capacity of each feature of a site layer: its own `capacity` (a number or a column),
+/// else the `[siting] capacity` default; `None` for uncapacitated siting. A value in a column
+/// that is missing, not a number or ≤ 0 is an error naming the layer, site and key.
+fn capacities(
+    method: &Method,
+    layer: &Layer,
+    own: Option<&Spanned<Capacity>>,
+    default: Option<f64>,
+    key: String,
+) -> Result<Vec<Option<f64>>, PlanError> {
+    let n = layer.len();
+    match own.map(|c| (c.span(), c.get_ref())) {
+        None => Ok(vec![default; n]),
+        Some((_, Capacity::Persons(x))) => Ok(vec![Some(*x); n]),
+        Some((span, Capacity::Column(c))) => {
+            let values = layer
+                .numeric_column(c)
+                .map_err(|e| method.data_error(span.clone(), key.clone(), e.to_string()))?;
+            values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Some(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+                    other => Err(method
+                        .data_error(
+                            span.clone(),
+                            key.clone(),
+                            format!(
+                                "{}: site {:?} has capacity {} in column {c:?}, expected a number of persons > 0",
+                                layer.name,
+                                layer.ids[i],
+                                other.map(|x| x.to_string()).unwrap_or_else(|| "missing".into())
+                            ),
+                        )
+                        .into()),
+                })
+                .collect()
+        }
+    }
 }
 
 pub(super) fn label_of(layer: &Layer, label: Option<&str>) -> Result<Vec<Option<String>>, LayerError> {
@@ -61,6 +105,7 @@ pub(super) fn layer_candidates(
     method: &Method,
     specs: &[CandidateInput],
     layers: &[Layer],
+    default_capacity: Option<f64>,
     notes: &mut Vec<String>,
 ) -> Result<(Vec<Candidate>, usize), PlanError> {
     let mut out = Vec::new();
@@ -80,6 +125,13 @@ pub(super) fn layer_candidates(
             None => vec![None; layer.len()],
             Some(c) => layer.text_column(c)?,
         };
+        let caps = capacities(
+            method,
+            layer,
+            spec.capacity.as_ref(),
+            default_capacity,
+            format!("siting.candidates[{k}].capacity"),
+        )?;
         let mut no_point = Vec::new();
         for i in 0..layer.len() {
             if !keep[i] {
@@ -118,6 +170,7 @@ pub(super) fn layer_candidates(
                 cost,
                 locked_in,
                 locked_out,
+                capacity: caps[i],
             });
         }
         if !no_point.is_empty() {
@@ -133,13 +186,22 @@ pub(super) fn layer_candidates(
 }
 
 pub(super) fn existing_blocks(
+    method: &Method,
     specs: &[ExistingInput],
     layers: &[Layer],
+    default_capacity: Option<f64>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Candidate>, PlanError> {
     let mut out = Vec::new();
-    for (spec, layer) in specs.iter().zip(layers) {
+    for (k, (spec, layer)) in specs.iter().zip(layers).enumerate() {
         let keep = filtered(layer, spec.filter.as_ref())?;
+        let caps = capacities(
+            method,
+            layer,
+            spec.capacity.as_ref(),
+            default_capacity,
+            format!("siting.existing[{k}].capacity"),
+        )?;
         let pts = layer.points()?;
         let labels = label_of(layer, spec.label.as_deref())?;
         for i in 0..layer.len() {
@@ -159,6 +221,7 @@ pub(super) fn existing_blocks(
                     cost: 0.0,
                     locked_in: true,
                     locked_out: false,
+                    capacity: caps[i],
                 }),
             }
         }
@@ -227,7 +290,9 @@ pub(super) fn gather(
     notes: &mut Vec<String>,
 ) -> Result<Candidates, PlanError> {
     // Candidates: layers (or a grid), then the existing blocks.
-    let (mut cands, read) = layer_candidates(method, &st.candidates, inputs.candidates, notes)?;
+    let default_capacity = st.capacity.as_ref().map(|c| *c.get_ref());
+    let (mut cands, read) =
+        layer_candidates(method, &st.candidates, inputs.candidates, default_capacity, notes)?;
     let kept = cands.len();
     if st.candidates.is_empty()
         && let Some(g) = &st.grid
@@ -245,6 +310,7 @@ pub(super) fn gather(
                 cost: 1.0,
                 locked_in: false,
                 locked_out: false,
+                capacity: default_capacity,
             });
         }
     }
@@ -275,7 +341,7 @@ pub(super) fn gather(
             a.min_facilities
         ));
     }
-    let existing = existing_blocks(&st.existing, inputs.existing, notes)?;
+    let existing = existing_blocks(method, &st.existing, inputs.existing, default_capacity, notes)?;
     let n_existing = existing.len();
     cands.extend(existing);
     let eligible = cands.iter().filter(|c| !c.locked_out && !c.locked_in).count();

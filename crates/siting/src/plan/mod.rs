@@ -28,8 +28,9 @@ mod units;
 
 pub use coverage::circle;
 pub use types::{
-    Assignment, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum, PhaseOutcome,
-    PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, Site, SiteStatus, TargetOutcome, Tier, Uncovered,
+    Assignment, CapacityOutcome, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum,
+    PhaseOutcome, PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, Site, SiteStatus, TargetOutcome,
+    Tier, Uncovered,
 };
 
 use blocks::Blocks;
@@ -102,6 +103,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         phase_of,
         phases,
         target,
+        capacitated,
     } = blocks::solve_blocks(st, &units, cands, &cov, setup.as_ref(), &options)?;
     notes.extend(limit_notes(phases.as_ref(), target.as_ref(), units.total_demand));
     let (mut sites, site_of_candidate) = sites::block_sites(
@@ -116,8 +118,44 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     for site in sites.iter_mut().filter(|s| s.status == SiteStatus::Proposed) {
         site.phase = site.rank.and_then(|r| phase_of.get(r - 1).cloned());
     }
-    let assignments = sites::assignments(&units, cands, &sol, &near, &site_of_candidate);
-    let before = sites::coverage_before(&cov, &locked_in, units.len());
+    let (assignments, before, capacity) = match &capacitated {
+        None => (
+            sites::assignments(&units, cands, &sol, &near, &site_of_candidate),
+            sites::coverage_before(&cov, &locked_in, units.len()),
+            None,
+        ),
+        Some(c) => {
+            for (&j, &load) in c.open.iter().zip(&c.solution.load) {
+                let k = site_of_candidate[j];
+                sites[k].capacity = Some((c.capacity[j], load));
+            }
+            let outcome = CapacityOutcome {
+                capacity: c.open.iter().map(|&j| c.capacity[j]).sum(),
+                assigned: c.solution.objective,
+                within_reach: c.within_reach,
+                assigned_before: c.before.iter().zip(&units.demand).map(|(a, d)| a * d).sum(),
+            };
+            notes.push(format!(
+                "capacity: the {} open block(s) can serve {:.0} persons of demand; {:.0} are within their reach and {:.0} ({:.1} % of the demand) are assigned",
+                c.open.len(),
+                outcome.capacity,
+                outcome.within_reach,
+                outcome.assigned,
+                100.0 * outcome.assigned / units.total_demand
+            ));
+            (
+                sites::capacitated_assignments(
+                    &units,
+                    cands,
+                    &c.solution.assignments,
+                    &near,
+                    &site_of_candidate,
+                ),
+                c.before.clone(),
+                Some(outcome),
+            )
+        }
+    };
     let (mut uncovered, threshold) = buses::uncovered_units(method, st, &units, assessment, &sol);
     let buses = match &st.bus {
         Some(b) => buses::bus_tier(
@@ -224,6 +262,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         equity,
         phases,
         target,
+        capacity,
     })
 }
 

@@ -76,6 +76,7 @@ pub(super) fn block_sites(
             placed_by: None,
             district: district_of(j),
             phase: None,
+            capacity: None,
         });
     }
     for (r, &j) in sol.selected.iter().enumerate() {
@@ -103,6 +104,7 @@ pub(super) fn block_sites(
             }),
             district: district_of(j),
             phase: None,
+            capacity: None,
         });
     }
     (sites, site_of_candidate)
@@ -119,23 +121,50 @@ pub(super) fn assignments(
     let mut assignments = Vec::new();
     for (u, s) in sol.unit_site.iter().enumerate() {
         let Some(j) = *s else { continue };
-        let distance = near
-            .row(j)
-            .iter()
-            .find(|(v, _)| *v as usize == u)
-            .map(|(_, d)| *d)
-            .or_else(|| {
-                units.centroids[u].map(|c| geo::Distance::distance(&geo::Euclidean, c, cands[j].point))
-            })
-            .unwrap_or(f64::NAN);
         assignments.push(Assignment {
             unit: u,
             site: site_of_candidate[j],
             fraction: sol.unit_coverage[u],
-            distance,
+            distance: distance(units, cands, near, u, j),
+            assigned: None,
         });
     }
     assignments
+}
+
+/// Capacitated siting: every positive (unit, site, assigned demand), with the distance.
+pub(super) fn capacitated_assignments(
+    units: &Units<'_>,
+    cands: &[Candidate],
+    assigned: &[(usize, usize, f64)],
+    near: &Near,
+    site_of_candidate: &[usize],
+) -> Vec<Assignment> {
+    assigned
+        .iter()
+        .map(|&(u, j, z)| Assignment {
+            unit: u,
+            site: site_of_candidate[j],
+            fraction: if units.demand[u] > 0.0 {
+                (z / units.demand[u]).min(1.0)
+            } else {
+                0.0
+            },
+            distance: distance(units, cands, near, u, j),
+            assigned: Some(z),
+        })
+        .collect()
+}
+
+/// Distance from candidate `j` to unit `u`: from the coverage's rows (walking, a cost table or
+/// straight-line), else straight-line between the points.
+fn distance(units: &Units<'_>, cands: &[Candidate], near: &Near, u: usize, j: usize) -> f64 {
+    near.row(j)
+        .iter()
+        .find(|(v, _)| *v as usize == u)
+        .map(|(_, d)| *d)
+        .or_else(|| units.centroids[u].map(|c| geo::Distance::distance(&geo::Euclidean, c, cands[j].point)))
+        .unwrap_or(f64::NAN)
 }
 
 /// Coverage of every unit by the locked-in blocks alone.

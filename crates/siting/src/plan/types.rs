@@ -139,6 +139,8 @@ pub struct Site {
     pub district: Option<String>,
     /// With `[siting.phases]`: the name of the phase that opens this proposed block.
     pub phase: Option<String>,
+    /// Capacitated siting: the persons of demand it can serve, and those assigned to it.
+    pub capacity: Option<(f64, f64)>,
 }
 
 /// Why a proposed block is in the solution.
@@ -275,6 +277,22 @@ pub struct Assignment {
     pub fraction: f64,
     /// Distance from the site to the unit's centroid, metres.
     pub distance: f64,
+    /// Capacitated siting: the unit's demand assigned to this site (a unit may be split
+    /// across sites; `fraction` is then that share of its demand).
+    pub assigned: Option<f64>,
+}
+
+/// Capacitated siting: how much of the demand within reach the blocks can serve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityOutcome {
+    /// Capacity of the open blocks (existing and proposed).
+    pub capacity: f64,
+    /// Demand assigned to them (the objective).
+    pub assigned: f64,
+    /// Demand within reach of the same blocks, capacities ignored.
+    pub within_reach: f64,
+    /// Demand the existing blocks alone can serve.
+    pub assigned_before: f64,
 }
 
 /// What happens to a high-priority unit the care blocks leave uncovered.
@@ -373,6 +391,8 @@ pub struct Plan {
     pub phases: Option<PhasesOutcome>,
     /// `target_share`: the fewest blocks reaching it.
     pub target: Option<TargetOutcome>,
+    /// Capacitated siting (`capacity`): capacity, assigned demand and demand within reach.
+    pub capacity: Option<CapacityOutcome>,
     /// With `distance = "network"`: walking coverage against straight-line coverage of the
     /// same sites.
     pub network: Option<NetworkComparison>,

@@ -1,0 +1,200 @@
+//! Capacitated siting (issue 33): the Bogotá capacity preset on the bundled data, its
+//! assignment checked independently (loads, capacities, reach, each sector's demand), and the
+//! CLI's outputs and one-line errors on the Los Lagos zones with a grid of candidates.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use careblock_index::assess;
+use careblock_io::read_method;
+use careblock_pipeline::{LoadOptions, load_inputs};
+use careblock_siting::plan::{SiteStatus, plan};
+
+use crate::common;
+
+#[test]
+fn bogota_blocks_with_capacities() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bogota_capacity.toml");
+    let mut method = read_method(&path).unwrap();
+    method.spec.uncertainty.draws = 0;
+    let inputs = load_inputs(&method, path.parent().unwrap(), &LoadOptions::default()).unwrap();
+    let a = assess(&method, inputs.inputs()).unwrap();
+    let p = plan(&method, inputs.plan_inputs(), &a).unwrap();
+    let c = p.capacity.as_ref().expect("the preset is capacitated");
+    let demand: Vec<f64> = a
+        .siting_columns
+        .iter()
+        .find(|(n, _)| n == "demand")
+        .unwrap()
+        .1
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let blocks: Vec<_> = p.sites.iter().filter(|s| s.status != SiteStatus::Bus).collect();
+    assert_eq!(
+        blocks.iter().filter(|s| s.status == SiteStatus::Proposed).count(),
+        21
+    );
+    // Every block has its capacity (6,000) and a load within it; loads add up to the objective.
+    let mut load = vec![0.0; p.sites.len()];
+    let mut per_unit = vec![0.0; demand.len()];
+    for x in &p.assignments {
+        let z = x
+            .assigned
+            .expect("capacitated assignments carry the demand assigned");
+        assert!(z > 0.0);
+        assert!(
+            x.distance <= 800.0 + 1e-9,
+            "unit {} assigned {} m away",
+            x.unit,
+            x.distance
+        );
+        assert!(p.sites[x.site].status != SiteStatus::Bus);
+        load[x.site] += z;
+        per_unit[x.unit] += z;
+    }
+    for (k, s) in p.sites.iter().enumerate() {
+        if s.status == SiteStatus::Bus {
+            continue;
+        }
+        let (cap, l) = s.capacity.expect("every block has a capacity");
+        assert_eq!(cap, 6000.0);
+        assert!(
+            (l - load[k]).abs() <= 1e-6 * cap.max(1.0),
+            "{}: {l} vs {}",
+            s.id,
+            load[k]
+        );
+        assert!(l <= cap * (1.0 + 1e-12), "{}: load {l} above {cap}", s.id);
+    }
+    for (u, z) in per_unit.iter().enumerate() {
+        assert!(
+            *z <= demand[u] * (1.0 + 1e-9) + 1e-9,
+            "unit {u}: {z} > {}",
+            demand[u]
+        );
+    }
+    let total: f64 = load.iter().sum();
+    assert!((total - p.blocks.objective).abs() <= 1e-9 * p.blocks.objective);
+    assert!((c.assigned - p.blocks.objective).abs() <= 1e-9 * p.blocks.objective);
+    // Capacity binds: the blocks cannot take all the demand within their reach.
+    assert!(c.assigned < c.within_reach && c.assigned <= c.capacity);
+    assert!(p.blocks.objective <= p.blocks.bound * (1.0 + 1e-12));
+    assert!(p.blocks.gap <= 0.01, "gap {}", p.blocks.gap);
+    // The unit coverage the KPIs use is the assigned share.
+    for (u, z) in per_unit.iter().enumerate() {
+        if demand[u] > 0.0 {
+            assert!((p.unit_coverage[u] - (z / demand[u]).min(1.0)).abs() < 1e-9);
+        }
+    }
+}
+
+/// The Los Lagos zones with a grid of candidates and the given `[siting]` extra lines.
+fn grid_method(extra: &str) -> String {
+    format!(
+        r#"crs = 32718
+[units]
+path = "{units}"
+id = "geocodigo"
+population = "pob_total"
+
+[[indicators]]
+name = "share_0_5"
+dimension = "care_demand"
+kind = "share"
+numerator = "pob_0a5"
+denominator = "pob_total"
+
+[uncertainty]
+draws = 0
+
+[siting]
+radius = 1000
+demand = "pob_65ymas"
+{extra}
+[siting.grid]
+spacing = 1000
+"#,
+        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
+    )
+}
+
+fn run(name: &str, text: &str) -> (Option<i32>, String, String, PathBuf) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capacity").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("method.toml"), text).unwrap();
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .arg("run")
+        .arg(dir.join("method.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+        out,
+    )
+}
+
+#[test]
+fn the_cli_writes_loads_and_refuses_bad_capacities() {
+    let (code, stdout, err, out) = run("good", &grid_method("p = 8\ncapacity = 150\n"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        stdout.contains("capacity: the open blocks can serve 1200 persons"),
+        "{stdout}"
+    );
+    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let header = sites.lines().next().unwrap();
+    for col in ["capacity", "load", "utilisation"] {
+        assert!(header.split(',').any(|h| h == col), "{header}");
+    }
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    assert!(
+        assignments.lines().next().unwrap().ends_with(",assigned"),
+        "{assignments}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let c = &j["siting"]["capacity"];
+    assert_eq!(c["capacity_of_open_blocks"], 1200.0);
+    let loads: f64 = c["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["load"].as_f64().unwrap())
+        .sum();
+    assert!((loads - j["objective"].as_f64().unwrap()).abs() < 1e-6);
+    assert!(
+        c["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["load"].as_f64().unwrap() <= 150.0 + 1e-9)
+    );
+
+    for (name, extra, expect) in [
+        ("zero", "p = 2\ncapacity = 0\n", "siting.capacity"),
+        ("negative", "p = 2\ncapacity = -5\n", "siting.capacity"),
+        (
+            "with_phases",
+            "capacity = 50\n[siting.phases]\nblocks = [1, 1]\n",
+            "not available yet",
+        ),
+        (
+            "with_target",
+            "target_share = 0.3\ncapacity = 50\n",
+            "not available yet",
+        ),
+    ] {
+        let (code, _, err, out) = run(name, &grid_method(extra));
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
+        assert!(err.contains(expect), "{name}: {err}");
+        assert!(!out.exists(), "{name}: wrote {}", out.display());
+    }
+}
