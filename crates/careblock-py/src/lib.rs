@@ -476,6 +476,11 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
                 rows.iter().map(|r| s.units_reached(r) as u32).collect::<Vec<_>>(),
             ),
             Column::new("phase".into(), rows.iter().map(|r| r.phase).collect::<Vec<_>>()),
+            Column::new(
+                "capacity".into(),
+                rows.iter().map(|r| r.capacity.map(|c| c.0)).collect::<Vec<_>>(),
+            ),
+            Column::new("load".into(), rows.iter().map(|r| r.capacity.map(|c| c.1)).collect::<Vec<_>>()),
         ],
     )
     .map_err(|e| polars_error("sites", e))
@@ -485,7 +490,7 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
 /// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
 /// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
 #[pyfunction]
-#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None))]
+#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None, capacity=None))]
 #[allow(clippy::too_many_arguments)]
 fn site<'py>(
     py: Python<'py>,
@@ -502,6 +507,7 @@ fn site<'py>(
     phases: Option<Vec<usize>>,
     target_share: Option<f64>,
     costs: Option<(Vec<String>, Vec<String>, Vec<f64>)>,
+    capacity: Option<Vec<f64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let limit = match (p, phases, target_share) {
         (p, None, None) => PointLimit::Count(p.unwrap_or(20)),
@@ -565,6 +571,25 @@ fn site<'py>(
         }
         notes.extend(check.findings(&units.ids, "demand").iter().map(Finding::note));
         let d: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
+        if let Some(c) = &capacity {
+            let n = candidates.len() + existing.as_ref().map_or(0, |e| e.len());
+            if c.len() != n {
+                return Err(Failure::new(
+                    Kind::Method,
+                    format!("capacity has {} values for {n} sites (candidates, then existing)", c.len()),
+                ));
+            }
+            let id = |j: usize| match j.checked_sub(candidates.len()) {
+                None => format!("candidate {:?}", candidates.ids[j]),
+                Some(k) => format!("existing {:?}", existing.as_ref().expect("an existing block").ids[k]),
+            };
+            if let Some(j) = c.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(Failure::new(
+                    Kind::Input,
+                    format!("capacity of {}: {} is not a number of persons > 0", id(j), c[j]),
+                ));
+            }
+        }
         let s = site_points(
             &units,
             &d,
@@ -574,6 +599,7 @@ fn site<'py>(
             &limit,
             reach,
             costs.as_ref(),
+            capacity.as_deref(),
         )?;
         notes.extend(s.notes.iter().cloned());
         let sites = sites_frame(&s)?;
@@ -643,16 +669,49 @@ fn site<'py>(
         if let (Some(obj), serde_json::Value::Object(extra)) = (summary.as_object_mut(), limit_json) {
             obj.extend(extra);
         }
+        if let (Some(obj), Some((_, within))) = (summary.as_object_mut(), &s.capacitated) {
+            let caps: Vec<(f64, f64)> = s.sites.iter().filter_map(|x| x.capacity).collect();
+            obj.insert(
+                "capacity".into(),
+                json!({
+                    "capacity_of_open_sites": caps.iter().map(|c| c.0).sum::<f64>(),
+                    "assigned": s.solution.objective,
+                    "within_reach_of_open_sites": within,
+                }),
+            );
+        }
+        let assignments = match &s.capacitated {
+            None => None,
+            Some((a, _)) => Some(
+                DataFrame::new(
+                    a.len(),
+                    vec![
+                        Column::new("unit".into(), a.iter().map(|x| units.ids[x.0].clone()).collect::<Vec<_>>()),
+                        Column::new("site".into(), a.iter().map(|x| s.ids[x.1].clone()).collect::<Vec<_>>()),
+                        Column::new("assigned".into(), a.iter().map(|x| x.2).collect::<Vec<_>>()),
+                        Column::new(
+                            "share".into(),
+                            a.iter()
+                                .map(|x| if d[x.0] > 0.0 { (x.2 / d[x.0]).min(1.0) } else { 0.0 })
+                                .collect::<Vec<_>>(),
+                        ),
+                    ],
+                )
+                .map_err(|e| polars_error("assignments", e))?,
+            ),
+        };
         Ok((
             frame(sites, wkb_series(&site_points)),
             frame(unit_table, wgs84_wkb(&units)?),
             summary.to_string(),
+            assignments,
         ))
     })?;
     let d = PyDict::new(py);
     d.set_item("sites", out.0)?;
     d.set_item("units", out.1)?;
     d.set_item("report", out.2)?;
+    d.set_item("assignments", out.3.map(PyDataFrame))?;
     Ok(d)
 }
 

@@ -90,3 +90,94 @@ def test_bad_limits_and_tables(sf):
     bad.loc[3, "distance"] = -1.0
     with pytest.raises(careblock.InputError, match="data row 4"):
         careblock.site(units, sites, p=2, costs=bad, costs_columns=("DestinationName", "name", "distance"), **kw)
+
+
+def _exact_capacitated(units, matrix, radius, p, capacity):
+    """The capacitated MCLP as a MIP solved exactly by HiGHS (scipy.optimize.milp)."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import lil_matrix
+
+    tracts = list(units["NAME"])
+    demand = dict(zip(units["NAME"], units["POP2000"].astype(float)))
+    stores = sorted(matrix["name"].unique())
+    pairs = [(t, s) for t, s, c in zip(matrix["DestinationName"], matrix["name"], matrix["distance"])
+             if c <= radius and t in demand]
+    m, k = len(stores), len(pairs)
+    n_var = m + k  # x_j, then z_ij
+    col = {s: j for j, s in enumerate(stores)}
+    c = np.zeros(n_var)
+    c[m:] = -1.0  # maximise the assigned demand
+    rows = []
+    a = lil_matrix((1 + k + len(tracts) + m, n_var))
+    lo, hi = [], []
+    a[0, :m] = 1.0
+    lo.append(p)
+    hi.append(p)
+    r = 1
+    for q, (t, s) in enumerate(pairs):  # z_ij <= d_i x_j
+        a[r, m + q] = 1.0
+        a[r, col[s]] = -demand[t]
+        lo.append(-np.inf)
+        hi.append(0.0)
+        r += 1
+    by_tract = {}
+    by_store = {}
+    for q, (t, s) in enumerate(pairs):
+        by_tract.setdefault(t, []).append(q)
+        by_store.setdefault(s, []).append(q)
+    for t in tracts:  # sum_j z_ij <= d_i
+        for q in by_tract.get(t, []):
+            a[r, m + q] = 1.0
+        lo.append(-np.inf)
+        hi.append(demand[t])
+        r += 1
+    for s in stores:  # sum_i z_ij <= C x_j
+        for q in by_store.get(s, []):
+            a[r, m + q] = 1.0
+        a[r, col[s]] = -capacity
+        lo.append(-np.inf)
+        hi.append(0.0)
+        r += 1
+    integrality = np.r_[np.ones(m), np.zeros(k)]
+    bounds = Bounds(np.zeros(n_var), np.r_[np.ones(m), np.full(k, np.inf)])
+    res = milp(c, constraints=LinearConstraint(a.tocsr()[:r], lo, hi), integrality=integrality, bounds=bounds,
+               options={"mip_rel_gap": 1e-9})
+    assert res.success, res.message
+    del rows
+    return -res.fun
+
+
+@pytest.mark.parametrize("capacity", [20_000.0, 60_000.0])
+def test_capacitated_siting_matches_an_exact_mip(sf, capacity):
+    units, sites, matrix = sf
+    r = careblock.site(units, sites, radius=5000, p=4, demand="POP2000", units_id="NAME",
+                       candidates_id="NAME", costs=matrix,
+                       costs_columns=("DestinationName", "name", "distance"), capacity=capacity)
+    exact = _exact_capacitated(units, matrix, 5000, 4, capacity)
+    assert r.report["objective"] == pytest.approx(exact, rel=1e-6)
+    assert r.report["bound"] >= exact * (1 - 1e-9)
+    a = r.assignments
+    assert a["assigned"].sum() == pytest.approx(r.report["objective"])
+    loads = a.groupby("site")["assigned"].sum()
+    assert (loads <= capacity * (1 + 1e-12)).all()
+    sites_out = r.sites.set_index("id")
+    for sid, load in loads.items():
+        assert sites_out.loc[sid, "load"] == pytest.approx(load)
+    served = a.groupby("unit")["assigned"].sum()
+    pop = units.set_index("NAME")["POP2000"]
+    assert (served <= pop.loc[served.index] * (1 + 1e-9)).all()
+    # Within reach of the four stores is more than they can take.
+    assert r.report["capacity"]["within_reach_of_open_sites"] >= r.report["objective"]
+
+
+def test_bad_capacities(sf):
+    units, sites, matrix = sf
+    kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
+              costs_columns=("DestinationName", "name", "distance"))
+    with pytest.raises(careblock.InputError, match="capacity of candidate"):
+        careblock.site(units, sites, p=2, capacity=0, **kw)
+    with pytest.raises(ValueError, match="no capacity column"):
+        careblock.site(units, sites, p=2, capacity="places", **kw)
+    with pytest.raises(careblock.InfeasibleError, match="phases or a target"):
+        careblock.site(units, sites, phases=[1, 1], capacity=100.0, **kw)

@@ -9,8 +9,8 @@ use careblock_core::polars::prelude::DataFrame;
 
 use crate::plan::PlanError;
 use crate::{
-    CostTable, Coverage, Limit, Options, Problem, Solution, TargetSolution, coverage_from_costs, solve,
-    solve_phased, solve_target,
+    CapacityOptions, CostTable, Coverage, Limit, Options, Problem, Solution, TargetSolution,
+    coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased, solve_target,
 };
 
 /// Whether a point is a candidate or an existing block.
@@ -49,6 +49,8 @@ pub struct PointSite {
     pub irreplace: Option<f64>,
     /// With phases: the phase (1-based) that opens this proposed site.
     pub phase: Option<u32>,
+    /// Capacitated siting: its capacity and the demand assigned to it.
+    pub capacity: Option<(f64, f64)>,
 }
 
 /// The outcome of [`site_points`].
@@ -70,6 +72,9 @@ pub struct PointSiting {
     pub outcome: PointLimitOutcome,
     /// What was done with the cost table, in words.
     pub notes: Vec<String>,
+    /// Capacitated siting: each positive (unit, point, assigned demand), sorted by unit then
+    /// point, and the demand within reach of the open sites, capacities ignored.
+    pub capacitated: Option<(Vec<(usize, usize, f64)>, f64)>,
 }
 
 impl PointSiting {
@@ -124,7 +129,8 @@ pub enum PointLimitOutcome {
 /// or the fewest reaching a share. Reach is `reach` in metres, or with `costs` a unit–site cost
 /// of at most `radius` in the table's unit (sites named by id, or `candidate:id` /
 /// `existing:id` when an existing block shares a candidate's id). All layers must be valid and
-/// in the same projected CRS.
+/// in the same projected CRS. With `capacity` (one value per point: the candidates, then the
+/// existing blocks) the siting is capacitated ([`crate::solve_capacitated`], counts only).
 #[allow(clippy::too_many_arguments)]
 pub fn site_points(
     units: &Layer,
@@ -135,6 +141,7 @@ pub fn site_points(
     limit: &PointLimit,
     reach: Reach,
     costs: Option<&CostTable>,
+    capacity: Option<&[f64]>,
 ) -> Result<PointSiting, PlanError> {
     let n_new = candidates.len();
     // One point layer: the candidates, then the existing blocks (locked in).
@@ -190,6 +197,69 @@ pub fn site_points(
         locked_out: &[],
     };
     let options = Options::default();
+    if let Some(capacity) = capacity {
+        let PointLimit::Count(p) = limit else {
+            return Err(PlanError::Infeasible(
+                "capacitated siting takes a number of new sites p, not phases or a target (not available yet)".into(),
+            ));
+        };
+        let problem = Problem {
+            limit: Limit::Count(*p),
+            ..problem
+        };
+        let c = solve_capacitated(&problem, capacity, &CapacityOptions::default())?;
+        let open: Vec<usize> = (n_new..n_all).chain(c.selected.iter().copied()).collect();
+        let mut unit_site: Vec<Option<(usize, f64)>> = vec![None; units.len()];
+        for &(u, j, z) in &c.assignments {
+            if unit_site[u].is_none_or(|(_, best)| z > best) {
+                unit_site[u] = Some((j, z));
+            }
+        }
+        let within_reach = coverage_of(&problem, &c.selected);
+        let solution = Solution {
+            selected: c.selected.clone(),
+            marginal_gain: c.marginal_gain.clone(),
+            cumulative: c.cumulative.clone(),
+            locked_in_coverage: c.locked_in_assigned + 0.0,
+            objective: c.objective,
+            bound: c.bound,
+            gap: c.gap,
+            optimal: c.optimal,
+            irreplaceability: Vec::new(),
+            unit_coverage: c.unit_assigned.clone(),
+            unit_site: unit_site.iter().map(|s| s.map(|x| x.0)).collect(),
+        };
+        let mut sites = Vec::new();
+        for (k, &j) in open.iter().enumerate() {
+            let rank = (j < n_new).then(|| (k - (n_all - n_new)) as u32 + 1);
+            let r = rank.map(|r| r as usize - 1);
+            sites.push(PointSite {
+                point: j,
+                status: if j < n_new {
+                    PointStatus::Proposed
+                } else {
+                    PointStatus::Existing
+                },
+                rank,
+                gain: r.map(|r| solution.marginal_gain[r]),
+                cumulative: r.map(|r| solution.cumulative[r]),
+                irreplace: None,
+                phase: None,
+                capacity: Some((capacity[j], c.load[k])),
+            });
+        }
+        return Ok(PointSiting {
+            ids,
+            candidates: n_new,
+            sites,
+            coverage,
+            solution,
+            total_demand: demand.iter().sum(),
+            outcome: PointLimitOutcome::Count,
+            notes,
+            capacitated: Some((c.assignments, within_reach)),
+        });
+    }
     let (solution, outcome) = match limit {
         PointLimit::Count(p) => (
             solve(
@@ -238,6 +308,7 @@ pub fn site_points(
             cumulative: None,
             irreplace: None,
             phase: None,
+            capacity: None,
         })
         .collect();
     for (k, &j) in solution.selected.iter().enumerate() {
@@ -249,6 +320,7 @@ pub fn site_points(
             cumulative: Some(solution.cumulative[k]),
             irreplace: solution.irreplaceability.get(k).copied(),
             phase: phase_of.get(k).map(|&p| p as u32 + 1),
+            capacity: None,
         });
     }
     Ok(PointSiting {
@@ -260,6 +332,7 @@ pub fn site_points(
         total_demand: demand.iter().sum(),
         outcome,
         notes,
+        capacitated: None,
     })
 }
 
@@ -314,6 +387,7 @@ mod tests {
             &PointLimit::Count(2),
             Reach::Centroid,
             None,
+            None,
         )
         .unwrap();
         assert_eq!(s.ids, ["c0", "c1", "c2", "c0"]);
@@ -366,6 +440,7 @@ mod tests {
                 &limit,
                 Reach::Centroid,
                 costs,
+                None,
             )
             .unwrap()
         };
@@ -390,5 +465,36 @@ mod tests {
             s.notes,
             ["1 site(s) have no row in the cost table and cover nothing"]
         );
+    }
+
+    #[test]
+    fn capacities_split_and_cap_the_assignment() {
+        // Units b (5) and c (3) both within reach of a site between them; capacity 6.
+        let units = layer("units", &["b", "c"], vec![square(100.0), square(200.0)]);
+        let demand = [5.0, 3.0];
+        let cands = layer(
+            "candidates",
+            &["mid", "far"],
+            vec![Point::new(155.0, 5.0).into(), Point::new(900.0, 5.0).into()],
+        );
+        let s = site_points(
+            &units,
+            &demand,
+            &cands,
+            None,
+            60.0,
+            &PointLimit::Count(1),
+            Reach::Centroid,
+            None,
+            Some(&[6.0, 100.0]),
+        )
+        .unwrap();
+        assert_eq!(s.solution.selected, vec![0]);
+        assert_eq!(s.solution.objective, 6.0);
+        assert_eq!(s.sites[0].capacity, Some((6.0, 6.0)));
+        let (assigned, within) = s.capacitated.as_ref().unwrap();
+        assert_eq!(*within, 8.0);
+        assert_eq!(assigned.iter().map(|a| a.2).sum::<f64>(), 6.0);
+        assert!(s.solution.bound >= 6.0 && s.solution.bound <= 6.0 + 1e-9);
     }
 }

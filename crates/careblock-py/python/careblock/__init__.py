@@ -325,6 +325,9 @@ class SiteResult:
         self.sites = _output(raw["sites"])
         self.units = _output(raw["units"])
         self.report: dict[str, Any] = json.loads(raw["report"])
+        a = raw.get("assignments")
+        #: With ``capacity``: every (unit, site, assigned demand, share of the unit's demand).
+        self.assignments = None if a is None else a.to_pandas()
 
     def __repr__(self) -> str:
         r = self.report
@@ -363,7 +366,8 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
          demand: str = "need_mass", crs: Any = None, coverage: str = "centroid",
          units_id: str | None = None, candidates_id: str | None = None,
          phases: Sequence[int] | None = None, target_share: float | None = None,
-         costs: Any = None, costs_columns: tuple[str, str, str] = ("unit", "site", "cost")) -> SiteResult:
+         costs: Any = None, costs_columns: tuple[str, str, str] = ("unit", "site", "cost"),
+         capacity: float | str | None = None) -> SiteResult:
     """The maximal covering location problem (spopt's ``MCLP``): choose ``p`` new sites
     (default 20) among ``candidates`` (points) to maximise the ``demand`` of the ``units``
     within ``radius`` metres (``coverage="centroid"``: the unit's centroid; ``"area"``: the
@@ -384,6 +388,13 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
     cost), e.g. r5py or OSRM travel times: a unit is covered when its cost is at most
     ``radius``, in the table's unit. Sites are named by id, or ``candidate:id`` /
     ``existing:id`` when an existing block shares a candidate's id.
+
+    ``capacity`` (a number of persons of demand for every site, or the name of a column of
+    ``candidates`` and ``existing``) makes the siting capacitated: each unit's demand is
+    assigned, possibly split, to open sites within reach without exceeding any capacity, to
+    maximise the demand assigned; ``sites`` gains ``capacity`` and ``load``, ``assignments``
+    lists (unit, site, assigned, share), the report's ``objective``/``bound``/``gap`` are in
+    assigned demand (the bound is the LP relaxation's). Not available with phases or targets.
     """
     _require_geo("units", units)
     _require_geo("candidates", candidates)
@@ -399,8 +410,20 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
         _require_geo("existing", existing)
         e = _frame(_to_lonlat(existing), [], _ids(existing, None))
     table = None if costs is None else _cost_table(costs, costs_columns)
+    caps = None
+    if capacity is not None:
+        layers = [("candidates", candidates)] + ([("existing", existing)] if existing is not None else [])
+        if isinstance(capacity, str):
+            caps = []
+            for name, layer in layers:
+                if capacity not in layer.columns:
+                    raise ValueError(f"{name}: no capacity column {capacity!r}")
+                caps.extend(float(x) for x in layer[capacity])
+        else:
+            caps = [float(capacity)] * sum(len(layer) for _, layer in layers)
     raw = _careblock.site(u, c, demand, radius=float(radius), p=None if p is None else int(p), existing=e,
                           epsg=epsg, coverage=coverage, units_id=_ID, candidates_id=_ID,
                           phases=None if phases is None else [int(k) for k in phases],
-                          target_share=None if target_share is None else float(target_share), costs=table)
+                          target_share=None if target_share is None else float(target_share), costs=table,
+                          capacity=caps)
     return SiteResult(raw)

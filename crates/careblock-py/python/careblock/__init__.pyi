@@ -43,6 +43,7 @@ class SiteResult:
     sites: _Frame
     units: _Frame
     report: dict[str, Any]
+    assignments: Any | None
     def __init__(self, raw: Mapping[str, Any]) -> None: ...
 
 def read(path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None) -> Any: ...
@@ -85,4 +86,5 @@ def site(
     target_share: float | None = None,
     costs: Any = None,
     costs_columns: tuple[str, str, str] = ("unit", "site", "cost"),
+    capacity: float | str | None = None,
 ) -> SiteResult: ...

@@ -53,4 +53,5 @@ def site(
     phases: list[int] | None = None,
     target_share: float | None = None,
     costs: tuple[list[str], list[str], list[float]] | None = None,
+    capacity: list[float] | None = None,
 ) -> dict[str, Any]: ...
