@@ -21,7 +21,9 @@
 //! [`PATIENCE`] iterations without a new minimum. The minimum of `L` over the iterations is
 //! reported. Each iteration costs one pass over the (candidate, unit) pairs: the knapsacks are
 //! solved by three-way quickselect on the weights (expected linear time), and only the sites
-//! the subproblem opens are sorted to get their `z*` (ties to the lowest unit).
+//! the subproblem opens are sorted to get their `z*` (ties to the lowest unit). Allowed sites
+//! are valued in decreasing order of `V_j(0) ≥ V_j(μ)` and the rest skipped once they cannot
+//! enter the `p` best, which changes nothing in `L` (it saves work when capacities are loose).
 //!
 //! Deterministic: each knapsack is solved sequentially, per-unit sums run in fixed chunks
 //! added in order.
@@ -89,27 +91,75 @@ fn knapsack_select(items: &mut [(f64, f64)], room: f64) -> f64 {
     value
 }
 
-/// `V_j(μ)` for site `j` with weights `w = 1 − μ`; `buffer` is scratch space.
+/// `V_j(μ)` for site `j` with weights `w = 1 − μ`: one pass over the row gathers the units of
+/// positive weight into `buffer`, the quickselect runs only when they do not all fit.
 fn site_value(inst: &Instance, j: usize, capacity: f64, w: &[f64], buffer: &mut Vec<(f64, f64)>) -> f64 {
-    let row = inst.rows.row(j);
     let (mut total, mut value) = (0.0, 0.0);
-    for &(i, f) in row {
+    buffer.clear();
+    for &(i, f) in inst.rows.row(j) {
         let wi = w[i as usize];
         if wi > 0.0 {
             let a = inst.demand[i as usize] * f;
             total += a;
             value += wi * a;
+            buffer.push((wi, a));
         }
     }
     if total <= capacity {
         return value;
     }
-    buffer.clear();
-    buffer.extend(row.iter().filter_map(|&(i, f)| {
-        let wi = w[i as usize];
-        (wi > 0.0).then(|| (wi, inst.demand[i as usize] * f))
-    }));
     knapsack_select(buffer, capacity)
+}
+
+/// Candidates whose exact `V_j` is computed at a time, in parallel (2 in tests, so that the
+/// small brute-force instances go through the pruning).
+const BATCH: usize = if cfg!(test) { 2 } else { 32 };
+
+/// Fills `values` so that [`capacity_part`] picks what it would pick from the exact `V_j`: the
+/// locked-in sites exactly; the allowed ones exactly in the order of `ranked` (decreasing
+/// `V_j(0) = min(C_j, Σ_i d_i·f_ij) ≥ V_j(μ)`, ties to the lowest index) until the `p`-th
+/// largest exact value is above `V_j(0)` of every candidate left, which keep that value (too
+/// small to be picked). 0 for the others.
+fn site_values(
+    inst: &Instance,
+    capacity: &[f64],
+    p: usize,
+    w: &[f64],
+    at_zero: &[f64],
+    ranked: &[usize],
+    values: &mut [f64],
+) {
+    let exact = |sites: &[usize]| -> Vec<f64> {
+        sites
+            .par_iter()
+            .with_min_len(4)
+            .map_init(Vec::new, |buffer, &j| site_value(inst, j, capacity[j], w, buffer))
+            .collect()
+    };
+    values.copy_from_slice(at_zero);
+    for (&j, v) in inst.fixed.iter().zip(exact(&inst.fixed)) {
+        values[j] = v;
+    }
+    if p == 0 {
+        return;
+    }
+    let mut best: Vec<f64> = Vec::new();
+    let mut done = 0;
+    while done < ranked.len() {
+        if best.len() >= p {
+            best.sort_unstable_by(|a, b| b.total_cmp(a));
+            best.truncate(p);
+            if best[p - 1] > at_zero[ranked[done]] {
+                break;
+            }
+        }
+        let batch = &ranked[done..(done + BATCH).min(ranked.len())];
+        for (&j, v) in batch.iter().zip(exact(batch)) {
+            values[j] = v;
+            best.push(v);
+        }
+        done += batch.len();
+    }
 }
 
 /// Adds the knapsack solution `z*` of site `j` to `assigned`: units by decreasing weight, ties
@@ -198,20 +248,25 @@ pub(super) fn lagrangian(
     let mut assigned = vec![0.0_f64; n];
     let mut values = vec![0.0_f64; m];
     let (mut chosen, mut order) = (Vec::new(), Vec::new());
+    // V_j(0), an upper bound of every V_j(μ) (weights are at most 1), and the allowed sites
+    // in decreasing order of it.
+    let ones = vec![1.0; n];
+    let at_zero: Vec<f64> = (0..m)
+        .into_par_iter()
+        .with_min_len(CANDIDATES_PER_TASK / 4)
+        .map_init(Vec::new, |buffer, j| {
+            if usable[j] {
+                site_value(inst, j, capacity[j], &ones, buffer)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut ranked: Vec<usize> = (0..m).filter(|&j| inst.allowed[j]).collect();
+    ranked.sort_unstable_by(|&a, &b| at_zero[b].total_cmp(&at_zero[a]).then(a.cmp(&b)));
     let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, THETA, 0);
     for _ in 0..iterations {
-        let weights: &[f64] = &w;
-        values
-            .par_iter_mut()
-            .enumerate()
-            .with_min_len(CANDIDATES_PER_TASK / 4)
-            .for_each_init(Vec::new, |buffer, (j, v)| {
-                *v = if usable[j] {
-                    site_value(inst, j, capacity[j], weights, buffer)
-                } else {
-                    0.0
-                }
-            });
+        site_values(inst, capacity, p, &w, &at_zero, &ranked, &mut values);
         let sites = capacity_part(inst, &values, p, &mut chosen);
         let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
         assigned.fill(0.0);

@@ -28,6 +28,14 @@ const FIRST_SITE: usize = 2;
 /// Relative tolerance under which a residual capacity counts as zero.
 const TOLERANCE: f64 = 1e-12;
 
+/// A flow to start from: the open sites of a solved network (ascending) and, for each, the flow
+/// to each unit of its row, in row order.
+#[derive(Debug, Clone)]
+pub(super) struct Start {
+    sites: Vec<usize>,
+    z: Vec<Vec<f64>>,
+}
+
 /// A reusable max-flow workspace for one instance.
 #[derive(Debug, Clone)]
 pub(super) struct Network {
@@ -72,9 +80,71 @@ impl Network {
     /// Builds the network of the open sites `open` (any order, no repeats) and returns the
     /// maximum assigned demand.
     pub(super) fn solve(&mut self, inst: &Instance, capacity: &[f64], open: &[usize]) -> f64 {
+        self.solve_from(inst, capacity, open, None)
+    }
+
+    /// [`Network::solve`] starting from the flow `start` on the sites it shares with `open`
+    /// (a feasible flow, since every capacity it respected is still there), so that only the
+    /// augmenting paths the other sites open remain to be found. The maximum is the same up to
+    /// rounding; its bits may depend on `start`.
+    pub(super) fn solve_from(
+        &mut self,
+        inst: &Instance,
+        capacity: &[f64],
+        open: &[usize],
+        start: Option<&Start>,
+    ) -> f64 {
         self.build(inst, capacity, open);
+        if let Some(start) = start {
+            self.load_start(inst, capacity, start);
+        }
         self.max_flow();
         self.value()
+    }
+
+    /// The flow of this network, to start another from.
+    pub(super) fn start(&self) -> Start {
+        let z = (0..self.sites.len())
+            .map(|s| {
+                let node = FIRST_SITE + s;
+                self.cap[self.head[node] + 1..self.head[node + 1]].to_vec()
+            })
+            .collect();
+        Start {
+            sites: self.sites.clone(),
+            z,
+        }
+    }
+
+    /// Puts the flow `start` on the arcs of the sites it shares with this network.
+    fn load_start(&mut self, inst: &Instance, capacity: &[f64], start: &Start) {
+        let mut given = vec![0.0; self.units.len()];
+        for (s, &j) in self.sites.iter().enumerate() {
+            let Ok(b) = start.sites.binary_search(&j) else {
+                continue;
+            };
+            let node = FIRST_SITE + s;
+            let mut load = 0.0;
+            for ((e, &(i, _)), &z) in (self.head[node] + 1..self.head[node + 1])
+                .zip(inst.rows.row(j))
+                .zip(&start.z[b])
+            {
+                let forward = self.rev[e] as usize;
+                self.cap[e] = z;
+                self.cap[forward] = (self.cap[forward] - z).max(0.0);
+                given[self.local[i as usize] as usize] += z;
+                load += z;
+            }
+            let sink = self.head[node];
+            self.cap[sink] = (capacity[j] - load).max(0.0);
+            self.cap[self.rev[sink] as usize] = load;
+        }
+        let first = self.first_unit();
+        for (l, &g) in given.iter().enumerate() {
+            let d = inst.demand[self.units[l] as usize];
+            self.cap[self.head[SOURCE] + l] = (d - g).max(0.0);
+            self.cap[self.head[first + l]] = g;
+        }
     }
 
     fn build(&mut self, inst: &Instance, capacity: &[f64], open: &[usize]) {
@@ -168,7 +238,8 @@ impl Network {
         }
     }
 
-    /// Breadth-first levels over arcs with residual capacity; whether the sink is reached.
+    /// Breadth-first levels over arcs with residual capacity, up to the sink's level (nodes
+    /// no closer to the source than the sink are not expanded); whether the sink is reached.
     fn levels(&mut self) -> bool {
         self.level.fill(u32::MAX);
         self.queue.clear();
@@ -178,18 +249,20 @@ impl Network {
         while q < self.queue.len() {
             let v = self.queue[q] as usize;
             q += 1;
+            if self.level[v] >= self.level[SINK] {
+                break;
+            }
             for e in self.head[v]..self.head[v + 1] {
                 let w = self.to[e] as usize;
                 if self.cap[e] > self.eps && self.level[w] == u32::MAX {
                     self.level[w] = self.level[v] + 1;
-                    if w == SINK {
-                        return true;
+                    if w != SINK {
+                        self.queue.push(w as u32);
                     }
-                    self.queue.push(w as u32);
                 }
             }
         }
-        false
+        self.level[SINK] != u32::MAX
     }
 
     /// Pushes one augmenting path of at most `limit` from `v` along the level graph; returns
@@ -225,7 +298,7 @@ impl Network {
 
     /// Total assigned demand, summed over the units in network order.
     pub(super) fn value(&self) -> f64 {
-        (0..self.units.len()).map(|l| self.assigned_local(l)).sum()
+        (0..self.units.len()).fold(0.0, |total, l| total + self.assigned_local(l))
     }
 
     /// Residual demand `d_i − Σ_j z_ij` of every active unit into `residual`.

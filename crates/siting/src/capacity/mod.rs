@@ -109,8 +109,10 @@ pub struct CapacitatedSolution {
 
 /// Solves the capacitated maximal covering problem: `problem` as for [`solve`](crate::solve)
 /// (demand, coverage fractions, locked-in and locked-out sites, `Limit::Count(p)`), with
-/// `capacity[j]` the demand candidate `j` can serve (`+∞` allowed). See the [module
-/// docs](self) for the method.
+/// `capacity[j]` the demand candidate `j` can serve (`+∞` allowed). The assignment for the
+/// chosen sites is a maximum flow (exact); the sites come from a greedy with interchange and the
+/// Lagrangian heuristic; the bound is the Lagrangian (LP) bound on the unit constraints, or a
+/// trivial bound when smaller (see `capacity/mod.rs`).
 ///
 /// # Errors
 /// Those of [`solve`](crate::solve) for the problem itself; [`SitingError::Length`] when
@@ -130,7 +132,8 @@ pub fn solve_capacitated(
         Limit::Budget(b) => return Err(SitingError::CapacityBudget(b)),
     };
     let locked_out = |j: usize| problem.locked_out.get(j).copied().unwrap_or(false);
-    if let Some(candidate) = (0..m).find(|&j| !locked_out(j) && !(capacity[j] > 0.0)) {
+    if let Some(candidate) = (0..m).find(|&j| !locked_out(j) && (capacity[j].is_nan() || capacity[j] <= 0.0))
+    {
         return Err(SitingError::Capacity {
             candidate,
             value: capacity[candidate],
