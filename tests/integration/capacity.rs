@@ -198,3 +198,85 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
         assert!(!out.exists(), "{name}: wrote {}", out.display());
     }
 }
+
+/// A candidate layer of its own, with a `places` column, on the Los Lagos zones.
+fn column_case(name: &str, places: [&str; 2], column: &str) -> (Option<i32>, String, String, PathBuf) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capacity").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("sites.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[
+{{"type":"Feature","properties":{{"id":"A","places":{}}},"geometry":{{"type":"Point","coordinates":[-72.94,-41.47]}}}},
+{{"type":"Feature","properties":{{"id":"B","places":{}}},"geometry":{{"type":"Point","coordinates":[-73.05,-41.32]}}}}]}}"#,
+            places[0], places[1]
+        ),
+    )
+    .unwrap();
+    let method = grid_method("p = 1\n")
+        .replace("[siting.grid]\nspacing = 1000\n", "")
+        .replace(
+            "p = 1\n",
+            &format!(
+                "p = 1\n[[siting.candidates]]\nname = \"centre\"\npath = \"sites.geojson\"\nid = \"id\"\ncapacity = \"{column}\"\n"
+            ),
+        );
+    std::fs::write(dir.join("method.toml"), method).unwrap();
+    run_in(&dir)
+}
+
+fn run_in(dir: &Path) -> (Option<i32>, String, String, PathBuf) {
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .arg("run")
+        .arg(dir.join("method.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+        out,
+    )
+}
+
+#[test]
+fn capacities_from_a_column() {
+    let (code, _, err, out) = column_case("column_ok", ["40", "70"], "places");
+    assert_eq!(code, Some(0), "{err}");
+    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let header: Vec<&str> = sites.lines().next().unwrap().split(',').collect();
+    let cap = header.iter().position(|h| *h == "capacity").unwrap();
+    let id = header.iter().position(|h| *h == "id").unwrap();
+    let row: Vec<&str> = sites.lines().nth(1).unwrap().split(',').collect();
+    let want = if row[id] == "A" { "40.0" } else { "70.0" };
+    assert_eq!(row[cap], want, "{sites}");
+    for (name, places, column, expect) in [
+        (
+            "column_negative",
+            ["40", "-3"],
+            "places",
+            "site \"B\" has capacity -3",
+        ),
+        (
+            "column_missing_value",
+            ["40", "null"],
+            "places",
+            "site \"B\" has capacity missing",
+        ),
+        ("column_text", ["40", "\"many\""], "places", "places"),
+        ("no_column", ["40", "70"], "plazas", "plazas"),
+    ] {
+        let (code, _, err, out) = column_case(name, places, column);
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
+        assert!(
+            err.contains(expect) && err.contains("siting.candidates[0].capacity"),
+            "{name}: {err}"
+        );
+        assert!(!out.exists(), "{name}");
+    }
+}

@@ -4,7 +4,7 @@
 //! the bound, the gap and the wall time.
 //!
 //! `cargo run --release -p careblock-siting --example capacity_scale [units] [candidates] [p]
-//! [capacity factor] [locked-in sites]` (defaults 500000 2000 20 0.6 0).
+//! [capacity factor] [locked-in sites] [stop gap]` (defaults 500000 2000 20 0.6 0 1e-9).
 
 use std::time::Instant;
 
@@ -24,7 +24,7 @@ fn main() {
         arg(1, 2_000.0) as usize,
         arg(2, 20.0) as usize,
     );
-    let (factor, existing) = (arg(3, 0.6), arg(4, 0.0) as usize);
+    let (factor, existing, stop_gap) = (arg(3, 0.6), arg(4, 0.0) as usize, arg(5, 1e-9));
     let side = 30_000.0;
     let radius = 800.0;
     let mut rng = SplitMix64(2026);
@@ -59,7 +59,11 @@ fn main() {
         locked_out: &[],
     };
     let t = Instant::now();
-    let s = solve_capacitated(&problem, &capacity, &CapacityOptions::default()).expect("a solution");
+    let options = CapacityOptions {
+        stop_gap,
+        ..CapacityOptions::default()
+    };
+    let s = solve_capacitated(&problem, &capacity, &options).expect("a solution");
     let elapsed = t.elapsed();
     println!(
         "p = {p}: objective {:.1}, bound {:.1}, gap {:.3} %, locked-in {:.1}, solve {elapsed:?}",

@@ -224,7 +224,7 @@ fn capacity_part(inst: &Instance, values: &[f64], p: usize, chosen: &mut Vec<usi
 /// met (`+∞` after no iteration). `target` is the objective of a known feasible set;
 /// `evaluate` is called with the new sites (ascending) each subproblem opens and returns their
 /// objective, which raises the target when higher (the Lagrangian heuristic). Stops early when
-/// the bound is within [`STOP_GAP`] of the target, when the projected subgradient vanishes, or
+/// the bound is within `stop_gap` (at least [`STOP_GAP`]) of the target, when the projected subgradient vanishes, or
 /// when `θ` falls below [`MIN_THETA`].
 pub(super) fn lagrangian(
     inst: &Instance,
@@ -232,6 +232,7 @@ pub(super) fn lagrangian(
     p: usize,
     target: f64,
     iterations: usize,
+    stop_gap: f64,
     mut evaluate: impl FnMut(&[usize]) -> f64,
 ) -> f64 {
     let (n, m) = (inst.n(), inst.m());
@@ -296,7 +297,7 @@ pub(super) fn lagrangian(
                 stall = 0;
             }
         }
-        if best - target <= STOP_GAP * best.abs() || norm == 0.0 || theta < MIN_THETA {
+        if best - target <= stop_gap.max(STOP_GAP) * best.abs() || norm == 0.0 || theta < MIN_THETA {
             break;
         }
         let step = theta * (value - target) / norm;
