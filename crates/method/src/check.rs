@@ -594,29 +594,39 @@ impl Method {
 
     /// Exactly one of `p`, `budget`, `[siting.phases]` and `target_share`, each valid.
     fn check_limit(&self, st: &SitingSpec) -> Result<(), MethodError> {
-        let given: Vec<&str> = [
-            st.p.as_ref().map(|_| "p"),
-            st.budget.as_ref().map(|_| "budget"),
-            st.phases.as_ref().map(|_| "[siting.phases]"),
-            st.target_share.as_ref().map(|_| "target_share"),
+        // (name in messages, key, span) of each limit given, in this order.
+        let given: Vec<(&str, &str, std::ops::Range<usize>)> = [
+            st.p.as_ref().map(|v| ("p", "siting.p", v.span())),
+            st.budget.as_ref().map(|v| ("budget", "siting.budget", v.span())),
+            st.phases.as_ref().map(|_| ("[siting.phases]", "siting.phases", 0..0)),
+            st.target_share
+                .as_ref()
+                .map(|v| ("target_share", "siting.target_share", v.span())),
         ]
         .into_iter()
         .flatten()
         .collect();
-        if given.len() != 1 {
-            return Err(self.invalid(
-                st.budget
-                    .as_ref()
-                    .map(|b| b.span())
-                    .or(st.target_share.as_ref().map(|t| t.span()))
-                    .unwrap_or(0..0),
-                "siting.p",
-                if given.is_empty() {
-                    "give the number of new blocks `p`, a `budget`, opening `[siting.phases]` or a coverage `target_share`".to_string()
-                } else {
-                    format!("give one of `p`, `budget`, `[siting.phases]` and `target_share`, not {}", given.join(" and "))
-                },
-            ));
+        match given.as_slice() {
+            [] => {
+                return Err(self.invalid(
+                    0..0,
+                    "siting.p",
+                    "give the number of new blocks `p`, a `budget`, opening `[siting.phases]` or a coverage `target_share`",
+                ));
+            }
+            [_] => {}
+            // The key named is the second one given: the one to remove.
+            [.., (_, key, span)] => {
+                let names: Vec<&str> = given.iter().map(|g| g.0).collect();
+                return Err(self.invalid(
+                    span.clone(),
+                    *key,
+                    format!(
+                        "give one of `p`, `budget`, `[siting.phases]` and `target_share`, not {}",
+                        names.join(" and ")
+                    ),
+                ));
+            }
         }
         if let Some(b) = &st.budget {
             let x = *b.get_ref();
