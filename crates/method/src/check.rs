@@ -598,7 +598,9 @@ impl Method {
         let given: Vec<(&str, &str, std::ops::Range<usize>)> = [
             st.p.as_ref().map(|v| ("p", "siting.p", v.span())),
             st.budget.as_ref().map(|v| ("budget", "siting.budget", v.span())),
-            st.phases.as_ref().map(|_| ("[siting.phases]", "siting.phases", 0..0)),
+            st.phases
+                .as_ref()
+                .map(|_| ("[siting.phases]", "siting.phases", 0..0)),
             st.target_share
                 .as_ref()
                 .map(|v| ("target_share", "siting.target_share", v.span())),

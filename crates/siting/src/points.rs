@@ -74,8 +74,11 @@ pub struct PointSiting {
     pub notes: Vec<String>,
     /// Capacitated siting: each positive (unit, point, assigned demand), sorted by unit then
     /// point, and the demand within reach of the open sites, capacities ignored.
-    pub capacitated: Option<(Vec<(usize, usize, f64)>, f64)>,
+    pub capacitated: Option<(Vec<Served>, f64)>,
 }
+
+/// (unit, point, demand assigned) of a capacitated siting.
+pub type Served = (usize, usize, f64);
 
 impl PointSiting {
     /// Number of units each site reaches, in the order of [`PointSiting::sites`].
