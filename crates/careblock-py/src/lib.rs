@@ -480,7 +480,10 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
                 "capacity".into(),
                 rows.iter().map(|r| r.capacity.map(|c| c.0)).collect::<Vec<_>>(),
             ),
-            Column::new("load".into(), rows.iter().map(|r| r.capacity.map(|c| c.1)).collect::<Vec<_>>()),
+            Column::new(
+                "load".into(),
+                rows.iter().map(|r| r.capacity.map(|c| c.1)).collect::<Vec<_>>(),
+            ),
         ],
     )
     .map_err(|e| polars_error("sites", e))
@@ -513,7 +516,11 @@ fn site<'py>(
         (p, None, None) => PointLimit::Count(p.unwrap_or(20)),
         (None, Some(ph), None) if !ph.is_empty() => PointLimit::Phases(ph),
         (None, Some(_), None) => {
-            return Err(Failure::new(Kind::Method, "phases: give at least one phase, e.g. phases=[5, 5]").into());
+            return Err(Failure::new(
+                Kind::Method,
+                "phases: give at least one phase, e.g. phases=[5, 5]",
+            )
+            .into());
         }
         (None, None, Some(t)) if t > 0.0 && t <= 1.0 => PointLimit::Target(t),
         (None, None, Some(t)) => {
@@ -524,7 +531,11 @@ fn site<'py>(
             .into());
         }
         _ => {
-            return Err(Failure::new(Kind::Method, "give one of p, phases and target_share, not several").into());
+            return Err(Failure::new(
+                Kind::Method,
+                "give one of p, phases and target_share, not several",
+            )
+            .into());
         }
     };
     let costs = costs.map(|(unit, site, cost)| CostTable {
@@ -576,12 +587,18 @@ fn site<'py>(
             if c.len() != n {
                 return Err(Failure::new(
                     Kind::Method,
-                    format!("capacity has {} values for {n} sites (candidates, then existing)", c.len()),
+                    format!(
+                        "capacity has {} values for {n} sites (candidates, then existing)",
+                        c.len()
+                    ),
                 ));
             }
             let id = |j: usize| match j.checked_sub(candidates.len()) {
                 None => format!("candidate {:?}", candidates.ids[j]),
-                Some(k) => format!("existing {:?}", existing.as_ref().expect("an existing block").ids[k]),
+                Some(k) => format!(
+                    "existing {:?}",
+                    existing.as_ref().expect("an existing block").ids[k]
+                ),
             };
             if let Some(j) = c.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
                 return Err(Failure::new(
@@ -686,13 +703,25 @@ fn site<'py>(
                 DataFrame::new(
                     a.len(),
                     vec![
-                        Column::new("unit".into(), a.iter().map(|x| units.ids[x.0].clone()).collect::<Vec<_>>()),
-                        Column::new("site".into(), a.iter().map(|x| s.ids[x.1].clone()).collect::<Vec<_>>()),
+                        Column::new(
+                            "unit".into(),
+                            a.iter().map(|x| units.ids[x.0].clone()).collect::<Vec<_>>(),
+                        ),
+                        Column::new(
+                            "site".into(),
+                            a.iter().map(|x| s.ids[x.1].clone()).collect::<Vec<_>>(),
+                        ),
                         Column::new("assigned".into(), a.iter().map(|x| x.2).collect::<Vec<_>>()),
                         Column::new(
                             "share".into(),
                             a.iter()
-                                .map(|x| if d[x.0] > 0.0 { (x.2 / d[x.0]).min(1.0) } else { 0.0 })
+                                .map(|x| {
+                                    if d[x.0] > 0.0 {
+                                        (x.2 / d[x.0]).min(1.0)
+                                    } else {
+                                        0.0
+                                    }
+                                })
                                 .collect::<Vec<_>>(),
                         ),
                     ],
