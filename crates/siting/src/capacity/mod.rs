@@ -12,14 +12,16 @@
 //!   sites; the network holds only the units the open sites reach, so a flow costs about
 //!   `O(k · pairs of the open sites)` and far less in practice). Every objective reported is such
 //!   a flow.
-//! - **Heuristic**: which sites to open ([`heuristic`]). Greedy on exact gains of candidates
+//! - **Heuristic**: which sites to open ([`heuristic`]). The uncapacitated solution
+//!   ([`crate::solve`]) evaluated by the flow and improved by interchange; greedy on exact gains of candidates
 //!   screened by a lower-bound estimate (`min(C_j, reachable unassigned demand)`), then
 //!   interchange the same way; then the site sets the Lagrangian subproblems pick are each
 //!   evaluated by the flow (the Lagrangian heuristic), and the best of them, improved by
 //!   interchange, replaces the greedy solution when it is better. One greedy or interchange
 //!   step costs one pass over the (candidate, unit) pairs plus
 //!   [`checks`](CapacityOptions::checks) + 1 flows.
-//! - **Bound** ([`bound`]): the Lagrangian relaxation of the unit constraints
+//! - **Bound** ([`bound`]): the uncapacitated solution's bound when every coverage fraction
+//!   is 1 (capacities only take away), and the Lagrangian relaxation of the unit constraints
 //!   `Σ_j z_ij ≤ d_i`, minimised by subgradient (one pass over the pairs per iteration), and
 //!   the trivial bounds (all reachable demand; the locked-in and `p` largest capacities, each
 //!   capped by the demand the site reaches). At the optimal multipliers the Lagrangian bound is
@@ -150,7 +152,36 @@ pub fn solve_capacitated(
         (sites, value) = search.interchange(sites, value);
     }
 
+    // The uncapacitated solution: its sites are a strong start when capacities bind little,
+    // and with whole coverage (every fraction 1) its bound also bounds the capacitated optimum
+    // (capacities only shrink what can be assigned). With partial fractions it does not: a
+    // unit half inside two circles can be served in full here, but counts one half there.
+    let uncapacitated = crate::solve(
+        &Problem {
+            limit: Limit::Count(p),
+            ..*problem
+        },
+        &crate::Options {
+            irreplaceability: false,
+            ..crate::Options::default()
+        },
+    )?;
+    {
+        let mut net = Network::new(inst.n());
+        let v = search.value(&mut net, &uncapacitated.selected);
+        if v > value + heuristic::IMPROVEMENT * value.abs() {
+            (sites, value) = if options.interchange {
+                search.interchange(uncapacitated.selected.clone(), v)
+            } else {
+                (uncapacitated.selected.clone(), v)
+            };
+        }
+    }
+    let whole = (0..m).all(|j| problem.coverage.row(j).iter().all(|&(_, f)| f == 1.0));
     let mut bound = bound::trivial_bound(&inst, capacity, p);
+    if whole {
+        bound = bound.min(uncapacitated.bound);
+    }
     if options.bound_iterations > 0 && bound - value > options.stop_gap * bound.abs() {
         // The Lagrangian heuristic: each distinct set the subproblems open, evaluated once.
         let mut seen: HashMap<Vec<usize>, f64> = HashMap::new();
