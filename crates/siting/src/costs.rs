@@ -227,7 +227,12 @@ mod tests {
     /// copied to tests/fixtures/spopt_sf with their licence.
     #[test]
     fn spopt_san_francisco_network_mclp() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/spopt_sf");
+        // The manifest directory of this run (cargo sets it when it runs the test), not the one
+        // baked in at compile time: a test binary built in another clone of the same sources
+        // is reused as it is.
+        let manifest =
+            std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+        let dir = std::path::Path::new(&manifest).join("../../tests/fixtures/spopt_sf");
         let matrix = std::fs::read_to_string(
             dir.join("SF_network_distance_candidateStore_16_censusTract_205_new.csv"),
         )
