@@ -89,7 +89,7 @@ pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
 pub use error::SitingError;
 pub use phases::{PhasedSolution, solve_phased};
 pub use solve::{coverage_of, solve, solve_with_quotas};
-pub use target::{TargetSolution, solve_target};
+pub use target::{TargetSolution, solve_target, solve_target_or_best};
 
 /// How many new sites may be opened.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,8 +9,9 @@ use careblock_core::polars::prelude::DataFrame;
 
 use crate::plan::PlanError;
 use crate::{
-    CapacityOptions, CostTable, Coverage, Limit, Options, Problem, Solution, TargetSolution,
-    coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased, solve_target,
+    CapacitatedSolution, CapacityOptions, CostTable, Coverage, Limit, Options, Problem, Solution,
+    TargetSolution, coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased,
+    solve_target_or_best,
 };
 
 /// Whether a point is a candidate or an existing block.
@@ -122,8 +123,8 @@ pub enum PointLimitOutcome {
         /// The same total sited at once.
         unphased: Solution,
     },
-    /// The target's outcome (its `solution` moved to [`PointSiting::solution`]; `None` there
-    /// means out of reach, and the plan is then the fewest sites reaching the best share).
+    /// The target's outcome (its `solution` `None`: out of reach, and [`PointSiting::solution`]
+    /// is then the fewest sites reaching the best share).
     Target(TargetSolution),
 }
 
@@ -200,71 +201,25 @@ pub fn site_points(
         locked_out: &[],
     };
     let options = Options::default();
-    if let Some(capacity) = capacity {
-        let PointLimit::Count(p) = limit else {
+    // Capacitated: the solution with its assignment and the demand within reach of its sites.
+    let mut served: Option<(CapacitatedSolution, f64)> = None;
+    let (solution, outcome) = match (limit, capacity) {
+        (PointLimit::Count(p), Some(capacity)) => {
+            let problem = Problem {
+                limit: Limit::Count(*p),
+                ..problem
+            };
+            let c = solve_capacitated(&problem, capacity, &CapacityOptions::default())?;
+            let solution = c.to_solution();
+            served = Some((c, coverage_of(&problem, &solution.selected)));
+            (solution, PointLimitOutcome::Count)
+        }
+        (_, Some(_)) => {
             return Err(PlanError::Infeasible(
                 "capacitated siting takes a number of new sites p, not phases or a target (not available yet)".into(),
             ));
-        };
-        let problem = Problem {
-            limit: Limit::Count(*p),
-            ..problem
-        };
-        let c = solve_capacitated(&problem, capacity, &CapacityOptions::default())?;
-        let open: Vec<usize> = (n_new..n_all).chain(c.selected.iter().copied()).collect();
-        let mut unit_site: Vec<Option<(usize, f64)>> = vec![None; units.len()];
-        for &(u, j, z) in &c.assignments {
-            if unit_site[u].is_none_or(|(_, best)| z > best) {
-                unit_site[u] = Some((j, z));
-            }
         }
-        let within_reach = coverage_of(&problem, &c.selected);
-        let solution = Solution {
-            selected: c.selected.clone(),
-            marginal_gain: c.marginal_gain.clone(),
-            cumulative: c.cumulative.clone(),
-            locked_in_coverage: c.locked_in_assigned + 0.0,
-            objective: c.objective,
-            bound: c.bound,
-            gap: c.gap,
-            optimal: c.optimal,
-            irreplaceability: Vec::new(),
-            unit_coverage: c.unit_assigned.clone(),
-            unit_site: unit_site.iter().map(|s| s.map(|x| x.0)).collect(),
-        };
-        let mut sites = Vec::new();
-        for (k, &j) in open.iter().enumerate() {
-            let rank = (j < n_new).then(|| (k - (n_all - n_new)) as u32 + 1);
-            let r = rank.map(|r| r as usize - 1);
-            sites.push(PointSite {
-                point: j,
-                status: if j < n_new {
-                    PointStatus::Proposed
-                } else {
-                    PointStatus::Existing
-                },
-                rank,
-                gain: r.map(|r| solution.marginal_gain[r]),
-                cumulative: r.map(|r| solution.cumulative[r]),
-                irreplace: None,
-                phase: None,
-                capacity: Some((capacity[j], c.load[k])),
-            });
-        }
-        return Ok(PointSiting {
-            ids,
-            candidates: n_new,
-            sites,
-            coverage,
-            solution,
-            total_demand: demand.iter().sum(),
-            outcome: PointLimitOutcome::Count,
-            notes,
-            capacitated: Some((c.assignments, within_reach)),
-        });
-    }
-    let (solution, outcome) = match limit {
-        PointLimit::Count(p) => (
+        (PointLimit::Count(p), None) => (
             solve(
                 &Problem {
                     limit: Limit::Count(*p),
@@ -274,7 +229,7 @@ pub fn site_points(
             )?,
             PointLimitOutcome::Count,
         ),
-        PointLimit::Phases(blocks) => {
+        (PointLimit::Phases(blocks), None) => {
             let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
             let r = solve_phased(&problem, &limits, &options)?;
             let objectives = r.phases.iter().map(|x| x.objective).collect();
@@ -287,20 +242,20 @@ pub fn site_points(
                 },
             )
         }
-        PointLimit::Target(share) => {
-            let mut t = solve_target(&problem, *share, &options)?;
-            let solution = match t.solution.take() {
-                Some(s) => s,
-                None => solve_target(&problem, (t.best_possible / t.total_demand).min(1.0), &options)?
-                    .solution
-                    .expect("the best possible share is reachable"),
-            };
+        (PointLimit::Target(share), None) => {
+            let (t, solution) = solve_target_or_best(&problem, *share, &options)?;
             (solution, PointLimitOutcome::Target(t))
         }
     };
     let phase_of = match &outcome {
         PointLimitOutcome::Phases { phase_of, .. } => phase_of.clone(),
         _ => Vec::new(),
+    };
+    // The capacity and load of the `k`-th open site (existing blocks, then by rank).
+    let load = |k: usize, j: usize| {
+        served
+            .as_ref()
+            .map(|(c, _)| (capacity.map_or(0.0, |cap| cap[j]), c.load[k]))
     };
     let mut sites: Vec<PointSite> = (n_new..n_all)
         .map(|point| PointSite {
@@ -311,7 +266,7 @@ pub fn site_points(
             cumulative: None,
             irreplace: None,
             phase: None,
-            capacity: None,
+            capacity: load(point - n_new, point),
         })
         .collect();
     for (k, &j) in solution.selected.iter().enumerate() {
@@ -323,7 +278,7 @@ pub fn site_points(
             cumulative: Some(solution.cumulative[k]),
             irreplace: solution.irreplaceability.get(k).copied(),
             phase: phase_of.get(k).map(|&p| p as u32 + 1),
-            capacity: None,
+            capacity: load(n_all - n_new + k, j),
         });
     }
     Ok(PointSiting {
@@ -335,7 +290,7 @@ pub fn site_points(
         total_demand: demand.iter().sum(),
         outcome,
         notes,
-        capacitated: None,
+        capacitated: served.map(|(c, within)| (c.assignments, within)),
     })
 }
 

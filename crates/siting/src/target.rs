@@ -45,6 +45,27 @@ impl TargetSolution {
     }
 }
 
+/// [`solve_target`], and the plan to carry out: its solution when the goal is reachable, else
+/// the fewest sites reaching the best possible share (one more [`solve_target`]). The target's
+/// own `solution` is left in place, so [`TargetSolution::reached`] still tells the two apart.
+///
+/// # Errors
+/// Those of [`solve_target`].
+pub fn solve_target_or_best(
+    problem: &Problem<'_>,
+    share: f64,
+    options: &Options,
+) -> Result<(TargetSolution, Solution), SitingError> {
+    let t = solve_target(problem, share, options)?;
+    let plan = match &t.solution {
+        Some(s) => s.clone(),
+        None => solve_target(problem, (t.best_possible / t.total_demand).min(1.0), options)?
+            .solution
+            .expect("the best possible share is reachable"),
+    };
+    Ok((t, plan))
+}
+
 /// The options of a bound-only run: the greedy and the Lagrangian bound.
 fn bound_only(options: &Options) -> Options {
     Options {

@@ -42,7 +42,7 @@ mod tests;
 use std::collections::HashMap;
 
 use super::instance::{Instance, check_len};
-use super::{Limit, Problem, SitingError};
+use super::{Limit, Problem, SitingError, Solution};
 use flow::Network;
 use heuristic::Search;
 
@@ -111,6 +111,35 @@ pub struct CapacitatedSolution {
     pub load: Vec<f64>,
     /// Share of each unit's demand that is assigned (`Σ_j z_ij / d_i`, 0 when `d_i = 0`).
     pub unit_assigned: Vec<f64>,
+}
+
+impl CapacitatedSolution {
+    /// The solution as the uncapacitated solver gives it, for what reads a [`Solution`]: the
+    /// unit coverage is the assigned share, each unit's site the one serving most of it (ties to
+    /// the lowest index), and irreplaceability is empty (not computed: each would need `p` more
+    /// solves).
+    pub fn to_solution(&self) -> Solution {
+        let mut unit_site: Vec<Option<(usize, f64)>> = vec![None; self.unit_assigned.len()];
+        for &(u, j, z) in &self.assignments {
+            if unit_site[u].is_none_or(|(_, best)| z > best) {
+                unit_site[u] = Some((j, z));
+            }
+        }
+        Solution {
+            selected: self.selected.clone(),
+            marginal_gain: self.marginal_gain.clone(),
+            cumulative: self.cumulative.clone(),
+            // `+ 0.0` turns a -0 from the flow into 0.
+            locked_in_coverage: self.locked_in_assigned + 0.0,
+            objective: self.objective,
+            bound: self.bound,
+            gap: self.gap,
+            optimal: self.optimal,
+            irreplaceability: Vec::new(),
+            unit_coverage: self.unit_assigned.clone(),
+            unit_site: unit_site.into_iter().map(|s| s.map(|x| x.0)).collect(),
+        }
+    }
 }
 
 /// Solves the capacitated maximal covering problem: `problem` as for [`solve`](crate::solve)

@@ -10,7 +10,7 @@ use super::types::{Optimum, PhaseOutcome, PhasesOutcome, PlanError, TargetOutcom
 use super::units::Units;
 use crate::{
     CapacitatedSolution, CapacityOptions, Coverage, Limit, Options, Problem, QuotaSolution, Quotas,
-    SitingError, Solution, coverage_of, solve, solve_capacitated, solve_phased, solve_target,
+    SitingError, Solution, coverage_of, solve, solve_capacitated, solve_phased, solve_target_or_best,
     solve_with_quotas,
 };
 
@@ -119,28 +119,7 @@ pub(super) fn solve_blocks(
             .filter(|&j| locked_in[j])
             .chain(c.selected.iter().copied())
             .collect();
-        // The unit's site is the one serving most of it, ties to the lowest index.
-        let mut unit_site: Vec<Option<(usize, f64)>> = vec![None; units.len()];
-        for &(u, j, z) in &c.assignments {
-            if unit_site[u].is_none_or(|(_, best)| z > best) {
-                unit_site[u] = Some((j, z));
-            }
-        }
-        blocks.sol = Solution {
-            selected: c.selected.clone(),
-            marginal_gain: c.marginal_gain.clone(),
-            cumulative: c.cumulative.clone(),
-            // `+ 0.0` turns a -0 from the flow into 0.
-            locked_in_coverage: c.locked_in_assigned + 0.0,
-            objective: c.objective,
-            bound: c.bound,
-            gap: c.gap,
-            optimal: c.optimal,
-            // Not computed for capacitated siting (each would need p more solves).
-            irreplaceability: Vec::new(),
-            unit_coverage: c.unit_assigned.clone(),
-            unit_site: unit_site.iter().map(|s| s.map(|x| x.0)).collect(),
-        };
+        blocks.sol = c.to_solution();
         blocks.capacitated = Some(Capacitated {
             within_reach: coverage_of(&problem, &c.selected),
             solution: c,
@@ -194,18 +173,9 @@ pub(super) fn solve_blocks(
         return Ok(blocks);
     }
     if let Some(share) = &st.target_share {
-        let t = solve_target(&problem, *share.get_ref(), options)?;
-        let (sol, reached) = match t.solution {
-            Some(s) => (s, true),
-            // Out of reach: the fewest blocks reaching the best possible share.
-            None => {
-                let best = solve_target(&problem, (t.best_possible / t.total_demand).min(1.0), options)?;
-                (
-                    best.solution.expect("the best possible share is reachable"),
-                    false,
-                )
-            }
-        };
+        // Out of reach, the plan is the fewest blocks reaching the best possible share.
+        let (t, sol) = solve_target_or_best(&problem, *share.get_ref(), options)?;
+        let reached = t.reached();
         blocks.target = Some(TargetOutcome {
             share: t.share,
             goal: t.goal,
