@@ -43,6 +43,60 @@ pub fn fresh_dir(group: &str, name: &str) -> PathBuf {
     dir
 }
 
+/// A small method on the bundled Los Lagos zones (one indicator, no Monte Carlo) followed by
+/// `siting` (the `[siting]` section and whatever else the case needs).
+pub fn los_lagos_method(siting: &str) -> String {
+    format!(
+        r#"crs = 32718
+[units]
+path = "{units}"
+id = "geocodigo"
+population = "pob_total"
+
+[[indicators]]
+name = "share_0_5"
+dimension = "care_demand"
+kind = "share"
+numerator = "pob_0a5"
+denominator = "pob_total"
+
+[uncertainty]
+draws = 0
+
+{siting}"#,
+        units = chile("zonas_censales_2017_los_lagos.geojson"),
+    )
+}
+
+/// What `careblock run` did: exit code, stdout, stderr, and the `--out` folder.
+pub type RunOutcome = (Option<i32>, String, String, PathBuf);
+
+/// Runs `careblock run DIR/method.toml --out DIR/out`.
+pub fn run_method_in(dir: &Path) -> RunOutcome {
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
+        .arg("run")
+        .arg(dir.join("method.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+        out,
+    )
+}
+
+/// Writes `text` as `method.toml` in the fresh folder [`fresh_dir`]`(group, name)` and runs it
+/// with [`run_method_in`].
+pub fn run_method(group: &str, name: &str, text: &str) -> RunOutcome {
+    let dir = fresh_dir(group, name);
+    std::fs::write(dir.join("method.toml"), text).unwrap();
+    run_method_in(&dir)
+}
+
 /// Whether ogrinfo (gdal-bin) can be run. Without it the GDAL checks print a line and are
 /// skipped, unless `CI` is set: then this panics.
 pub fn have_ogrinfo() -> bool {

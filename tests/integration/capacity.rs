@@ -2,8 +2,7 @@
 //! assignment checked independently (loads, capacities, reach, each sector's demand), and the
 //! CLI's outputs and one-line errors on the Los Lagos zones with a grid of candidates.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use careblock_index::assess;
 use careblock_io::read_method;
@@ -91,53 +90,13 @@ fn bogota_blocks_with_capacities() {
 
 /// The Los Lagos zones with a grid of candidates and the given `[siting]` extra lines.
 fn grid_method(extra: &str) -> String {
-    format!(
-        r#"crs = 32718
-[units]
-path = "{units}"
-id = "geocodigo"
-population = "pob_total"
-
-[[indicators]]
-name = "share_0_5"
-dimension = "care_demand"
-kind = "share"
-numerator = "pob_0a5"
-denominator = "pob_total"
-
-[uncertainty]
-draws = 0
-
-[siting]
-radius = 1000
-demand = "pob_65ymas"
-{extra}
-[siting.grid]
-spacing = 1000
-"#,
-        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
-    )
+    common::los_lagos_method(&format!(
+        "[siting]\nradius = 1000\ndemand = \"pob_65ymas\"\n{extra}\n[siting.grid]\nspacing = 1000\n"
+    ))
 }
 
-fn run(name: &str, text: &str) -> (Option<i32>, String, String, PathBuf) {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capacity").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("method.toml"), text).unwrap();
-    let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .arg("run")
-        .arg(dir.join("method.toml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-        out,
-    )
+fn run(name: &str, text: &str) -> common::RunOutcome {
+    common::run_method("capacity", name, text)
 }
 
 #[test]
@@ -200,10 +159,8 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
 }
 
 /// A candidate layer of its own, with a `places` column, on the Los Lagos zones.
-fn column_case(name: &str, places: [&str; 2], column: &str) -> (Option<i32>, String, String, PathBuf) {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capacity").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn column_case(name: &str, places: [&str; 2], column: &str) -> common::RunOutcome {
+    let dir = common::fresh_dir("capacity", name);
     std::fs::write(
         dir.join("sites.geojson"),
         format!(
@@ -214,33 +171,11 @@ fn column_case(name: &str, places: [&str; 2], column: &str) -> (Option<i32>, Str
         ),
     )
     .unwrap();
-    let method = grid_method("p = 1\n")
-        .replace("[siting.grid]\nspacing = 1000\n", "")
-        .replace(
-            "p = 1\n",
-            &format!(
-                "p = 1\n[[siting.candidates]]\nname = \"centre\"\npath = \"sites.geojson\"\nid = \"id\"\ncapacity = \"{column}\"\n"
-            ),
-        );
+    let method = common::los_lagos_method(&format!(
+        "[siting]\nradius = 1000\ndemand = \"pob_65ymas\"\np = 1\n[[siting.candidates]]\nname = \"centre\"\npath = \"sites.geojson\"\nid = \"id\"\ncapacity = \"{column}\"\n"
+    ));
     std::fs::write(dir.join("method.toml"), method).unwrap();
-    run_in(&dir)
-}
-
-fn run_in(dir: &Path) -> (Option<i32>, String, String, PathBuf) {
-    let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .arg("run")
-        .arg(dir.join("method.toml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-        out,
-    )
+    common::run_method_in(&dir)
 }
 
 #[test]

@@ -3,8 +3,7 @@
 //! Bogotá preset; and bad tables are one-line errors naming the file, row and column.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use careblock_core::join::points::centroids;
 use careblock_index::assess;
@@ -14,15 +13,6 @@ use careblock_pipeline::{LoadOptions, load_inputs};
 use careblock_siting::plan::{SiteStatus, plan};
 use geo::{Distance, Euclidean};
 use toml::Spanned;
-
-fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cost_table")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 #[test]
 fn a_table_of_straight_line_distances_sites_like_the_radius() {
@@ -70,7 +60,7 @@ fn a_table_of_straight_line_distances_sites_like_the_radius() {
         }
     }
     assert!(rows > 5_000, "{rows}");
-    let out = dir("bogota");
+    let out = crate::common::fresh_dir("cost_table", "bogota");
     let table = out.join("od.csv");
     std::fs::write(&table, csv).unwrap();
     let st = method.spec.siting.as_mut().unwrap();
@@ -106,9 +96,9 @@ fn a_table_of_straight_line_distances_sites_like_the_radius() {
     }
 }
 
-/// A method on the Los Lagos zones with a candidate layer of its own and a cost table.
-fn write_case(name: &str, table: &str) -> (PathBuf, PathBuf) {
-    let d = dir(name);
+/// A method on the Los Lagos zones with a candidate layer of its own and a cost table, run.
+fn run_case(name: &str, table: &str) -> crate::common::RunOutcome {
+    let d = crate::common::fresh_dir("cost_table", name);
     std::fs::write(
         d.join("sites.geojson"),
         r#"{"type":"FeatureCollection","features":[
@@ -117,51 +107,19 @@ fn write_case(name: &str, table: &str) -> (PathBuf, PathBuf) {
     )
     .unwrap();
     std::fs::write(d.join("od.csv"), table).unwrap();
-    let method = format!(
-        r#"crs = 32718
-[units]
-path = "{units}"
-id = "geocodigo"
-population = "pob_total"
-
-[[indicators]]
-name = "share_0_5"
-dimension = "care_demand"
-kind = "share"
-numerator = "pob_0a5"
-denominator = "pob_total"
-
-[uncertainty]
-draws = 0
-
-[siting]
+    let method = crate::common::los_lagos_method(
+        r#"[siting]
 radius = 15
 p = 1
-costs = {{ path = "od.csv", unit = "zone", site = "site", cost = "minutes" }}
+costs = { path = "od.csv", unit = "zone", site = "site", cost = "minutes" }
 [[siting.candidates]]
 name = "site"
 path = "sites.geojson"
 id = "id"
 "#,
-        units = crate::common::chile("zonas_censales_2017_los_lagos.geojson"),
     );
     std::fs::write(d.join("method.toml"), method).unwrap();
-    (d.join("method.toml"), d.join("out"))
-}
-
-fn run(method: &Path, out: &Path) -> (Option<i32>, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .arg("run")
-        .arg(method)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    crate::common::run_method_in(&d)
 }
 
 #[test]
@@ -178,8 +136,7 @@ fn the_cli_sites_from_a_table_and_refuses_bad_ones() {
     let (z0, z1, z2) = (&units.ids[0], &units.ids[1], &units.ids[2]);
     let good =
         format!("zone,site,minutes\n{z0},A,10\n{z1},A,20\n{z1},B,5\n{z2},B,14.5\n{z2},C,1\nnot-a-zone,A,3\n");
-    let (method, out) = write_case("good", &good);
-    let (code, stdout, err) = run(&method, &out);
+    let (code, stdout, err, out) = run_case("good", &good);
     assert_eq!(code, Some(0), "{err}");
     assert!(stdout.contains("coverage from the cost table"), "{stdout}");
     assert!(
@@ -223,8 +180,7 @@ fn the_cli_sites_from_a_table_and_refuses_bad_ones() {
         ),
         ("no_column", format!("zone,place,minutes\n{z0},A,10\n"), "site"),
     ] {
-        let (method, out) = write_case(name, &table);
-        let (code, _, err) = run(&method, &out);
+        let (code, _, err, out) = run_case(name, &table);
         assert_eq!(code, Some(2), "{name}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
         assert!(err.contains("od.csv") && err.contains(expect), "{name}: {err}");

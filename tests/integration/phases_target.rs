@@ -114,54 +114,13 @@ fn bogota_blocks_for_61_percent_of_the_population() {
 
 /// A method on the Los Lagos zones with a grid of candidates and `limit` as its siting limit.
 fn grid_method(limit: &str) -> String {
-    format!(
-        r#"crs = 32718
-[units]
-path = "{units}"
-id = "geocodigo"
-population = "pob_total"
-
-[[indicators]]
-name = "share_0_5"
-dimension = "care_demand"
-kind = "share"
-numerator = "pob_0a5"
-denominator = "pob_total"
-
-[uncertainty]
-draws = 0
-
-[siting]
-radius = 800
-{limit}
-[siting.grid]
-spacing = 1000
-"#,
-        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
-    )
+    common::los_lagos_method(&format!(
+        "[siting]\nradius = 800\n{limit}\n[siting.grid]\nspacing = 1000\n"
+    ))
 }
 
-fn run(name: &str, text: &str) -> (Option<i32>, String, String, PathBuf) {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("phases_target")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("method.toml"), text).unwrap();
-    let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .arg("run")
-        .arg(dir.join("method.toml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-        out,
-    )
+fn run(name: &str, text: &str) -> common::RunOutcome {
+    common::run_method("phases_target", name, text)
 }
 
 fn run_json(out: &Path) -> serde_json::Value {
