@@ -91,15 +91,50 @@ fn knapsack_select(items: &mut [(f64, f64)], room: f64) -> f64 {
     value
 }
 
+/// The (candidate, unit) pairs as the subgradient reads them, built once: per candidate, its
+/// units and their amounts `a_ij = d_i·f_ij`, in row order, in flat arrays (one pass reads a
+/// unit number and an amount per pair, not the demand of a unit met at random).
+struct Pairs {
+    offsets: Vec<usize>,
+    units: Vec<u32>,
+    amounts: Vec<f64>,
+}
+
+impl Pairs {
+    fn new(inst: &Instance) -> Pairs {
+        let mut offsets = Vec::with_capacity(inst.m() + 1);
+        offsets.push(0);
+        let (mut units, mut amounts) = (Vec::new(), Vec::new());
+        for j in 0..inst.m() {
+            for &(i, f) in inst.rows.row(j) {
+                units.push(i);
+                amounts.push(inst.demand[i as usize] * f);
+            }
+            offsets.push(units.len());
+        }
+        Pairs {
+            offsets,
+            units,
+            amounts,
+        }
+    }
+
+    /// The units of candidate `j` and their amounts.
+    fn row(&self, j: usize) -> (&[u32], &[f64]) {
+        let r = self.offsets[j]..self.offsets[j + 1];
+        (&self.units[r.clone()], &self.amounts[r])
+    }
+}
+
 /// `V_j(μ)` for site `j` with weights `w = 1 − μ`: one pass over the row gathers the units of
 /// positive weight into `buffer`, the quickselect runs only when they do not all fit.
-fn site_value(inst: &Instance, j: usize, capacity: f64, w: &[f64], buffer: &mut Vec<(f64, f64)>) -> f64 {
+fn site_value(pairs: &Pairs, j: usize, capacity: f64, w: &[f64], buffer: &mut Vec<(f64, f64)>) -> f64 {
     let (mut total, mut value) = (0.0, 0.0);
     buffer.clear();
-    for &(i, f) in inst.rows.row(j) {
+    let (units, amounts) = pairs.row(j);
+    for (&i, &a) in units.iter().zip(amounts) {
         let wi = w[i as usize];
         if wi > 0.0 {
-            let a = inst.demand[i as usize] * f;
             total += a;
             value += wi * a;
             buffer.push((wi, a));
@@ -122,6 +157,7 @@ const BATCH: usize = if cfg!(test) { 2 } else { 32 };
 /// small to be picked). 0 for the others.
 fn site_values(
     inst: &Instance,
+    pairs: &Pairs,
     capacity: &[f64],
     p: usize,
     w: &[f64],
@@ -133,7 +169,9 @@ fn site_values(
         sites
             .par_iter()
             .with_min_len(4)
-            .map_init(Vec::new, |buffer, &j| site_value(inst, j, capacity[j], w, buffer))
+            .map_init(Vec::new, |buffer, &j| {
+                site_value(pairs, j, capacity[j], w, buffer)
+            })
             .collect()
     };
     values.copy_from_slice(at_zero);
@@ -162,29 +200,31 @@ fn site_values(
     }
 }
 
-/// Adds the knapsack solution `z*` of site `j` to `assigned`: units by decreasing weight, ties
-/// to the lowest unit, while the weight is positive and there is room.
-fn add_site_flow(
-    inst: &Instance,
+/// The knapsack solution `z*` of site `j` into `flow` as `(unit, z)`: units by decreasing
+/// weight, ties to the lowest unit, while the weight is positive and there is room.
+fn site_flow(
+    pairs: &Pairs,
     j: usize,
     capacity: f64,
     w: &[f64],
     order: &mut Vec<(f64, u32, f64)>,
-    assigned: &mut [f64],
+    flow: &mut Vec<(u32, f64)>,
 ) {
+    let (units, amounts) = pairs.row(j);
     order.clear();
-    order.extend(inst.rows.row(j).iter().filter_map(|&(i, f)| {
+    order.extend(units.iter().zip(amounts).filter_map(|(&i, &a)| {
         let wi = w[i as usize];
-        (wi > 0.0).then(|| (wi, i, inst.demand[i as usize] * f))
+        (wi > 0.0).then_some((wi, i, a))
     }));
     order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    flow.clear();
     let mut room = capacity;
     for &(_, i, a) in order.iter() {
         if room <= 0.0 {
             break;
         }
         let z = a.min(room);
-        assigned[i as usize] += z;
+        flow.push((i, z));
         room -= z;
     }
 }
@@ -198,9 +238,10 @@ pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], p: usize) -> f64 
         inst.demand[i] * f.min(1.0)
     });
     let ones = vec![1.0; inst.n()];
+    let pairs = Pairs::new(inst);
     let mut buffer = Vec::new();
     let values: Vec<f64> = (0..inst.m())
-        .map(|j| site_value(inst, j, capacity[j], &ones, &mut buffer))
+        .map(|j| site_value(&pairs, j, capacity[j], &ones, &mut buffer))
         .collect();
     reach.min(capacity_part(inst, &values, p, &mut Vec::new()))
 }
@@ -248,7 +289,8 @@ pub(super) fn lagrangian(
     let mut w = vec![1.0_f64; n];
     let mut assigned = vec![0.0_f64; n];
     let mut values = vec![0.0_f64; m];
-    let (mut chosen, mut order) = (Vec::new(), Vec::new());
+    let mut chosen = Vec::new();
+    let pairs = Pairs::new(inst);
     // V_j(0), an upper bound of every V_j(μ) (weights are at most 1), and the allowed sites
     // in decreasing order of it.
     let ones = vec![1.0; n];
@@ -257,7 +299,7 @@ pub(super) fn lagrangian(
         .with_min_len(CANDIDATES_PER_TASK / 4)
         .map_init(Vec::new, |buffer, j| {
             if usable[j] {
-                site_value(inst, j, capacity[j], &ones, buffer)
+                site_value(&pairs, j, capacity[j], &ones, buffer)
             } else {
                 0.0
             }
@@ -266,13 +308,23 @@ pub(super) fn lagrangian(
     let mut ranked: Vec<usize> = (0..m).filter(|&j| inst.allowed[j]).collect();
     ranked.sort_unstable_by(|&a, &b| at_zero[b].total_cmp(&at_zero[a]).then(a.cmp(&b)));
     let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, THETA, 0);
+    let mut flows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); inst.fixed.len() + p];
     for _ in 0..iterations {
-        site_values(inst, capacity, p, &w, &at_zero, &ranked, &mut values);
+        site_values(inst, &pairs, capacity, p, &w, &at_zero, &ranked, &mut values);
         let sites = capacity_part(inst, &values, p, &mut chosen);
         let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
+        // The open sites' knapsacks in parallel, added to `assigned` in site order.
+        let open: Vec<usize> = inst.fixed.iter().chain(chosen.iter()).copied().collect();
+        open.par_iter()
+            .zip(flows.par_iter_mut())
+            .for_each_init(Vec::new, |order, (&j, flow)| {
+                site_flow(&pairs, j, capacity[j], &w, order, flow)
+            });
         assigned.fill(0.0);
-        for &j in inst.fixed.iter().chain(chosen.iter()) {
-            add_site_flow(inst, j, capacity[j], &w, &mut order, &mut assigned);
+        for flow in &flows[..open.len()] {
+            for &(i, z) in flow {
+                assigned[i as usize] += z;
+            }
         }
         let component = |i: usize| {
             let g = demand[i] - assigned[i];
@@ -301,14 +353,17 @@ pub(super) fn lagrangian(
             break;
         }
         let step = theta * (value - target) / norm;
-        let steps: Vec<f64> = (0..n).map(|i| step * component(i)).collect();
         mu.par_iter_mut()
             .zip(w.par_iter_mut())
-            .zip(steps.par_iter())
+            .zip(assigned.par_iter())
+            .zip(demand.par_iter())
             .with_min_len(CHUNK)
-            .for_each(|((mi, wi), s)| {
-                *mi = (*mi - s).clamp(0.0, 1.0);
-                *wi = 1.0 - *mi;
+            .for_each(|(((mi, wi), &a), &d)| {
+                let g = d - a;
+                if !((*mi <= 0.0 && g > 0.0) || (*mi >= 1.0 && g < 0.0)) {
+                    *mi = (*mi - step * g).clamp(0.0, 1.0);
+                    *wi = 1.0 - *mi;
+                }
             });
     }
     best
