@@ -136,8 +136,29 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
             .all(|s| s["load"].as_f64().unwrap() <= 150.0 + 1e-9)
     );
 
+    // A gap to stop at: the bound stops being tightened once within it, and says so.
+    let (code, _, err, out) = run(
+        "gap",
+        &grid_method("p = 8\ncapacity = 150\ncapacity_gap = 0.05\n"),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(j["siting"]["capacity"]["gap_asked"], 0.05);
+    assert!(j["gap"].as_f64().unwrap() <= 0.05, "{}", j["gap"]);
+
     for (name, extra, expect) in [
         ("zero", "p = 2\ncapacity = 0\n", "siting.capacity"),
+        (
+            "gap_above_one",
+            "p = 2\ncapacity = 50\ncapacity_gap = 1.5\n",
+            "siting.capacity_gap",
+        ),
+        (
+            "gap_uncapacitated",
+            "p = 2\ncapacity_gap = 0.01\n",
+            "capacitated siting only",
+        ),
         ("negative", "p = 2\ncapacity = -5\n", "siting.capacity"),
         (
             "with_phases",

@@ -34,7 +34,7 @@ use careblock_pipeline::results::{
 };
 use careblock_pipeline::{self as pipeline, LoadOptions, PipelineError};
 use careblock_siting::CostTable;
-use careblock_siting::points::{PointLimit, PointLimitOutcome, PointSiting, site_points};
+use careblock_siting::points::{PointCapacity, PointLimit, PointLimitOutcome, PointSiting, site_points};
 use geo::{Geometry, Point};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -493,7 +493,7 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
 /// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
 /// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
 #[pyfunction]
-#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None, capacity=None))]
+#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None, capacity=None, capacity_gap=None))]
 #[allow(clippy::too_many_arguments)]
 fn site<'py>(
     py: Python<'py>,
@@ -511,6 +511,7 @@ fn site<'py>(
     target_share: Option<f64>,
     costs: Option<(Vec<String>, Vec<String>, Vec<f64>)>,
     capacity: Option<Vec<f64>>,
+    capacity_gap: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let limit = match (p, phases, target_share) {
         (p, None, None) => PointLimit::Count(p.unwrap_or(20)),
@@ -607,6 +608,20 @@ fn site<'py>(
                 ));
             }
         }
+        if let Some(g) = capacity_gap {
+            if capacity.is_none() {
+                return Err(Failure::new(
+                    Kind::Method,
+                    "capacity_gap applies to capacitated siting only: give a capacity",
+                ));
+            }
+            if !(g.is_finite() && (0.0..1.0).contains(&g)) {
+                return Err(Failure::new(
+                    Kind::Method,
+                    format!("capacity_gap must be a share in [0, 1) (0.01 for 1 %), found {g}"),
+                ));
+            }
+        }
         let s = site_points(
             &units,
             &d,
@@ -616,7 +631,10 @@ fn site<'py>(
             &limit,
             reach,
             costs.as_ref(),
-            capacity.as_deref(),
+            capacity.as_deref().map(|per_site| PointCapacity {
+                per_site,
+                gap: capacity_gap,
+            }),
         )?;
         notes.extend(s.notes.iter().cloned());
         let sites = sites_frame(&s)?;
@@ -694,6 +712,7 @@ fn site<'py>(
                     "capacity_of_open_sites": caps.iter().map(|c| c.0).sum::<f64>(),
                     "assigned": s.solution.objective,
                     "within_reach_of_open_sites": within,
+                    "gap_asked": capacity_gap,
                 }),
             );
         }

@@ -171,6 +171,22 @@ def test_capacitated_siting_matches_an_exact_mip(sf, capacity):
     assert r.report["capacity"]["within_reach_of_open_sites"] >= r.report["objective"]
 
 
+def test_a_gap_to_stop_at(sf):
+    units, sites, matrix = sf
+    kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
+              costs_columns=("DestinationName", "name", "distance"))
+    r = careblock.site(units, sites, p=4, capacity=20_000.0, capacity_gap=0.05, **kw)
+    assert r.report["capacity"]["gap_asked"] == 0.05
+    assert r.report["gap"] <= 0.05
+    exact = _exact_capacitated(units, matrix, 5000, 4, 20_000.0)
+    assert r.report["objective"] <= exact * (1 + 1e-9)
+    assert r.report["bound"] >= exact * (1 - 1e-9)
+    with pytest.raises(careblock.MethodError, match="capacity_gap must be a share"):
+        careblock.site(units, sites, p=4, capacity=20_000.0, capacity_gap=1.0, **kw)
+    with pytest.raises(careblock.MethodError, match="capacitated siting only"):
+        careblock.site(units, sites, p=4, capacity_gap=0.01, **kw)
+
+
 def test_bad_capacities(sf):
     units, sites, matrix = sf
     kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,

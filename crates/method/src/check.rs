@@ -471,6 +471,23 @@ impl Method {
         if st.capacitated() {
             self.check_capacity(st)?;
         }
+        if let Some(g) = &st.capacity_gap {
+            let x = *g.get_ref();
+            if !st.capacitated() {
+                return Err(self.invalid(
+                    g.span(),
+                    "siting.capacity_gap",
+                    "applies to capacitated siting only: give a `capacity`",
+                ));
+            }
+            if !(x.is_finite() && (0.0..1.0).contains(&x)) {
+                return Err(self.invalid(
+                    g.span(),
+                    "siting.capacity_gap",
+                    format!("must be a share in [0, 1) (0.01 for 1 %), found {x}"),
+                ));
+            }
+        }
         if let Some(c) = &st.costs {
             let refuse = |why: &str| Err(self.invalid(c.path.span(), "siting.costs", why));
             if c.path.get_ref().trim().is_empty() {

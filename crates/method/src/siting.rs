@@ -156,6 +156,10 @@ pub struct SitingSpec {
     /// Capacitated siting: the capacity of every site (persons of demand) that its layer does
     /// not set with its own `capacity`.
     pub capacity: Option<Spanned<f64>>,
+    /// Capacitated siting: stop tightening the certified bound once the gap between the bound
+    /// and the demand assigned is at most this share (in [0, 1); e.g. 0.01). Default: as tight
+    /// as the bound gets.
+    pub capacity_gap: Option<Spanned<f64>>,
     /// A travel-cost table that replaces the radius rule: a unit is covered by a site when the
     /// table's cost is at most `radius`, in the table's unit (metres, minutes, ...).
     pub costs: Option<CostsSpec>,

@@ -668,6 +668,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
                 "assigned_by_existing_blocks": c.assigned_before,
                 "within_reach_of_open_blocks": c.within_reach,
                 "assigned_share_of_demand": if p.blocks.total_demand > 0.0 { c.assigned / p.blocks.total_demand } else { 0.0 },
+                "gap_asked": c.gap_asked,
                 "note": "objective, bound and gap are in assigned demand; the bound is the LP relaxation's (Lagrangian on the units' demand constraints); irreplaceability is not computed for capacitated siting",
                 "sites": p.sites.iter().filter_map(|s| s.capacity.map(|(cap, load)| json!({"id": s.id, "status": s.status.as_str(), "capacity": cap, "load": load, "utilisation": if cap > 0.0 { load / cap } else { 0.0 }}))).collect::<Vec<_>>(),
             }),

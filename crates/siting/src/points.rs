@@ -128,13 +128,25 @@ pub enum PointLimitOutcome {
     Target(TargetSolution),
 }
 
+/// Capacitated point siting: the capacity of each point (the candidates, then the existing
+/// blocks) in persons of demand, and the gap at which the certified bound stops being
+/// tightened (`None`: as tight as it gets; see [`CapacityOptions::stop_gap`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PointCapacity<'a> {
+    /// One capacity per point.
+    pub per_site: &'a [f64],
+    /// Relative gap in `[0, 1)`, or `None`.
+    pub gap: Option<f64>,
+}
+
 /// Picks new sites among `candidates` that cover the most of `demand` (one value per unit,
 /// non-negative) within `radius`, `existing` points locked in: `limit` of them, phase by phase,
 /// or the fewest reaching a share. Reach is `reach` in metres, or with `costs` a unit–site cost
 /// of at most `radius` in the table's unit (sites named by id, or `candidate:id` /
 /// `existing:id` when an existing block shares a candidate's id). All layers must be valid and
 /// in the same projected CRS. With `capacity` (one value per point: the candidates, then the
-/// existing blocks) the siting is capacitated ([`crate::solve_capacitated`], counts only).
+/// existing blocks, [`PointCapacity`]) the siting is capacitated ([`crate::solve_capacitated`],
+/// counts only).
 #[allow(clippy::too_many_arguments)]
 pub fn site_points(
     units: &Layer,
@@ -145,7 +157,7 @@ pub fn site_points(
     limit: &PointLimit,
     reach: Reach,
     costs: Option<&CostTable>,
-    capacity: Option<&[f64]>,
+    capacity: Option<PointCapacity<'_>>,
 ) -> Result<PointSiting, PlanError> {
     let n_new = candidates.len();
     // One point layer: the candidates, then the existing blocks (locked in).
@@ -209,7 +221,11 @@ pub fn site_points(
                 limit: Limit::Count(*p),
                 ..problem
             };
-            let c = solve_capacitated(&problem, capacity, &CapacityOptions::default())?;
+            let options = CapacityOptions {
+                stop_gap: capacity.gap.unwrap_or(CapacityOptions::default().stop_gap),
+                ..CapacityOptions::default()
+            };
+            let c = solve_capacitated(&problem, capacity.per_site, &options)?;
             let solution = c.to_solution();
             served = Some((c, coverage_of(&problem, &solution.selected)));
             (solution, PointLimitOutcome::Count)
@@ -255,7 +271,7 @@ pub fn site_points(
     let load = |k: usize, j: usize| {
         served
             .as_ref()
-            .map(|(c, _)| (capacity.map_or(0.0, |cap| cap[j]), c.load[k]))
+            .map(|(c, _)| (capacity.map_or(0.0, |cap| cap.per_site[j]), c.load[k]))
     };
     let mut sites: Vec<PointSite> = (n_new..n_all)
         .map(|point| PointSite {
@@ -444,7 +460,10 @@ mod tests {
             &PointLimit::Count(1),
             Reach::Centroid,
             None,
-            Some(&[6.0, 100.0]),
+            Some(PointCapacity {
+                per_site: &[6.0, 100.0],
+                gap: None,
+            }),
         )
         .unwrap();
         assert_eq!(s.solution.selected, vec![0]);

@@ -87,4 +87,5 @@ def site(
     costs: Any = None,
     costs_columns: tuple[str, str, str] = ("unit", "site", "cost"),
     capacity: float | str | None = None,
+    capacity_gap: float | None = None,
 ) -> SiteResult: ...

@@ -54,4 +54,5 @@ def site(
     target_share: float | None = None,
     costs: tuple[list[str], list[str], list[float]] | None = None,
     capacity: list[float] | None = None,
+    capacity_gap: float | None = None,
 ) -> dict[str, Any]: ...

@@ -42,6 +42,8 @@ pub(super) struct Capacitated {
     pub(super) within_reach: f64,
     /// Share of each unit's demand the existing blocks alone can serve.
     pub(super) before: Vec<f64>,
+    /// `[siting] capacity_gap`, if given.
+    pub(super) gap_asked: Option<f64>,
 }
 
 /// The plan's summary of one solution.
@@ -101,7 +103,11 @@ pub(super) fn solve_blocks(
             .iter()
             .map(|c| c.capacity.expect("the method check gives every site a capacity"))
             .collect();
-        let options = CapacityOptions::default();
+        let gap_asked = st.capacity_gap.as_ref().map(|g| *g.get_ref());
+        let options = CapacityOptions {
+            stop_gap: gap_asked.unwrap_or(CapacityOptions::default().stop_gap),
+            ..CapacityOptions::default()
+        };
         let c = solve_capacitated(&problem, &capacity, &options)?;
         let before = solve_capacitated(
             &Problem {
@@ -126,6 +132,7 @@ pub(super) fn solve_blocks(
             capacity,
             open,
             before,
+            gap_asked,
         });
         return Ok(blocks);
     }

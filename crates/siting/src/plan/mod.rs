@@ -134,6 +134,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                 assigned: c.solution.objective,
                 within_reach: c.within_reach,
                 assigned_before: c.before.iter().zip(&units.demand).map(|(a, d)| a * d).sum(),
+                gap_asked: c.gap_asked,
             };
             notes.push(format!(
                 "capacity: the {} open block(s) can serve {:.0} persons of demand; {:.0} are within their reach and {:.0} ({:.1} % of the demand) are assigned",
@@ -143,6 +144,13 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                 outcome.assigned,
                 100.0 * outcome.assigned / units.total_demand
             ));
+            if let Some(g) = c.gap_asked {
+                notes.push(format!(
+                    "capacity: the bound was tightened only until the gap was at most {:.2} % (capacity_gap = {g}); the gap reached is {:.3} %",
+                    100.0 * g,
+                    100.0 * c.solution.gap
+                ));
+            }
             (
                 sites::capacitated_assignments(
                     &units,

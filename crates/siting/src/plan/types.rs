@@ -293,6 +293,8 @@ pub struct CapacityOutcome {
     pub within_reach: f64,
     /// Demand the existing blocks alone can serve.
     pub assigned_before: f64,
+    /// The gap at which the bound stopped being tightened (`[siting] capacity_gap`), if given.
+    pub gap_asked: Option<f64>,
 }
 
 /// What happens to a high-priority unit the care blocks leave uncovered.
