@@ -9,8 +9,8 @@ use careblock_io::IoError;
 use careblock_pipeline::LoadedInputs;
 
 use crate::html::{
-    HtmlArea, HtmlBalance, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite, HtmlSiteKind, HtmlSiting,
-    render_report,
+    HtmlArea, HtmlBalance, HtmlCapacity, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite,
+    HtmlSiteKind, HtmlSiting, render_report,
 };
 use careblock_method::Method;
 use careblock_siting::plan::{Plan, SiteStatus, Tier};
@@ -179,6 +179,7 @@ fn siting(p: &Plan, units: &Level) -> HtmlSiting {
                 label: s.label.clone(),
                 cumulative: s.cumulative,
                 phase: s.phase.clone(),
+                capacity: s.capacity,
             })
             .collect(),
         kpis: vec![
@@ -199,5 +200,11 @@ fn siting(p: &Plan, units: &Level) -> HtmlSiting {
             .and_then(|o| (o.total_demand > 0.0).then(|| o.objective / o.total_demand)),
         home_care_units: p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count(),
         target: p.target.as_ref().map(|t| t.share),
+        capacity: p.capacity.as_ref().map(|c| HtmlCapacity {
+            capacity: c.capacity,
+            within_reach: c.within_reach,
+            assigned_before: c.assigned_before,
+            gap_asked: c.gap_asked,
+        }),
     }
 }

@@ -25,8 +25,8 @@ mod siting;
 
 pub use colours::class_colours;
 pub use model::{
-    HtmlArea, HtmlBalance, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite, HtmlSiteKind, HtmlSiting,
-    escape,
+    HtmlArea, HtmlBalance, HtmlCapacity, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite,
+    HtmlSiteKind, HtmlSiting, escape,
 };
 
 const CSS: &str = "

@@ -99,6 +99,21 @@ pub struct HtmlCurveStep {
     pub cumulative: f64,
     /// With opening phases: the phase that opens it.
     pub phase: Option<String>,
+    /// Capacitated siting: its capacity and the demand assigned to it.
+    pub capacity: Option<(f64, f64)>,
+}
+
+/// Capacitated siting: what the open blocks can take and take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlCapacity {
+    /// Capacity of the open blocks (existing and proposed).
+    pub capacity: f64,
+    /// Demand within their reach, capacities ignored.
+    pub within_reach: f64,
+    /// Demand the existing blocks alone take.
+    pub assigned_before: f64,
+    /// The gap asked for (`capacity_gap`), if any.
+    pub gap_asked: Option<f64>,
 }
 
 /// A coverage KPI over the whole study area, before (existing blocks) and after.
@@ -139,6 +154,8 @@ pub struct HtmlSiting {
     pub home_care_units: usize,
     /// A coverage target (share of the demand, 0–1), drawn on the ranking curve.
     pub target: Option<f64>,
+    /// Capacitated siting: the objective is the demand assigned within capacities.
+    pub capacity: Option<HtmlCapacity>,
 }
 
 /// The balance of one count summed from units to areas.

@@ -16,7 +16,13 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         }
     };
     out.push_str("<section><h2>Siting</h2><div class=\"cols\"><table class=\"kv\">");
-    let rows: Vec<(String, String)> = vec![
+    // Capacitated: the objective is demand assigned within the blocks' capacities.
+    let served = if s.capacity.is_some() {
+        "assigned"
+    } else {
+        "covered"
+    };
+    let mut rows: Vec<(String, String)> = vec![
         ("walking radius".into(), format!("{} m", num(Some(s.radius), 0))),
         (
             "existing blocks (locked in)".into(),
@@ -25,11 +31,11 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         ("proposed blocks".into(), n(HtmlSiteKind::Proposed).to_string()),
         ("care-bus stops".into(), n(HtmlSiteKind::Bus).to_string()),
         (
-            "demand covered by the existing blocks".into(),
+            format!("demand {served} by the existing blocks"),
             format!("{} ({})", num(Some(s.locked_in), 0), pct(share(s.locked_in), 1)),
         ),
         (
-            "objective: demand covered with the proposed blocks".into(),
+            format!("objective: demand {served} with the proposed blocks"),
             format!("{} ({})", num(Some(s.objective), 0), pct(share(s.objective), 1)),
         ),
         (
@@ -46,6 +52,20 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         ),
         ("total demand".into(), num(Some(s.total_demand), 0)),
     ];
+    if let Some(c) = &s.capacity {
+        rows.push(("capacity of the open blocks".into(), num(Some(c.capacity), 0)));
+        rows.push((
+            "demand within their reach (capacities ignored)".into(),
+            format!(
+                "{} ({})",
+                num(Some(c.within_reach), 0),
+                pct(share(c.within_reach), 1)
+            ),
+        ));
+        if let Some(g) = c.gap_asked {
+            rows.push(("search stopped at a gap of".into(), pct(Some(g), 2)));
+        }
+    }
     for (k, v) in rows {
         let _ = write!(
             out,
@@ -87,14 +107,19 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
     );
     curve_svg(out, s);
     let phased = s.curve.iter().any(|c| c.phase.is_some());
+    let capacitated = s.curve.iter().any(|c| c.capacity.is_some());
     if !s.curve.is_empty() {
+        out.push_str("<table class=\"data\"><thead><tr><th>rank</th>");
+        if phased {
+            out.push_str("<th>phase</th>");
+        }
         out.push_str(
-            if phased {
-                "<table class=\"data\"><thead><tr><th>rank</th><th>phase</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>"
-            } else {
-                "<table class=\"data\"><thead><tr><th>rank</th><th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th></tr></thead><tbody>"
-            },
+            "<th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th>",
         );
+        if capacitated {
+            out.push_str("<th>capacity</th><th>load (utilisation)</th>");
+        }
+        out.push_str("</tr></thead><tbody>");
         let mut previous = s.locked_in;
         for c in &s.curve {
             let category = sites
@@ -102,9 +127,19 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
                 .find(|x| x.kind == HtmlSiteKind::Proposed && x.rank == Some(c.rank))
                 .map(|x| x.category.as_str())
                 .unwrap_or("");
+            let load = match c.capacity {
+                Some((cap, load)) => format!(
+                    "<td class=\"n\">{}</td><td class=\"n\">{} ({})</td>",
+                    num(Some(cap), 0),
+                    num(Some(load), 0),
+                    pct((cap > 0.0).then(|| load / cap), 0)
+                ),
+                None if capacitated => "<td></td><td></td>".to_string(),
+                None => String::new(),
+            };
             let _ = write!(
                 out,
-                "<tr><td class=\"n\">{}</td>{}<td>{}</td><td>{}</td><td class=\"n\">+{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td class=\"n\">{}</td>{}<td>{}</td><td>{}</td><td class=\"n\">+{}</td><td class=\"n\">{}</td>{load}</tr>",
                 c.rank,
                 if phased {
                     format!("<td>{}</td>", escape(c.phase.as_deref().unwrap_or("")))

@@ -97,6 +97,7 @@ fn labels_from_data_are_escaped() {
                 label: Some(evil.into()),
                 cumulative: 4.0,
                 phase: Some("1".into()),
+                capacity: None,
             },
             HtmlCurveStep {
                 rank: 2,
@@ -104,6 +105,7 @@ fn labels_from_data_are_escaped() {
                 label: Some(evil.into()),
                 cumulative: 5.0,
                 phase: Some(evil.into()),
+                capacity: None,
             },
         ],
         target: Some(0.45),
@@ -307,6 +309,43 @@ fn without_siting_there_is_a_map_but_no_curve() {
     assert!(html.contains("aria-label=\"ranking curve\""));
     assert!(html.contains("existing blocks only: 20.0 %"));
     assert!(html.contains("proven optimal"));
+}
+
+#[test]
+fn capacities_are_shown_as_assigned_demand_and_loads() {
+    let mut r = report();
+    r.siting = Some(HtmlSiting {
+        radius: 800.0,
+        objective: 9.0,
+        bound: 9.5,
+        locked_in: 3.0,
+        total_demand: 20.0,
+        curve: vec![HtmlCurveStep {
+            rank: 1,
+            id: "s1".into(),
+            label: None,
+            cumulative: 9.0,
+            phase: None,
+            capacity: Some((8.0, 6.0)),
+        }],
+        capacity: Some(HtmlCapacity {
+            capacity: 12.0,
+            within_reach: 14.0,
+            assigned_before: 3.0,
+            gap_asked: Some(0.01),
+        }),
+        ..Default::default()
+    });
+    let html = render_report(&r);
+    assert!(html.contains("objective: demand assigned with the proposed blocks"));
+    assert!(html.contains("<th>capacity of the open blocks</th><td class=\"n\">12</td>"));
+    assert!(html.contains("demand within their reach (capacities ignored)"));
+    assert!(html.contains("<th>load (utilisation)</th>"));
+    assert!(
+        html.contains("<td class=\"n\">8</td><td class=\"n\">6 (75 %)</td>"),
+        "{html}"
+    );
+    assert!(html.contains("search stopped at a gap of"));
 }
 
 #[test]
