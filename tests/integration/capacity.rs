@@ -161,8 +161,8 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
         ),
         ("negative", "p = 2\ncapacity = -5\n", "siting.capacity"),
         (
-            "with_phases",
-            "capacity = 50\n[siting.phases]\nblocks = [1, 1]\n",
+            "with_budget_phases",
+            "capacity = 50\n[siting.phases]\nbudget = [1, 1]\n",
             "not available yet",
         ),
         (
@@ -177,6 +177,45 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
         assert!(err.contains(expect), "{name}: {err}");
         assert!(!out.exists(), "{name}: wrote {}", out.display());
     }
+}
+
+#[test]
+fn capacitated_phases_are_nested_and_loads_fit() {
+    let (code, stdout, err, out) = run(
+        "phases",
+        &grid_method("capacity = 150\n[siting.phases]\nblocks = [3, 4]\nnames = [\"2027\", \"2028\"]\n"),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        stdout.contains("capacity: the open blocks can serve 1050 persons"),
+        "{stdout}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let phases = j["siting"]["phases"]["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 2);
+    // Nested: the second phase starts where the first ended, and ends at the plan's objective.
+    assert_eq!(phases[1]["covered_before"], phases[0]["covered_after"]);
+    let objective = j["objective"].as_f64().unwrap();
+    assert!((phases[1]["covered_after"].as_f64().unwrap() - objective).abs() < 1e-9);
+    // The unphased capacitated optimum is at least as good, up to the heuristic.
+    let unphased = j["siting"]["phases"]["unphased"]["objective"].as_f64().unwrap();
+    assert!(unphased >= objective * (1.0 - 1e-3), "{unphased} vs {objective}");
+    // Every block's load fits its capacity and the loads add up to the objective.
+    let c = &j["siting"]["capacity"];
+    let sites = c["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 7);
+    let loads: f64 = sites.iter().map(|s| s["load"].as_f64().unwrap()).sum();
+    assert!((loads - objective).abs() < 1e-6, "{loads} vs {objective}");
+    assert!(sites.iter().all(|s| s["load"].as_f64().unwrap() <= 150.0 + 1e-9));
+    let csv = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let phase = header.iter().position(|h| *h == "phase").unwrap();
+    let load = header.iter().position(|h| *h == "load").unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.iter().filter(|r| r[phase] == "2027").count(), 3);
+    assert_eq!(rows.iter().filter(|r| r[phase] == "2028").count(), 4);
+    assert!(rows.iter().all(|r| !r[load].is_empty()));
 }
 
 /// A candidate layer of its own, with a `places` column, on the Los Lagos zones.

@@ -171,6 +171,27 @@ def test_capacitated_siting_matches_an_exact_mip(sf, capacity):
     assert r.report["capacity"]["within_reach_of_open_sites"] >= r.report["objective"]
 
 
+def test_capacitated_phases(sf):
+    units, sites, matrix = sf
+    kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
+              costs_columns=("DestinationName", "name", "distance"))
+    r = careblock.site(units, sites, phases=[2, 2], capacity=20_000.0, **kw)
+    assert list(r.sites["phase"]) == [1, 1, 2, 2]
+    ph = r.report["phases"]
+    assert ph["covered_after"][-1] == r.report["objective"]
+    # The unphased plan is the capacitated optimum for four sites (the exact MIP's value).
+    assert ph["unphased_objective"] == pytest.approx(_exact_capacitated(units, matrix, 5000, 4, 20_000.0), rel=1e-6)
+    assert ph["unphased_objective"] >= r.report["objective"] - 1e-6
+    # Loads: within capacity, equal to the assignments, summing to the objective.
+    a = r.assignments
+    loads = a.groupby("site")["assigned"].sum()
+    assert (loads <= 20_000.0 * (1 + 1e-12)).all()
+    assert loads.sum() == pytest.approx(r.report["objective"])
+    out = r.sites.set_index("id")
+    for sid, load in loads.items():
+        assert out.loc[sid, "load"] == pytest.approx(load)
+
+
 def test_a_gap_to_stop_at(sf):
     units, sites, matrix = sf
     kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
@@ -195,5 +216,5 @@ def test_bad_capacities(sf):
         careblock.site(units, sites, p=2, capacity=0, **kw)
     with pytest.raises(ValueError, match="no capacity column"):
         careblock.site(units, sites, p=2, capacity="places", **kw)
-    with pytest.raises(careblock.InfeasibleError, match="phases or a target"):
-        careblock.site(units, sites, phases=[1, 1], capacity=100.0, **kw)
+    with pytest.raises(careblock.InfeasibleError, match="not a target"):
+        careblock.site(units, sites, target_share=0.5, capacity=100.0, **kw)

@@ -590,8 +590,8 @@ impl Method {
         if st.budget.is_some() {
             return refuse("a budget");
         }
-        if st.phases.is_some() {
-            return refuse("[siting.phases]");
+        if st.phases.as_ref().is_some_and(|ph| ph.budget.is_some()) {
+            return refuse("budget phases");
         }
         if st.target_share.is_some() {
             return refuse("a target_share");

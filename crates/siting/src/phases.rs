@@ -37,6 +37,21 @@ pub fn solve_phased(
     phases: &[Limit],
     options: &Options,
 ) -> Result<PhasedSolution, SitingError> {
+    solve_phased_with(problem, phases, |p| solve(p, options))
+}
+
+/// [`solve_phased`] with another solver for each solve (e.g. the capacitated one, through
+/// [`CapacitatedSolution::to_solution`](crate::CapacitatedSolution::to_solution)): `solve_one`
+/// is called first for the unphased optimum, then once per phase in order, each with the
+/// earlier phases' sites locked in.
+///
+/// # Errors
+/// As [`solve_phased`], with `solve_one`'s errors.
+pub fn solve_phased_with(
+    problem: &Problem<'_>,
+    phases: &[Limit],
+    mut solve_one: impl FnMut(&Problem<'_>) -> Result<Solution, SitingError>,
+) -> Result<PhasedSolution, SitingError> {
     let total = match phases {
         [] => return Err(SitingError::Phases("no phase given")),
         [Limit::Count(_), ..] if phases.iter().all(|l| matches!(l, Limit::Count(_))) => Limit::Count(
@@ -53,13 +68,10 @@ pub fn solve_phased(
         ),
         _ => return Err(SitingError::Phases("phases mix counts and budgets")),
     };
-    let unphased = solve(
-        &Problem {
-            limit: total,
-            ..*problem
-        },
-        options,
-    )?;
+    let unphased = solve_one(&Problem {
+        limit: total,
+        ..*problem
+    })?;
     let m = problem.coverage.n_candidates();
     let mut locked: Vec<bool> = if problem.locked_in.is_empty() {
         vec![false; m]
@@ -68,14 +80,11 @@ pub fn solve_phased(
     };
     let mut solved: Vec<Solution> = Vec::with_capacity(phases.len());
     for &limit in phases {
-        let s = solve(
-            &Problem {
-                limit,
-                locked_in: &locked,
-                ..*problem
-            },
-            options,
-        )?;
+        let s = solve_one(&Problem {
+            limit,
+            locked_in: &locked,
+            ..*problem
+        })?;
         for &j in &s.selected {
             locked[j] = true;
         }

@@ -11,7 +11,7 @@ use crate::plan::PlanError;
 use crate::{
     CapacitatedSolution, CapacityOptions, CostTable, Coverage, Limit, Options, Problem, Solution,
     TargetSolution, coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased,
-    solve_target_or_best,
+    solve_phased_with, solve_target_or_best,
 };
 
 /// Whether a point is a candidate or an existing block.
@@ -139,6 +139,14 @@ pub struct PointCapacity<'a> {
     pub gap: Option<f64>,
 }
 
+/// The capacitated solver's options for `capacity`'s gap.
+fn capacity_options(capacity: &PointCapacity<'_>) -> CapacityOptions {
+    CapacityOptions {
+        stop_gap: capacity.gap.unwrap_or(CapacityOptions::default().stop_gap),
+        ..CapacityOptions::default()
+    }
+}
+
 /// Picks new sites among `candidates` that cover the most of `demand` (one value per unit,
 /// non-negative) within `radius`, `existing` points locked in: `limit` of them, phase by phase,
 /// or the fewest reaching a share. Reach is `reach` in metres, or with `costs` a unit–site cost
@@ -213,26 +221,59 @@ pub fn site_points(
         locked_out: &[],
     };
     let options = Options::default();
-    // Capacitated: the solution with its assignment and the demand within reach of its sites.
-    let mut served: Option<(CapacitatedSolution, f64)> = None;
+    // Capacitated: the last solve with its assignment, the demand within reach of the plan's
+    // sites, and the load of each point.
+    let mut served: Option<(CapacitatedSolution, f64, Vec<f64>)> = None;
+    // The load of each point from a capacitated solve with `locked` locked in: `c.load` lists the
+    // locked-in sites ascending, then the new ones.
+    let loads_of = |c: &CapacitatedSolution, locked: &[bool]| {
+        let mut loads = vec![0.0; n_all];
+        let open = (0..n_all)
+            .filter(|&j| locked.get(j).copied().unwrap_or(false))
+            .chain(c.selected.iter().copied());
+        for (j, &l) in open.zip(&c.load) {
+            loads[j] = l;
+        }
+        loads
+    };
     let (solution, outcome) = match (limit, capacity) {
         (PointLimit::Count(p), Some(capacity)) => {
             let problem = Problem {
                 limit: Limit::Count(*p),
                 ..problem
             };
-            let options = CapacityOptions {
-                stop_gap: capacity.gap.unwrap_or(CapacityOptions::default().stop_gap),
-                ..CapacityOptions::default()
-            };
-            let c = solve_capacitated(&problem, capacity.per_site, &options)?;
+            let c = solve_capacitated(&problem, capacity.per_site, &capacity_options(&capacity))?;
             let solution = c.to_solution();
-            served = Some((c, coverage_of(&problem, &solution.selected)));
+            let loads = loads_of(&c, &locked_in);
+            served = Some((c, coverage_of(&problem, &solution.selected), loads));
             (solution, PointLimitOutcome::Count)
         }
-        (_, Some(_)) => {
+        (PointLimit::Phases(blocks), Some(capacity)) => {
+            let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
+            let options = capacity_options(&capacity);
+            let mut last = None;
+            let r = solve_phased_with(&problem, &limits, |pr| {
+                let c = solve_capacitated(pr, capacity.per_site, &options)?;
+                let s = c.to_solution();
+                last = Some((c, pr.locked_in.to_vec()));
+                Ok(s)
+            })?;
+            let (c, locked) = last.expect("at least one capacitated solve");
+            let loads = loads_of(&c, &locked);
+            served = Some((c, coverage_of(&problem, &r.combined.selected), loads));
+            let objectives = r.phases.iter().map(|x| x.objective).collect();
+            (
+                r.combined,
+                PointLimitOutcome::Phases {
+                    phase_of: r.phase_of,
+                    objectives,
+                    unphased: r.unphased,
+                },
+            )
+        }
+        (PointLimit::Target(_), Some(_)) => {
             return Err(PlanError::Infeasible(
-                "capacitated siting takes a number of new sites p, not phases or a target (not available yet)".into(),
+                "capacitated siting takes a number of new sites p or phases, not a target (not available yet)".into(),
             ));
         }
         (PointLimit::Count(p), None) => (
@@ -267,11 +308,11 @@ pub fn site_points(
         PointLimitOutcome::Phases { phase_of, .. } => phase_of.clone(),
         _ => Vec::new(),
     };
-    // The capacity and load of the `k`-th open site (existing blocks, then by rank).
-    let load = |k: usize, j: usize| {
+    // The capacity and load of point `j`.
+    let load = |j: usize| {
         served
             .as_ref()
-            .map(|(c, _)| (capacity.map_or(0.0, |cap| cap.per_site[j]), c.load[k]))
+            .map(|(_, _, loads)| (capacity.map_or(0.0, |cap| cap.per_site[j]), loads[j]))
     };
     let mut sites: Vec<PointSite> = (n_new..n_all)
         .map(|point| PointSite {
@@ -282,7 +323,7 @@ pub fn site_points(
             cumulative: None,
             irreplace: None,
             phase: None,
-            capacity: load(point - n_new, point),
+            capacity: load(point),
         })
         .collect();
     for (k, &j) in solution.selected.iter().enumerate() {
@@ -294,7 +335,7 @@ pub fn site_points(
             cumulative: Some(solution.cumulative[k]),
             irreplace: solution.irreplaceability.get(k).copied(),
             phase: phase_of.get(k).map(|&p| p as u32 + 1),
-            capacity: load(n_all - n_new + k, j),
+            capacity: load(j),
         });
     }
     Ok(PointSiting {
@@ -306,7 +347,7 @@ pub fn site_points(
         total_demand: demand.iter().sum(),
         outcome,
         notes,
-        capacitated: served.map(|(c, within)| (c.assignments, within)),
+        capacitated: served.map(|(c, within, _)| (c.assignments, within)),
     })
 }
 

@@ -1,17 +1,18 @@
 //! The blocks' MCLP instance (demand, coverage, the limit, costs, locked-in and locked-out
 //! candidates) and its solution: with the equity quotas when `[siting.equity]` asks for them,
-//! phase by phase with `[siting.phases]`, or the fewest blocks reaching `target_share`.
+//! phase by phase with `[siting.phases]` (capacitated or not), or the fewest blocks reaching
+//! `target_share`.
 
-use careblock_method::SitingSpec;
+use careblock_method::{PhasesSpec, SitingSpec};
 
 use super::candidates::Candidate;
 use super::equity::EquitySetup;
 use super::types::{Optimum, PhaseOutcome, PhasesOutcome, PlanError, TargetOutcome};
 use super::units::Units;
 use crate::{
-    CapacitatedSolution, CapacityOptions, Coverage, Limit, Options, Problem, QuotaSolution, Quotas,
-    SitingError, Solution, coverage_of, solve, solve_capacitated, solve_phased, solve_target_or_best,
-    solve_with_quotas,
+    CapacitatedSolution, CapacityOptions, Coverage, Limit, Options, PhasedSolution, Problem, QuotaSolution,
+    Quotas, SitingError, Solution, coverage_of, solve, solve_capacitated, solve_phased, solve_phased_with,
+    solve_target_or_best, solve_with_quotas,
 };
 
 /// The solved blocks.
@@ -56,6 +57,58 @@ pub(super) fn optimum(s: &Solution, total_demand: f64) -> Optimum {
         locked_in: s.locked_in_coverage,
         total_demand,
     }
+}
+
+/// A phased solve's error, worded for the method: too few candidates for the phases' blocks is
+/// the key's fault.
+fn phases_error(e: SitingError) -> PlanError {
+    match e {
+        SitingError::TooFewCandidates { requested, eligible } => PlanError::Key {
+            key: "siting.phases.blocks",
+            message: format!(
+                "the phases open {requested} new blocks in all, but only {eligible} candidates are eligible"
+            ),
+        },
+        e => e.into(),
+    }
+}
+
+/// The phases' outcome, each site's phase and the plan's total limit, from a phased solve.
+fn record_phases(
+    blocks: &mut Blocks,
+    ph: &PhasesSpec,
+    limits: &[Limit],
+    r: &PhasedSolution,
+    cost: &[f64],
+    total_demand: f64,
+) {
+    blocks.phase_of = r.phase_of.iter().map(|&k| ph.name(k)).collect();
+    blocks.phases = Some(PhasesOutcome {
+        phases: r
+            .phases
+            .iter()
+            .enumerate()
+            .map(|(k, s)| PhaseOutcome {
+                name: ph.name(k),
+                blocks: s.selected.len(),
+                budget: match limits[k] {
+                    Limit::Budget(b) => Some((b, s.selected.iter().map(|&j| cost[j]).sum())),
+                    Limit::Count(_) => None,
+                },
+                optimum: optimum(s, total_demand),
+            })
+            .collect(),
+        unphased: optimum(&r.unphased, total_demand),
+    });
+    blocks.limit = match limits[0] {
+        Limit::Count(_) => Limit::Count(r.combined.selected.len()),
+        Limit::Budget(_) => Limit::Budget(
+            limits
+                .iter()
+                .map(|l| if let Limit::Budget(b) = l { *b } else { 0.0 })
+                .sum(),
+        ),
+    };
 }
 
 /// Solves the blocks' problem over `cands` covering `units` by `cov`.
@@ -108,7 +161,28 @@ pub(super) fn solve_blocks(
             stop_gap: gap_asked.unwrap_or(CapacityOptions::default().stop_gap),
             ..CapacityOptions::default()
         };
-        let c = solve_capacitated(&problem, &capacity, &options)?;
+        // The last capacitated solve (the plan, or its last phase) and the sites locked in for it.
+        let mut last: Option<(CapacitatedSolution, Vec<bool>)> = None;
+        let mut solve_one = |pr: &Problem<'_>| -> Result<Solution, SitingError> {
+            let c = solve_capacitated(pr, &capacity, &options)?;
+            let s = c.to_solution();
+            last = Some((c, pr.locked_in.to_vec()));
+            Ok(s)
+        };
+        if let Some(ph) = &st.phases {
+            // The method check allows counts only with capacities.
+            let limits: Vec<Limit> = ph
+                .blocks
+                .as_ref()
+                .map(|b| b.get_ref().iter().map(|&k| Limit::Count(k)).collect())
+                .unwrap_or_default();
+            let r = solve_phased_with(&problem, &limits, &mut solve_one).map_err(phases_error)?;
+            record_phases(&mut blocks, ph, &limits, &r, &cost, units.total_demand);
+            blocks.sol = r.combined;
+        } else {
+            blocks.sol = solve_one(&problem)?;
+        }
+        let (c, locked) = last.expect("at least one capacitated solve");
         let before = solve_capacitated(
             &Problem {
                 limit: Limit::Count(0),
@@ -121,13 +195,13 @@ pub(super) fn solve_blocks(
             },
         )?
         .unit_assigned;
+        // The order of `c.load`: the sites locked in for the last solve, then its new ones.
         let open: Vec<usize> = (0..cands.len())
-            .filter(|&j| locked_in[j])
+            .filter(|&j| locked.get(j).copied().unwrap_or(false))
             .chain(c.selected.iter().copied())
             .collect();
-        blocks.sol = c.to_solution();
         blocks.capacitated = Some(Capacitated {
-            within_reach: coverage_of(&problem, &c.selected),
+            within_reach: coverage_of(&problem, &blocks.sol.selected),
             solution: c,
             capacity,
             open,
@@ -142,40 +216,8 @@ pub(super) fn solve_blocks(
             (None, Some(b)) => b.get_ref().iter().map(|&x| Limit::Budget(x)).collect(),
             (None, None) => unreachable!("checked when the method was parsed"),
         };
-        let r = solve_phased(&problem, &limits, options).map_err(|e| match e {
-            SitingError::TooFewCandidates { requested, eligible } => PlanError::Key {
-                key: "siting.phases.blocks",
-                message: format!("the phases open {requested} new blocks in all, but only {eligible} candidates are eligible"),
-            },
-            e => e.into(),
-        })?;
-        blocks.phase_of = r.phase_of.iter().map(|&k| ph.name(k)).collect();
-        blocks.phases = Some(PhasesOutcome {
-            phases: r
-                .phases
-                .iter()
-                .enumerate()
-                .map(|(k, s)| PhaseOutcome {
-                    name: ph.name(k),
-                    blocks: s.selected.len(),
-                    budget: match limits[k] {
-                        Limit::Budget(b) => Some((b, s.selected.iter().map(|&j| cost[j]).sum())),
-                        Limit::Count(_) => None,
-                    },
-                    optimum: optimum(s, units.total_demand),
-                })
-                .collect(),
-            unphased: optimum(&r.unphased, units.total_demand),
-        });
-        blocks.limit = match limits[0] {
-            Limit::Count(_) => Limit::Count(r.combined.selected.len()),
-            Limit::Budget(_) => Limit::Budget(
-                limits
-                    .iter()
-                    .map(|l| if let Limit::Budget(b) = l { *b } else { 0.0 })
-                    .sum(),
-            ),
-        };
+        let r = solve_phased(&problem, &limits, options).map_err(phases_error)?;
+        record_phases(&mut blocks, ph, &limits, &r, &cost, units.total_demand);
         blocks.sol = r.combined;
         return Ok(blocks);
     }
