@@ -8,8 +8,9 @@ sites whose radius reaches its centroid, maximise the demand assigned — is sol
 * careblock: ``careblock.site(..., capacity=C)`` (its heuristic and its certified bound, the LP
   relaxation's by Lagrangian relaxation);
 * exactly: the same model as a MIP (x_j binary, z_ij continuous; sum x = p, z_ij <= d_i x_j,
-  sum_j z_ij <= d_i, sum_i z_ij <= C x_j) solved by HiGHS through ``scipy.optimize.milp``
-  with a relative gap of 1e-9.
+  sum_j z_ij <= d_i, sum_i z_ij <= C x_j) solved with a relative gap of 1e-9 by HiGHS through
+  ``scipy.optimize.milp`` (``--solver highs``, the default) or by CBC through PuLP
+  (``--solver cbc``, the peers' MCLP solver; its best bound is read from CBC's log).
 
 Demand is the peers' (pop_0_5 + pop_60_plus + pop_disability + women_unpaid_care); distances
 in EPSG:9377 between unit centroids and candidate points, as compare.py measures them. C
@@ -81,6 +82,45 @@ def exact(demand, cand, unit, m, p, capacity, time_limit):
     return (-res.fun if res.x is not None else float("nan")), elapsed, proven, (None if dual is None else -dual)
 
 
+def exact_cbc(demand, cand, unit, m, p, capacity, time_limit):
+    """The same MIP with CBC (PuLP's bundled binary): its best solution, the wall time,
+    whether it is proven optimal, and CBC's best bound (from its log)."""
+    import re
+    import tempfile
+
+    import pulp
+
+    prob = pulp.LpProblem("capacitated_mclp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(m)]
+    z = [pulp.LpVariable(f"z{q}", lowBound=0) for q in range(len(cand))]
+    prob += pulp.lpSum(z)
+    prob += pulp.lpSum(x) == p
+    by_unit = [[] for _ in range(len(demand))]
+    by_site = [[] for _ in range(m)]
+    for q, (j, i) in enumerate(zip(cand, unit)):
+        prob += z[q] - float(demand[i]) * x[j] <= 0
+        by_unit[i].append(z[q])
+        by_site[j].append(z[q])
+    for i, zs in enumerate(by_unit):
+        if zs:
+            prob += pulp.lpSum(zs) <= float(demand[i])
+    for j, zs in enumerate(by_site):
+        if zs:
+            prob += pulp.lpSum(zs) - capacity * x[j] <= 0
+    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=1e-9, threads=1, logPath=log.name)
+        start = time.perf_counter()
+        prob.solve(solver)
+        elapsed = time.perf_counter() - start
+        text = Path(log.name).read_text()
+    best = pulp.value(prob.objective)
+    proven = "Optimal solution found" in text
+    # CBC minimises internally: the maximisation's bound is minus its "best possible".
+    found = re.findall(r"best possible (-?[0-9.e+]+)", text) or re.findall(r"Lower bound:\s+(-?[0-9.e+]+)", text)
+    dual = -float(found[-1]) if found else None
+    return (float("nan") if best is None else float(best)), elapsed, proven, dual
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--city", type=Path, action="append", required=True)
@@ -89,6 +129,7 @@ def main():
     ap.add_argument("--crs", type=int, default=9377)
     ap.add_argument("--capacity", type=float, help="persons per site (default: the 95th percentile of the demand a candidate reaches)")
     ap.add_argument("--time-limit", type=float, default=1800.0, help="seconds for the MIP")
+    ap.add_argument("--solver", choices=("highs", "cbc"), default="highs", help="the MIP solver")
     args = ap.parse_args()
     print("| city | units | candidates | capacity | careblock objective | careblock bound (gap) | careblock time | "
           "MIP best (bound) | MIP time | careblock vs the MIP's best |")
@@ -104,7 +145,8 @@ def main():
                            units_id="unit_id", candidates_id="candidate_id", capacity=capacity)
         t_cb = time.perf_counter() - start
         rep = r.report
-        opt, t_mip, proven, dual = exact(demand, cand, unit, len(cands), args.p, capacity, args.time_limit)
+        solve_mip = exact if args.solver == "highs" else exact_cbc
+        opt, t_mip, proven, dual = solve_mip(demand, cand, unit, len(cands), args.p, capacity, args.time_limit)
         diff = (rep["objective"] - opt) / opt if opt > 0 else 0.0
         mip = f"{opt:,.1f} (optimal)" if proven else f"{opt:,.1f} ({'-' if dual is None else f'{dual:,.1f}'}; time limit)"
         print(f"| {city.name} | {len(units):,} | {len(cands):,} | {capacity:,.0f} | {rep['objective']:,.1f} | "
