@@ -165,11 +165,6 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
             "capacity = 50\n[siting.phases]\nbudget = [1, 1]\n",
             "not available yet",
         ),
-        (
-            "with_target",
-            "target_share = 0.3\ncapacity = 50\n",
-            "not available yet",
-        ),
     ] {
         let (code, _, err, out) = run(name, &grid_method(extra));
         assert_eq!(code, Some(2), "{name}: {err}");
@@ -216,6 +211,33 @@ fn capacitated_phases_are_nested_and_loads_fit() {
     assert_eq!(rows.iter().filter(|r| r[phase] == "2027").count(), 3);
     assert_eq!(rows.iter().filter(|r| r[phase] == "2028").count(), 4);
     assert!(rows.iter().all(|r| !r[load].is_empty()));
+}
+
+#[test]
+fn capacitated_targets_count_blocks_of_limited_places() {
+    let (code, _, err, out) = run("target", &grid_method("capacity = 150\ntarget_share = 0.3\n"));
+    assert_eq!(code, Some(0), "{err}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let t = &j["siting"]["target"];
+    assert_eq!(t["reached"], true);
+    let blocks = t["blocks"].as_u64().unwrap() as f64;
+    let lower = t["lower_bound_blocks"].as_u64().unwrap() as f64;
+    let goal = t["goal"].as_f64().unwrap();
+    let objective = j["objective"].as_f64().unwrap();
+    assert!(objective >= goal * (1.0 - 1e-12), "{objective} < {goal}");
+    assert!(lower <= blocks);
+    // Blocks of 150 places: no fewer than the goal over 150 (no existing blocks here).
+    assert!(
+        lower >= (goal / 150.0).ceil(),
+        "lower {lower} for a goal of {goal}"
+    );
+    let c = &j["siting"]["capacity"];
+    let sites = c["sites"].as_array().unwrap();
+    assert_eq!(sites.len() as f64, blocks);
+    assert!(sites.iter().all(|s| s["load"].as_f64().unwrap() <= 150.0 + 1e-9));
+    let loads: f64 = sites.iter().map(|s| s["load"].as_f64().unwrap()).sum();
+    assert!((loads - objective).abs() < 1e-6);
 }
 
 /// A candidate layer of its own, with a `places` column, on the Los Lagos zones.

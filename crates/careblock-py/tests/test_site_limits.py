@@ -192,6 +192,26 @@ def test_capacitated_phases(sf):
         assert out.loc[sid, "load"] == pytest.approx(load)
 
 
+def test_capacitated_target(sf):
+    units, sites, matrix = sf
+    kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
+              costs_columns=("DestinationName", "name", "distance"))
+    r = careblock.site(units, sites, target_share=0.5, capacity=100_000.0, **kw)
+    tg = r.report["target"]
+    total = r.report["total_demand"]
+    assert tg["reached"] and r.report["objective"] >= 0.5 * total * (1 - 1e-12)
+    k = tg["blocks"]
+    assert tg["lower_bound_blocks"] <= k == len(r.sites)
+    # Blocks of 100,000 places: at least half the demand over 100,000 of them.
+    assert tg["lower_bound_blocks"] >= -(-0.5 * total // 100_000)
+    # The exact capacitated optimum with one block fewer falls short.
+    if k > 1:
+        assert _exact_capacitated(units, matrix, 5000, k - 1, 100_000.0) < 0.5 * total
+    loads = r.assignments.groupby("site")["assigned"].sum()
+    assert (loads <= 100_000.0 * (1 + 1e-12)).all()
+    assert loads.sum() == pytest.approx(r.report["objective"])
+
+
 def test_a_gap_to_stop_at(sf):
     units, sites, matrix = sf
     kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME", costs=matrix,
@@ -216,5 +236,5 @@ def test_bad_capacities(sf):
         careblock.site(units, sites, p=2, capacity=0, **kw)
     with pytest.raises(ValueError, match="no capacity column"):
         careblock.site(units, sites, p=2, capacity="places", **kw)
-    with pytest.raises(careblock.InfeasibleError, match="not a target"):
-        careblock.site(units, sites, target_share=0.5, capacity=100.0, **kw)
+    with pytest.raises(careblock.MethodError, match="capacity_gap must be a share"):
+        careblock.site(units, sites, p=2, capacity=100.0, capacity_gap=-0.1, **kw)

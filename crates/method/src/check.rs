@@ -593,9 +593,6 @@ impl Method {
         if st.phases.as_ref().is_some_and(|ph| ph.budget.is_some()) {
             return refuse("budget phases");
         }
-        if st.target_share.is_some() {
-            return refuse("a target_share");
-        }
         if st.equity.is_some() {
             return refuse("[siting.equity]");
         }

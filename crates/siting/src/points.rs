@@ -9,9 +9,9 @@ use careblock_core::polars::prelude::DataFrame;
 
 use crate::plan::PlanError;
 use crate::{
-    CapacitatedSolution, CapacityOptions, CostTable, Coverage, Limit, Options, Problem, Solution,
-    TargetSolution, coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased,
-    solve_phased_with, solve_target_or_best,
+    CapacitatedSolution, CapacitatedTarget, CapacityOptions, CostTable, Coverage, Limit, Options, Problem,
+    Solution, TargetSolution, coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased,
+    solve_phased_with, solve_target_or_best, solve_target_or_best_with,
 };
 
 /// Whether a point is a candidate or an existing block.
@@ -271,10 +271,24 @@ pub fn site_points(
                 },
             )
         }
-        (PointLimit::Target(_), Some(_)) => {
-            return Err(PlanError::Infeasible(
-                "capacitated siting takes a number of new sites p or phases, not a target (not available yet)".into(),
-            ));
+        (PointLimit::Target(share), Some(capacity)) => {
+            let mut solves = CapacitatedTarget::new(capacity.per_site, capacity_options(&capacity));
+            let (t, solution) = solve_target_or_best_with(&problem, *share, &mut solves)?;
+            let c = match solves.full_solution(&solution.selected) {
+                Some(c) => c.clone(),
+                // No new site (the existing ones reach the goal): their own solve.
+                None => solve_capacitated(
+                    &Problem {
+                        limit: Limit::Count(solution.selected.len()),
+                        ..problem
+                    },
+                    capacity.per_site,
+                    &capacity_options(&capacity),
+                )?,
+            };
+            let loads = loads_of(&c, &locked_in);
+            served = Some((c, coverage_of(&problem, &solution.selected), loads));
+            (solution, PointLimitOutcome::Target(t))
         }
         (PointLimit::Count(p), None) => (
             solve(

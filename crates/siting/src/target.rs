@@ -13,7 +13,11 @@
 //!    no local search). When the lower count is below the upper one, one more full solve at
 //!    the lower count tries to close the difference.
 
-use super::{Limit, Options, Problem, SitingError, Solution, coverage_of, solve};
+use super::capacity::assigned_with;
+use super::{
+    CapacitatedSolution, CapacityOptions, Limit, Options, Problem, SitingError, Solution, coverage_of, solve,
+    solve_capacitated,
+};
 
 /// The result of [`solve_target`].
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +49,158 @@ impl TargetSolution {
     }
 }
 
+/// The solves a coverage target needs, so that the same search serves the uncapacitated solver
+/// ([`UncapacitatedTarget`]) and the capacitated one ([`CapacitatedTarget`]). Every `problem` given has a
+/// `Limit::Count`.
+pub trait TargetSolves {
+    /// A full solve (the plan's quality).
+    ///
+    /// # Errors
+    /// The solver's.
+    fn full(&mut self, problem: &Problem<'_>) -> Result<Solution, SitingError>;
+    /// A quick solve whose bound is certified (its objective may be poor).
+    ///
+    /// # Errors
+    /// The solver's.
+    fn bound_only(&mut self, problem: &Problem<'_>) -> Result<Solution, SitingError>;
+    /// The objective with the locked-in sites and every site of `open` open.
+    ///
+    /// # Errors
+    /// The solver's.
+    fn value_with(&mut self, problem: &Problem<'_>, open: &[usize]) -> Result<f64, SitingError>;
+    /// A first count to try: one whose quick solution reaches the goal (`reaches`), at most
+    /// `eligible`.
+    ///
+    /// # Errors
+    /// The solver's.
+    fn first_count(
+        &mut self,
+        problem: &Problem<'_>,
+        eligible: usize,
+        reaches: &dyn Fn(f64) -> bool,
+    ) -> Result<usize, SitingError>;
+}
+
+/// The uncapacitated solves of [`solve_target`]: [`solve`] with the options given (full), the
+/// greedy and the Lagrangian (bound only), the greedy ranking of every eligible candidate for
+/// the first count.
+pub struct UncapacitatedTarget<'o>(pub &'o Options);
+
+impl TargetSolves for UncapacitatedTarget<'_> {
+    fn full(&mut self, problem: &Problem<'_>) -> Result<Solution, SitingError> {
+        solve(problem, self.0)
+    }
+
+    fn bound_only(&mut self, problem: &Problem<'_>) -> Result<Solution, SitingError> {
+        solve(problem, &bound_only(self.0))
+    }
+
+    fn value_with(&mut self, problem: &Problem<'_>, open: &[usize]) -> Result<f64, SitingError> {
+        Ok(coverage_of(problem, open))
+    }
+
+    fn first_count(
+        &mut self,
+        problem: &Problem<'_>,
+        eligible: usize,
+        reaches: &dyn Fn(f64) -> bool,
+    ) -> Result<usize, SitingError> {
+        let all = solve(
+            &Problem {
+                limit: Limit::Count(eligible),
+                ..*problem
+            },
+            &Options {
+                bound_iterations: 0,
+                ..bound_only(self.0)
+            },
+        )?;
+        Ok(first_reaching(&all, reaches).unwrap_or(all.selected.len()))
+    }
+}
+
+/// The capacitated solves of [`solve_target_with`]: [`solve_capacitated`] with `options`
+/// (full), without interchange (bound only), the maximum flow with every site open, and a
+/// search upward from the uncapacitated greedy's count (capacities only take away) for the
+/// first count. Each full solve is kept, so the plan's assignment is at hand
+/// ([`CapacitatedTarget::full_solution`]).
+pub struct CapacitatedTarget<'c> {
+    /// The capacity of each candidate.
+    pub capacity: &'c [f64],
+    /// The capacitated solver's options.
+    pub options: CapacityOptions,
+    full: Vec<CapacitatedSolution>,
+}
+
+impl<'c> CapacitatedTarget<'c> {
+    /// The solves with these capacities and options.
+    pub fn new(capacity: &'c [f64], options: CapacityOptions) -> CapacitatedTarget<'c> {
+        CapacitatedTarget {
+            capacity,
+            options,
+            full: Vec::new(),
+        }
+    }
+
+    /// The full capacitated solve whose new sites are `selected` (the plan's), if one was run.
+    pub fn full_solution(&self, selected: &[usize]) -> Option<&CapacitatedSolution> {
+        self.full.iter().rev().find(|c| c.selected == selected)
+    }
+
+    fn quick(&self) -> CapacityOptions {
+        CapacityOptions {
+            interchange: false,
+            ..self.options
+        }
+    }
+}
+
+impl TargetSolves for CapacitatedTarget<'_> {
+    fn full(&mut self, problem: &Problem<'_>) -> Result<Solution, SitingError> {
+        let c = solve_capacitated(problem, self.capacity, &self.options)?;
+        let s = c.to_solution();
+        self.full.push(c);
+        Ok(s)
+    }
+
+    fn bound_only(&mut self, problem: &Problem<'_>) -> Result<Solution, SitingError> {
+        Ok(solve_capacitated(problem, self.capacity, &self.quick())?.to_solution())
+    }
+
+    fn value_with(&mut self, problem: &Problem<'_>, open: &[usize]) -> Result<f64, SitingError> {
+        assigned_with(problem, self.capacity, open)
+    }
+
+    fn first_count(
+        &mut self,
+        problem: &Problem<'_>,
+        eligible: usize,
+        reaches: &dyn Fn(f64) -> bool,
+    ) -> Result<usize, SitingError> {
+        let mut k = UncapacitatedTarget(&Options::default()).first_count(problem, eligible, reaches)?;
+        let quick = CapacityOptions {
+            bound_iterations: 0,
+            ..self.quick()
+        };
+        let value = |k: usize| -> Result<f64, SitingError> {
+            Ok(solve_capacitated(
+                &Problem {
+                    limit: Limit::Count(k),
+                    ..*problem
+                },
+                self.capacity,
+                &quick,
+            )?
+            .objective)
+        };
+        // Upward by a quarter at a time (at least one) until the quick solution reaches it.
+        while k < eligible && !reaches(value(k)?) {
+            k = (k + k.div_ceil(4)).min(eligible);
+        }
+        Ok(k)
+    }
+}
+
 /// [`solve_target`], and the plan to carry out: its solution when the goal is reachable, else
 /// the fewest sites reaching the best possible share (one more [`solve_target`]). The target's
 /// own `solution` is left in place, so [`TargetSolution::reached`] still tells the two apart.
@@ -56,14 +212,31 @@ pub fn solve_target_or_best(
     share: f64,
     options: &Options,
 ) -> Result<(TargetSolution, Solution), SitingError> {
-    let t = solve_target(problem, share, options)?;
+    solve_target_or_best_with(problem, share, &mut UncapacitatedTarget(options))
+}
+
+/// [`solve_target_or_best`] with the solves of `solves`.
+///
+/// # Errors
+/// Those of [`solve_target_with`].
+pub fn solve_target_or_best_with<S: TargetSolves>(
+    problem: &Problem<'_>,
+    share: f64,
+    solves: &mut S,
+) -> Result<(TargetSolution, Solution), SitingError> {
+    let t = solve_target_with(problem, share, solves)?;
     let plan = match &t.solution {
         Some(s) => s.clone(),
-        None => solve_target(problem, (t.best_possible / t.total_demand).min(1.0), options)?
+        None => solve_target_with(problem, (t.best_possible / t.total_demand).min(1.0), solves)?
             .solution
             .expect("the best possible share is reachable"),
     };
     Ok((t, plan))
+}
+
+/// The first prefix of `s`'s ranking (a count) whose cumulative objective reaches the goal.
+fn first_reaching(s: &Solution, reaches: &dyn Fn(f64) -> bool) -> Option<usize> {
+    s.cumulative.iter().position(|&c| reaches(c)).map(|i| i + 1)
 }
 
 /// The options of a bound-only run: the greedy and the Lagrangian bound.
@@ -87,6 +260,19 @@ pub fn solve_target(
     share: f64,
     options: &Options,
 ) -> Result<TargetSolution, SitingError> {
+    solve_target_with(problem, share, &mut UncapacitatedTarget(options))
+}
+
+/// [`solve_target`] with the solves of `solves` (e.g. [`CapacitatedTarget`]: the fewest capacitated
+/// sites whose assigned demand reaches the share).
+///
+/// # Errors
+/// [`SitingError::TargetShare`] for a share outside (0, 1]; those of the solves.
+pub fn solve_target_with<S: TargetSolves>(
+    problem: &Problem<'_>,
+    share: f64,
+    solves: &mut S,
+) -> Result<TargetSolution, SitingError> {
     if !(share > 0.0 && share <= 1.0) {
         return Err(SitingError::TargetShare(share));
     }
@@ -96,7 +282,7 @@ pub fn solve_target(
         ..*problem
     };
     // Validates the problem and gives the locked-in coverage.
-    let base = solve(&problem, &bound_only(options))?;
+    let base = solves.bound_only(&problem)?;
     let total: f64 = problem.demand.iter().sum();
     let goal = share * total;
     let m = problem.coverage.n_candidates();
@@ -106,7 +292,7 @@ pub fn solve_target(
             !flag(problem.locked_in, j) && !flag(problem.locked_out, j) && !problem.coverage.row(j).is_empty()
         })
         .collect();
-    let best_possible = coverage_of(&problem, &eligible);
+    let best_possible = solves.value_with(&problem, &eligible)?;
     // The goal within rounding of the sums.
     let reaches = |v: f64| v >= goal * (1.0 - 1e-12);
     let mut result = TargetSolution {
@@ -128,47 +314,30 @@ pub fn solve_target(
         result.lower = eligible.len() + 1;
         return Ok(result);
     }
-    // The greedy ranking over every eligible candidate.
-    let all = solve(
-        &Problem {
-            limit: Limit::Count(eligible.len()),
-            ..problem
-        },
-        &Options {
-            bound_iterations: 0,
-            ..bound_only(options)
-        },
-    )?;
+    // A first count: the greedy ranking over every eligible candidate.
+    let mut k = solves.first_count(&problem, eligible.len(), &reaches)?;
     result.solves.1 += 1;
-    let first = |s: &Solution| s.cumulative.iter().position(|&c| reaches(c)).map(|i| i + 1);
-    let mut k = first(&all).unwrap_or(all.selected.len());
-    let solve_at = |k: usize, result: &mut TargetSolution| {
+    let solve_at = |solves: &mut S, k: usize, result: &mut TargetSolution| {
         result.solves.0 += 1;
-        solve(
-            &Problem {
-                limit: Limit::Count(k),
-                ..problem
-            },
-            options,
-        )
+        solves.full(&Problem {
+            limit: Limit::Count(k),
+            ..problem
+        })
     };
-    let mut best = solve_at(k, &mut result)?;
-    while let Some(shorter) = first(&best).filter(|&s| s < k) {
+    let mut best = solve_at(solves, k, &mut result)?;
+    while let Some(shorter) = first_reaching(&best, &reaches).filter(|&s| s < k) {
         k = shorter;
-        best = solve_at(k, &mut result)?;
+        best = solve_at(solves, k, &mut result)?;
     }
     // Lower bound: the largest m ≤ k with bound(m − 1) < goal found by binary search
     // (bound(0) is the locked-in coverage, below the goal).
     let (mut lo, mut hi) = (1, k);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        let b = solve(
-            &Problem {
-                limit: Limit::Count(mid - 1),
-                ..problem
-            },
-            &bound_only(options),
-        )?;
+        let b = solves.bound_only(&Problem {
+            limit: Limit::Count(mid - 1),
+            ..problem
+        })?;
         result.solves.1 += 1;
         if reaches(b.bound) {
             hi = mid - 1;
@@ -178,7 +347,7 @@ pub fn solve_target(
     }
     result.lower = lo;
     if lo < k {
-        let s = solve_at(lo, &mut result)?;
+        let s = solve_at(solves, lo, &mut result)?;
         if reaches(s.objective) {
             k = lo;
             best = s;

@@ -315,6 +315,24 @@ pub fn solve_capacitated(
     })
 }
 
+/// The demand assigned (a maximum flow) with the locked-in sites of `problem` and the new sites
+/// `open` (candidate indices, no repeats) open, each serving at most `capacity[j]`.
+///
+/// # Errors
+/// Those of [`solve_capacitated`] for the problem and the capacities.
+pub fn assigned_with(problem: &Problem<'_>, capacity: &[f64], open: &[usize]) -> Result<f64, SitingError> {
+    // A count of `open.len()` keeps every eligible site's units in the instance (a count of 0
+    // would keep only the locked-in sites').
+    let inst = Instance::new(&Problem {
+        limit: Limit::Count(open.len()),
+        ..*problem
+    })?;
+    check_len("capacity", capacity.len(), inst.m(), "candidates")?;
+    let search = Search::new(&inst, capacity, 1);
+    let mut net = Network::new(inst.n());
+    Ok(search.value(&mut net, open))
+}
+
 /// The original index of each active unit of `inst`: the units with positive demand that a
 /// usable site (locked in, or allowed) covers, in their original order, as
 /// [`Instance::new`] numbers them.

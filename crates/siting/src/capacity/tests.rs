@@ -397,3 +397,67 @@ fn capacity_same_bits_whatever_the_thread_count() {
     let default_pool = solve_capacitated(&pr, &capacity, &CapacityOptions::default()).unwrap();
     assert_eq!(bits(&one), bits(&default_pool));
 }
+
+#[test]
+fn capacitated_targets_match_brute_force_and_the_lower_bound_is_valid() {
+    use crate::{CapacitatedTarget, solve_target_with};
+    let mut rng = Rng(17);
+    let (mut cases, mut fewest) = (0, 0);
+    for round in 0..60 {
+        let n = 5 + rng.below(8);
+        let m = 4 + rng.below(4);
+        let (coverage, demand) = random(&mut rng, n, m, 0.35);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let mut locked_in = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(0),
+            cost: None,
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        let eligible = (0..m).filter(|&j| !locked_in[j]).count();
+        // The most any plan assigns: every site open.
+        let all: Vec<usize> = (0..m).collect();
+        let most = naive_flow(&pr, &capacity, &all);
+        assert!(close(
+            assigned_with(
+                &pr,
+                &capacity,
+                &(0..m).filter(|&j| !locked_in[j]).collect::<Vec<_>>()
+            )
+            .unwrap(),
+            most
+        ));
+        for share in [0.3, 0.6, 0.9] {
+            let mut solves = CapacitatedTarget::new(&capacity, CapacityOptions::default());
+            let t = solve_target_with(&pr, share, &mut solves).unwrap();
+            assert!(close(t.best_possible, most), "{} vs {most}", t.best_possible);
+            // The true fewest count, by brute force over the counts.
+            let truth = (0..=eligible).find(|&p| brute_force(&pr, &capacity, p) >= t.goal * (1.0 - 1e-12));
+            match (truth, &t.solution) {
+                (None, None) => assert!(t.lower > t.eligible),
+                (Some(k), Some(s)) => {
+                    cases += 1;
+                    assert!(s.objective >= t.goal * (1.0 - 1e-12));
+                    assert!(t.lower <= k, "lower {} above the fewest {k}", t.lower);
+                    assert!(s.selected.len() >= k);
+                    fewest += usize::from(s.selected.len() == k);
+                    // The plan's own full solve is kept, for its assignment.
+                    if !s.selected.is_empty() {
+                        assert!(solves.full_solution(&s.selected).is_some());
+                    }
+                }
+                (truth, s) => panic!(
+                    "round {round}, share {share}: truth {truth:?}, found {:?}",
+                    s.as_ref().map(|s| s.selected.len())
+                ),
+            }
+        }
+    }
+    assert!(fewest * 100 >= cases * 95, "fewest on {fewest} of {cases}");
+}

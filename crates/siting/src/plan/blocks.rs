@@ -10,9 +10,10 @@ use super::equity::EquitySetup;
 use super::types::{Optimum, PhaseOutcome, PhasesOutcome, PlanError, TargetOutcome};
 use super::units::Units;
 use crate::{
-    CapacitatedSolution, CapacityOptions, Coverage, Limit, Options, PhasedSolution, Problem, QuotaSolution,
-    Quotas, SitingError, Solution, coverage_of, solve, solve_capacitated, solve_phased, solve_phased_with,
-    solve_target_or_best, solve_with_quotas,
+    CapacitatedSolution, CapacitatedTarget, CapacityOptions, Coverage, Limit, Options, PhasedSolution,
+    Problem, QuotaSolution, Quotas, SitingError, Solution, TargetSolution, coverage_of, solve,
+    solve_capacitated, solve_phased, solve_phased_with, solve_target_or_best, solve_target_or_best_with,
+    solve_with_quotas,
 };
 
 /// The solved blocks.
@@ -111,6 +112,21 @@ fn record_phases(
     };
 }
 
+/// The target's outcome and the plan's count, from a target search.
+fn record_target(blocks: &mut Blocks, t: &TargetSolution, sol: &Solution) {
+    blocks.target = Some(TargetOutcome {
+        share: t.share,
+        goal: t.goal,
+        reached: t.reached(),
+        blocks: sol.selected.len(),
+        lower: t.lower,
+        best_possible: t.best_possible,
+        eligible: t.eligible,
+        solves: t.solves,
+    });
+    blocks.limit = Limit::Count(sol.selected.len());
+}
+
 /// Solves the blocks' problem over `cands` covering `units` by `cov`.
 pub(super) fn solve_blocks(
     st: &SitingSpec,
@@ -169,7 +185,23 @@ pub(super) fn solve_blocks(
             last = Some((c, pr.locked_in.to_vec()));
             Ok(s)
         };
-        if let Some(ph) = &st.phases {
+        if let Some(share) = &st.target_share {
+            let mut solves = CapacitatedTarget::new(&capacity, options);
+            let (t, sol) = solve_target_or_best_with(&problem, *share.get_ref(), &mut solves)?;
+            record_target(&mut blocks, &t, &sol);
+            // The plan's own full solve; with no new block (the existing ones reach the goal)
+            // the solve of the existing blocks alone.
+            match solves.full_solution(&sol.selected) {
+                Some(c) => last = Some((c.clone(), locked_in.clone())),
+                None => {
+                    solve_one(&Problem {
+                        limit: Limit::Count(sol.selected.len()),
+                        ..problem
+                    })?;
+                }
+            }
+            blocks.sol = sol;
+        } else if let Some(ph) = &st.phases {
             // The method check allows counts only with capacities.
             let limits: Vec<Limit> = ph
                 .blocks
@@ -224,18 +256,7 @@ pub(super) fn solve_blocks(
     if let Some(share) = &st.target_share {
         // Out of reach, the plan is the fewest blocks reaching the best possible share.
         let (t, sol) = solve_target_or_best(&problem, *share.get_ref(), options)?;
-        let reached = t.reached();
-        blocks.target = Some(TargetOutcome {
-            share: t.share,
-            goal: t.goal,
-            reached,
-            blocks: sol.selected.len(),
-            lower: t.lower,
-            best_possible: t.best_possible,
-            eligible: t.eligible,
-            solves: t.solves,
-        });
-        blocks.limit = Limit::Count(sol.selected.len());
+        record_target(&mut blocks, &t, &sol);
         blocks.sol = sol;
         return Ok(blocks);
     }
