@@ -154,10 +154,9 @@ const BATCH: usize = if cfg!(test) { 2 } else { 32 };
 /// locked-in sites exactly; the allowed ones exactly in the order of `ranked` (decreasing
 /// `V_j(0) = min(C_j, Σ_i d_i·f_ij) ≥ V_j(μ)`, ties to the lowest index) until the `p`-th
 /// largest exact value is above `V_j(0)` of every candidate left, which keep that value (too
-/// small to be picked). 0 for the others.
+/// small to be picked). 0 for the others. The instance comes with its pairs, as one argument.
 fn site_values(
-    inst: &Instance,
-    pairs: &Pairs,
+    (inst, pairs): (&Instance, &Pairs),
     capacity: &[f64],
     p: usize,
     w: &[f64],
@@ -310,7 +309,7 @@ pub(super) fn lagrangian(
     let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, THETA, 0);
     let mut flows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); inst.fixed.len() + p];
     for _ in 0..iterations {
-        site_values(inst, &pairs, capacity, p, &w, &at_zero, &ranked, &mut values);
+        site_values((inst, &pairs), capacity, p, &w, &at_zero, &ranked, &mut values);
         let sites = capacity_part(inst, &values, p, &mut chosen);
         let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
         // The open sites' knapsacks in parallel, added to `assigned` in site order.
