@@ -28,6 +28,22 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// The random cases start from a fixed seed (`PROPTEST_RNG_SEED` to try others), so that a
+/// run is reproducible: the same cases on a developer's machine and in CI, and a failure found
+/// once is found again.
+fn config(default_cases: u32) -> ProptestConfig {
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2026);
+    ProptestConfig {
+        cases: cases(default_cases),
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        ..ProptestConfig::default()
+    }
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -205,7 +221,7 @@ fn geojson_seeds_are_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(1000), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn geojson_arbitrary_bytes(bytes in prop::collection::vec(json_byte(), 0..300)) {
@@ -230,7 +246,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(300))]
 
     #[test]
     fn geojson_large_mutated(e in edits(), cut in prop::option::of(any::<usize>()), by_code in any::<bool>()) {
@@ -326,7 +342,7 @@ fn shapefile_seed_is_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(300))]
 
     #[test]
     fn shapefile_mutated(
@@ -414,7 +430,7 @@ fn flatgeobuf_seeds_are_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(300))]
 
     #[test]
     fn flatgeobuf_mutated(
@@ -507,7 +523,7 @@ fn geoparquet_seeds_are_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(200), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(200))]
 
     #[test]
     fn geoparquet_mutated(
@@ -580,7 +596,7 @@ fn csv_seed_is_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(300))]
 
     #[test]
     fn csv_mutated(e in prop::collection::vec((any::<usize>(), csv_byte()), 1..6), cut in prop::option::of(any::<usize>())) {
@@ -627,7 +643,7 @@ const TOML_VALUES: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(300))]
 
     #[test]
     fn method_mutated_bytes(e in edits(), cut in prop::option::of(any::<usize>())) {
@@ -666,7 +682,7 @@ proptest! {
 // ---------------------------------------------------------------- column expressions
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(1000), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(1000))]
 
     /// Method files carry expressions (`STP32_2_SE * (1 - STP34_1_ED / STP27_PERS)`): parsing
     /// and evaluating any text never panics, and a result has one value per row.
