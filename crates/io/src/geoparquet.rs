@@ -59,6 +59,14 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
     let file = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
     let mut reader = ParquetReader::new(file);
     let metadata = reader.get_metadata().map_err(|e| not_parquet(&name, e))?.clone();
+    // polars aborts on some corrupt page headers instead of returning an error: check them all.
+    let mut pages = std::fs::File::open(path).map_err(|e| IoError::io(&name, e))?;
+    crate::parquet_pages::check_pages(&mut pages, &metadata).map_err(|e| {
+        IoError::format(
+            &name,
+            format!("cannot read the file as Parquet (truncated, corrupt or not Parquet): {e}"),
+        )
+    })?;
     let geo_text = metadata
         .key_value_metadata()
         .iter()

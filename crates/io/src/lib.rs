@@ -59,6 +59,7 @@ mod guard;
 mod method_file;
 #[cfg(feature = "gdal")]
 mod ogr;
+mod parquet_pages;
 mod shp;
 mod table;
 pub mod wkb;

@@ -705,3 +705,13 @@ proptest! {
         }
     }
 }
+
+/// A file the fuzz targets found (seed 7 of `geoparquet_mutated`, 2,000 cases): careblock's own
+/// GeoParquet of the small seed with a data page header whose value count became negative,
+/// which made polars reserve 2^61 bytes and abort. It is now an error naming the page.
+#[test]
+fn geoparquet_negative_page_values_are_an_error() {
+    let p = root().join("tests/fixtures/geoparquet/corrupt_page_values.parquet");
+    let e = read_geoparquet(&p, &ReadOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("corrupt_page_values.parquet") && e.contains("the page at byte"), "{e}");
+}
