@@ -712,6 +712,11 @@ proptest! {
 #[test]
 fn geoparquet_negative_page_values_are_an_error() {
     let p = root().join("tests/fixtures/geoparquet/corrupt_page_values.parquet");
-    let e = read_geoparquet(&p, &ReadOptions::default()).unwrap_err().to_string();
-    assert!(e.contains("corrupt_page_values.parquet") && e.contains("the page at byte"), "{e}");
+    let e = read_geoparquet(&p, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("corrupt_page_values.parquet") && e.contains("the page at byte"),
+        "{e}"
+    );
 }
