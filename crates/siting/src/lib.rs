@@ -87,7 +87,7 @@ pub use costs::{CostCoverage, CostTable, coverage_from_costs};
 pub use coverage::Coverage;
 pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
 pub use error::SitingError;
-pub use phases::{PhasedSolution, solve_phased, solve_phased_with};
+pub use phases::{PhasedSolution, solve_phased, solve_phased_capacitated, solve_phased_with};
 pub use solve::{coverage_of, solve, solve_with_quotas};
 pub use target::{
     CapacitatedTarget, TargetSolution, TargetSolves, UncapacitatedTarget, solve_target, solve_target_or_best,

@@ -3,7 +3,10 @@
 //! nested (phase 1's sites stay open in phase 2). The same total solved at once (the unphased
 //! optimum) measures the cost of phasing.
 
-use super::{Limit, Options, Problem, SitingError, Solution, solve};
+use super::{
+    CapacitatedSolution, CapacityOptions, Limit, Options, Problem, SitingError, Solution, solve,
+    solve_capacitated,
+};
 
 /// The phased solution.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +41,28 @@ pub fn solve_phased(
     options: &Options,
 ) -> Result<PhasedSolution, SitingError> {
     solve_phased_with(problem, phases, |p| solve(p, options))
+}
+
+/// [`solve_phased`] with capacities: each phase (and the unphased optimum) solved by
+/// [`solve_capacitated`]. Also returns the last phase's capacitated solution, whose assignment
+/// and loads are the whole plan's (every earlier phase's sites are locked in for it).
+///
+/// # Errors
+/// As [`solve_phased_with`], with those of [`solve_capacitated`].
+pub fn solve_phased_capacitated(
+    problem: &Problem<'_>,
+    phases: &[Limit],
+    capacity: &[f64],
+    options: &CapacityOptions,
+) -> Result<(PhasedSolution, CapacitatedSolution), SitingError> {
+    let mut last = None;
+    let r = solve_phased_with(problem, phases, |p| {
+        let c = solve_capacitated(p, capacity, options)?;
+        let s = c.to_solution();
+        last = Some(c);
+        Ok(s)
+    })?;
+    Ok((r, last.expect("at least one capacitated solve")))
 }
 
 /// [`solve_phased`] with another solver for each solve (e.g. the capacitated one, through

@@ -9,9 +9,10 @@ use careblock_core::polars::prelude::DataFrame;
 
 use crate::plan::PlanError;
 use crate::{
-    CapacitatedSolution, CapacitatedTarget, CapacityOptions, CostTable, Coverage, Limit, Options, Problem,
-    Solution, TargetSolution, coverage_from_costs, coverage_of, solve, solve_capacitated, solve_phased,
-    solve_phased_with, solve_target_or_best, solve_target_or_best_with,
+    CapacitatedSolution, CapacitatedTarget, CapacityOptions, CostTable, Coverage, Limit, Options,
+    PhasedSolution, Problem, Solution, TargetSolution, coverage_from_costs, coverage_of, solve,
+    solve_capacitated, solve_phased, solve_phased_capacitated, solve_target_or_best,
+    solve_target_or_best_with,
 };
 
 /// Whether a point is a candidate or an existing block.
@@ -139,14 +140,6 @@ pub struct PointCapacity<'a> {
     pub gap: Option<f64>,
 }
 
-/// The capacitated solver's options for `capacity`'s gap.
-fn capacity_options(capacity: &PointCapacity<'_>) -> CapacityOptions {
-    CapacityOptions {
-        stop_gap: capacity.gap.unwrap_or(CapacityOptions::default().stop_gap),
-        ..CapacityOptions::default()
-    }
-}
-
 /// Picks new sites among `candidates` that cover the most of `demand` (one value per unit,
 /// non-negative) within `radius`, `existing` points locked in: `limit` of them, phase by phase,
 /// or the fewest reaching a share. Reach is `reach` in metres, or with `costs` a unit–site cost
@@ -221,20 +214,20 @@ pub fn site_points(
         locked_out: &[],
     };
     let options = Options::default();
-    // Capacitated: the last solve with its assignment, the demand within reach of the plan's
-    // sites, and the load of each point.
-    let mut served: Option<(CapacitatedSolution, f64, Vec<f64>)> = None;
-    // The load of each point from a capacitated solve with `locked` locked in: `c.load` lists the
-    // locked-in sites ascending, then the new ones.
-    let loads_of = |c: &CapacitatedSolution, locked: &[bool]| {
-        let mut loads = vec![0.0; n_all];
-        let open = (0..n_all)
-            .filter(|&j| locked.get(j).copied().unwrap_or(false))
-            .chain(c.selected.iter().copied());
-        for (j, &l) in open.zip(&c.load) {
-            loads[j] = l;
-        }
-        loads
+    // Capacitated: the solve whose assignment and loads are the plan's, and the demand within
+    // reach of the plan's sites.
+    let mut served: Option<(CapacitatedSolution, f64)> = None;
+    // The phases' outcome, capacitated or not.
+    let phased = |r: PhasedSolution| {
+        let objectives = r.phases.iter().map(|x| x.objective).collect();
+        (
+            r.combined,
+            PointLimitOutcome::Phases {
+                phase_of: r.phase_of,
+                objectives,
+                unphased: r.unphased,
+            },
+        )
     };
     let (solution, outcome) = match (limit, capacity) {
         (PointLimit::Count(p), Some(capacity)) => {
@@ -242,52 +235,28 @@ pub fn site_points(
                 limit: Limit::Count(*p),
                 ..problem
             };
-            let c = solve_capacitated(&problem, capacity.per_site, &capacity_options(&capacity))?;
+            let c = solve_capacitated(
+                &problem,
+                capacity.per_site,
+                &CapacityOptions::stopping_at(capacity.gap),
+            )?;
             let solution = c.to_solution();
-            let loads = loads_of(&c, &locked_in);
-            served = Some((c, coverage_of(&problem, &solution.selected), loads));
+            served = Some((c, coverage_of(&problem, &solution.selected)));
             (solution, PointLimitOutcome::Count)
         }
         (PointLimit::Phases(blocks), Some(capacity)) => {
             let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
-            let options = capacity_options(&capacity);
-            let mut last = None;
-            let r = solve_phased_with(&problem, &limits, |pr| {
-                let c = solve_capacitated(pr, capacity.per_site, &options)?;
-                let s = c.to_solution();
-                last = Some((c, pr.locked_in.to_vec()));
-                Ok(s)
-            })?;
-            let (c, locked) = last.expect("at least one capacitated solve");
-            let loads = loads_of(&c, &locked);
-            served = Some((c, coverage_of(&problem, &r.combined.selected), loads));
-            let objectives = r.phases.iter().map(|x| x.objective).collect();
-            (
-                r.combined,
-                PointLimitOutcome::Phases {
-                    phase_of: r.phase_of,
-                    objectives,
-                    unphased: r.unphased,
-                },
-            )
+            let options = CapacityOptions::stopping_at(capacity.gap);
+            let (r, c) = solve_phased_capacitated(&problem, &limits, capacity.per_site, &options)?;
+            served = Some((c, coverage_of(&problem, &r.combined.selected)));
+            phased(r)
         }
         (PointLimit::Target(share), Some(capacity)) => {
-            let mut solves = CapacitatedTarget::new(capacity.per_site, capacity_options(&capacity));
+            let mut solves =
+                CapacitatedTarget::new(capacity.per_site, CapacityOptions::stopping_at(capacity.gap));
             let (t, solution) = solve_target_or_best_with(&problem, *share, &mut solves)?;
-            let c = match solves.full_solution(&solution.selected) {
-                Some(c) => c.clone(),
-                // No new site (the existing ones reach the goal): their own solve.
-                None => solve_capacitated(
-                    &Problem {
-                        limit: Limit::Count(solution.selected.len()),
-                        ..problem
-                    },
-                    capacity.per_site,
-                    &capacity_options(&capacity),
-                )?,
-            };
-            let loads = loads_of(&c, &locked_in);
-            served = Some((c, coverage_of(&problem, &solution.selected), loads));
+            let c = solves.plan_solution(&problem, &solution.selected)?;
+            served = Some((c, coverage_of(&problem, &solution.selected)));
             (solution, PointLimitOutcome::Target(t))
         }
         (PointLimit::Count(p), None) => (
@@ -302,16 +271,7 @@ pub fn site_points(
         ),
         (PointLimit::Phases(blocks), None) => {
             let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
-            let r = solve_phased(&problem, &limits, &options)?;
-            let objectives = r.phases.iter().map(|x| x.objective).collect();
-            (
-                r.combined,
-                PointLimitOutcome::Phases {
-                    phase_of: r.phase_of,
-                    objectives,
-                    unphased: r.unphased,
-                },
-            )
+            phased(solve_phased(&problem, &limits, &options)?)
         }
         (PointLimit::Target(share), None) => {
             let (t, solution) = solve_target_or_best(&problem, *share, &options)?;
@@ -323,10 +283,17 @@ pub fn site_points(
         _ => Vec::new(),
     };
     // The capacity and load of point `j`.
+    let loads: Option<Vec<f64>> = served.as_ref().map(|(c, _)| {
+        let mut loads = vec![0.0; n_all];
+        for (&j, &l) in c.open.iter().zip(&c.load) {
+            loads[j] = l;
+        }
+        loads
+    });
     let load = |j: usize| {
-        served
+        loads
             .as_ref()
-            .map(|(_, _, loads)| (capacity.map_or(0.0, |cap| cap.per_site[j]), loads[j]))
+            .map(|loads| (capacity.map_or(0.0, |cap| cap.per_site[j]), loads[j]))
     };
     let mut sites: Vec<PointSite> = (n_new..n_all)
         .map(|point| PointSite {
@@ -361,7 +328,7 @@ pub fn site_points(
         total_demand: demand.iter().sum(),
         outcome,
         notes,
-        capacitated: served.map(|(c, within, _)| (c.assignments, within)),
+        capacitated: served.map(|(c, within)| (c.assignments, within)),
     })
 }
 

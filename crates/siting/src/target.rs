@@ -147,6 +147,30 @@ impl<'c> CapacitatedTarget<'c> {
         self.full.iter().rev().find(|c| c.selected == selected)
     }
 
+    /// The capacitated solution of the plan a target search returned (new sites `selected`):
+    /// its full solve, kept; with no new site (the locked-in sites reach the goal, and the plan
+    /// came from a bound-only solve) the solve of the locked-in sites alone.
+    ///
+    /// # Errors
+    /// Those of [`solve_capacitated`].
+    pub fn plan_solution(
+        &self,
+        problem: &Problem<'_>,
+        selected: &[usize],
+    ) -> Result<CapacitatedSolution, SitingError> {
+        match self.full_solution(selected) {
+            Some(c) => Ok(c.clone()),
+            None => solve_capacitated(
+                &Problem {
+                    limit: Limit::Count(selected.len()),
+                    ..*problem
+                },
+                self.capacity,
+                &self.options,
+            ),
+        }
+    }
+
     fn quick(&self) -> CapacityOptions {
         CapacityOptions {
             interchange: false,

@@ -87,6 +87,18 @@ impl Default for CapacityOptions {
     }
 }
 
+impl CapacityOptions {
+    /// The default options, stopping at the gap `gap` when one is given
+    /// ([`stop_gap`](Self::stop_gap)).
+    pub fn stopping_at(gap: Option<f64>) -> CapacityOptions {
+        let default = CapacityOptions::default();
+        CapacityOptions {
+            stop_gap: gap.unwrap_or(default.stop_gap),
+            ..default
+        }
+    }
+}
+
 /// The chosen sites, their ranking, the certified gap and the assignment of demand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapacitatedSolution {
@@ -113,8 +125,10 @@ pub struct CapacitatedSolution {
     /// `(unit, candidate, assigned demand)` for every positive assignment, sorted by unit then
     /// candidate.
     pub assignments: Vec<(usize, usize, f64)>,
-    /// Demand assigned to each open site: the locked-in sites in ascending index order, then
-    /// the selected sites in ranking order.
+    /// The open sites: the locked-in sites in ascending index order, then the selected sites in
+    /// ranking order.
+    pub open: Vec<usize>,
+    /// Demand assigned to each site of [`open`](Self::open), in that order.
     pub load: Vec<f64>,
     /// Share of each unit's demand that is assigned (`Σ_j z_ij / d_i`, 0 when `d_i = 0`).
     pub unit_assigned: Vec<f64>,
@@ -289,10 +303,9 @@ pub fn solve_capacitated(
         .collect();
     assignments.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let loads: HashMap<usize, f64> = net.loads().into_iter().collect();
-    let load = inst
-        .fixed
+    let open: Vec<usize> = inst.fixed.iter().chain(&selected).copied().collect();
+    let load = open
         .iter()
-        .chain(&selected)
         .map(|j| loads.get(j).copied().unwrap_or(0.0))
         .collect();
     let mut unit_assigned = vec![0.0; problem.coverage.n_units()];
@@ -310,6 +323,7 @@ pub fn solve_capacitated(
         gap,
         optimal: gap <= OPTIMAL_GAP,
         assignments,
+        open,
         load,
         unit_assigned,
     })

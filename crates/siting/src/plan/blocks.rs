@@ -12,8 +12,8 @@ use super::units::Units;
 use crate::{
     CapacitatedSolution, CapacitatedTarget, CapacityOptions, Coverage, Limit, Options, PhasedSolution,
     Problem, QuotaSolution, Quotas, SitingError, Solution, TargetSolution, coverage_of, solve,
-    solve_capacitated, solve_phased, solve_phased_with, solve_target_or_best, solve_target_or_best_with,
-    solve_with_quotas,
+    solve_capacitated, solve_phased, solve_phased_capacitated, solve_target_or_best,
+    solve_target_or_best_with, solve_with_quotas,
 };
 
 /// The solved blocks.
@@ -38,8 +38,6 @@ pub(super) struct Capacitated {
     pub(super) solution: CapacitatedSolution,
     /// Capacity of each candidate.
     pub(super) capacity: Vec<f64>,
-    /// The open sites in the order of `solution.load`: locked-in ascending, then selected.
-    pub(super) open: Vec<usize>,
     /// Demand within reach of the open sites, capacities ignored.
     pub(super) within_reach: f64,
     /// Share of each unit's demand the existing blocks alone can serve.
@@ -173,34 +171,14 @@ pub(super) fn solve_blocks(
             .map(|c| c.capacity.expect("the method check gives every site a capacity"))
             .collect();
         let gap_asked = st.capacity_gap.as_ref().map(|g| *g.get_ref());
-        let options = CapacityOptions {
-            stop_gap: gap_asked.unwrap_or(CapacityOptions::default().stop_gap),
-            ..CapacityOptions::default()
-        };
-        // The last capacitated solve (the plan, or its last phase) and the sites locked in for it.
-        let mut last: Option<(CapacitatedSolution, Vec<bool>)> = None;
-        let mut solve_one = |pr: &Problem<'_>| -> Result<Solution, SitingError> {
-            let c = solve_capacitated(pr, &capacity, &options)?;
-            let s = c.to_solution();
-            last = Some((c, pr.locked_in.to_vec()));
-            Ok(s)
-        };
-        if let Some(share) = &st.target_share {
+        let options = CapacityOptions::stopping_at(gap_asked);
+        // The plan, and the capacitated solve whose assignment and loads are the plan's.
+        let (sol, c) = if let Some(share) = &st.target_share {
             let mut solves = CapacitatedTarget::new(&capacity, options);
             let (t, sol) = solve_target_or_best_with(&problem, *share.get_ref(), &mut solves)?;
             record_target(&mut blocks, &t, &sol);
-            // The plan's own full solve; with no new block (the existing ones reach the goal)
-            // the solve of the existing blocks alone.
-            match solves.full_solution(&sol.selected) {
-                Some(c) => last = Some((c.clone(), locked_in.clone())),
-                None => {
-                    solve_one(&Problem {
-                        limit: Limit::Count(sol.selected.len()),
-                        ..problem
-                    })?;
-                }
-            }
-            blocks.sol = sol;
+            let c = solves.plan_solution(&problem, &sol.selected)?;
+            (sol, c)
         } else if let Some(ph) = &st.phases {
             // The method check allows counts only with capacities.
             let limits: Vec<Limit> = ph
@@ -208,13 +186,15 @@ pub(super) fn solve_blocks(
                 .as_ref()
                 .map(|b| b.get_ref().iter().map(|&k| Limit::Count(k)).collect())
                 .unwrap_or_default();
-            let r = solve_phased_with(&problem, &limits, &mut solve_one).map_err(phases_error)?;
+            let (r, c) =
+                solve_phased_capacitated(&problem, &limits, &capacity, &options).map_err(phases_error)?;
             record_phases(&mut blocks, ph, &limits, &r, &cost, units.total_demand);
-            blocks.sol = r.combined;
+            (r.combined, c)
         } else {
-            blocks.sol = solve_one(&problem)?;
-        }
-        let (c, locked) = last.expect("at least one capacitated solve");
+            let c = solve_capacitated(&problem, &capacity, &options)?;
+            (c.to_solution(), c)
+        };
+        blocks.sol = sol;
         let before = solve_capacitated(
             &Problem {
                 limit: Limit::Count(0),
@@ -227,16 +207,10 @@ pub(super) fn solve_blocks(
             },
         )?
         .unit_assigned;
-        // The order of `c.load`: the sites locked in for the last solve, then its new ones.
-        let open: Vec<usize> = (0..cands.len())
-            .filter(|&j| locked.get(j).copied().unwrap_or(false))
-            .chain(c.selected.iter().copied())
-            .collect();
         blocks.capacitated = Some(Capacitated {
             within_reach: coverage_of(&problem, &blocks.sol.selected),
             solution: c,
             capacity,
-            open,
             before,
             gap_asked,
         });

@@ -125,12 +125,12 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             None,
         ),
         Some(c) => {
-            for (&j, &load) in c.open.iter().zip(&c.solution.load) {
+            for (&j, &load) in c.solution.open.iter().zip(&c.solution.load) {
                 let k = site_of_candidate[j];
                 sites[k].capacity = Some((c.capacity[j], load));
             }
             let outcome = CapacityOutcome {
-                capacity: c.open.iter().map(|&j| c.capacity[j]).sum(),
+                capacity: c.solution.open.iter().map(|&j| c.capacity[j]).sum(),
                 assigned: c.solution.objective,
                 within_reach: c.within_reach,
                 assigned_before: c.before.iter().zip(&units.demand).map(|(a, d)| a * d).sum(),
@@ -138,7 +138,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
             };
             notes.push(format!(
                 "capacity: the {} open block(s) can serve {:.0} persons of demand; {:.0} are within their reach and {:.0} ({:.1} % of the demand) are assigned",
-                c.open.len(),
+                c.solution.open.len(),
                 outcome.capacity,
                 outcome.within_reach,
                 outcome.assigned,
