@@ -5,7 +5,6 @@
 //! hexagonal grid of candidates.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use careblock_index::assess;
 use careblock_io::read_method;
@@ -130,49 +129,17 @@ fn bogota_preset_sites_blocks_around_the_existing_ones() {
 
 /// A method on the Los Lagos zones with a hexagonal grid of candidates.
 fn grid_method(siting: &str) -> String {
-    format!(
-        r#"crs = 32718
-[units]
-path = "{units}"
-id = "geocodigo"
-population = "pob_total"
-
-[[indicators]]
-name = "share_0_5"
-dimension = "care_demand"
-kind = "share"
-numerator = "pob_0a5"
-denominator = "pob_total"
-
-[uncertainty]
-draws = 0
-
-[siting]
-{siting}
-"#,
-        units = common::chile("zonas_censales_2017_los_lagos.geojson"),
-    )
+    common::los_lagos_method(&format!("[siting]\n{siting}\n"))
 }
 
+/// Runs the method; a failed run must say why in one line and write nothing.
 fn run(name: &str, text: &str) -> (Option<i32>, String, PathBuf) {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("siting").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("method.toml"), text).unwrap();
-    let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
-        .args(["--quiet", "run"])
-        .arg(dir.join("method.toml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
-    if !o.status.success() {
+    let (code, _, stderr, out) = common::run_method("siting", name, text);
+    if code != Some(0) {
         assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
         assert!(!out.exists(), "a failed run wrote {}", out.display());
     }
-    (o.status.code(), stderr, out)
+    (code, stderr, out)
 }
 
 #[test]
