@@ -39,6 +39,7 @@ from scipy.sparse import coo_matrix, vstack
 from shapely import STRtree
 
 import careblock
+from peer_common import parse_cbc_log, solve_mclp
 
 DEMAND_COLUMNS = ("pop_0_5", "pop_60_plus", "pop_disability", "women_unpaid_care")
 
@@ -91,7 +92,6 @@ def exact(demand, cand, unit, m, p, capacity, time_limit):
 def exact_cbc(demand, cand, unit, m, p, capacity, time_limit):
     """The same MIP with CBC (PuLP's bundled binary): its best solution, the wall time,
     whether it is proven optimal, and CBC's best bound (from its log)."""
-    import re
     import tempfile
 
     import pulp
@@ -120,10 +120,9 @@ def exact_cbc(demand, cand, unit, m, p, capacity, time_limit):
         elapsed = time.perf_counter() - start
         text = Path(log.name).read_text()
     best = pulp.value(prob.objective)
-    proven = "Optimal solution found" in text
-    # CBC minimises internally: the maximisation's bound is minus its "best possible".
-    found = re.findall(r"best possible (-?[0-9.e+]+)", text) or re.findall(r"Lower bound:\s+(-?[0-9.e+]+)", text)
-    dual = -float(found[-1]) if found else None
+    cbc = parse_cbc_log(text)
+    proven = cbc.get("result") == "Optimal solution found"
+    dual = cbc.get("bound")
     return (float("nan") if best is None else float(best)), elapsed, proven, dual
 
 
@@ -165,8 +164,6 @@ def main():
         unc, below = "-", "-"
         if args.uncapacitated:
             import tempfile
-
-            from peer_common import solve_mclp
 
             with tempfile.TemporaryDirectory() as tmp:
                 u = solve_mclp(list(range(len(cands))), cand, unit, demand.astype(np.int64), args.p, args.radius,
