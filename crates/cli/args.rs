@@ -42,6 +42,39 @@ pub enum Command {
     /// every indicator's contribution, the Monte Carlo interval, or a site's coverage.
     #[command(after_help = EXPLAIN_EXAMPLE)]
     Explain(ExplainArgs),
+    /// What changed between two `careblock run` output directories: ranks and classes of the
+    /// districts and units, sites added, removed and kept, coverage, and the method's
+    /// differences.
+    #[command(after_help = COMPARE_EXAMPLE)]
+    Compare(CompareArgs),
+}
+
+const COMPARE_EXAMPLE: &str = "\
+Example (the Bogotá preset, then the same with another weight or newer data):
+  careblock run examples/bogota.toml --out out/bogota
+  careblock run my_variant.toml --out out/variant
+  careblock compare out/bogota out/variant --out out/bogota-vs-variant
+
+Prints the summary: the method's differences (every setting of the two resolved methods, and
+every input file whose SHA-256 differs), how many districts and units changed rank or class
+(mean change, Spearman's rho, the largest moves), the sites kept, added and removed, and the
+coverage before and after in both runs. With --out, writes districts_changes.csv and
+units_changes.csv (a row per feature: rank, class and index in both runs and the change;
+rank_change = second - first, negative when it rose in priority), sites_changes.csv,
+method_changes.csv, compare.json (the counts) and compare.html (a map of the rank changes
+with the sites added and removed, and the tables). Both folders must be runs on the same
+units (and the same districts); nothing is written on error (exit code 2).";
+
+/// Arguments of `careblock compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run's output directory.
+    pub a: PathBuf,
+    /// The second run's output directory.
+    pub b: PathBuf,
+    /// Write the tables, compare.json and compare.html into this directory (created if needed).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 const VALIDATE_EXAMPLE: &str = "\

@@ -5,6 +5,7 @@
 
 mod args;
 mod census;
+mod compare;
 mod explain;
 mod hints;
 mod init;
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         args::Command::Validate(a) => validate::run(&a, cli.quiet),
         args::Command::Init(a) => init::run(&a, cli.quiet),
         args::Command::Explain(a) => explain::run(&a, cli.quiet),
+        args::Command::Compare(a) => compare::run(&a, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

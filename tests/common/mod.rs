@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: `mod common;` at the top of a test file.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod browser;
 pub mod shared_data;
 pub mod stress;
 

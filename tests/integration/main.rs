@@ -9,6 +9,7 @@ mod bad_inputs;
 mod bogota_interpolate;
 mod capacity;
 mod cli_commands;
+mod compare;
 mod cost_table;
 mod equity;
 mod flatgeobuf;

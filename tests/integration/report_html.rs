@@ -6,10 +6,10 @@
 //! Without Chromium the screenshot checks print a line and pass, unless the environment variable
 //! `CI` is set, in which case they fail (CI installs the Debian package `chromium`).
 
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use crate::common::browser::{Image, screenshot};
 
 /// ColorBrewer YlOrRd, 5 classes (class 1 → 5).
 const CLASSES: [[u8; 3]; 5] = [
@@ -80,140 +80,6 @@ fn check_self_contained(html: &str) {
     }
     assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
     assert!(html.len() < 1_500_000, "report.html is {} bytes", html.len());
-}
-
-/// The browser to use: `$CHROMIUM`, else the first of the usual names on `PATH`.
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in [
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-            "google-chrome-stable",
-        ] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// A screenshot of the page (1280 × 2400 CSS pixels at scale 1), or `None` if no browser is
-/// installed and this is not CI.
-fn screenshot(html: &Path, png: &Path, profile: &Path) -> Option<Image> {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but no Chromium was found (install the Debian package `chromium` or set CHROMIUM)"
-        );
-        println!("skipping the screenshot check: no chromium on PATH (set CHROMIUM=/path/to/chromium)");
-        return None;
-    };
-    let _ = std::fs::remove_file(png);
-    let url = format!("file://{}", html.display()).replace(' ', "%20");
-    let mut child = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-            "--force-color-profile=srgb",
-            "--window-size=1280,2400",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(&url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
-    let start = Instant::now();
-    loop {
-        match child.try_wait().expect("waiting for chromium") {
-            Some(status) => {
-                assert!(status.success(), "{} exited with {status}", browser.display());
-                break;
-            }
-            None if start.elapsed() > Duration::from_secs(180) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{} did not finish the screenshot in 180 s", browser.display());
-            }
-            None => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-    Some(Image::decode(png))
-}
-
-/// An RGB(A) screenshot.
-struct Image {
-    width: usize,
-    height: usize,
-    channels: usize,
-    data: Vec<u8>,
-}
-
-impl Image {
-    fn decode(path: &Path) -> Image {
-        let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut decoder = png::Decoder::new(BufReader::new(file));
-        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let mut data = vec![0; reader.output_buffer_size().expect("a PNG that fits in memory")];
-        let info = reader.next_frame(&mut data).expect("a PNG frame");
-        let channels = match info.color_type {
-            png::ColorType::Rgb => 3,
-            png::ColorType::Rgba => 4,
-            other => panic!("unexpected screenshot colour type {other:?}"),
-        };
-        data.truncate(info.buffer_size());
-        Image {
-            width: info.width as usize,
-            height: info.height as usize,
-            channels,
-            data,
-        }
-    }
-
-    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
-        let i = (y * self.width + x) * self.channels;
-        [self.data[i], self.data[i + 1], self.data[i + 2]]
-    }
-
-    /// The bounding box (x0, y0, x1, y1), exclusive ends, of the pixels of `colour`.
-    fn bbox(&self, colour: [u8; 3]) -> Option<(usize, usize, usize, usize)> {
-        let mut b: Option<(usize, usize, usize, usize)> = None;
-        for y in 0..self.height {
-            for x in 0..self.width {
-                if near(self.pixel(x, y), colour) {
-                    b = Some(match b {
-                        None => (x, y, x + 1, y + 1),
-                        Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)),
-                    });
-                }
-            }
-        }
-        b
-    }
-
-    /// How many pixels of the region are `colour` (±3 per channel).
-    fn count(&self, (x0, y0, x1, y1): (usize, usize, usize, usize), colour: [u8; 3]) -> usize {
-        (y0..y1)
-            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
-            .filter(|&(x, y)| near(self.pixel(x, y), colour))
-            .count()
-    }
-}
-
-fn near(a: [u8; 3], b: [u8; 3]) -> bool {
-    a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 3)
 }
 
 /// The main map: the bounding box of its background colour, which is used nowhere else.

@@ -3,7 +3,8 @@
 //! What `careblock run` writes, built from a [`careblock_pipeline::Run`]: the site layers
 //! ([`sites`]), the QGIS style of every layer ([`qml`]), `report.html` ([`html`] renders the
 //! page [`page`] fills), and the folder of outputs itself ([`write_outputs`]: GeoJSON, CSV,
-//! `.qml`, the GeoPackage, the report and `run.json`).
+//! `.qml`, the GeoPackage, the report and `run.json`); and [`compare`], what changed between
+//! two such folders.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@
     reason = "errors carry the file, feature id, field and value they concern; they are built once per failed run, never in a hot loop"
 )]
 
+pub mod compare;
 pub mod formats;
 pub mod html;
 mod outputs;

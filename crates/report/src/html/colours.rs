@@ -7,7 +7,7 @@ pub(super) const YLORRD9: [&str; 9] = [
     "#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026",
 ];
 /// Colour of unranked areas.
-pub(super) const UNRANKED: &str = "#cccccc";
+pub(crate) const UNRANKED: &str = "#cccccc";
 /// Background of the main map (nowhere else on the page, so a screenshot test can find the map).
 pub const MAP_BACKGROUND: &str = "#e8f0f5";
 /// Background of the overview map.
@@ -59,8 +59,8 @@ pub(crate) struct Frame {
     pub(super) max_y: f64,
     pub(super) scale: f64,
     pub(super) pad: f64,
-    pub(super) width: f64,
-    pub(super) height: f64,
+    pub(crate) width: f64,
+    pub(crate) height: f64,
     pub(super) world: Rect<f64>,
 }
 

@@ -3,7 +3,7 @@
 use super::model::HtmlArea;
 
 /// A number with one decimal, trailing ".0" dropped, never "-0".
-pub(super) fn n1(v: f64) -> String {
+pub(crate) fn n1(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0 + 0.0;
     let s = format!("{r:.1}");
     match s.strip_suffix(".0") {
@@ -14,7 +14,7 @@ pub(super) fn n1(v: f64) -> String {
 }
 
 /// A number with thousands separators and `decimals` decimals; "–" if missing or not finite.
-pub(super) fn num(v: Option<f64>, decimals: usize) -> String {
+pub(crate) fn num(v: Option<f64>, decimals: usize) -> String {
     let Some(v) = v.filter(|v| v.is_finite()) else {
         return "–".to_string();
     };
@@ -39,7 +39,7 @@ pub(super) fn num(v: Option<f64>, decimals: usize) -> String {
 }
 
 /// A share (0–1) as a percentage with `decimals` decimals.
-pub(super) fn pct(v: Option<f64>, decimals: usize) -> String {
+pub(crate) fn pct(v: Option<f64>, decimals: usize) -> String {
     match v.filter(|v| v.is_finite()) {
         Some(v) => format!("{} %", num(Some(100.0 * v), decimals)),
         None => "–".to_string(),

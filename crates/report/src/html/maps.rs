@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 /// A ring as an SVG subpath: transformed, rounded to one decimal, repeated points dropped;
 /// nothing if fewer than three distinct points remain.
-pub(super) fn ring_path(out: &mut String, ring: &LineString<f64>, frame: &Frame) {
+pub(crate) fn ring_path(out: &mut String, ring: &LineString<f64>, frame: &Frame) {
     let mut pts: Vec<(String, String)> = Vec::with_capacity(ring.0.len());
     for c in &ring.0 {
         let (x, y) = frame.apply(*c);
@@ -43,13 +43,13 @@ pub(super) fn ring_path(out: &mut String, ring: &LineString<f64>, frame: &Frame)
 /// The SVG path data of a multipolygon, simplified with tolerance `eps` (world units). A ring
 /// that simplification would collapse is drawn unsimplified.
 /// Vertices of a ring above which it is simplified in stretches, in parallel.
-pub(super) const LONG_RING: usize = 1 << 15;
+pub(crate) const LONG_RING: usize = 1 << 15;
 
 /// `ring` simplified (Ramer–Douglas–Peucker, tolerance `eps`). A ring of more than
 /// [`LONG_RING`] vertices (a coastline) is simplified in stretches of half that, in parallel,
 /// each keeping its two ends: every dropped vertex is still within `eps` of the line drawn, and
 /// the cost stays linear in the ring's length.
-pub(super) fn simplified(ring: &LineString<f64>, eps: f64) -> LineString<f64> {
+pub(crate) fn simplified(ring: &LineString<f64>, eps: f64) -> LineString<f64> {
     let n = ring.0.len();
     if n <= LONG_RING {
         return ring.simplify(eps);
@@ -72,7 +72,7 @@ pub(super) fn simplified(ring: &LineString<f64>, eps: f64) -> LineString<f64> {
     LineString::new(out)
 }
 
-pub(super) fn polygon_path(mp: &MultiPolygon<f64>, frame: &Frame, eps: f64) -> String {
+pub(crate) fn polygon_path(mp: &MultiPolygon<f64>, frame: &Frame, eps: f64) -> String {
     let mut d = String::new();
     for poly in &mp.0 {
         let rings = std::iter::once(poly.exterior()).chain(poly.interiors());
@@ -89,7 +89,7 @@ pub(super) fn rect_intersects(a: &Rect<f64>, b: &Rect<f64>) -> bool {
     a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
 }
 
-pub(super) fn union(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
+pub(crate) fn union(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
     match a {
         None => b,
         Some(a) => Rect::new(

@@ -17,9 +17,9 @@ use maps::{extents, legend, main_map, overview_map};
 use siting::siting_section;
 
 mod charts;
-mod colours;
-mod format;
-mod maps;
+pub(crate) mod colours;
+pub(crate) mod format;
+pub(crate) mod maps;
 mod model;
 mod siting;
 

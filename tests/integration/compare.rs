@@ -1,0 +1,264 @@
+//! `careblock compare` on two runs of the Bogotá preset: the preset as bundled, and the same
+//! with the supply gap weighted double. Every change in the tables is checked against the two
+//! runs' own outputs (ranks, classes, sites, coverage in run.json); a run compared with itself
+//! changes nothing; the page is looked at in headless Chromium; folders that are not outputs, or
+//! runs on other units, are refused with one line and nothing written.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use careblock_core::polars::prelude::{DataFrame, DataType};
+use careblock_io::read_table_with_key;
+use serde_json::Value;
+
+use crate::common::browser::{near, screenshot};
+use crate::common::{careblock, fresh_dir, los_lagos_method, run_method};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// The preset's run and the variant's (supply gap weight 2), run once for every test here.
+fn runs() -> &'static (PathBuf, PathBuf) {
+    static RUNS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let dir = fresh_dir("compare", "runs");
+        let preset = std::fs::read_to_string(root().join("examples/bogota.toml")).unwrap();
+        let data = format!("\"{}/", root().join("data").display());
+        let mut variant = preset.replace("\"../data/", &data);
+        let at = variant.find("[dimensions.supply_gap]").unwrap();
+        let w = at + variant[at..].find("weight = 1").unwrap();
+        variant.replace_range(w..w + "weight = 1".len(), "weight = 2");
+        std::fs::write(dir.join("variant.toml"), variant).unwrap();
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        for (method, out) in [
+            (root().join("examples/bogota.toml"), &a),
+            (dir.join("variant.toml"), &b),
+        ] {
+            let o = careblock(["--quiet", "run", s(&method), "--out", s(out)]);
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+        (a, b)
+    })
+}
+
+fn table(path: &Path) -> DataFrame {
+    read_table_with_key(path, "id").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn texts(df: &DataFrame, c: &str) -> Vec<Option<String>> {
+    let s = df
+        .column(c)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap();
+    s.str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+}
+
+fn nums(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
+    let s = df
+        .column(c)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::Float64)
+        .unwrap();
+    s.f64().unwrap().iter().collect()
+}
+
+/// id → (rank, class) of a run's table.
+fn ranks(path: &Path) -> HashMap<String, (Option<f64>, Option<f64>)> {
+    let df = table(path);
+    let ids = texts(&df, "id");
+    let (r, c) = (nums(&df, "rank"), nums(&df, "class"));
+    ids.into_iter()
+        .enumerate()
+        .map(|(i, id)| (id.unwrap(), (r[i], c[i])))
+        .collect()
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_reweighted_run_compared_lists_every_rank_class_site_and_method_change() {
+    let (a, b) = runs();
+    let out = fresh_dir("compare", "ab").join("cmp");
+    let o = careblock(["compare", s(a), s(b), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("dimensions.supply_gap.weight: 1.0 → 2.0"),
+        "{stdout}"
+    );
+
+    let summary = json(&out.join("compare.json"));
+    for (level, file, n) in [("districts", "districts", 116), ("units", "units", 641)] {
+        let changes = table(&out.join(format!("{file}_changes.csv")));
+        assert_eq!(changes.height(), n, "{level}: one row per feature");
+        let (ra, rb) = (
+            ranks(&a.join(format!("{file}.csv"))),
+            ranks(&b.join(format!("{file}.csv"))),
+        );
+        let ids = texts(&changes, "id");
+        let cols: Vec<Vec<Option<f64>>> = ["rank_a", "rank_b", "rank_change", "class_a", "class_b"]
+            .iter()
+            .map(|c| nums(&changes, c))
+            .collect();
+        let mut changed = 0;
+        let mut last = f64::INFINITY;
+        for (i, id) in ids.iter().enumerate() {
+            let id = id.as_ref().unwrap();
+            assert_eq!(
+                (cols[0][i], cols[3][i]),
+                ra[id],
+                "{level} {id}: first run's rank and class"
+            );
+            assert_eq!(
+                (cols[1][i], cols[4][i]),
+                rb[id],
+                "{level} {id}: second run's rank and class"
+            );
+            if let (Some(x), Some(y)) = (ra[id].0, rb[id].0) {
+                assert_eq!(
+                    cols[2][i],
+                    Some(y - x),
+                    "{level} {id}: rank_change = second − first"
+                );
+                changed += usize::from(x != y);
+                assert!((y - x).abs() <= last, "{level}: the largest change first");
+                last = (y - x).abs();
+            }
+        }
+        assert_eq!(summary[level]["rank_changed"], changed, "{level}");
+        assert!(changed > 0, "{level}: doubling a dimension's weight moves ranks");
+        let rho = summary[level]["spearman"].as_f64().unwrap();
+        assert!(rho > 0.5 && rho < 1.0, "{level}: Spearman {rho}");
+    }
+
+    // Sites: kept + removed are the first run's, kept + added the second's.
+    let sites = table(&out.join("sites_changes.csv"));
+    let change = texts(&sites, "change");
+    let count = |w: &str| change.iter().filter(|c| c.as_deref() == Some(w)).count();
+    let n_sites = |dir: &Path| table(&dir.join("sites.csv")).height();
+    assert_eq!(count("kept") + count("removed"), n_sites(a));
+    assert_eq!(count("kept") + count("added"), n_sites(b));
+    assert_eq!(summary["sites"]["added"], count("added"));
+
+    // Coverage as each run.json says.
+    for (side, dir) in [("a", a), ("b", b)] {
+        let run = json(&dir.join("run.json"));
+        let blocks = &run["siting"]["blocks"];
+        let share = blocks["objective"].as_f64().unwrap() / blocks["total_demand"].as_f64().unwrap();
+        assert_eq!(
+            summary["coverage"]["blocks"][side]["after"].as_f64(),
+            Some(share),
+            "{side}"
+        );
+    }
+
+    // The method: the weight, and the method file itself; the same data files are not listed.
+    let method = std::fs::read_to_string(out.join("method_changes.csv")).unwrap();
+    let rows: Vec<&str> = method.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{method}");
+    assert_eq!(rows[0], "dimensions.supply_gap.weight,1.0,2.0");
+    assert!(rows[1].starts_with("input method,"), "{method}");
+
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    let lower = html.to_ascii_lowercase();
+    for bad in ["http://", "https://", "<script", "<link", "<img", " src="] {
+        assert!(!lower.contains(bad), "compare.html contains {bad:?}");
+    }
+    assert!(html.contains("<code>dimensions.supply_gap.weight</code>"));
+}
+
+#[test]
+fn a_run_compared_with_itself_changes_nothing() {
+    let (a, _) = runs();
+    let out = fresh_dir("compare", "aa").join("cmp");
+    let o = careblock(["--quiet", "compare", s(a), s(a), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "--quiet prints nothing");
+    let summary = json(&out.join("compare.json"));
+    assert_eq!(summary["method_differences"], 0);
+    for level in ["districts", "units"] {
+        assert_eq!(summary[level]["rank_changed"], 0, "{level}");
+        assert_eq!(summary[level]["class_changed"], 0, "{level}");
+        assert_eq!(summary[level]["spearman"], 1.0, "{level}");
+    }
+    assert_eq!(summary["sites"]["added"], 0);
+    assert_eq!(summary["sites"]["removed"], 0);
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(html.contains("No rank changed.") && html.contains("The same sites in both runs."));
+}
+
+#[test]
+fn the_page_shows_rises_falls_and_the_sites_added() {
+    let (a, b) = runs();
+    let dir = fresh_dir("compare", "page");
+    let out = dir.join("cmp");
+    let o = careblock(["--quiet", "compare", s(a), s(b), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let Some(img) = screenshot(
+        &out.join("compare.html"),
+        &dir.join("page.png"),
+        &dir.join("profile"),
+    ) else {
+        return;
+    };
+    let map = img
+        .bbox([0xe8, 0xf0, 0xf5])
+        .expect("the map's background is on the page");
+    for (what, colour) in [
+        ("rose 12 places or more", [0xb2, 0x18, 0x2b]),
+        ("fell 12 places or more", [0x21, 0x66, 0xac]),
+        ("an added site", [0x1a, 0x98, 0x50]),
+        ("a removed site", [0xd7, 0x30, 0x27]),
+    ] {
+        let n = img.count(map, colour);
+        assert!(n > 10, "{what}: {n} pixel(s) of its colour on the map");
+    }
+    assert!(near(img.pixel(map.0 + 2, map.1 + 2), [0xe8, 0xf0, 0xf5]));
+}
+
+#[test]
+fn folders_that_are_not_outputs_or_other_units_are_refused_and_nothing_is_written() {
+    let (a, _) = runs();
+    let dir = fresh_dir("compare", "refused");
+    let out = dir.join("cmp");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = careblock(["compare", s(a), s(&empty), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("not a careblock run output folder: no run.json"),
+        "{e}"
+    );
+    assert!(!out.exists(), "nothing written");
+
+    let (code, _, err, los_lagos) = run_method("compare", "los_lagos", &los_lagos_method(""));
+    assert_eq!(code, Some(0), "{err}");
+    let o = careblock(["compare", s(a), s(&los_lagos), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("has districts and") || e.contains("are runs on different units"),
+        "{e}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
