@@ -4,7 +4,7 @@
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The browser to use: `$CHROMIUM`, else the first of the usual names on `PATH`.
@@ -29,20 +29,30 @@ pub fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// A screenshot of the page (1280 × 2400 CSS pixels at scale 1), or `None` if no browser is
-/// installed and this is not CI.
-pub fn screenshot(html: &Path, png: &Path, profile: &Path) -> Option<Image> {
-    let Some(browser) = chromium() else {
+/// The browser, or `None` (with a printed line) if none is installed and this is not CI.
+fn browser_or_skip() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI is set but no Chromium was found (install the Debian package `chromium` or set CHROMIUM)"
         );
-        println!("skipping the screenshot check: no chromium on PATH (set CHROMIUM=/path/to/chromium)");
-        return None;
-    };
-    let _ = std::fs::remove_file(png);
-    let url = format!("file://{}", html.display()).replace(' ', "%20");
-    let mut child = Command::new(&browser)
+        println!("skipping the browser check: no chromium on PATH (set CHROMIUM=/path/to/chromium)");
+    }
+    browser
+}
+
+/// Runs headless Chromium on `file://HTML#HASH` with `args`; returns its stdout and stderr
+/// (the page's console messages are logged to stderr as `:CONSOLE` lines).
+fn run_browser(browser: &Path, html: &Path, hash: &str, profile: &Path, args: &[String]) -> (String, String) {
+    let mut url = format!("file://{}", html.display()).replace(' ', "%20");
+    if !hash.is_empty() {
+        url = format!("{url}#{hash}");
+    }
+    let dir = profile.with_extension("io");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, err) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -51,12 +61,14 @@ pub fn screenshot(html: &Path, png: &Path, profile: &Path) -> Option<Image> {
             "--force-device-scale-factor=1",
             "--force-color-profile=srgb",
             "--window-size=1280,2400",
+            "--enable-logging=stderr",
+            "--v=0",
         ])
+        .args(args)
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
         .arg(&url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
     let start = Instant::now();
@@ -69,12 +81,46 @@ pub fn screenshot(html: &Path, png: &Path, profile: &Path) -> Option<Image> {
             None if start.elapsed() > Duration::from_secs(180) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("{} did not finish the screenshot in 180 s", browser.display());
+                panic!("{} did not finish in 180 s", browser.display());
             }
             None => std::thread::sleep(Duration::from_millis(100)),
         }
     }
+    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).to_string();
+    (read(&out), read(&err))
+}
+
+/// A screenshot of the page (1280 × 2400 CSS pixels at scale 1), or `None` if no browser is
+/// installed and this is not CI.
+pub fn screenshot(html: &Path, png: &Path, profile: &Path) -> Option<Image> {
+    screenshot_at(html, "", png, profile)
+}
+
+/// A screenshot of `HTML#HASH` (the report's viewer reads its start-up state from the hash).
+pub fn screenshot_at(html: &Path, hash: &str, png: &Path, profile: &Path) -> Option<Image> {
+    let browser = browser_or_skip()?;
+    let _ = std::fs::remove_file(png);
+    run_browser(
+        &browser,
+        html,
+        hash,
+        profile,
+        &[format!("--screenshot={}", png.display())],
+    );
     Some(Image::decode(png))
+}
+
+/// The page's DOM after its scripts ran at `HTML#HASH`, and the console messages it logged
+/// (`:CONSOLE` lines of Chromium's log); `None` without a browser outside CI.
+pub fn dom_at(html: &Path, hash: &str, profile: &Path) -> Option<(String, Vec<String>)> {
+    let browser = browser_or_skip()?;
+    let (dom, log) = run_browser(&browser, html, hash, profile, &["--dump-dom".to_string()]);
+    let console = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    Some((dom, console))
 }
 
 /// An RGB(A) screenshot.

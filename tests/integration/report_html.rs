@@ -1,7 +1,9 @@
 //! `report.html` of `careblock run` on the bundled data, checked the way a person would check
 //! it: open it in headless Chromium, take a screenshot and look at the pixels of the map (each
-//! priority class colour, the existing and proposed blocks). Also: the page is self-contained
-//! (no http(s) resource, no script), small, and byte-identical whatever the thread count.
+//! priority class colour, the existing and proposed blocks); click a district through the
+//! map viewer, zoom and switch layers, with no console message. Also: the page is
+//! self-contained (no http(s) resource, no script but its own inline viewer), small, and
+//! byte-identical whatever the thread count.
 //!
 //! Without Chromium the screenshot checks print a line and pass, unless the environment variable
 //! `CI` is set, in which case they fail (CI installs the Debian package `chromium`).
@@ -9,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::browser::{Image, screenshot};
+use crate::common::browser::{Image, dom_at, screenshot, screenshot_at};
 
 /// ColorBrewer YlOrRd, 5 classes (class 1 → 5).
 const CLASSES: [[u8; 3]; 5] = [
@@ -61,10 +63,16 @@ fn tmp(name: &str) -> PathBuf {
 /// Checks that hold without a browser: self-contained, small, closed.
 fn check_self_contained(html: &str) {
     let lower = html.to_ascii_lowercase();
+    // The map viewer's data and script, inline, are the only scripts.
+    assert_eq!(
+        lower.matches("<script").count(),
+        2,
+        "the viewer's two inline scripts"
+    );
+    assert!(lower.contains("<script type=\"application/json\" id=\"cb-data\">"));
     for bad in [
         "http://",
         "https://",
-        "<script",
         "<link",
         "<img",
         "<iframe",
@@ -177,7 +185,8 @@ fn a_method_without_siting_still_gets_a_map_and_no_sites() {
     check_self_contained(&html);
     assert!(html.contains("no care blocks were sited"));
     assert!(!html.contains("aria-label=\"ranking curve\""));
-    assert!(!html.contains("care block no. "));
+    let page = &html[..html.find("<script").unwrap()];
+    assert!(!page.contains("care block no. "));
     assert!(html.contains("aria-label=\"top districts with rank intervals\""));
 
     let Some(img) = screenshot(
@@ -203,5 +212,107 @@ fn a_method_without_siting_still_gets_a_map_and_no_sites() {
             0,
             "{what} site colour on a map without siting"
         );
+    }
+}
+
+/// The `>text<` of the element with `id` in a DOM dump.
+fn element_text<'a>(dom: &'a str, id: &str) -> &'a str {
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &dom[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest.find("</").unwrap();
+    &rest[start..end]
+}
+
+#[test]
+fn the_interactive_map_answers_a_click_zooms_and_switches_layers() {
+    let out = tmp("bogota-viewer");
+    let html = run("examples/bogota.toml", &out, 2);
+    check_self_contained(&html);
+    assert!(
+        html.len() < 5_000_000,
+        "the Bogotá report is {} bytes",
+        html.len()
+    );
+    // The units are a second, hidden layer; every district and unit can be clicked.
+    assert!(html.contains("data-layer=\"units\" style=\"display:none\""));
+    let group = |layer: &str| {
+        let at = html
+            .find(&format!("data-layer=\"{layer}\""))
+            .unwrap_or_else(|| panic!("no {layer} layer"));
+        let rest = &html[at..];
+        rest[..rest.find("</g>").unwrap()].matches(" data-i=\"").count()
+    };
+    assert_eq!(group("districts"), 116, "every district can be clicked");
+    assert!(
+        group("units") >= 600,
+        "the units in view can be clicked: {}",
+        group("units")
+    );
+    assert_eq!(group("existing") + group("bus"), 24 + 5);
+    assert_eq!(html.matches("<g data-i=\"").count(), 21, "the proposed blocks");
+    // The district ranked first, from districts.csv.
+    let districts = std::fs::read_to_string(out.join("districts.csv")).unwrap();
+    let mut lines = districts.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (id_col, rank_col) = (
+        header.iter().position(|h| *h == "id").unwrap(),
+        header.iter().position(|h| *h == "rank").unwrap(),
+    );
+    let first = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[rank_col] == "1")
+        .map(|f| f[id_col].to_string())
+        .unwrap();
+    let report = out.join("report.html");
+    let Some((dom, console)) = dom_at(
+        &report,
+        &format!("click=districts:{first}"),
+        &tmp("chromium-profile-click"),
+    ) else {
+        return;
+    };
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(!dom.contains("data-js-error=\""), "a script error");
+    let info = &dom[dom.find("id=\"cb-info\"").unwrap()..];
+    let info = &info[..info.find("<h3>Overview").unwrap_or(info.len())];
+    assert!(info.contains(&format!("District {first}")), "{info}");
+    assert!(
+        info.contains("Rank 1 of 116 (1 = highest need), class 5 of 5"),
+        "{info}"
+    );
+    assert!(info.contains("Monte Carlo (1000 draws): median rank"), "{info}");
+    assert_eq!(
+        info.matches("<td class=\"n\">").count(),
+        10 + 1,
+        "10 contributions and their sum: {info}"
+    );
+
+    // Zoom 4× on the centre: the view is scaled and the scale bar shortens.
+    let bar = element_text(&html, "cb-bar-text").to_string();
+    let (dom, console) = dom_at(&report, "zoom=4", &tmp("chromium-profile-zoom")).unwrap();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("scale(4)"), "the view is zoomed");
+    let zoomed = element_text(&dom, "cb-bar-text");
+    assert_ne!(zoomed, bar, "the scale bar follows the zoom ({bar} before)");
+
+    // Only the units: their classes are drawn, no site.
+    let Some(img) = screenshot_at(
+        &report,
+        "layers=units",
+        &tmp("bogota-units.png"),
+        &tmp("chromium-profile-units"),
+    ) else {
+        return;
+    };
+    let map = map_region(&img);
+    for (c, colour) in CLASSES.iter().enumerate() {
+        let n = img.count(map, *colour);
+        assert!(n >= 3000, "units class {}: only {n} pixels", c + 1);
+    }
+    for (what, colour) in [("existing", EXISTING), ("proposed", PROPOSED), ("bus", BUS)] {
+        assert_eq!(img.count(map, colour), 0, "{what} sites switched off but drawn");
     }
 }

@@ -19,6 +19,10 @@ use geo::{Geometry, MultiPolygon};
 /// How many of the top areas the uncertainty chart shows.
 const TOP: usize = 15;
 
+/// The most units drawn as a layer of the report's map (beyond, the layer is left to the
+/// GeoPackage and the page says so).
+const MAX_UNITS_ON_MAP: usize = 10_000;
+
 /// Writes `DIR/report.html`.
 pub fn write(
     dir: &Path,
@@ -40,6 +44,16 @@ pub fn build(
     plan: Option<&Plan>,
 ) -> Result<HtmlReport, IoError> {
     let spec = &method.spec;
+    // The units as a second layer of the interactive map, when the map shows districts and the
+    // units are few enough to draw (a page of a few MB).
+    let (units, units_omitted) = match &result.districts {
+        Some(_) if result.units.ids.len() <= MAX_UNITS_ON_MAP => (
+            areas(&result.units, &inputs.units, spec.units.label.as_deref())?,
+            None,
+        ),
+        Some(_) => (Vec::new(), Some(result.units.ids.len())),
+        None => (Vec::new(), None),
+    };
     let (level, layer, label, kind) = match (&result.districts, &inputs.districts) {
         (Some(level), Some(layer)) => (
             level,
@@ -74,6 +88,13 @@ pub fn build(
         crs: inputs.crs.to_string(),
         area_kind: kind.to_string(),
         areas: areas(level, layer, label)?,
+        units,
+        units_omitted,
+        indicators: result
+            .indicators
+            .iter()
+            .map(|i| i.label.clone().unwrap_or_else(|| i.name.clone()))
+            .collect(),
         class_bins: level.scores.bins.clone(),
         draws: level.uncertainty.as_ref().map(|u| u.draws),
         top: TOP,
@@ -124,6 +145,11 @@ fn areas(level: &Level, layer: &Layer, label: Option<&str>) -> Result<Vec<HtmlAr
             rank_p05: at(u.map(|u| &u.p05_rank), i),
             rank_p95: at(u.map(|u| &u.p95_rank), i),
             p_top_class: at(u.map(|u| &u.p_top_class), i),
+            contributions: s
+                .contributions
+                .iter()
+                .map(|c| c.get(i).copied().flatten())
+                .collect(),
         })
         .collect())
 }
@@ -142,6 +168,9 @@ fn sites(p: &Plan) -> Vec<HtmlSite> {
             id: s.id.clone(),
             label: s.label.clone(),
             category: s.kind.clone(),
+            gain: s.marginal_gain,
+            irreplaceability: s.irreplaceability,
+            demand: s.demand,
         })
         .collect()
 }

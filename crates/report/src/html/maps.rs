@@ -154,15 +154,34 @@ pub(super) fn class_of(a: &HtmlArea, k: usize) -> usize {
     }
 }
 
-/// The area polygons of one map, with tooltips.
-pub(super) fn areas_svg(out: &mut String, r: &HtmlReport, frame: &Frame, eps: f64, tooltips: bool) {
-    let k = r.class_bins.len();
+/// The area polygons of one map. On the main map (`layer` given: `districts` or `units`) each
+/// has a tooltip and its index in `data-i` for the viewer, and the group is that layer (the
+/// units start hidden).
+pub(super) fn areas_svg(
+    out: &mut String,
+    areas: &[HtmlArea],
+    k: usize,
+    frame: &Frame,
+    eps: f64,
+    layer: Option<&str>,
+) {
+    let tooltips = layer.is_some();
     let visible = frame.visible();
-    out.push_str("<g class=\"areas\">");
-    for a in &r.areas {
+    match layer {
+        Some("units") => {
+            out.push_str("<g class=\"areas units\" data-layer=\"units\" style=\"display:none\">")
+        }
+        Some(l) => {
+            let _ = write!(out, "<g class=\"areas\" data-layer=\"{l}\">");
+        }
+        None => out.push_str("<g class=\"areas\">"),
+    }
+    for (i, a) in areas.iter().enumerate() {
         let Some(g) = a.geometry.as_ref() else { continue };
         let Some(b) = g.bounding_rect() else { continue };
-        if !rect_intersects(&b, &visible) {
+        // The main map draws every area (the viewer pans to those beyond the frame); the
+        // overview only what it shows.
+        if !tooltips && !rect_intersects(&b, &visible) {
             continue;
         }
         let d = polygon_path(g, frame, eps);
@@ -171,6 +190,7 @@ pub(super) fn areas_svg(out: &mut String, r: &HtmlReport, frame: &Frame, eps: f6
         }
         let _ = write!(out, "<path class=\"c{}\" d=\"{d}\"", class_of(a, k));
         if tooltips {
+            let _ = write!(out, " data-i=\"{i}\"");
             let what = match (a.rank, a.class) {
                 (Some(rank), Some(class)) => format!(
                     "index {}, rank {rank}, class {class}{}",
@@ -227,17 +247,22 @@ pub(super) fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
     let eps = frame.world.width().max(frame.world.height()) / 1500.0;
     let _ = write!(
         out,
-        "<svg class=\"map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"map of the priority class\"><rect class=\"bg\" width=\"{w}\" height=\"{h}\"/>",
+        "<svg class=\"map\" id=\"cb-map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"map of the priority class\"><rect class=\"bg\" width=\"{w}\" height=\"{h}\"/>",
         w = n1(frame.width),
         h = n1(frame.height)
     );
-    areas_svg(out, r, frame, eps, true);
+    let k = r.class_bins.len();
+    out.push_str("<g id=\"cb-view\">");
+    areas_svg(out, &r.areas, k, frame, eps, Some(r.area_kind.as_str()));
+    if !r.units.is_empty() {
+        areas_svg(out, &r.units, k, frame, eps, Some("units"));
+    }
     // Catchments (walking radius) of the existing and proposed blocks.
     if let Some(s) = &r.siting
         && s.radius > 0.0
     {
         let rad = n1(s.radius * frame.scale);
-        out.push_str("<g class=\"catch\">");
+        out.push_str("<g class=\"catch\" data-layer=\"catchments\">");
         for site in r.sites.iter().filter(|s| s.kind != HtmlSiteKind::Bus) {
             let (x, y) = frame.apply(site.point.0);
             let _ = write!(out, "<circle cx=\"{}\" cy=\"{}\" r=\"{rad}\"/>", n1(x), n1(y));
@@ -256,54 +281,53 @@ pub(super) fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
             s.category
         ))
     };
-    out.push_str("<g class=\"ex\">");
-    for s in r.sites.iter().filter(|s| s.kind == HtmlSiteKind::Existing) {
+    let of_kind = |kind: HtmlSiteKind| r.sites.iter().enumerate().filter(move |(_, s)| s.kind == kind);
+    out.push_str("<g class=\"ex\" data-layer=\"existing\">");
+    for (i, s) in of_kind(HtmlSiteKind::Existing) {
         let (x, y) = frame.apply(s.point.0);
         let _ = write!(
             out,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"5\"><title>{}</title></circle>",
+            "<circle cx=\"{}\" cy=\"{}\" r=\"5\" data-r=\"5\" data-i=\"{i}\"><title>{}</title></circle>",
             n1(x),
             n1(y),
             tip(s)
         );
     }
-    out.push_str("</g><g class=\"bus\">");
-    for s in r.sites.iter().filter(|s| s.kind == HtmlSiteKind::Bus) {
+    out.push_str("</g><g class=\"bus\" data-layer=\"bus\">");
+    for (i, s) in of_kind(HtmlSiteKind::Bus) {
         let (x, y) = frame.apply(s.point.0);
         let _ = write!(
             out,
-            "<path d=\"M{} {}l6 10.4h-12z\"><title>{}</title></path>",
+            "<path d=\"M{} {}l6 10.4h-12z\" data-tri=\"{} {}\" data-i=\"{i}\"><title>{}</title></path>",
             n1(x),
             n1(y - 6.9),
+            n1(x),
+            n1(y),
             tip(s)
         );
     }
-    out.push_str("</g><g class=\"pr\">");
+    out.push_str("</g><g class=\"pr\" data-layer=\"proposed\">");
     // Highest rank drawn last, so number 1 is on top.
-    let mut proposed: Vec<&HtmlSite> = r
-        .sites
-        .iter()
-        .filter(|s| s.kind == HtmlSiteKind::Proposed)
-        .collect();
-    proposed.sort_by_key(|s| std::cmp::Reverse(s.rank.unwrap_or(usize::MAX)));
-    for s in proposed {
+    let mut proposed: Vec<(usize, &HtmlSite)> = of_kind(HtmlSiteKind::Proposed).collect();
+    proposed.sort_by_key(|(_, s)| std::cmp::Reverse(s.rank.unwrap_or(usize::MAX)));
+    for (i, s) in proposed {
         let (x, y) = frame.apply(s.point.0);
         let (x, y) = (n1(x), n1(y));
         let _ = write!(
             out,
-            "<g><title>{}</title><circle cx=\"{x}\" cy=\"{y}\" r=\"8.5\"/><text x=\"{x}\" y=\"{y}\" dy=\"3.3\">{}</text></g>",
+            "<g data-i=\"{i}\"><title>{}</title><circle cx=\"{x}\" cy=\"{y}\" r=\"8.5\" data-r=\"8.5\"/><text x=\"{x}\" y=\"{y}\" dy=\"3.3\" data-r=\"9.5\">{}</text></g>",
             tip(s),
             s.rank.map(|r| r.to_string()).unwrap_or_default()
         );
     }
-    out.push_str("</g>");
+    out.push_str("</g></g>");
     // Scale bar, bottom left.
     let len = nice_length(frame.width / frame.scale / 5.0);
     let px = len * frame.scale;
     let (x0, y0) = (14.0, frame.height - 16.0);
     let _ = write!(
         out,
-        "<g class=\"scale\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"22\" rx=\"3\"/><path d=\"M{} {}v6h{}v-6\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
+        "<g class=\"scale\"><rect id=\"cb-bar-box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"22\" rx=\"3\"/><path id=\"cb-bar\" d=\"M{} {}v6h{}v-6\"/><text id=\"cb-bar-text\" x=\"{}\" y=\"{}\">{}</text></g>",
         n1(x0 - 6.0),
         n1(y0 - 16.0),
         n1(px + 12.0 + 8.0 + 7.0 * length_label(len).len() as f64),
@@ -330,7 +354,7 @@ pub(super) fn overview_map(out: &mut String, r: &HtmlReport, frame: &Frame, focu
         w = n1(frame.width),
         h = n1(frame.height)
     );
-    areas_svg(out, r, frame, eps, false);
+    areas_svg(out, &r.areas, r.class_bins.len(), frame, eps, None);
     let (x0, y0) = frame.apply(Coord {
         x: focus.min().x,
         y: focus.max().y,

@@ -1,7 +1,9 @@
-//! `report.html`: one self-contained page a planner can mail (inline CSS and SVG, no network,
-//! no script), rendered from plain structs so the page depends on nothing but its inputs.
+//! `report.html`: one self-contained page a planner can mail (inline CSS, SVG and the map
+//! viewer of [`viewer`]; no network), rendered from plain structs so the page depends on nothing
+//! but its inputs.
 //!
-//! The page holds a choropleth of the priority class with the existing, proposed and bus sites,
+//! The page holds a choropleth of the priority class with the existing, proposed and bus sites
+//! (with the units as a second layer, pan, zoom and a click on any feature through the viewer),
 //! the ranking curve of the proposed blocks, the top areas with their Monte Carlo rank bands,
 //! the siting summary, the conservation report and every note. Geometries are in the projected
 //! working CRS (metres); they are simplified to about 1/1500 of the map extent and written with
@@ -22,6 +24,7 @@ pub(crate) mod format;
 pub(crate) mod maps;
 mod model;
 mod siting;
+mod viewer;
 
 pub use colours::class_colours;
 pub use model::{
@@ -61,7 +64,10 @@ table.kv th{font-weight:normal;color:#444}table.data td.n,table.kv td.n,.legend 
 .cols{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}
 ul.notes li{margin:.2em 0}.src{display:inline-block;min-width:4.5em;color:#666;font-size:.85em}
 @media print,(max-width:1160px){.side{width:auto;display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}}
-@media print{body{max-width:none;padding:0;font-size:10pt}section,figure,svg,table{break-inside:avoid}h2{break-after:avoid}}
+.tools{margin:0 0 4px;font-size:.9em}.tools button{min-width:2.2em;margin-right:3px}.tools .layers label{margin-left:10px;white-space:nowrap}
+.info{border:1px solid #bbb;padding:4px 10px;margin-bottom:10px;background:#fafafa}.info h3{margin:.3em 0}.info table.data{font-size:.85em}.info tr.sum td{font-weight:bold}
+#cb-view path,#cb-view circle{vector-effect:non-scaling-stroke}#cb-map{cursor:grab;touch-action:none}#cb-view .sel{stroke:#000;stroke-width:2.5}
+@media print{.cb-js{display:none!important}body{max-width:none;padding:0;font-size:10pt}section,figure,svg,table{break-inside:avoid}h2{break-after:avoid}}
 ";
 
 /// Renders the whole page.
@@ -101,13 +107,17 @@ pub fn render_report(r: &HtmlReport) -> String {
         "<section><h2>Priority class of the {}</h2>",
         escape(&r.area_kind)
     );
+    let mut px_per_m = 0.0;
     match extents(r) {
         None => o.push_str("<p>No geometry to map.</p>"),
         Some((full, focus)) => {
             o.push_str("<div class=\"mapwrap\"><div>");
             let main = Frame::fit(focus, 800.0, 1000.0, 14.0);
+            o.push_str(&viewer::controls(r));
             main_map(&mut o, r, &main);
             o.push_str("</div><div class=\"side\">");
+            o.push_str(viewer::INFO);
+            px_per_m = main.scale;
             if focus != full {
                 let ov = Frame::fit(full, 300.0, 360.0, 6.0);
                 o.push_str("<div><h3>Overview</h3>");
@@ -115,6 +125,14 @@ pub fn render_report(r: &HtmlReport) -> String {
                 o.push_str("<p class=\"small\">The dashed rectangle is the main map.</p></div>");
             }
             legend(&mut o, r);
+            if let Some(n) = r.units_omitted {
+                let _ = write!(
+                    o,
+                    "<p class=\"small\">The {n} units are not drawn here (too many for a page): open them from <code>careblock.gpkg</code> or the units layer files.</p>"
+                );
+            } else if !r.units.is_empty() {
+                o.push_str("<p class=\"small\">The units layer uses the same colours by class; its class bounds are the units' own (<code>run.json</code>).</p>");
+            }
             o.push_str("</div></div>");
         }
     }
@@ -194,7 +212,9 @@ pub fn render_report(r: &HtmlReport) -> String {
         o.push_str("</ul>");
     }
     o.push_str("</section>");
-    o.push_str("<p class=\"small\">Made by careblock from the method file above; the same inputs give the same page.</p></body></html>\n");
+    o.push_str("<p class=\"small\">Made by careblock from the method file above; the same inputs give the same page.</p>");
+    o.push_str(&viewer::scripts(r, px_per_m));
+    o.push_str("</body></html>\n");
     o
 }
 

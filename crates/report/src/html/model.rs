@@ -16,6 +16,13 @@ pub struct HtmlReport {
     pub area_kind: String,
     /// The mapped and ranked areas.
     pub areas: Vec<HtmlArea>,
+    /// The units, as a second layer of the interactive map, when `areas` are districts (empty
+    /// otherwise, or when there are too many units to draw: see `units_omitted`).
+    pub units: Vec<HtmlArea>,
+    /// How many units were left off the map for their number, if any.
+    pub units_omitted: Option<usize>,
+    /// The indicators' labels, in the order of [`HtmlArea::contributions`].
+    pub indicators: Vec<String>,
     /// Upper bounds of the classes (mapclassify's bins), class 1 first; class `k` = highest need.
     pub class_bins: Vec<f64>,
     /// How many Monte Carlo draws the rank intervals come from, if any.
@@ -55,6 +62,9 @@ pub struct HtmlArea {
     pub rank_p95: Option<f64>,
     /// Probability of being in the top class.
     pub p_top_class: Option<f64>,
+    /// Each indicator's contribution to the index (in the order of
+    /// [`HtmlReport::indicators`]).
+    pub contributions: Vec<Option<f64>>,
 }
 
 /// What a site is.
@@ -83,6 +93,12 @@ pub struct HtmlSite {
     pub label: Option<String>,
     /// The kind of place (e.g. "colegio público").
     pub category: String,
+    /// Demand it adds, in the order of selection (0 for existing sites).
+    pub gain: f64,
+    /// Coverage lost if it alone were dropped.
+    pub irreplaceability: f64,
+    /// Demand within its reach.
+    pub demand: f64,
 }
 
 /// One step of the ranking curve: the demand covered once the proposed blocks up to `rank`

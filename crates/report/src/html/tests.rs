@@ -29,6 +29,7 @@ fn area(
         rank_p05: rank.map(|r| f64::from(r.saturating_sub(1).max(1))),
         rank_p95: rank.map(|r| f64::from(r + 2)),
         p_top_class: rank.map(|_| 0.5),
+        contributions: vec![rank.map(|r| 60.0 - f64::from(r)), rank.map(|_| 40.0)],
     }
 }
 
@@ -50,6 +51,7 @@ fn report() -> HtmlReport {
             })
             .collect(),
         class_bins: vec![10.0, 20.0, 30.0, 40.0, 100.0],
+        indicators: vec!["share 0–9".into(), "poverty".into()],
         draws: Some(100),
         top: 15,
         ..Default::default()
@@ -84,6 +86,9 @@ fn labels_from_data_are_escaped() {
         id: evil.into(),
         label: Some(evil.into()),
         category: evil.into(),
+        gain: 3.0,
+        irreplaceability: 1.0,
+        demand: 4.0,
     });
     r.siting = Some(HtmlSiting {
         radius: 800.0,
@@ -116,7 +121,21 @@ fn labels_from_data_are_escaped() {
         }],
         ..Default::default()
     });
-    let html = render_report(&r);
+    let full = render_report(&r);
+    // The page's own two scripts (the viewer's data and the viewer) come last; the data holds
+    // no '<', '>' or '&' (JSON \u escapes), so nothing in it can end the element.
+    assert_eq!(full.matches("<script").count(), 2, "only the viewer's scripts");
+    let (html, scripts) = full.split_at(full.find("<script").unwrap());
+    let data = scripts
+        .strip_prefix("<script type=\"application/json\" id=\"cb-data\">")
+        .and_then(|d| d.split("</script>").next())
+        .unwrap();
+    assert!(!data.contains(['<', '>', '&']), "{data}");
+    let parsed: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(
+        parsed["districts"][0][1], evil,
+        "the label, unescaped once parsed"
+    );
     assert!(!html.contains("<script"), "unescaped script tag");
     assert!(!html.contains(evil));
     assert!(!html.contains("& \"x"));
@@ -207,6 +226,9 @@ fn map_coordinates_stay_in_the_view_box_with_one_decimal() {
         id: "e".into(),
         label: None,
         category: "existing".into(),
+        gain: 0.0,
+        irreplaceability: 0.0,
+        demand: 2.0,
     });
     let html = render_report(&r);
     let vb = html.split("viewBox=\"0 0 ").nth(1).unwrap_or("");
