@@ -20,6 +20,7 @@ mod method_errors;
 mod network;
 mod phases_target;
 mod qgis_outputs;
+mod qgis_project;
 mod real_points;
 mod repair;
 mod report_html;

@@ -1,7 +1,7 @@
 //! # careblock-report
 //!
 //! What `careblock run` writes, built from a [`careblock_pipeline::Run`]: the site layers
-//! ([`sites`]), the QGIS style of every layer ([`qml`]), `report.html` ([`html`] renders the
+//! ([`sites`]), the QGIS style of every layer ([`qml`]) and the QGIS project ([`qgs`]), `report.html` ([`html`] renders the
 //! page [`page`] fills), and the folder of outputs itself ([`write_outputs`]: GeoJSON, CSV,
 //! `.qml`, the GeoPackage, the report and `run.json`); and [`compare`], what changed between
 //! two such folders.
@@ -18,6 +18,7 @@ pub mod formats;
 pub mod html;
 mod outputs;
 pub mod page;
+pub mod qgs;
 pub mod qml;
 pub mod sites;
 

@@ -51,6 +51,7 @@ pub fn write_outputs(
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
     let styles = styles(&layers, &run.assessment, run.plan.as_ref())?;
+    let qgis_project = qgis_project(run, &layers, &styles, &chosen);
     // A layer no file holds in the working CRS (no GeoPackage table) is reprojected to lon/lat
     // in place: a national units layer then exists once, not as two copies.
     let layers: Vec<Layer> = layers
@@ -118,6 +119,9 @@ pub fn write_outputs(
                     for (l, style) in layers.iter().zip(&styles) {
                         write_text(&dir.join(format!("{}.qml", l.name)), style)?;
                     }
+                    if let Some(project) = &qgis_project {
+                        write_text(&dir.join(QGIS_PROJECT), project)?;
+                    }
                     Ok(())
                 },
                 || page::write(dir, &run.method, &run.assessment, inputs, run.plan.as_ref()),
@@ -135,11 +139,119 @@ pub fn write_outputs(
     );
     if let Some(obj) = report.as_object_mut() {
         obj.insert("outputs".into(), outputs_json(&chosen));
+        if qgis_project.is_some() {
+            obj.insert("qgis_project".into(), QGIS_PROJECT.into());
+        }
     }
     let text =
         serde_json::to_string_pretty(&report).map_err(|e| IoError::format("run.json", e.to_string()))?;
     write_text(&dir.join("run.json"), &text)?;
     Ok(chosen)
+}
+
+/// The QGIS project's file name.
+const QGIS_PROJECT: &str = "careblock.qgs";
+
+/// `careblock.qgs` over the layers written (in the working CRS, before any is reprojected for
+/// a lon/lat file): each read from the GeoPackage, else its GeoJSON or FlatGeobuf file; the
+/// siting's layers above the index's, the units off when there are districts. `None` when no
+/// layer is in a format QGIS reads here (a national run's GeoParquet-only units, for one).
+fn qgis_project(run: &Run, layers: &[Layer], styles: &[String], chosen: &[LayerFormats]) -> Option<String> {
+    use crate::qgs::{LayerGeometry, ProjectLayer, project};
+    let has_districts = layers.iter().any(|l| l.name == "districts");
+    let order = ["sites", "catchments", "uncovered", "districts", "units"];
+    let mut out: Vec<ProjectLayer> = Vec::new();
+    for name in order {
+        let Some(i) = layers.iter().position(|l| l.name == name) else {
+            continue;
+        };
+        let c = &chosen[i];
+        let source = if c.has(Format::Gpkg) {
+            format!("./careblock.gpkg|layername={name}")
+        } else if let Some(f) = [Format::GeoJson, Format::FlatGeobuf]
+            .into_iter()
+            .find(|&f| c.has(f))
+        {
+            format!("./{}", f.file(name).unwrap_or_default())
+        } else {
+            continue;
+        };
+        let (title, group, geometry, visible) = match name {
+            "sites" => ("Care blocks and bus stops", "Siting", LayerGeometry::Point, true),
+            "catchments" => ("Walking catchments", "Siting", LayerGeometry::Polygon, true),
+            "uncovered" => (
+                "High-priority units out of reach",
+                "Siting",
+                LayerGeometry::Polygon,
+                false,
+            ),
+            "districts" => (
+                "Districts: care priority class",
+                "Care prioritization index",
+                LayerGeometry::Polygon,
+                true,
+            ),
+            _ => (
+                "Census units: care priority class",
+                "Care prioritization index",
+                LayerGeometry::Polygon,
+                !has_districts,
+            ),
+        };
+        out.push(ProjectLayer {
+            name: name.to_string(),
+            title: title.to_string(),
+            group: group.to_string(),
+            source,
+            geometry,
+            style: styles[i].clone(),
+            visible,
+        });
+    }
+    if out.is_empty() {
+        return None;
+    }
+    let framed = layers
+        .iter()
+        .find(|l| l.name == "districts")
+        .or_else(|| layers.iter().find(|l| l.name == "units"));
+    let extent = framed.and_then(|l| focus_extent(&l.geometries));
+    let title = run
+        .method
+        .spec
+        .name
+        .clone()
+        .unwrap_or_else(|| run.method.file.clone());
+    Some(project(&title, &out, run.inputs.crs, extent))
+}
+
+/// The extent a map of `geometries` opens on: all of them, unless a few are over 20 times the
+/// median area (a rural district dwarfing the city) and leaving them out shrinks the extent
+/// below 60 % of the whole — as the report's main map.
+fn focus_extent(geometries: &[Option<geo::Geometry<f64>>]) -> Option<geo::Rect<f64>> {
+    use crate::html::maps::union;
+    use geo::{Area, BoundingRect};
+    let sized: Vec<(f64, geo::Rect<f64>)> = geometries
+        .iter()
+        .flatten()
+        .filter_map(|g| Some((g.unsigned_area(), g.bounding_rect()?)))
+        .collect();
+    let full = sized.iter().map(|(_, r)| *r).reduce(|a, b| union(Some(a), b))?;
+    let mut areas: Vec<f64> = sized.iter().map(|(a, _)| *a).collect();
+    areas.sort_by(f64::total_cmp);
+    let median = areas[areas.len() / 2];
+    let focus = sized
+        .iter()
+        .filter(|(a, _)| *a <= 20.0 * median)
+        .map(|(_, r)| *r)
+        .reduce(|a, b| union(Some(a), b))
+        .unwrap_or(full);
+    let size = |r: &geo::Rect<f64>| r.width().max(1.0) * r.height().max(1.0);
+    Some(if size(&focus) > 0.6 * size(&full) {
+        full
+    } else {
+        focus
+    })
 }
 
 /// `run.json`'s `outputs`: per layer, its formats, files and why.
