@@ -456,8 +456,11 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
                 .unwrap_or_else(|| "-".into())
         ));
         s.push_str(&format!(
-            "  irreplaceability {} (demand lost if this site is forbidden and the rest re-optimised)\n",
-            fmt(t.num(column::IRREPLACE, row))
+            "  irreplaceability {}\n",
+            match t.num(column::IRREPLACE, row) {
+                Some(v) => format!("{v:.4} (demand lost if this site is forbidden and the rest re-optimised)"),
+                None => "not computed (existing blocks, capacitated siting and coverage targets have none)".into(),
+            }
         ));
         s.push_str(&format!(
             "  in its catchment: demand {}, population {}, mean index {}, {} unit(s)\n",

@@ -112,6 +112,11 @@ fn the_cli_writes_loads_and_refuses_bad_capacities() {
     for col in ["capacity", "load", "utilisation"] {
         assert!(header.split(',').any(|h| h == col), "{header}");
     }
+    // Irreplaceability is not computed under capacities: empty, not a made-up 0.
+    let k = header.split(',').position(|h| h == "irreplace").unwrap();
+    for row in sites.lines().skip(1) {
+        assert_eq!(row.split(',').nth(k), Some(""), "{row}");
+    }
     let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
     assert!(
         assignments.lines().next().unwrap().ends_with(",assigned"),

@@ -56,7 +56,7 @@ fn bogota_preset_sites_blocks_around_the_existing_ones() {
     let mut prev = b.locked_in;
     for s in &proposed {
         assert!((s.cumulative - (prev + s.marginal_gain)).abs() < 1e-6 * b.objective);
-        assert!(s.marginal_gain >= 0.0 && s.irreplaceability >= 0.0);
+        assert!(s.marginal_gain >= 0.0 && s.irreplaceability.is_some_and(|l| l >= 0.0));
         prev = s.cumulative;
     }
     assert!((prev - b.objective).abs() < 1e-6 * b.objective);

@@ -84,8 +84,10 @@ def test_run_equals_cli(preset, tmp_path):
     assert_same_geometries(r.sites, out / "sites.geojson")
     assert_same_geometries(r.uncovered, out / "uncovered.geojson")
     cli_report = json.loads((out / "run.json").read_text())
-    # What the CLI wrote where (run() writes no file, so its report has no `outputs`).
+    # What the CLI wrote where (run() writes no file, so its report has no `outputs` and no
+    # QGIS project).
     written = cli_report.pop("outputs")
+    assert cli_report.pop("qgis_project") == "careblock.qgs"
     assert [w["layer"] for w in written] == ["units", "districts", "sites", "catchments", "uncovered"]
     assert r.report == cli_report
     assert r.crs == "EPSG:9377"

@@ -95,8 +95,9 @@ pub struct HtmlSite {
     pub category: String,
     /// Demand it adds, in the order of selection (0 for existing sites).
     pub gain: f64,
-    /// Coverage lost if it alone were dropped.
-    pub irreplaceability: f64,
+    /// Objective lost if it were forbidden and the others re-optimised; `None` where not
+    /// computed (existing blocks, capacitated siting, coverage targets).
+    pub irreplaceability: Option<f64>,
     /// Demand within its reach.
     pub demand: f64,
 }

@@ -87,7 +87,7 @@ fn labels_from_data_are_escaped() {
         label: Some(evil.into()),
         category: evil.into(),
         gain: 3.0,
-        irreplaceability: 1.0,
+        irreplaceability: Some(1.0),
         demand: 4.0,
     });
     r.siting = Some(HtmlSiting {
@@ -227,7 +227,7 @@ fn map_coordinates_stay_in_the_view_box_with_one_decimal() {
         label: None,
         category: "existing".into(),
         gain: 0.0,
-        irreplaceability: 0.0,
+        irreplaceability: None,
         demand: 2.0,
     });
     let html = render_report(&r);

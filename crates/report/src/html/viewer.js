@@ -144,7 +144,9 @@
     box.appendChild(el("p", x[4]));
     if (x[0] !== "existing") {
       box.appendChild(el("p", "Gain: " + fmt(x[5], 0) + " of demand (" + pct(D.total_demand > 0 ? x[5] / D.total_demand : null, 1) + " of the total), in the order the siting chose."));
-      box.appendChild(el("p", "Irreplaceability: " + fmt(x[6], 0) + " (coverage lost if it were dropped and the others kept)."));
+      box.appendChild(el("p", x[6] === null
+        ? "Irreplaceability: not computed (capacitated siting and coverage targets have none)."
+        : "Irreplaceability: " + fmt(x[6], 0) + " (demand lost if it were forbidden and the other sites re-chosen)."));
     }
     box.appendChild(el("p", "Demand within reach: " + fmt(x[7], 0) + "."));
     return box;

@@ -128,7 +128,7 @@ pub(super) fn bus_tier(
                 point: c.point,
                 marginal_gain: bsol.marginal_gain[r],
                 cumulative: bsol.cumulative[r],
-                irreplaceability: bsol.irreplaceability.get(r).copied().unwrap_or(0.0),
+                irreplaceability: bsol.irreplaceability.get(r).copied(),
                 demand: row.iter().map(|&(u, f)| f * bus_demand[u as usize]).sum(),
                 population: row.iter().map(|&(u, f)| f * units.population[u as usize]).sum(),
                 groups: units

@@ -119,8 +119,9 @@ pub struct Site {
     pub marginal_gain: f64,
     /// Demand covered by the existing blocks and every site up to this one.
     pub cumulative: f64,
-    /// Objective lost if this site is forbidden and the others re-optimised.
-    pub irreplaceability: f64,
+    /// Objective lost if this site is forbidden and the others re-optimised; `None` where it is
+    /// not computed (existing blocks, capacitated siting, coverage targets).
+    pub irreplaceability: Option<f64>,
     /// Demand in its catchment (overlaps with other catchments included).
     pub demand: f64,
     /// Population in its catchment.
