@@ -42,6 +42,18 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         for w in &written {
             println!("  {}: {} ({})", w.layer, w.files().join(", "), w.reason);
         }
+        let open = |f: &str| {
+            a.out
+                .join(f)
+                .is_file()
+                .then(|| a.out.join(f).display().to_string())
+        };
+        if let Some(page) = open("report.html") {
+            println!("  open in a browser: {page}");
+        }
+        if let Some(project) = open("careblock.qgs") {
+            println!("  open in QGIS: {project}");
+        }
     }
     if let Some(t) = run.plan.as_ref().and_then(|p| p.target.as_ref())
         && !t.reached
