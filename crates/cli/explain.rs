@@ -413,6 +413,8 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         "capacity",
         "load",
         "utilisation",
+        "sel_freq",
+        "sel_rank",
     ];
     let groups: Vec<String> =
         t.df.get_column_names()
@@ -462,6 +464,15 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
                 None => "not computed (existing blocks, capacitated siting and coverage targets have none)".into(),
             }
         ));
+        if let Some(freq) = t.has("sel_freq").then(|| t.num("sel_freq", row)).flatten() {
+            s.push_str(&format!(
+                "  robust: chosen in {:.0} % of the index draws{} (robust.csv has every candidate)\n",
+                100.0 * freq,
+                t.num("sel_rank", row)
+                    .map(|r| format!(", at mean rank {r:.1}"))
+                    .unwrap_or_default()
+            ));
+        }
         s.push_str(&format!(
             "  in its catchment: demand {}, population {}, mean index {}, {} unit(s)\n",
             fmt(t.num(column::DEMAND, row)),
@@ -535,6 +546,8 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
             "cumulative": t.num(column::CUMULATIVE, row),
             "cumulative_share": t.num(column::CUM_SHARE, row),
             "irreplaceability": t.num(column::IRREPLACE, row),
+            "selection_frequency": t.has("sel_freq").then(|| t.num("sel_freq", row)).flatten(),
+            "mean_rank_when_chosen": t.has("sel_rank").then(|| t.num("sel_rank", row)).flatten(),
             "demand": t.num(column::DEMAND, row),
             "population": t.num(column::POPULATION, row),
             "mean_index": t.num(column::MEAN_INDEX, row),

@@ -24,5 +24,6 @@ mod qgis_project;
 mod real_points;
 mod repair;
 mod report_html;
+mod robust;
 mod siting;
 mod tobler_parity;

@@ -30,7 +30,8 @@ use careblock_io::{IoError, method_inputs, read_method};
 use careblock_method::CrsSpec;
 use careblock_method::Method;
 use careblock_pipeline::results::{
-    assignments_table, conservation_json, equity_table, level_table, run_report, sites_table, uncovered_table,
+    assignments_table, conservation_json, equity_table, level_table, robust_districts_table, robust_table, run_report,
+    sites_table, uncovered_table,
 };
 use careblock_pipeline::{self as pipeline, LoadOptions, PipelineError};
 use careblock_siting::CostTable;
@@ -202,7 +203,20 @@ fn run<'py>(
             };
             let uncovered = frame(uncovered_table(p, &inputs.units)?, wgs84_wkb(&uncovered_layer)?);
             let equity = p.equity.as_ref().map(equity_table).transpose()?.map(PyDataFrame);
-            siting_tables = Some((sites, assignments, uncovered, equity));
+            let robust = p
+                .robust
+                .as_ref()
+                .map(|r| robust_table(r, inputs.crs))
+                .transpose()?
+                .map(PyDataFrame);
+            let robust_districts = p
+                .robust
+                .as_ref()
+                .filter(|r| !r.districts.is_empty())
+                .map(robust_districts_table)
+                .transpose()?
+                .map(PyDataFrame);
+            siting_tables = Some((sites, assignments, uncovered, equity, robust, robust_districts));
         }
         let report = run_report(
             method,
@@ -219,14 +233,16 @@ fn run<'py>(
     out.set_item("units", units)?;
     out.set_item("districts", districts)?;
     match siting_tables {
-        Some((sites, assignments, uncovered, equity)) => {
+        Some((sites, assignments, uncovered, equity, robust, robust_districts)) => {
             out.set_item("sites", sites)?;
             out.set_item("assignments", assignments)?;
             out.set_item("uncovered", uncovered)?;
             out.set_item("equity", equity)?;
+            out.set_item("robust", robust)?;
+            out.set_item("robust_districts", robust_districts)?;
         }
         None => {
-            for k in ["sites", "assignments", "uncovered", "equity"] {
+            for k in ["sites", "assignments", "uncovered", "equity", "robust", "robust_districts"] {
                 out.set_item(k, py.None())?;
             }
         }

@@ -112,3 +112,21 @@ def test_run_from_dict_equals_file(root):
     ranks = sorted(int(x) for x in r.districts["rank"].dropna())
     assert ranks == list(range(1, len(ranks) + 1))
     assert r.report["conservation"] and all(c["relative_error"] < 1e-9 for c in r.report["conservation"])
+
+
+def test_robust_siting_equals_cli(root, tmp_path):
+    """With [siting.robust], run() gives the CLI's robust.csv and robust_districts.csv, and
+    the sites' selection frequencies."""
+    text = (root / "examples/bogota.toml").read_text().replace('"../data/', f'"{root}/data/')
+    method = tmp_path / "robust.toml"
+    method.write_text(text.replace("draws = 1000", "draws = 50") + "\n[siting.robust]\ndraws = 6\n")
+    out = tmp_path / "out"
+    p = cli("run", str(method), "--out", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    r = careblock.run(str(method))
+    assert_same_table(r.robust, out / "robust.csv")
+    assert_same_table(r.robust_districts, out / "robust_districts.csv")
+    assert_same_table(r.sites, out / "sites.csv")
+    assert r.report["siting"]["robust"]["draws"] == 6
+    freq = _frame_of(r.robust)["sel_freq"].to_list()
+    assert freq == sorted(freq, reverse=True) and all(0 <= f <= 1 for f in freq)

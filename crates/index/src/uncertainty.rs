@@ -49,8 +49,9 @@ pub struct Uncertainty {
     pub mean_rank_shift: f64,
 }
 
-/// The composite of draw `d`.
-fn draw_composite(reference: &Composite, mc: &MonteCarlo, d: usize) -> Composite {
+/// The composite of draw `d`: the reference with its weights, normalisation and aggregation
+/// drawn from the stream `(seed, d)`.
+pub fn draw_composite(reference: &Composite, mc: &MonteCarlo, d: usize) -> Composite {
     let mut g = SplitMix64::stream(mc.seed, d);
     let mut c = reference.clone();
     for ind in &mut c.indicators {

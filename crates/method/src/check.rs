@@ -512,6 +512,9 @@ impl Method {
                 );
             }
         }
+        if let Some(r) = &st.robust {
+            self.check_robust(st, r)?;
+        }
         if let Some(pc) = &st.priority_classes {
             let k = *self.spec.classification.classes.get_ref() as u32;
             if let Some(bad) = pc.iter().find(|c| **c == 0 || **c > k) {
@@ -521,6 +524,40 @@ impl Method {
                     format!("class {bad} does not exist: classes run from 1 to {k}"),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// `[siting.robust]`: draws ≥ 1, the default demand (the need mass, which the index draws
+    /// change), and `p` new blocks without the rules it does not combine with yet.
+    fn check_robust(&self, st: &SitingSpec, r: &crate::siting::RobustSpec) -> Result<(), MethodError> {
+        let refuse = |why: String| Err(self.invalid(r.draws.span(), "siting.robust", why));
+        if *r.draws.get_ref() == 0 {
+            return Err(self.invalid(
+                r.draws.span(),
+                "siting.robust.draws",
+                "must be at least 1 (the number of index draws, each followed by a siting)",
+            ));
+        }
+        if st
+            .demand
+            .as_ref()
+            .is_some_and(|d| d.get_ref().trim() != "need_mass")
+        {
+            return refuse(
+                "robust siting draws the index, which changes only the need mass: give `demand = \"need_mass\"` (the default) or remove `siting.demand`".into(),
+            );
+        }
+        let other = [
+            (
+                st.p.is_none(),
+                "without `p` (a budget, phases or a coverage target)",
+            ),
+            (st.capacitated(), "with capacities"),
+            (st.equity.is_some(), "with [siting.equity]"),
+        ];
+        if let Some((_, what)) = other.iter().find(|(on, _)| *on) {
+            return refuse(format!("robust siting {what} is not available yet: give `p`"));
         }
         Ok(())
     }

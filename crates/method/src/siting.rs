@@ -188,6 +188,19 @@ pub struct SitingSpec {
     pub bus: Option<BusSpec>,
     /// Territorial equity: a minimum (and maximum) number of blocks per district.
     pub equity: Option<EquitySpec>,
+    /// Robust siting: the siting repeated once per Monte Carlo draw of the index.
+    pub robust: Option<RobustSpec>,
+}
+
+/// `[siting.robust]`: the siting repeated once per Monte Carlo draw of the index (the draws of
+/// `[uncertainty]`: its seed, weight noise, normalisations and aggregations; draw `d` is the
+/// same draw as the rank intervals' `d`), each draw's need mass as the demand, to report how
+/// often each candidate is chosen (its selection frequency).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobustSpec {
+    /// Number of index draws, each followed by a siting (≥ 1).
+    pub draws: Spanned<usize>,
 }
 
 /// `costs = { path = "od.csv", unit = "unit_id", site = "site_id", cost = "minutes" }`: a

@@ -7,7 +7,7 @@ use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::{Crs, Layer, Reprojection, WGS84};
 use careblock_index::{Assessment, Level};
 use careblock_method::Method;
-use careblock_siting::plan::{EquityOutcome, PlacedBy, Plan, SiteStatus, Tier};
+use careblock_siting::plan::{EquityOutcome, PlacedBy, Plan, RobustOutcome, SiteStatus, Tier};
 use serde_json::json;
 
 use careblock_core::join::ConservationReport;
@@ -406,6 +406,22 @@ pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
             cap(|c| if c.0 > 0.0 { c.1 / c.0 } else { 0.0 }),
         ));
     }
+    if plan.robust.is_some() {
+        cols.push(Column::new(
+            "sel_freq".into(),
+            plan.sites
+                .iter()
+                .map(|s| s.robust.map(|r| r.0))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "sel_rank".into(),
+            plan.sites
+                .iter()
+                .map(|s| s.robust.and_then(|r| r.1))
+                .collect::<Vec<_>>(),
+        ));
+    }
     if plan.phases.is_some() {
         cols.push(Column::new(
             "phase".into(),
@@ -426,6 +442,85 @@ pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
         ));
     }
     DataFrame::new(n, cols).map_err(|e| IoError::table("sites", format!("building the sites table: {e}")))
+}
+
+/// The robust siting's candidates (`robust.csv`): every candidate chosen in an index draw or
+/// by the plan, most often chosen first: id, kind, name, lon/lat, `sel_freq` (share of the
+/// draws), `sel_rank` (mean rank when chosen), `in_plan`.
+pub fn robust_table(r: &RobustOutcome, crs: Crs) -> Result<DataFrame, IoError> {
+    let to_wgs = Reprojection::new(crs, WGS84);
+    let c = &r.candidates;
+    let mut lon = Vec::with_capacity(c.len());
+    let mut lat = Vec::with_capacity(c.len());
+    for x in c {
+        let p = to_wgs.apply(x.point.0).map_err(|e| {
+            IoError::table(
+                "robust",
+                format!("site {:?}: cannot convert to lon/lat: {e}", x.id),
+            )
+        })?;
+        lon.push((p.x * 1e7).round() / 1e7);
+        lat.push((p.y * 1e7).round() / 1e7);
+    }
+    DataFrame::new(
+        c.len(),
+        vec![
+            Column::new(
+                column::ID.into(),
+                c.iter().map(|x| x.id.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                column::KIND.into(),
+                c.iter().map(|x| x.kind.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                column::NAME.into(),
+                c.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(column::LON.into(), lon),
+            Column::new(column::LAT.into(), lat),
+            Column::new(
+                "sel_freq".into(),
+                c.iter().map(|x| x.frequency).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "sel_rank".into(),
+                c.iter().map(|x| x.mean_rank).collect::<Vec<_>>(),
+            ),
+            Column::new("in_plan".into(), c.iter().map(|x| x.in_plan).collect::<Vec<_>>()),
+        ],
+    )
+    .map_err(|e| IoError::table("robust", format!("building the robust table: {e}")))
+}
+
+/// New blocks per district over the robust siting's draws (`robust_districts.csv`): district
+/// id and name, the plan's count, and over the draws the mean, minimum, 5th and 95th
+/// percentiles and maximum.
+pub fn robust_districts_table(r: &RobustOutcome) -> Result<DataFrame, IoError> {
+    let d = &r.districts;
+    let whole = |f: fn(&careblock_siting::plan::RobustDistrict) -> usize| {
+        d.iter().map(|x| f(x) as u32).collect::<Vec<_>>()
+    };
+    DataFrame::new(
+        d.len(),
+        vec![
+            Column::new(
+                "district".into(),
+                d.iter().map(|x| x.id.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                column::LABEL.into(),
+                d.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new("in_plan".into(), whole(|x| x.in_plan)),
+            Column::new("mean".into(), d.iter().map(|x| x.mean).collect::<Vec<_>>()),
+            Column::new("min".into(), whole(|x| x.min)),
+            Column::new("p05".into(), whole(|x| x.p05)),
+            Column::new("p95".into(), whole(|x| x.p95)),
+            Column::new("max".into(), whole(|x| x.max)),
+        ],
+    )
+    .map_err(|e| IoError::table("robust_districts", format!("building the table: {e}")))
 }
 
 /// The assignments table (`assignments.csv`): unit → best site, its status, covered fraction
@@ -640,6 +735,22 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
     });
     if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
         obj.insert("equity".into(), e);
+    }
+    if let (Some(r), Some(obj)) = (&p.robust, out.as_object_mut()) {
+        let in_plan: Vec<&careblock_siting::plan::RobustCandidate> =
+            r.candidates.iter().filter(|c| c.in_plan).collect();
+        obj.insert(
+            "robust".into(),
+            json!({
+                "draws": r.draws,
+                "seed": r.seed,
+                "demand": "each draw's need mass (population × index / 100; the index rescaled to 0–100 in draws not on that scale)",
+                "proposed_chosen_in_90pct": in_plan.iter().filter(|c| c.frequency >= 0.9).count(),
+                "proposed_mean_frequency": if in_plan.is_empty() { 0.0 } else { in_plan.iter().map(|c| c.frequency).sum::<f64>() / in_plan.len() as f64 },
+                "candidates_chosen": r.candidates.iter().filter(|c| c.frequency > 0.0).count(),
+                "tables": if r.districts.is_empty() { json!(["robust.csv"]) } else { json!(["robust.csv", "robust_districts.csv"]) },
+            }),
+        );
     }
     if let (Some(ph), Some(obj)) = (&p.phases, out.as_object_mut()) {
         let last = ph.phases.last().map_or(0.0, |x| x.optimum.objective);

@@ -9,8 +9,8 @@ use careblock_io::IoError;
 use careblock_pipeline::LoadedInputs;
 
 use crate::html::{
-    HtmlArea, HtmlBalance, HtmlCapacity, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite,
-    HtmlSiteKind, HtmlSiting, render_report,
+    HtmlArea, HtmlBalance, HtmlCapacity, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlRobust,
+    HtmlRobustSite, HtmlSite, HtmlSiteKind, HtmlSiting, render_report,
 };
 use careblock_method::Method;
 use careblock_siting::plan::{Plan, SiteStatus, Tier};
@@ -171,6 +171,7 @@ fn sites(p: &Plan) -> Vec<HtmlSite> {
             gain: s.marginal_gain,
             irreplaceability: s.irreplaceability,
             demand: s.demand,
+            robust: s.robust,
         })
         .collect()
 }
@@ -229,6 +230,21 @@ fn siting(p: &Plan, units: &Level) -> HtmlSiting {
             .and_then(|o| (o.total_demand > 0.0).then(|| o.objective / o.total_demand)),
         home_care_units: p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count(),
         target: p.target.as_ref().map(|t| t.share),
+        robust: p.robust.as_ref().map(|r| HtmlRobust {
+            draws: r.draws,
+            candidates: r
+                .candidates
+                .iter()
+                .map(|c| HtmlRobustSite {
+                    id: c.id.clone(),
+                    label: c.label.clone(),
+                    kind: c.kind.clone(),
+                    frequency: c.frequency,
+                    mean_rank: c.mean_rank,
+                    in_plan: c.in_plan,
+                })
+                .collect(),
+        }),
         capacity: p.capacity.as_ref().map(|c| HtmlCapacity {
             capacity: c.capacity,
             within_reach: c.within_reach,

@@ -1,5 +1,6 @@
-//! The siting outputs of `careblock run`: sites, catchments, assignments, uncovered units and
-//! the equity table (`equity.csv`, with `[siting.equity]`). The tables themselves are built by
+//! The siting outputs of `careblock run`: sites, catchments, assignments, uncovered units, the
+//! equity table (`equity.csv`, with `[siting.equity]`) and the robust siting's tables
+//! (`robust.csv`, `robust_districts.csv`, with `[siting.robust]`). The tables themselves are built by
 //! `careblock_pipeline::results` (shared with the Python bindings).
 
 use std::path::Path;
@@ -9,7 +10,9 @@ use careblock_core::Layer;
 use careblock_core::polars::prelude::DataFrame;
 use careblock_io::IoError;
 use careblock_io::write_csv;
-use careblock_pipeline::results::{assignments_table, equity_table, sites_table, uncovered_table};
+use careblock_pipeline::results::{
+    assignments_table, equity_table, robust_districts_table, robust_table, sites_table, uncovered_table,
+};
 use careblock_siting::plan::{Plan, SiteStatus, circle};
 use geo::{Geometry, MultiPolygon};
 
@@ -17,6 +20,8 @@ use geo::{Geometry, MultiPolygon};
 pub struct Tables {
     assignments: DataFrame,
     equity: Option<DataFrame>,
+    /// `robust.csv` and, with districts, `robust_districts.csv`.
+    robust: Option<(DataFrame, Option<DataFrame>)>,
 }
 
 /// Builds the siting outputs without writing anything: three layers (sites, catchments,
@@ -29,6 +34,15 @@ pub fn outputs(
 ) -> Result<([Layer; 3], Tables), IoError> {
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
     let equity = plan.equity.as_ref().map(equity_table).transpose()?;
+    let robust = match &plan.robust {
+        None => None,
+        Some(r) => Some((
+            robust_table(r, crs)?,
+            (!r.districts.is_empty())
+                .then(|| robust_districts_table(r))
+                .transpose()?,
+        )),
+    };
     let df = sites_table(plan, crs)?;
     let radius_of = |s: SiteStatus| match s {
         SiteStatus::Bus => bus_radius.unwrap_or(plan.radius),
@@ -79,7 +93,11 @@ pub fn outputs(
     };
     Ok((
         [point_layer, catchments, uncovered],
-        Tables { assignments, equity },
+        Tables {
+            assignments,
+            equity,
+            robust,
+        },
     ))
 }
 
@@ -88,6 +106,12 @@ pub fn outputs(
 pub fn write_tables(dir: &Path, t: &Tables) -> Result<(), IoError> {
     if let Some(e) = &t.equity {
         write_csv(&dir.join("equity.csv"), &mut e.clone())?;
+    }
+    if let Some((r, d)) = &t.robust {
+        write_csv(&dir.join("robust.csv"), &mut r.clone())?;
+        if let Some(d) = d {
+            write_csv(&dir.join("robust_districts.csv"), &mut d.clone())?;
+        }
     }
     write_csv(&dir.join("assignments.csv"), &mut t.assignments.clone())?;
     Ok(())

@@ -101,7 +101,9 @@ class Result:
 
     ``units``, ``districts``: the CLI's ``units.csv``/``districts.csv`` columns with the
     geometries (EPSG:4326). With ``[siting]``: ``sites`` (points), ``assignments``,
-    ``uncovered`` (units) and with ``[siting.equity]`` ``equity``; otherwise ``None``.
+    ``uncovered`` (units), with ``[siting.equity]`` ``equity``, and with ``[siting.robust]``
+    ``robust`` (every candidate chosen in an index draw: selection frequency, mean rank) and
+    ``robust_districts`` (new blocks per district over the draws); otherwise ``None``.
     ``uncertainty``: the Monte Carlo columns of the districts (of the units when the method has
     no districts). ``report``: the content of ``run.json`` as a dict. ``crs``: the working CRS.
     """
@@ -114,6 +116,8 @@ class Result:
         self.assignments = _table(raw.get("assignments"))
         self.uncovered = _output(raw.get("uncovered"))
         self.equity = _table(raw.get("equity"))
+        self.robust = _table(raw.get("robust"))
+        self.robust_districts = _table(raw.get("robust_districts"))
         self.uncertainty = _uncertainty(raw["districts"] or raw["units"])
         self.report: dict[str, Any] = json.loads(raw["report"])
 

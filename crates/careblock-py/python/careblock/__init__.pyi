@@ -27,6 +27,8 @@ class Result:
     assignments: _Frame | None
     uncovered: _Frame | None
     equity: _Frame | None
+    robust: _Frame | None
+    robust_districts: _Frame | None
     uncertainty: _Frame | None
     report: dict[str, Any]
     def __init__(self, raw: Mapping[str, Any]) -> None: ...

@@ -355,14 +355,65 @@ pub fn composite(method: &Method) -> Composite {
 }
 
 fn monte_carlo_spec(method: &Method) -> Option<MonteCarlo> {
+    (method.spec.uncertainty.draws > 0).then(|| monte_carlo_settings(method))
+}
+
+/// The method's `[uncertainty]` as a Monte Carlo, whatever its number of draws.
+fn monte_carlo_settings(method: &Method) -> MonteCarlo {
     let u = &method.spec.uncertainty;
-    (u.draws > 0).then(|| MonteCarlo {
+    MonteCarlo {
         draws: u.draws,
         seed: u.seed,
         weight_noise: *u.weight_noise.get_ref(),
         normalisations: u.normalisations.clone(),
         aggregations: u.aggregations.clone(),
-    })
+    }
+}
+
+/// The need mass of each row of `level` (the units) under draw `d` of the method's Monte Carlo
+/// (`[uncertainty]`'s seed, weight noise, normalisations and aggregations; the draw `d` of the
+/// rank intervals): population × index / 100. A draw whose normalisation or aggregation does not
+/// put the index on a 0–100 scale (z-scores, Mazziotta–Pareto) has its index rescaled min–max to
+/// 0–100 over the rows it ranks first, so that every draw weighs need the same way. `None` where
+/// the draw gives no index.
+pub fn draw_need_mass(method: &Method, level: &Level, d: usize) -> Vec<Option<f64>> {
+    let mc = monte_carlo_settings(method);
+    let c = crate::uncertainty::draw_composite(&composite(method), &mc, d);
+    let scores = score(&level.treated, &level.eligible, &level.ids, &c);
+    let hundred = matches!(
+        c.normalisation,
+        NormalisationName::MinMax | NormalisationName::Rank | NormalisationName::Goalposts
+    ) && c.aggregation != careblock_method::AggregationName::MazziottaPareto;
+    let index: Vec<Option<f64>> = if hundred {
+        scores.index
+    } else {
+        let (lo, hi) = scores
+            .index
+            .iter()
+            .flatten()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let span = hi - lo;
+        scores
+            .index
+            .iter()
+            .map(|v| {
+                v.map(|v| {
+                    if span > 0.0 {
+                        100.0 * (v - lo) / span
+                    } else {
+                        100.0
+                    }
+                })
+            })
+            .collect()
+    };
+    index
+        .iter()
+        .zip(&level.population)
+        .map(|(i, p)| Some(i.as_ref()? * p.as_ref()? / 100.0))
+        .collect()
 }
 
 #[allow(

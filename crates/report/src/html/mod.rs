@@ -28,8 +28,8 @@ mod viewer;
 
 pub use colours::class_colours;
 pub use model::{
-    HtmlArea, HtmlBalance, HtmlCapacity, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlSite,
-    HtmlSiteKind, HtmlSiting, escape,
+    HtmlArea, HtmlBalance, HtmlCapacity, HtmlCurveStep, HtmlKpi, HtmlNote, HtmlReport, HtmlRobust,
+    HtmlRobustSite, HtmlSite, HtmlSiteKind, HtmlSiting, escape,
 };
 
 const CSS: &str = "

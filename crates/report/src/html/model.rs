@@ -100,6 +100,9 @@ pub struct HtmlSite {
     pub irreplaceability: Option<f64>,
     /// Demand within its reach.
     pub demand: f64,
+    /// `[siting.robust]`: the share of the index draws whose siting chose it, and its mean rank
+    /// in those.
+    pub robust: Option<(f64, Option<f64>)>,
 }
 
 /// One step of the ranking curve: the demand covered once the proposed blocks up to `rank`
@@ -173,6 +176,34 @@ pub struct HtmlSiting {
     pub target: Option<f64>,
     /// Capacitated siting: the objective is the demand assigned within capacities.
     pub capacity: Option<HtmlCapacity>,
+    /// `[siting.robust]`: the siting over the index's draws.
+    pub robust: Option<HtmlRobust>,
+}
+
+/// The robust siting: how often each candidate is chosen over the index's draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlRobust {
+    /// Index draws, each followed by a siting.
+    pub draws: usize,
+    /// Candidates chosen in a draw or by the plan, most often chosen first.
+    pub candidates: Vec<HtmlRobustSite>,
+}
+
+/// One candidate of the robust siting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlRobustSite {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub label: Option<String>,
+    /// The kind of place.
+    pub kind: String,
+    /// Share of the draws whose siting chose it.
+    pub frequency: f64,
+    /// Mean rank in those draws.
+    pub mean_rank: Option<f64>,
+    /// Whether the plan chose it.
+    pub in_plan: bool,
 }
 
 /// The balance of one count summed from units to areas.

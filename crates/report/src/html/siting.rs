@@ -155,5 +155,33 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         }
         out.push_str("</tbody></table>");
     }
+    if let Some(r) = &s.robust {
+        robust_table(out, r);
+    }
     out.push_str("</section>");
+}
+
+/// How many candidates the robust siting's table lists.
+const ROBUST_ROWS: usize = 30;
+
+/// The robust siting: the candidates most often chosen over the index's draws.
+fn robust_table(out: &mut String, r: &super::model::HtmlRobust) {
+    let _ = write!(
+        out,
+        "<h3>Robust sites</h3><p class=\"small\">The siting repeated once for each of {} Monte Carlo draws of the index (its weights, normalisation and aggregation drawn as for the rank intervals), with each draw's need mass as the demand. Selection frequency: the share of the draws whose siting chose the site; a proposed block chosen in nearly every draw does not depend on the method's debatable choices. Every candidate is in <code>robust.csv</code>.</p>",
+        r.draws
+    );
+    out.push_str("<table class=\"data\"><thead><tr><th>site</th><th>kind</th><th>selection frequency</th><th>mean rank when chosen</th><th>in the plan</th></tr></thead><tbody>");
+    for c in r.candidates.iter().take(ROBUST_ROWS) {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            escape(&site_name(&c.id, c.label.as_deref())),
+            escape(&c.kind),
+            pct(Some(c.frequency), 0),
+            num(c.mean_rank, 1),
+            if c.in_plan { "yes" } else { "no" }
+        );
+    }
+    out.push_str("</tbody></table>");
 }

@@ -89,6 +89,7 @@ fn labels_from_data_are_escaped() {
         gain: 3.0,
         irreplaceability: Some(1.0),
         demand: 4.0,
+        robust: None,
     });
     r.siting = Some(HtmlSiting {
         radius: 800.0,
@@ -229,6 +230,7 @@ fn map_coordinates_stay_in_the_view_box_with_one_decimal() {
         gain: 0.0,
         irreplaceability: None,
         demand: 2.0,
+        robust: None,
     });
     let html = render_report(&r);
     let vb = html.split("viewBox=\"0 0 ").nth(1).unwrap_or("");

@@ -138,7 +138,8 @@
   }
   var KIND = { existing: "Existing care block", proposed: "Proposed care block no. ", bus: "Care-bus stop no. " };
   function siteInfo(x) {
-    // x = [status, rank, id, label, category, gain, irreplaceability, demand]
+    // x = [status, rank, id, label, category, gain, irreplaceability, demand, selection
+    //      frequency, mean rank when chosen]
     var box = el("div");
     box.appendChild(el("h3", KIND[x[0]] + (x[0] === "existing" ? "" : x[1]) + ": " + x[2] + (x[3] ? " (" + x[3] + ")" : "")));
     box.appendChild(el("p", x[4]));
@@ -149,6 +150,9 @@
         : "Irreplaceability: " + fmt(x[6], 0) + " (demand lost if it were forbidden and the other sites re-chosen)."));
     }
     box.appendChild(el("p", "Demand within reach: " + fmt(x[7], 0) + "."));
+    if (x[8] !== null && x[8] !== undefined) {
+      box.appendChild(el("p", "Selection frequency: chosen in " + pct(x[8], 0) + " of " + D.robust_draws + " index draws" + (x[9] !== null ? ", at mean rank " + fmt(x[9], 1) : "") + "."));
+    }
     return box;
   }
   var selected = null;

@@ -54,7 +54,8 @@ pub(super) fn scripts(r: &HtmlReport, px_per_m: f64) -> String {
         "ranked": {r.area_kind.as_str(): ranked(&r.areas), "units": if r.units.is_empty() { ranked(&r.areas) } else { ranked(&r.units) }},
         r.area_kind.as_str(): r.areas.iter().map(area_row).collect::<Vec<_>>(),
         "units": if r.units.is_empty() { Value::Null } else { r.units.iter().map(area_row).collect() },
-        "sites": r.sites.iter().map(|s| json!([status(s.kind), s.rank, s.id, s.label, s.category, s.gain, s.irreplaceability, s.demand])).collect::<Vec<_>>(),
+        "sites": r.sites.iter().map(|s| json!([status(s.kind), s.rank, s.id, s.label, s.category, s.gain, s.irreplaceability, s.demand, s.robust.map(|r| r.0), s.robust.and_then(|r| r.1)])).collect::<Vec<_>>(),
+        "robust_draws": r.siting.as_ref().and_then(|s| s.robust.as_ref()).map(|x| x.draws),
         "total_demand": r.siting.as_ref().map(|s| s.total_demand),
         "px_per_m": px_per_m,
     });

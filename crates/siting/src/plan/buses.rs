@@ -142,6 +142,7 @@ pub(super) fn bus_tier(
                 district: None,
                 phase: None,
                 capacity: None,
+                robust: None,
             });
         }
         if let Near::Network(d) = &bnear {

@@ -21,6 +21,7 @@ mod compare;
 mod coverage;
 mod equity;
 mod kpis;
+mod robust;
 mod sites;
 mod spread;
 mod types;
@@ -29,8 +30,8 @@ mod units;
 pub use coverage::circle;
 pub use types::{
     Assignment, CapacityOutcome, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum,
-    PhaseOutcome, PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, Site, SiteStatus, TargetOutcome,
-    Tier, Uncovered,
+    PhaseOutcome, PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, RobustCandidate, RobustDistrict,
+    RobustOutcome, Site, SiteStatus, TargetOutcome, Tier, Uncovered,
 };
 
 use blocks::Blocks;
@@ -118,6 +119,39 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     for site in sites.iter_mut().filter(|s| s.status == SiteStatus::Proposed) {
         site.phase = site.rank.and_then(|r| phase_of.get(r - 1).cloned());
     }
+    let robust = match &st.robust {
+        None => None,
+        Some(r) => {
+            let label = method.spec.districts.as_ref().and_then(|d| d.label.as_deref());
+            let outcome = robust::robust_siting(
+                method,
+                *r.draws.get_ref(),
+                assessment,
+                cands,
+                &cov,
+                limit,
+                &options,
+                &sol.selected,
+                inputs.districts.map(|d| (d, label)),
+            )?;
+            for c in outcome.candidates.iter().filter(|c| c.in_plan) {
+                let k = site_of_candidate[c.candidate];
+                sites[k].robust = Some((c.frequency, c.mean_rank));
+            }
+            let steady = outcome
+                .candidates
+                .iter()
+                .filter(|c| c.in_plan && c.frequency >= 0.9)
+                .count();
+            notes.push(format!(
+                "robust siting: over {} index draws, {steady} of the {} proposed block(s) are chosen in at least 90 % of the draws; {} candidate(s) are chosen at least once",
+                outcome.draws,
+                sol.selected.len(),
+                outcome.candidates.iter().filter(|c| c.frequency > 0.0).count()
+            ));
+            Some(outcome)
+        }
+    };
     let (assignments, before, capacity) = match &capacitated {
         None => (
             sites::assignments(&units, cands, &sol, &near, &site_of_candidate),
@@ -271,6 +305,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         phases,
         target,
         capacity,
+        robust,
     })
 }
 

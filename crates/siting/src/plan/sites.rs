@@ -77,6 +77,7 @@ pub(super) fn block_sites(
             district: district_of(j),
             phase: None,
             capacity: None,
+            robust: None,
         });
     }
     for (r, &j) in sol.selected.iter().enumerate() {
@@ -105,6 +106,7 @@ pub(super) fn block_sites(
             district: district_of(j),
             phase: None,
             capacity: None,
+            robust: None,
         });
     }
     (sites, site_of_candidate)

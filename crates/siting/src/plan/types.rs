@@ -142,6 +142,9 @@ pub struct Site {
     pub phase: Option<String>,
     /// Capacitated siting: the persons of demand it can serve, and those assigned to it.
     pub capacity: Option<(f64, f64)>,
+    /// `[siting.robust]`: the share of the index draws whose siting chose it, and its mean rank
+    /// in those (proposed blocks only).
+    pub robust: Option<(f64, Option<f64>)>,
 }
 
 /// Why a proposed block is in the solution.
@@ -356,6 +359,63 @@ pub struct Optimum {
     pub total_demand: f64,
 }
 
+/// One candidate of the robust siting: chosen in at least one draw, or by the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustCandidate {
+    /// Its index among the candidates.
+    pub candidate: usize,
+    /// Id in its layer.
+    pub id: String,
+    /// Kind (its candidate layer's name).
+    pub kind: String,
+    /// Name.
+    pub label: Option<String>,
+    /// Location (working CRS).
+    pub point: Point<f64>,
+    /// Share of the draws whose siting chose it.
+    pub frequency: f64,
+    /// Its mean rank among the new sites of the draws that chose it.
+    pub mean_rank: Option<f64>,
+    /// Whether the plan (the reference index) chose it.
+    pub in_plan: bool,
+}
+
+/// New blocks in one district over the robust siting's draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustDistrict {
+    /// District id.
+    pub id: String,
+    /// District name.
+    pub label: Option<String>,
+    /// New blocks the plan puts there.
+    pub in_plan: usize,
+    /// Mean over the draws.
+    pub mean: f64,
+    /// Fewest in a draw.
+    pub min: usize,
+    /// 5th percentile over the draws (nearest rank).
+    pub p05: usize,
+    /// 95th percentile.
+    pub p95: usize,
+    /// Most in a draw.
+    pub max: usize,
+}
+
+/// `[siting.robust]`: the siting over the index's Monte Carlo draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustOutcome {
+    /// Draws, each followed by a siting.
+    pub draws: usize,
+    /// The Monte Carlo's seed.
+    pub seed: u64,
+    /// Every candidate chosen in a draw or by the plan, most often chosen first (then by mean
+    /// rank, then by candidate order).
+    pub candidates: Vec<RobustCandidate>,
+    /// Per district with a new block in the plan or a draw (districts' order); empty without
+    /// districts.
+    pub districts: Vec<RobustDistrict>,
+}
+
 /// The siting result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -396,6 +456,8 @@ pub struct Plan {
     pub target: Option<TargetOutcome>,
     /// Capacitated siting (`capacity`): capacity, assigned demand and demand within reach.
     pub capacity: Option<CapacityOutcome>,
+    /// `[siting.robust]`: the siting over the index's Monte Carlo draws.
+    pub robust: Option<RobustOutcome>,
     /// With `distance = "network"`: walking coverage against straight-line coverage of the
     /// same sites.
     pub network: Option<NetworkComparison>,
