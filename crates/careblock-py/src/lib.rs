@@ -30,8 +30,8 @@ use careblock_io::{IoError, method_inputs, read_method};
 use careblock_method::CrsSpec;
 use careblock_method::Method;
 use careblock_pipeline::results::{
-    assignments_table, conservation_json, equity_table, level_table, robust_districts_table, robust_table, run_report,
-    sites_table, uncovered_table,
+    assignments_table, conservation_json, equity_table, level_table, robust_districts_table, robust_table,
+    run_report, sites_table, uncovered_table,
 };
 use careblock_pipeline::{self as pipeline, LoadOptions, PipelineError};
 use careblock_siting::CostTable;
@@ -242,7 +242,14 @@ fn run<'py>(
             out.set_item("robust_districts", robust_districts)?;
         }
         None => {
-            for k in ["sites", "assignments", "uncovered", "equity", "robust", "robust_districts"] {
+            for k in [
+                "sites",
+                "assignments",
+                "uncovered",
+                "equity",
+                "robust",
+                "robust_districts",
+            ] {
                 out.set_item(k, py.None())?;
             }
         }
