@@ -415,3 +415,19 @@ fn a_long_ring_is_simplified_within_the_tolerance() {
         assert!(d <= eps + 1e-9, "vertex {i} is {d} from the simplified ring");
     }
 }
+
+#[test]
+fn the_viewer_gets_the_mapped_units_when_there_are_no_districts() {
+    let mut r = report();
+    r.area_kind = "units".into();
+    let html = render_report(&r);
+    let data = html
+        .split("<script type=\"application/json\" id=\"cb-data\">")
+        .nth(1)
+        .and_then(|d| d.split("</script>").next())
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(parsed["units"].as_array().map(Vec::len), Some(5), "{parsed}");
+    assert_eq!(parsed["ranked"]["units"], 5);
+    assert!(parsed.get("districts").is_none());
+}

@@ -46,19 +46,28 @@ fn script_safe(v: &Value) -> String {
 
 /// The data element and the viewer's script, for the end of the page.
 pub(super) fn scripts(r: &HtmlReport, px_per_m: f64) -> String {
-    let ranked = |areas: &[HtmlArea]| areas.iter().filter(|a| a.rank.is_some()).count();
-    let data = json!({
+    // The map's area layers by name: the mapped areas (districts, or the units when there are
+    // none), and the units as a second layer when there are.
+    let mut layers = vec![(r.area_kind.as_str(), &r.areas)];
+    if !r.units.is_empty() {
+        layers.push(("units", &r.units));
+    }
+    let mut data = json!({
         "classes": r.class_bins.len(),
         "draws": r.draws,
         "indicators": r.indicators,
-        "ranked": {r.area_kind.as_str(): ranked(&r.areas), "units": if r.units.is_empty() { ranked(&r.areas) } else { ranked(&r.units) }},
-        r.area_kind.as_str(): r.areas.iter().map(area_row).collect::<Vec<_>>(),
-        "units": if r.units.is_empty() { Value::Null } else { r.units.iter().map(area_row).collect() },
+        "ranked": layers
+            .iter()
+            .map(|(name, areas)| (name.to_string(), json!(areas.iter().filter(|a| a.rank.is_some()).count())))
+            .collect::<serde_json::Map<_, _>>(),
         "sites": r.sites.iter().map(|s| json!([status(s.kind), s.rank, s.id, s.label, s.category, s.gain, s.irreplaceability, s.demand, s.robust.map(|r| r.0), s.robust.and_then(|r| r.1)])).collect::<Vec<_>>(),
         "robust_draws": r.siting.as_ref().and_then(|s| s.robust.as_ref()).map(|x| x.draws),
         "total_demand": r.siting.as_ref().map(|s| s.total_demand),
         "px_per_m": px_per_m,
     });
+    for (name, areas) in layers {
+        data[name] = areas.iter().map(area_row).collect();
+    }
     format!(
         "<script type=\"application/json\" id=\"cb-data\">{}</script><script>{VIEWER}</script>",
         script_safe(&data)
