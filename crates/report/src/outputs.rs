@@ -225,33 +225,16 @@ fn qgis_project(run: &Run, layers: &[Layer], styles: &[String], chosen: &[LayerF
     Some(project(&title, &out, run.inputs.crs, extent))
 }
 
-/// The extent a map of `geometries` opens on: all of them, unless a few are over 20 times the
-/// median area (a rural district dwarfing the city) and leaving them out shrinks the extent
-/// below 60 % of the whole — as the report's main map.
+/// The extent a map of `geometries` opens on ([`crate::html::maps::framing`], as the report's
+/// main map).
 fn focus_extent(geometries: &[Option<geo::Geometry<f64>>]) -> Option<geo::Rect<f64>> {
-    use crate::html::maps::union;
     use geo::{Area, BoundingRect};
     let sized: Vec<(f64, geo::Rect<f64>)> = geometries
         .iter()
         .flatten()
         .filter_map(|g| Some((g.unsigned_area(), g.bounding_rect()?)))
         .collect();
-    let full = sized.iter().map(|(_, r)| *r).reduce(|a, b| union(Some(a), b))?;
-    let mut areas: Vec<f64> = sized.iter().map(|(a, _)| *a).collect();
-    areas.sort_by(f64::total_cmp);
-    let median = areas[areas.len() / 2];
-    let focus = sized
-        .iter()
-        .filter(|(a, _)| *a <= 20.0 * median)
-        .map(|(_, r)| *r)
-        .reduce(|a, b| union(Some(a), b))
-        .unwrap_or(full);
-    let size = |r: &geo::Rect<f64>| r.width().max(1.0) * r.height().max(1.0);
-    Some(if size(&focus) > 0.6 * size(&full) {
-        full
-    } else {
-        focus
-    })
+    crate::html::maps::framing(&sized, &[]).map(|(_, focus)| focus)
 }
 
 /// `run.json`'s `outputs`: per layer, its formats, files and why.

@@ -11,7 +11,7 @@ use super::diff::{AreaChange, Comparison, Coverage, LevelComparison, SiteChange}
 use crate::html::colours::{Frame, UNRANKED};
 use crate::html::escape;
 use crate::html::format::{n1, num, pct};
-use crate::html::maps::{polygon_path, union};
+use crate::html::maps::{framing, polygon_path};
 
 const CSS: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;margin:0 auto;max-width:1180px;padding:12px 24px;line-height:1.4;background:#fff}
@@ -115,8 +115,8 @@ fn as_multi(g: &Geometry<f64>) -> Option<MultiPolygon<f64>> {
 }
 
 /// The map: each polygon filled by its rank-change class (its title says the change), the
-/// sites kept, added and removed on top. Framed on the polygons of ordinary size (one over 20
-/// times the median area, a rural district dwarfing the city, is cut at the frame).
+/// sites kept, added and removed on top. Framed as the report's map (a rural district dwarfing
+/// the city is cut at the frame).
 fn map(o: &mut String, c: &Comparison) {
     let Some(m) = &c.map else {
         o.push_str("<p>No map: the first run wrote no polygons careblock reads (GeoJSON, GeoParquet, FlatGeobuf), or works in a geographic CRS.</p>");
@@ -132,18 +132,11 @@ fn map(o: &mut String, c: &Comparison) {
         .zip(&m.polygons.geometries)
         .filter_map(|(id, g)| Some((as_multi(g.as_ref()?)?, by_id.get(id.as_str()).copied())))
         .collect();
-    let mut areas: Vec<f64> = shapes.iter().map(|(g, _)| g.unsigned_area()).collect();
-    areas.sort_by(f64::total_cmp);
-    let median = areas.get(areas.len() / 2).copied().unwrap_or(0.0);
-    let mut focus: Option<Rect<f64>> = None;
-    for (g, _) in &shapes {
-        if g.unsigned_area() <= 20.0 * median
-            && let Some(b) = g.bounding_rect()
-        {
-            focus = Some(union(focus, b));
-        }
-    }
-    let Some(focus) = focus else {
+    let sized: Vec<(f64, Rect<f64>)> = shapes
+        .iter()
+        .filter_map(|(g, _)| Some((g.unsigned_area(), g.bounding_rect()?)))
+        .collect();
+    let Some((_, focus)) = framing(&sized, &[]) else {
         o.push_str("<p>No map: no polygon to draw.</p>");
         return;
     };

@@ -110,32 +110,36 @@ pub(crate) fn union(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
 /// that dwarfs the city, is shown whole only in the overview). `None` if nothing has a
 /// geometry.
 pub(super) fn extents(r: &HtmlReport) -> Option<(Rect<f64>, Rect<f64>)> {
-    let mut full: Option<Rect<f64>> = None;
-    let mut sized: Vec<(f64, Rect<f64>)> = Vec::new();
-    for a in &r.areas {
-        if let Some(b) = a.geometry.as_ref().and_then(|g| g.bounding_rect()) {
-            full = Some(union(full, b));
-            sized.push((a.geometry.as_ref().map_or(0.0, |g| g.unsigned_area()), b));
-        }
-    }
-    for s in &r.sites {
-        let p = Rect::new(s.point.0, s.point.0);
-        full = Some(union(full, p));
-    }
-    let full = full?;
-    let mut areas: Vec<f64> = sized.iter().map(|(a, _)| *a).collect();
-    areas.sort_by(f64::total_cmp);
-    let median = areas.get(areas.len() / 2).copied().unwrap_or(0.0);
-    let mut focus: Option<Rect<f64>> = None;
-    for (a, b) in &sized {
-        if *a <= 20.0 * median {
-            focus = Some(union(focus, *b));
-        }
-    }
-    for s in &r.sites {
-        focus = Some(union(focus, Rect::new(s.point.0, s.point.0)));
-    }
-    let focus = focus.unwrap_or(full);
+    let sized: Vec<(f64, Rect<f64>)> = r
+        .areas
+        .iter()
+        .filter_map(|a| a.geometry.as_ref())
+        .filter_map(|g| Some((g.unsigned_area(), g.bounding_rect()?)))
+        .collect();
+    let points: Vec<Rect<f64>> = r.sites.iter().map(|s| Rect::new(s.point.0, s.point.0)).collect();
+    framing(&sized, &points)
+}
+
+/// The extent of `areas` (each with its area) and `points`, and the extent a map of them is
+/// framed on: the points and the areas of ordinary size (an area over 20 times the median area
+/// is left out), unless that is most (over 60 %) of the whole. `None` if both are empty. The
+/// report's main map, the QGIS project and the comparison's map are all framed by it.
+pub(crate) fn framing(areas: &[(f64, Rect<f64>)], points: &[Rect<f64>]) -> Option<(Rect<f64>, Rect<f64>)> {
+    let full = areas
+        .iter()
+        .map(|(_, b)| *b)
+        .chain(points.iter().copied())
+        .reduce(|a, b| union(Some(a), b))?;
+    let mut sizes: Vec<f64> = areas.iter().map(|(a, _)| *a).collect();
+    sizes.sort_by(f64::total_cmp);
+    let median = sizes.get(sizes.len() / 2).copied().unwrap_or(0.0);
+    let focus = areas
+        .iter()
+        .filter(|(a, _)| *a <= 20.0 * median)
+        .map(|(_, b)| *b)
+        .chain(points.iter().copied())
+        .reduce(|a, b| union(Some(a), b))
+        .unwrap_or(full);
     // A focus that is most of the whole is not worth a second map.
     let area = |b: &Rect<f64>| b.width().max(1.0) * b.height().max(1.0);
     let focus = if area(&focus) > 0.6 * area(&full) {
