@@ -305,26 +305,33 @@ pub fn equity_table(e: &EquityOutcome) -> Result<DataFrame, IoError> {
     .map_err(|e| IoError::table("equity", format!("building the equity table: {e}")))
 }
 
+/// The longitudes and latitudes (EPSG:4326, 7 decimals) of `sites` (id, point in `crs`), for
+/// the table `table`.
+fn lon_lat<'a>(
+    table: &str,
+    sites: impl Iterator<Item = (&'a String, geo::Point<f64>)>,
+    crs: Crs,
+) -> Result<(Vec<f64>, Vec<f64>), IoError> {
+    let to_wgs = Reprojection::new(crs, WGS84);
+    let (mut lon, mut lat) = (Vec::new(), Vec::new());
+    for (id, point) in sites {
+        let c = to_wgs
+            .apply(point.0)
+            .map_err(|e| IoError::table(table, format!("site {id:?}: cannot convert to lon/lat: {e}")))?;
+        lon.push((c.x * 1e7).round() / 1e7);
+        lat.push((c.y * 1e7).round() / 1e7);
+    }
+    Ok((lon, lat))
+}
+
 /// The sites table (`sites.csv`): existing, proposed and bus sites with status, rank, id, kind,
 /// name, lon/lat (EPSG:4326, 7 decimals), gain, cumulative coverage and its share,
 /// irreplaceability, demand, population, mean index, units, each group, and with equity
 /// `placed_by` and `district`. `crs` is the working CRS of the plan.
 pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
-    let to_wgs = Reprojection::new(crs, WGS84);
     let n = plan.sites.len();
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
-    let mut lon = Vec::with_capacity(n);
-    let mut lat = Vec::with_capacity(n);
-    for s in &plan.sites {
-        let c = to_wgs.apply(s.point.0).map_err(|e| {
-            IoError::table(
-                "sites",
-                format!("site {:?}: cannot convert to lon/lat: {e}", s.id),
-            )
-        })?;
-        lon.push((c.x * 1e7).round() / 1e7);
-        lat.push((c.y * 1e7).round() / 1e7);
-    }
+    let (lon, lat) = lon_lat("sites", plan.sites.iter().map(|s| (&s.id, s.point)), crs)?;
     let share = |v: f64| {
         if plan.blocks.total_demand > 0.0 {
             v / plan.blocks.total_demand
@@ -448,20 +455,8 @@ pub fn sites_table(plan: &Plan, crs: Crs) -> Result<DataFrame, IoError> {
 /// by the plan, most often chosen first: id, kind, name, lon/lat, `sel_freq` (share of the
 /// draws), `sel_rank` (mean rank when chosen), `in_plan`.
 pub fn robust_table(r: &RobustOutcome, crs: Crs) -> Result<DataFrame, IoError> {
-    let to_wgs = Reprojection::new(crs, WGS84);
     let c = &r.candidates;
-    let mut lon = Vec::with_capacity(c.len());
-    let mut lat = Vec::with_capacity(c.len());
-    for x in c {
-        let p = to_wgs.apply(x.point.0).map_err(|e| {
-            IoError::table(
-                "robust",
-                format!("site {:?}: cannot convert to lon/lat: {e}", x.id),
-            )
-        })?;
-        lon.push((p.x * 1e7).round() / 1e7);
-        lat.push((p.y * 1e7).round() / 1e7);
-    }
+    let (lon, lat) = lon_lat("robust", c.iter().map(|x| (&x.id, x.point)), crs)?;
     DataFrame::new(
         c.len(),
         vec![

@@ -108,16 +108,15 @@ pub fn project(title: &str, layers: &[ProjectLayer], crs: Crs, extent: Option<Re
     o.push_str("</layer-tree-group>\n<mapcanvas annotationsVisible=\"1\" name=\"theMapCanvas\">\n<units>");
     o.push_str(if crs.is_geographic() { "degrees" } else { "meters" });
     o.push_str("</units>\n");
-    if let Some(e) = extent {
-        // A margin of 3 % around the layer.
+    // A margin of 3 % around the layer.
+    let view = extent.map(|e| {
         let (dx, dy) = (e.width() * 0.03, e.height() * 0.03);
+        [e.min().x - dx, e.min().y - dy, e.max().x + dx, e.max().y + dy]
+    });
+    if let Some([x0, y0, x1, y1]) = view {
         let _ = writeln!(
             o,
-            "<extent><xmin>{}</xmin><ymin>{}</ymin><xmax>{}</xmax><ymax>{}</ymax></extent>",
-            e.min().x - dx,
-            e.min().y - dy,
-            e.max().x + dx,
-            e.max().y + dy
+            "<extent><xmin>{x0}</xmin><ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></extent>"
         );
     }
     let _ = writeln!(
@@ -141,15 +140,10 @@ pub fn project(title: &str, layers: &[ProjectLayer], crs: Crs, extent: Option<Re
     }
     o.push_str("</projectlayers>\n");
     // The extent a project opens on, for QGIS' API (the canvas above is the desktop's).
-    if let Some(e) = extent {
-        let (dx, dy) = (e.width() * 0.03, e.height() * 0.03);
+    if let Some([x0, y0, x1, y1]) = view {
         let _ = writeln!(
             o,
-            "<ProjectViewSettings UseProjectScales=\"0\" rotation=\"0\"><Scales/><DefaultViewExtent xmin=\"{}\" ymin=\"{}\" xmax=\"{}\" ymax=\"{}\">{srs}</DefaultViewExtent></ProjectViewSettings>",
-            e.min().x - dx,
-            e.min().y - dy,
-            e.max().x + dx,
-            e.max().y + dy
+            "<ProjectViewSettings UseProjectScales=\"0\" rotation=\"0\"><Scales/><DefaultViewExtent xmin=\"{x0}\" ymin=\"{y0}\" xmax=\"{x1}\" ymax=\"{y1}\">{srs}</DefaultViewExtent></ProjectViewSettings>"
         );
     }
     o.push_str("<layerorder>\n");
