@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod browser;
+pub mod outputs;
 pub mod shared_data;
 pub mod stress;
 

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-use careblock_core::polars::prelude::{DataFrame, DataType};
-use careblock_io::read_table_with_key;
 use serde_json::Value;
 
 use crate::common::browser::{near, screenshot};
+use crate::common::outputs::{MAP_BACKGROUND, nums, table, texts};
 use crate::common::{careblock, fresh_dir, los_lagos_method, run_method};
 
 fn root() -> &'static Path {
@@ -52,30 +51,6 @@ fn runs() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-fn table(path: &Path) -> DataFrame {
-    read_table_with_key(path, "id").unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn texts(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-    let s = df
-        .column(c)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap();
-    s.str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
-}
-
-fn nums(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
-    let s = df
-        .column(c)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::Float64)
-        .unwrap();
-    s.f64().unwrap().iter().collect()
-}
-
 /// id → (rank, class) of a run's table.
 fn ranks(path: &Path) -> HashMap<String, (Option<f64>, Option<f64>)> {
     let df = table(path);
@@ -83,7 +58,7 @@ fn ranks(path: &Path) -> HashMap<String, (Option<f64>, Option<f64>)> {
     let (r, c) = (nums(&df, "rank"), nums(&df, "class"));
     ids.into_iter()
         .enumerate()
-        .map(|(i, id)| (id.unwrap(), (r[i], c[i])))
+        .map(|(i, id)| (id, (r[i], c[i])))
         .collect()
 }
 
@@ -119,7 +94,6 @@ fn a_reweighted_run_compared_lists_every_rank_class_site_and_method_change() {
         let mut changed = 0;
         let mut last = f64::INFINITY;
         for (i, id) in ids.iter().enumerate() {
-            let id = id.as_ref().unwrap();
             assert_eq!(
                 (cols[0][i], cols[3][i]),
                 ra[id],
@@ -150,7 +124,7 @@ fn a_reweighted_run_compared_lists_every_rank_class_site_and_method_change() {
     // Sites: kept + removed are the first run's, kept + added the second's.
     let sites = table(&out.join("sites_changes.csv"));
     let change = texts(&sites, "change");
-    let count = |w: &str| change.iter().filter(|c| c.as_deref() == Some(w)).count();
+    let count = |w: &str| change.iter().filter(|c| *c == w).count();
     let n_sites = |dir: &Path| table(&dir.join("sites.csv")).height();
     assert_eq!(count("kept") + count("removed"), n_sites(a));
     assert_eq!(count("kept") + count("added"), n_sites(b));
@@ -219,7 +193,7 @@ fn the_page_shows_rises_falls_and_the_sites_added() {
         return;
     };
     let map = img
-        .bbox([0xe8, 0xf0, 0xf5])
+        .bbox(MAP_BACKGROUND)
         .expect("the map's background is on the page");
     for (what, colour) in [
         ("rose 12 places or more", [0xb2, 0x18, 0x2b]),
@@ -230,7 +204,7 @@ fn the_page_shows_rises_falls_and_the_sites_added() {
         let n = img.count(map, colour);
         assert!(n > 10, "{what}: {n} pixel(s) of its colour on the map");
     }
-    assert!(near(img.pixel(map.0 + 2, map.1 + 2), [0xe8, 0xf0, 0xf5]));
+    assert!(near(img.pixel(map.0 + 2, map.1 + 2), MAP_BACKGROUND));
 }
 
 #[test]

@@ -13,18 +13,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::common::browser::Image;
+use crate::common::outputs::{CLASSES, EXISTING, PROPOSED};
 use crate::common::{careblock, fresh_dir};
-
-/// ColorBrewer YlOrRd, 5 classes (class 1 → 5), and the sites' colours.
-const CLASSES: [[u8; 3]; 5] = [
-    [0xff, 0xff, 0xb2],
-    [0xfe, 0xcc, 0x5c],
-    [0xfd, 0x8d, 0x3c],
-    [0xf0, 0x3b, 0x20],
-    [0xbd, 0x00, 0x26],
-];
-const EXISTING: [u8; 3] = [0x21, 0x66, 0xac];
-const PROPOSED: [u8; 3] = [0x1a, 0x98, 0x50];
 
 fn qgis_python() -> Option<PathBuf> {
     let python = PathBuf::from(std::env::var_os("QGIS_PYTHON").unwrap_or_else(|| "/usr/bin/python3".into()));

@@ -12,19 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::browser::{Image, dom_at, screenshot, screenshot_at};
-
-/// ColorBrewer YlOrRd, 5 classes (class 1 → 5).
-const CLASSES: [[u8; 3]; 5] = [
-    [0xff, 0xff, 0xb2],
-    [0xfe, 0xcc, 0x5c],
-    [0xfd, 0x8d, 0x3c],
-    [0xf0, 0x3b, 0x20],
-    [0xbd, 0x00, 0x26],
-];
-const MAP_BACKGROUND: [u8; 3] = [0xe8, 0xf0, 0xf5];
-const EXISTING: [u8; 3] = [0x21, 0x66, 0xac];
-const PROPOSED: [u8; 3] = [0x1a, 0x98, 0x50];
-const BUS: [u8; 3] = [0x76, 0x2a, 0x83];
+use crate::common::outputs::{BUS, CLASSES, EXISTING, MAP_BACKGROUND, PROPOSED};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,9 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use careblock_core::polars::prelude::{DataFrame, DataType};
-use careblock_io::read_table_with_key;
-
+use crate::common::outputs::{nums, table, texts};
 use crate::common::{careblock, fresh_dir};
 
 fn root() -> &'static Path {
@@ -43,34 +41,6 @@ fn run(method: &Path, threads: &str) -> (Option<i32>, String, PathBuf) {
         String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
         out,
     )
-}
-
-fn table(path: &Path) -> DataFrame {
-    read_table_with_key(path, "id").unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn texts(df: &DataFrame, c: &str) -> Vec<String> {
-    let s = df
-        .column(c)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap();
-    s.str()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect()
-}
-
-fn nums(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
-    let s = df
-        .column(c)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::Float64)
-        .unwrap();
-    s.f64().unwrap().iter().collect()
 }
 
 #[test]
@@ -169,7 +139,7 @@ fn the_presets_draws_give_consistent_frequencies_whatever_the_threads() {
     }
     // Per district, the mean over the draws sums to the blocks per draw (every candidate lies
     // in a UPZ or UPR here), and the plan's count is within [min, max] or explained by the plan.
-    let d = read_table_with_key(&out.join("robust_districts.csv"), "district").unwrap();
+    let d = careblock_io::read_table_with_key(&out.join("robust_districts.csv"), "district").unwrap();
     let mean: f64 = nums(&d, "mean").iter().map(|m| m.unwrap()).sum();
     assert!((mean - 21.0).abs() < 1e-9, "Σ district means {mean}");
     let (lo, hi, p05, p95) = (nums(&d, "min"), nums(&d, "max"), nums(&d, "p05"), nums(&d, "p95"));
