@@ -10,8 +10,8 @@ use toml::Spanned;
 pub struct DimensionSpec {
     /// Weight (> 0); default 1.
     pub weight: Option<Spanned<f64>>,
-    /// Human-readable name.
-    pub label: Option<String>,
+    /// Human-readable name, in one language or per language.
+    pub label: Option<crate::Label>,
 }
 
 /// How an indicator is built from columns.
@@ -47,8 +47,8 @@ pub enum DirectionSpec {
 pub struct IndicatorSpec {
     /// Short name (output column prefix).
     pub name: Spanned<String>,
-    /// Human-readable description.
-    pub label: Option<String>,
+    /// Human-readable description, in one language or per language.
+    pub label: Option<crate::Label>,
     /// The dimension it belongs to.
     pub dimension: Spanned<String>,
     /// How it is built.

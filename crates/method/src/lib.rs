@@ -29,17 +29,20 @@ mod check;
 pub mod expr;
 mod index;
 mod inputs;
+mod label;
 mod network;
 pub mod output;
 mod siting;
 
 pub use access::AccessSpec;
+pub use careblock_text::Lang;
 pub use index::{
     AggregationName, AggregationSpec, ClassificationName, ClassificationSpec, DimensionSpec, DirectionSpec,
     IndicatorKind, IndicatorSpec, LevelName, NormalisationName, NormalisationSpec, TreatmentSpec,
     UncertaintySpec, WinsoriseSpec,
 };
 pub use inputs::{CoarseInput, CoarseRate, CrsSpec, LayerInput, SupplyInput, TableInput, UnitsInput};
+pub use label::Label;
 pub use network::{DistanceRule, NetworkSpec};
 pub use siting::{
     AnchorSpec, BusSpec, CandidateInput, Capacity, CostsSpec, CoverageRule, EquitySpec, ExistingInput,
@@ -107,8 +110,12 @@ pub enum MethodError {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodSpec {
-    /// A title for reports.
-    pub name: Option<String>,
+    /// A title for reports, in one language or per language.
+    pub name: Option<Label>,
+    /// The language of what the run writes for people: terminal summary and notes, report,
+    /// QGIS titles, legends and aliases, `explain` and `validate` (`en`, `es`; default `en`).
+    #[serde(default)]
+    pub lang: Lang,
     /// Working CRS (`9377`, `"EPSG:9377"`); default: the UTM zone of the study area.
     pub crs: Option<CrsSpec>,
     /// The census units (the finest level).
@@ -227,7 +234,8 @@ impl Method {
         }
     }
 
-    /// The dimensions in output order: first appearance among the indicators, with weights.
+    /// The dimensions in output order: first appearance among the indicators, with weights and
+    /// labels (in the method's language).
     pub fn dimensions(&self) -> Vec<(String, f64, Option<String>)> {
         let mut out: Vec<(String, f64, Option<String>)> = Vec::new();
         for ind in &self.spec.indicators {
@@ -240,7 +248,12 @@ impl Method {
                 .and_then(|s| s.weight.as_ref())
                 .map(|w| *w.get_ref())
                 .unwrap_or(1.0);
-            out.push((d.clone(), w, spec.and_then(|s| s.label.clone())));
+            out.push((
+                d.clone(),
+                w,
+                spec.and_then(|s| s.label.as_ref())
+                    .map(|l| l.get(self.spec.lang).to_string()),
+            ));
         }
         out
     }

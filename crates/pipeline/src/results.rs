@@ -633,7 +633,8 @@ pub fn report_json(
     json!({
         "careblock": env!("CARGO_PKG_VERSION"),
         "method": method.file,
-        "name": method.spec.name,
+        "name": method.spec.name.as_ref().map(|l| l.get(method.spec.lang)),
+        "lang": method.spec.lang,
         "inputs": files.iter().map(|f| json!({"role": f.role, "path": f.path, "bytes": f.bytes, "sha256": f.sha256})).collect::<Vec<_>>(),
         "crs": crs,
         "seed": method.spec.uncertainty.seed,

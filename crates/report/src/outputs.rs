@@ -216,12 +216,11 @@ fn qgis_project(run: &Run, layers: &[Layer], styles: &[String], chosen: &[LayerF
         .find(|l| l.name == "districts")
         .or_else(|| layers.iter().find(|l| l.name == "units"));
     let extent = framed.and_then(|l| focus_extent(&l.geometries));
-    let title = run
-        .method
-        .spec
+    let spec = &run.method.spec;
+    let title = spec
         .name
-        .clone()
-        .unwrap_or_else(|| run.method.file.clone());
+        .as_ref()
+        .map_or_else(|| run.method.file.clone(), |l| l.get(spec.lang).to_string());
     Some(project(&title, &out, run.inputs.crs, extent))
 }
 

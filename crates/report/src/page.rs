@@ -83,7 +83,10 @@ pub fn build(
         }
     }
     Ok(HtmlReport {
-        title: spec.name.clone().unwrap_or_else(|| method.file.clone()),
+        title: spec
+            .name
+            .as_ref()
+            .map_or_else(|| method.file.clone(), |l| l.get(spec.lang).to_string()),
         method_file: method.file.clone(),
         crs: inputs.crs.to_string(),
         area_kind: kind.to_string(),

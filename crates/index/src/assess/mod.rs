@@ -299,7 +299,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         .iter()
         .map(|i| IndicatorInfo {
             name: i.name.get_ref().clone(),
-            label: i.label.clone(),
+            label: i.label.as_ref().map(|l| l.get(spec.lang).to_string()),
             dimension: i.dimension.get_ref().clone(),
             kind: i.kind,
             direction: i.direction.map(Direction::from).unwrap_or_default(),

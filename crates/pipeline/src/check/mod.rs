@@ -177,7 +177,11 @@ pub fn check_method(path: &Path) -> CheckReport {
             return report;
         }
     };
-    report.name = method.spec.name.clone();
+    report.name = method
+        .spec
+        .name
+        .as_ref()
+        .map(|l| l.get(method.spec.lang).to_string());
     report.dimensions = method.dimensions().into_iter().map(|(n, w, _)| (n, w)).collect();
     report.indicators = method.spec.indicators.len();
     let base = path.parent().unwrap_or(Path::new(""));
