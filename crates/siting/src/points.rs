@@ -73,7 +73,7 @@ pub struct PointSiting {
     /// What the phases or the target came to.
     pub outcome: PointLimitOutcome,
     /// What was done with the cost table, in words.
-    pub notes: Vec<String>,
+    pub notes: Vec<careblock_text::Msg>,
     /// Capacitated siting: each positive (unit, point, assigned demand), sorted by unit then
     /// point, and the demand within reach of the open sites, capacities ignored.
     pub capacitated: Option<(Vec<Served>, f64)>,
@@ -177,15 +177,16 @@ pub fn site_points(
                 .collect();
             let c = coverage_from_costs(table, &units.ids, &ids, &kinds, radius)?;
             if c.unknown_units.0 + c.unknown_sites.0 > 0 {
-                notes.push(format!(
-                    "{} row(s) of the cost table name units and {} name sites that are not given; not used",
-                    c.unknown_units.0, c.unknown_sites.0
+                notes.push(careblock_text::msg!(
+                    "siting.points_table_unknown",
+                    units = c.unknown_units.0,
+                    sites = c.unknown_sites.0
                 ));
             }
             if !c.sites_without_rows.is_empty() {
-                notes.push(format!(
-                    "{} site(s) have no row in the cost table and cover nothing",
-                    c.sites_without_rows.len()
+                notes.push(careblock_text::msg!(
+                    "siting.points_sites_without_rows",
+                    n = c.sites_without_rows.len()
                 ));
             }
             c.coverage
@@ -459,7 +460,18 @@ mod tests {
         assert_eq!(s.solution.objective, 8.0);
         assert_eq!(
             s.notes,
-            ["1 site(s) have no row in the cost table and cover nothing"]
+            [careblock_text::msg!(
+                "siting.points_sites_without_rows",
+                n = 1usize
+            )]
+        );
+        assert_eq!(
+            s.notes[0].to_string(),
+            "1 site(s) have no row in the cost table and cover nothing"
+        );
+        assert_eq!(
+            careblock_text::Lang::Es.render(&s.notes[0]),
+            "1 sitio(s) no tienen ninguna fila en la tabla de costos y no cubren nada"
         );
     }
 

@@ -78,7 +78,7 @@ pub(super) fn bus_tier(
     net: Option<&NetworkCost>,
     options: &Options,
     sites: &mut Vec<Site>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Buses, PlanError> {
     let n = units.len();
     let mut bus = None;
@@ -168,7 +168,7 @@ pub(super) fn bus_tier(
             total_demand: bus_total,
         });
     } else {
-        notes.push("care buses: no high-priority uncovered unit is below the density threshold".into());
+        notes.push(careblock_text::msg!("siting.bus_none"));
     }
     Ok(Buses {
         optimum: bus,

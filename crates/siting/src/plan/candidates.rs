@@ -8,6 +8,7 @@ use careblock_core::error::LayerError;
 use careblock_core::join::points::{points_in_polygons, points_within_distance};
 use careblock_core::layer::Layer;
 use careblock_method::{CandidateInput, Capacity, ExistingInput, FilterSpec, Method, SitingSpec};
+use careblock_text::msg;
 use geo::{MultiPolygon, Point};
 use toml::Spanned;
 
@@ -106,7 +107,7 @@ pub(super) fn layer_candidates(
     specs: &[CandidateInput],
     layers: &[Layer],
     default_capacity: Option<f64>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<(Vec<Candidate>, usize), PlanError> {
     let mut out = Vec::new();
     let mut read = 0;
@@ -174,11 +175,11 @@ pub(super) fn layer_candidates(
             });
         }
         if !no_point.is_empty() {
-            notes.push(format!(
-                "{}: {} candidate(s) without a location cannot be sited (first: {:?})",
-                layer.name,
-                no_point.len(),
-                no_point[0]
+            notes.push(msg!(
+                "siting.candidates_no_location",
+                layer = &layer.name,
+                n = no_point.len(),
+                first = format!("{:?}", no_point[0])
             ));
         }
     }
@@ -190,7 +191,7 @@ pub(super) fn existing_blocks(
     specs: &[ExistingInput],
     layers: &[Layer],
     default_capacity: Option<f64>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Vec<Candidate>, PlanError> {
     let mut out = Vec::new();
     for (k, (spec, layer)) in specs.iter().zip(layers).enumerate() {
@@ -209,9 +210,10 @@ pub(super) fn existing_blocks(
                 continue;
             }
             match pts[i] {
-                None => notes.push(format!(
-                    "{}: existing block {:?} has no location and cannot be counted",
-                    layer.name, layer.ids[i]
+                None => notes.push(msg!(
+                    "siting.existing_no_location",
+                    layer = &layer.name,
+                    id = format!("{:?}", layer.ids[i])
                 )),
                 Some(p) => out.push(Candidate {
                     id: layer.ids[i].clone(),
@@ -287,7 +289,7 @@ pub(super) fn gather(
     inputs: &PlanInputs<'_>,
     units: &Units<'_>,
     radius: f64,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Candidates, PlanError> {
     // Candidates: layers (or a grid), then the existing blocks.
     let default_capacity = st.capacity.as_ref().map(|c| *c.get_ref());
@@ -336,9 +338,12 @@ pub(super) fn gather(
                 anchor_rejected += 1;
             }
         }
-        notes.push(format!(
-            "anchor rule: {anchor_rejected} of {n_layer_cands} candidate(s) have fewer than {} other care facilities within {r} m and are not eligible",
-            a.min_facilities
+        notes.push(msg!(
+            "siting.anchor",
+            rejected = anchor_rejected,
+            n = n_layer_cands,
+            min = a.min_facilities,
+            radius = r
         ));
     }
     let existing = existing_blocks(method, &st.existing, inputs.existing, default_capacity, notes)?;

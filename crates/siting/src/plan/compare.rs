@@ -101,7 +101,7 @@ pub(super) fn walking_outcome(
     fallback: (usize, usize),
     districts: Option<&Layer>,
     table: Option<&AreaTable>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<(NetworkComparison, Catchments), PlanError> {
     let comparison = compare_with_circles(
         &CompareInputs {
@@ -120,10 +120,11 @@ pub(super) fn walking_outcome(
         c.buffer,
         units.total_demand,
     )?;
-    notes.push(format!(
-        "siting: walking on the streets the sites cover {:.1} % of the demand; circles of {radius} m around the same sites would cover {:.1} %",
-        100.0 * comparison.covered_network / units.total_demand,
-        100.0 * comparison.covered_euclidean / units.total_demand
+    notes.push(careblock_text::msg!(
+        "siting.walking_vs_circles",
+        network = careblock_text::fixed(100.0 * comparison.covered_network / units.total_demand, 1),
+        radius = radius,
+        circles = careblock_text::fixed(100.0 * comparison.covered_euclidean / units.total_demand, 1)
     ));
     // Snaps of the sites in `sites` order: existing, proposed, bus stops.
     let mut snaps: Vec<Result<Snap, OffNetwork>> = Vec::new();

@@ -9,6 +9,7 @@ use careblock_core::join::points::{Neighbours, points_within_distance};
 use careblock_core::layer::Layer;
 use careblock_core::network::{Distances, NetworkCost, OffNetwork};
 use careblock_method::CoverageRule;
+use careblock_text::msg;
 use geo::{Area, Coord, LineString, MultiPolygon, Point, Polygon};
 
 /// A regular 64-gon of radius `r` around `c` (area within 0.2 % of the circle's): the catchment drawn for a site.
@@ -50,30 +51,31 @@ pub(super) fn from_table(
     units: &Layer,
     cands: &[Candidate],
     radius: f64,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<(Coverage, Near), PlanError> {
     let ids: Vec<String> = cands.iter().map(|c| c.id.clone()).collect();
     let kinds: Vec<String> = cands.iter().map(|c| c.kind.clone()).collect();
     let c = crate::coverage_from_costs(table, &units.ids, &ids, &kinds, radius)?;
-    notes.push(format!(
-        "siting: coverage from the cost table {} ({} rows): {} unit–site pairs with a cost ≤ {radius} (the table's unit)",
-        table.source,
-        table.cost.len(),
-        c.coverage.n_pairs()
+    notes.push(msg!(
+        "siting.table_coverage",
+        table = &table.source,
+        rows = table.cost.len(),
+        pairs = c.coverage.n_pairs(),
+        radius = radius
     ));
     let list = |v: &[String]| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
     if c.unknown_units.0 > 0 {
-        notes.push(format!(
-            "siting: {} row(s) of the cost table name units the method does not read; not used (first: {})",
-            c.unknown_units.0,
-            list(&c.unknown_units.1)
+        notes.push(msg!(
+            "siting.table_unknown_units",
+            n = c.unknown_units.0,
+            first = list(&c.unknown_units.1)
         ));
     }
     if c.unknown_sites.0 > 0 {
-        notes.push(format!(
-            "siting: {} row(s) of the cost table name sites that are neither candidates nor existing blocks (or were filtered out); not used (first: {})",
-            c.unknown_sites.0,
-            list(&c.unknown_sites.1)
+        notes.push(msg!(
+            "siting.table_unknown_sites",
+            n = c.unknown_sites.0,
+            first = list(&c.unknown_sites.1)
         ));
     }
     if !c.sites_without_rows.is_empty() {
@@ -83,10 +85,10 @@ pub(super) fn from_table(
             .take(5)
             .map(|&j| ids[j].clone())
             .collect();
-        notes.push(format!(
-            "siting: {} site(s) have no row in the cost table and cover nothing (first: {})",
-            c.sites_without_rows.len(),
-            list(&first)
+        notes.push(msg!(
+            "siting.table_sites_without_rows",
+            n = c.sites_without_rows.len(),
+            first = list(&first)
         ));
     }
     Ok((c.coverage, Near::Table(c.costs)))
@@ -164,7 +166,7 @@ pub(super) fn fallback(
     d: &Distances,
     units: &Layer,
     cands: &[Candidate],
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> (usize, usize) {
     let ids: Vec<String> = cands.iter().map(|c| c.id.clone()).collect();
     let fallback = (
@@ -179,12 +181,12 @@ pub(super) fn fallback(
     );
     notes.extend(
         [
-            c.fallback_note("unit centroids", &d.targets, &units.ids, d.max_snap),
-            c.fallback_note("candidate and existing sites", &d.sources, &ids, d.max_snap),
+            c.fallback_note("findings.unit_centroids", &d.targets, &units.ids, d.max_snap),
+            c.fallback_note("findings.candidate_sites", &d.sources, &ids, d.max_snap),
         ]
         .into_iter()
         .flatten()
-        .map(|n| format!("siting: {n}")),
+        .map(|n| msg!("findings.siting_prefix", note = n)),
     );
     fallback
 }

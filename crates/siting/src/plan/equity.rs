@@ -10,6 +10,7 @@ use careblock_core::join::points::points_in_polygons;
 use careblock_core::layer::Layer;
 use careblock_index::assess::Assessment;
 use careblock_method::{EquitySpec, Method};
+use careblock_text::{fixed, msg};
 use geo::{MultiPolygon, Point};
 
 /// The `[siting.equity]` districts as the solver needs them.
@@ -139,7 +140,7 @@ pub(super) fn equity_outcome(
     locked_in: &[bool],
     ids: &[&str],
     district_covered: Vec<(f64, f64)>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> EquityOutcome {
     let m = q.layer.len();
     let rep: &QuotaReport = &r.report;
@@ -181,13 +182,14 @@ pub(super) fn equity_outcome(
     let layer = &q.layer.name;
     // Notes: what could not be met, by district id; never silent.
     for s in rep.short.iter().filter(|s| s.reason == ShortReason::Candidates) {
-        notes.push(format!(
-            "equity: district {} of {layer} cannot reach its minimum of {} block(s): {} existing and {} eligible candidate(s) in it; it gets {}",
-            name(s.district),
-            s.min,
-            rep.locked_in[s.district],
-            rep.eligible[s.district],
-            s.reachable
+        notes.push(msg!(
+            "siting.equity_short_candidates",
+            district = name(s.district),
+            layer = layer,
+            min = s.min,
+            existing = rep.locked_in[s.district],
+            eligible = rep.eligible[s.district],
+            gets = s.reachable
         ));
     }
     let by_limit: Vec<String> = rep
@@ -200,58 +202,62 @@ pub(super) fn equity_outcome(
         let missing: usize = (0..m)
             .map(|d| q.min[d].saturating_sub(rep.locked_in[d]).min(rep.eligible[d]))
             .sum();
-        notes.push(format!(
-            "equity: {} cannot give every district of {layer} its minimum ({missing} new block(s) needed); districts were served in order of need (mean index), and {} get fewer than the minimum",
-            match limit {
-                Limit::Count(p) => format!("p = {p}"),
-                Limit::Budget(b) => format!("the budget {b}"),
+        notes.push(msg!(
+            "siting.equity_short_limit",
+            limit = match limit {
+                Limit::Count(p) => msg!("siting.equity_limit_count", p = p),
+                Limit::Budget(b) => msg!("siting.equity_limit_budget", budget = b),
             },
-            by_limit.join(", ")
+            layer = layer,
+            missing = missing,
+            districts = by_limit.join(", ")
         ));
     }
     for &d in &rep.over {
-        notes.push(format!(
-            "equity: district {} of {layer} already has {} existing block(s), above the maximum {}: no new block there",
-            name(d),
-            rep.locked_in[d],
-            q.max[d]
+        notes.push(msg!(
+            "siting.equity_over",
+            district = name(d),
+            layer = layer,
+            existing = rep.locked_in[d],
+            max = q.max[d]
         ));
     }
     if let (Some(c), Limit::Count(p)) = (rep.count, limit) {
-        notes.push(format!(
-            "equity: the maxima per district of {layer} leave room for {c} new block(s) only: p lowered from {p} to {c}"
-        ));
+        notes.push(msg!("siting.equity_count", layer = layer, count = c, p = p));
     }
     let outside: Vec<usize> = (0..locked_in.len())
         .filter(|&j| locked_in[j] && q.of_candidate[j].is_none())
         .collect();
     let outside_existing = outside.len();
     if rep.outside > 0 || outside_existing > 0 {
-        notes.push(format!(
-            "equity: {} eligible candidate(s) and {outside_existing} existing block(s){} lie in no district of {layer}: they are unconstrained",
-            rep.outside,
-            if outside.is_empty() {
+        notes.push(msg!(
+            "siting.equity_outside",
+            eligible = rep.outside,
+            existing = outside_existing,
+            ids = if outside.is_empty() {
                 String::new()
             } else {
                 format!(
                     " ({})",
-                    outside.iter().map(|&j| format!("{:?}", ids[j])).collect::<Vec<_>>().join(", ")
+                    outside
+                        .iter()
+                        .map(|&j| format!("{:?}", ids[j]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
-            }
+            },
+            layer = layer
         ));
     }
     if q.ambiguous > 0 {
-        notes.push(format!(
-            "equity: {} site(s) lie in more than one district of {layer} (overlapping polygons); each counts for the first",
-            q.ambiguous
-        ));
+        notes.push(msg!("siting.equity_ambiguous", n = q.ambiguous, layer = layer));
     }
     let (a, b) = (r.solution.objective, r.unconstrained.objective);
-    notes.push(format!(
-        "equity: {} block(s) placed by the rule; covered demand {:.1} % with it, {:.1} % without it (same limit)",
-        r.equity.iter().filter(|&&x| x).count(),
-        100.0 * a / total_demand,
-        100.0 * b / total_demand
+    notes.push(msg!(
+        "siting.equity_cost",
+        n = r.equity.iter().filter(|&&x| x).count(),
+        with = fixed(100.0 * a / total_demand, 1),
+        without = fixed(100.0 * b / total_demand, 1)
     ));
     let u = &r.unconstrained;
     EquityOutcome {

@@ -10,6 +10,7 @@ use careblock_core::join::interpolate::check_join_inputs;
 use careblock_core::network::{NetworkCost, PreparedNetwork};
 use careblock_index::assess::Assessment;
 use careblock_method::{DistanceRule, Method, SitingSpec};
+use careblock_text::{Arg, fixed, msg};
 use geo::Point;
 
 use crate::Options;
@@ -143,11 +144,12 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                 .iter()
                 .filter(|c| c.in_plan && c.frequency >= 0.9)
                 .count();
-            notes.push(format!(
-                "robust siting: over {} index draws, {steady} of the {} proposed block(s) are chosen in at least 90 % of the draws; {} candidate(s) are chosen at least once",
-                outcome.draws,
-                sol.selected.len(),
-                outcome.candidates.iter().filter(|c| c.frequency > 0.0).count()
+            notes.push(msg!(
+                "siting.robust",
+                draws = outcome.draws,
+                steady = steady,
+                proposed = sol.selected.len(),
+                chosen = outcome.candidates.iter().filter(|c| c.frequency > 0.0).count()
             ));
             Some(outcome)
         }
@@ -170,19 +172,21 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
                 assigned_before: c.before.iter().zip(&units.demand).map(|(a, d)| a * d).sum(),
                 gap_asked: c.gap_asked,
             };
-            notes.push(format!(
-                "capacity: the {} open block(s) can serve {:.0} persons of demand; {:.0} are within their reach and {:.0} ({:.1} % of the demand) are assigned",
-                c.solution.open.len(),
-                outcome.capacity,
-                outcome.within_reach,
-                outcome.assigned,
-                100.0 * outcome.assigned / units.total_demand
+            notes.push(msg!(
+                "siting.capacity",
+                open = c.solution.open.len(),
+                capacity = fixed(outcome.capacity, 0),
+                reach = fixed(outcome.within_reach, 0),
+                assigned = fixed(outcome.assigned, 0),
+                share = fixed(100.0 * outcome.assigned / units.total_demand, 1)
             ));
             if let Some(g) = c.gap_asked {
-                notes.push(format!(
-                    "capacity: the bound was tightened only until the gap was at most {:.2} % (capacity_gap = {g}); the gap reached is {:.3} %",
-                    100.0 * g,
-                    100.0 * c.solution.gap
+                notes.push(msg!(
+                    "siting.capacity_gap",
+                    asked = fixed(100.0 * g, 2),
+                    // As the method file writes it (a TOML value, decimal point in every language).
+                    capacity_gap = g.to_string(),
+                    gap = fixed(100.0 * c.solution.gap, 3)
                 ));
             }
             (
@@ -227,10 +231,10 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         quota.as_ref(),
     )?;
     if found.existing > 0 {
-        notes.push(format!(
-            "{} existing care block(s) locked in; they cover {:.1} % of the demand",
-            found.existing,
-            100.0 * sol.locked_in_coverage / units.total_demand
+        notes.push(msg!(
+            "siting.existing",
+            n = found.existing,
+            share = fixed(100.0 * sol.locked_in_coverage / units.total_demand, 1)
         ));
     }
     let equity = match (&setup, &quota, &st.equity) {
@@ -310,47 +314,56 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
 }
 
 /// What the phases and the coverage target came to, in words.
-fn limit_notes(phases: Option<&PhasesOutcome>, target: Option<&TargetOutcome>, total: f64) -> Vec<String> {
+fn limit_notes(
+    phases: Option<&PhasesOutcome>,
+    target: Option<&TargetOutcome>,
+    total: f64,
+) -> Vec<careblock_text::Msg> {
     let pct = |v: f64| if total > 0.0 { 100.0 * v / total } else { 0.0 };
     let mut notes = Vec::new();
     if let Some(p) = phases {
         for ph in &p.phases {
-            notes.push(format!(
-                "phase {}: {} new block(s){}, covered demand {:.1} % → {:.1} % (bound {:.1} %)",
-                ph.name,
-                ph.blocks,
-                ph.budget
-                    .map(|(b, c)| format!(" costing {c} of {b}"))
-                    .unwrap_or_default(),
-                pct(ph.optimum.locked_in),
-                pct(ph.optimum.objective),
-                pct(ph.optimum.bound)
+            let budget: Arg = match ph.budget {
+                Some((b, c)) => msg!("siting.phase_budget", cost = c, budget = b).into(),
+                None => Arg::from(""),
+            };
+            notes.push(msg!(
+                "siting.phase",
+                name = &ph.name,
+                blocks = ph.blocks,
+                budget = budget,
+                before = fixed(pct(ph.optimum.locked_in), 1),
+                after = fixed(pct(ph.optimum.objective), 1),
+                bound = fixed(pct(ph.optimum.bound), 1)
             ));
         }
         if let Some(last) = p.phases.last() {
-            notes.push(format!(
-                "cost of phasing: the same total sited at once covers {:.1} % (phased {:.1} %, difference {:.2} % of the demand)",
-                pct(p.unphased.objective),
-                pct(last.optimum.objective),
-                pct(p.unphased.objective - last.optimum.objective)
+            notes.push(msg!(
+                "siting.phasing_cost",
+                unphased = fixed(pct(p.unphased.objective), 1),
+                phased = fixed(pct(last.optimum.objective), 1),
+                difference = fixed(pct(p.unphased.objective - last.optimum.objective), 2)
             ));
         }
     }
     if let Some(t) = target {
-        notes.push(if t.reached {
-            format!(
-                "target {:.1} % of the demand: {} new block(s) reach it{}",
-                100.0 * t.share,
-                t.blocks,
-                if t.lower >= t.blocks { " (proven the fewest)".to_string() } else { format!("; at least {} are needed (proven)", t.lower) }
+        let share = fixed(100.0 * t.share, 1);
+        notes.push(if !t.reached {
+            msg!(
+                "siting.target_out_of_reach",
+                share = share,
+                eligible = t.eligible,
+                best = fixed(pct(t.best_possible), 1),
+                blocks = t.blocks
             )
+        } else if t.lower >= t.blocks {
+            msg!("siting.target_fewest", share = share, blocks = t.blocks)
         } else {
-            format!(
-                "target {:.1} % of the demand is out of reach: with all {} eligible candidates the most is {:.1} %; {} new block(s) reach that",
-                100.0 * t.share,
-                t.eligible,
-                pct(t.best_possible),
-                t.blocks
+            msg!(
+                "siting.target_at_least",
+                share = share,
+                blocks = t.blocks,
+                lower = t.lower
             )
         });
     }
@@ -365,7 +378,7 @@ fn walking_network<'n>(
     inputs: &PlanInputs<'n>,
     radius: f64,
     built: &'n mut Option<NetworkCost>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Option<&'n NetworkCost>, PlanError> {
     Ok(match (st.distance(), &method.spec.network) {
         (DistanceRule::Network, Some(ns)) => {
@@ -376,19 +389,164 @@ fn walking_network<'n>(
                 inputs.network,
                 inputs.network_gap,
             )?;
-            notes.push(format!(
-                "siting: walking distances on the street network; {}",
-                cost.graph_note()
-            ));
+            notes.push(msg!("siting.walking", graph = cost.graph_note()));
             if ns.minutes.is_some() {
-                notes.push(format!(
-                    "siting: radius {radius:.0} m = {} min at {} km/h",
-                    ns.minutes.as_ref().map_or(0.0, |m| *m.get_ref()),
-                    ns.walking_speed()
+                notes.push(msg!(
+                    "siting.radius_minutes",
+                    radius = fixed(radius, 0),
+                    minutes = ns.minutes.as_ref().map_or(0.0, |m| *m.get_ref()),
+                    speed = ns.walking_speed()
                 ));
             }
             Some(cost)
         }
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use careblock_text::Lang;
+
+    fn optimum(locked_in: f64, objective: f64, bound: f64) -> Optimum {
+        Optimum {
+            objective,
+            bound,
+            gap: 0.0,
+            optimal: true,
+            locked_in,
+            total_demand: 200.0,
+        }
+    }
+
+    fn target(reached: bool, blocks: usize, lower: usize) -> TargetOutcome {
+        TargetOutcome {
+            share: 0.25,
+            goal: 50.0,
+            reached,
+            blocks,
+            lower,
+            best_possible: 45.0,
+            eligible: 12,
+            solves: (1, 1),
+        }
+    }
+
+    #[test]
+    fn limit_notes_in_english_and_spanish() {
+        let phases = PhasesOutcome {
+            phases: vec![PhaseOutcome {
+                name: "2026".into(),
+                blocks: 3,
+                budget: Some((10.0, 7.5)),
+                optimum: optimum(20.0, 61.0, 64.2),
+            }],
+            unphased: optimum(20.0, 63.0, 64.0),
+        };
+        let notes = limit_notes(Some(&phases), Some(&target(true, 4, 4)), 200.0);
+        let en: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            en,
+            [
+                "phase 2026: 3 new block(s) costing 7.5 of 10, covered demand 10.0 % → 30.5 % (bound 32.1 %)",
+                "cost of phasing: the same total sited at once covers 31.5 % (phased 30.5 %, difference 1.00 % of the demand)",
+                "target 25.0 % of the demand: 4 new block(s) reach it (proven the fewest)",
+            ]
+        );
+        let es: Vec<String> = notes.iter().map(|n| Lang::Es.render(n)).collect();
+        assert_eq!(
+            es,
+            [
+                "fase 2026: 3 manzana(s) nueva(s) con un costo de 7,5 de 10, demanda cubierta 10,0 % → 30,5 % (cota 32,1 %)",
+                "costo de la ejecución por fases: el mismo total localizado de una sola vez cubre 31,5 % (por fases 30,5 %, diferencia de 1,00 % de la demanda)",
+                "meta de 25,0 % de la demanda: 4 manzana(s) nueva(s) la alcanzan (número mínimo demostrado)",
+            ]
+        );
+        // Without a budget the phase has no cost clause; a target short of proof or out of reach.
+        let phases = PhasesOutcome {
+            phases: vec![PhaseOutcome {
+                name: "I".into(),
+                blocks: 2,
+                budget: None,
+                optimum: optimum(0.0, 40.0, 40.0),
+            }],
+            unphased: optimum(0.0, 40.0, 40.0),
+        };
+        let notes = limit_notes(Some(&phases), Some(&target(true, 5, 3)), 200.0);
+        assert_eq!(
+            notes[0].to_string(),
+            "phase I: 2 new block(s), covered demand 0.0 % → 20.0 % (bound 20.0 %)"
+        );
+        assert_eq!(
+            Lang::Es.render(&notes[0]),
+            "fase I: 2 manzana(s) nueva(s), demanda cubierta 0,0 % → 20,0 % (cota 20,0 %)"
+        );
+        assert_eq!(
+            notes[2].to_string(),
+            "target 25.0 % of the demand: 5 new block(s) reach it; at least 3 are needed (proven)"
+        );
+        assert_eq!(
+            Lang::Es.render(&notes[2]),
+            "meta de 25,0 % de la demanda: 5 manzana(s) nueva(s) la alcanzan; se necesitan al menos 3 (demostrado)"
+        );
+        let notes = limit_notes(None, Some(&target(false, 7, 7)), 200.0);
+        assert_eq!(
+            notes[0].to_string(),
+            "target 25.0 % of the demand is out of reach: with all 12 eligible candidates the most is 22.5 %; 7 new block(s) reach that"
+        );
+        assert_eq!(
+            Lang::Es.render(&notes[0]),
+            "la meta de 25,0 % de la demanda no es alcanzable: con los 12 candidatos elegibles el máximo es 22,5 %; 7 manzana(s) nueva(s) lo alcanzan"
+        );
+    }
+
+    #[test]
+    fn siting_notes_in_spanish() {
+        let capacity = msg!(
+            "siting.capacity_gap",
+            asked = fixed(100.0 * 0.005, 2),
+            capacity_gap = 0.005.to_string(),
+            gap = fixed(100.0 * 0.00123, 3)
+        );
+        assert_eq!(
+            capacity.to_string(),
+            "capacity: the bound was tightened only until the gap was at most 0.50 % (capacity_gap = 0.005); the gap reached is 0.123 %"
+        );
+        assert_eq!(
+            Lang::Es.render(&capacity),
+            "capacidad: la cota se ajustó solo hasta que la brecha de optimalidad fue como máximo 0,50 % (capacity_gap = 0.005); la brecha alcanzada es 0,123 %"
+        );
+        let limit = msg!(
+            "siting.equity_short_limit",
+            limit = msg!("siting.equity_limit_budget", budget = 2.5),
+            layer = "localidades.gpkg",
+            missing = 4usize,
+            districts = "08 (Kennedy), 19"
+        );
+        assert_eq!(
+            limit.to_string(),
+            "equity: the budget 2.5 cannot give every district of localidades.gpkg its minimum (4 new block(s) needed); districts were served in order of need (mean index), and 08 (Kennedy), 19 get fewer than the minimum"
+        );
+        assert_eq!(
+            Lang::Es.render(&limit),
+            "equidad: el presupuesto 2,5 no alcanza para dar a cada distrito de localidades.gpkg su mínimo (se necesitan 4 manzana(s) nueva(s)); los distritos se atendieron por orden de necesidad (índice medio), y 08 (Kennedy), 19 reciben menos que el mínimo"
+        );
+        let bus = msg!("siting.bus_none");
+        assert_eq!(
+            Lang::Es.render(&bus),
+            "buses del cuidado: ninguna unidad de alta prioridad sin cobertura está por debajo del umbral de densidad"
+        );
+        let radius = msg!(
+            "siting.radius_minutes",
+            radius = fixed(999.6, 0),
+            minutes = 15.0,
+            speed = 4.5
+        );
+        assert_eq!(radius.to_string(), "siting: radius 1000 m = 15 min at 4.5 km/h");
+        assert_eq!(
+            Lang::Es.render(&radius),
+            "localización: radio de 1000 m = 15 min a 4,5 km/h"
+        );
+    }
 }

@@ -447,7 +447,7 @@ pub struct Plan {
     /// Candidate counts: read, kept by the filters, eligible by the anchor rule.
     pub candidates: (usize, usize, usize),
     /// Plain-language notes.
-    pub notes: Vec<String>,
+    pub notes: Vec<careblock_text::Msg>,
     /// The `[siting.equity]` rule: per-district counts and the cost of the rule.
     pub equity: Option<EquityOutcome>,
     /// `[siting.phases]`: each phase and the cost of phasing.
