@@ -2,11 +2,12 @@
 
 Usage: python3 check_project.py PROJECT.qgs OUT.png
 
-Prints one JSON object: the project's CRS and default view extent; per layer (in the layer
-tree's order, top first) its id, title, group, validity, feature count, renderer type and
-classes (label and fill colour), whether it is switched on, and the renderer QGIS gives the
-same layer opened from its GeoJSON with the `.qml` beside it and from the GeoPackage with its
-default style (`layer_styles`); then renders the switched-on
+Prints one JSON object: the project's title, CRS and default view extent; per layer (in the
+layer tree's order, top first) its id, title, group, validity, feature count, renderer type and
+classes (label and fill colour), its fields' aliases and what the attribute table shows for the
+values of the fields with a value map, whether it is switched on, and the renderer, legend
+labels and aliases QGIS gives the same layer opened from its GeoJSON with the `.qml` beside it
+and from the GeoPackage with its default style (`layer_styles`); then renders the switched-on
 layers over the default view extent to OUT.png (1000 px wide, white background). The Rust test
 (`tests/integration/qgis_project.rs`) checks the report and the picture's colours.
 """
@@ -43,6 +44,34 @@ def classes(renderer):
     return out
 
 
+def aliases(layer):
+    """{field: alias} of the fields that have one."""
+    out = {}
+    for i, f in enumerate(layer.fields()):
+        alias = layer.attributeAlias(i)
+        if alias:
+            out[f.name()] = alias
+    return out
+
+
+def value_maps(layer):
+    """{field: {value: what the attribute table shows}} of the fields with a ValueMap widget, as
+    QGIS' own formatter represents each value of the map."""
+    formatter = QgsApplication.fieldFormatterRegistry().fieldFormatter("ValueMap")
+    out = {}
+    for i, f in enumerate(layer.fields()):
+        setup = layer.editorWidgetSetup(i)
+        if setup.type() != "ValueMap":
+            continue
+        config = setup.config()
+        shown = {}
+        for entry in config.get("map", []):
+            for _, value in entry.items():
+                shown[value] = formatter.representValue(layer, i, config, None, value)
+        out[f.name()] = shown
+    return out
+
+
 def main():
     project_path, png = sys.argv[1], sys.argv[2]
     app = QgsApplication([], True)
@@ -63,6 +92,8 @@ def main():
                     "features": layer.featureCount(),
                     "renderer": layer.renderer().type() if layer.renderer() else None,
                     "classes": classes(layer.renderer()) if layer.renderer() else [],
+                    "aliases": aliases(layer),
+                    "value_maps": value_maps(layer),
                 }
             )
         layers.append(entry)
@@ -80,6 +111,9 @@ def main():
                 "loaded": ok,
                 "renderer": layer.renderer().type(),
                 "classes": len(classes(layer.renderer())),
+                "labels": [c["label"] for c in classes(layer.renderer())],
+                "aliases": aliases(layer),
+                "value_maps": value_maps(layer),
             }
         gpkg = os.path.join(folder, "careblock.gpkg")
         if os.path.exists(gpkg):
@@ -88,10 +122,14 @@ def main():
                 "valid": layer.isValid(),
                 "renderer": layer.renderer().type() if layer.renderer() else None,
                 "classes": len(classes(layer.renderer())) if layer.renderer() else 0,
+                "labels": [c["label"] for c in classes(layer.renderer())] if layer.renderer() else [],
+                "aliases": aliases(layer),
+                "value_maps": value_maps(layer),
             }
     extent = project.viewSettings().defaultViewExtent()
     report = {
         "read": read,
+        "title": project.title(),
         "crs": project.crs().authid(),
         "extent": [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()],
         "layers": layers,

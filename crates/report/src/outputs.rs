@@ -10,7 +10,7 @@ use std::path::Path;
 use careblock_core::polars::prelude::DataFrame;
 use careblock_core::project::{project, project_into};
 use careblock_core::{Layer, WGS84};
-use careblock_index::{Assessment, Level};
+use careblock_index::Level;
 use careblock_io::{
     GpkgLayer, InputFile, IoError, write_csv, write_flatgeobuf, write_geojson, write_geoparquet, write_gpkg,
     write_text,
@@ -18,7 +18,8 @@ use careblock_io::{
 use careblock_method::output::Format;
 use careblock_pipeline::Run;
 use careblock_pipeline::results::run_report;
-use careblock_siting::plan::{Plan, SiteStatus};
+use careblock_siting::plan::SiteStatus;
+use careblock_text::Lang;
 
 use crate::formats::{FormatRequest, LayerFormats, resolve};
 use crate::{page, qml, sites};
@@ -50,8 +51,9 @@ pub fn write_outputs(
     };
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
-    let styles = styles(&layers, &run.assessment, run.plan.as_ref())?;
-    let qgis_project = qgis_project(run, &layers, &styles, &chosen);
+    let lang = run.method.spec.lang;
+    let styles = styles(&layers, run, lang)?;
+    let qgis_project = qgis_project(run, &layers, &styles, &chosen, lang);
     // A layer no file holds in the working CRS (no GeoPackage table) is reprojected to lon/lat
     // in place: a national units layer then exists once, not as two copies.
     let layers: Vec<Layer> = layers
@@ -138,7 +140,7 @@ pub fn write_outputs(
         run.plan.as_ref().map(|p| (p, &inputs.units)),
     );
     if let Some(obj) = report.as_object_mut() {
-        obj.insert("outputs".into(), outputs_json(&chosen));
+        obj.insert("outputs".into(), outputs_json(&chosen, run.method.spec.lang));
         if qgis_project.is_some() {
             obj.insert("qgis_project".into(), QGIS_PROJECT.into());
         }
@@ -156,7 +158,14 @@ const QGIS_PROJECT: &str = "careblock.qgs";
 /// a lon/lat file): each read from the GeoPackage, else its GeoJSON or FlatGeobuf file; the
 /// siting's layers above the index's, the units off when there are districts. `None` when no
 /// layer is in a format QGIS reads here (a national run's GeoParquet-only units, for one).
-fn qgis_project(run: &Run, layers: &[Layer], styles: &[String], chosen: &[LayerFormats]) -> Option<String> {
+/// Titles and groups are in `lang`.
+fn qgis_project(
+    run: &Run,
+    layers: &[Layer],
+    styles: &[String],
+    chosen: &[LayerFormats],
+    lang: Lang,
+) -> Option<String> {
     use crate::qgs::{LayerGeometry, ProjectLayer, project};
     let has_districts = layers.iter().any(|l| l.name == "districts");
     let order = ["sites", "catchments", "uncovered", "districts", "units"];
@@ -176,24 +185,31 @@ fn qgis_project(run: &Run, layers: &[Layer], styles: &[String], chosen: &[LayerF
         } else {
             continue;
         };
+        let siting = lang.t("qgis.group.siting");
+        let index = lang.t("qgis.group.index");
         let (title, group, geometry, visible) = match name {
-            "sites" => ("Care blocks and bus stops", "Siting", LayerGeometry::Point, true),
-            "catchments" => ("Walking catchments", "Siting", LayerGeometry::Polygon, true),
+            "sites" => (lang.t("qgis.layer.sites"), siting, LayerGeometry::Point, true),
+            "catchments" => (
+                lang.t("qgis.layer.catchments"),
+                siting,
+                LayerGeometry::Polygon,
+                true,
+            ),
             "uncovered" => (
-                "High-priority units out of reach",
-                "Siting",
+                lang.t("qgis.layer.uncovered"),
+                siting,
                 LayerGeometry::Polygon,
                 false,
             ),
             "districts" => (
-                "Districts: care priority class",
-                "Care prioritization index",
+                lang.t("qgis.layer.districts"),
+                index,
                 LayerGeometry::Polygon,
                 true,
             ),
             _ => (
-                "Census units: care priority class",
-                "Care prioritization index",
+                lang.t("qgis.layer.units"),
+                index,
                 LayerGeometry::Polygon,
                 !has_districts,
             ),
@@ -220,7 +236,7 @@ fn qgis_project(run: &Run, layers: &[Layer], styles: &[String], chosen: &[LayerF
     let title = spec
         .name
         .as_ref()
-        .map_or_else(|| run.method.file.clone(), |l| l.get(spec.lang).to_string());
+        .map_or_else(|| run.method.file.clone(), |l| l.get(lang).to_string());
     Some(project(&title, &out, run.inputs.crs, extent))
 }
 
@@ -237,7 +253,7 @@ fn focus_extent(geometries: &[Option<geo::Geometry<f64>>]) -> Option<geo::Rect<f
 }
 
 /// `run.json`'s `outputs`: per layer, its formats, files and why.
-fn outputs_json(chosen: &[LayerFormats]) -> serde_json::Value {
+fn outputs_json(chosen: &[LayerFormats], lang: careblock_text::Lang) -> serde_json::Value {
     chosen
         .iter()
         .map(|c| {
@@ -245,7 +261,7 @@ fn outputs_json(chosen: &[LayerFormats]) -> serde_json::Value {
                 "layer": c.layer,
                 "formats": c.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
                 "files": c.files(),
-                "reason": c.reason,
+                "reason": lang.render(&c.reason),
             })
         })
         .collect()
@@ -284,34 +300,104 @@ fn write_layer(dir: &Path, out: &Layer, f: Format) -> Result<(), IoError> {
 }
 
 /// The QGIS style of each output layer (`<name>.qml`, and the default style in the
-/// GeoPackage).
-fn styles(layers: &[Layer], r: &Assessment, siting: Option<&Plan>) -> Result<Vec<String>, IoError> {
-    let level_style = |level: &Level| qml::index_classes("index", &level.scores.index, &level.scores.bins);
+/// GeoPackage), its legend and the aliases of its fields in `lang`.
+fn styles(layers: &[Layer], run: &Run, lang: Lang) -> Result<Vec<String>, IoError> {
+    let r = &run.assessment;
+    let names = field_names(run, lang);
+    let fields = |l: &Layer, classes: usize| {
+        let columns: Vec<&str> = l
+            .attributes
+            .get_column_names()
+            .into_iter()
+            .map(|c| c.as_str())
+            .collect();
+        qml::fields(
+            &l.name,
+            &columns,
+            lang,
+            &qml::FieldNames {
+                classes,
+                ..names.clone()
+            },
+        )
+    };
+    let level_style = |l: &Layer, level: &Level| {
+        let f = fields(l, level.scores.bins.len());
+        qml::index_classes("index", &level.scores.index, &level.scores.bins, lang, &f)
+    };
+    let unit_classes = r.units.scores.bins.len();
     layers
         .iter()
         .map(|l| {
             Ok(match l.name.as_str() {
-                "units" => level_style(&r.units),
+                "units" => level_style(l, &r.units),
                 "districts" => level_style(
+                    l,
                     r.districts
                         .as_ref()
                         .ok_or_else(|| IoError::format("districts", "a districts layer without districts"))?,
                 ),
                 "sites" => qml::sites(
-                    siting
-                        .into_iter()
+                    run.plan
+                        .iter()
                         .flat_map(|p| &p.sites)
                         .filter(|s| s.status == SiteStatus::Proposed)
                         .filter_map(|s| s.rank)
                         .max()
                         .and_then(|m| u32::try_from(m).ok()),
+                    lang,
+                    &fields(l, unit_classes),
                 ),
-                "catchments" => qml::catchments(),
-                "uncovered" => qml::uncovered(),
+                "catchments" => qml::catchments(lang, &fields(l, unit_classes)),
+                "uncovered" => qml::uncovered(lang, &fields(l, unit_classes)),
                 other => return Err(IoError::format(other, "no QGIS style for this output layer")),
             })
         })
         .collect()
+}
+
+/// What the method names, for the aliases of its columns: indicators' and dimensions' labels in
+/// `lang` (read from the method, so that `--lang` changes them too; the name without a label),
+/// the coarse rates and the siting's groups.
+fn field_names(run: &Run, lang: Lang) -> qml::FieldNames {
+    let spec = &run.method.spec;
+    let indicators = spec
+        .indicators
+        .iter()
+        .map(|i| {
+            let name = i.name.get_ref().clone();
+            let label = i
+                .label
+                .as_ref()
+                .map_or_else(|| name.clone(), |l| l.get(lang).to_string());
+            (name, label)
+        })
+        .collect();
+    let dimensions = run
+        .assessment
+        .dimensions
+        .iter()
+        .map(|(name, _, _)| {
+            let label = spec
+                .dimensions
+                .get(name)
+                .and_then(|d| d.label.as_ref())
+                .map_or_else(|| name.clone(), |l| l.get(lang).to_string());
+            (name.clone(), label)
+        })
+        .collect();
+    let coarse_rates = spec
+        .coarse_rates
+        .iter()
+        .map(|r| (r.name.get_ref().clone(), r.layer.get_ref().clone()))
+        .collect();
+    qml::FieldNames {
+        indicators,
+        dimensions,
+        coarse_rates,
+        groups: run.plan.as_ref().map(|p| p.groups.clone()).unwrap_or_default(),
+        classes: 0,
+    }
 }
 
 /// `careblock.gpkg`: the layers asked for there (in the working CRS), each with its style as

@@ -1,8 +1,9 @@
 //! `careblock.qgs`: a QGIS 3 project beside the outputs that opens every layer in one click —
 //! each from the GeoPackage (else its GeoJSON or FlatGeobuf file) by a path relative to the
-//! project, styled with the same QML as the `.qml` files, in two groups ("Siting" above
-//! "Priority index"), titled, in the working CRS, with the map extent set on the districts
-//! (else the units).
+//! project, styled with the same QML as the `.qml` files (legends and field aliases included),
+//! in two groups ("Siting" above "Care prioritization index"), titled in the run's language
+//! (the caller words the titles and groups: the `qgis` area of the catalogue), in the working
+//! CRS, with the map extent set on the districts (else the units).
 //!
 //! The project is written by hand: it is one XML document whose every element careblock
 //! already knows (the styles are the QML documents of [`crate::qml`], whose children are also
@@ -168,7 +169,7 @@ mod tests {
             group: group.into(),
             source: format!("./careblock.gpkg|layername={name}"),
             geometry,
-            style: crate::qml::catchments(),
+            style: crate::qml::catchments(careblock_text::Lang::En, &crate::qml::Fields::default()),
             visible,
         }
     }
@@ -207,6 +208,42 @@ mod tests {
             text.contains("<Absolute type=\"bool\">false</Absolute>"),
             "relative paths"
         );
+    }
+
+    #[test]
+    fn a_spanish_project_keeps_its_accents_and_the_style_s_aliases() {
+        use careblock_text::Lang;
+        let fields = crate::qml::fields(
+            "uncovered",
+            &["id", "tier"],
+            Lang::Es,
+            &crate::qml::FieldNames::default(),
+        );
+        let layers = [ProjectLayer {
+            name: "uncovered".into(),
+            title: Lang::Es.t("qgis.layer.uncovered").into(),
+            group: Lang::Es.t("qgis.group.siting").into(),
+            source: "./careblock.gpkg|layername=uncovered".into(),
+            geometry: LayerGeometry::Polygon,
+            style: crate::qml::uncovered(Lang::Es, &fields),
+            visible: false,
+        }];
+        let text = project(
+            "Índice de priorización",
+            &layers,
+            Crs::from_epsg(9377).unwrap(),
+            None,
+        );
+        assert!(well_formed(&text), "well-formed");
+        assert!(text.contains("<layer-tree-group name=\"Localización de manzanas del cuidado\""));
+        assert!(text.contains("name=\"Unidades censales de alta prioridad sin cobertura\""));
+        assert!(text.contains("<layername>Unidades censales de alta prioridad sin cobertura</layername>"));
+        // The style's aliases, value map and legend are inside the layer.
+        let layer = &text[text.find("<maplayer ").unwrap()..text.find("</maplayer>").unwrap()];
+        assert!(layer.contains("<alias field=\"tier\" name=\"Modalidad de atención\"/>"));
+        assert!(layer.contains("<alias field=\"id\" name=\"Código de la unidad censal\"/>"));
+        assert!(layer.contains("<editWidget type=\"ValueMap\">"));
+        assert!(layer.contains("label=\"atención domiciliaria\""));
     }
 
     /// Every element opened is closed, in order (a small check without an XML crate).

@@ -7,8 +7,14 @@
 //! - [`sites`]: existing blocks, proposed blocks (sized and labelled by rank) and bus stops.
 //! - [`catchments`]: service areas, outlines only, coloured by status.
 //! - [`uncovered`]: high-priority units out of reach, by tier (bus, home care, unserved).
+//!
+//! Every text QGIS shows comes from the `qgis` area of the message catalogue in the run's
+//! language: the legends, the fields' aliases ([`aliases`]: the field names stay as they are)
+//! and what the attribute table shows for the values of `status`, `tier` and `placed_by`.
 
 use std::fmt::Write as _;
+
+use careblock_text::{Arg, Lang};
 
 /// ColorBrewer YlOrRd, 5 classes.
 const YLORRD5: [(u8, u8, u8); 5] = [
@@ -187,14 +193,73 @@ fn marker_symbol(
     )
 }
 
-/// The whole document around a renderer (and optional labeling).
-fn document(renderer: &str, labeling: Option<&str>, geom: Geom) -> String {
+/// The whole document around a renderer (and optional labeling), with the fields' aliases and
+/// value maps.
+fn document(renderer: &str, labeling: Option<&str>, geom: Geom, fields: &Fields) -> String {
     format!(
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.28.0-Firenze\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"{}\">\n{renderer}\n{}<blendMode>0</blendMode>\n<featureBlendMode>0</featureBlendMode>\n<layerOpacity>1</layerOpacity>\n<layerGeometryType>{}</layerGeometryType>\n</qgis>\n",
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.28.0-Firenze\" styleCategories=\"Symbology|Labeling|Fields|Forms\" labelsEnabled=\"{}\">\n{}{}{renderer}\n{}<blendMode>0</blendMode>\n<featureBlendMode>0</featureBlendMode>\n<layerOpacity>1</layerOpacity>\n<layerGeometryType>{}</layerGeometryType>\n</qgis>\n",
         u8::from(labeling.is_some()),
+        field_configuration(&fields.value_maps),
+        alias_elements(&fields.aliases),
         labeling.map(|l| format!("{l}\n")).unwrap_or_default(),
         geom as u8
     )
+}
+
+/// What QGIS shows of a layer's fields: an alias per field (field name, alias) and, for a few
+/// fields, the words shown for its values (field name, [(value, words)]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields {
+    /// (field, alias), in the layer's column order.
+    pub aliases: Vec<(String, String)>,
+    /// (field, [(value, what the attribute table shows)]).
+    pub value_maps: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// `<aliases>`: QGIS reads each by its `field` (no `index`: a GeoPackage table has an `fid`
+/// before the columns, so positions differ between the files).
+fn alias_elements(aliases: &[(String, String)]) -> String {
+    if aliases.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("<aliases>\n");
+    for (field, alias) in aliases {
+        let _ = writeln!(
+            s,
+            "<alias field=\"{}\" name=\"{}\"/>",
+            escape(field),
+            escape(alias)
+        );
+    }
+    s.push_str("</aliases>\n");
+    s
+}
+
+/// `<fieldConfiguration>`: a ValueMap widget per field of `maps` (QGIS' attribute table and
+/// identify results show the words, expressions and filters still use the values).
+fn field_configuration(maps: &[(String, Vec<(String, String)>)]) -> String {
+    if maps.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("<fieldConfiguration>\n");
+    for (field, values) in maps {
+        let _ = write!(
+            s,
+            "<field name=\"{}\" configurationFlags=\"None\"><editWidget type=\"ValueMap\"><config><Option type=\"Map\"><Option name=\"map\" type=\"List\">",
+            escape(field)
+        );
+        for (value, words) in values {
+            let _ = write!(
+                s,
+                "<Option type=\"Map\"><Option name=\"{}\" type=\"QString\" value=\"{}\"/></Option>",
+                escape(words),
+                escape(value)
+            );
+        }
+        s.push_str("</Option></Option></config></editWidget></field>\n");
+    }
+    s.push_str("</fieldConfiguration>\n");
+    s
 }
 
 /// A categorized renderer: (value, label, symbol XML with name = its position).
@@ -224,11 +289,17 @@ fn categorized(attr: &str, categories: &[(&str, &str, String)]) -> String {
 /// with one range per class of the run — class `c` (1-based, `k = bins.len()` = highest need)
 /// from the previous upper bound (the lowest index for class 1) to `bins[c-1]`, as QGIS
 /// assigns a value to the first range with lower ≤ value ≤ upper, which is the run's rule —
-/// coloured YlOrRd and labelled with the class and its bounds. Rows without an index
+/// coloured YlOrRd and labelled in `lang` with the class and its bounds. Rows without an index
 /// (unranked) are drawn grey: the renderer's value is `coalesce("index", s)` with `s` below
 /// every index, caught by a first "unranked" range. `values` are the layer's index values
-/// (their minimum is the lower bound of class 1).
-pub fn index_classes(column: &str, values: &[Option<f64>], bins: &[f64]) -> String {
+/// (their minimum is the lower bound of class 1); `fields` are the layer's aliases ([`fields`]).
+pub fn index_classes(
+    column: &str,
+    values: &[Option<f64>],
+    bins: &[f64],
+    lang: Lang,
+    fields: &Fields,
+) -> String {
     let lowest = values
         .iter()
         .flatten()
@@ -245,17 +316,25 @@ pub fn index_classes(column: &str, values: &[Option<f64>], bins: &[f64]) -> Stri
     let attr = format!("coalesce({quoted}, {sentinel})");
     let k = bins.len();
     let mut ranges = format!(
-        "<range symbol=\"0\" lower=\"{sentinel}\" upper=\"{sentinel}\" label=\"unranked (no index)\" render=\"true\"/>\n"
+        "<range symbol=\"0\" lower=\"{sentinel}\" upper=\"{sentinel}\" label=\"{}\" render=\"true\"/>\n",
+        escape(lang.t("qgis.legend.unranked"))
     );
     let mut symbols = fill_symbol("0", Some((GREY, 255)), OUTLINE_GREY, 0.1);
     symbols.push('\n');
     let mut lower = lowest;
     for (c, &upper) in bins.iter().enumerate() {
-        let label = format!(
-            "{}{}: {lower:.2} – {upper:.2}",
-            c + 1,
-            if c + 1 == k { " (highest need)" } else { "" },
-        );
+        let args = [
+            ("class", Arg::from(c + 1)),
+            ("lower", careblock_text::fixed(lower, 2)),
+            ("upper", careblock_text::fixed(upper, 2)),
+        ];
+        let label = if c + 1 == k {
+            lang.fmt("qgis.legend.class_highest", &args)
+        } else if c == 0 {
+            lang.fmt("qgis.legend.class_lowest", &args)
+        } else {
+            lang.fmt("qgis.legend.class", &args)
+        };
         let _ = writeln!(
             ranges,
             "<range symbol=\"{}\" lower=\"{lower}\" upper=\"{upper}\" label=\"{}\" render=\"true\"/>",
@@ -275,13 +354,14 @@ pub fn index_classes(column: &str, values: &[Option<f64>], bins: &[f64]) -> Stri
         "<renderer-v2 type=\"graduatedSymbol\" attr=\"{}\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\" referencescale=\"-1\">\n<ranges>\n{ranges}</ranges>\n<symbols>\n{symbols}</symbols>\n<classificationMethod id=\"Quantile\"><symmetricMode enabled=\"0\" symmetrypoint=\"0\" astride=\"0\"/><labelFormat format=\"%1 - %2\" labelprecision=\"2\" trimtrailingzeroes=\"1\"/><extraInformation/></classificationMethod>\n</renderer-v2>",
         escape(&attr)
     );
-    document(&renderer, None, Geom::Polygon)
+    document(&renderer, None, Geom::Polygon, fields)
 }
 
 /// The style of the sites layer: categorized on `status` — existing blocks blue circles,
 /// proposed blocks green black-outlined circles sized by rank (5 mm for rank 1 down to 2.5 mm
-/// for `max_rank`) and labelled with their rank, bus stops purple triangles.
-pub fn sites(max_rank: Option<u32>) -> String {
+/// for `max_rank`) and labelled with their rank, bus stops purple triangles; the legend in
+/// `lang`, `fields` the layer's aliases ([`fields`]).
+pub fn sites(max_rank: Option<u32>, lang: Lang, fields: &Fields) -> String {
     let size_expr = match max_rank {
         Some(m) if m > 1 => format!("coalesce(scale_linear(\"rank\", 1, {m}, 5, 2.5), 3)"),
         _ => "coalesce(if(\"rank\" IS NULL, NULL, 5), 3)".to_string(),
@@ -289,12 +369,12 @@ pub fn sites(max_rank: Option<u32>) -> String {
     let categories = [
         (
             "existing",
-            "existing care block",
+            lang.t("qgis.legend.existing_block"),
             marker_symbol("0", "circle", EXISTING_BLUE, (255, 255, 255), 0.3, 3.5, None),
         ),
         (
             "proposed",
-            "proposed care block (size: rank)",
+            lang.t("qgis.legend.proposed_block"),
             marker_symbol(
                 "1",
                 "circle",
@@ -307,7 +387,7 @@ pub fn sites(max_rank: Option<u32>) -> String {
         ),
         (
             "bus",
-            "care-bus stop",
+            lang.t("qgis.legend.bus_stop"),
             marker_symbol("2", "triangle", BUS_PURPLE, (255, 255, 255), 0.3, 4.0, None),
         ),
     ];
@@ -316,53 +396,246 @@ pub fn sites(max_rank: Option<u32>) -> String {
         "<labeling type=\"simple\">\n<settings calloutType=\"simple\">\n<text-style fieldName=\"{}\" isExpression=\"1\" fontFamily=\"Sans Serif\" fontSize=\"8\" fontSizeUnit=\"Point\" fontWeight=\"75\" fontItalic=\"0\" textColor=\"0,0,0,255\" textOpacity=\"1\" multilineHeight=\"1\" blendMode=\"0\" allowHtml=\"0\" previewBkgrdColor=\"255,255,255,255\">\n<text-buffer bufferDraw=\"1\" bufferSize=\"0.8\" bufferSizeUnits=\"MM\" bufferColor=\"255,255,255,255\" bufferOpacity=\"1\" bufferNoFill=\"1\" bufferJoinStyle=\"128\" bufferBlendMode=\"0\"/>\n</text-style>\n<text-format wrapChar=\"\" multilineAlign=\"3\" addDirectionSymbol=\"0\" formatNumbers=\"0\" decimals=\"0\" plussign=\"0\"/>\n<placement placement=\"0\" dist=\"0.8\" distUnits=\"MM\" offsetType=\"0\" quadOffset=\"4\" priority=\"5\"/>\n<rendering obstacle=\"1\" scaleVisibility=\"0\" upsidedownLabels=\"0\" drawLabels=\"1\" displayAll=\"1\"/>\n</settings>\n</labeling>",
         escape("CASE WHEN \"status\" = 'proposed' THEN \"rank\" END")
     );
-    document(&renderer, Some(&labeling), Geom::Point)
+    document(&renderer, Some(&labeling), Geom::Point, fields)
 }
 
 /// The style of the catchments layer: categorized on `status`, no fill, the outline in the
-/// colour of the site's status.
-pub fn catchments() -> String {
+/// colour of the site's status; the legend in `lang`, `fields` the layer's aliases.
+pub fn catchments(lang: Lang, fields: &Fields) -> String {
     let categories = [
         (
             "existing",
-            "existing block, walking radius",
+            lang.t("qgis.legend.existing_catchment"),
             fill_symbol("0", None, EXISTING_BLUE, 0.5),
         ),
         (
             "proposed",
-            "proposed block, walking radius",
+            lang.t("qgis.legend.proposed_catchment"),
             fill_symbol("1", None, PROPOSED_GREEN, 0.6),
         ),
         (
             "bus",
-            "care-bus stop, radius",
+            lang.t("qgis.legend.bus_catchment"),
             fill_symbol("2", None, BUS_PURPLE, 0.5),
         ),
     ];
-    document(&categorized("status", &categories), None, Geom::Polygon)
+    document(&categorized("status", &categories), None, Geom::Polygon, fields)
 }
 
 /// The style of the uncovered layer: categorized on `tier` — within reach of a care-bus stop
-/// (purple), for home care (orange), unserved (red), half transparent.
-pub fn uncovered() -> String {
+/// (purple), for home care (orange), unserved (red), half transparent; the legend in `lang`,
+/// `fields` the layer's aliases.
+pub fn uncovered(lang: Lang, fields: &Fields) -> String {
     let categories = [
         (
             "bus",
-            "reached by a care-bus stop",
+            lang.t("qgis.legend.tier_bus"),
             fill_symbol("0", Some((BUS_PURPLE, 140)), BUS_PURPLE, 0.3),
         ),
         (
             "home_care",
-            "home care",
+            lang.t("qgis.legend.tier_home_care"),
             fill_symbol("1", Some((HOME_CARE_ORANGE, 140)), HOME_CARE_ORANGE, 0.3),
         ),
         (
             "unserved",
-            "unserved",
+            lang.t("qgis.legend.tier_unserved"),
             fill_symbol("2", Some((UNSERVED_RED, 140)), UNSERVED_RED, 0.3),
         ),
     ];
-    document(&categorized("tier", &categories), None, Geom::Polygon)
+    document(&categorized("tier", &categories), None, Geom::Polygon, fields)
+}
+
+/// What the method names, for the aliases of the columns it makes: each indicator's and
+/// dimension's label (in the run's language; the name when it has none), the coarse rates
+/// (name, layer), the siting's groups, and the number of classes of the layer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldNames {
+    /// (indicator name, label).
+    pub indicators: Vec<(String, String)>,
+    /// (dimension name, label).
+    pub dimensions: Vec<(String, String)>,
+    /// (coarse rate name, its `[[coarse]]` layer).
+    pub coarse_rates: Vec<(String, String)>,
+    /// `[siting.groups]` names.
+    pub groups: Vec<String>,
+    /// Classes of the layer (class `classes` = highest need).
+    pub classes: usize,
+}
+
+/// The aliases (in `lang`) of the columns of the output layer `layer` (`units`, `districts`,
+/// `sites`, `catchments`, `uncovered`) and the value maps of its `status`, `tier` and
+/// `placed_by` columns. A column careblock cannot name (a column of the method's own, for one)
+/// gets no alias: QGIS shows its name.
+pub fn fields(layer: &str, columns: &[&str], lang: Lang, names: &FieldNames) -> Fields {
+    let aliases = columns
+        .iter()
+        .filter_map(|&c| alias(layer, c, lang, names).map(|a| (c.to_string(), a)))
+        .collect();
+    let mut value_maps = Vec::new();
+    let map = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(v, w)| (v.to_string(), w.to_string()))
+            .collect()
+    };
+    for &c in columns {
+        let values = match (layer, c) {
+            ("sites" | "catchments", "status") => map(&[
+                ("existing", lang.t("qgis.legend.existing_block")),
+                ("proposed", lang.t("qgis.value.proposed")),
+                ("bus", lang.t("qgis.legend.bus_stop")),
+            ]),
+            ("sites", "placed_by") => map(&[
+                ("equity", lang.t("qgis.value.equity")),
+                ("coverage", lang.t("qgis.value.coverage")),
+            ]),
+            ("uncovered", "tier") => map(&[
+                ("bus", lang.t("qgis.legend.tier_bus")),
+                ("home_care", lang.t("qgis.legend.tier_home_care")),
+                ("unserved", lang.t("qgis.legend.tier_unserved")),
+            ]),
+            _ => continue,
+        };
+        value_maps.push((c.to_string(), values));
+    }
+    Fields { aliases, value_maps }
+}
+
+/// The alias of one column, if careblock knows what it holds.
+fn alias(layer: &str, column: &str, lang: Lang, n: &FieldNames) -> Option<String> {
+    let fixed = match layer {
+        "sites" | "catchments" => site_alias(column, lang),
+        "uncovered" => match column {
+            "id" => Some(lang.t("qgis.alias.uncovered.id")),
+            "class" => Some(lang.t("qgis.alias.uncovered.class")),
+            "density" => Some(lang.t("qgis.alias.uncovered.density")),
+            "demand" => Some(lang.t("qgis.alias.uncovered.demand")),
+            "tier" => Some(lang.t("qgis.alias.uncovered.tier")),
+            "bus_stop" => Some(lang.t("qgis.alias.uncovered.bus_stop")),
+            "households" => Some(lang.t("qgis.alias.uncovered.households")),
+            _ => None,
+        },
+        _ => level_alias(column, lang),
+    };
+    if let Some(a) = fixed {
+        return Some(a.to_string());
+    }
+    if column == "class" && matches!(layer, "units" | "districts") {
+        return Some(lang.fmt("qgis.alias.level.class", &[("k", Arg::from(n.classes))]));
+    }
+    if matches!(layer, "sites" | "catchments") {
+        return n
+            .groups
+            .iter()
+            .find(|g| g.as_str() == column)
+            .map(|g| lang.fmt("qgis.alias.site.group", &[("group", Arg::from(g))]));
+    }
+    if layer == "uncovered" {
+        return None;
+    }
+    let label = |name: &str, list: &[(String, String)]| {
+        list.iter().find(|(n, _)| n == name).map(|(_, l)| Arg::from(l))
+    };
+    if let Some(l) = label(column, &n.indicators) {
+        return Some(lang.fmt("qgis.alias.level.raw", &[("label", l)]));
+    }
+    if let Some(l) = column
+        .strip_suffix("_score")
+        .and_then(|i| label(i, &n.indicators))
+    {
+        return Some(lang.fmt("qgis.alias.level.score", &[("label", l)]));
+    }
+    if let Some(l) = column
+        .strip_suffix("_contrib")
+        .and_then(|i| label(i, &n.indicators))
+    {
+        return Some(lang.fmt("qgis.alias.level.contrib", &[("label", l)]));
+    }
+    if let Some(l) = column.strip_prefix("dim_").and_then(|d| label(d, &n.dimensions)) {
+        return Some(lang.fmt("qgis.alias.level.dimension", &[("label", l)]));
+    }
+    if let Some((name, _)) = n.coarse_rates.iter().find(|(r, _)| r == column) {
+        return Some(lang.fmt("qgis.alias.level.coarse_count", &[("name", Arg::from(name))]));
+    }
+    if let Some((name, layer)) = column
+        .strip_suffix("_rate")
+        .and_then(|r| n.coarse_rates.iter().find(|(c, _)| c == r))
+    {
+        return Some(lang.fmt(
+            "qgis.alias.level.coarse_rate",
+            &[("name", Arg::from(name)), ("layer", Arg::from(layer))],
+        ));
+    }
+    for g in &n.groups {
+        if column.strip_suffix("_cov_before") == Some(g.as_str()) {
+            return Some(lang.fmt("qgis.alias.level.group_cov_before", &[("group", Arg::from(g))]));
+        }
+        if column.strip_suffix("_cov_after") == Some(g.as_str()) {
+            return Some(lang.fmt("qgis.alias.level.group_cov_after", &[("group", Arg::from(g))]));
+        }
+    }
+    None
+}
+
+/// The alias of a fixed column of the units and districts layers.
+fn level_alias(column: &str, lang: Lang) -> Option<&'static str> {
+    Some(match column {
+        "id" => lang.t("qgis.alias.level.id"),
+        "label" => lang.t("qgis.alias.level.label"),
+        "population" => lang.t("qgis.alias.level.population"),
+        "ranked" => lang.t("qgis.alias.level.ranked"),
+        "index" => lang.t("qgis.alias.level.index"),
+        "rank" => lang.t("qgis.alias.level.rank"),
+        "need_mass" => lang.t("qgis.alias.level.need_mass"),
+        "rank_median" => lang.t("qgis.alias.level.rank_median"),
+        "rank_p05" => lang.t("qgis.alias.level.rank_p05"),
+        "rank_p95" => lang.t("qgis.alias.level.rank_p95"),
+        "p_top_class" => lang.t("qgis.alias.level.p_top_class"),
+        "rank_shift_mean" => lang.t("qgis.alias.level.rank_shift_mean"),
+        "imbalance_penalty" => lang.t("qgis.alias.level.imbalance_penalty"),
+        "access_e2sfca" => lang.t("qgis.alias.level.access_e2sfca"),
+        "cov_before" => lang.t("qgis.alias.level.cov_before"),
+        "cov_after" => lang.t("qgis.alias.level.cov_after"),
+        "site" => lang.t("qgis.alias.level.site"),
+        "need_cov_before" => lang.t("qgis.alias.level.need_cov_before"),
+        "need_cov_after" => lang.t("qgis.alias.level.need_cov_after"),
+        "pop_cov_before" => lang.t("qgis.alias.level.pop_cov_before"),
+        "pop_cov_after" => lang.t("qgis.alias.level.pop_cov_after"),
+        "need_eq" => lang.t("qgis.alias.level.need_eq"),
+        "need_noeq" => lang.t("qgis.alias.level.need_noeq"),
+        _ => return None,
+    })
+}
+
+/// The alias of a fixed column of the sites and catchments layers.
+fn site_alias(column: &str, lang: Lang) -> Option<&'static str> {
+    Some(match column {
+        "status" => lang.t("qgis.alias.site.status"),
+        "rank" => lang.t("qgis.alias.site.rank"),
+        "id" => lang.t("qgis.alias.site.id"),
+        "kind" => lang.t("qgis.alias.site.kind"),
+        "name" => lang.t("qgis.alias.site.name"),
+        "lon" => lang.t("qgis.alias.site.lon"),
+        "lat" => lang.t("qgis.alias.site.lat"),
+        "gain" => lang.t("qgis.alias.site.gain"),
+        "cumulative" => lang.t("qgis.alias.site.cumulative"),
+        "cum_share" => lang.t("qgis.alias.site.cum_share"),
+        "irreplace" => lang.t("qgis.alias.site.irreplace"),
+        "demand" => lang.t("qgis.alias.site.demand"),
+        "population" => lang.t("qgis.alias.site.population"),
+        "mean_index" => lang.t("qgis.alias.site.mean_index"),
+        "n_units" => lang.t("qgis.alias.site.n_units"),
+        "capacity" => lang.t("qgis.alias.site.capacity"),
+        "load" => lang.t("qgis.alias.site.load"),
+        "utilisation" => lang.t("qgis.alias.site.utilisation"),
+        "sel_freq" => lang.t("qgis.alias.site.sel_freq"),
+        "sel_rank" => lang.t("qgis.alias.site.sel_rank"),
+        "phase" => lang.t("qgis.alias.site.phase"),
+        "placed_by" => lang.t("qgis.alias.site.placed_by"),
+        "district" => lang.t("qgis.alias.site.district"),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -393,23 +666,227 @@ mod tests {
 
     #[test]
     fn index_ranges_are_the_bins() {
-        let qml = index_classes("index", &[Some(3.25), None, Some(90.0)], &[20.5, 50.0, 90.0]);
+        let qml = index_classes(
+            "index",
+            &[Some(3.25), None, Some(90.0)],
+            &[20.5, 50.0, 90.0],
+            Lang::En,
+            &Fields::default(),
+        );
         assert!(qml.contains("attr=\"coalesce(&quot;index&quot;, 2)\""), "{qml}");
         assert!(qml.contains("lower=\"2\" upper=\"2\" label=\"unranked (no index)\""));
-        assert!(qml.contains("lower=\"3.25\" upper=\"20.5\" label=\"1: 3.25 – 20.50\""));
+        assert!(qml.contains("lower=\"3.25\" upper=\"20.5\" label=\"1 (lowest need): 3.25 – 20.50\""));
+        assert!(qml.contains("lower=\"20.5\" upper=\"50\" label=\"2: 20.50 – 50.00\""));
         assert!(qml.contains("lower=\"50\" upper=\"90\" label=\"3 (highest need): 50.00 – 90.00\""));
         assert!(qml.contains("value=\"189,0,38,255\""));
         assert_eq!(qml.matches("<range ").count(), 4);
         assert_eq!(qml.matches("<symbol ").count(), 4);
+        assert!(!qml.contains("<aliases>"), "no fields, no aliases");
+    }
+
+    #[test]
+    fn spanish_legends_have_decimal_commas_and_the_bounds_stay_numbers() {
+        let names = FieldNames {
+            indicators: vec![("share_0_9".into(), "Proporción de 0 a 9 años".into())],
+            dimensions: vec![("care_demand".into(), "Demanda de cuidado".into())],
+            classes: 3,
+            ..FieldNames::default()
+        };
+        let columns = [
+            "id",
+            "index",
+            "rank",
+            "class",
+            "dim_care_demand",
+            "share_0_9",
+            "share_0_9_score",
+            "share_0_9_contrib",
+            "other",
+        ];
+        let f = fields("units", &columns, Lang::Es, &names);
+        let qml = index_classes(
+            "index",
+            &[Some(3.25), Some(90.0)],
+            &[20.5, 50.0, 90.0],
+            Lang::Es,
+            &f,
+        );
+        assert!(qml.contains("label=\"sin puesto (sin índice)\""), "{qml}");
+        assert!(qml.contains("lower=\"3.25\" upper=\"20.5\" label=\"1 (menor necesidad): de 3,25 a 20,50\""));
+        assert!(qml.contains("lower=\"50\" upper=\"90\" label=\"3 (mayor necesidad): de 50,00 a 90,00\""));
+        for alias in [
+            "<alias field=\"index\" name=\"Índice de priorización del cuidado\"/>",
+            "<alias field=\"rank\" name=\"Puesto (1 = mayor necesidad)\"/>",
+            "<alias field=\"class\" name=\"Clase de prioridad (3 = mayor necesidad)\"/>",
+            "<alias field=\"dim_care_demand\" name=\"Dimensión: Demanda de cuidado\"/>",
+            "<alias field=\"share_0_9\" name=\"Proporción de 0 a 9 años (valor)\"/>",
+            "<alias field=\"share_0_9_score\" name=\"Proporción de 0 a 9 años (puntaje normalizado)\"/>",
+            "<alias field=\"share_0_9_contrib\" name=\"Proporción de 0 a 9 años (aporte al índice)\"/>",
+        ] {
+            assert!(qml.contains(alias), "{alias} in {qml}");
+        }
+        assert!(
+            !qml.contains("field=\"other\""),
+            "a column careblock cannot name keeps its name"
+        );
+        assert!(qml.contains("styleCategories=\"Symbology|Labeling|Fields|Forms\""));
+    }
+
+    #[test]
+    fn every_column_careblock_writes_has_an_alias_in_both_languages() {
+        let names = FieldNames {
+            indicators: vec![("ipm".into(), "IPM".into())],
+            dimensions: vec![("vulnerability".into(), "Vulnerability".into())],
+            coarse_rates: vec![("women_unpaid_care".into(), "localidades".into())],
+            groups: vec!["dependants".into()],
+            classes: 5,
+        };
+        let level = [
+            "id",
+            "label",
+            "population",
+            "ranked",
+            "index",
+            "rank",
+            "class",
+            "need_mass",
+            "rank_median",
+            "rank_p05",
+            "rank_p95",
+            "p_top_class",
+            "rank_shift_mean",
+            "dim_vulnerability",
+            "ipm",
+            "ipm_score",
+            "ipm_contrib",
+            "imbalance_penalty",
+            "access_e2sfca",
+            "women_unpaid_care_rate",
+            "women_unpaid_care",
+            "cov_before",
+            "cov_after",
+            "site",
+            "need_cov_before",
+            "need_cov_after",
+            "pop_cov_before",
+            "pop_cov_after",
+            "dependants_cov_before",
+            "dependants_cov_after",
+            "need_eq",
+            "need_noeq",
+        ];
+        let sites = [
+            "status",
+            "rank",
+            "id",
+            "kind",
+            "name",
+            "lon",
+            "lat",
+            "gain",
+            "cumulative",
+            "cum_share",
+            "irreplace",
+            "demand",
+            "population",
+            "mean_index",
+            "n_units",
+            "dependants",
+            "capacity",
+            "load",
+            "utilisation",
+            "sel_freq",
+            "sel_rank",
+            "phase",
+            "placed_by",
+            "district",
+        ];
+        let uncovered = [
+            "id",
+            "class",
+            "density",
+            "demand",
+            "tier",
+            "bus_stop",
+            "households",
+        ];
+        for lang in Lang::ALL {
+            for (layer, columns) in [
+                ("units", &level[..]),
+                ("districts", &level[..]),
+                ("sites", &sites[..]),
+                ("catchments", &sites[..7]),
+                ("uncovered", &uncovered[..]),
+            ] {
+                let f = fields(layer, columns, lang, &names);
+                let named: Vec<&str> = f.aliases.iter().map(|(c, _)| c.as_str()).collect();
+                assert_eq!(named, columns, "{lang} {layer}");
+                assert!(
+                    f.aliases.iter().all(|(c, a)| !a.is_empty() && a != c),
+                    "{lang} {layer}: {f:?}"
+                );
+            }
+        }
+        let f = fields("districts", &level, Lang::Es, &names);
+        let get = |c: &str| f.aliases.iter().find(|(n, _)| n == c).unwrap().1.clone();
+        assert_eq!(
+            get("women_unpaid_care_rate"),
+            "women_unpaid_care: tasa de localidades"
+        );
+        assert_eq!(
+            get("dependants_cov_after"),
+            "dependants: proporción cubierta por manzanas existentes y propuestas"
+        );
+        // The same column means another thing in another layer.
+        assert_eq!(
+            fields("sites", &["rank"], Lang::Es, &names).aliases[0].1,
+            "Orden de selección (1 = la primera elegida)"
+        );
+        assert_eq!(
+            fields("sites", &["dependants"], Lang::En, &names).aliases[0].1,
+            "dependants in the catchment"
+        );
+        assert_eq!(
+            fields("uncovered", &["demand"], Lang::Es, &names).aliases[0].1,
+            "Demanda no cubierta"
+        );
     }
 
     #[test]
     fn sites_size_proposed_blocks_by_rank() {
-        let qml = sites(Some(21));
+        let qml = sites(Some(21), Lang::En, &Fields::default());
         assert!(qml.contains("coalesce(scale_linear(&quot;rank&quot;, 1, 21, 5, 2.5), 3)"));
         assert!(qml.contains("labelsEnabled=\"1\""));
-        assert!(qml.contains("value=\"proposed\""));
+        assert!(qml.contains("value=\"proposed\" label=\"proposed care block (size: rank)\""));
         assert!(qml.contains("<layerGeometryType>0</layerGeometryType>"));
-        assert!(!sites(Some(1)).contains("scale_linear"));
+        assert!(!sites(Some(1), Lang::En, &Fields::default()).contains("scale_linear"));
+    }
+
+    #[test]
+    fn spanish_site_legends_and_value_maps() {
+        let names = FieldNames::default();
+        let f = fields("sites", &["status", "rank", "placed_by"], Lang::Es, &names);
+        let qml = sites(Some(3), Lang::Es, &f);
+        assert!(
+            qml.contains("value=\"existing\" label=\"manzana del cuidado existente\""),
+            "{qml}"
+        );
+        assert!(qml.contains("value=\"bus\" label=\"parada del bus del cuidado\""));
+        assert!(qml.contains("<alias field=\"status\" name=\"Estado\"/>"));
+        // The attribute table shows the words; the values (and the renderer's categories) stay.
+        assert!(
+            qml.contains("<field name=\"status\" configurationFlags=\"None\"><editWidget type=\"ValueMap\">")
+        );
+        assert!(qml.contains(
+            "<Option name=\"manzana del cuidado propuesta\" type=\"QString\" value=\"proposed\"/>"
+        ));
+        assert!(qml.contains("<Option name=\"regla de equidad\" type=\"QString\" value=\"equity\"/>"));
+        let qml = catchments(Lang::Es, &Fields::default());
+        assert!(qml.contains("label=\"manzana propuesta, área de cobertura a pie\""));
+        let f = fields("uncovered", &["tier"], Lang::Es, &names);
+        let qml = uncovered(Lang::Es, &f);
+        assert!(qml.contains("value=\"home_care\" label=\"atención domiciliaria\""));
+        assert!(qml.contains("<Option name=\"sin atención\" type=\"QString\" value=\"unserved\"/>"));
+        assert!(qml.contains("<alias field=\"tier\" name=\"Modalidad de atención\"/>"));
     }
 }
