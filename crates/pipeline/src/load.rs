@@ -11,6 +11,7 @@ use careblock_index::Inputs;
 use careblock_method::Method;
 use careblock_method::{CrsSpec, LayerInput};
 use careblock_siting::plan::PlanInputs;
+use careblock_text::msg;
 
 use careblock_io::{IoError, ReadOptions, join_table, read_cost_table, read_layer, read_table_with_key};
 
@@ -52,7 +53,7 @@ pub struct LoadedInputs {
     /// The working CRS.
     pub crs: Crs,
     /// What was repaired, left unmatched or has no geometry (never silent).
-    pub notes: Vec<String>,
+    pub notes: Vec<careblock_text::Msg>,
 }
 
 impl LoadedInputs {
@@ -109,7 +110,7 @@ fn load_layer(
     input: &LayerInput,
     polygons: bool,
     opts: &LoadOptions,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Layer, IoError> {
     let path = resolve(base, &input.path);
     let read_opts = ReadOptions {
@@ -120,11 +121,11 @@ fn load_layer(
     };
     let (mut layer, report) = read_layer(&path, &read_opts)?;
     if !report.closed_rings.is_empty() {
-        notes.push(format!(
-            "{}: closed the open rings of {} feature(s) (first: {:?})",
-            layer.name,
-            report.closed_rings.len(),
-            report.closed_rings[0]
+        notes.push(msg!(
+            "data.closed_rings",
+            layer = &layer.name,
+            n = report.closed_rings.len(),
+            first = format!("{:?}", report.closed_rings[0]),
         ));
     }
     if let Some(t) = &input.table {
@@ -134,18 +135,20 @@ fn load_layer(
         let tname = tpath.display().to_string();
         let (joined, rep) = join_table(layer, table, &tname, layer_key, &t.key)?;
         if !rep.unmatched_features.is_empty() {
-            notes.push(format!(
-                "{tname}: {} feature(s) of {} have no row in the table; their table values are missing (first: {:?})",
-                rep.unmatched_features.len(),
-                joined.name,
-                rep.unmatched_features[0]
+            notes.push(msg!(
+                "data.table_unmatched_features",
+                table = &tname,
+                n = rep.unmatched_features.len(),
+                layer = &joined.name,
+                first = format!("{:?}", rep.unmatched_features[0]),
             ));
         }
         if !rep.unmatched_rows.is_empty() {
-            notes.push(format!(
-                "{tname}: {} table row(s) match no feature (first key: {:?})",
-                rep.unmatched_rows.len(),
-                rep.unmatched_rows[0]
+            notes.push(msg!(
+                "data.table_unmatched_rows",
+                table = &tname,
+                n = rep.unmatched_rows.len(),
+                first = format!("{:?}", rep.unmatched_rows[0]),
             ));
         }
         layer = joined;
@@ -159,7 +162,11 @@ fn load_layer(
 /// Notes null geometries, refuses (or, with `fix`, repairs) invalid polygons: the check every
 /// polygon layer of a method goes through (and the Python bindings' GeoDataFrames too). Repairs
 /// and null geometries are written to `notes`.
-pub fn check_geometries(layer: Layer, fix: bool, notes: &mut Vec<String>) -> Result<Layer, IoError> {
+pub fn check_geometries(
+    layer: Layer,
+    fix: bool,
+    notes: &mut Vec<careblock_text::Msg>,
+) -> Result<Layer, IoError> {
     let v = validate(&layer);
     let empty: Vec<&str> = v
         .issues
@@ -168,10 +175,11 @@ pub fn check_geometries(layer: Layer, fix: bool, notes: &mut Vec<String>) -> Res
         .map(|i| i.id.as_str())
         .collect();
     if let Some(first) = empty.first() {
-        notes.push(format!(
-            "{}: {} feature(s) without geometry are kept with area 0 (first: {first:?})",
-            layer.name,
-            empty.len()
+        notes.push(msg!(
+            "data.no_geometry_kept",
+            layer = &layer.name,
+            n = empty.len(),
+            first = format!("{first:?}"),
         ));
     }
     let blocking: Vec<_> = v.blocking().collect();
@@ -196,11 +204,11 @@ pub fn check_geometries(layer: Layer, fix: bool, notes: &mut Vec<String>) -> Res
         });
     }
     if let Some(first) = rep.repaired.first() {
-        notes.push(format!(
-            "{}: repaired the invalid polygons of {} feature(s) (first: {:?})",
-            layer.name,
-            rep.repaired.len(),
-            first.id
+        notes.push(msg!(
+            "data.repaired",
+            layer = &layer.name,
+            n = rep.repaired.len(),
+            first = format!("{:?}", first.id),
         ));
     }
     Ok(fixed)
@@ -235,7 +243,7 @@ fn equity_layer(
     base: &Path,
     opts: &LoadOptions,
     coarse: &[Layer],
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Option<Layer>, IoError> {
     let spec = &method.spec;
     let mut equity = None;
@@ -261,7 +269,7 @@ fn network_layers(
     method: &Method,
     base: &Path,
     opts: &LoadOptions,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<(Option<Layer>, Option<Layer>), IoError> {
     Ok(match &method.spec.network {
         None => (None, None),
@@ -321,8 +329,9 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let point_layer =
-        |input: LayerInput, notes: &mut Vec<String>| load_layer(base, &input, false, opts, notes);
+    let point_layer = |input: LayerInput, notes: &mut Vec<careblock_text::Msg>| {
+        load_layer(base, &input, false, opts, notes)
+    };
     let (candidates, existing) = match &spec.siting {
         None => (Vec::new(), Vec::new()),
         Some(st) => (
@@ -408,4 +417,55 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
         crs,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use careblock_text::Lang;
+    use geo::{Coord, Geometry, LineString, Polygon};
+    use polars::prelude::DataFrame;
+
+    fn polygon(coords: &[(f64, f64)]) -> Option<Geometry<f64>> {
+        let ring = coords.iter().map(|&(x, y)| Coord { x, y }).collect();
+        Some(Polygon::new(LineString(ring), vec![]).into())
+    }
+
+    /// A square, a feature without geometry and a self-crossing "bowtie".
+    fn layer() -> Layer {
+        Layer::new(
+            "blocks.geojson",
+            vec!["ok".into(), "nogeom".into(), "bowtie".into()],
+            vec![
+                polygon(&[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]),
+                None,
+                polygon(&[(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)]),
+            ],
+            DataFrame::empty_with_height(3),
+            Crs::Projected { epsg: 9377 },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn geometry_notes_are_worded_in_english_and_spanish() {
+        let mut notes = Vec::new();
+        check_geometries(layer(), true, &mut notes).unwrap();
+        let en: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
+        let es: Vec<String> = notes.iter().map(|n| Lang::Es.render(n)).collect();
+        assert_eq!(
+            en,
+            [
+                "blocks.geojson: 1 feature(s) without geometry are kept with area 0 (first: \"nogeom\")",
+                "blocks.geojson: repaired the invalid polygons of 1 feature(s) (first: \"bowtie\")",
+            ]
+        );
+        assert_eq!(
+            es,
+            [
+                "blocks.geojson: 1 elemento(s) sin geometría se conservan con área 0 (primero: \"nogeom\")",
+                "blocks.geojson: se repararon los polígonos inválidos de 1 elemento(s) (primero: \"bowtie\")",
+            ]
+        );
+    }
 }

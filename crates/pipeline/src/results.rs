@@ -615,7 +615,7 @@ pub fn uncovered_table(plan: &Plan, units: &Layer) -> Result<DataFrame, IoError>
 pub fn report_json(
     method: &Method,
     r: &Assessment,
-    input_notes: &[String],
+    input_notes: &[careblock_text::Msg],
     crs: String,
     files: &[InputFile],
 ) -> serde_json::Value {
@@ -630,6 +630,7 @@ pub fn report_json(
             "draws": l.uncertainty.as_ref().map(|u| u.draws),
         })
     };
+    let lang = method.spec.lang;
     json!({
         "careblock": env!("CARGO_PKG_VERSION"),
         "method": method.file,
@@ -651,15 +652,15 @@ pub fn report_json(
             "unallocated": b.unallocated, "missing": b.missing, "relative_error": b.relative_error(),
         })).collect::<Vec<_>>(),
         "units_outside_districts": r.outside.iter().map(|o| json!({"id": o.id, "covered_fraction": o.covered_fraction})).collect::<Vec<_>>(),
-        "notes": input_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
+        "notes": input_notes.iter().chain(&r.notes).map(|n| lang.render(n)).collect::<Vec<_>>(),
         "warnings": r.warnings.iter().map(|w| json!({
-            "source": w.source, "message": w.message, "count": w.ids.len(), "ids": w.ids,
+            "source": w.source, "message": lang.render(&w.message), "count": w.ids.len(), "ids": w.ids,
         })).collect::<Vec<_>>(),
     })
 }
 
 /// The `siting` member of `run.json`.
-pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value {
+pub fn siting_json(p: &Plan, units: &careblock_core::Layer, lang: careblock_text::Lang) -> serde_json::Value {
     let opt = |o: &careblock_siting::plan::Optimum| {
         json!({
             "objective": o.objective, "bound": o.bound, "gap": o.gap, "optimal": o.optimal,
@@ -727,7 +728,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
         "uncovered_high_priority": p.uncovered.len(),
         "home_care_units": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).map(|u| units.ids[u.unit].clone()).collect::<Vec<_>>(),
         "home_care_households": p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).filter_map(|u| u.households).sum::<f64>(),
-        "notes": p.notes,
+        "notes": p.notes.iter().map(|n| lang.render(n)).collect::<Vec<_>>(),
     });
     if let (Some(e), Some(obj)) = (equity, out.as_object_mut()) {
         obj.insert("equity".into(), e);
@@ -823,7 +824,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer) -> serde_json::Value
 pub fn run_report(
     method: &Method,
     r: &Assessment,
-    input_notes: &[String],
+    input_notes: &[careblock_text::Msg],
     crs: String,
     files: &[InputFile],
     siting: Option<(&Plan, &Layer)>,
@@ -833,7 +834,7 @@ pub fn run_report(
         obj.insert("objective".into(), json!(p.blocks.objective));
         obj.insert("bound".into(), json!(p.blocks.bound));
         obj.insert("gap".into(), json!(p.blocks.gap));
-        obj.insert("siting".into(), siting_json(p, units));
+        obj.insert("siting".into(), siting_json(p, units, method.spec.lang));
     }
     report
 }

@@ -7,6 +7,7 @@ use careblock_core::join::interpolate::AreaTable;
 use careblock_core::layer::Layer;
 use careblock_method::Method;
 use careblock_method::expr::Expr;
+use careblock_text::msg;
 use geo::MultiPolygon;
 use std::collections::HashMap;
 
@@ -20,7 +21,7 @@ pub(super) struct Columns<'a> {
     pub(super) values: HashMap<String, Vec<Option<f64>>>,
     /// Area tables coarse layer → units, built once per coarse layer.
     pub(super) tables: HashMap<usize, AreaTable>,
-    pub(super) notes: Vec<String>,
+    pub(super) notes: Vec<careblock_text::Msg>,
     pub(super) warnings: Vec<Finding>,
 }
 
@@ -81,12 +82,13 @@ impl<'a> Columns<'a> {
                 .map(|(_, id)| id.as_str())
                 .collect();
             if !missing.is_empty() {
-                self.notes.push(format!(
-                    "{name}: {} unit(s) overlap no {} polygon with a value of {:?}, so their estimate is missing (first: {:?})",
-                    missing.len(),
-                    layer.name,
-                    r.rate.get_ref(),
-                    missing[0]
+                self.notes.push(msg!(
+                    "data.rate_no_overlap",
+                    name = name,
+                    n = missing.len(),
+                    layer = &layer.name,
+                    rate = format!("{:?}", r.rate.get_ref()),
+                    first = format!("{:?}", missing[0]),
                 ));
             }
             let est: Vec<Option<f64>> = unit_rate
@@ -139,10 +141,12 @@ impl<'a> Columns<'a> {
             .eval(&lookup, self.units.len())
             .map_err(|e| self.method.invalid(span.clone(), key, e.to_string()))?;
         if !out.divisions_by_zero.is_empty() {
-            self.notes.push(format!(
-                "{key}: `{expr}` divides by zero for {} unit(s) (first: {:?}); their value is missing",
-                out.divisions_by_zero.len(),
-                self.units.ids[out.divisions_by_zero[0]]
+            self.notes.push(msg!(
+                "data.divides_by_zero",
+                key = key,
+                expr = expr.to_string(),
+                n = out.divisions_by_zero.len(),
+                first = format!("{:?}", self.units.ids[out.divisions_by_zero[0]]),
             ));
         }
         if let Some(&i) = out.non_finite.first() {

@@ -24,7 +24,7 @@ pub(super) fn district_level(
     unit_access: Option<&Vec<Option<f64>>>,
     composite: &Composite,
     mc: Option<&MonteCarlo>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
     warnings: &mut Vec<Finding>,
 ) -> Result<Districts, IndexError> {
     let spec = &method.spec;
@@ -126,8 +126,11 @@ pub(super) fn district_level(
             let small = d_eligible.iter().filter(|e| !**e).count();
             if small > 0 {
                 let first = dl.ids[d_eligible.iter().position(|e| !e).unwrap_or(0)].clone();
-                notes.push(format!(
-                    "{small} district(s) hold fewer than {min_pop} people from the units and are not ranked (first: {first:?})"
+                notes.push(careblock_text::msg!(
+                    "data.districts_small",
+                    n = small,
+                    min = min_pop,
+                    first = format!("{first:?}"),
                 ));
             }
             let l = level(

@@ -88,12 +88,13 @@ pub(super) fn build(
                         .map(|(_, id)| id.as_str())
                         .collect();
                     if let Some(first) = over.first() {
-                        cols.notes.push(format!(
-                            "indicator {:?}: the numerator `{}` exceeds the denominator `{}` in {} unit(s), a sub-group larger than its total; their share is above 1 and kept as it is (first: {first:?})",
-                            ind.name.get_ref(),
-                            num_s.get_ref(),
-                            den_s.get_ref(),
-                            over.len()
+                        cols.notes.push(careblock_text::msg!(
+                            "data.share_above_one",
+                            indicator = format!("{:?}", ind.name.get_ref()),
+                            num = num_s.get_ref(),
+                            den = den_s.get_ref(),
+                            n = over.len(),
+                            first = format!("{first:?}"),
                         ));
                     }
                 }

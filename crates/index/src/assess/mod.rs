@@ -174,7 +174,7 @@ pub struct Assessment {
     pub outside: Vec<OutsideSource>,
     /// Plain-language notes on what was excluded or estimated (never silent); each of
     /// `warnings` is one of them, with its first ids.
-    pub notes: Vec<String>,
+    pub notes: Vec<careblock_text::Msg>,
     /// The warnings about the data, each with every id concerned ([`careblock_core::checks`]): missing
     /// values by column, units the population rule leaves unranked, and the coverage of the
     /// units by the districts (units outside, districts with no unit, overlaps).
@@ -476,5 +476,155 @@ fn level(
         need_mass,
         extra,
         uncertainty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use careblock_core::Crs;
+    use careblock_text::Lang;
+    use geo::{Coord, Geometry, LineString, Polygon};
+    use polars::prelude::{Column, DataFrame};
+
+    const M: Crs = Crs::Projected { epsg: 9377 };
+
+    const METHOD: &str = r#"name = "notes"
+crs = 9377
+
+[units]
+path = "units.geojson"
+id = "code"
+population = "pop"
+
+[districts]
+path = "districts.geojson"
+id = "d"
+
+[derived]
+per_home = "kids / homes"
+
+[[indicators]]
+name = "kids_share"
+dimension = "care_demand"
+kind = "share"
+numerator = "kids"
+denominator = "pop"
+
+[[indicators]]
+name = "kids_per_home"
+dimension = "care_demand"
+kind = "count"
+count = "per_home"
+"#;
+
+    fn square(x: f64, s: f64) -> Option<Geometry<f64>> {
+        let ring = vec![
+            Coord { x, y: 0.0 },
+            Coord { x: x + s, y: 0.0 },
+            Coord { x: x + s, y: s },
+            Coord { x, y: s },
+            Coord { x, y: 0.0 },
+        ];
+        Some(Polygon::new(LineString(ring), vec![]).into())
+    }
+
+    /// Four units in a row; u1's kids outnumber its people, u2 has no homes; the second
+    /// district holds only u3's 20 people (below the default minimum of 30).
+    fn notes() -> Vec<careblock_text::Msg> {
+        let method = Method::parse("notes.toml", METHOD).unwrap();
+        let df = DataFrame::new(
+            4,
+            vec![
+                Column::new("pop".into(), vec![100.0, 50.0, 80.0, 20.0]),
+                Column::new("kids".into(), vec![20.0, 60.0, 10.0, 5.0]),
+                Column::new("homes".into(), vec![30.0, 20.0, 0.0, 6.0]),
+            ],
+        )
+        .unwrap();
+        let ids = (0..4).map(|i| format!("u{i}")).collect();
+        let geoms = (0..4).map(|i| square(f64::from(i) * 100.0, 100.0)).collect();
+        let units = Layer::new("units.geojson", ids, geoms, df, M).unwrap();
+        let districts = Layer::new(
+            "districts.geojson",
+            vec!["d0".into(), "d1".into()],
+            vec![square(0.0, 300.0), square(300.0, 100.0)],
+            DataFrame::empty_with_height(2),
+            M,
+        )
+        .unwrap();
+        let inputs = Inputs {
+            units: &units,
+            districts: Some(&districts),
+            coarse: &[],
+            supply: &[],
+            network: None,
+            network_gap: None,
+            prepared_network: None,
+        };
+        assess(&method, inputs).unwrap().notes
+    }
+
+    fn find(notes: &[careblock_text::Msg], key: &str) -> careblock_text::Msg {
+        notes
+            .iter()
+            .find(|n| n.key == key)
+            .unwrap_or_else(|| panic!("no note {key} in {notes:?}"))
+            .clone()
+    }
+
+    #[test]
+    fn the_index_notes_are_worded_in_english_and_spanish() {
+        let notes = notes();
+        let share = find(&notes, "data.share_above_one");
+        assert_eq!(
+            share.to_string(),
+            "indicator \"kids_share\": the numerator `kids` exceeds the denominator `pop` in 1 unit(s), a \
+             sub-group larger than its total; their share is above 1 and kept as it is (first: \"u1\")"
+        );
+        assert_eq!(
+            Lang::Es.render(&share),
+            "indicador \"kids_share\": el numerador `kids` supera al denominador `pop` en 1 unidad(es), un \
+             subgrupo mayor que su total; su proporción es mayor que 1 y se conserva tal cual (primera: \"u1\")"
+        );
+        let zero = find(&notes, "data.divides_by_zero");
+        assert_eq!(
+            zero.to_string(),
+            "derived.per_home: `kids / homes` divides by zero for 1 unit(s) (first: \"u2\"); their value is missing"
+        );
+        assert_eq!(
+            Lang::Es.render(&zero),
+            "derived.per_home: `kids / homes` divide por cero en 1 unidad(es) (primera: \"u2\"); falta su valor"
+        );
+        let small = find(&notes, "data.districts_small");
+        assert_eq!(
+            small.to_string(),
+            "1 district(s) hold fewer than 30 people from the units and are not ranked (first: \"d1\")"
+        );
+        assert_eq!(
+            Lang::Es.render(&small),
+            "1 distrito(s) reúnen menos de 30 personas de las unidades y no se ordenan (primero: \"d1\")"
+        );
+    }
+
+    #[test]
+    fn bands_are_listed_with_the_language_s_decimal_separator() {
+        let m = careblock_text::msg!(
+            "data.access_bands",
+            minutes = supply::slash_list(vec![5.0.into(), 7.5.into(), 15.0.into()]),
+            speed = 4.8,
+            metres = supply::slash_list(vec![
+                careblock_text::fixed(400.0, 0),
+                careblock_text::fixed(600.4, 0)
+            ]),
+        );
+        assert_eq!(
+            m.to_string(),
+            "access: bands of 5/7.5/15 min at 4.8 km/h = 400/600 m"
+        );
+        assert_eq!(
+            Lang::Es.render(&m),
+            "acceso: bandas de 5/7,5/15 min a 4,8 km/h = 400/600 m"
+        );
     }
 }

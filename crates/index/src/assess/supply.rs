@@ -9,6 +9,7 @@ use careblock_core::join::points::{Neighbours, centroids, points_within_distance
 use careblock_core::network::PreparedNetwork;
 use careblock_method::bands::DistanceBands;
 use careblock_method::{DistanceRule, Method};
+use careblock_text::{Arg, fixed, msg};
 use geo::Point;
 
 /// Each unit's access to the `[[supply]]` facilities (E2SFCA over distance bands, straight or
@@ -26,12 +27,11 @@ pub(super) fn unit_access(
         None => DistanceBands::default(),
     };
     if let (Some(m), Some(ns)) = (&spec.access.minutes, &spec.network) {
-        let list = |v: Vec<String>| v.join("/");
-        cols.notes.push(format!(
-            "access: bands of {} min at {} km/h = {} m",
-            list(m.get_ref().iter().map(|[t, _]| format!("{t}")).collect()),
-            ns.walking_speed(),
-            list(bands.bands().iter().map(|(d, _)| format!("{d:.0}")).collect())
+        cols.notes.push(msg!(
+            "data.access_bands",
+            minutes = slash_list(m.get_ref().iter().map(|[t, _]| Arg::from(*t)).collect()),
+            speed = ns.walking_speed(),
+            metres = slash_list(bands.bands().iter().map(|(d, _)| fixed(*d, 0)).collect()),
         ));
     }
     let demand = match &spec.access.demand {
@@ -49,11 +49,11 @@ pub(super) fn unit_access(
             .map(|(_, id)| id.as_str())
             .collect();
         if !no_geometry.is_empty() {
-            cols.notes.push(format!(
-                "{}: {} facilit(ies) without a location cannot be reached and are left out of access (first: {:?})",
-                layer.name,
-                no_geometry.len(),
-                no_geometry[0]
+            cols.notes.push(msg!(
+                "data.facilities_no_location",
+                layer = &layer.name,
+                n = no_geometry.len(),
+                first = format!("{:?}", no_geometry[0]),
             ));
         }
         let caps = match &s.capacity {
@@ -86,20 +86,22 @@ pub(super) fn unit_access(
                 inputs.network_gap,
             )?;
             let d = cost.within(&centroids(units), &points, bands.max_distance());
-            cols.notes.push(format!(
-                "access: walking distances on the street network; {}",
-                cost.graph_note()
-            ));
+            cols.notes
+                .push(msg!("data.access_network", graph = cost.graph_note()));
             let mut facility_ids = Vec::new();
             for layer in inputs.supply {
                 facility_ids.extend(layer.ids.iter().cloned());
             }
             let notes = [
-                cost.fallback_note("unit centroids", &d.sources, &units.ids, d.max_snap),
-                cost.fallback_note("care facilities", &d.targets, &facility_ids, d.max_snap),
+                cost.fallback_note("findings.unit_centroids", &d.sources, &units.ids, d.max_snap),
+                cost.fallback_note("findings.care_facilities", &d.targets, &facility_ids, d.max_snap),
             ];
-            cols.notes
-                .extend(notes.into_iter().flatten().map(|n| format!("access: {n}")));
+            cols.notes.extend(
+                notes
+                    .into_iter()
+                    .flatten()
+                    .map(|n| msg!("findings.access_prefix", note = n)),
+            );
             // Rows are unit → facilities, as E2SFCA wants.
             e2sfca(&demand, &capacity, &Neighbours::from_rows(d.rows), &bands)?
         }
@@ -109,4 +111,14 @@ pub(super) fn unit_access(
         }
     };
     Ok(access.unit_access)
+}
+
+/// Numbers written with slashes ("5/10/15"), each in the language's form: one number as it
+/// is, more as nested `data.list_slash` messages.
+pub(super) fn slash_list(mut values: Vec<Arg>) -> Arg {
+    let mut out = values.pop().unwrap_or(Arg::Text(String::new()));
+    while let Some(head) = values.pop() {
+        out = Arg::from(msg!("data.list_slash", head = head, tail = out));
+    }
+    out
 }

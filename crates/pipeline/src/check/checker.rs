@@ -10,6 +10,7 @@ use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, CrsError, Hint, Layer, LayerError};
 use careblock_io::{IoError, ReadOptions, join_table, read_layer, read_table_with_key};
 use careblock_method::{FilterSpec, LayerInput, Method};
+use careblock_text::Msg;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -37,22 +38,27 @@ pub(super) fn ids_where<T>(ids: &[String], values: &[T], f: impl Fn(&T) -> bool)
         .collect()
 }
 
+/// An error message, which stays English (the README says so), without the file name the
+/// library's messages start with: the report names it once.
+fn error_text(source: &str, message: impl Into<String>) -> Msg {
+    let message: String = message.into();
+    let text = message
+        .strip_prefix(source)
+        .and_then(|m| m.strip_prefix(": "))
+        .map(str::to_string)
+        .unwrap_or(message);
+    careblock_text::msg!("common.error_text", text = text)
+}
+
 impl Checker<'_> {
     pub(super) fn push(
         &mut self,
         severity: Severity,
         source: &str,
-        message: impl Into<String>,
+        message: Msg,
         ids: Vec<String>,
         hint: Option<Hint>,
     ) {
-        let message: String = message.into();
-        // The library's messages start with the file name; the report names it once.
-        let message = message
-            .strip_prefix(source)
-            .and_then(|m| m.strip_prefix(": "))
-            .map(str::to_string)
-            .unwrap_or(message);
         self.report.problems.push(Problem {
             severity,
             source: source.to_string(),
@@ -63,7 +69,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn error(&mut self, source: &str, message: impl Into<String>, ids: Vec<String>) {
-        self.push(Severity::Error, source, message, ids, None);
+        self.push(Severity::Error, source, error_text(source, message), ids, None);
     }
 
     /// An error the user can do something about (`hint`).
@@ -74,10 +80,10 @@ impl Checker<'_> {
         ids: Vec<String>,
         hint: Option<Hint>,
     ) {
-        self.push(Severity::Error, source, message, ids, hint);
+        self.push(Severity::Error, source, error_text(source, message), ids, hint);
     }
 
-    pub(super) fn warn(&mut self, source: &str, message: impl Into<String>, ids: Vec<String>) {
+    pub(super) fn warn(&mut self, source: &str, message: Msg, ids: Vec<String>) {
         self.push(Severity::Warning, source, message, ids, None);
     }
 
@@ -223,10 +229,11 @@ impl Checker<'_> {
                             if !jr.unmatched_features.is_empty() {
                                 self.warn(
                                     &tname,
-                                    format!(
-                                        "{} feature(s) of {name} have no row in the table (key {:?}): their table values are missing",
-                                        jr.unmatched_features.len(),
-                                        t.key
+                                    careblock_text::msg!(
+                                        "data.check_unmatched_features",
+                                        n = jr.unmatched_features.len(),
+                                        layer = &name,
+                                        key = format!("{:?}", t.key),
                                     ),
                                     jr.unmatched_features.clone(),
                                 );
@@ -234,9 +241,10 @@ impl Checker<'_> {
                             if !jr.unmatched_rows.is_empty() {
                                 self.warn(
                                     &tname,
-                                    format!(
-                                        "{} table row(s) match no feature of {name}: they are not used",
-                                        jr.unmatched_rows.len()
+                                    careblock_text::msg!(
+                                        "data.check_unmatched_rows",
+                                        n = jr.unmatched_rows.len(),
+                                        layer = &name,
                                     ),
                                     jr.unmatched_rows.clone(),
                                 );
@@ -293,13 +301,13 @@ impl Checker<'_> {
             .collect();
         if !empty.is_empty() {
             let treatment = if polygons {
-                "kept with area 0 (their counts show up as unallocated)"
+                careblock_text::key("data.no_geometry_polygons")
             } else {
-                "left out (a facility or site without a location cannot be reached)"
+                careblock_text::key("data.no_geometry_points")
             };
             self.warn(
                 &name,
-                format!("{} feature(s) have no geometry: {treatment}", empty.len()),
+                careblock_text::msg!("data.check_no_geometry", n = empty.len(), treatment = treatment),
                 empty,
             );
         }
@@ -449,9 +457,11 @@ impl Checker<'_> {
         if kept == 0 {
             self.warn(
                 &loaded.layer.name,
-                format!(
-                    "{used_by}: no feature has {:?} in {:?}: the layer contributes no site",
-                    f.column, wanted
+                careblock_text::msg!(
+                    "data.filter_no_match",
+                    used_by = used_by,
+                    column = format!("{:?}", f.column),
+                    values = format!("{wanted:?}"),
                 ),
                 Vec::new(),
             );

@@ -54,8 +54,8 @@ pub struct Problem {
     pub severity: Severity,
     /// The file concerned (an input path or the method file).
     pub source: String,
-    /// What is wrong and, for a warning, what the run does about it.
-    pub message: String,
+    /// What is wrong and, for a warning, what the run does about it (errors stay English).
+    pub message: careblock_text::Msg,
     /// The feature ids (or table keys) concerned, complete, in file order.
     pub ids: Vec<String>,
     /// What the user can do about it, for the front end to word.
@@ -108,6 +108,8 @@ pub struct CheckReport {
     pub method: String,
     /// The method's `name`, if it could be read.
     pub name: Option<String>,
+    /// The method's `lang` (English when the method could not be read).
+    pub lang: careblock_text::Lang,
     /// The working CRS the run would use.
     pub working_crs: Option<String>,
     /// Dimensions (name, weight) and the number of indicators, when the method parsed.
@@ -146,6 +148,7 @@ pub fn check_method(path: &Path) -> CheckReport {
     let mut report = CheckReport {
         method: file.clone(),
         name: None,
+        lang: careblock_text::Lang::En,
         working_crs: None,
         dimensions: Vec::new(),
         indicators: 0,
@@ -160,7 +163,7 @@ pub fn check_method(path: &Path) -> CheckReport {
             report.problems.extend(problems.into_iter().map(|e| Problem {
                 severity: Severity::Error,
                 source: file.clone(),
-                message: e.to_string(),
+                message: careblock_text::msg!("common.error_text", text = e.to_string()),
                 ids: Vec::new(),
                 hint: None,
             }));
@@ -170,7 +173,7 @@ pub fn check_method(path: &Path) -> CheckReport {
             report.problems.push(Problem {
                 severity: Severity::Error,
                 source: file,
-                message: e.to_string(),
+                message: careblock_text::msg!("common.error_text", text = e.to_string()),
                 ids: Vec::new(),
                 hint: e.hint(),
             });

@@ -70,10 +70,11 @@ impl UnitColumns<'_> {
                             if !missing.is_empty() {
                                 c.warn(
                                     &coarse.layer.name,
-                                    format!(
-                                        "{name}: {} unit(s) overlap no polygon with a value of {:?}: their estimate is missing",
-                                        missing.len(),
-                                        r.rate.get_ref()
+                                    careblock_text::msg!(
+                                        "data.check_rate_no_overlap",
+                                        name = name,
+                                        n = missing.len(),
+                                        rate = format!("{:?}", r.rate.get_ref()),
                                     ),
                                     missing,
                                 );
@@ -169,9 +170,11 @@ impl UnitColumns<'_> {
                 if !out.divisions_by_zero.is_empty() {
                     c.warn(
                         &method.file,
-                        format!(
-                            "{key}: `{expr}` divides by zero for {} unit(s): their value is missing",
-                            out.divisions_by_zero.len()
+                        careblock_text::msg!(
+                            "data.check_divides_by_zero",
+                            key = key,
+                            expr = expr.to_string(),
+                            n = out.divisions_by_zero.len(),
                         ),
                         out.divisions_by_zero.iter().map(|&i| ids[i].clone()).collect(),
                     );
