@@ -3,7 +3,8 @@
 //! priority class colour, the existing and proposed blocks); click a district through the
 //! map viewer, zoom and switch layers, with no console message. Also: the page is
 //! self-contained (no http(s) resource, no script but its own inline viewer), small, and
-//! byte-identical whatever the thread count.
+//! byte-identical whatever the thread count. In Spanish (`--lang es`) the page and its viewer
+//! speak Spanish, with decimal commas.
 //!
 //! Without Chromium the screenshot checks print a line and pass, unless the environment variable
 //! `CI` is set, in which case they fail (CI installs the Debian package `chromium`).
@@ -20,6 +21,11 @@ fn root() -> &'static Path {
 
 /// `careblock run METHOD --out DIR` with the given thread count; returns the page.
 fn run(method: &str, out: &Path, threads: usize) -> String {
+    run_with(method, out, threads, &[])
+}
+
+/// `careblock run METHOD --out DIR EXTRA...` with the given thread count; returns the page.
+fn run_with(method: &str, out: &Path, threads: usize, extra: &[&str]) -> String {
     let _ = std::fs::remove_dir_all(out);
     let o = Command::new(env!("CARGO_BIN_EXE_careblock"))
         .current_dir(root())
@@ -32,6 +38,7 @@ fn run(method: &str, out: &Path, threads: usize) -> String {
             "--out",
         ])
         .arg(out)
+        .args(extra)
         .output()
         .expect("the careblock binary runs");
     assert!(
@@ -303,4 +310,148 @@ fn the_interactive_map_answers_a_click_zooms_and_switches_layers() {
     for (what, colour) in [("existing", EXISTING), ("proposed", PROPOSED), ("bus", BUS)] {
         assert_eq!(img.count(map, colour), 0, "{what} sites switched off but drawn");
     }
+}
+
+/// The page's viewer data (the JSON in `#cb-data`).
+fn viewer_data(html: &str) -> serde_json::Value {
+    let data = html
+        .split("<script type=\"application/json\" id=\"cb-data\">")
+        .nth(1)
+        .and_then(|d| d.split("</script>").next())
+        .expect("the viewer's data");
+    serde_json::from_str(data).expect("the viewer's data is JSON")
+}
+
+#[test]
+fn a_spanish_report_and_its_viewer_speak_spanish() {
+    let out = tmp("bogota-es");
+    let html = run_with("examples/bogota.toml", &out, 2, &["--lang", "es"]);
+    check_self_contained(&html);
+    assert!(html.contains("<html lang=\"es\">"));
+    let page = &html[..html.find("<script").unwrap()];
+    for part in [
+        "<h2>Clase de prioridad de los distritos</h2>",
+        "<h2>Los 15 distritos de mayor necesidad y la incertidumbre de su puesto</h2>",
+        "<h2>Localización de manzanas del cuidado</h2>",
+        "<h2>Conservación de los conteos sumados a los distritos</h2>",
+        "<h2>Advertencias y notas (",
+        "<h3>Curva de priorización</h3>",
+        "aria-label=\"mapa de la clase de prioridad\"",
+        "aria-label=\"curva de priorización\"",
+        "aria-label=\"distritos de mayor necesidad con intervalos de puesto\"",
+        "SRC de trabajo EPSG:9377 (metros) · 116 distritos, 116 con puesto · 1000 sorteos de Monte Carlo",
+        "title=\"acercar\"",
+    ] {
+        assert!(page.contains(part), "the Spanish report lacks {part:?}");
+    }
+    assert_eq!(page.matches("manzana del cuidado existente: ").count(), 24);
+    assert_eq!(page.matches("manzana del cuidado propuesta n.º ").count(), 21);
+    assert_eq!(page.matches("parada del bus del cuidado n.º ").count(), 5);
+    for english in [
+        "Priority class",
+        "Conservation of",
+        "Warnings and notes",
+        "Ranking curve",
+        "existing care block",
+        "proposed care block",
+        "care-bus stop",
+        "walking radius",
+        "upper bound",
+        "Red diamond",
+        "Method file",
+        "not ranked",
+        "zoom in",
+    ] {
+        assert!(
+            !page.contains(english),
+            "English left in the Spanish report: {english:?}"
+        );
+    }
+    // Numbers shown as text have a decimal comma (the map's coordinates keep their points).
+    // (Up to the notes, which the libraries word.)
+    let page = &page[..page.find("<ul class=\"notes\">").unwrap_or(page.len())];
+    let decimals = |sep: u8| {
+        let b = page.as_bytes();
+        (1..b.len().saturating_sub(3))
+            .filter(|&i| b[i] == sep && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit())
+            .filter(|&i| {
+                let rest = &page[i + 1..];
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                rest[digits..].starts_with(" %")
+            })
+            .count()
+    };
+    assert!(
+        decimals(b',') >= 20,
+        "percentages with a decimal comma: {}",
+        decimals(b',')
+    );
+    assert_eq!(decimals(b'.'), 0, "percentages with a decimal point");
+    let data = viewer_data(&html);
+    assert_eq!(data["t"]["point"], ",");
+
+    // Click the district ranked first and the first proposed block through the viewer.
+    let first = data["districts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d[3] == 1)
+        .map(|d| d[0].as_str().unwrap().to_string())
+        .expect("a district ranked first");
+    let block = data["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s[0] == "proposed" && s[1] == 1)
+        .map(|s| s[2].as_str().unwrap().to_string())
+        .expect("a proposed block ranked first");
+    let report = out.join("report.html");
+    let Some((dom, console)) = dom_at(
+        &report,
+        &format!("click=districts:{first}"),
+        &tmp("chromium-profile-es-district"),
+    ) else {
+        return;
+    };
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(!dom.contains("data-js-error=\""), "a script error");
+    let info = &dom[dom.find("id=\"cb-info\"").unwrap()..];
+    let info = &info[..info.find("<h3>Vista general").unwrap_or(info.len())];
+    assert!(info.contains(&format!("<h3>Distrito {first}")), "{info}");
+    assert!(
+        info.contains("Puesto 1 de 116 (1 = mayor necesidad), clase 5 de 5 (5 = mayor necesidad), índice "),
+        "{info}"
+    );
+    assert!(
+        info.contains("Monte Carlo (1000 sorteos): puesto mediano "),
+        "{info}"
+    );
+    assert!(info.contains("<th>indicador</th><th>aporte</th>"), "{info}");
+    assert!(info.contains("<td>suma</td>"), "{info}");
+    // The index with two decimals, after a comma.
+    let index = &info[info.find("índice ").unwrap() + "índice ".len()..];
+    let index = &index[..index.find('.').unwrap()];
+    assert!(
+        index.len() >= 4 && index.as_bytes()[index.len() - 3] == b',',
+        "index {index:?}"
+    );
+    assert!(!info.contains("Rank ") && !info.contains("District "), "{info}");
+
+    let (dom, console) = dom_at(
+        &report,
+        &format!("click=sites:{block}"),
+        &tmp("chromium-profile-es-site"),
+    )
+    .expect("a browser");
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(!dom.contains("data-js-error=\""), "a script error");
+    let info = &dom[dom.find("id=\"cb-info\"").unwrap()..];
+    let info = &info[..info.find("<h3>Vista general").unwrap_or(info.len())];
+    assert!(
+        info.contains(&format!("<h3>Manzana del cuidado propuesta n.º 1: {block}")),
+        "{info}"
+    );
+    assert!(info.contains("Ganancia: "), "{info}");
+    assert!(info.contains("Demanda al alcance: "), "{info}");
+    assert!(info.contains("Irremplazabilidad: "), "{info}");
 }

@@ -64,25 +64,27 @@ pub fn build(
         _ => (&result.units, &inputs.units, spec.units.label.as_deref(), "units"),
     };
     let mut notes: Vec<HtmlNote> = Vec::new();
-    let mut note = |source: &str, text: &str| {
+    let mut note = |source: &str, text: &careblock_text::Msg| {
         notes.push(HtmlNote {
             source: source.to_string(),
-            text: text.to_string(),
+            text: spec.lang.render(text),
         })
     };
+    let lang = spec.lang;
     for n in &inputs.notes {
-        note("inputs", n);
+        note(lang.t("report.source.inputs"), n);
     }
     for n in &result.notes {
-        note("index", n);
+        note(lang.t("report.source.index"), n);
     }
     // (Units outside every district are among the index's notes, from `result.warnings`.)
     if let Some(p) = plan {
         for n in &p.notes {
-            note("siting", n);
+            note(lang.t("report.source.siting"), n);
         }
     }
     Ok(HtmlReport {
+        lang,
         title: spec
             .name
             .as_ref()
@@ -102,7 +104,7 @@ pub fn build(
         draws: level.uncertainty.as_ref().map(|u| u.draws),
         top: TOP,
         sites: plan.map(sites).unwrap_or_default(),
-        siting: plan.map(|p| siting(p, &result.units)),
+        siting: plan.map(|p| siting(p, &result.units, lang)),
         conservation: result
             .conservation
             .iter()
@@ -191,7 +193,7 @@ fn population_share(units: &Level, coverage: &[f64]) -> Option<f64> {
     (total > 0.0).then(|| covered / total)
 }
 
-fn siting(p: &Plan, units: &Level) -> HtmlSiting {
+fn siting(p: &Plan, units: &Level, lang: careblock_text::Lang) -> HtmlSiting {
     let b = &p.blocks;
     let share = |v: f64| (b.total_demand > 0.0).then(|| v / b.total_demand);
     HtmlSiting {
@@ -217,12 +219,12 @@ fn siting(p: &Plan, units: &Level) -> HtmlSiting {
             .collect(),
         kpis: vec![
             HtmlKpi {
-                name: "demand".to_string(),
+                name: lang.t("report.siting.kpi_demand").to_string(),
                 before: share(b.locked_in),
                 after: share(b.objective),
             },
             HtmlKpi {
-                name: "population".to_string(),
+                name: lang.t("report.siting.kpi_population").to_string(),
                 before: population_share(units, &p.unit_coverage_before),
                 after: population_share(units, &p.unit_coverage),
             },

@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::format::{area_name, n1, num, pct, site_name};
+use careblock_text::{Arg, Lang};
+
+use super::format::{area_name, n1, num_in, pct_in, site_name};
+use super::kind_word;
 use super::maps::nice_length;
 use super::model::{HtmlArea, HtmlReport, HtmlSiting, escape};
 
@@ -19,10 +22,13 @@ pub(super) fn ticks(max: f64, target: usize) -> (f64, f64) {
 }
 
 /// The ranking curve: share of the demand covered vs number of proposed blocks.
-pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
+pub(super) fn curve_svg(out: &mut String, lang: Lang, s: &HtmlSiting) {
+    let num = |v: Option<f64>, d: usize| num_in(lang, v, d);
+    let pct = |v: Option<f64>, d: usize| pct_in(lang, v, d);
+    let share_arg = |v: f64| [("share", Arg::from(pct(Some(v), 1)))];
     let total = s.total_demand;
     if !total.is_finite() || total <= 0.0 {
-        out.push_str("<p>No demand to cover.</p>");
+        let _ = write!(out, "<p>{}</p>", lang.t("report.chart.no_demand"));
         return;
     }
     let (w, h) = (760.0, 330.0);
@@ -39,7 +45,8 @@ pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
     let y = |v: f64| t + (1.0 - v / ymax) * (h - t - b);
     let _ = write!(
         out,
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"ranking curve\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
+        lang.t("report.chart.curve_label")
     );
     let mut v = 0.0;
     while v <= ymax + 1e-9 {
@@ -68,30 +75,32 @@ pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
     }
     let _ = write!(
         out,
-        "<path class=\"axis\" d=\"M{l} {t}V{}H{}\"/><text class=\"xl\" x=\"{}\" y=\"{}\">number of proposed blocks</text><text class=\"yl\" transform=\"translate(14 {}) rotate(-90)\">share of the demand covered</text>",
+        "<path class=\"axis\" d=\"M{l} {t}V{}H{}\"/><text class=\"xl\" x=\"{}\" y=\"{}\">{}</text><text class=\"yl\" transform=\"translate(14 {}) rotate(-90)\">{}</text>",
         n1(h - b),
         n1(w - rt),
         n1((l + w - rt) / 2.0),
         n1(h - 6.0),
-        n1((t + h - b) / 2.0)
+        lang.t("report.chart.curve_x"),
+        n1((t + h - b) / 2.0),
+        lang.t("report.chart.curve_y")
     );
     // Bound.
     let yb = n1(y(share(s.bound)));
     let _ = write!(
         out,
-        "<path class=\"bound\" d=\"M{l} {yb}H{}\"/><text class=\"lbl\" x=\"{}\" y=\"{yb}\" dy=\"-5\">upper bound {}</text>",
+        "<path class=\"bound\" d=\"M{l} {yb}H{}\"/><text class=\"lbl\" x=\"{}\" y=\"{yb}\" dy=\"-5\">{}</text>",
         n1(w - rt),
         n1(w - rt + 6.0),
-        pct(Some(s.bound / total), 1)
+        lang.fmt("report.chart.upper_bound", &share_arg(s.bound / total))
     );
     if let Some(target) = s.target {
         let yt = n1(y(100.0 * target));
         let _ = write!(
             out,
-            "<path class=\"bound\" style=\"stroke:#1b7837\" d=\"M{l} {yt}H{}\"/><text class=\"lbl\" x=\"{}\" y=\"{yt}\" dy=\"14\">target {}</text>",
+            "<path class=\"bound\" style=\"stroke:#1b7837\" d=\"M{l} {yt}H{}\"/><text class=\"lbl\" x=\"{}\" y=\"{yt}\" dy=\"14\">{}</text>",
             n1(w - rt),
             n1(w - rt + 6.0),
-            pct(Some(target), 1)
+            lang.fmt("report.chart.target", &share_arg(target))
         );
     }
     // Phase boundaries: a vertical line before the first block of each phase after the first.
@@ -133,10 +142,10 @@ pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
     let _ = write!(out, "<path class=\"curve\" d=\"{d}\"/>");
     let _ = write!(
         out,
-        "<circle class=\"pt0\" cx=\"{}\" cy=\"{}\" r=\"4\"><title>existing blocks only: {}</title></circle>",
+        "<circle class=\"pt0\" cx=\"{}\" cy=\"{}\" r=\"4\"><title>{}</title></circle>",
         n1(x(0.0)),
         n1(y(share(s.locked_in))),
-        pct(Some(s.locked_in / total), 1)
+        lang.fmt("report.chart.existing_only", &share_arg(s.locked_in / total))
     );
     for (i, c) in s.curve.iter().enumerate() {
         let _ = write!(
@@ -152,11 +161,16 @@ pub(super) fn curve_svg(out: &mut String, s: &HtmlSiting) {
     if let Some(last) = pts.last() {
         let _ = write!(
             out,
-            "<text class=\"lbl\" x=\"{}\" y=\"{}\" dy=\"15\">with {} blocks {}</text>",
+            "<text class=\"lbl\" x=\"{}\" y=\"{}\" dy=\"15\">{}</text>",
             n1(w - rt + 6.0),
             n1(y(last.1)),
-            s.curve.len(),
-            pct(Some(last.1 / 100.0), 1)
+            lang.fmt(
+                "report.chart.with_blocks",
+                &[
+                    ("n", Arg::from(s.curve.len())),
+                    ("share", Arg::from(pct(Some(last.1 / 100.0), 1)))
+                ]
+            )
         );
     }
     out.push_str("</svg>");
@@ -175,12 +189,15 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
 
 /// The top areas with their Monte Carlo rank bands (dot and whisker).
 pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
+    let lang = r.lang;
+    let num = |v: Option<f64>, d: usize| num_in(lang, v, d);
+    let kind = escape(&kind_word(lang, &r.area_kind));
     let mut order: Vec<&HtmlArea> = r.areas.iter().filter(|a| a.rank.is_some()).collect();
     order.sort_by_key(|a| (a.rank, a.id.clone()));
     let ranked = order.len();
     order.truncate(r.top.max(1));
     if order.is_empty() {
-        out.push_str("<p>Nothing is ranked.</p>");
+        let _ = write!(out, "<p>{}</p>", lang.t("report.chart.nothing_ranked"));
         return;
     }
     let max_rank = order
@@ -195,18 +212,20 @@ pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
     let x = |v: f64| l + (v - 1.0).max(0.0) / (xmax - 1.0).max(1.0) * (w - l - rt);
     let _ = write!(
         out,
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {}\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"top {} with rank intervals\">",
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {}\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"{}\">",
         n1(h),
         n1(h),
-        escape(&r.area_kind)
+        lang.fmt("report.chart.top_label", &[("kind", Arg::from(&kind))])
     );
     let _ = write!(
         out,
-        "<text class=\"hd\" x=\"{}\" y=\"14\">{}</text><text class=\"hd\" x=\"{}\" y=\"14\" text-anchor=\"end\">index</text><text class=\"hd\" x=\"{}\" y=\"14\" text-anchor=\"end\">P(top class)</text>",
+        "<text class=\"hd\" x=\"{}\" y=\"14\">{}</text><text class=\"hd\" x=\"{}\" y=\"14\" text-anchor=\"end\">{}</text><text class=\"hd\" x=\"{}\" y=\"14\" text-anchor=\"end\">{}</text>",
         0,
-        escape(&r.area_kind),
+        kind,
         n1(w - rt + 44.0),
-        n1(w - 4.0)
+        lang.t("report.chart.index"),
+        n1(w - 4.0),
+        lang.t("report.chart.p_top")
     );
     let bottom = t + row * order.len() as f64;
     let mut v = 1.0;
@@ -226,10 +245,13 @@ pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
     }
     let _ = write!(
         out,
-        "<text class=\"xl\" x=\"{}\" y=\"{}\">rank (1 = highest need) of {ranked} ranked {}</text>",
+        "<text class=\"xl\" x=\"{}\" y=\"{}\">{}</text>",
         n1((l + w - rt) / 2.0),
         n1(bottom + 32.0),
-        escape(&r.area_kind)
+        lang.fmt(
+            "report.chart.rank_axis",
+            &[("ranked", Arg::from(ranked)), ("kind", Arg::from(&kind))]
+        )
     );
     for (i, a) in order.iter().enumerate() {
         let cy = t + row * (i as f64 + 0.5);
@@ -237,19 +259,27 @@ pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
         let name = area_name(a);
         let rank = a.rank.unwrap_or(0);
         let interval = match (a.rank_p05, a.rank_p95) {
-            (Some(lo), Some(hi)) => format!(
-                "; Monte Carlo median {}, 5–95 % {}–{}",
-                num(a.rank_median, 0),
-                num(Some(lo), 0),
-                num(Some(hi), 0)
+            (Some(lo), Some(hi)) => lang.fmt(
+                "report.chart.interval_tip",
+                &[
+                    ("median", Arg::from(num(a.rank_median, 0))),
+                    ("lo", Arg::from(num(Some(lo), 0))),
+                    ("hi", Arg::from(num(Some(hi), 0))),
+                ],
             ),
             _ => String::new(),
         };
         let _ = write!(
             out,
-            "<g><title>{}: rank {rank}{}</title>",
-            escape(&name),
-            escape(&interval)
+            "<g><title>{}</title>",
+            escape(&lang.fmt(
+                "report.chart.rank_tip",
+                &[
+                    ("name", Arg::from(&name)),
+                    ("rank", Arg::from(rank)),
+                    ("interval", Arg::from(interval))
+                ]
+            ))
         );
         if i % 2 == 0 {
             let _ = write!(
@@ -296,7 +326,7 @@ pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
             n1(w - rt + 44.0),
             num(a.index, 1),
             n1(w - 4.0),
-            pct(a.p_top_class, 0)
+            pct_in(lang, a.p_top_class, 0)
         );
     }
     out.push_str("</svg>");

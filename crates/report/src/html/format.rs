@@ -1,5 +1,7 @@
 //! Numbers and names as the page prints them.
 
+use careblock_text::Lang;
+
 use super::model::HtmlArea;
 
 /// A number with one decimal, trailing ".0" dropped, never "-0".
@@ -13,8 +15,25 @@ pub(crate) fn n1(v: f64) -> String {
     }
 }
 
-/// A number with thousands separators and `decimals` decimals; "–" if missing or not finite.
+/// A number with thousands separators and `decimals` decimals, in English; "–" if missing or not
+/// finite.
 pub(crate) fn num(v: Option<f64>, decimals: usize) -> String {
+    num_in(Lang::En, v, decimals)
+}
+
+/// The thousands and decimal separators of `lang`: "7,136,912.5" in English, "7.136.912,5" in
+/// Spanish (as Colombia writes it).
+pub(crate) fn separators(lang: Lang) -> (char, char) {
+    match lang {
+        Lang::En => (',', '.'),
+        Lang::Es => ('.', ','),
+    }
+}
+
+/// A number with `lang`'s thousands and decimal separators and `decimals` decimals; "–" if
+/// missing or not finite.
+pub(crate) fn num_in(lang: Lang, v: Option<f64>, decimals: usize) -> String {
+    let (group, point) = separators(lang);
     let Some(v) = v.filter(|v| v.is_finite()) else {
         return "–".to_string();
     };
@@ -26,23 +45,43 @@ pub(crate) fn num(v: Option<f64>, decimals: usize) -> String {
     let mut grouped = String::new();
     for (i, ch) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
+            grouped.push(group);
         }
         grouped.push(ch);
     }
     let zero = s.chars().all(|c| c == '0' || c == '.');
     let sign = if v < 0.0 && !zero { "-" } else { "" };
     match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
+        Some(f) => format!("{sign}{grouped}{point}{f}"),
         None => format!("{sign}{grouped}"),
     }
 }
 
-/// A share (0–1) as a percentage with `decimals` decimals.
+/// A share (0–1) as a percentage with `decimals` decimals, in English.
 pub(crate) fn pct(v: Option<f64>, decimals: usize) -> String {
+    pct_in(Lang::En, v, decimals)
+}
+
+/// A share (0–1) as a percentage with `decimals` decimals, in `lang`.
+pub(crate) fn pct_in(lang: Lang, v: Option<f64>, decimals: usize) -> String {
     match v.filter(|v| v.is_finite()) {
-        Some(v) => format!("{} %", num(Some(100.0 * v), decimals)),
+        Some(v) => format!("{} %", num_in(lang, Some(100.0 * v), decimals)),
         None => "–".to_string(),
+    }
+}
+
+/// A small relative error in scientific notation ("1.2e-16", "1,2e-16"), "0" or "–".
+pub(crate) fn sci(lang: Lang, v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v.is_finite() {
+        let s = format!("{v:.1e}");
+        match lang {
+            Lang::En => s,
+            Lang::Es => s.replace('.', ","),
+        }
+    } else {
+        "–".to_string()
     }
 }
 

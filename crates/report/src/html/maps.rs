@@ -3,8 +3,11 @@
 
 use std::fmt::Write as _;
 
+use careblock_text::{Arg, Lang};
+
 use super::colours::Frame;
-use super::format::{area_name, n1, num, pct, site_name};
+use super::format::{area_name, n1, num_in, pct_in, site_name};
+use super::kind_word;
 use super::model::{HtmlArea, HtmlReport, HtmlSite, HtmlSiteKind, escape};
 use geo::{Area, BoundingRect, Coord, LineString, MultiPolygon, Rect, Simplify};
 use rayon::prelude::*;
@@ -163,6 +166,7 @@ pub(super) fn class_of(a: &HtmlArea, k: usize) -> usize {
 /// units start hidden).
 pub(super) fn areas_svg(
     out: &mut String,
+    lang: Lang,
     areas: &[HtmlArea],
     k: usize,
     frame: &Frame,
@@ -196,14 +200,28 @@ pub(super) fn areas_svg(
         if tooltips {
             let _ = write!(out, " data-i=\"{i}\"");
             let what = match (a.rank, a.class) {
-                (Some(rank), Some(class)) => format!(
-                    "index {}, rank {rank}, class {class}{}",
-                    num(a.index, 1),
-                    a.p_top_class
-                        .map(|p| format!(", P(top class) {}", pct(Some(p), 0)))
-                        .unwrap_or_default()
+                (Some(rank), Some(class)) => lang.fmt(
+                    "report.map.area_tip",
+                    &[
+                        ("index", Arg::from(num_in(lang, a.index, 1))),
+                        ("rank", Arg::from(rank)),
+                        ("class", Arg::from(class)),
+                        (
+                            "p_top",
+                            Arg::from(
+                                a.p_top_class
+                                    .map(|p| {
+                                        lang.fmt(
+                                            "report.map.area_tip_p_top",
+                                            &[("share", Arg::from(pct_in(lang, Some(p), 0)))],
+                                        )
+                                    })
+                                    .unwrap_or_default(),
+                            ),
+                        ),
+                    ],
                 ),
-                _ => "not ranked".to_string(),
+                _ => lang.t("report.map.not_ranked").to_string(),
             };
             let _ = write!(
                 out,
@@ -235,31 +253,33 @@ pub(super) fn nice_length(target: f64) -> f64 {
     f * p
 }
 
-pub(super) fn length_label(m: f64) -> String {
+pub(super) fn length_label(lang: Lang, m: f64) -> String {
     if m >= 1000.0 {
         format!(
             "{} km",
-            num(Some(m / 1000.0), if m % 1000.0 == 0.0 { 0 } else { 1 })
+            num_in(lang, Some(m / 1000.0), if m % 1000.0 == 0.0 { 0 } else { 1 })
         )
     } else {
-        format!("{} m", num(Some(m), 0))
+        format!("{} m", num_in(lang, Some(m), 0))
     }
 }
 
 /// The main map: areas, catchment radii, sites, scale bar.
 pub(super) fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
+    let lang = r.lang;
     let eps = frame.world.width().max(frame.world.height()) / 1500.0;
     let _ = write!(
         out,
-        "<svg class=\"map\" id=\"cb-map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"map of the priority class\"><rect class=\"bg\" width=\"{w}\" height=\"{h}\"/>",
+        "<svg class=\"map\" id=\"cb-map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{label}\"><rect class=\"bg\" width=\"{w}\" height=\"{h}\"/>",
         w = n1(frame.width),
-        h = n1(frame.height)
+        h = n1(frame.height),
+        label = lang.t("report.map.label")
     );
     let k = r.class_bins.len();
     out.push_str("<g id=\"cb-view\">");
-    areas_svg(out, &r.areas, k, frame, eps, Some(r.area_kind.as_str()));
+    areas_svg(out, lang, &r.areas, k, frame, eps, Some(r.area_kind.as_str()));
     if !r.units.is_empty() {
-        areas_svg(out, &r.units, k, frame, eps, Some("units"));
+        areas_svg(out, lang, &r.units, k, frame, eps, Some("units"));
     }
     // Catchments (walking radius) of the existing and proposed blocks.
     if let Some(s) = &r.siting
@@ -274,10 +294,11 @@ pub(super) fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
         out.push_str("</g>");
     }
     let tip = |s: &HtmlSite| {
+        let rank = [("rank", Arg::from(s.rank.unwrap_or(0)))];
         let what = match s.kind {
-            HtmlSiteKind::Existing => "existing care block".to_string(),
-            HtmlSiteKind::Proposed => format!("proposed care block no. {}", s.rank.unwrap_or(0)),
-            HtmlSiteKind::Bus => format!("care-bus stop no. {}", s.rank.unwrap_or(0)),
+            HtmlSiteKind::Existing => lang.t("report.map.existing").to_string(),
+            HtmlSiteKind::Proposed => lang.fmt("report.map.proposed", &rank),
+            HtmlSiteKind::Bus => lang.fmt("report.map.bus", &rank),
         };
         escape(&format!(
             "{what}: {} — {}",
@@ -329,23 +350,25 @@ pub(super) fn main_map(out: &mut String, r: &HtmlReport, frame: &Frame) {
     let len = nice_length(frame.width / frame.scale / 5.0);
     let px = len * frame.scale;
     let (x0, y0) = (14.0, frame.height - 16.0);
+    let bar = length_label(lang, len);
     let _ = write!(
         out,
         "<g class=\"scale\"><rect id=\"cb-bar-box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"22\" rx=\"3\"/><path id=\"cb-bar\" d=\"M{} {}v6h{}v-6\"/><text id=\"cb-bar-text\" x=\"{}\" y=\"{}\">{}</text></g>",
         n1(x0 - 6.0),
         n1(y0 - 16.0),
-        n1(px + 12.0 + 8.0 + 7.0 * length_label(len).len() as f64),
+        n1(px + 12.0 + 8.0 + 7.0 * bar.chars().count() as f64),
         n1(x0),
         n1(y0 - 2.0),
         n1(px),
         n1(x0 + px + 6.0),
         n1(y0 + 2.0),
-        length_label(len)
+        bar
     );
     let _ = write!(
         out,
-        "<text class=\"north\" x=\"{}\" y=\"22\">N ↑</text></svg>",
-        n1(frame.width - 12.0)
+        "<text class=\"north\" x=\"{}\" y=\"22\">{}</text></svg>",
+        n1(frame.width - 12.0),
+        lang.t("report.map.north")
     );
 }
 
@@ -354,11 +377,12 @@ pub(super) fn overview_map(out: &mut String, r: &HtmlReport, frame: &Frame, focu
     let eps = frame.world.width().max(frame.world.height()) / 600.0;
     let _ = write!(
         out,
-        "<svg class=\"map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"overview map\"><rect class=\"bg ov\" width=\"{w}\" height=\"{h}\"/>",
+        "<svg class=\"map\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{label}\"><rect class=\"bg ov\" width=\"{w}\" height=\"{h}\"/>",
         w = n1(frame.width),
-        h = n1(frame.height)
+        h = n1(frame.height),
+        label = r.lang.t("report.map.overview_label")
     );
-    areas_svg(out, &r.areas, r.class_bins.len(), frame, eps, None);
+    areas_svg(out, r.lang, &r.areas, r.class_bins.len(), frame, eps, None);
     let (x0, y0) = frame.apply(Coord {
         x: focus.min().x,
         y: focus.max().y,
@@ -379,6 +403,8 @@ pub(super) fn overview_map(out: &mut String, r: &HtmlReport, frame: &Frame, focu
 
 /// The legend: class bins, unranked, site symbols.
 pub(super) fn legend(out: &mut String, r: &HtmlReport) {
+    let lang = r.lang;
+    let num = |v: Option<f64>, d: usize| num_in(lang, v, d);
     let k = r.class_bins.len();
     let counts = |c: usize| r.areas.iter().filter(|a| class_of(a, k) == c).count();
     let min_index = r
@@ -387,7 +413,11 @@ pub(super) fn legend(out: &mut String, r: &HtmlReport) {
         .filter_map(|a| a.index)
         .filter(|v| v.is_finite())
         .fold(f64::INFINITY, f64::min);
-    out.push_str("<div class=\"legend\"><h3>Priority class</h3><table>");
+    let _ = write!(
+        out,
+        "<div class=\"legend\"><h3>{}</h3><table>",
+        lang.t("report.legend.heading")
+    );
     for c in (1..=k).rev() {
         let lo = if c == 1 {
             if min_index.is_finite() {
@@ -399,10 +429,11 @@ pub(super) fn legend(out: &mut String, r: &HtmlReport) {
             Some(r.class_bins[c - 2])
         };
         let hi = r.class_bins[c - 1];
+        let class = [("class", Arg::from(c))];
         let name = if c == k {
-            format!("{c} (highest need)")
+            lang.fmt("report.legend.highest", &class)
         } else if c == 1 {
-            format!("{c} (lowest need)")
+            lang.fmt("report.legend.lowest", &class)
         } else {
             c.to_string()
         };
@@ -417,40 +448,54 @@ pub(super) fn legend(out: &mut String, r: &HtmlReport) {
     }
     let _ = write!(
         out,
-        "<tr><td><span class=\"sw c0\"></span></td><td>not ranked</td><td></td><td class=\"n\">{}</td></tr></table>",
+        "<tr><td><span class=\"sw c0\"></span></td><td>{}</td><td></td><td class=\"n\">{}</td></tr></table>",
+        lang.t("report.legend.not_ranked"),
         counts(0)
     );
     let _ = write!(
         out,
-        "<p class=\"small\">Index 0–100 (bins are upper bounds); last column: number of {}.</p>",
-        escape(&r.area_kind)
+        "<p class=\"small\">{}</p>",
+        lang.fmt(
+            "report.legend.note",
+            &[("kind", Arg::from(escape(&kind_word(lang, &r.area_kind))))]
+        )
     );
     if !r.sites.is_empty() {
         let n = |kind| r.sites.iter().filter(|s| s.kind == kind).count();
-        out.push_str("<h3>Sites</h3><table>");
+        let _ = write!(out, "<h3>{}</h3><table>", lang.t("report.legend.sites"));
         let _ = write!(
             out,
-            "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"5\" fill=\"#2166ac\" stroke=\"#fff\"/></svg></td><td>existing care block</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"5\" fill=\"#2166ac\" stroke=\"#fff\"/></svg></td><td>{}</td><td class=\"n\">{}</td></tr>",
+            lang.t("report.legend.existing"),
             n(HtmlSiteKind::Existing)
         );
         let _ = write!(
             out,
-            "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"7.5\" fill=\"#1a9850\" stroke=\"#000\"/></svg></td><td>proposed care block (number = rank)</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"7.5\" fill=\"#1a9850\" stroke=\"#000\"/></svg></td><td>{}</td><td class=\"n\">{}</td></tr>",
+            lang.t("report.legend.proposed"),
             n(HtmlSiteKind::Proposed)
         );
         let _ = write!(
             out,
-            "<tr><td><svg width=\"18\" height=\"18\"><path d=\"M9 2l6 10.4H3z\" fill=\"#762a83\" stroke=\"#fff\"/></svg></td><td>care-bus stop</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><svg width=\"18\" height=\"18\"><path d=\"M9 2l6 10.4H3z\" fill=\"#762a83\" stroke=\"#fff\"/></svg></td><td>{}</td><td class=\"n\">{}</td></tr>",
+            lang.t("report.legend.bus"),
             n(HtmlSiteKind::Bus)
         );
         if let Some(s) = &r.siting {
             let _ = write!(
                 out,
-                "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"7\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"2 2\"/></svg></td><td>walking radius ({} m)</td><td></td></tr>",
-                num(Some(s.radius), 0)
+                "<tr><td><svg width=\"18\" height=\"18\"><circle cx=\"9\" cy=\"9\" r=\"7\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"2 2\"/></svg></td><td>{}</td><td></td></tr>",
+                lang.fmt(
+                    "report.legend.radius",
+                    &[("metres", Arg::from(num(Some(s.radius), 0)))]
+                )
             );
         }
         out.push_str("</table>");
     }
-    out.push_str("<p class=\"small\">Hover over an area or a site for its name and values.</p></div>");
+    let _ = write!(
+        out,
+        "<p class=\"small\">{}</p></div>",
+        lang.t("report.legend.hover")
+    );
 }

@@ -12,9 +12,10 @@
 
 use std::fmt::Write as _;
 
+use careblock_text::{Arg, Lang};
 use charts::top_svg;
 use colours::{Frame, MAP_BACKGROUND, OVERVIEW_BACKGROUND, UNRANKED};
-use format::num;
+use format::{num_in, sci};
 use maps::{extents, legend, main_map, overview_map};
 use siting::siting_section;
 
@@ -70,11 +71,37 @@ ul.notes li{margin:.2em 0}.src{display:inline-block;min-width:4.5em;color:#666;f
 @media print{.cb-js{display:none!important}body{max-width:none;padding:0;font-size:10pt}section,figure,svg,table{break-inside:avoid}h2{break-after:avoid}}
 ";
 
-/// Renders the whole page.
+/// The plural noun of the mapped areas in `lang` ("districts", "unidades censales"), or `kind`
+/// itself when it is neither.
+pub(super) fn kind_word(lang: Lang, kind: &str) -> String {
+    match kind {
+        "districts" => lang.t("report.kind.districts").to_string(),
+        "units" => lang.t("report.kind.units").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The mapped areas with their article ("the districts", "las unidades censales").
+pub(super) fn the_kind(lang: Lang, kind: &str) -> String {
+    match kind {
+        "districts" => lang.t("report.kind.the_districts").to_string(),
+        "units" => lang.t("report.kind.the_units").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Renders the whole page, in `r.lang`.
 pub fn render_report(r: &HtmlReport) -> String {
+    let lang = r.lang;
     let mut o = String::with_capacity(1 << 20);
     let k = r.class_bins.len();
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let kind = escape(&kind_word(lang, &r.area_kind));
+    let the = escape(&the_kind(lang, &r.area_kind));
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">",
+        lang.code()
+    );
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     let _ = write!(o, "<title>{}</title><style>", escape(&r.title));
     o.push_str(CSS);
@@ -88,50 +115,67 @@ pub fn render_report(r: &HtmlReport) -> String {
     o.push_str("</style></head><body>");
     let _ = write!(o, "<h1>{}</h1>", escape(&r.title));
     let ranked = r.areas.iter().filter(|a| a.rank.is_some()).count();
+    let draws = match r.draws {
+        Some(d) => lang.fmt("report.meta_draws", &[("draws", Arg::from(d))]),
+        None => String::new(),
+    };
     let _ = write!(
         o,
-        "<p class=\"meta\">Method file <code>{}</code> · working CRS {} (metres) · {} {}, {} ranked{}</p>",
-        escape(&r.method_file),
-        escape(&r.crs),
-        r.areas.len(),
-        escape(&r.area_kind),
-        ranked,
-        r.draws
-            .map(|d| format!(" · Monte Carlo over {d} draws"))
-            .unwrap_or_default()
+        "<p class=\"meta\">{}</p>",
+        lang.fmt(
+            "report.meta",
+            &[
+                (
+                    "file",
+                    Arg::from(format!("<code>{}</code>", escape(&r.method_file)))
+                ),
+                ("crs", Arg::from(escape(&r.crs))),
+                ("n", Arg::from(r.areas.len())),
+                ("kind", Arg::from(&kind)),
+                ("ranked", Arg::from(ranked)),
+                ("draws", Arg::from(draws)),
+            ]
+        )
     );
 
     // Map.
     let _ = write!(
         o,
-        "<section><h2>Priority class of the {}</h2>",
-        escape(&r.area_kind)
+        "<section><h2>{}</h2>",
+        lang.fmt("report.map_heading", &[("kind", Arg::from(&the))])
     );
     let mut px_per_m = 0.0;
     match extents(r) {
-        None => o.push_str("<p>No geometry to map.</p>"),
+        None => {
+            let _ = write!(o, "<p>{}</p>", lang.t("report.no_geometry"));
+        }
         Some((full, focus)) => {
             o.push_str("<div class=\"mapwrap\"><div>");
             let main = Frame::fit(focus, 800.0, 1000.0, 14.0);
             o.push_str(&viewer::controls(r));
             main_map(&mut o, r, &main);
             o.push_str("</div><div class=\"side\">");
-            o.push_str(viewer::INFO);
+            o.push_str(&viewer::info(lang));
             px_per_m = main.scale;
             if focus != full {
                 let ov = Frame::fit(full, 300.0, 360.0, 6.0);
-                o.push_str("<div><h3>Overview</h3>");
+                let _ = write!(o, "<div><h3>{}</h3>", lang.t("report.overview"));
                 overview_map(&mut o, r, &ov, &main.visible());
-                o.push_str("<p class=\"small\">The dashed rectangle is the main map.</p></div>");
+                let _ = write!(
+                    o,
+                    "<p class=\"small\">{}</p></div>",
+                    lang.t("report.overview_note")
+                );
             }
             legend(&mut o, r);
             if let Some(n) = r.units_omitted {
                 let _ = write!(
                     o,
-                    "<p class=\"small\">The {n} units are not drawn here (too many for a page): open them from <code>careblock.gpkg</code> or the units layer files.</p>"
+                    "<p class=\"small\">{}</p>",
+                    lang.fmt("report.units_omitted", &[("n", Arg::from(n))])
                 );
             } else if !r.units.is_empty() {
-                o.push_str("<p class=\"small\">The units layer uses the same colours by class; its class bounds are the units' own (<code>run.json</code>).</p>");
+                let _ = write!(o, "<p class=\"small\">{}</p>", lang.t("report.units_layer_note"));
             }
             o.push_str("</div></div>");
         }
@@ -141,54 +185,66 @@ pub fn render_report(r: &HtmlReport) -> String {
     // Top areas.
     let _ = write!(
         o,
-        "<section><h2>Top {} {} and the uncertainty of their rank</h2>",
-        r.top.min(ranked),
-        escape(&r.area_kind)
+        "<section><h2>{}</h2>",
+        lang.fmt(
+            "report.top_heading",
+            &[("n", Arg::from(r.top.min(ranked))), ("kind", Arg::from(&kind))]
+        )
     );
-    if r.draws.is_some() {
-        o.push_str(
-            "<p class=\"small\">Red diamond: rank with the method as declared. White dot and whisker: median and 5–95 % interval of the rank when the weights, the normalisation and the aggregation are drawn at random. P(top class): share of the draws in which the area is in the highest-need class.</p>",
-        );
-    } else {
-        o.push_str(
-            "<p class=\"small\">Red diamond: rank with the method as declared (no Monte Carlo was run).</p>",
-        );
-    }
+    let _ = write!(
+        o,
+        "<p class=\"small\">{}</p>",
+        if r.draws.is_some() {
+            lang.t("report.top_note_mc")
+        } else {
+            lang.t("report.top_note")
+        }
+    );
     top_svg(&mut o, r);
     o.push_str("</section>");
 
     // Siting.
     match &r.siting {
-        Some(s) => siting_section(&mut o, s, &r.sites),
-        None => o.push_str("<section><h2>Siting</h2><p>The method has no <code>[siting]</code> section: no care blocks were sited.</p></section>"),
+        Some(s) => siting_section(&mut o, lang, s, &r.sites),
+        None => {
+            let _ = write!(
+                o,
+                "<section><h2>{}</h2><p>{}</p></section>",
+                lang.t("report.siting_heading"),
+                lang.t("report.no_siting")
+            );
+        }
     }
 
     // Conservation.
     let _ = write!(
         o,
-        "<section><h2>Conservation of the counts summed to the {}</h2>",
-        escape(&r.area_kind)
+        "<section><h2>{}</h2>",
+        lang.fmt("report.conservation_heading", &[("kind", Arg::from(&the))])
     );
     if r.conservation.is_empty() {
-        o.push_str("<p>No count was summed.</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("report.no_count"));
     } else {
-        o.push_str("<table class=\"data\"><thead><tr><th>count</th><th>source total</th><th>allocated</th><th>unallocated</th><th>missing values</th><th>relative error</th></tr></thead><tbody>");
+        let _ = write!(
+            o,
+            "<table class=\"data\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            lang.t("report.conservation.count"),
+            lang.t("report.conservation.source_total"),
+            lang.t("report.conservation.allocated"),
+            lang.t("report.conservation.unallocated"),
+            lang.t("report.conservation.missing"),
+            lang.t("report.conservation.relative_error"),
+        );
         for b in &r.conservation {
             let _ = write!(
                 o,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 escape(&b.variable),
-                num(Some(b.source_total), 1),
-                num(Some(b.allocated), 1),
-                num(Some(b.unallocated), 1),
+                num_in(lang, Some(b.source_total), 1),
+                num_in(lang, Some(b.allocated), 1),
+                num_in(lang, Some(b.unallocated), 1),
                 b.missing,
-                if b.relative_error == 0.0 {
-                    "0".to_string()
-                } else if b.relative_error.is_finite() {
-                    format!("{:.1e}", b.relative_error)
-                } else {
-                    "–".to_string()
-                }
+                sci(lang, b.relative_error)
             );
         }
         o.push_str("</tbody></table>");
@@ -196,9 +252,13 @@ pub fn render_report(r: &HtmlReport) -> String {
     o.push_str("</section>");
 
     // Notes.
-    let _ = write!(o, "<section><h2>Warnings and notes ({})</h2>", r.notes.len());
+    let _ = write!(
+        o,
+        "<section><h2>{}</h2>",
+        lang.fmt("report.notes_heading", &[("n", Arg::from(r.notes.len()))])
+    );
     if r.notes.is_empty() {
-        o.push_str("<p>None.</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("report.no_notes"));
     } else {
         o.push_str("<ul class=\"notes\">");
         for n in &r.notes {
@@ -212,7 +272,7 @@ pub fn render_report(r: &HtmlReport) -> String {
         o.push_str("</ul>");
     }
     o.push_str("</section>");
-    o.push_str("<p class=\"small\">Made by careblock from the method file above; the same inputs give the same page.</p>");
+    let _ = write!(o, "<p class=\"small\">{}</p>", lang.t("report.footer"));
     o.push_str(&viewer::scripts(r, px_per_m));
     o.push_str("</body></html>\n");
     o

@@ -1,18 +1,23 @@
 //! The page's content as plain structs, filled by [`crate::page`] and rendered by
 //! [`render_report`](super::render_report); and the HTML escaping of every text.
 
+use careblock_text::Lang;
 use geo::{MultiPolygon, Point};
 
 /// Everything the page shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HtmlReport {
+    /// The language of the page (every heading, label and number of it; the notes and the
+    /// indicators' labels arrive already worded in it).
+    pub lang: Lang,
     /// The page title (the method's name, or its file).
     pub title: String,
     /// The method file, as given.
     pub method_file: String,
     /// The working CRS (e.g. `EPSG:9377`); coordinates below are in it, in metres.
     pub crs: String,
-    /// What the mapped areas are, plural ("districts", "units").
+    /// What the mapped areas are: `districts` or `units`, the name of their layer in the page's
+    /// data (the page words it in its language).
     pub area_kind: String,
     /// The mapped and ranked areas.
     pub areas: Vec<HtmlArea>,
@@ -139,7 +144,7 @@ pub struct HtmlCapacity {
 /// A coverage KPI over the whole study area, before (existing blocks) and after.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HtmlKpi {
-    /// What is covered ("need-weighted demand", "population", ...).
+    /// What is covered ("demand", "population", ...; worded in the page's language).
     pub name: String,
     /// Share covered by the existing blocks (0–1).
     pub before: Option<f64>,
@@ -223,7 +228,7 @@ pub struct HtmlBalance {
     pub relative_error: f64,
 }
 
-/// A warning or note, with its origin ("inputs", "index", "siting").
+/// A warning or note, with its origin ("inputs", "index", "siting", worded in the page's language).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HtmlNote {
     /// Where it comes from.

@@ -2,11 +2,25 @@
 
 use std::fmt::Write as _;
 
+use careblock_text::{Arg, Lang, key};
+
 use super::charts::curve_svg;
-use super::format::{num, pct, site_name};
+use super::format::{num_in, pct_in, site_name};
 use super::model::{HtmlSite, HtmlSiteKind, HtmlSiting, escape};
 
-pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite]) {
+pub(super) fn siting_section(out: &mut String, lang: Lang, s: &HtmlSiting, sites: &[HtmlSite]) {
+    let num = |v: Option<f64>, d: usize| num_in(lang, v, d);
+    let pct = |v: Option<f64>, d: usize| pct_in(lang, v, d);
+    let t = |k: &'static str| lang.t(k).to_string();
+    let value_share = |v: f64, share: Option<f64>| {
+        lang.fmt(
+            "report.siting.value_share",
+            &[
+                ("value", Arg::from(num(Some(v), 0))),
+                ("share", Arg::from(pct(share, 1))),
+            ],
+        )
+    };
     let n = |kind| sites.iter().filter(|s| s.kind == kind).count();
     let share = |v: f64| {
         if s.total_demand > 0.0 {
@@ -15,55 +29,62 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
             None
         }
     };
-    out.push_str("<section><h2>Siting</h2><div class=\"cols\"><table class=\"kv\">");
+    let _ = write!(
+        out,
+        "<section><h2>{}</h2><div class=\"cols\"><table class=\"kv\">",
+        lang.t("report.siting_heading")
+    );
     // Capacitated: the objective is demand assigned within the blocks' capacities.
-    let served = if s.capacity.is_some() {
-        "assigned"
-    } else {
-        "covered"
-    };
+    let served = [(
+        "served",
+        if s.capacity.is_some() {
+            key("report.siting.assigned")
+        } else {
+            key("report.siting.covered")
+        },
+    )];
     let mut rows: Vec<(String, String)> = vec![
-        ("walking radius".into(), format!("{} m", num(Some(s.radius), 0))),
         (
-            "existing blocks (locked in)".into(),
-            n(HtmlSiteKind::Existing).to_string(),
+            t("report.siting.radius"),
+            lang.fmt(
+                "report.siting.metres",
+                &[("metres", Arg::from(num(Some(s.radius), 0)))],
+            ),
         ),
-        ("proposed blocks".into(), n(HtmlSiteKind::Proposed).to_string()),
-        ("care-bus stops".into(), n(HtmlSiteKind::Bus).to_string()),
+        (t("report.siting.existing"), n(HtmlSiteKind::Existing).to_string()),
+        (t("report.siting.proposed"), n(HtmlSiteKind::Proposed).to_string()),
+        (t("report.siting.bus"), n(HtmlSiteKind::Bus).to_string()),
         (
-            format!("demand {served} by the existing blocks"),
-            format!("{} ({})", num(Some(s.locked_in), 0), pct(share(s.locked_in), 1)),
-        ),
-        (
-            format!("objective: demand {served} with the proposed blocks"),
-            format!("{} ({})", num(Some(s.objective), 0), pct(share(s.objective), 1)),
-        ),
-        (
-            "upper bound".into(),
-            format!("{} ({})", num(Some(s.bound), 0), pct(share(s.bound), 1)),
+            lang.fmt("report.siting.before", &served),
+            value_share(s.locked_in, share(s.locked_in)),
         ),
         (
-            "gap (bound − objective) / bound".into(),
+            lang.fmt("report.siting.objective", &served),
+            value_share(s.objective, share(s.objective)),
+        ),
+        (t("report.siting.bound"), value_share(s.bound, share(s.bound))),
+        (
+            t("report.siting.gap"),
             format!(
                 "{}{}",
                 pct(Some(s.gap), 3),
-                if s.optimal { ", proven optimal" } else { "" }
+                if s.optimal {
+                    lang.t("report.siting.optimal")
+                } else {
+                    ""
+                }
             ),
         ),
-        ("total demand".into(), num(Some(s.total_demand), 0)),
+        (t("report.siting.total"), num(Some(s.total_demand), 0)),
     ];
     if let Some(c) = &s.capacity {
-        rows.push(("capacity of the open blocks".into(), num(Some(c.capacity), 0)));
+        rows.push((t("report.siting.capacity"), num(Some(c.capacity), 0)));
         rows.push((
-            "demand within their reach (capacities ignored)".into(),
-            format!(
-                "{} ({})",
-                num(Some(c.within_reach), 0),
-                pct(share(c.within_reach), 1)
-            ),
+            t("report.siting.within_reach"),
+            value_share(c.within_reach, share(c.within_reach)),
         ));
         if let Some(g) = c.gap_asked {
-            rows.push(("search stopped at a gap of".into(), pct(Some(g), 2)));
+            rows.push((t("report.siting.gap_asked"), pct(Some(g), 2)));
         }
     }
     for (k, v) in rows {
@@ -77,18 +98,24 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
     if let Some(b) = s.bus_share {
         let _ = write!(
             out,
-            "<tr><th>sparse uncovered high-priority demand reached by the bus stops</th><td class=\"n\">{}</td></tr>",
+            "<tr><th>{}</th><td class=\"n\">{}</td></tr>",
+            lang.t("report.siting.bus_share"),
             pct(Some(b), 1)
         );
     }
     let _ = write!(
         out,
-        "<tr><th>high-priority units left for home care</th><td class=\"n\">{}</td></tr></table>",
+        "<tr><th>{}</th><td class=\"n\">{}</td></tr></table>",
+        lang.t("report.siting.home_care"),
         s.home_care_units
     );
     if !s.kpis.is_empty() {
-        out.push_str(
-            "<table class=\"data\"><thead><tr><th>within reach of a care block</th><th>before</th><th>after</th></tr></thead><tbody>",
+        let _ = write!(
+            out,
+            "<table class=\"data\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            lang.t("report.siting.kpi_heading"),
+            lang.t("report.siting.kpi_before"),
+            lang.t("report.siting.kpi_after")
         );
         for k in &s.kpis {
             let _ = write!(
@@ -102,22 +129,31 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         out.push_str("</tbody></table>");
     }
     out.push_str("</div>");
-    out.push_str(
-        "<h3>Ranking curve</h3><p class=\"small\">Share of the demand within reach as the proposed blocks open in their rank order, starting from the existing blocks' coverage; the dashed line is the certified upper bound for this number of blocks.</p>",
+    let _ = write!(
+        out,
+        "<h3>{}</h3><p class=\"small\">{}</p>",
+        lang.t("report.siting.curve_heading"),
+        lang.t("report.siting.curve_note")
     );
-    curve_svg(out, s);
+    curve_svg(out, lang, s);
     let phased = s.curve.iter().any(|c| c.phase.is_some());
     let capacitated = s.curve.iter().any(|c| c.capacity.is_some());
     if !s.curve.is_empty() {
-        out.push_str("<table class=\"data\"><thead><tr><th>rank</th>");
+        let th = |out: &mut String, k: &'static str| {
+            let _ = write!(out, "<th>{}</th>", lang.t(k));
+        };
+        out.push_str("<table class=\"data\"><thead><tr>");
+        th(out, "report.siting.col_rank");
         if phased {
-            out.push_str("<th>phase</th>");
+            th(out, "report.siting.col_phase");
         }
-        out.push_str(
-            "<th>proposed block</th><th>kind</th><th>marginal gain</th><th>cumulative coverage</th>",
-        );
+        th(out, "report.siting.col_block");
+        th(out, "report.siting.col_kind");
+        th(out, "report.siting.col_gain");
+        th(out, "report.siting.col_cumulative");
         if capacitated {
-            out.push_str("<th>capacity</th><th>load (utilisation)</th>");
+            th(out, "report.siting.col_capacity");
+            th(out, "report.siting.col_load");
         }
         out.push_str("</tr></thead><tbody>");
         let mut previous = s.locked_in;
@@ -156,7 +192,7 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
         out.push_str("</tbody></table>");
     }
     if let Some(r) = &s.robust {
-        robust_table(out, r);
+        robust_table(out, lang, r);
     }
     out.push_str("</section>");
 }
@@ -165,22 +201,35 @@ pub(super) fn siting_section(out: &mut String, s: &HtmlSiting, sites: &[HtmlSite
 const ROBUST_ROWS: usize = 30;
 
 /// The robust siting: the candidates most often chosen over the index's draws.
-fn robust_table(out: &mut String, r: &super::model::HtmlRobust) {
+fn robust_table(out: &mut String, lang: Lang, r: &super::model::HtmlRobust) {
     let _ = write!(
         out,
-        "<h3>Robust sites</h3><p class=\"small\">The siting repeated once for each of {} Monte Carlo draws of the index (its weights, normalisation and aggregation drawn as for the rank intervals), with each draw's need mass as the demand. Selection frequency: the share of the draws whose siting chose the site; a proposed block chosen in nearly every draw does not depend on the method's debatable choices. Every candidate is in <code>robust.csv</code>.</p>",
-        r.draws
+        "<h3>{}</h3><p class=\"small\">{}</p>",
+        lang.t("report.siting.robust_heading"),
+        lang.fmt("report.siting.robust_note", &[("draws", Arg::from(r.draws))])
     );
-    out.push_str("<table class=\"data\"><thead><tr><th>site</th><th>kind</th><th>selection frequency</th><th>mean rank when chosen</th><th>in the plan</th></tr></thead><tbody>");
+    let _ = write!(
+        out,
+        "<table class=\"data\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        lang.t("report.siting.col_site"),
+        lang.t("report.siting.col_kind"),
+        lang.t("report.siting.col_frequency"),
+        lang.t("report.siting.col_mean_rank"),
+        lang.t("report.siting.col_in_plan")
+    );
     for c in r.candidates.iter().take(ROBUST_ROWS) {
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             escape(&site_name(&c.id, c.label.as_deref())),
             escape(&c.kind),
-            pct(Some(c.frequency), 0),
-            num(c.mean_rank, 1),
-            if c.in_plan { "yes" } else { "no" }
+            pct_in(lang, Some(c.frequency), 0),
+            num_in(lang, c.mean_rank, 1),
+            if c.in_plan {
+                lang.t("report.siting.yes")
+            } else {
+                lang.t("report.siting.no")
+            }
         );
     }
     out.push_str("</tbody></table>");

@@ -1,7 +1,8 @@
 use super::colours::Frame;
-use super::format::{n1, num, pct};
+use super::format::{n1, num, num_in, pct, pct_in, sci};
 use super::maps::{LONG_RING, length_label, nice_length, simplified};
 use super::*;
+use careblock_text::Lang;
 use geo::polygon;
 use geo::{Coord, LineString, MultiPolygon, Point, Rect};
 
@@ -382,10 +383,18 @@ fn number_formats() {
     assert_eq!(num(Some(-0.00004), 1), "0.0");
     assert_eq!(num(None, 1), "–");
     assert_eq!(pct(Some(0.4052), 1), "40.5 %");
+    // Spanish: decimal comma, full stop between thousands (as Colombia writes them).
+    assert_eq!(num_in(Lang::Es, Some(7_136_912.26), 1), "7.136.912,3");
+    assert_eq!(num_in(Lang::Es, Some(-1234.56), 0), "-1.235");
+    assert_eq!(pct_in(Lang::Es, Some(0.4052), 1), "40,5 %");
+    assert_eq!(sci(Lang::Es, 1.2e-16), "1,2e-16");
+    assert_eq!(sci(Lang::En, 1.2e-16), "1.2e-16");
+    assert_eq!(sci(Lang::Es, 0.0), "0");
     assert_eq!(nice_length(3700.0), 2000.0);
     assert_eq!(nice_length(6000.0), 5000.0);
-    assert_eq!(length_label(5000.0), "5 km");
-    assert_eq!(length_label(500.0), "500 m");
+    assert_eq!(length_label(Lang::En, 5000.0), "5 km");
+    assert_eq!(length_label(Lang::En, 500.0), "500 m");
+    assert_eq!(length_label(Lang::Es, 2500.0), "2,5 km");
     assert_eq!(
         class_colours(5),
         ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -430,4 +439,243 @@ fn the_viewer_gets_the_mapped_units_when_there_are_no_districts() {
     assert_eq!(parsed["units"].as_array().map(Vec::len), Some(5), "{parsed}");
     assert_eq!(parsed["ranked"]["units"], 5);
     assert!(parsed.get("districts").is_none());
+}
+
+/// A page with every section: sites of each kind, a capacitated, phased and robust siting, the
+/// units as a second layer, conservation and notes.
+fn full_report(lang: Lang) -> HtmlReport {
+    let mut r = report();
+    r.lang = lang;
+    r.units = r.areas.clone();
+    let site = |kind, x: f64, rank: Option<usize>, id: &str| HtmlSite {
+        kind,
+        point: Point::new(x, 500.0),
+        rank,
+        id: id.into(),
+        label: Some(format!("Sitio {id}")),
+        category: "colegio público".into(),
+        gain: 3.0,
+        irreplaceability: Some(1.5),
+        demand: 1234.5,
+        robust: Some((0.8, Some(1.2))),
+    };
+    r.sites = vec![
+        site(HtmlSiteKind::Existing, 500.0, None, "E1"),
+        site(HtmlSiteKind::Proposed, 1500.0, Some(1), "P1"),
+        site(HtmlSiteKind::Proposed, 2500.0, Some(2), "P2"),
+        site(HtmlSiteKind::Bus, 3500.0, Some(1), "B1"),
+    ];
+    let step = |rank: usize, id: &str, cumulative: f64, phase: &str| HtmlCurveStep {
+        rank,
+        id: id.into(),
+        label: None,
+        cumulative,
+        phase: Some(phase.into()),
+        capacity: Some((8.0, 6.0)),
+    };
+    r.siting = Some(HtmlSiting {
+        radius: 800.0,
+        objective: 9000.0,
+        bound: 9500.0,
+        gap: 0.0123,
+        optimal: true,
+        locked_in: 3000.0,
+        total_demand: 20000.0,
+        curve: vec![step(1, "P1", 6000.0, "2025"), step(2, "P2", 9000.0, "2026")],
+        kpis: vec![HtmlKpi {
+            name: lang.t("report.siting.kpi_population").into(),
+            before: Some(0.1),
+            after: Some(0.405),
+        }],
+        bus_share: Some(0.25),
+        home_care_units: 3,
+        target: Some(0.45),
+        capacity: Some(HtmlCapacity {
+            capacity: 12.0,
+            within_reach: 14.0,
+            assigned_before: 3.0,
+            gap_asked: Some(0.01),
+        }),
+        robust: Some(HtmlRobust {
+            draws: 50,
+            candidates: vec![HtmlRobustSite {
+                id: "P1".into(),
+                label: None,
+                kind: "colegio público".into(),
+                frequency: 0.8,
+                mean_rank: Some(1.2),
+                in_plan: true,
+            }],
+        }),
+    });
+    r.conservation.push(HtmlBalance {
+        variable: "pop_total".into(),
+        source_total: 7_136_912.5,
+        allocated: 7_136_912.5,
+        unallocated: 0.0,
+        missing: 2,
+        relative_error: 1.2e-16,
+    });
+    r.notes.push(HtmlNote {
+        source: lang.t("report.source.inputs").into(),
+        text: "una nota".into(),
+    });
+    r
+}
+
+/// The page without its scripts, and the viewer's words from its data.
+fn page_and_words(html: &str) -> (&str, serde_json::Value) {
+    let at = html.find("<script").unwrap();
+    let data = html[at..]
+        .strip_prefix("<script type=\"application/json\" id=\"cb-data\">")
+        .and_then(|d| d.split("</script>").next())
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(data).unwrap();
+    (&html[..at], parsed["t"].clone())
+}
+
+/// The literal pieces of a template (between its placeholders and markup) of two words or more.
+fn phrases(template: &str) -> Vec<String> {
+    template
+        .split(['{', '}', '<', '>'])
+        .map(str::trim)
+        .filter(|p| {
+            p.split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .count()
+                >= 2
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_spanish_page_has_no_english_left() {
+    let html = render_report(&full_report(Lang::Es));
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"es\">"));
+    let (page, words) = page_and_words(&html);
+    for part in [
+        "<h2>Clase de prioridad de los distritos</h2>",
+        "<h2>Los 5 distritos de mayor necesidad y la incertidumbre de su puesto</h2>",
+        "<h2>Localización de manzanas del cuidado</h2>",
+        "<h2>Conservación de los conteos sumados a los distritos</h2>",
+        "<h2>Advertencias y notas (1)</h2>",
+        "<h3>Curva de priorización</h3>",
+        "<h3>Sitios robustos</h3>",
+        "<h3>Clase de prioridad</h3>",
+        "aria-label=\"mapa de la clase de prioridad\"",
+        "aria-label=\"curva de priorización\"",
+        "aria-label=\"distritos de mayor necesidad con intervalos de puesto\"",
+        "Archivo de método <code>m.toml</code> · SRC de trabajo EPSG:9377 (metros) · 5 distritos, 5 con puesto · 100 sorteos de Monte Carlo",
+        "<th>radio a pie</th><td class=\"n\">800 m</td>",
+        "<th>objetivo: demanda asignada con las manzanas propuestas</th><td class=\"n\">9.000 (45,0 %)</td>",
+        "<th>brecha de optimalidad (cota − objetivo) / cota</th><td class=\"n\">1,230 %, óptimo demostrado</td>",
+        "<td>población</td><td class=\"n\">10,0 %</td><td class=\"n\">40,5 %</td>",
+        "manzana del cuidado propuesta n.º 1: Sitio P1 (P1) — colegio público",
+        "parada del bus del cuidado n.º 1",
+        "solo manzanas existentes: 15,0 %",
+        "cota superior 47,5 %",
+        "meta 45,0 %",
+        "<td>pop_total</td><td class=\"n\">7.136.912,5</td>",
+        "<td class=\"n\">1,2e-16</td>",
+        "<td class=\"n\">80 %</td><td class=\"n\">1,2</td><td>sí</td>",
+        "&gt; 10,0 – 20,0",
+        "<span class=\"src\">entradas</span> una nota",
+        "District 0 (D0): índice 99,0, puesto 1, clase 5, P(clase más alta) 50 %",
+        "title=\"acercar\"",
+        "> unidades censales</label>",
+        "Haga clic en un distrito",
+    ] {
+        assert!(page.contains(part), "the Spanish page lacks {part:?}");
+    }
+    // No English heading, label or sentence of the page is left, in the page or in the
+    // viewer's words.
+    let english = [
+        "Priority class",
+        "Top 5",
+        "Siting",
+        "Conservation of the counts",
+        "Warnings and notes",
+        "Overview",
+        "Ranking curve",
+        "Robust sites",
+        "Method file",
+        "working CRS",
+        "upper bound",
+        "walking radius",
+        "existing care block",
+        "proposed care block",
+        "care-bus stop",
+        "not ranked",
+        "Hover over",
+        "Click a district",
+        "zoom in",
+        "Red diamond",
+        "Made by careblock",
+        "source total",
+        "marginal gain",
+        "in the plan",
+        "highest need",
+    ];
+    let t = words.to_string();
+    for e in english {
+        assert!(!page.contains(e), "English left in the Spanish page: {e:?}");
+        assert!(!t.contains(e), "English left in the viewer's words: {e:?}");
+    }
+    // Every phrase of every English template of the page is absent, unless Spanish has it too.
+    for k in careblock_text::keys(Lang::En)
+        .into_iter()
+        .filter(|k| k.starts_with("report."))
+    {
+        let es = Lang::Es.t(k);
+        for p in phrases(Lang::En.t(k))
+            .into_iter()
+            .filter(|p| !es.contains(p.as_str()))
+        {
+            assert!(!page.contains(&p), "{k}: English {p:?} in the Spanish page");
+            assert!(!t.contains(&p), "{k}: English {p:?} in the viewer's words");
+        }
+    }
+    assert_eq!(words["rank"], Lang::Es.t("report.viewer.rank"));
+    assert_eq!(
+        (words["group"].as_str(), words["point"].as_str()),
+        (Some("."), Some(","))
+    );
+}
+
+#[test]
+fn an_english_page_keeps_its_wording() {
+    let html = render_report(&full_report(Lang::En));
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    let (page, words) = page_and_words(&html);
+    for part in [
+        "<h2>Priority class of the districts</h2>",
+        "<h2>Top 5 districts and the uncertainty of their rank</h2>",
+        "<h2>Siting</h2>",
+        "<h2>Conservation of the counts summed to the districts</h2>",
+        "Method file <code>m.toml</code> · working CRS EPSG:9377 (metres) · 5 districts, 5 ranked · Monte Carlo over 100 draws",
+        "<th>objective: demand assigned with the proposed blocks</th><td class=\"n\">9,000 (45.0 %)</td>",
+        "<td>pop_total</td><td class=\"n\">7,136,912.5</td>",
+        "<td class=\"n\">1.2e-16</td>",
+        "proposed care block no. 1: Sitio P1 (P1) — colegio público",
+        "rank (1 = highest need) of 5 ranked districts",
+        "<span class=\"src\">inputs</span> una nota",
+    ] {
+        assert!(page.contains(part), "the English page lacks {part:?}");
+    }
+    assert_eq!(
+        words["rank"],
+        "Rank {rank} of {ranked} (1 = highest need), class {class} of {classes} ({classes} = highest need), index {index}."
+    );
+}
+
+#[test]
+fn the_spanish_page_words_the_units_with_their_article() {
+    let mut r = report();
+    r.lang = Lang::Es;
+    r.area_kind = "units".into();
+    let html = render_report(&r);
+    assert!(html.contains("<h2>Clase de prioridad de las unidades censales</h2>"));
+    assert!(html.contains("última columna: número de unidades censales."));
+    assert!(html.contains("El método no tiene sección <code>[siting]</code>"));
 }

@@ -1,6 +1,7 @@
 // careblock report map viewer: pan and zoom, switchable layers, and what `careblock explain`
 // says about a clicked district, unit or site. No library, no network; the page works without
-// it (the map is then the static picture). Data: the JSON in #cb-data.
+// it (the map is then the static picture). Data: the JSON in #cb-data, with the page's words in
+// its language under "t" (templates with {name} placeholders, and the number separators).
 (function () {
   "use strict";
   window.addEventListener("error", function (e) {
@@ -10,6 +11,23 @@
   var dataEl = document.getElementById("cb-data");
   if (!svg || !dataEl) return;
   var D = JSON.parse(dataEl.textContent);
+  var T = D.t;
+  // A template of T with its {name} placeholders filled (as plain text).
+  function tr(key, args) {
+    return T[key].replace(/\{(\w+)\}/g, function (m, name) {
+      return args && Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : m;
+    });
+  }
+  // A number with d decimals and the page's separators ("1,234.5", "1.234,5").
+  function fmt(v, d) {
+    if (v === null || v === undefined || !isFinite(v)) return "–";
+    var x = Number(v), neg = x < 0, parts = Math.abs(x).toFixed(d).split(".");
+    var int = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, T.group);
+    var out = parts.length > 1 ? int + T.point + parts[1] : int;
+    return neg && /[1-9]/.test(out) ? "-" + out : out;
+  }
+  // A number as it is (the scale bar's length), with the page's decimal separator.
+  function plain(v) { return String(v).replace(".", T.point); }
   var view = document.getElementById("cb-view");
   var info = document.getElementById("cb-info");
   var W = svg.viewBox.baseVal.width, H = svg.viewBox.baseVal.height;
@@ -49,7 +67,7 @@
     if (bar && D.px_per_m > 0) {
       var len = nice(W / (D.px_per_m * s) / 5), px = len * D.px_per_m * s;
       bar.setAttribute("d", "M14 " + (H - 18) + "v6h" + px.toFixed(1) + "v-6");
-      barText.textContent = len >= 1000 ? (len / 1000) + " km" : len + " m";
+      barText.textContent = len >= 1000 ? plain(len / 1000) + " km" : plain(len) + " m";
       barText.setAttribute("x", (20 + px).toFixed(1));
       barBox.setAttribute("width", (px + 20 + 7 * barText.textContent.length).toFixed(1));
     }
@@ -104,54 +122,51 @@
     if (cls) e.className = cls;
     return e;
   }
-  function fmt(v, d) {
-    return v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
-  }
   function pct(v, d) { return v === null || v === undefined ? "–" : fmt(100 * v, d) + " %"; }
   function areaInfo(level, a) {
     // a = [id, label, index, rank, class, median, p05, p95, p_top, [contributions]]
     var box = el("div");
-    box.appendChild(el("h3", (level === "units" ? "Unit " : "District ") + a[0] + (a[1] ? " (" + a[1] + ")" : "")));
+    box.appendChild(el("h3", tr(level === "units" ? "unit" : "district", { name: a[0] + (a[1] ? " (" + a[1] + ")" : "") })));
     if (a[3] === null) {
-      box.appendChild(el("p", "Not ranked (population below the minimum, or indicators missing)."));
+      box.appendChild(el("p", T.not_ranked));
       return box;
     }
-    box.appendChild(el("p", "Rank " + a[3] + " of " + D.ranked[level] + " (1 = highest need), class " + a[4] + " of " + D.classes + " (" + D.classes + " = highest need), index " + fmt(a[2], 2) + "."));
+    box.appendChild(el("p", tr("rank", { rank: a[3], ranked: D.ranked[level], "class": a[4], classes: D.classes, index: fmt(a[2], 2) })));
     if (a[5] !== null) {
-      box.appendChild(el("p", "Monte Carlo (" + D.draws + " draws): median rank " + fmt(a[5], 0) + ", 5–95 % interval " + fmt(a[6], 0) + "–" + fmt(a[7], 0) + ", P(top class) " + pct(a[8], 0) + "."));
+      box.appendChild(el("p", tr("monte_carlo", { draws: D.draws, median: fmt(a[5], 0), lo: fmt(a[6], 0), hi: fmt(a[7], 0), p_top: pct(a[8], 0) })));
     }
     var rows = D.indicators.map(function (name, k) { return [name, a[9][k]]; });
     rows.sort(function (x, y) { return (y[1] === null ? -1e300 : y[1]) - (x[1] === null ? -1e300 : x[1]); });
     var t = el("table", null, "data");
-    var h = el("tr"); h.appendChild(el("th", "indicator")); h.appendChild(el("th", "contribution")); t.appendChild(h);
+    var h = el("tr"); h.appendChild(el("th", T.indicator)); h.appendChild(el("th", T.contribution)); t.appendChild(h);
     var sum = 0;
     rows.forEach(function (r) {
-      var tr = el("tr"); tr.appendChild(el("td", r[0])); tr.appendChild(el("td", fmt(r[1], 2), "n"));
+      var row = el("tr"); row.appendChild(el("td", r[0])); row.appendChild(el("td", fmt(r[1], 2), "n"));
       if (r[1] !== null) sum += r[1];
-      t.appendChild(tr);
+      t.appendChild(row);
     });
-    var tr = el("tr", null, "sum"); tr.appendChild(el("td", "sum")); tr.appendChild(el("td", fmt(sum, 2), "n"));
-    t.appendChild(tr);
-    box.appendChild(el("p", "Each indicator's contribution to the index (with a Mazziotta–Pareto aggregation the imbalance penalty makes up the rest):"));
+    var last = el("tr", null, "sum"); last.appendChild(el("td", T.sum)); last.appendChild(el("td", fmt(sum, 2), "n"));
+    t.appendChild(last);
+    box.appendChild(el("p", T.contributions));
     box.appendChild(t);
     return box;
   }
-  var KIND = { existing: "Existing care block", proposed: "Proposed care block no. ", bus: "Care-bus stop no. " };
   function siteInfo(x) {
     // x = [status, rank, id, label, category, gain, irreplaceability, demand, selection
     //      frequency, mean rank when chosen]
     var box = el("div");
-    box.appendChild(el("h3", KIND[x[0]] + (x[0] === "existing" ? "" : x[1]) + ": " + x[2] + (x[3] ? " (" + x[3] + ")" : "")));
+    var what = tr(x[0], { rank: x[1] });
+    box.appendChild(el("h3", tr("site", { what: what, name: x[2] + (x[3] ? " (" + x[3] + ")" : "") })));
     box.appendChild(el("p", x[4]));
     if (x[0] !== "existing") {
-      box.appendChild(el("p", "Gain: " + fmt(x[5], 0) + " of demand (" + pct(D.total_demand > 0 ? x[5] / D.total_demand : null, 1) + " of the total), in the order the siting chose."));
+      box.appendChild(el("p", tr("gain", { gain: fmt(x[5], 0), share: pct(D.total_demand > 0 ? x[5] / D.total_demand : null, 1) })));
       box.appendChild(el("p", x[6] === null
-        ? "Irreplaceability: not computed (capacitated siting and coverage targets have none)."
-        : "Irreplaceability: " + fmt(x[6], 0) + " (demand lost if it were forbidden and the other sites re-chosen)."));
+        ? T.irreplaceability_none
+        : tr("irreplaceability", { value: fmt(x[6], 0) })));
     }
-    box.appendChild(el("p", "Demand within reach: " + fmt(x[7], 0) + "."));
+    box.appendChild(el("p", tr("demand", { demand: fmt(x[7], 0) })));
     if (x[8] !== null && x[8] !== undefined) {
-      box.appendChild(el("p", "Selection frequency: chosen in " + pct(x[8], 0) + " of " + D.robust_draws + " index draws" + (x[9] !== null ? ", at mean rank " + fmt(x[9], 1) : "") + "."));
+      box.appendChild(el("p", tr("frequency", { share: pct(x[8], 0), draws: D.robust_draws, mean_rank: x[9] !== null ? tr("frequency_rank", { rank: fmt(x[9], 1) }) : "" })));
     }
     return box;
   }

@@ -5,8 +5,11 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use careblock_text::Lang;
+use serde_json::{Map, Value, json};
 
+use super::format::separators;
+use super::kind_word;
 use super::model::{HtmlArea, HtmlReport, HtmlSiteKind, escape};
 
 /// The viewer's script.
@@ -33,6 +36,42 @@ fn status(kind: HtmlSiteKind) -> &'static str {
         HtmlSiteKind::Proposed => "proposed",
         HtmlSiteKind::Bus => "bus",
     }
+}
+
+/// The viewer's words in `lang`: its templates (`{name}` placeholders, filled by the script as
+/// plain text) and the number separators.
+fn words(lang: Lang) -> Value {
+    let (group, point) = separators(lang);
+    let mut t = Map::new();
+    for (name, text) in [
+        ("district", lang.t("report.viewer.district")),
+        ("unit", lang.t("report.viewer.unit")),
+        ("not_ranked", lang.t("report.viewer.not_ranked")),
+        ("rank", lang.t("report.viewer.rank")),
+        ("monte_carlo", lang.t("report.viewer.monte_carlo")),
+        ("indicator", lang.t("report.viewer.indicator")),
+        ("contribution", lang.t("report.viewer.contribution")),
+        ("sum", lang.t("report.viewer.sum")),
+        ("contributions", lang.t("report.viewer.contributions")),
+        ("existing", lang.t("report.viewer.existing")),
+        ("proposed", lang.t("report.viewer.proposed")),
+        ("bus", lang.t("report.viewer.bus")),
+        ("site", lang.t("report.viewer.site")),
+        ("gain", lang.t("report.viewer.gain")),
+        (
+            "irreplaceability_none",
+            lang.t("report.viewer.irreplaceability_none"),
+        ),
+        ("irreplaceability", lang.t("report.viewer.irreplaceability")),
+        ("demand", lang.t("report.viewer.demand")),
+        ("frequency", lang.t("report.viewer.frequency")),
+        ("frequency_rank", lang.t("report.viewer.frequency_rank")),
+    ] {
+        t.insert(name.to_string(), json!(text));
+    }
+    t.insert("group".to_string(), json!(group.to_string()));
+    t.insert("point".to_string(), json!(point.to_string()));
+    Value::Object(t)
 }
 
 /// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` outside `\u` escapes.
@@ -64,6 +103,7 @@ pub(super) fn scripts(r: &HtmlReport, px_per_m: f64) -> String {
         "robust_draws": r.siting.as_ref().and_then(|s| s.robust.as_ref()).map(|x| x.draws),
         "total_demand": r.siting.as_ref().map(|s| s.total_demand),
         "px_per_m": px_per_m,
+        "t": words(r.lang),
     });
     for (name, areas) in layers {
         data[name] = areas.iter().map(area_row).collect();
@@ -77,8 +117,13 @@ pub(super) fn scripts(r: &HtmlReport, px_per_m: f64) -> String {
 /// The zoom buttons and layer switches above the map (shown by the viewer; hidden without
 /// script and in print).
 pub(super) fn controls(r: &HtmlReport) -> String {
-    let mut o = String::from(
-        "<div class=\"cb-js tools\" style=\"display:none\"><button id=\"cb-in\" title=\"zoom in\">+</button><button id=\"cb-out\" title=\"zoom out\">−</button><button id=\"cb-reset\" title=\"whole map\">reset</button><span class=\"layers\">",
+    let lang = r.lang;
+    let mut o = format!(
+        "<div class=\"cb-js tools\" style=\"display:none\"><button id=\"cb-in\" title=\"{}\">+</button><button id=\"cb-out\" title=\"{}\">−</button><button id=\"cb-reset\" title=\"{}\">{}</button><span class=\"layers\">",
+        lang.t("report.controls.zoom_in"),
+        lang.t("report.controls.zoom_out"),
+        lang.t("report.controls.whole_map"),
+        lang.t("report.controls.reset")
     );
     let mut layer = |name: &str, text: &str, on: bool| {
         let _ = write!(
@@ -88,28 +133,33 @@ pub(super) fn controls(r: &HtmlReport) -> String {
             escape(text)
         );
     };
-    layer(&r.area_kind, &r.area_kind, true);
+    layer(&r.area_kind, &kind_word(lang, &r.area_kind), true);
     if !r.units.is_empty() {
-        layer("units", "units", false);
+        layer("units", lang.t("report.controls.units"), false);
     }
     let has = |k: HtmlSiteKind| r.sites.iter().any(|s| s.kind == k);
     if r.siting.as_ref().is_some_and(|s| s.radius > 0.0)
         && r.sites.iter().any(|s| s.kind != HtmlSiteKind::Bus)
     {
-        layer("catchments", "walking radius", true);
+        layer("catchments", lang.t("report.controls.radius"), true);
     }
     if has(HtmlSiteKind::Existing) {
-        layer("existing", "existing blocks", true);
+        layer("existing", lang.t("report.controls.existing"), true);
     }
     if has(HtmlSiteKind::Proposed) {
-        layer("proposed", "proposed blocks", true);
+        layer("proposed", lang.t("report.controls.proposed"), true);
     }
     if has(HtmlSiteKind::Bus) {
-        layer("bus", "bus stops", true);
+        layer("bus", lang.t("report.controls.bus"), true);
     }
     o.push_str("</span></div>");
     o
 }
 
 /// The panel the viewer fills on a click.
-pub(super) const INFO: &str = "<div id=\"cb-info\" class=\"cb-js info\" style=\"display:none\"><p class=\"small\">Click a district, a unit or a site on the map to see why it ranks where it does, or what it covers. Drag to pan, scroll or double-click to zoom.</p></div>";
+pub(super) fn info(lang: Lang) -> String {
+    format!(
+        "<div id=\"cb-info\" class=\"cb-js info\" style=\"display:none\"><p class=\"small\">{}</p></div>",
+        lang.t("report.controls.info")
+    )
+}
