@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use careblock_core::polars::prelude::{DataFrame, DataType};
 use careblock_io::read_table_with_key;
+use careblock_text::{Arg, Lang, fixed, ids, key, msg};
 use serde_json::{Value, json};
 
 use crate::args::ExplainArgs;
@@ -131,7 +132,11 @@ pub fn close_ids(id: &str, ids: &[String], n: usize) -> Vec<String> {
     scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
 }
 
-fn ordinal(n: u64) -> String {
+/// `1st`, `2nd`, ... in English; `1.º`, `2.º`, ... in Spanish.
+fn ordinal(lang: Lang, n: u64) -> String {
+    if lang == Lang::Es {
+        return format!("{n}.º");
+    }
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",
         (1, _) => "st",
@@ -142,10 +147,37 @@ fn ordinal(n: u64) -> String {
     format!("{n}{suffix}")
 }
 
-fn fmt(v: Option<f64>) -> String {
+/// A value with four decimals, or the word for a missing one.
+fn fmt(lang: Lang, v: Option<f64>) -> String {
     match v {
-        Some(v) => format!("{v:.4}"),
-        None => "missing".to_string(),
+        Some(v) => lang.fixed(v, 4),
+        None => lang.t("explain.missing").to_string(),
+    }
+}
+
+/// The language to explain in: `--lang`, else the run's (`lang` in run.json, else its resolved
+/// method's), else English (outputs of older versions).
+fn language(flag: Option<Lang>, report: &Value) -> Lang {
+    flag.or_else(|| {
+        [&report["lang"], &report["resolved_method"]["lang"]]
+            .into_iter()
+            .find_map(|v| v.as_str().and_then(|c| Lang::parse(c).ok()))
+    })
+    .unwrap_or_default()
+}
+
+/// The label of an indicator in `lang`: the method's label for that language when it gives one
+/// per language, else the label run.json lists (in the run's language), else its name.
+fn indicator_label(report: &Value, indicator: &Value, name: &str, lang: Lang) -> String {
+    let method_label = report["resolved_method"]["indicators"]
+        .as_array()
+        .and_then(|is| is.iter().find(|i| i["name"].as_str() == Some(name)))
+        .and_then(|i| i.get("label"))
+        .filter(|l| l.is_object())
+        .and_then(|l| serde_json::from_value::<careblock_method::Label>(l.clone()).ok());
+    match method_label {
+        Some(l) => l.get(lang).to_string(),
+        None => indicator["label"].as_str().unwrap_or(name).to_string(),
     }
 }
 
@@ -156,7 +188,7 @@ fn run_json(dir: &Path) -> Result<Value> {
 }
 
 /// Explanation of one district or unit, as text and JSON.
-fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(String, Value)> {
+fn explain_area(dir: &Path, level: &str, id: &str, report: &Value, lang: Lang) -> Result<(String, Value)> {
     // A national run writes the units' table as GeoParquet only (`[output]`'s "auto").
     let file = match level {
         "district" => "districts.csv",
@@ -177,39 +209,61 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
     let class = t.num(column::CLASS, row);
 
     let empty = Vec::new();
-    let rows = indicator_rows(&t, row, report, dir)?;
+    let rows = indicator_rows(&t, row, report, dir, lang)?;
     let penalty = t
         .has("imbalance_penalty")
         .then(|| t.num(column::IMBALANCE_PENALTY, row))
         .flatten();
     let sum: f64 = rows.iter().filter_map(|r| r.contrib).sum::<f64>() + penalty.unwrap_or(0.0);
 
-    let mut s = format!("{level} {id}");
-    if let Some(l) = &label {
-        s.push_str(&format!(" ({l})"));
-    }
+    let level_word = if level == "district" {
+        key("explain.level_district")
+    } else {
+        key("explain.level_unit")
+    };
+    let mut s = match &label {
+        Some(l) => lang.render(&msg!(
+            "explain.header_label",
+            level = level_word,
+            id = id,
+            label = l
+        )),
+        None => lang.render(&msg!("explain.header", level = level_word, id = id)),
+    };
     s.push('\n');
     match (rank, index) {
-        (Some(r), Some(ix)) => s.push_str(&format!(
-            "  rank {} of {n_ranked} (1 = highest need), class {}{}, index {ix:.4}\n",
-            r as u64,
-            class
-                .map(|c| format!("{}", c as u64))
-                .unwrap_or_else(|| "-".into()),
-            classes
-                .map(|k| format!(" of {k} ({k} = highest need)"))
-                .unwrap_or_default()
-        )),
-        _ => s.push_str(&format!(
-            "  not ranked (population {} below the minimum, or too many indicators missing); index {}\n",
-            t.num(column::POPULATION, row)
-                .map(|p| format!("{p:.0}"))
-                .unwrap_or_else(|| "missing".into()),
-            fmt(index)
-        )),
+        (Some(r), Some(ix)) => {
+            let of_classes = match classes {
+                Some(k) => Arg::from(msg!("explain.of_classes", k = k)),
+                None => Arg::from(""),
+            };
+            let class = class
+                .map(|c| Arg::from(c as u64))
+                .unwrap_or_else(|| Arg::from("-"));
+            s.push_str(&lang.fmt(
+                "explain.ranked",
+                &[
+                    ("rank", Arg::from(r as u64)),
+                    ("of", Arg::from(n_ranked)),
+                    ("class", class),
+                    ("classes", of_classes),
+                    ("index", fixed(ix, 4)),
+                ],
+            ));
+        }
+        _ => s.push_str(&lang.render(&msg!(
+            "explain.not_ranked",
+            population = t
+                .num(column::POPULATION, row)
+                .map(|p| fixed(p, 0))
+                .unwrap_or_else(|| key("explain.missing")),
+            index = fmt(lang, index)
+        ))),
     }
+    s.push('\n');
     if let Some(p) = t.num(column::POPULATION, row) {
-        s.push_str(&format!("  population {p:.0}\n"));
+        s.push_str(&lang.render(&msg!("explain.population", population = fixed(p, 0))));
+        s.push('\n');
     }
     let dims = report["dimensions"].as_array().unwrap_or(&empty);
     let dim_scores: Vec<(String, Option<f64>)> = dims
@@ -220,27 +274,40 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
     if !dim_scores.is_empty() {
         let parts: Vec<String> = dim_scores
             .iter()
-            .map(|(d, v)| format!("{d} {}", fmt(*v)))
+            .map(|(d, v)| format!("{d} {}", fmt(lang, *v)))
             .collect();
-        s.push_str(&format!("  dimension scores: {}\n", parts.join(", ")));
+        s.push_str(&lang.render(&msg!("explain.dimension_scores", scores = parts.join(", "))));
+        s.push('\n');
     }
-    s.push_str(&indicator_table(&rows, penalty));
+    s.push_str(&indicator_table(&rows, penalty, lang));
     if index.is_some() {
-        s.push_str(&format!(
-            "  sum of contributions {sum:.4} = index {}\n",
-            fmt(index)
-        ));
+        s.push_str(&lang.render(&msg!(
+            "explain.sum",
+            sum = fixed(sum, 4),
+            index = fmt(lang, index)
+        )));
+        s.push('\n');
     }
     if let (Some(med), Some(lo), Some(hi)) = (
         t.num(column::RANK_MEDIAN, row),
         t.num(column::RANK_P05, row),
         t.num(column::RANK_P95, row),
     ) {
-        s.push_str(&format!(
-            "  Monte Carlo ({} draws): median rank {med:.0}, 5–95 % interval {lo:.0}–{hi:.0}, probability of the top class {}\n",
-            report[section]["draws"].as_u64().map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
-            t.num(column::P_TOP_CLASS, row).map(|p| format!("{p:.3}")).unwrap_or_else(|| "-".into())
-        ));
+        s.push_str(&lang.render(&msg!(
+            "explain.monte_carlo",
+            draws = report[section]["draws"]
+                .as_u64()
+                .map(Arg::from)
+                .unwrap_or_else(|| Arg::from("?")),
+            median = fixed(med, 0),
+            low = fixed(lo, 0),
+            high = fixed(hi, 0),
+            p_top = t
+                .num(column::P_TOP_CLASS, row)
+                .map(|p| fixed(p, 3))
+                .unwrap_or_else(|| Arg::from("-"))
+        )));
+        s.push('\n');
     }
     if let (Some(r), Some(ix)) = (rank, index) {
         s.push_str(&because_line(
@@ -249,6 +316,7 @@ fn explain_area(dir: &Path, level: &str, id: &str, report: &Value) -> Result<(St
             r,
             ix,
             n_ranked,
+            lang,
         ));
     }
     let j = json!({
@@ -289,7 +357,7 @@ struct Row {
 
 /// The indicators of the area in `row`, by contribution (largest first, missing last, ties by
 /// name).
-fn indicator_rows(t: &Table, row: usize, report: &Value, dir: &Path) -> Result<Vec<Row>> {
+fn indicator_rows(t: &Table, row: usize, report: &Value, dir: &Path, lang: Lang) -> Result<Vec<Row>> {
     let empty = Vec::new();
     let indicators = report["indicators"].as_array().unwrap_or(&empty);
     let mut rows: Vec<Row> = indicators
@@ -300,7 +368,7 @@ fn indicator_rows(t: &Table, row: usize, report: &Value, dir: &Path) -> Result<V
                 raw: t.num(&name, row),
                 score: t.num(&column::score(&name), row),
                 contrib: t.num(&column::contrib(&name), row),
-                label: i["label"].as_str().unwrap_or(&name).to_string(),
+                label: indicator_label(report, i, &name, lang),
                 dimension: i["dimension"].as_str().unwrap_or("").to_string(),
                 basis: i["basis"].as_str().unwrap_or("").to_string(),
                 name,
@@ -321,20 +389,31 @@ fn indicator_rows(t: &Table, row: usize, report: &Value, dir: &Path) -> Result<V
 }
 
 /// The indicator table: raw value, score and contribution of each, then the imbalance penalty.
-fn indicator_table(rows: &[Row], penalty: Option<f64>) -> String {
+fn indicator_table(rows: &[Row], penalty: Option<f64>, lang: Lang) -> String {
     let mut s = String::new();
-    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(9).max(9);
+    let head = lang.t("explain.col_indicator");
+    let w = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(head.chars().count())
+        .max(9);
     s.push_str(&format!(
-        "  {:<w$}  {:>14}  {:>10}  {:>12}  dimension\n",
-        "indicator", "raw value", "score", "contribution"
+        "  {:<w$}  {:>14}  {:>10}  {:>12}  {}\n",
+        head,
+        lang.t("explain.col_raw"),
+        lang.t("explain.col_score"),
+        lang.t("explain.col_contribution"),
+        lang.t("explain.col_dimension"),
     ));
     for r in rows {
         s.push_str(&format!(
             "  {:<w$}  {:>14}  {:>10}  {:>12}  {}\n",
             r.name,
-            fmt(r.raw),
-            fmt(r.score),
-            fmt(r.contrib),
+            fmt(lang, r.raw),
+            fmt(lang, r.score),
+            fmt(lang, r.contrib),
             r.dimension
         ));
     }
@@ -344,44 +423,90 @@ fn indicator_table(rows: &[Row], penalty: Option<f64>) -> String {
             "imbalance_penalty",
             "",
             "",
-            fmt(Some(p))
+            fmt(lang, Some(p))
         ));
     }
     s
 }
 
 /// `NAME ranks Nth of M mainly because of ...`: the two largest contributions above zero.
-fn because_line(rows: &[Row], name: &str, r: f64, ix: f64, n_ranked: usize) -> String {
-    let top: Vec<&Row> = rows
+fn because_line(rows: &[Row], name: &str, r: f64, ix: f64, n_ranked: usize, lang: Lang) -> String {
+    let because: Vec<String> = rows
         .iter()
         .filter(|r| r.contrib.is_some_and(|c| c > 0.0))
         .take(2)
-        .collect();
-    let because: Vec<String> = top
-        .iter()
         .map(|x| {
             let share = if ix > 0.0 {
                 100.0 * x.contrib.unwrap_or(0.0) / ix
             } else {
                 0.0
             };
-            format!("{} ({share:.0} % of the index)", x.label.to_lowercase())
+            lang.render(&msg!(
+                "explain.because_item",
+                label = x.label.to_lowercase(),
+                share = fixed(share, 0)
+            ))
         })
         .collect();
-    format!(
-        "  {} ranks {} of {n_ranked} mainly because of {}.\n",
-        name,
-        ordinal(r as u64),
-        if because.is_empty() {
-            "no indicator above zero".to_string()
-        } else {
-            because.join(" and ")
-        }
-    )
+    let because = match because.as_slice() {
+        [] => lang.t("explain.no_indicator_above_zero").to_string(),
+        [one] => one.clone(),
+        [a, b, ..] => both(lang, a, b),
+    };
+    let mut s = lang.render(&msg!(
+        "explain.because",
+        name = name,
+        ordinal = ordinal(lang, r as u64),
+        of = n_ranked,
+        because = because
+    ));
+    s.push('\n');
+    s
+}
+
+/// `A and B`; in Spanish `A y B`, or `A e B` before an /i/ sound (`i-`, `hi-`, not `hie-`).
+fn both(lang: Lang, a: &str, b: &str) -> String {
+    let lower = b.to_lowercase();
+    let i_sound = ["i", "í", "hi", "hí"].iter().any(|p| lower.starts_with(p))
+        && !["hia", "hie", "hio", "hiu"].iter().any(|p| lower.starts_with(p));
+    if lang == Lang::Es && i_sound {
+        lang.render(&msg!("explain.and_before_i", a = a, b = b))
+    } else {
+        lang.render(&msg!("explain.and", a = a, b = b))
+    }
+}
+
+/// A site's status (`proposed`, `existing`, `bus`) in words.
+fn status_word(lang: Lang, status: &str) -> String {
+    match status {
+        "proposed" => lang.t("explain.status_proposed").to_string(),
+        "existing" => lang.t("explain.status_existing").to_string(),
+        "bus" => lang.t("explain.status_bus").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A site's kind in words when careblock named it (`existing`, `grid`); the data's own kinds
+/// as they are.
+fn kind_word(lang: Lang, kind: &str) -> String {
+    match kind {
+        "existing" => lang.t("explain.kind_existing").to_string(),
+        "grid" => lang.t("explain.kind_grid").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The rule that placed a site (`equity`, `coverage`) in words.
+fn rule_word(lang: Lang, rule: &str) -> String {
+    match rule {
+        "equity" => lang.t("explain.rule_equity").to_string(),
+        "coverage" => lang.t("explain.rule_coverage").to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Explanation of every site with this id (ids of different kinds may coincide).
-fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)> {
+fn explain_site(dir: &Path, id: &str, report: &Value, lang: Lang) -> Result<(String, Value)> {
     let t = Table::read(&dir.join("sites.csv"), column::ID)?;
     let rows = t.rows(id, "site")?;
     let assignments = dir.join("assignments.csv");
@@ -390,7 +515,7 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
     } else {
         None
     };
-    let fixed = [
+    let known = [
         "status",
         "rank",
         "id",
@@ -420,7 +545,7 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
         t.df.get_column_names()
             .iter()
             .map(|c| c.to_string())
-            .filter(|c| !fixed.contains(&c.as_str()))
+            .filter(|c| !known.contains(&c.as_str()))
             .collect();
     let mut s = String::new();
     let mut js = Vec::new();
@@ -432,58 +557,69 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
             report["siting"]["blocks"]["total_demand"].as_f64()
         };
         let pct = |v: Option<f64>| match (v, total) {
-            (Some(v), Some(t)) if t > 0.0 => format!("{:.2} %", 100.0 * v / t),
+            (Some(v), Some(t)) if t > 0.0 => format!("{} %", lang.fixed(100.0 * v / t, 2)),
             _ => "-".into(),
         };
         let gain = t.num(column::GAIN, row);
-        s.push_str(&format!(
-            "site {id} ({}, {}): {status}",
-            t.text(column::KIND, row).unwrap_or_default(),
-            t.text(column::NAME, row).unwrap_or_else(|| "no name".into())
-        ));
+        s.push_str(&lang.render(&msg!(
+            "explain.site",
+            id = id,
+            kind = kind_word(lang, &t.text(column::KIND, row).unwrap_or_default()),
+            name = t
+                .text(column::NAME, row)
+                .map(Arg::from)
+                .unwrap_or_else(|| key("explain.no_name")),
+            status = status_word(lang, &status)
+        )));
         if let Some(r) = t.num(column::RANK, row) {
-            s.push_str(&format!(", rank {}", r as u64));
+            s.push_str(&lang.render(&msg!("explain.site_rank", rank = r as u64)));
         }
         s.push('\n');
         if let (Some(lon), Some(lat)) = (t.num(column::LON, row), t.num(column::LAT, row)) {
-            s.push_str(&format!("  location {lon:.5}, {lat:.5}\n"));
+            s.push_str(&lang.render(&msg!(
+                "explain.location",
+                lon = fixed(lon, 5),
+                lat = fixed(lat, 5)
+            )));
+            s.push('\n');
         }
-        s.push_str(&format!(
-            "  marginal gain {} ({} of the demand); cumulative coverage {} ({} of the demand)\n",
-            fmt(gain),
-            pct(gain),
-            fmt(t.num(column::CUMULATIVE, row)),
-            t.num(column::CUM_SHARE, row)
-                .map(|c| format!("{:.2} %", 100.0 * c))
+        s.push_str(&lang.render(&msg!(
+            "explain.gain",
+            gain = fmt(lang, gain),
+            gain_share = pct(gain),
+            cumulative = fmt(lang, t.num(column::CUMULATIVE, row)),
+            cumulative_share = t
+                .num(column::CUM_SHARE, row)
+                .map(|c| format!("{} %", lang.fixed(100.0 * c, 2)))
                 .unwrap_or_else(|| "-".into())
-        ));
-        s.push_str(&format!(
-            "  irreplaceability {}\n",
-            match t.num(column::IRREPLACE, row) {
-                Some(v) => format!("{v:.4} (demand lost if this site is forbidden and the rest re-optimised)"),
-                None => "not computed (existing blocks, capacitated siting and coverage targets have none)".into(),
-            }
-        ));
+        )));
+        s.push('\n');
+        s.push_str(&match t.num(column::IRREPLACE, row) {
+            Some(v) => lang.render(&msg!("explain.irreplaceability", value = fixed(v, 4))),
+            None => lang.t("explain.irreplaceability_none").to_string(),
+        });
+        s.push('\n');
         if let Some(freq) = t.has("sel_freq").then(|| t.num("sel_freq", row)).flatten() {
-            s.push_str(&format!(
-                "  robust: chosen in {:.0} % of the index draws{} (robust.csv has every candidate)\n",
-                100.0 * freq,
-                t.num("sel_rank", row)
-                    .map(|r| format!(", at mean rank {r:.1}"))
-                    .unwrap_or_default()
-            ));
+            let at = match t.num("sel_rank", row) {
+                Some(r) => Arg::from(msg!("explain.robust_rank", rank = fixed(r, 1))),
+                None => Arg::from(""),
+            };
+            s.push_str(&lang.render(&msg!("explain.robust", share = fixed(100.0 * freq, 0), at = at)));
+            s.push('\n');
         }
-        s.push_str(&format!(
-            "  in its catchment: demand {}, population {}, mean index {}, {} unit(s)\n",
-            fmt(t.num(column::DEMAND, row)),
-            fmt(t.num(column::POPULATION, row)),
-            fmt(t.num(column::MEAN_INDEX, row)),
-            t.num(column::N_UNITS, row)
-                .map(|n| format!("{n:.0}"))
-                .unwrap_or_else(|| "-".into())
-        ));
+        s.push_str(&lang.render(&msg!(
+            "explain.catchment",
+            demand = fmt(lang, t.num(column::DEMAND, row)),
+            population = fmt(lang, t.num(column::POPULATION, row)),
+            mean_index = fmt(lang, t.num(column::MEAN_INDEX, row)),
+            n = t
+                .num(column::N_UNITS, row)
+                .map(|n| fixed(n, 0))
+                .unwrap_or_else(|| Arg::from("-"))
+        )));
+        s.push('\n');
         for g in &groups {
-            s.push_str(&format!("    {g}: {}\n", fmt(t.num(g, row))));
+            s.push_str(&format!("    {g}: {}\n", fmt(lang, t.num(g, row))));
         }
         let has = |c: &str| t.df.column(c).is_ok();
         let (phase, placed_by, district) = (
@@ -492,26 +628,31 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
             has("district").then(|| t.text("district", row)).flatten(),
         );
         if let Some(p) = &phase {
-            s.push_str(&format!("  opened in phase {p}\n"));
+            s.push_str(&lang.render(&msg!("explain.phase", phase = p)));
+            s.push('\n');
         }
         let capacity = has("capacity").then(|| t.num("capacity", row)).flatten();
         let load = has("load").then(|| t.num("load", row)).flatten();
         if let (Some(c), Some(l)) = (capacity, load) {
-            s.push_str(&format!(
-                "  capacity {} persons of demand, {} assigned ({:.1} % used)\n",
-                fmt(Some(c)),
-                fmt(Some(l)),
-                if c > 0.0 { 100.0 * l / c } else { 0.0 }
-            ));
+            s.push_str(&lang.render(&msg!(
+                "explain.capacity",
+                capacity = fmt(lang, Some(c)),
+                load = fmt(lang, Some(l)),
+                used = fixed(if c > 0.0 { 100.0 * l / c } else { 0.0 }, 1)
+            )));
+            s.push('\n');
         }
         if let Some(b) = &placed_by {
-            s.push_str(&format!(
-                "  placed by {b}{}\n",
-                district
-                    .as_ref()
-                    .map(|d| format!(" (district {d})"))
-                    .unwrap_or_default()
-            ));
+            let district = match &district {
+                Some(d) => Arg::from(msg!("explain.placed_in_district", district = d)),
+                None => Arg::from(""),
+            };
+            s.push_str(&lang.render(&msg!(
+                "explain.placed_by",
+                rule = rule_word(lang, b),
+                district = district
+            )));
+            s.push('\n');
         }
         let mut best: Vec<String> = Vec::new();
         if let Some(a) = &assigned {
@@ -525,15 +666,13 @@ fn explain_site(dir: &Path, id: &str, report: &Value) -> Result<(String, Value)>
                     best.push(u);
                 }
             }
-            s.push_str(&format!(
-                "  best site of {} unit(s){}\n",
-                best.len(),
-                if best.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", crate::validate::capped(&best, 10))
-                }
-            ));
+            let list = if best.is_empty() {
+                Arg::from("")
+            } else {
+                Arg::from(msg!("explain.best_site_ids", ids = ids(&best, 10)))
+            };
+            s.push_str(&lang.render(&msg!("explain.best_site", n = best.len(), ids = list)));
+            s.push('\n');
         }
         js.push(json!({
             "id": id,
@@ -572,9 +711,10 @@ pub fn run(a: &ExplainArgs, quiet: bool) -> Result<()> {
         );
     }
     let report = run_json(&a.dir)?;
+    let lang = language(a.lang, &report);
     let (text, json) = match (&a.district, &a.unit, &a.site) {
-        (Some(id), _, _) => explain_area(&a.dir, "district", id, &report)?,
-        (_, Some(id), _) => explain_area(&a.dir, "unit", id, &report)?,
+        (Some(id), _, _) => explain_area(&a.dir, "district", id, &report, lang)?,
+        (_, Some(id), _) => explain_area(&a.dir, "unit", id, &report, lang)?,
         (_, _, Some(id)) => {
             if report.get("siting").is_none() {
                 bail!(
@@ -582,7 +722,7 @@ pub fn run(a: &ExplainArgs, quiet: bool) -> Result<()> {
                     a.dir.display()
                 );
             }
-            explain_site(&a.dir, id, &report)?
+            explain_site(&a.dir, id, &report, lang)?
         }
         // clap requires one of the three (ArgGroup "what").
         _ => bail!("give --district, --unit or --site"),
@@ -603,7 +743,9 @@ mod tests {
 
     #[test]
     fn ordinals_and_close_ids() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal).to_vec();
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111]
+            .map(|n| ordinal(Lang::En, n))
+            .to_vec();
         assert_eq!(
             got,
             [
@@ -616,5 +758,94 @@ mod tests {
         assert_eq!(close_ids("UPZ1000", &ids, 2), ["UPZ100", "UPZ10"]);
         assert_eq!(close_ids("upz8", &ids, 1), ["UPZ85"]);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(ordinal(Lang::Es, 1), "1.º");
+        assert_eq!(ordinal(Lang::Es, 116), "116.º");
+    }
+
+    fn row(name: &str, label: &str, contrib: Option<f64>) -> Row {
+        Row {
+            name: name.into(),
+            label: label.into(),
+            dimension: "care_demand".into(),
+            raw: Some(12.5),
+            score: Some(0.75),
+            contrib,
+            basis: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_explanation_in_spanish() {
+        let rows = [
+            row("pct_0_5", "Under 5", Some(0.2)),
+            row("ind_hogar", "Índice de hogares", Some(0.1)),
+            row("x", "X", None),
+        ];
+        assert_eq!(
+            because_line(&rows, "Lucero", 1.0, 0.4, 116, Lang::En),
+            "  Lucero ranks 1st of 116 mainly because of under 5 (50 % of the index) and \
+             índice de hogares (25 % of the index).\n"
+        );
+        assert_eq!(
+            because_line(&rows, "Lucero", 1.0, 0.4, 116, Lang::Es),
+            "  Lucero ocupa el 1.º puesto de 116 principalmente por under 5 (50 % del índice) e \
+             índice de hogares (25 % del índice).\n"
+        );
+        assert_eq!(
+            because_line(&rows[2..], "Lucero", 3.0, 0.4, 116, Lang::Es),
+            "  Lucero ocupa el 3.º puesto de 116 principalmente por ningún indicador mayor que cero.\n"
+        );
+        let table = indicator_table(&rows, Some(-0.01), Lang::Es);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            [
+                "indicador",
+                "valor",
+                "bruto",
+                "puntaje",
+                "contribución",
+                "dimensión"
+            ]
+        );
+        assert!(
+            lines[1].contains("12,5000") && lines[1].contains("0,2000"),
+            "{table}"
+        );
+        assert!(lines[3].contains("faltante"), "{table}");
+        assert!(lines[4].ends_with("-0,0100"), "{table}");
+        // Columns line up whatever the language's header widths.
+        assert_eq!(
+            lines[0].find("puntaje").map(|i| i + 7),
+            lines[1].find("0,7500").map(|i| i + 6)
+        );
+        assert_eq!(Lang::Es.render(&msg!("explain.and", a = "a", b = "b")), "a y b");
+    }
+
+    #[test]
+    fn the_language_is_the_flag_else_the_runs_else_english() {
+        let es = json!({"lang": "es", "resolved_method": {"lang": "es"}});
+        assert_eq!(language(None, &es), Lang::Es);
+        assert_eq!(language(Some(Lang::En), &es), Lang::En);
+        assert_eq!(
+            language(None, &json!({"resolved_method": {"lang": "es"}})),
+            Lang::Es
+        );
+        assert_eq!(language(None, &json!({"careblock": "0.9"})), Lang::En);
+        let report = json!({"resolved_method": {"indicators": [
+            {"name": "a", "label": {"es": "Demanda de cuidado", "en": "Care demand"}},
+            {"name": "b", "label": "Single"},
+        ]}});
+        let listed = json!({"label": "Demanda de cuidado"});
+        assert_eq!(indicator_label(&report, &listed, "a", Lang::En), "Care demand");
+        assert_eq!(
+            indicator_label(&report, &listed, "a", Lang::Es),
+            "Demanda de cuidado"
+        );
+        assert_eq!(
+            indicator_label(&report, &json!({"label": "Single"}), "b", Lang::Es),
+            "Single"
+        );
+        assert_eq!(indicator_label(&report, &json!({}), "c", Lang::Es), "c");
     }
 }

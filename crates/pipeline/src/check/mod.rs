@@ -106,8 +106,8 @@ pub struct InputSummary {
 pub struct CheckReport {
     /// The method file.
     pub method: String,
-    /// The method's `name`, if it could be read.
-    pub name: Option<String>,
+    /// The method's `name` (in one language or several), if it could be read.
+    pub name: Option<careblock_method::Label>,
     /// The method's `lang` (English when the method could not be read).
     pub lang: careblock_text::Lang,
     /// The working CRS the run would use.
@@ -157,7 +157,8 @@ pub fn check_method(path: &Path) -> CheckReport {
     };
     let method = match read_method_problems(path) {
         Ok((m, problems)) if problems.is_empty() => m,
-        Ok((_, problems)) => {
+        Ok((m, problems)) => {
+            report.lang = m.spec.lang;
             // The method's own checks, every one (`careblock run` stops at the first): the
             // inputs are read only from a method that passes them.
             report.problems.extend(problems.into_iter().map(|e| Problem {
@@ -180,11 +181,8 @@ pub fn check_method(path: &Path) -> CheckReport {
             return report;
         }
     };
-    report.name = method
-        .spec
-        .name
-        .as_ref()
-        .map(|l| l.get(method.spec.lang).to_string());
+    report.lang = method.spec.lang;
+    report.name = method.spec.name.clone();
     report.dimensions = method.dimensions().into_iter().map(|(n, w, _)| (n, w)).collect();
     report.indicators = method.spec.indicators.len();
     let base = path.parent().unwrap_or(Path::new(""));
