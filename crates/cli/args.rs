@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use careblock_core::Crs;
+use careblock_text::Lang;
 use clap::{Args, Parser, Subcommand};
 
 /// careblock: where to put care blocks.
@@ -99,6 +100,10 @@ pub struct ValidateArgs {
     /// Also write the complete report (every id) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// The language of what this command writes for people (en, es); default: the method's
+    /// `lang`, else English. Error messages are in English.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
 }
 
 const INIT_EXAMPLE: &str = "\
@@ -175,6 +180,10 @@ pub struct ExplainArgs {
     /// Also write the explanation as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// The language of what this command writes for people (en, es); default: the run's
+    /// language (its method's `lang`), else English. Error messages are in English.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
 }
 
 const RUN_EXAMPLE: &str = "\
@@ -209,6 +218,10 @@ pub struct RunArgs {
     /// districts, sites, catchments, uncovered; repeatable.
     #[arg(long = "format", value_name = "FORMATS")]
     pub format: Vec<String>,
+    /// The language of what this command writes for people (en, es); default: the method's
+    /// `lang`, else English. Error messages are in English.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
 }
 
 const INTERPOLATE_EXAMPLE: &str = "\
@@ -277,4 +290,9 @@ pub struct InterpolateArgs {
 
 fn parse_crs(s: &str) -> Result<Crs, String> {
     Crs::parse(s).map_err(|e| e.to_string())
+}
+
+/// `--lang`: a language code careblock speaks; an unknown one is refused with the list.
+fn parse_lang(code: &str) -> Result<Lang, String> {
+    Lang::parse(code).map_err(|e| e.to_string())
 }

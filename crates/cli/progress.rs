@@ -5,11 +5,14 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use careblock_pipeline::PipelineError;
+use careblock_text::Lang;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The stages run so far and their wall times.
 pub struct Stages {
     show: bool,
+    /// The language of the spinners' labels.
+    pub lang: Lang,
     /// `(name, seconds)` in the order the stages ran.
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -19,6 +22,7 @@ impl Stages {
     pub fn new(quiet: bool) -> Stages {
         Stages {
             show: !quiet && std::io::stderr().is_terminal(),
+            lang: Lang::En,
             timings: Vec::new(),
         }
     }
@@ -77,6 +81,13 @@ impl careblock_pipeline::Stages for Stages {
         label: &str,
         work: impl FnOnce() -> Result<T, PipelineError> + Send,
     ) -> Result<T, PipelineError> {
+        // The pipeline's stages, worded in the user's language; any other keeps its label.
+        let label = match name {
+            "read_validate_project" => self.lang.t("run.stage_read"),
+            "index" => self.lang.t("run.stage_index"),
+            "siting" => self.lang.t("run.stage_siting"),
+            _ => label,
+        };
         self.run(name, label, work)
     }
 }

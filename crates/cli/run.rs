@@ -9,7 +9,8 @@ use careblock_index::{Assessment, Level};
 use careblock_io::{method_inputs, read_method};
 use careblock_pipeline::{self as pipeline, LoadOptions};
 use careblock_report::{FormatRequest, write_outputs};
-use careblock_siting::plan::{Plan, SiteStatus, Tier};
+use careblock_siting::plan::{PlacedBy, Plan, SiteStatus, Tier};
+use careblock_text::{Arg, Lang, Msg, fixed, key, msg};
 
 use crate::args::RunArgs;
 use crate::progress::Stages;
@@ -18,14 +19,20 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let mut stages = Stages::new(quiet);
     // A bad --format is refused before anything is read.
     let formats = FormatRequest::parse(&a.format).map_err(anyhow::Error::msg)?;
-    let method = read_method(&a.method)?;
+    let mut method = read_method(&a.method)?;
+    // --lang overrides the method's language for everything this run writes for people.
+    if let Some(lang) = a.lang {
+        method.spec.lang = lang;
+    }
+    let lang = method.spec.lang;
+    stages.lang = lang;
     let base = a.method.parent().unwrap_or(Path::new(""));
     let input_files = method_inputs(&method, &a.method, base)?;
     let options = LoadOptions {
         fix_invalid: a.fix_invalid,
     };
     let run = pipeline::run(method, base, &options, &mut stages)?;
-    let written = stages.run("write", "writing the layers", || {
+    let written = stages.run("write", lang.t("run.stage_write"), || {
         write_outputs(&run, &a.out, &input_files, &formats)
     })?;
     // Wall times change from run to run: they go to their own file and the terminal, so that
@@ -33,14 +40,25 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let timings = serde_json::to_string_pretty(&stages.json()).context("serialising the timings")?;
     careblock_io::write_text(&a.out.join("timings.json"), &timings)?;
     if !quiet {
-        print!("{}", summary(&run.assessment, &run.inputs.notes));
+        print!("{}", summary(&run.assessment, &run.inputs.notes, lang));
         if let Some(p) = &run.plan {
-            print!("{}", siting_summary(p));
+            print!("{}", siting_summary(p, lang));
         }
-        println!("timings: {}", stages.line());
-        println!("wrote {}:", a.out.display());
+        println!(
+            "{}",
+            lang.fmt("run.timings", &[("stages", Arg::Text(stages.line()))])
+        );
+        println!(
+            "{}",
+            lang.fmt("run.wrote", &[("dir", Arg::Text(a.out.display().to_string()))])
+        );
         for w in &written {
-            println!("  {}: {} ({})", w.layer, w.files().join(", "), w.reason);
+            println!(
+                "  {}: {} ({})",
+                w.layer,
+                w.files().join(", "),
+                lang.render(&w.reason)
+            );
         }
         let open = |f: &str| {
             a.out
@@ -49,10 +67,10 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
                 .then(|| a.out.join(f).display().to_string())
         };
         if let Some(page) = open("report.html") {
-            println!("  open in a browser: {page}");
+            println!("  {}", lang.fmt("run.open_browser", &[("path", Arg::Text(page))]));
         }
         if let Some(project) = open("careblock.qgs") {
-            println!("  open in QGIS: {project}");
+            println!("  {}", lang.fmt("run.open_qgis", &[("path", Arg::Text(project))]));
         }
     }
     if let Some(t) = run.plan.as_ref().and_then(|p| p.target.as_ref())
@@ -70,52 +88,62 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn siting_summary(p: &Plan) -> String {
+fn siting_summary(p: &Plan, lang: Lang) -> String {
     let b = &p.blocks;
     let pct = |v: f64| {
-        if b.total_demand > 0.0 {
-            100.0 * v / b.total_demand
-        } else {
-            0.0
-        }
+        fixed(
+            if b.total_demand > 0.0 {
+                100.0 * v / b.total_demand
+            } else {
+                0.0
+            },
+            1,
+        )
     };
-    let mut s = format!(
-        "siting ({} m): existing blocks cover {:.1} % of the demand; with {} proposed blocks {:.1} % (bound {:.1} %, gap {:.3} %{})\n",
-        p.radius,
-        pct(b.locked_in),
-        p.sites
+    let line = |m: Msg| format!("{}\n", lang.render(&m));
+    let mut s = line(msg!(
+        "run.siting",
+        radius = p.radius,
+        existing = pct(b.locked_in),
+        proposed = p
+            .sites
             .iter()
             .filter(|s| s.status == SiteStatus::Proposed)
             .count(),
-        pct(b.objective),
-        pct(b.bound),
-        100.0 * b.gap,
-        if b.optimal { ", optimal" } else { "" }
-    );
+        covered = pct(b.objective),
+        bound = pct(b.bound),
+        gap = fixed(100.0 * b.gap, 3),
+        optimal = if b.optimal {
+            key("run.optimal")
+        } else {
+            Arg::Text(String::new())
+        },
+    ));
     for site in p
         .sites
         .iter()
         .filter(|s| s.status == SiteStatus::Proposed)
         .take(5)
     {
-        s.push_str(&format!(
-            "  {:>3}. {} {} ({})  +{:.1} % of the demand{}\n",
-            site.rank.unwrap_or(0),
-            site.kind,
-            site.id,
-            site.label.as_deref().unwrap_or("-"),
-            pct(site.marginal_gain),
-            match (&p.equity, site.placed_by) {
-                (Some(_), Some(b)) => format!("  [{}]", b.as_str()),
-                _ => String::new(),
-            }
-        ));
+        s.push_str(&line(msg!(
+            "run.site",
+            rank = format!("{:>3}", site.rank.unwrap_or(0)),
+            kind = &site.kind,
+            id = &site.id,
+            label = site.label.as_deref().unwrap_or("-"),
+            gain = pct(site.marginal_gain),
+            placed_by = match (&p.equity, site.placed_by) {
+                (Some(_), Some(PlacedBy::Equity)) => key("run.placed_by_equity"),
+                (Some(_), Some(PlacedBy::Coverage)) => key("run.placed_by_coverage"),
+                _ => Arg::Text(String::new()),
+            },
+        )));
     }
     if let Some(e) = &p.equity {
         let by_rule = p
             .sites
             .iter()
-            .filter(|s| s.placed_by == Some(careblock_siting::plan::PlacedBy::Equity))
+            .filter(|s| s.placed_by == Some(PlacedBy::Equity))
             .count();
         let short: Vec<&str> = e
             .districts
@@ -123,43 +151,76 @@ fn siting_summary(p: &Plan) -> String {
             .filter(|d| d.short.is_some())
             .map(|d| d.id.as_str())
             .collect();
-        s.push_str(&format!(
-            "equity ({}: at least {}{} block(s) per district{}): {by_rule} block(s) placed by the rule; covered demand {:.1} % with the rule, {:.1} % without (cost {:.2} % of the demand, {:.2} % of the coverage without the rule){}\n",
-            e.layer,
-            e.min,
-            e.min_if_need_above.map(|t| format!(" where the need exceeds {t}")).unwrap_or_default(),
-            e.max.map(|m| format!(", at most {m}")).unwrap_or_default(),
-            pct(b.objective),
-            pct(e.without.objective),
-            pct(e.without.objective - b.objective),
-            if e.without.objective > 0.0 { 100.0 * (e.without.objective - b.objective) / e.without.objective } else { 0.0 },
-            if short.is_empty() { String::new() } else { format!("; below the minimum: {}", short.join(", ")) }
-        ));
+        let cost = e.without.objective - b.objective;
+        s.push_str(&line(msg!(
+            "run.equity",
+            layer = &e.layer,
+            min = e.min,
+            need = match e.min_if_need_above {
+                Some(t) => msg!("run.equity_need", threshold = t).into(),
+                None => Arg::Text(String::new()),
+            },
+            max = match e.max {
+                Some(m) => msg!("run.equity_max", max = m).into(),
+                None => Arg::Text(String::new()),
+            },
+            by_rule = by_rule,
+            with_rule = pct(b.objective),
+            without_rule = pct(e.without.objective),
+            cost = fixed(
+                if b.total_demand > 0.0 {
+                    100.0 * cost / b.total_demand
+                } else {
+                    0.0
+                },
+                2
+            ),
+            cost_share = fixed(
+                if e.without.objective > 0.0 {
+                    100.0 * cost / e.without.objective
+                } else {
+                    0.0
+                },
+                2
+            ),
+            short = if short.is_empty() {
+                Arg::Text(String::new())
+            } else {
+                msg!("run.equity_short", districts = short.join(", ")).into()
+            },
+        )));
     }
     if let Some(c) = &p.capacity {
-        s.push_str(&format!(
-            "capacity: the open blocks can serve {:.0} persons of demand; {:.1} % of the demand is within their reach, {:.1} % assigned (existing blocks alone: {:.1} %)\n",
-            c.capacity,
-            pct(c.within_reach),
-            pct(c.assigned),
-            pct(c.assigned_before)
-        ));
+        s.push_str(&line(msg!(
+            "run.capacity",
+            capacity = fixed(c.capacity, 0),
+            reach = pct(c.within_reach),
+            assigned = pct(c.assigned),
+            before = pct(c.assigned_before),
+        )));
     }
     if let Some(bus) = &p.bus {
-        s.push_str(&format!(
-            "care buses: {} stops cover {:.1} % of the sparse uncovered high-priority demand; {} unit(s) left for home care\n",
-            p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
-            if bus.total_demand > 0.0 { 100.0 * bus.objective / bus.total_demand } else { 0.0 },
-            p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count()
-        ));
+        s.push_str(&line(msg!(
+            "run.buses",
+            stops = p.sites.iter().filter(|s| s.status == SiteStatus::Bus).count(),
+            covered = fixed(
+                if bus.total_demand > 0.0 {
+                    100.0 * bus.objective / bus.total_demand
+                } else {
+                    0.0
+                },
+                1
+            ),
+            home = p.uncovered.iter().filter(|u| u.tier == Tier::HomeCare).count(),
+        )));
     }
     if let Some(n) = &p.network {
-        s.push_str(&format!(
-            "walking vs circles ({} m, same sites): covered demand {:.1} % on the streets, {:.1} % with circles\n",
-            p.radius,
-            pct(n.covered_network),
-            pct(n.covered_euclidean)
-        ));
+        s.push_str(&line(msg!(
+            "run.walking",
+            radius = p.radius,
+            network = pct(n.covered_network),
+            circles = pct(n.covered_euclidean),
+        )));
         // The districts where walking changes coverage most.
         let mut d: Vec<&(String, f64, f64, f64)> = n.districts.iter().filter(|x| x.1 > 0.0).collect();
         d.sort_by(|a, b| {
@@ -168,52 +229,56 @@ fn siting_summary(p: &Plan) -> String {
                 .then(a.0.cmp(&b.0))
         });
         for (id, dem, net, eu) in d.into_iter().take(5).filter(|x| x.3 > x.2) {
-            s.push_str(&format!(
-                "  {id}: {:.1} % walking, {:.1} % with circles\n",
-                100.0 * net / dem,
-                100.0 * eu / dem
-            ));
+            s.push_str(&line(msg!(
+                "run.walking_district",
+                id = id,
+                network = fixed(100.0 * net / dem, 1),
+                circles = fixed(100.0 * eu / dem, 1),
+            )));
         }
     }
     for n in &p.notes {
-        s.push_str(&format!("note: {n}\n"));
+        s.push_str(&line(msg!("run.note", note = n.clone())));
     }
     s
 }
 
-fn summary(r: &Assessment, input_notes: &[String]) -> String {
+fn summary(r: &Assessment, input_notes: &[Msg], lang: Lang) -> String {
     let mut s = String::new();
-    let top = |l: &Level, what: &str, s: &mut String| {
+    let line = |m: Msg| format!("{}\n", lang.render(&m));
+    let top = |l: &Level, what: &'static str, s: &mut String| {
         let mut order: Vec<usize> = (0..l.ids.len()).filter(|&i| l.scores.rank[i].is_some()).collect();
         order.sort_by_key(|&i| l.scores.rank[i]);
-        s.push_str(&format!(
-            "{what}: {} ranked of {}; highest need:\n",
-            order.len(),
-            l.ids.len()
-        ));
+        s.push_str(&line(msg!(
+            "run.top",
+            what = key(what),
+            ranked = order.len(),
+            of = l.ids.len(),
+        )));
         for &i in order.iter().take(5) {
             let interval = l
                 .uncertainty
                 .as_ref()
                 .and_then(|u| {
-                    Some(format!(
-                        " (Monte Carlo 5–95%: {:.0}–{:.0})",
-                        u.p05_rank[i]?, u.p95_rank[i]?
-                    ))
+                    Some(Arg::from(msg!(
+                        "run.top_interval",
+                        low = fixed(u.p05_rank[i]?, 0),
+                        high = fixed(u.p95_rank[i]?, 0),
+                    )))
                 })
-                .unwrap_or_default();
-            s.push_str(&format!(
-                "  {:>3}. {}  index {:.1}{}\n",
-                l.scores.rank[i].unwrap_or(0),
-                l.ids[i],
-                l.scores.index[i].unwrap_or(f64::NAN),
-                interval
-            ));
+                .unwrap_or(Arg::Text(String::new()));
+            s.push_str(&line(msg!(
+                "run.top_row",
+                rank = format!("{:>3}", l.scores.rank[i].unwrap_or(0)),
+                id = &l.ids[i],
+                index = fixed(l.scores.index[i].unwrap_or(f64::NAN), 1),
+                interval = interval,
+            )));
         }
     };
-    top(&r.units, "units", &mut s);
+    top(&r.units, "run.units", &mut s);
     if let Some(d) = &r.districts {
-        top(d, "districts", &mut s);
+        top(d, "run.districts", &mut s);
     }
     let worst = r
         .conservation
@@ -221,13 +286,14 @@ fn summary(r: &Assessment, input_notes: &[String]) -> String {
         .map(|(_, b)| b.relative_error())
         .fold(0.0_f64, f64::max);
     if !r.conservation.is_empty() {
-        s.push_str(&format!(
-            "conservation: {} counts summed to districts, largest relative error {worst:.1e}\n",
-            r.conservation.len()
-        ));
+        s.push_str(&line(msg!(
+            "run.conservation",
+            n = r.conservation.len(),
+            error = lang.sci(worst, 1),
+        )));
     }
     for n in input_notes.iter().chain(&r.notes) {
-        s.push_str(&format!("note: {n}\n"));
+        s.push_str(&line(msg!("run.note", note = n.clone())));
     }
     s
 }

@@ -286,7 +286,7 @@ mod tests {
             lines[4],
             format!(
                 "  {:<24} u.geojson: 12 elemento(s) (12 Polygon), CRS desconocido, coordenadas plausibles",
-                "units"
+                "unidades"
             )
         );
         assert!(

@@ -1144,7 +1144,7 @@ fn run_names_the_units_outside_every_district_on_the_terminal() {
     // u2 is 95 % inside D1: a line of its own.
     assert!(
         stdout.contains("1 unit(s) (12.5 % of the population) lie partly outside every district")
-            && stdout.contains("(ids: u2 (95.0 % inside))"),
+            && stdout.contains("(ids: u2 (95 %))"),
         "{stdout}"
     );
     // The full list in run.json, where it always was (partly and wholly outside), and as a

@@ -84,7 +84,9 @@ fn a_table_of_straight_line_distances_sites_like_the_radius() {
     assert_eq!(p.blocks.objective, circles.blocks.objective);
     assert_eq!(p.costs.as_deref(), Some(table.display().to_string().as_str()));
     assert!(
-        p.notes.iter().any(|n| n.contains("coverage from the cost table")),
+        p.notes
+            .iter()
+            .any(|n| n.to_string().contains("coverage from the cost table")),
         "{:?}",
         p.notes
     );

@@ -99,8 +99,8 @@ fn bogota_one_block_per_localidad() {
             assert!(
                 p.notes
                     .iter()
-                    .any(|n| n.contains(&format!("district {} (", d.id))
-                        && n.contains("cannot reach its minimum")),
+                    .any(|n| n.to_string().contains(&format!("district {} (", d.id))
+                        && n.to_string().contains("cannot reach its minimum")),
                 "{:?}",
                 p.notes
             );

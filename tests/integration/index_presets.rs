@@ -149,7 +149,11 @@ fn bogota_preset_ranks_every_upz() {
     // The 7 empty sectors and the few with fewer than 30 people are not ranked, and are said so.
     let unranked = a.units.scores.rank.iter().filter(|r| r.is_none()).count();
     assert!((7..=15).contains(&unranked), "{unranked} unranked sectors");
-    assert!(a.notes.iter().any(|n| n.contains("population below 30")));
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.to_string().contains("population below 30"))
+    );
     // Population is conserved from sectors to UPZ exactly as the census counts it.
     let pop: f64 = d.population.iter().flatten().sum();
     assert!((pop - 7_136_912.0).abs() < 1e-6);

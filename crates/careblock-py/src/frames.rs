@@ -95,7 +95,7 @@ pub fn check_layer(
     layer: Layer,
     polygons: bool,
     fix_invalid: bool,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<careblock_text::Msg>,
 ) -> Result<Layer, Failure> {
     check_plausible(&layer).map_err(|e| {
         Failure::from(IoError::Crs {

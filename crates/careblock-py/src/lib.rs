@@ -113,15 +113,21 @@ fn crs_of(spec: &Option<CrsSpec>, what: &str) -> Result<Option<Crs>, Failure> {
 /// the CLI's tables. `method_path` is a method file; or `method_json` a method dict as JSON with
 /// paths relative to `base`.
 #[pyfunction]
-#[pyo3(signature = (method_path=None, method_json=None, base=None, fix_invalid=false))]
+#[pyo3(signature = (method_path=None, method_json=None, base=None, fix_invalid=false, lang=None))]
 fn run<'py>(
     py: Python<'py>,
     method_path: Option<PathBuf>,
     method_json: Option<String>,
     base: Option<PathBuf>,
     fix_invalid: bool,
+    lang: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (method, base, files) = match (&method_path, &method_json) {
+    // Checked before anything is read, as the CLI's --lang.
+    let lang = lang
+        .map(|l| careblock_text::Lang::parse(&l))
+        .transpose()
+        .map_err(|e| Failure::new(Kind::Method, e.to_string()))?;
+    let (mut method, base, files) = match (&method_path, &method_json) {
         (Some(path), None) => {
             let method = py.detach(|| read_method(path)).map_err(Failure::from)?;
             let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -140,6 +146,9 @@ fn run<'py>(
             );
         }
     };
+    if let Some(lang) = lang {
+        method.spec.lang = lang;
+    }
     py.check_signals()?;
     let mut stages = PyStages {
         py,
@@ -349,7 +358,7 @@ fn area_interpolate(
         let df = DataFrame::new(r.target_ids.len(), cols).map_err(|e| polars_error("target", e))?;
         let mut report = conservation_json(&r.report, crs);
         if let Some(obj) = report.as_object_mut() {
-            obj.insert("notes".into(), json!(notes));
+            obj.insert("notes".into(), json!(english(&notes)));
         }
         Ok((df, report.to_string()))
     })?;
@@ -722,7 +731,7 @@ fn site<'py>(
             "total_demand": s.total_demand,
             "candidates": s.candidates,
             "existing": s.ids.len() - s.candidates,
-            "notes": notes,
+            "notes": english(&notes),
         });
         if let (Some(obj), serde_json::Value::Object(extra)) = (summary.as_object_mut(), limit_json) {
             obj.extend(extra);
@@ -797,4 +806,9 @@ fn _careblock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(site, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
+}
+
+/// Notes of the functions without a method (`interpolate`, `site`), in English.
+fn english(notes: &[careblock_text::Msg]) -> Vec<String> {
+    notes.iter().map(|n| n.to_string()).collect()
 }

@@ -130,3 +130,23 @@ def test_robust_siting_equals_cli(root, tmp_path):
     assert r.report["siting"]["robust"]["draws"] == 6
     freq = _frame_of(r.robust)["sel_freq"].to_list()
     assert freq == sorted(freq, reverse=True) and all(0 <= f <= 1 for f in freq)
+
+
+def test_lang_words_the_report_as_the_cli_does(root, tmp_path):
+    """run(lang="es") gives the notes and warnings of `careblock run --lang es`'s run.json, in
+    Spanish; an unknown code raises MethodError listing the available ones."""
+    spec = __import__("tomllib").loads((root / "examples/bogota.toml").read_text())
+    spec["uncertainty"] = {**spec.get("uncertainty", {}), "draws": 20}
+    spec.pop("siting")
+    es = careblock.run(spec, base=root / "examples", lang="es")
+    en = careblock.run(spec, base=root / "examples")
+    assert es.report["lang"] == "es" and en.report["lang"] == "en"
+    assert len(es.report["notes"]) == len(en.report["notes"]) > 0
+    assert any("unidad(es) tienen población 0" in n for n in es.report["notes"]), es.report["notes"]
+    assert any("unit(s) have population 0" in n for n in en.report["notes"])
+    assert not any("unit(s) have population 0" in n for n in es.report["notes"])
+    # The tables do not depend on the language.
+    assert_frame = lambda a, b: _frame_of(a).equals(_frame_of(b))  # noqa: E731
+    assert assert_frame(es.districts, en.districts)
+    with pytest.raises(careblock.MethodError, match=r'unknown language "fr" \(available: en, es\)'):
+        careblock.run(spec, base=root / "examples", lang="fr")

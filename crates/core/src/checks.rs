@@ -12,6 +12,7 @@
 //! them. Missing values are never refused: they are counted and named.
 
 use crate::error::LayerError;
+use careblock_text::{Msg, key, msg};
 
 /// How a column is used, which decides what its values may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,21 +141,24 @@ impl ColumnCheck {
     /// `used_by` is the method key (or command option) that reads the column.
     pub fn findings(&self, ids: &[String], used_by: &str) -> Vec<Finding> {
         let what = match self.used_as {
-            Use::Count => "not counted, and ratios using them are missing for these features",
-            Use::Value => "values computed from them are missing for these features",
+            Use::Count => "findings.missing_not_counted",
+            Use::Value => "findings.missing_values",
         };
         let mut out = Vec::new();
         for (list, kind) in [
-            (&self.nulls, "null (empty or NaN)"),
-            (&self.masked, "masked (\"*\")"),
+            (&self.nulls, "findings.null_values"),
+            (&self.masked, "findings.masked_values"),
         ] {
             if !list.is_empty() {
                 out.push(Finding {
                     source: self.layer.clone(),
-                    message: format!(
-                        "column {:?} ({used_by}): {} {kind} value(s) treated as missing: {what}",
-                        self.column,
-                        list.len()
+                    message: msg!(
+                        "findings.missing_column",
+                        column = format!("{:?}", self.column),
+                        used_by = used_by,
+                        n = list.len(),
+                        kind = key(kind),
+                        what = key(what),
                     ),
                     ids: list.iter().map(|&i| ids[i].clone()).collect(),
                 });
@@ -172,21 +176,30 @@ pub const NOTE_IDS: usize = 5;
 pub struct Finding {
     /// The file concerned.
     pub source: String,
-    /// What was found and what the run does about it.
-    pub message: String,
+    /// What was found and what the run does about it, to be worded in the user's language.
+    pub message: Msg,
     /// Every feature id concerned (complete), in feature order; some carry a detail, e.g.
-    /// `u2 (40.0 % inside)`.
+    /// `u2 (40.0 %)`.
     pub ids: Vec<String>,
 }
 
 impl Finding {
     /// One line: `source: message (ids: a, b, c, d, e and N more)`.
-    pub fn note(&self) -> String {
-        let mut s = format!("{}: {}", self.source, self.message);
-        if !self.ids.is_empty() {
-            s.push_str(&format!(" (ids: {})", first_ids(&self.ids, NOTE_IDS)));
+    pub fn note(&self) -> Msg {
+        if self.ids.is_empty() {
+            msg!(
+                "findings.note",
+                source = &self.source,
+                message = self.message.clone()
+            )
+        } else {
+            msg!(
+                "findings.note_ids",
+                source = &self.source,
+                message = self.message.clone(),
+                ids = careblock_text::ids(&self.ids, NOTE_IDS),
+            )
         }
-        s
     }
 }
 
@@ -279,10 +292,10 @@ mod tests {
         let f = c.findings(&ids, "indicators[0].numerator");
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].ids, ["b"]);
-        assert!(f[0].message.contains("1 null") && !f[0].message.contains("masked"));
+        assert!(f[0].message.to_string().contains("1 null") && !f[0].message.to_string().contains("masked"));
         assert_eq!(f[1].ids, ["a", "c"]);
         assert_eq!(
-            f[1].note(),
+            f[1].note().to_string(),
             "u.geojson: column \"women\" (indicators[0].numerator): 2 masked (\"*\") value(s) treated as missing: not counted, and ratios using them are missing for these features (ids: a, c)"
         );
         assert!(
@@ -297,10 +310,14 @@ mod tests {
         let ids: Vec<String> = (1..=8).map(|i| format!("u{i}")).collect();
         let f = Finding {
             source: "f".into(),
-            message: "m".into(),
+            message: msg!("common.error_text", text = "m"),
             ids,
         };
-        assert_eq!(f.note(), "f: m (ids: u1, u2, u3, u4, u5 and 3 more)");
+        assert_eq!(f.note().to_string(), "f: m (ids: u1, u2, u3, u4, u5 and 3 more)");
+        assert_eq!(
+            careblock_text::Lang::Es.render(&f.note()),
+            "f: m (ids: u1, u2, u3, u4, u5 y 3 más)"
+        );
         assert_eq!(first_ids(&f.ids[..2], 5), "u1, u2");
     }
 }

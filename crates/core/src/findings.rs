@@ -2,6 +2,7 @@
 //! population floor, units outside every district, districts with no unit, overlapping
 //! districts, each a [`Finding`] with its complete id list.
 
+use careblock_text::{Arg, Msg, fixed, msg};
 use geo::MultiPolygon;
 
 use crate::checks::{Finding, Use};
@@ -45,7 +46,7 @@ pub fn population_findings(units: &Layer, population: &[Option<f64>], min: f64) 
             .collect()
     };
     let mut out = Vec::new();
-    let mut push = |message: String, ids: Vec<String>| {
+    let mut push = |message: Msg, ids: Vec<String>| {
         if !ids.is_empty() {
             out.push(Finding {
                 source: units.name.clone(),
@@ -56,30 +57,15 @@ pub fn population_findings(units: &Layer, population: &[Option<f64>], min: f64) 
     };
     if min > 0.0 {
         let zero = ids_where(&|p| p == Some(0.0));
-        push(
-            format!(
-                "{} unit(s) have population 0: they are not ranked and their shares and ratios are missing",
-                zero.len()
-            ),
-            zero,
-        );
+        push(msg!("findings.population_zero", n = zero.len()), zero);
     }
     let small = ids_where(&|p| p.is_some_and(|p| p > 0.0 && p < min));
     push(
-        format!(
-            "{} unit(s) have a population below {min} (the minimum) but above 0: they are not ranked and their shares and ratios are missing",
-            small.len()
-        ),
+        msg!("findings.population_small", n = small.len(), min = min),
         small,
     );
     let none = ids_where(&|p| p.is_none());
-    push(
-        format!(
-            "{} unit(s) have no population value: they are not ranked",
-            none.len()
-        ),
-        none,
-    );
+    push(msg!("findings.population_none", n = none.len()), none);
     out
 }
 
@@ -97,6 +83,20 @@ pub struct DistrictCoverage {
 /// Share of the area within which a unit counts as wholly inside or wholly outside, and the
 /// relative area below which two districts are not said to overlap.
 const COVERAGE_TOLERANCE: f64 = 1e-6;
+
+/// The share of a unit inside the districts, for its id in a list: whole percents, without a
+/// decimal separator, so that the list reads the same in every language ("<1 %" and ">99 %"
+/// for the shares a rounding would show as 0 or 100).
+fn share_inside(f: f64) -> String {
+    let p = 100.0 * f;
+    if p < 1.0 {
+        "<1 %".to_string()
+    } else if p > 99.0 {
+        ">99 %".to_string()
+    } else {
+        format!("{p:.0} %")
+    }
+}
 
 /// Checks the coverage of `units` (their polygons `upolys`, in the working CRS) by `districts`
 /// (`index` over their polygons `dpolys`), with `table` built from them.
@@ -132,27 +132,27 @@ pub fn district_coverage(
             wholly.push(id.clone());
             pop_wholly += pop;
         } else if f < 1.0 - tol {
-            partly.push(format!("{id} ({:.1} % inside)", 100.0 * f));
+            partly.push(format!("{id} ({})", share_inside(f)));
             pop_partly += pop;
         }
     }
     let total: f64 = population.map_or(0.0, |p| p.iter().flatten().sum());
-    let share = |pop: f64| {
+    let share = |pop: f64| -> Arg {
         if population.is_some() && total > 0.0 {
-            format!(" ({:.1} % of the population)", 100.0 * pop / total)
+            msg!("findings.of_population", share = fixed(100.0 * pop / total, 1)).into()
         } else {
-            String::new()
+            Arg::Text(String::new())
         }
     };
     let mut findings = Vec::new();
     if !wholly.is_empty() {
         findings.push(Finding {
             source: units.name.clone(),
-            message: format!(
-                "{} unit(s){} lie wholly outside every district of {}: they have a unit index but count towards no district",
-                wholly.len(),
-                share(pop_wholly),
-                districts.name
+            message: msg!(
+                "findings.units_wholly_outside",
+                n = wholly.len(),
+                share = share(pop_wholly),
+                districts = &districts.name,
             ),
             ids: wholly,
         });
@@ -160,11 +160,11 @@ pub fn district_coverage(
     if !partly.is_empty() {
         findings.push(Finding {
             source: units.name.clone(),
-            message: format!(
-                "{} unit(s){} lie partly outside every district of {}: their whole counts go to the districts they touch (allocate_total)",
-                partly.len(),
-                share(pop_partly),
-                districts.name
+            message: msg!(
+                "findings.units_partly_outside",
+                n = partly.len(),
+                share = share(pop_partly),
+                districts = &districts.name,
             ),
             ids: partly,
         });
@@ -179,10 +179,7 @@ pub fn district_coverage(
     if !empty.is_empty() {
         findings.push(Finding {
             source: districts.name.clone(),
-            message: format!(
-                "{} district(s) contain no unit: they have no population and are not ranked",
-                empty.len()
-            ),
+            message: msg!("findings.districts_empty", n = empty.len()),
             ids: empty,
         });
     }
@@ -190,10 +187,7 @@ pub fn district_coverage(
     if !overlaps.is_empty() {
         findings.push(Finding {
             source: districts.name.clone(),
-            message: format!(
-                "{} pair(s) of districts overlap: a unit in the shared area is split between both",
-                overlaps.len()
-            ),
+            message: msg!("findings.districts_overlap", n = overlaps.len()),
             ids: overlaps
                 .iter()
                 .map(|o| format!("{}/{} ({:.0} m²)", o.a, o.b, o.area))
@@ -232,11 +226,19 @@ mod tests {
         let pop = [Some(0.0), Some(12.0), None, Some(40.0), Some(0.0)];
         let f = population_findings(&units, &pop, 30.0);
         assert_eq!(f.len(), 3);
-        assert!(f[0].message.contains("population 0"), "{}", f[0].message);
+        assert!(
+            f[0].message.to_string().contains("population 0"),
+            "{}",
+            f[0].message
+        );
         assert_eq!(f[0].ids, ["u0", "u4"]);
-        assert!(f[1].message.contains("population below 30"), "{}", f[1].message);
+        assert!(
+            f[1].message.to_string().contains("population below 30"),
+            "{}",
+            f[1].message
+        );
         assert_eq!(f[1].ids, ["u1"]);
-        assert!(f[2].message.contains("no population value"));
+        assert!(f[2].message.to_string().contains("no population value"));
         assert_eq!(f[2].ids, ["u2"]);
         // With no minimum, a unit of population 0 is ranked: nothing to say about it.
         assert_eq!(population_findings(&units, &pop, 0.0).len(), 1);
@@ -269,18 +271,26 @@ mod tests {
         let c = district_coverage(&units, &districts, &dpolys, &index, &table, Some(&pop));
         let ids: Vec<&str> = c.outside.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, ["u1", "u2"]);
-        let messages: Vec<&str> = c.findings.iter().map(|f| f.message.as_str()).collect();
+        let messages: Vec<String> = c.findings.iter().map(|f| f.message.to_string()).collect();
         assert_eq!(c.findings.len(), 4, "{messages:#?}");
         assert!(messages[0].starts_with("1 unit(s) (60.0 % of the population) lie wholly outside"));
         assert_eq!(c.findings[0].ids, ["u2"]);
         assert!(messages[1].starts_with("1 unit(s) (30.0 % of the population) lie partly outside"));
-        assert_eq!(c.findings[1].ids, ["u1 (45.0 % inside)"]);
+        assert_eq!(c.findings[1].ids, ["u1 (45 %)"]);
+        assert_eq!(share_inside(0.004), "<1 %");
+        assert_eq!(share_inside(0.993), ">99 %");
+        assert_eq!(share_inside(0.386), "39 %");
         assert!(messages[2].contains("contain no unit"));
         assert_eq!(c.findings[2].ids, ["d2"]);
         assert!(messages[3].contains("overlap"));
         assert_eq!(c.findings[3].ids, ["d0/d1 (20 m²)"]);
         // Without the population, the same findings without the share.
         let c = district_coverage(&units, &districts, &dpolys, &index, &table, None);
-        assert!(c.findings[0].message.starts_with("1 unit(s) lie wholly outside"));
+        assert!(
+            c.findings[0]
+                .message
+                .to_string()
+                .starts_with("1 unit(s) lie wholly outside")
+        );
     }
 }

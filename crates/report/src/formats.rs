@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use careblock_method::output::{Format, Formats, LAYERS, OutputSpec, UNIT_SCALE};
+use careblock_text::{Msg, msg};
 
 /// Formats asked for outside the method (`careblock run --format`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,7 +54,7 @@ pub struct LayerFormats {
     /// Its formats, in the order asked.
     pub formats: Vec<Format>,
     /// Why these.
-    pub reason: String,
+    pub reason: Msg,
 }
 
 impl LayerFormats {
@@ -90,17 +91,17 @@ pub fn resolve(layers: &[&str], units: usize, spec: &OutputSpec, req: &FormatReq
             };
             // The command line overrides the method: its layer's list, then its list for all.
             let (formats, reason) = if let Some(f) = req.layers.get(layer) {
-                (f.clone(), format!("--format {layer}=…"))
+                (f.clone(), msg!("run.format_flag_layer", layer = layer))
             } else if let Some(all) = &req.all {
                 match all {
-                    Formats::List(f) => (f.clone(), "--format".to_string()),
+                    Formats::List(f) => (f.clone(), msg!("run.format_flag")),
                     Formats::Auto => auto(),
                 }
             } else if let Some(f) = spec.layer(layer).ok().flatten() {
-                (f, "[output.layers] of the method".to_string())
+                (f, msg!("run.format_method_layers"))
             } else {
                 match &method_all {
-                    Formats::List(f) => (f.clone(), "[output] formats of the method".to_string()),
+                    Formats::List(f) => (f.clone(), msg!("run.format_method_output")),
                     Formats::Auto => auto(),
                 }
             };
@@ -114,13 +115,11 @@ pub fn resolve(layers: &[&str], units: usize, spec: &OutputSpec, req: &FormatReq
 }
 
 /// Why "auto" chose what it chose.
-fn auto_reason(layer: &str, units: usize, large: usize) -> String {
+fn auto_reason(layer: &str, units: usize, large: usize) -> Msg {
     match (UNIT_SCALE.contains(&layer), units > large) {
-        (true, true) => format!(
-            "auto: {units} units > large = {large}: FlatGeobuf (QGIS opens it, with its spatial index) and GeoParquet (notebooks, DuckDB; `explain` reads it) instead of GeoJSON, the GeoPackage and the CSV"
-        ),
-        (true, false) => format!("auto: {units} units ≤ large = {large}"),
-        (false, _) => "auto: a planner's layer, GeoJSON and the GeoPackage at any size".to_string(),
+        (true, true) => msg!("run.format_auto_large", units = units, large = large),
+        (true, false) => msg!("run.format_auto_small", units = units, large = large),
+        (false, _) => msg!("run.format_auto_planner"),
     }
 }
 
@@ -148,7 +147,7 @@ mod tests {
         assert_eq!(r[2].formats, [Format::GeoJson]);
         assert_eq!(r[3].formats, [Format::FlatGeobuf, Format::GeoParquet]);
         assert!(
-            r[3].reason.contains("200000 units > large = 100000"),
+            r[3].reason.to_string().contains("200000 units > large = 100000"),
             "{}",
             r[3].reason
         );
@@ -163,7 +162,7 @@ mod tests {
         );
         let r = resolve(&["sites"], 10, &spec, &FormatRequest::default());
         assert_eq!(r[0].formats, [Format::GeoJson]);
-        assert_eq!(r[0].reason, "[output.layers] of the method");
+        assert_eq!(r[0].reason.to_string(), "[output.layers] of the method");
     }
 
     #[test]

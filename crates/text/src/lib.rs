@@ -30,6 +30,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../locales/es/common.toml"),
     ),
     (
+        "findings",
+        include_str!("../locales/en/findings.toml"),
+        include_str!("../locales/es/findings.toml"),
+    ),
+    (
         "data",
         include_str!("../locales/en/data.toml"),
         include_str!("../locales/es/data.toml"),
@@ -161,6 +166,11 @@ impl Lang {
     /// `v` in its shortest exact form (Rust's `Display`), with the language's separator.
     pub fn num(self, v: f64) -> String {
         self.localise(format!("{v}"))
+    }
+
+    /// `v` in scientific notation with `decimals` digits (`1.5e-9`; `1,5e-9` in Spanish).
+    pub fn sci(self, v: f64, decimals: usize) -> String {
+        self.localise(format!("{v:.decimals$e}"))
     }
 
     fn localise(self, s: String) -> String {

@@ -131,21 +131,24 @@ class Result:
 
 
 def run(method: str | os.PathLike[str] | Mapping[str, Any], *, base: str | os.PathLike[str] | None = None,
-        fix_invalid: bool = False) -> Result:
+        fix_invalid: bool = False, lang: str | None = None) -> Result:
     """Runs a method like ``careblock run METHOD.toml`` and returns its tables.
 
     ``method`` is the path of a method file (paths inside relative to it), or the same content
     as a dict (paths relative to ``base``, default the current directory; ``report["inputs"]``
     is then empty, there is no file to checksum). ``fix_invalid`` repairs invalid polygons as
-    ``--fix-invalid`` does.
+    ``--fix-invalid`` does. ``lang`` (``"en"``, ``"es"``) overrides the method's ``lang`` for the
+    notes and warnings of ``report``, as ``--lang`` does; an unknown code raises ``MethodError``
+    listing the available ones.
     """
     if isinstance(method, (str, os.PathLike)):
-        raw = _careblock.run(method_path=os.fspath(method), fix_invalid=fix_invalid)
+        raw = _careblock.run(method_path=os.fspath(method), fix_invalid=fix_invalid, lang=lang)
     elif isinstance(method, Mapping):
         raw = _careblock.run(
             method_json=json.dumps(method),
             base=os.fspath(base) if base is not None else os.getcwd(),
             fix_invalid=fix_invalid,
+            lang=lang,
         )
     else:
         raise MethodError(f"method must be a path or a dict, got {type(method).__name__}")

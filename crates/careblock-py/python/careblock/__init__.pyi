@@ -54,6 +54,7 @@ def run(
     *,
     base: str | os.PathLike[str] | None = None,
     fix_invalid: bool = False,
+    lang: str | None = None,
 ) -> Result: ...
 def area_interpolate(
     source: Any,

@@ -20,6 +20,7 @@ def run(
     method_json: str | None = None,
     base: str | None = None,
     fix_invalid: bool = False,
+    lang: str | None = None,
 ) -> dict[str, Any]: ...
 def read(path: str, id: str | None = None, crs: str | None = None) -> tuple[pl.DataFrame, pl.Series, str]: ...
 def area_interpolate(

@@ -3,6 +3,7 @@
 //! fell back to straight lines.
 
 use crate::layer::Layer;
+use careblock_text::{Msg, fixed, key, msg};
 use geo::{MultiPolygon, Point};
 
 use super::graph::{NetworkError, NetworkOptions, Snap, StreetNetwork};
@@ -145,47 +146,50 @@ impl NetworkCost {
     }
 
     /// A plain-language note on the graph: kept and dropped components.
-    pub fn graph_note(&self) -> String {
+    pub fn graph_note(&self) -> Msg {
         let r = self.net.report();
-        format!(
-            "network {}: {} segment(s) read → {} edge(s), {} node(s), {:.1} km kept (largest connected component); {} other component(s) dropped ({} edge(s), {:.1} km); {} street end(s) joined within the snap tolerance",
-            self.layer,
-            r.segments_read,
-            r.kept_edges,
-            r.kept_nodes,
-            r.kept_length / 1000.0,
-            r.dropped_components,
-            r.dropped_edges,
-            r.dropped_length / 1000.0,
-            r.snapped_endpoints
+        msg!(
+            "findings.network_graph",
+            layer = &self.layer,
+            segments = r.segments_read,
+            edges = r.kept_edges,
+            nodes = r.kept_nodes,
+            km = fixed(r.kept_length / 1000.0, 1),
+            dropped = r.dropped_components,
+            dropped_edges = r.dropped_edges,
+            dropped_km = fixed(r.dropped_length / 1000.0, 1),
+            joined = r.snapped_endpoints,
         )
     }
 
-    /// A note on the points of one kind that fall back to straight-line distance (`None` when
-    /// none does). `ids` names them.
+    /// A note on the points of one kind (`what`, a catalogue key) that fall back to
+    /// straight-line distance (`None` when none does). `ids` names them.
     pub fn fallback_note(
         &self,
-        what: &str,
+        what: &'static str,
         snapped: &Snapped,
         ids: &[String],
         max_snap: f64,
-    ) -> Option<String> {
+    ) -> Option<Msg> {
         let off: Vec<(usize, OffNetwork)> = snapped
             .off_network()
             .filter(|(_, r)| *r != OffNetwork::NoPoint)
             .collect();
         let first = off.first()?;
-        Some(format!(
-            "network: {} of {} {what} use straight-line distance instead of walking: {} inside the coverage gap{}, {} farther than {max_snap} m from the kept network (first: {:?})",
-            off.len(),
-            snapped.snaps.len(),
-            snapped.count(OffNetwork::Gap),
-            self.gap_layer
+        Some(msg!(
+            "findings.network_fallback",
+            n = off.len(),
+            of = snapped.snaps.len(),
+            what = key(what),
+            gap = snapped.count(OffNetwork::Gap),
+            gap_layer = self
+                .gap_layer
                 .as_ref()
                 .map(|g| format!(" ({g})"))
                 .unwrap_or_default(),
-            snapped.count(OffNetwork::TooFar),
-            ids.get(first.0).map(String::as_str).unwrap_or("?")
+            far = snapped.count(OffNetwork::TooFar),
+            max_snap = max_snap,
+            first = format!("{:?}", ids.get(first.0).map(String::as_str).unwrap_or("?")),
         ))
     }
 }
