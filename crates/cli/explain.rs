@@ -490,8 +490,8 @@ fn status_word(lang: Lang, status: &str) -> String {
 /// as they are.
 fn kind_word(lang: Lang, kind: &str) -> String {
     match kind {
-        "existing" => lang.t("explain.kind_existing").to_string(),
-        "grid" => lang.t("explain.kind_grid").to_string(),
+        "existing" => lang.t("common.kind_existing").to_string(),
+        "grid" => lang.t("common.kind_grid").to_string(),
         other => other.to_string(),
     }
 }

@@ -163,6 +163,11 @@ fn the_language_changes_no_table_and_no_layer() {
     let label = |v: &Value| v["dimensions"][0]["label"].as_str().unwrap().to_string();
     assert_eq!(label(&a), "Care demand");
     assert_eq!(label(&b), "Demanda de cuidado");
+    // The kinds siting names itself are worded on the Spanish page's map; the data's own
+    // (a candidate layer's name) are not.
+    let page = std::fs::read_to_string(es.join("report.html")).unwrap();
+    assert!(page.contains("— existente</title>") && !page.contains("— existing</title>"));
+    assert!(page.contains("— colegio público</title>"));
     // The output formats' reasons are worded too.
     assert!(
         b["outputs"][0]["reason"]

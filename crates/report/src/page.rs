@@ -103,7 +103,7 @@ pub fn build(
         class_bins: level.scores.bins.clone(),
         draws: level.uncertainty.as_ref().map(|u| u.draws),
         top: TOP,
-        sites: plan.map(sites).unwrap_or_default(),
+        sites: plan.map(|p| sites(p, spec.lang)).unwrap_or_default(),
         siting: plan.map(|p| siting(p, &result.units, lang)),
         conservation: result
             .conservation
@@ -159,7 +159,9 @@ fn areas(level: &Level, layer: &Layer, label: Option<&str>) -> Result<Vec<HtmlAr
         .collect())
 }
 
-fn sites(p: &Plan) -> Vec<HtmlSite> {
+/// The plan's sites for the page; the kinds siting names itself (existing blocks, grid
+/// candidates) worded, a candidate layer's own name as it is.
+fn sites(p: &Plan, lang: careblock_text::Lang) -> Vec<HtmlSite> {
     p.sites
         .iter()
         .map(|s| HtmlSite {
@@ -172,7 +174,11 @@ fn sites(p: &Plan) -> Vec<HtmlSite> {
             rank: s.rank,
             id: s.id.clone(),
             label: s.label.clone(),
-            category: s.kind.clone(),
+            category: match s.kind.as_str() {
+                "existing" => lang.t("common.kind_existing").to_string(),
+                "grid" => lang.t("common.kind_grid").to_string(),
+                other => other.to_string(),
+            },
             gain: s.marginal_gain,
             irreplaceability: s.irreplaceability,
             demand: s.demand,
