@@ -48,6 +48,39 @@ pub enum Command {
     /// differences.
     #[command(after_help = COMPARE_EXAMPLE)]
     Compare(CompareArgs),
+    /// Run many variants of one method (a sweep file of overrides: p, radius, weights, the
+    /// equity rule on or off, ...), reading the inputs once, and write one summary table.
+    #[command(after_help = SWEEP_EXAMPLE)]
+    Sweep(SweepArgs),
+}
+
+const SWEEP_EXAMPLE: &str = "\
+Example (how many blocks to fund, and with which walking radius, on the Bogotá preset):
+  careblock sweep examples/bogota.toml examples/sweep_p_radius.toml --out out/sweep
+
+A sweep file lists scenarios ([[scenario]] tables of \"key.path\" = value) and/or a [product]
+of lists (every combination). Keys are the method's, dotted: siting.p, siting.radius,
+dimensions.NAME.weight, indicators.NAME.weight (arrays of tables by their name), and
+siting.equity = false removes the equity rule. Keys that would change which files are read
+(paths, ids, CRSs, tables, filters) are refused: the inputs are read once. Writes sweep.csv
+(one row per scenario: covered demand before and after, bound, gap, blocks, cost of the
+equity rule), sweep_districts.csv (blocks per district), scenarios/N/sites.csv and
+sweep.json. An unknown key or an invalid value stops the sweep before anything is read
+(exit 2); a scenario that cannot be sited is a row with its reason.";
+
+/// Arguments of `careblock sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The method file (TOML) the scenarios vary.
+    pub method: PathBuf,
+    /// The sweep file (TOML): [[scenario]] tables and/or a [product] of overrides.
+    pub sweep: PathBuf,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Repair invalid polygons (as `run --fix-invalid`).
+    #[arg(long)]
+    pub fix_invalid: bool,
 }
 
 const COMPARE_EXAMPLE: &str = "\

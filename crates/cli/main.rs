@@ -14,6 +14,7 @@ mod memory;
 mod progress;
 mod report;
 mod run;
+mod sweep;
 mod validate;
 
 use std::process::ExitCode;
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         args::Command::Init(a) => init::run(&a, cli.quiet),
         args::Command::Explain(a) => explain::run(&a, cli.quiet),
         args::Command::Compare(a) => compare::run(&a, cli.quiet),
+        args::Command::Sweep(a) => sweep::run(&a, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

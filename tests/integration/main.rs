@@ -28,4 +28,5 @@ mod report_html;
 mod robust;
 mod siting;
 mod spanish_cli;
+mod sweep;
 mod tobler_parity;

@@ -33,6 +33,7 @@ mod label;
 mod network;
 pub mod output;
 mod siting;
+pub mod sweep;
 
 pub use access::AccessSpec;
 pub use careblock_text::Lang;
@@ -193,6 +194,11 @@ impl Method {
             text: text.to_string(),
             spec,
         })
+    }
+
+    /// The file's text, as read (for a sweep scenario's method, the text its overrides rewrote).
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// The 1-based line of a byte offset in the file (0 for a default value with no span).

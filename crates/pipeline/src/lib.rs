@@ -22,6 +22,7 @@ mod check;
 mod load;
 pub mod results;
 mod run;
+pub mod sweep;
 
 pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use load::{LoadOptions, LoadedInputs, check_geometries, load_inputs};

@@ -1,0 +1,154 @@
+//! `careblock sweep METHOD.toml SWEEP.toml`: every scenario's method built first (an unknown
+//! key or a refused override stops before anything is read), the inputs read, validated and
+//! projected once, each scenario's index (the base method's when only `[siting]` changes) and
+//! siting in turn, then the summary tables and each scenario's sites, written together.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use careblock_io::{InputFile, method_inputs, read_method, sha256_file, write_csv, write_text};
+use careblock_method::Method;
+use careblock_method::sweep::Sweep;
+use careblock_pipeline::results::sites_table;
+use careblock_pipeline::sweep::{ScenarioSummary, Sweeper, districts_table, summary_table};
+use careblock_pipeline::{LoadOptions, load_inputs};
+use serde_json::json;
+
+use crate::args::SweepArgs;
+use crate::progress::Stages;
+
+pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
+    let mut stages = Stages::new(quiet);
+    let method = read_method(&a.method)?;
+    let sweep_name = a.sweep.display().to_string();
+    let text = std::fs::read_to_string(&a.sweep).with_context(|| format!("cannot read {sweep_name}"))?;
+    let sweep = Sweep::from_toml(&sweep_name, &text)?;
+    let keys = sweep.keys();
+    let methods: Vec<Method> = sweep
+        .scenarios
+        .iter()
+        .map(|s| s.apply(&method).map_err(anyhow::Error::from))
+        .collect::<Result<_, _>>()?;
+    let base = a.method.parent().unwrap_or(Path::new(""));
+    let files = method_inputs(&method, &a.method, base)?;
+    let options = LoadOptions {
+        fix_invalid: a.fix_invalid,
+    };
+    let inputs = stages.run(
+        "read_validate_project",
+        "reading, validating and projecting the inputs",
+        || load_inputs(&method, base, &options),
+    )?;
+    let mut sweeper = Sweeper::new(&method, &inputs)?;
+    let mut rows = Vec::with_capacity(methods.len());
+    let mut sites = Vec::with_capacity(methods.len());
+    let total = methods.len();
+    let label = format!("running {total} scenario(s)");
+    stages.run("scenarios", &label, || -> Result<()> {
+        for (i, (scenario, m)) in sweep.scenarios.iter().zip(&methods).enumerate() {
+            let scenario_keys: Vec<String> = scenario.overrides.iter().map(|(k, _)| k.clone()).collect();
+            let label = format!("scenario {}/{total}: {}", i + 1, scenario.name);
+            let outcome = sweeper.run(m, &scenario_keys);
+            let values = keys
+                .iter()
+                .map(|k| {
+                    scenario
+                        .overrides
+                        .iter()
+                        .find(|(o, _)| o == k)
+                        .map(|(_, v)| v.to_string())
+                })
+                .collect();
+            let (outcome, table) = match outcome {
+                Ok(r) => match (r.figures(), &r.plan) {
+                    (Some(f), Some(p)) => (Ok(f), Some(sites_table(p, inputs.crs)?)),
+                    _ => (Err("the scenario's method has no [siting]".to_string()), None),
+                },
+                Err(e) => (Err(format!("{e:#}")), None),
+            };
+            if !quiet {
+                match &outcome {
+                    Ok(f) => println!(
+                        "{label}: covered {:.1} % → {:.1} % (bound {:.1} %, gap {:.3} %), {} new block(s)",
+                        pct(f.covered_before, f.total_demand),
+                        pct(f.covered_after, f.total_demand),
+                        pct(f.bound, f.total_demand),
+                        100.0 * f.gap,
+                        f.blocks.0
+                    ),
+                    Err(reason) => println!("{label}: failed: {reason}"),
+                }
+            }
+            rows.push(ScenarioSummary {
+                name: scenario.name.clone(),
+                values,
+                outcome,
+            });
+            sites.push(table);
+        }
+        Ok(())
+    })?;
+    let mut summary = summary_table(&keys, &rows)?;
+    let mut districts = districts_table(&rows)?;
+    let (bytes, sha256) = sha256_file(&a.sweep)?;
+    let sweep_file = InputFile {
+        role: "sweep".into(),
+        path: sweep_name.clone(),
+        bytes,
+        sha256,
+    };
+    let report = json!({
+        "careblock": env!("CARGO_PKG_VERSION"),
+        "method": method.file,
+        "sweep": sweep_name,
+        "inputs": files.iter().chain([&sweep_file]).map(|f| json!({"role": f.role, "path": f.path, "bytes": f.bytes, "sha256": f.sha256})).collect::<Vec<_>>(),
+        "keys": keys,
+        "scenarios": sweep.scenarios.iter().zip(&rows).enumerate().map(|(i, (s, r))| json!({
+            "scenario": i + 1,
+            "name": s.name,
+            "overrides": s.overrides.iter().map(|(k, v)| (k.clone(), toml_json(v))).collect::<serde_json::Map<_, _>>(),
+            "status": if r.outcome.is_ok() { "ok" } else { "failed" },
+            "reason": r.outcome.as_ref().err(),
+            "sites": r.outcome.is_ok().then(|| format!("scenarios/{}/sites.csv", i + 1)),
+        })).collect::<Vec<_>>(),
+    });
+    stages.run("write", "writing the tables", || -> Result<()> {
+        std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+        for (i, t) in sites.iter_mut().enumerate() {
+            if let Some(t) = t {
+                let dir = a.out.join("scenarios").join((i + 1).to_string());
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                write_csv(&dir.join("sites.csv"), t)?;
+            }
+        }
+        write_csv(&a.out.join("sweep_districts.csv"), &mut districts)?;
+        write_csv(&a.out.join("sweep.csv"), &mut summary)?;
+        write_text(
+            &a.out.join("sweep.json"),
+            &serde_json::to_string_pretty(&report).context("serialising sweep.json")?,
+        )?;
+        Ok(())
+    })?;
+    if !quiet {
+        let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
+        println!(
+            "{} scenario(s), {failed} failed; timings: {}",
+            rows.len(),
+            stages.line()
+        );
+        println!(
+            "wrote {}: sweep.csv, sweep_districts.csv, sweep.json, scenarios/N/sites.csv",
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn pct(v: f64, total: f64) -> f64 {
+    if total > 0.0 { 100.0 * v / total } else { 0.0 }
+}
+
+/// A TOML value as JSON (for `sweep.json`).
+fn toml_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
