@@ -81,6 +81,10 @@ pub struct SweepArgs {
     /// Repair invalid polygons (as `run --fix-invalid`).
     #[arg(long)]
     pub fix_invalid: bool,
+    /// The language of the terminal lines and sweep.html (en, es); default: the method's
+    /// `lang`, else English. Error messages are in English.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
 }
 
 const COMPARE_EXAMPLE: &str = "\

@@ -65,6 +65,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../locales/es/report.toml"),
     ),
     (
+        "sweep",
+        include_str!("../locales/en/sweep.toml"),
+        include_str!("../locales/es/sweep.toml"),
+    ),
+    (
         "qgis",
         include_str!("../locales/en/qgis.toml"),
         include_str!("../locales/es/qgis.toml"),
