@@ -14,6 +14,7 @@
 
 mod errors;
 mod frames;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -804,6 +805,9 @@ fn _careblock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(area_interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(index, m)?)?;
     m.add_function(wrap_pyfunction!(site, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_tables, m)?)?;
+    m.add_class::<sweep::SweepSession>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -24,6 +24,13 @@ pub struct Sweeper<'a> {
     districts: Option<Vec<MultiPolygon<f64>>>,
 }
 
+/// What a [`Sweeper`] keeps between scenarios, without its borrows.
+#[derive(Default)]
+pub struct SweepState {
+    base_assessment: Option<Arc<Assessment>>,
+    districts: Option<Vec<MultiPolygon<f64>>>,
+}
+
 /// One scenario's outcome.
 pub struct ScenarioRun {
     /// The index the siting used (shared with other scenarios when it is the base method's).
@@ -50,6 +57,26 @@ impl<'a> Sweeper<'a> {
             base_assessment: None,
             districts,
         })
+    }
+
+    /// A sweep that goes on from `state` (what an earlier [`Sweeper`] over the same `base` and
+    /// `inputs` had computed: the base index, the districts' polygons), for a front end that
+    /// keeps the inputs between calls (Python's sweep session, one per Dask worker).
+    pub fn resume(base: &'a Method, inputs: &'a LoadedInputs, state: SweepState) -> Sweeper<'a> {
+        Sweeper {
+            inputs,
+            base,
+            base_assessment: state.base_assessment,
+            districts: state.districts,
+        }
+    }
+
+    /// What this sweep has computed that the next scenarios reuse.
+    pub fn into_state(self) -> SweepState {
+        SweepState {
+            base_assessment: self.base_assessment,
+            districts: self.districts,
+        }
     }
 
     /// Runs one scenario: `method` is the base method with the scenario's overrides, whose
@@ -94,7 +121,7 @@ impl<'a> Sweeper<'a> {
 }
 
 /// What the summary table says of one scenario that ran.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
     /// The demand the siting covers (its total).
     pub total_demand: f64,
@@ -160,7 +187,7 @@ impl ScenarioRun {
 
 /// One row of the sweep's summary: the scenario, its overrides (as written in TOML, in the
 /// order of `keys`; empty where the scenario does not set a key) and what came of it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioSummary {
     /// The scenario's name.
     pub name: String,
@@ -168,6 +195,35 @@ pub struct ScenarioSummary {
     pub values: Vec<Option<String>>,
     /// The figures, or why the scenario failed.
     pub outcome: Result<Figures, String>,
+}
+
+impl ScenarioSummary {
+    /// The summary of a scenario named `name` with its values of the sweep keys, from what
+    /// [`Sweeper::run`] gave: a failure and a method without `[siting]` become the reason.
+    pub fn of(
+        name: &str,
+        values: Vec<Option<String>>,
+        outcome: &Result<ScenarioRun, PipelineError>,
+    ) -> ScenarioSummary {
+        let outcome = match outcome {
+            Ok(r) => r
+                .figures()
+                .ok_or_else(|| "the scenario's method has no [siting]".to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        ScenarioSummary {
+            name: name.to_string(),
+            values,
+            outcome,
+        }
+    }
+}
+
+/// The values of `keys` a scenario with `overrides` sets, as TOML writes them.
+pub fn key_values(keys: &[String], overrides: &[(String, toml::Value)]) -> Vec<Option<String>> {
+    keys.iter()
+        .map(|k| overrides.iter().find(|(o, _)| o == k).map(|(_, v)| v.to_string()))
+        .collect()
 }
 
 /// `sweep.csv`: one row per scenario, in the sweep's order (`scenario` is its 1-based number,

@@ -7,6 +7,9 @@ care blocks, computed by careblock's Rust engine.
   tobler's ``area_interpolate`` on GeoDataFrames in any CRS pyproj knows.
 - ``careblock.index(units, method=...)`` and ``careblock.site(units, candidates, ...)`` run
   the index and the siting step by step.
+- ``careblock.sweep(method, sweep)`` runs the scenarios of a sweep file like ``careblock
+  sweep``, reading the inputs once; ``careblock.dask.sweep(..., client=...)`` runs them on a
+  Dask cluster with the same result.
 - ``careblock.read(path)`` reads a layer file (GeoJSON, shapefile, GeoParquet, FlatGeobuf,
   GeoPackage) with careblock's own readers, as ``careblock run`` reads it.
 
@@ -52,9 +55,11 @@ __all__ = [
     "MethodError",
     "Result",
     "SiteResult",
+    "SweepResult",
     "area_interpolate",
     "index",
     "read",
+    "sweep",
     "run",
     "site",
 ]
@@ -438,3 +443,40 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
                           target_share=None if target_share is None else float(target_share), costs=table,
                           capacity=caps, capacity_gap=None if capacity_gap is None else float(capacity_gap))
     return SiteResult(raw)
+
+
+# --- Sweeps ---------------------------------------------------------------------------------
+
+
+class SweepResult:
+    """What ``careblock sweep`` writes, as frames: ``summary`` (``sweep.csv``: one row per
+    scenario), ``districts`` (``sweep_districts.csv``), ``sites`` (scenario number → its sites
+    table, as ``scenarios/N/sites.csv``; failed scenarios have none), ``keys`` and ``names``."""
+
+    summary: Any
+    districts: Any
+    sites: dict[int, Any]
+    keys: list[str]
+    names: list[str]
+
+    def __init__(self, keys: list[str], names: list[str], runs: Sequence[tuple[str, pl.DataFrame | None]]):
+        summary, districts = _careblock.sweep_tables(keys, [r[0] for r in runs])
+        self.keys, self.names = keys, names
+        self.summary = _table(summary)
+        self.districts = _table(districts)
+        self.sites = {i + 1: _table(r[1]) for i, r in enumerate(runs) if r[1] is not None}
+
+    def __repr__(self) -> str:
+        return f"careblock.SweepResult({len(self.names)} scenarios, keys={self.keys!r})"
+
+
+def sweep(method: str | os.PathLike[str], sweep: str | os.PathLike[str], *, lang: str | None = None,
+          fix_invalid: bool = False) -> SweepResult:
+    """Runs every scenario of a sweep file on a method file like ``careblock sweep METHOD
+    SWEEP``: each scenario's method is built and checked first (an unknown key or an invalid
+    value raises ``MethodError`` before any input is read), the inputs are read once, and a
+    scenario that cannot be sited is a row of ``summary`` with its ``reason``. The tables equal
+    the CLI's ``sweep.csv``, ``sweep_districts.csv`` and ``scenarios/N/sites.csv``."""
+    session = _careblock.SweepSession(os.fspath(method), os.fspath(sweep), lang=lang, fix_invalid=fix_invalid)
+    keys, names = _careblock.sweep_plan(os.fspath(method), os.fspath(sweep), lang=lang)
+    return SweepResult(keys, names, [session.run(i) for i in range(len(session))])

@@ -92,3 +92,19 @@ def site(
     capacity: float | str | None = None,
     capacity_gap: float | None = None,
 ) -> SiteResult: ...
+
+class SweepResult:
+    summary: Any
+    districts: Any
+    sites: dict[int, Any]
+    keys: list[str]
+    names: list[str]
+    def __init__(self, keys: list[str], names: list[str], runs: Sequence[tuple[str, Any]]) -> None: ...
+
+def sweep(
+    method: str | os.PathLike[str],
+    sweep: str | os.PathLike[str],
+    *,
+    lang: str | None = None,
+    fix_invalid: bool = False,
+) -> SweepResult: ...
