@@ -64,8 +64,9 @@ dimensions.NAME.weight, indicators.NAME.weight (arrays of tables by their name),
 siting.equity = false removes the equity rule. Keys that would change which files are read
 (paths, ids, CRSs, tables, filters) are refused: the inputs are read once. Writes sweep.csv
 (one row per scenario: covered demand before and after, bound, gap, blocks, cost of the
-equity rule), sweep_districts.csv (blocks per district), scenarios/N/sites.csv and
-sweep.json. An unknown key or an invalid value stops the sweep before anything is read
+equity rule), sweep_districts.csv (blocks per district), scenarios/N/sites.csv,
+sweep.json and sweep.html (coverage against the number of new blocks, and the marginal value
+of each extra block). An unknown key or an invalid value stops the sweep before anything is read
 (exit 2); a scenario that cannot be sited is a row with its reason.";
 
 /// Arguments of `careblock sweep`.

@@ -1,7 +1,8 @@
 //! `careblock sweep METHOD.toml SWEEP.toml`: every scenario's method built first (an unknown
 //! key or a refused override stops before anything is read), the inputs read, validated and
 //! projected once, each scenario's index (the base method's when only `[siting]` changes) and
-//! siting in turn, then the summary tables and each scenario's sites, written together.
+//! siting in turn, then the summary tables, `sweep.html` and each scenario's sites, written
+//! together. The terminal lines and the page are in `--lang`, else the method's `lang`.
 
 use std::path::Path;
 
@@ -12,6 +13,8 @@ use careblock_method::sweep::Sweep;
 use careblock_pipeline::results::sites_table;
 use careblock_pipeline::sweep::{ScenarioSummary, Sweeper, districts_table, summary_table};
 use careblock_pipeline::{LoadOptions, load_inputs};
+use careblock_report::sweep::sweep_page;
+use careblock_text::{Arg, fixed};
 use serde_json::json;
 
 use crate::args::SweepArgs;
@@ -19,7 +22,13 @@ use crate::progress::Stages;
 
 pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
     let mut stages = Stages::new(quiet);
-    let method = read_method(&a.method)?;
+    let mut method = read_method(&a.method)?;
+    // --lang overrides the method's language; the scenarios' methods inherit it.
+    if let Some(lang) = a.lang {
+        method.spec.lang = lang;
+    }
+    let lang = method.spec.lang;
+    stages.lang = lang;
     let sweep_name = a.sweep.display().to_string();
     let text = std::fs::read_to_string(&a.sweep).with_context(|| format!("cannot read {sweep_name}"))?;
     let sweep = Sweep::from_toml(&sweep_name, &text)?;
@@ -34,20 +43,25 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
     let options = LoadOptions {
         fix_invalid: a.fix_invalid,
     };
-    let inputs = stages.run(
-        "read_validate_project",
-        "reading, validating and projecting the inputs",
-        || load_inputs(&method, base, &options),
-    )?;
+    let inputs = stages.run("read_validate_project", lang.t("sweep.stage_read"), || {
+        load_inputs(&method, base, &options)
+    })?;
     let mut sweeper = Sweeper::new(&method, &inputs)?;
     let mut rows = Vec::with_capacity(methods.len());
     let mut sites = Vec::with_capacity(methods.len());
     let total = methods.len();
-    let label = format!("running {total} scenario(s)");
+    let label = lang.fmt("sweep.stage_scenarios", &[("n", Arg::from(total))]);
     stages.run("scenarios", &label, || -> Result<()> {
         for (i, (scenario, m)) in sweep.scenarios.iter().zip(&methods).enumerate() {
             let scenario_keys: Vec<String> = scenario.overrides.iter().map(|(k, _)| k.clone()).collect();
-            let label = format!("scenario {}/{total}: {}", i + 1, scenario.name);
+            let label = lang.fmt(
+                "sweep.scenario",
+                &[
+                    ("i", Arg::from(i + 1)),
+                    ("n", Arg::from(total)),
+                    ("name", Arg::from(&scenario.name)),
+                ],
+            );
             let outcome = sweeper.run(m, &scenario_keys);
             let values = keys
                 .iter()
@@ -67,17 +81,24 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
                 Err(e) => (Err(format!("{e:#}")), None),
             };
             if !quiet {
-                match &outcome {
-                    Ok(f) => println!(
-                        "{label}: covered {:.1} % → {:.1} % (bound {:.1} %, gap {:.3} %), {} new block(s)",
-                        pct(f.covered_before, f.total_demand),
-                        pct(f.covered_after, f.total_demand),
-                        pct(f.bound, f.total_demand),
-                        100.0 * f.gap,
-                        f.blocks.0
+                let line = match &outcome {
+                    Ok(f) => lang.fmt(
+                        "sweep.scenario_ok",
+                        &[
+                            ("scenario", Arg::from(&label)),
+                            ("before", fixed(pct(f.covered_before, f.total_demand), 1)),
+                            ("after", fixed(pct(f.covered_after, f.total_demand), 1)),
+                            ("bound", fixed(pct(f.bound, f.total_demand), 1)),
+                            ("gap", fixed(100.0 * f.gap, 3)),
+                            ("blocks", Arg::from(f.blocks.0)),
+                        ],
                     ),
-                    Err(reason) => println!("{label}: failed: {reason}"),
-                }
+                    Err(reason) => lang.fmt(
+                        "sweep.scenario_failed",
+                        &[("scenario", Arg::from(&label)), ("reason", Arg::from(reason))],
+                    ),
+                };
+                println!("{line}");
             }
             rows.push(ScenarioSummary {
                 name: scenario.name.clone(),
@@ -112,7 +133,11 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
             "sites": r.outcome.is_ok().then(|| format!("scenarios/{}/sites.csv", i + 1)),
         })).collect::<Vec<_>>(),
     });
-    stages.run("write", "writing the tables", || -> Result<()> {
+    let title = match &method.spec.name {
+        Some(name) => name.get(lang).to_string(),
+        None => lang.fmt("sweep.untitled", &[("file", Arg::from(method.file.as_str()))]),
+    };
+    stages.run("write", lang.t("sweep.stage_write"), || -> Result<()> {
         std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
         for (i, t) in sites.iter_mut().enumerate() {
             if let Some(t) = t {
@@ -127,21 +152,68 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
             &a.out.join("sweep.json"),
             &serde_json::to_string_pretty(&report).context("serialising sweep.json")?,
         )?;
+        write_text(
+            &a.out.join("sweep.html"),
+            &sweep_page(&title, &keys, &rows, &command(a), lang),
+        )?;
         Ok(())
     })?;
     if !quiet {
         let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
         println!(
-            "{} scenario(s), {failed} failed; timings: {}",
-            rows.len(),
-            stages.line()
+            "{}",
+            lang.fmt(
+                "sweep.done",
+                &[
+                    ("n", Arg::from(rows.len())),
+                    ("failed", Arg::from(failed)),
+                    ("stages", Arg::from(stages.line())),
+                ]
+            )
         );
         println!(
-            "wrote {}: sweep.csv, sweep_districts.csv, sweep.json, scenarios/N/sites.csv",
-            a.out.display()
+            "{}",
+            lang.fmt("sweep.wrote", &[("dir", Arg::from(a.out.display().to_string()))])
+        );
+        println!(
+            "  {}",
+            lang.fmt(
+                "sweep.open_browser",
+                &[("path", Arg::from(a.out.join("sweep.html").display().to_string()))]
+            )
         );
     }
     Ok(())
+}
+
+/// The command that writes this sweep again, for the page: `careblock sweep METHOD SWEEP --out
+/// DIR` with the flags given (a word with a space or a shell character in single quotes).
+fn command(a: &SweepArgs) -> String {
+    let quote = |p: &Path| {
+        let s = p.display().to_string();
+        if !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c) || !c.is_ascii())
+        {
+            s
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let mut words = vec![
+        "careblock sweep".to_string(),
+        quote(&a.method),
+        quote(&a.sweep),
+        "--out".to_string(),
+        quote(&a.out),
+    ];
+    if a.fix_invalid {
+        words.push("--fix-invalid".to_string());
+    }
+    if let Some(lang) = a.lang {
+        words.push(format!("--lang {lang}"));
+    }
+    words.join(" ")
 }
 
 fn pct(v: f64, total: f64) -> f64 {

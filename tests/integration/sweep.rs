@@ -2,7 +2,8 @@
 //! that scenario's method, byte for byte, and its summary row equals that run's run.json; a
 //! scenario that changes only `[siting]` reuses the index, one that changes a weight does not;
 //! a scenario that cannot be sited is a row with its reason while the others run; bad sweep
-//! files are refused with one line and nothing written.
+//! files are refused with one line and nothing written; `sweep.html` is written beside
+//! `sweep.csv`, offline, and opens in a browser without an error.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::common::browser::dom_at;
 use crate::common::outputs::{nums, texts};
 use crate::common::{careblock, fresh_dir};
 
@@ -208,4 +210,51 @@ fn bad_sweep_files_are_refused_before_anything_is_read() {
         }
         assert!(!out.exists(), "{name}: something was written");
     }
+}
+
+#[test]
+fn sweep_html_is_self_contained_with_a_line_per_series_and_opens_in_chromium() {
+    let (out, _, _) = sweep();
+    let page = out.join("sweep.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("http"), "the page fetches nothing");
+    assert!(!html.contains("<script"), "the page needs no script");
+    // Two lines: the weight scenario (its own combination of the other keys, one point) and
+    // the method as written at p = 5 and 21; the failed scenario is no point.
+    assert_eq!(html.matches("<svg").count(), 1, "one chart");
+    assert_eq!(html.matches("<polyline").count(), 2, "one polyline per series");
+    assert_eq!(html.matches("<circle class=\"pt\"").count(), 3);
+    assert!(html.contains(">dimensions.supply_gap.weight=2</text>"));
+    assert!(html.contains(">the method as written</text>"));
+    // The marginal value of the blocks from 5 to 21 on the base line, from sweep.csv.
+    let summary = table(&out.join("sweep.csv"));
+    let after = nums(&summary, "covered_after");
+    let blocks = nums(&summary, "new_blocks");
+    let per_block = (after[3].unwrap() - after[2].unwrap()) / (blocks[3].unwrap() - blocks[2].unwrap());
+    assert!(
+        html.contains(&format!("<td class=\"n\">{:.2} %</td>", 100.0 * per_block)),
+        "marginal value {per_block}"
+    );
+    // Every scenario is a row; the failed one says why.
+    let rows = &html[html.find("class=\"data scenarios\"").unwrap()..];
+    assert_eq!(rows.matches("<tr><td class=\"n\">").count(), 3);
+    assert_eq!(rows.matches("<tr class=\"failed\">").count(), 1);
+    let reason = texts(&summary, "reason")[1].clone();
+    assert!(
+        rows.contains(&reason.replace('<', "&lt;").replace('>', "&gt;")),
+        "{reason}"
+    );
+    assert!(html.contains("<code>careblock sweep "), "how to reproduce");
+
+    let profile = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sweep/chromium-profile-html");
+    let Some((dom, console)) = dom_at(&page, "", &profile) else {
+        return;
+    };
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert_eq!(
+        dom.matches("<polyline").count(),
+        2,
+        "the browser parsed the chart"
+    );
 }

@@ -73,16 +73,11 @@ pub(super) fn curve_svg(out: &mut String, lang: Lang, s: &HtmlSiting) {
         );
         i += xstep;
     }
-    let _ = write!(
+    axes(
         out,
-        "<path class=\"axis\" d=\"M{l} {t}V{}H{}\"/><text class=\"xl\" x=\"{}\" y=\"{}\">{}</text><text class=\"yl\" transform=\"translate(14 {}) rotate(-90)\">{}</text>",
-        n1(h - b),
-        n1(w - rt),
-        n1((l + w - rt) / 2.0),
-        n1(h - 6.0),
+        (w, h, l, t, rt, b),
         lang.t("report.chart.curve_x"),
-        n1((t + h - b) / 2.0),
-        lang.t("report.chart.curve_y")
+        lang.t("report.chart.curve_y"),
     );
     // Bound.
     let yb = n1(y(share(s.bound)));
@@ -330,4 +325,25 @@ pub(super) fn top_svg(out: &mut String, r: &HtmlReport) {
         );
     }
     out.push_str("</svg>");
+}
+
+/// The axes of a chart `w` × `h` with margins left `l`, top `t`, right `rt`, bottom `b`, and
+/// their titles (the text is escaped by the caller's catalogue: templates hold no markup here).
+pub(crate) fn axes(
+    out: &mut String,
+    (w, h, l, t, rt, b): (f64, f64, f64, f64, f64, f64),
+    x_title: &str,
+    y_title: &str,
+) {
+    let _ = write!(
+        out,
+        "<path class=\"axis\" d=\"M{l} {t}V{}H{}\"/><text class=\"xl\" x=\"{}\" y=\"{}\">{}</text><text class=\"yl\" transform=\"translate(14 {}) rotate(-90)\">{}</text>",
+        n1(h - b),
+        n1(w - rt),
+        n1((l + w - rt) / 2.0),
+        n1(h - 6.0),
+        x_title,
+        n1((t + h - b) / 2.0),
+        y_title
+    );
 }

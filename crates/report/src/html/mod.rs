@@ -19,7 +19,7 @@ use format::{num_in, sci};
 use maps::{extents, legend, main_map, overview_map};
 use siting::siting_section;
 
-mod charts;
+pub(crate) mod charts;
 pub(crate) mod colours;
 pub(crate) mod format;
 pub(crate) mod maps;
