@@ -114,6 +114,10 @@ pub struct CompareArgs {
     /// Write the tables, compare.json and compare.html into this directory (created if needed).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The language of the summary and compare.html (en, es); default: the second run's
+    /// language (its run.json `lang`), else English. Error messages are in English.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
 }
 
 const VALIDATE_EXAMPLE: &str = "\

@@ -65,6 +65,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../locales/es/report.toml"),
     ),
     (
+        "compare",
+        include_str!("../locales/en/compare.toml"),
+        include_str!("../locales/es/compare.toml"),
+    ),
+    (
         "sweep",
         include_str!("../locales/en/sweep.toml"),
         include_str!("../locales/es/sweep.toml"),
