@@ -2,7 +2,8 @@
 //! with the supply gap weighted double. Every change in the tables is checked against the two
 //! runs' own outputs (ranks, classes, sites, coverage in run.json); a run compared with itself
 //! changes nothing; the page is looked at in headless Chromium; folders that are not outputs, or
-//! runs on other units, are refused with one line and nothing written.
+//! runs on other units, are refused with one line and nothing written; `--lang es` (or a second
+//! run written in Spanish) words the summary and the page in Spanish.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::common::browser::{near, screenshot};
+use crate::common::browser::{dom_at, near, screenshot};
 use crate::common::outputs::{MAP_BACKGROUND, nums, table, texts};
 use crate::common::{careblock, fresh_dir, los_lagos_method, run_method};
 
@@ -235,4 +236,199 @@ fn folders_that_are_not_outputs_or_other_units_are_refused_and_nothing_is_writte
         "{e}"
     );
     assert!(!out.exists(), "nothing written");
+}
+
+/// The English words of the summary and the page, none of which a Spanish comparison prints.
+const ENGLISH: &[&str] = &[
+    "comparing",
+    "method and inputs",
+    "ranked in",
+    "changed rank",
+    "changed class",
+    "Spearman's",
+    " kept",
+    " added",
+    " removed",
+    "coverage",
+    "care blocks",
+    "Care blocks",
+    "wrote ",
+    "What changed",
+    "Summary",
+    "whose rank",
+    "whose class",
+    "Largest rank changes",
+    "Class changes",
+    "Change in rank",
+    "rose ",
+    "fell ",
+    "same rank",
+    "Sites added",
+    "Setting or input",
+    "Demand gained",
+    "Every row is in",
+    "Hover",
+    "careblock version",
+    "input method",
+];
+
+/// `b` with its run.json's `lang` set to `lang`: a copy of the files compare reads, in `dir`.
+fn relabelled(b: &Path, dir: &Path, lang: &str) -> PathBuf {
+    let out = dir.join(format!("b_{lang}"));
+    std::fs::create_dir_all(&out).unwrap();
+    for f in ["units.csv", "districts.csv", "sites.csv", "districts.geojson"] {
+        std::fs::copy(b.join(f), out.join(f)).unwrap();
+    }
+    let mut run = json(&b.join("run.json"));
+    run["lang"] = Value::from(lang);
+    std::fs::write(out.join("run.json"), run.to_string()).unwrap();
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[test]
+fn lang_es_words_the_summary_and_the_page_in_spanish() {
+    let (a, b) = runs();
+    let dir = fresh_dir("compare", "es");
+    let out = dir.join("cmp");
+    let o = careblock(["compare", s(a), s(b), "--lang", "es", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for phrase in [
+        "comparando ",
+        "método y entradas: 2 diferencia(s)",
+        "    dimensions.supply_gap.weight: 1.0 → 2.0",
+        "    entrada method: ",
+        "distritos: ",
+        "unidades: ",
+        "con puesto en ambas corridas cambiaron de puesto",
+        "rho de Spearman 0,",
+        "cambiaron de clase",
+        " conservados, ",
+        " añadidos, ",
+        " retirados",
+        "manzanas del cuidado: cobertura antes (sitios existentes) ",
+        "escrito en ",
+    ] {
+        assert!(text.contains(phrase), "{phrase:?} not in:\n{text}");
+    }
+    let moved: Vec<&str> = text.lines().filter(|l| l.contains("  puesto ")).collect();
+    assert_eq!(moved.len(), 10, "the 5 largest moves of each level: {text}");
+    assert!(
+        moved
+            .iter()
+            .all(|l| l.contains("(subió ") || l.contains("(bajó ")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("manzanas del cuidado") && l.contains(',') && l.contains(" %")),
+        "percentages with a decimal comma: {text}"
+    );
+    for english in ENGLISH {
+        assert!(
+            !text.contains(english),
+            "{english:?} in the Spanish summary:\n{text}"
+        );
+    }
+
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"es\">"));
+    for phrase in [
+        "Qué cambió entre dos corridas",
+        "Primera corrida",
+        "Segunda corrida",
+        "Resumen",
+        "Diferencias del método y de las entradas",
+        "Distritos cuyo puesto cambió",
+        "Unidades cuya clase cambió",
+        "rho de Spearman 0,",
+        "Manzanas del cuidado: cobertura antes (sitios existentes)",
+        "Cambio de puesto de los distritos",
+        "Mayores cambios de puesto (distritos)",
+        "Cambios de clase (distritos)",
+        "subió ",
+        "bajó ",
+        "Sitios añadidos y retirados",
+        "<td>añadido</td>",
+        "Parámetro o entrada",
+        "<code>dimensions.supply_gap.weight</code>",
+        "<code>entrada method</code>",
+        "Índice de priorización del cuidado de Bogotá",
+    ] {
+        assert!(html.contains(phrase), "{phrase:?} not on the Spanish page");
+    }
+    for english in ENGLISH {
+        assert!(!html.contains(english), "{english:?} on the Spanish page");
+    }
+    // The tables keep their English columns and codes.
+    let sites = table(&out.join("sites_changes.csv"));
+    assert!(
+        texts(&sites, "change")
+            .iter()
+            .all(|c| ["kept", "added", "removed"].contains(&c.as_str()))
+    );
+
+    let Some((dom, console)) = dom_at(&out.join("compare.html"), "", &dir.join("profile")) else {
+        return;
+    };
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("Qué cambió entre dos corridas"), "the page opened");
+}
+
+#[test]
+fn the_language_follows_the_second_runs_run_json_unless_lang_is_given() {
+    let (a, b) = runs();
+    let dir = fresh_dir("compare", "lang_default");
+    let b_es = relabelled(b, &dir, "es");
+    // B in Spanish: the summary and the page are Spanish.
+    let out = dir.join("cmp_es");
+    let o = careblock(["compare", s(a), s(&b_es), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("comparando ") && text.contains("escrito en "),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(html.contains("<html lang=\"es\">") && html.contains("Qué cambió"));
+
+    // A in Spanish, B in English (run.json as written): English.
+    let o = careblock(["compare", s(&b_es), s(a)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("comparing ") && text.contains("(--out DIR writes the tables"),
+        "{text}"
+    );
+
+    // --lang overrides the run's language.
+    let out = dir.join("cmp_en");
+    let o = careblock(["compare", s(a), s(&b_es), "--lang", "en", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("comparing "), "{}", stdout(&o));
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("What changed between two runs"));
+
+    // A run.json without `lang` (an older version's): English.
+    let old = dir.join("b_old");
+    std::fs::create_dir_all(&old).unwrap();
+    for f in ["units.csv", "districts.csv", "sites.csv"] {
+        std::fs::copy(b.join(f), old.join(f)).unwrap();
+    }
+    let mut run = json(&b.join("run.json"));
+    run.as_object_mut().unwrap().remove("lang");
+    run["resolved_method"].as_object_mut().unwrap().remove("lang");
+    std::fs::write(old.join("run.json"), run.to_string()).unwrap();
+    let o = careblock(["compare", s(&b_es), s(&old)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("comparing "), "{}", stdout(&o));
+
+    // An unknown --lang is refused with the list.
+    let o = careblock(["compare", s(a), s(b), "--lang", "fr"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("available: en, es"), "{}", stderr(&o));
 }

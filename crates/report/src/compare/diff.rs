@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use careblock_method::Label;
+use careblock_text::{Arg, Lang};
 use serde_json::Value;
 
 use super::read::{LevelTable, RunOutput, SiteRow};
@@ -71,6 +73,39 @@ pub struct LevelComparison {
     pub spearman: Option<f64>,
 }
 
+impl LevelComparison {
+    fn is_districts(&self) -> bool {
+        self.level == "districts"
+    }
+
+    /// The level's word in `lang` ("units", "distritos").
+    pub fn noun(&self, lang: Lang) -> &'static str {
+        if self.is_districts() {
+            lang.t("compare.level.districts")
+        } else {
+            lang.t("compare.level.units")
+        }
+    }
+
+    /// The level's word capitalised, to open a sentence ("Units", "Distritos").
+    pub fn noun_cap(&self, lang: Lang) -> &'static str {
+        if self.is_districts() {
+            lang.t("compare.level.districts_cap")
+        } else {
+            lang.t("compare.level.units_cap")
+        }
+    }
+
+    /// The level's word with its article ("the units", "los distritos").
+    pub fn the_noun(&self, lang: Lang) -> &'static str {
+        if self.is_districts() {
+            lang.t("compare.level.the_districts")
+        } else {
+            lang.t("compare.level.the_units")
+        }
+    }
+}
+
 /// What happened to a site between the runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SiteChange {
@@ -83,12 +118,30 @@ pub enum SiteChange {
 }
 
 impl SiteChange {
-    /// The word written in the tables.
+    /// The code written in `sites_changes.csv` and `compare.json` (English in every language).
     pub fn word(self) -> &'static str {
         match self {
             SiteChange::Added => "added",
             SiteChange::Removed => "removed",
             SiteChange::Kept => "kept",
+        }
+    }
+
+    /// The word for one site in `lang` ("added", "añadido").
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            SiteChange::Added => lang.t("compare.change.added"),
+            SiteChange::Removed => lang.t("compare.change.removed"),
+            SiteChange::Kept => lang.t("compare.change.kept"),
+        }
+    }
+
+    /// The word for the sites of a legend in `lang` ("added", "añadidos").
+    pub fn legend(self, lang: Lang) -> &'static str {
+        match self {
+            SiteChange::Added => lang.t("compare.change.added_legend"),
+            SiteChange::Removed => lang.t("compare.change.removed_legend"),
+            SiteChange::Kept => lang.t("compare.change.kept_legend"),
         }
     }
 }
@@ -139,13 +192,48 @@ pub struct MethodDifference {
     pub b: String,
 }
 
+const ABSENT: &str = "absent";
+const VERSION: &str = "careblock version";
+
+impl MethodDifference {
+    /// [`MethodDifference::what`] for people, in `lang`: a setting's dotted path as it is, the
+    /// careblock version and the input files worded ("input units", "entrada units n.º 2").
+    pub fn what_in(&self, lang: Lang) -> String {
+        if self.what == VERSION {
+            return lang.t("compare.version").to_string();
+        }
+        let Some(role) = self.what.strip_prefix("input ") else {
+            return self.what.clone();
+        };
+        match role.rsplit_once(" #") {
+            Some((role, k)) if k.parse::<usize>().is_ok() => lang.fmt(
+                "compare.input_nth",
+                &[("role", Arg::from(role)), ("k", Arg::from(k))],
+            ),
+            _ => lang.fmt("compare.input", &[("role", Arg::from(role))]),
+        }
+    }
+
+    /// A value of [`MethodDifference::a`] or [`MethodDifference::b`] for people, in `lang`
+    /// (the values are compact JSON, written as they are; a missing one is worded).
+    pub fn value_in(value: &str, lang: Lang) -> String {
+        if value == ABSENT {
+            lang.t("compare.absent").to_string()
+        } else {
+            value.to_string()
+        }
+    }
+}
+
 /// Two runs compared.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     /// The folders, as given.
     pub dirs: [String; 2],
-    /// The methods' names.
+    /// The methods' names (`run.json`'s `name`, in each run's language).
     pub names: [Option<String>; 2],
+    /// The methods' names as written (`resolved_method.name`: one text, or one per language).
+    pub labels: [Option<Label>; 2],
     /// Units.
     pub units: LevelComparison,
     /// Districts, when the runs have them.
@@ -164,6 +252,16 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The name of run `i` (0 or 1) in `lang` when its method names itself per language, else
+    /// as its `run.json` gives it.
+    pub fn name_in(&self, i: usize, lang: Lang) -> Option<String> {
+        self.labels[i]
+            .as_ref()
+            .map(|l| l.get(lang).to_string())
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.names[i].clone())
+    }
+
     /// The level the map shows: districts when there are, else units.
     pub fn mapped(&self) -> &LevelComparison {
         self.districts.as_ref().unwrap_or(&self.units)
@@ -198,6 +296,7 @@ pub fn compare(a: &RunOutput, b: &RunOutput) -> Result<Comparison, CompareError>
     Ok(Comparison {
         dirs: [a.dir.display().to_string(), b.dir.display().to_string()],
         names: [name(&a.run), name(&b.run)],
+        labels: [label(&a.run), label(&b.run)],
         units,
         districts,
         sites,
@@ -210,6 +309,11 @@ pub fn compare(a: &RunOutput, b: &RunOutput) -> Result<Comparison, CompareError>
 
 fn name(run: &Value) -> Option<String> {
     run["name"].as_str().map(str::to_string)
+}
+
+fn label(run: &Value) -> Option<Label> {
+    let v = run["resolved_method"].get("name")?;
+    serde_json::from_value(v.clone()).ok()
 }
 
 fn level(a: &LevelTable, b: &LevelTable, what: &'static str) -> Result<LevelComparison, CompareError> {
@@ -460,7 +564,7 @@ fn method_differences(a: &Value, b: &Value) -> Vec<MethodDifference> {
         let mut m = BTreeMap::new();
         flatten(&run["resolved_method"], String::new(), &mut m);
         if let Some(v) = run["careblock"].as_str() {
-            m.insert("careblock version".into(), v.to_string());
+            m.insert(VERSION.into(), v.to_string());
         }
         m.extend(inputs(run));
         m
@@ -469,7 +573,7 @@ fn method_differences(a: &Value, b: &Value) -> Vec<MethodDifference> {
     let mut keys: Vec<&String> = ma.keys().chain(mb.keys()).collect();
     keys.sort();
     keys.dedup();
-    let absent = || "absent".to_string();
+    let absent = || ABSENT.to_string();
     keys.into_iter()
         .filter_map(|k| {
             let (x, y) = (ma.get(k), mb.get(k));

@@ -6,13 +6,15 @@
 //!
 //! [`RunOutput::read`] reads an output folder back; [`compare`] builds a [`Comparison`] from two
 //! (no I/O); [`Comparison::files`] renders every file before [`write_comparison`] writes any,
-//! so a failed comparison writes nothing.
+//! so a failed comparison writes nothing. The page and the terminal summary are worded in a
+//! [`Lang`] (`--lang`, else the second run's, [`RunOutput::lang`]); the errors are in English.
 
 use std::path::Path;
 
 use careblock_core::project::project;
 use careblock_core::{Crs, CrsError, Reprojection, WGS84};
 use careblock_io::{IoError, write_csv, write_text};
+use careblock_text::Lang;
 use geo::Coord;
 
 mod diff;
@@ -127,8 +129,10 @@ impl ComparisonFile {
 impl Comparison {
     /// Every file of the comparison, rendered: `districts_changes.csv` (with districts),
     /// `units_changes.csv`, `sites_changes.csv` (when either run sites blocks),
-    /// `method_changes.csv`, `compare.json` and `compare.html`.
-    pub fn files(&self) -> Result<Vec<ComparisonFile>, CompareError> {
+    /// `method_changes.csv`, `compare.json` and `compare.html`. The page is worded in `lang`;
+    /// the tables and the JSON are the same in every language (English column names, keys and
+    /// codes).
+    pub fn files(&self, lang: Lang) -> Result<Vec<ComparisonFile>, CompareError> {
         let mut files = Vec::new();
         if let Some(d) = &self.districts {
             files.push(ComparisonFile::Csv(
@@ -150,7 +154,7 @@ impl Comparison {
         let json =
             serde_json::to_string_pretty(&tables::summary_json(self)).expect("a JSON value serialises");
         files.push(ComparisonFile::Text("compare.json", json + "\n"));
-        files.push(ComparisonFile::Text("compare.html", page::render(self)));
+        files.push(ComparisonFile::Text("compare.html", page::render(self, lang)));
         Ok(files)
     }
 }

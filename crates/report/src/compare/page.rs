@@ -1,16 +1,17 @@
 //! `compare.html`: one self-contained page (inline CSS and SVG, no script, no network) with the
 //! summary, a map of the rank changes with the sites added and removed, the largest changes,
 //! the class changes, the sites and the method's differences. Every text from data is escaped;
-//! the page is a pure function of the comparison.
+//! the page is a pure function of the comparison and the language it is worded in.
 
 use std::fmt::Write as _;
 
+use careblock_text::{Arg, Lang};
 use geo::{Area, BoundingRect, Geometry, MultiPolygon, Rect};
 
-use super::diff::{AreaChange, Comparison, Coverage, LevelComparison, SiteChange};
+use super::diff::{AreaChange, Comparison, Coverage, LevelComparison, MethodDifference, SiteChange};
 use crate::html::colours::{Frame, UNRANKED};
 use crate::html::escape;
-use crate::html::format::{n1, num, pct};
+use crate::html::format::{n1, num_in, pct_in};
 use crate::html::maps::{framing, polygon_path};
 
 const CSS: &str = "
@@ -32,33 +33,27 @@ table.kv th{font-weight:normal;color:#444}td.n{text-align:right;font-variant-num
 
 /// The rank-change classes: (class, legend text, colour), rose most first. `rank_change` is
 /// second − first, so rising in priority is negative.
-fn bins(n: usize) -> (f64, f64, Vec<(&'static str, String, &'static str)>) {
+fn bins(lang: Lang, n: usize) -> (f64, f64, Vec<(&'static str, String, &'static str)>) {
     let mid = ((0.02 * n as f64).ceil()).max(2.0);
     let big = ((0.1 * n as f64).ceil()).max(mid + 1.0);
     let range = |lo: f64, hi: f64| {
         if lo == hi {
-            format!("{lo}")
+            lang.num(lo)
         } else {
-            format!("{lo}–{hi}")
+            format!("{}–{}", lang.num(lo), lang.num(hi))
         }
     };
+    let places = |key: &'static str, n: f64| lang.fmt(key, &[("n", Arg::from(lang.num(n)))]);
+    let r = |key: &'static str, lo: f64, hi: f64| lang.fmt(key, &[("range", Arg::from(range(lo, hi)))]);
     let classes = vec![
-        ("r3", format!("rose {big} places or more"), "#b2182b"),
-        ("r2", format!("rose {} places", range(mid, big - 1.0)), "#ef8a62"),
-        (
-            "r1",
-            format!("rose {} place(s)", range(1.0, mid - 1.0)),
-            "#fddbc7",
-        ),
-        ("r0", "same rank".to_string(), "#f7f7f7"),
-        (
-            "f1",
-            format!("fell {} place(s)", range(1.0, mid - 1.0)),
-            "#d1e5f0",
-        ),
-        ("f2", format!("fell {} places", range(mid, big - 1.0)), "#67a9cf"),
-        ("f3", format!("fell {big} places or more"), "#2166ac"),
-        ("u", "ranked in one run only, or in neither".to_string(), UNRANKED),
+        ("r3", places("compare.page.bin_rose_big", big), "#b2182b"),
+        ("r2", r("compare.page.bin_rose", mid, big - 1.0), "#ef8a62"),
+        ("r1", r("compare.page.bin_rose_few", 1.0, mid - 1.0), "#fddbc7"),
+        ("r0", lang.t("compare.page.bin_same").to_string(), "#f7f7f7"),
+        ("f1", r("compare.page.bin_fell_few", 1.0, mid - 1.0), "#d1e5f0"),
+        ("f2", r("compare.page.bin_fell", mid, big - 1.0), "#67a9cf"),
+        ("f3", places("compare.page.bin_fell_big", big), "#2166ac"),
+        ("u", lang.t("compare.page.bin_unranked").to_string(), UNRANKED),
     ];
     (mid, big, classes)
 }
@@ -79,24 +74,38 @@ fn class_of(c: &AreaChange, mid: f64, big: f64) -> &'static str {
     }
 }
 
-/// "rose 7 places", "fell 1 place", "same rank", or what is missing.
-fn movement(c: &AreaChange) -> String {
+/// "rose 7 places", "fell 1 place", "same rank", or what is missing, in `lang`.
+fn movement(lang: Lang, c: &AreaChange) -> String {
+    let places = |one: &'static str, many: &'static str, d: f64| {
+        if d == 1.0 {
+            lang.t(one).to_string()
+        } else {
+            lang.fmt(many, &[("n", Arg::from(lang.num(d)))])
+        }
+    };
     match (c.rank, c.rank_change()) {
-        (_, Some(0.0)) => "same rank".into(),
-        (_, Some(d)) => format!(
-            "{} {} place{}",
-            if d < 0.0 { "rose" } else { "fell" },
-            d.abs(),
-            if d.abs() == 1.0 { "" } else { "s" }
-        ),
-        ([Some(_), None], _) => "ranked in the first run only".into(),
-        ([None, Some(_)], _) => "ranked in the second run only".into(),
-        _ => "ranked in neither run".into(),
+        (_, Some(0.0)) => lang.t("compare.movement.same").into(),
+        (_, Some(d)) if d < 0.0 => places("compare.movement.rose_one", "compare.movement.rose", -d),
+        (_, Some(d)) => places("compare.movement.fell_one", "compare.movement.fell", d),
+        ([Some(_), None], _) => lang.t("compare.movement.first_only").into(),
+        ([None, Some(_)], _) => lang.t("compare.movement.second_only").into(),
+        _ => lang.t("compare.movement.neither").into(),
     }
 }
 
-fn whole(v: Option<f64>) -> String {
-    v.map(|x| format!("{x}")).unwrap_or_else(|| "–".into())
+/// A rank or class ("3", "2,5" in Spanish for a tie), or "–".
+fn whole(lang: Lang, v: Option<f64>) -> String {
+    v.map(|x| lang.num(x)).unwrap_or_else(|| "–".into())
+}
+
+/// A site's status (`existing`, `proposed`, `bus` in sites.csv) in `lang`; another as it is.
+fn status_in(lang: Lang, status: &str) -> String {
+    match status {
+        "existing" => lang.t("compare.status.existing").into(),
+        "proposed" => lang.t("compare.status.proposed").into(),
+        "bus" => lang.t("compare.status.bus").into(),
+        other => other.to_string(),
+    }
 }
 
 fn name_of(c: &AreaChange) -> String {
@@ -117,9 +126,9 @@ fn as_multi(g: &Geometry<f64>) -> Option<MultiPolygon<f64>> {
 /// The map: each polygon filled by its rank-change class (its title says the change), the
 /// sites kept, added and removed on top. Framed as the report's map (a rural district dwarfing
 /// the city is cut at the frame).
-fn map(o: &mut String, c: &Comparison) {
+fn map(o: &mut String, lang: Lang, c: &Comparison) {
     let Some(m) = &c.map else {
-        o.push_str("<p>No map: the first run wrote no polygons careblock reads (GeoJSON, GeoParquet, FlatGeobuf), or works in a geographic CRS.</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("compare.page.no_map"));
         return;
     };
     let level = c.mapped();
@@ -137,18 +146,21 @@ fn map(o: &mut String, c: &Comparison) {
         .filter_map(|(g, _)| Some((g.unsigned_area(), g.bounding_rect()?)))
         .collect();
     let Some((_, focus)) = framing(&sized, &[]) else {
-        o.push_str("<p>No map: no polygon to draw.</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("compare.page.no_polygon"));
         return;
     };
     let frame = Frame::fit(focus, 760.0, 900.0, 12.0);
     let eps = focus.width().max(focus.height()) / 1500.0;
-    let (mid, big, classes) = bins(level.ranked_both);
+    let (mid, big, classes) = bins(lang, level.ranked_both);
     let _ = write!(
         o,
-        "<div class=\"mapwrap\"><svg class=\"map\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"change in rank of the {level}\"><style>",
+        "<div class=\"mapwrap\"><svg class=\"map\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{label}\"><style>",
         w = n1(frame.width),
         h = n1(frame.height),
-        level = level.level
+        label = escape(&lang.fmt(
+            "compare.page.map_label",
+            &[("level", Arg::from(level.the_noun(lang)))]
+        ))
     );
     for (k, _, colour) in &classes {
         let _ = write!(o, ".{k}{{fill:{colour}}}");
@@ -161,16 +173,21 @@ fn map(o: &mut String, c: &Comparison) {
         }
         match change {
             Some(a) => {
+                let tip = lang.fmt(
+                    "compare.page.area_tip",
+                    &[
+                        ("name", Arg::from(name_of(a))),
+                        ("a", Arg::from(whole(lang, a.rank[0]))),
+                        ("b", Arg::from(whole(lang, a.rank[1]))),
+                        ("movement", Arg::from(escape(&movement(lang, a)))),
+                        ("class_a", Arg::from(whole(lang, a.class[0]))),
+                        ("class_b", Arg::from(whole(lang, a.class[1]))),
+                    ],
+                );
                 let _ = write!(
                     o,
-                    "<path class=\"{}\" d=\"{d}\"><title>{}: rank {} → {} ({}), class {} → {}</title></path>",
+                    "<path class=\"{}\" d=\"{d}\"><title>{tip}</title></path>",
                     class_of(a, mid, big),
-                    name_of(a),
-                    whole(a.rank[0]),
-                    whole(a.rank[1]),
-                    movement(a),
-                    whole(a.class[0]),
-                    whole(a.class[1]),
                 );
             }
             None => {
@@ -187,16 +204,23 @@ fn map(o: &mut String, c: &Comparison) {
                     continue;
                 };
                 let (x, y) = frame.apply(p);
-                let title = format!(
-                    "{} {} site {}{}",
-                    change.word(),
-                    s.row().status,
-                    s.row().id,
-                    s.row()
-                        .name
-                        .as_ref()
-                        .map(|n| format!(" ({n})"))
-                        .unwrap_or_default()
+                let title = lang.fmt(
+                    "compare.page.site_tip",
+                    &[
+                        ("change", Arg::from(change.label(lang))),
+                        ("status", Arg::from(status_in(lang, &s.row().status))),
+                        ("id", Arg::from(&s.row().id)),
+                        (
+                            "name",
+                            Arg::from(
+                                s.row()
+                                    .name
+                                    .as_ref()
+                                    .map(|n| format!(" ({n})"))
+                                    .unwrap_or_default(),
+                            ),
+                        ),
+                    ],
                 );
                 let r = if change == SiteChange::Kept { 3.0 } else { 5.0 };
                 let _ = write!(
@@ -220,7 +244,11 @@ fn map(o: &mut String, c: &Comparison) {
             o.push_str("</g>");
         }
     }
-    o.push_str("</svg><div class=\"legend\"><h3>Change in rank</h3><table>");
+    let _ = write!(
+        o,
+        "</svg><div class=\"legend\"><h3>{}</h3><table>",
+        lang.t("compare.page.legend_heading")
+    );
     for (k, text, colour) in &classes {
         let n = level
             .changes
@@ -235,157 +263,253 @@ fn map(o: &mut String, c: &Comparison) {
     }
     o.push_str("</table>");
     if c.sites.is_some() {
-        o.push_str("<h3>Sites</h3><svg width=\"140\" height=\"62\">");
-        o.push_str("<g class=\"added\"><circle cx=\"10\" cy=\"10\" r=\"5\"/></g><text x=\"22\" y=\"14\" font-size=\"12\">added</text>");
-        o.push_str("<g class=\"removed\"><circle cx=\"10\" cy=\"30\" r=\"5\"/><path d=\"M6.5 26.5L13.5 33.5\"/></g><text x=\"22\" y=\"34\" font-size=\"12\">removed</text>");
-        o.push_str("<g class=\"kept\"><circle cx=\"10\" cy=\"50\" r=\"3\"/></g><text x=\"22\" y=\"54\" font-size=\"12\">kept</text></svg>");
+        let _ = write!(
+            o,
+            "<h3>{}</h3><svg width=\"140\" height=\"62\">",
+            lang.t("compare.page.legend_sites")
+        );
+        let _ = write!(
+            o,
+            "<g class=\"added\"><circle cx=\"10\" cy=\"10\" r=\"5\"/></g><text x=\"22\" y=\"14\" font-size=\"12\">{}</text>",
+            escape(SiteChange::Added.legend(lang))
+        );
+        let _ = write!(
+            o,
+            "<g class=\"removed\"><circle cx=\"10\" cy=\"30\" r=\"5\"/><path d=\"M6.5 26.5L13.5 33.5\"/></g><text x=\"22\" y=\"34\" font-size=\"12\">{}</text>",
+            escape(SiteChange::Removed.legend(lang))
+        );
+        let _ = write!(
+            o,
+            "<g class=\"kept\"><circle cx=\"10\" cy=\"50\" r=\"3\"/></g><text x=\"22\" y=\"54\" font-size=\"12\">{}</text></svg>",
+            escape(SiteChange::Kept.legend(lang))
+        );
     }
-    o.push_str("<p class=\"small\">Rank 1 = highest need; “rose” = closer to rank 1 in the second run. Hover a polygon or a site for its values.</p></div></div>");
+    let _ = write!(
+        o,
+        "<p class=\"small\">{}</p></div></div>",
+        lang.t("compare.page.map_note")
+    );
 }
 
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-fn level_rows(o: &mut String, l: &LevelComparison) {
+fn level_rows(o: &mut String, lang: Lang, l: &LevelComparison) {
     let n = l.changes.len();
+    let level = Arg::from(l.noun_cap(lang));
+    let mut detail = lang.fmt(
+        "compare.page.rank_detail",
+        &[
+            ("mean", Arg::from(num_in(lang, l.mean_abs_rank_change, 1))),
+            ("rho", Arg::from(num_in(lang, l.spearman, 3))),
+        ],
+    );
+    if l.ranked_one > 0 {
+        detail.push_str(&lang.fmt("compare.page.ranked_one", &[("n", Arg::from(l.ranked_one))]));
+    }
     let _ = write!(
         o,
-        "<tr><th>{} whose rank changed</th><td class=\"n\">{} of {}</td><td>mean change {} places; Spearman's ρ {}{}</td></tr>",
-        capital(l.level),
-        l.rank_changed,
-        l.ranked_both,
-        num(l.mean_abs_rank_change, 1),
-        num(l.spearman, 3),
-        if l.ranked_one > 0 {
-            format!("; {} ranked in one run only", l.ranked_one)
-        } else {
-            String::new()
-        }
+        "<tr><th>{}</th><td class=\"n\">{}</td><td>{}</td></tr>",
+        lang.fmt("compare.page.rank_changed", &[("level", level.clone())]),
+        lang.fmt(
+            "compare.page.n_of",
+            &[
+                ("n", Arg::from(l.rank_changed)),
+                ("total", Arg::from(l.ranked_both))
+            ]
+        ),
+        detail
     );
     let _ = write!(
         o,
-        "<tr><th>{} whose class changed</th><td class=\"n\">{} of {n}</td><td></td></tr>",
-        capital(l.level),
-        l.class_changed
+        "<tr><th>{}</th><td class=\"n\">{}</td><td></td></tr>",
+        lang.fmt("compare.page.class_changed", &[("level", level)]),
+        lang.fmt(
+            "compare.page.n_of",
+            &[("n", Arg::from(l.class_changed)), ("total", Arg::from(n))]
+        ),
     );
 }
 
-fn coverage_rows(o: &mut String, what: &str, c: &[Option<Coverage>; 2]) {
+fn coverage_rows(o: &mut String, lang: Lang, what: &str, c: &[Option<Coverage>; 2]) {
     if c[0].is_none() && c[1].is_none() {
         return;
     }
-    let get = |i: usize, f: fn(&Coverage) -> Option<f64>| pct(c[i].as_ref().and_then(f), 1);
+    let get = |i: usize, f: fn(&Coverage) -> Option<f64>| pct_in(lang, c[i].as_ref().and_then(f), 1);
     let count = |i: usize| {
         c[i].as_ref()
             .and_then(|x| x.proposed)
             .map(|p| p.to_string())
             .unwrap_or_else(|| "–".into())
     };
+    let what = [("what", Arg::from(what))];
     let _ = write!(
         o,
-        "<tr><th>{what}: coverage by the existing sites</th><td class=\"n\">{} → {}</td><td></td></tr>",
+        "<tr><th>{}</th><td class=\"n\">{} → {}</td><td></td></tr>",
+        lang.fmt("compare.page.coverage_before", &what),
         get(0, |x| x.before),
         get(1, |x| x.before)
     );
     let _ = write!(
         o,
-        "<tr><th>{what}: coverage with the proposed sites</th><td class=\"n\">{} → {}</td><td>proposed {} → {}; bound {} → {}</td></tr>",
+        "<tr><th>{}</th><td class=\"n\">{} → {}</td><td>{}</td></tr>",
+        lang.fmt("compare.page.coverage_after", &what),
         get(0, |x| x.after),
         get(1, |x| x.after),
-        count(0),
-        count(1),
-        get(0, |x| x.bound),
-        get(1, |x| x.bound)
+        lang.fmt(
+            "compare.page.coverage_detail",
+            &[
+                ("proposed_a", Arg::from(count(0))),
+                ("proposed_b", Arg::from(count(1))),
+                ("bound_a", Arg::from(get(0, |x| x.bound))),
+                ("bound_b", Arg::from(get(1, |x| x.bound))),
+            ]
+        )
     );
 }
 
-fn change_table(o: &mut String, rows: &[&AreaChange]) {
-    o.push_str("<table class=\"data\"><tr><th>Area</th><th>Rank</th><th>Change</th><th>Class</th><th>Index</th></tr>");
+fn change_table(o: &mut String, lang: Lang, rows: &[&AreaChange]) {
+    o.push_str("<table class=\"data\"><tr>");
+    for k in [
+        lang.t("compare.page.col_area"),
+        lang.t("compare.page.col_rank"),
+        lang.t("compare.page.col_change"),
+        lang.t("compare.page.col_class"),
+        lang.t("compare.page.col_index"),
+    ] {
+        let _ = write!(o, "<th>{k}</th>");
+    }
+    o.push_str("</tr>");
     for a in rows {
         let _ = write!(
             o,
             "<tr><td>{}</td><td class=\"n\">{} → {}</td><td>{}</td><td class=\"n\">{} → {}</td><td class=\"n\">{} → {}</td></tr>",
             name_of(a),
-            whole(a.rank[0]),
-            whole(a.rank[1]),
-            movement(a),
-            whole(a.class[0]),
-            whole(a.class[1]),
-            num(a.index[0], 1),
-            num(a.index[1], 1)
+            whole(lang, a.rank[0]),
+            whole(lang, a.rank[1]),
+            escape(&movement(lang, a)),
+            whole(lang, a.class[0]),
+            whole(lang, a.class[1]),
+            num_in(lang, a.index[0], 1),
+            num_in(lang, a.index[1], 1)
         );
     }
     o.push_str("</table>");
 }
 
+/// "N more in the CSV table." under a table cut at [`MAX_ROWS`].
+fn more(o: &mut String, lang: Lang, key: &'static str, n: usize) {
+    if n > MAX_ROWS {
+        let _ = write!(
+            o,
+            "<p class=\"small\">{}</p>",
+            lang.fmt(key, &[("n", Arg::from(n - MAX_ROWS))])
+        );
+    }
+}
+
 const TOP: usize = 20;
 const MAX_ROWS: usize = 200;
 
-/// The whole page.
-pub(super) fn render(c: &Comparison) -> String {
+/// The whole page, worded in `lang`.
+pub(super) fn render(c: &Comparison, lang: Lang) -> String {
     let mut o = String::with_capacity(1 << 18);
-    let title = |i: usize| c.names[i].clone().unwrap_or_else(|| c.dirs[i].clone());
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let title = |i: usize| c.name_in(i, lang).unwrap_or_else(|| c.dirs[i].clone());
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">",
+        lang.code()
+    );
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     let _ = write!(
         o,
-        "<title>careblock compare: {} → {}</title><style>{CSS}</style></head><body>",
-        escape(&title(0)),
-        escape(&title(1))
+        "<title>{}</title><style>{CSS}</style></head><body>",
+        lang.fmt(
+            "compare.page.doc_title",
+            &[
+                ("a", Arg::from(escape(&title(0)))),
+                ("b", Arg::from(escape(&title(1))))
+            ]
+        )
     );
-    o.push_str("<h1>What changed between two runs</h1>");
-    for (i, which) in ["First", "Second"].iter().enumerate() {
+    let _ = write!(o, "<h1>{}</h1>", lang.t("compare.page.heading"));
+    for (i, key) in ["compare.page.first_run", "compare.page.second_run"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = c
+            .name_in(i, lang)
+            .as_ref()
+            .map(|n| format!(" — {}", escape(n)))
+            .unwrap_or_default();
         let _ = write!(
             o,
-            "<p class=\"meta\">{which} run (<b>{}</b>): <code>{}</code>{}</p>",
-            ["A", "B"][i],
-            escape(&c.dirs[i]),
-            c.names[i]
-                .as_ref()
-                .map(|n| format!(" — {}", escape(n)))
-                .unwrap_or_default()
+            "<p class=\"meta\">{}</p>",
+            lang.fmt(
+                key,
+                &[("dir", Arg::from(escape(&c.dirs[i]))), ("name", Arg::from(name))]
+            )
         );
     }
 
-    o.push_str("<section><h2>Summary</h2><table class=\"kv\">");
     let _ = write!(
         o,
-        "<tr><th>Differences of method and inputs</th><td class=\"n\">{}</td><td>{}</td></tr>",
+        "<section><h2>{}</h2><table class=\"kv\">",
+        lang.t("compare.page.summary")
+    );
+    let _ = write!(
+        o,
+        "<tr><th>{}</th><td class=\"n\">{}</td><td>{}</td></tr>",
+        lang.t("compare.page.method_differences"),
         c.method.len(),
         if c.method.is_empty() {
-            "same method, same input files"
+            lang.t("compare.page.method_same")
         } else {
-            "listed below"
+            lang.t("compare.page.method_listed")
         }
     );
     if let Some(d) = &c.districts {
-        level_rows(&mut o, d);
+        level_rows(&mut o, lang, d);
     }
-    level_rows(&mut o, &c.units);
-    coverage_rows(&mut o, "Care blocks", &c.blocks);
-    coverage_rows(&mut o, "Bus stops", &c.bus);
+    level_rows(&mut o, lang, &c.units);
+    coverage_rows(&mut o, lang, lang.t("compare.page.blocks"), &c.blocks);
+    coverage_rows(&mut o, lang, lang.t("compare.page.bus"), &c.bus);
     if let Some(s) = &c.sites {
         let count = |w: SiteChange| s.iter().filter(|x| x.change == w).count();
         let _ = write!(
             o,
-            "<tr><th>Sites (existing, proposed, bus)</th><td class=\"n\">{} kept</td><td>{} added, {} removed</td></tr>",
-            count(SiteChange::Kept),
-            count(SiteChange::Added),
-            count(SiteChange::Removed)
+            "<tr><th>{}</th><td class=\"n\">{}</td><td>{}</td></tr>",
+            lang.t("compare.page.sites_row"),
+            lang.fmt(
+                "compare.page.sites_kept",
+                &[("n", Arg::from(count(SiteChange::Kept)))]
+            ),
+            lang.fmt(
+                "compare.page.sites_added_removed",
+                &[
+                    ("added", Arg::from(count(SiteChange::Added))),
+                    ("removed", Arg::from(count(SiteChange::Removed))),
+                ]
+            )
         );
     }
     o.push_str("</table></section>");
 
     let level = c.mapped();
-    let _ = write!(o, "<section><h2>Change in rank of the {}</h2>", level.level);
-    map(&mut o, c);
+    let noun = [("level", Arg::from(level.noun(lang)))];
+    let _ = write!(
+        o,
+        "<section><h2>{}</h2>",
+        lang.fmt(
+            "compare.page.map_heading",
+            &[("level", Arg::from(level.the_noun(lang)))]
+        )
+    );
+    map(&mut o, lang, c);
     o.push_str("</section>");
 
-    let _ = write!(o, "<section><h2>Largest rank changes ({})</h2>", level.level);
+    let _ = write!(
+        o,
+        "<section><h2>{}</h2>",
+        lang.fmt("compare.page.largest_heading", &noun)
+    );
     let moved: Vec<&AreaChange> = level
         .changes
         .iter()
@@ -393,13 +517,17 @@ pub(super) fn render(c: &Comparison) -> String {
         .take(TOP)
         .collect();
     if moved.is_empty() {
-        o.push_str("<p>No rank changed.</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("compare.page.no_rank_changed"));
     } else {
-        change_table(&mut o, &moved);
+        change_table(&mut o, lang, &moved);
     }
     o.push_str("</section>");
 
-    let _ = write!(o, "<section><h2>Class changes ({})</h2>", level.level);
+    let _ = write!(
+        o,
+        "<section><h2>{}</h2>",
+        lang.fmt("compare.page.class_heading", &noun)
+    );
     let mut reclassed: Vec<&AreaChange> = level
         .changes
         .iter()
@@ -410,80 +538,81 @@ pub(super) fn render(c: &Comparison) -> String {
         k(y).total_cmp(&k(x)).then_with(|| x.id.cmp(&y.id))
     });
     if reclassed.is_empty() {
-        o.push_str("<p>No class changed.</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("compare.page.no_class_changed"));
     } else {
-        change_table(&mut o, &reclassed[..reclassed.len().min(MAX_ROWS)]);
-        if reclassed.len() > MAX_ROWS {
-            let _ = write!(
-                o,
-                "<p class=\"small\">{} more in the CSV table.</p>",
-                reclassed.len() - MAX_ROWS
-            );
-        }
+        change_table(&mut o, lang, &reclassed[..reclassed.len().min(MAX_ROWS)]);
+        more(&mut o, lang, "compare.page.more_csv", reclassed.len());
     }
     o.push_str("</section>");
 
     if let Some(sites) = &c.sites {
-        o.push_str("<section><h2>Sites added and removed</h2>");
+        let _ = write!(o, "<section><h2>{}</h2>", lang.t("compare.page.sites_heading"));
         let changed: Vec<_> = sites.iter().filter(|s| s.change != SiteChange::Kept).collect();
         if changed.is_empty() {
-            o.push_str("<p>The same sites in both runs.</p>");
+            let _ = write!(o, "<p>{}</p>", lang.t("compare.page.same_sites"));
         } else {
-            o.push_str("<table class=\"data\"><tr><th>Change</th><th>Status</th><th>Site</th><th>Kind</th><th>Order</th><th>Demand gained</th></tr>");
+            o.push_str("<table class=\"data\"><tr>");
+            for k in [
+                lang.t("compare.page.col_change"),
+                lang.t("compare.page.col_status"),
+                lang.t("compare.page.col_site"),
+                lang.t("compare.page.col_kind"),
+                lang.t("compare.page.col_order"),
+                lang.t("compare.page.col_gain"),
+            ] {
+                let _ = write!(o, "<th>{k}</th>");
+            }
+            o.push_str("</tr>");
             for s in changed.iter().take(MAX_ROWS) {
                 let r = s.row();
                 let _ = write!(
                     o,
                     "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                    s.change.word(),
-                    escape(&r.status),
+                    escape(s.change.label(lang)),
+                    escape(&status_in(lang, &r.status)),
                     escape(&r.id),
                     r.name
                         .as_ref()
                         .map(|n| format!(" ({})", escape(n)))
                         .unwrap_or_default(),
                     escape(r.kind.as_deref().unwrap_or("")),
-                    whole(r.rank),
-                    num(r.gain, 0)
+                    whole(lang, r.rank),
+                    num_in(lang, r.gain, 0)
                 );
             }
             o.push_str("</table>");
-            if changed.len() > MAX_ROWS {
-                let _ = write!(
-                    o,
-                    "<p class=\"small\">{} more in the CSV table.</p>",
-                    changed.len() - MAX_ROWS
-                );
-            }
+            more(&mut o, lang, "compare.page.more_csv", changed.len());
         }
         o.push_str("</section>");
     }
 
-    o.push_str("<section><h2>Differences of method and inputs</h2>");
+    let _ = write!(
+        o,
+        "<section><h2>{}</h2>",
+        lang.t("compare.page.method_differences")
+    );
     if c.method.is_empty() {
-        o.push_str("<p>None: the same resolved method and the same input files (by SHA-256).</p>");
+        let _ = write!(o, "<p>{}</p>", lang.t("compare.page.method_none"));
     } else {
-        o.push_str("<table class=\"data\"><tr><th>Setting or input</th><th>A</th><th>B</th></tr>");
+        let _ = write!(
+            o,
+            "<table class=\"data\"><tr><th>{}</th><th>A</th><th>B</th></tr>",
+            lang.t("compare.page.col_setting")
+        );
         for d in c.method.iter().take(MAX_ROWS) {
             let _ = write!(
                 o,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                escape(&d.what),
-                escape(&d.a),
-                escape(&d.b)
+                escape(&d.what_in(lang)),
+                escape(&MethodDifference::value_in(&d.a, lang)),
+                escape(&MethodDifference::value_in(&d.b, lang))
             );
         }
         o.push_str("</table>");
-        if c.method.len() > MAX_ROWS {
-            let _ = write!(
-                o,
-                "<p class=\"small\">{} more in method_changes.csv.</p>",
-                c.method.len() - MAX_ROWS
-            );
-        }
+        more(&mut o, lang, "compare.page.method_more", c.method.len());
     }
     o.push_str("</section>");
-    o.push_str("<p class=\"small\">Every row is in the CSV tables beside this page: <code>districts_changes.csv</code>, <code>units_changes.csv</code>, <code>sites_changes.csv</code>, <code>method_changes.csv</code>; the counts in <code>compare.json</code>. Written by <code>careblock compare</code>.</p>");
+    let _ = write!(o, "<p class=\"small\">{}</p>", lang.t("compare.page.footer"));
     o.push_str("</body></html>\n");
     o
 }

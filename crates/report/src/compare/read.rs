@@ -8,6 +8,7 @@ use careblock_core::Layer;
 use careblock_core::polars::prelude::{DataFrame, DataType};
 use careblock_io::{IoError, ReadOptions, read_layer, read_table_with_key};
 use careblock_pipeline::results::column;
+use careblock_text::Lang;
 use serde_json::Value;
 
 use super::CompareError;
@@ -75,6 +76,14 @@ fn shown(path: &Path) -> String {
 }
 
 impl RunOutput {
+    /// The run's language: `run.json`'s `lang`, else its resolved method's; `None` for an
+    /// output of a version that wrote neither (or a code careblock does not speak).
+    pub fn lang(&self) -> Option<Lang> {
+        [&self.run["lang"], &self.run["resolved_method"]["lang"]]
+            .into_iter()
+            .find_map(|v| v.as_str().and_then(|c| Lang::parse(c).ok()))
+    }
+
     /// Reads the folder `dir`. A folder without `run.json` (written by careblock) or without a
     /// units table is not a careblock output: [`CompareError::NotAnOutput`].
     pub fn read(dir: &Path) -> Result<RunOutput, CompareError> {

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use careblock_text::Lang;
 use serde_json::json;
 
 use super::diff::spearman;
@@ -135,7 +136,7 @@ fn ranks_classes_sites_coverage_and_method_changes_are_counted() {
     assert_eq!(what, ["dimensions.supply_gap.weight", "input method"]);
     assert_eq!((c.method[0].a.as_str(), c.method[0].b.as_str()), ("1.0", "2.0"));
 
-    let files = c.files().unwrap();
+    let files = c.files(Lang::En).unwrap();
     let names: Vec<&str> = files.iter().map(|f| f.name()).collect();
     assert_eq!(
         names,
@@ -242,4 +243,202 @@ fn a_folder_without_run_json_is_not_an_output() {
     let e = RunOutput::read(&dir).unwrap_err().to_string();
     assert!(e.contains("no run.json written by careblock"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The page of `c` in `lang`.
+fn page_in(c: &Comparison, lang: Lang) -> String {
+    c.files(lang)
+        .unwrap()
+        .into_iter()
+        .find_map(|f| match f {
+            ComparisonFile::Text("compare.html", t) => Some(t),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// The runs of the first test: ranks moved both ways, a unit ranked in one run only, sites
+/// added, removed and kept, and the weight and the method file changed.
+fn two_runs() -> Comparison {
+    let mut a = output(
+        "a",
+        table(
+            "a/units.csv",
+            &["u1", "u2", "u3", "u4"],
+            &[Some(1.0), Some(2.0), Some(3.0), None],
+            &[Some(3.0), Some(3.0), Some(1.0), None],
+        ),
+        Some(vec![
+            site("existing", "1", None),
+            site("proposed", "p1", Some(1.0)),
+        ]),
+        1.0,
+    );
+    let mut b = output(
+        "b",
+        table(
+            "b/units.csv",
+            &["u4", "u3", "u2", "u1"],
+            &[Some(4.0), Some(1.0), Some(2.0), Some(3.0)],
+            &[Some(1.0), Some(3.0), Some(3.0), Some(1.0)],
+        ),
+        Some(vec![
+            site("existing", "1", None),
+            site("proposed", "p3", Some(1.0)),
+        ]),
+        2.0,
+    );
+    a.run["careblock"] = json!("0.0.9");
+    b.run["resolved_method"]["name"] = json!({"en": "Care index", "es": "Índice del cuidado"});
+    compare(&a, &b).unwrap()
+}
+
+#[test]
+fn the_page_is_worded_in_spanish_with_decimal_commas() {
+    let c = two_runs();
+    let es = page_in(&c, Lang::Es);
+    assert!(
+        es.starts_with("<!DOCTYPE html>\n<html lang=\"es\">"),
+        "{}",
+        &es[..80]
+    );
+    for phrase in [
+        "Qué cambió entre dos corridas",
+        "Primera corrida (<b>A</b>)",
+        "Resumen",
+        "Diferencias del método y de las entradas",
+        "Unidades cuyo puesto cambió",
+        "Unidades cuya clase cambió",
+        "rho de Spearman",
+        "Manzanas del cuidado: cobertura antes (sitios existentes)",
+        "Manzanas del cuidado: cobertura después (con los sitios propuestos)",
+        "1 conservados",
+        "1 añadidos, 1 retirados",
+        "Mayores cambios de puesto (unidades)",
+        "Cambios de clase (unidades)",
+        "subió 2 puestos",
+        "bajó 2 puestos",
+        "con puesto solo en la segunda corrida",
+        "Sitios añadidos y retirados",
+        "<td>añadido</td><td>propuesto</td>",
+        "<td>retirado</td><td>propuesto</td>",
+        "Parámetro o entrada",
+        "<code>versión de careblock</code>",
+        "<code>entrada method</code>",
+        "Sin mapa",
+        // The second method's name in Spanish; the first has one name only.
+        "<title>careblock compare: test → Índice del cuidado</title>",
+        "</code> — Índice del cuidado</p>",
+    ] {
+        assert!(es.contains(phrase), "{phrase:?} not on the Spanish page");
+    }
+    // Decimal commas: the mean rank change 4/3, the coverage 10 % → 10 %, 40 % → 80 %.
+    assert!(es.contains("cambio medio 1,3 puestos"), "mean with a comma");
+    assert!(es.contains("10,0 % → 10,0 %") && es.contains("40,0 % → 80,0 %"));
+    assert!(es.contains("cota 41,0 % → 82,0 %"));
+    // Index values 100 − rank, one decimal: u3 went from 97.0 to 99.0.
+    assert!(es.contains("97,0 → 99,0"), "index with a comma");
+    for english in [
+        "What changed",
+        "Summary",
+        "whose rank changed",
+        "Spearman's",
+        "coverage",
+        "Largest rank changes",
+        "rose 2 places",
+        "fell 2 places",
+        "ranked in",
+        "Sites added",
+        ">added<",
+        ">removed<",
+        "proposed",
+        "Setting or input",
+        "careblock version",
+        "input method",
+        "No map",
+        "Every row is in",
+        "40.0 %",
+        "lang=\"en\"",
+    ] {
+        assert!(!es.contains(english), "{english:?} on the Spanish page");
+    }
+
+    // The English page is as it was: the same words, decimal points.
+    let en = page_in(&c, Lang::En);
+    assert!(en.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    for phrase in [
+        "What changed between two runs",
+        "Units whose rank changed",
+        "mean change 1.3 places; Spearman's ρ",
+        "Care blocks: coverage by the existing sites",
+        "40.0 % → 80.0 %",
+        "rose 2 places",
+        "fell 2 places",
+        "ranked in the second run only",
+        "<td>added</td><td>proposed</td>",
+        "<code>careblock version</code>",
+        "<code>input method</code>",
+        "</code> — Care index</p>",
+    ] {
+        assert!(en.contains(phrase), "{phrase:?} not on the English page");
+    }
+    // The tables and the JSON do not depend on the language.
+    let csv = |lang| {
+        c.files(lang)
+            .unwrap()
+            .into_iter()
+            .filter_map(|f| match f {
+                ComparisonFile::Csv(n, df) => Some(format!("{n}: {df:?}")),
+                ComparisonFile::Text("compare.json", t) => Some(t),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(csv(Lang::En), csv(Lang::Es));
+}
+
+#[test]
+fn the_words_of_the_map_and_the_method_follow_the_language() {
+    let c = two_runs();
+    let d = MethodDifference {
+        what: "input units #2".into(),
+        a: "absent".into(),
+        b: "\"absent\"".into(),
+    };
+    assert_eq!(d.what_in(Lang::Es), "entrada units n.º 2");
+    assert_eq!(d.what_in(Lang::En), "input units #2");
+    assert_eq!(MethodDifference::value_in(&d.a, Lang::Es), "ausente");
+    assert_eq!(
+        MethodDifference::value_in(&d.b, Lang::Es),
+        "\"absent\"",
+        "a JSON string is data"
+    );
+    let setting = MethodDifference {
+        what: "dimensions.supply_gap.weight".into(),
+        a: "1.0".into(),
+        b: "2.0".into(),
+    };
+    assert_eq!(setting.what_in(Lang::Es), "dimensions.supply_gap.weight");
+    assert_eq!(c.units.noun(Lang::Es), "unidades");
+    assert_eq!(c.units.the_noun(Lang::Es), "las unidades");
+    assert_eq!(SiteChange::Kept.label(Lang::Es), "conservado");
+    assert_eq!(SiteChange::Removed.legend(Lang::Es), "retirados");
+    assert_eq!(SiteChange::Added.word(), "added", "the CSV code stays English");
+}
+
+#[test]
+fn the_run_language_is_read_from_run_json() {
+    let mut a = output(
+        "a",
+        table("a/u.csv", &["u"], &[Some(1.0)], &[Some(1.0)]),
+        None,
+        1.0,
+    );
+    assert_eq!(a.lang(), None, "an older run.json has no lang");
+    a.run["resolved_method"]["lang"] = json!("es");
+    assert_eq!(a.lang(), Some(Lang::Es), "else the resolved method's");
+    a.run["lang"] = json!("en");
+    assert_eq!(a.lang(), Some(Lang::En), "the top-level lang first");
+    a.run["lang"] = json!("fr");
+    assert_eq!(a.lang(), Some(Lang::Es), "an unknown code is skipped");
 }

@@ -15,12 +15,6 @@ pub(crate) fn n1(v: f64) -> String {
     }
 }
 
-/// A number with thousands separators and `decimals` decimals, in English; "–" if missing or not
-/// finite.
-pub(crate) fn num(v: Option<f64>, decimals: usize) -> String {
-    num_in(Lang::En, v, decimals)
-}
-
 /// The thousands and decimal separators of `lang`: "7,136,912.5" in English, "7.136.912,5" in
 /// Spanish (as Colombia writes it).
 pub(crate) fn separators(lang: Lang) -> (char, char) {
@@ -55,11 +49,6 @@ pub(crate) fn num_in(lang: Lang, v: Option<f64>, decimals: usize) -> String {
         Some(f) => format!("{sign}{grouped}{point}{f}"),
         None => format!("{sign}{grouped}"),
     }
-}
-
-/// A share (0–1) as a percentage with `decimals` decimals, in English.
-pub(crate) fn pct(v: Option<f64>, decimals: usize) -> String {
-    pct_in(Lang::En, v, decimals)
 }
 
 /// A share (0–1) as a percentage with `decimals` decimals, in `lang`.

@@ -1,5 +1,5 @@
 use super::colours::Frame;
-use super::format::{n1, num, num_in, pct, pct_in, sci};
+use super::format::{n1, num_in, pct_in, sci};
 use super::maps::{LONG_RING, length_label, nice_length, simplified};
 use super::*;
 use careblock_text::Lang;
@@ -378,11 +378,11 @@ fn number_formats() {
     assert_eq!(n1(12.345), "12.3");
     assert_eq!(n1(12.0), "12");
     assert_eq!(n1(-0.04), "0");
-    assert_eq!(num(Some(7_136_912.0), 0), "7,136,912");
-    assert_eq!(num(Some(-1234.56), 1), "-1,234.6");
-    assert_eq!(num(Some(-0.00004), 1), "0.0");
-    assert_eq!(num(None, 1), "–");
-    assert_eq!(pct(Some(0.4052), 1), "40.5 %");
+    assert_eq!(num_in(Lang::En, Some(7_136_912.0), 0), "7,136,912");
+    assert_eq!(num_in(Lang::En, Some(-1234.56), 1), "-1,234.6");
+    assert_eq!(num_in(Lang::En, Some(-0.00004), 1), "0.0");
+    assert_eq!(num_in(Lang::En, None, 1), "–");
+    assert_eq!(pct_in(Lang::En, Some(0.4052), 1), "40.5 %");
     // Spanish: decimal comma, full stop between thousands (as Colombia writes them).
     assert_eq!(num_in(Lang::Es, Some(7_136_912.26), 1), "7.136.912,3");
     assert_eq!(num_in(Lang::Es, Some(-1234.56), 0), "-1.235");
