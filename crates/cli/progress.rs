@@ -47,12 +47,12 @@ impl Stages {
         out
     }
 
-    /// `name 0.12 s, ...` for the terminal.
+    /// `name 0.12 s, ...` for the terminal (`0,12` in Spanish).
     pub fn line(&self) -> String {
         let t: Vec<String> = self
             .timings
             .iter()
-            .map(|(k, v)| format!("{k} {v:.2} s"))
+            .map(|(k, v)| format!("{k} {} s", self.lang.fixed(*v, 2)))
             .collect();
         t.join(", ")
     }
