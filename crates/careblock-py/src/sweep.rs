@@ -87,7 +87,9 @@ impl SweepSession {
         let inputs = py
             .detach(|| load_inputs(&method, &base, &LoadOptions { fix_invalid }))
             .map_err(Failure::from)?;
-        let state = Sweeper::new(&method, &inputs).map_err(Failure::from)?.into_state();
+        let state = Sweeper::new(&method, &inputs)
+            .map_err(Failure::from)?
+            .into_state();
         Ok(SweepSession {
             method,
             sweep,
