@@ -3,9 +3,10 @@
 stage, and careblock.dask.sweep on a LocalCluster against careblock.sweep in one process.
 
 The city is a directory with ``method.toml`` and its layers (``gen_city.py`` and
-``examples/reference/city.toml`` make one). The sweep varies ``siting.p`` (N values from 5
-up), keys that change only ``[siting]``, so the index is computed once. Four measurements,
-each the whole command or call:
+``examples/reference/city.toml`` make one). The sweep varies one ``[siting]`` key, so the
+index is computed once: ``--vary radius`` (default) gives N radii from the method's own up by
+1 m, scenarios that cost what the run's siting costs; ``--vary p`` gives p = 5, 6, ... (larger
+p costs more). Four measurements, each the whole command or call:
 
 * ``run``: ``careblock run`` of the method (its ``siting`` stage from ``timings.json``);
 * ``sweep``: ``careblock sweep`` (its ``scenarios`` stage, divided by N: the cost of a
@@ -44,7 +45,8 @@ def timed(f):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--city", type=Path, required=True, help="directory with method.toml and its layers")
-    ap.add_argument("--scenarios", type=int, default=64, help="number of scenarios (p = 5, 6, ...)")
+    ap.add_argument("--scenarios", type=int, default=64, help="number of scenarios")
+    ap.add_argument("--vary", choices=["radius", "p"], default="radius", help="the [siting] key the scenarios vary")
     ap.add_argument("--workers", type=int, default=2, help="Dask worker processes")
     ap.add_argument("--bin", type=Path, default=Path("target/release/careblock"), help="the careblock CLI")
     a = ap.parse_args()
@@ -53,7 +55,14 @@ def main() -> None:
     method = a.city / "method.toml"
     work = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     sweep = work / "sweep.toml"
-    sweep.write_text(f'[product]\n"siting.p" = {list(range(5, 5 + a.scenarios))}\n')
+    if a.vary == "p":
+        values = list(range(5, 5 + a.scenarios))
+    else:
+        import tomllib
+
+        radius = tomllib.loads(method.read_text())["siting"]["radius"]
+        values = [radius + k for k in range(a.scenarios)]
+    sweep.write_text(f'[product]\n"siting.{a.vary}" = {values}\n')
 
     _, t_run = timed(lambda: subprocess.run([a.bin, "--quiet", "run", method, "--out", work / "run"], check=True))
     siting = json.loads((work / "run" / "timings.json").read_text())["siting"]
@@ -69,7 +78,7 @@ def main() -> None:
         rss = client.run(lambda: __import__("psutil").Process().memory_info().rss)
     same = remote.summary.equals(local.summary) and all(remote.sites[n].equals(local.sites[n]) for n in local.sites)
     print(json.dumps({
-        "city": str(a.city), "scenarios": a.scenarios, "workers": a.workers, "cores": os.cpu_count(),
+        "city": str(a.city), "scenarios": a.scenarios, "vary": a.vary, "workers": a.workers, "cores": os.cpu_count(),
         "run_s": round(t_run, 3), "run_siting_stage_s": siting,
         "sweep_s": round(t_sweep, 3), "sweep_scenarios_stage_s": stage,
         "per_scenario_s": round(stage / a.scenarios, 4),
