@@ -11,7 +11,7 @@ use careblock_io::{InputFile, method_inputs, read_method, sha256_file, write_csv
 use careblock_method::Method;
 use careblock_method::sweep::Sweep;
 use careblock_pipeline::results::sites_table;
-use careblock_pipeline::sweep::{ScenarioSummary, Sweeper, districts_table, summary_table};
+use careblock_pipeline::sweep::{ScenarioSummary, Sweeper, districts_table, key_values, summary_table};
 use careblock_pipeline::{LoadOptions, load_inputs};
 use careblock_report::sweep::sweep_page;
 use careblock_text::{Arg, fixed};
@@ -62,26 +62,14 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
                     ("name", Arg::from(&scenario.name)),
                 ],
             );
-            let outcome = sweeper.run(m, &scenario_keys);
-            let values = keys
-                .iter()
-                .map(|k| {
-                    scenario
-                        .overrides
-                        .iter()
-                        .find(|(o, _)| o == k)
-                        .map(|(_, v)| v.to_string())
-                })
-                .collect();
-            let (outcome, table) = match outcome {
-                Ok(r) => match (r.figures(), &r.plan) {
-                    (Some(f), Some(p)) => (Ok(f), Some(sites_table(p, inputs.crs)?)),
-                    _ => (Err("the scenario's method has no [siting]".to_string()), None),
-                },
-                Err(e) => (Err(format!("{e:#}")), None),
+            let run = sweeper.run(m, &scenario_keys);
+            let summary = ScenarioSummary::of(&scenario.name, key_values(&keys, &scenario.overrides), &run);
+            let table = match (&summary.outcome, &run) {
+                (Ok(_), Ok(r)) => r.plan.as_ref().map(|p| sites_table(p, inputs.crs)).transpose()?,
+                _ => None,
             };
             if !quiet {
-                let line = match &outcome {
+                let line = match &summary.outcome {
                     Ok(f) => lang.fmt(
                         "sweep.scenario_ok",
                         &[
@@ -100,11 +88,7 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
                 };
                 println!("{line}");
             }
-            rows.push(ScenarioSummary {
-                name: scenario.name.clone(),
-                values,
-                outcome,
-            });
+            rows.push(summary);
             sites.push(table);
         }
         Ok(())
