@@ -398,7 +398,7 @@ fn fill(lang: Lang, key: &str, template: &str, args: &[(&str, Arg)], out: &mut S
     out.push_str(rest);
 }
 
-type Catalogue = [HashMap<String, &'static str>; 2];
+type Catalogue = [HashMap<&'static str, &'static str>; 2];
 
 fn catalogue() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
@@ -416,12 +416,16 @@ fn catalogue() -> &'static Catalogue {
     })
 }
 
-fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, &'static str>) {
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<&'static str, &'static str>) {
     for (k, v) in table {
         let key = format!("{prefix}.{k}");
         match v {
             toml::Value::String(s) => {
-                out.insert(key, Box::leak(s.clone().into_boxed_str()));
+                // Read once for the process: the catalogue lives as long as the program.
+                out.insert(
+                    Box::leak(key.into_boxed_str()),
+                    Box::leak(s.clone().into_boxed_str()),
+                );
             }
             toml::Value::Table(t) => flatten(&key, t, out),
             other => panic!("catalogue key {key}: a template must be a string, not {other:?}"),
@@ -431,10 +435,7 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, &'static
 
 /// Every key of the catalogue in `lang`, sorted (for tests and tools).
 pub fn keys(lang: Lang) -> Vec<&'static str> {
-    let mut k: Vec<&'static str> = catalogue()[lang.index()]
-        .keys()
-        .map(|k| Box::leak(k.clone().into_boxed_str()) as &'static str)
-        .collect();
+    let mut k: Vec<&'static str> = catalogue()[lang.index()].keys().copied().collect();
     k.sort_unstable();
     k
 }
