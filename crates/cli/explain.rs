@@ -489,11 +489,7 @@ fn status_word(lang: Lang, status: &str) -> String {
 /// A site's kind in words when careblock named it (`existing`, `grid`); the data's own kinds
 /// as they are.
 fn kind_word(lang: Lang, kind: &str) -> String {
-    match kind {
-        "existing" => lang.t("common.kind_existing").to_string(),
-        "grid" => lang.t("common.kind_grid").to_string(),
-        other => other.to_string(),
-    }
+    careblock_siting::plan::kind_key(kind).map_or_else(|| kind.to_string(), |k| lang.t(k).to_string())
 }
 
 /// The rule that placed a site (`equity`, `coverage`) in words.

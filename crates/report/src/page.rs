@@ -174,11 +174,8 @@ fn sites(p: &Plan, lang: careblock_text::Lang) -> Vec<HtmlSite> {
             rank: s.rank,
             id: s.id.clone(),
             label: s.label.clone(),
-            category: match s.kind.as_str() {
-                "existing" => lang.t("common.kind_existing").to_string(),
-                "grid" => lang.t("common.kind_grid").to_string(),
-                other => other.to_string(),
-            },
+            category: careblock_siting::plan::kind_key(&s.kind)
+                .map_or_else(|| s.kind.clone(), |k| lang.t(k).to_string()),
             gain: s.marginal_gain,
             irreplaceability: s.irreplaceability,
             demand: s.demand,

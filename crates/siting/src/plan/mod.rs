@@ -32,7 +32,7 @@ pub use coverage::circle;
 pub use types::{
     Assignment, CapacityOutcome, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum,
     PhaseOutcome, PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, RobustCandidate, RobustDistrict,
-    RobustOutcome, Site, SiteStatus, TargetOutcome, Tier, Uncovered,
+    RobustOutcome, Site, SiteStatus, TargetOutcome, Tier, Uncovered, kind_key,
 };
 
 use blocks::Blocks;

@@ -485,3 +485,13 @@ pub struct NetworkComparison {
     /// The catchment buffer, metres.
     pub buffer: f64,
 }
+
+/// The catalogue key of a site kind siting names itself (`existing` blocks, `grid`
+/// candidates); `None` for a candidate layer's own name, which is shown as the method gives it.
+pub fn kind_key(kind: &str) -> Option<&'static str> {
+    match kind {
+        "existing" => Some("common.kind_existing"),
+        "grid" => Some("common.kind_grid"),
+        _ => None,
+    }
+}
