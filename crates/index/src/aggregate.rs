@@ -88,6 +88,27 @@ pub fn aggregate_row(
     method: Aggregation,
     min_available: f64,
 ) -> Option<Aggregate> {
+    let mut contributions = Vec::new();
+    let (value, penalty) = aggregate_into(scores, weights, method, min_available, &mut contributions)?;
+    Some(Aggregate {
+        value,
+        contributions,
+        penalty,
+    })
+}
+
+/// [`aggregate_row`] into a caller's buffer: returns `(value, penalty)` and leaves the
+/// contributions in `contributions` (resized to `scores.len()`), so a caller that aggregates
+/// every row of every Monte Carlo draw allocates nothing per row. The arithmetic is
+/// [`aggregate_row`]'s, operation for operation.
+pub fn aggregate_into(
+    scores: &[Option<f64>],
+    weights: &[f64],
+    method: Aggregation,
+    min_available: f64,
+    contributions: &mut Vec<f64>,
+) -> Option<(f64, f64)> {
+    contributions.clear();
     if scores.len() != weights.len() {
         return None;
     }
@@ -112,18 +133,14 @@ pub fn aggregate_row(
         return None;
     }
     let rows = || present().map(|(i, x, w)| (i, x, w / total));
-    let mut contributions = vec![0.0; scores.len()];
+    contributions.resize(scores.len(), 0.0);
     match method {
         Aggregation::Arithmetic => {
             for (i, x, a) in rows() {
                 contributions[i] = a * x;
             }
             let value = rows().map(|(i, _, _)| contributions[i]).sum();
-            Some(Aggregate {
-                value,
-                contributions,
-                penalty: 0.0,
-            })
+            Some((value, 0.0))
         }
         Aggregation::Geometric => {
             if rows().any(|(_, x, _)| x <= 0.0) {
@@ -138,11 +155,7 @@ pub fn aggregate_row(
                     value * (a * x.ln()) / log_sum
                 };
             }
-            Some(Aggregate {
-                value,
-                contributions,
-                penalty: 0.0,
-            })
+            Some((value, 0.0))
         }
         Aggregation::MazziottaPareto { penalty } => {
             for (i, x, a) in rows() {
@@ -165,11 +178,7 @@ pub fn aggregate_row(
                 Penalty::Positive => -s_cv,
                 Penalty::Negative => s_cv,
             };
-            Some(Aggregate {
-                value: mean + penalty,
-                contributions,
-                penalty,
-            })
+            Some((mean + penalty, penalty))
         }
     }
 }

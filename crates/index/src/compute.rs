@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::Direction;
-use super::aggregate::{Aggregation, aggregate_row, mpi_standardise};
+use super::aggregate::{Aggregation, aggregate_into, aggregate_row, mpi_standardise};
 use super::classify::{Classification, classify};
 use super::normalise::{normalisation, normalise, rescale};
 use careblock_method::{AggregationName, NormalisationName};
@@ -79,38 +79,13 @@ pub struct Scores {
 /// `eligible[i] == false` get no scores and do not influence the normalisation of the others.
 pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c: &Composite) -> Scores {
     let n = eligible.len();
-    let masked: Vec<Vec<Option<f64>>> = treated
-        .iter()
-        .map(|col| col.iter().zip(eligible).map(|(v, &e)| v.filter(|_| e)).collect())
-        .collect();
-    let normalised: Vec<Vec<Option<f64>>> = masked
-        .iter()
-        .zip(&c.indicators)
-        .map(|(col, ind)| {
-            let y = match c.aggregation {
-                AggregationName::MazziottaPareto => mpi_standardise(col, ind.direction),
-                _ => normalise(col, ind.direction, normalisation(c.normalisation, ind.goalposts)),
-            };
-            match c.aggregation {
-                AggregationName::Geometric => rescale(&y, 1.0, 100.0),
-                _ => y,
-            }
-        })
-        .collect();
-
-    let within = match c.aggregation {
-        AggregationName::MazziottaPareto => Aggregation::Arithmetic,
-        a => Aggregation::from(a),
-    };
-    let across = Aggregation::from(c.aggregation);
-    let members: Vec<Vec<usize>> = (0..c.dimensions.len())
-        .map(|d| {
-            (0..c.indicators.len())
-                .filter(|&k| c.indicators[k].dimension == d)
-                .collect()
-        })
-        .collect();
-    let dim_weights: Vec<f64> = c.dimensions.iter().map(|d| d.weight).collect();
+    let normalised = normalised_columns(treated, eligible, c);
+    let Shape {
+        within,
+        across,
+        members,
+        dim_weights,
+    } = Shape::of(c);
 
     struct Row {
         dims: Vec<Option<f64>>,
@@ -226,6 +201,106 @@ pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c:
     }
 }
 
+/// Each indicator column normalised as `c` says, over the eligible rows only.
+fn normalised_columns(
+    treated: &[Vec<Option<f64>>],
+    eligible: &[bool],
+    c: &Composite,
+) -> Vec<Vec<Option<f64>>> {
+    treated
+        .iter()
+        .zip(&c.indicators)
+        .map(|(col, ind)| {
+            let masked: Vec<Option<f64>> = col.iter().zip(eligible).map(|(v, &e)| v.filter(|_| e)).collect();
+            let y = match c.aggregation {
+                AggregationName::MazziottaPareto => mpi_standardise(&masked, ind.direction),
+                _ => normalise(
+                    &masked,
+                    ind.direction,
+                    normalisation(c.normalisation, ind.goalposts),
+                ),
+            };
+            match c.aggregation {
+                AggregationName::Geometric => rescale(&y, 1.0, 100.0),
+                _ => y,
+            }
+        })
+        .collect()
+}
+
+/// How a composite aggregates: within dimensions, across them, each dimension's indicators
+/// and the dimensions' weights.
+struct Shape {
+    within: Aggregation,
+    across: Aggregation,
+    members: Vec<Vec<usize>>,
+    dim_weights: Vec<f64>,
+}
+
+impl Shape {
+    fn of(c: &Composite) -> Shape {
+        Shape {
+            within: match c.aggregation {
+                AggregationName::MazziottaPareto => Aggregation::Arithmetic,
+                a => Aggregation::from(a),
+            },
+            across: Aggregation::from(c.aggregation),
+            members: (0..c.dimensions.len())
+                .map(|d| {
+                    (0..c.indicators.len())
+                        .filter(|&k| c.indicators[k].dimension == d)
+                        .collect()
+                })
+                .collect(),
+            dim_weights: c.dimensions.iter().map(|d| d.weight).collect(),
+        }
+    }
+}
+
+/// A task's reusable buffers: a dimension's scores and weights, the row's dimension scores and
+/// the contributions [`aggregate_into`] fills.
+type RowBuffers = (Vec<Option<f64>>, Vec<f64>, Vec<Option<f64>>, Vec<f64>);
+
+/// The index alone, equal bit for bit to [`score`]'s `index`: the same normalisation and the
+/// same aggregation, without the contributions, ranks and classes, and with no allocation
+/// per row. Robust siting computes it once per Monte Carlo draw for every unit. With `wanted`,
+/// only the rows it marks are aggregated (the others get `None`); the normalisation still uses
+/// every eligible row, so the wanted rows' values do not change.
+pub fn index_only(
+    treated: &[Vec<Option<f64>>],
+    eligible: &[bool],
+    c: &Composite,
+    wanted: Option<&[bool]>,
+) -> Vec<Option<f64>> {
+    let normalised = normalised_columns(treated, eligible, c);
+    let Shape {
+        within,
+        across,
+        members,
+        dim_weights,
+    } = Shape::of(c);
+    (0..eligible.len())
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            |(s, w, dims, buf): &mut RowBuffers, i| {
+                if !eligible[i] || wanted.is_some_and(|w| !w[i]) {
+                    return None;
+                }
+                dims.clear();
+                for m in &members {
+                    s.clear();
+                    s.extend(m.iter().map(|&k| normalised[k][i]));
+                    w.clear();
+                    w.extend(m.iter().map(|&k| c.indicators[k].weight));
+                    dims.push(aggregate_into(s, w, within, c.min_available, buf).map(|(v, _)| v));
+                }
+                aggregate_into(dims, &dim_weights, across, c.min_available, buf).map(|(v, _)| v)
+            },
+        )
+        .collect()
+}
+
 /// Ranks by descending value, 1 = largest; ties by ascending id, so ranks are a permutation
 /// of 1..=m over the m present values.
 pub fn rank_descending(values: &[Option<f64>], ids: &[String]) -> Vec<Option<u32>> {
@@ -336,6 +411,52 @@ mod tests {
                 assert!(
                     (sum - idx).abs() < 1e-9 * idx.abs().max(1.0),
                     "{agg:?} row {i}: {sum} vs {idx}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn index_only_is_the_score_index_bit_for_bit() {
+        let t = vec![
+            vec![Some(0.3), Some(5.), Some(10.), None, Some(7.), Some(7.)],
+            vec![Some(2.), Some(1.5), Some(0.), Some(4.), Some(1.), None],
+            vec![Some(1.), Some(3.), Some(2.), Some(9.), Some(0.5), None],
+        ];
+        let eligible = [true, true, false, true, true, true];
+        for agg in [
+            AggregationName::Arithmetic,
+            AggregationName::Geometric,
+            AggregationName::MazziottaPareto,
+        ] {
+            for norm in [
+                NormalisationName::MinMax,
+                NormalisationName::Rank,
+                NormalisationName::ZScore,
+            ] {
+                let c = Composite {
+                    normalisation: norm,
+                    ..composite(agg)
+                };
+                let full: Vec<Option<u64>> = score(&t, &eligible, &ids(6), &c)
+                    .index
+                    .iter()
+                    .map(|v| v.map(f64::to_bits))
+                    .collect();
+                let lean: Vec<Option<u64>> = index_only(&t, &eligible, &c, None)
+                    .iter()
+                    .map(|v| v.map(f64::to_bits))
+                    .collect();
+                assert_eq!(lean, full, "{agg:?} {norm:?}");
+                let some = [true, false, true, false, true, true];
+                let part = index_only(&t, &eligible, &c, Some(&some));
+                for i in 0..6 {
+                    let expect = if some[i] { full[i] } else { None };
+                    assert_eq!(part[i].map(f64::to_bits), expect, "{agg:?} {norm:?} row {i}");
+                }
+                assert!(
+                    full.iter().filter(|v| v.is_some()).count() >= 3,
+                    "{agg:?} {norm:?}"
                 );
             }
         }

@@ -377,26 +377,36 @@ fn monte_carlo_settings(method: &Method) -> MonteCarlo {
 /// 0–100 over the rows it ranks first, so that every draw weighs need the same way. `None` where
 /// the draw gives no index.
 pub fn draw_need_mass(method: &Method, level: &Level, d: usize) -> Vec<Option<f64>> {
+    draw_need_mass_of(method, level, d, None)
+}
+
+/// [`draw_need_mass`] for the rows `wanted` marks (the others may be `None`), equal bit for bit
+/// on those rows. Robust siting asks only for the units some candidate covers; a draw whose
+/// index is rescaled to 0–100 still computes every row, since the rescaling spans them all.
+pub fn draw_need_mass_of(
+    method: &Method,
+    level: &Level,
+    d: usize,
+    wanted: Option<&[bool]>,
+) -> Vec<Option<f64>> {
     let mc = monte_carlo_settings(method);
     let c = crate::uncertainty::draw_composite(&composite(method), &mc, d);
-    let scores = score(&level.treated, &level.eligible, &level.ids, &c);
     let hundred = matches!(
         c.normalisation,
         NormalisationName::MinMax | NormalisationName::Rank | NormalisationName::Goalposts
     ) && c.aggregation != careblock_method::AggregationName::MazziottaPareto;
+    let drawn = crate::compute::index_only(&level.treated, &level.eligible, &c, wanted.filter(|_| hundred));
     let index: Vec<Option<f64>> = if hundred {
-        scores.index
+        drawn
     } else {
-        let (lo, hi) = scores
-            .index
+        let (lo, hi) = drawn
             .iter()
             .flatten()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
                 (a.min(v), b.max(v))
             });
         let span = hi - lo;
-        scores
-            .index
+        drawn
             .iter()
             .map(|v| {
                 v.map(|v| {
