@@ -158,6 +158,78 @@ impl Coverage {
     }
 }
 
+/// The units grouped by the candidates that cover them: units whose columns (the covering
+/// candidates and their fractions) are identical are one class, and a table over the classes
+/// solves the same problem as the table over the units when each class's demand is the sum of
+/// its units' demands, since such units are covered, or not, together. Units no candidate
+/// covers belong to no class. Robust siting solves one problem per index draw on the same table
+/// with a new demand: grouping once makes every draw's problem as small as the number of
+/// distinct columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageClasses {
+    /// Candidate × class table.
+    pub coverage: Coverage,
+    /// The class of each unit; classes are numbered in the order of their first unit.
+    pub class_of: Vec<Option<u32>>,
+}
+
+impl CoverageClasses {
+    /// Groups the units of `coverage`.
+    pub fn of(coverage: &Coverage) -> CoverageClasses {
+        let cols = coverage.transpose();
+        let mut class_of = vec![None; coverage.n_units()];
+        let mut seen: std::collections::HashMap<Vec<(u32, u64)>, u32> = std::collections::HashMap::new();
+        let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); coverage.n_candidates()];
+        for (i, class) in class_of.iter_mut().enumerate() {
+            let col = cols.row(i);
+            if col.is_empty() {
+                continue;
+            }
+            let key: Vec<(u32, u64)> = col.iter().map(|&(j, f)| (j, f.to_bits())).collect();
+            let next = seen.len() as u32;
+            let k = *seen.entry(key).or_insert_with(|| {
+                for &(j, f) in col {
+                    rows[j as usize].push((next, f));
+                }
+                next
+            });
+            *class = Some(k);
+        }
+        let n = seen.len();
+        // Rows are built in ascending class order, so they are sorted and without repeats.
+        let (offsets, entries) = pack_rows(rows);
+        CoverageClasses {
+            coverage: Coverage::from_parts(n, offsets, entries),
+            class_of,
+        }
+    }
+
+    /// Number of classes.
+    pub fn len(&self) -> usize {
+        self.coverage.n_units()
+    }
+
+    /// Whether no unit is covered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each class's demand: the sum of its units' demands, in unit order.
+    ///
+    /// # Panics
+    /// If `unit_demand` does not have one value per unit.
+    pub fn demand(&self, unit_demand: &[f64]) -> Vec<f64> {
+        assert_eq!(unit_demand.len(), self.class_of.len(), "one demand per unit");
+        let mut out = vec![0.0; self.len()];
+        for (k, &d) in self.class_of.iter().zip(unit_demand) {
+            if let Some(k) = k {
+                out[*k as usize] += d;
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +287,55 @@ mod tests {
         assert_eq!(c.row(1), &[(0, 1.0), (1, 1.0)]);
         let by_unit = points_within_distance(&units, &candidates, 95.0).unwrap();
         assert_eq!(Coverage::from_unit_neighbours(candidates.len(), &by_unit), c);
+    }
+
+    #[test]
+    fn classes_group_identical_columns_and_sum_demand() {
+        // Units 0 and 3 are covered by candidates 0 and 1; unit 1 by 0 alone; unit 2 by none;
+        // unit 4 by 0 and 1 but with another fraction from 1.
+        let c = Coverage::from_rows(
+            5,
+            vec![
+                vec![(0, 1.0), (1, 1.0), (3, 1.0), (4, 1.0)],
+                vec![(0, 0.5), (3, 0.5), (4, 0.25)],
+            ],
+        )
+        .unwrap();
+        let g = CoverageClasses::of(&c);
+        assert_eq!(g.class_of, vec![Some(0), Some(1), None, Some(0), Some(2)]);
+        assert_eq!(g.len(), 3);
+        assert_eq!(g.coverage.row(0), &[(0, 1.0), (1, 1.0), (2, 1.0)]);
+        assert_eq!(g.coverage.row(1), &[(0, 0.5), (2, 0.25)]);
+        assert_eq!(g.demand(&[1.0, 2.0, 4.0, 8.0, 16.0]), vec![9.0, 2.0, 16.0]);
+    }
+
+    #[test]
+    fn classes_solve_the_same_problem() {
+        // A line of units and candidates with overlapping reach: the optimum over the classes
+        // equals the optimum over the units, and chooses the same sites.
+        let units: Vec<_> = (0..60).map(|i| Some(Point::new(i as f64 * 10.0, 0.0))).collect();
+        let candidates: Vec<_> = (0..12)
+            .map(|j| Some(Point::new(j as f64 * 50.0 + 7.0, 0.0)))
+            .collect();
+        let nb = points_within_distance(&candidates, &units, 60.0).unwrap();
+        let cov = Coverage::from_neighbours(units.len(), &nb);
+        let demand: Vec<f64> = (0..60).map(|i| ((i * 37) % 11) as f64 + 0.5).collect();
+        let g = CoverageClasses::of(&cov);
+        assert!(g.len() < units.len());
+        let solve = |cov: &Coverage, demand: &[f64]| {
+            let p = crate::Problem {
+                demand,
+                coverage: cov,
+                limit: crate::Limit::Count(3),
+                cost: None,
+                locked_in: &[],
+                locked_out: &[],
+            };
+            crate::solve(&p, &crate::Options::default()).unwrap()
+        };
+        let whole = solve(&cov, &demand);
+        let grouped = solve(&g.coverage, &g.demand(&demand));
+        assert_eq!(grouped.selected, whole.selected);
+        assert!((grouped.objective - whole.objective).abs() < 1e-9);
     }
 }

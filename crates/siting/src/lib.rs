@@ -84,7 +84,7 @@ mod tests;
 
 pub use capacity::{CapacitatedSolution, CapacityOptions, assigned_with, solve_capacitated};
 pub use costs::{CostCoverage, CostTable, coverage_from_costs};
-pub use coverage::Coverage;
+pub use coverage::{Coverage, CoverageClasses};
 pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
 pub use error::SitingError;
 pub use phases::{PhasedSolution, solve_phased, solve_phased_capacitated, solve_phased_with};
