@@ -29,6 +29,7 @@ mod types;
 mod units;
 
 pub use coverage::circle;
+pub use robust::RobustSetup;
 pub use types::{
     Assignment, CapacityOutcome, DistrictKpi, EquityDistrict, EquityOutcome, NetworkComparison, Optimum,
     PhaseOutcome, PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, RobustCandidate, RobustDistrict,
@@ -43,6 +44,25 @@ use units::Units;
 /// candidates, coverage, the solution (with the equity rule), the sites, the bus tier, the
 /// district KPIs and, walking, the comparison with circles and the catchments.
 pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) -> Result<Plan, PlanError> {
+    let (mut plan, setup) = plan_deferring_robust(method, inputs, assessment)?;
+    if let Some(setup) = setup {
+        let chosen = setup.choose(method, assessment, 0..setup.draws())?;
+        let outcome = setup.merge(&chosen)?;
+        setup.apply(&mut plan, outcome);
+    }
+    Ok(plan)
+}
+
+/// [`plan`] without the robust siting's draws: the plan (its [`Plan::robust`] `None`, its
+/// sites without frequencies) and, with `[siting.robust]`, what the draws share, for a front
+/// end that spreads the draws over processes or machines. Its
+/// [`choose`](RobustSetup::choose) over every draw, [`merge`](RobustSetup::merge)d and
+/// [`apply`](RobustSetup::apply)ed to the plan, is [`plan`]'s plan.
+pub fn plan_deferring_robust(
+    method: &Method,
+    inputs: PlanInputs<'_>,
+    assessment: &Assessment,
+) -> Result<(Plan, Option<RobustSetup>), PlanError> {
     let st: &SitingSpec = method
         .spec
         .siting
@@ -120,40 +140,8 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
     for site in sites.iter_mut().filter(|s| s.status == SiteStatus::Proposed) {
         site.phase = site.rank.and_then(|r| phase_of.get(r - 1).cloned());
     }
-    let robust = match &st.robust {
-        None => None,
-        Some(r) => {
-            let label = method.spec.districts.as_ref().and_then(|d| d.label.as_deref());
-            let outcome = robust::robust_siting(
-                method,
-                *r.draws.get_ref(),
-                assessment,
-                cands,
-                &cov,
-                limit,
-                &options,
-                &sol.selected,
-                inputs.districts.map(|d| (d, label)),
-            )?;
-            for c in outcome.candidates.iter().filter(|c| c.in_plan) {
-                let k = site_of_candidate[c.candidate];
-                sites[k].robust = Some((c.frequency, c.mean_rank));
-            }
-            let steady = outcome
-                .candidates
-                .iter()
-                .filter(|c| c.in_plan && c.frequency >= 0.9)
-                .count();
-            notes.push(msg!(
-                "siting.robust",
-                draws = outcome.draws,
-                steady = steady,
-                proposed = sol.selected.len(),
-                chosen = outcome.candidates.iter().filter(|c| c.frequency > 0.0).count()
-            ));
-            Some(outcome)
-        }
-    };
+    // The robust siting runs on the finished plan; its note goes here among the notes.
+    let robust_note_at = notes.len();
     let (assignments, before, capacity) = match &capacitated {
         None => (
             sites::assignments(&units, cands, &sol, &near, &site_of_candidate),
@@ -285,7 +273,7 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         }
         _ => (None, vec![None; sites.len()]),
     };
-    Ok(Plan {
+    let plan = Plan {
         network,
         catchments,
         radius,
@@ -309,8 +297,27 @@ pub fn plan(method: &Method, inputs: PlanInputs<'_>, assessment: &Assessment) ->
         phases,
         target,
         capacity,
-        robust,
-    })
+        robust: None,
+    };
+    let setup = match &st.robust {
+        None => None,
+        Some(r) => {
+            let label = method.spec.districts.as_ref().and_then(|d| d.label.as_deref());
+            Some(RobustSetup::new(
+                method,
+                *r.draws.get_ref(),
+                cands,
+                cov,
+                limit,
+                &options,
+                sol.selected.clone(),
+                site_of_candidate,
+                inputs.districts.map(|d| (d, label)),
+                robust_note_at,
+            )?)
+        }
+    };
+    Ok((plan, setup))
 }
 
 /// What the phases and the coverage target came to, in words.

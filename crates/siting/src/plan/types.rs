@@ -39,6 +39,11 @@ pub enum PlanError {
         /// What is wrong, with the values.
         message: String,
     },
+    /// Draws or per-draw choices that do not fit a robust siting's setup (a front end that
+    /// splits its draws into blocks asked for draws it does not have, or merged choices that
+    /// are not one per draw).
+    #[error("robust siting: {0}")]
+    Robust(String),
 }
 
 impl PlanError {
