@@ -8,6 +8,10 @@
 //! choices of every draw, in draw order, into the [`RobustOutcome`]; [`RobustSetup::apply`]
 //! puts it into the plan. The single-machine plan is these three calls over `0..draws`, so
 //! the outcome does not depend on the thread count nor on how the draws were split.
+//!
+//! Each draw solves the problem over the units grouped by the candidates that cover them
+//! ([`CoverageClasses`], built once): the same problem, as small as the number of distinct
+//! groups, and only the covered units' need mass is drawn.
 
 use std::ops::Range;
 
@@ -21,7 +25,7 @@ use rayon::prelude::*;
 
 use super::candidates::Candidate;
 use super::types::{Plan, PlanError, RobustCandidate, RobustDistrict, RobustOutcome};
-use crate::{Coverage, Limit, Options, Problem};
+use crate::{Coverage, CoverageClasses, Limit, Options, Problem};
 
 /// What the robust siting's draws share, built once by the plan
 /// ([`super::plan_deferring_robust`]): the candidates, their coverage, the plan's limit and
@@ -32,7 +36,11 @@ pub struct RobustSetup {
     draws: usize,
     seed: u64,
     candidates: Vec<Described>,
-    coverage: Coverage,
+    /// The plan's coverage with its units grouped by the candidates covering them: each draw
+    /// solves the problem over the groups, whose demand is its units' need mass.
+    classes: CoverageClasses,
+    /// The units some candidate covers: the only ones whose need mass a draw needs.
+    covered: Vec<bool>,
     limit: Limit,
     options: Options,
     locked_in: Vec<bool>,
@@ -85,6 +93,8 @@ impl RobustSetup {
         districts: Option<(&Layer, Option<&str>)>,
         note_at: usize,
     ) -> Result<RobustSetup, PlanError> {
+        let classes = CoverageClasses::of(&coverage);
+        drop(coverage);
         let districts = match districts {
             None => None,
             Some((layer, label)) => {
@@ -109,7 +119,8 @@ impl RobustSetup {
                     point: c.point,
                 })
                 .collect(),
-            coverage,
+            covered: classes.class_of.iter().map(Option::is_some).collect(),
+            classes,
             limit,
             options: Options {
                 irreplaceability: false,
@@ -157,13 +168,15 @@ impl RobustSetup {
         draws
             .into_par_iter()
             .map(|d| -> Result<Vec<usize>, PlanError> {
-                let demand: Vec<f64> = careblock_index::draw_need_mass(method, &assessment.units, d)
-                    .into_iter()
-                    .map(|v| v.unwrap_or(0.0))
-                    .collect();
+                let demand: Vec<f64> =
+                    careblock_index::draw_need_mass_of(method, &assessment.units, d, Some(&self.covered))
+                        .into_iter()
+                        .map(|v| v.unwrap_or(0.0))
+                        .collect();
+                let demand = self.classes.demand(&demand);
                 let problem = Problem {
                     demand: &demand,
-                    coverage: &self.coverage,
+                    coverage: &self.classes.coverage,
                     limit: self.limit,
                     cost: None,
                     locked_in: &self.locked_in,
