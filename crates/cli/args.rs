@@ -52,6 +52,53 @@ pub enum Command {
     /// equity rule on or off, ...), reading the inputs once, and write one summary table.
     #[command(after_help = SWEEP_EXAMPLE)]
     Sweep(SweepArgs),
+    /// Run the method once per territory (the districts grouped by an attribute: provinces,
+    /// departments, localidades), reading the inputs once; one output folder per territory.
+    #[command(after_help = REGIONS_EXAMPLE)]
+    Regions(RegionsArgs),
+}
+
+const REGIONS_EXAMPLE: &str = "\
+Example (the Los Lagos preset by province: Llanquihue, Chiloé, Osorno, Palena):
+  careblock regions examples/los_lagos.toml --by codigo_provincia --out out/provinces
+  careblock run examples/los_lagos.toml --region codigo_provincia=101 --out out/llanquihue
+
+A territory is the districts whose attribute --by has one value (compared as text), the units
+the area join puts in them (each unit in the district holding the largest share of its area)
+and the supply, candidates and existing blocks inside them; coarse layers and the street
+network are kept whole. Each territory is a run of its own: the index is normalised within it
+and the blocks are sited in it. Writes DIR/ATTRIBUTE=VALUE/ per territory (the files of
+careblock run, the same bytes as `careblock run --region ATTRIBUTE=VALUE`; with
+--format units=geoparquet, DIR/*/units.parquet is a hive-partitioned dataset), regions.csv
+(one row per territory: districts, units, status, reason, demand covered before and after,
+blocks) and regions.json (the inputs' SHA-256). A missing attribute or an unknown --only
+value stops before anything is written (exit 2); a territory with no unit or that cannot be
+sited is a row with its reason while the others run.";
+
+/// Arguments of `careblock regions`.
+#[derive(Debug, Args)]
+pub struct RegionsArgs {
+    /// The method file (TOML); it must have [districts].
+    pub method: PathBuf,
+    /// The districts' attribute whose values are the territories.
+    #[arg(long)]
+    pub by: String,
+    /// Only these values, comma-separated (default: every value, sorted).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Output directory: one folder ATTRIBUTE=VALUE per territory, regions.csv, regions.json.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Repair invalid polygons (as `run --fix-invalid`).
+    #[arg(long)]
+    pub fix_invalid: bool,
+    /// Output formats of each territory's layers (as `run --format`).
+    #[arg(long = "format", value_name = "FORMATS")]
+    pub format: Vec<String>,
+    /// The language of the terminal lines and what each territory's run writes for people
+    /// (en, es); default: the method's `lang`, else English. Error messages are in English.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
 }
 
 const SWEEP_EXAMPLE: &str = "\
@@ -264,6 +311,9 @@ pub struct RunArgs {
     /// `lang`, else English. Error messages are in English.
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<Lang>,
+    /// Run one territory only: ATTRIBUTE=VALUE of the districts (as `careblock regions`).
+    #[arg(long, value_name = "ATTRIBUTE=VALUE")]
+    pub region: Option<String>,
 }
 
 const INTERPOLATE_EXAMPLE: &str = "\

@@ -12,6 +12,7 @@ mod init;
 mod interpolate;
 mod memory;
 mod progress;
+mod regions;
 mod report;
 mod run;
 mod sweep;
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
         args::Command::Explain(a) => explain::run(&a, cli.quiet),
         args::Command::Compare(a) => compare::run(&a, cli.quiet),
         args::Command::Sweep(a) => sweep::run(&a, cli.quiet),
+        args::Command::Regions(a) => regions::run(&a, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,7 +31,10 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let options = LoadOptions {
         fix_invalid: a.fix_invalid,
     };
-    let run = pipeline::run(method, base, &options, &mut stages)?;
+    let run = match &a.region {
+        None => pipeline::run(method, base, &options, &mut stages)?,
+        Some(region) => crate::regions::run_one(method, base, &options, region, &mut stages)?,
+    };
     let written = stages.run("write", lang.t("run.stage_write"), || {
         write_outputs(&run, &a.out, &input_files, &formats)
     })?;

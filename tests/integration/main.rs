@@ -23,6 +23,7 @@ mod phases_target;
 mod qgis_outputs;
 mod qgis_project;
 mod real_points;
+mod regions;
 mod repair;
 mod report_html;
 mod robust;

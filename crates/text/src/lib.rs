@@ -75,6 +75,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../locales/es/sweep.toml"),
     ),
     (
+        "regions",
+        include_str!("../locales/en/regions.toml"),
+        include_str!("../locales/es/regions.toml"),
+    ),
+    (
         "qgis",
         include_str!("../locales/en/qgis.toml"),
         include_str!("../locales/es/qgis.toml"),
