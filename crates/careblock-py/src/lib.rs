@@ -14,6 +14,8 @@
 
 mod errors;
 mod frames;
+mod regions;
+mod robust;
 mod sweep;
 
 use std::path::{Path, PathBuf};
@@ -808,6 +810,11 @@ fn _careblock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep::sweep_plan, m)?)?;
     m.add_function(wrap_pyfunction!(sweep::sweep_tables, m)?)?;
     m.add_class::<sweep::SweepSession>()?;
+    m.add_class::<regions::RegionSession>()?;
+    m.add_function(wrap_pyfunction!(regions::regions_table, m)?)?;
+    m.add_function(wrap_pyfunction!(regions::write_regions, m)?)?;
+    m.add_function(wrap_pyfunction!(robust::robust_plan, m)?)?;
+    m.add_class::<robust::RobustSession>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -20,7 +20,9 @@
 
 mod check;
 mod load;
+pub mod region;
 pub mod results;
+pub mod robust;
 mod run;
 pub mod sweep;
 

@@ -10,6 +10,9 @@ care blocks, computed by careblock's Rust engine.
 - ``careblock.sweep(method, sweep)`` runs the scenarios of a sweep file like ``careblock
   sweep``, reading the inputs once; ``careblock.dask.sweep(..., client=...)`` runs them on a
   Dask cluster with the same result.
+- ``careblock.robust_siting(method, draws)`` repeats the siting over the index's Monte Carlo
+  draws like ``[siting.robust]``; ``careblock.dask.robust_siting(..., client=...)`` spreads
+  the draws over a Dask cluster with the same result.
 - ``careblock.read(path)`` reads a layer file (GeoJSON, shapefile, GeoParquet, FlatGeobuf,
   GeoPackage) with careblock's own readers, as ``careblock run`` reads it.
 
@@ -54,11 +57,13 @@ __all__ = [
     "InputError",
     "MethodError",
     "Result",
+    "RobustResult",
     "SiteResult",
     "SweepResult",
     "area_interpolate",
     "index",
     "read",
+    "robust_siting",
     "sweep",
     "run",
     "site",
@@ -480,3 +485,47 @@ def sweep(method: str | os.PathLike[str], sweep: str | os.PathLike[str], *, lang
     session = _careblock.SweepSession(os.fspath(method), os.fspath(sweep), lang=lang, fix_invalid=fix_invalid)
     keys, names = _careblock.sweep_plan(os.fspath(method), os.fspath(sweep), lang=lang)
     return SweepResult(keys, names, [session.run(i) for i in range(len(session))])
+
+
+# --- Robust siting --------------------------------------------------------------------------
+
+
+class RobustResult:
+    """The robust siting's tables, as ``careblock run`` writes them with ``[siting.robust]``:
+    ``candidates`` (``robust.csv``: every candidate chosen in an index draw or by the plan, with
+    its selection frequency ``sel_freq`` and mean rank ``sel_rank``), ``districts``
+    (``robust_districts.csv``: new blocks per district over the draws; ``None`` without
+    districts) and ``sites`` (``sites.csv``, the proposed blocks with ``sel_freq`` and
+    ``sel_rank``); ``draws`` is the number of draws."""
+
+    candidates: Any
+    districts: Any
+    sites: Any
+    draws: int
+
+    def __init__(self, draws: int, tables: tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame]):
+        self.draws = draws
+        self.candidates = _table(tables[0])
+        self.districts = _table(tables[1])
+        self.sites = _table(tables[2])
+
+    def __repr__(self) -> str:
+        return f"careblock.RobustResult({self.draws} draws, {len(self.candidates)} candidates)"
+
+
+def robust_siting(method: str | os.PathLike[str], draws: int | None = None, *, lang: str | None = None,
+                  fix_invalid: bool = False) -> RobustResult:
+    """Repeats a method file's siting once per Monte Carlo draw of its index, as
+    ``[siting.robust]`` does in ``careblock run``, and returns the robust tables (equal to the
+    CLI's ``robust.csv``, ``robust_districts.csv`` and ``sites.csv``). ``draws`` overrides (or
+    adds) ``[siting.robust] draws``; a method without ``[siting.robust]`` needs it, and fewer than
+    one draw raises ``MethodError`` before any input is read."""
+    session = _careblock.RobustSession(os.fspath(method), draws, lang=lang, fix_invalid=fix_invalid)
+    return RobustResult(session.draws, session.finish(session.choose(0, session.draws)))
+
+
+# --- Regional runs (careblock/regions.py) ---------------------------------------------------
+
+from .regions import RegionsResult, run_regions  # noqa: E402  (it uses the helpers above)
+
+__all__ += ["RegionsResult", "run_regions"]

@@ -108,3 +108,38 @@ def sweep(
     lang: str | None = None,
     fix_invalid: bool = False,
 ) -> SweepResult: ...
+
+class RobustResult:
+    candidates: Any
+    districts: Any
+    sites: Any
+    draws: int
+    def __init__(self, draws: int, tables: tuple[Any, Any, Any]) -> None: ...
+
+def robust_siting(
+    method: str | os.PathLike[str],
+    draws: int | None = None,
+    *,
+    lang: str | None = None,
+    fix_invalid: bool = False,
+) -> RobustResult: ...
+
+class RegionsResult:
+    by: str
+    values: list[str]
+    unassigned: int
+    table: Any
+    units: dict[str, Any]
+    districts: dict[str, Any]
+    sites: dict[str, Any]
+    def __init__(self, by: str, values: Sequence[str], raw: Sequence[tuple[Any, ...]], unassigned: int) -> None: ...
+
+def run_regions(
+    method: str | os.PathLike[str],
+    by: str,
+    *,
+    only: Sequence[str] | None = None,
+    lang: str | None = None,
+    fix_invalid: bool = False,
+    out: str | os.PathLike[str] | None = None,
+) -> RegionsResult: ...
