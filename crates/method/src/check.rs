@@ -624,14 +624,17 @@ impl Method {
                 format!("capacitated siting with {what} is not available yet: give `p`"),
             ))
         };
-        if st.budget.is_some() {
-            return refuse("a budget");
+        if st.equity.is_some()
+            && let Some(b) = st.phases.as_ref().and_then(|ph| ph.budget.as_ref())
+        {
+            return Err(self.invalid(
+                b.span(),
+                "siting.phases.budget",
+                "capacitated siting with [siting.equity] and phase budgets is not available yet: give `blocks = [...]` per phase",
+            ));
         }
-        if st.phases.as_ref().is_some_and(|ph| ph.budget.is_some()) {
-            return refuse("budget phases");
-        }
-        if st.equity.is_some() {
-            return refuse("[siting.equity]");
+        if st.equity.is_some() && st.budget.is_some() {
+            return refuse("[siting.equity] and a budget");
         }
         if st.grid.is_some() && st.capacity.is_none() {
             return Err(self.invalid(
@@ -700,12 +703,25 @@ impl Method {
                     format!("must be a share in (0, 1] (e.g. 0.61 for 61 %), found {x}"),
                 ));
             }
-            if st.equity.is_some() {
-                return Err(self.invalid(
-                    t.span(),
-                    "siting.target_share",
-                    "a coverage target with [siting.equity] is not available yet: give `p` or a `budget`",
-                ));
+        }
+        if let Some(tm) = &st.target_minimise {
+            let refuse = |why: &str| Err(self.invalid(tm.span(), "siting.target_minimise", why));
+            if st.target_share.is_none() {
+                return refuse(
+                    "applies to a coverage `target_share` only: give one, or remove `target_minimise`",
+                );
+            }
+            if st.least_cost_target() {
+                if !st.candidates.iter().any(|c| c.cost.is_some()) {
+                    return refuse(
+                        "a least-cost target needs the candidates' costs: give `cost = \"<column>\"` on a [[siting.candidates]] layer",
+                    );
+                }
+                if st.equity.is_some() {
+                    return refuse(
+                        "a least-cost target with [siting.equity] is not available yet: give `target_minimise = \"count\"`",
+                    );
+                }
             }
         }
         if let Some(ph) = &st.phases {
@@ -757,13 +773,6 @@ impl Method {
                     n.span(),
                     "siting.phases.names",
                     format!("{} names for {} phases", n.get_ref().len(), ph.len()),
-                ));
-            }
-            if st.equity.is_some() {
-                return Err(self.invalid(
-                    0..0,
-                    "siting.phases",
-                    "opening phases with [siting.equity] are not available yet: give `p` or a `budget`",
                 ));
             }
         }

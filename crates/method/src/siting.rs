@@ -153,6 +153,9 @@ pub struct SitingSpec {
     /// Or: a coverage target, the share (in (0, 1]) of the siting demand the fewest new blocks
     /// must reach (with `demand` set to the population column, a share of the population).
     pub target_share: Option<Spanned<f64>>,
+    /// With `target_share`: what the plan reaching it minimises, `"count"` (the fewest new
+    /// blocks, the default) or `"cost"` (the least total of the candidates' `cost` column).
+    pub target_minimise: Option<Spanned<TargetMinimise>>,
     /// Capacitated siting: the capacity of every site (persons of demand) that its layer does
     /// not set with its own `capacity`.
     pub capacity: Option<Spanned<f64>>,
@@ -190,6 +193,17 @@ pub struct SitingSpec {
     pub equity: Option<EquitySpec>,
     /// Robust siting: the siting repeated once per Monte Carlo draw of the index.
     pub robust: Option<RobustSpec>,
+}
+
+/// What a coverage target minimises (`target_minimise`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetMinimise {
+    /// The fewest new blocks.
+    #[default]
+    Count,
+    /// The least total cost of the new blocks (the candidates' `cost` column).
+    Cost,
 }
 
 /// `[siting.robust]`: the siting repeated once per Monte Carlo draw of the index (the draws of
@@ -311,6 +325,16 @@ impl SitingSpec {
         self.capacity.is_some()
             || self.candidates.iter().any(|c| c.capacity.is_some())
             || self.existing.iter().any(|e| e.capacity.is_some())
+    }
+
+    /// Whether the coverage target minimises the cost of the new blocks
+    /// (`target_minimise = "cost"`).
+    pub fn least_cost_target(&self) -> bool {
+        self.target_share.is_some()
+            && self
+                .target_minimise
+                .as_ref()
+                .is_some_and(|t| *t.get_ref() == TargetMinimise::Cost)
     }
 
     /// The distance rule.

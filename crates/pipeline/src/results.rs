@@ -777,7 +777,7 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer, lang: careblock_text
                 "within_reach_of_open_blocks": c.within_reach,
                 "assigned_share_of_demand": if p.blocks.total_demand > 0.0 { c.assigned / p.blocks.total_demand } else { 0.0 },
                 "gap_asked": c.gap_asked,
-                "note": "objective, bound and gap are in assigned demand; the bound is the LP relaxation's (Lagrangian on the units' demand constraints); irreplaceability is not computed for capacitated siting",
+                "note": "objective, bound and gap are in assigned demand; the bound is the LP relaxation's (Lagrangian on the units' demand constraints); irreplaceability is the assigned demand lost when the block closes and the others stay, completed by the greedy within the same limit (not a full re-solve; not computed for phases, targets or [siting.equity])",
                 "sites": p.sites.iter().filter_map(|s| s.capacity.map(|(cap, load)| json!({"id": s.id, "status": s.status.as_str(), "capacity": cap, "load": load, "utilisation": if cap > 0.0 { load / cap } else { 0.0 }}))).collect::<Vec<_>>(),
             }),
         );
@@ -787,12 +787,20 @@ pub fn siting_json(p: &Plan, units: &careblock_core::Layer, lang: careblock_text
             "target".into(),
             json!({
                 "share": t.share, "goal": t.goal, "reached": t.reached,
-                "blocks": t.blocks, "lower_bound_blocks": t.lower,
+                "blocks": t.blocks, "lower_bound_blocks": t.lower, "blocks_without_rule": t.without_rule,
                 "fewest_proven": t.reached && t.lower >= t.blocks,
                 "best_possible": t.best_possible,
                 "best_possible_share": if p.blocks.total_demand > 0.0 { t.best_possible / p.blocks.total_demand } else { 0.0 },
                 "eligible_candidates": t.eligible,
                 "solves": {"full": t.solves.0, "bound_only": t.solves.1},
+                "minimise": if t.cost.is_some() { "cost" } else { "count" },
+                "cost": t.cost.map(|c| json!({
+                    "spent": c.spent,
+                    "lower_bound": if c.lower.is_finite() { Some(c.lower) } else { None },
+                    "gap": c.gap(),
+                    "eligible_cost": c.eligible_cost,
+                    "note": "the least total cost of new blocks reaching the goal is at least lower_bound: under every smaller budget the certified coverage bound (greedy and Lagrangian, whose site choice is a fractional knapsack) is below the goal; lower_bound_blocks is then 1",
+                })),
             }),
         );
     }

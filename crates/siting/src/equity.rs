@@ -340,3 +340,10 @@ impl Quota {
         }
     }
 }
+
+mod combos;
+pub(crate) use combos::{solve_phased_with_quotas, solve_target_with_quotas};
+mod capacitated;
+pub(crate) use capacitated::{
+    solve_capacitated_target_with_quotas, solve_capacitated_with_quotas, solve_phased_capacitated_with_quotas,
+};

@@ -82,7 +82,9 @@ mod target;
 #[cfg(test)]
 mod tests;
 
-pub use capacity::{CapacitatedSolution, CapacityOptions, assigned_with, solve_capacitated};
+pub use capacity::{
+    CapacitatedSolution, CapacityOptions, assigned_with, capacitated_irreplaceability, solve_capacitated,
+};
 pub use costs::{CostCoverage, CostTable, coverage_from_costs};
 pub use coverage::{Coverage, CoverageClasses};
 pub use equity::{QuotaReport, Quotas, ShortReason, Shortfall};
@@ -90,8 +92,8 @@ pub use error::SitingError;
 pub use phases::{PhasedSolution, solve_phased, solve_phased_capacitated, solve_phased_with};
 pub use solve::{coverage_of, solve, solve_with_quotas};
 pub use target::{
-    CapacitatedTarget, TargetSolution, TargetSolves, UncapacitatedTarget, solve_target, solve_target_or_best,
-    solve_target_or_best_with, solve_target_with,
+    CapacitatedTarget, TargetCost, TargetSolution, TargetSolves, UncapacitatedTarget, solve_target,
+    solve_target_or_best, solve_target_or_best_with, solve_target_with,
 };
 
 /// How many new sites may be opened.

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::bound::{Lagrangian, Role, STOP_GAP, cheap_bound};
 use super::equity::Quota;
-use super::equity::Quotas;
+use super::equity::{QuotaReport, Quotas};
 use super::exact::branch_and_bound;
 use super::fill::fill;
 use super::greedy::{greedy, greedy_capped, greedy_from, rank};
@@ -56,42 +56,69 @@ pub fn solve_with_quotas(
     quotas: &Quotas<'_>,
     options: &Options,
 ) -> Result<QuotaSolution, SitingError> {
-    let (quota, report, limit) = Quota::new(problem, quotas)?;
-    let constrained = Problem { limit, ..*problem };
-    let inst = Instance::new(&constrained)?;
-    let mut solution = run(&constrained, inst, Some(&quota), options);
+    let (mut solution, quota, report) = solve_constrained(problem, quotas, options)?;
     let unconstrained = solve(problem, options)?;
     if unconstrained.bound < solution.bound {
-        solution.bound = unconstrained.bound.max(solution.objective);
-        solution.gap = if solution.bound > 0.0 {
-            ((solution.bound - solution.objective) / solution.bound).max(0.0)
-        } else {
-            0.0
-        };
-        solution.optimal = solution.optimal || solution.gap <= OPTIMAL_GAP;
+        tighten(&mut solution, unconstrained.bound);
     }
-    // Placed by the rule: in each district, the sites beyond what the unconstrained solution
-    // puts there, up to the sites the minimum required, latest in the ranking first.
-    let nd = quotas.min.len();
-    let with = quota.counts(&solution.selected);
-    let without = quota.counts(&unconstrained.selected);
-    let mut flag: Vec<usize> = (0..nd)
-        .map(|d| with[d].min(report.required[d]).saturating_sub(without[d]))
-        .collect();
-    let mut equity = vec![false; solution.selected.len()];
-    for (k, &j) in solution.selected.iter().enumerate().rev() {
-        let d = quota.district[j];
-        if d != NONE && flag[d as usize] > 0 {
-            flag[d as usize] -= 1;
-            equity[k] = true;
-        }
-    }
+    let equity = placed_by_rule(&quota, &report, &solution.selected, &unconstrained.selected);
     Ok(QuotaSolution {
         solution,
         equity,
         unconstrained,
         report,
     })
+}
+
+/// The solution under the quotas alone (no unconstrained solve): its bound is that of the
+/// problem without the quotas (valid: they only shrink the feasible set), with the quotas as
+/// the solver takes them and what they became.
+pub(crate) fn solve_constrained(
+    problem: &Problem<'_>,
+    quotas: &Quotas<'_>,
+    options: &Options,
+) -> Result<(Solution, Quota, QuotaReport), SitingError> {
+    let (quota, report, limit) = Quota::new(problem, quotas)?;
+    let constrained = Problem { limit, ..*problem };
+    let inst = Instance::new(&constrained)?;
+    let solution = run(&constrained, inst, Some(&quota), options);
+    Ok((solution, quota, report))
+}
+
+/// Lowers `solution`'s bound to `bound` (another valid upper bound), never below its objective.
+pub(crate) fn tighten(solution: &mut Solution, bound: f64) {
+    solution.bound = bound.min(solution.bound).max(solution.objective);
+    solution.gap = if solution.bound > 0.0 {
+        ((solution.bound - solution.objective) / solution.bound).max(0.0)
+    } else {
+        0.0
+    };
+    solution.optimal = solution.optimal || solution.gap <= OPTIMAL_GAP;
+}
+
+/// Per site of `with` (ranking order): whether the rule placed it. In each district, the
+/// sites beyond what `without` (the sites chosen without the rule) puts there, up to the sites
+/// the minimum required, latest in the ranking first.
+pub(crate) fn placed_by_rule(
+    quota: &Quota,
+    report: &QuotaReport,
+    with: &[usize],
+    without: &[usize],
+) -> Vec<bool> {
+    let nd = report.required.len();
+    let (c_with, c_without) = (quota.counts(with), quota.counts(without));
+    let mut flag: Vec<usize> = (0..nd)
+        .map(|d| c_with[d].min(report.required[d]).saturating_sub(c_without[d]))
+        .collect();
+    let mut equity = vec![false; with.len()];
+    for (k, &j) in with.iter().enumerate().rev() {
+        let d = quota.district[j];
+        if d != NONE && flag[d as usize] > 0 {
+            flag[d as usize] -= 1;
+            equity[k] = true;
+        }
+    }
+    equity
 }
 
 /// The solver on a validated instance, with or without quotas.

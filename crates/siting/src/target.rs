@@ -40,6 +40,35 @@ pub struct TargetSolution {
     pub eligible: usize,
     /// Full and bound-only solves run.
     pub solves: (usize, usize),
+    /// With costs (`problem.cost` given): the least total cost, not the fewest sites.
+    pub cost: Option<TargetCost>,
+}
+
+/// The cost side of a least-cost target ([`solve_target`] with `problem.cost`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetCost {
+    /// Total cost of the new sites of the solution (0 when the locked-in sites reach the goal).
+    /// When the goal is out of reach: 0 from [`solve_target`], the cost of the plan (the
+    /// cheapest found reaching the best possible share) from [`solve_target_or_best`].
+    pub spent: f64,
+    /// Proven: no set of new sites costing less reaches the goal (`+∞` when it is out of
+    /// reach). Every budget below it has a certified coverage bound below the goal.
+    pub lower: f64,
+    /// Total cost of every eligible candidate adding coverage.
+    pub eligible_cost: f64,
+}
+
+impl TargetCost {
+    /// `(spent − lower) / spent`, 0 when nothing is spent; `None` when out of reach.
+    pub fn gap(&self) -> Option<f64> {
+        if !self.lower.is_finite() {
+            None
+        } else if self.spent > 0.0 {
+            Some(((self.spent - self.lower) / self.spent).max(0.0))
+        } else {
+            Some(0.0)
+        }
+    }
 }
 
 impl TargetSolution {
@@ -51,7 +80,8 @@ impl TargetSolution {
 
 /// The solves a coverage target needs, so that the same search serves the uncapacitated solver
 /// ([`UncapacitatedTarget`]) and the capacitated one ([`CapacitatedTarget`]). Every `problem` given has a
-/// `Limit::Count`.
+/// `Limit::Count`, or for a least-cost target (costs given) a `Limit::Budget` or a `Limit::Count`
+/// over a restricted problem.
 pub trait TargetSolves {
     /// A full solve (the plan's quality).
     ///
@@ -79,6 +109,18 @@ pub trait TargetSolves {
         eligible: usize,
         reaches: &dyn Fn(f64) -> bool,
     ) -> Result<usize, SitingError>;
+    /// A first budget to try for a least-cost target: one whose quick solution reaches the goal
+    /// (`reaches`), at most `total` (the cost of every eligible candidate). Returns the budget
+    /// and the new sites of that quick solution.
+    ///
+    /// # Errors
+    /// The solver's.
+    fn first_budget(
+        &mut self,
+        problem: &Problem<'_>,
+        total: f64,
+        reaches: &dyn Fn(f64) -> bool,
+    ) -> Result<(f64, Vec<usize>), SitingError>;
 }
 
 /// The uncapacitated solves of [`solve_target`]: [`solve`] with the options given (full), the
@@ -116,6 +158,28 @@ impl TargetSolves for UncapacitatedTarget<'_> {
             },
         )?;
         Ok(first_reaching(&all, reaches).unwrap_or(all.selected.len()))
+    }
+
+    fn first_budget(
+        &mut self,
+        problem: &Problem<'_>,
+        total: f64,
+        reaches: &dyn Fn(f64) -> bool,
+    ) -> Result<(f64, Vec<usize>), SitingError> {
+        // The cost-benefit greedy over every eligible candidate, cut where it reaches the goal.
+        let all = solve(
+            &Problem {
+                limit: Limit::Budget(total),
+                ..*problem
+            },
+            &Options {
+                bound_iterations: 0,
+                ..bound_only(self.0)
+            },
+        )?;
+        let k = first_reaching(&all, reaches).unwrap_or(all.selected.len());
+        let sites = all.selected[..k].to_vec();
+        Ok((spent(problem, &sites), sites))
     }
 }
 
@@ -223,6 +287,35 @@ impl TargetSolves for CapacitatedTarget<'_> {
         }
         Ok(k)
     }
+
+    fn first_budget(
+        &mut self,
+        problem: &Problem<'_>,
+        total: f64,
+        reaches: &dyn Fn(f64) -> bool,
+    ) -> Result<(f64, Vec<usize>), SitingError> {
+        // From the uncapacitated greedy's budget, upward by a quarter at a time until the quick
+        // capacitated solution reaches the goal (capacities only take away).
+        let (mut b, _) = UncapacitatedTarget(&Options::default()).first_budget(problem, total, reaches)?;
+        let quick = CapacityOptions {
+            bound_iterations: 0,
+            ..self.quick()
+        };
+        loop {
+            let c = solve_capacitated(
+                &Problem {
+                    limit: Limit::Budget(b),
+                    ..*problem
+                },
+                self.capacity,
+                &quick,
+            )?;
+            if reaches(c.objective) || b >= total {
+                return Ok((b, c.selected));
+            }
+            b = (b * 1.25).min(total);
+        }
+    }
 }
 
 /// [`solve_target`], and the plan to carry out: its solution when the goal is reachable, else
@@ -248,12 +341,16 @@ pub fn solve_target_or_best_with<S: TargetSolves>(
     share: f64,
     solves: &mut S,
 ) -> Result<(TargetSolution, Solution), SitingError> {
-    let t = solve_target_with(problem, share, solves)?;
+    let mut t = solve_target_with(problem, share, solves)?;
     let plan = match &t.solution {
         Some(s) => s.clone(),
-        None => solve_target_with(problem, (t.best_possible / t.total_demand).min(1.0), solves)?
-            .solution
-            .expect("the best possible share is reachable"),
+        None => {
+            let best = solve_target_with(problem, (t.best_possible / t.total_demand).min(1.0), solves)?;
+            if let (Some(c), Some(b)) = (&mut t.cost, &best.cost) {
+                c.spent = b.spent;
+            }
+            best.solution.expect("the best possible share is reachable")
+        }
     };
     Ok((t, plan))
 }
@@ -262,6 +359,18 @@ pub fn solve_target_or_best_with<S: TargetSolves>(
 fn first_reaching(s: &Solution, reaches: &dyn Fn(f64) -> bool) -> Option<usize> {
     s.cumulative.iter().position(|&c| reaches(c)).map(|i| i + 1)
 }
+
+/// Total cost of the new sites `sites` (1 each without costs), summed in their order.
+fn spent(problem: &Problem<'_>, sites: &[usize]) -> f64 {
+    sites.iter().map(|&j| problem.cost.map_or(1.0, |c| c[j])).sum()
+}
+
+/// Relative width at which the bisections over budgets stop.
+const COST_TOLERANCE: f64 = 1e-3;
+/// Most bound-only solves of the bisection for the lower bound on the cost.
+const MAX_BOUND_STEPS: usize = 40;
+/// Most full solves of the bisection for a cheaper plan, after the first.
+const MAX_FULL_STEPS: usize = 4;
 
 /// The options of a bound-only run: the greedy and the Lagrangian bound.
 fn bound_only(options: &Options) -> Options {
@@ -274,8 +383,27 @@ fn bound_only(options: &Options) -> Options {
     }
 }
 
-/// The fewest new sites (counts, not costs: `problem.limit` and `problem.cost` are ignored)
-/// whose coverage, locked-in sites included, reaches `share` of the total demand.
+/// The fewest new sites whose coverage, locked-in sites included, reaches `share` of the total
+/// demand (`problem.limit` is ignored). With costs (`problem.cost`), the least total cost of
+/// new sites instead, with a certified lower bound on that cost ([`TargetCost`]):
+///
+/// 1. **Upper**: the cost-benefit greedy over every eligible candidate, cut where it reaches the
+///    goal, gives a first budget; [`solve`] under that budget improves the set, and every set
+///    found that reaches the goal is trimmed (its sites, most expensive first, dropped while the
+///    rest still reach it).
+/// 2. **Lower**: no set costing at most `b` reaches the goal when the certified coverage bound
+///    under the budget `b` is below it. Bisection over budgets with bound-only runs (greedy and
+///    Lagrangian; the Lagrangian's site choice is a fractional knapsack) between 0 and the
+///    cheapest set found, until the interval is 0.1 % of that cost; each budget whose bound is
+///    below the goal raises the lower bound, each whose greedy reaches it may lower the cost.
+///    The lower bound is also at least the cheapest eligible candidate and, when every cost is a
+///    whole number, the next whole number above the largest budget proven too small.
+/// 3. **Closer**: full solves under budgets between the smallest budget whose bound reaches the
+///    goal and the cheapest cost found (at most five), each lowering the cost when it reaches
+///    the goal and raising the lower bound when its bound does not.
+///
+/// The solution is then the cheapest set ranked (a solve over its sites alone), with the
+/// coverage bound under its cost as its bound.
 ///
 /// # Errors
 /// [`SitingError::TargetShare`] for a share outside (0, 1]; those of [`solve`].
@@ -301,7 +429,6 @@ pub fn solve_target_with<S: TargetSolves>(
         return Err(SitingError::TargetShare(share));
     }
     let problem = Problem {
-        cost: None,
         limit: Limit::Count(0),
         ..*problem
     };
@@ -328,6 +455,11 @@ pub fn solve_target_with<S: TargetSolves>(
         best_possible,
         eligible: eligible.len(),
         solves: (0, 1),
+        cost: problem.cost.map(|_| TargetCost {
+            spent: 0.0,
+            lower: 0.0,
+            eligible_cost: spent(&problem, &eligible),
+        }),
     };
     if reaches(base.objective) {
         result.solution = Some(base);
@@ -336,7 +468,13 @@ pub fn solve_target_with<S: TargetSolves>(
     if !reaches(best_possible) {
         // No plan reaches it: at least one more site than the candidates can give.
         result.lower = eligible.len() + 1;
+        if let Some(c) = &mut result.cost {
+            c.lower = f64::INFINITY;
+        }
         return Ok(result);
+    }
+    if problem.cost.is_some() {
+        return least_cost(&problem, &eligible, &reaches, solves, result);
     }
     // A first count: the greedy ranking over every eligible candidate.
     let mut k = solves.first_count(&problem, eligible.len(), &reaches)?;
@@ -382,6 +520,140 @@ pub fn solve_target_with<S: TargetSolves>(
     }
     debug_assert!(result.lower <= k);
     result.solution = Some(best);
+    Ok(result)
+}
+
+/// The least-cost search of [`solve_target`] (steps 1 to 3), from the result so far (the goal
+/// reachable, the locked-in sites alone short of it).
+fn least_cost<S: TargetSolves>(
+    problem: &Problem<'_>,
+    eligible: &[usize],
+    reaches: &dyn Fn(f64) -> bool,
+    solves: &mut S,
+    mut result: TargetSolution,
+) -> Result<TargetSolution, SitingError> {
+    let cost = problem.cost.expect("a least-cost target has costs");
+    let total = spent(problem, eligible);
+    let at = |b: f64| Problem {
+        limit: Limit::Budget(b),
+        ..*problem
+    };
+    // The sites of `set`, most expensive first (ties to the highest index), dropped while the
+    // rest still reach the goal. Coverage only shrinks as sites close, so one pass leaves no
+    // site that could be dropped alone.
+    let trim = |solves: &mut S, set: &[usize]| -> Result<Vec<usize>, SitingError> {
+        let mut keep = set.to_vec();
+        let mut order = set.to_vec();
+        order.sort_unstable_by(|&a, &b| cost[b].total_cmp(&cost[a]).then(b.cmp(&a)));
+        for j in order {
+            let rest: Vec<usize> = keep.iter().copied().filter(|&x| x != j).collect();
+            if reaches(solves.value_with(problem, &rest)?) {
+                keep = rest;
+            }
+        }
+        Ok(keep)
+    };
+    // The cheapest set found reaching the goal, and its cost.
+    let (b0, first) = solves.first_budget(problem, total, reaches)?;
+    result.solves.1 += 1;
+    let mut best = if reaches(solves.value_with(problem, &first)?) {
+        trim(solves, &first)?
+    } else {
+        trim(solves, eligible)?
+    };
+    let mut upper = spent(problem, &best);
+    let offer = |set: Vec<usize>, best: &mut Vec<usize>, upper: &mut f64| {
+        let c = spent(problem, &set);
+        if c < *upper {
+            (*best, *upper) = (set, c);
+        }
+    };
+    result.solves.0 += 1;
+    let s = solves.full(&at(b0.max(upper)))?;
+    if reaches(s.objective) {
+        let set = trim(solves, &s.selected)?;
+        offer(set, &mut best, &mut upper);
+    }
+    // Certified: no set costing at most `lo` reaches the goal (the locked-in sites alone do not,
+    // and every new site costs at least the cheapest).
+    let cheapest = eligible.iter().map(|&j| cost[j]).fold(f64::INFINITY, f64::min);
+    let mut lo = 0.0_f64;
+    // The smallest budget seen whose bound reaches the goal.
+    let mut hi = upper;
+    let mut steps = 0;
+    while hi - lo > COST_TOLERANCE * upper && steps < MAX_BOUND_STEPS {
+        steps += 1;
+        let mid = 0.5 * (lo + hi);
+        let s = solves.bound_only(&at(mid))?;
+        result.solves.1 += 1;
+        if reaches(s.objective) {
+            let set = trim(solves, &s.selected)?;
+            hi = spent(problem, &set).min(mid);
+            offer(set, &mut best, &mut upper);
+        } else if reaches(s.bound) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    // Full solves between `hi` (the first) and the cheapest cost found.
+    let mut fail = hi;
+    let mut full = 0;
+    while upper - fail > COST_TOLERANCE * upper && full <= MAX_FULL_STEPS {
+        let b = if full == 0 { hi } else { 0.5 * (fail + upper) };
+        full += 1;
+        let s = solves.full(&at(b))?;
+        result.solves.0 += 1;
+        if reaches(s.objective) {
+            let set = trim(solves, &s.selected)?;
+            offer(set, &mut best, &mut upper);
+        } else {
+            fail = b;
+            if !reaches(s.bound) {
+                lo = lo.max(b);
+            }
+        }
+    }
+    // With whole costs the least cost is a whole number above `lo`.
+    let whole = eligible.iter().all(|&j| cost[j].fract() == 0.0 && cost[j] < 1e15);
+    let lo = if whole { lo.floor() + 1.0 } else { lo };
+    let lower = lo.max(cheapest).min(upper);
+    // The plan: the cheapest set, ranked by a solve over its sites alone, with the coverage
+    // bound under its cost.
+    let m = problem.coverage.n_candidates();
+    let flag = |f: &[bool], j: usize| f.get(j).copied().unwrap_or(false);
+    let mut only = vec![true; m];
+    for &j in &best {
+        only[j] = false;
+    }
+    for (j, o) in only.iter_mut().enumerate() {
+        if flag(problem.locked_in, j) {
+            *o = false;
+        }
+    }
+    result.solves.0 += 1;
+    let mut sol = solves.full(&Problem {
+        limit: Limit::Count(best.len()),
+        cost: None,
+        locked_out: &only,
+        ..*problem
+    })?;
+    let b = solves.bound_only(&at(upper))?;
+    result.solves.1 += 1;
+    sol.bound = b.bound.max(sol.objective);
+    sol.gap = if sol.bound > 0.0 {
+        ((sol.bound - sol.objective) / sol.bound).max(0.0)
+    } else {
+        0.0
+    };
+    sol.optimal = sol.gap <= 1e-12;
+    result.lower = best.len().min(result.lower.max(1));
+    result.cost = Some(TargetCost {
+        spent: upper,
+        lower,
+        eligible_cost: total,
+    });
+    result.solution = Some(sol);
     Ok(result)
 }
 
@@ -458,6 +730,145 @@ mod tests {
         }
         // The local search is exact on instances this small in practice.
         assert!(exact * 100 >= cases * 98, "{exact} of {cases}");
+    }
+
+    /// The least total cost of new sites reaching `goal`, by enumeration.
+    fn cheapest(p: &Problem<'_>, goal: f64, value: &dyn Fn(&[usize]) -> f64) -> Option<f64> {
+        let m = p.coverage.n_candidates();
+        let cost = p.cost.unwrap();
+        let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+        let eligible: Vec<usize> = (0..m)
+            .filter(|&j| !flag(p.locked_in, j) && !flag(p.locked_out, j))
+            .collect();
+        (0u32..(1 << eligible.len()))
+            .filter_map(|mask| {
+                let set: Vec<usize> = (0..eligible.len())
+                    .filter(|&k| mask >> k & 1 == 1)
+                    .map(|k| eligible[k])
+                    .collect();
+                (value(&set) >= goal * (1.0 - 1e-12)).then(|| set.iter().map(|&j| cost[j]).sum::<f64>())
+            })
+            .min_by(f64::total_cmp)
+    }
+
+    /// Checks a least-cost target against enumeration; returns whether the cost found is the
+    /// least.
+    pub(crate) fn check_least_cost(
+        t: &TargetSolution,
+        p: &Problem<'_>,
+        value: &dyn Fn(&[usize]) -> f64,
+        what: &str,
+    ) -> Option<bool> {
+        let c = t.cost.expect("a cost outcome");
+        let cost = p.cost.unwrap();
+        match (cheapest(p, t.goal, value), &t.solution) {
+            (None, None) => {
+                assert!(t.best_possible < t.goal, "{what}");
+                assert!(c.lower.is_infinite(), "{what}");
+                None
+            }
+            (Some(truth), Some(s)) => {
+                assert!(
+                    value(&s.selected) >= t.goal * (1.0 - 1e-12),
+                    "{what}: short of the goal"
+                );
+                assert!(s.objective >= t.goal * (1.0 - 1e-12), "{what}");
+                let spent: f64 = s.selected.iter().map(|&j| cost[j]).sum();
+                assert!(
+                    (spent - c.spent).abs() <= 1e-9 * spent.max(1.0),
+                    "{what}: {spent} vs {}",
+                    c.spent
+                );
+                assert!(
+                    spent >= truth * (1.0 - 1e-12),
+                    "{what}: found {spent} below the least {truth}"
+                );
+                assert!(
+                    c.lower <= truth * (1.0 + 1e-12),
+                    "{what}: lower bound {} above the least cost {truth}",
+                    c.lower
+                );
+                assert!(s.bound >= s.objective);
+                Some(spent <= truth * (1.0 + 1e-9))
+            }
+            (a, b) => panic!(
+                "{what}: enumeration {a:?}, solver {:?}",
+                b.as_ref().map(|s| s.selected.clone())
+            ),
+        }
+    }
+
+    #[test]
+    fn least_cost_matches_enumeration_and_the_lower_bound_is_valid() {
+        let (mut exact, mut cases, mut lower_sum, mut truth_sum) = (0, 0, 0.0, 0.0);
+        for seed in 0..60 {
+            let mut rng = Rng(300 + seed);
+            let (cov, demand) = random(&mut rng, 16, 10, 0.2);
+            let cost: Vec<f64> = (0..10)
+                .map(|_| {
+                    if seed % 2 == 0 {
+                        (1 + rng.below(5)) as f64
+                    } else {
+                        0.5 + 3.0 * rng.uniform()
+                    }
+                })
+                .collect();
+            let locked_in: Vec<bool> = (0..10).map(|j| j == 0 && seed % 3 == 0).collect();
+            let locked_out: Vec<bool> = (0..10).map(|j| j == 9).collect();
+            let p = Problem {
+                demand: &demand,
+                coverage: &cov,
+                limit: Limit::Count(0),
+                cost: Some(&cost),
+                locked_in: &locked_in,
+                locked_out: &locked_out,
+            };
+            for share in [0.3, 0.6, 0.8, 0.95] {
+                let t = solve_target(&p, share, &Options::default()).unwrap();
+                let what = format!("seed {seed} share {share}");
+                if let Some(least) = check_least_cost(&t, &p, &|s| coverage_of(&p, s), &what) {
+                    cases += 1;
+                    exact += usize::from(least);
+                    let c = t.cost.unwrap();
+                    lower_sum += c.lower;
+                    truth_sum += c.spent;
+                }
+            }
+        }
+        assert!(cases > 100, "{cases}");
+        assert!(exact * 100 >= cases * 95, "{exact} of {cases}");
+        // The bound is not trivial: on average within a third of the cost.
+        assert!(lower_sum >= 0.66 * truth_sum, "{lower_sum} vs {truth_sum}");
+    }
+
+    #[test]
+    fn least_cost_prefers_cheap_sites_and_reports_out_of_reach() {
+        // Candidate 0 covers units 0 and 1 (cost 10); candidates 1 and 2 one each (cost 1);
+        // unit 3 is out of reach.
+        let cov =
+            Coverage::from_rows(4, vec![vec![(0, 1.0), (1, 1.0)], vec![(0, 1.0)], vec![(1, 1.0)]]).unwrap();
+        let demand = [4.0, 4.0, 1.0, 1.0];
+        let cost = [10.0, 1.0, 1.0];
+        let p = Problem {
+            demand: &demand,
+            coverage: &cov,
+            limit: Limit::Count(0),
+            cost: Some(&cost),
+            locked_in: &[],
+            locked_out: &[],
+        };
+        let t = solve_target(&p, 0.8, &Options::default()).unwrap();
+        let mut sel = t.solution.as_ref().unwrap().selected.clone();
+        sel.sort_unstable();
+        assert_eq!(sel, vec![1, 2]);
+        let c = t.cost.unwrap();
+        assert_eq!(c.spent, 2.0);
+        assert!(c.lower > 1.0 && c.lower <= 2.0, "{}", c.lower);
+        assert_eq!(c.eligible_cost, 12.0);
+        let t = solve_target(&p, 0.95, &Options::default()).unwrap();
+        assert!(!t.reached());
+        assert!(t.cost.unwrap().lower.is_infinite());
+        assert_eq!(t.cost.unwrap().gap(), None);
     }
 
     #[test]

@@ -25,12 +25,20 @@
 //! are valued in decreasing order of `V_j(0) ≥ V_j(μ)` and the rest skipped once they cannot
 //! enter the `p` best, which changes nothing in `L` (it saves work when capacities are loose).
 //!
+//! **Under a budget** `b` (costs `c_j`) the subproblem's site choice is `max Σ_j x_j·V_j(μ)`
+//! s.t. `Σ_j c_j·x_j ≤ b` over the allowed sites; its LP relaxation (`x_j ∈ [0, 1]`, a
+//! fractional knapsack: sites by decreasing `V_j/c_j`, the last one in part) is at least the
+//! integer choice, so `L(μ)` stays an upper bound (now of the LP relaxation with the budget
+//! row kept, at best). The subgradient counts each site's `z*` times its fraction, and the
+//! Lagrangian heuristic evaluates the sites taken whole (they fit the budget). All allowed
+//! sites are valued exactly (the pruning by `V_j(0)` is for counts).
+//!
 //! Deterministic: each knapsack is solved sequentially, per-unit sums run in fixed chunks
 //! added in order.
 
 use rayon::prelude::*;
 
-use super::super::instance::{CANDIDATES_PER_TASK, Instance};
+use super::super::instance::{CANDIDATES_PER_TASK, Instance, Left};
 
 /// Iterations without a new minimum before the step multiplier is halved.
 const PATIENCE: usize = 15;
@@ -158,7 +166,7 @@ const BATCH: usize = if cfg!(test) { 2 } else { 32 };
 fn site_values(
     (inst, pairs): (&Instance, &Pairs),
     capacity: &[f64],
-    p: usize,
+    left: Left,
     w: &[f64],
     at_zero: &[f64],
     ranked: &[usize],
@@ -177,9 +185,16 @@ fn site_values(
     for (&j, v) in inst.fixed.iter().zip(exact(&inst.fixed)) {
         values[j] = v;
     }
-    if p == 0 {
-        return;
-    }
+    let p = match left {
+        Left::Count(0) => return,
+        Left::Count(p) => p,
+        Left::Budget(_) => {
+            for (&j, v) in ranked.iter().zip(exact(ranked)) {
+                values[j] = v;
+            }
+            return;
+        }
+    };
     let mut best: Vec<f64> = Vec::new();
     let mut done = 0;
     while done < ranked.len() {
@@ -231,7 +246,7 @@ fn site_flow(
 /// The bounds that need no multipliers: every reachable unit fully served
 /// (`Σ_i d_i·min(1, Σ_j f_ij)` over the usable sites), and `L(0)`, the locked-in sites and the
 /// `p` best others each serving `min(C_j, Σ_i d_i·f_ij)`. The smaller one.
-pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], p: usize) -> f64 {
+pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], left: Left) -> f64 {
     let reach = chunked_sum(inst.n(), |i| {
         let f: f64 = inst.cols.row(i).iter().map(|e| e.1).sum();
         inst.demand[i] * f.min(1.0)
@@ -242,22 +257,78 @@ pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], p: usize) -> f64 
     let values: Vec<f64> = (0..inst.m())
         .map(|j| site_value(&pairs, j, capacity[j], &ones, &mut buffer))
         .collect();
-    reach.min(capacity_part(inst, &values, p, &mut Vec::new()))
+    reach.min(capacity_part(
+        inst,
+        &values,
+        left,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    ))
 }
 
-/// `Σ_{j locked in} V_j + the p largest V_j over the allowed sites` (ties to the lowest index);
-/// the chosen sites, ascending, into `chosen`.
-fn capacity_part(inst: &Instance, values: &[f64], p: usize, chosen: &mut Vec<usize>) -> f64 {
+/// `Σ_{j locked in} V_j` plus the `p` largest `V_j` over the allowed sites (ties to the lowest
+/// index), or under a budget the fractional knapsack of the allowed sites' `V_j` and costs
+/// (by decreasing `V_j/c_j`, ties to the lowest index, the last site in part). The chosen
+/// sites, ascending, into `chosen`, their fractions (1, but the knapsack's last) into
+/// `fractions`.
+fn capacity_part(
+    inst: &Instance,
+    values: &[f64],
+    left: Left,
+    chosen: &mut Vec<usize>,
+    fractions: &mut Vec<f64>,
+) -> f64 {
     chosen.clear();
+    fractions.clear();
     chosen.extend((0..inst.m()).filter(|&j| inst.allowed[j]));
-    if p == 0 {
-        chosen.clear();
-    } else if p < chosen.len() {
-        chosen.select_nth_unstable_by(p - 1, |&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-        chosen.truncate(p);
+    let fixed = inst.fixed.iter().map(|&j| values[j]).sum::<f64>();
+    match left {
+        Left::Count(p) => {
+            if p == 0 {
+                chosen.clear();
+            } else if p < chosen.len() {
+                chosen
+                    .select_nth_unstable_by(p - 1, |&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+                chosen.truncate(p);
+            }
+            chosen.sort_unstable();
+            fractions.resize(chosen.len(), 1.0);
+            fixed + chosen.iter().map(|&j| values[j]).sum::<f64>()
+        }
+        Left::Budget(b) => {
+            let cost = &inst.cost;
+            chosen.retain(|&j| values[j] > 0.0);
+            chosen.sort_unstable_by(|&x, &y| {
+                (values[y] / cost[y])
+                    .total_cmp(&(values[x] / cost[x]))
+                    .then(x.cmp(&y))
+            });
+            let (mut room, mut total, mut k) = (b, 0.0, 0);
+            while k < chosen.len() && room > 0.0 {
+                let j = chosen[k];
+                let x = if cost[j] <= room { 1.0 } else { room / cost[j] };
+                total += x * values[j];
+                room -= x * cost[j];
+                fractions.push(x);
+                k += 1;
+                if x < 1.0 {
+                    break;
+                }
+            }
+            chosen.truncate(k);
+            // Ascending, fractions alongside.
+            let mut pairs: Vec<(usize, f64)> =
+                chosen.iter().copied().zip(fractions.iter().copied()).collect();
+            pairs.sort_unstable_by_key(|e| e.0);
+            chosen.clear();
+            fractions.clear();
+            for (j, x) in pairs {
+                chosen.push(j);
+                fractions.push(x);
+            }
+            fixed + total
+        }
     }
-    chosen.sort_unstable();
-    inst.fixed.iter().map(|&j| values[j]).sum::<f64>() + chosen.iter().map(|&j| values[j]).sum::<f64>()
 }
 
 /// Runs up to `iterations` subgradient steps from `μ = 0` and returns the smallest `L(μ)`
@@ -269,7 +340,7 @@ fn capacity_part(inst: &Instance, values: &[f64], p: usize, chosen: &mut Vec<usi
 pub(super) fn lagrangian(
     inst: &Instance,
     capacity: &[f64],
-    p: usize,
+    left: Left,
     target: f64,
     iterations: usize,
     stop_gap: f64,
@@ -288,7 +359,7 @@ pub(super) fn lagrangian(
     let mut w = vec![1.0_f64; n];
     let mut assigned = vec![0.0_f64; n];
     let mut values = vec![0.0_f64; m];
-    let mut chosen = Vec::new();
+    let (mut chosen, mut fractions, mut whole) = (Vec::new(), Vec::new(), Vec::new());
     let pairs = Pairs::new(inst);
     // V_j(0), an upper bound of every V_j(μ) (weights are at most 1), and the allowed sites
     // in decreasing order of it.
@@ -307,24 +378,42 @@ pub(super) fn lagrangian(
     let mut ranked: Vec<usize> = (0..m).filter(|&j| inst.allowed[j]).collect();
     ranked.sort_unstable_by(|&a, &b| at_zero[b].total_cmp(&at_zero[a]).then(a.cmp(&b)));
     let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, THETA, 0);
-    let mut flows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); inst.fixed.len() + p];
+    let mut flows: Vec<Vec<(u32, f64)>> = Vec::new();
     for _ in 0..iterations {
-        site_values((inst, &pairs), capacity, p, &w, &at_zero, &ranked, &mut values);
-        let sites = capacity_part(inst, &values, p, &mut chosen);
+        site_values((inst, &pairs), capacity, left, &w, &at_zero, &ranked, &mut values);
+        let sites = capacity_part(inst, &values, left, &mut chosen, &mut fractions);
         let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
-        // The open sites' knapsacks in parallel, added to `assigned` in site order.
+        // The open sites' knapsacks in parallel, added to `assigned` in site order (each
+        // times its fraction).
         let open: Vec<usize> = inst.fixed.iter().chain(chosen.iter()).copied().collect();
+        let share: Vec<f64> = inst
+            .fixed
+            .iter()
+            .map(|_| 1.0)
+            .chain(fractions.iter().copied())
+            .collect();
+        if flows.len() < open.len() {
+            flows.resize(open.len(), Vec::new());
+        }
         open.par_iter()
             .zip(flows.par_iter_mut())
             .for_each_init(Vec::new, |order, (&j, flow)| {
                 site_flow(&pairs, j, capacity[j], &w, order, flow)
             });
         assigned.fill(0.0);
-        for flow in &flows[..open.len()] {
+        for (flow, &x) in flows[..open.len()].iter().zip(&share) {
             for &(i, z) in flow {
-                assigned[i as usize] += z;
+                assigned[i as usize] += if x == 1.0 { z } else { x * z };
             }
         }
+        whole.clear();
+        whole.extend(
+            chosen
+                .iter()
+                .zip(&fractions)
+                .filter(|e| *e.1 == 1.0)
+                .map(|e| *e.0),
+        );
         let component = |i: usize| {
             let g = demand[i] - assigned[i];
             if (mu[i] <= 0.0 && g > 0.0) || (mu[i] >= 1.0 && g < 0.0) {
@@ -337,7 +426,7 @@ pub(super) fn lagrangian(
             let g = component(i);
             g * g
         });
-        target = target.max(evaluate(&chosen));
+        target = target.max(evaluate(&whole));
         if value < best {
             best = value;
             stall = 0;

@@ -9,11 +9,17 @@
 //! index) get their exact gain, in parallel, and the best exact gain wins (ties to the lowest
 //! index). The estimates are one pass over the (candidate, unit) pairs.
 //!
-//! - **Greedy**: `p` times, open the winner.
+//! - **Greedy**: `p` times, open the winner. Under a budget, the winner is the best exact gain
+//!   per unit cost among the affordable candidates screened by estimate per unit cost, until
+//!   no affordable candidate adds anything; and the better of that and the same greedy started
+//!   from the best single affordable site (the cost-benefit greedy alone can be far off when a
+//!   large site is worth its price).
 //! - **Interchange**: for each new site `s` in turn, the flow of the open set without `s`, then
 //!   the best replacement among the screened candidates (`s` itself included); a swap is made
 //!   when it raises the objective by more than [`IMPROVEMENT`] relative. Passes until one makes
-//!   no swap, at most [`MAX_PASSES`].
+//!   no swap, at most [`MAX_PASSES`]. Under a budget a replacement must fit the budget left by
+//!   the other sites, and after the passes the budget left is filled by the greedy; both again
+//!   until neither changes the set.
 //! - **Ranking**: greedy within the final set, on exact gains; the curve is made of fresh
 //!   flows, so its last value is bit for bit the final set's flow.
 //!
@@ -23,7 +29,7 @@
 
 use rayon::prelude::*;
 
-use super::super::instance::{CANDIDATES_PER_TASK, Instance};
+use super::super::instance::{CANDIDATES_PER_TASK, Instance, Left};
 use super::flow::{Network, Start};
 
 /// Relative improvement a swap must bring.
@@ -79,16 +85,19 @@ impl<'a> Search<'a> {
     }
 
     /// The best site to add to `base` (new sites) among the candidates `eligible` accepts:
-    /// screened by estimate, confirmed by the flow. `None` when no candidate is eligible.
+    /// screened by estimate, confirmed by the flow (both per unit cost when `per_cost`). `None`
+    /// when no candidate is eligible.
     fn best_addition(
         &self,
         net: &mut Network,
         residual: &mut Vec<f64>,
         base: &[usize],
         eligible: impl Fn(usize) -> bool + Sync,
+        per_cost: bool,
     ) -> Option<(usize, f64)> {
         let inst = self.inst;
-        self.value(net, base);
+        let here = self.value(net, base);
+        let per = |j: usize, v: f64| if per_cost { v / inst.cost[j] } else { v };
         let start = net.start();
         net.residual(&inst.demand, residual);
         let r: &[f64] = residual;
@@ -105,7 +114,7 @@ impl<'a> Search<'a> {
                     .iter()
                     .map(|&(i, f)| r[i as usize].min(inst.demand[i as usize] * f))
                     .sum();
-                reach.min(self.capacity[j])
+                per(j, reach.min(self.capacity[j]))
             })
             .collect();
         let mut screened: Vec<usize> = (0..inst.m()).filter(|&j| eligible(j)).collect();
@@ -117,25 +126,54 @@ impl<'a> Search<'a> {
         screened.sort_unstable();
         let values = self.values_with(base, &screened, &start);
         let mut best: Option<(usize, f64)> = None;
+        let mut score = f64::NEG_INFINITY;
         for (&j, &v) in screened.iter().zip(&values) {
-            if best.is_none_or(|b| v > b.1) {
-                best = Some((j, v));
+            // Without costs the objectives themselves, as before: bit for bit the same choice.
+            let gain = if per_cost { (v - here) / inst.cost[j] } else { v };
+            if best.is_none() || gain > score {
+                (best, score) = (Some((j, v)), gain);
             }
         }
         best
     }
 
-    /// `p` new sites by the screened greedy, and their objective.
-    pub(super) fn greedy(&self, p: usize) -> (Vec<usize>, f64) {
+    /// New sites within `left` by the screened greedy, and their objective.
+    pub(super) fn greedy(&self, left: Left) -> (Vec<usize>, f64) {
         let inst = self.inst;
         let mut net = Network::new(inst.n());
         let mut residual = Vec::new();
+        let p = match left {
+            Left::Count(p) => p,
+            Left::Budget(b) => {
+                let (sites, value) = self.fill(Vec::new(), b);
+                let single = self.best_addition(
+                    &mut net,
+                    &mut residual,
+                    &[],
+                    |j| inst.allowed[j] && inst.cost[j] <= b,
+                    false,
+                );
+                if let Some((j, _)) = single
+                    && sites.first() != Some(&j)
+                {
+                    let (other, v) = self.fill(vec![j], b);
+                    if v > value + IMPROVEMENT * value.abs() {
+                        return (other, v);
+                    }
+                }
+                return (sites, value);
+            }
+        };
         let mut open = vec![false; inst.m()];
         let mut sites = Vec::with_capacity(p);
         for _ in 0..p {
-            let Some((j, _)) =
-                self.best_addition(&mut net, &mut residual, &sites, |j| inst.allowed[j] && !open[j])
-            else {
+            let Some((j, _)) = self.best_addition(
+                &mut net,
+                &mut residual,
+                &sites,
+                |j| inst.allowed[j] && !open[j],
+                false,
+            ) else {
                 break;
             };
             open[j] = true;
@@ -145,8 +183,60 @@ impl<'a> Search<'a> {
         (sites, value)
     }
 
-    /// Improves `sites` by interchange; returns them with their objective.
-    pub(super) fn interchange(&self, mut sites: Vec<usize>, mut value: f64) -> (Vec<usize>, f64) {
+    /// `sites` completed within the budget `budget` by the greedy on exact gains per unit cost,
+    /// while a site adds something; with their objective.
+    pub(super) fn fill(&self, mut sites: Vec<usize>, budget: f64) -> (Vec<usize>, f64) {
+        let inst = self.inst;
+        let mut net = Network::new(inst.n());
+        let mut residual = Vec::new();
+        let mut open = vec![false; inst.m()];
+        for &j in &sites {
+            open[j] = true;
+        }
+        let mut value = self.value(&mut net, &sites);
+        loop {
+            let room = budget - sites.iter().map(|&j| inst.cost[j]).sum::<f64>();
+            let found = self.best_addition(
+                &mut net,
+                &mut residual,
+                &sites,
+                |j| inst.allowed[j] && !open[j] && inst.cost[j] <= room,
+                true,
+            );
+            match found {
+                Some((j, v)) if v > value + IMPROVEMENT * value.abs() => {
+                    open[j] = true;
+                    sites.push(j);
+                    value = v;
+                }
+                _ => break,
+            }
+        }
+        (sites, value)
+    }
+
+    /// Improves `sites` by interchange within `left` (under a budget, alternately with
+    /// [`fill`](Self::fill)); returns them with their objective.
+    pub(super) fn interchange(&self, sites: Vec<usize>, value: f64, left: Left) -> (Vec<usize>, f64) {
+        let Left::Budget(b) = left else {
+            return self.swaps(sites, value, None);
+        };
+        let (mut sites, mut value) = (sites, value);
+        for _ in 0..MAX_PASSES {
+            let (s, _) = self.swaps(sites, value, Some(b));
+            let (s, v) = self.fill(s, b);
+            let better = v > value + IMPROVEMENT * value.abs();
+            (sites, value) = (s, v);
+            if !better {
+                break;
+            }
+        }
+        (sites, value)
+    }
+
+    /// The interchange passes; under a budget `b`, a replacement must fit what the other sites
+    /// leave.
+    fn swaps(&self, mut sites: Vec<usize>, mut value: f64, budget: Option<f64>) -> (Vec<usize>, f64) {
         let inst = self.inst;
         let mut net = Network::new(inst.n());
         let mut residual = Vec::new();
@@ -159,9 +249,16 @@ impl<'a> Search<'a> {
             for k in 0..sites.len() {
                 let s = sites[k];
                 let rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
-                let found = self.best_addition(&mut net, &mut residual, &rest, |j| {
-                    inst.allowed[j] && (j == s || !open[j])
+                let room = budget.map_or(f64::INFINITY, |b| {
+                    b - rest.iter().map(|&j| inst.cost[j]).sum::<f64>()
                 });
+                let found = self.best_addition(
+                    &mut net,
+                    &mut residual,
+                    &rest,
+                    |j| inst.allowed[j] && (j == s || !open[j]) && inst.cost[j] <= room,
+                    false,
+                );
                 if let Some((j, v)) = found
                     && j != s
                     && v > value + IMPROVEMENT * value.abs()
@@ -202,5 +299,44 @@ impl<'a> Search<'a> {
             curve.push(self.value(&mut net, &order));
         }
         (order, curve)
+    }
+
+    /// The objective without the new site `s`: the other new sites of `sites` kept, and
+    /// completed within `left` by the screened greedy (exact gains by the flow, per unit cost
+    /// under a budget) among the sites not in `sites`. A lower estimate of the best objective
+    /// without `s` (no full re-solve), so `objective − this` is at least the true loss.
+    pub(super) fn without(&self, sites: &[usize], s: usize, left: Left) -> f64 {
+        let inst = self.inst;
+        let mut net = Network::new(inst.n());
+        let mut residual = Vec::new();
+        let mut open = vec![false; inst.m()];
+        for &j in sites {
+            open[j] = true;
+        }
+        let mut rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
+        let mut value = self.value(&mut net, &rest);
+        loop {
+            let (room, per_cost) = match left {
+                Left::Count(p) if rest.len() < p => (f64::INFINITY, false),
+                Left::Count(_) => break,
+                Left::Budget(b) => (b - rest.iter().map(|&j| inst.cost[j]).sum::<f64>(), true),
+            };
+            let found = self.best_addition(
+                &mut net,
+                &mut residual,
+                &rest,
+                |j| inst.allowed[j] && !open[j] && inst.cost[j] <= room,
+                per_cost,
+            );
+            match found {
+                Some((j, v)) if v > value + IMPROVEMENT * value.abs() => {
+                    open[j] = true;
+                    rest.push(j);
+                    value = v;
+                }
+                _ => break,
+            }
+        }
+        value
     }
 }

@@ -33,7 +33,13 @@
 //! [`CapacityOptions::stop_gap`], so a gap asked for (1 %, say) ends the search as soon as the
 //! bound proves it.
 //!
-//! Only [`Limit::Count`](crate::Limit::Count) is supported; a budget is a typed error.
+//! Under a budget ([`Limit::Budget`](crate::Limit::Budget), the candidates' costs in
+//! `problem.cost`) the greedy opens the best exact gain per unit cost among the affordable
+//! sites (and is compared with the same greedy started from the best single affordable site),
+//! the interchange keeps within the budget and alternates with filling what is left, and the
+//! bound's site choice becomes a fractional knapsack (its LP relaxation, so still an upper
+//! bound; see [`bound`]); the trivial bound's `p` largest capacities become the fractional
+//! knapsack of the capacities.
 //! Results are deterministic: the same input gives the same bits whatever the rayon thread
 //! count (parallel work is per candidate or in fixed chunks added in order, ties go to the
 //! lowest index, and a set's flow does not depend on the order of its sites).
@@ -46,7 +52,7 @@ mod tests;
 
 use std::collections::HashMap;
 
-use super::instance::{Instance, check_len};
+use super::instance::{Instance, Left, check_len};
 use super::{Limit, Problem, SitingError, Solution};
 use flow::Network;
 use heuristic::Search;
@@ -163,6 +169,34 @@ impl CapacitatedSolution {
     }
 }
 
+/// The irreplaceability of each site of `selected` (the new sites of a capacitated solution of
+/// `problem`, in ranking order): the assigned demand lost when that site is closed, the others
+/// kept and completed by the screened greedy within the same limit (one replacement under a
+/// count; under a budget, sites per unit cost while they fit). Not a full re-solve, so it may
+/// overstate the loss a re-solve would find; `p` greedy steps of `checks` flows each.
+///
+/// # Errors
+/// Those of [`solve_capacitated`] for the problem and the capacities.
+pub fn capacitated_irreplaceability(
+    problem: &Problem<'_>,
+    capacity: &[f64],
+    selected: &[usize],
+    options: &CapacityOptions,
+) -> Result<Vec<f64>, SitingError> {
+    let inst = Instance::new(problem)?;
+    check_len("capacity", capacity.len(), inst.m(), "candidates")?;
+    let search = Search::new(&inst, capacity, options.checks);
+    let left = match inst.limit {
+        Limit::Count(_) => Left::Count(selected.len()),
+        Limit::Budget(b) => Left::Budget(b),
+    };
+    let full = search.value(&mut Network::new(inst.n()), selected);
+    Ok(selected
+        .iter()
+        .map(|&s| (full - search.without(selected, s, left)).max(0.0))
+        .collect())
+}
+
 /// Solves the capacitated maximal covering problem: `problem` as for [`solve`](crate::solve)
 /// (demand, coverage fractions, locked-in and locked-out sites, `Limit::Count(p)`), with
 /// `capacity[j]` the demand candidate `j` can serve (`+∞` allowed). The assignment for the
@@ -172,8 +206,7 @@ impl CapacitatedSolution {
 ///
 /// # Errors
 /// Those of [`solve`](crate::solve) for the problem itself; [`SitingError::Length`] when
-/// `capacity` does not have one value per candidate; [`SitingError::CapacityBudget`] for a
-/// budget limit; [`SitingError::Capacity`] for the first candidate that is not locked out and
+/// `capacity` does not have one value per candidate; [`SitingError::Capacity`] for the first candidate that is not locked out and
 /// whose capacity is not a number `> 0`.
 pub fn solve_capacitated(
     problem: &Problem<'_>,
@@ -183,10 +216,7 @@ pub fn solve_capacitated(
     let inst = Instance::new(problem)?;
     let m = inst.m();
     check_len("capacity", capacity.len(), m, "candidates")?;
-    let p = match problem.limit {
-        Limit::Count(p) => p,
-        Limit::Budget(b) => return Err(SitingError::CapacityBudget(b)),
-    };
+    let left = inst.full();
     let locked_out = |j: usize| problem.locked_out.get(j).copied().unwrap_or(false);
     if let Some(candidate) = (0..m).find(|&j| !locked_out(j) && (capacity[j].is_nan() || capacity[j] <= 0.0))
     {
@@ -197,13 +227,13 @@ pub fn solve_capacitated(
     }
 
     // Each step below runs only while the certified gap is above `stop_gap`.
-    let mut bound = bound::trivial_bound(&inst, capacity, p);
+    let mut bound = bound::trivial_bound(&inst, capacity, left);
     let open_gap =
         |bound: f64, value: f64| bound - value > options.stop_gap.max(bound::STOP_GAP) * bound.abs();
     let search = Search::new(&inst, capacity, options.checks);
-    let (mut sites, mut value) = search.greedy(p);
+    let (mut sites, mut value) = search.greedy(left);
     if options.interchange && open_gap(bound, value) {
-        (sites, value) = search.interchange(sites, value);
+        (sites, value) = search.interchange(sites, value, left);
     }
 
     // The uncapacitated solution: its sites are a strong start when capacities bind little,
@@ -212,10 +242,7 @@ pub fn solve_capacitated(
     // unit half inside two circles can be served in full here, but counts one half there.
     if open_gap(bound, value) {
         let uncapacitated = crate::solve(
-            &Problem {
-                limit: Limit::Count(p),
-                ..*problem
-            },
+            problem,
             &crate::Options {
                 irreplaceability: false,
                 ..crate::Options::default()
@@ -226,7 +253,7 @@ pub fn solve_capacitated(
             let v = search.value(&mut net, &uncapacitated.selected);
             if v > value + heuristic::IMPROVEMENT * value.abs() {
                 (sites, value) = if options.interchange {
-                    search.interchange(uncapacitated.selected.clone(), v)
+                    search.interchange(uncapacitated.selected.clone(), v, left)
                 } else {
                     (uncapacitated.selected.clone(), v)
                 };
@@ -245,7 +272,7 @@ pub fn solve_capacitated(
         let relaxed = bound::lagrangian(
             &inst,
             capacity,
-            p,
+            left,
             value,
             options.bound_iterations,
             options.stop_gap,
@@ -265,9 +292,13 @@ pub fn solve_capacitated(
         let (v, set) = proposed;
         let mut sorted = sites.clone();
         sorted.sort_unstable();
-        if set.len() == p && set != sorted {
+        let full = match left {
+            Left::Count(p) => set.len() == p,
+            Left::Budget(_) => !set.is_empty(),
+        };
+        if full && set != sorted {
             let (set, v) = if options.interchange {
-                search.interchange(set, v)
+                search.interchange(set, v, left)
             } else {
                 (set, v)
             };

@@ -338,9 +338,13 @@ fn capacity_errors_name_the_offending_value() {
         cost: Some(&cost),
         ..pr
     };
+    // A budget is a limit like a count (checked against brute force below); without costs it
+    // is the problem's own error.
+    let s = solve_capacitated(&budget, &[1.0, 2.0, 3.0], &options).unwrap();
+    assert!(s.selected.len() <= 2);
     assert_eq!(
-        solve_capacitated(&budget, &[1.0, 2.0, 3.0], &options),
-        Err(SitingError::CapacityBudget(2.0))
+        solve_capacitated(&Problem { cost: None, ..budget }, &[1.0, 2.0, 3.0], &options),
+        Err(SitingError::MissingCost)
     );
     // The problem's own errors come first.
     let short = Problem {
@@ -460,4 +464,235 @@ fn capacitated_targets_match_brute_force_and_the_lower_bound_is_valid() {
         }
     }
     assert!(fewest * 100 >= cases * 95, "fewest on {fewest} of {cases}");
+}
+
+/// The best objective over all sets of new sites costing at most `budget`, each valued by
+/// [`naive_flow`]; with the least cost reaching `goal`, if any.
+fn brute_force_budget(problem: &Problem<'_>, capacity: &[f64], budget: f64, goal: f64) -> (f64, Option<f64>) {
+    let m = problem.coverage.n_candidates();
+    let cost = problem.cost.unwrap();
+    let flag = |v: &[bool], j: usize| v.get(j).copied().unwrap_or(false);
+    let fixed: Vec<usize> = (0..m).filter(|&j| flag(problem.locked_in, j)).collect();
+    let eligible: Vec<usize> = (0..m)
+        .filter(|&j| !flag(problem.locked_in, j) && !flag(problem.locked_out, j))
+        .collect();
+    let (mut best, mut least) = (f64::NEG_INFINITY, None::<f64>);
+    for mask in 0u32..(1 << eligible.len()) {
+        let set: Vec<usize> = (0..eligible.len())
+            .filter(|&k| mask >> k & 1 == 1)
+            .map(|k| eligible[k])
+            .collect();
+        let spent: f64 = set.iter().map(|&j| cost[j]).sum();
+        let mut open = fixed.clone();
+        open.extend(&set);
+        let v = naive_flow(problem, capacity, &open);
+        if spent <= budget {
+            best = best.max(v);
+        }
+        if v >= goal * (1.0 - 1e-12) && least.is_none_or(|l| spent < l) {
+            least = Some(spent);
+        }
+    }
+    (best, least)
+}
+
+/// Under a budget: the sites fit it, the solution passes every check, and bound ≥ optimum ≥
+/// objective against brute force over all affordable sets.
+#[test]
+fn capacity_under_a_budget_matches_brute_force() {
+    let mut rng = Rng(41);
+    let (mut runs, mut optimal, mut bound_sum, mut opt_sum) = (0, 0, 0.0, 0.0);
+    for round in 0..120 {
+        let n = 4 + rng.below(9);
+        let m = 3 + rng.below(6);
+        let (coverage, demand) = random(&mut rng, n, m, 0.35);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let cost: Vec<f64> = (0..m)
+            .map(|_| {
+                if round % 2 == 0 {
+                    (1 + rng.below(4)) as f64
+                } else {
+                    0.5 + 2.5 * rng.uniform()
+                }
+            })
+            .collect();
+        let mut locked_in = vec![false; m];
+        let mut locked_out = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        if round % 4 == 2 {
+            let j = rng.below(m);
+            locked_out[j] = !locked_in[j];
+        }
+        for budget in [1.0, 2.5, 4.0, 7.0] {
+            let pr = Problem {
+                demand: &demand,
+                coverage: &coverage,
+                limit: Limit::Budget(budget),
+                cost: Some(&cost),
+                locked_in: &locked_in,
+                locked_out: &locked_out,
+            };
+            for options in [
+                CapacityOptions::default(),
+                CapacityOptions {
+                    interchange: false,
+                    bound_iterations: 0,
+                    ..CapacityOptions::default()
+                },
+            ] {
+                let s = solve_capacitated(&pr, &capacity, &options).unwrap();
+                check(&pr, &capacity, &s, s.selected.len());
+                let spent: f64 = s.selected.iter().map(|&j| cost[j]).sum();
+                assert!(
+                    spent <= budget * (1.0 + 1e-12),
+                    "round {round}: spent {spent} of {budget}"
+                );
+                let (opt, _) = brute_force_budget(&pr, &capacity, budget, f64::INFINITY);
+                assert!(s.objective <= opt * (1.0 + 1e-9) + 1e-12);
+                assert!(
+                    s.bound >= opt * (1.0 - 1e-9),
+                    "round {round}, budget {budget}: bound {} < optimum {opt}",
+                    s.bound
+                );
+                if options.bound_iterations > 0 {
+                    runs += 1;
+                    optimal += usize::from(close(s.objective, opt));
+                    bound_sum += s.bound;
+                    opt_sum += opt;
+                }
+            }
+        }
+    }
+    assert!(optimal * 100 >= runs * 95, "optimal on {optimal} of {runs}");
+    // The bound is not trivial: on average within 10 % of the optimum here.
+    assert!(bound_sum <= 1.1 * opt_sum, "{bound_sum} vs {opt_sum}");
+}
+
+/// A least-cost target with capacities: the plan reaches the goal, costs at least the least
+/// cost by enumeration, and that least cost is at least the certified lower bound.
+#[test]
+fn capacitated_least_cost_targets_match_brute_force() {
+    use crate::{CapacitatedTarget, solve_target_with};
+    let mut rng = Rng(43);
+    let (mut cases, mut least) = (0, 0);
+    for round in 0..50 {
+        let n = 5 + rng.below(8);
+        let m = 4 + rng.below(4);
+        let (coverage, demand) = random(&mut rng, n, m, 0.35);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let cost: Vec<f64> = (0..m)
+            .map(|_| {
+                if round % 2 == 0 {
+                    (1 + rng.below(4)) as f64
+                } else {
+                    0.5 + 2.5 * rng.uniform()
+                }
+            })
+            .collect();
+        let mut locked_in = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(0),
+            cost: Some(&cost),
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        for share in [0.3, 0.6, 0.9] {
+            let mut solves = CapacitatedTarget::new(&capacity, CapacityOptions::default());
+            let t = solve_target_with(&pr, share, &mut solves).unwrap();
+            let c = t.cost.unwrap();
+            let (_, truth) = brute_force_budget(&pr, &capacity, f64::INFINITY, t.goal);
+            match (truth, &t.solution) {
+                (None, None) => assert!(c.lower.is_infinite()),
+                (Some(truth), Some(s)) => {
+                    cases += 1;
+                    let spent: f64 = s.selected.iter().map(|&j| cost[j]).sum();
+                    let mut open: Vec<usize> = (0..m).filter(|&j| locked_in[j]).collect();
+                    open.extend(&s.selected);
+                    assert!(naive_flow(&pr, &capacity, &open) >= t.goal * (1.0 - 1e-9));
+                    assert!(close(spent, c.spent));
+                    assert!(
+                        spent >= truth * (1.0 - 1e-12),
+                        "round {round}: {spent} below {truth}"
+                    );
+                    assert!(
+                        c.lower <= truth * (1.0 + 1e-12),
+                        "round {round}, share {share}: lower {} above the least {truth}",
+                        c.lower
+                    );
+                    least += usize::from(spent <= truth * (1.0 + 1e-9));
+                    if !s.selected.is_empty() {
+                        assert!(solves.full_solution(&s.selected).is_some());
+                    }
+                }
+                (truth, s) => panic!(
+                    "round {round}, share {share}: truth {truth:?}, found {:?}",
+                    s.as_ref().map(|s| s.selected.clone())
+                ),
+            }
+        }
+    }
+    assert!(cases > 60, "{cases}");
+    assert!(least * 100 >= cases * 95, "least on {least} of {cases}");
+}
+
+#[test]
+fn capacitated_irreplaceability_lies_between_the_true_loss_and_the_loss_without_replacement() {
+    let mut rng = Rng(17);
+    let (mut runs, mut exact) = (0, 0);
+    for round in 0..80 {
+        let n = 4 + rng.below(9);
+        let m = 4 + rng.below(5);
+        let (coverage, demand) = random(&mut rng, n, m, 0.35);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let mut locked_in = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        let eligible = (0..m).filter(|&j| !locked_in[j]).count();
+        for p in 1..=eligible.min(3) {
+            let pr = Problem {
+                demand: &demand,
+                coverage: &coverage,
+                limit: Limit::Count(p),
+                cost: None,
+                locked_in: &locked_in,
+                locked_out: &[],
+            };
+            let s = solve_capacitated(&pr, &capacity, &CapacityOptions::default()).unwrap();
+            let irr = capacitated_irreplaceability(&pr, &capacity, &s.selected, &CapacityOptions::default())
+                .unwrap();
+            assert_eq!(irr.len(), s.selected.len());
+            let fixed: Vec<usize> = (0..m).filter(|&j| locked_in[j]).collect();
+            for (k, &site) in s.selected.iter().enumerate() {
+                // The true loss: the best p sites without `site`, against this solution.
+                let mut out = vec![false; m];
+                out[site] = true;
+                let without = Problem {
+                    locked_out: &out,
+                    ..pr
+                };
+                let others = (0..m).filter(|&j| !locked_in[j] && !out[j]).count();
+                let best_without = brute_force(&without, &capacity, p.min(others));
+                let true_loss = (s.objective - best_without).max(0.0);
+                // Closing it with no replacement.
+                let mut rest = fixed.clone();
+                rest.extend(s.selected.iter().copied().filter(|&j| j != site));
+                let no_replacement = (s.objective - naive_flow(&pr, &capacity, &rest)).max(0.0);
+                let tol = 1e-9 * s.objective.max(1.0);
+                assert!(irr[k] >= true_loss - tol, "{} < true loss {true_loss}", irr[k]);
+                assert!(irr[k] <= no_replacement + tol, "{} > {no_replacement}", irr[k]);
+                runs += 1;
+                exact += usize::from(close(irr[k], true_loss));
+            }
+        }
+    }
+    // One greedy replacement is not a re-solve, but it finds the true loss nearly always here.
+    assert!(exact * 100 >= runs * 80, "exact on {exact} of {runs}");
 }

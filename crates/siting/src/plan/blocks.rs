@@ -11,8 +11,8 @@ use super::types::{Optimum, PhaseOutcome, PhasesOutcome, PlanError, TargetOutcom
 use super::units::Units;
 use crate::{
     CapacitatedSolution, CapacitatedTarget, CapacityOptions, Coverage, Limit, Options, PhasedSolution,
-    Problem, QuotaSolution, Quotas, SitingError, Solution, TargetSolution, coverage_of, solve,
-    solve_capacitated, solve_phased, solve_phased_capacitated, solve_target_or_best,
+    Problem, QuotaSolution, SitingError, Solution, TargetSolution, capacitated_irreplaceability, coverage_of,
+    solve, solve_capacitated, solve_phased, solve_phased_capacitated, solve_target_or_best,
     solve_target_or_best_with, solve_with_quotas,
 };
 
@@ -29,6 +29,9 @@ pub(super) struct Blocks {
     pub(super) phases: Option<PhasesOutcome>,
     /// With a coverage target.
     pub(super) target: Option<TargetOutcome>,
+    /// With a coverage target under `[siting.equity]`: the fewest new blocks found reaching the
+    /// share without the rule (`None` when out of reach).
+    pub(super) target_without: Option<usize>,
     /// Capacitated siting.
     pub(super) capacitated: Option<Capacitated>,
 }
@@ -121,6 +124,8 @@ fn record_target(blocks: &mut Blocks, t: &TargetSolution, sol: &Solution) {
         best_possible: t.best_possible,
         eligible: t.eligible,
         solves: t.solves,
+        cost: t.cost,
+        without_rule: None,
     });
     blocks.limit = Limit::Count(sol.selected.len());
 }
@@ -146,7 +151,9 @@ pub(super) fn solve_blocks(
         // Phases and targets set their own limits.
         (None, None) => Limit::Count(0),
     };
-    let budgeted = st.budget.is_some() || st.phases.as_ref().is_some_and(|p| p.budget.is_some());
+    let budgeted = st.budget.is_some()
+        || st.phases.as_ref().is_some_and(|p| p.budget.is_some())
+        || st.least_cost_target();
     let problem = Problem {
         demand: &units.demand,
         coverage: cov,
@@ -163,6 +170,7 @@ pub(super) fn solve_blocks(
         phase_of: Vec::new(),
         phases: None,
         target: None,
+        target_without: None,
         capacitated: None,
     };
     if st.capacitated() {
@@ -174,25 +182,68 @@ pub(super) fn solve_blocks(
         let options = CapacityOptions::stopping_at(gap_asked);
         // The plan, and the capacitated solve whose assignment and loads are the plan's.
         let (sol, c) = if let Some(share) = &st.target_share {
-            let mut solves = CapacitatedTarget::new(&capacity, options);
-            let (t, sol) = solve_target_or_best_with(&problem, *share.get_ref(), &mut solves)?;
-            record_target(&mut blocks, &t, &sol);
-            let c = solves.plan_solution(&problem, &sol.selected)?;
-            (sol, c)
+            match setup {
+                None => {
+                    let mut solves = CapacitatedTarget::new(&capacity, options);
+                    let (t, sol) = solve_target_or_best_with(&problem, *share.get_ref(), &mut solves)?;
+                    record_target(&mut blocks, &t, &sol);
+                    let c = solves.plan_solution(&problem, &sol.selected)?;
+                    (sol, c)
+                }
+                // The fewest capacitated blocks meeting the minimums; lower bound max(Q, L).
+                Some(q) => {
+                    let (r, c) = crate::equity::solve_capacitated_target_with_quotas(
+                        &problem,
+                        *share.get_ref(),
+                        &capacity,
+                        &q.quotas(),
+                        &options,
+                    )?;
+                    let sol = r.plan.solution.clone();
+                    record_target(&mut blocks, &r.target, &sol);
+                    blocks.target_without = r.without.map(|(k, _)| k);
+                    blocks.quota = Some(r.plan);
+                    (sol, c)
+                }
+            }
         } else if let Some(ph) = &st.phases {
-            // The method check allows counts only with capacities.
-            let limits: Vec<Limit> = ph
-                .blocks
-                .as_ref()
-                .map(|b| b.get_ref().iter().map(|&k| Limit::Count(k)).collect())
-                .unwrap_or_default();
-            let (r, c) =
-                solve_phased_capacitated(&problem, &limits, &capacity, &options).map_err(phases_error)?;
+            let limits: Vec<Limit> = match (&ph.blocks, &ph.budget) {
+                (Some(b), _) => b.get_ref().iter().map(|&k| Limit::Count(k)).collect(),
+                (None, Some(b)) => b.get_ref().iter().map(|&x| Limit::Budget(x)).collect(),
+                (None, None) => unreachable!("checked when the method was parsed"),
+            };
+            let (r, c) = match setup {
+                None => {
+                    solve_phased_capacitated(&problem, &limits, &capacity, &options).map_err(phases_error)?
+                }
+                // The quotas are the whole plan's, each phase capacitated under them.
+                Some(q) => {
+                    let (r, c, plan) = crate::equity::solve_phased_capacitated_with_quotas(
+                        &problem,
+                        &limits,
+                        &capacity,
+                        &q.quotas(),
+                        &options,
+                    )
+                    .map_err(phases_error)?;
+                    blocks.quota = Some(plan);
+                    (r, c)
+                }
+            };
             record_phases(&mut blocks, ph, &limits, &r, &cost, units.total_demand);
             (r.combined, c)
+        } else if let Some(q) = setup {
+            // The quotas met first; the bound is the capacitated one without them.
+            let (c, plan) =
+                crate::equity::solve_capacitated_with_quotas(&problem, &capacity, &q.quotas(), &options)?;
+            blocks.quota = Some(plan);
+            (c.to_solution(), c)
         } else {
             let c = solve_capacitated(&problem, &capacity, &options)?;
-            (c.to_solution(), c)
+            let mut sol = c.to_solution();
+            sol.irreplaceability =
+                capacitated_irreplaceability(&problem, &capacity, &sol.selected, &options)?;
+            (sol, c)
         };
         blocks.sol = sol;
         let before = solve_capacitated(
@@ -222,14 +273,38 @@ pub(super) fn solve_blocks(
             (None, Some(b)) => b.get_ref().iter().map(|&x| Limit::Budget(x)).collect(),
             (None, None) => unreachable!("checked when the method was parsed"),
         };
-        let r = solve_phased(&problem, &limits, options).map_err(phases_error)?;
+        let r = match setup {
+            None => solve_phased(&problem, &limits, options).map_err(phases_error)?,
+            // The quotas are the whole plan's: each phase serves the districts still short.
+            Some(q) => {
+                let (r, plan) =
+                    crate::equity::solve_phased_with_quotas(&problem, &limits, &q.quotas(), options)
+                        .map_err(phases_error)?;
+                blocks.quota = Some(plan);
+                r
+            }
+        };
         record_phases(&mut blocks, ph, &limits, &r, &cost, units.total_demand);
         blocks.sol = r.combined;
         return Ok(blocks);
     }
     if let Some(share) = &st.target_share {
         // Out of reach, the plan is the fewest blocks reaching the best possible share.
-        let (t, sol) = solve_target_or_best(&problem, *share.get_ref(), options)?;
+        let (t, sol) = match setup {
+            None => solve_target_or_best(&problem, *share.get_ref(), options)?,
+            Some(q) => {
+                let r = crate::equity::solve_target_with_quotas(
+                    &problem,
+                    *share.get_ref(),
+                    &q.quotas(),
+                    options,
+                )?;
+                let sol = r.plan.solution.clone();
+                blocks.quota = Some(r.plan);
+                blocks.target_without = r.without.map(|(k, _)| k);
+                (r.target, sol)
+            }
+        };
         record_target(&mut blocks, &t, &sol);
         blocks.sol = sol;
         return Ok(blocks);
@@ -237,16 +312,7 @@ pub(super) fn solve_blocks(
     match setup {
         None => blocks.sol = solve(&problem, options)?,
         Some(q) => {
-            let r = solve_with_quotas(
-                &problem,
-                &Quotas {
-                    district: &q.of_candidate,
-                    min: &q.min,
-                    max: &q.max,
-                    priority: &q.priority,
-                },
-                options,
-            )?;
+            let r = solve_with_quotas(&problem, &q.quotas(), options)?;
             blocks.sol = r.solution.clone();
             blocks.quota = Some(r);
         }

@@ -4,7 +4,7 @@
 use super::candidates::label_of;
 use super::spread::{normalised_rows, spread};
 use super::types::{EquityDistrict, EquityOutcome, Optimum, PlanError, PlanInputs};
-use crate::{Limit, QuotaReport, ShortReason};
+use crate::{Limit, QuotaReport, Quotas, ShortReason};
 use careblock_core::join::interpolate::{AreaTable, check_join_inputs};
 use careblock_core::join::points::points_in_polygons;
 use careblock_core::layer::Layer;
@@ -29,6 +29,18 @@ pub(super) struct EquitySetup<'l> {
     pub(super) priority: Vec<usize>,
     /// Candidates in two districts or more (assigned to the first).
     pub(super) ambiguous: usize,
+}
+
+impl EquitySetup<'_> {
+    /// The quotas as the solver takes them.
+    pub(super) fn quotas(&self) -> Quotas<'_> {
+        Quotas {
+            district: &self.of_candidate,
+            min: &self.min,
+            max: &self.max,
+            priority: &self.priority,
+        }
+    }
 }
 
 pub(super) fn equity_setup<'l>(

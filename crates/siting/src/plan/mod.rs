@@ -124,10 +124,23 @@ pub fn plan_deferring_robust(
         locked_in,
         phase_of,
         phases,
-        target,
+        mut target,
+        target_without,
         capacitated,
     } = blocks::solve_blocks(st, &units, cands, &cov, setup.as_ref(), &options)?;
+    if let Some(t) = target.as_mut() {
+        t.without_rule = target_without;
+    }
     notes.extend(limit_notes(phases.as_ref(), target.as_ref(), units.total_demand));
+    // A target under [siting.equity]: what the share takes without the rule.
+    if let (Some(t), Some(without)) = (target.as_ref().filter(|t| t.reached), target_without) {
+        notes.push(msg!(
+            "siting.equity_target_without",
+            without = without,
+            share = fixed(100.0 * t.share, 1),
+            blocks = t.blocks
+        ));
+    }
     let (mut sites, site_of_candidate) = sites::block_sites(
         &units,
         assessment,
@@ -363,6 +376,22 @@ fn limit_notes(
                 best = fixed(pct(t.best_possible), 1),
                 blocks = t.blocks
             )
+        } else if let Some(c) = t.cost.as_ref().filter(|c| c.gap() == Some(0.0)) {
+            msg!(
+                "siting.target_cost_least",
+                share = share,
+                blocks = t.blocks,
+                cost = c.spent
+            )
+        } else if let Some(c) = &t.cost {
+            msg!(
+                "siting.target_cost",
+                share = share,
+                blocks = t.blocks,
+                cost = c.spent,
+                lower = c.lower,
+                gap = fixed(100.0 * c.gap().unwrap_or(0.0), 1)
+            )
         } else if t.lower >= t.blocks {
             msg!("siting.target_fewest", share = share, blocks = t.blocks)
         } else {
@@ -437,6 +466,8 @@ mod tests {
             best_possible: 45.0,
             eligible: 12,
             solves: (1, 1),
+            cost: None,
+            without_rule: None,
         }
     }
 
@@ -496,6 +527,40 @@ mod tests {
         assert_eq!(
             Lang::Es.render(&notes[2]),
             "meta de 25,0 % de la demanda: 5 manzana(s) nueva(s) la alcanzan; se necesitan al menos 3 (demostrado)"
+        );
+        let cost = TargetOutcome {
+            cost: Some(crate::TargetCost {
+                spent: 7.5,
+                lower: 6.0,
+                eligible_cost: 40.0,
+            }),
+            ..target(true, 3, 1)
+        };
+        let notes = limit_notes(None, Some(&cost), 200.0);
+        assert_eq!(
+            notes[0].to_string(),
+            "target 25.0 % of the demand: 3 new block(s) costing 7.5 reach it; no set costing less than 6 can (proven; gap 20.0 %)"
+        );
+        assert_eq!(
+            Lang::Es.render(&notes[0]),
+            "meta de 25,0 % de la demanda: 3 manzana(s) nueva(s) con un costo de 7,5 la alcanzan; ningún conjunto de costo menor que 6 puede alcanzarla (demostrado; brecha de 20,0 %)"
+        );
+        let least = TargetOutcome {
+            cost: Some(crate::TargetCost {
+                spent: 7.0,
+                lower: 7.0,
+                eligible_cost: 40.0,
+            }),
+            ..target(true, 3, 1)
+        };
+        let notes = limit_notes(None, Some(&least), 200.0);
+        assert_eq!(
+            notes[0].to_string(),
+            "target 25.0 % of the demand: 3 new block(s) costing 7 reach it (proven the least cost)"
+        );
+        assert_eq!(
+            Lang::Es.render(&notes[0]),
+            "meta de 25,0 % de la demanda: 3 manzana(s) nueva(s) con un costo de 7 la alcanzan (costo mínimo demostrado)"
         );
         let notes = limit_notes(None, Some(&target(false, 7, 7)), 200.0);
         assert_eq!(

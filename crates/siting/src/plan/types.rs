@@ -273,6 +273,12 @@ pub struct TargetOutcome {
     pub eligible: usize,
     /// Full solves and bound-only solves run.
     pub solves: (usize, usize),
+    /// A least-cost target (`target_minimise = "cost"`): the cost of the plan's new blocks and
+    /// the proven lower bound on the least cost reaching the goal (`blocks` and `lower` are then
+    /// the plan's count and 1).
+    pub cost: Option<crate::TargetCost>,
+    /// Under `[siting.equity]`: the fewest new blocks found that reach the goal without the rule.
+    pub without_rule: Option<usize>,
 }
 
 /// A unit's best site.
