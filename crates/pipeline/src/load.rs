@@ -70,6 +70,7 @@ impl LoadedInputs {
             network_gap: self.network_gap.as_ref(),
             prepared_network: Some(&self.prepared_network),
             costs: self.costs.as_ref(),
+            unit_shapes: None,
         }
     }
 

@@ -8,7 +8,7 @@ use careblock_core::join::points::points_in_polygons;
 use careblock_index::{Assessment, assess};
 use careblock_io::IoError;
 use careblock_method::Method;
-use careblock_siting::plan::{Plan, plan};
+use careblock_siting::plan::{Plan, PlanInputs, UnitShapes, plan};
 use geo::{MultiPolygon, Point};
 use polars::prelude::{Column, DataFrame};
 
@@ -22,6 +22,8 @@ pub struct Sweeper<'a> {
     base_assessment: Option<Arc<Assessment>>,
     /// The districts' polygons, to count each scenario's blocks per district.
     districts: Option<Vec<MultiPolygon<f64>>>,
+    /// The units' polygons and centroids, computed by the first scenario that sites.
+    shapes: Option<Arc<UnitShapes>>,
 }
 
 /// What a [`Sweeper`] keeps between scenarios, without its borrows.
@@ -29,6 +31,7 @@ pub struct Sweeper<'a> {
 pub struct SweepState {
     base_assessment: Option<Arc<Assessment>>,
     districts: Option<Vec<MultiPolygon<f64>>>,
+    shapes: Option<Arc<UnitShapes>>,
 }
 
 /// One scenario's outcome.
@@ -56,6 +59,7 @@ impl<'a> Sweeper<'a> {
             base,
             base_assessment: None,
             districts,
+            shapes: None,
         })
     }
 
@@ -68,6 +72,7 @@ impl<'a> Sweeper<'a> {
             base,
             base_assessment: state.base_assessment,
             districts: state.districts,
+            shapes: state.shapes,
         }
     }
 
@@ -76,6 +81,7 @@ impl<'a> Sweeper<'a> {
         SweepState {
             base_assessment: self.base_assessment,
             districts: self.districts,
+            shapes: self.shapes,
         }
     }
 
@@ -98,7 +104,21 @@ impl<'a> Sweeper<'a> {
         };
         let plan = match &method.spec.siting {
             None => None,
-            Some(_) => Some(plan(method, self.inputs.plan_inputs(), &assessment)?),
+            Some(_) => {
+                let shapes = match &self.shapes {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = Arc::new(UnitShapes::of(&self.inputs.units).map_err(PipelineError::from)?);
+                        self.shapes = Some(s.clone());
+                        s
+                    }
+                };
+                let inputs = PlanInputs {
+                    unit_shapes: Some(&shapes),
+                    ..self.inputs.plan_inputs()
+                };
+                Some(plan(method, inputs, &assessment)?)
+            }
         };
         let site_districts = match (&plan, &self.districts, &self.inputs.districts) {
             (Some(p), Some(polys), Some(layer)) => {

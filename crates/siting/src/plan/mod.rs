@@ -35,6 +35,7 @@ pub use types::{
     PhaseOutcome, PhasesOutcome, PlacedBy, Plan, PlanError, PlanInputs, RobustCandidate, RobustDistrict,
     RobustOutcome, Site, SiteStatus, TargetOutcome, Tier, Uncovered, kind_key,
 };
+pub use units::UnitShapes;
 
 use blocks::Blocks;
 use coverage::{Near, coverage};
@@ -80,7 +81,7 @@ pub fn plan_deferring_robust(
     let radius = st.effective_radius(method.spec.network.as_ref());
     let mut built = None;
     let net = walking_network(method, st, &inputs, radius, &mut built, &mut notes)?;
-    let units = Units::new(inputs.units, assessment, st)?;
+    let units = Units::new(inputs.units, inputs.unit_shapes, assessment, st)?;
     let found = candidates::gather(method, st, &inputs, &units, radius, &mut notes)?;
     let cands = &found.list;
     let points: Vec<Point<f64>> = cands.iter().map(|c| c.point).collect();

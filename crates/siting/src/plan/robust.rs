@@ -514,6 +514,7 @@ draws = 9
                 network_gap: None,
                 prepared_network: None,
                 costs: None,
+                unit_shapes: None,
             }
         }
     }

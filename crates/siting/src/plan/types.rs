@@ -81,6 +81,9 @@ pub struct PlanInputs<'a> {
     pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
     /// The `[siting] costs` table, when the method gives one.
     pub costs: Option<&'a crate::CostTable>,
+    /// The units' polygons and centroids computed once for several plans (`None`: the plan
+    /// computes them).
+    pub unit_shapes: Option<&'a super::UnitShapes>,
 }
 
 /// What a site is.

@@ -1,6 +1,8 @@
 //! The assessed unit values every stage of a plan reads: polygons and centroids, the siting
 //! demand, population and groups.
 
+use std::borrow::Cow;
+
 use super::types::PlanError;
 use careblock_core::join::points::centroids;
 use careblock_core::layer::Layer;
@@ -8,10 +10,32 @@ use careblock_index::assess::Assessment;
 use careblock_method::SitingSpec;
 use geo::{MultiPolygon, Point};
 
+/// The units' polygons and centroids, which no setting of `[siting]` changes: computed once
+/// for many plans over the same units (a sweep's scenarios) and given to each in
+/// [`PlanInputs::unit_shapes`](super::PlanInputs::unit_shapes).
+#[derive(Debug, Clone)]
+pub struct UnitShapes {
+    polys: Vec<MultiPolygon<f64>>,
+    centroids: Vec<Option<Point<f64>>>,
+}
+
+impl UnitShapes {
+    /// The shapes of `layer`'s units.
+    ///
+    /// # Errors
+    /// [`PlanError`] when a unit is not a polygon.
+    pub fn of(layer: &Layer) -> Result<UnitShapes, PlanError> {
+        Ok(UnitShapes {
+            polys: layer.polygons()?,
+            centroids: centroids(layer),
+        })
+    }
+}
+
 /// The units as the siting sees them (missing values as 0).
 pub(super) struct Units<'a> {
-    pub(super) polys: Vec<MultiPolygon<f64>>,
-    pub(super) centroids: Vec<Option<Point<f64>>>,
+    pub(super) polys: Cow<'a, [MultiPolygon<f64>]>,
+    pub(super) centroids: Cow<'a, [Option<Point<f64>>]>,
     /// The siting demand of each unit.
     pub(super) demand: Vec<f64>,
     pub(super) total_demand: f64,
@@ -24,15 +48,24 @@ pub(super) struct Units<'a> {
 }
 
 impl<'a> Units<'a> {
-    /// Reads the units' geometry and the siting columns of `assessment`; refuses a demand that
-    /// is zero everywhere.
+    /// Reads the units' geometry (from `shapes` when given, computed once elsewhere) and the
+    /// siting columns of `assessment`; refuses a demand that is zero everywhere.
     pub(super) fn new(
         layer: &'a Layer,
+        shapes: Option<&'a UnitShapes>,
         assessment: &'a Assessment,
         st: &SitingSpec,
     ) -> Result<Units<'a>, PlanError> {
-        let unit_polys = layer.polygons()?;
-        let unit_centroids = centroids(layer);
+        let (unit_polys, unit_centroids) = match shapes {
+            Some(s) => (
+                Cow::Borrowed(s.polys.as_slice()),
+                Cow::Borrowed(s.centroids.as_slice()),
+            ),
+            None => {
+                let s = UnitShapes::of(layer)?;
+                (Cow::Owned(s.polys), Cow::Owned(s.centroids))
+            }
+        };
         let column = |name: &str| siting_column(assessment, name);
         let demand: Vec<f64> = column("demand")
             .expect("assess evaluates the siting demand")
