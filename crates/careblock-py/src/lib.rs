@@ -12,6 +12,14 @@
     reason = "the core's errors carry the file, feature id, field and value they concern; they are built once per failed call"
 )]
 
+/// mimalloc for every allocation of the extension, as the CLI has (crates/cli/memory.rs): a
+/// robust siting allocates its columns afresh for every index draw, and under glibc's
+/// allocator with the `MALLOC_TRIM_THRESHOLD_=65536` that Dask's nanny gives its workers,
+/// each draw's pages were handed back and faulted in again: 200 draws on the 500k-unit city
+/// took 20.6 s in one thread against 14.7 s without the variable (benches/peers/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod errors;
 mod frames;
 mod regions;
