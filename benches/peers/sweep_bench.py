@@ -14,7 +14,10 @@ p costs more). Four measurements, each the whole command or call:
 * ``local``: ``careblock.sweep`` in this process (the same work through the bindings);
 * ``dask``: ``careblock.dask.sweep`` on a ``LocalCluster`` of ``--workers`` processes with one
   thread each (each worker reads the inputs once); its tables are checked equal to ``local``'s.
-  Memory per worker is the largest resident set the workers report at the end.
+  From the task stream: compute time per task (min, mean, max) and the scheduler overhead per
+  task, ``(wall × workers − Σ compute) / tasks`` (time a worker slot spends on anything but
+  computing, the first read of the inputs included). Memory per worker is the largest resident
+  set the workers report at the end.
 
 Prints one JSON object. Ratios, not absolute times, are what compare across machines.
 
@@ -74,8 +77,10 @@ def main() -> None:
     local, t_local = timed(lambda: careblock.sweep(method, sweep))
     with distributed.LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        remote, t_dask = timed(lambda: careblock.dask.sweep(method, sweep, client=client))
+        with distributed.get_task_stream(client) as ts:
+            remote, t_dask = timed(lambda: careblock.dask.sweep(method, sweep, client=client))
         rss = client.run(lambda: __import__("psutil").Process().memory_info().rss)
+    compute = [sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute") for t in ts.data]
     same = remote.summary.equals(local.summary) and all(remote.sites[n].equals(local.sites[n]) for n in local.sites)
     print(json.dumps({
         "city": str(a.city), "scenarios": a.scenarios, "vary": a.vary, "workers": a.workers, "cores": os.cpu_count(),
@@ -85,6 +90,8 @@ def main() -> None:
         "per_scenario_over_run_siting": round(stage / a.scenarios / siting, 3),
         "python_local_s": round(t_local, 3), "dask_s": round(t_dask, 3),
         "dask_over_local": round(t_dask / t_local, 3),
+        "dask_task_compute_s": [round(min(compute), 3), round(sum(compute) / len(compute), 3), round(max(compute), 3)],
+        "dask_overhead_per_task_s": round((t_dask * a.workers - sum(compute)) / len(compute), 4),
         "dask_worker_rss_mb": sorted(round(v / 2**20) for v in rss.values()),
         "dask_equals_local": bool(same),
     }, indent=1))
