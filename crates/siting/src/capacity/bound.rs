@@ -15,8 +15,9 @@
 //! only add `μ_i·d_i`, so `μ_i ∈ [0, 1]`.
 //!
 //! `L` is convex and piecewise linear; it is minimised from `μ = 0` (where `L` is the
-//! capacity bound `Σ min(C_j, Σ_i d_i·f_ij)` over the locked-in and the `p` best sites) by
-//! projected subgradient, `g_i = d_i − Σ_j z*_ij` over the sites the subproblem opens, with
+//! capacity bound `Σ min(C_j, Σ_i d_i·f_ij)` over the locked-in and the `p` best sites) or
+//! from the multipliers the caller gives (one iteration at a flow's minimum cut, see
+//! `capacity/mod.rs`) by projected subgradient, `g_i = d_i − Σ_j z*_ij` over the sites the subproblem opens, with
 //! Polyak steps `t = θ·(L(μ) − target)/‖g‖²` toward the best objective known, `θ` halved after
 //! [`PATIENCE`] iterations without a new minimum. The minimum of `L` over the iterations is
 //! reported. Each iteration costs one pass over the (candidate, unit) pairs: the knapsacks are
@@ -331,7 +332,8 @@ fn capacity_part(
     }
 }
 
-/// Runs up to `iterations` subgradient steps from `μ = 0` and returns the smallest `L(μ)`
+/// Runs up to `iterations` subgradient steps (given with `stop_gap`, as one argument) from `μ = start` (clamped to `[0, 1]`; `μ = 0`
+/// when `start` is not one value per unit) and returns the smallest `L(μ)`
 /// met (`+∞` after no iteration). `target` is the objective of a known feasible set;
 /// `evaluate` is called with the new sites (ascending) each subproblem opens and returns their
 /// objective, which raises the target when higher (the Lagrangian heuristic). Stops early when
@@ -342,8 +344,8 @@ pub(super) fn lagrangian(
     capacity: &[f64],
     left: Left,
     target: f64,
-    iterations: usize,
-    stop_gap: f64,
+    (iterations, stop_gap): (usize, f64),
+    start: &[f64],
     mut evaluate: impl FnMut(&[usize]) -> f64,
 ) -> f64 {
     let (n, m) = (inst.n(), inst.m());
@@ -355,8 +357,12 @@ pub(super) fn lagrangian(
         }
         u
     };
-    let mut mu = vec![0.0_f64; n];
-    let mut w = vec![1.0_f64; n];
+    let mut mu = if start.len() == n {
+        start.iter().map(|m| m.clamp(0.0, 1.0)).collect()
+    } else {
+        vec![0.0_f64; n]
+    };
+    let mut w: Vec<f64> = mu.iter().map(|m| 1.0 - m).collect();
     let mut assigned = vec![0.0_f64; n];
     let mut values = vec![0.0_f64; m];
     let (mut chosen, mut fractions, mut whole) = (Vec::new(), Vec::new(), Vec::new());

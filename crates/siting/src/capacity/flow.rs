@@ -301,6 +301,20 @@ impl Network {
         (0..self.units.len()).fold(0.0, |total, l| total + self.assigned_local(l))
     }
 
+    /// Sets `mu[i] = 1` for the units on the sink side of the minimum cut the last maximum
+    /// flow leaves (not reachable from the source through residual capacities above the
+    /// tolerance), leaving the others. With these multipliers (0 elsewhere) the Lagrangian of
+    /// the unit constraints restricted to this network's sites is the flow's value: a start for
+    /// the subgradient ([`super::bound`]).
+    pub(super) fn sink_side(&self, mu: &mut [f64]) {
+        let first = self.first_unit();
+        for (l, &i) in self.units.iter().enumerate() {
+            if self.level[first + l] == u32::MAX {
+                mu[i as usize] = 1.0;
+            }
+        }
+    }
+
     /// Residual demand `d_i − Σ_j z_ij` of every active unit into `residual`.
     pub(super) fn residual(&self, demand: &[f64], residual: &mut Vec<f64>) {
         residual.clear();

@@ -28,8 +28,14 @@
 //!   the LP relaxation's value, so the reported gap is against (at best) the LP bound, which
 //!   may stay above the integer optimum even when the solution is optimal.
 //!
-//! The trivial bounds come first; every step after the greedy (interchange, the uncapacitated
-//! solution, the Lagrangian and its heuristic) runs only while the certified gap is above
+//! The trivial bounds come first, then (when [`bound_iterations`](CapacityOptions::bound_iterations)
+//! is not 0) the Lagrangian at the multipliers of the greedy sites' minimum cut (`μ_i = 1` for
+//! the units on the sink side of their flow's minimum cut, 0 elsewhere: there the Lagrangian of
+//! these sites equals their flow, so the bound exceeds the objective only by what other sites
+//! could add; often it proves the greedy solution optimal at once), and again at the best
+//! sites' cut before the subgradient when the interchange or the uncapacitated solution changed
+//! them. Every step after the greedy (interchange, the uncapacitated solution, the Lagrangian
+//! from `μ = 0` and its heuristic) runs only while the certified gap is above
 //! [`CapacityOptions::stop_gap`], so a gap asked for (1 %, say) ends the search as soon as the
 //! bound proves it.
 //!
@@ -197,6 +203,18 @@ pub fn capacitated_irreplaceability(
         .collect())
 }
 
+/// Multipliers of the unit constraints from the minimum cut of the flow of the locked-in sites
+/// and `sites`: 1 for the units on the sink side, 0 for the others. At them the Lagrangian
+/// restricted to these sites equals the flow's value (LP duality of the flow), so `L(μ)`
+/// exceeds the objective only by what other sites could add: a start for the subgradient.
+fn cut_multipliers(search: &Search<'_>, sites: &[usize]) -> Vec<f64> {
+    let mut net = Network::new(search.inst.n());
+    search.value(&mut net, sites);
+    let mut mu = vec![0.0; search.inst.n()];
+    net.sink_side(&mut mu);
+    mu
+}
+
 /// Solves the capacitated maximal covering problem: `problem` as for [`solve`](crate::solve)
 /// (demand, coverage fractions, locked-in and locked-out sites, `Limit::Count(p)`), with
 /// `capacity[j]` the demand candidate `j` can serve (`+∞` allowed). The assignment for the
@@ -232,6 +250,24 @@ pub fn solve_capacitated(
         |bound: f64, value: f64| bound - value > options.stop_gap.max(bound::STOP_GAP) * bound.abs();
     let search = Search::new(&inst, capacity, options.checks);
     let (mut sites, mut value) = search.greedy(left);
+    // The Lagrangian bound at the multipliers of the minimum cut of the flow of `sites`: one
+    // subgradient iteration, often tight already (then the steps below are skipped).
+    let cut_bound = |sites: &[usize], value: f64| {
+        let start = cut_multipliers(&search, sites);
+        bound::lagrangian(
+            &inst,
+            capacity,
+            left,
+            value,
+            (1, options.stop_gap),
+            &start,
+            |_| f64::NEG_INFINITY,
+        )
+    };
+    if options.bound_iterations > 0 && open_gap(bound, value) {
+        bound = bound.min(cut_bound(&sites, value));
+    }
+    let greedy_sites = sites.clone();
     if options.interchange && open_gap(bound, value) {
         (sites, value) = search.interchange(sites, value, left);
     }
@@ -264,6 +300,9 @@ pub fn solve_capacitated(
             bound = bound.min(uncapacitated.bound);
         }
     }
+    if options.bound_iterations > 0 && open_gap(bound, value) && sites != greedy_sites {
+        bound = bound.min(cut_bound(&sites, value));
+    }
     if options.bound_iterations > 0 && open_gap(bound, value) {
         // The Lagrangian heuristic: each distinct set the subproblems open, evaluated once.
         let mut seen: HashMap<Vec<usize>, f64> = HashMap::new();
@@ -274,8 +313,8 @@ pub fn solve_capacitated(
             capacity,
             left,
             value,
-            options.bound_iterations,
-            options.stop_gap,
+            (options.bound_iterations, options.stop_gap),
+            &[],
             |set| {
                 if let Some(&v) = seen.get(set) {
                     return v;
@@ -296,7 +335,7 @@ pub fn solve_capacitated(
             Left::Count(p) => set.len() == p,
             Left::Budget(_) => !set.is_empty(),
         };
-        if full && set != sorted {
+        if full && set != sorted && open_gap(bound, value) {
             let (set, v) = if options.interchange {
                 search.interchange(set, v, left)
             } else {

@@ -216,6 +216,55 @@ fn capacity_flow_matches_naive_augmenting_paths() {
     }
 }
 
+/// At the multipliers of a flow's minimum cut the Lagrangian of its sites alone is the flow's
+/// value (LP duality of the flow): the subgradient's start is tight on the sites it comes
+/// from, and with sites still to choose it stays an upper bound of the brute-force optimum.
+#[test]
+fn capacity_cut_multipliers_price_the_flow_exactly() {
+    let mut rng = Rng(33);
+    for round in 0..300 {
+        let n = 1 + rng.below(15);
+        let m = 1 + rng.below(7);
+        let density = 0.2 + 0.6 * rng.uniform();
+        let (coverage, demand) = random(&mut rng, n, m, density);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let open: Vec<bool> = (0..m).map(|_| rng.uniform() < 0.6).collect();
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(0),
+            cost: None,
+            locked_in: &open,
+            locked_out: &[],
+        };
+        let inst = Instance::new(&pr).unwrap();
+        let search = Search::new(&inst, &capacity, 1);
+        let mu = cut_multipliers(&search, &[]);
+        let flow = search.value(&mut Network::new(inst.n()), &[]);
+        let at_cut = bound::lagrangian(&inst, &capacity, Left::Count(0), flow, (1, 0.0), &mu, |_| {
+            f64::NEG_INFINITY
+        });
+        assert!(
+            close(at_cut, flow),
+            "round {round}: L at the cut {at_cut} vs the flow {flow}"
+        );
+        // The same multipliers with `p` more sites to choose: still at least the optimum.
+        let p = rng.below(open.iter().filter(|o| !**o).count() + 1);
+        let pr = Problem {
+            limit: Limit::Count(p),
+            ..pr
+        };
+        let inst = Instance::new(&pr).unwrap();
+        let left = inst.full();
+        let opt = brute_force(&pr, &capacity, p);
+        let bound = bound::lagrangian(&inst, &capacity, left, flow, (1, 0.0), &mu, |_| f64::NEG_INFINITY);
+        assert!(
+            bound >= opt * (1.0 - 1e-9),
+            "round {round}: bound {bound} < optimum {opt}"
+        );
+    }
+}
+
 #[test]
 fn capacity_matches_brute_force() {
     let mut rng = Rng(5);
