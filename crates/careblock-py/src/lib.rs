@@ -536,7 +536,7 @@ fn sites_frame(s: &PointSiting) -> Result<DataFrame, Failure> {
 /// and candidate points, all in EPSG:4326: `p` new sites within `radius` metres, `existing`
 /// points locked in; careblock's solver (greedy, interchange, local search, Lagrangian bound).
 #[pyfunction]
-#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None, capacity=None, capacity_gap=None))]
+#[pyo3(signature = (units, candidates, demand, radius=800.0, p=None, existing=None, epsg=None, coverage="centroid", units_id=None, candidates_id=None, phases=None, target_share=None, costs=None, capacity=None, capacity_gap=None, cost=None, budget=None, budget_phases=None, target_minimise="count"))]
 #[allow(clippy::too_many_arguments)]
 fn site<'py>(
     py: Python<'py>,
@@ -555,8 +555,61 @@ fn site<'py>(
     costs: Option<(Vec<String>, Vec<String>, Vec<f64>)>,
     capacity: Option<Vec<f64>>,
     capacity_gap: Option<f64>,
+    cost: Option<Vec<f64>>,
+    budget: Option<f64>,
+    budget_phases: Option<Vec<f64>>,
+    target_minimise: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let method = |m: String| -> PyErr { Failure::new(Kind::Method, m).into() };
+    let least_cost = match target_minimise {
+        "count" => false,
+        "cost" => true,
+        other => {
+            return Err(method(format!(
+                "target_minimise must be \"count\" or \"cost\", got {other:?}"
+            )));
+        }
+    };
+    if least_cost && target_share.is_none() {
+        return Err(method(
+            "target_minimise applies to a coverage target_share only: give one, or remove target_minimise"
+                .into(),
+        ));
+    }
+    if least_cost && cost.is_none() {
+        return Err(method(
+            "a least-cost target needs the candidates' costs: give cost=\"<column>\" or one cost per candidate".into(),
+        ));
+    }
+    if let Some(x) = budget
+        .into_iter()
+        .chain(budget_phases.iter().flatten().copied())
+        .find(|x| !(x.is_finite() && *x > 0.0))
+    {
+        return Err(method(format!("budget must be a number > 0, found {x}")));
+    }
+    let given = [
+        p.is_some(),
+        phases.is_some(),
+        budget.is_some(),
+        budget_phases.is_some(),
+        target_share.is_some(),
+    ];
+    if given.iter().filter(|&&g| g).count() > 1 {
+        return Err(method(
+            "give one of p, phases, budget and target_share, not several".into(),
+        ));
+    }
     let limit = match (p, phases, target_share) {
+        _ if budget.is_some() => PointLimit::Budget(budget.expect("a budget")),
+        _ if budget_phases.as_ref().is_some_and(|b| !b.is_empty()) => {
+            PointLimit::BudgetPhases(budget_phases.expect("budget phases"))
+        }
+        _ if budget_phases.is_some() => {
+            return Err(method(
+                "budget: give at least one phase, e.g. budget=[100, 100]".into(),
+            ));
+        }
         (p, None, None) => PointLimit::Count(p.unwrap_or(20)),
         (None, Some(ph), None) if !ph.is_empty() => PointLimit::Phases(ph),
         (None, Some(_), None) => {
@@ -651,6 +704,24 @@ fn site<'py>(
                 ));
             }
         }
+        if let Some(c) = &cost {
+            if c.len() != candidates.len() {
+                return Err(Failure::new(
+                    Kind::Method,
+                    format!("cost has {} values for {} candidates", c.len(), candidates.len()),
+                ));
+            }
+            // As the method file words it.
+            if let Some(j) = c.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(Failure::new(
+                    Kind::Input,
+                    format!(
+                        "candidates: site {:?} has cost {}, expected a number > 0",
+                        candidates.ids[j], c[j]
+                    ),
+                ));
+            }
+        }
         if let Some(g) = capacity_gap {
             if capacity.is_none() {
                 return Err(Failure::new(
@@ -678,9 +749,17 @@ fn site<'py>(
                 per_site,
                 gap: capacity_gap,
             }),
+            // The costs are used by a budget and a least-cost target only.
+            cost.as_deref().filter(|_| !matches!(limit, PointLimit::Target(_)) || least_cost),
         )?;
         notes.extend(s.notes.iter().cloned());
-        let sites = sites_frame(&s)?;
+        let mut sites = sites_frame(&s)?;
+        if cost.is_some() {
+            let c: Vec<Option<f64>> = s.sites.iter().map(|x| x.cost).collect();
+            sites
+                .with_column(Column::new("cost".into(), c))
+                .map_err(|e| polars_error("sites", e))?;
+        }
         let to_wgs = Reprojection::new(crs, WGS84);
         let point_of = |j: usize| match j.checked_sub(s.candidates) {
             None => &candidates.geometries[j],
@@ -716,19 +795,51 @@ fn site<'py>(
         let limit_json = match &s.outcome {
             PointLimitOutcome::Count => serde_json::Value::Null,
             PointLimitOutcome::Phases {
-                objectives, unphased, ..
-            } => json!({"phases": {
-                "covered_after": objectives,
-                "unphased_objective": unphased.objective,
-                "unphased_bound": unphased.bound,
-                "cost_of_phasing": unphased.objective - s.solution.objective,
-            }}),
-            PointLimitOutcome::Target(t) => json!({"target": {
-                "share": t.share, "goal": t.goal, "reached": s.solution.objective >= t.goal * (1.0 - 1e-12),
-                "blocks": proposed, "lower_bound_blocks": t.lower,
-                "best_possible": t.best_possible, "eligible_candidates": t.eligible,
-            }}),
+                objectives, unphased, phase_of,
+            } => {
+                let mut ph = json!({
+                    "covered_after": objectives,
+                    "unphased_objective": unphased.objective,
+                    "unphased_bound": unphased.bound,
+                    "cost_of_phasing": unphased.objective - s.solution.objective,
+                });
+                if let (PointLimit::BudgetPhases(b), Some(o)) = (&limit, ph.as_object_mut()) {
+                    // What each phase spends of its budget.
+                    let mut spent = vec![0.0; b.len()];
+                    for (&j, &k) in s.solution.selected.iter().zip(phase_of) {
+                        spent[k] += cost.as_ref().map_or(1.0, |c| c[j]);
+                    }
+                    o.insert("budget".into(), json!(b));
+                    o.insert("spent".into(), json!(spent));
+                }
+                json!({"phases": ph})
+            }
+            PointLimitOutcome::Target(t) => {
+                let mut target = json!({
+                    "share": t.share, "goal": t.goal, "reached": s.solution.objective >= t.goal * (1.0 - 1e-12),
+                    "blocks": proposed, "lower_bound_blocks": t.lower,
+                    "best_possible": t.best_possible, "eligible_candidates": t.eligible,
+                    "minimise": target_minimise,
+                });
+                if let (Some(c), Some(o)) = (&t.cost, target.as_object_mut()) {
+                    o.insert("cost".into(), json!(c.spent));
+                    // +∞ (out of reach) is written null.
+                    o.insert("lower_bound_cost".into(), json!(c.lower.is_finite().then_some(c.lower)));
+                    o.insert("eligible_cost".into(), json!(c.eligible_cost));
+                }
+                json!({"target": target})
+            }
         };
+        // The cost of the proposed sites (1 each under a budget without costs).
+        let spent: Option<f64> = (cost.is_some()
+            || matches!(limit, PointLimit::Budget(_) | PointLimit::BudgetPhases(_)))
+        .then(|| {
+            s.solution
+                .selected
+                .iter()
+                .map(|&j| cost.as_ref().map_or(1.0, |c| c[j]))
+                .sum()
+        });
         let mut summary = json!({
             "crs": crs.to_string(),
             "radius_m": radius,
@@ -744,6 +855,14 @@ fn site<'py>(
             "existing": s.ids.len() - s.candidates,
             "notes": english(&notes),
         });
+        if let Some(o) = summary.as_object_mut() {
+            if let Some(x) = spent {
+                o.insert("spent".into(), json!(x));
+            }
+            if let PointLimit::Budget(b) = &limit {
+                o.insert("budget".into(), json!(b));
+            }
+        }
         if let (Some(obj), serde_json::Value::Object(extra)) = (summary.as_object_mut(), limit_json) {
             obj.extend(extra);
         }

@@ -80,7 +80,7 @@ def test_phases_are_nested_and_targets_minimal(sf):
 def test_bad_limits_and_tables(sf):
     units, sites, matrix = sf
     kw = dict(radius=5000, demand="POP2000", units_id="NAME", candidates_id="NAME")
-    with pytest.raises(careblock.MethodError, match="one of p, phases and target_share"):
+    with pytest.raises(careblock.MethodError, match="one of p, phases, budget and target_share"):
         careblock.site(units, sites, p=3, phases=[1, 2], **kw)
     with pytest.raises(careblock.MethodError, match=r"share in \(0, 1\]"):
         careblock.site(units, sites, target_share=1.5, **kw)

@@ -10,7 +10,7 @@ use careblock_core::polars::prelude::DataFrame;
 use crate::plan::PlanError;
 use crate::{
     CapacitatedSolution, CapacitatedTarget, CapacityOptions, CostTable, Coverage, Limit, Options,
-    PhasedSolution, Problem, Solution, TargetSolution, coverage_from_costs, coverage_of, solve,
+    PhasedSolution, Problem, SitingError, Solution, TargetSolution, coverage_from_costs, coverage_of, solve,
     solve_capacitated, solve_phased, solve_phased_capacitated, solve_target_or_best,
     solve_target_or_best_with,
 };
@@ -53,6 +53,8 @@ pub struct PointSite {
     pub phase: Option<u32>,
     /// Capacitated siting: its capacity and the demand assigned to it.
     pub capacity: Option<(f64, f64)>,
+    /// With candidate costs: the cost of a proposed site.
+    pub cost: Option<f64>,
 }
 
 /// The outcome of [`site_points`].
@@ -105,8 +107,13 @@ pub enum PointLimit {
     Count(usize),
     /// Phase by phase, this many in each ([`crate::solve_phased`]).
     Phases(Vec<usize>),
-    /// The fewest reaching this share of the demand ([`crate::solve_target`]).
+    /// The fewest reaching this share of the demand ([`crate::solve_target`]); with candidate
+    /// costs, the least costly.
     Target(f64),
+    /// As many as the candidates' costs allow within this budget ([`Limit::Budget`]).
+    Budget(f64),
+    /// Phase by phase, each phase within its budget.
+    BudgetPhases(Vec<f64>),
 }
 
 /// What the phases or the target came to.
@@ -147,7 +154,8 @@ pub struct PointCapacity<'a> {
 /// `existing:id` when an existing block shares a candidate's id). All layers must be valid and
 /// in the same projected CRS. With `capacity` (one value per point: the candidates, then the
 /// existing blocks, [`PointCapacity`]) the siting is capacitated ([`crate::solve_capacitated`],
-/// counts only).
+/// counts only). `cost` (one value per candidate, each > 0) is what a budget spends and what a
+/// target then minimises; a budget without it counts 1 per candidate, as the method does.
 #[allow(clippy::too_many_arguments)]
 pub fn site_points(
     units: &Layer,
@@ -159,8 +167,20 @@ pub fn site_points(
     reach: Reach,
     costs: Option<&CostTable>,
     capacity: Option<PointCapacity<'_>>,
+    cost: Option<&[f64]>,
 ) -> Result<PointSiting, PlanError> {
     let n_new = candidates.len();
+    if let Some(c) = cost
+        && c.len() != n_new
+    {
+        return Err(SitingError::Length {
+            what: "cost",
+            found: c.len(),
+            expected: n_new,
+            of: "candidates",
+        }
+        .into());
+    }
     // One point layer: the candidates, then the existing blocks (locked in).
     let mut ids = candidates.ids.clone();
     let mut geometries = candidates.geometries.clone();
@@ -206,11 +226,24 @@ pub fn site_points(
         }
     };
     let locked_in: Vec<bool> = (0..n_all).map(|j| j >= n_new).collect();
+    // The points' costs (the existing blocks are free): a budget without costs counts 1 per
+    // candidate; a target minimises the cost only when costs are given.
+    let budgeted = matches!(limit, PointLimit::Budget(_) | PointLimit::BudgetPhases(_))
+        || (cost.is_some() && matches!(limit, PointLimit::Target(_)));
+    let costs: Vec<f64> = (0..n_all)
+        .map(|j| {
+            if j < n_new {
+                cost.map_or(1.0, |c| c[j])
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let problem = Problem {
         demand,
         coverage: &coverage,
         limit: Limit::Count(0),
-        cost: None,
+        cost: budgeted.then_some(costs.as_slice()),
         locked_in: &locked_in,
         locked_out: &[],
     };
@@ -230,10 +263,21 @@ pub fn site_points(
             },
         )
     };
+    // The limit of a single solve, and those of the phases.
+    let single = match limit {
+        PointLimit::Budget(b) => Some(Limit::Budget(*b)),
+        PointLimit::Count(p) => Some(Limit::Count(*p)),
+        _ => None,
+    };
+    let phase_limits: Vec<Limit> = match limit {
+        PointLimit::Phases(blocks) => blocks.iter().map(|&k| Limit::Count(k)).collect(),
+        PointLimit::BudgetPhases(budgets) => budgets.iter().map(|&b| Limit::Budget(b)).collect(),
+        _ => Vec::new(),
+    };
     let (solution, outcome) = match (limit, capacity) {
-        (PointLimit::Count(p), Some(capacity)) => {
+        (PointLimit::Count(_) | PointLimit::Budget(_), Some(capacity)) => {
             let problem = Problem {
-                limit: Limit::Count(*p),
+                limit: single.expect("a single solve"),
                 ..problem
             };
             let c = solve_capacitated(
@@ -245,10 +289,9 @@ pub fn site_points(
             served = Some((c, coverage_of(&problem, &solution.selected)));
             (solution, PointLimitOutcome::Count)
         }
-        (PointLimit::Phases(blocks), Some(capacity)) => {
-            let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
+        (PointLimit::Phases(_) | PointLimit::BudgetPhases(_), Some(capacity)) => {
             let options = CapacityOptions::stopping_at(capacity.gap);
-            let (r, c) = solve_phased_capacitated(&problem, &limits, capacity.per_site, &options)?;
+            let (r, c) = solve_phased_capacitated(&problem, &phase_limits, capacity.per_site, &options)?;
             served = Some((c, coverage_of(&problem, &r.combined.selected)));
             phased(r)
         }
@@ -260,19 +303,18 @@ pub fn site_points(
             served = Some((c, coverage_of(&problem, &solution.selected)));
             (solution, PointLimitOutcome::Target(t))
         }
-        (PointLimit::Count(p), None) => (
+        (PointLimit::Count(_) | PointLimit::Budget(_), None) => (
             solve(
                 &Problem {
-                    limit: Limit::Count(*p),
+                    limit: single.expect("a single solve"),
                     ..problem
                 },
                 &options,
             )?,
             PointLimitOutcome::Count,
         ),
-        (PointLimit::Phases(blocks), None) => {
-            let limits: Vec<Limit> = blocks.iter().map(|&k| Limit::Count(k)).collect();
-            phased(solve_phased(&problem, &limits, &options)?)
+        (PointLimit::Phases(_) | PointLimit::BudgetPhases(_), None) => {
+            phased(solve_phased(&problem, &phase_limits, &options)?)
         }
         (PointLimit::Target(share), None) => {
             let (t, solution) = solve_target_or_best(&problem, *share, &options)?;
@@ -306,6 +348,7 @@ pub fn site_points(
             irreplace: None,
             phase: None,
             capacity: load(point),
+            cost: None,
         })
         .collect();
     for (k, &j) in solution.selected.iter().enumerate() {
@@ -318,6 +361,7 @@ pub fn site_points(
             irreplace: solution.irreplaceability.get(k).copied(),
             phase: phase_of.get(k).map(|&p| p as u32 + 1),
             capacity: load(j),
+            cost: cost.map(|c| c[j]),
         });
     }
     Ok(PointSiting {
@@ -385,6 +429,7 @@ mod tests {
             Reach::Centroid,
             None,
             None,
+            None,
         )
         .unwrap();
         assert_eq!(s.ids, ["c0", "c1", "c2", "c0"]);
@@ -438,6 +483,7 @@ mod tests {
                 Reach::Centroid,
                 costs,
                 None,
+                None,
             )
             .unwrap()
         };
@@ -476,6 +522,92 @@ mod tests {
     }
 
     #[test]
+    fn budgets_and_least_cost_targets_match_brute_force() {
+        // Units a..d (demand 1, 5, 3, 2), one candidate at each, reaching that unit only.
+        let units = layer(
+            "units",
+            &["a", "b", "c", "d"],
+            (0..4).map(|k| square(100.0 * k as f64)).collect(),
+        );
+        let demand = [1.0, 5.0, 3.0, 2.0];
+        let cands = layer(
+            "candidates",
+            &["c0", "c1", "c2", "c3"],
+            (0..4)
+                .map(|k| Point::new(100.0 * k as f64 + 5.0, 5.0).into())
+                .collect(),
+        );
+        let cost = [1.0, 6.0, 2.0, 2.0];
+        let run = |limit: PointLimit, cost: Option<&[f64]>| {
+            site_points(
+                &units,
+                &demand,
+                &cands,
+                None,
+                20.0,
+                &limit,
+                Reach::Centroid,
+                None,
+                None,
+                cost,
+            )
+            .unwrap()
+        };
+        // Every subset: (cost, covered demand).
+        let subsets: Vec<(f64, f64)> = (0u32..16)
+            .map(|m| {
+                (0..4)
+                    .filter(|j| m & (1 << j) != 0)
+                    .fold((0.0, 0.0), |(c, d), j| (c + cost[j], d + demand[j]))
+            })
+            .collect();
+        for budget in [1.0, 3.0, 5.0, 6.0, 8.0, 11.0] {
+            let best = subsets
+                .iter()
+                .filter(|s| s.0 <= budget)
+                .map(|s| s.1)
+                .fold(0.0, f64::max);
+            let s = run(PointLimit::Budget(budget), Some(&cost));
+            assert_eq!(s.solution.objective, best, "budget {budget}");
+            let spent: f64 = s.sites.iter().filter_map(|x| x.cost).sum();
+            assert!(spent <= budget);
+        }
+        // Without costs a budget counts 1 per candidate.
+        let s = run(PointLimit::Budget(2.0), None);
+        assert_eq!(s.solution.objective, 8.0);
+        assert!(s.sites.iter().all(|x| x.cost.is_none()));
+        // The least-cost target reaching half (5.5 of 11): a, c and d (cost 5, three sites).
+        let goal = 0.5 * 11.0;
+        let cheapest = subsets
+            .iter()
+            .filter(|s| s.1 >= goal)
+            .map(|s| s.0)
+            .fold(f64::INFINITY, f64::min);
+        let s = run(PointLimit::Target(0.5), Some(&cost));
+        let PointLimitOutcome::Target(t) = &s.outcome else {
+            panic!("a target")
+        };
+        let c = t.cost.expect("a least-cost target");
+        assert_eq!((c.spent, cheapest), (5.0, 5.0));
+        assert!(c.lower <= cheapest);
+        assert_eq!(s.solution.selected.len(), 3);
+        // Without costs, the fewest: b with a, c or d (2 sites).
+        let s = run(PointLimit::Target(0.5), None);
+        assert_eq!(s.solution.selected.len(), 2);
+        // Budget phases: 2 then 6; each phase within its budget, nested.
+        let s = run(PointLimit::BudgetPhases(vec![2.0, 6.0]), Some(&cost));
+        let PointLimitOutcome::Phases { phase_of, .. } = &s.outcome else {
+            panic!("phases")
+        };
+        let mut spent = [0.0; 2];
+        for (&j, &k) in s.solution.selected.iter().zip(phase_of) {
+            spent[k] += cost[j];
+        }
+        assert!(spent[0] <= 2.0 && spent[1] <= 6.0, "{spent:?}");
+        assert_eq!(s.solution.objective, 3.0 + 5.0);
+    }
+
+    #[test]
     fn capacities_split_and_cap_the_assignment() {
         // Units b (5) and c (3) both within reach of a site between them; capacity 6.
         let units = layer("units", &["b", "c"], vec![square(100.0), square(200.0)]);
@@ -498,6 +630,7 @@ mod tests {
                 per_site: &[6.0, 100.0],
                 gap: None,
             }),
+            None,
         )
         .unwrap();
         assert_eq!(s.solution.selected, vec![0]);

@@ -26,6 +26,7 @@ the line the CLI prints.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from typing import Any, Mapping, Sequence
 
@@ -384,7 +385,9 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
          units_id: str | None = None, candidates_id: str | None = None,
          phases: Sequence[int] | None = None, target_share: float | None = None,
          costs: Any = None, costs_columns: tuple[str, str, str] = ("unit", "site", "cost"),
-         capacity: float | str | None = None, capacity_gap: float | None = None) -> SiteResult:
+         capacity: float | str | None = None, capacity_gap: float | None = None,
+         cost: str | Sequence[float] | None = None, budget: float | Sequence[float] | None = None,
+         target_minimise: str = "count") -> SiteResult:
     """The maximal covering location problem (spopt's ``MCLP``): choose ``p`` new sites
     (default 20) among ``candidates`` (points) to maximise the ``demand`` of the ``units``
     within ``radius`` metres (``coverage="centroid"``: the unit's centroid; ``"area"``: the
@@ -416,6 +419,16 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
     assigned demand reaches the share.
     ``capacity_gap=0.01`` stops tightening that bound once the gap is at most 1 % (faster on
     large instances; by default the bound is made as tight as it gets).
+
+    ``cost`` (the name of a column of ``candidates``, or one number > 0 per candidate; existing
+    points are free) gives the candidates' costs, as a method file's ``cost`` column does:
+    ``budget=500`` instead of ``p`` opens the sites covering the most demand whose costs add up
+    to at most 500 (``report["budget"]``, ``report["spent"]``); ``budget=[200, 300]`` opens them
+    phase by phase, each phase within its budget (``report["phases"]["spent"]``); with
+    ``target_share``, ``target_minimise="cost"`` finds the least costly sites reaching the share
+    (``report["target"]["cost"]`` with a proven ``lower_bound_cost``). A budget without ``cost``
+    counts 1 per candidate. ``sites`` gains a ``cost`` column. All of these work with
+    ``capacity`` too.
     """
     _require_geo("units", units)
     _require_geo("candidates", candidates)
@@ -442,11 +455,27 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
                 caps.extend(float(x) for x in layer[capacity])
         else:
             caps = [float(capacity)] * sum(len(layer) for _, layer in layers)
+    costs_of = None
+    if cost is not None:
+        if isinstance(cost, str):
+            if cost not in candidates.columns:
+                raise ValueError(f"candidates: no cost column {cost!r}")
+            costs_of = [float(x) for x in candidates[cost]]
+        else:
+            costs_of = [float(x) for x in cost]
+    one_budget = phase_budgets = None
+    if budget is not None:
+        if isinstance(budget, numbers.Real):
+            one_budget = float(budget)
+        else:
+            phase_budgets = [float(x) for x in budget]
     raw = _careblock.site(u, c, demand, radius=float(radius), p=None if p is None else int(p), existing=e,
                           epsg=epsg, coverage=coverage, units_id=_ID, candidates_id=_ID,
                           phases=None if phases is None else [int(k) for k in phases],
                           target_share=None if target_share is None else float(target_share), costs=table,
-                          capacity=caps, capacity_gap=None if capacity_gap is None else float(capacity_gap))
+                          capacity=caps, capacity_gap=None if capacity_gap is None else float(capacity_gap),
+                          cost=costs_of, budget=one_budget, budget_phases=phase_budgets,
+                          target_minimise=target_minimise)
     return SiteResult(raw)
 
 

@@ -91,6 +91,9 @@ def site(
     costs_columns: tuple[str, str, str] = ("unit", "site", "cost"),
     capacity: float | str | None = None,
     capacity_gap: float | None = None,
+    cost: str | Sequence[float] | None = None,
+    budget: float | Sequence[float] | None = None,
+    target_minimise: str = "count",
 ) -> SiteResult: ...
 
 class SweepResult:

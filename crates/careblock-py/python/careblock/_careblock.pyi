@@ -56,6 +56,10 @@ def site(
     costs: tuple[list[str], list[str], list[float]] | None = None,
     capacity: list[float] | None = None,
     capacity_gap: float | None = None,
+    cost: list[float] | None = None,
+    budget: float | None = None,
+    budget_phases: list[float] | None = None,
+    target_minimise: str = "count",
 ) -> dict[str, Any]: ...
 
 def sweep_plan(method_path: str, sweep_path: str, lang: str | None = None) -> tuple[list[str], list[str]]: ...
