@@ -20,8 +20,8 @@
 
 use super::super::solve::{placed_by_rule, solve_constrained};
 use super::super::{
-    Limit, Options, PhasedSolution, Problem, QuotaSolution, SitingError, TargetSolution, solve, solve_phased,
-    solve_phased_with, solve_target_or_best,
+    Limit, Options, PhasedSolution, Problem, QuotaSolution, SitingError, Solution, TargetSolution, solve,
+    solve_phased, solve_phased_with, solve_target_or_best,
 };
 use super::{Quota, Quotas};
 
@@ -66,6 +66,24 @@ pub(crate) fn solve_phased_with_quotas(
             ..*options
         },
     )?;
+    let plan = phased_plan(problem, phases, quotas, &phased.combined, without.combined)?;
+    Ok((phased, plan))
+}
+
+/// A phased plan under the quotas as a [`QuotaSolution`]: `combined` the phases joined,
+/// `without` the same phases solved without the quotas, the report the quotas over the whole
+/// plan (the total limit, the original locked-in sites) — for the uncapacitated and the
+/// capacitated phases alike.
+///
+/// # Errors
+/// Those of [`Quota::new`].
+pub(crate) fn phased_plan(
+    problem: &Problem<'_>,
+    phases: &[Limit],
+    quotas: &Quotas<'_>,
+    combined: &Solution,
+    without: Solution,
+) -> Result<QuotaSolution, SitingError> {
     let (quota, report, _) = Quota::new(
         &Problem {
             limit: total_limit(phases),
@@ -73,19 +91,13 @@ pub(crate) fn solve_phased_with_quotas(
         },
         quotas,
     )?;
-    let equity = placed_by_rule(
-        &quota,
-        &report,
-        &phased.combined.selected,
-        &without.combined.selected,
-    );
-    let plan = QuotaSolution {
-        solution: phased.combined.clone(),
+    let equity = placed_by_rule(&quota, &report, &combined.selected, &without.selected);
+    Ok(QuotaSolution {
+        solution: combined.clone(),
         equity,
-        unconstrained: without.combined,
+        unconstrained: without,
         report,
-    };
-    Ok((phased, plan))
+    })
 }
 
 /// The result of [`solve_target_with_quotas`].

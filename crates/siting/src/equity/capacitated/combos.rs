@@ -16,10 +16,9 @@
 //!   shrink the feasible sets). The count search is the uncapacitated one's
 //!   ([`fewest_under_quotas`]) with [`solve_capacitated_with_quotas`] at each count.
 
-use super::super::combos::{QuotaTarget, fewest_under_quotas, total_limit};
-use super::super::{Quota, Quotas};
+use super::super::Quotas;
+use super::super::combos::{QuotaTarget, fewest_under_quotas, phased_plan};
 use super::solve_capacitated_with_quotas;
-use crate::solve::placed_by_rule;
 use crate::{
     CapacitatedSolution, CapacitatedTarget, CapacityOptions, Limit, PhasedSolution, Problem, QuotaSolution,
     SitingError, solve_phased_capacitated, solve_phased_with, solve_target_or_best_with,
@@ -53,25 +52,7 @@ pub(crate) fn solve_phased_capacitated_with_quotas(
     })?;
     let last = last.expect("at least one capacitated solve");
     let (without, _) = solve_phased_capacitated(problem, phases, capacity, options)?;
-    let (quota, report, _) = Quota::new(
-        &Problem {
-            limit: total_limit(phases),
-            ..*problem
-        },
-        quotas,
-    )?;
-    let equity = placed_by_rule(
-        &quota,
-        &report,
-        &phased.combined.selected,
-        &without.combined.selected,
-    );
-    let plan = QuotaSolution {
-        solution: phased.combined.clone(),
-        equity,
-        unconstrained: without.combined,
-        report,
-    };
+    let plan = phased_plan(problem, phases, quotas, &phased.combined, without.combined)?;
     Ok((phased, last, plan))
 }
 

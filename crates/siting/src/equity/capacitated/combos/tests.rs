@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::assigned_with;
+use crate::equity::Quota;
 use crate::tests::{close, random};
 use careblock_core::rng::SplitMix64 as Rng;
 
