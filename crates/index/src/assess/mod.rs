@@ -376,19 +376,11 @@ fn monte_carlo_settings(method: &Method) -> MonteCarlo {
 /// put the index on a 0–100 scale (z-scores, Mazziotta–Pareto) has its index rescaled min–max to
 /// 0–100 over the rows it ranks first, so that every draw weighs need the same way. `None` where
 /// the draw gives no index.
-pub fn draw_need_mass(method: &Method, level: &Level, d: usize) -> Vec<Option<f64>> {
-    draw_need_mass_of(method, level, d, None)
-}
-
-/// [`draw_need_mass`] for the rows `wanted` marks (the others may be `None`), equal bit for bit
-/// on those rows. Robust siting asks only for the units some candidate covers; a draw whose
+///
+/// With `wanted`, only the rows it marks are computed (the others may be `None`), equal bit for
+/// bit on those rows: robust siting asks only for the units some candidate covers. A draw whose
 /// index is rescaled to 0–100 still computes every row, since the rescaling spans them all.
-pub fn draw_need_mass_of(
-    method: &Method,
-    level: &Level,
-    d: usize,
-    wanted: Option<&[bool]>,
-) -> Vec<Option<f64>> {
+pub fn draw_need_mass(method: &Method, level: &Level, d: usize, wanted: Option<&[bool]>) -> Vec<Option<f64>> {
     let mc = monte_carlo_settings(method);
     let c = crate::uncertainty::draw_composite(&composite(method), &mc, d);
     let hundred = matches!(

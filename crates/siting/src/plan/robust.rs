@@ -169,7 +169,7 @@ impl RobustSetup {
             .into_par_iter()
             .map(|d| -> Result<Vec<usize>, PlanError> {
                 let demand: Vec<f64> =
-                    careblock_index::draw_need_mass_of(method, &assessment.units, d, Some(&self.covered))
+                    careblock_index::draw_need_mass(method, &assessment.units, d, Some(&self.covered))
                         .into_iter()
                         .map(|v| v.unwrap_or(0.0))
                         .collect();
