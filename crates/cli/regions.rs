@@ -11,9 +11,10 @@ use anyhow::{Context, Result};
 use careblock_io::{method_inputs, read_method, write_csv, write_text};
 use careblock_method::Method;
 use careblock_pipeline::region::{
-    RegionError, RegionFigures, RegionSummary, Regions, failure_reason, folder_name, parse_region,
-    regions_report, regions_table, run_region,
+    RegionError, RegionSummary, Regions, failure_reason, folder_name, parse_region, regions_report,
+    regions_table, run_region,
 };
+use careblock_pipeline::sweep::SitingFigures;
 use careblock_pipeline::{LoadOptions, PipelineError, Run, load_inputs};
 use careblock_report::{FormatRequest, write_outputs};
 use careblock_text::{Arg, Lang, fixed, msg};
@@ -176,7 +177,7 @@ pub fn run(a: &RegionsArgs, quiet: bool) -> Result<()> {
 
 /// The terminal line of one territory.
 fn line(name: &str, row: &RegionSummary, worded: Option<&str>, lang: Lang) -> String {
-    let pct = |v: f64, f: &RegionFigures| {
+    let pct = |v: f64, f: &SitingFigures| {
         fixed(
             if f.total_demand > 0.0 {
                 100.0 * v / f.total_demand

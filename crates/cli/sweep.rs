@@ -11,7 +11,9 @@ use careblock_io::{InputFile, method_inputs, read_method, sha256_file, write_csv
 use careblock_method::Method;
 use careblock_method::sweep::Sweep;
 use careblock_pipeline::results::sites_table;
-use careblock_pipeline::sweep::{ScenarioSummary, Sweeper, districts_table, key_values, summary_table};
+use careblock_pipeline::sweep::{
+    Figures, ScenarioSummary, Sweeper, districts_table, key_values, summary_table,
+};
 use careblock_pipeline::{LoadOptions, load_inputs};
 use careblock_report::sweep::sweep_page;
 use careblock_text::{Arg, fixed};
@@ -70,7 +72,7 @@ pub fn run(a: &SweepArgs, quiet: bool) -> Result<()> {
             };
             if !quiet {
                 let line = match &summary.outcome {
-                    Ok(f) => lang.fmt(
+                    Ok(Figures { siting: f, .. }) => lang.fmt(
                         "sweep.scenario_ok",
                         &[
                             ("scenario", Arg::from(&label)),

@@ -25,7 +25,7 @@ use careblock_core::join::points::points_in_polygons;
 use careblock_index::assess;
 use careblock_io::IoError;
 use careblock_method::Method;
-use careblock_siting::plan::{Plan, SiteStatus, plan};
+use careblock_siting::plan::plan;
 use careblock_text::msg;
 use geo::{Centroid, Geometry, Point};
 use polars::prelude::{BooleanChunked, Column, DataFrame, NewChunkedArray};
@@ -33,6 +33,7 @@ use thiserror::Error;
 
 use crate::load::LoadedInputs;
 use crate::run::{PipelineError, Run, Stages};
+use crate::sweep::SitingFigures;
 
 /// Why a territory cannot be selected (or a regional run not started).
 #[derive(Debug, Error)]
@@ -435,45 +436,6 @@ pub fn run_region(method: Method, region: Region, stages: &mut impl Stages) -> R
     })
 }
 
-/// What the regions table says of a territory's siting.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RegionFigures {
-    /// The demand the siting covers (its total).
-    pub total_demand: f64,
-    /// Demand covered by the existing blocks alone.
-    pub covered_before: f64,
-    /// Demand covered with the new blocks.
-    pub covered_after: f64,
-    /// The certified upper bound on it.
-    pub bound: f64,
-    /// Relative gap between the two.
-    pub gap: f64,
-    /// Whether the solution is proven optimal.
-    pub optimal: bool,
-    /// New blocks, existing blocks, care-bus stops.
-    pub blocks: (usize, usize, usize),
-}
-
-impl RegionFigures {
-    /// The figures of a plan.
-    pub fn of(p: &Plan) -> RegionFigures {
-        let count = |st: SiteStatus| p.sites.iter().filter(|s| s.status == st).count();
-        RegionFigures {
-            total_demand: p.blocks.total_demand,
-            covered_before: p.blocks.locked_in,
-            covered_after: p.blocks.objective,
-            bound: p.blocks.bound,
-            gap: p.blocks.gap,
-            optimal: p.blocks.optimal,
-            blocks: (
-                count(SiteStatus::Proposed),
-                count(SiteStatus::Existing),
-                count(SiteStatus::Bus),
-            ),
-        }
-    }
-}
-
 /// One row of the regions table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegionSummary {
@@ -487,7 +449,7 @@ pub struct RegionSummary {
     pub units: usize,
     /// The siting's figures (`None` without `[siting]`), or why the territory failed (in
     /// English, from the catalogue or the error).
-    pub outcome: Result<Option<RegionFigures>, String>,
+    pub outcome: Result<Option<SitingFigures>, String>,
 }
 
 impl RegionSummary {
@@ -498,7 +460,7 @@ impl RegionSummary {
             folder: Some(folder_name(by, value)),
             districts: run.inputs.districts.as_ref().map_or(0, |d| d.len()),
             units: run.inputs.units.len(),
-            outcome: Ok(run.plan.as_ref().map(RegionFigures::of)),
+            outcome: Ok(run.plan.as_ref().map(SitingFigures::of)),
         }
     }
 
@@ -548,24 +510,7 @@ pub fn failure_reason(e: &RegionError) -> String {
 /// `reason`, and with a `[siting]` the demand, the shares covered before and after with the
 /// bound and gap, and the blocks.
 pub fn regions_table(rows: &[RegionSummary]) -> Result<DataFrame, IoError> {
-    let fig = |g: &dyn Fn(&RegionFigures) -> Option<f64>| -> Vec<Option<f64>> {
-        rows.iter()
-            .map(|r| r.outcome.as_ref().ok().and_then(|f| f.as_ref()).and_then(g))
-            .collect()
-    };
-    let share = |v: f64, f: &RegionFigures| (f.total_demand > 0.0).then(|| v / f.total_demand);
-    let n = |g: &dyn Fn(&RegionFigures) -> usize| -> Vec<Option<u32>> {
-        rows.iter()
-            .map(|r| {
-                r.outcome
-                    .as_ref()
-                    .ok()
-                    .and_then(|f| f.as_ref())
-                    .map(|f| g(f) as u32)
-            })
-            .collect()
-    };
-    let cols = vec![
+    let mut cols = vec![
         Column::new(
             "value".into(),
             rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>(),
@@ -594,27 +539,12 @@ pub fn regions_table(rows: &[RegionSummary]) -> Result<DataFrame, IoError> {
                 .map(|r| r.outcome.as_ref().err().cloned())
                 .collect::<Vec<_>>(),
         ),
-        Column::new("demand".into(), fig(&|f| Some(f.total_demand))),
-        Column::new("covered_before".into(), fig(&|f| share(f.covered_before, f))),
-        Column::new("covered_after".into(), fig(&|f| share(f.covered_after, f))),
-        Column::new("bound".into(), fig(&|f| share(f.bound, f))),
-        Column::new("gap".into(), fig(&|f| Some(f.gap))),
-        Column::new(
-            "optimal".into(),
-            rows.iter()
-                .map(|r| {
-                    r.outcome
-                        .as_ref()
-                        .ok()
-                        .and_then(|f| f.as_ref())
-                        .map(|f| f.optimal)
-                })
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("new_blocks".into(), n(&|f| f.blocks.0)),
-        Column::new("existing_blocks".into(), n(&|f| f.blocks.1)),
-        Column::new("bus_stops".into(), n(&|f| f.blocks.2)),
     ];
+    let figures: Vec<Option<&SitingFigures>> = rows
+        .iter()
+        .map(|r| r.outcome.as_ref().ok().and_then(|f| f.as_ref()))
+        .collect();
+    cols.extend(SitingFigures::columns(&figures));
     DataFrame::new(rows.len(), cols).map_err(|e| IoError::table("regions.csv", e.to_string()))
 }
 

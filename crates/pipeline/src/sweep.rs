@@ -140,9 +140,9 @@ impl<'a> Sweeper<'a> {
     }
 }
 
-/// What the summary table says of one scenario that ran.
+/// What a summary table (`sweep.csv`, `regions.csv`) says of a siting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Figures {
+pub struct SitingFigures {
     /// The demand the siting covers (its total).
     pub total_demand: f64,
     /// Demand covered by the existing blocks alone.
@@ -157,6 +157,62 @@ pub struct Figures {
     pub optimal: bool,
     /// New blocks, existing blocks, care-bus stops.
     pub blocks: (usize, usize, usize),
+}
+
+impl SitingFigures {
+    /// The figures of a plan.
+    pub fn of(p: &Plan) -> SitingFigures {
+        use careblock_siting::plan::SiteStatus;
+        let count = |st: SiteStatus| p.sites.iter().filter(|s| s.status == st).count();
+        SitingFigures {
+            total_demand: p.blocks.total_demand,
+            covered_before: p.blocks.locked_in,
+            covered_after: p.blocks.objective,
+            bound: p.blocks.bound,
+            gap: p.blocks.gap,
+            optimal: p.blocks.optimal,
+            blocks: (
+                count(SiteStatus::Proposed),
+                count(SiteStatus::Existing),
+                count(SiteStatus::Bus),
+            ),
+        }
+    }
+
+    /// The columns `demand`, `covered_before`, `covered_after`, `bound` (shares of the demand),
+    /// `gap`, `optimal`, `new_blocks`, `existing_blocks` and `bus_stops` of a summary table, one
+    /// row per entry of `rows` (`None`: empty cells).
+    pub(crate) fn columns(rows: &[Option<&SitingFigures>]) -> Vec<Column> {
+        let f = |g: &dyn Fn(&SitingFigures) -> Option<f64>| -> Vec<Option<f64>> {
+            rows.iter().map(|r| r.and_then(g)).collect()
+        };
+        let share = |v: f64, x: &SitingFigures| (x.total_demand > 0.0).then(|| v / x.total_demand);
+        let n = |g: &dyn Fn(&SitingFigures) -> usize| -> Vec<Option<u32>> {
+            rows.iter().map(|r| r.map(|x| g(x) as u32)).collect()
+        };
+        vec![
+            Column::new("demand".into(), f(&|x| Some(x.total_demand))),
+            Column::new("covered_before".into(), f(&|x| share(x.covered_before, x))),
+            Column::new("covered_after".into(), f(&|x| share(x.covered_after, x))),
+            Column::new("bound".into(), f(&|x| share(x.bound, x))),
+            Column::new("gap".into(), f(&|x| Some(x.gap))),
+            Column::new(
+                "optimal".into(),
+                rows.iter().map(|r| r.map(|x| x.optimal)).collect::<Vec<_>>(),
+            ),
+            Column::new("new_blocks".into(), n(&|x| x.blocks.0)),
+            Column::new("existing_blocks".into(), n(&|x| x.blocks.1)),
+            Column::new("bus_stops".into(), n(&|x| x.blocks.2)),
+        ]
+    }
+}
+
+/// What the summary table says of one scenario that ran.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Figures {
+    /// Its siting's figures.
+    #[serde(flatten)]
+    pub siting: SitingFigures,
     /// With the equity rule: the demand covered without it.
     pub without_equity: Option<f64>,
     /// Whether the scenario reused the base method's index.
@@ -171,7 +227,6 @@ impl ScenarioRun {
         use careblock_siting::plan::SiteStatus;
         use std::collections::BTreeMap;
         let p = self.plan.as_ref()?;
-        let count = |st: SiteStatus| p.sites.iter().filter(|s| s.status == st).count();
         let mut districts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for (i, s) in p.sites.iter().enumerate() {
             let Some(d) = self.site_districts.get(i).and_then(|d| d.as_deref()) else {
@@ -184,17 +239,7 @@ impl ScenarioRun {
             }
         }
         Some(Figures {
-            total_demand: p.blocks.total_demand,
-            covered_before: p.blocks.locked_in,
-            covered_after: p.blocks.objective,
-            bound: p.blocks.bound,
-            gap: p.blocks.gap,
-            optimal: p.blocks.optimal,
-            blocks: (
-                count(SiteStatus::Proposed),
-                count(SiteStatus::Existing),
-                count(SiteStatus::Bus),
-            ),
+            siting: SitingFigures::of(p),
             without_equity: p.equity.as_ref().map(|e| e.without.objective),
             index_reused: self.index_reused,
             districts: districts
@@ -255,12 +300,7 @@ pub fn summary_table(keys: &[String], rows: &[ScenarioSummary]) -> Result<DataFr
     let f = |g: &dyn Fn(&Figures) -> Option<f64>| -> Vec<Option<f64>> {
         rows.iter().map(|r| r.outcome.as_ref().ok().and_then(g)).collect()
     };
-    let share = |v: f64, fig: &Figures| (fig.total_demand > 0.0).then(|| v / fig.total_demand);
-    let n = |g: &dyn Fn(&Figures) -> usize| -> Vec<Option<u32>> {
-        rows.iter()
-            .map(|r| r.outcome.as_ref().ok().map(|x| g(x) as u32))
-            .collect()
-    };
+    let share = |v: f64, fig: &Figures| (fig.siting.total_demand > 0.0).then(|| v / fig.siting.total_demand);
     let mut cols = vec![
         Column::new("scenario".into(), (1..=rows.len() as u32).collect::<Vec<_>>()),
         Column::new(
@@ -290,23 +330,17 @@ pub fn summary_table(keys: &[String], rows: &[ScenarioSummary]) -> Result<DataFr
                 .map(|r| r.outcome.as_ref().err().cloned())
                 .collect::<Vec<_>>(),
         ),
-        Column::new("demand".into(), f(&|x| Some(x.total_demand))),
-        Column::new("covered_before".into(), f(&|x| share(x.covered_before, x))),
-        Column::new("covered_after".into(), f(&|x| share(x.covered_after, x))),
-        Column::new("bound".into(), f(&|x| share(x.bound, x))),
-        Column::new("gap".into(), f(&|x| Some(x.gap))),
-        Column::new(
-            "optimal".into(),
-            rows.iter()
-                .map(|r| r.outcome.as_ref().ok().map(|x| x.optimal))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("new_blocks".into(), n(&|x| x.blocks.0)),
-        Column::new("existing_blocks".into(), n(&|x| x.blocks.1)),
-        Column::new("bus_stops".into(), n(&|x| x.blocks.2)),
+    ]);
+    let figures: Vec<Option<&SitingFigures>> = rows
+        .iter()
+        .map(|r| r.outcome.as_ref().ok().map(|x| &x.siting))
+        .collect();
+    cols.extend(SitingFigures::columns(&figures));
+    cols.extend([
         Column::new(
             "gain_per_block".into(),
             f(&|x| {
+                let x = &x.siting;
                 (x.blocks.0 > 0 && x.total_demand > 0.0)
                     .then(|| (x.covered_after - x.covered_before) / x.total_demand / x.blocks.0 as f64)
             }),
@@ -317,7 +351,10 @@ pub fn summary_table(keys: &[String], rows: &[ScenarioSummary]) -> Result<DataFr
         ),
         Column::new(
             "equity_cost".into(),
-            f(&|x| x.without_equity.and_then(|w| share(w - x.covered_after, x))),
+            f(&|x| {
+                x.without_equity
+                    .and_then(|w| share(w - x.siting.covered_after, x))
+            }),
         ),
         Column::new(
             "index_reused".into(),

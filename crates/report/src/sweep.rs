@@ -95,6 +95,7 @@ fn series(keys: &[String], rows: &[ScenarioSummary]) -> Vec<Series> {
         let Ok(f) = &r.outcome else {
             continue;
         };
+        let f = &f.siting;
         if !(f.total_demand > 0.0 && f.total_demand.is_finite()) {
             continue;
         }
@@ -385,6 +386,7 @@ fn scenario_table(o: &mut String, lang: Lang, rows: &[ScenarioSummary]) {
     for (i, r) in rows.iter().enumerate() {
         match &r.outcome {
             Ok(f) => {
+                let f = &f.siting;
                 let share = |v: f64| {
                     if f.total_demand > 0.0 {
                         pct(v / f.total_demand, 1)
@@ -520,13 +522,15 @@ mod tests {
             name: name.to_string(),
             values: values.iter().map(|v| v.map(str::to_string)).collect(),
             outcome: Ok(Figures {
-                total_demand: 1000.0,
-                covered_before: 1000.0 * before,
-                covered_after: 1000.0 * after,
-                bound: 1000.0 * (after + 0.001),
-                gap: 0.00025,
-                optimal: false,
-                blocks: (blocks, 24, 0),
+                siting: careblock_pipeline::sweep::SitingFigures {
+                    total_demand: 1000.0,
+                    covered_before: 1000.0 * before,
+                    covered_after: 1000.0 * after,
+                    bound: 1000.0 * (after + 0.001),
+                    gap: 0.00025,
+                    optimal: false,
+                    blocks: (blocks, 24, 0),
+                },
                 without_equity: None,
                 index_reused: true,
                 districts: Vec::new(),
