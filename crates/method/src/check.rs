@@ -617,25 +617,6 @@ impl Method {
                 None => {}
             }
         }
-        let refuse = |what: &str| {
-            Err(self.invalid(
-                st.capacity.as_ref().map_or(0..0, |c| c.span()),
-                "siting.capacity",
-                format!("capacitated siting with {what} is not available yet: give `p`"),
-            ))
-        };
-        if st.equity.is_some()
-            && let Some(b) = st.phases.as_ref().and_then(|ph| ph.budget.as_ref())
-        {
-            return Err(self.invalid(
-                b.span(),
-                "siting.phases.budget",
-                "capacitated siting with [siting.equity] and phase budgets is not available yet: give `blocks = [...]` per phase",
-            ));
-        }
-        if st.equity.is_some() && st.budget.is_some() {
-            return refuse("[siting.equity] and a budget");
-        }
         if st.grid.is_some() && st.capacity.is_none() {
             return Err(self.invalid(
                 0..0,
@@ -711,17 +692,10 @@ impl Method {
                     "applies to a coverage `target_share` only: give one, or remove `target_minimise`",
                 );
             }
-            if st.least_cost_target() {
-                if !st.candidates.iter().any(|c| c.cost.is_some()) {
-                    return refuse(
-                        "a least-cost target needs the candidates' costs: give `cost = \"<column>\"` on a [[siting.candidates]] layer",
-                    );
-                }
-                if st.equity.is_some() {
-                    return refuse(
-                        "a least-cost target with [siting.equity] is not available yet: give `target_minimise = \"count\"`",
-                    );
-                }
+            if st.least_cost_target() && !st.candidates.iter().any(|c| c.cost.is_some()) {
+                return refuse(
+                    "a least-cost target needs the candidates' costs: give `cost = \"<column>\"` on a [[siting.candidates]] layer",
+                );
             }
         }
         if let Some(ph) = &st.phases {

@@ -343,6 +343,8 @@ impl Quota {
 
 mod combos;
 pub(crate) use combos::{solve_phased_with_quotas, solve_target_with_quotas};
+mod cost_target;
+pub(crate) use cost_target::{solve_capacitated_cost_target_with_quotas, solve_cost_target_with_quotas};
 mod capacitated;
 pub(crate) use capacitated::{
     solve_capacitated_target_with_quotas, solve_capacitated_with_quotas, solve_phased_capacitated_with_quotas,

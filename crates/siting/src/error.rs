@@ -144,7 +144,4 @@ pub enum SitingError {
         /// The capacity as given.
         value: f64,
     },
-    /// A budget limit given to the capacitated solver, which takes a count of new sites only.
-    #[error("the capacitated solver takes a count of new sites, not a budget ({0:?})")]
-    CapacityBudget(f64),
 }

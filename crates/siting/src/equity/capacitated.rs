@@ -2,8 +2,10 @@
 //!
 //! The quotas are met first, as the uncapacitated solver does: one site at a time, the
 //! candidate of a district still short whose exact gain in assigned demand (a maximum flow) is
-//! the largest, ties to the lowest index. The rest of `p` is then chosen by
-//! [`solve_capacitated`] with those sites locked in and the candidates of districts at their
+//! the largest, ties to the lowest index; under a budget only among the candidates that leave
+//! the missing sites of every district still short affordable at their cheapest (the minimums
+//! [`Quota::new`] keeps for the budget, in need order, are then all met). The rest of `p` or of
+//! the budget is then chosen by [`solve_capacitated`] with those sites locked in and the candidates of districts at their
 //! maximum locked out (a district the solve takes past its maximum keeps its best new sites
 //! up to the maximum, the rest of its candidates locked out, and the rest is solved again).
 //! The uncapacitated solution under the quotas, evaluated by the flow, replaces that plan when
@@ -18,7 +20,7 @@ use super::super::{
     CapacitatedSolution, CapacityOptions, Limit, Options, Problem, QuotaSolution, SitingError, assigned_with,
     solve_capacitated,
 };
-use super::{Quota, Quotas};
+use super::{Quota, QuotaReport, Quotas, cheapest};
 
 /// The capacitated plan under the quotas and, as a [`QuotaSolution`], with the same problem
 /// solved without them.
@@ -33,23 +35,48 @@ pub(crate) fn solve_capacitated_with_quotas(
 ) -> Result<(CapacitatedSolution, QuotaSolution), SitingError> {
     // Without the quotas: the bound, and the plan without the rule.
     let free = solve_capacitated(problem, capacity, options)?;
-    let (quota, report, limit) = Quota::new(problem, quotas)?;
-    let Limit::Count(p) = limit else {
-        return Err(SitingError::CapacityBudget(match limit {
-            Limit::Budget(b) => b,
-            Limit::Count(_) => unreachable!(),
-        }));
+    let (sites, quota, report) = capacitated_sites(problem, capacity, quotas, options)?;
+    let solution = ranked(problem, capacity, &sites, free.bound)?;
+    let equity = placed_by_rule(&quota, &report, &solution.selected, &free.selected);
+    let plan = QuotaSolution {
+        solution: solution.to_solution(),
+        equity,
+        unconstrained: free.to_solution(),
+        report,
     };
+    Ok((solution, plan))
+}
+
+/// The new sites of the capacitated plan under the quotas (the rule's first, in the order they
+/// were placed, then the capacitated solver's), with the quotas as the solver takes them and
+/// what they became; no solve without the quotas.
+///
+/// # Errors
+/// Those of [`solve_capacitated`] and [`solve_with_quotas`](crate::solve_with_quotas).
+pub(super) fn capacitated_sites(
+    problem: &Problem<'_>,
+    capacity: &[f64],
+    quotas: &Quotas<'_>,
+    options: &CapacityOptions,
+) -> Result<(Vec<usize>, Quota, QuotaReport), SitingError> {
+    let (quota, report, limit) = Quota::new(problem, quotas)?;
     let m = problem.coverage.n_candidates();
     let inst = Instance::new(&Problem { limit, ..*problem })?;
+    let cost = &inst.cost;
     let mut locked_in: Vec<bool> = (0..m)
         .map(|j| problem.locked_in.get(j).copied().unwrap_or(false))
         .collect();
     let mut locked_out: Vec<bool> = (0..m)
         .map(|j| problem.locked_out.get(j).copied().unwrap_or(false))
         .collect();
+    // What is left of the limit once `sites` are open.
+    let left_after = |sites: &[usize]| match limit {
+        Limit::Count(p) => Limit::Count(p - sites.len()),
+        Limit::Budget(b) => Limit::Budget(b - sites.iter().map(|&j| cost[j]).sum::<f64>()),
+    };
 
-    // The minimums first, on exact gains.
+    // The minimums first, on exact gains; under a budget only candidates that leave the other
+    // missing sites affordable at their cheapest.
     let mut fill: Vec<usize> = Vec::new();
     let mut counts = vec![0usize; quota.need.len()];
     loop {
@@ -57,10 +84,18 @@ pub(crate) fn solve_capacitated_with_quotas(
             let d = quota.district[j];
             d != NONE && counts[d as usize] < quota.need[d as usize]
         };
-        let open: Vec<usize> = fill.clone();
+        let wanted: Vec<usize> = (0..m)
+            .filter(|&j| inst.allowed[j] && !fill.contains(&j) && short(j))
+            .collect();
+        let affordable = |j: usize| -> bool {
+            let Limit::Budget(room) = left_after(&fill) else {
+                return true;
+            };
+            affordable_minimums(&quota, &counts, &wanted, cost, j, room)
+        };
         let mut best: Option<(usize, f64)> = None;
-        for j in (0..m).filter(|&j| inst.allowed[j] && !fill.contains(&j) && short(j)) {
-            let mut with = open.clone();
+        for &j in wanted.iter().filter(|&&j| affordable(j)) {
+            let mut with = fill.clone();
             with.push(j);
             let v = assigned_with(problem, capacity, &with)?;
             if best.is_none_or(|(_, b)| v > b) {
@@ -84,10 +119,15 @@ pub(crate) fn solve_capacitated_with_quotas(
                 locked_out[j] = true;
             }
         }
-        let left = p - kept.len();
+        let left = left_after(&kept);
+        if let Limit::Budget(b) = left
+            && !(0..m).any(|j| inst.allowed[j] && !locked_in[j] && !locked_out[j] && cost[j] <= b)
+        {
+            break Vec::new();
+        }
         let r = solve_capacitated(
             &Problem {
-                limit: Limit::Count(left),
+                limit: left,
                 locked_in: &locked_in,
                 locked_out: &locked_out,
                 ..*problem
@@ -139,21 +179,47 @@ pub(crate) fn solve_capacitated_with_quotas(
     if v_theirs > v_ours * (1.0 + 1e-12) {
         sites = uncapacitated.selected;
     }
-    let solution = ranked(problem, capacity, &sites, free.bound)?;
-    let equity = placed_by_rule(&quota, &report, &solution.selected, &free.selected);
-    let plan = QuotaSolution {
-        solution: solution.to_solution(),
-        equity,
-        unconstrained: free.to_solution(),
-        report,
+    Ok((sites, quota, report))
+}
+
+/// Whether opening `j` (a candidate of `wanted`, the closed candidates of the districts still
+/// short) leaves the missing sites of every district short of its minimum affordable at their
+/// cheapest within `room`, as the uncapacitated fill asks.
+fn affordable_minimums(
+    quota: &Quota,
+    counts: &[usize],
+    wanted: &[usize],
+    cost: &[f64],
+    j: usize,
+    room: f64,
+) -> bool {
+    let nd = quota.need.len();
+    let mut costs: Vec<Vec<f64>> = vec![Vec::new(); nd];
+    for &k in wanted {
+        costs[quota.district[k] as usize].push(cost[k]);
+    }
+    for c in &mut costs {
+        c.sort_unstable_by(f64::total_cmp);
+    }
+    let missing = |d: usize| quota.need[d].saturating_sub(counts[d]);
+    let total: f64 = (0..nd).map(|d| cheapest(&costs[d], missing(d))).sum();
+    let d = quota.district[j] as usize;
+    let (r, c) = (missing(d), &costs[d]);
+    let here = cheapest(c, r);
+    // The cheapest r − 1 others of the district once j is open.
+    let pos = c.partition_point(|&x| x < cost[j]);
+    let rest = if pos < r {
+        here - cost[j]
+    } else {
+        cheapest(c, r - 1)
     };
-    Ok((solution, plan))
+    cost[j] <= room && cost[j] + rest + (total - here) <= room * (1.0 + 1e-12)
 }
 
 /// The capacitated solution of the new sites `sites` in this order (ranking: the rule's
 /// sites in the order they were placed, then the rest in the capacitated solver's ranking),
 /// with the bound `bound`.
-fn ranked(
+pub(super) fn ranked(
     problem: &Problem<'_>,
     capacity: &[f64],
     sites: &[usize],

@@ -16,7 +16,8 @@
 //!   best `L − 1` sites falls short) reaches the share with or without them: `max(Q, L)` is a
 //!   certified lower bound. The search starts at `max(Q, k₀)` (`k₀` the count found without
 //!   the quotas), goes up by a quarter at a time until a quota solution reaches the share, then
-//!   down one at a time while one still does.
+//!   down one at a time while one still does. The least-cost target under the quotas is
+//!   [`super::cost_target`]'s.
 
 use super::super::solve::{placed_by_rule, solve_constrained};
 use super::super::{

@@ -190,15 +190,16 @@ pub(super) fn solve_blocks(
                     let c = solves.plan_solution(&problem, &sol.selected)?;
                     (sol, c)
                 }
-                // The fewest capacitated blocks meeting the minimums; lower bound max(Q, L).
+                // The fewest (or cheapest) capacitated blocks meeting the minimums; lower bound
+                // max(Q, L) on the count (or the cost).
                 Some(q) => {
-                    let (r, c) = crate::equity::solve_capacitated_target_with_quotas(
-                        &problem,
-                        *share.get_ref(),
-                        &capacity,
-                        &q.quotas(),
-                        &options,
-                    )?;
+                    let solve_under_quotas = if st.least_cost_target() {
+                        crate::equity::solve_capacitated_cost_target_with_quotas
+                    } else {
+                        crate::equity::solve_capacitated_target_with_quotas
+                    };
+                    let (r, c) =
+                        solve_under_quotas(&problem, *share.get_ref(), &capacity, &q.quotas(), &options)?;
                     let sol = r.plan.solution.clone();
                     record_target(&mut blocks, &r.target, &sol);
                     blocks.target_without = r.without.map(|(k, _)| k);
@@ -293,12 +294,12 @@ pub(super) fn solve_blocks(
         let (t, sol) = match setup {
             None => solve_target_or_best(&problem, *share.get_ref(), options)?,
             Some(q) => {
-                let r = crate::equity::solve_target_with_quotas(
-                    &problem,
-                    *share.get_ref(),
-                    &q.quotas(),
-                    options,
-                )?;
+                let solve_under_quotas = if st.least_cost_target() {
+                    crate::equity::solve_cost_target_with_quotas
+                } else {
+                    crate::equity::solve_target_with_quotas
+                };
+                let r = solve_under_quotas(&problem, *share.get_ref(), &q.quotas(), options)?;
                 let sol = r.plan.solution.clone();
                 blocks.quota = Some(r.plan);
                 blocks.target_without = r.without.map(|(k, _)| k);

@@ -2,10 +2,10 @@
 //! ([`solve_phased_capacitated_with_quotas`]) and with a coverage target
 //! ([`solve_capacitated_target_with_quotas`]).
 //!
-//! - **Phases** (block counts): each phase is [`solve_capacitated_with_quotas`] with the
+//! - **Phases** (counts or budgets): each phase is [`solve_capacitated_with_quotas`] with the
 //!   earlier phases' sites locked in; the quotas are the whole plan's (locked-in sites count
 //!   towards their district's minimum and maximum), so each phase first gives the districts
-//!   still short their missing sites, in need order as far as its count allows, as the
+//!   still short their missing sites, in need order as far as its count or budget allows, as the
 //!   uncapacitated phased plan does. Each phase's bound is the capacitated bound of that phase
 //!   without the quotas given the earlier phases. The cost of phasing is against the unphased
 //!   capacitated plan under the quotas; the cost of equity against the same phases solved
@@ -28,10 +28,10 @@ use crate::{
 /// ([`PhasedSolution::unphased`] the unphased capacitated plan under the quotas), the last
 /// phase's capacitated solution (its assignment and loads the whole plan's) and the plan as a
 /// [`QuotaSolution`] (its `unconstrained` the same phases solved capacitated without the
-/// quotas, its report the quotas over the whole plan). The phases are counts.
+/// quotas, its report the quotas over the whole plan). The phases are counts or budgets.
 ///
 /// # Errors
-/// [`SitingError::CapacityBudget`] for budget phases; those of [`solve_phased_with`],
+/// Those of [`solve_phased_with`],
 /// [`solve_phased_capacitated`] and [`solve_capacitated_with_quotas`].
 pub(crate) fn solve_phased_capacitated_with_quotas(
     problem: &Problem<'_>,
@@ -40,9 +40,6 @@ pub(crate) fn solve_phased_capacitated_with_quotas(
     quotas: &Quotas<'_>,
     options: &CapacityOptions,
 ) -> Result<(PhasedSolution, CapacitatedSolution, QuotaSolution), SitingError> {
-    if let Some(&Limit::Budget(b)) = phases.iter().find(|l| matches!(l, Limit::Budget(_))) {
-        return Err(SitingError::CapacityBudget(b));
-    }
     let mut last = None;
     let phased = solve_phased_with(problem, phases, |p| {
         let (c, _) = solve_capacitated_with_quotas(p, capacity, quotas, options)?;

@@ -251,35 +251,134 @@ fn capacitated_phases_under_quotas_match_brute_force() {
     assert!(binding >= 10, "the rule binds in {binding} instances only");
 }
 
+/// Budget phases: each phase spends at most its budget, meets its minimums (as lowered by its
+/// budget, districts in need order) within the maxima, and the best quota-feasible affordable
+/// set given the earlier phases lies between its objective and its bound.
 #[test]
-fn capacitated_budget_phases_under_quotas_are_refused() {
-    let mut rng = Rng(77);
-    let c = case(&mut rng, 12, 6, 0.3, false);
-    let q = Quotas {
-        district: &c.district,
-        min: &c.min,
-        max: &c.max,
-        priority: &[],
-    };
-    let cost = vec![1.0; 6];
-    let problem = Problem {
-        demand: &c.demand,
-        coverage: &c.cov,
-        limit: Limit::Count(0),
-        cost: Some(&cost),
-        locked_in: &[],
-        locked_out: &[],
-    };
-    assert!(matches!(
-        solve_phased_capacitated_with_quotas(
+fn capacitated_budget_phases_under_quotas_match_brute_force() {
+    let (mut phases_run, mut optimal, mut binding, mut plans) = (0, 0, 0, 0);
+    for seed in 0..30 {
+        let mut rng = Rng(3400 + seed);
+        let m = 10;
+        let c = case(&mut rng, 20, m, 0.25, seed % 3 == 0);
+        let cost: Vec<f64> = (0..m).map(|_| (1 + rng.below(3)) as f64).collect();
+        let locked_in: Vec<bool> = (0..m).map(|j| seed % 2 == 1 && j == 4).collect();
+        let q = Quotas {
+            district: &c.district,
+            min: &c.min,
+            max: &c.max,
+            priority: &[2, 0, 1],
+        };
+        let problem = Problem {
+            demand: &c.demand,
+            coverage: &c.cov,
+            limit: Limit::Count(0),
+            cost: Some(&cost),
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        let phases = [Limit::Budget(3.0), Limit::Budget(2.0), Limit::Budget(3.0)];
+        let (r, last, plan) = solve_phased_capacitated_with_quotas(
             &problem,
-            &[Limit::Budget(2.0), Limit::Budget(1.0)],
+            &phases,
             &c.capacity,
             &q,
-            &CapacityOptions::default()
-        ),
-        Err(SitingError::CapacityBudget(b)) if b == 2.0
-    ));
+            &CapacityOptions::default(),
+        )
+        .unwrap();
+        if !plan.report.over.is_empty() {
+            continue; // a maximum already exceeded: not compared
+        }
+        plans += 1;
+        assert_eq!(plan.solution, r.combined);
+        let spent = |set: &[usize]| set.iter().map(|&j| cost[j]).sum::<f64>();
+        let mut locked = locked_in.clone();
+        for (k, ph) in r.phases.iter().enumerate() {
+            let given = Problem {
+                limit: phases[k],
+                locked_in: &locked,
+                ..problem
+            };
+            let what = format!("seed {seed} phase {k}");
+            let Limit::Budget(budget) = phases[k] else {
+                unreachable!()
+            };
+            let lo = lowered(&given, &q);
+            let (sets, _) = feasible_sets(&given, &c, &lo, None);
+            let opt = sets
+                .iter()
+                .filter(|(s, _)| spent(s) <= budget)
+                .map(|x| x.1)
+                .fold(f64::NEG_INFINITY, f64::max);
+            phases_run += 1;
+            assert!(spent(&ph.selected) <= budget, "{what}: over budget");
+            assert!(
+                close(
+                    ph.objective,
+                    assigned_with(&given, &c.capacity, &ph.selected).unwrap()
+                ),
+                "{what}"
+            );
+            assert!(ph.objective <= opt * (1.0 + 1e-9) + 1e-9, "{what}");
+            assert!(
+                ph.bound >= opt * (1.0 - 1e-9) - 1e-9,
+                "{what}: bound {} below the optimum {opt}",
+                ph.bound
+            );
+            optimal += usize::from(close(ph.objective, opt));
+            let open = open_per_district(&given, &c.district, &ph.selected);
+            assert!(
+                (0..ND).all(|d| open[d] >= lo[d] && open[d] <= c.max[d]),
+                "{what}: {open:?} {lo:?}"
+            );
+            for &j in &ph.selected {
+                assert!(!locked[j], "{what}");
+                locked[j] = true;
+            }
+        }
+        // The last phase's assignment is the whole plan's.
+        assert_eq!(last.selected, r.phases[2].selected);
+        assert!(close(
+            last.objective,
+            assigned_with(&problem, &c.capacity, &r.combined.selected).unwrap()
+        ));
+        // The whole plan stays within the maxima; the unphased plan is at most the optimum of
+        // the total budget (8) under the quotas, which is within its bound.
+        let total = Problem {
+            limit: Limit::Budget(8.0),
+            ..problem
+        };
+        let lo = lowered(&total, &q);
+        let open = open_per_district(&problem, &c.district, &r.combined.selected);
+        assert!(
+            (0..ND).all(|d| open[d] <= c.max[d]),
+            "seed {seed}: {open:?} {:?}",
+            c.max
+        );
+        let (sets, _) = feasible_sets(&problem, &c, &lo, None);
+        let opt = sets
+            .iter()
+            .filter(|(s, _)| spent(s) <= 8.0)
+            .map(|x| x.1)
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(r.unphased.objective <= opt * (1.0 + 1e-9) + 1e-9, "seed {seed}");
+        assert!(r.unphased.bound >= opt * (1.0 - 1e-9) - 1e-9, "seed {seed}");
+        // Without the rule: the same budget phases capacitated without the quotas.
+        assert!(spent(&plan.unconstrained.selected) <= 8.0);
+        let free_opt = (0u32..(1 << m))
+            .filter_map(|mask| {
+                let set: Vec<usize> = (0..m).filter(|&j| mask >> j & 1 == 1 && !locked_in[j]).collect();
+                (spent(&set) <= 8.0).then(|| assigned_with(&problem, &c.capacity, &set).unwrap())
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(plan.unconstrained.objective <= free_opt * (1.0 + 1e-9) + 1e-9);
+        binding += usize::from(free_opt > opt * (1.0 + 1e-9));
+        assert_eq!(plan.equity.len(), r.combined.selected.len());
+    }
+    eprintln!("{plans} plans, {optimal} of {phases_run} phases optimal, the rule binds in {binding}");
+    assert!(plans >= 25, "{plans}");
+    assert!(optimal * 100 >= phases_run * 85, "{optimal} of {phases_run}");
+    assert!(binding >= 8, "the rule binds in {binding} instances only");
 }
 
 /// The fewest new sites meeting the minimums whose assigned demand reaches the share, by
