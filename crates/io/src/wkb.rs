@@ -8,6 +8,7 @@
 //! both would be a second set of error messages to keep in step. This one is small, refuses
 //! corrupt counts before allocating, and is shared with the Python bindings (careblock-py).
 
+use geo::winding_order::{Winding, WindingOrder};
 use geo::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
     Polygon,
@@ -240,15 +241,34 @@ fn put_line(out: &mut Vec<u8>, l: &LineString<f64>) {
     }
 }
 
-fn put_polygon_body(out: &mut Vec<u8>, p: &Polygon<f64>) {
+/// A ring, written backwards when `want` is given, its winding is known and is not `want`
+/// (geo's `Orient`, without a copy of the ring).
+fn put_ring(out: &mut Vec<u8>, l: &LineString<f64>, want: Option<WindingOrder>) {
+    match want {
+        Some(w) if l.winding_order().is_some_and(|o| o != w) => {
+            put_len(out, l.0.len());
+            for c in l.0.iter().rev() {
+                put_coord(out, *c);
+            }
+        }
+        _ => put_line(out, l),
+    }
+}
+
+/// A polygon's rings; `oriented`: its exterior counter-clockwise and its holes clockwise.
+fn put_polygon_body(out: &mut Vec<u8>, p: &Polygon<f64>, oriented: bool) {
     if p.exterior().0.is_empty() {
         put_u32(out, 0);
         return;
     }
     put_len(out, 1 + p.interiors().len());
-    put_line(out, p.exterior());
+    put_ring(
+        out,
+        p.exterior(),
+        oriented.then_some(WindingOrder::CounterClockwise),
+    );
     for ring in p.interiors() {
-        put_line(out, ring);
+        put_ring(out, ring, oriented.then_some(WindingOrder::Clockwise));
     }
 }
 
@@ -257,7 +277,7 @@ fn put_header(out: &mut Vec<u8>, code: u32) {
     put_u32(out, code);
 }
 
-fn put(out: &mut Vec<u8>, g: &Geometry<f64>) {
+fn put(out: &mut Vec<u8>, g: &Geometry<f64>, oriented: bool) {
     match g {
         Geometry::Point(p) => {
             put_header(out, 1);
@@ -275,13 +295,13 @@ fn put(out: &mut Vec<u8>, g: &Geometry<f64>) {
         }
         Geometry::Polygon(p) => {
             put_header(out, 3);
-            put_polygon_body(out, p);
+            put_polygon_body(out, p, oriented);
         }
         Geometry::MultiPoint(mp) => {
             put_header(out, 4);
             put_len(out, mp.0.len());
             for p in &mp.0 {
-                put(out, &Geometry::Point(*p));
+                put(out, &Geometry::Point(*p), false);
             }
         }
         Geometry::MultiLineString(ml) => {
@@ -297,26 +317,33 @@ fn put(out: &mut Vec<u8>, g: &Geometry<f64>) {
             put_len(out, mp.0.len());
             for p in &mp.0 {
                 put_header(out, 3);
-                put_polygon_body(out, p);
+                put_polygon_body(out, p, oriented);
             }
         }
         Geometry::GeometryCollection(gc) => {
             put_header(out, 7);
             put_len(out, gc.0.len());
             for g in &gc.0 {
-                put(out, g);
+                put(out, g, false);
             }
         }
-        Geometry::Rect(r) => put(out, &Geometry::Polygon(r.to_polygon())),
-        Geometry::Triangle(t) => put(out, &Geometry::Polygon(t.to_polygon())),
+        Geometry::Rect(r) => put(out, &Geometry::Polygon(r.to_polygon()), false),
+        Geometry::Triangle(t) => put(out, &Geometry::Polygon(t.to_polygon()), false),
     }
 }
 
 /// Writes one geometry as little-endian 2D ISO WKB.
 pub fn encode(g: &Geometry<f64>) -> Vec<u8> {
     let mut out = Vec::new();
-    put(&mut out, g);
+    put(&mut out, g, false);
     out
+}
+
+/// Appends one geometry to `out` as little-endian 2D ISO WKB, a polygon's (or a multipolygon's
+/// parts') exterior counter-clockwise and holes clockwise, as GeoJSON and GeoParquet's
+/// `orientation: "counterclockwise"` want them; other geometries as they are.
+pub fn encode_oriented_into(out: &mut Vec<u8>, g: &Geometry<f64>) {
+    put(out, g, true);
 }
 
 #[cfg(test)]
@@ -334,6 +361,41 @@ mod tests {
         for g in [p, mp, Geometry::Point(Point::new(-74.1, 4.6))] {
             assert_eq!(decode(&encode(&g)).unwrap(), Some(g));
         }
+    }
+
+    #[test]
+    fn oriented_encoding_turns_rings_as_geo_orient_does_without_copying_them() {
+        use geo::orient::{Direction, Orient};
+        // A clockwise exterior with a counter-clockwise hole; a degenerate (flat) ring, whose
+        // winding is unknown and stays as it is; a multipolygon mixing both orientations.
+        let cw = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 0., y: 4.), (x: 4., y: 4.), (x: 4., y: 0.), (x: 0., y: 0.)],
+            interiors: [[(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 2.), (x: 1., y: 1.)]],
+        );
+        let flat = polygon![(x: 0., y: 0.), (x: 1., y: 1.), (x: 2., y: 2.), (x: 0., y: 0.)];
+        let ccw = cw.orient(Direction::Default);
+        let cases = [
+            Geometry::Polygon(cw.clone()),
+            Geometry::Polygon(flat.clone()),
+            Geometry::Polygon(ccw.clone()),
+            Geometry::MultiPolygon(MultiPolygon(vec![cw.clone(), ccw, flat])),
+        ];
+        for g in cases {
+            let expected = match &g {
+                Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
+                Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.orient(Direction::Default)),
+                _ => unreachable!(),
+            };
+            let mut out = vec![9u8];
+            encode_oriented_into(&mut out, &g);
+            assert_eq!(out[0], 9, "appends");
+            assert_eq!(out[1..], encode(&expected)[..]);
+        }
+        // Other geometries are written as they are.
+        let line: Geometry<f64> = LineString::from(vec![(1., 0.), (0., 0.)]).into();
+        let mut out = Vec::new();
+        encode_oriented_into(&mut out, &line);
+        assert_eq!(out, encode(&line));
     }
 
     #[test]

@@ -15,16 +15,24 @@ use std::path::Path;
 use careblock_core::crs::{ProjCache, Reprojection};
 use careblock_core::layer::geometry_kind;
 use careblock_core::{Layer, WGS84};
-use geo::orient::{Direction, Orient};
-use geo::{BoundingRect, Geometry, Rect, coord};
+use geo::{BoundingRect, Rect, coord};
 use polars::prelude::*;
 use polars_parquet::write::ZstdLevel;
+use rayon::prelude::*;
 
 use crate::write::atomic_write;
 use crate::{IoError, path_name, wkb};
 
-/// A geometry's WKB and its bounding box (none when it is empty).
-type Encoded = (Vec<u8>, Option<Rect<f64>>);
+/// A block of rows encoded: their WKB one after the other, and per row (none for a null
+/// geometry) its end in `wkb` and its bounding box (none when it is empty).
+#[derive(Default)]
+struct Block {
+    wkb: Vec<u8>,
+    rows: Vec<Option<(usize, Option<Rect<f64>>)>>,
+}
+
+/// Rows per encoding task.
+const BLOCK: usize = 4096;
 
 /// Rows per row group.
 const ROW_GROUP: usize = 65_536;
@@ -35,26 +43,46 @@ const ROW_GROUP: usize = 65_536;
 pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(), IoError> {
     let name = path_name(path);
     let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
-    let encoded: Vec<Option<Encoded>> =
-        careblock_core::par::try_map_init(&layer.geometries, ProjCache::default, |cache, i, g| {
-            let Some(g) = g else { return Ok(None) };
-            let mut g = oriented(g);
-            if let Some(r) = &to_wgs84 {
-                r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
-                    .map_err(|e| IoError::crs(&name, e))?;
+    // Blocks of rows are encoded in parallel, each into one buffer of WKB (no allocation per
+    // row): the buffer, each row's end in it (none for a null geometry) and box.
+    let blocks: Vec<Result<Block, IoError>> = layer
+        .geometries
+        .par_chunks(BLOCK)
+        .enumerate()
+        .map_init(ProjCache::default, |cache, (b, gs)| -> Result<Block, IoError> {
+            let mut block = Block::default();
+            for (k, g) in gs.iter().enumerate() {
+                let Some(g) = g else {
+                    block.rows.push(None);
+                    continue;
+                };
+                let g = match &to_wgs84 {
+                    None => std::borrow::Cow::Borrowed(g),
+                    Some(r) => {
+                        let mut g = g.clone();
+                        r.apply_feature(&layer.name, &layer.ids[b * BLOCK + k], &mut g, cache)
+                            .map_err(|e| IoError::crs(&name, e))?;
+                        std::borrow::Cow::Owned(g)
+                    }
+                };
+                wkb::encode_oriented_into(&mut block.wkb, &g);
+                // An empty geometry (no coordinates) has no box: its row's bbox is null.
+                block.rows.push(Some((block.wkb.len(), g.bounding_rect())));
             }
-            // An empty geometry (no coordinates) has no box: its row's bbox is null.
-            Ok(Some((wkb::encode(&g), g.bounding_rect())))
-        })?;
-    let extent = encoded.iter().flatten().filter_map(|(_, r)| *r).reduce(|a, b| {
+            Ok(block)
+        })
+        .collect();
+    // The first error in row order, whatever the thread count.
+    let blocks: Vec<Block> = blocks.into_iter().collect::<Result<_, _>>()?;
+    let rows = || blocks.iter().flat_map(|b| b.rows.iter());
+    let extent = rows().flatten().filter_map(|(_, r)| *r).reduce(|a, b| {
         Rect::new(
             coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
             coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
         )
     });
     let side = |f: fn(&Rect<f64>) -> f64, field: &str| -> Series {
-        let values: Vec<Option<f64>> = encoded
-            .iter()
+        let values: Vec<Option<f64>> = rows()
             .map(|e| e.as_ref().and_then(|(_, r)| r.as_ref()).map(f))
             .collect();
         Series::new(field.into(), values)
@@ -68,7 +96,20 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
     let bbox = StructChunked::from_series("bbox".into(), layer.len(), sides.iter())
         .map_err(|e| IoError::table(&name, e))?
         .into_series();
-    let wkb: Vec<Option<Vec<u8>>> = encoded.into_iter().map(|e| e.map(|(w, _)| w)).collect();
+    let wkb = BinaryChunked::from_iter_options(
+        "geometry".into(),
+        blocks.iter().flat_map(|b| {
+            let mut start = 0;
+            b.rows.iter().map(move |row| {
+                row.as_ref().map(|&(end, _)| {
+                    let bytes = &b.wkb[start..end];
+                    start = end;
+                    bytes
+                })
+            })
+        }),
+    );
+    drop(blocks);
     let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut df = layer.attributes.clone();
     if df.column(id_column).is_err() {
@@ -85,7 +126,7 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
             ));
         }
     }
-    df.with_column(Column::new("geometry".into(), wkb))
+    df.with_column(wkb.into_column())
         .map_err(|e| IoError::table(&name, e))?;
     df.with_column(bbox.into_column())
         .map_err(|e| IoError::table(&name, e))?;
@@ -121,14 +162,4 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
             .map(|_| ())
             .map_err(|e| IoError::table(&name, e))
     })
-}
-
-/// Polygons with counter-clockwise exteriors and clockwise holes (as the GeoJSON writer
-/// writes them, and as the `orientation` metadata says); other geometries as they are.
-fn oriented(g: &Geometry<f64>) -> Geometry<f64> {
-    match g {
-        Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
-        Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.orient(Direction::Default)),
-        other => other.clone(),
-    }
 }

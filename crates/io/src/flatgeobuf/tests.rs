@@ -475,3 +475,34 @@ fn truncated_and_garbage_files_are_one_line_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn polygons_are_written_with_counter_clockwise_exteriors_and_clockwise_holes() {
+    use geo::orient::{Direction, Orient};
+    let d = dir("orient");
+    let path = d.join("o.fgb");
+    // Exteriors clockwise and holes counter-clockwise, as some sources write them; and one
+    // polygon already oriented.
+    let mut cw = square(-74.10, 4.60, 0.01);
+    cw.0.reverse();
+    let wrong = Polygon::new(cw.clone(), vec![square(-74.097, 4.603, 0.003)]);
+    let right = Polygon::new(square(-74.08, 4.60, 0.01), vec![hole(-74.077, 4.603, 0.003)]);
+    let geometries: Vec<Option<Geometry<f64>>> = vec![
+        Some(wrong.clone().into()),
+        Some(right.clone().into()),
+        Some(MultiPolygon(vec![wrong.clone(), right.clone()]).into()),
+    ];
+    let ids: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    let layer = Layer::new("o", ids, geometries, DataFrame::empty_with_height(3), WGS84).unwrap();
+    write_flatgeobuf(&path, &layer, "id").unwrap();
+    let (read, _) = read_flatgeobuf(&path, &by("id")).unwrap();
+    let read = in_order_of(&layer, &read);
+    let oriented = |p: &Polygon<f64>| p.orient(Direction::Default);
+    assert_eq!(read.geometries[0], Some(oriented(&wrong).into()));
+    assert_ne!(read.geometries[0], Some(wrong.clone().into()));
+    assert_eq!(read.geometries[1], Some(right.clone().into()));
+    assert_eq!(
+        read.geometries[2],
+        Some(MultiPolygon(vec![oriented(&wrong), right]).into())
+    );
+}

@@ -11,8 +11,8 @@ use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent};
 use flatgeobuf::{
     ColumnArgs, ColumnType, CrsArgs, Feature, FeatureArgs, GeometryArgs, GeometryType, Header, HeaderArgs,
 };
-use geo::orient::{Direction, Orient};
-use geo::{Coord, CoordsIter, Geometry, Polygon};
+use geo::winding_order::{Winding, WindingOrder};
+use geo::{Coord, CoordsIter, Geometry, LineString, Polygon};
 use polars::prelude::Column;
 use rayon::prelude::*;
 
@@ -20,6 +20,8 @@ use super::{MAGIC, NODE_SIZE};
 
 /// Features encoded and written per step: a few MB of bytes in memory at a time.
 const CHUNK: usize = 16_384;
+/// Features one task encodes into one buffer.
+const RUN: usize = 256;
 use crate::write::{Values, atomic_write, values};
 use crate::{IoError, path_name};
 
@@ -121,21 +123,29 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
         }
         let mut sizes = vec![0u64; n];
         for chunk in order.chunks(CHUNK) {
-            let encoded: Vec<Vec<u8>> = chunk
-                .par_iter()
-                .with_min_len(256)
+            // Each task encodes a run of features into one buffer (their sizes beside it), so
+            // that no feature has an allocation of its own.
+            let encoded: Vec<(Vec<u8>, Vec<u64>)> = chunk
+                .par_chunks(RUN)
                 .map_init(
-                    || (FlatBufferBuilder::new(), Vec::new()),
-                    |(fbb, props), &i| {
-                        let g = layer.geometries[i].as_ref().map(prepared);
-                        properties(&columns, i, props);
-                        let mut bbox = NodeItem::create(i as u64);
-                        feature(fbb, g.as_ref(), typed, props, &mut bbox)
+                    || (FlatBufferBuilder::new(), Vec::new(), Vec::new()),
+                    |(fbb, props, xy), run| {
+                        let mut bytes = Vec::new();
+                        let mut sizes = Vec::with_capacity(run.len());
+                        for &i in run {
+                            properties(&columns, i, props);
+                            let start = bytes.len();
+                            feature(fbb, layer.geometries[i].as_ref(), typed, props, xy, &mut bytes);
+                            sizes.push((bytes.len() - start) as u64);
+                        }
+                        (bytes, sizes)
                     },
                 )
                 .collect();
-            for (&i, bytes) in chunk.iter().zip(encoded) {
-                sizes[i] = bytes.len() as u64;
+            for (run, (bytes, run_sizes)) in chunk.chunks(RUN).zip(encoded) {
+                for (&i, size) in run.iter().zip(run_sizes) {
+                    sizes[i] = size;
+                }
                 w.write_all(&bytes).map_err(io)?;
             }
         }
@@ -250,20 +260,6 @@ fn kind(g: &Geometry<f64>) -> GeometryType {
     }
 }
 
-/// The geometry as written: polygons oriented (counter-clockwise exteriors, clockwise holes),
-/// lines as linestrings, rectangles and triangles as polygons.
-fn prepared(g: &Geometry<f64>) -> Geometry<f64> {
-    match g {
-        Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
-        Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.orient(Direction::Default)),
-        Geometry::Rect(r) => Geometry::Polygon(r.to_polygon().orient(Direction::Default)),
-        Geometry::Triangle(t) => Geometry::Polygon(t.to_polygon().orient(Direction::Default)),
-        Geometry::Line(l) => Geometry::LineString(vec![l.start, l.end].into()),
-        Geometry::GeometryCollection(gc) => Geometry::GeometryCollection(gc.iter().map(prepared).collect()),
-        other => other.clone(),
-    }
-}
-
 fn column_type(v: &Values) -> ColumnType {
     match v {
         Values::Int(_) => ColumnType::Long,
@@ -310,16 +306,17 @@ fn properties(columns: &[(String, Values)], i: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// One size-prefixed feature; `bbox` grows to the geometry's bounding box.
+/// One size-prefixed feature, appended to `out`; `xy` is scratch space for its coordinates.
 fn feature(
     fbb: &mut FlatBufferBuilder<'_>,
     g: Option<&Geometry<f64>>,
     typed: bool,
     props: &[u8],
-    bbox: &mut NodeItem,
-) -> Vec<u8> {
+    xy: &mut Vec<f64>,
+    out: &mut Vec<u8>,
+) {
     fbb.reset();
-    let geometry = g.map(|g| geometry(fbb, g, typed, bbox));
+    let geometry = g.map(|g| geometry(fbb, g, typed, xy));
     let properties = (!props.is_empty()).then(|| fbb.create_vector(props));
     let f = Feature::create(
         fbb,
@@ -330,29 +327,31 @@ fn feature(
         },
     );
     fbb.finish_size_prefixed(f, None);
-    fbb.finished_data().to_vec()
+    out.extend_from_slice(fbb.finished_data());
 }
 
-/// A geometry of coordinate runs: their `xy` and, for more than one run, their `ends`.
+/// A geometry of coordinate runs: their `xy` and, for more than one run, their `ends`. A run
+/// marked `true` is written backwards (a ring turned to the orientation written).
 fn runs<'a>(
     fbb: &mut FlatBufferBuilder<'a>,
-    runs: &[&[Coord]],
+    runs: &[(&[Coord], bool)],
     type_: GeometryType,
-    bbox: &mut NodeItem,
+    xy: &mut Vec<f64>,
 ) -> WIPOffset<flatgeobuf::Geometry<'a>> {
-    let total: usize = runs.iter().map(|r| r.len()).sum();
-    let mut xy = Vec::with_capacity(total * 2);
-    let mut ends = Vec::with_capacity(runs.len());
-    for r in runs {
-        for c in *r {
-            xy.push(c.x);
-            xy.push(c.y);
-            bbox.expand_xy(c.x, c.y);
+    xy.clear();
+    let mut ends = Vec::new();
+    for &(r, backwards) in runs {
+        if backwards {
+            r.iter().rev().for_each(|c| xy.extend([c.x, c.y]));
+        } else {
+            r.iter().for_each(|c| xy.extend([c.x, c.y]));
         }
-        ends.push((xy.len() / 2) as u32);
+        if runs.len() > 1 {
+            ends.push((xy.len() / 2) as u32);
+        }
     }
     let ends = (runs.len() > 1).then(|| fbb.create_vector(&ends));
-    let xy = (!xy.is_empty()).then(|| fbb.create_vector(&xy));
+    let xy = (!xy.is_empty()).then(|| fbb.create_vector(xy.as_slice()));
     flatgeobuf::Geometry::create(
         fbb,
         &GeometryArgs {
@@ -364,48 +363,57 @@ fn runs<'a>(
     )
 }
 
+/// A ring and whether it is written backwards: a ring whose winding is known and not `want`
+/// (what geo's `Orient` does, without a copy of the ring).
+fn oriented(ring: &LineString<f64>, want: WindingOrder) -> (&[Coord], bool) {
+    (&ring.0, ring.winding_order().is_some_and(|w| w != want))
+}
+
+/// A polygon as written: its exterior counter-clockwise, its holes clockwise; an empty exterior
+/// is left out.
 fn polygon<'a>(
     fbb: &mut FlatBufferBuilder<'a>,
     p: &Polygon<f64>,
     type_: GeometryType,
-    bbox: &mut NodeItem,
+    xy: &mut Vec<f64>,
 ) -> WIPOffset<flatgeobuf::Geometry<'a>> {
-    let rings: Vec<&[Coord]> = std::iter::once(p.exterior())
+    let rings: Vec<(&[Coord], bool)> = std::iter::once(p.exterior())
         .filter(|e| !e.0.is_empty())
-        .chain(p.interiors())
-        .map(|r| &r.0[..])
+        .map(|e| oriented(e, WindingOrder::CounterClockwise))
+        .chain(p.interiors().iter().map(|r| oriented(r, WindingOrder::Clockwise)))
         .collect();
-    runs(fbb, &rings, type_, bbox)
+    runs(fbb, &rings, type_, xy)
 }
 
 /// A geometry; its type is written when `typed` (the header's type is Unknown, or it is a
-/// part of a collection).
+/// part of a collection). Polygons are oriented, lines written as linestrings, rectangles and
+/// triangles as polygons.
 fn geometry<'a>(
     fbb: &mut FlatBufferBuilder<'a>,
     g: &Geometry<f64>,
     typed: bool,
-    bbox: &mut NodeItem,
+    xy: &mut Vec<f64>,
 ) -> WIPOffset<flatgeobuf::Geometry<'a>> {
     let type_ = if typed { kind(g) } else { GeometryType::Unknown };
     match g {
-        Geometry::Point(p) => runs(fbb, &[&[p.0]], type_, bbox),
+        Geometry::Point(p) => runs(fbb, &[(&[p.0], false)], type_, xy),
         Geometry::MultiPoint(mp) => {
             let cs: Vec<Coord> = mp.iter().map(|p| p.0).collect();
-            runs(fbb, &[&cs], type_, bbox)
+            runs(fbb, &[(&cs, false)], type_, xy)
         }
-        Geometry::LineString(ls) => runs(fbb, &[&ls.0], type_, bbox),
-        Geometry::Line(l) => runs(fbb, &[&[l.start, l.end]], type_, bbox),
+        Geometry::LineString(ls) => runs(fbb, &[(&ls.0, false)], type_, xy),
+        Geometry::Line(l) => runs(fbb, &[(&[l.start, l.end], false)], type_, xy),
         Geometry::MultiLineString(m) => {
-            let lines: Vec<&[Coord]> = m.iter().map(|l| &l.0[..]).collect();
-            runs(fbb, &lines, type_, bbox)
+            let lines: Vec<(&[Coord], bool)> = m.iter().map(|l| (&l.0[..], false)).collect();
+            runs(fbb, &lines, type_, xy)
         }
-        Geometry::Polygon(p) => polygon(fbb, p, type_, bbox),
-        Geometry::Rect(r) => polygon(fbb, &r.to_polygon(), type_, bbox),
-        Geometry::Triangle(t) => polygon(fbb, &t.to_polygon(), type_, bbox),
+        Geometry::Polygon(p) => polygon(fbb, p, type_, xy),
+        Geometry::Rect(r) => polygon(fbb, &r.to_polygon(), type_, xy),
+        Geometry::Triangle(t) => polygon(fbb, &t.to_polygon(), type_, xy),
         Geometry::MultiPolygon(m) => {
             let parts: Vec<_> = m
                 .iter()
-                .map(|p| polygon(fbb, p, GeometryType::Unknown, bbox))
+                .map(|p| polygon(fbb, p, GeometryType::Unknown, xy))
                 .collect();
             let parts = fbb.create_vector(&parts);
             flatgeobuf::Geometry::create(
@@ -418,7 +426,7 @@ fn geometry<'a>(
             )
         }
         Geometry::GeometryCollection(gc) => {
-            let parts: Vec<_> = gc.iter().map(|p| geometry(fbb, p, true, bbox)).collect();
+            let parts: Vec<_> = gc.iter().map(|p| geometry(fbb, p, true, xy)).collect();
             let parts = fbb.create_vector(&parts);
             flatgeobuf::Geometry::create(
                 fbb,
