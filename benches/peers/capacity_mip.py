@@ -136,6 +136,10 @@ def main():
     ap.add_argument("--time-limit", type=float, default=1800.0, help="seconds for the MIP")
     ap.add_argument("--solver", choices=("highs", "cbc", "none"), default="highs",
                     help="the capacitated MIP's solver (none: skip it)")
+    ap.add_argument("--dump", type=Path,
+                    help="also write each city's instance to DIR/<city>.txt for the Rust example capacity_file "
+                         "(first line: units, candidates, pairs, p, capacity; then each unit's demand; then each "
+                         "pair's candidate and unit)")
     ap.add_argument("--uncapacitated", action="store_true",
                     help="also solve the uncapacitated MCLP with CBC: an exact upper bound of the capacitated optimum")
     args = ap.parse_args()
@@ -148,6 +152,12 @@ def main():
         demand = units["demand"].to_numpy()
         reach = np.bincount(cand, weights=demand[unit], minlength=len(cands))
         capacity = args.capacity or round(float(np.percentile(reach[reach > 0], 95)))
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            with open(args.dump / f"{city.name}.txt", "w") as f:
+                f.write(f"{len(demand)} {len(cands)} {len(cand)} {args.p} {float(capacity)!r}\n")
+                f.writelines(f"{float(d)!r}\n" for d in demand)
+                f.writelines(f"{j} {i}\n" for j, i in zip(cand, unit))
         start = time.perf_counter()
         r = careblock.site(units, cands, radius=args.radius, p=args.p, demand="demand", crs=args.crs,
                            units_id="unit_id", candidates_id="candidate_id", capacity=capacity)

@@ -412,7 +412,7 @@ fn bogota_equity_with_capacities_and_a_budget() {
     let j = run_json(&out);
     equity_in_run_json(&j, "capacities and a budget of 40");
     let spent: f64 = proposed_costs(&out).iter().map(|x| x.1).sum();
-    assert!(spent <= 40.0 && spent >= 30.0, "{spent}");
+    assert!((30.0..=40.0).contains(&spent), "{spent}");
     let c = &j["siting"]["capacity"];
     for s in c["sites"].as_array().unwrap() {
         assert!(s["load"].as_f64().unwrap() <= s["capacity"].as_f64().unwrap() * (1.0 + 1e-12));

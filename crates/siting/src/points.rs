@@ -290,14 +290,16 @@ pub fn site_points(
             (solution, PointLimitOutcome::Count)
         }
         (PointLimit::Phases(_) | PointLimit::BudgetPhases(_), Some(capacity)) => {
-            let options = CapacityOptions::stopping_at(capacity.gap);
+            let options = CapacityOptions::stopping_at(capacity.gap).for_one_of_many();
             let (r, c) = solve_phased_capacitated(&problem, &phase_limits, capacity.per_site, &options)?;
             served = Some((c, coverage_of(&problem, &r.combined.selected)));
             phased(r)
         }
         (PointLimit::Target(share), Some(capacity)) => {
-            let mut solves =
-                CapacitatedTarget::new(capacity.per_site, CapacityOptions::stopping_at(capacity.gap));
+            let mut solves = CapacitatedTarget::new(
+                capacity.per_site,
+                CapacityOptions::stopping_at(capacity.gap).for_one_of_many(),
+            );
             let (t, solution) = solve_target_or_best_with(&problem, *share, &mut solves)?;
             let c = solves.plan_solution(&problem, &solution.selected)?;
             served = Some((c, coverage_of(&problem, &solution.selected)));

@@ -44,7 +44,7 @@ use super::super::instance::{CANDIDATES_PER_TASK, Instance, Left};
 /// Iterations without a new minimum before the step multiplier is halved.
 const PATIENCE: usize = 15;
 /// Initial step multiplier.
-const THETA: f64 = 2.0;
+pub(super) const THETA: f64 = 2.0;
 /// Smallest step multiplier worth trying.
 const MIN_THETA: f64 = 1e-6;
 /// Relative gap at which the subgradient stops.
@@ -165,7 +165,7 @@ const BATCH: usize = if cfg!(test) { 2 } else { 32 };
 /// largest exact value is above `V_j(0)` of every candidate left, which keep that value (too
 /// small to be picked). 0 for the others. The instance comes with its pairs, as one argument.
 fn site_values(
-    (inst, pairs): (&Instance, &Pairs),
+    (open, pairs): (Open<'_>, &Pairs),
     capacity: &[f64],
     left: Left,
     w: &[f64],
@@ -183,7 +183,7 @@ fn site_values(
             .collect()
     };
     values.copy_from_slice(at_zero);
-    for (&j, v) in inst.fixed.iter().zip(exact(&inst.fixed)) {
+    for (&j, v) in open.fixed.iter().zip(exact(open.fixed)) {
         values[j] = v;
     }
     let p = match left {
@@ -259,7 +259,7 @@ pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], left: Left) -> f6
         .map(|j| site_value(&pairs, j, capacity[j], &ones, &mut buffer))
         .collect();
     reach.min(capacity_part(
-        inst,
+        (inst, Open::of(inst)),
         &values,
         left,
         &mut Vec::new(),
@@ -273,7 +273,7 @@ pub(super) fn trivial_bound(inst: &Instance, capacity: &[f64], left: Left) -> f6
 /// sites, ascending, into `chosen`, their fractions (1, but the knapsack's last) into
 /// `fractions`.
 fn capacity_part(
-    inst: &Instance,
+    (inst, open): (&Instance, Open<'_>),
     values: &[f64],
     left: Left,
     chosen: &mut Vec<usize>,
@@ -281,8 +281,8 @@ fn capacity_part(
 ) -> f64 {
     chosen.clear();
     fractions.clear();
-    chosen.extend((0..inst.m()).filter(|&j| inst.allowed[j]));
-    let fixed = inst.fixed.iter().map(|&j| values[j]).sum::<f64>();
+    chosen.extend((0..inst.m()).filter(|&j| open.allowed[j]));
+    let fixed = open.fixed.iter().map(|&j| values[j]).sum::<f64>();
     match left {
         Left::Count(p) => {
             if p == 0 {
@@ -332,13 +332,212 @@ fn capacity_part(
     }
 }
 
+/// The sites a Lagrangian subproblem works with: those open whatever the choice (ascending)
+/// and those it may choose (one flag per candidate, none of the former).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Open<'a> {
+    pub(super) fixed: &'a [usize],
+    pub(super) allowed: &'a [bool],
+}
+
+impl Open<'_> {
+    /// The instance's own: its locked-in sites, and its allowed ones.
+    pub(super) fn of(inst: &Instance) -> Open<'_> {
+        Open {
+            fixed: &inst.fixed,
+            allowed: &inst.allowed,
+        }
+    }
+}
+
+/// What one run of the subgradient found.
+#[derive(Debug, Clone)]
+pub(super) struct Relaxed {
+    /// The smallest `L(μ)` met (`+∞` after no iteration).
+    pub(super) bound: f64,
+    /// The multipliers at which it was met (the start when no iteration ran).
+    pub(super) mu: Vec<f64>,
+    /// For each candidate, the share of the iterations in which the subproblem chose it (times
+    /// its fraction under a budget): an estimate of the LP relaxation's `x_j`.
+    pub(super) frequency: Vec<f64>,
+    /// Iterations run.
+    pub(super) iterations: usize,
+}
+
+/// The Lagrangian relaxation of an instance, with what every run shares: the pairs in flat
+/// arrays and each candidate's `V_j(0)`, an upper bound of every `V_j(μ)` (weights are at most
+/// 1).
+pub(super) struct Relaxation<'a> {
+    inst: &'a Instance,
+    capacity: &'a [f64],
+    pairs: Pairs,
+    at_zero: Vec<f64>,
+}
+
+impl<'a> Relaxation<'a> {
+    pub(super) fn new(inst: &'a Instance, capacity: &'a [f64]) -> Relaxation<'a> {
+        let pairs = Pairs::new(inst);
+        let ones = vec![1.0; inst.n()];
+        let at_zero: Vec<f64> = (0..inst.m())
+            .into_par_iter()
+            .with_min_len(CANDIDATES_PER_TASK / 4)
+            .map_init(Vec::new, |buffer, j| {
+                site_value(&pairs, j, capacity[j], &ones, buffer)
+            })
+            .collect();
+        Relaxation {
+            inst,
+            capacity,
+            pairs,
+            at_zero,
+        }
+    }
+
+    /// Passes over the (candidate, unit) pairs one iteration makes, at most: the work unit of
+    /// a budget of iterations.
+    pub(super) fn pairs(&self) -> usize {
+        self.pairs.units.len()
+    }
+
+    /// Runs up to `iterations` subgradient steps (given with `stop_gap`, as one argument) over
+    /// the sites `open` with `left` to choose, from `μ = start` (clamped to `[0, 1]`; `μ = 0`
+    /// when `start` is not one value per unit) with the step multiplier `theta` at first.
+    /// `target` is the objective of a known feasible set; `evaluate` is called with the new
+    /// sites (ascending) each subproblem chooses and returns their objective, which raises the
+    /// target when higher (the Lagrangian heuristic). Stops early when the bound is within
+    /// `stop_gap` (at least [`STOP_GAP`]) of the target, when the projected subgradient
+    /// vanishes, or when `θ` falls below [`MIN_THETA`].
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn run(
+        &self,
+        open: Open<'_>,
+        left: Left,
+        target: f64,
+        (iterations, stop_gap): (usize, f64),
+        start: &[f64],
+        theta: f64,
+        mut evaluate: impl FnMut(&[usize]) -> f64,
+    ) -> Relaxed {
+        let (inst, capacity, pairs, at_zero) = (self.inst, self.capacity, &self.pairs, &self.at_zero[..]);
+        let (n, m) = (inst.n(), inst.m());
+        let demand = &inst.demand;
+        let mut mu = if start.len() == n {
+            start.iter().map(|m| m.clamp(0.0, 1.0)).collect()
+        } else {
+            vec![0.0_f64; n]
+        };
+        let mut best_mu = mu.clone();
+        let mut w: Vec<f64> = mu.iter().map(|m| 1.0 - m).collect();
+        let mut assigned = vec![0.0_f64; n];
+        let mut values = vec![0.0_f64; m];
+        let mut frequency = vec![0.0_f64; m];
+        let (mut chosen, mut fractions, mut whole) = (Vec::new(), Vec::new(), Vec::new());
+        // The allowed sites in decreasing order of V_j(0).
+        let mut ranked: Vec<usize> = (0..m).filter(|&j| open.allowed[j]).collect();
+        ranked.sort_unstable_by(|&a, &b| at_zero[b].total_cmp(&at_zero[a]).then(a.cmp(&b)));
+        let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, theta, 0);
+        let mut flows: Vec<Vec<(u32, f64)>> = Vec::new();
+        let mut done = 0;
+        for _ in 0..iterations {
+            done += 1;
+            site_values((open, pairs), capacity, left, &w, at_zero, &ranked, &mut values);
+            let sites = capacity_part((inst, open), &values, left, &mut chosen, &mut fractions);
+            let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
+            for (&j, &x) in chosen.iter().zip(&fractions) {
+                frequency[j] += x;
+            }
+            // The open sites' knapsacks in parallel, added to `assigned` in site order (each
+            // times its fraction).
+            let opened: Vec<usize> = open.fixed.iter().chain(chosen.iter()).copied().collect();
+            let share: Vec<f64> = open
+                .fixed
+                .iter()
+                .map(|_| 1.0)
+                .chain(fractions.iter().copied())
+                .collect();
+            if flows.len() < opened.len() {
+                flows.resize(opened.len(), Vec::new());
+            }
+            opened
+                .par_iter()
+                .zip(flows.par_iter_mut())
+                .for_each_init(Vec::new, |order, (&j, flow)| {
+                    site_flow(pairs, j, capacity[j], &w, order, flow)
+                });
+            assigned.fill(0.0);
+            for (flow, &x) in flows[..opened.len()].iter().zip(&share) {
+                for &(i, z) in flow {
+                    assigned[i as usize] += if x == 1.0 { z } else { x * z };
+                }
+            }
+            whole.clear();
+            whole.extend(
+                chosen
+                    .iter()
+                    .zip(&fractions)
+                    .filter(|e| *e.1 == 1.0)
+                    .map(|e| *e.0),
+            );
+            let component = |i: usize| {
+                let g = demand[i] - assigned[i];
+                if (mu[i] <= 0.0 && g > 0.0) || (mu[i] >= 1.0 && g < 0.0) {
+                    0.0
+                } else {
+                    g
+                }
+            };
+            let norm = chunked_sum(n, |i| {
+                let g = component(i);
+                g * g
+            });
+            target = target.max(evaluate(&whole));
+            if value < best {
+                best = value;
+                best_mu.copy_from_slice(&mu);
+                stall = 0;
+            } else {
+                stall += 1;
+                if stall >= PATIENCE {
+                    theta *= 0.5;
+                    stall = 0;
+                }
+            }
+            if best - target <= stop_gap.max(STOP_GAP) * best.abs() || norm == 0.0 || theta < MIN_THETA {
+                break;
+            }
+            let step = theta * (value - target) / norm;
+            mu.par_iter_mut()
+                .zip(w.par_iter_mut())
+                .zip(assigned.par_iter())
+                .zip(demand.par_iter())
+                .with_min_len(CHUNK)
+                .for_each(|(((mi, wi), &a), &d)| {
+                    let g = d - a;
+                    if !((*mi <= 0.0 && g > 0.0) || (*mi >= 1.0 && g < 0.0)) {
+                        *mi = (*mi - step * g).clamp(0.0, 1.0);
+                        *wi = 1.0 - *mi;
+                    }
+                });
+        }
+        if done > 0 {
+            for f in &mut frequency {
+                *f /= done as f64;
+            }
+        }
+        Relaxed {
+            bound: best,
+            mu: best_mu,
+            frequency,
+            iterations: done,
+        }
+    }
+}
+
 /// Runs up to `iterations` subgradient steps (given with `stop_gap`, as one argument) from `μ = start` (clamped to `[0, 1]`; `μ = 0`
 /// when `start` is not one value per unit) and returns the smallest `L(μ)`
-/// met (`+∞` after no iteration). `target` is the objective of a known feasible set;
-/// `evaluate` is called with the new sites (ascending) each subproblem opens and returns their
-/// objective, which raises the target when higher (the Lagrangian heuristic). Stops early when
-/// the bound is within `stop_gap` (at least [`STOP_GAP`]) of the target, when the projected subgradient vanishes, or
-/// when `θ` falls below [`MIN_THETA`].
+/// met (`+∞` after no iteration): [`Relaxation::run`] over the instance's own sites from the
+/// step multiplier [`THETA`].
+#[cfg(test)]
 pub(super) fn lagrangian(
     inst: &Instance,
     capacity: &[f64],
@@ -346,121 +545,19 @@ pub(super) fn lagrangian(
     target: f64,
     (iterations, stop_gap): (usize, f64),
     start: &[f64],
-    mut evaluate: impl FnMut(&[usize]) -> f64,
+    evaluate: impl FnMut(&[usize]) -> f64,
 ) -> f64 {
-    let (n, m) = (inst.n(), inst.m());
-    let demand = &inst.demand;
-    let usable: Vec<bool> = {
-        let mut u = inst.allowed.clone();
-        for &j in &inst.fixed {
-            u[j] = true;
-        }
-        u
-    };
-    let mut mu = if start.len() == n {
-        start.iter().map(|m| m.clamp(0.0, 1.0)).collect()
-    } else {
-        vec![0.0_f64; n]
-    };
-    let mut w: Vec<f64> = mu.iter().map(|m| 1.0 - m).collect();
-    let mut assigned = vec![0.0_f64; n];
-    let mut values = vec![0.0_f64; m];
-    let (mut chosen, mut fractions, mut whole) = (Vec::new(), Vec::new(), Vec::new());
-    let pairs = Pairs::new(inst);
-    // V_j(0), an upper bound of every V_j(μ) (weights are at most 1), and the allowed sites
-    // in decreasing order of it.
-    let ones = vec![1.0; n];
-    let at_zero: Vec<f64> = (0..m)
-        .into_par_iter()
-        .with_min_len(CANDIDATES_PER_TASK / 4)
-        .map_init(Vec::new, |buffer, j| {
-            if usable[j] {
-                site_value(&pairs, j, capacity[j], &ones, buffer)
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let mut ranked: Vec<usize> = (0..m).filter(|&j| inst.allowed[j]).collect();
-    ranked.sort_unstable_by(|&a, &b| at_zero[b].total_cmp(&at_zero[a]).then(a.cmp(&b)));
-    let (mut best, mut target, mut theta, mut stall) = (f64::INFINITY, target, THETA, 0);
-    let mut flows: Vec<Vec<(u32, f64)>> = Vec::new();
-    for _ in 0..iterations {
-        site_values((inst, &pairs), capacity, left, &w, &at_zero, &ranked, &mut values);
-        let sites = capacity_part(inst, &values, left, &mut chosen, &mut fractions);
-        let value = chunked_sum(n, |i| mu[i] * demand[i]) + sites;
-        // The open sites' knapsacks in parallel, added to `assigned` in site order (each
-        // times its fraction).
-        let open: Vec<usize> = inst.fixed.iter().chain(chosen.iter()).copied().collect();
-        let share: Vec<f64> = inst
-            .fixed
-            .iter()
-            .map(|_| 1.0)
-            .chain(fractions.iter().copied())
-            .collect();
-        if flows.len() < open.len() {
-            flows.resize(open.len(), Vec::new());
-        }
-        open.par_iter()
-            .zip(flows.par_iter_mut())
-            .for_each_init(Vec::new, |order, (&j, flow)| {
-                site_flow(&pairs, j, capacity[j], &w, order, flow)
-            });
-        assigned.fill(0.0);
-        for (flow, &x) in flows[..open.len()].iter().zip(&share) {
-            for &(i, z) in flow {
-                assigned[i as usize] += if x == 1.0 { z } else { x * z };
-            }
-        }
-        whole.clear();
-        whole.extend(
-            chosen
-                .iter()
-                .zip(&fractions)
-                .filter(|e| *e.1 == 1.0)
-                .map(|e| *e.0),
-        );
-        let component = |i: usize| {
-            let g = demand[i] - assigned[i];
-            if (mu[i] <= 0.0 && g > 0.0) || (mu[i] >= 1.0 && g < 0.0) {
-                0.0
-            } else {
-                g
-            }
-        };
-        let norm = chunked_sum(n, |i| {
-            let g = component(i);
-            g * g
-        });
-        target = target.max(evaluate(&whole));
-        if value < best {
-            best = value;
-            stall = 0;
-        } else {
-            stall += 1;
-            if stall >= PATIENCE {
-                theta *= 0.5;
-                stall = 0;
-            }
-        }
-        if best - target <= stop_gap.max(STOP_GAP) * best.abs() || norm == 0.0 || theta < MIN_THETA {
-            break;
-        }
-        let step = theta * (value - target) / norm;
-        mu.par_iter_mut()
-            .zip(w.par_iter_mut())
-            .zip(assigned.par_iter())
-            .zip(demand.par_iter())
-            .with_min_len(CHUNK)
-            .for_each(|(((mi, wi), &a), &d)| {
-                let g = d - a;
-                if !((*mi <= 0.0 && g > 0.0) || (*mi >= 1.0 && g < 0.0)) {
-                    *mi = (*mi - step * g).clamp(0.0, 1.0);
-                    *wi = 1.0 - *mi;
-                }
-            });
-    }
-    best
+    Relaxation::new(inst, capacity)
+        .run(
+            Open::of(inst),
+            left,
+            target,
+            (iterations, stop_gap),
+            start,
+            THETA,
+            evaluate,
+        )
+        .bound
 }
 
 #[cfg(test)]

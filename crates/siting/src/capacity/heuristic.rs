@@ -36,6 +36,9 @@ use super::flow::{Network, Start};
 pub(super) const IMPROVEMENT: f64 = 1e-12;
 /// Most interchange passes.
 const MAX_PASSES: usize = 20;
+/// Candidates whose swap flows [`Search::exact_swaps`] computes at a time (in parallel),
+/// between two checks of the bound.
+const SWAP_BATCH: usize = 8;
 
 /// The search state shared by the greedy, the interchange and the ranking.
 pub(super) struct Search<'a> {
@@ -275,6 +278,155 @@ impl<'a> Search<'a> {
             }
         }
         (sites, value)
+    }
+
+    /// Improves the new sites `sites` (objective `value`) by exact swaps: for each site `s` in
+    /// turn, the best replacement among all the allowed candidates not open (fitting the budget
+    /// the others leave, under a budget), found by flows taken in decreasing order of an upper
+    /// bound of their gain and stopped when the bound cannot beat the best found (so the best
+    /// swap of `s` is exact); the swap is made when it raises the objective by more than
+    /// [`IMPROVEMENT`] relative. Passes until one makes no swap or `work` flows are spent (each
+    /// candidate's flow counts one, whatever the thread count, so the result does not depend
+    /// on it).
+    ///
+    /// The bound: with the flow of the other sites and its minimum cut (the units not reachable
+    /// from the source in the residual network form the sink side), opening `j` adds at most
+    /// the capacity of the arcs the cut gains, `min(C_j, Σ d_i·f_ij)` over the units of `j`'s
+    /// row on the source side.
+    pub(super) fn exact_swaps(
+        &self,
+        mut sites: Vec<usize>,
+        mut value: f64,
+        budget: Option<f64>,
+        work: &mut usize,
+    ) -> (Vec<usize>, f64) {
+        let inst = self.inst;
+        let (n, m) = (inst.n(), inst.m());
+        let mut net = Network::new(n);
+        let mut open = vec![false; m];
+        for &j in &sites {
+            open[j] = true;
+        }
+        let mut sink = vec![0.0; n];
+        for _ in 0..MAX_PASSES {
+            let mut swapped = false;
+            for k in 0..sites.len() {
+                if *work == 0 {
+                    return (sites, value);
+                }
+                let s = sites[k];
+                let rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
+                let room = budget.map_or(f64::INFINITY, |b| {
+                    b - rest.iter().map(|&j| inst.cost[j]).sum::<f64>()
+                });
+                let base = self.value(&mut net, &rest);
+                let start = net.start();
+                sink.fill(0.0);
+                net.sink_side(&mut sink);
+                let sink: &[f64] = &sink;
+                let upper: Vec<f64> = (0..m)
+                    .into_par_iter()
+                    .with_min_len(CANDIDATES_PER_TASK)
+                    .map(|j| {
+                        if !inst.allowed[j] || open[j] || inst.cost[j] > room {
+                            return f64::NEG_INFINITY;
+                        }
+                        let reach: f64 = inst
+                            .rows
+                            .row(j)
+                            .iter()
+                            .filter(|&&(i, _)| sink[i as usize] == 0.0)
+                            .map(|&(i, f)| inst.demand[i as usize] * f)
+                            .sum();
+                        reach.min(self.capacity[j])
+                    })
+                    .collect();
+                let mut order: Vec<usize> = (0..m).filter(|&j| upper[j] > f64::NEG_INFINITY).collect();
+                order.sort_unstable_by(|&a, &b| upper[b].total_cmp(&upper[a]).then(a.cmp(&b)));
+                let mut best: Option<(usize, f64)> = None;
+                let mut score = value;
+                for batch in order.chunks(SWAP_BATCH) {
+                    if *work == 0 || base + upper[batch[0]] <= score + IMPROVEMENT * score.abs() {
+                        break;
+                    }
+                    let batch = &batch[..batch.len().min(*work)];
+                    *work -= batch.len();
+                    let values = self.values_with(&rest, batch, &start);
+                    for (&j, &v) in batch.iter().zip(&values) {
+                        if v > score + IMPROVEMENT * score.abs() {
+                            (best, score) = (Some((j, v)), v);
+                        }
+                    }
+                }
+                if let Some((j, v)) = best {
+                    open[s] = false;
+                    open[j] = true;
+                    sites[k] = j;
+                    value = v;
+                    swapped = true;
+                }
+            }
+            if !swapped {
+                break;
+            }
+        }
+        (sites, value)
+    }
+
+    /// Iterated local search from `sites` (objective `value`, a local optimum of the exact
+    /// swaps): `rounds` times, close `kick` sites of the best set drawn at random (a
+    /// [`SplitMix64`](careblock_core::rng::SplitMix64) stream of `seed`), complete the rest by
+    /// the screened greedy among the sites not in the best set, descend by exact swaps, and
+    /// keep the result when it is better. Stops once the objective reaches `enough` or the
+    /// `work` flows are spent (each greedy step counts [`checks`](Self::checks)). Counts only:
+    /// under a budget `sites` is returned as it is.
+    pub(super) fn perturbed(
+        &self,
+        (sites, value): (Vec<usize>, f64),
+        (rounds, kick, seed, enough): (usize, usize, u64, f64),
+        work: &mut usize,
+    ) -> (Vec<usize>, f64) {
+        let inst = self.inst;
+        let (mut best, mut best_value) = (sites, value);
+        if !matches!(inst.limit, super::super::Limit::Count(_)) || best.len() <= kick {
+            return (best, best_value);
+        }
+        let mut rng = careblock_core::rng::SplitMix64(seed);
+        let mut net = Network::new(inst.n());
+        let mut residual = Vec::new();
+        for _ in 0..rounds {
+            if *work == 0 || best_value >= enough {
+                break;
+            }
+            let mut kept = best.clone();
+            for _ in 0..kick {
+                kept.remove(rng.below(kept.len()));
+            }
+            let mut open = vec![false; inst.m()];
+            for &j in best.iter() {
+                open[j] = true;
+            }
+            while kept.len() < best.len() {
+                let Some((j, _)) = self.best_addition(
+                    &mut net,
+                    &mut residual,
+                    &kept,
+                    |j| inst.allowed[j] && !open[j],
+                    false,
+                ) else {
+                    break;
+                };
+                open[j] = true;
+                kept.push(j);
+                *work = work.saturating_sub(self.checks);
+            }
+            let v = self.value(&mut net, &kept);
+            let (s, v) = self.exact_swaps(kept, v, None, work);
+            if v > best_value + IMPROVEMENT * best_value.abs() {
+                (best, best_value) = (s, v);
+            }
+        }
+        (best, best_value)
     }
 
     /// Orders `sites` greedily on exact gains (ties to the lowest index); returns the order and

@@ -28,6 +28,14 @@
 //!   the LP relaxation's value, so the reported gap is against (at best) the LP bound, which
 //!   may stay above the integer optimum even when the solution is optimal.
 //!
+//! - **Beyond the LP bound** ([`branch`]): while the gap is open after the subgradient, the best
+//!   sites are improved by exact swaps ([`Search::exact_swaps`]: each site against every
+//!   candidate, by flows in decreasing order of an upper bound of the gain) and an iterated
+//!   local search ([`Search::perturbed`]: [`KICK_ROUNDS`] rounds closing [`KICK`] sites drawn
+//!   from a fixed seed), then a best-first branch and bound on the sites, each node bounded by
+//!   the Lagrangian of its restricted problem, lowers the bound below the LP relaxation's.
+//!   Both are bounded by work (flows, subgradient iterations), never by time.
+//!
 //! The trivial bounds come first, then (when [`bound_iterations`](CapacityOptions::bound_iterations)
 //! is not 0) the Lagrangian at the multipliers of the greedy sites' minimum cut (`μ_i = 1` for
 //! the units on the sink side of their flow's minimum cut, 0 elsewhere: there the Lagrangian of
@@ -51,6 +59,7 @@
 //! lowest index, and a set's flow does not depend on the order of its sites).
 
 mod bound;
+mod branch;
 mod flow;
 mod heuristic;
 #[cfg(test)]
@@ -68,6 +77,21 @@ use heuristic::Search;
 const BOUND_NOISE: f64 = 1e-9;
 /// Relative gap under which a solution counts as proven optimal.
 const OPTIMAL_GAP: f64 = 1e-9;
+/// Most flows the exact swaps and the iterated local search compute in all
+/// ([`Search::exact_swaps`], [`Search::perturbed`]).
+const SWAP_WORK: usize = 80_000;
+/// Rounds of the iterated local search, sites each round closes, and the seed of its draws.
+const KICK_ROUNDS: usize = 60;
+const KICK: usize = 2;
+const KICK_SEED: u64 = 7;
+/// Pairs the branch and bound's subgradient iterations may pass over in all
+/// ([`branch::branch_and_bound`]); the iterations are this over the instance's pairs, within
+/// [`BRANCH_MIN`] and [`BRANCH_MAX`].
+const BRANCH_WORK: usize = 2_000_000_000;
+/// Fewest subgradient iterations of the branch and bound.
+const BRANCH_MIN: usize = 200;
+/// Most subgradient iterations of the branch and bound.
+const BRANCH_MAX: usize = 20_000;
 
 /// What [`solve_capacitated`] does beyond the greedy.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +110,12 @@ pub struct CapacityOptions {
     /// each run only while it is above (default 1e-9: as tight as it gets; 1e-2 stops at a
     /// gap of 1 %).
     pub stop_gap: f64,
+    /// Search beyond the LP bound while the gap is open after the subgradient: exact swaps,
+    /// the iterated local search and the branch and bound (default `true`). Solvers that solve
+    /// many capacitated problems for one plan (phases, targets, `[siting.equity]`) turn it off
+    /// ([`CapacityOptions::for_one_of_many`]): each of their solves would pay for it (seconds
+    /// at 2,000 candidates).
+    pub beyond_lp: bool,
 }
 
 impl Default for CapacityOptions {
@@ -95,6 +125,7 @@ impl Default for CapacityOptions {
             bound_iterations: 300,
             checks: 8,
             stop_gap: bound::STOP_GAP,
+            beyond_lp: true,
         }
     }
 }
@@ -107,6 +138,15 @@ impl CapacityOptions {
         CapacityOptions {
             stop_gap: gap.unwrap_or(default.stop_gap),
             ..default
+        }
+    }
+
+    /// These options for one of the many solves of a phased plan, a target or
+    /// `[siting.equity]`: without the search beyond the LP bound.
+    pub fn for_one_of_many(self) -> CapacityOptions {
+        CapacityOptions {
+            beyond_lp: false,
+            ..self
         }
     }
 }
@@ -252,17 +292,21 @@ pub fn solve_capacitated(
     let (mut sites, mut value) = search.greedy(left);
     // The Lagrangian bound at the multipliers of the minimum cut of the flow of `sites`: one
     // subgradient iteration, often tight already (then the steps below are skipped).
+    let relaxation = std::cell::OnceCell::new();
+    let relaxation = || relaxation.get_or_init(|| bound::Relaxation::new(&inst, capacity));
     let cut_bound = |sites: &[usize], value: f64| {
         let start = cut_multipliers(&search, sites);
-        bound::lagrangian(
-            &inst,
-            capacity,
-            left,
-            value,
-            (1, options.stop_gap),
-            &start,
-            |_| f64::NEG_INFINITY,
-        )
+        relaxation()
+            .run(
+                bound::Open::of(&inst),
+                left,
+                value,
+                (1, options.stop_gap),
+                &start,
+                bound::THETA,
+                |_| f64::NEG_INFINITY,
+            )
+            .bound
     };
     if options.bound_iterations > 0 && open_gap(bound, value) {
         bound = bound.min(cut_bound(&sites, value));
@@ -303,18 +347,19 @@ pub fn solve_capacitated(
     if options.bound_iterations > 0 && open_gap(bound, value) && sites != greedy_sites {
         bound = bound.min(cut_bound(&sites, value));
     }
+    let mut root_mu = Vec::new();
     if options.bound_iterations > 0 && open_gap(bound, value) {
         // The Lagrangian heuristic: each distinct set the subproblems open, evaluated once.
         let mut seen: HashMap<Vec<usize>, f64> = HashMap::new();
         let mut net = Network::new(inst.n());
         let mut proposed = (f64::NEG_INFINITY, Vec::new());
-        let relaxed = bound::lagrangian(
-            &inst,
-            capacity,
+        let relaxed = relaxation().run(
+            bound::Open::of(&inst),
             left,
             value,
             (options.bound_iterations, options.stop_gap),
             &[],
+            bound::THETA,
             |set| {
                 if let Some(&v) = seen.get(set) {
                     return v;
@@ -327,7 +372,8 @@ pub fn solve_capacitated(
                 v
             },
         );
-        bound = bound.min(relaxed);
+        bound = bound.min(relaxed.bound);
+        root_mu = relaxed.mu;
         let (v, set) = proposed;
         let mut sorted = sites.clone();
         sorted.sort_unstable();
@@ -343,6 +389,49 @@ pub fn solve_capacitated(
             };
             if v > value + heuristic::IMPROVEMENT * value.abs() {
                 (sites, value) = (set, v);
+            }
+        }
+    }
+
+    // Exact swaps to a local optimum, the iterated local search from it, then the branch and
+    // bound from the best multipliers (each only while the gap is open).
+    let budget = match left {
+        Left::Count(_) => None,
+        Left::Budget(b) => Some(b),
+    };
+    let mut swap_work = SWAP_WORK;
+    if options.beyond_lp && options.interchange && open_gap(bound, value) {
+        let (s, v) = search.exact_swaps(sites.clone(), value, budget, &mut swap_work);
+        if v > value + heuristic::IMPROVEMENT * value.abs() {
+            (sites, value) = (s, v);
+        }
+    }
+    if options.beyond_lp && options.interchange && open_gap(bound, value) {
+        let enough = bound * (1.0 - options.stop_gap.max(bound::STOP_GAP));
+        let kick = (KICK_ROUNDS, KICK, KICK_SEED, enough);
+        let (s, v) = search.perturbed((sites.clone(), value), kick, &mut swap_work);
+        if v > value + heuristic::IMPROVEMENT * value.abs() {
+            (sites, value) = (s, v);
+        }
+    }
+    if options.beyond_lp && !root_mu.is_empty() && open_gap(bound, value) {
+        let iterations = (BRANCH_WORK / relaxation().pairs().max(1)).clamp(BRANCH_MIN, BRANCH_MAX);
+        let out = branch::branch_and_bound(
+            (&search, relaxation()),
+            left,
+            (sites.clone(), value),
+            (bound, std::mem::take(&mut root_mu)),
+            options.stop_gap.max(bound::STOP_GAP),
+            iterations,
+        );
+        bound = bound.min(out.bound);
+        if out.value > value + heuristic::IMPROVEMENT * value.abs() {
+            (sites, value) = (out.sites, out.value);
+            if options.interchange && open_gap(bound, value) {
+                let (s, v) = search.exact_swaps(sites.clone(), value, budget, &mut swap_work);
+                if v > value + heuristic::IMPROVEMENT * value.abs() {
+                    (sites, value) = (s, v);
+                }
             }
         }
     }

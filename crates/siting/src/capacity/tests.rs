@@ -745,3 +745,150 @@ fn capacitated_irreplaceability_lies_between_the_true_loss_and_the_loss_without_
     // One greedy replacement is not a re-solve, but it finds the true loss nearly always here.
     assert!(exact * 100 >= runs * 80, "exact on {exact} of {runs}");
 }
+
+/// The branch and bound, given enough iterations, closes its tree: its bound and its objective
+/// are both the brute-force optimum; with few iterations its bound still lies between the
+/// optimum and the root bound, and its objective is the flow of its sites.
+#[test]
+fn capacity_branch_and_bound_matches_brute_force() {
+    let mut rng = Rng(81);
+    let (mut runs, mut below_root) = (0, 0);
+    for round in 0..150 {
+        let n = 4 + rng.below(10);
+        let m = 3 + rng.below(7);
+        let (coverage, demand) = random(&mut rng, n, m, 0.4);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let mut locked_in = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        let eligible = (0..m).filter(|&j| !locked_in[j]).count();
+        let p = 1 + rng.below(eligible.min(4));
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(p),
+            cost: None,
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        let opt = brute_force(&pr, &capacity, p);
+        let inst = Instance::new(&pr).unwrap();
+        let left = inst.full();
+        let search = Search::new(&inst, &capacity, 1);
+        let relaxation = bound::Relaxation::new(&inst, &capacity);
+        // A poor incumbent (the greedy without its interchange) and a short root run, so that
+        // the tree has work to do.
+        let (sites, value) = search.greedy(left);
+        let root = relaxation.run(
+            bound::Open::of(&inst),
+            left,
+            value,
+            (5, 1e-9),
+            &[],
+            bound::THETA,
+            |_| f64::NEG_INFINITY,
+        );
+        assert!(
+            root.bound >= opt * (1.0 - 1e-9),
+            "round {round}: root {} < {opt}",
+            root.bound
+        );
+        for iterations in [3, 1_000_000] {
+            let out = branch::branch_and_bound(
+                (&search, &relaxation),
+                left,
+                (sites.clone(), value),
+                (root.bound, root.mu.clone()),
+                1e-9,
+                iterations,
+            );
+            let mut open: Vec<usize> = (0..m).filter(|&j| locked_in[j]).collect();
+            open.extend_from_slice(&out.sites);
+            assert_eq!(out.sites.len(), p);
+            assert!(close(out.value, naive_flow(&pr, &capacity, &open)));
+            assert!(out.value >= value && out.value <= opt * (1.0 + 1e-9) + 1e-12);
+            assert!(
+                out.bound >= opt * (1.0 - 1e-9) && out.bound <= root.bound.max(out.value),
+                "round {round}, {iterations} iterations: bound {} vs optimum {opt}, root {}",
+                out.bound,
+                root.bound
+            );
+            if iterations > 1000 {
+                assert!(
+                    close(out.bound, opt) && close(out.value, opt),
+                    "round {round}: the closed tree gives {} (bound {}) vs {opt}",
+                    out.value,
+                    out.bound
+                );
+                runs += 1;
+                below_root += usize::from(root.bound > opt * (1.0 + 1e-6));
+            }
+        }
+    }
+    // The tree must have had to lower the bound on a good share of these.
+    assert!(
+        below_root * 4 >= runs,
+        "the root bound was tight on {} of {runs}",
+        runs - below_root
+    );
+}
+
+/// The exact swaps end at a local optimum: no single swap of a new site for a closed candidate
+/// does better (every swap checked by Edmonds–Karp); the iterated local search never loses.
+#[test]
+fn capacity_exact_swaps_leave_no_better_swap() {
+    let mut rng = Rng(82);
+    for round in 0..150 {
+        let n = 4 + rng.below(12);
+        let m = 3 + rng.below(8);
+        let (coverage, demand) = random(&mut rng, n, m, 0.4);
+        let capacity = capacities(&mut rng, &coverage, &demand);
+        let mut locked_in = vec![false; m];
+        if round % 3 == 1 {
+            locked_in[rng.below(m)] = true;
+        }
+        let free: Vec<usize> = (0..m).filter(|&j| !locked_in[j]).collect();
+        let p = 1 + rng.below(free.len().min(4));
+        let pr = Problem {
+            demand: &demand,
+            coverage: &coverage,
+            limit: Limit::Count(p),
+            cost: None,
+            locked_in: &locked_in,
+            locked_out: &[],
+        };
+        let inst = Instance::new(&pr).unwrap();
+        let search = Search::new(&inst, &capacity, 1);
+        // A random start.
+        let mut start = free.clone();
+        while start.len() > p {
+            start.remove(rng.below(start.len()));
+        }
+        let with_fixed = |sites: &[usize]| {
+            let mut open: Vec<usize> = (0..m).filter(|&j| locked_in[j]).collect();
+            open.extend_from_slice(sites);
+            open
+        };
+        let v0 = naive_flow(&pr, &capacity, &with_fixed(&start));
+        let mut work = usize::MAX;
+        let (sites, value) = search.exact_swaps(start, v0, None, &mut work);
+        assert!(value >= v0 * (1.0 - 1e-12));
+        assert!(close(value, naive_flow(&pr, &capacity, &with_fixed(&sites))));
+        for k in 0..sites.len() {
+            for &j in free.iter().filter(|j| !sites.contains(j)) {
+                let mut other = sites.clone();
+                other[k] = j;
+                let v = naive_flow(&pr, &capacity, &with_fixed(&other));
+                assert!(
+                    v <= value * (1.0 + 1e-9) + 1e-12,
+                    "round {round}: swapping {} for {j} gives {v} > {value}",
+                    sites[k]
+                );
+            }
+        }
+        let (better, v) = search.perturbed((sites.clone(), value), (10, 1, 3, f64::INFINITY), &mut work);
+        assert!(v >= value && close(v, naive_flow(&pr, &capacity, &with_fixed(&better))));
+        assert!(v <= brute_force(&pr, &capacity, p) * (1.0 + 1e-9) + 1e-12);
+    }
+}

@@ -180,6 +180,13 @@ pub(super) fn solve_blocks(
             .collect();
         let gap_asked = st.capacity_gap.as_ref().map(|g| *g.get_ref());
         let options = CapacityOptions::stopping_at(gap_asked);
+        // One solve searches beyond the LP bound; phases, targets and the equity rule solve
+        // many problems and do not.
+        let options = if st.target_share.is_some() || st.phases.is_some() || setup.is_some() {
+            options.for_one_of_many()
+        } else {
+            options
+        };
         // The plan, and the capacitated solve whose assignment and loads are the plan's.
         let (sol, c) = if let Some(share) = &st.target_share {
             match setup {
