@@ -414,9 +414,9 @@ def site(units: Any, candidates: Any, radius: float = 800, p: int | None = None,
     assigned, possibly split, to open sites within reach without exceeding any capacity, to
     maximise the demand assigned; ``sites`` gains ``capacity`` and ``load``, ``assignments``
     lists (unit, site, assigned, share), the report's ``objective``/``bound``/``gap`` are in
-    assigned demand (the bound is the LP relaxation's). With ``phases`` each phase is capacitated
-    (the loads are the whole plan's); with ``target_share`` the fewest capacitated sites whose
-    assigned demand reaches the share.
+    assigned demand (the bound is the LP relaxation's, or lower where a branch and bound
+    proves more). With ``phases`` each phase is capacitated (the loads are the whole plan's);
+    with ``target_share`` the fewest capacitated sites whose assigned demand reaches the share.
     ``capacity_gap=0.01`` stops tightening that bound once the gap is at most 1 % (faster on
     large instances; by default the bound is made as tight as it gets).
 
