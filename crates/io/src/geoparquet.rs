@@ -88,9 +88,22 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
         }
         reader.set_metadata(Arc::new(plain));
     }
+    // With `geo` metadata, the columns that are neither attributes nor the geometry read (the
+    // bbox covering, other geometry columns) are not read at all.
+    let described = geo_text
+        .map(|text| parse_geo(&name, &text, opts.geometry_column.as_deref()))
+        .transpose()?;
+    if let Some(meta) = &described {
+        let wanted: Vec<String> = arrow_schema
+            .iter_names()
+            .filter(|c| !meta.other_columns.iter().any(|o| o == c.as_str()))
+            .map(|c| c.to_string())
+            .collect();
+        reader = reader.with_columns(Some(wanted));
+    }
     let df = reader.finish().map_err(|e| not_parquet(&name, e))?;
-    let meta = match geo_text {
-        Some(text) => parse_geo(&name, &text, opts.geometry_column.as_deref())?,
+    let meta = match described {
+        Some(meta) => meta,
         None => fallback(&name, &df, opts)?,
     };
     let crs = match &meta.crs {
