@@ -239,10 +239,34 @@ impl<'a> Search<'a> {
 
     /// The interchange passes; under a budget `b`, a replacement must fit what the other sites
     /// leave.
-    fn swaps(&self, mut sites: Vec<usize>, mut value: f64, budget: Option<f64>) -> (Vec<usize>, f64) {
+    fn swaps(&self, sites: Vec<usize>, value: f64, budget: Option<f64>) -> (Vec<usize>, f64) {
         let inst = self.inst;
         let mut net = Network::new(inst.n());
         let mut residual = Vec::new();
+        self.swap_passes(sites, value, budget, |s, rest, room, open, _| {
+            self.best_addition(
+                &mut net,
+                &mut residual,
+                rest,
+                |j| inst.allowed[j] && (j == s || !open[j]) && inst.cost[j] <= room,
+                false,
+            )
+        })
+    }
+
+    /// Passes over the new sites `sites` (objective `value`) until one makes no swap, at most
+    /// [`MAX_PASSES`]: for each site `s` in turn, `replacement(s, rest, room, open, value)` (the
+    /// other sites, the budget they leave, which candidates are open, the objective now) names
+    /// a candidate and the objective with it instead of `s`; the swap is made when that raises
+    /// the objective by more than [`IMPROVEMENT`] relative.
+    fn swap_passes(
+        &self,
+        mut sites: Vec<usize>,
+        mut value: f64,
+        budget: Option<f64>,
+        mut replacement: impl FnMut(usize, &[usize], f64, &[bool], f64) -> Option<(usize, f64)>,
+    ) -> (Vec<usize>, f64) {
+        let inst = self.inst;
         let mut open = vec![false; inst.m()];
         for &j in &sites {
             open[j] = true;
@@ -255,14 +279,7 @@ impl<'a> Search<'a> {
                 let room = budget.map_or(f64::INFINITY, |b| {
                     b - rest.iter().map(|&j| inst.cost[j]).sum::<f64>()
                 });
-                let found = self.best_addition(
-                    &mut net,
-                    &mut residual,
-                    &rest,
-                    |j| inst.allowed[j] && (j == s || !open[j]) && inst.cost[j] <= room,
-                    false,
-                );
-                if let Some((j, v)) = found
+                if let Some((j, v)) = replacement(s, &rest, room, &open, value)
                     && j != s
                     && v > value + IMPROVEMENT * value.abs()
                 {
@@ -295,82 +312,60 @@ impl<'a> Search<'a> {
     /// row on the source side.
     pub(super) fn exact_swaps(
         &self,
-        mut sites: Vec<usize>,
-        mut value: f64,
+        sites: Vec<usize>,
+        value: f64,
         budget: Option<f64>,
         work: &mut usize,
     ) -> (Vec<usize>, f64) {
         let inst = self.inst;
         let (n, m) = (inst.n(), inst.m());
         let mut net = Network::new(n);
-        let mut open = vec![false; m];
-        for &j in &sites {
-            open[j] = true;
-        }
         let mut sink = vec![0.0; n];
-        for _ in 0..MAX_PASSES {
-            let mut swapped = false;
-            for k in 0..sites.len() {
-                if *work == 0 {
-                    return (sites, value);
-                }
-                let s = sites[k];
-                let rest: Vec<usize> = sites.iter().copied().filter(|&j| j != s).collect();
-                let room = budget.map_or(f64::INFINITY, |b| {
-                    b - rest.iter().map(|&j| inst.cost[j]).sum::<f64>()
-                });
-                let base = self.value(&mut net, &rest);
-                let start = net.start();
-                sink.fill(0.0);
-                net.sink_side(&mut sink);
-                let sink: &[f64] = &sink;
-                let upper: Vec<f64> = (0..m)
-                    .into_par_iter()
-                    .with_min_len(CANDIDATES_PER_TASK)
-                    .map(|j| {
-                        if !inst.allowed[j] || open[j] || inst.cost[j] > room {
-                            return f64::NEG_INFINITY;
-                        }
-                        let reach: f64 = inst
-                            .rows
-                            .row(j)
-                            .iter()
-                            .filter(|&&(i, _)| sink[i as usize] == 0.0)
-                            .map(|&(i, f)| inst.demand[i as usize] * f)
-                            .sum();
-                        reach.min(self.capacity[j])
-                    })
-                    .collect();
-                let mut order: Vec<usize> = (0..m).filter(|&j| upper[j] > f64::NEG_INFINITY).collect();
-                order.sort_unstable_by(|&a, &b| upper[b].total_cmp(&upper[a]).then(a.cmp(&b)));
-                let mut best: Option<(usize, f64)> = None;
-                let mut score = value;
-                for batch in order.chunks(SWAP_BATCH) {
-                    if *work == 0 || base + upper[batch[0]] <= score + IMPROVEMENT * score.abs() {
-                        break;
+        self.swap_passes(sites, value, budget, |_, rest, room, open, value| {
+            if *work == 0 {
+                return None;
+            }
+            let base = self.value(&mut net, rest);
+            let start = net.start();
+            sink.fill(0.0);
+            net.sink_side(&mut sink);
+            let sink: &[f64] = &sink;
+            let upper: Vec<f64> = (0..m)
+                .into_par_iter()
+                .with_min_len(CANDIDATES_PER_TASK)
+                .map(|j| {
+                    if !inst.allowed[j] || open[j] || inst.cost[j] > room {
+                        return f64::NEG_INFINITY;
                     }
-                    let batch = &batch[..batch.len().min(*work)];
-                    *work -= batch.len();
-                    let values = self.values_with(&rest, batch, &start);
-                    for (&j, &v) in batch.iter().zip(&values) {
-                        if v > score + IMPROVEMENT * score.abs() {
-                            (best, score) = (Some((j, v)), v);
-                        }
+                    let reach: f64 = inst
+                        .rows
+                        .row(j)
+                        .iter()
+                        .filter(|&&(i, _)| sink[i as usize] == 0.0)
+                        .map(|&(i, f)| inst.demand[i as usize] * f)
+                        .sum();
+                    reach.min(self.capacity[j])
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..m).filter(|&j| upper[j] > f64::NEG_INFINITY).collect();
+            order.sort_unstable_by(|&a, &b| upper[b].total_cmp(&upper[a]).then(a.cmp(&b)));
+            let mut best: Option<(usize, f64)> = None;
+            let mut score = value;
+            for batch in order.chunks(SWAP_BATCH) {
+                if *work == 0 || base + upper[batch[0]] <= score + IMPROVEMENT * score.abs() {
+                    break;
+                }
+                let batch = &batch[..batch.len().min(*work)];
+                *work -= batch.len();
+                let values = self.values_with(rest, batch, &start);
+                for (&j, &v) in batch.iter().zip(&values) {
+                    if v > score + IMPROVEMENT * score.abs() {
+                        (best, score) = (Some((j, v)), v);
                     }
                 }
-                if let Some((j, v)) = best {
-                    open[s] = false;
-                    open[j] = true;
-                    sites[k] = j;
-                    value = v;
-                    swapped = true;
-                }
             }
-            if !swapped {
-                break;
-            }
-        }
-        (sites, value)
+            best
+        })
     }
 
     /// Iterated local search from `sites` (objective `value`, a local optimum of the exact
