@@ -87,11 +87,14 @@ pub(super) fn capacitated_sites(
         let wanted: Vec<usize> = (0..m)
             .filter(|&j| inst.allowed[j] && !fill.contains(&j) && short(j))
             .collect();
-        let affordable = |j: usize| -> bool {
-            let Limit::Budget(room) = left_after(&fill) else {
-                return true;
-            };
-            affordable_minimums(&quota, &counts, &wanted, cost, j, room)
+        let room = match left_after(&fill) {
+            Limit::Budget(room) => Some(room),
+            Limit::Count(_) => None,
+        };
+        let minimums = room.map(|_| MissingAtCheapest::new(&quota, &counts, &wanted, cost));
+        let affordable = |j: usize| match (&minimums, room) {
+            (Some(mins), Some(room)) => mins.affordable_with(j, room),
+            _ => true,
         };
         let mut best: Option<(usize, f64)> = None;
         for &j in wanted.iter().filter(|&&j| affordable(j)) {
@@ -182,38 +185,54 @@ pub(super) fn capacitated_sites(
     Ok((sites, quota, report))
 }
 
-/// Whether opening `j` (a candidate of `wanted`, the closed candidates of the districts still
-/// short) leaves the missing sites of every district short of its minimum affordable at their
-/// cheapest within `room`, as the uncapacitated fill asks.
-fn affordable_minimums(
-    quota: &Quota,
-    counts: &[usize],
-    wanted: &[usize],
-    cost: &[f64],
-    j: usize,
-    room: f64,
-) -> bool {
-    let nd = quota.need.len();
-    let mut costs: Vec<Vec<f64>> = vec![Vec::new(); nd];
-    for &k in wanted {
-        costs[quota.district[k] as usize].push(cost[k]);
+/// The missing sites of every district short of its minimum at their cheapest, for one step
+/// of the fill: the costs of `wanted` (the closed candidates of the districts still short) per
+/// district, sorted, and what the missing sites cost in all.
+struct MissingAtCheapest<'a> {
+    quota: &'a Quota,
+    cost: &'a [f64],
+    costs: Vec<Vec<f64>>,
+    missing: Vec<usize>,
+    total: f64,
+}
+
+impl<'a> MissingAtCheapest<'a> {
+    fn new(quota: &'a Quota, counts: &[usize], wanted: &[usize], cost: &'a [f64]) -> Self {
+        let nd = quota.need.len();
+        let mut costs: Vec<Vec<f64>> = vec![Vec::new(); nd];
+        for &k in wanted {
+            costs[quota.district[k] as usize].push(cost[k]);
+        }
+        for c in &mut costs {
+            c.sort_unstable_by(f64::total_cmp);
+        }
+        let missing: Vec<usize> = (0..nd).map(|d| quota.need[d].saturating_sub(counts[d])).collect();
+        let total = (0..nd).map(|d| cheapest(&costs[d], missing[d])).sum();
+        MissingAtCheapest {
+            quota,
+            cost,
+            costs,
+            missing,
+            total,
+        }
     }
-    for c in &mut costs {
-        c.sort_unstable_by(f64::total_cmp);
+
+    /// Whether opening `j` (a candidate of `wanted`) leaves the missing sites of every district
+    /// affordable at their cheapest within `room`, as the uncapacitated fill asks.
+    fn affordable_with(&self, j: usize, room: f64) -> bool {
+        let cost = self.cost;
+        let d = self.quota.district[j] as usize;
+        let (r, c) = (self.missing[d], &self.costs[d]);
+        let here = cheapest(c, r);
+        // The cheapest r − 1 others of the district once j is open.
+        let pos = c.partition_point(|&x| x < cost[j]);
+        let rest = if pos < r {
+            here - cost[j]
+        } else {
+            cheapest(c, r - 1)
+        };
+        cost[j] <= room && cost[j] + rest + (self.total - here) <= room * (1.0 + 1e-12)
     }
-    let missing = |d: usize| quota.need[d].saturating_sub(counts[d]);
-    let total: f64 = (0..nd).map(|d| cheapest(&costs[d], missing(d))).sum();
-    let d = quota.district[j] as usize;
-    let (r, c) = (missing(d), &costs[d]);
-    let here = cheapest(c, r);
-    // The cheapest r − 1 others of the district once j is open.
-    let pos = c.partition_point(|&x| x < cost[j]);
-    let rest = if pos < r {
-        here - cost[j]
-    } else {
-        cheapest(c, r - 1)
-    };
-    cost[j] <= room && cost[j] + rest + (total - here) <= room * (1.0 + 1e-12)
 }
 
 /// The capacitated solution of the new sites `sites` in this order (ranking: the rule's
