@@ -136,13 +136,24 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
         .filter(|c| df.column(c).is_ok())
         .collect();
     let attributes = df.drop_many(drop);
-    let attributes = normalise(&name, attributes)?;
-    let ids = ids(&name, &attributes, opts)?;
-
-    let geometries = match meta.encoding {
-        Encoding::Wkb => decode_wkb(&name, &meta.column, &geometry, &ids)?,
-        native => decode_native(&name, &meta.column, &geometry, native, &ids)?,
-    };
+    // The geometries are decoded while the attributes are normalised and the ids made (one
+    // thread each): the first is parallel, the other two are not.
+    let (geometries, table) = rayon::join(
+        || match meta.encoding {
+            Encoding::Wkb => decode_wkb(&name, &meta.column, &geometry),
+            native => decode_native(&name, &meta.column, &geometry, native),
+        },
+        || -> Result<_, IoError> {
+            let attributes = normalise(&name, attributes)?;
+            let ids = ids(&name, &attributes, opts)?;
+            Ok((attributes, ids))
+        },
+    );
+    let (attributes, ids) = table?;
+    let geometries = geometries.map_err(|e| match e {
+        Decode::File(e) => e,
+        Decode::Row(i, problem) => row_error(&name, &meta.column, &ids, i, problem),
+    })?;
 
     let layer = field_id_layer(&name, ids, geometries, attributes, crs, opts)?;
     Ok((layer, ReadReport::default()))
@@ -444,40 +455,63 @@ fn row_error(name: &str, column: &str, ids: &[String], index: usize, problem: St
     }
 }
 
+/// Why a geometry column could not be decoded: the column as a whole, or one row (its index
+/// and the problem; the caller names its id).
+#[derive(Debug)]
+enum Decode {
+    File(IoError),
+    Row(usize, String),
+}
+
 /// Decodes a WKB column across the threads; the first bad row in row order is the error.
-fn decode_wkb(
-    name: &str,
-    column: &str,
-    s: &Series,
-    ids: &[String],
-) -> Result<Vec<Option<Geometry<f64>>>, IoError> {
+fn decode_wkb(name: &str, column: &str, s: &Series) -> Result<Vec<Option<Geometry<f64>>>, Decode> {
     let s = match s.dtype() {
         DataType::Binary => s.clone(),
-        DataType::BinaryOffset | DataType::String => {
-            s.cast(&DataType::Binary).map_err(|e| IoError::table(name, e))?
-        }
+        DataType::BinaryOffset | DataType::String => s
+            .cast(&DataType::Binary)
+            .map_err(|e| Decode::File(IoError::table(name, e)))?,
         dt => {
-            return Err(IoError::format(
+            return Err(Decode::File(IoError::format(
                 name,
                 format!("the GeoParquet column {column:?} is declared WKB but holds {dt}, not binary values"),
-            ));
+            )));
         }
     };
-    let ca = s.binary().map_err(|e| IoError::table(name, e))?;
-    let values: Vec<Option<&[u8]>> = ca.iter().collect();
-    let decoded: Vec<Result<Option<Geometry<f64>>, wkb::WkbError>> = values
-        .par_iter()
+    let ca = s.binary().map_err(|e| Decode::File(IoError::table(name, e)))?;
+    decode_rows(ca.len(), |i| match ca.get(i) {
+        None => Ok(None),
+        Some(b) => wkb::decode(b),
+    })
+    .map_err(|(i, e)| Decode::Row(i, format!("invalid WKB: {e}")))
+}
+
+/// Decodes `n` rows (`row(i)` the i-th geometry, `None` a null) across the threads, straight
+/// into the result: a census layer is hundreds of thousands of rows, and every intermediate
+/// vector of them is memory the kernel faults in. The error is the first bad row in row order,
+/// whatever the thread count.
+pub(crate) fn decode_rows<E: Send>(
+    n: usize,
+    row: impl Fn(usize) -> Result<Option<Geometry<f64>>, E> + Sync,
+) -> Result<Vec<Option<Geometry<f64>>>, (usize, E)> {
+    let first_bad: std::sync::Mutex<Option<(usize, E)>> = std::sync::Mutex::new(None);
+    let out: Vec<Option<Geometry<f64>>> = (0..n)
+        .into_par_iter()
         .with_min_len(1024)
-        .map(|v| match v {
-            None => Ok(None),
-            Some(b) => wkb::decode(b),
+        .map(|i| match row(i) {
+            Ok(g) => g,
+            Err(e) => {
+                let mut bad = first_bad.lock().unwrap_or_else(|p| p.into_inner());
+                if bad.as_ref().is_none_or(|(j, _)| i < *j) {
+                    *bad = Some((i, e));
+                }
+                None
+            }
         })
         .collect();
-    decoded
-        .into_iter()
-        .enumerate()
-        .map(|(i, g)| g.map_err(|e| row_error(name, column, ids, i, format!("invalid WKB: {e}"))))
-        .collect()
+    match first_bad.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        None => Ok(out),
+        Some(bad) => Err(bad),
+    }
 }
 
 /// One level of a list column: its offsets (one more than its rows) and its values.
@@ -536,13 +570,12 @@ fn decode_native(
     column: &str,
     s: &Series,
     encoding: Encoding,
-    ids: &[String],
-) -> Result<Vec<Option<Geometry<f64>>>, IoError> {
+) -> Result<Vec<Option<Geometry<f64>>>, Decode> {
     let file_error = |problem: String| {
-        IoError::format(
+        Decode::File(IoError::format(
             name,
             format!("the GeoParquet column {column:?} ({encoding:?} encoding): {problem}"),
-        )
+        ))
     };
     let nulls: Vec<bool> = s.is_null().iter().map(|v| v.unwrap_or(true)).collect();
     // The list levels above the coordinates: 0 for points, 1 for linestrings and multipoints,
@@ -576,14 +609,13 @@ fn decode_native(
             .ok_or_else(|| "coordinates out of range".to_string())
     };
     let polygon = |level: usize, i: usize| -> Result<Polygon<f64>, String> {
-        let mut rings = range(level, i)?
-            .map(|r| line(level + 1, r))
-            .collect::<Result<Vec<_>, _>>()?;
-        if rings.is_empty() {
+        let mut rings = range(level, i)?;
+        let Some(first) = rings.next() else {
             return Ok(Polygon::new(LineString::new(vec![]), vec![]));
-        }
-        let exterior = rings.remove(0);
-        Ok(Polygon::new(exterior, rings))
+        };
+        let exterior = line(level + 1, first)?;
+        let holes = rings.map(|r| line(level + 1, r)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Polygon::new(exterior, holes))
     };
     let row = |i: usize| -> Result<Option<Geometry<f64>>, String> {
         if nulls[i] {
@@ -611,16 +643,7 @@ fn decode_native(
             Encoding::Wkb => unreachable!("WKB is decoded by decode_wkb"),
         }))
     };
-    let decoded: Vec<Result<Option<Geometry<f64>>, String>> = (0..nulls.len())
-        .into_par_iter()
-        .with_min_len(1024)
-        .map(row)
-        .collect();
-    decoded
-        .into_iter()
-        .enumerate()
-        .map(|(i, g)| g.map_err(|p| row_error(name, column, ids, i, p)))
-        .collect()
+    decode_rows(nulls.len(), row).map_err(|(i, p)| Decode::Row(i, p))
 }
 
 #[cfg(test)]
@@ -1023,8 +1046,36 @@ mod tests {
         let mut chunked = multi.clone();
         chunked.append(&multi).unwrap();
         assert_eq!(chunked.n_chunks(), 2);
-        let ids: Vec<String> = (0..4).map(|i| i.to_string()).collect();
-        let decoded = decode_native("x", "geometry", &chunked, Encoding::MultiPolygon, &ids).unwrap();
+        let decoded = decode_native("x", "geometry", &chunked, Encoding::MultiPolygon).unwrap();
         assert_eq!(decoded, [want.clone(), want].concat());
+    }
+
+    #[test]
+    fn a_wkb_column_of_several_chunks_names_its_first_bad_row() {
+        let good = |x: f64| Some(wkb::encode(&square(x)));
+        let mut s = Series::new("g".into(), [good(-74.1), None, good(-74.0)]);
+        s.append(&Series::new(
+            "g".into(),
+            [good(-73.9), Some(vec![1, 3]), Some(vec![9])],
+        ))
+        .unwrap();
+        assert_eq!(s.n_chunks(), 2);
+        match decode_wkb("x", "g", &s) {
+            Err(Decode::Row(4, problem)) => {
+                assert!(problem.starts_with("invalid WKB: truncated"), "{problem}")
+            }
+            other => panic!("expected row 4 to be refused, got {other:?}"),
+        }
+        let ok = s.slice(0, 4);
+        let decoded = decode_wkb("x", "g", &ok).unwrap();
+        assert_eq!(
+            decoded,
+            [
+                Some(square(-74.1)),
+                None,
+                Some(square(-74.0)),
+                Some(square(-73.9))
+            ]
+        );
     }
 }

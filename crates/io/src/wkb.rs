@@ -107,26 +107,31 @@ fn coord(r: &mut Reader<'_>, d: Dims) -> Result<Coord<f64>, WkbError> {
 
 fn line(r: &mut Reader<'_>, d: Dims) -> Result<LineString<f64>, WkbError> {
     let n = r.count(d.little, 16 + 8 * d.extra)?;
-    (0..n)
-        .map(|_| coord(r, d))
-        .collect::<Result<Vec<_>, _>>()
-        .map(LineString::new)
+    // Sized once from the (checked) count: a census is millions of short rings, and growing
+    // each from empty reallocates most of them.
+    let mut coords = Vec::with_capacity(n);
+    for _ in 0..n {
+        coords.push(coord(r, d)?);
+    }
+    Ok(LineString::new(coords))
 }
 
 fn polygon(r: &mut Reader<'_>, d: Dims) -> Result<Polygon<f64>, WkbError> {
     let n = r.count(d.little, 4)?;
-    let mut rings = (0..n).map(|_| line(r, d)).collect::<Result<Vec<_>, _>>()?;
-    if rings.is_empty() {
+    if n == 0 {
         return Ok(Polygon::new(LineString::new(vec![]), vec![]));
     }
-    let exterior = rings.remove(0);
-    Ok(Polygon::new(exterior, rings))
+    let exterior = line(r, d)?;
+    // No allocation for the holes of a polygon without any.
+    let mut holes = Vec::with_capacity(n - 1);
+    for _ in 1..n {
+        holes.push(line(r, d)?);
+    }
+    Ok(Polygon::new(exterior, holes))
 }
 
-fn geometry(r: &mut Reader<'_>, depth: usize) -> Result<Geometry<f64>, WkbError> {
-    if depth > 32 {
-        return Err(WkbError("WKB nested more than 32 levels deep".into()));
-    }
+/// The header of a part of a Multi geometry: its byte order, dimensions and type code.
+fn part_header(r: &mut Reader<'_>) -> Result<(Dims, u32), WkbError> {
     let little = match r.take(1)?[0] {
         0 => false,
         1 => true,
@@ -151,50 +156,60 @@ fn geometry(r: &mut Reader<'_>, depth: usize) -> Result<Geometry<f64>, WkbError>
         _ => {}
     }
     code %= 1000;
-    let d = Dims {
-        little,
-        extra: usize::from(z) + usize::from(m),
-    };
+    Ok((
+        Dims {
+            little,
+            extra: usize::from(z) + usize::from(m),
+        },
+        code,
+    ))
+}
+
+/// The parts of a Multi geometry of type `want` (1 Point, 2 LineString, 3 Polygon), read
+/// straight into their vector.
+fn parts<T>(
+    r: &mut Reader<'_>,
+    little: bool,
+    want: u32,
+    what: &str,
+    read: impl Fn(&mut Reader<'_>, Dims) -> Result<T, WkbError>,
+) -> Result<Vec<T>, WkbError> {
+    let n = r.count(little, 5)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (d, code) = part_header(r)?;
+        if code != want {
+            return Err(WkbError(format!(
+                "a Multi{what} holds a part that is not a {what}"
+            )));
+        }
+        out.push(read(r, d)?);
+    }
+    Ok(out)
+}
+
+fn geometry(r: &mut Reader<'_>, depth: usize) -> Result<Geometry<f64>, WkbError> {
+    if depth > 32 {
+        return Err(WkbError("WKB nested more than 32 levels deep".into()));
+    }
+    let (d, code) = part_header(r)?;
+    let little = d.little;
     Ok(match code {
         1 => Geometry::Point(Point(coord(r, d)?)),
         2 => Geometry::LineString(line(r, d)?),
         3 => Geometry::Polygon(polygon(r, d)?),
-        4..=7 => {
+        4 => Geometry::MultiPoint(MultiPoint(parts(r, little, 1, "Point", |r, d| {
+            coord(r, d).map(Point)
+        })?)),
+        5 => Geometry::MultiLineString(MultiLineString(parts(r, little, 2, "LineString", line)?)),
+        6 => Geometry::MultiPolygon(MultiPolygon(parts(r, little, 3, "Polygon", polygon)?)),
+        7 => {
             let n = r.count(little, 5)?;
-            let parts = (0..n)
-                .map(|_| geometry(r, depth + 1))
-                .collect::<Result<Vec<_>, _>>()?;
-            let wrong = |what: &str| WkbError(format!("a Multi{what} holds a part that is not a {what}"));
-            match code {
-                4 => Geometry::MultiPoint(MultiPoint(
-                    parts
-                        .into_iter()
-                        .map(|g| match g {
-                            Geometry::Point(p) => Ok(p),
-                            _ => Err(wrong("Point")),
-                        })
-                        .collect::<Result<_, _>>()?,
-                )),
-                5 => Geometry::MultiLineString(MultiLineString(
-                    parts
-                        .into_iter()
-                        .map(|g| match g {
-                            Geometry::LineString(l) => Ok(l),
-                            _ => Err(wrong("LineString")),
-                        })
-                        .collect::<Result<_, _>>()?,
-                )),
-                6 => Geometry::MultiPolygon(MultiPolygon(
-                    parts
-                        .into_iter()
-                        .map(|g| match g {
-                            Geometry::Polygon(p) => Ok(p),
-                            _ => Err(wrong("Polygon")),
-                        })
-                        .collect::<Result<_, _>>()?,
-                )),
-                _ => Geometry::GeometryCollection(GeometryCollection(parts)),
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                out.push(geometry(r, depth + 1)?);
             }
+            Geometry::GeometryCollection(GeometryCollection(out))
         }
         other => {
             return Err(WkbError(format!(
@@ -396,6 +411,34 @@ mod tests {
         let mut out = Vec::new();
         encode_oriented_into(&mut out, &line);
         assert_eq!(out, encode(&line));
+    }
+
+    #[test]
+    fn multi_parts_are_read_into_exactly_sized_rings() {
+        let with_hole = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 0., y: 0.)],
+            interiors: [[(x: 1., y: 1.), (x: 1., y: 2.), (x: 2., y: 2.), (x: 1., y: 1.)]],
+        );
+        let plain = polygon![(x: 5., y: 5.), (x: 6., y: 5.), (x: 6., y: 6.), (x: 5., y: 5.)];
+        let g = Geometry::MultiPolygon(MultiPolygon(vec![with_hole, plain]));
+        let Some(Geometry::MultiPolygon(back)) = decode(&encode(&g)).unwrap() else {
+            panic!("not a MultiPolygon");
+        };
+        assert_eq!(Geometry::MultiPolygon(back.clone()), g);
+        for p in &back.0 {
+            assert_eq!(p.exterior().0.capacity(), p.exterior().0.len());
+            assert_eq!(p.interiors().len(), usize::from(p.interiors().len() == 1));
+        }
+        assert_eq!(back.0[0].interiors()[0].0.capacity(), 4);
+        // A part of another type is refused, naming what the Multi should hold.
+        let mut b = vec![1u8];
+        b.extend_from_slice(&6u32.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&encode(&Geometry::Point(Point::new(1.0, 2.0))));
+        assert_eq!(
+            decode(&b).unwrap_err().0,
+            "a MultiPolygon holds a part that is not a Polygon"
+        );
     }
 
     #[test]
