@@ -122,6 +122,33 @@ fn geopandas_geoparquet_files_read_like_their_geojson() {
     }
 }
 
+#[test]
+fn wkb_pages_of_other_layouts_read_like_the_geojson() {
+    // pyarrow's layout: three row groups, v2 data pages, snappy, dictionary-encoded pages
+    // followed by plain ones, and null geometries at rows 0, 299 and 599 (make.py).
+    let layer = read(&fixture("geoparquet/units_pages.parquet"), "unit_id");
+    let geojson = read(&fixture("city2k/units.geojson"), "unit_id");
+    assert_eq!(layer.len(), 600);
+    assert_eq!(layer.ids[..], geojson.ids[..600]);
+    for (i, (a, b)) in layer.geometries.iter().zip(&geojson.geometries).enumerate() {
+        if [0, 299, 599].contains(&i) {
+            assert_eq!(a, &None, "row {i}");
+        } else {
+            assert_eq!(a, b, "row {i}");
+        }
+    }
+    let pop = |l: &careblock_core::Layer| -> Vec<Option<i64>> {
+        let c = l
+            .attributes
+            .column("pop_total")
+            .unwrap()
+            .cast(&polars::prelude::DataType::Int64)
+            .unwrap();
+        c.i64().unwrap().iter().collect()
+    };
+    assert_eq!(pop(&layer)[..], pop(&geojson)[..600]);
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }

@@ -31,6 +31,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::table::available;
+use crate::wkb_pages::Outcome;
 use crate::{IoError, ReadOptions, ReadReport, field_id_layer, path_name, wkb};
 
 /// Column names read as WKB in a Parquet file without `geo` metadata (when the CRS is given).
@@ -93,15 +94,29 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
     let described = geo_text
         .map(|text| parse_geo(&name, &text, opts.geometry_column.as_deref()))
         .transpose()?;
+    // A WKB column in the layout GeoParquet writers use is decoded from its pages
+    // (`wkb_pages`), while polars reads the other columns.
+    let from_pages = described.as_ref().and_then(|m| {
+        let others = arrow_schema
+            .iter_names()
+            .any(|c| c.as_str() != m.column && !m.other_columns.iter().any(|o| o == c.as_str()));
+        (m.encoding == Encoding::Wkb && others && crate::wkb_pages::supported(&metadata, &m.column))
+            .then_some(m.column.as_str())
+    });
     if let Some(meta) = &described {
         let wanted: Vec<String> = arrow_schema
             .iter_names()
             .filter(|c| !meta.other_columns.iter().any(|o| o == c.as_str()))
+            .filter(|c| from_pages != Some(c.as_str()))
             .map(|c| c.to_string())
             .collect();
         reader = reader.with_columns(Some(wanted));
     }
-    let df = reader.finish().map_err(|e| not_parquet(&name, e))?;
+    let (df, paged) = rayon::join(
+        || reader.finish().map_err(|e| not_parquet(&name, e)),
+        || from_pages.map(|column| crate::wkb_pages::read(&pages, &metadata, column)),
+    );
+    let df = df?;
     let meta = match described {
         Some(meta) => meta,
         None => fallback(&name, &df, opts)?,
@@ -124,12 +139,29 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
         })?,
     };
 
-    let geometry = df.column(&meta.column).map_err(|_| IoError::MissingColumn {
-        path: name.clone(),
-        column: meta.column.clone(),
-        available: available(&df),
-    })?;
-    let geometry = geometry.as_materialized_series().clone();
+    let geometry = match paged {
+        Some(Outcome::Read(g)) => Geometries::Decoded(g),
+        Some(Outcome::BadRow(i, e)) => Geometries::Bad(i, format!("invalid WKB: {e}")),
+        Some(Outcome::Corrupt(e)) => {
+            return Err(IoError::format(
+                &name,
+                format!("cannot read the file as Parquet (truncated, corrupt or not Parquet): {e}"),
+            ));
+        }
+        Some(Outcome::Unsupported) => {
+            Geometries::Column(geometry_column(path, &name, &metadata, &meta.column)?)
+        }
+        None => Geometries::Column(
+            df.column(&meta.column)
+                .map_err(|_| IoError::MissingColumn {
+                    path: name.clone(),
+                    column: meta.column.clone(),
+                    available: available(&df),
+                })?
+                .as_materialized_series()
+                .clone(),
+        ),
+    };
 
     let drop: Vec<&str> = std::iter::once(meta.column.as_str())
         .chain(meta.other_columns.iter().map(String::as_str))
@@ -139,9 +171,11 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
     // The geometries are decoded while the attributes are normalised and the ids made (one
     // thread each): the first is parallel, the other two are not.
     let (geometries, table) = rayon::join(
-        || match meta.encoding {
-            Encoding::Wkb => decode_wkb(&name, &meta.column, &geometry),
-            native => decode_native(&name, &meta.column, &geometry, native),
+        || match (geometry, meta.encoding) {
+            (Geometries::Decoded(g), _) => Ok(g),
+            (Geometries::Bad(i, problem), _) => Err(Decode::Row(i, problem)),
+            (Geometries::Column(s), Encoding::Wkb) => decode_wkb(&name, &meta.column, &s),
+            (Geometries::Column(s), native) => decode_native(&name, &meta.column, &s, native),
         },
         || -> Result<_, IoError> {
             let attributes = normalise(&name, attributes)?;
@@ -157,6 +191,39 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
 
     let layer = field_id_layer(&name, ids, geometries, attributes, crs, opts)?;
     Ok((layer, ReadReport::default()))
+}
+
+/// The geometry column: decoded from its pages, or as polars read it.
+enum Geometries {
+    Decoded(Vec<Option<Geometry<f64>>>),
+    Bad(usize, String),
+    Column(Series),
+}
+
+/// The geometry column alone, read through polars (a WKB column in a layout `wkb_pages` does not
+/// read).
+fn geometry_column(
+    path: &Path,
+    name: &str,
+    metadata: &FileMetadataRef,
+    column: &str,
+) -> Result<Series, IoError> {
+    let file = std::fs::File::open(path).map_err(|e| IoError::io(name, e))?;
+    let mut plain = (**metadata).clone();
+    if let Some(kv) = &mut plain.key_value_metadata {
+        kv.retain(|kv| kv.key != "ARROW:schema");
+    }
+    let mut reader = ParquetReader::new(file);
+    reader.set_metadata(Arc::new(plain));
+    let df = reader
+        .with_columns(Some(vec![column.to_string()]))
+        .finish()
+        .map_err(|e| not_parquet(name, e))?;
+    Ok(df
+        .column(column)
+        .map_err(|e| IoError::table(name, e))?
+        .as_materialized_series()
+        .clone())
 }
 
 /// A file polars cannot read as Parquet: truncated, corrupt, or another format.
@@ -857,6 +924,90 @@ mod tests {
         let e = read_geoparquet(&path, &ReadOptions::default()).unwrap_err();
         assert!(matches!(e, IoError::Crs { .. }), "{e}");
         assert!(e.to_string().contains("99999"), "{e}");
+    }
+
+    /// The geometries as the page reader gives them and as polars' column decodes.
+    fn both_ways(path: &Path, column: &str) -> (Outcome, Vec<Option<Geometry<f64>>>) {
+        let file = std::fs::File::open(path).unwrap();
+        let mut reader = ParquetReader::new(std::fs::File::open(path).unwrap());
+        let metadata = reader.get_metadata().unwrap().clone();
+        assert!(crate::wkb_pages::supported(&metadata, column));
+        let paged = crate::wkb_pages::read(&file, &metadata, column);
+        let s = geometry_column(path, "x", &metadata, column).unwrap();
+        (paged, decode_wkb("x", column, &s).unwrap())
+    }
+
+    #[test]
+    fn the_page_reader_decodes_what_polars_does_and_names_the_first_bad_row() {
+        let d = dir("pages");
+        let path = d.join("x.parquet");
+        let gs: Vec<Option<Geometry<f64>>> = (0..9)
+            .map(|i| (i % 4 != 1).then(|| square(-74.0 + f64::from(i) / 100.0)))
+            .collect();
+        let ids: Vec<String> = (0..9).map(|i| format!("u{i}")).collect();
+        let df = DataFrame::new(
+            9,
+            vec![Column::new("id".into(), &ids), wkb_column("geometry", &gs)],
+        )
+        .unwrap();
+        write(&path, df, Some(WKB_META));
+        let (paged, polars) = both_ways(&path, "geometry");
+        assert_eq!(polars, gs);
+        match paged {
+            Outcome::Read(g) => assert_eq!(g, gs),
+            other => panic!("{other:?}"),
+        }
+        let opts = ReadOptions {
+            id_field: Some("id".into()),
+            ..ReadOptions::default()
+        };
+        assert_eq!(read_geoparquet(&path, &opts).unwrap().0.geometries, gs);
+
+        // Rows 6 and 7 (in the fourth row group) do not parse: row 6 is the error.
+        let mut values: Vec<Option<Vec<u8>>> = gs.iter().map(|g| g.as_ref().map(wkb::encode)).collect();
+        values[6] = Some(vec![1, 3, 0]);
+        values[7] = Some(vec![9]);
+        let df = DataFrame::new(
+            9,
+            vec![
+                Column::new("id".into(), &ids),
+                Series::new("geometry".into(), values).into_column(),
+            ],
+        )
+        .unwrap();
+        write(&path, df, Some(WKB_META));
+        let file = std::fs::File::open(&path).unwrap();
+        let metadata = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .get_metadata()
+            .unwrap()
+            .clone();
+        assert!(matches!(
+            crate::wkb_pages::read(&file, &metadata, "geometry"),
+            Outcome::BadRow(6, _)
+        ));
+        let e = read_geoparquet(&path, &opts).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}: feature \"u6\" (index 6), field \"geometry\": invalid WKB: truncated",
+                path.display()
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn pyarrows_v2_dictionary_pages_are_read_page_by_page() {
+        // tests/fixtures/geoparquet/make.py: 600 rows, nulls at 0, 299 and 599.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/geoparquet/units_pages.parquet");
+        let (paged, polars) = both_ways(&path, "geometry");
+        let Outcome::Read(paged) = paged else {
+            panic!("not read from the pages: {paged:?}");
+        };
+        assert_eq!(paged.len(), 600);
+        assert_eq!(paged, polars);
+        let nulls: Vec<usize> = (0..600).filter(|&i| paged[i].is_none()).collect();
+        assert_eq!(nulls, [0, 299, 599]);
     }
 
     #[test]

@@ -63,6 +63,7 @@ mod parquet_pages;
 mod shp;
 mod table;
 pub mod wkb;
+mod wkb_pages;
 mod write;
 mod write_parquet;
 

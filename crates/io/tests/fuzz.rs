@@ -471,11 +471,11 @@ proptest! {
 
 // ---------------------------------------------------------------- GeoParquet
 
-/// Valid GeoParquet files: pyarrow's WKB and GeoArrow fixtures (tests/fixtures/geoparquet) and
-/// one careblock wrote from the small GeoJSON seed (a null geometry, mixed types, the bbox
-/// covering column).
-fn geoparquet_seeds() -> &'static [Vec<u8>; 3] {
-    static SEEDS: std::sync::OnceLock<[Vec<u8>; 3]> = std::sync::OnceLock::new();
+/// Valid GeoParquet files: pyarrow's WKB and GeoArrow fixtures (tests/fixtures/geoparquet), one
+/// careblock wrote from the small GeoJSON seed (a null geometry, mixed types, the bbox covering
+/// column) and pyarrow's v2, snappy, partly dictionary-encoded pages (read page by page).
+fn geoparquet_seeds() -> &'static [Vec<u8>; 4] {
+    static SEEDS: std::sync::OnceLock<[Vec<u8>; 4]> = std::sync::OnceLock::new();
     SEEDS.get_or_init(|| {
         let fixture =
             |name: &str| std::fs::read(root().join("tests/fixtures/geoparquet").join(name)).unwrap();
@@ -488,6 +488,7 @@ fn geoparquet_seeds() -> &'static [Vec<u8>; 3] {
             fixture("districts_wkb.parquet"),
             fixture("districts_geoarrow.parquet"),
             std::fs::read(ours).unwrap(),
+            fixture("units_pages.parquet"),
         ]
     })
 }
@@ -527,7 +528,7 @@ proptest! {
 
     #[test]
     fn geoparquet_mutated(
-        which in 0usize..3,
+        which in 0usize..4,
         e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6),
         cut in prop::option::of(any::<usize>()),
     ) {
@@ -538,7 +539,7 @@ proptest! {
     /// `geo` key), which the rest of the file is read by.
     #[test]
     fn geoparquet_mutated_footer(
-        which in 0usize..3,
+        which in 0usize..4,
         e in prop::collection::vec((any::<usize>(), any::<u8>()), 1..4),
     ) {
         let mut bytes = geoparquet_seeds()[which].clone();
@@ -552,7 +553,7 @@ proptest! {
     }
 
     #[test]
-    fn geoparquet_truncated(which in 0usize..3, cut in any::<usize>()) {
+    fn geoparquet_truncated(which in 0usize..4, cut in any::<usize>()) {
         let seed = &geoparquet_seeds()[which];
         read_gpq(&seed[..cut % seed.len()], None)?;
     }
