@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::Direction;
-use super::aggregate::{Aggregation, aggregate_into, aggregate_row, mpi_standardise};
+use super::aggregate::{Aggregation, aggregate_into, mpi_standardise};
 use super::classify::{Classification, classify};
 use super::normalise::{normalisation, normalise, rescale};
 use careblock_method::{AggregationName, NormalisationName};
@@ -87,98 +87,96 @@ pub fn score(treated: &[Vec<Option<f64>>], eligible: &[bool], ids: &[String], c:
         dim_weights,
     } = Shape::of(c);
 
-    struct Row {
-        dims: Vec<Option<f64>>,
-        index: Option<f64>,
-        contrib: Vec<Option<f64>>,
-        penalty: Option<f64>,
+    // The rows are scored in blocks, each block writing its part of every output column
+    // through per-block buffers: nothing is allocated per row (a national level has millions).
+    const BLOCK: usize = 2048;
+    let k_count = c.indicators.len();
+    let mut index = vec![None; n];
+    let mut penalty = vec![None; n];
+    let mut dimensions = vec![vec![None; n]; members.len()];
+    let mut contributions = vec![vec![None; n]; k_count];
+    struct Block<'a> {
+        first: usize,
+        index: &'a mut [Option<f64>],
+        penalty: &'a mut [Option<f64>],
+        dims: Vec<&'a mut [Option<f64>]>,
+        contrib: Vec<&'a mut [Option<f64>]>,
     }
-    let rows: Vec<Row> = (0..n)
-        .into_par_iter()
-        // One pair of buffers per task for a dimension's scores and weights (the Monte Carlo
-        // scores every row of every draw).
-        .map_init(
-            || (Vec::new(), Vec::new()),
-            |(s, w): &mut (Vec<Option<f64>>, Vec<f64>), i| {
-                let mut dims = Vec::with_capacity(members.len());
-                let mut within_contrib: Vec<Vec<f64>> = Vec::with_capacity(members.len());
-                for m in &members {
-                    s.clear();
-                    s.extend(m.iter().map(|&k| normalised[k][i]));
-                    w.clear();
-                    w.extend(m.iter().map(|&k| c.indicators[k].weight));
-                    match aggregate_row(s, w, within, c.min_available) {
-                        Some(a) => {
-                            dims.push(Some(a.value));
-                            within_contrib.push(a.contributions);
-                        }
-                        None => {
-                            dims.push(None);
-                            within_contrib.push(vec![0.0; m.len()]);
-                        }
-                    }
-                }
-                let top = if eligible[i] {
-                    aggregate_row(&dims, &dim_weights, across, c.min_available)
-                } else {
-                    None
-                };
-                let mut contrib = vec![None; c.indicators.len()];
-                let (index, penalty) = match top {
-                    None => (None, None),
-                    Some(a) => {
-                        for (d, m) in members.iter().enumerate() {
-                            let (Some(sd), cd) = (dims[d], a.contributions[d]) else {
-                                for &k in m {
-                                    contrib[k] = Some(0.0);
-                                }
-                                continue;
-                            };
-                            let parts = &within_contrib[d];
-                            let total: f64 = parts.iter().sum();
-                            for (j, &k) in m.iter().enumerate() {
-                                let share = if total != 0.0 && sd != 0.0 {
-                                    parts[j] / total
-                                } else {
-                                    let present: f64 = m
-                                        .iter()
-                                        .filter(|&&q| normalised[q][i].is_some())
-                                        .map(|&q| c.indicators[q].weight)
-                                        .sum();
-                                    if normalised[k][i].is_some() && present > 0.0 {
-                                        c.indicators[k].weight / present
-                                    } else {
-                                        0.0
-                                    }
-                                };
-                                contrib[k] = Some(cd * share);
-                            }
-                        }
-                        (Some(a.value), Some(a.penalty))
-                    }
-                };
-                Row {
-                    dims,
-                    index,
-                    contrib,
-                    penalty,
-                }
-            },
-        )
+    let mut dim_chunks: Vec<_> = dimensions.iter_mut().map(|c| c.chunks_mut(BLOCK)).collect();
+    let mut contrib_chunks: Vec<_> = contributions.iter_mut().map(|c| c.chunks_mut(BLOCK)).collect();
+    let blocks: Vec<Block<'_>> = index
+        .chunks_mut(BLOCK)
+        .zip(penalty.chunks_mut(BLOCK))
+        .enumerate()
+        .map(|(b, (index, penalty))| Block {
+            first: b * BLOCK,
+            index,
+            penalty,
+            dims: dim_chunks.iter_mut().flat_map(|it| it.next()).collect(),
+            contrib: contrib_chunks.iter_mut().flat_map(|it| it.next()).collect(),
+        })
         .collect();
-
-    let index: Vec<Option<f64>> = rows.iter().map(|r| r.index).collect();
-    let mut dimensions = vec![Vec::with_capacity(n); c.dimensions.len()];
-    let mut contributions = vec![Vec::with_capacity(n); c.indicators.len()];
-    for r in &rows {
-        for (d, v) in r.dims.iter().enumerate() {
-            dimensions[d].push(*v);
+    blocks.into_par_iter().for_each(|mut o| {
+        let (mut s, mut w) = (Vec::new(), Vec::new());
+        let mut dims: Vec<Option<f64>> = vec![None; members.len()];
+        let mut within_contrib: Vec<Vec<f64>> = vec![Vec::new(); members.len()];
+        let mut top_contrib = Vec::new();
+        for r in 0..o.index.len() {
+            let i = o.first + r;
+            for (d, m) in members.iter().enumerate() {
+                s.clear();
+                s.extend(m.iter().map(|&k| normalised[k][i]));
+                w.clear();
+                w.extend(m.iter().map(|&k| c.indicators[k].weight));
+                let parts = &mut within_contrib[d];
+                dims[d] = aggregate_into(&s, &w, within, c.min_available, parts).map(|(v, _)| v);
+                if dims[d].is_none() {
+                    parts.clear();
+                    parts.resize(m.len(), 0.0);
+                }
+            }
+            let top = if eligible[i] {
+                aggregate_into(&dims, &dim_weights, across, c.min_available, &mut top_contrib)
+            } else {
+                None
+            };
+            for (d, v) in dims.iter().enumerate() {
+                o.dims[d][r] = *v;
+            }
+            let Some((value, pen)) = top else {
+                continue;
+            };
+            for (d, m) in members.iter().enumerate() {
+                let (Some(sd), cd) = (dims[d], top_contrib[d]) else {
+                    for &k in m {
+                        o.contrib[k][r] = Some(0.0);
+                    }
+                    continue;
+                };
+                let parts = &within_contrib[d];
+                let total: f64 = parts.iter().sum();
+                for (j, &k) in m.iter().enumerate() {
+                    let share = if total != 0.0 && sd != 0.0 {
+                        parts[j] / total
+                    } else {
+                        let present: f64 = m
+                            .iter()
+                            .filter(|&&q| normalised[q][i].is_some())
+                            .map(|&q| c.indicators[q].weight)
+                            .sum();
+                        if normalised[k][i].is_some() && present > 0.0 {
+                            c.indicators[k].weight / present
+                        } else {
+                            0.0
+                        }
+                    };
+                    o.contrib[k][r] = Some(cd * share);
+                }
+            }
+            o.index[r] = Some(value);
+            o.penalty[r] = Some(pen);
         }
-        for (k, v) in r.contrib.iter().enumerate() {
-            contributions[k].push(*v);
-        }
-    }
-    let penalty = rows.iter().map(|r| r.penalty).collect();
+    });
     let rank = rank_descending(&index, ids);
     let classes = classify(&index, c.classification);
     Scores {
@@ -304,15 +302,26 @@ pub fn index_only(
 /// Ranks by descending value, 1 = largest; ties by ascending id, so ranks are a permutation
 /// of 1..=m over the m present values.
 pub fn rank_descending(values: &[Option<f64>], ids: &[String]) -> Vec<Option<u32>> {
-    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
-    order.sort_by(|&a, &b| {
-        let (va, vb) = (values[a].unwrap_or(0.0), values[b].unwrap_or(0.0));
+    // Each present value beside its row, so that comparisons read neighbouring memory; the
+    // order is total (value, id, row), so an unstable sort gives the one answer, and a large
+    // level (every unit of a country) is sorted on all the threads.
+    let mut order: Vec<(f64, usize)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (v, i)))
+        .collect();
+    let cmp = |&(va, a): &(f64, usize), &(vb, b): &(f64, usize)| {
         vb.total_cmp(&va)
             .then_with(|| ids[a].cmp(&ids[b]))
             .then(a.cmp(&b))
-    });
+    };
+    if order.len() > 10_000 {
+        order.par_sort_unstable_by(cmp);
+    } else {
+        order.sort_unstable_by(cmp);
+    }
     let mut rank = vec![None; values.len()];
-    for (r, &i) in order.iter().enumerate() {
+    for (r, &(_, i)) in order.iter().enumerate() {
         rank[i] = Some(r as u32 + 1);
     }
     rank
@@ -321,6 +330,27 @@ pub fn rank_descending(values: &[Option<f64>], ids: &[String]) -> Vec<Option<u32
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_level_ranks_as_a_stable_sort_by_value_then_id_does() {
+        // 30,000 rows (sorted on every thread), a few distinct values so that most rows tie,
+        // ids not in row order, some values missing.
+        let n = 30_000;
+        let values: Vec<Option<f64>> = (0..n)
+            .map(|i| (i % 11 != 3).then(|| f64::from((i * 7919 % 13) as u32) / 4.0))
+            .collect();
+        let ids: Vec<String> = (0..n).map(|i| format!("u{:05}", (i * 104_729) % n)).collect();
+        let mut order: Vec<usize> = (0..n).filter(|&i| values[i].is_some()).collect();
+        order.sort_by(|&a, &b| {
+            let (va, vb) = (values[a].unwrap_or(0.0), values[b].unwrap_or(0.0));
+            vb.total_cmp(&va).then_with(|| ids[a].cmp(&ids[b]))
+        });
+        let mut want = vec![None; n];
+        for (r, &i) in order.iter().enumerate() {
+            want[i] = Some(r as u32 + 1);
+        }
+        assert_eq!(rank_descending(&values, &ids), want);
+    }
 
     fn composite(aggregation: AggregationName) -> Composite {
         Composite {

@@ -47,7 +47,7 @@ impl AreaTable {
     /// The table of sources given as slices of polygons (`parts` of each source), in parallel
     /// over blocks of sources with per-thread buffers; the result does not depend on the number
     /// of threads (each block's rows are computed in order and the blocks concatenated).
-    pub(crate) fn build_parts<S: Sync>(
+    pub fn build_parts<S: Sync>(
         sources: &[S],
         parts: impl Fn(&S) -> &[Polygon<f64>] + Sync,
         index: &PolygonIndex<'_>,

@@ -8,7 +8,6 @@ use careblock_core::layer::Layer;
 use careblock_method::Method;
 use careblock_method::expr::Expr;
 use careblock_text::msg;
-use geo::MultiPolygon;
 use std::collections::HashMap;
 
 /// Column values of the units, computed on demand: layer columns, derived expressions and
@@ -16,7 +15,6 @@ use std::collections::HashMap;
 pub(super) struct Columns<'a> {
     pub(super) method: &'a Method,
     pub(super) units: &'a Layer,
-    pub(super) unit_polys: &'a [MultiPolygon<f64>],
     pub(super) coarse: &'a [Layer],
     pub(super) values: HashMap<String, Vec<Option<f64>>>,
     /// Area tables coarse layer → units, built once per coarse layer.
@@ -71,7 +69,7 @@ impl<'a> Columns<'a> {
                 self.warn(f);
             }
             if !self.tables.contains_key(&li) {
-                let table = AreaTable::build(&layer.polygons()?, self.unit_polys);
+                let table = AreaTable::build(&layer.polygons()?, &self.units.polygons()?);
                 self.tables.insert(li, table);
             }
             let unit_rate = self.tables[&li].allocate_intensive(&rate);

@@ -10,7 +10,9 @@ use careblock_core::findings::district_coverage;
 use careblock_core::join::interpolate::{AreaTable, Balance, OutsideSource};
 use careblock_core::join::overlay::PolygonIndex;
 use careblock_method::{LevelName, Method};
-use geo::MultiPolygon;
+use std::borrow::Cow;
+
+use geo::Polygon;
 
 /// The districts' level: counts interpolated from the units through the area table (each
 /// balance recorded), indicators recomputed from the sums, the coverage findings noted.
@@ -18,7 +20,7 @@ use geo::MultiPolygon;
 pub(super) fn district_level(
     method: &Method,
     inputs: &Inputs<'_>,
-    unit_polys: &[MultiPolygon<f64>],
+    unit_polys: &[Cow<'_, [Polygon<f64>]>],
     population: &[Option<f64>],
     built: &[Built],
     unit_access: Option<&Vec<Option<f64>>>,
@@ -37,7 +39,7 @@ pub(super) fn district_level(
         Some(dl) => {
             let dpolys = dl.polygons()?;
             let index = PolygonIndex::new(&dpolys);
-            let table = AreaTable::build_with(unit_polys, &index);
+            let table = AreaTable::build_parts(unit_polys, |p| p.as_ref(), &index);
             let coverage = district_coverage(units, dl, &dpolys, &index, &table, Some(population));
             outside = coverage.outside;
             for f in coverage.findings {
@@ -52,7 +54,7 @@ pub(super) fn district_level(
             let dpop_raw = allocate("population".to_string(), population);
             let dpop: Vec<Option<f64>> = dpop_raw.iter().map(|p| Some(*p)).collect();
             let d_eligible: Vec<bool> = dpop_raw.iter().map(|&p| p >= min_pop).collect();
-            let darea = area_km2(&dpolys);
+            let darea = area_km2(dpolys.iter().map(|p| p.0.as_slice()));
             let mut draw = Vec::with_capacity(built.len());
             for (b, ind) in built.iter().zip(&spec.indicators) {
                 let name = ind.name.get_ref();

@@ -7,7 +7,9 @@ use crate::access::supply_gap;
 use careblock_core::findings::population_findings;
 use careblock_core::layer::Layer;
 use careblock_method::{IndicatorKind, Method};
-use geo::{Area, MultiPolygon};
+use std::borrow::Cow;
+
+use geo::{Area, Polygon};
 
 /// The units' population (a count ≥ 0 where known) and which units are ranked (population
 /// at least `[treatment] min_population`), with the population findings as warnings.
@@ -117,10 +119,10 @@ pub(super) fn build(
 pub(super) fn unit_raw(
     built: &[Built],
     eligible: &[bool],
-    unit_polys: &[MultiPolygon<f64>],
+    unit_polys: &[Cow<'_, [Polygon<f64>]>],
     unit_access: Option<&Vec<Option<f64>>>,
 ) -> Vec<Vec<Option<f64>>> {
-    let unit_area = area_km2(unit_polys);
+    let unit_area = area_km2(unit_polys.iter().map(|p| p.as_ref()));
     built
         .iter()
         .map(|b| match b {
@@ -155,8 +157,12 @@ pub(super) enum Built {
     Gap,
 }
 
-pub(super) fn area_km2(polys: &[MultiPolygon<f64>]) -> Vec<f64> {
-    polys.iter().map(|p| p.unsigned_area() / 1e6).collect()
+/// Each feature's area in km², its polygons' areas summed in order (as geo's `MultiPolygon`
+/// sums them).
+pub(super) fn area_km2<'p>(polys: impl Iterator<Item = &'p [Polygon<f64>]>) -> Vec<f64> {
+    polys
+        .map(|parts| parts.iter().fold(0.0, |total, p| total + p.unsigned_area()) / 1e6)
+        .collect()
 }
 
 pub(super) fn ratio(num: &[Option<f64>], den: &[Option<f64>]) -> Vec<Option<f64>> {

@@ -199,11 +199,11 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     for layer in inputs.coarse.iter().chain(inputs.supply) {
         check_join_inputs(layer, units)?;
     }
-    let unit_polys = units.polygons()?;
+    // The units' polygons where they lie (a copy of every polygon otherwise).
+    let unit_polys = units.polygon_parts()?;
     let mut cols = Columns {
         method,
         units,
-        unit_polys: &unit_polys,
         coarse: inputs.coarse,
         values: HashMap::new(),
         tables: HashMap::new(),
