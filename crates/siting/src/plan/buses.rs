@@ -32,7 +32,12 @@ pub(super) fn uncovered_units(
         CoverageRule::Centroid => 1.0,
         CoverageRule::Area => 0.5,
     };
-    let unit_area_ha: Vec<f64> = units.polys.iter().map(|p| p.unsigned_area() / 1e4).collect();
+    // Each unit's polygons' areas summed in order, as geo's `MultiPolygon` sums them.
+    let unit_area_ha: Vec<f64> = units
+        .polys
+        .iter()
+        .map(|p| p.iter().fold(0.0, |total, q| total + q.unsigned_area()) / 1e4)
+        .collect();
     let uncovered: Vec<Uncovered> = (0..n)
         .filter_map(|u| {
             let class = assessment.units.scores.class[u]?;

@@ -300,7 +300,7 @@ pub(super) fn gather(
         && let Some(g) = &st.grid
     {
         let populated: Vec<bool> = units.population.iter().map(|p| *p > 0.0).collect();
-        for (k, p) in hex_grid(&units.polys, &populated, *g.spacing.get_ref())
+        for (k, p) in hex_grid(&units.multipolygons(), &populated, *g.spacing.get_ref())
             .into_iter()
             .enumerate()
         {

@@ -11,11 +11,14 @@ use careblock_core::join::points::points_within_distance;
 use careblock_core::layer::Layer;
 use careblock_core::network::{Distances, NetworkCost, OffNetwork, Snap};
 use careblock_method::SitingSpec;
-use geo::{MultiPolygon, Point};
+use std::borrow::Cow;
+
+use careblock_core::join::overlay::PolygonIndex;
+use geo::{MultiPolygon, Point, Polygon};
 
 pub(super) struct CompareInputs<'a> {
     pub(super) points: &'a [Point<f64>],
-    pub(super) unit_polys: &'a [MultiPolygon<f64>],
+    pub(super) unit_polys: &'a [Cow<'a, [Polygon<f64>]>],
     pub(super) unit_centroids: &'a [Option<Point<f64>>],
     pub(super) radius: f64,
     pub(super) demand: &'a [f64],
@@ -55,7 +58,8 @@ pub(super) fn compare_with_circles(
             let table = match c.table {
                 Some(t) => t,
                 None => {
-                    built = AreaTable::build(c.unit_polys, &dl.polygons()?);
+                    let dpolys = dl.polygons()?;
+                    built = AreaTable::build_parts(c.unit_polys, |p| p.as_ref(), &PolygonIndex::new(&dpolys));
                     &built
                 }
             };

@@ -10,6 +10,8 @@ use careblock_core::layer::Layer;
 use careblock_core::network::{Distances, NetworkCost, OffNetwork};
 use careblock_method::CoverageRule;
 use careblock_text::msg;
+use std::borrow::Cow;
+
 use geo::{Area, Coord, LineString, MultiPolygon, Point, Polygon};
 
 /// A regular 64-gon of radius `r` around `c` (area within 0.2 % of the circle's): the catchment drawn for a site.
@@ -99,13 +101,13 @@ pub(super) fn from_table(
 pub(super) fn table_catchment(
     cov: &Coverage,
     j: usize,
-    unit_polys: &[MultiPolygon<f64>],
+    unit_polys: &[Cow<'_, [Polygon<f64>]>],
 ) -> MultiPolygon<f64> {
     use geo::ConvexHull;
     let parts: Vec<Polygon<f64>> = cov
         .row(j)
         .iter()
-        .flat_map(|&(u, _)| unit_polys[u as usize].0.iter().cloned())
+        .flat_map(|&(u, _)| unit_polys[u as usize].iter().cloned())
         .collect();
     if parts.is_empty() {
         return MultiPolygon::new(vec![]);
@@ -117,7 +119,7 @@ pub(super) fn table_catchment(
 pub(super) fn coverage(
     rule: CoverageRule,
     sites: &[Point<f64>],
-    unit_polys: &[MultiPolygon<f64>],
+    unit_polys: &[Cow<'_, [Polygon<f64>]>],
     unit_centroids: &[Option<Point<f64>>],
     radius: f64,
     net: Option<&NetworkCost>,
@@ -138,7 +140,9 @@ pub(super) fn coverage(
         CoverageRule::Centroid => Coverage::from_neighbours(unit_polys.len(), &near),
         CoverageRule::Area => {
             use rayon::prelude::*;
-            let index = PolygonIndex::new(unit_polys);
+            let unit_polys: Vec<MultiPolygon<f64>> =
+                unit_polys.iter().map(|p| MultiPolygon::new(p.to_vec())).collect();
+            let index = PolygonIndex::new(&unit_polys);
             let areas: Vec<f64> = unit_polys.par_iter().map(|p| p.unsigned_area()).collect();
             let rows: Vec<Vec<(u32, f64)>> = sites
                 .par_iter()

@@ -11,7 +11,10 @@ use careblock_core::layer::Layer;
 use careblock_index::assess::Assessment;
 use careblock_method::{EquitySpec, Method};
 use careblock_text::{fixed, msg};
-use geo::{MultiPolygon, Point};
+use std::borrow::Cow;
+
+use careblock_core::join::overlay::PolygonIndex;
+use geo::{Point, Polygon};
 
 /// The `[siting.equity]` districts as the solver needs them.
 pub(super) struct EquitySetup<'l> {
@@ -47,7 +50,7 @@ pub(super) fn equity_setup<'l>(
     method: &Method,
     e: &EquitySpec,
     inputs: &PlanInputs<'l>,
-    unit_polys: &[MultiPolygon<f64>],
+    unit_polys: &[Cow<'_, [Polygon<f64>]>],
     assessment: &Assessment,
     points: &[Point<f64>],
     population: &[f64],
@@ -90,7 +93,7 @@ pub(super) fn equity_setup<'l>(
     let table = match (&assessment.district_table, is_districts) {
         (Some(t), true) => t,
         _ => {
-            built = AreaTable::build(unit_polys, &polys);
+            built = AreaTable::build_parts(unit_polys, |p| p.as_ref(), &PolygonIndex::new(&polys));
             &built
         }
     };

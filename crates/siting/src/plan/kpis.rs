@@ -2,6 +2,7 @@
 //! (each unit's weights summing to 1).
 
 use careblock_core::join::interpolate::AreaTable;
+use careblock_core::join::overlay::PolygonIndex;
 use careblock_core::layer::Layer;
 use careblock_index::assess::Assessment;
 
@@ -32,7 +33,8 @@ pub(super) fn district_kpis(
             let table = match &assessment.district_table {
                 Some(t) => t,
                 None => {
-                    built = AreaTable::build(&units.polys, &dl.polygons()?);
+                    let dpolys = dl.polygons()?;
+                    built = AreaTable::build_parts(&units.polys, |p| p.as_ref(), &PolygonIndex::new(&dpolys));
                     &built
                 }
             };

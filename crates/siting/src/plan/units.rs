@@ -8,14 +8,14 @@ use careblock_core::join::points::centroids;
 use careblock_core::layer::Layer;
 use careblock_index::assess::Assessment;
 use careblock_method::SitingSpec;
-use geo::{MultiPolygon, Point};
+use geo::{MultiPolygon, Point, Polygon};
 
-/// The units' polygons and centroids, which no setting of `[siting]` changes: computed once
-/// for many plans over the same units (a sweep's scenarios) and given to each in
-/// [`PlanInputs::unit_shapes`](super::PlanInputs::unit_shapes).
+/// The units' centroids, which no setting of `[siting]` changes: computed once for many plans
+/// over the same units (a sweep's scenarios) and given to each in
+/// [`PlanInputs::unit_shapes`](super::PlanInputs::unit_shapes). (The polygons are read where
+/// they lie in the layer.)
 #[derive(Debug, Clone)]
 pub struct UnitShapes {
-    polys: Vec<MultiPolygon<f64>>,
     centroids: Vec<Option<Point<f64>>>,
 }
 
@@ -25,8 +25,8 @@ impl UnitShapes {
     /// # Errors
     /// [`PlanError`] when a unit is not a polygon.
     pub fn of(layer: &Layer) -> Result<UnitShapes, PlanError> {
+        layer.polygon_parts()?;
         Ok(UnitShapes {
-            polys: layer.polygons()?,
             centroids: centroids(layer),
         })
     }
@@ -34,7 +34,8 @@ impl UnitShapes {
 
 /// The units as the siting sees them (missing values as 0).
 pub(super) struct Units<'a> {
-    pub(super) polys: Cow<'a, [MultiPolygon<f64>]>,
+    /// Each unit's polygons, borrowed from the layer (no copy of every polygon).
+    pub(super) polys: Vec<Cow<'a, [Polygon<f64>]>>,
     pub(super) centroids: Cow<'a, [Option<Point<f64>>]>,
     /// The siting demand of each unit.
     pub(super) demand: Vec<f64>,
@@ -56,15 +57,10 @@ impl<'a> Units<'a> {
         assessment: &'a Assessment,
         st: &SitingSpec,
     ) -> Result<Units<'a>, PlanError> {
-        let (unit_polys, unit_centroids) = match shapes {
-            Some(s) => (
-                Cow::Borrowed(s.polys.as_slice()),
-                Cow::Borrowed(s.centroids.as_slice()),
-            ),
-            None => {
-                let s = UnitShapes::of(layer)?;
-                (Cow::Owned(s.polys), Cow::Owned(s.centroids))
-            }
+        let unit_polys = layer.polygon_parts()?;
+        let unit_centroids = match shapes {
+            Some(s) => Cow::Borrowed(s.centroids.as_slice()),
+            None => Cow::Owned(UnitShapes::of(layer)?.centroids),
         };
         let column = |name: &str| siting_column(assessment, name);
         let demand: Vec<f64> = column("demand")
@@ -110,6 +106,12 @@ impl<'a> Units<'a> {
     /// The number of units.
     pub(super) fn len(&self) -> usize {
         self.polys.len()
+    }
+
+    /// The units' polygons as multipolygons (a copy), for the rarer steps that index them: the
+    /// area coverage rule and generated candidate grids.
+    pub(super) fn multipolygons(&self) -> Vec<MultiPolygon<f64>> {
+        self.polys.iter().map(|p| MultiPolygon::new(p.to_vec())).collect()
     }
 }
 
