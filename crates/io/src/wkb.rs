@@ -347,6 +347,32 @@ fn put(out: &mut Vec<u8>, g: &Geometry<f64>, oriented: bool) {
     }
 }
 
+/// The number of bytes [`encode`] and [`encode_oriented_into`] write for `g`, so that a buffer
+/// can be sized once.
+pub fn encoded_len(g: &Geometry<f64>) -> usize {
+    const HEADER: usize = 5;
+    let line = |l: &LineString<f64>| 4 + 16 * l.0.len();
+    let polygon = |p: &Polygon<f64>| {
+        if p.exterior().0.is_empty() {
+            4
+        } else {
+            4 + line(p.exterior()) + p.interiors().iter().map(line).sum::<usize>()
+        }
+    };
+    match g {
+        Geometry::Point(_) => HEADER + 16,
+        Geometry::Line(_) => HEADER + 4 + 32,
+        Geometry::LineString(l) => HEADER + line(l),
+        Geometry::Polygon(p) => HEADER + polygon(p),
+        Geometry::MultiPoint(mp) => HEADER + 4 + mp.0.len() * (HEADER + 16),
+        Geometry::MultiLineString(ml) => HEADER + 4 + ml.0.iter().map(|l| HEADER + line(l)).sum::<usize>(),
+        Geometry::MultiPolygon(mp) => HEADER + 4 + mp.0.iter().map(|p| HEADER + polygon(p)).sum::<usize>(),
+        Geometry::GeometryCollection(gc) => HEADER + 4 + gc.0.iter().map(encoded_len).sum::<usize>(),
+        Geometry::Rect(r) => encoded_len(&Geometry::Polygon(r.to_polygon())),
+        Geometry::Triangle(t) => encoded_len(&Geometry::Polygon(t.to_polygon())),
+    }
+}
+
 /// Writes one geometry as little-endian 2D ISO WKB.
 pub fn encode(g: &Geometry<f64>) -> Vec<u8> {
     let mut out = Vec::new();
@@ -439,6 +465,45 @@ mod tests {
             decode(&b).unwrap_err().0,
             "a MultiPolygon holds a part that is not a Polygon"
         );
+    }
+
+    #[test]
+    fn encoded_len_is_the_length_written() {
+        use geo::{Line, Rect, Triangle, coord, line_string, point};
+        let square = polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 0.)];
+        let holed = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 0., y: 0.)],
+            interiors: [[(x: 1., y: 1.), (x: 1., y: 2.), (x: 2., y: 2.), (x: 1., y: 1.)]],
+        );
+        let ls = line_string![(x: 0., y: 0.), (x: 1., y: 1.), (x: 2., y: 0.)];
+        let all: Vec<Geometry<f64>> = vec![
+            point!(x: 1., y: 2.).into(),
+            Line::new(coord! { x: 0., y: 0. }, coord! { x: 1., y: 1. }).into(),
+            ls.clone().into(),
+            square.clone().into(),
+            holed.clone().into(),
+            Polygon::new(LineString::new(vec![]), vec![]).into(),
+            MultiPoint(vec![point!(x: 1., y: 2.), point!(x: 3., y: 4.)]).into(),
+            MultiLineString(vec![ls.clone(), ls]).into(),
+            MultiPolygon(vec![square.clone(), holed]).into(),
+            Geometry::GeometryCollection(GeometryCollection(vec![
+                square.into(),
+                point!(x: 0., y: 1.).into(),
+            ])),
+            Rect::new(coord! { x: 0., y: 0. }, coord! { x: 1., y: 2. }).into(),
+            Triangle::new(
+                coord! { x: 0., y: 0. },
+                coord! { x: 1., y: 0. },
+                coord! { x: 0., y: 1. },
+            )
+            .into(),
+        ];
+        for g in &all {
+            assert_eq!(encoded_len(g), encode(g).len(), "{g:?}");
+            let mut out = Vec::new();
+            encode_oriented_into(&mut out, g);
+            assert_eq!(encoded_len(g), out.len(), "{g:?}");
+        }
     }
 
     #[test]

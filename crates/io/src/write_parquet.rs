@@ -19,6 +19,10 @@ use careblock_core::layer::geometry_kind;
 use careblock_core::{Layer, WGS84};
 use geo::{BoundingRect, Rect, coord};
 use polars::prelude::*;
+use polars_arrow::array::{BinaryViewArray, View};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::datatypes::ArrowDataType;
+use polars_buffer::Buffer;
 use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::write::{
     CompressedPage, Compressor, StatisticsOptions, Version, WriteOptions, ZstdLevel, array_to_columns,
@@ -60,6 +64,12 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
         .enumerate()
         .map_init(ProjCache::default, |cache, (b, gs)| -> Result<Block, IoError> {
             let mut block = Block::default();
+            // Sized once (a reprojected geometry has the WKB length of the one given): a
+            // growing buffer would hold up to twice the bytes.
+            block
+                .wkb
+                .reserve_exact(gs.iter().flatten().map(wkb::encoded_len).sum());
+            block.rows.reserve_exact(gs.len());
             for (k, g) in gs.iter().enumerate() {
                 let Some(g) = g else {
                     block.rows.push(None);
@@ -105,20 +115,37 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
     let bbox = StructChunked::from_series("bbox".into(), layer.len(), sides.iter())
         .map_err(|e| IoError::table(&name, e))?
         .into_series();
-    let wkb = BinaryChunked::from_iter_options(
-        "geometry".into(),
-        blocks.iter().flat_map(|b| {
-            let mut start = 0;
-            b.rows.iter().map(move |row| {
-                row.as_ref().map(|&(end, _)| {
-                    let bytes = &b.wkb[start..end];
-                    start = end;
-                    bytes
-                })
-            })
-        }),
-    );
-    drop(blocks);
+    // The WKB column is views into the blocks' buffers, which become its data buffers: the
+    // encoded geometries are not copied again.
+    let mut views = Vec::with_capacity(layer.len());
+    let mut valid = MutableBitmap::with_capacity(layer.len());
+    for (b, block) in blocks.iter().enumerate() {
+        let mut start = 0;
+        for row in &block.rows {
+            match row {
+                None => {
+                    views.push(View::default());
+                    valid.push(false);
+                }
+                Some((end, _)) => {
+                    let (Ok(index), Ok(offset)) = (u32::try_from(b), u32::try_from(start)) else {
+                        return Err(IoError::format(
+                            &name,
+                            "a block of geometries of 4 GB or more".to_string(),
+                        ));
+                    };
+                    views.push(View::new_from_bytes(&block.wkb[start..*end], index, offset));
+                    valid.push(true);
+                    start = *end;
+                }
+            }
+        }
+    }
+    let validity: Option<Bitmap> = (valid.unset_bits() > 0).then(|| valid.into());
+    let buffers: Vec<Buffer<u8>> = blocks.into_iter().map(|b| Buffer::from(b.wkb)).collect();
+    let array = BinaryViewArray::try_new(ArrowDataType::BinaryView, views.into(), buffers.into(), validity)
+        .map_err(|e| IoError::table(&name, e))?;
+    let wkb = BinaryChunked::with_chunk("geometry".into(), array);
     let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut df = layer.attributes.clone();
     if df.column(id_column).is_err() {
@@ -185,37 +212,41 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
             .iter_chunks(CompatLevel::newest(), false)
             .filter(|b| !b.is_empty())
             .collect();
-        let groups: Vec<Result<RowGroup, PolarsError>> = batches
-            .par_iter()
-            .with_max_len(1)
-            .map(|batch| {
-                let mut columns = Vec::new();
-                for ((array, type_), field) in batch
-                    .columns()
-                    .iter()
-                    .zip(&fields)
-                    .zip(batch.schema().iter_values())
-                {
-                    let encoding = get_dtype_encoding(&field.dtype);
-                    for pages in array_to_columns(array, type_.clone(), options, &encoding)? {
-                        let pages = Compressor::new(
-                            pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string()))),
-                            options.compression,
-                            vec![],
-                        );
-                        columns.push(
-                            pages
-                                .collect::<Result<Vec<CompressedPage>, ParquetError>>()
-                                .map_err(PolarsError::from)?,
-                        );
+        // As many row groups at a time as there are threads, so that only their pages are held
+        // in memory, not the whole file's.
+        for wave in batches.chunks(rayon::current_num_threads().max(1)) {
+            let groups: Vec<Result<RowGroup, PolarsError>> = wave
+                .par_iter()
+                .with_max_len(1)
+                .map(|batch| {
+                    let mut columns = Vec::new();
+                    for ((array, type_), field) in batch
+                        .columns()
+                        .iter()
+                        .zip(&fields)
+                        .zip(batch.schema().iter_values())
+                    {
+                        let encoding = get_dtype_encoding(&field.dtype);
+                        for pages in array_to_columns(array, type_.clone(), options, &encoding)? {
+                            let pages = Compressor::new(
+                                pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string()))),
+                                options.compression,
+                                vec![],
+                            );
+                            columns.push(
+                                pages
+                                    .collect::<Result<Vec<CompressedPage>, ParquetError>>()
+                                    .map_err(PolarsError::from)?,
+                            );
+                        }
                     }
-                }
-                Ok((batch.len(), columns))
-            })
-            .collect();
-        for group in groups {
-            let (rows, columns) = group.map_err(table)?;
-            writer.write_row_group(rows as u64, &columns).map_err(table)?;
+                    Ok((batch.len(), columns))
+                })
+                .collect();
+            for group in groups {
+                let (rows, columns) = group.map_err(table)?;
+                writer.write_row_group(rows as u64, &columns).map_err(table)?;
+            }
         }
         writer.finish().map(|_| ()).map_err(table)
     })
