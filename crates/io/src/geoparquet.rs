@@ -83,11 +83,7 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
         .iter_values()
         .any(|f| matches!(f.dtype, ArrowDataType::Extension(_)))
     {
-        let mut plain = (*metadata).clone();
-        if let Some(kv) = &mut plain.key_value_metadata {
-            kv.retain(|kv| kv.key != "ARROW:schema");
-        }
-        reader.set_metadata(Arc::new(plain));
+        reader.set_metadata(without_arrow_schema(&metadata));
     }
     // With `geo` metadata, the columns that are neither attributes nor the geometry read (the
     // bbox covering, other geometry columns) are not read at all.
@@ -200,6 +196,16 @@ enum Geometries {
     Column(Series),
 }
 
+/// The file's metadata without the stored Arrow schema, so that polars reads the columns by
+/// the Parquet schema alone (see `read`: GeoArrow extension types it refuses).
+fn without_arrow_schema(metadata: &FileMetadataRef) -> FileMetadataRef {
+    let mut plain = (**metadata).clone();
+    if let Some(kv) = &mut plain.key_value_metadata {
+        kv.retain(|kv| kv.key != "ARROW:schema");
+    }
+    Arc::new(plain)
+}
+
 /// The geometry column alone, read through polars (a WKB column in a layout `wkb_pages` does not
 /// read).
 fn geometry_column(
@@ -209,12 +215,8 @@ fn geometry_column(
     column: &str,
 ) -> Result<Series, IoError> {
     let file = std::fs::File::open(path).map_err(|e| IoError::io(name, e))?;
-    let mut plain = (**metadata).clone();
-    if let Some(kv) = &mut plain.key_value_metadata {
-        kv.retain(|kv| kv.key != "ARROW:schema");
-    }
     let mut reader = ParquetReader::new(file);
-    reader.set_metadata(Arc::new(plain));
+    reader.set_metadata(without_arrow_schema(metadata));
     let df = reader
         .with_columns(Some(vec![column.to_string()]))
         .finish()

@@ -22,7 +22,7 @@ use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
 use polars_parquet::parquet::encoding::plain_byte_array::BinaryIter;
 use polars_parquet::parquet::error::ParquetError;
-use polars_parquet::parquet::metadata::FileMetadata;
+use polars_parquet::parquet::metadata::{ColumnDescriptor, FileMetadata};
 use polars_parquet::parquet::page::{CompressedDataPage, CompressedPage, Page, split_buffer};
 use polars_parquet::parquet::read::{PageReader, decompress};
 use polars_parquet::parquet::schema::types::PhysicalType;
@@ -47,12 +47,16 @@ pub(crate) enum Outcome {
 /// [`read`] handles.
 pub(crate) fn supported(metadata: &FileMetadata, column: &str) -> bool {
     metadata.schema().columns().iter().any(|c| {
-        c.path_in_schema.len() == 1
-            && c.path_in_schema[0].as_str() == column
+        is_column(c, column)
             && c.descriptor.primitive_type.physical_type == PhysicalType::ByteArray
             && c.descriptor.max_rep_level == 0
             && c.descriptor.max_def_level <= 1
     })
+}
+
+/// Whether `c` is the top-level column `column` (not a field nested in another).
+fn is_column(c: &ColumnDescriptor, column: &str) -> bool {
+    c.path_in_schema.len() == 1 && c.path_in_schema[0].as_str() == column
 }
 
 /// One data page to decode: its row group's dictionary (if any), its first row and its rows.
@@ -95,9 +99,11 @@ fn read_pages(
     let mut dictionaries: Vec<Option<Vec<u8>>> = Vec::new();
     let mut groups: Vec<Vec<CompressedDataPage>> = Vec::new();
     for group in &metadata.row_groups {
-        let Some(chunk) = group.parquet_columns().iter().find(|c| {
-            c.descriptor().path_in_schema.len() == 1 && c.descriptor().path_in_schema[0].as_str() == column
-        }) else {
+        let Some(chunk) = group
+            .parquet_columns()
+            .iter()
+            .find(|c| is_column(c.descriptor(), column))
+        else {
             return Err(PageError::Unsupported);
         };
         let range = chunk.byte_range();

@@ -11,7 +11,7 @@ use rstar::primitives::Rectangle;
 use super::boxes::{Boxed, aabb, parts_rect, shared_box};
 
 /// The unsigned area of polygons (as geo computes a multipolygon's: the sum in order).
-pub(crate) fn parts_area(parts: &[Polygon<f64>]) -> f64 {
+pub fn parts_area(parts: &[Polygon<f64>]) -> f64 {
     parts.iter().fold(0.0, |total, p| total + p.unsigned_area())
 }
 

@@ -10,6 +10,8 @@
 //! Every count that enters leaves: per variable, Σ source = Σ allocated + Σ unallocated, where
 //! the unallocated mass is that of sources (partly) outside every target.
 
+use std::borrow::Cow;
+
 use geo::{Area, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
@@ -37,6 +39,12 @@ impl AreaTable {
     pub fn build(sources: &[MultiPolygon<f64>], targets: &[MultiPolygon<f64>]) -> AreaTable {
         let index = PolygonIndex::new(targets);
         Self::build_with(sources, &index)
+    }
+
+    /// Like [`AreaTable::build`], the sources given as slices of polygons where they lie (a
+    /// layer's [`polygon_parts`](crate::Layer::polygon_parts)).
+    pub fn build_from_parts(sources: &[Cow<'_, [Polygon<f64>]>], targets: &[MultiPolygon<f64>]) -> AreaTable {
+        Self::build_parts(sources, |s| s.as_ref(), &PolygonIndex::new(targets))
     }
 
     /// Like [`AreaTable::build`], reusing a prepared target index.

@@ -9,7 +9,7 @@ pub mod interpolate;
 pub mod overlay;
 pub mod points;
 
-pub use clip::intersection_area;
+pub use clip::{intersection_area, parts_area};
 pub use interpolate::{
     AreaTable, Balance, ConservationReport, InterpolateOptions, Interpolated, OutsideSource, TargetOverlap,
     area_interpolate,

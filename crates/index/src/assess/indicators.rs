@@ -9,7 +9,8 @@ use careblock_core::layer::Layer;
 use careblock_method::{IndicatorKind, Method};
 use std::borrow::Cow;
 
-use geo::{Area, Polygon};
+use careblock_core::join::parts_area;
+use geo::Polygon;
 
 /// The units' population (a count ≥ 0 where known) and which units are ranked (population
 /// at least `[treatment] min_population`), with the population findings as warnings.
@@ -157,12 +158,10 @@ pub(super) enum Built {
     Gap,
 }
 
-/// Each feature's area in km², its polygons' areas summed in order (as geo's `MultiPolygon`
-/// sums them).
+/// Each feature's area in km² (its polygons' areas summed in order, as geo sums a
+/// multipolygon's).
 pub(super) fn area_km2<'p>(polys: impl Iterator<Item = &'p [Polygon<f64>]>) -> Vec<f64> {
-    polys
-        .map(|parts| parts.iter().fold(0.0, |total, p| total + p.unsigned_area()) / 1e6)
-        .collect()
+    polys.map(|parts| parts_area(parts) / 1e6).collect()
 }
 
 pub(super) fn ratio(num: &[Option<f64>], den: &[Option<f64>]) -> Vec<Option<f64>> {

@@ -2,10 +2,11 @@
 //! candidates not chosen, for the uncovered units below the density threshold; the rest home
 //! care.
 
+use careblock_core::join::parts_area;
 use careblock_core::network::{NetworkCost, OffNetwork, Snap};
 use careblock_index::assess::Assessment;
 use careblock_method::{BusSpec, CoverageRule, Method, SitingSpec};
-use geo::{Area, Point};
+use geo::Point;
 
 use super::candidates::Candidates;
 use super::coverage::{Near, coverage};
@@ -32,12 +33,7 @@ pub(super) fn uncovered_units(
         CoverageRule::Centroid => 1.0,
         CoverageRule::Area => 0.5,
     };
-    // Each unit's polygons' areas summed in order, as geo's `MultiPolygon` sums them.
-    let unit_area_ha: Vec<f64> = units
-        .polys
-        .iter()
-        .map(|p| p.iter().fold(0.0, |total, q| total + q.unsigned_area()) / 1e4)
-        .collect();
+    let unit_area_ha: Vec<f64> = units.polys.iter().map(|p| parts_area(p) / 1e4).collect();
     let uncovered: Vec<Uncovered> = (0..n)
         .filter_map(|u| {
             let class = assessment.units.scores.class[u]?;

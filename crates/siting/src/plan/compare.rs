@@ -13,7 +13,6 @@ use careblock_core::network::{Distances, NetworkCost, OffNetwork, Snap};
 use careblock_method::SitingSpec;
 use std::borrow::Cow;
 
-use careblock_core::join::overlay::PolygonIndex;
 use geo::{MultiPolygon, Point, Polygon};
 
 pub(super) struct CompareInputs<'a> {
@@ -58,8 +57,7 @@ pub(super) fn compare_with_circles(
             let table = match c.table {
                 Some(t) => t,
                 None => {
-                    let dpolys = dl.polygons()?;
-                    built = AreaTable::build_parts(c.unit_polys, |p| p.as_ref(), &PolygonIndex::new(&dpolys));
+                    built = AreaTable::build_from_parts(c.unit_polys, &dl.polygons()?);
                     &built
                 }
             };

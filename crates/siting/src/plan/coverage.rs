@@ -140,8 +140,7 @@ pub(super) fn coverage(
         CoverageRule::Centroid => Coverage::from_neighbours(unit_polys.len(), &near),
         CoverageRule::Area => {
             use rayon::prelude::*;
-            let unit_polys: Vec<MultiPolygon<f64>> =
-                unit_polys.iter().map(|p| MultiPolygon::new(p.to_vec())).collect();
+            let unit_polys = super::units::multipolygons(unit_polys);
             let index = PolygonIndex::new(&unit_polys);
             let areas: Vec<f64> = unit_polys.par_iter().map(|p| p.unsigned_area()).collect();
             let rows: Vec<Vec<(u32, f64)>> = sites

@@ -13,7 +13,6 @@ use careblock_method::{EquitySpec, Method};
 use careblock_text::{fixed, msg};
 use std::borrow::Cow;
 
-use careblock_core::join::overlay::PolygonIndex;
 use geo::{Point, Polygon};
 
 /// The `[siting.equity]` districts as the solver needs them.
@@ -93,7 +92,7 @@ pub(super) fn equity_setup<'l>(
     let table = match (&assessment.district_table, is_districts) {
         (Some(t), true) => t,
         _ => {
-            built = AreaTable::build_parts(unit_polys, |p| p.as_ref(), &PolygonIndex::new(&polys));
+            built = AreaTable::build_from_parts(unit_polys, &polys);
             &built
         }
     };

@@ -2,7 +2,6 @@
 //! (each unit's weights summing to 1).
 
 use careblock_core::join::interpolate::AreaTable;
-use careblock_core::join::overlay::PolygonIndex;
 use careblock_core::layer::Layer;
 use careblock_index::assess::Assessment;
 
@@ -33,8 +32,7 @@ pub(super) fn district_kpis(
             let table = match &assessment.district_table {
                 Some(t) => t,
                 None => {
-                    let dpolys = dl.polygons()?;
-                    built = AreaTable::build_parts(&units.polys, |p| p.as_ref(), &PolygonIndex::new(&dpolys));
+                    built = AreaTable::build_from_parts(&units.polys, &dl.polygons()?);
                     &built
                 }
             };

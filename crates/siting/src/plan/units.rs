@@ -108,10 +108,9 @@ impl<'a> Units<'a> {
         self.polys.len()
     }
 
-    /// The units' polygons as multipolygons (a copy), for the rarer steps that index them: the
-    /// area coverage rule and generated candidate grids.
+    /// The units' polygons as multipolygons (a copy); see [`multipolygons`].
     pub(super) fn multipolygons(&self) -> Vec<MultiPolygon<f64>> {
-        self.polys.iter().map(|p| MultiPolygon::new(p.to_vec())).collect()
+        multipolygons(&self.polys)
     }
 }
 
@@ -122,4 +121,10 @@ fn siting_column<'a>(assessment: &'a Assessment, name: &str) -> Option<&'a [Opti
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_slice())
+}
+
+/// Polygons given where they lie as multipolygons (a copy), for the rarer steps that index
+/// them: the area coverage rule and generated candidate grids.
+pub(super) fn multipolygons(parts: &[Cow<'_, [Polygon<f64>]>]) -> Vec<MultiPolygon<f64>> {
+    parts.iter().map(|p| MultiPolygon::new(p.to_vec())).collect()
 }
