@@ -88,6 +88,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
         ))
         .into());
     }
+    // The process ends here: its memory goes back to the system whole, without freeing a
+    // national run's millions of geometries one by one (0.03–0.05 s at 500k units).
+    std::mem::forget(run);
     Ok(())
 }
 
@@ -251,11 +254,18 @@ fn summary(r: &Assessment, input_notes: &[Msg], lang: Lang) -> String {
     let line = |m: Msg| format!("{}\n", lang.render(&m));
     let top = |l: &Level, what: &'static str, s: &mut String| {
         let mut order: Vec<usize> = (0..l.ids.len()).filter(|&i| l.scores.rank[i].is_some()).collect();
-        order.sort_by_key(|&i| l.scores.rank[i]);
+        let ranked = order.len();
+        // The first five by rank (ties in row order), without sorting a national layer whole.
+        let by_rank = |&i: &usize| (l.scores.rank[i], i);
+        if order.len() > 5 {
+            order.select_nth_unstable_by_key(4, by_rank);
+            order.truncate(5);
+        }
+        order.sort_unstable_by_key(by_rank);
         s.push_str(&line(msg!(
             "run.top",
             what = key(what),
-            ranked = order.len(),
+            ranked = ranked,
             of = l.ids.len(),
         )));
         for &i in order.iter().take(5) {

@@ -27,6 +27,41 @@ pub struct Layer {
     pub crs: Crs,
 }
 
+/// A layer borrowed for writing: the same fields as [`Layer`], each borrowed, so that a writer
+/// can be given geometries and ids that live elsewhere (the units' as read, in lon/lat, with
+/// the index's table) without copying them into a new layer. `&Layer` converts into one.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerView<'a> {
+    /// The layer's name (the output layer's, e.g. `units`).
+    pub name: &'a str,
+    /// One unique id per feature.
+    pub ids: &'a [String],
+    /// One geometry per feature; `None` for a null geometry.
+    pub geometries: &'a [Option<Geometry<f64>>],
+    /// One row per feature.
+    pub attributes: &'a DataFrame,
+    /// The CRS of the coordinates.
+    pub crs: Crs,
+}
+
+impl LayerView<'_> {
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the view has no features.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+impl<'a> From<&'a Layer> for LayerView<'a> {
+    fn from(l: &'a Layer) -> LayerView<'a> {
+        l.view()
+    }
+}
+
 impl Layer {
     /// Builds a layer, checking that ids, geometries and attribute rows line up and that ids are
     /// unique.
@@ -62,6 +97,17 @@ impl Layer {
             attributes,
             crs,
         })
+    }
+
+    /// The layer borrowed as a [`LayerView`].
+    pub fn view(&self) -> LayerView<'_> {
+        LayerView {
+            name: &self.name,
+            ids: &self.ids,
+            geometries: &self.geometries,
+            attributes: &self.attributes,
+            crs: self.crs,
+        }
     }
 
     /// Number of features.

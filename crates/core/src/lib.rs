@@ -50,5 +50,5 @@ pub mod validate;
 
 pub use crs::{Crs, Reprojection, WGS84};
 pub use error::{CrsError, Hint, JoinError, LayerError};
-pub use layer::Layer;
+pub use layer::{Layer, LayerView};
 pub use polars;

@@ -2,12 +2,12 @@
 //! lon/lat axis order against a reference layer, the working CRS of a study area, and the
 //! reprojection of whole layers (in parallel over features).
 
-use geo::Coord;
+use geo::{Coord, Geometry};
 use rayon::prelude::*;
 
 use crate::crs::{Crs, ProjCache, Reprojection};
 use crate::error::CrsError;
-use crate::layer::{Layer, union_rect};
+use crate::layer::{Layer, LayerView, union_rect};
 
 /// Checks that every coordinate of a layer is plausible for its CRS: finite, and within
 /// |lon| <= 180, |lat| <= 90 for a geographic CRS (catching metres in a "WGS 84" file), or
@@ -148,7 +148,28 @@ pub fn project_into(mut layer: Layer, to: Crs) -> Result<Layer, CrsError> {
 
 /// Reprojects a copy of a layer to `to`; see [`project_into`].
 pub fn project(layer: &Layer, to: Crs) -> Result<Layer, CrsError> {
-    project_into(layer.clone(), to)
+    Ok(Layer {
+        name: layer.name.clone(),
+        ids: layer.ids.clone(),
+        geometries: project_geometries(layer.view(), to)?,
+        attributes: layer.attributes.clone(),
+        crs: to,
+    })
+}
+
+/// A copy of a layer's geometries reprojected to `to`, each copied and reprojected by one task
+/// (in parallel, no copy of the whole layer first); the error names the first feature in
+/// input order that cannot be converted.
+pub fn project_geometries(layer: LayerView<'_>, to: Crs) -> Result<Vec<Option<Geometry<f64>>>, CrsError> {
+    let r = Reprojection::new(layer.crs, to);
+    crate::par::try_map_init(layer.geometries, ProjCache::default, |cache, i, g| match g {
+        Some(g) => {
+            let mut g = g.clone();
+            r.apply_feature(layer.name, &layer.ids[i], &mut g, cache)?;
+            Ok(Some(g))
+        }
+        None => Ok(None),
+    })
 }
 
 #[cfg(test)]

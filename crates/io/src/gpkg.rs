@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
-use careblock_core::{Crs, Layer, WGS84};
+use careblock_core::{Crs, LayerView, WGS84};
 use geo::orient::{Direction, Orient};
 use geo::{Coord, CoordsIter, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Polygon};
+use polars::prelude::StaticArray;
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 
@@ -28,7 +29,7 @@ pub struct GpkgLayer<'a> {
     /// `rtree_` or `sqlite_`; unique (ignoring case) in the file.
     pub name: &'a str,
     /// The features, written in the layer's CRS (`layer.crs`).
-    pub layer: &'a Layer,
+    pub layer: LayerView<'a>,
     /// The QGIS style (QML document) stored as the layer's default style in `layer_styles`.
     pub style: Option<&'a str>,
 }
@@ -414,7 +415,7 @@ impl TablePlan {
             );
         }
         Ok(TablePlan {
-            kind: Kind::of_layer(&l.layer.geometries),
+            kind: Kind::of_layer(l.layer.geometries),
             columns,
         })
     }
@@ -730,7 +731,7 @@ fn write_table(
                     }
                 };
                 for c in &plan.columns {
-                    row.push(sql_value(&c.values, &layer.ids, i));
+                    row.push(sql_value(&c.values, layer.ids, i));
                 }
                 insert
                     .execute(rusqlite::params_from_iter(row.iter()))
@@ -788,6 +789,7 @@ fn write_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use careblock_core::Layer;
     use geo::{LineString, Point, polygon};
     use polars::prelude::{Column, DataFrame};
 
@@ -1004,12 +1006,12 @@ mod tests {
             &[
                 GpkgLayer {
                     name: "units",
-                    layer: &layer,
+                    layer: layer.view(),
                     style: Some(style),
                 },
                 GpkgLayer {
                     name: "sites",
-                    layer: &points,
+                    layer: points.view(),
                     style: None,
                 },
             ],
@@ -1157,7 +1159,7 @@ mod tests {
             &path,
             &[GpkgLayer {
                 name: "units",
-                layer: &layer,
+                layer: layer.view(),
                 style: Some("<qgis/>"),
             }],
         )
@@ -1185,7 +1187,7 @@ mod tests {
         let layer = sample_layer();
         let layers = [GpkgLayer {
             name: "units",
-            layer: &layer,
+            layer: layer.view(),
             style: Some("<qgis/>"),
         }];
         let a = dir.join("a.gpkg");
@@ -1202,7 +1204,7 @@ mod tests {
             &bad,
             &[GpkgLayer {
                 name: "gpkg_units",
-                layer: &layer,
+                layer: layer.view(),
                 style: None,
             }],
         )
@@ -1217,7 +1219,7 @@ mod tests {
             &bad,
             &[GpkgLayer {
                 name: "units",
-                layer: &clash,
+                layer: clash.view(),
                 style: None,
             }],
         )
@@ -1232,7 +1234,7 @@ mod tests {
             &bad,
             &[GpkgLayer {
                 name: "units",
-                layer: &dup,
+                layer: dup.view(),
                 style: None,
             }],
         )

@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use careblock_core::crs::{ProjCache, Reprojection};
-use careblock_core::{Layer, WGS84};
+use careblock_core::{LayerView, WGS84};
 use geo::orient::{Direction, Orient};
 use geo::{Coord, Geometry, LineString, Polygon};
 use polars::prelude::*;
+use polars_arrow::array::{BooleanArray, PrimitiveArray, StaticArray, Utf8ViewArray};
+use polars_arrow::datatypes::ArrowDataType;
 use rayon::prelude::*;
 
 use crate::{IoError, path_name};
@@ -81,49 +83,54 @@ pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
     })
 }
 
-/// One attribute column, typed for writing.
+/// One attribute column, typed for writing: one contiguous arrow array (a writer reads it row
+/// by row, which a chunked column would answer by finding the chunk first).
 pub(crate) enum Values {
-    Int(Int64Chunked),
-    Float(Float64Chunked),
-    Bool(BooleanChunked),
-    Str(StringChunked),
+    Int(PrimitiveArray<i64>),
+    Float(PrimitiveArray<f64>),
+    Bool(BooleanArray),
+    Str(Utf8ViewArray),
     Null,
+}
+
+impl Values {
+    /// The typed values of a column (unsigned 64-bit integers as floats: they may not fit an i64).
+    fn from_series(name: &str, col: &Column) -> Result<Values, IoError> {
+        let s = col.as_materialized_series();
+        let fail = |e: PolarsError| IoError::table(name, format!("column {:?}: {e}", col.name()));
+        let dt = s.dtype();
+        Ok(if dt.is_integer() && dt != &DataType::UInt64 {
+            let ca = s.cast(&DataType::Int64).map_err(fail)?;
+            Values::Int(one(ca.i64().map_err(fail)?, ArrowDataType::Int64))
+        } else if dt.is_primitive_numeric() {
+            let ca = s.cast(&DataType::Float64).map_err(fail)?;
+            Values::Float(one(ca.f64().map_err(fail)?, ArrowDataType::Float64))
+        } else if dt.is_bool() {
+            Values::Bool(one(s.bool().map_err(fail)?, ArrowDataType::Boolean))
+        } else if dt == &DataType::Null {
+            Values::Null
+        } else {
+            let ca = s.cast(&DataType::String).map_err(fail)?;
+            Values::Str(one(ca.str().map_err(fail)?, ArrowDataType::Utf8View))
+        })
+    }
+}
+
+/// A column's values as one array (its only chunk, else its chunks joined).
+fn one<T: PolarsDataType>(ca: &ChunkedArray<T>, dtype: ArrowDataType) -> T::Array
+where
+    T::Array: Clone,
+{
+    let ca = ca.rechunk();
+    match ca.downcast_iter().next() {
+        Some(a) => a.clone(),
+        None => T::Array::full_null(0, dtype),
+    }
 }
 
 /// The typed values of a column (unsigned 64-bit integers as floats: they may not fit an i64).
 pub(crate) fn values(name: &str, col: &Column) -> Result<Values, IoError> {
-    let s = col.as_materialized_series();
-    let fail = |e: PolarsError| IoError::table(name, format!("column {:?}: {e}", col.name()));
-    let dt = s.dtype();
-    Ok(if dt.is_integer() && dt != &DataType::UInt64 {
-        Values::Int(
-            s.cast(&DataType::Int64)
-                .map_err(fail)?
-                .i64()
-                .map_err(fail)?
-                .clone(),
-        )
-    } else if dt.is_primitive_numeric() {
-        Values::Float(
-            s.cast(&DataType::Float64)
-                .map_err(fail)?
-                .f64()
-                .map_err(fail)?
-                .clone(),
-        )
-    } else if dt.is_bool() {
-        Values::Bool(s.bool().map_err(fail)?.clone())
-    } else if dt == &DataType::Null {
-        Values::Null
-    } else {
-        Values::Str(
-            s.cast(&DataType::String)
-                .map_err(fail)?
-                .str()
-                .map_err(fail)?
-                .clone(),
-        )
-    })
+    Values::from_series(name, col)
 }
 
 fn json_err(name: &str) -> impl Fn(serde_json::Error) -> IoError + '_ {
@@ -138,7 +145,8 @@ fn json_err(name: &str) -> impl Fn(serde_json::Error) -> IoError + '_ {
 /// Features are formatted in parallel, a batch at a time, and written in order, so the file is
 /// the same whatever the thread count; each geometry is reprojected on its own copy, so the
 /// layer is never copied whole.
-pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
+pub fn write_geojson<'a>(path: &Path, layer: impl Into<LayerView<'a>>) -> Result<(), IoError> {
+    let layer: LayerView<'a> = layer.into();
     /// Features per task; a batch is a few tasks per thread (a few MB of text).
     const CHUNK: usize = 2048;
     let name = path_name(path);
@@ -191,7 +199,7 @@ pub fn write_geojson(path: &Path, layer: &Layer) -> Result<(), IoError> {
             (Some(g), None) => geometry(buf, g),
             (Some(g), Some(r)) => {
                 let mut g = g.clone();
-                r.apply_feature(&layer.name, &layer.ids[i], &mut g, cache)
+                r.apply_feature(layer.name, &layer.ids[i], &mut g, cache)
                     .map_err(|e| IoError::crs(&name, e))?;
                 geometry(buf, &g);
             }

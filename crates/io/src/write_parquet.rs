@@ -16,7 +16,7 @@ use std::path::Path;
 
 use careblock_core::crs::{ProjCache, Reprojection};
 use careblock_core::layer::geometry_kind;
-use careblock_core::{Layer, WGS84};
+use careblock_core::{LayerView, WGS84};
 use geo::{BoundingRect, Rect, coord};
 use polars::prelude::*;
 use polars_arrow::array::{BinaryViewArray, View};
@@ -53,7 +53,12 @@ const ROW_GROUP: usize = 65_536;
 /// Writes `layer` as GeoParquet 1.1 at `path`: a column `id_column` with the layer's ids (unless
 /// the layer already has a column of that name), every attribute column, and the geometries as
 /// WKB in `geometry`, in lon/lat. A null geometry stays null.
-pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(), IoError> {
+pub fn write_geoparquet<'a>(
+    path: &Path,
+    layer: impl Into<LayerView<'a>>,
+    id_column: &str,
+) -> Result<(), IoError> {
+    let layer: LayerView<'a> = layer.into();
     let name = path_name(path);
     let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
     // Blocks of rows are encoded in parallel, each into one buffer of WKB (no allocation per
@@ -79,7 +84,7 @@ pub fn write_geoparquet(path: &Path, layer: &Layer, id_column: &str) -> Result<(
                     None => std::borrow::Cow::Borrowed(g),
                     Some(r) => {
                         let mut g = g.clone();
-                        r.apply_feature(&layer.name, &layer.ids[b * BLOCK + k], &mut g, cache)
+                        r.apply_feature(layer.name, &layer.ids[b * BLOCK + k], &mut g, cache)
                             .map_err(|e| IoError::crs(&name, e))?;
                         std::borrow::Cow::Owned(g)
                     }

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
-use careblock_core::{Crs, Layer};
+use careblock_core::{Crs, Layer, WGS84};
 use careblock_index::Inputs;
 use careblock_method::Method;
 use careblock_method::{CrsSpec, LayerInput};
 use careblock_siting::plan::PlanInputs;
 use careblock_text::msg;
+use geo::Geometry;
 
 use careblock_io::{IoError, ReadOptions, join_table, read_cost_table, read_layer, read_table_with_key};
 
@@ -28,6 +29,11 @@ pub struct LoadOptions {
 pub struct LoadedInputs {
     /// The census units.
     pub units: Layer,
+    /// The units' geometries as read and validated, when their file is in lon/lat (EPSG:4326)
+    /// and the working CRS is not: the outputs in lon/lat (GeoJSON, FlatGeobuf, GeoParquet)
+    /// write these instead of reprojecting the working CRS's back, so a national run
+    /// reprojects its units once, not twice, and writes the coordinates it read.
+    pub units_lonlat: Option<Vec<Option<Geometry<f64>>>>,
     /// The districts.
     pub districts: Option<Layer>,
     /// The `[[coarse]]` layers, in the method's order.
@@ -382,6 +388,13 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
     let mut layers: Vec<&Layer> = vec![&units];
     layers.extend(districts.iter());
     let crs = working_crs(given, &layers).map_err(|e| IoError::crs(&method.file, e))?;
+    // Copied before the units are projected in place, in parallel (one task per block).
+    let units_lonlat = (units.crs == WGS84 && crs != WGS84).then(|| {
+        use rayon::prelude::*;
+        let mut copy = Vec::with_capacity(units.len());
+        units.geometries.par_iter().cloned().collect_into_vec(&mut copy);
+        copy
+    });
     let units = project(units, crs)?;
     let districts = districts.map(|d| project(d, crs)).transpose()?;
     let coarse = coarse
@@ -404,6 +417,7 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
     let network = network.map(|l| project(l, crs)).transpose()?;
     let network_gap = network_gap.map(|l| project(l, crs)).transpose()?;
     Ok(LoadedInputs {
+        units_lonlat,
         network,
         network_gap,
         units,

@@ -360,6 +360,13 @@ impl Regions {
             by: self.by.clone(),
             value: value.to_string(),
             inputs: LoadedInputs {
+                units_lonlat: inputs.units_lonlat.as_ref().map(|g| {
+                    g.iter()
+                        .zip(&unit_keep)
+                        .filter(|(_, k)| **k)
+                        .map(|(g, _)| g.clone())
+                        .collect()
+                }),
                 units,
                 districts: Some(subset(districts, &in_region)?),
                 coarse: inputs.coarse.clone(),

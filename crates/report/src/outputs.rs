@@ -8,8 +8,10 @@
 use std::path::Path;
 
 use careblock_core::polars::prelude::DataFrame;
-use careblock_core::project::{project, project_into};
-use careblock_core::{Layer, WGS84};
+use std::borrow::Cow;
+
+use careblock_core::project::project_geometries;
+use careblock_core::{Crs, Layer, LayerView, WGS84};
 use careblock_index::Level;
 use careblock_io::{
     GpkgLayer, InputFile, IoError, write_csv, write_flatgeobuf, write_geojson, write_geoparquet, write_gpkg,
@@ -20,6 +22,7 @@ use careblock_pipeline::Run;
 use careblock_pipeline::results::run_report;
 use careblock_siting::plan::SiteStatus;
 use careblock_text::Lang;
+use geo::Geometry;
 
 use crate::formats::{FormatRequest, LayerFormats, resolve};
 use crate::{page, qml, sites};
@@ -37,46 +40,88 @@ pub fn write_outputs(
     let (units_df, districts_df) = run.level_tables()?;
     let inputs = &run.inputs;
     std::fs::create_dir_all(dir).map_err(|e| IoError::io(dir.display().to_string(), e))?;
-    let mut layers = vec![level_layer("units", &inputs.units, units_df)];
+    let mut names = vec!["units"];
+    if districts_df.is_some() && inputs.districts.is_some() {
+        names.push("districts");
+    }
+    if run.plan.is_some() {
+        names.extend(["sites", "catchments", "uncovered"]);
+    }
+    let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
+    // A layer no file holds in the working CRS (no GeoPackage table) is written from lon/lat
+    // geometries: the units' as read when their file was in lon/lat (not copied, not
+    // reprojected), else a reprojected copy; a national units layer then exists once more, not
+    // twice.
+    let lonlat_only = |name: &str| {
+        names
+            .iter()
+            .zip(&chosen)
+            .any(|(n, c)| *n == name && !c.has(Format::Gpkg) && c.formats.iter().any(|&f| lonlat_format(f)))
+    };
+    let unit_geometries: (&[Option<Geometry<f64>>], Crs) = match &inputs.units_lonlat {
+        Some(g) => (g, WGS84),
+        None => (&inputs.units.geometries, inputs.units.crs),
+    };
+    let level_geometries = |name: &str| {
+        if lonlat_only(name) {
+            unit_geometries
+        } else {
+            (&inputs.units.geometries[..], inputs.units.crs)
+        }
+    };
+    let mut layers = vec![level_layer(
+        "units",
+        &inputs.units,
+        level_geometries("units"),
+        units_df,
+    )];
     if let (Some(df), Some(layer)) = (districts_df, &inputs.districts) {
-        layers.push(level_layer("districts", layer, df));
+        layers.push(level_layer(
+            "districts",
+            layer,
+            (&layer.geometries, layer.crs),
+            df,
+        ));
     }
     let site_tables = match &run.plan {
         None => None,
         Some(p) => {
-            let (site_layers, tables) = sites::outputs(p, &inputs.units, inputs.crs, p.bus_radius)?;
-            layers.extend(site_layers);
+            let (site_layers, tables) = sites::outputs(
+                p,
+                &inputs.units,
+                inputs.crs,
+                level_geometries("uncovered"),
+                p.bus_radius,
+            )?;
+            layers.extend(site_layers.into_iter().map(OutLayer::from));
             Some(tables)
         }
     };
-    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
-    let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
+    debug_assert!(layers.iter().map(|l| l.name.as_str()).eq(names.iter().copied()));
     let lang = run.method.spec.lang;
     let styles = styles(&layers, run, lang)?;
     let qgis_project = qgis_project(run, &layers, &styles, &chosen, lang);
-    // A layer no file holds in the working CRS (no GeoPackage table) is reprojected to lon/lat
-    // in place: a national units layer then exists once, not as two copies.
-    let layers: Vec<Layer> = layers
+    // The other layers no file holds in the working CRS are reprojected to lon/lat here.
+    let layers: Vec<OutLayer<'_>> = layers
         .into_iter()
-        .zip(&chosen)
-        .map(|(l, c)| {
-            if l.crs != WGS84 && !c.has(Format::Gpkg) && c.formats.iter().any(|&f| lonlat_format(f)) {
-                let name = l.name.clone();
-                project_into(l, WGS84).map_err(|e| IoError::crs(&name, e))
-            } else {
-                Ok(l)
+        .map(|mut l| {
+            if l.crs != WGS84 && lonlat_only(&l.name) {
+                let g = project_geometries(l.view(), WGS84).map_err(|e| IoError::crs(&l.name, e))?;
+                l.geometries = Cow::Owned(g);
+                l.crs = WGS84;
             }
+            Ok(l)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, IoError>>()?;
     // A layer written in two or more lon/lat formats and in the GeoPackage is reprojected
     // once for the lon/lat files, not once per file.
-    let lonlat: Vec<Option<Layer>> = layers
+    let lonlat: Vec<Option<Vec<Option<Geometry<f64>>>>> = layers
         .iter()
         .zip(&chosen)
         .map(|(l, c)| {
             let needed = l.crs != WGS84 && c.formats.iter().filter(|&&f| lonlat_format(f)).count() > 1;
             needed
-                .then(|| project(l, WGS84).map_err(|e| IoError::crs(&l.name, e)))
+                .then(|| project_geometries(l.view(), WGS84).map_err(|e| IoError::crs(&l.name, e)))
                 .transpose()
         })
         .collect::<Result<_, _>>()?;
@@ -91,20 +136,21 @@ pub fn write_outputs(
                     // two threads share a national layer's FlatGeobuf and GeoParquet instead
                     // of one thread writing them all; the first error in this order is the
                     // one reported.
-                    let mut jobs: Vec<(&Layer, Format)> = layers
+                    let mut jobs: Vec<(LayerView<'_>, Format)> = layers
                         .iter()
                         .zip(&lonlat)
                         .zip(&chosen)
                         .flat_map(|((l, ll), c)| {
                             c.formats.iter().map(move |&f| {
-                                (
-                                    if lonlat_format(f) {
-                                        ll.as_ref().unwrap_or(l)
-                                    } else {
-                                        l
+                                let view = match ll {
+                                    Some(g) if lonlat_format(f) => LayerView {
+                                        geometries: g,
+                                        crs: WGS84,
+                                        ..l.view()
                                     },
-                                    f,
-                                )
+                                    _ => l.view(),
+                                };
+                                (view, f)
                             })
                         })
                         .collect();
@@ -161,7 +207,7 @@ const QGIS_PROJECT: &str = "careblock.qgs";
 /// Titles and groups are in `lang`.
 fn qgis_project(
     run: &Run,
-    layers: &[Layer],
+    layers: &[OutLayer<'_>],
     styles: &[String],
     chosen: &[LayerFormats],
     lang: Lang,
@@ -227,10 +273,13 @@ fn qgis_project(
     if out.is_empty() {
         return None;
     }
-    let framed = layers
-        .iter()
-        .find(|l| l.name == "districts")
-        .or_else(|| layers.iter().find(|l| l.name == "units"));
+    // Framed on the districts (else the units) as loaded, in the working CRS.
+    let inputs = &run.inputs;
+    let framed = if layers.iter().any(|l| l.name == "districts") {
+        inputs.districts.as_ref()
+    } else {
+        Some(&inputs.units)
+    };
     let extent = framed.and_then(|l| focus_extent(&l.geometries));
     let spec = &run.method.spec;
     let title = spec
@@ -267,15 +316,55 @@ fn outputs_json(chosen: &[LayerFormats], lang: careblock_text::Lang) -> serde_js
         .collect()
 }
 
-/// One level as an output layer (in the working CRS): the input's ids and geometries with the
-/// level's table.
-fn level_layer(stem: &str, layer: &Layer, df: DataFrame) -> Layer {
-    Layer {
+/// A layer to write: its ids and geometries borrowed from the inputs where they are written as
+/// they are (a level's), owned where they were built for the output (the siting's layers, a
+/// reprojected copy).
+pub(crate) struct OutLayer<'a> {
+    pub(crate) name: String,
+    ids: Cow<'a, [String]>,
+    geometries: Cow<'a, [Option<Geometry<f64>>]>,
+    pub(crate) attributes: DataFrame,
+    crs: Crs,
+}
+
+impl OutLayer<'_> {
+    fn view(&self) -> LayerView<'_> {
+        LayerView {
+            name: &self.name,
+            ids: &self.ids,
+            geometries: &self.geometries,
+            attributes: &self.attributes,
+            crs: self.crs,
+        }
+    }
+}
+
+impl From<Layer> for OutLayer<'_> {
+    fn from(l: Layer) -> Self {
+        OutLayer {
+            name: l.name,
+            ids: Cow::Owned(l.ids),
+            geometries: Cow::Owned(l.geometries),
+            attributes: l.attributes,
+            crs: l.crs,
+        }
+    }
+}
+
+/// One level as an output layer: the input's ids and `geometries` (the layer's, or the same
+/// features' in another CRS), with the level's table.
+fn level_layer<'a>(
+    stem: &str,
+    layer: &'a Layer,
+    geometries: (&'a [Option<Geometry<f64>>], Crs),
+    df: DataFrame,
+) -> OutLayer<'a> {
+    OutLayer {
         name: stem.to_string(),
-        ids: layer.ids.clone(),
-        geometries: layer.geometries.clone(),
+        ids: Cow::Borrowed(&layer.ids),
+        geometries: Cow::Borrowed(geometries.0),
         attributes: df,
-        crs: layer.crs,
+        crs: geometries.1,
     }
 }
 
@@ -285,8 +374,8 @@ fn lonlat_format(f: Format) -> bool {
 }
 
 /// Writes one layer in one file format (its GeoPackage table is written with the others).
-fn write_layer(dir: &Path, out: &Layer, f: Format) -> Result<(), IoError> {
-    let Some(file) = f.file(&out.name) else {
+fn write_layer(dir: &Path, out: LayerView<'_>, f: Format) -> Result<(), IoError> {
+    let Some(file) = f.file(out.name) else {
         return Ok(());
     };
     let path = dir.join(file);
@@ -301,10 +390,10 @@ fn write_layer(dir: &Path, out: &Layer, f: Format) -> Result<(), IoError> {
 
 /// The QGIS style of each output layer (`<name>.qml`, and the default style in the
 /// GeoPackage), its legend and the aliases of its fields in `lang`.
-fn styles(layers: &[Layer], run: &Run, lang: Lang) -> Result<Vec<String>, IoError> {
+fn styles(layers: &[OutLayer<'_>], run: &Run, lang: Lang) -> Result<Vec<String>, IoError> {
     let r = &run.assessment;
     let names = field_names(run, lang);
-    let fields = |l: &Layer, classes: usize| {
+    let fields = |l: &OutLayer<'_>, classes: usize| {
         let columns: Vec<&str> = l
             .attributes
             .get_column_names()
@@ -321,7 +410,7 @@ fn styles(layers: &[Layer], run: &Run, lang: Lang) -> Result<Vec<String>, IoErro
             },
         )
     };
-    let level_style = |l: &Layer, level: &Level| {
+    let level_style = |l: &OutLayer<'_>, level: &Level| {
         let f = fields(l, level.scores.bins.len());
         qml::index_classes("index", &level.scores.index, &level.scores.bins, lang, &f)
     };
@@ -404,7 +493,7 @@ fn field_names(run: &Run, lang: Lang) -> qml::FieldNames {
 /// the default; no file when none is.
 fn write_gpkg_file(
     dir: &Path,
-    layers: &[Layer],
+    layers: &[OutLayer<'_>],
     styles: &[String],
     chosen: &[LayerFormats],
 ) -> Result<(), IoError> {
@@ -415,7 +504,7 @@ fn write_gpkg_file(
         .filter(|(_, c)| c.has(Format::Gpkg))
         .map(|((l, style), _)| GpkgLayer {
             name: &l.name,
-            layer: l,
+            layer: l.view(),
             style: Some(style),
         })
         .collect();

@@ -24,12 +24,14 @@ pub struct Tables {
     robust: Option<(DataFrame, Option<DataFrame>)>,
 }
 
-/// Builds the siting outputs without writing anything: three layers (sites, catchments,
-/// uncovered; in the working CRS) and the CSV-only tables.
+/// Builds the siting outputs without writing anything: three layers (sites and catchments in
+/// the working CRS `crs`; the uncovered units with their geometries taken from
+/// `unit_geometries`, one per unit, in its CRS) and the CSV-only tables.
 pub fn outputs(
     plan: &Plan,
     units: &Layer,
     crs: Crs,
+    unit_geometries: (&[Option<Geometry<f64>>], Crs),
     bus_radius: Option<f64>,
 ) -> Result<([Layer; 3], Tables), IoError> {
     let ids: Vec<String> = plan.sites.iter().map(|s| s.id.clone()).collect();
@@ -87,9 +89,16 @@ pub fn outputs(
     let uncovered = Layer {
         name: "uncovered".into(),
         ids: u.iter().map(|x| units.ids[x.unit].clone()).collect(),
-        geometries: u.iter().map(|x| units.geometries[x.unit].clone()).collect(),
+        geometries: {
+            use rayon::prelude::*;
+            let mut g = Vec::with_capacity(u.len());
+            u.par_iter()
+                .map(|x| unit_geometries.0[x.unit].clone())
+                .collect_into_vec(&mut g);
+            g
+        },
         attributes: uncovered_table(plan, units)?,
-        crs,
+        crs: unit_geometries.1,
     };
     Ok((
         [point_layer, catchments, uncovered],

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use careblock_core::project::project;
-use careblock_core::{Layer, WGS84};
+use careblock_core::project::project_geometries;
+use careblock_core::{LayerView, WGS84};
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent};
 use flatgeobuf::{
@@ -14,6 +14,7 @@ use flatgeobuf::{
 use geo::winding_order::{Winding, WindingOrder};
 use geo::{Coord, CoordsIter, Geometry, LineString, Polygon};
 use polars::prelude::Column;
+use polars::prelude::StaticArray;
 use rayon::prelude::*;
 
 use super::{MAGIC, NODE_SIZE};
@@ -43,7 +44,12 @@ use crate::{IoError, path_name};
 ///   in layer order: the index cannot hold a feature without geometry.
 ///
 /// The same layer always gives the same bytes.
-pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(), IoError> {
+pub fn write_flatgeobuf<'a>(
+    path: &Path,
+    layer: impl Into<LayerView<'a>>,
+    id_column: &str,
+) -> Result<(), IoError> {
+    let layer: LayerView<'a> = layer.into();
     let name = path_name(path);
     let mut columns: Vec<(String, Values)> = Vec::with_capacity(layer.attributes.width() + 1);
     if layer.attributes.column(id_column).is_err() {
@@ -74,8 +80,12 @@ pub fn write_flatgeobuf(path: &Path, layer: &Layer, id_column: &str) -> Result<(
     let layer = if layer.crs == WGS84 {
         layer
     } else {
-        projected = project(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
-        &projected
+        projected = project_geometries(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
+        LayerView {
+            geometries: &projected,
+            crs: WGS84,
+            ..layer
+        }
     };
 
     // Pass 1: each feature's box. The index and the header need every box before the first
