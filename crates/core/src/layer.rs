@@ -144,21 +144,23 @@ impl Layer {
     /// polygon is a one-element slice, a null geometry an empty one; a point or line is the same
     /// error as in [`Layer::polygons`].
     pub fn polygon_parts(&self) -> Result<Vec<Cow<'_, [Polygon<f64>]>>, LayerError> {
-        self.geometries
-            .iter()
-            .zip(&self.ids)
-            .map(|(g, id)| match (borrowed_parts(g), g) {
+        // In parallel (a national layer's half a million features), the first wrong geometry
+        // in feature order named.
+        crate::par::try_map_init(
+            &self.geometries,
+            || (),
+            |_, i, _| match (borrowed_parts(&self.geometries[i]), &self.geometries[i]) {
                 (Some(parts), _) => Ok(Cow::Borrowed(parts)),
                 (None, Some(Geometry::Rect(r))) => Ok(Cow::Owned(vec![r.to_polygon()])),
                 (None, None) => unreachable!("a null geometry has borrowed (no) parts"),
                 (None, Some(other)) => Err(LayerError::WrongGeometry {
                     layer: self.name.clone(),
-                    id: id.clone(),
+                    id: self.ids[i].clone(),
                     expected: "polygon",
                     found: geometry_kind(other),
                 }),
-            })
-            .collect()
+            },
+        )
     }
 
     /// The geometries as points (a single-point multipoint counts as a point). A null geometry

@@ -91,45 +91,66 @@ pub fn level_table(
     label: Option<&str>,
 ) -> Result<DataFrame, IoError> {
     let n = level.ids.len();
-    let mut cols: Vec<Column> = vec![Column::new(column::ID.into(), &level.ids)];
+    // Each column is built by one task (a national level's columns in parallel), in this order.
+    type Make<'a> = Box<dyn Fn() -> Column + Send + Sync + 'a>;
+    let mut cols: Vec<Make<'_>> = vec![Box::new(|| Column::new(column::ID.into(), &level.ids))];
     if let Some(label) = label {
         let c = layer
             .attributes
             .column(label)
             .map_err(|e| IoError::table(&layer.name, format!("no label column {label:?}: {e}")))?;
-        cols.push(c.clone().with_name(column::LABEL.into()));
+        cols.push(Box::new(move || c.clone().with_name(column::LABEL.into())));
     }
-    cols.push(Column::new(column::POPULATION.into(), &level.population));
-    cols.push(Column::new("ranked".into(), &level.eligible));
+    cols.push(Box::new(|| {
+        Column::new(column::POPULATION.into(), &level.population)
+    }));
+    cols.push(Box::new(|| Column::new("ranked".into(), &level.eligible)));
     let s = &level.scores;
-    cols.push(Column::new(column::INDEX.into(), &s.index));
-    cols.push(Column::new(column::RANK.into(), &s.rank));
-    cols.push(Column::new(column::CLASS.into(), &s.class));
-    cols.push(Column::new("need_mass".into(), &level.need_mass));
+    cols.push(Box::new(|| Column::new(column::INDEX.into(), &s.index)));
+    cols.push(Box::new(|| Column::new(column::RANK.into(), &s.rank)));
+    cols.push(Box::new(|| Column::new(column::CLASS.into(), &s.class)));
+    cols.push(Box::new(|| Column::new("need_mass".into(), &level.need_mass)));
     if let Some(u) = &level.uncertainty {
-        cols.push(Column::new(column::RANK_MEDIAN.into(), &u.median_rank));
-        cols.push(Column::new(column::RANK_P05.into(), &u.p05_rank));
-        cols.push(Column::new(column::RANK_P95.into(), &u.p95_rank));
-        cols.push(Column::new(column::P_TOP_CLASS.into(), &u.p_top_class));
-        cols.push(Column::new("rank_shift_mean".into(), &u.mean_abs_shift));
+        cols.push(Box::new(|| {
+            Column::new(column::RANK_MEDIAN.into(), &u.median_rank)
+        }));
+        cols.push(Box::new(|| Column::new(column::RANK_P05.into(), &u.p05_rank)));
+        cols.push(Box::new(|| Column::new(column::RANK_P95.into(), &u.p95_rank)));
+        cols.push(Box::new(|| {
+            Column::new(column::P_TOP_CLASS.into(), &u.p_top_class)
+        }));
+        cols.push(Box::new(|| {
+            Column::new("rank_shift_mean".into(), &u.mean_abs_shift)
+        }));
     }
     for (d, (name, _, _)) in a.dimensions.iter().enumerate() {
-        cols.push(Column::new(column::dim(name).into(), &s.dimensions[d]));
+        cols.push(Box::new(move || {
+            Column::new(column::dim(name).into(), &s.dimensions[d])
+        }));
     }
     for (k, ind) in a.indicators.iter().enumerate() {
-        cols.push(Column::new(ind.name.as_str().into(), &level.raw[k]));
-        cols.push(Column::new(column::score(&ind.name).into(), &s.normalised[k]));
-        cols.push(Column::new(
-            column::contrib(&ind.name).into(),
-            &s.contributions[k],
-        ));
+        cols.push(Box::new(move || {
+            Column::new(ind.name.as_str().into(), &level.raw[k])
+        }));
+        cols.push(Box::new(move || {
+            Column::new(column::score(&ind.name).into(), &s.normalised[k])
+        }));
+        cols.push(Box::new(move || {
+            Column::new(column::contrib(&ind.name).into(), &s.contributions[k])
+        }));
     }
     if s.penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
-        cols.push(Column::new(column::IMBALANCE_PENALTY.into(), &s.penalty));
+        cols.push(Box::new(|| {
+            Column::new(column::IMBALANCE_PENALTY.into(), &s.penalty)
+        }));
     }
     for (name, values) in &level.extra {
-        cols.push(Column::new(name.as_str().into(), values));
+        cols.push(Box::new(move || Column::new(name.as_str().into(), values)));
     }
+    let cols: Vec<Column> = {
+        use rayon::prelude::*;
+        cols.par_iter().with_max_len(1).map(|make| make()).collect()
+    };
     DataFrame::new(n, cols)
         .map_err(|e| IoError::table(&layer.name, format!("building the output table: {e}")))
 }

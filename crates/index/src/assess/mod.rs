@@ -236,20 +236,43 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     let mut notes = std::mem::take(&mut cols.notes);
     let mut warnings = std::mem::take(&mut cols.warnings);
 
-    let unit_raw = indicators::unit_raw(&built, &eligible, &unit_polys, unit_access.as_ref());
-
     let composite = composite(method);
     let mc = monte_carlo_spec(method);
-    let unit_level = level(
-        method,
-        units.ids.clone(),
-        population.clone(),
-        eligible.clone(),
-        unit_raw,
-        extra,
-        &composite,
-        mc.as_ref()
-            .filter(|_| method.spec.uncertainty.covers(LevelName::Units)),
+    // The units' level and the districts' level depend on nothing of each other: they are
+    // computed side by side (the units' is mostly one pass after another over every unit, the
+    // districts' a join and the Monte Carlo). The districts' notes follow the siting's, and an
+    // error of the siting's columns is reported before one of the districts', as when they ran
+    // one after the other.
+    let (mut district_notes, mut district_warnings) = (Vec::new(), Vec::new());
+    let (unit_level, district_result) = rayon::join(
+        || {
+            let unit_raw = indicators::unit_raw(&built, &eligible, &unit_polys, unit_access.as_ref());
+            level(
+                method,
+                units.ids.clone(),
+                population.clone(),
+                eligible.clone(),
+                unit_raw,
+                extra,
+                &composite,
+                mc.as_ref()
+                    .filter(|_| method.spec.uncertainty.covers(LevelName::Units)),
+            )
+        },
+        || {
+            districts::district_level(
+                method,
+                &inputs,
+                &unit_polys,
+                &population,
+                &built,
+                unit_access.as_ref(),
+                &composite,
+                mc.as_ref(),
+                &mut district_notes,
+                &mut district_warnings,
+            )
+        },
     );
 
     // Columns the siting needs (they may use the need mass).
@@ -281,18 +304,9 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         table: district_table,
         conservation,
         outside,
-    } = districts::district_level(
-        method,
-        &inputs,
-        &unit_polys,
-        &population,
-        &built,
-        unit_access.as_ref(),
-        &composite,
-        mc.as_ref(),
-        &mut notes,
-        &mut warnings,
-    )?;
+    } = district_result?;
+    notes.append(&mut district_notes);
+    warnings.append(&mut district_warnings);
 
     let indicators = spec
         .indicators
