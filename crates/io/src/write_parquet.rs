@@ -5,19 +5,22 @@
 //! is left out), as GeoJSON is: a full PROJJSON of every projected CRS would need a CRS
 //! database careblock does not carry, and a partial one is refused by some readers. Columns keep
 //! their polars types. The pages are polars-parquet's (polars' own encodings, statistics and
-//! row groups of 65,536 rows or a little more, zstd level 1), but each row group is encoded and
-//! compressed by one task, all of them in parallel, then written in order: polars' writer
-//! compresses every page on the thread that writes the file. GeoParquet 1.1's bounding-box covering column
-//! (`bbox`, a struct of `xmin`, `ymin`, `xmax`, `ymax`) lets readers such as GDAL and DuckDB skip
-//! the row groups outside an area (careblock's reader reads every row group).
+//! row groups of 65,536 rows or a little more, cut as polars' writer cuts them, zstd level 1),
+//! but the file is made one row group at a time: its geometries encoded as WKB, its bounding
+//! boxes and its columns' pages compressed, each in parallel, then written before the next row
+//! group is begun, so that a national layer is never held encoded whole (polars' writer
+//! compresses every page on the thread that writes the file). GeoParquet 1.1's bounding-box
+//! covering column (`bbox`, a struct of `xmin`, `ymin`, `xmax`, `ymax`) lets readers such as
+//! GDAL and DuckDB skip the row groups outside an area (careblock's reader reads every row
+//! group).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use careblock_core::crs::{ProjCache, Reprojection};
 use careblock_core::layer::geometry_kind;
+use careblock_core::project::project_geometries;
 use careblock_core::{LayerView, WGS84};
-use geo::{BoundingRect, Rect, coord};
+use geo::{BoundingRect, Geometry, Rect, coord};
 use polars::prelude::*;
 use polars_arrow::array::{BinaryViewArray, View};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
@@ -33,21 +36,10 @@ use rayon::prelude::*;
 use crate::write::atomic_write;
 use crate::{IoError, path_name, wkb};
 
-/// A block of rows encoded: their WKB one after the other, and per row (none for a null
-/// geometry) its end in `wkb` and its bounding box (none when it is empty).
-#[derive(Default)]
-struct Block {
-    wkb: Vec<u8>,
-    rows: Vec<Option<(usize, Option<Rect<f64>>)>>,
-}
-
-/// Rows per encoding task.
+/// Rows per WKB buffer (one encoding task).
 const BLOCK: usize = 4096;
 
-/// A row group encoded and compressed: its rows and each column's pages.
-type RowGroup = (usize, Vec<Vec<CompressedPage>>);
-
-/// Rows per row group.
+/// Rows per row group (a row group holds this many or a little more).
 const ROW_GROUP: usize = 65_536;
 
 /// Writes `layer` as GeoParquet 1.1 at `path`: a column `id_column` with the layer's ids (unless
@@ -60,101 +52,9 @@ pub fn write_geoparquet<'a>(
 ) -> Result<(), IoError> {
     let layer: LayerView<'a> = layer.into();
     let name = path_name(path);
-    let to_wgs84 = (layer.crs != WGS84).then(|| Reprojection::new(layer.crs, WGS84));
-    // Blocks of rows are encoded in parallel, each into one buffer of WKB (no allocation per
-    // row): the buffer, each row's end in it (none for a null geometry) and box.
-    let blocks: Vec<Result<Block, IoError>> = layer
-        .geometries
-        .par_chunks(BLOCK)
-        .enumerate()
-        .map_init(ProjCache::default, |cache, (b, gs)| -> Result<Block, IoError> {
-            let mut block = Block::default();
-            // Sized once (a reprojected geometry has the WKB length of the one given): a
-            // growing buffer would hold up to twice the bytes.
-            block
-                .wkb
-                .reserve_exact(gs.iter().flatten().map(wkb::encoded_len).sum());
-            block.rows.reserve_exact(gs.len());
-            for (k, g) in gs.iter().enumerate() {
-                let Some(g) = g else {
-                    block.rows.push(None);
-                    continue;
-                };
-                let g = match &to_wgs84 {
-                    None => std::borrow::Cow::Borrowed(g),
-                    Some(r) => {
-                        let mut g = g.clone();
-                        r.apply_feature(layer.name, &layer.ids[b * BLOCK + k], &mut g, cache)
-                            .map_err(|e| IoError::crs(&name, e))?;
-                        std::borrow::Cow::Owned(g)
-                    }
-                };
-                wkb::encode_oriented_into(&mut block.wkb, &g);
-                // An empty geometry (no coordinates) has no box: its row's bbox is null.
-                block.rows.push(Some((block.wkb.len(), g.bounding_rect())));
-            }
-            Ok(block)
-        })
-        .collect();
-    // The first error in row order, whatever the thread count.
-    let blocks: Vec<Block> = blocks.into_iter().collect::<Result<_, _>>()?;
-    let rows = || blocks.iter().flat_map(|b| b.rows.iter());
-    let extent = rows().flatten().filter_map(|(_, r)| *r).reduce(|a, b| {
-        Rect::new(
-            coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    });
-    let side = |f: fn(&Rect<f64>) -> f64, field: &str| -> Series {
-        let values: Vec<Option<f64>> = rows()
-            .map(|e| e.as_ref().and_then(|(_, r)| r.as_ref()).map(f))
-            .collect();
-        Series::new(field.into(), values)
-    };
-    let sides = [
-        side(|r| r.min().x, "xmin"),
-        side(|r| r.min().y, "ymin"),
-        side(|r| r.max().x, "xmax"),
-        side(|r| r.max().y, "ymax"),
-    ];
-    let bbox = StructChunked::from_series("bbox".into(), layer.len(), sides.iter())
-        .map_err(|e| IoError::table(&name, e))?
-        .into_series();
-    // The WKB column is views into the blocks' buffers, which become its data buffers: the
-    // encoded geometries are not copied again.
-    let mut views = Vec::with_capacity(layer.len());
-    let mut valid = MutableBitmap::with_capacity(layer.len());
-    for (b, block) in blocks.iter().enumerate() {
-        let mut start = 0;
-        for row in &block.rows {
-            match row {
-                None => {
-                    views.push(View::default());
-                    valid.push(false);
-                }
-                Some((end, _)) => {
-                    let (Ok(index), Ok(offset)) = (u32::try_from(b), u32::try_from(start)) else {
-                        return Err(IoError::format(
-                            &name,
-                            "a block of geometries of 4 GB or more".to_string(),
-                        ));
-                    };
-                    views.push(View::new_from_bytes(&block.wkb[start..*end], index, offset));
-                    valid.push(true);
-                    start = *end;
-                }
-            }
-        }
-    }
-    let validity: Option<Bitmap> = (valid.unset_bits() > 0).then(|| valid.into());
-    let buffers: Vec<Buffer<u8>> = blocks.into_iter().map(|b| Buffer::from(b.wkb)).collect();
-    let array = BinaryViewArray::try_new(ArrowDataType::BinaryView, views.into(), buffers.into(), validity)
-        .map_err(|e| IoError::table(&name, e))?;
-    let wkb = BinaryChunked::with_chunk("geometry".into(), array);
-    let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut df = layer.attributes.clone();
     if df.column(id_column).is_err() {
-        df.insert_column(0, Column::new(id_column.into(), &layer.ids))
+        df.insert_column(0, Column::new(id_column.into(), layer.ids))
             .map_err(|e| IoError::table(&name, e))?;
     }
     for reserved in ["geometry", "bbox"] {
@@ -167,10 +67,39 @@ pub fn write_geoparquet<'a>(
             ));
         }
     }
-    df.with_column(wkb.into_column())
-        .map_err(|e| IoError::table(&name, e))?;
-    df.with_column(bbox.into_column())
-        .map_err(|e| IoError::table(&name, e))?;
+    // A layer in another CRS is reprojected to lon/lat once, here (as the FlatGeobuf writer
+    // does): the boxes and the WKB below read it.
+    let projected;
+    let layer = if layer.crs == WGS84 {
+        layer
+    } else {
+        projected = project_geometries(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
+        LayerView {
+            geometries: &projected,
+            crs: WGS84,
+            ..layer
+        }
+    };
+    // Each row's box (none for a null or empty geometry), in parallel: the `geo` metadata's
+    // extent is needed before the first row group, the bbox column with each.
+    let mut boxes: Vec<Option<Rect<f64>>> = Vec::with_capacity(layer.len());
+    layer
+        .geometries
+        .par_iter()
+        .with_min_len(BLOCK)
+        .map(|g| g.as_ref().and_then(|g| g.bounding_rect()))
+        .collect_into_vec(&mut boxes);
+    let extent = boxes
+        .par_iter()
+        .with_min_len(BLOCK)
+        .filter_map(|r| *r)
+        .reduce_with(|a, b| {
+            Rect::new(
+                coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+    let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut column = serde_json::json!({
         "encoding": "WKB",
         "geometry_types": kinds,
@@ -191,6 +120,17 @@ pub fn write_geoparquet<'a>(
         "columns": {"geometry": column},
     })
     .to_string();
+    let mut schema = df.schema().as_ref().clone();
+    schema.insert("geometry".into(), DataType::Binary);
+    schema.insert(
+        "bbox".into(),
+        DataType::Struct(
+            SIDES
+                .iter()
+                .map(|s| Field::new((*s).into(), DataType::Float64))
+                .collect(),
+        ),
+    );
     // zstd level 1: at 500k units, ~0.35 s less CPU than the default level 3 for a file 6 %
     // larger.
     let compression = ParquetCompression::Zstd(ZstdLevel::try_new(1).ok());
@@ -199,7 +139,7 @@ pub fn write_geoparquet<'a>(
         let mut writer = ParquetWriter::new(w)
             .with_compression(compression)
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![("geo".into(), geo)])))
-            .batched(df.schema())
+            .batched(&schema)
             .map_err(table)?;
         let fields = writer.parquet_schema().fields().to_vec();
         let options = WriteOptions {
@@ -208,51 +148,139 @@ pub fn write_geoparquet<'a>(
             compression: compression.into(),
             data_page_size: None,
         };
-        // Row groups small enough for a reader to skip by the bbox column's statistics, cut
-        // as polars' own writer cuts them; each is encoded and compressed by one task (polars
-        // encodes a row group's columns in parallel but compresses their pages on the thread
-        // that writes them), then written in order.
-        let chunked = polars::frame::chunk_df_for_writing(&mut df, ROW_GROUP).map_err(table)?;
-        let batches: Vec<_> = chunked
-            .iter_chunks(CompatLevel::newest(), false)
-            .filter(|b| !b.is_empty())
-            .collect();
-        // As many row groups at a time as there are threads, so that only their pages are held
-        // in memory, not the whole file's.
-        for wave in batches.chunks(rayon::current_num_threads().max(1)) {
-            let groups: Vec<Result<RowGroup, PolarsError>> = wave
+        for (offset, len) in row_groups(layer.len()) {
+            let rows = offset..offset + len;
+            let mut part = df.slice(offset as i64, len);
+            part.with_column(wkb_column(&name, &layer.geometries[rows.clone()])?.into_column())
+                .map_err(table)?;
+            part.with_column(bbox_column(&name, &boxes[rows])?.into_column())
+                .map_err(table)?;
+            part.rechunk_mut_par();
+            let Some(batch) = part.iter_chunks(CompatLevel::newest(), false).next() else {
+                continue;
+            };
+            // Each column's pages encoded and compressed by one task (a struct column gives
+            // one column chunk per field), in the schema's order.
+            let arrow_fields: Vec<_> = batch.schema().iter_values().cloned().collect();
+            let columns: Vec<Result<Vec<Vec<CompressedPage>>, PolarsError>> = batch
+                .columns()
                 .par_iter()
                 .with_max_len(1)
-                .map(|batch| {
-                    let mut columns = Vec::new();
-                    for ((array, type_), field) in batch
-                        .columns()
-                        .iter()
-                        .zip(&fields)
-                        .zip(batch.schema().iter_values())
-                    {
-                        let encoding = get_dtype_encoding(&field.dtype);
-                        for pages in array_to_columns(array, type_.clone(), options, &encoding)? {
-                            let pages = Compressor::new(
+                .zip(&fields)
+                .zip(&arrow_fields)
+                .map(|((array, type_), field)| {
+                    let encoding = get_dtype_encoding(&field.dtype);
+                    array_to_columns(array, type_.clone(), options, &encoding)?
+                        .into_iter()
+                        .map(|pages| {
+                            Compressor::new(
                                 pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string()))),
                                 options.compression,
                                 vec![],
-                            );
-                            columns.push(
-                                pages
-                                    .collect::<Result<Vec<CompressedPage>, ParquetError>>()
-                                    .map_err(PolarsError::from)?,
-                            );
-                        }
-                    }
-                    Ok((batch.len(), columns))
+                            )
+                            .collect::<Result<Vec<CompressedPage>, ParquetError>>()
+                            .map_err(PolarsError::from)
+                        })
+                        .collect()
                 })
                 .collect();
-            for group in groups {
-                let (rows, columns) = group.map_err(table)?;
-                writer.write_row_group(rows as u64, &columns).map_err(table)?;
+            let mut chunks = Vec::new();
+            for c in columns {
+                chunks.extend(c.map_err(table)?);
             }
+            writer.write_row_group(len as u64, &chunks).map_err(table)?;
         }
         writer.finish().map(|_| ()).map_err(table)
     })
+}
+
+/// The bbox column's fields.
+const SIDES: [&str; 4] = ["xmin", "ymin", "xmax", "ymax"];
+
+/// The row groups of `n` rows as (first row, rows): polars' cut for a frame of one chunk (as
+/// many groups as 65,536 goes into `n`, all of `n / groups` rows but the last, which takes the
+/// rest), one group below 65,536 rows, none for no rows.
+fn row_groups(n: usize) -> Vec<(usize, usize)> {
+    let groups = (n / ROW_GROUP).max(usize::from(n > 0));
+    if groups == 0 {
+        return Vec::new();
+    }
+    let size = n / groups;
+    (0..groups)
+        .map(|g| {
+            let offset = g * size;
+            (offset, if g + 1 == groups { n - offset } else { size })
+        })
+        .collect()
+}
+
+/// The WKB column of `geometries` (lon/lat): blocks of rows encoded in parallel, each into one
+/// buffer (no allocation per row) sized once from the geometries; the column's values are views
+/// into those buffers, which become its data buffers, so the WKB is not copied again.
+fn wkb_column(name: &str, geometries: &[Option<Geometry<f64>>]) -> Result<BinaryChunked, IoError> {
+    let mut blocks: Vec<(Vec<u8>, Vec<Option<usize>>)> = Vec::new();
+    geometries
+        .par_chunks(BLOCK)
+        .map(|gs| {
+            let mut wkb = Vec::with_capacity(gs.iter().flatten().map(wkb::encoded_len).sum());
+            let ends = gs
+                .iter()
+                .map(|g| {
+                    g.as_ref().map(|g| {
+                        wkb::encode_oriented_into(&mut wkb, g);
+                        wkb.len()
+                    })
+                })
+                .collect();
+            (wkb, ends)
+        })
+        .collect_into_vec(&mut blocks);
+    let mut views = Vec::with_capacity(geometries.len());
+    let mut valid = MutableBitmap::with_capacity(geometries.len());
+    for (b, (wkb, ends)) in blocks.iter().enumerate() {
+        let mut start = 0;
+        for end in ends {
+            match end {
+                None => {
+                    views.push(View::default());
+                    valid.push(false);
+                }
+                Some(end) => {
+                    let (Ok(index), Ok(offset)) = (u32::try_from(b), u32::try_from(start)) else {
+                        return Err(IoError::format(
+                            name,
+                            "a block of geometries of 4 GB or more".to_string(),
+                        ));
+                    };
+                    views.push(View::new_from_bytes(&wkb[start..*end], index, offset));
+                    valid.push(true);
+                    start = *end;
+                }
+            }
+        }
+    }
+    let validity: Option<Bitmap> = (valid.unset_bits() > 0).then(|| valid.into());
+    let buffers: Vec<Buffer<u8>> = blocks.into_iter().map(|(wkb, _)| Buffer::from(wkb)).collect();
+    let array = BinaryViewArray::try_new(ArrowDataType::BinaryView, views.into(), buffers.into(), validity)
+        .map_err(|e| IoError::table(name, e))?;
+    Ok(BinaryChunked::with_chunk("geometry".into(), array))
+}
+
+/// The bbox column of rows with these boxes (null where there is none).
+fn bbox_column(name: &str, boxes: &[Option<Rect<f64>>]) -> Result<Series, IoError> {
+    let side = |f: fn(&Rect<f64>) -> f64, field: &str| -> Series {
+        let values: Vec<Option<f64>> = boxes.iter().map(|r| r.as_ref().map(f)).collect();
+        Series::new(field.into(), values)
+    };
+    let sides = [
+        side(|r| r.min().x, SIDES[0]),
+        side(|r| r.min().y, SIDES[1]),
+        side(|r| r.max().x, SIDES[2]),
+        side(|r| r.max().y, SIDES[3]),
+    ];
+    Ok(
+        StructChunked::from_series("bbox".into(), boxes.len(), sides.iter())
+            .map_err(|e| IoError::table(name, e))?
+            .into_series(),
+    )
 }
