@@ -44,18 +44,89 @@ pub(crate) fn temp_file(path: &Path) -> Result<(PathBuf, File), IoError> {
     Ok((tmp, file))
 }
 
+/// A file being written that hands its pages to the disk as it grows (Linux: every
+/// [`OutFile::STEP`] bytes, `sync_file_range` starts their writeback and returns), so that the
+/// `fsync` that ends [`atomic_write`] waits for the last pages only, not for a national layer's
+/// hundreds of MB at once (0.1 s of a 500,000-unit run's FlatGeobuf on the 2-core machine).
+pub(crate) struct OutFile {
+    file: File,
+    /// The write position.
+    pos: u64,
+    /// Where writeback has been started up to.
+    started: u64,
+}
+
+impl OutFile {
+    /// Bytes written between two writebacks started.
+    const STEP: u64 = 8 << 20;
+
+    fn new(file: File) -> OutFile {
+        OutFile {
+            file,
+            pos: 0,
+            started: 0,
+        }
+    }
+
+    /// Starts the writeback of what was written since the last one, once there is a step of it
+    /// (a failure only leaves it to the final `fsync`).
+    fn start_writeback(&mut self) {
+        if self.pos < self.started + Self::STEP {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a plain system call on our open file descriptor, with a range of the
+            // file; it reads or writes no memory of ours.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    self.started as libc::off64_t,
+                    (self.pos - self.started) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
+        self.started = self.pos;
+    }
+}
+
+impl Write for OutFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.pos += n as u64;
+        self.start_writeback();
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl std::io::Seek for OutFile {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.pos = self.file.seek(to)?;
+        // Writing again before the started range (the FlatGeobuf index) starts no writeback
+        // until the position is past it.
+        Ok(self.pos)
+    }
+}
+
 /// Writes `body` to a temporary file beside `path`, then renames it to `path`. On any error the
 /// temporary file is removed and `path` is left as it was.
 pub(crate) fn atomic_write(
     path: &Path,
-    body: impl FnOnce(&mut BufWriter<File>) -> Result<(), IoError>,
+    body: impl FnOnce(&mut BufWriter<OutFile>) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
     let name = path_name(path);
     let (tmp, file) = temp_file(path)?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let mut w = BufWriter::with_capacity(1 << 20, OutFile::new(file));
     let result = body(&mut w)
         .and_then(|()| w.flush().map_err(|e| IoError::io(&name, e)))
-        .and_then(|()| w.get_ref().sync_all().map_err(|e| IoError::io(&name, e)));
+        .and_then(|()| w.get_ref().file.sync_all().map_err(|e| IoError::io(&name, e)));
     drop(w);
     let result = result.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| IoError::io(&name, e)));
     if result.is_err() {
