@@ -27,14 +27,21 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let lang = method.spec.lang;
     stages.lang = lang;
     let base = a.method.parent().unwrap_or(Path::new(""));
-    let input_files = method_inputs(&method, &a.method, base)?;
     let options = LoadOptions {
         fix_invalid: a.fix_invalid,
     };
-    let run = match &a.region {
-        None => pipeline::run(method, base, &options, &mut stages)?,
-        Some(region) => crate::regions::run_one(method, base, &options, region, &mut stages)?,
-    };
+    // The inputs' checksums (for run.json) are computed while they are read: a missing or
+    // unreadable input is still reported as the checksums' error, before the run's.
+    let for_checksums = method.clone();
+    let (input_files, run) = rayon::join(
+        || method_inputs(&for_checksums, &a.method, base),
+        || match &a.region {
+            None => pipeline::run(method, base, &options, &mut stages).map_err(anyhow::Error::from),
+            Some(region) => crate::regions::run_one(method, base, &options, region, &mut stages),
+        },
+    );
+    let input_files = input_files?;
+    let run = run?;
     let written = stages.run("write", lang.t("run.stage_write"), || {
         write_outputs(&run, &a.out, &input_files, &formats)
     })?;

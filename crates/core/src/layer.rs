@@ -122,11 +122,12 @@ impl Layer {
 
     /// The bounding box of all geometries, if any.
     pub fn bounding_rect(&self) -> Option<Rect<f64>> {
+        // In parallel: minimums and maximums are the same in any order.
         self.geometries
-            .iter()
-            .flatten()
-            .filter_map(|g| g.bounding_rect())
-            .reduce(union_rect)
+            .par_iter()
+            .with_min_len(4096)
+            .filter_map(|g| g.as_ref()?.bounding_rect())
+            .reduce_with(union_rect)
     }
 
     /// The geometries as multipolygons, for the area joins. A null geometry becomes an empty

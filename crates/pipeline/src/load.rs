@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use careblock_core::project::{check_axis_order, project_into, working_crs};
+use careblock_core::project::{check_axis_order, project_geometries, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, Layer, WGS84};
 use careblock_index::Inputs;
@@ -388,14 +388,17 @@ pub fn load_inputs(method: &Method, base: &Path, opts: &LoadOptions) -> Result<L
     let mut layers: Vec<&Layer> = vec![&units];
     layers.extend(districts.iter());
     let crs = working_crs(given, &layers).map_err(|e| IoError::crs(&method.file, e))?;
-    // Copied before the units are projected in place, in parallel (one task per block).
-    let units_lonlat = (units.crs == WGS84 && crs != WGS84).then(|| {
-        use rayon::prelude::*;
-        let mut copy = Vec::with_capacity(units.len());
-        units.geometries.par_iter().cloned().collect_into_vec(&mut copy);
-        copy
-    });
-    let units = project(units, crs)?;
+    // Units read in lon/lat keep those geometries for the outputs; the working CRS's are a
+    // reprojected copy (each geometry copied and reprojected by one task, in one pass).
+    let (units, units_lonlat) = if units.crs == WGS84 && crs != WGS84 {
+        let mut units = units;
+        let projected = project_geometries(units.view(), crs).map_err(|e| IoError::crs(&units.name, e))?;
+        let lonlat = std::mem::replace(&mut units.geometries, projected);
+        units.crs = crs;
+        (units, Some(lonlat))
+    } else {
+        (project(units, crs)?, None)
+    };
     let districts = districts.map(|d| project(d, crs)).transpose()?;
     let coarse = coarse
         .into_iter()
