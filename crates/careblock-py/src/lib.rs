@@ -456,6 +456,7 @@ fn index<'py>(
                 network: None,
                 network_gap: None,
                 prepared_network: None,
+                validated: false,
             },
         )?;
         let u = level_table(&result, &result.units, &units, spec.units.label.as_deref())?;

@@ -155,6 +155,7 @@ fn run(data: &[Unit], unit_order: &[usize], district_order: &[usize]) -> Assessm
         network: None,
         network_gap: None,
         prepared_network: None,
+        validated: false,
     };
     assess(&method, inputs).unwrap()
 }

@@ -77,6 +77,8 @@ impl LoadedInputs {
             prepared_network: Some(&self.prepared_network),
             costs: self.costs.as_ref(),
             unit_shapes: None,
+            // load_inputs validated every polygon layer (check_geometries).
+            validated: true,
         }
     }
 
@@ -90,6 +92,8 @@ impl LoadedInputs {
             network: self.network.as_ref(),
             network_gap: self.network_gap.as_ref(),
             prepared_network: Some(&self.prepared_network),
+            // load_inputs validated every polygon layer (check_geometries).
+            validated: true,
         }
     }
 }

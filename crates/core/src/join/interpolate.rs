@@ -328,6 +328,15 @@ fn ensure_projected(l: &Layer) -> Result<(), CrsError> {
 /// Refuses layers in degrees, layers in different CRSs, and polygons that are invalid (a join
 /// over them would be silently wrong).
 pub fn check_join_inputs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
+    check_join_crs(a, b)?;
+    check_valid(a)?;
+    check_valid(b)
+}
+
+/// The CRS half of [`check_join_inputs`]: refuses layers in degrees and layers in different
+/// CRSs. For layers whose geometries were already checked (a pipeline that validated every
+/// polygon layer as it loaded it need not validate national units again at every join).
+pub fn check_join_crs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
     ensure_projected(a)?;
     ensure_projected(b)?;
     if a.crs != b.crs {
@@ -339,18 +348,22 @@ pub fn check_join_inputs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
         }
         .into());
     }
-    for l in [a, b] {
-        let report = validate(l);
-        let blocking: Vec<_> = report.blocking().collect();
-        if let Some(first) = blocking.first() {
-            return Err(JoinError::InvalidGeometry {
-                layer: l.name.clone(),
-                count: blocking.len(),
-                plural: if blocking.len() == 1 { "y" } else { "ies" },
-                first_id: first.id.clone(),
-                first_problem: first.problem.clone(),
-            });
-        }
+    Ok(())
+}
+
+/// The geometry half of [`check_join_inputs`]: refuses a layer with an invalid polygon or a
+/// non-finite coordinate, naming the first and how many.
+pub fn check_valid(l: &Layer) -> Result<(), JoinError> {
+    let report = validate(l);
+    let blocking: Vec<_> = report.blocking().collect();
+    if let Some(first) = blocking.first() {
+        return Err(JoinError::InvalidGeometry {
+            layer: l.name.clone(),
+            count: blocking.len(),
+            plural: if blocking.len() == 1 { "y" } else { "ies" },
+            first_id: first.id.clone(),
+            first_problem: first.problem.clone(),
+        });
     }
     Ok(())
 }

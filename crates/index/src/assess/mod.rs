@@ -18,7 +18,9 @@ use crate::treat::winsorise;
 use crate::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use careblock_core::checks::Finding;
 use careblock_core::error::{JoinError, LayerError};
-use careblock_core::join::interpolate::{AreaTable, Balance, OutsideSource, check_join_inputs};
+use careblock_core::join::interpolate::{
+    AreaTable, Balance, OutsideSource, check_join_crs, check_join_inputs, check_valid,
+};
 use careblock_core::layer::Layer;
 use careblock_method::{IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 
@@ -111,6 +113,11 @@ pub struct Inputs<'a> {
     /// The network built from `network` once for both the index and the siting (`None`: each
     /// builds its own).
     pub prepared_network: Option<&'a careblock_core::network::PreparedNetwork>,
+    /// Whether the polygon layers (units, districts, coarse) have passed
+    /// [`careblock_core::validate`] already, as careblock-pipeline's load checks them: then only
+    /// their CRSs are checked here (and the point layers' geometries). `false`: every layer is
+    /// validated before the joins.
+    pub validated: bool,
 }
 
 /// Everything about one indicator that outputs need.
@@ -191,13 +198,26 @@ pub struct Assessment {
 pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexError> {
     let spec = &method.spec;
     let units = inputs.units;
+    // Polygon layers the load validated are not validated again (a national layer's half a
+    // million polygons); the supply points are.
+    let polygons_checked = |a: &Layer, b: &Layer| {
+        if inputs.validated {
+            check_join_crs(a, b)
+        } else {
+            check_join_inputs(a, b)
+        }
+    };
     if let Some(d) = inputs.districts {
-        check_join_inputs(units, d)?;
+        polygons_checked(units, d)?;
     } else {
-        check_join_inputs(units, units)?;
+        polygons_checked(units, units)?;
     }
-    for layer in inputs.coarse.iter().chain(inputs.supply) {
-        check_join_inputs(layer, units)?;
+    for layer in inputs.coarse {
+        polygons_checked(layer, units)?;
+    }
+    for layer in inputs.supply {
+        polygons_checked(layer, units)?;
+        check_valid(layer)?;
     }
     // The units' polygons where they lie (a copy of every polygon otherwise).
     let unit_polys = units.polygon_parts()?;
@@ -577,6 +597,7 @@ count = "per_home"
             network: None,
             network_gap: None,
             prepared_network: None,
+            validated: false,
         };
         assess(&method, inputs).unwrap().notes
     }

@@ -491,6 +491,7 @@ draws = 9
                 network: None,
                 network_gap: None,
                 prepared_network: None,
+                validated: false,
             },
         )
         .unwrap();
@@ -515,6 +516,7 @@ draws = 9
                 prepared_network: None,
                 costs: None,
                 unit_shapes: None,
+                validated: false,
             }
         }
     }

@@ -84,6 +84,10 @@ pub struct PlanInputs<'a> {
     /// The units' polygons and centroids computed once for several plans (`None`: the plan
     /// computes them).
     pub unit_shapes: Option<&'a super::UnitShapes>,
+    /// Whether the polygon layers (units, districts, equity) have passed
+    /// [`careblock_core::validate`] already, as careblock-pipeline's load checks them: then only
+    /// their CRSs are checked here (the point layers are validated). `false`: every layer is.
+    pub validated: bool,
 }
 
 /// What a site is.
