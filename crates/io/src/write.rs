@@ -154,6 +154,20 @@ pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
     })
 }
 
+/// A layer's geometries in lon/lat (EPSG:4326): its own when it is in lon/lat, else a copy
+/// reprojected once (each geometry by one task), which a writer's passes then share.
+pub(crate) fn lonlat_geometries<'a>(
+    layer: LayerView<'a>,
+    name: &str,
+) -> Result<std::borrow::Cow<'a, [Option<Geometry<f64>>]>, IoError> {
+    if layer.crs == WGS84 {
+        return Ok(std::borrow::Cow::Borrowed(layer.geometries));
+    }
+    careblock_core::project::project_geometries(layer, WGS84)
+        .map(std::borrow::Cow::Owned)
+        .map_err(|e| IoError::crs(name, e))
+}
+
 /// One attribute column, typed for writing: one contiguous arrow array (a writer reads it row
 /// by row, which a chunked column would answer by finding the chunk first).
 pub(crate) enum Values {

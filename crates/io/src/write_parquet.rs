@@ -18,7 +18,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use careblock_core::layer::geometry_kind;
-use careblock_core::project::project_geometries;
 use careblock_core::{LayerView, WGS84};
 use geo::{BoundingRect, Geometry, Rect, coord};
 use polars::prelude::*;
@@ -33,7 +32,7 @@ use polars_parquet::write::{
 };
 use rayon::prelude::*;
 
-use crate::write::atomic_write;
+use crate::write::{atomic_write, lonlat_geometries};
 use crate::{IoError, path_name, wkb};
 
 /// Rows per WKB buffer (one encoding task).
@@ -67,18 +66,13 @@ pub fn write_geoparquet<'a>(
             ));
         }
     }
-    // A layer in another CRS is reprojected to lon/lat once, here (as the FlatGeobuf writer
-    // does): the boxes and the WKB below read it.
-    let projected;
-    let layer = if layer.crs == WGS84 {
-        layer
-    } else {
-        projected = project_geometries(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
-        LayerView {
-            geometries: &projected,
-            crs: WGS84,
-            ..layer
-        }
+    // A layer in another CRS is reprojected to lon/lat once, here: the boxes and the WKB below
+    // read it.
+    let geometries = lonlat_geometries(layer, &name)?;
+    let layer = LayerView {
+        geometries: &geometries,
+        crs: WGS84,
+        ..layer
     };
     // Each row's box (none for a null or empty geometry), in parallel: the `geo` metadata's
     // extent is needed before the first row group, the bbox column with each.

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use careblock_core::project::project_geometries;
 use careblock_core::{LayerView, WGS84};
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use flatgeobuf::packed_r_tree::{NodeItem, PackedRTree, calc_extent};
@@ -23,7 +22,7 @@ use super::{MAGIC, NODE_SIZE};
 const CHUNK: usize = 16_384;
 /// Features one task encodes into one buffer.
 const RUN: usize = 256;
-use crate::write::{Values, atomic_write, values};
+use crate::write::{Values, atomic_write, lonlat_geometries, values};
 use crate::{IoError, path_name};
 
 /// Writes `layer` as FlatGeobuf at `path`, atomically (a temporary file beside it, renamed when
@@ -76,16 +75,11 @@ pub fn write_flatgeobuf<'a>(
     };
     let typed = geometry_type == GeometryType::Unknown;
     // A layer in another CRS is reprojected to lon/lat once, here: both passes below read it.
-    let projected;
-    let layer = if layer.crs == WGS84 {
-        layer
-    } else {
-        projected = project_geometries(layer, WGS84).map_err(|e| IoError::crs(&name, e))?;
-        LayerView {
-            geometries: &projected,
-            crs: WGS84,
-            ..layer
-        }
+    let geometries = lonlat_geometries(layer, &name)?;
+    let layer = LayerView {
+        geometries: &geometries,
+        crs: WGS84,
+        ..layer
     };
 
     // Pass 1: each feature's box. The index and the header need every box before the first
