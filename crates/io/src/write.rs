@@ -178,29 +178,6 @@ pub(crate) enum Values {
     Null,
 }
 
-impl Values {
-    /// The typed values of a column (unsigned 64-bit integers as floats: they may not fit an i64).
-    fn from_series(name: &str, col: &Column) -> Result<Values, IoError> {
-        let s = col.as_materialized_series();
-        let fail = |e: PolarsError| IoError::table(name, format!("column {:?}: {e}", col.name()));
-        let dt = s.dtype();
-        Ok(if dt.is_integer() && dt != &DataType::UInt64 {
-            let ca = s.cast(&DataType::Int64).map_err(fail)?;
-            Values::Int(one(ca.i64().map_err(fail)?, ArrowDataType::Int64))
-        } else if dt.is_primitive_numeric() {
-            let ca = s.cast(&DataType::Float64).map_err(fail)?;
-            Values::Float(one(ca.f64().map_err(fail)?, ArrowDataType::Float64))
-        } else if dt.is_bool() {
-            Values::Bool(one(s.bool().map_err(fail)?, ArrowDataType::Boolean))
-        } else if dt == &DataType::Null {
-            Values::Null
-        } else {
-            let ca = s.cast(&DataType::String).map_err(fail)?;
-            Values::Str(one(ca.str().map_err(fail)?, ArrowDataType::Utf8View))
-        })
-    }
-}
-
 /// A column's values as one array (its only chunk, else its chunks joined).
 fn one<T: PolarsDataType>(ca: &ChunkedArray<T>, dtype: ArrowDataType) -> T::Array
 where
@@ -215,7 +192,23 @@ where
 
 /// The typed values of a column (unsigned 64-bit integers as floats: they may not fit an i64).
 pub(crate) fn values(name: &str, col: &Column) -> Result<Values, IoError> {
-    Values::from_series(name, col)
+    let s = col.as_materialized_series();
+    let fail = |e: PolarsError| IoError::table(name, format!("column {:?}: {e}", col.name()));
+    let dt = s.dtype();
+    Ok(if dt.is_integer() && dt != &DataType::UInt64 {
+        let ca = s.cast(&DataType::Int64).map_err(fail)?;
+        Values::Int(one(ca.i64().map_err(fail)?, ArrowDataType::Int64))
+    } else if dt.is_primitive_numeric() {
+        let ca = s.cast(&DataType::Float64).map_err(fail)?;
+        Values::Float(one(ca.f64().map_err(fail)?, ArrowDataType::Float64))
+    } else if dt.is_bool() {
+        Values::Bool(one(s.bool().map_err(fail)?, ArrowDataType::Boolean))
+    } else if dt == &DataType::Null {
+        Values::Null
+    } else {
+        let ca = s.cast(&DataType::String).map_err(fail)?;
+        Values::Str(one(ca.str().map_err(fail)?, ArrowDataType::Utf8View))
+    })
 }
 
 fn json_err(name: &str) -> impl Fn(serde_json::Error) -> IoError + '_ {

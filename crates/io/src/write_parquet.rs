@@ -18,8 +18,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use careblock_core::layer::geometry_kind;
+use careblock_core::layer::union_rect;
 use careblock_core::{LayerView, WGS84};
-use geo::{BoundingRect, Geometry, Rect, coord};
+use geo::{BoundingRect, Geometry, Rect};
 use polars::prelude::*;
 use polars_arrow::array::{BinaryViewArray, View};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
@@ -87,12 +88,7 @@ pub fn write_geoparquet<'a>(
         .par_iter()
         .with_min_len(BLOCK)
         .filter_map(|r| *r)
-        .reduce_with(|a, b| {
-            Rect::new(
-                coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-                coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-            )
-        });
+        .reduce_with(union_rect);
     let kinds: BTreeSet<&str> = layer.geometries.iter().flatten().map(geometry_kind).collect();
     let mut column = serde_json::json!({
         "encoding": "WKB",

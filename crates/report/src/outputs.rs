@@ -58,15 +58,10 @@ pub fn write_outputs(
             .zip(&chosen)
             .any(|(n, c)| *n == name && !c.has(Format::Gpkg) && c.formats.iter().any(|&f| lonlat_format(f)))
     };
-    let unit_geometries: (&[Option<Geometry<f64>>], Crs) = match &inputs.units_lonlat {
-        Some(g) => (g, WGS84),
-        None => (&inputs.units.geometries, inputs.units.crs),
-    };
-    let level_geometries = |name: &str| {
-        if lonlat_only(name) {
-            unit_geometries
-        } else {
-            (&inputs.units.geometries[..], inputs.units.crs)
+    let level_geometries = |name: &str| -> (&[Option<Geometry<f64>>], Crs) {
+        match &inputs.units_lonlat {
+            Some(g) if lonlat_only(name) => (g, WGS84),
+            _ => (&inputs.units.geometries, inputs.units.crs),
         }
     };
     let mut layers = vec![level_layer(

@@ -328,15 +328,14 @@ fn ensure_projected(l: &Layer) -> Result<(), CrsError> {
 /// Refuses layers in degrees, layers in different CRSs, and polygons that are invalid (a join
 /// over them would be silently wrong).
 pub fn check_join_inputs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
-    check_join_crs(a, b)?;
-    check_valid(a)?;
-    check_valid(b)
+    check_join(a, b, (false, false))
 }
 
-/// The CRS half of [`check_join_inputs`]: refuses layers in degrees and layers in different
-/// CRSs. For layers whose geometries were already checked (a pipeline that validated every
-/// polygon layer as it loaded it need not validate national units again at every join).
-pub fn check_join_crs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
+/// [`check_join_inputs`] for layers of which some were validated already (`validated`: `a`'s
+/// and `b`'s), as a pipeline that validated every polygon layer as it loaded it: only the
+/// others' geometries are validated (a national units layer is not validated again at every
+/// join); the CRSs are always checked.
+pub fn check_join(a: &Layer, b: &Layer, validated: (bool, bool)) -> Result<(), JoinError> {
     ensure_projected(a)?;
     ensure_projected(b)?;
     if a.crs != b.crs {
@@ -348,22 +347,21 @@ pub fn check_join_crs(a: &Layer, b: &Layer) -> Result<(), JoinError> {
         }
         .into());
     }
-    Ok(())
-}
-
-/// The geometry half of [`check_join_inputs`]: refuses a layer with an invalid polygon or a
-/// non-finite coordinate, naming the first and how many.
-pub fn check_valid(l: &Layer) -> Result<(), JoinError> {
-    let report = validate(l);
-    let blocking: Vec<_> = report.blocking().collect();
-    if let Some(first) = blocking.first() {
-        return Err(JoinError::InvalidGeometry {
-            layer: l.name.clone(),
-            count: blocking.len(),
-            plural: if blocking.len() == 1 { "y" } else { "ies" },
-            first_id: first.id.clone(),
-            first_problem: first.problem.clone(),
-        });
+    for (l, done) in [(a, validated.0), (b, validated.1)] {
+        if done {
+            continue;
+        }
+        let report = validate(l);
+        let blocking: Vec<_> = report.blocking().collect();
+        if let Some(first) = blocking.first() {
+            return Err(JoinError::InvalidGeometry {
+                layer: l.name.clone(),
+                count: blocking.len(),
+                plural: if blocking.len() == 1 { "y" } else { "ies" },
+                first_id: first.id.clone(),
+                first_problem: first.problem.clone(),
+            });
+        }
     }
     Ok(())
 }

@@ -18,9 +18,7 @@ use crate::treat::winsorise;
 use crate::uncertainty::{MonteCarlo, Uncertainty, monte_carlo};
 use careblock_core::checks::Finding;
 use careblock_core::error::{JoinError, LayerError};
-use careblock_core::join::interpolate::{
-    AreaTable, Balance, OutsideSource, check_join_crs, check_join_inputs, check_valid,
-};
+use careblock_core::join::interpolate::{AreaTable, Balance, OutsideSource, check_join};
 use careblock_core::layer::Layer;
 use careblock_method::{IndicatorKind, LevelName, Method, MethodError, NormalisationName};
 
@@ -200,24 +198,16 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     let units = inputs.units;
     // Polygon layers the load validated are not validated again (a national layer's half a
     // million polygons); the supply points are.
-    let polygons_checked = |a: &Layer, b: &Layer| {
-        if inputs.validated {
-            check_join_crs(a, b)
-        } else {
-            check_join_inputs(a, b)
-        }
-    };
-    if let Some(d) = inputs.districts {
-        polygons_checked(units, d)?;
-    } else {
-        polygons_checked(units, units)?;
+    let v = inputs.validated;
+    match inputs.districts {
+        Some(d) => check_join(units, d, (v, v))?,
+        None => check_join(units, units, (v, v))?,
     }
     for layer in inputs.coarse {
-        polygons_checked(layer, units)?;
+        check_join(layer, units, (v, v))?;
     }
     for layer in inputs.supply {
-        polygons_checked(layer, units)?;
-        check_valid(layer)?;
+        check_join(layer, units, (false, v))?;
     }
     // The units' polygons where they lie (a copy of every polygon otherwise).
     let unit_polys = units.polygon_parts()?;

@@ -5,7 +5,7 @@ use super::candidates::label_of;
 use super::spread::{normalised_rows, spread};
 use super::types::{EquityDistrict, EquityOutcome, Optimum, PlanError, PlanInputs};
 use crate::{Limit, QuotaReport, Quotas, ShortReason};
-use careblock_core::join::interpolate::{AreaTable, check_join_crs, check_join_inputs};
+use careblock_core::join::interpolate::{AreaTable, check_join};
 use careblock_core::join::points::points_in_polygons;
 use careblock_core::layer::Layer;
 use careblock_index::assess::Assessment;
@@ -79,11 +79,7 @@ pub(super) fn equity_setup<'l>(
             )
         })?
     };
-    if inputs.validated {
-        check_join_crs(inputs.units, layer)?;
-    } else {
-        check_join_inputs(inputs.units, layer)?;
-    }
+    check_join(inputs.units, layer, (inputs.validated, inputs.validated))?;
     let polys = layer.polygons()?;
     let label = e.label.clone().or_else(|| {
         is_districts

@@ -6,7 +6,7 @@
 //!
 //! Layers must be validated and projected to the CRS of the assessment (metres).
 
-use careblock_core::join::interpolate::{check_join_crs, check_join_inputs, check_valid};
+use careblock_core::join::interpolate::check_join;
 use careblock_core::network::{NetworkCost, PreparedNetwork};
 use careblock_index::assess::Assessment;
 use careblock_method::{DistanceRule, Method, SitingSpec};
@@ -75,12 +75,7 @@ pub fn plan_deferring_robust(
         .chain(inputs.existing)
         .chain(inputs.supply)
     {
-        if inputs.validated {
-            check_join_crs(inputs.units, l)?;
-            check_valid(l)?;
-        } else {
-            check_join_inputs(inputs.units, l)?;
-        }
+        check_join(inputs.units, l, (inputs.validated, false))?;
     }
     let mut notes = Vec::new();
     let radius = st.effective_radius(method.spec.network.as_ref());
