@@ -10,10 +10,12 @@
 //!   offsets in the file (a garbage size is a multi-gigabyte allocation, a short property an
 //!   out-of-bounds panic), and a truncated or corrupt file must be a one-line error.
 //! - The writer builds the header and features with the crate's generated FlatBuffers tables
-//!   and the index with its `packed_r_tree` (the Hilbert sort and the tree of the crate's own
-//!   `FgbWriter`). `FgbWriter` itself is not used: it cannot write a null geometry (every
-//!   feature gets one, if empty) and it spools features through a temporary file of the system
-//!   temp directory; building the features here also lets them be encoded in parallel.
+//!   and writes the index of the crate's own `FgbWriter` (its Hilbert order and packed tree,
+//!   byte for byte, checked against `packed_r_tree` in the tests) straight from the sorted
+//!   leaves, without the crate's copy of them into a tree. `FgbWriter` itself is not used: it
+//!   cannot write a null geometry (every feature gets one, if empty) and it spools features
+//!   through a temporary file of the system temp directory; building the features here also
+//!   lets them be encoded in parallel.
 //! - FlatGeobuf's spatial index cannot hold a feature without geometry (GDAL refuses to write
 //!   one, "NULL geometry not supported with spatial index"); careblock keeps null geometries,
 //!   so a layer with a null or empty geometry is written without the index, in layer order.
