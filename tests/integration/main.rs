@@ -26,6 +26,7 @@ mod qgis_outputs;
 mod qgis_project;
 mod real_points;
 mod regions;
+mod release_inputs;
 mod repair;
 mod report_html;
 mod robust;

@@ -40,13 +40,8 @@ pub fn write_outputs(
     let (units_df, districts_df) = run.level_tables()?;
     let inputs = &run.inputs;
     std::fs::create_dir_all(dir).map_err(|e| IoError::io(dir.display().to_string(), e))?;
-    let mut names = vec!["units"];
-    if districts_df.is_some() && inputs.districts.is_some() {
-        names.push("districts");
-    }
-    if run.plan.is_some() {
-        names.extend(["sites", "catchments", "uncovered"]);
-    }
+    let names = layer_names(run);
+    debug_assert_eq!(names.contains(&"districts"), districts_df.is_some());
     let chosen = resolve(&names, inputs.units.len(), &run.method.spec.output, request);
     // A layer no file holds in the working CRS (no GeoPackage table) is written from lon/lat
     // geometries: the units' as read when their file was in lon/lat (not copied, not
@@ -190,6 +185,62 @@ pub fn write_outputs(
         serde_json::to_string_pretty(&report).map_err(|e| IoError::format("run.json", e.to_string()))?;
     write_text(&dir.join("run.json"), &text)?;
     Ok(chosen)
+}
+
+/// The layers [`write_outputs`] writes, in its order: the units, the districts when the
+/// assessment has them, and the siting's three layers with a plan.
+fn layer_names(run: &Run) -> Vec<&'static str> {
+    let mut names = vec!["units"];
+    if run.assessment.districts.is_some() && run.inputs.districts.is_some() {
+        names.push("districts");
+    }
+    if run.plan.is_some() {
+        names.extend(["sites", "catchments", "uncovered"]);
+    }
+    names
+}
+
+/// Before [`write_outputs`] of `run` with `request`: when the units were read in lon/lat and
+/// nothing this run writes draws them in the working CRS, keeps their geometries in lon/lat
+/// only, as read (the units layer then holds those, in EPSG:4326), and of their attributes
+/// only the label column; returns whether it did. The working-CRS copy, which the index and
+/// the siting measured, and the input attributes, which the index read, are then released
+/// before the files are written: at 500,000 units, the largest things left of the inputs
+/// (about 50 and 30 MB) when a national run's memory peaks.
+///
+/// Nothing draws the units in the working CRS when neither the units nor the uncovered units
+/// have a GeoPackage table (every other format with geometries is lon/lat) and the report's
+/// map leaves the units out (it shows districts, and more units than it draws). A run that keeps using its
+/// inputs after writing (the Python bindings' regions) does not call this.
+pub fn release_inputs_for_writing(run: &mut Run, request: &FormatRequest) -> bool {
+    let names = layer_names(run);
+    let chosen = resolve(&names, run.inputs.units.len(), &run.method.spec.output, request);
+    // Only the GeoPackage holds geometries in the working CRS (the CSVs hold none).
+    let in_gpkg = |name: &str| {
+        names
+            .iter()
+            .zip(&chosen)
+            .any(|(n, c)| *n == name && c.has(Format::Gpkg))
+    };
+    let drawn = !crate::page::units_omitted_from_map(&run.assessment);
+    if drawn || in_gpkg("units") || in_gpkg("uncovered") {
+        return false;
+    }
+    let Some(lonlat) = run.inputs.units_lonlat.take() else {
+        return false;
+    };
+    let units = &mut run.inputs.units;
+    units.geometries = lonlat;
+    units.crs = WGS84;
+    let label = run.method.spec.units.label.as_deref();
+    units.attributes = match label {
+        Some(l) if units.attributes.column(l).is_ok() => match units.attributes.select([l]) {
+            Ok(df) => df,
+            Err(_) => return true,
+        },
+        _ => DataFrame::empty_with_height(units.len()),
+    };
+    true
 }
 
 /// The QGIS project's file name.

@@ -36,6 +36,12 @@ pub fn write(
     Ok(())
 }
 
+/// Whether the report's map leaves the units out: it shows districts, and the units are more
+/// than it draws.
+pub(crate) fn units_omitted_from_map(result: &Assessment) -> bool {
+    result.districts.is_some() && result.units.ids.len() > MAX_UNITS_ON_MAP
+}
+
 /// The page's content: the districts when the method has them, else the units.
 pub fn build(
     method: &Method,
@@ -47,7 +53,7 @@ pub fn build(
     // The units as a second layer of the interactive map, when the map shows districts and the
     // units are few enough to draw (a page of a few MB).
     let (units, units_omitted) = match &result.districts {
-        Some(_) if result.units.ids.len() <= MAX_UNITS_ON_MAP => (
+        Some(_) if !units_omitted_from_map(result) => (
             areas(&result.units, &inputs.units, spec.units.label.as_deref())?,
             None,
         ),
