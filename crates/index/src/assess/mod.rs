@@ -20,7 +20,7 @@ use careblock_core::checks::Finding;
 use careblock_core::error::{JoinError, LayerError};
 use careblock_core::join::interpolate::{AreaTable, Balance, OutsideSource, check_join};
 use careblock_core::layer::Layer;
-use careblock_method::{IndicatorKind, LevelName, Method, MethodError, NormalisationName};
+use careblock_method::{IndicatorKind, LevelName, Method, MethodError, NormalisationName, SitingSpec};
 
 mod columns;
 mod districts;
@@ -254,6 +254,26 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     // error of the siting's columns is reported before one of the districts', as when they ran
     // one after the other.
     let (mut district_notes, mut district_warnings) = (Vec::new(), Vec::new());
+    // The siting's columns are evaluated before the levels when none reads the need mass
+    // (which the units' level gives): the evaluated unit columns are then released before the
+    // levels are computed (at 500,000 units, some 50 MB when the index's memory peaks).
+    let siting_reads_need_mass = match &spec.siting {
+        None => false,
+        Some(st) => {
+            let mut reads = st.demand.is_none();
+            for (e, key) in siting_expressions(st) {
+                reads |= method.parse_expr(e, &key)?.columns().contains(&"need_mass");
+            }
+            reads
+        }
+    };
+    let mut siting_columns = Vec::new();
+    if !siting_reads_need_mass {
+        if let Some(st) = &spec.siting {
+            siting_columns = siting_columns_of(&mut cols, st, None)?;
+        }
+        cols.values = HashMap::new();
+    }
     let (unit_level, district_result) = rayon::join(
         || {
             let unit_raw = indicators::unit_raw(&built, &eligible, &unit_polys, unit_access.as_ref());
@@ -285,26 +305,13 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         },
     );
 
-    // Columns the siting needs (they may use the need mass).
-    cols.values
-        .insert("need_mass".to_string(), unit_level.need_mass.clone());
-    let mut siting_columns = Vec::new();
-    if let Some(st) = &spec.siting {
-        let demand = match &st.demand {
-            Some(d) => cols.eval_spanned(d, "siting.demand")?,
-            None => unit_level.need_mass.clone(),
-        };
-        siting_columns.push(("demand".to_string(), demand));
-        for (name, e) in &st.groups {
-            let v = cols.eval_spanned(e, &format!("siting.groups.{name}"))?;
-            siting_columns.push((format!("group:{name}"), v));
-        }
-        if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
-            siting_columns.push((
-                "households".to_string(),
-                cols.eval_spanned(h, "siting.bus.households")?,
-            ));
-        }
+    // The siting's columns that read the need mass.
+    if let Some(st) = spec.siting.as_ref().filter(|_| siting_reads_need_mass) {
+        cols.values
+            .insert("need_mass".to_string(), unit_level.need_mass.clone());
+        siting_columns = siting_columns_of(&mut cols, st, Some(&unit_level.need_mass))?;
+    }
+    if spec.siting.is_some() {
         notes.append(&mut cols.notes);
         warnings.append(&mut cols.warnings);
     }
@@ -376,6 +383,50 @@ pub fn composite(method: &Method) -> Composite {
         min_available: spec.treatment.min_available,
         classification: Classification::from(&spec.classification),
     }
+}
+
+/// The siting's expressions over unit columns, with their method keys: the demand, each
+/// group, the bus households.
+fn siting_expressions(st: &SitingSpec) -> Vec<(&toml::Spanned<String>, String)> {
+    let mut out: Vec<(&toml::Spanned<String>, String)> = Vec::new();
+    if let Some(d) = &st.demand {
+        out.push((d, "siting.demand".to_string()));
+    }
+    for (name, e) in &st.groups {
+        out.push((e, format!("siting.groups.{name}")));
+    }
+    if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
+        out.push((h, "siting.bus.households".to_string()));
+    }
+    out
+}
+
+/// The columns the siting reads: `demand` (the method's expression, else the need mass),
+/// `group:NAME` for each group, `households` for the buses. `need_mass` is given when the
+/// units' level is computed (it is needed only when an expression or the default demand reads
+/// it).
+fn siting_columns_of(
+    cols: &mut Columns<'_>,
+    st: &SitingSpec,
+    need_mass: Option<&Vec<Option<f64>>>,
+) -> Result<Vec<(String, Vec<Option<f64>>)>, IndexError> {
+    let mut out = Vec::new();
+    let demand = match &st.demand {
+        Some(d) => cols.eval_spanned(d, "siting.demand")?,
+        None => need_mass.expect("the default demand is the need mass").clone(),
+    };
+    out.push(("demand".to_string(), demand));
+    for (name, e) in &st.groups {
+        let v = cols.eval_spanned(e, &format!("siting.groups.{name}"))?;
+        out.push((format!("group:{name}"), v));
+    }
+    if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
+        out.push((
+            "households".to_string(),
+            cols.eval_spanned(h, "siting.bus.households")?,
+        ));
+    }
+    Ok(out)
 }
 
 fn monte_carlo_spec(method: &Method) -> Option<MonteCarlo> {
