@@ -385,6 +385,9 @@ pub fn composite(method: &Method) -> Composite {
     }
 }
 
+/// Unit columns by name, in order.
+type NamedColumns = Vec<(String, Vec<Option<f64>>)>;
+
 /// The siting's expressions over unit columns, with their method keys: the demand, each
 /// group, the bus households.
 fn siting_expressions(st: &SitingSpec) -> Vec<(&toml::Spanned<String>, String)> {
@@ -409,7 +412,7 @@ fn siting_columns_of(
     cols: &mut Columns<'_>,
     st: &SitingSpec,
     need_mass: Option<&Vec<Option<f64>>>,
-) -> Result<Vec<(String, Vec<Option<f64>>)>, IndexError> {
+) -> Result<NamedColumns, IndexError> {
     let mut out = Vec::new();
     let demand = match &st.demand {
         Some(d) => cols.eval_spanned(d, "siting.demand")?,
