@@ -210,8 +210,8 @@ fn layer_names(run: &Run) -> Vec<&'static str> {
 ///
 /// Nothing draws the units in the working CRS when neither the units nor the uncovered units
 /// have a GeoPackage table (every other format with geometries is lon/lat) and the report's
-/// map leaves the units out (it shows districts, and more units than it draws). A run that keeps using its
-/// inputs after writing (the Python bindings' regions) does not call this.
+/// map leaves the units out (it shows districts, and more units than it draws). A run that
+/// keeps using its inputs after writing (the Python bindings' regions) does not call this.
 pub fn release_inputs_for_writing(run: &mut Run, request: &FormatRequest) -> bool {
     let names = layer_names(run);
     let chosen = resolve(&names, run.inputs.units.len(), &run.method.spec.output, request);
