@@ -233,12 +233,9 @@ pub fn release_inputs_for_writing(run: &mut Run, request: &FormatRequest) -> boo
     units.geometries = lonlat;
     units.crs = WGS84;
     let label = run.method.spec.units.label.as_deref();
-    units.attributes = match label {
-        Some(l) if units.attributes.column(l).is_ok() => match units.attributes.select([l]) {
-            Ok(df) => df,
-            Err(_) => return true,
-        },
-        _ => DataFrame::empty_with_height(units.len()),
+    units.attributes = match label.and_then(|l| units.attributes.select([l]).ok()) {
+        Some(df) => df,
+        None => DataFrame::empty_with_height(units.len()),
     };
     true
 }

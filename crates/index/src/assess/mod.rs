@@ -261,7 +261,7 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         None => false,
         Some(st) => {
             let mut reads = st.demand.is_none();
-            for (e, key) in siting_expressions(st) {
+            for (e, key, _) in siting_expressions(st) {
                 reads |= method.parse_expr(e, &key)?.columns().contains(&"need_mass");
             }
             reads
@@ -388,18 +388,18 @@ pub fn composite(method: &Method) -> Composite {
 /// Unit columns by name, in order.
 type NamedColumns = Vec<(String, Vec<Option<f64>>)>;
 
-/// The siting's expressions over unit columns, with their method keys: the demand, each
-/// group, the bus households.
-fn siting_expressions(st: &SitingSpec) -> Vec<(&toml::Spanned<String>, String)> {
-    let mut out: Vec<(&toml::Spanned<String>, String)> = Vec::new();
+/// The siting's expressions over unit columns, with their method keys and the names of the
+/// columns they give: the demand, each group, the bus households.
+fn siting_expressions(st: &SitingSpec) -> Vec<(&toml::Spanned<String>, String, String)> {
+    let mut out = Vec::new();
     if let Some(d) = &st.demand {
-        out.push((d, "siting.demand".to_string()));
+        out.push((d, "siting.demand".to_string(), "demand".to_string()));
     }
     for (name, e) in &st.groups {
-        out.push((e, format!("siting.groups.{name}")));
+        out.push((e, format!("siting.groups.{name}"), format!("group:{name}")));
     }
     if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
-        out.push((h, "siting.bus.households".to_string()));
+        out.push((h, "siting.bus.households".to_string(), "households".to_string()));
     }
     out
 }
@@ -414,20 +414,12 @@ fn siting_columns_of(
     need_mass: Option<&Vec<Option<f64>>>,
 ) -> Result<NamedColumns, IndexError> {
     let mut out = Vec::new();
-    let demand = match &st.demand {
-        Some(d) => cols.eval_spanned(d, "siting.demand")?,
-        None => need_mass.expect("the default demand is the need mass").clone(),
-    };
-    out.push(("demand".to_string(), demand));
-    for (name, e) in &st.groups {
-        let v = cols.eval_spanned(e, &format!("siting.groups.{name}"))?;
-        out.push((format!("group:{name}"), v));
+    if st.demand.is_none() {
+        let demand = need_mass.expect("the default demand is the need mass").clone();
+        out.push(("demand".to_string(), demand));
     }
-    if let Some(h) = st.bus.as_ref().and_then(|b| b.households.as_ref()) {
-        out.push((
-            "households".to_string(),
-            cols.eval_spanned(h, "siting.bus.households")?,
-        ));
+    for (e, key, column) in siting_expressions(st) {
+        out.push((column, cols.eval_spanned(e, &key)?));
     }
     Ok(out)
 }

@@ -84,7 +84,7 @@ pub fn write_flatgeobuf<'a>(
 
     // Pass 1: each feature's box. The index and the header need every box before the first
     // feature. Orienting a ring (pass 2) moves no coordinate.
-    let nodes: Vec<NodeItem> = layer
+    let mut nodes: Vec<NodeItem> = layer
         .geometries
         .par_iter()
         .enumerate()
@@ -102,7 +102,6 @@ pub fn write_flatgeobuf<'a>(
     let n = nodes.len();
     // The nodes in file order; each node's offset is its row until its feature is written, then
     // the feature's byte offset (what the index holds).
-    let mut nodes = nodes;
     if indexed {
         hilbert_sort(&mut nodes, &extent);
     }
@@ -172,9 +171,13 @@ fn write_index(w: &mut impl Write, leaves: &[NodeItem]) -> std::io::Result<()> {
     // The nodes of each level above the leaves, bottom up; a parent's offset is the storage
     // index of its first child, as the crate stores it.
     let mut sizes = vec![leaves.len()];
-    while *sizes.last().expect("the leaves") > 1 || sizes.len() == 1 {
-        let next = sizes.last().expect("a level").div_ceil(branching);
-        sizes.push(next);
+    let mut n = leaves.len();
+    loop {
+        n = n.div_ceil(branching);
+        sizes.push(n);
+        if n == 1 {
+            break;
+        }
     }
     let total: usize = sizes.iter().sum();
     // Storage index of each level's first node: the leaves last, the root first.
