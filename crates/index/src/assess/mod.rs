@@ -248,11 +248,12 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
 
     let composite = composite(method);
     let mc = monte_carlo_spec(method);
-    // The units' level and the districts' level depend on nothing of each other: they are
-    // computed side by side (the units' is mostly one pass after another over every unit, the
-    // districts' a join and the Monte Carlo). The districts' notes follow the siting's, and an
-    // error of the siting's columns is reported before one of the districts', as when they ran
-    // one after the other.
+    // The units' raw indicators and the districts' level (a join and the Monte Carlo) depend
+    // on nothing of each other: they are computed side by side. The evaluated unit columns
+    // (`built`) are then released before the units' level is scored, so that they and the
+    // level's columns are never held together (at 500,000 units, some 50 MB when the index's
+    // memory peaks). The districts' notes follow the siting's, and an error of the siting's
+    // columns is reported before one of the districts', as when they ran one after the other.
     let (mut district_notes, mut district_warnings) = (Vec::new(), Vec::new());
     // The siting's columns are evaluated before the levels when none reads the need mass
     // (which the units' level gives): the evaluated unit columns are then released before the
@@ -274,21 +275,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
         }
         cols.values = HashMap::new();
     }
-    let (unit_level, district_result) = rayon::join(
-        || {
-            let unit_raw = indicators::unit_raw(&built, &eligible, &unit_polys, unit_access.as_ref());
-            level(
-                method,
-                units.ids.clone(),
-                population.clone(),
-                eligible.clone(),
-                unit_raw,
-                extra,
-                &composite,
-                mc.as_ref()
-                    .filter(|_| method.spec.uncertainty.covers(LevelName::Units)),
-            )
-        },
+    let (unit_raw, district_result) = rayon::join(
+        || indicators::unit_raw(&built, &eligible, &unit_polys, unit_access.as_ref()),
         || {
             districts::district_level(
                 method,
@@ -303,6 +291,19 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
                 &mut district_warnings,
             )
         },
+    );
+    drop(built);
+    drop(unit_access);
+    let unit_level = level(
+        method,
+        units.ids.clone(),
+        population,
+        eligible,
+        unit_raw,
+        extra,
+        &composite,
+        mc.as_ref()
+            .filter(|_| method.spec.uncertainty.covers(LevelName::Units)),
     );
 
     // The siting's columns that read the need mass.
