@@ -120,8 +120,14 @@ pub fn write_flatgeobuf<'a>(
         w.write_all(&header).map_err(io)?;
         let tree_at = w.stream_position().map_err(io)?;
         if indexed {
-            let size = PackedRTree::index_size(n, NODE_SIZE);
-            w.write_all(&vec![0u8; size]).map_err(io)?;
+            // The space for the index (20 MB at 500,000 features), zeroed a block at a time.
+            let mut left = PackedRTree::index_size(n, NODE_SIZE);
+            let zeros = [0u8; 1 << 16];
+            while left > 0 {
+                let k = left.min(zeros.len());
+                w.write_all(&zeros[..k]).map_err(io)?;
+                left -= k;
+            }
         }
         let mut offset = 0u64;
         for chunk in nodes.chunks_mut(CHUNK) {
