@@ -42,8 +42,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     );
     let input_files = input_files?;
     let mut run = run?;
-    // Nothing after the writing reads the inputs: what no output needs is released first.
-    careblock_report::release_inputs_for_writing(&mut run, &formats);
+    // Nothing after the writing reads the inputs or the units' indicator columns: what no
+    // output needs is released first.
+    careblock_report::release_for_writing(&mut run, &formats)?;
     let written = stages.run("write", lang.t("run.stage_write"), || {
         write_outputs(&run, &a.out, &input_files, &formats)
     })?;

@@ -1,8 +1,8 @@
 //! A national-size run (more units than the report's map draws, read in lon/lat, the units in
-//! FlatGeobuf and GeoParquet only) releases its working-CRS unit geometries and input
-//! attributes before writing (`careblock_report::release_inputs_for_writing`), and writes the
-//! same bytes as without the release; a run whose units the GeoPackage or the map still draws
-//! keeps them.
+//! FlatGeobuf and GeoParquet only) releases its working-CRS unit geometries, input attributes
+//! and the units' indicator columns before writing (`careblock_report::release_for_writing`),
+//! and writes the same bytes as without the release; a run whose units the GeoPackage draws
+//! keeps its inputs, and one whose units the map draws keeps everything.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +11,7 @@ use std::path::Path;
 use careblock_core::WGS84;
 use careblock_io::read_method;
 use careblock_pipeline::{LoadOptions, Run, Stages};
-use careblock_report::{FormatRequest, release_inputs_for_writing, write_outputs};
+use careblock_report::{FormatRequest, release_for_writing, write_outputs};
 
 use crate::common::fresh_dir;
 
@@ -141,8 +141,11 @@ fn a_national_size_run_releases_its_working_unit_geometries_and_writes_the_same_
     let formats = FormatRequest::default();
     let kept = dir.join("kept");
     write_outputs(&run, &kept, &[], &formats).unwrap();
-    assert!(release_inputs_for_writing(&mut run, &formats));
+    assert!(release_for_writing(&mut run, &formats).unwrap());
     assert_eq!(run.inputs.units.crs, WGS84);
+    // The units' indicator columns went too; the tables were built before.
+    assert!(run.assessment.units.raw.is_empty() && run.assessment.units.scores.normalised.is_empty());
+    assert_eq!(run.assessment.units.scores.index.len(), run.inputs.units.len());
     assert!(run.inputs.units_lonlat.is_none());
     assert_eq!(run.inputs.units.geometries.len(), run.inputs.units.ids.len());
     // Of the attributes, the label column alone is left.
@@ -177,15 +180,29 @@ fn a_run_whose_units_the_geopackage_or_the_map_draws_keeps_its_inputs() {
     city(&dir, 100, 100);
     let mut run = run_in(&dir);
     let crs = run.inputs.units.crs;
-    assert!(!release_inputs_for_writing(&mut run, &FormatRequest::default()));
+    assert!(!release_for_writing(&mut run, &FormatRequest::default()).unwrap());
     assert_eq!(run.inputs.units.crs, crs);
     assert!(run.inputs.units_lonlat.is_some());
+    assert!(!run.assessment.units.raw.is_empty());
     // More units than the map draws, but the units asked for in the GeoPackage.
     let dir = fresh_dir("release_inputs", "gpkg");
     city(&dir, 103, 102);
     let mut run = run_in(&dir);
     let gpkg = FormatRequest::parse(&["gpkg".to_string()]).unwrap();
-    assert!(!release_inputs_for_writing(&mut run, &gpkg));
+    let kept = dir.join("kept");
+    write_outputs(&run, &kept, &[], &gpkg).unwrap();
+    assert!(!release_for_writing(&mut run, &gpkg).unwrap());
     assert!(run.inputs.units_lonlat.is_some());
     assert!(run.inputs.units.attributes.column("pop").is_ok());
+    // The map leaves the units out: their indicator columns are released all the same, and
+    // the files are the same bytes.
+    assert!(run.assessment.units.raw.is_empty());
+    let released = dir.join("released");
+    write_outputs(&run, &released, &[], &gpkg).unwrap();
+    let (a, b) = (files(&kept), files(&released));
+    assert!(a.contains_key("careblock.gpkg"), "{:?}", a.keys());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(*bytes == b[name], "{name} differs after the release");
+    }
 }

@@ -440,6 +440,7 @@ pub fn run_region(method: Method, region: Region, stages: &mut impl Stages) -> R
         inputs,
         assessment,
         plan,
+        tables: None,
     })
 }
 

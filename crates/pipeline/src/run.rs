@@ -67,12 +67,45 @@ pub struct Run {
     pub assessment: Assessment,
     /// The siting.
     pub plan: Option<Plan>,
+    /// The tables [`Run::release_level_columns`] built before releasing what they copied.
+    pub(crate) tables: Option<(DataFrame, Option<DataFrame>)>,
 }
 
 impl Run {
     /// The units and districts tables (`units.csv`, `districts.csv`, the layers' attributes).
     pub fn level_tables(&self) -> Result<(DataFrame, Option<DataFrame>), IoError> {
-        level_tables(&self.assessment, &self.method, &self.inputs, self.plan.as_ref())
+        match &self.tables {
+            // Cloning a DataFrame shares its columns.
+            Some((units, districts)) => Ok((units.clone(), districts.clone())),
+            None => level_tables(&self.assessment, &self.method, &self.inputs, self.plan.as_ref()),
+        }
+    }
+
+    /// Builds the units' and districts' tables now, keeps them for [`Run::level_tables`], and
+    /// releases the units' level columns that only those tables read: the raw, treated and
+    /// normalised indicators, the dimension scores, the contributions, the imbalance penalty,
+    /// the need mass and the extra columns (left empty). What stays is what `run.json`, the
+    /// report and the terminal read of the units: ids, population, eligibility, clipping,
+    /// index, rank, class, class bins and the Monte Carlo outcome.
+    ///
+    /// For a run that is written and then ends (`careblock run`): at 500,000 units the released
+    /// columns are some 130 MB, which the tables hold again while the files are written. A run
+    /// that draws the units on the report's map (which reads their columns) must not call it.
+    pub fn release_level_columns(&mut self) -> Result<(), IoError> {
+        if self.tables.is_none() {
+            self.tables = Some(self.level_tables()?);
+        }
+        let units = &mut self.assessment.units;
+        units.raw = Vec::new();
+        units.treated = Vec::new();
+        units.need_mass = Vec::new();
+        units.extra = Vec::new();
+        let s = &mut units.scores;
+        s.normalised = Vec::new();
+        s.dimensions = Vec::new();
+        s.contributions = Vec::new();
+        s.penalty = Vec::new();
+        Ok(())
     }
 }
 
@@ -105,5 +138,6 @@ pub fn run(
         inputs,
         assessment,
         plan,
+        tables: None,
     })
 }

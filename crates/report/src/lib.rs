@@ -25,4 +25,4 @@ pub mod sweep;
 
 pub use formats::{FormatRequest, LayerFormats};
 pub use html::{HtmlReport, render_report};
-pub use outputs::{release_inputs_for_writing, write_outputs};
+pub use outputs::{release_for_writing, write_outputs};

@@ -200,30 +200,42 @@ fn layer_names(run: &Run) -> Vec<&'static str> {
     names
 }
 
-/// Before [`write_outputs`] of `run` with `request`: when the units were read in lon/lat and
-/// nothing this run writes draws them in the working CRS, keeps their geometries in lon/lat
-/// only, as read (the units layer then holds those, in EPSG:4326), and of their attributes
-/// only the label column; returns whether it did. The working-CRS copy, which the index and
-/// the siting measured, and the input attributes, which the index read, are then released
-/// before the files are written: at 500,000 units, the largest things left of the inputs
-/// (about 50 and 30 MB) when a national run's memory peaks.
+/// Before [`write_outputs`] of `run` with `request`, releases what no output needs, when the
+/// report's map leaves the units out (it shows districts, and more units than it draws):
 ///
-/// Nothing draws the units in the working CRS when neither the units nor the uncovered units
-/// have a GeoPackage table (every other format with geometries is lon/lat) and the report's
-/// map leaves the units out (it shows districts, and more units than it draws). A run that
-/// keeps using its inputs after writing (the Python bindings' regions) does not call this.
-pub fn release_inputs_for_writing(run: &mut Run, request: &FormatRequest) -> bool {
+/// * the units' level columns that only the output tables read, the tables being built first
+///   ([`Run::release_level_columns`]);
+/// * when neither the units nor the uncovered units have a GeoPackage table (every other format
+///   with geometries is lon/lat; the CSVs hold none) and the units were read in lon/lat: their
+///   working-CRS geometries, which the index and the siting measured (the units layer then
+///   holds the lon/lat geometries as read, in EPSG:4326), and of their input attributes, which
+///   the index read, all but the label column.
+///
+/// Returns whether the inputs were released. At 500,000 units these are the largest things
+/// left of the index and the inputs (some 130, 50 and 30 MB) while the files are written. A
+/// run that keeps using its results after writing (the Python bindings' regions) does not call
+/// this.
+pub fn release_for_writing(run: &mut Run, request: &FormatRequest) -> Result<bool, IoError> {
+    if !crate::page::units_omitted_from_map(&run.assessment) {
+        return Ok(false);
+    }
+    let released = release_inputs(run, request);
+    // After the inputs: building the tables adds them to what is held.
+    run.release_level_columns()?;
+    Ok(released)
+}
+
+/// The inputs' part of [`release_for_writing`].
+fn release_inputs(run: &mut Run, request: &FormatRequest) -> bool {
     let names = layer_names(run);
     let chosen = resolve(&names, run.inputs.units.len(), &run.method.spec.output, request);
-    // Only the GeoPackage holds geometries in the working CRS (the CSVs hold none).
     let in_gpkg = |name: &str| {
         names
             .iter()
             .zip(&chosen)
             .any(|(n, c)| *n == name && c.has(Format::Gpkg))
     };
-    let drawn = !crate::page::units_omitted_from_map(&run.assessment);
-    if drawn || in_gpkg("units") || in_gpkg("uncovered") {
+    if in_gpkg("units") || in_gpkg("uncovered") {
         return false;
     }
     let Some(lonlat) = run.inputs.units_lonlat.take() else {
