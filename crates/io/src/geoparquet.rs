@@ -721,11 +721,8 @@ mod tests {
     use geo::polygon;
     use polars::prelude::{KeyValueMetadata, ParquetWriter};
 
-    fn dir(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("careblock-gpq-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn dir(name: &str) -> crate::test_dir::TestDir {
+        crate::test_dir::TestDir::new(&format!("gpq-{name}"))
     }
 
     /// Writes `df` as Parquet with the `geo` metadata `geo` (none if `None`), in row groups of

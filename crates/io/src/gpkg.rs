@@ -949,11 +949,8 @@ mod tests {
         assert_eq!(m.0.len(), 1);
     }
 
-    fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("careblock-gpkg-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn temp_dir(tag: &str) -> crate::test_dir::TestDir {
+        crate::test_dir::TestDir::new(&format!("gpkg-{tag}"))
     }
 
     fn sample_layer() -> Layer {
@@ -1144,7 +1141,6 @@ mod tests {
         let site_id: String = conn.query_row("SELECT id FROM sites", [], |r| r.get(0)).unwrap();
         assert_eq!(site_id, "p1");
         drop(conn);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// GDAL (in this process, through the `gdal` feature) reads the file back: the layer, its
@@ -1178,7 +1174,6 @@ mod tests {
             panic!("not a multipolygon: {:?}", back.geometries[2])
         };
         assert_eq!(m.0[0].exterior().0.len(), 4);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -1246,6 +1241,5 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["a.gpkg", "b.gpkg"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

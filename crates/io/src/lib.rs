@@ -62,6 +62,8 @@ mod ogr;
 mod parquet_pages;
 mod shp;
 mod table;
+#[cfg(test)]
+mod test_dir;
 pub mod wkb;
 mod wkb_pages;
 mod write;

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use careblock_core::crs::Reprojection;
 use careblock_core::{Crs, Layer, WGS84};
@@ -11,11 +11,8 @@ use polars::prelude::*;
 use super::*;
 use crate::{IoError, ReadOptions, read_layer};
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("careblock-fgb-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn dir(name: &str) -> crate::test_dir::TestDir {
+    crate::test_dir::TestDir::new(&format!("fgb-{name}"))
 }
 
 fn by(id: &str) -> ReadOptions {
