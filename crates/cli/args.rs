@@ -340,6 +340,14 @@ pub struct InterpolateArgs {
     /// Field holding the source ids (default: the GeoJSON `id` member or the feature index).
     #[arg(long)]
     pub source_id: Option<String>,
+    /// CRS of the source when its file declares none (a shapefile without .prj, a Parquet file
+    /// without GeoParquet metadata): `4326`, `EPSG:32718`, ...
+    #[arg(long, value_parser = parse_crs)]
+    pub source_crs: Option<Crs>,
+    /// The source's geometry column in a Parquet file: its WKB column when the file has no
+    /// GeoParquet metadata, or another geometry column than the primary one.
+    #[arg(long)]
+    pub source_geometry: Option<String>,
     /// A CSV or Parquet table joined to the sources before interpolating.
     #[arg(long, requires = "table_key")]
     pub source_table: Option<PathBuf>,
@@ -352,6 +360,12 @@ pub struct InterpolateArgs {
     /// Field holding the target ids (default: the GeoJSON `id` member or the feature index).
     #[arg(long)]
     pub target_id: Option<String>,
+    /// CRS of the targets when their file declares none (as --source-crs).
+    #[arg(long, value_parser = parse_crs)]
+    pub target_crs: Option<Crs>,
+    /// The targets' geometry column in a Parquet file (as --source-geometry).
+    #[arg(long)]
+    pub target_geometry: Option<String>,
     /// Count columns to allocate, comma-separated.
     #[arg(long, value_delimiter = ',', required = true)]
     pub extensive: Vec<String>,

@@ -10,7 +10,7 @@ pub fn words(hint: Hint) -> &'static str {
     match hint {
         Hint::FixInvalid => "rerun with --fix-invalid to repair them",
         Hint::GiveCrs => {
-            "give the layer's EPSG code (`crs = <code>` beside its path in the method file, or --crs EPSG:<code> with interpolate)"
+            "give the layer's EPSG code (`crs = <code>` beside its path in the method file, or --source-crs/--target-crs <code> with interpolate)"
         }
         Hint::BuildWithGdal => {
             "build careblock with --features gdal to read any OGR format (.gpkg, .gdb, .kml, ...)"

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use careblock_core::Layer;
 use careblock_core::findings::interpolation_findings;
 use careblock_core::join::{InterpolateOptions, area_interpolate};
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
+use careblock_core::{Crs, Layer};
 use careblock_io::{
     ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_flatgeobuf, write_geojson,
     write_geoparquet,
@@ -18,11 +18,21 @@ use careblock_io::{
 use crate::args::InterpolateArgs;
 use crate::report;
 
-fn load(path: &Path, id: &Option<String>, fix: bool, quiet: bool) -> Result<Layer> {
+/// How to read one of the two layers: its path and the flags that go with it.
+struct Input<'a> {
+    path: &'a Path,
+    id: &'a Option<String>,
+    crs: Option<Crs>,
+    geometry: &'a Option<String>,
+}
+
+fn load(input: Input<'_>, fix: bool, quiet: bool) -> Result<Layer> {
+    let path = input.path;
     let opts = ReadOptions {
-        id_field: id.clone(),
+        id_field: input.id.clone(),
+        crs: input.crs,
         close_rings: fix,
-        ..Default::default()
+        geometry_column: input.geometry.clone(),
     };
     let (layer, read_report) = read_layer(path, &opts)?;
     let file = path.display().to_string();
@@ -108,7 +118,16 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
             a.out.display()
         ),
     };
-    let mut source = load(&a.source, &a.source_id, a.fix_invalid, quiet)?;
+    let mut source = load(
+        Input {
+            path: &a.source,
+            id: &a.source_id,
+            crs: a.source_crs,
+            geometry: &a.source_geometry,
+        },
+        a.fix_invalid,
+        quiet,
+    )?;
     if let (Some(table_path), Some(key)) = (&a.source_table, &a.table_key) {
         let table = read_table_with_key(table_path, key)?;
         let layer_key = a.source_id.as_deref().unwrap_or("id");
@@ -129,7 +148,16 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         );
         source = joined;
     }
-    let target = load(&a.target, &a.target_id, a.fix_invalid, quiet)?;
+    let target = load(
+        Input {
+            path: &a.target,
+            id: &a.target_id,
+            crs: a.target_crs,
+            geometry: &a.target_geometry,
+        },
+        a.fix_invalid,
+        quiet,
+    )?;
 
     check_axis_order(&source, &target)?;
     check_axis_order(&target, &source)?;
@@ -141,6 +169,8 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
     let intensive: Vec<&str> = a.intensive.iter().map(String::as_str).collect();
     let options = InterpolateOptions {
         allocate_total: !a.no_allocate_total,
+        // Both layers were validated (or repaired) as they were read.
+        validated: true,
         ..Default::default()
     };
     let result = area_interpolate(&source, &target, &extensive, &intensive, options)?;

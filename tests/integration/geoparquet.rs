@@ -200,6 +200,93 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
     );
 }
 
+/// A Parquet file without GeoParquet metadata, its WKB in a column named as no reader guesses,
+/// read by `interpolate` with `--source-geometry` and `--source-crs` (the target likewise):
+/// the same CSV as from the shapefile and GeoJSON; without the CRS it is refused in one line
+/// that names the flag.
+#[test]
+fn interpolate_reads_plain_parquet_with_the_geometry_and_crs_flags() {
+    let dir = common::fresh_dir("geoparquet", "interpolate-plain");
+    let plain = |layer: &Layer, path: &Path| {
+        let mut df = layer.attributes.clone();
+        let wkb: Vec<Option<Vec<u8>>> = layer
+            .geometries
+            .iter()
+            .map(|g| g.as_ref().map(careblock_io::wkb::encode))
+            .collect();
+        df.with_column(Series::new("shape".into(), wkb).into_column())
+            .unwrap();
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        layer.crs.epsg().to_string()
+    };
+    let (sectors, upz) = (dir.join("sectores.parquet"), dir.join("upz.parquet"));
+    let sectors_crs = plain(&read(&bogota("sectores_censales.shp"), "SETU_CCNCT"), &sectors);
+    let upz_crs = plain(&read(&bogota("upz.geojson"), "UPlCodigo"), &upz);
+    let original = dir.join("original.csv");
+    interpolate_sectors(
+        &bogota("sectores_censales.shp"),
+        &bogota("upz.geojson"),
+        &original,
+    );
+    let table = bogota("sociodemograficas_sector_censal.csv");
+    let out = dir.join("plain.csv");
+    let run = |source_crs: Option<&str>| {
+        let mut args = vec![
+            "interpolate",
+            "--source",
+            s(&sectors),
+            "--source-id",
+            "SETU_CCNCT",
+            "--source-geometry",
+            "shape",
+            "--source-table",
+            s(&table),
+            "--table-key",
+            "SETU_CCNCT",
+            "--target",
+            s(&upz),
+            "--target-id",
+            "UPlCodigo",
+            "--target-geometry",
+            "shape",
+            "--target-crs",
+            &upz_crs,
+            "--extensive",
+            "STP27_PERS,STP32_1_SE,STP32_2_SE,STVIVIENDA",
+            "--intensive",
+            "IPM_PROMEDIO",
+            "--crs",
+            "9377",
+            "--out",
+            s(&out),
+        ];
+        if let Some(crs) = source_crs {
+            args.extend(["--source-crs", crs]);
+        }
+        careblock(args)
+    };
+    let o = run(Some(&sectors_crs));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&original).unwrap(),
+        std::fs::read_to_string(&out).unwrap()
+    );
+    std::fs::remove_file(&out).unwrap();
+    let o = run(None);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("sectores.parquet: a Parquet file without GeoParquet `geo` metadata")
+            && stderr.contains("nothing says their CRS")
+            && stderr.contains("--source-crs"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
 /// `interpolate --out x.parquet` writes the targets as GeoParquet: read back, the same ids,
 /// interpolated values and (lon/lat) geometries as the GeoJSON output, and the ids in the
 /// `--target-id` column.

@@ -415,13 +415,13 @@ fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, I
         (Some(c), None) => Err(IoError::format(
             name,
             format!(
-                "a Parquet file without GeoParquet `geo` metadata: its binary column {c:?} may be WKB geometries, but nothing says their CRS; give the layer's CRS (`crs = <EPSG code>` beside its path in the method file) to read it as WKB, or write the file as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)"
+                "a Parquet file without GeoParquet `geo` metadata: its binary column {c:?} may be WKB geometries, but nothing says their CRS; give the layer's CRS (`crs = <EPSG code>` beside its path in the method file, `--source-crs`/`--target-crs` with `careblock interpolate`) to read it as WKB, or write the file as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)"
             ),
         )),
         (None, _) => Err(IoError::format(
             name,
             format!(
-                "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); name its WKB column with `geometry = \"<column>\"` (and `crs = <EPSG code>`) beside its path in the method file; is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`; or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
+                "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); name its WKB column with `geometry = \"<column>\"` (and `crs = <EPSG code>`) beside its path in the method file (`--source-geometry` and `--source-crs`, or the `--target-` ones, with `careblock interpolate`); is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`; or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
                 available(df)
             ),
         )),

@@ -263,6 +263,10 @@ pub struct InterpolateOptions {
     /// Relative tolerance below which a source counts as fully covered and an overlap as
     /// boundary noise (default 1e-6).
     pub tolerance: f64,
+    /// Whether both layers have passed [`crate::validate`] already (as `careblock interpolate`
+    /// checks, or repairs, them when it reads them): then only their CRSs are checked here.
+    /// `false` (the default): both are validated first and invalid polygons refused.
+    pub validated: bool,
 }
 
 impl Default for InterpolateOptions {
@@ -270,6 +274,7 @@ impl Default for InterpolateOptions {
         InterpolateOptions {
             allocate_total: true,
             tolerance: 1e-6,
+            validated: false,
         }
     }
 }
@@ -406,7 +411,7 @@ pub fn area_interpolate(
     intensive: &[&str],
     options: InterpolateOptions,
 ) -> Result<Interpolated, JoinError> {
-    check_join_inputs(source, target)?;
+    check_join(source, target, (options.validated, options.validated))?;
     // A misspelt column fails before the area table is built.
     for c in extensive.iter().chain(intensive) {
         source.has_column(c)?;
