@@ -42,6 +42,12 @@ fn load(input: Input<'_>, fix: bool, quiet: bool) -> Result<Layer> {
         "closed the open rings of these features",
         &read_report.closed_rings,
     );
+    if read_report.spherical_edges && !quiet {
+        eprintln!(
+            "{}",
+            careblock_text::msg!("data.spherical_edges", layer = &layer.name)
+        );
+    }
     check_geometries(layer, fix, quiet)
 }
 

@@ -136,8 +136,14 @@ pub fn ogrinfo(args: &[&str], file: &Path) -> String {
 /// the UPZ (`target`): four counts and a rate, written to `out` (its format by its
 /// extension); panics unless it succeeds.
 pub fn interpolate_sectors(source: &Path, target: &Path, out: &Path) {
+    let o = interpolate_sectors_output(source, target, out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// [`interpolate_sectors`]'s command, with its outcome.
+pub fn interpolate_sectors_output(source: &Path, target: &Path, out: &Path) -> Output {
     let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bogota/sociodemograficas_sector_censal.csv");
-    let o = careblock([
+    careblock([
         OsStr::new("interpolate"),
         OsStr::new("--source"),
         source.as_os_str(),
@@ -159,6 +165,5 @@ pub fn interpolate_sectors(source: &Path, target: &Path, out: &Path) {
         OsStr::new("9377"),
         OsStr::new("--out"),
         out.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ])
 }

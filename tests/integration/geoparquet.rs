@@ -37,6 +37,11 @@ fn read(path: &Path, id: &str) -> Layer {
 /// Writes `layer` as GeoParquet 1.1: its columns, then its geometries as WKB in `geometry`,
 /// its CRS as a PROJJSON id.
 fn write_geoparquet(layer: &Layer, path: &Path) {
+    write_geoparquet_edges(layer, path, "planar");
+}
+
+/// [`write_geoparquet`] with the column's `edges` (`planar` or `spherical`).
+fn write_geoparquet_edges(layer: &Layer, path: &Path, edges: &str) {
     let mut df = layer.attributes.clone();
     let wkb: Vec<Option<Vec<u8>>> = layer
         .geometries
@@ -46,7 +51,7 @@ fn write_geoparquet(layer: &Layer, path: &Path) {
     df.with_column(Series::new("geometry".into(), wkb).into_column())
         .unwrap();
     let geo = format!(
-        r#"{{"version": "1.1.0", "primary_column": "geometry", "columns": {{"geometry": {{"encoding": "WKB", "geometry_types": [], "crs": {{"type": "GeographicCRS", "name": "x", "id": {{"authority": "EPSG", "code": {}}}}}}}}}}}"#,
+        r#"{{"version": "1.1.0", "primary_column": "geometry", "columns": {{"geometry": {{"encoding": "WKB", "geometry_types": [], "edges": "{edges}", "crs": {{"type": "GeographicCRS", "name": "x", "id": {{"authority": "EPSG", "code": {}}}}}}}}}}}"#,
         layer.crs.epsg()
     );
     let file = std::fs::File::create(path).unwrap();
@@ -173,6 +178,25 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
     let copied = run(&sectors, &upz, &dir.join("geoparquet.csv"));
     assert!(original.lines().count() > 100, "{original}");
     assert_eq!(original, copied);
+
+    // Targets whose file declares spherical edges: measured as planar, the same CSV, and said.
+    let spherical = dir.join("upz_spherical.parquet");
+    write_geoparquet_edges(
+        &read(&bogota("upz.geojson"), "UPlCodigo"),
+        &spherical,
+        "spherical",
+    );
+    let out = dir.join("spherical.csv");
+    let o = common::interpolate_sectors_output(&sectors, &spherical, &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("upz_spherical.parquet: the file declares spherical edges"),
+        "{stderr}"
+    );
+    let planar = common::interpolate_sectors_output(&sectors, &upz, &dir.join("planar.csv"));
+    assert!(!String::from_utf8_lossy(&planar.stderr).contains("spherical"));
+    assert_eq!(original, std::fs::read_to_string(&out).unwrap());
 
     // A Parquet attribute table given as a layer: refused in one line naming the file.
     let not_geo = dir.join("table.parquet");

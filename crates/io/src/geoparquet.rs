@@ -48,8 +48,9 @@ const FALLBACK_COLUMNS: [&str; 3] = ["geometry", "geom", "wkb_geometry"];
 ///   bounding-box covering column. Integers → Int64, floats → Float64, dates, times and
 ///   categories → text, as the other readers type them.
 /// - ids: `opts.id_field`'s value, else the 0-based row index.
-/// - `geometry_types`, `bbox`, `edges` and `epoch` are not checked: the geometries are read as
-///   they are and measured as planar, like every other layer.
+/// - `geometry_types`, `bbox` and `epoch` are not checked: the geometries are read as they are.
+///   They are measured as planar, like every other layer, also when `edges` is `"spherical"`
+///   (which the [`ReadReport`] says).
 pub fn read_geoparquet(path: &Path, opts: &ReadOptions) -> Result<(Layer, ReadReport), IoError> {
     let name = path_name(path);
     crate::guard::parquet(&name, || read(path, &name, opts))
@@ -186,7 +187,11 @@ fn read(path: &Path, name: &str, opts: &ReadOptions) -> Result<(Layer, ReadRepor
     })?;
 
     let layer = field_id_layer(&name, ids, geometries, attributes, crs, opts)?;
-    Ok((layer, ReadReport::default()))
+    let report = ReadReport {
+        spherical_edges: meta.spherical,
+        ..ReadReport::default()
+    };
+    Ok((layer, report))
 }
 
 /// The geometry column: decoded from its pages, or as polars read it.
@@ -272,6 +277,8 @@ struct GeoMeta {
     crs: CrsDecl,
     /// Columns that are not attributes: the other geometry columns, the bbox covering column.
     other_columns: Vec<String>,
+    /// The column's `edges` is `"spherical"`.
+    spherical: bool,
 }
 
 /// Reads the `geo` metadata (JSON).
@@ -295,6 +302,7 @@ fn parse_geo(name: &str, text: &str, requested: Option<&str>) -> Result<GeoMeta,
             encoding: Encoding::Wkb,
             crs: CrsDecl::Null,
             other_columns,
+            spherical: false,
         });
     }
     let primary = requested.unwrap_or(primary);
@@ -348,6 +356,7 @@ fn parse_geo(name: &str, text: &str, requested: Option<&str>) -> Result<GeoMeta,
         encoding,
         crs,
         other_columns,
+        spherical: col.get("edges").and_then(Value::as_str) == Some("spherical"),
     })
 }
 
@@ -411,6 +420,7 @@ fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, I
             encoding: Encoding::Wkb,
             crs: CrsDecl::Given(crs),
             other_columns: Vec::new(),
+            spherical: false,
         }),
         (Some(c), None) => Err(IoError::format(
             name,
@@ -780,8 +790,19 @@ mod tests {
         )
         .unwrap();
         let path = d.join("x.parquet");
-        write(&path, df, Some(WKB_META));
-        let (layer, _) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        write(&path, df.clone(), Some(WKB_META));
+        let (layer, report) = read_geoparquet(&path, &ReadOptions::default()).unwrap();
+        assert!(!report.spherical_edges);
+        // Spherical edges are read as they are, and said.
+        let spherical = d.join("spherical.parquet");
+        let meta = WKB_META.replace(
+            r#""encoding": "WKB","#,
+            r#""encoding": "WKB", "edges": "spherical","#,
+        );
+        write(&spherical, df, Some(&meta));
+        let (same, report) = read_geoparquet(&spherical, &ReadOptions::default()).unwrap();
+        assert!(report.spherical_edges);
+        assert_eq!(same.geometries, layer.geometries);
         assert_eq!(layer.ids, ["0", "1", "2"]);
         assert_eq!(layer.geometries, gs);
         assert_eq!(layer.crs, WGS84);

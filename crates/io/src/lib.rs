@@ -108,6 +108,10 @@ pub struct ReadOptions {
 pub struct ReadReport {
     /// Ids of the features whose rings were closed (with [`ReadOptions::close_rings`]).
     pub closed_rings: Vec<String>,
+    /// The file declares spherical edges (GeoParquet `"edges": "spherical"`: each edge is the
+    /// great-circle arc between its vertices), which careblock reads as planar, as every other
+    /// layer: each edge is the straight line in the layer's coordinates.
+    pub spherical_edges: bool,
 }
 
 /// Reads a vector layer, choosing the reader by the file's extension: `.geojson`/`.json` →

@@ -131,6 +131,9 @@ fn load_layer(
         geometry_column: input.geometry.clone(),
     };
     let (mut layer, report) = read_layer(&path, &read_opts)?;
+    if report.spherical_edges {
+        notes.push(msg!("data.spherical_edges", layer = &layer.name));
+    }
     if !report.closed_rings.is_empty() {
         notes.push(msg!(
             "data.closed_rings",

@@ -265,7 +265,13 @@ fn parse(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<(Layer, ReadRep
         .collect::<Result<Vec<_>, IoError>>()?;
 
     let layer = field_id_layer(name, ids, geometries, attributes, crs, opts)?;
-    Ok((layer, ReadReport { closed_rings }))
+    Ok((
+        layer,
+        ReadReport {
+            closed_rings,
+            spherical_edges: false,
+        },
+    ))
 }
 
 /// The byte ranges of the size-prefixed features that start at `start` and fill the rest of

@@ -148,6 +148,7 @@ impl<'a, 'o> Assembler<'a, 'o> {
         };
         let report = ReadReport {
             closed_rings: self.closed.iter().map(|&i| ids[i].clone()).collect(),
+            spherical_edges: false,
         };
         let attributes = match attributes {
             Some(df) => df,

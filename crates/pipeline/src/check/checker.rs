@@ -204,6 +204,13 @@ impl Checker<'_> {
                 *s.geometry.entry(kind.to_string()).or_default() += 1;
             }
         }
+        if rep.spherical_edges {
+            self.warn(
+                &name,
+                careblock_text::msg!("data.spherical_edges", layer = &name),
+                Vec::new(),
+            );
+        }
         if !rep.closed_rings.is_empty() {
             self.error_with(
                 &name,
