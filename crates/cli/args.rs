@@ -386,9 +386,14 @@ pub struct InterpolateArgs {
     pub fix_invalid: bool,
     /// Output, by its extension: `.geojson` (targets with their geometry, RFC 7946),
     /// `.parquet` (the same as GeoParquet 1.1, WKB in lon/lat), `.fgb` (the same as
-    /// FlatGeobuf with its spatial index) or `.csv` (target id and one column per variable).
+    /// FlatGeobuf with its spatial index), `.gpkg` (a GeoPackage table named after the file,
+    /// in the working CRS) or `.csv` (target id and one column per variable).
     #[arg(long)]
     pub out: PathBuf,
+    /// The output's format, whatever its file name: geojson, geoparquet (parquet), flatgeobuf
+    /// (fgb), gpkg or csv; it must agree with a known extension of --out.
+    #[arg(long)]
+    pub format: Option<String>,
     /// Also write the full conservation report as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,

@@ -11,9 +11,10 @@ use careblock_core::project::{check_axis_order, project_into, working_crs};
 use careblock_core::validate::{IssueKind, repair, validate};
 use careblock_core::{Crs, Layer};
 use careblock_io::{
-    ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_flatgeobuf, write_geojson,
-    write_geoparquet,
+    GpkgLayer, ReadOptions, join_table, read_layer, read_table_with_key, write_csv, write_flatgeobuf,
+    write_geojson, write_geoparquet, write_gpkg,
 };
+use careblock_method::output::Format;
 
 use crate::args::InterpolateArgs;
 use crate::report;
@@ -99,31 +100,93 @@ fn check_geometries(layer: Layer, fix: bool, quiet: bool) -> Result<Layer> {
     Ok(fixed)
 }
 
-/// What `--out` writes, by its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
-    GeoJson,
-    GeoParquet,
-    FlatGeobuf,
-    Csv,
-}
-
-pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
+/// The format `--out` is written in: `--format`'s, else its extension's; the two must agree
+/// when both are given. The GeoPackage holds one table, in the working CRS; every other format
+/// with geometries is lon/lat.
+fn output_format(a: &InterpolateArgs) -> Result<Format> {
     let ext = a
         .out
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let format = match ext.as_deref() {
-        Some("geojson" | "json") => Output::GeoJson,
-        Some("parquet" | "geoparquet") => Output::GeoParquet,
-        Some("fgb") => Output::FlatGeobuf,
-        Some("csv") => Output::Csv,
-        _ => bail!(
-            "{}: the output must end in .geojson, .parquet (GeoParquet), .fgb (FlatGeobuf) or .csv",
+    let by_extension = match ext.as_deref() {
+        Some("geojson" | "json") => Some(Format::GeoJson),
+        Some("parquet" | "geoparquet") => Some(Format::GeoParquet),
+        Some("fgb") => Some(Format::FlatGeobuf),
+        Some("csv") => Some(Format::Csv),
+        Some("gpkg") => Some(Format::Gpkg),
+        _ => None,
+    };
+    let asked = a
+        .format
+        .as_deref()
+        .map(|f| {
+            Format::parse(f).map_err(|_| {
+                anyhow::anyhow!(
+                    "--format {f}: unknown output format; valid: {}",
+                    Format::ALL.map(Format::name).join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    match (asked, by_extension) {
+        (Some(f), Some(e)) if f != e => bail!(
+            "{}: --format {} but the file name ends in .{}; name the file .{} or leave --format out",
+            a.out.display(),
+            f.name(),
+            ext.unwrap_or_default(),
+            extension(f)
+        ),
+        (Some(f), _) | (None, Some(f)) => Ok(f),
+        (None, None) => bail!(
+            "{}: the output must end in .geojson, .parquet (GeoParquet), .fgb (FlatGeobuf), .gpkg (GeoPackage) or .csv, or --format must name one of them",
             a.out.display()
         ),
-    };
+    }
+}
+
+/// The usual file extension of `f`.
+fn extension(f: Format) -> &'static str {
+    match f {
+        Format::GeoJson => "geojson",
+        Format::Csv => "csv",
+        Format::Gpkg => "gpkg",
+        Format::FlatGeobuf => "fgb",
+        Format::GeoParquet => "parquet",
+    }
+}
+
+/// The GeoPackage table of `out`: its file stem with every character but ASCII letters, digits
+/// and `_` replaced by `_` (and `t_` before a leading digit), as GeoPackage table names must be.
+fn table_name(out: &Path) -> String {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let lower = name.to_ascii_lowercase();
+    if name.is_empty()
+        || name.starts_with(|c: char| c.is_ascii_digit())
+        || ["gpkg_", "rtree_", "sqlite_"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+    {
+        name = format!("t_{name}");
+    }
+    name
+}
+
+pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
+    let format = output_format(a)?;
     let mut source = load(
         Input {
             path: &a.source,
@@ -196,7 +259,7 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create the output directory", dir.display()))?;
     }
-    if format != Output::Csv {
+    if format != Format::Csv {
         let mut attributes = target.attributes.clone();
         for c in columns {
             attributes
@@ -206,10 +269,21 @@ pub fn run(a: &InterpolateArgs, quiet: bool) -> Result<()> {
         let out = Layer { attributes, ..target };
         let id = a.target_id.as_deref().unwrap_or("id");
         match format {
-            Output::GeoJson => write_geojson(&a.out, &out)?,
-            Output::GeoParquet => write_geoparquet(&a.out, &out, id)?,
-            Output::FlatGeobuf => write_flatgeobuf(&a.out, &out, id)?,
-            Output::Csv => unreachable!("a table, written below"),
+            Format::GeoJson => write_geojson(&a.out, &out)?,
+            Format::GeoParquet => write_geoparquet(&a.out, &out, id)?,
+            Format::FlatGeobuf => write_flatgeobuf(&a.out, &out, id)?,
+            Format::Gpkg => {
+                let name = table_name(&a.out);
+                write_gpkg(
+                    &a.out,
+                    &[GpkgLayer {
+                        name: &name,
+                        layer: (&out).into(),
+                        style: None,
+                    }],
+                )?
+            }
+            Format::Csv => unreachable!("a table, written below"),
         }
     } else {
         let id_name = a.target_id.clone().unwrap_or_else(|| "id".to_string());

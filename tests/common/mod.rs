@@ -142,8 +142,13 @@ pub fn interpolate_sectors(source: &Path, target: &Path, out: &Path) {
 
 /// [`interpolate_sectors`]'s command, with its outcome.
 pub fn interpolate_sectors_output(source: &Path, target: &Path, out: &Path) -> Output {
+    interpolate_sectors_with(source, target, out, &[])
+}
+
+/// [`interpolate_sectors_output`] with `extra` arguments after the others.
+pub fn interpolate_sectors_with(source: &Path, target: &Path, out: &Path, extra: &[&str]) -> Output {
     let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bogota/sociodemograficas_sector_censal.csv");
-    careblock([
+    let args = [
         OsStr::new("interpolate"),
         OsStr::new("--source"),
         source.as_os_str(),
@@ -165,5 +170,6 @@ pub fn interpolate_sectors_output(source: &Path, target: &Path, out: &Path) -> O
         OsStr::new("9377"),
         OsStr::new("--out"),
         out.as_os_str(),
-    ])
+    ];
+    careblock(args.into_iter().chain(extra.iter().map(OsStr::new)))
 }

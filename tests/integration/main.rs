@@ -17,6 +17,7 @@ mod equity_combos;
 mod flatgeobuf;
 mod geoparquet;
 mod index_presets;
+mod interpolate_formats;
 mod lang;
 mod many_vertices;
 mod method_errors;
