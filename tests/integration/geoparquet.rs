@@ -34,6 +34,19 @@ fn read(path: &Path, id: &str) -> Layer {
     read_layer(path, &opts).unwrap_or_else(|e| panic!("{e}")).0
 }
 
+/// `layer`'s attributes, then its geometries as WKB in `column`.
+fn with_wkb(layer: &Layer, column: &str) -> polars::prelude::DataFrame {
+    let mut df = layer.attributes.clone();
+    let wkb: Vec<Option<Vec<u8>>> = layer
+        .geometries
+        .iter()
+        .map(|g| g.as_ref().map(careblock_io::wkb::encode))
+        .collect();
+    df.with_column(Series::new(column.into(), wkb).into_column())
+        .unwrap();
+    df
+}
+
 /// Writes `layer` as GeoParquet 1.1: its columns, then its geometries as WKB in `geometry`,
 /// its CRS as a PROJJSON id.
 fn write_geoparquet(layer: &Layer, path: &Path) {
@@ -42,14 +55,7 @@ fn write_geoparquet(layer: &Layer, path: &Path) {
 
 /// [`write_geoparquet`] with the column's `edges` (`planar` or `spherical`).
 fn write_geoparquet_edges(layer: &Layer, path: &Path, edges: &str) {
-    let mut df = layer.attributes.clone();
-    let wkb: Vec<Option<Vec<u8>>> = layer
-        .geometries
-        .iter()
-        .map(|g| g.as_ref().map(careblock_io::wkb::encode))
-        .collect();
-    df.with_column(Series::new("geometry".into(), wkb).into_column())
-        .unwrap();
+    let mut df = with_wkb(layer, "geometry");
     let geo = format!(
         r#"{{"version": "1.1.0", "primary_column": "geometry", "columns": {{"geometry": {{"encoding": "WKB", "geometry_types": [], "edges": "{edges}", "crs": {{"type": "GeographicCRS", "name": "x", "id": {{"authority": "EPSG", "code": {}}}}}}}}}}}"#,
         layer.crs.epsg()
@@ -232,14 +238,7 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
 fn interpolate_reads_plain_parquet_with_the_geometry_and_crs_flags() {
     let dir = common::fresh_dir("geoparquet", "interpolate-plain");
     let plain = |layer: &Layer, path: &Path| {
-        let mut df = layer.attributes.clone();
-        let wkb: Vec<Option<Vec<u8>>> = layer
-            .geometries
-            .iter()
-            .map(|g| g.as_ref().map(careblock_io::wkb::encode))
-            .collect();
-        df.with_column(Series::new("shape".into(), wkb).into_column())
-            .unwrap();
+        let mut df = with_wkb(layer, "shape");
         ParquetWriter::new(std::fs::File::create(path).unwrap())
             .finish(&mut df)
             .unwrap();
