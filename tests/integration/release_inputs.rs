@@ -1,8 +1,10 @@
-//! A national-size run (more units than the report's map draws, read in lon/lat, the units in
-//! FlatGeobuf and GeoParquet only) releases its working-CRS unit geometries, input attributes
-//! and the units' indicator columns before writing (`careblock_report::release_for_writing`),
-//! and writes the same bytes as without the release; a run whose units the GeoPackage draws
-//! keeps its inputs, and one whose units the map draws keeps everything.
+//! A run releases the units' input attributes but the label after the index
+//! (`LoadedInputs::release_unit_attributes`). A national-size run (more units than the report's
+//! map draws, read in lon/lat, the units in FlatGeobuf and GeoParquet only) releases besides its
+//! working-CRS unit geometries and the units' indicator columns before writing
+//! (`careblock_report::release_for_writing`), and writes the same bytes as without the release;
+//! a run whose units the GeoPackage draws keeps its geometries, and one whose units the map
+//! draws keeps everything.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -114,7 +116,20 @@ impl Stages for Quiet {
 
 fn run_in(dir: &Path) -> Run {
     let method = read_method(&dir.join("method.toml")).unwrap();
-    careblock_pipeline::run(method, dir, &LoadOptions::default(), &mut Quiet).unwrap()
+    let run = careblock_pipeline::run(method, dir, &LoadOptions::default(), &mut Quiet).unwrap();
+    // Of the units' input attributes, the label column alone is left after the index.
+    assert_eq!(attribute_names(&run), ["unit_id"]);
+    run
+}
+
+fn attribute_names(run: &Run) -> Vec<String> {
+    run.inputs
+        .units
+        .attributes
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect()
 }
 
 /// Every file of a folder, by name.
@@ -148,16 +163,7 @@ fn a_national_size_run_releases_its_working_unit_geometries_and_writes_the_same_
     assert_eq!(run.assessment.units.scores.index.len(), run.inputs.units.len());
     assert!(run.inputs.units_lonlat.is_none());
     assert_eq!(run.inputs.units.geometries.len(), run.inputs.units.ids.len());
-    // Of the attributes, the label column alone is left.
-    let names: Vec<String> = run
-        .inputs
-        .units
-        .attributes
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    assert_eq!(names, ["unit_id"]);
+    assert_eq!(attribute_names(&run), ["unit_id"]);
     let released = dir.join("released");
     write_outputs(&run, &released, &[], &formats).unwrap();
     let (a, b) = (files(&kept), files(&released));
@@ -193,7 +199,7 @@ fn a_run_whose_units_the_geopackage_or_the_map_draws_keeps_its_inputs() {
     write_outputs(&run, &kept, &[], &gpkg).unwrap();
     assert!(!release_for_writing(&mut run, &gpkg).unwrap());
     assert!(run.inputs.units_lonlat.is_some());
-    assert!(run.inputs.units.attributes.column("pop").is_ok());
+    assert_eq!(attribute_names(&run), ["unit_id"]);
     // The map leaves the units out: their indicator columns are released all the same, and
     // the files are the same bytes.
     assert!(run.assessment.units.raw.is_empty());

@@ -13,6 +13,7 @@ use careblock_method::{CrsSpec, LayerInput};
 use careblock_siting::plan::PlanInputs;
 use careblock_text::msg;
 use geo::Geometry;
+use polars::prelude::DataFrame;
 
 use careblock_io::{IoError, ReadOptions, join_table, read_cost_table, read_layer, read_table_with_key};
 
@@ -63,6 +64,15 @@ pub struct LoadedInputs {
 }
 
 impl LoadedInputs {
+    /// Releases the units' input attributes once the index has read them, keeping `label`'s
+    /// column, the only one the outputs read ([`crate::results::level_table`]): the siting,
+    /// the tables and the writers read the index's columns, not the inputs'. At 500,000 units
+    /// of a census file these are tens of megabytes held through the siting and the writing.
+    /// When `label` names no column the attributes are kept, so the tables' error names it.
+    pub fn release_unit_attributes(&mut self, label: Option<&str>) {
+        keep_label(&mut self.units.attributes, label);
+    }
+
     /// Borrowed view for [`careblock_siting::plan::plan`].
     pub fn plan_inputs(&self) -> PlanInputs<'_> {
         PlanInputs {
@@ -95,6 +105,18 @@ impl LoadedInputs {
             // load_inputs validated every polygon layer (check_geometries).
             validated: true,
         }
+    }
+}
+
+/// `attributes` reduced to the `label` column (none without a label; all of them when `label`
+/// names no column).
+fn keep_label(attributes: &mut DataFrame, label: Option<&str>) {
+    let kept = match label {
+        None => Some(DataFrame::empty_with_height(attributes.height())),
+        Some(l) => attributes.select([l]).ok(),
+    };
+    if let Some(df) = kept {
+        *attributes = df;
     }
 }
 
@@ -470,6 +492,31 @@ mod tests {
             Crs::Projected { epsg: 9377 },
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_unit_attributes_keep_the_label_alone() {
+        use polars::prelude::Column;
+        let df = DataFrame::new(
+            2,
+            vec![
+                Column::new("name".into(), ["a", "b"]),
+                Column::new("pop".into(), [1.0, 2.0]),
+            ],
+        )
+        .unwrap();
+        let names =
+            |df: &DataFrame| -> Vec<String> { df.get_column_names().iter().map(|n| n.to_string()).collect() };
+        let mut kept = df.clone();
+        keep_label(&mut kept, Some("name"));
+        assert_eq!(names(&kept), ["name"]);
+        let mut none = df.clone();
+        keep_label(&mut none, None);
+        assert_eq!((none.width(), none.height()), (0, 2));
+        // A label that names no column keeps everything, for the tables' error to name it.
+        let mut missing = df.clone();
+        keep_label(&mut missing, Some("nombre"));
+        assert_eq!(names(&missing), ["name", "pop"]);
     }
 
     #[test]

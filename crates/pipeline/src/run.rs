@@ -61,7 +61,9 @@ pub trait Stages {
 pub struct Run {
     /// The method run.
     pub method: Method,
-    /// Its inputs, in the working CRS.
+    /// Its inputs, in the working CRS. The units' input attributes are kept only as far as
+    /// the outputs read them: after the index, the label column alone
+    /// ([`LoadedInputs::release_unit_attributes`]).
     pub inputs: LoadedInputs,
     /// The index over the units and districts.
     pub assessment: Assessment,
@@ -127,6 +129,8 @@ pub fn run(
         "computing the index and its Monte Carlo uncertainty",
         || Ok(assess(&method, inputs.inputs())?),
     )?;
+    let mut inputs = inputs;
+    inputs.release_unit_attributes(method.spec.units.label.as_deref());
     let plan = match &method.spec.siting {
         None => None,
         Some(_) => Some(stages.stage("siting", "siting care blocks", || {

@@ -208,11 +208,11 @@ fn layer_names(run: &Run) -> Vec<&'static str> {
 /// * when neither the units nor the uncovered units have a GeoPackage table (every other format
 ///   with geometries is lon/lat; the CSVs hold none) and the units were read in lon/lat: their
 ///   working-CRS geometries, which the index and the siting measured (the units layer then
-///   holds the lon/lat geometries as read, in EPSG:4326), and of their input attributes, which
-///   the index read, all but the label column.
+///   holds the lon/lat geometries as read, in EPSG:4326). (Their input attributes but the
+///   label went after the index: [`careblock_pipeline::LoadedInputs::release_unit_attributes`].)
 ///
 /// Returns whether the inputs were released. At 500,000 units these are the largest things
-/// left of the index and the inputs (some 130, 50 and 30 MB) while the files are written. A
+/// left of the index and the inputs (some 130 and 50 MB) while the files are written. A
 /// run that keeps using its results after writing (the Python bindings' regions) does not call
 /// this.
 pub fn release_for_writing(run: &mut Run, request: &FormatRequest) -> Result<bool, IoError> {
@@ -244,11 +244,6 @@ fn release_inputs(run: &mut Run, request: &FormatRequest) -> bool {
     let units = &mut run.inputs.units;
     units.geometries = lonlat;
     units.crs = WGS84;
-    let label = run.method.spec.units.label.as_deref();
-    units.attributes = match label.and_then(|l| units.attributes.select([l]).ok()) {
-        Some(df) => df,
-        None => DataFrame::empty_with_height(units.len()),
-    };
     true
 }
 
