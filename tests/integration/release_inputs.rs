@@ -1,7 +1,8 @@
 //! A run releases the units' input attributes but the label after the index
 //! (`LoadedInputs::release_unit_attributes`). A national-size run (more units than the report's
-//! map draws, read in lon/lat, the units in FlatGeobuf and GeoParquet only) releases besides its
-//! working-CRS unit geometries and the units' indicator columns before writing
+//! map draws) takes the units' indicator columns into its tables before the siting (the same
+//! tables as built after it), unless a robust siting reads them; read in lon/lat, the units in
+//! FlatGeobuf and GeoParquet only, it releases its working-CRS unit geometries before writing
 //! (`careblock_report::release_for_writing`), and writes the same bytes as without the release;
 //! a run whose units the GeoPackage draws keeps its geometries, and one whose units the map
 //! draws keeps everything.
@@ -180,12 +181,45 @@ fn a_national_size_run_releases_its_working_unit_geometries_and_writes_the_same_
 }
 
 #[test]
+fn the_tables_built_before_the_siting_are_the_tables_built_after_it() {
+    let dir = fresh_dir("release_inputs", "early");
+    city(&dir, 103, 102);
+    // `run` took the units' indicator columns into the tables before the siting.
+    let run = run_in(&dir);
+    assert!(run.assessment.units.raw.is_empty() && run.assessment.units.treated.is_empty());
+    let (units, districts) = run.level_tables().unwrap();
+    // The same stages by hand, nothing released.
+    let method = read_method(&dir.join("method.toml")).unwrap();
+    let inputs = careblock_pipeline::load_inputs(&method, &dir, &LoadOptions::default()).unwrap();
+    let assessment = careblock_index::assess(&method, inputs.inputs()).unwrap();
+    assert!(!assessment.units.raw.is_empty());
+    let plan = careblock_siting::plan::plan(&method, inputs.plan_inputs(), &assessment).unwrap();
+    let (all_units, all_districts) =
+        careblock_pipeline::results::level_tables(&assessment, &method, &inputs, Some(&plan)).unwrap();
+    assert!(units.width() > 10, "{:?}", units.get_column_names());
+    assert!(units.equals_missing(&all_units));
+    assert!(districts.unwrap().equals_missing(&all_districts.unwrap()));
+    // A robust siting draws the index again from the units' treated indicators: they stay.
+    let toml = std::fs::read_to_string(dir.join("method.toml")).unwrap();
+    std::fs::write(
+        dir.join("method.toml"),
+        toml.replace("[siting.grid]", "[siting.robust]\ndraws = 2\n\n[siting.grid]"),
+    )
+    .unwrap();
+    let method = read_method(&dir.join("method.toml")).unwrap();
+    assert!(method.spec.siting.as_ref().unwrap().robust.is_some());
+    let run = careblock_pipeline::run(method, &dir, &LoadOptions::default(), &mut Quiet).unwrap();
+    assert!(!run.assessment.units.treated.is_empty() && !run.assessment.units.raw.is_empty());
+}
+
+#[test]
 fn a_run_whose_units_the_geopackage_or_the_map_draws_keeps_its_inputs() {
     let dir = fresh_dir("release_inputs", "kept");
     // The map draws up to 10,000 units.
     city(&dir, 100, 100);
     let mut run = run_in(&dir);
     let crs = run.inputs.units.crs;
+    assert!(!run.assessment.units.raw.is_empty());
     assert!(!release_for_writing(&mut run, &FormatRequest::default()).unwrap());
     assert_eq!(run.inputs.units.crs, crs);
     assert!(run.inputs.units_lonlat.is_some());

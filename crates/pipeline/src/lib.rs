@@ -28,4 +28,4 @@ pub mod sweep;
 
 pub use check::{CheckReport, ColumnSummary, InputSummary, Problem, Severity, check_method};
 pub use load::{LoadOptions, LoadedInputs, check_geometries, load_inputs};
-pub use run::{PipelineError, Run, Stages, run};
+pub use run::{MAX_UNITS_ON_MAP, PipelineError, Run, Stages, run, units_on_map};

@@ -90,9 +90,104 @@ pub fn level_table(
     layer: &Layer,
     label: Option<&str>,
 ) -> Result<DataFrame, IoError> {
+    table_of(a, level, TableColumns::borrowed(level), layer, label)
+}
+
+/// [`level_table`] of the units, taking out of `a.units` the columns only the table reads
+/// ([`TableColumns::take`]), each dropped as soon as its table column is built: the level's
+/// columns and the table's are not all held at once.
+pub fn units_table_releasing(
+    a: &mut Assessment,
+    layer: &Layer,
+    label: Option<&str>,
+) -> Result<DataFrame, IoError> {
+    let taken = TableColumns::take(&mut a.units);
+    table_of(a, &a.units, taken, layer, label)
+}
+
+/// A level column the table reads: borrowed from the level, or taken out of it.
+enum Values<'a> {
+    Borrowed(&'a [Option<f64>]),
+    Taken(Vec<Option<f64>>),
+}
+
+impl Values<'_> {
+    fn as_slice(&self) -> &[Option<f64>] {
+        match self {
+            Values::Borrowed(v) => v,
+            Values::Taken(v) => v,
+        }
+    }
+
+    /// The table column, the values taken being dropped here.
+    fn column(self, name: &str) -> Column {
+        Column::new(name.into(), self.as_slice())
+    }
+}
+
+/// The level columns that only the output tables read.
+struct TableColumns<'a> {
+    need_mass: Values<'a>,
+    dimensions: Vec<Values<'a>>,
+    raw: Vec<Values<'a>>,
+    normalised: Vec<Values<'a>>,
+    contributions: Vec<Values<'a>>,
+    penalty: Values<'a>,
+    extra: Vec<(String, Values<'a>)>,
+}
+
+impl<'a> TableColumns<'a> {
+    fn borrowed(level: &'a Level) -> TableColumns<'a> {
+        let s = &level.scores;
+        let each = |cols: &'a [Vec<Option<f64>>]| cols.iter().map(|c| Values::Borrowed(c)).collect();
+        TableColumns {
+            need_mass: Values::Borrowed(&level.need_mass),
+            dimensions: each(&s.dimensions),
+            raw: each(&level.raw),
+            normalised: each(&s.normalised),
+            contributions: each(&s.contributions),
+            penalty: Values::Borrowed(&s.penalty),
+            extra: level
+                .extra
+                .iter()
+                .map(|(n, v)| (n.clone(), Values::Borrowed(v)))
+                .collect(),
+        }
+    }
+
+    /// Takes them out of `level`, leaving them empty, and empties the treated indicators,
+    /// which no table reads. What stays is what the siting, `run.json`, the report (when its
+    /// map leaves the units out) and the terminal read: ids, population, eligibility,
+    /// clipping, index, rank, class, class bins and the Monte Carlo outcome.
+    fn take(level: &mut Level) -> TableColumns<'static> {
+        level.treated = Vec::new();
+        let s = &mut level.scores;
+        let each = |cols: Vec<Vec<Option<f64>>>| cols.into_iter().map(Values::Taken).collect();
+        TableColumns {
+            need_mass: Values::Taken(std::mem::take(&mut level.need_mass)),
+            dimensions: each(std::mem::take(&mut s.dimensions)),
+            raw: each(std::mem::take(&mut level.raw)),
+            normalised: each(std::mem::take(&mut s.normalised)),
+            contributions: each(std::mem::take(&mut s.contributions)),
+            penalty: Values::Taken(std::mem::take(&mut s.penalty)),
+            extra: std::mem::take(&mut level.extra)
+                .into_iter()
+                .map(|(n, v)| (n, Values::Taken(v)))
+                .collect(),
+        }
+    }
+}
+
+fn table_of(
+    a: &Assessment,
+    level: &Level,
+    taken: TableColumns<'_>,
+    layer: &Layer,
+    label: Option<&str>,
+) -> Result<DataFrame, IoError> {
     let n = level.ids.len();
     // Each column is built by one task (a national level's columns in parallel), in this order.
-    type Make<'a> = Box<dyn Fn() -> Column + Send + Sync + 'a>;
+    type Make<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
     let mut cols: Vec<Make<'_>> = vec![Box::new(|| Column::new(column::ID.into(), &level.ids))];
     if let Some(label) = label {
         let c = layer
@@ -109,7 +204,17 @@ pub fn level_table(
     cols.push(Box::new(|| Column::new(column::INDEX.into(), &s.index)));
     cols.push(Box::new(|| Column::new(column::RANK.into(), &s.rank)));
     cols.push(Box::new(|| Column::new(column::CLASS.into(), &s.class)));
-    cols.push(Box::new(|| Column::new("need_mass".into(), &level.need_mass)));
+    let TableColumns {
+        need_mass,
+        dimensions,
+        raw,
+        normalised,
+        contributions,
+        penalty,
+        extra,
+    } = taken;
+    debug_assert!(dimensions.len() == a.dimensions.len() && raw.len() == a.indicators.len());
+    cols.push(Box::new(|| need_mass.column("need_mass")));
     if let Some(u) = &level.uncertainty {
         cols.push(Box::new(|| {
             Column::new(column::RANK_MEDIAN.into(), &u.median_rank)
@@ -123,75 +228,107 @@ pub fn level_table(
             Column::new("rank_shift_mean".into(), &u.mean_abs_shift)
         }));
     }
-    for (d, (name, _, _)) in a.dimensions.iter().enumerate() {
+    for ((name, _, _), values) in a.dimensions.iter().zip(dimensions) {
+        cols.push(Box::new(move || values.column(&column::dim(name))));
+    }
+    for (((ind, raw), normalised), contributions) in
+        a.indicators.iter().zip(raw).zip(normalised).zip(contributions)
+    {
+        cols.push(Box::new(move || raw.column(&ind.name)));
+        cols.push(Box::new(move || normalised.column(&column::score(&ind.name))));
         cols.push(Box::new(move || {
-            Column::new(column::dim(name).into(), &s.dimensions[d])
+            contributions.column(&column::contrib(&ind.name))
         }));
     }
-    for (k, ind) in a.indicators.iter().enumerate() {
-        cols.push(Box::new(move || {
-            Column::new(ind.name.as_str().into(), &level.raw[k])
-        }));
-        cols.push(Box::new(move || {
-            Column::new(column::score(&ind.name).into(), &s.normalised[k])
-        }));
-        cols.push(Box::new(move || {
-            Column::new(column::contrib(&ind.name).into(), &s.contributions[k])
-        }));
+    if penalty.as_slice().iter().any(|p| p.is_some_and(|p| p != 0.0)) {
+        cols.push(Box::new(|| penalty.column(column::IMBALANCE_PENALTY)));
     }
-    if s.penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
-        cols.push(Box::new(|| {
-            Column::new(column::IMBALANCE_PENALTY.into(), &s.penalty)
-        }));
-    }
-    for (name, values) in &level.extra {
-        cols.push(Box::new(move || Column::new(name.as_str().into(), values)));
+    for (name, values) in extra {
+        cols.push(Box::new(move || values.column(&name)));
     }
     let cols: Vec<Column> = {
         use rayon::prelude::*;
-        cols.par_iter().with_max_len(1).map(|make| make()).collect()
+        cols.into_par_iter().with_max_len(1).map(|make| make()).collect()
     };
     DataFrame::new(n, cols)
         .map_err(|e| IoError::table(&layer.name, format!("building the output table: {e}")))
 }
 
 /// The units and districts tables of `careblock run` (what `units.csv` and `districts.csv`
-/// hold): [`level_table`] for each level, plus, with a plan, the siting's unit columns
-/// ([`unit_columns`]) and district KPIs ([`district_columns`]).
+/// hold): [`index_tables`], plus, with a plan, the siting's columns ([`with_plan_columns`]).
 pub fn level_tables(
     a: &Assessment,
     method: &Method,
     inputs: &LoadedInputs,
     plan: Option<&Plan>,
 ) -> Result<(DataFrame, Option<DataFrame>), IoError> {
+    let tables = index_tables(a, method, inputs)?;
+    match plan {
+        Some(p) => with_plan_columns(tables, inputs, p),
+        None => Ok(tables),
+    }
+}
+
+/// The index's part of [`level_tables`]: [`level_table`] for the units and the districts.
+pub fn index_tables(
+    a: &Assessment,
+    method: &Method,
+    inputs: &LoadedInputs,
+) -> Result<(DataFrame, Option<DataFrame>), IoError> {
     let spec = &method.spec;
-    let mut units = level_table(a, &a.units, &inputs.units, spec.units.label.as_deref())?;
-    let mut districts = match (&a.districts, &inputs.districts) {
-        (Some(level), Some(layer)) => Some((
-            level_table(
-                a,
-                level,
-                layer,
-                spec.districts.as_ref().and_then(|d| d.label.as_deref()),
-            )?,
+    let units = level_table(a, &a.units, &inputs.units, spec.units.label.as_deref())?;
+    let districts = match (&a.districts, &inputs.districts) {
+        (Some(level), Some(layer)) => Some(level_table(
+            a,
+            level,
             layer,
-        )),
+            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+        )?),
         _ => None,
     };
-    if let Some(p) = plan {
-        for c in unit_columns(p, &inputs.units) {
-            units.with_column(c).map_err(|e| {
-                IoError::table(&inputs.units.name, format!("adding the coverage columns: {e}"))
-            })?;
-        }
-        if let Some((df, layer)) = districts.as_mut() {
-            for c in district_columns(p) {
-                df.with_column(c)
-                    .map_err(|e| IoError::table(&layer.name, format!("adding the coverage KPIs: {e}")))?;
-            }
+    Ok((units, districts))
+}
+
+/// [`index_tables`], the units' table taking the level columns it copies out of `a`
+/// ([`units_table_releasing`]).
+pub fn index_tables_releasing(
+    a: &mut Assessment,
+    method: &Method,
+    inputs: &LoadedInputs,
+) -> Result<(DataFrame, Option<DataFrame>), IoError> {
+    let spec = &method.spec;
+    let units = units_table_releasing(a, &inputs.units, spec.units.label.as_deref())?;
+    let districts = match (&a.districts, &inputs.districts) {
+        (Some(level), Some(layer)) => Some(level_table(
+            a,
+            level,
+            layer,
+            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
+        )?),
+        _ => None,
+    };
+    Ok((units, districts))
+}
+
+/// [`index_tables`] with the siting's columns added: the units' coverage ([`unit_columns`])
+/// and the districts' KPIs ([`district_columns`]).
+pub fn with_plan_columns(
+    (mut units, mut districts): (DataFrame, Option<DataFrame>),
+    inputs: &LoadedInputs,
+    plan: &Plan,
+) -> Result<(DataFrame, Option<DataFrame>), IoError> {
+    for c in unit_columns(plan, &inputs.units) {
+        units
+            .with_column(c)
+            .map_err(|e| IoError::table(&inputs.units.name, format!("adding the coverage columns: {e}")))?;
+    }
+    if let (Some(df), Some(layer)) = (districts.as_mut(), &inputs.districts) {
+        for c in district_columns(plan) {
+            df.with_column(c)
+                .map_err(|e| IoError::table(&layer.name, format!("adding the coverage KPIs: {e}")))?;
         }
     }
-    Ok((units, districts.map(|(df, _)| df)))
+    Ok((units, districts))
 }
 
 /// The conservation report of an interpolation as JSON (`careblock interpolate --report`,

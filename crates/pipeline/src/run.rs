@@ -11,7 +11,7 @@ use polars::prelude::DataFrame;
 use thiserror::Error;
 
 use crate::load::{LoadOptions, LoadedInputs, load_inputs};
-use crate::results::level_tables;
+use crate::results::{index_tables, index_tables_releasing, with_plan_columns};
 
 /// Why a run stopped.
 #[derive(Debug, Error)]
@@ -69,50 +69,68 @@ pub struct Run {
     pub assessment: Assessment,
     /// The siting.
     pub plan: Option<Plan>,
-    /// The tables [`Run::release_level_columns`] built before releasing what they copied.
+    /// The index's part of the tables ([`index_tables`]), built before the units' level
+    /// columns they copy were released ([`Run::release_level_columns`]).
     pub(crate) tables: Option<(DataFrame, Option<DataFrame>)>,
 }
 
 impl Run {
     /// The units and districts tables (`units.csv`, `districts.csv`, the layers' attributes).
     pub fn level_tables(&self) -> Result<(DataFrame, Option<DataFrame>), IoError> {
-        match &self.tables {
+        let tables = match &self.tables {
             // Cloning a DataFrame shares its columns.
-            Some((units, districts)) => Ok((units.clone(), districts.clone())),
-            None => level_tables(&self.assessment, &self.method, &self.inputs, self.plan.as_ref()),
+            Some((units, districts)) => (units.clone(), districts.clone()),
+            None => index_tables(&self.assessment, &self.method, &self.inputs)?,
+        };
+        match &self.plan {
+            Some(p) => with_plan_columns(tables, &self.inputs, p),
+            None => Ok(tables),
         }
     }
 
-    /// Builds the units' and districts' tables now, keeps them for [`Run::level_tables`], and
-    /// releases the units' level columns that only those tables read: the raw, treated and
-    /// normalised indicators, the dimension scores, the contributions, the imbalance penalty,
-    /// the need mass and the extra columns (left empty). What stays is what `run.json`, the
-    /// report and the terminal read of the units: ids, population, eligibility, clipping,
-    /// index, rank, class, class bins and the Monte Carlo outcome.
+    /// Builds the index's part of the units' and districts' tables now, keeps it for
+    /// [`Run::level_tables`], and releases the units' level columns that only those tables
+    /// read, each as soon as its table column is built
+    /// ([`crate::results::index_tables_releasing`]). [`run`] does this after the index when
+    /// nothing later reads those columns ([`level_columns_read_later`]).
     ///
     /// For a run that is written and then ends (`careblock run`): at 500,000 units the released
-    /// columns are some 130 MB, which the tables hold again while the files are written. A run
-    /// that draws the units on the report's map (which reads their columns) must not call it.
+    /// columns are some 130 MB, which the tables hold again, at half the size. A run that draws
+    /// the units on the report's map (which reads their columns) must not call it.
     pub fn release_level_columns(&mut self) -> Result<(), IoError> {
         if self.tables.is_none() {
-            self.tables = Some(self.level_tables()?);
+            self.tables = Some(index_tables_releasing(
+                &mut self.assessment,
+                &self.method,
+                &self.inputs,
+            )?);
         }
-        let units = &mut self.assessment.units;
-        units.raw = Vec::new();
-        units.treated = Vec::new();
-        units.need_mass = Vec::new();
-        units.extra = Vec::new();
-        let s = &mut units.scores;
-        s.normalised = Vec::new();
-        s.dimensions = Vec::new();
-        s.contributions = Vec::new();
-        s.penalty = Vec::new();
         Ok(())
     }
 }
 
+/// The most units the report's interactive map draws beside the districts; with more, it
+/// shows the districts alone and reads no unit column [`Run::release_level_columns`] empties.
+pub const MAX_UNITS_ON_MAP: usize = 10_000;
+
+/// Whether the report's map draws the units: it has no districts to show instead, or the
+/// units are few enough.
+pub fn units_on_map(a: &Assessment) -> bool {
+    a.districts.is_none() || a.units.ids.len() <= MAX_UNITS_ON_MAP
+}
+
+/// Whether anything after the index reads the units' columns that
+/// [`Run::release_level_columns`] empties besides the tables: the report's map when it draws the units, and the robust
+/// siting, which draws the index again from the treated indicators.
+fn level_columns_read_later(method: &Method, a: &Assessment) -> bool {
+    units_on_map(a) || method.spec.siting.as_ref().is_some_and(|s| s.robust.is_some())
+}
+
 /// Runs `method` (its paths relative to `base`): reads, validates and projects its inputs,
-/// assesses the index and, with a `[siting]`, plans the blocks.
+/// assesses the index and, with a `[siting]`, plans the blocks. Between the index and the
+/// siting it releases what nothing after reads: the units' input attributes but the label, and,
+/// unless the report's map draws the units or a robust siting redraws their index, the units'
+/// level columns only the tables read (the tables' index part is built then).
 pub fn run(
     method: Method,
     base: &Path,
@@ -124,13 +142,23 @@ pub fn run(
         "reading, validating and projecting the inputs",
         || Ok(load_inputs(&method, base, options)?),
     )?;
-    let assessment = stages.stage(
+    let mut inputs = inputs;
+    let (assessment, tables) = stages.stage(
         "index",
         "computing the index and its Monte Carlo uncertainty",
-        || Ok(assess(&method, inputs.inputs())?),
+        || {
+            let mut a = assess(&method, inputs.inputs())?;
+            inputs.release_unit_attributes(method.spec.units.label.as_deref());
+            // The siting is where the peak of a national run is: the tables hold the units'
+            // indicator columns at half the size of the level's.
+            let tables = if level_columns_read_later(&method, &a) {
+                None
+            } else {
+                Some(index_tables_releasing(&mut a, &method, &inputs)?)
+            };
+            Ok((a, tables))
+        },
     )?;
-    let mut inputs = inputs;
-    inputs.release_unit_attributes(method.spec.units.label.as_deref());
     let plan = match &method.spec.siting {
         None => None,
         Some(_) => Some(stages.stage("siting", "siting care blocks", || {
@@ -142,6 +170,6 @@ pub fn run(
         inputs,
         assessment,
         plan,
-        tables: None,
+        tables,
     })
 }

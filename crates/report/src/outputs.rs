@@ -204,7 +204,8 @@ fn layer_names(run: &Run) -> Vec<&'static str> {
 /// report's map leaves the units out (it shows districts, and more units than it draws):
 ///
 /// * the units' level columns that only the output tables read, the tables being built first
-///   ([`Run::release_level_columns`]);
+///   ([`Run::release_level_columns`]; `pipeline::run` has done so before the siting unless a
+///   robust siting read them);
 /// * when neither the units nor the uncovered units have a GeoPackage table (every other format
 ///   with geometries is lon/lat; the CSVs hold none) and the units were read in lon/lat: their
 ///   working-CRS geometries, which the index and the siting measured (the units layer then
@@ -220,7 +221,7 @@ pub fn release_for_writing(run: &mut Run, request: &FormatRequest) -> Result<boo
         return Ok(false);
     }
     let released = release_inputs(run, request);
-    // After the inputs: building the tables adds them to what is held.
+    // After the inputs: building the tables (when not built yet) adds them to what is held.
     run.release_level_columns()?;
     Ok(released)
 }

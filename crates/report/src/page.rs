@@ -19,10 +19,6 @@ use geo::{Geometry, MultiPolygon};
 /// How many of the top areas the uncertainty chart shows.
 const TOP: usize = 15;
 
-/// The most units drawn as a layer of the report's map (beyond, the layer is left to the
-/// GeoPackage and the page says so).
-const MAX_UNITS_ON_MAP: usize = 10_000;
-
 /// Writes `DIR/report.html`.
 pub fn write(
     dir: &Path,
@@ -37,9 +33,10 @@ pub fn write(
 }
 
 /// Whether the report's map leaves the units out: it shows districts, and the units are more
-/// than it draws.
+/// than it draws ([`careblock_pipeline::MAX_UNITS_ON_MAP`]; beyond, the layer is left to the
+/// other outputs and the page says so).
 pub(crate) fn units_omitted_from_map(result: &Assessment) -> bool {
-    result.districts.is_some() && result.units.ids.len() > MAX_UNITS_ON_MAP
+    !careblock_pipeline::units_on_map(result)
 }
 
 /// The page's content: the districts when the method has them, else the units.
