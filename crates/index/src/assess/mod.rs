@@ -294,6 +294,8 @@ pub fn assess(method: &Method, inputs: Inputs<'_>) -> Result<Assessment, IndexEr
     );
     drop(built);
     drop(unit_access);
+    // 24 bytes a unit, not needed by the levels.
+    drop(unit_polys);
     let unit_level = level(
         method,
         units.ids.clone(),
