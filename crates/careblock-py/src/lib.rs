@@ -283,14 +283,16 @@ fn run<'py>(
 /// makes. Returns the attribute table (with an `id` column of careblock's ids first unless `id`
 /// names one of its columns), the geometries as WKB in the file's CRS, and that CRS as
 /// `EPSG:<code>`. `crs` is the CRS to assume when the file declares none (an EPSG code or text
-/// such as `EPSG:9377`).
+/// such as `EPSG:9377`); `geometry` the geometry column of a Parquet file (another GeoParquet
+/// column, or the WKB column of a Parquet file without `geo` metadata).
 #[pyfunction]
-#[pyo3(signature = (path, id=None, crs=None))]
+#[pyo3(signature = (path, id=None, crs=None, geometry=None))]
 fn read(
     py: Python<'_>,
     path: PathBuf,
     id: Option<String>,
     crs: Option<String>,
+    geometry: Option<String>,
 ) -> PyResult<(PyDataFrame, PySeries, String)> {
     let out = py.detach(move || -> Result<_, Failure> {
         let name = path.display().to_string();
@@ -299,7 +301,7 @@ fn read(
             id_field: id.clone(),
             crs,
             close_rings: false,
-            geometry_column: None,
+            geometry_column: geometry,
         };
         let (layer, _) = careblock_io::read_layer(&path, &opts)?;
         let layer = check_layer(layer, false, false, &mut Vec::new())?;

@@ -80,3 +80,17 @@ def test_metres_without_a_crs_are_a_crs_error(tmp_path):
     with pytest.raises(careblock.CrsError, match="metres.geojson"):
         careblock.read(path)
     assert careblock.read(path, crs=9377).crs.to_epsg() == 9377
+
+
+def test_a_plain_parquet_wkb_column_is_read_when_named(tmp_path):
+    want = gpd.read_parquet(GEOPARQUET / "districts_9377.parquet")
+    frame = pd.DataFrame(want.drop(columns="geometry"))
+    frame["shape_wkb"] = want.geometry.to_wkb()
+    path = tmp_path / "plain.parquet"
+    frame.to_parquet(path)  # no GeoParquet metadata
+    # No column named geometry, geom or wkb_geometry: nothing says which one holds geometries.
+    with pytest.raises(careblock.InputError, match="plain.parquet"):
+        careblock.read(path, id="district_id", crs=9377)
+    got = careblock.read(path, id="district_id", crs=9377, geometry="shape_wkb")
+    assert "shape_wkb" not in got.columns
+    assert_same_layer(got, want, "district_id")

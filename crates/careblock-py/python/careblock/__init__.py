@@ -169,13 +169,17 @@ def run(method: str | os.PathLike[str] | Mapping[str, Any], *, base: str | os.Pa
 # --- GeoDataFrames into Rust --------------------------------------------------------------
 
 
-def read(path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None) -> Any:
+def read(
+    path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None, geometry: str | None = None
+) -> Any:
     """Reads one layer file with careblock's readers, as ``careblock run`` reads it.
 
     The reader follows the extension: ``.geojson``/``.json``, ``.shp``, ``.parquet`` (GeoParquet
     1.0/1.1, WKB or GeoArrow), ``.fgb`` (FlatGeobuf), anything else through GDAL. ``id`` names the
     id column (else GeoJSON ids or the row index, in a first column ``id``); ``crs`` (an EPSG code
-    or text such as ``"EPSG:9377"``) is assumed when the file declares none. The geometries stay
+    or text such as ``"EPSG:9377"``) is assumed when the file declares none. ``geometry`` names
+    the geometry column of a Parquet file: another column the GeoParquet metadata describes, or the
+    WKB column of a plain Parquet file (which has no CRS: give ``crs``). The geometries stay
     in the file's CRS, which the frame carries. Coordinates implausible for that CRS raise
     ``CrsError``; a file careblock cannot read raises ``InputError`` naming the file, row and
     field.
@@ -183,10 +187,10 @@ def read(path: str | os.PathLike[str], *, id: str | None = None, crs: int | str 
     Returns a GeoDataFrame, or without geopandas a polars frame with a WKB ``geometry`` column.
     """
     code = f"EPSG:{crs}" if isinstance(crs, int) else crs
-    df, geometry, layer_crs = _careblock.read(os.fspath(path), id=id, crs=code)
+    df, wkb, layer_crs = _careblock.read(os.fspath(path), id=id, crs=code, geometry=geometry)
     if _gpd is None:
-        return df.with_columns(geometry.alias("geometry"))
-    return _gpd.GeoDataFrame(df.to_pandas(), geometry=_gpd.GeoSeries.from_wkb(geometry.to_numpy(), crs=layer_crs))
+        return df.with_columns(wkb.alias("geometry"))
+    return _gpd.GeoDataFrame(df.to_pandas(), geometry=_gpd.GeoSeries.from_wkb(wkb.to_numpy(), crs=layer_crs))
 
 
 def _require_geo(name: str, gdf: Any) -> None:

@@ -48,7 +48,9 @@ class SiteResult:
     assignments: Any | None
     def __init__(self, raw: Mapping[str, Any]) -> None: ...
 
-def read(path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None) -> Any: ...
+def read(
+    path: str | os.PathLike[str], *, id: str | None = None, crs: int | str | None = None, geometry: str | None = None
+) -> Any: ...
 def run(
     method: str | os.PathLike[str] | Mapping[str, Any],
     *,

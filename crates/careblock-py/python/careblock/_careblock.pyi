@@ -22,7 +22,9 @@ def run(
     fix_invalid: bool = False,
     lang: str | None = None,
 ) -> dict[str, Any]: ...
-def read(path: str, id: str | None = None, crs: str | None = None) -> tuple[pl.DataFrame, pl.Series, str]: ...
+def read(
+    path: str, id: str | None = None, crs: str | None = None, geometry: str | None = None
+) -> tuple[pl.DataFrame, pl.Series, str]: ...
 def area_interpolate(
     source: pl.DataFrame,
     target: pl.DataFrame,
