@@ -1,5 +1,5 @@
-//! A run releases the units' input attributes but the label after the index
-//! (`LoadedInputs::release_unit_attributes`). A national-size run (more units than the report's
+//! A run's index takes the units' input attributes but the label, and drops them
+//! (`LoadedInputs::take_unit_attributes`). A national-size run (more units than the report's
 //! map draws) takes the units' indicator columns into its tables before the siting (the same
 //! tables as built after it), unless a robust siting reads them; read in lon/lat, the units in
 //! FlatGeobuf and GeoParquet only, it releases its working-CRS unit geometries before writing

@@ -44,10 +44,101 @@ pub struct LayerView<'a> {
     pub crs: Crs,
 }
 
-impl LayerView<'_> {
+impl<'a> LayerView<'a> {
     /// Number of features.
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// An attribute column, or an error listing the columns that exist.
+    fn column(&self, column: &str) -> Result<&'a polars::prelude::Column, LayerError> {
+        self.attributes
+            .column(column)
+            .map_err(|_| LayerError::MissingColumn {
+                layer: self.name.to_string(),
+                column: column.to_string(),
+                available: self
+                    .attributes
+                    .get_column_names()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// A numeric column read as `used_as`, with what the reading found: every value goes
+    /// through [`checks::classify`] (or [`checks::classify_text`]) and
+    /// [`ColumnCheck::record`], so missing values are listed by kind and a count's negative or
+    /// non-finite values are listed (and `None` here) rather than refused; the caller decides,
+    /// usually with [`ColumnCheck::error`]. Non-numeric text is an error naming the feature and
+    /// field.
+    pub fn checked_column(
+        &self,
+        column: &str,
+        used_as: Use,
+    ) -> Result<(Vec<Option<f64>>, ColumnCheck), LayerError> {
+        let mut check = ColumnCheck::new(self.name, column, used_as);
+        let mut out = Vec::with_capacity(self.len());
+        self.each_class(column, |i, class| {
+            out.push(check.record(i, class));
+            Ok(())
+        })?;
+        Ok((out, check))
+    }
+
+    /// Calls `f(feature index, class)` for every value of a numeric column, in feature order,
+    /// stopping at the first error.
+    fn each_class(
+        &self,
+        column: &str,
+        mut f: impl FnMut(usize, Class) -> Result<(), LayerError>,
+    ) -> Result<(), LayerError> {
+        let col = self.column(column)?;
+        let column_error = |reason: String| LayerError::Column {
+            layer: self.name.to_string(),
+            column: column.to_string(),
+            reason,
+        };
+        let series = col.as_materialized_series();
+        match series.dtype() {
+            DataType::String => {
+                let ca = series.str().map_err(|e| column_error(e.to_string()))?;
+                for (i, (v, id)) in ca.iter().zip(self.ids).enumerate() {
+                    let class = checks::classify_text(v).ok_or_else(|| LayerError::NotNumeric {
+                        layer: self.name.to_string(),
+                        id: id.clone(),
+                        column: column.to_string(),
+                        value: v.unwrap_or_default().trim().to_string(),
+                    })?;
+                    f(i, class)?;
+                }
+                Ok(())
+            }
+            DataType::Null => (0..self.len()).try_for_each(|i| f(i, Class::Null)),
+            // The two types readers produce, without a converted copy of the column (an
+            // integer becomes `x as f64`, as polars' cast does), chunk by chunk over the value
+            // buffers and validity bitmaps rather than through polars' per-value iterator
+            // (several times slower on a national layer's columns).
+            DataType::Float64 => {
+                each_value(series.f64().map_err(|e| column_error(e.to_string()))?, |i, x| {
+                    f(i, x.map_or(Class::Null, checks::classify))
+                })
+            }
+            DataType::Int64 => each_value(series.i64().map_err(|e| column_error(e.to_string()))?, |i, x| {
+                f(i, x.map_or(Class::Null, |x| checks::classify(x as f64)))
+            }),
+            dt if dt.is_primitive_numeric() || dt.is_bool() => {
+                let cast = series
+                    .cast(&DataType::Float64)
+                    .map_err(|e| column_error(e.to_string()))?;
+                let ca = cast.f64().map_err(|e| column_error(e.to_string()))?;
+                each_value(ca, |i, x| f(i, x.map_or(Class::Null, checks::classify)))
+            }
+            dt => Err(column_error(format!(
+                "expected numbers, found a column of type {dt}"
+            ))),
+        }
     }
 
     /// Whether the view has no features.
@@ -194,19 +285,7 @@ impl Layer {
 
     /// An attribute column, or an error listing the columns that exist.
     fn column(&self, column: &str) -> Result<&polars::prelude::Column, LayerError> {
-        self.attributes
-            .column(column)
-            .map_err(|_| LayerError::MissingColumn {
-                layer: self.name.clone(),
-                column: column.to_string(),
-                available: self
-                    .attributes
-                    .get_column_names()
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        LayerView::from(self).column(column)
     }
 
     /// A numeric column as `f64`s, one per feature. Nulls, NaN and the census mask `"*"` are
@@ -227,13 +306,7 @@ impl Layer {
         column: &str,
         used_as: Use,
     ) -> Result<(Vec<Option<f64>>, ColumnCheck), LayerError> {
-        let mut check = ColumnCheck::new(&self.name, column, used_as);
-        let mut out = Vec::with_capacity(self.len());
-        self.each_class(column, |i, class| {
-            out.push(check.record(i, class));
-            Ok(())
-        })?;
-        Ok((out, check))
+        LayerView::from(self).checked_column(column, used_as)
     }
 
     /// Calls `f(feature index, class)` for every value of a numeric column, in feature order,
@@ -241,53 +314,9 @@ impl Layer {
     fn each_class(
         &self,
         column: &str,
-        mut f: impl FnMut(usize, Class) -> Result<(), LayerError>,
+        f: impl FnMut(usize, Class) -> Result<(), LayerError>,
     ) -> Result<(), LayerError> {
-        let col = self.column(column)?;
-        let column_error = |reason: String| LayerError::Column {
-            layer: self.name.clone(),
-            column: column.to_string(),
-            reason,
-        };
-        let series = col.as_materialized_series();
-        match series.dtype() {
-            DataType::String => {
-                let ca = series.str().map_err(|e| column_error(e.to_string()))?;
-                for (i, (v, id)) in ca.iter().zip(&self.ids).enumerate() {
-                    let class = checks::classify_text(v).ok_or_else(|| LayerError::NotNumeric {
-                        layer: self.name.clone(),
-                        id: id.clone(),
-                        column: column.to_string(),
-                        value: v.unwrap_or_default().trim().to_string(),
-                    })?;
-                    f(i, class)?;
-                }
-                Ok(())
-            }
-            DataType::Null => (0..self.len()).try_for_each(|i| f(i, Class::Null)),
-            // The two types readers produce, without a converted copy of the column (an
-            // integer becomes `x as f64`, as polars' cast does), chunk by chunk over the value
-            // buffers and validity bitmaps rather than through polars' per-value iterator
-            // (several times slower on a national layer's columns).
-            DataType::Float64 => {
-                each_value(series.f64().map_err(|e| column_error(e.to_string()))?, |i, x| {
-                    f(i, x.map_or(Class::Null, checks::classify))
-                })
-            }
-            DataType::Int64 => each_value(series.i64().map_err(|e| column_error(e.to_string()))?, |i, x| {
-                f(i, x.map_or(Class::Null, |x| checks::classify(x as f64)))
-            }),
-            dt if dt.is_primitive_numeric() || dt.is_bool() => {
-                let cast = series
-                    .cast(&DataType::Float64)
-                    .map_err(|e| column_error(e.to_string()))?;
-                let ca = cast.f64().map_err(|e| column_error(e.to_string()))?;
-                each_value(ca, |i, x| f(i, x.map_or(Class::Null, checks::classify)))
-            }
-            dt => Err(column_error(format!(
-                "expected numbers, found a column of type {dt}"
-            ))),
-        }
+        LayerView::from(self).each_class(column, f)
     }
 
     /// A column as text, one per feature (numbers as polars writes them; null → `None`).

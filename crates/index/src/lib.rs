@@ -21,7 +21,9 @@ pub mod normalise;
 pub mod treat;
 pub mod uncertainty;
 
-pub use assess::{Assessment, IndexError, Inputs, Level, assess, draw_need_mass};
+pub use assess::{
+    Assessment, IndexError, Inputs, Level, assess, assess_with_unit_attributes, draw_need_mass,
+};
 
 /// Whether larger raw values of an indicator mean more need (`Positive`) or less (`Negative`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]

@@ -64,13 +64,16 @@ pub struct LoadedInputs {
 }
 
 impl LoadedInputs {
-    /// Releases the units' input attributes once the index has read them, keeping `label`'s
-    /// column, the only one the outputs read ([`crate::results::level_table`]): the siting,
-    /// the tables and the writers read the index's columns, not the inputs'. At 500,000 units
-    /// of a census file these are tens of megabytes held through the siting and the writing.
-    /// When `label` names no column the attributes are kept, so the tables' error names it.
-    pub fn release_unit_attributes(&mut self, label: Option<&str>) {
-        keep_label(&mut self.units.attributes, label);
+    /// Takes the units' input attributes out of their layer for the index to read and drop
+    /// ([`careblock_index::assess_with_unit_attributes`]), leaving `label`'s column, the only
+    /// one the outputs read ([`crate::results::level_table`]): the siting, the tables and the
+    /// writers read the index's columns, not the inputs'. At 500,000 units of a census file
+    /// these are tens of megabytes that would otherwise be held through the index, the siting
+    /// and the writing. `None`, the attributes left, when `label` names no column (so that the
+    /// tables' error names it).
+    pub fn take_unit_attributes(&mut self, label: Option<&str>) -> Option<DataFrame> {
+        let kept = label_only(&self.units.attributes, label)?;
+        Some(std::mem::replace(&mut self.units.attributes, kept))
     }
 
     /// Borrowed view for [`careblock_siting::plan::plan`].
@@ -108,15 +111,12 @@ impl LoadedInputs {
     }
 }
 
-/// `attributes` reduced to the `label` column (none without a label; all of them when `label`
-/// names no column).
-fn keep_label(attributes: &mut DataFrame, label: Option<&str>) {
-    let kept = match label {
+/// `attributes` reduced to the `label` column (none without a label); `None` when `label`
+/// names no column.
+fn label_only(attributes: &DataFrame, label: Option<&str>) -> Option<DataFrame> {
+    match label {
         None => Some(DataFrame::empty_with_height(attributes.height())),
         Some(l) => attributes.select([l]).ok(),
-    };
-    if let Some(df) = kept {
-        *attributes = df;
     }
 }
 
@@ -507,16 +507,11 @@ mod tests {
         .unwrap();
         let names =
             |df: &DataFrame| -> Vec<String> { df.get_column_names().iter().map(|n| n.to_string()).collect() };
-        let mut kept = df.clone();
-        keep_label(&mut kept, Some("name"));
-        assert_eq!(names(&kept), ["name"]);
-        let mut none = df.clone();
-        keep_label(&mut none, None);
+        assert_eq!(names(&label_only(&df, Some("name")).unwrap()), ["name"]);
+        let none = label_only(&df, None).unwrap();
         assert_eq!((none.width(), none.height()), (0, 2));
-        // A label that names no column keeps everything, for the tables' error to name it.
-        let mut missing = df.clone();
-        keep_label(&mut missing, Some("nombre"));
-        assert_eq!(names(&missing), ["name", "pop"]);
+        // A label that names no column leaves everything, for the tables' error to name it.
+        assert!(label_only(&df, Some("nombre")).is_none());
     }
 
     #[test]

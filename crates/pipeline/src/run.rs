@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use careblock_index::{Assessment, IndexError, assess};
+use careblock_index::{Assessment, IndexError, assess, assess_with_unit_attributes};
 use careblock_io::IoError;
 use careblock_method::Method;
 use careblock_siting::plan::{Plan, PlanError, plan};
@@ -62,8 +62,8 @@ pub struct Run {
     /// The method run.
     pub method: Method,
     /// Its inputs, in the working CRS. The units' input attributes are kept only as far as
-    /// the outputs read them: after the index, the label column alone
-    /// ([`LoadedInputs::release_unit_attributes`]).
+    /// the outputs read them: the label column alone, the index having taken the others
+    /// ([`LoadedInputs::take_unit_attributes`]).
     pub inputs: LoadedInputs,
     /// The index over the units and districts.
     pub assessment: Assessment,
@@ -127,10 +127,11 @@ fn level_columns_read_later(method: &Method, a: &Assessment) -> bool {
 }
 
 /// Runs `method` (its paths relative to `base`): reads, validates and projects its inputs,
-/// assesses the index and, with a `[siting]`, plans the blocks. Between the index and the
-/// siting it releases what nothing after reads: the units' input attributes but the label, and,
-/// unless the report's map draws the units or a robust siting redraws their index, the units'
-/// level columns only the tables read (the tables' index part is built then).
+/// assesses the index and, with a `[siting]`, plans the blocks. It releases what nothing after
+/// reads: the units' input attributes but the label in the index, once it has evaluated the
+/// unit expressions; after the index, unless the report's map draws the units or a robust
+/// siting redraws their index, the units' level columns only the tables read (the tables'
+/// index part is built then).
 pub fn run(
     method: Method,
     base: &Path,
@@ -147,8 +148,10 @@ pub fn run(
         "index",
         "computing the index and its Monte Carlo uncertainty",
         || {
-            let mut a = assess(&method, inputs.inputs())?;
-            inputs.release_unit_attributes(method.spec.units.label.as_deref());
+            let mut a = match inputs.take_unit_attributes(method.spec.units.label.as_deref()) {
+                Some(attributes) => assess_with_unit_attributes(&method, inputs.inputs(), attributes)?,
+                None => assess(&method, inputs.inputs())?,
+            };
             // The siting is where the peak of a national run is: the tables hold the units'
             // indicator columns at half the size of the level's.
             let tables = if level_columns_read_later(&method, &a) {

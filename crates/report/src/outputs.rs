@@ -210,7 +210,7 @@ fn layer_names(run: &Run) -> Vec<&'static str> {
 ///   with geometries is lon/lat; the CSVs hold none) and the units were read in lon/lat: their
 ///   working-CRS geometries, which the index and the siting measured (the units layer then
 ///   holds the lon/lat geometries as read, in EPSG:4326). (Their input attributes but the
-///   label went after the index: [`careblock_pipeline::LoadedInputs::release_unit_attributes`].)
+///   label went in the index: [`careblock_pipeline::LoadedInputs::take_unit_attributes`].)
 ///
 /// Returns whether the inputs were released. At 500,000 units these are the largest things
 /// left of the index and the inputs (some 130 and 50 MB) while the files are written. A

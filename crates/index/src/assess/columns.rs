@@ -4,7 +4,8 @@
 use super::{IndexError, column_error};
 use careblock_core::checks::{Finding, Use};
 use careblock_core::join::interpolate::AreaTable;
-use careblock_core::layer::Layer;
+use careblock_core::layer::{Layer, LayerView};
+use careblock_core::polars::prelude::DataFrame;
 use careblock_method::Method;
 use careblock_method::expr::Expr;
 use careblock_text::msg;
@@ -15,6 +16,9 @@ use std::collections::HashMap;
 pub(super) struct Columns<'a> {
     pub(super) method: &'a Method,
     pub(super) units: &'a Layer,
+    /// The units' attribute table when given apart from the layer
+    /// ([`super::assess_with_unit_attributes`]), until it is released; else the layer's.
+    pub(super) attributes: Option<DataFrame>,
     pub(super) coarse: &'a [Layer],
     pub(super) values: HashMap<String, Vec<Option<f64>>>,
     /// Area tables coarse layer → units, built once per coarse layer.
@@ -101,8 +105,11 @@ impl<'a> Columns<'a> {
         // Every expression of a method is a count (a population, numerator, denominator,
         // density count, coarse-rate base, demand, group or household count, or a derived
         // column they use), so every unit column it reads is checked as one.
-        let (v, check) = self
-            .units
+        let units = LayerView {
+            attributes: self.attributes.as_ref().unwrap_or(&self.units.attributes),
+            ..LayerView::from(self.units)
+        };
+        let (v, check) = units
             .checked_column(name, Use::Count)
             .map_err(|e| column_error(self.method, span.clone(), key, e))?;
         if let Some(e) = check.error(&self.units.ids) {
