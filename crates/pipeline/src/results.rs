@@ -275,18 +275,8 @@ pub fn index_tables(
     method: &Method,
     inputs: &LoadedInputs,
 ) -> Result<(DataFrame, Option<DataFrame>), IoError> {
-    let spec = &method.spec;
-    let units = level_table(a, &a.units, &inputs.units, spec.units.label.as_deref())?;
-    let districts = match (&a.districts, &inputs.districts) {
-        (Some(level), Some(layer)) => Some(level_table(
-            a,
-            level,
-            layer,
-            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
-        )?),
-        _ => None,
-    };
-    Ok((units, districts))
+    let units = level_table(a, &a.units, &inputs.units, method.spec.units.label.as_deref())?;
+    Ok((units, districts_table(a, method, inputs)?))
 }
 
 /// [`index_tables`], the units' table taking the level columns it copies out of `a`
@@ -296,18 +286,23 @@ pub fn index_tables_releasing(
     method: &Method,
     inputs: &LoadedInputs,
 ) -> Result<(DataFrame, Option<DataFrame>), IoError> {
-    let spec = &method.spec;
-    let units = units_table_releasing(a, &inputs.units, spec.units.label.as_deref())?;
-    let districts = match (&a.districts, &inputs.districts) {
-        (Some(level), Some(layer)) => Some(level_table(
-            a,
-            level,
-            layer,
-            spec.districts.as_ref().and_then(|d| d.label.as_deref()),
-        )?),
-        _ => None,
-    };
-    Ok((units, districts))
+    let units = units_table_releasing(a, &inputs.units, method.spec.units.label.as_deref())?;
+    Ok((units, districts_table(a, method, inputs)?))
+}
+
+/// The districts' [`level_table`], when the run has districts.
+fn districts_table(
+    a: &Assessment,
+    method: &Method,
+    inputs: &LoadedInputs,
+) -> Result<Option<DataFrame>, IoError> {
+    match (&a.districts, &inputs.districts) {
+        (Some(level), Some(layer)) => {
+            let label = method.spec.districts.as_ref().and_then(|d| d.label.as_deref());
+            level_table(a, level, layer, label).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// [`index_tables`] with the siting's columns added: the units' coverage ([`unit_columns`])
