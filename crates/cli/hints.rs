@@ -15,6 +15,9 @@ pub fn words(hint: Hint) -> &'static str {
         Hint::BuildWithGdal => {
             "build careblock with --features gdal to read any OGR format (.gpkg, .gdb, .kml, ...)"
         }
+        Hint::NameGeometryColumn => {
+            "name its WKB column with `geometry = \"<column>\"` and its CRS with `crs = <code>` beside its path in the method file (--source-geometry and --source-crs, or the --target- ones, with interpolate), or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)"
+        }
         _ => "",
     }
 }

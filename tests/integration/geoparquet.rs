@@ -228,6 +228,8 @@ fn interpolate_on_geoparquet_copies_writes_what_it_writes_on_the_originals() {
         stderr.contains("table.parquet: a Parquet file without GeoParquet `geo` metadata"),
         "{stderr}"
     );
+    // The hint in the command line's terms.
+    assert!(stderr.contains("--source-geometry"), "{stderr}");
 }
 
 /// A Parquet file without GeoParquet metadata, its WKB in a column named as no reader guesses,

@@ -134,6 +134,9 @@ fn hint_words(hint: Hint) -> &'static str {
         Hint::BuildWithGdal => {
             "the careblock package reads GeoJSON, shapefiles, GeoParquet and FlatGeobuf: convert the file first (e.g. geopandas.read_file(path).to_parquet(...))"
         }
+        Hint::NameGeometryColumn => {
+            "name its WKB column and CRS (careblock.read(path, geometry=\"<column>\", crs=<code>), or `geometry = \"<column>\"` and `crs = <code>` beside its path in the method), or write it as GeoParquet (GeoDataFrame.to_parquet)"
+        }
         _ => "",
     }
 }

@@ -89,8 +89,11 @@ def test_a_plain_parquet_wkb_column_is_read_when_named(tmp_path):
     path = tmp_path / "plain.parquet"
     frame.to_parquet(path)  # no GeoParquet metadata
     # No column named geometry, geom or wkb_geometry: nothing says which one holds geometries.
-    with pytest.raises(careblock.InputError, match="plain.parquet"):
+    with pytest.raises(careblock.InputError, match="plain.parquet") as refused:
         careblock.read(path, id="district_id", crs=9377)
+    # The hint in Python's terms, not the command line's.
+    assert 'geometry="<column>"' in str(refused.value)
+    assert "--source" not in str(refused.value)
     got = careblock.read(path, id="district_id", crs=9377, geometry="shape_wkb")
     assert "shape_wkb" not in got.columns
     assert_same_layer(got, want, "district_id")

@@ -15,6 +15,9 @@ pub enum Hint {
     GiveCrs,
     /// A vector format only the optional GDAL/OGR reader reads.
     BuildWithGdal,
+    /// A Parquet file without GeoParquet metadata and without a binary column of a usual
+    /// geometry name: name the column that holds its WKB geometries, and give their CRS.
+    NameGeometryColumn,
 }
 
 /// Errors about coordinate reference systems and coordinates.

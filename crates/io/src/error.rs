@@ -88,6 +88,22 @@ pub enum IoError {
         /// What is wrong.
         message: String,
     },
+    /// A Parquet file without GeoParquet `geo` metadata that cannot be read as a layer as it
+    /// stands: it has a binary column of a usual geometry name (`found`) but no CRS was given
+    /// for it, or it has no such column (`found` is `None`).
+    #[error(
+        "{path}: a Parquet file without GeoParquet `geo` metadata, {}",
+        plain_parquet(.found.as_deref(), .columns)
+    )]
+    PlainParquet {
+        /// The file.
+        path: String,
+        /// The column taken for WKB geometries: the one named in the reader's options, else a
+        /// binary column of a usual name.
+        found: Option<String>,
+        /// The file's columns, comma-separated.
+        columns: String,
+    },
     /// A column asked for that the file or layer does not have.
     #[error("{path}: no column {column:?} (columns: {available})")]
     MissingColumn {
@@ -226,6 +242,18 @@ fn one_line(m: &str) -> String {
     m.trim_end().replace('\r', "\\r").replace('\n', "\\n")
 }
 
+/// The rest of [`IoError::PlainParquet`]'s message.
+fn plain_parquet(found: Option<&str>, columns: &str) -> String {
+    match found {
+        Some(c) => format!(
+            "and its binary column {c:?} may hold WKB geometries, but nothing says their CRS (or write the file as GeoParquet: geopandas `to_parquet`, `ogr2ogr -f Parquet`)"
+        ),
+        None => format!(
+            "and no binary column named geometry, geom or wkb_geometry (columns: {columns}); if it is an attribute table, it is joined to a layer as its `table`"
+        ),
+    }
+}
+
 impl IoError {
     /// What the user can do about this error, if careblock knows.
     pub fn hint(&self) -> Option<Hint> {
@@ -233,6 +261,8 @@ impl IoError {
             IoError::InvalidGeometry { .. } => Some(Hint::FixInvalid),
             IoError::UnsupportedFormat { hint, .. } | IoError::Feature { hint, .. } => *hint,
             IoError::Crs { error, .. } => error.hint(),
+            IoError::PlainParquet { found: Some(_), .. } => Some(Hint::GiveCrs),
+            IoError::PlainParquet { found: None, .. } => Some(Hint::NameGeometryColumn),
             _ => None,
         }
     }

@@ -422,19 +422,11 @@ fn fallback(name: &str, df: &DataFrame, opts: &ReadOptions) -> Result<GeoMeta, I
             other_columns: Vec::new(),
             spherical: false,
         }),
-        (Some(c), None) => Err(IoError::format(
-            name,
-            format!(
-                "a Parquet file without GeoParquet `geo` metadata: its binary column {c:?} may be WKB geometries, but nothing says their CRS; give the layer's CRS (`crs = <EPSG code>` beside its path in the method file, `--source-crs`/`--target-crs` with `careblock interpolate`) to read it as WKB, or write the file as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)"
-            ),
-        )),
-        (None, _) => Err(IoError::format(
-            name,
-            format!(
-                "a Parquet file without GeoParquet `geo` metadata, and no binary column named geometry, geom or wkb_geometry (columns: {}); name its WKB column with `geometry = \"<column>\"` (and `crs = <EPSG code>`) beside its path in the method file (`--source-geometry` and `--source-crs`, or the `--target-` ones, with `careblock interpolate`); is it an attribute table? Join it to a layer with `table = {{ path = ..., key = ... }}`; or write the layer as GeoParquet (geopandas `to_parquet`, `ogr2ogr -f Parquet`)",
-                available(df)
-            ),
-        )),
+        (found, _) => Err(IoError::PlainParquet {
+            path: name.to_string(),
+            found: found.map(str::to_string),
+            columns: available(df),
+        }),
     }
 }
 
@@ -876,10 +868,9 @@ mod tests {
                 .geometries,
             b
         );
-        let e = read_geoparquet(&without, &ReadOptions::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("geometry = \"<column>\""), "{e}");
+        let e = read_geoparquet(&without, &ReadOptions::default()).unwrap_err();
+        assert_eq!(e.hint(), Some(careblock_core::Hint::NameGeometryColumn));
+        assert!(e.to_string().contains("(columns: code, shape)"), "{e}");
         let missing = ReadOptions {
             geometry_column: Some("wkb".into()),
             crs: Some(WGS84),
@@ -1067,13 +1058,15 @@ mod tests {
 
         // No `geo` metadata: the `geometry` column is WKB only when the CRS is given.
         write(&path, df.head(Some(1)), None);
-        let e = read_geoparquet(&path, &ReadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let e = read_geoparquet(&path, &ReadOptions::default()).unwrap_err();
+        // The front ends say how to give the CRS: the message names no flag or argument.
+        assert_eq!(e.hint(), Some(careblock_core::Hint::GiveCrs));
+        let e = e.to_string();
         assert!(
             e.contains("without GeoParquet `geo` metadata") && e.contains("\"geometry\""),
             "{e}"
         );
+        assert!(!e.contains("crs ="), "{e}");
         let opts = ReadOptions {
             crs: Some(WGS84),
             ..ReadOptions::default()
@@ -1084,8 +1077,11 @@ mod tests {
         );
         let table = DataFrame::new(1, vec![Column::new("k".into(), ["a"])]).unwrap();
         write(&path, table, None);
-        let e = read_geoparquet(&path, &opts).unwrap_err().to_string();
-        assert!(e.contains("is it an attribute table?"), "{e}");
+        let e = read_geoparquet(&path, &opts).unwrap_err();
+        assert_eq!(e.hint(), Some(careblock_core::Hint::NameGeometryColumn));
+        let e = e.to_string();
+        assert!(e.contains("(columns: k)") && e.contains("attribute table"), "{e}");
+        assert!(!e.contains("geometry ="), "{e}");
 
         // Truncated: the footer is gone.
         write(&path, df, Some(WKB_META));
