@@ -212,11 +212,17 @@ fn layer_names(run: &Run) -> Vec<&'static str> {
 ///   holds the lon/lat geometries as read, in EPSG:4326). (Their input attributes but the
 ///   label went in the index: [`careblock_pipeline::LoadedInputs::take_unit_attributes`].)
 ///
+/// At any size, it also drops what only the siting read: the units' siting columns (demand,
+/// groups, households) and the area table units → districts (the siting's district figures),
+/// some 8 MB each and 16 MB at 500,000 units.
+///
 /// Returns whether the inputs were released. At 500,000 units these are the largest things
 /// left of the index and the inputs (some 130 and 50 MB) while the files are written. A
 /// run that keeps using its results after writing (the Python bindings' regions) does not call
 /// this.
 pub fn release_for_writing(run: &mut Run, request: &FormatRequest) -> Result<bool, IoError> {
+    run.assessment.siting_columns = Vec::new();
+    run.assessment.district_table = None;
     if !crate::page::units_omitted_from_map(&run.assessment) {
         return Ok(false);
     }
