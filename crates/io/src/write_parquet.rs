@@ -28,7 +28,7 @@ use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::write::{
-    CompressedPage, Compressor, StatisticsOptions, Version, WriteOptions, ZstdLevel, array_to_columns,
+    CompressedPage, Compressor, Encoding, StatisticsOptions, Version, WriteOptions, ZstdLevel, array_to_columns,
     get_dtype_encoding,
 };
 use rayon::prelude::*;
@@ -162,7 +162,7 @@ pub fn write_geoparquet<'a>(
                 .zip(&fields)
                 .zip(&arrow_fields)
                 .map(|((array, type_), field)| {
-                    let encoding = get_dtype_encoding(&field.dtype);
+                    let encoding = encoding(field, id_column);
                     array_to_columns(array, type_.clone(), options, &encoding)?
                         .into_iter()
                         .map(|pages| {
@@ -185,6 +185,17 @@ pub fn write_geoparquet<'a>(
         }
         writer.finish().map(|_| ()).map_err(table)
     })
+}
+
+/// The encodings of a field's leaves: polars' choice, but plain for the geometries and the ids,
+/// whose values are (nearly) all distinct, so that polars does not estimate their cardinality
+/// to find that a dictionary does not pay.
+fn encoding(field: &polars_arrow::datatypes::Field, id_column: &str) -> Vec<Encoding> {
+    if field.name.as_str() == "geometry" || field.name.as_str() == id_column {
+        vec![Encoding::Plain]
+    } else {
+        get_dtype_encoding(&field.dtype)
+    }
 }
 
 /// The bbox column's fields.
