@@ -53,7 +53,10 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     let timings = serde_json::to_string_pretty(&stages.json()).context("serialising the timings")?;
     careblock_io::write_text(&a.out.join("timings.json"), &timings)?;
     if !quiet {
-        print!("{}", summary(&run.assessment, &run.inputs.notes, lang));
+        print!(
+            "{}",
+            summary(&run.assessment, &run.inputs.units.ids, &run.inputs.notes, lang)
+        );
         if let Some(p) = &run.plan {
             print!("{}", siting_summary(p, lang));
         }
@@ -259,11 +262,14 @@ fn siting_summary(p: &Plan, lang: Lang) -> String {
     s
 }
 
-fn summary(r: &Assessment, input_notes: &[Msg], lang: Lang) -> String {
+/// The terminal's summary of the index: the first five units and districts, the conservation of
+/// the counts and the notes. `unit_ids` are the units layer's (the units' level may have given
+/// its own to the output table).
+fn summary(r: &Assessment, unit_ids: &[String], input_notes: &[Msg], lang: Lang) -> String {
     let mut s = String::new();
     let line = |m: Msg| format!("{}\n", lang.render(&m));
-    let top = |l: &Level, what: &'static str, s: &mut String| {
-        let mut order: Vec<usize> = (0..l.ids.len()).filter(|&i| l.scores.rank[i].is_some()).collect();
+    let top = |l: &Level, ids: &[String], what: &'static str, s: &mut String| {
+        let mut order: Vec<usize> = (0..l.len()).filter(|&i| l.scores.rank[i].is_some()).collect();
         let ranked = order.len();
         // The first five by rank (ties in row order), without sorting a national layer whole.
         let by_rank = |&i: &usize| (l.scores.rank[i], i);
@@ -276,7 +282,7 @@ fn summary(r: &Assessment, input_notes: &[Msg], lang: Lang) -> String {
             "run.top",
             what = key(what),
             ranked = ranked,
-            of = l.ids.len(),
+            of = l.len(),
         )));
         for &i in order.iter().take(5) {
             let interval = l
@@ -293,15 +299,15 @@ fn summary(r: &Assessment, input_notes: &[Msg], lang: Lang) -> String {
             s.push_str(&line(msg!(
                 "run.top_row",
                 rank = format!("{:>3}", l.scores.rank[i].unwrap_or(0)),
-                id = &l.ids[i],
+                id = &ids[i],
                 index = fixed(l.scores.index[i].unwrap_or(f64::NAN), 1),
                 interval = interval,
             )));
         }
     };
-    top(&r.units, "run.units", &mut s);
+    top(&r.units, unit_ids, "run.units", &mut s);
     if let Some(d) = &r.districts {
-        top(d, "run.districts", &mut s);
+        top(d, &d.ids, "run.districts", &mut s);
     }
     let worst = r
         .conservation

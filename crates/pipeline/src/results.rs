@@ -125,8 +125,25 @@ impl Values<'_> {
     }
 }
 
+/// The level's ids, for the table's id column: borrowed from the level, or taken out of it.
+enum Ids<'a> {
+    Borrowed(&'a [String]),
+    Taken(Vec<String>),
+}
+
+impl Ids<'_> {
+    /// The table column, the ids taken being dropped here.
+    fn column(self) -> Column {
+        match self {
+            Ids::Borrowed(ids) => Column::new(column::ID.into(), ids),
+            Ids::Taken(ids) => Column::new(column::ID.into(), &ids),
+        }
+    }
+}
+
 /// The level columns that only the output tables read.
 struct TableColumns<'a> {
+    ids: Ids<'a>,
     need_mass: Values<'a>,
     dimensions: Vec<Values<'a>>,
     raw: Vec<Values<'a>>,
@@ -141,6 +158,7 @@ impl<'a> TableColumns<'a> {
         let s = &level.scores;
         let each = |cols: &'a [Vec<Option<f64>>]| cols.iter().map(|c| Values::Borrowed(c)).collect();
         TableColumns {
+            ids: Ids::Borrowed(&level.ids),
             need_mass: Values::Borrowed(&level.need_mass),
             dimensions: each(&s.dimensions),
             raw: each(&level.raw),
@@ -157,13 +175,15 @@ impl<'a> TableColumns<'a> {
 
     /// Takes them out of `level`, leaving them empty, and empties the treated indicators,
     /// which no table reads. What stays is what the siting, `run.json`, the report (when its
-    /// map leaves the units out) and the terminal read: ids, population, eligibility,
-    /// clipping, index, rank, class, class bins and the Monte Carlo outcome.
+    /// map leaves the units out) and the terminal read: population, eligibility, clipping,
+    /// index, rank, class, class bins and the Monte Carlo outcome. The ids go too: they are the
+    /// layer's ([`Level::len`] still counts the rows).
     fn take(level: &mut Level) -> TableColumns<'static> {
         level.treated = Vec::new();
         let s = &mut level.scores;
         let each = |cols: Vec<Vec<Option<f64>>>| cols.into_iter().map(Values::Taken).collect();
         TableColumns {
+            ids: Ids::Taken(std::mem::take(&mut level.ids)),
             need_mass: Values::Taken(std::mem::take(&mut level.need_mass)),
             dimensions: each(std::mem::take(&mut s.dimensions)),
             raw: each(std::mem::take(&mut level.raw)),
@@ -185,10 +205,20 @@ fn table_of(
     layer: &Layer,
     label: Option<&str>,
 ) -> Result<DataFrame, IoError> {
-    let n = level.ids.len();
+    let n = level.len();
+    let TableColumns {
+        ids,
+        need_mass,
+        dimensions,
+        raw,
+        normalised,
+        contributions,
+        penalty,
+        extra,
+    } = taken;
     // Each column is built by one task (a national level's columns in parallel), in this order.
     type Make<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
-    let mut cols: Vec<Make<'_>> = vec![Box::new(|| Column::new(column::ID.into(), &level.ids))];
+    let mut cols: Vec<Make<'_>> = vec![Box::new(|| ids.column())];
     if let Some(label) = label {
         let c = layer
             .attributes
@@ -204,15 +234,6 @@ fn table_of(
     cols.push(Box::new(|| Column::new(column::INDEX.into(), &s.index)));
     cols.push(Box::new(|| Column::new(column::RANK.into(), &s.rank)));
     cols.push(Box::new(|| Column::new(column::CLASS.into(), &s.class)));
-    let TableColumns {
-        need_mass,
-        dimensions,
-        raw,
-        normalised,
-        contributions,
-        penalty,
-        extra,
-    } = taken;
     debug_assert!(dimensions.len() == a.dimensions.len() && raw.len() == a.indicators.len());
     cols.push(Box::new(|| need_mass.column("need_mass")));
     if let Some(u) = &level.uncertainty {
@@ -774,7 +795,7 @@ pub fn report_json(
 ) -> serde_json::Value {
     let level = |l: &Level| {
         json!({
-            "features": l.ids.len(),
+            "features": l.len(),
             "ranked": l.eligible.iter().filter(|e| **e).count(),
             "with_index": l.scores.index.iter().filter(|i| i.is_some()).count(),
             "class_bins": l.scores.bins,

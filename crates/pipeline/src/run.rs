@@ -116,7 +116,7 @@ pub const MAX_UNITS_ON_MAP: usize = 10_000;
 /// Whether the report's map draws the units: it has no districts to show instead, or the
 /// units are few enough.
 pub fn units_on_map(a: &Assessment) -> bool {
-    a.districts.is_none() || a.units.ids.len() <= MAX_UNITS_ON_MAP
+    a.districts.is_none() || a.units.len() <= MAX_UNITS_ON_MAP
 }
 
 /// Whether anything after the index reads the units' columns that

@@ -54,7 +54,7 @@ pub fn build(
             areas(&result.units, &inputs.units, spec.units.label.as_deref())?,
             None,
         ),
-        Some(_) => (Vec::new(), Some(result.units.ids.len())),
+        Some(_) => (Vec::new(), Some(result.units.len())),
         None => (Vec::new(), None),
     };
     let (level, layer, label, kind) = match (&result.districts, &inputs.districts) {

@@ -141,7 +141,9 @@ pub struct IndicatorInfo {
 /// The index of one level (units or districts).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Level {
-    /// Feature ids.
+    /// Feature ids: the level's layer's, in its order. Empty once the units' output table has
+    /// taken them (`careblock_pipeline::results::units_table_releasing`, with the columns only
+    /// that table reads); [`Level::len`] still counts the rows.
     pub ids: Vec<String>,
     /// Population per row.
     pub population: Vec<Option<f64>>,
@@ -161,6 +163,18 @@ pub struct Level {
     pub extra: Vec<(String, Vec<Option<f64>>)>,
     /// Monte Carlo outcome, when `uncertainty.draws > 0`.
     pub uncertainty: Option<Uncertainty>,
+}
+
+impl Level {
+    /// The number of rows (features), also once the ids have been released.
+    pub fn len(&self) -> usize {
+        self.eligible.len()
+    }
+
+    /// Whether the level has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.eligible.is_empty()
+    }
 }
 
 /// The result of [`assess`].
