@@ -45,6 +45,8 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<()> {
     // Nothing after the writing reads the inputs or the units' indicator columns: what no
     // output needs is released first.
     careblock_report::release_for_writing(&mut run, &formats)?;
+    // ... and handed back before the writers allocate (crate::memory::release_freed).
+    crate::memory::release_freed();
     let written = stages.run("write", lang.t("run.stage_write"), || {
         write_outputs(&run, &a.out, &input_files, &formats)
     })?;
