@@ -28,8 +28,8 @@ use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::write::{
-    CompressedPage, Compressor, Encoding, StatisticsOptions, Version, WriteOptions, ZstdLevel, array_to_columns,
-    get_dtype_encoding,
+    CompressedPage, Compressor, Encoding, StatisticsOptions, Version, WriteOptions, ZstdLevel,
+    array_to_columns, get_dtype_encoding,
 };
 use rayon::prelude::*;
 
