@@ -3,6 +3,8 @@
 //! equity tables, and `run.json`'s content. The CLI writes them; the Python bindings return
 //! them, so both give exactly the same columns.
 
+use std::borrow::Cow;
+
 use careblock_core::polars::prelude::{Column, DataFrame};
 use careblock_core::{Crs, Layer, Reprojection, WGS84};
 use careblock_index::{Assessment, Level};
@@ -105,45 +107,19 @@ pub fn units_table_releasing(
     table_of(a, &a.units, taken, layer, label)
 }
 
-/// A level column the table reads: borrowed from the level, or taken out of it.
-enum Values<'a> {
-    Borrowed(&'a [Option<f64>]),
-    Taken(Vec<Option<f64>>),
-}
+/// A level column the table reads: borrowed from the level, or taken out of it (and dropped
+/// once its table column is built).
+type Values<'a> = Cow<'a, [Option<f64>]>;
 
-impl Values<'_> {
-    fn as_slice(&self) -> &[Option<f64>] {
-        match self {
-            Values::Borrowed(v) => v,
-            Values::Taken(v) => v,
-        }
-    }
-
-    /// The table column, the values taken being dropped here.
-    fn column(self, name: &str) -> Column {
-        Column::new(name.into(), self.as_slice())
-    }
-}
-
-/// The level's ids, for the table's id column: borrowed from the level, or taken out of it.
-enum Ids<'a> {
-    Borrowed(&'a [String]),
-    Taken(Vec<String>),
-}
-
-impl Ids<'_> {
-    /// The table column, the ids taken being dropped here.
-    fn column(self) -> Column {
-        match self {
-            Ids::Borrowed(ids) => Column::new(column::ID.into(), ids),
-            Ids::Taken(ids) => Column::new(column::ID.into(), &ids),
-        }
-    }
+/// The table column `name` of `values`, the values taken being dropped here.
+fn values_column(name: &str, values: Values<'_>) -> Column {
+    Column::new(name.into(), values.as_ref())
 }
 
 /// The level columns that only the output tables read.
 struct TableColumns<'a> {
-    ids: Ids<'a>,
+    /// The level's ids, for the id column.
+    ids: Cow<'a, [String]>,
     need_mass: Values<'a>,
     dimensions: Vec<Values<'a>>,
     raw: Vec<Values<'a>>,
@@ -156,19 +132,19 @@ struct TableColumns<'a> {
 impl<'a> TableColumns<'a> {
     fn borrowed(level: &'a Level) -> TableColumns<'a> {
         let s = &level.scores;
-        let each = |cols: &'a [Vec<Option<f64>>]| cols.iter().map(|c| Values::Borrowed(c)).collect();
+        let each = |cols: &'a [Vec<Option<f64>>]| cols.iter().map(|c| Cow::Borrowed(c.as_slice())).collect();
         TableColumns {
-            ids: Ids::Borrowed(&level.ids),
-            need_mass: Values::Borrowed(&level.need_mass),
+            ids: Cow::Borrowed(&level.ids),
+            need_mass: Cow::Borrowed(&level.need_mass),
             dimensions: each(&s.dimensions),
             raw: each(&level.raw),
             normalised: each(&s.normalised),
             contributions: each(&s.contributions),
-            penalty: Values::Borrowed(&s.penalty),
+            penalty: Cow::Borrowed(&s.penalty),
             extra: level
                 .extra
                 .iter()
-                .map(|(n, v)| (n.clone(), Values::Borrowed(v)))
+                .map(|(n, v)| (n.clone(), Cow::Borrowed(v.as_slice())))
                 .collect(),
         }
     }
@@ -181,18 +157,18 @@ impl<'a> TableColumns<'a> {
     fn take(level: &mut Level) -> TableColumns<'static> {
         level.treated = Vec::new();
         let s = &mut level.scores;
-        let each = |cols: Vec<Vec<Option<f64>>>| cols.into_iter().map(Values::Taken).collect();
+        let each = |cols: Vec<Vec<Option<f64>>>| cols.into_iter().map(Cow::Owned).collect();
         TableColumns {
-            ids: Ids::Taken(std::mem::take(&mut level.ids)),
-            need_mass: Values::Taken(std::mem::take(&mut level.need_mass)),
+            ids: Cow::Owned(std::mem::take(&mut level.ids)),
+            need_mass: Cow::Owned(std::mem::take(&mut level.need_mass)),
             dimensions: each(std::mem::take(&mut s.dimensions)),
             raw: each(std::mem::take(&mut level.raw)),
             normalised: each(std::mem::take(&mut s.normalised)),
             contributions: each(std::mem::take(&mut s.contributions)),
-            penalty: Values::Taken(std::mem::take(&mut s.penalty)),
+            penalty: Cow::Owned(std::mem::take(&mut s.penalty)),
             extra: std::mem::take(&mut level.extra)
                 .into_iter()
-                .map(|(n, v)| (n, Values::Taken(v)))
+                .map(|(n, v)| (n, Cow::Owned(v)))
                 .collect(),
         }
     }
@@ -218,7 +194,7 @@ fn table_of(
     } = taken;
     // Each column is built by one task (a national level's columns in parallel), in this order.
     type Make<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
-    let mut cols: Vec<Make<'_>> = vec![Box::new(|| ids.column())];
+    let mut cols: Vec<Make<'_>> = vec![Box::new(move || Column::new(column::ID.into(), ids.as_ref()))];
     if let Some(label) = label {
         let c = layer
             .attributes
@@ -235,7 +211,7 @@ fn table_of(
     cols.push(Box::new(|| Column::new(column::RANK.into(), &s.rank)));
     cols.push(Box::new(|| Column::new(column::CLASS.into(), &s.class)));
     debug_assert!(dimensions.len() == a.dimensions.len() && raw.len() == a.indicators.len());
-    cols.push(Box::new(|| need_mass.column("need_mass")));
+    cols.push(Box::new(|| values_column("need_mass", need_mass)));
     if let Some(u) = &level.uncertainty {
         cols.push(Box::new(|| {
             Column::new(column::RANK_MEDIAN.into(), &u.median_rank)
@@ -250,22 +226,24 @@ fn table_of(
         }));
     }
     for ((name, _, _), values) in a.dimensions.iter().zip(dimensions) {
-        cols.push(Box::new(move || values.column(&column::dim(name))));
+        cols.push(Box::new(move || values_column(&column::dim(name), values)));
     }
     for (((ind, raw), normalised), contributions) in
         a.indicators.iter().zip(raw).zip(normalised).zip(contributions)
     {
-        cols.push(Box::new(move || raw.column(&ind.name)));
-        cols.push(Box::new(move || normalised.column(&column::score(&ind.name))));
+        cols.push(Box::new(move || values_column(&ind.name, raw)));
         cols.push(Box::new(move || {
-            contributions.column(&column::contrib(&ind.name))
+            values_column(&column::score(&ind.name), normalised)
+        }));
+        cols.push(Box::new(move || {
+            values_column(&column::contrib(&ind.name), contributions)
         }));
     }
-    if penalty.as_slice().iter().any(|p| p.is_some_and(|p| p != 0.0)) {
-        cols.push(Box::new(|| penalty.column(column::IMBALANCE_PENALTY)));
+    if penalty.iter().any(|p| p.is_some_and(|p| p != 0.0)) {
+        cols.push(Box::new(|| values_column(column::IMBALANCE_PENALTY, penalty)));
     }
     for (name, values) in extra {
-        cols.push(Box::new(move || values.column(&name)));
+        cols.push(Box::new(move || values_column(&name, values)));
     }
     let cols: Vec<Column> = {
         use rayon::prelude::*;
